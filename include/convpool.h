@@ -1,0 +1,562 @@
+/*
+ * convpool.h - the public interface of libconvpool.
+ *
+ * libconvpool computes convolution and pooling (ONNX Conv, MaxPool,
+ * AveragePool, GlobalMaxPool, GlobalAveragePool) on float32 NCHW tensors with
+ * exact ONNX semantics, and loads and runs ONNX graphs made of those ops.
+ *
+ * This is the only installed header. It is C99, depends only on standard
+ * headers, and is usable from C++.
+ *
+ * ABI rules (so that FFI callers and old binaries keep working):
+ *  - no struct crosses the ABI, by value or by pointer; every object is an
+ *    opaque handle created and destroyed by the library;
+ *  - every enum has pinned values and only ever grows;
+ *  - integers are int32_t / int64_t / size_t; there is no bool and no long;
+ *  - exported symbols are versioned (CONVPOOL_1.0, ...).
+ *
+ * Conventions used by every function below:
+ *  - Fallible functions return a convpool_status. On failure, a precise
+ *    human-readable message is available from convpool_last_error() in the
+ *    calling thread until that thread's next failing call; output parameters
+ *    are left untouched unless stated otherwise.
+ *  - Tensors are dense, C-contiguous (row-major), float32 unless stated;
+ *    shapes are arrays of int64_t dims. An NCHW tensor of spatial rank k has
+ *    rank k + 2: (N, C, D1, ..., Dk), k in {1, 2, 3}.
+ *  - Pointers passed in are borrowed for the duration of the call only,
+ *    unless the function documents otherwise. Input and output buffers must
+ *    not overlap.
+ *  - "Thread-safe" means the call may run concurrently with any other call
+ *    on the same object that is also documented thread-safe.
+ */
+#ifndef CONVPOOL_H
+#define CONVPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Export and version                                                       */
+/* ------------------------------------------------------------------------ */
+
+#if defined(CONVPOOL_BUILDING_LIBRARY) && defined(__GNUC__)
+#define CONVPOOL_API __attribute__((visibility("default")))
+#else
+#define CONVPOOL_API
+#endif
+
+#define CONVPOOL_VERSION_MAJOR 1
+#define CONVPOOL_VERSION_MINOR 0
+#define CONVPOOL_VERSION_PATCH 0
+/** MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 10000 for 1.0.0. */
+#define CONVPOOL_VERSION_NUMBER                                       \
+    (CONVPOOL_VERSION_MAJOR * 10000 + CONVPOOL_VERSION_MINOR * 100 + \
+     CONVPOOL_VERSION_PATCH)
+
+/**
+ * The version of the library actually loaded, as "MAJOR.MINOR.PATCH".
+ * Compare with CONVPOOL_VERSION_* to detect a header/library mismatch.
+ * Returns a static string; never NULL. Thread-safe.
+ */
+CONVPOOL_API const char *convpool_version(void);
+
+/** The loaded library's version as CONVPOOL_VERSION_NUMBER computes it. */
+CONVPOOL_API int32_t convpool_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Status codes. Values are pinned; new codes are only appended. */
+typedef enum convpool_status {
+    CONVPOOL_OK = 0,
+    /** A NULL pointer, an out-of-range index or enum value, a bad rank. */
+    CONVPOOL_ERROR_INVALID_ARGUMENT = 1,
+    /** An attribute value is invalid on its own or with the others. */
+    CONVPOOL_ERROR_INVALID_ATTRIBUTE = 2,
+    /** A tensor shape does not fit the op (channels, weights, output <= 0). */
+    CONVPOOL_ERROR_SHAPE_MISMATCH = 3,
+    /** A size computation would overflow int64_t or size_t. */
+    CONVPOOL_ERROR_OVERFLOW = 4,
+    /** Memory could not be allocated, or a configured memory limit is hit. */
+    CONVPOOL_ERROR_OUT_OF_MEMORY = 5,
+    /** A caller-provided buffer (output or workspace) is too small. */
+    CONVPOOL_ERROR_BUFFER_TOO_SMALL = 6,
+    /** Valid input that this library does not support (op, type, opset). */
+    CONVPOOL_ERROR_UNSUPPORTED = 7,
+    /** A model file is malformed or fails validation. */
+    CONVPOOL_ERROR_INVALID_MODEL = 8,
+    /** A file could not be opened or read. */
+    CONVPOOL_ERROR_IO = 9,
+    /** A name (input, output) does not exist. */
+    CONVPOOL_ERROR_NOT_FOUND = 10,
+    /** The object is not in a state that allows the call. */
+    CONVPOOL_ERROR_INVALID_STATE = 11,
+    /** A bug in the library. Please report it with the message. */
+    CONVPOOL_ERROR_INTERNAL = 12
+} convpool_status;
+
+/**
+ * A short constant description of a status code ("invalid attribute").
+ * Unknown values give "unknown status". Never NULL. Thread-safe.
+ */
+CONVPOOL_API const char *convpool_status_string(int32_t status);
+
+/**
+ * The detail message of the most recent failing call made by this thread,
+ * e.g. "strides[1] = 0: strides must be >= 1". The string is owned by the
+ * library and stays valid until this thread's next call into the library.
+ * Returns "" if no call of this thread has failed yet. Thread-safe (the
+ * message is thread-local).
+ */
+CONVPOOL_API const char *convpool_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Op descriptors: the ABI-stable way to set attributes                     */
+/* ------------------------------------------------------------------------ */
+
+/** Op kinds. Values are pinned. */
+typedef enum convpool_op_kind {
+    CONVPOOL_OP_CONV = 1,
+    CONVPOOL_OP_MAX_POOL = 2,
+    CONVPOOL_OP_AVERAGE_POOL = 3,
+    CONVPOOL_OP_GLOBAL_MAX_POOL = 4,
+    CONVPOOL_OP_GLOBAL_AVERAGE_POOL = 5
+} convpool_op_kind;
+
+/**
+ * Attribute keys, named as in the ONNX operator docs. Values are pinned and
+ * the list is append-only. "ints" attributes are set with
+ * convpool_desc_set_ints(), "int" attributes with convpool_desc_set_int().
+ *
+ * | attribute         | type | Conv | MaxPool | AveragePool | default        |
+ * |-------------------|------|------|---------|-------------|----------------|
+ * | KERNEL_SHAPE      | ints | opt  | req     | req         | Conv: from W   |
+ * | STRIDES           | ints | yes  | yes     | yes         | all 1          |
+ * | DILATIONS         | ints | yes  | yes     | yes         | all 1          |
+ * | PADS              | ints | yes  | yes     | yes         | all 0          |
+ * | AUTO_PAD          | int  | yes  | yes     | yes         | NOTSET         |
+ * | GROUP             | int  | yes  | -       | -           | 1              |
+ * | CEIL_MODE         | int  | -    | yes     | yes         | 0              |
+ * | COUNT_INCLUDE_PAD | int  | -    | -       | yes         | 0              |
+ * | STORAGE_ORDER     | int  | -    | yes     | -           | 0 (row major)  |
+ *
+ * Global pools take no attributes. PADS has 2*k values: all begins, then
+ * all ends (x1_begin, x2_begin, ..., x1_end, x2_end, ...). PADS may not be
+ * combined with an AUTO_PAD other than NOTSET.
+ */
+typedef enum convpool_attr {
+    CONVPOOL_ATTR_KERNEL_SHAPE = 1,
+    CONVPOOL_ATTR_STRIDES = 2,
+    CONVPOOL_ATTR_DILATIONS = 3,
+    CONVPOOL_ATTR_PADS = 4,
+    CONVPOOL_ATTR_AUTO_PAD = 5,
+    CONVPOOL_ATTR_GROUP = 6,
+    CONVPOOL_ATTR_CEIL_MODE = 7,
+    CONVPOOL_ATTR_COUNT_INCLUDE_PAD = 8,
+    CONVPOOL_ATTR_STORAGE_ORDER = 9
+} convpool_attr;
+
+/** Values of CONVPOOL_ATTR_AUTO_PAD. Pinned. */
+typedef enum convpool_auto_pad {
+    CONVPOOL_AUTO_PAD_NOTSET = 0,
+    CONVPOOL_AUTO_PAD_SAME_UPPER = 1,
+    CONVPOOL_AUTO_PAD_SAME_LOWER = 2,
+    CONVPOOL_AUTO_PAD_VALID = 3
+} convpool_auto_pad;
+
+/** An op descriptor: op kind, spatial rank and attributes. Opaque. */
+typedef struct convpool_desc convpool_desc;
+
+/**
+ * Creates a descriptor for an op of kind `kind` (a convpool_op_kind) over
+ * `spatial_rank` spatial dims (1, 2 or 3), with every attribute at its ONNX
+ * default. The caller owns *desc and frees it with convpool_desc_destroy().
+ * Errors: INVALID_ARGUMENT (NULL desc, unknown kind, rank not 1..3),
+ * OUT_OF_MEMORY.
+ */
+CONVPOOL_API convpool_status convpool_desc_create(int32_t kind,
+                                                  int32_t spatial_rank,
+                                                  convpool_desc **desc);
+
+/** Frees a descriptor. NULL is a no-op. Ops created from it stay valid. */
+CONVPOOL_API void convpool_desc_destroy(convpool_desc *desc);
+
+/**
+ * Sets an integer-list attribute (`attr` a convpool_attr) to the `count`
+ * values at `values` (copied). Checks what can be checked without the
+ * other attributes: the attribute applies to this op kind, the count is
+ * right for the spatial rank (k, or 2k for PADS), values are in range
+ * (kernel_shape, strides, dilations >= 1; pads >= 0).
+ * Errors: INVALID_ARGUMENT (NULL desc, NULL values with count > 0),
+ * INVALID_ATTRIBUTE (with a message naming the attribute and the value).
+ * Not thread-safe on the same descriptor.
+ */
+CONVPOOL_API convpool_status convpool_desc_set_ints(convpool_desc *desc,
+                                                    int32_t attr,
+                                                    const int64_t *values,
+                                                    size_t count);
+
+/**
+ * Sets a scalar attribute (`attr` a convpool_attr): AUTO_PAD (a
+ * convpool_auto_pad), GROUP (>= 1), CEIL_MODE, COUNT_INCLUDE_PAD (0 or 1),
+ * STORAGE_ORDER (0 row-major, 1 column-major).
+ * Errors: INVALID_ARGUMENT, INVALID_ATTRIBUTE. Not thread-safe on the same
+ * descriptor.
+ */
+CONVPOOL_API convpool_status convpool_desc_set_int(convpool_desc *desc,
+                                                   int32_t attr,
+                                                   int64_t value);
+
+/* ------------------------------------------------------------------------ */
+/* Ops: create, query, run, destroy                                         */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A compiled op: validated attributes, packed weights, a chosen kernel.
+ * Immutable after creation: one op may be run from several threads at once.
+ */
+typedef struct convpool_op convpool_op;
+
+/**
+ * Creates a Conv op from a CONVPOOL_OP_CONV descriptor and its weights.
+ *
+ * `weight_shape` has k + 2 dims (M, C/group, K1, ..., Kk); `weight` holds
+ * its elements and `bias` M elements or is NULL (no bias). Both are copied
+ * (packed into the kernel's layout), so the caller may free them on
+ * return. KERNEL_SHAPE, when set, must equal the weight's spatial dims.
+ * M must be divisible by GROUP. The input channel count is C/group * group.
+ *
+ * Every attribute is validated together here (e.g. PADS with AUTO_PAD); what
+ * depends on the input size (kernel larger than the padded input, output
+ * <= 0) is checked by convpool_op_output_shape() and convpool_op_run().
+ * Errors: INVALID_ARGUMENT, INVALID_ATTRIBUTE, SHAPE_MISMATCH, OVERFLOW,
+ * OUT_OF_MEMORY. Thread-safe (the descriptor is only read).
+ */
+CONVPOOL_API convpool_status convpool_conv_create(const convpool_desc *desc,
+                                                  const int64_t *weight_shape,
+                                                  size_t weight_rank,
+                                                  const float *weight,
+                                                  const float *bias,
+                                                  convpool_op **op);
+
+/**
+ * Creates a pooling op from a MAX_POOL, AVERAGE_POOL, GLOBAL_MAX_POOL or
+ * GLOBAL_AVERAGE_POOL descriptor. The channel count is taken from each
+ * input. Errors: as convpool_conv_create(). Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_pool_create(const convpool_desc *desc,
+                                                  convpool_op **op);
+
+/** Frees an op. NULL is a no-op. No run of it may be in progress. */
+CONVPOOL_API void convpool_op_destroy(convpool_op *op);
+
+/** The op's kind (a convpool_op_kind), or 0 for NULL. Thread-safe. */
+CONVPOOL_API int32_t convpool_op_kind_of(const convpool_op *op);
+
+/**
+ * Computes the output shape for an input of shape `input_shape` (rank
+ * `input_rank` = spatial rank + 2). Writes `input_rank` dims to
+ * `output_shape`, which must have room for `output_capacity` >= input_rank
+ * dims. The Indices output of MaxPool has the same shape.
+ * Errors: INVALID_ARGUMENT (NULL, wrong rank, dims < 1), SHAPE_MISMATCH
+ * (channels, kernel larger than the padded input, output size <= 0),
+ * OVERFLOW, BUFFER_TOO_SMALL. Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_op_output_shape(const convpool_op *op,
+                                                      const int64_t *input_shape,
+                                                      size_t input_rank,
+                                                      int64_t *output_shape,
+                                                      size_t output_capacity);
+
+/**
+ * Runs the op on one input with the library's default thread pool and no
+ * caller workspace: `x` holds the input of shape `input_shape`; `y` receives
+ * the output, whose shape is given by convpool_op_output_shape() and whose
+ * element count must be <= `y_count` (the capacity of `y`, in elements).
+ * Same as convpool_op_run_ex(op, NULL, input_shape, input_rank, x, y,
+ * y_count, NULL, NULL, 0).
+ * Errors: as convpool_op_output_shape(), plus BUFFER_TOO_SMALL and
+ * OUT_OF_MEMORY. Thread-safe: concurrent runs of one op are allowed.
+ */
+CONVPOOL_API convpool_status convpool_op_run(const convpool_op *op,
+                                             const int64_t *input_shape,
+                                             size_t input_rank,
+                                             const float *x,
+                                             float *y,
+                                             size_t y_count);
+
+/** A thread pool and execution settings. Opaque. */
+typedef struct convpool_context convpool_context;
+
+/**
+ * The full form of convpool_op_run().
+ *
+ * `ctx`: the context whose threads run the op, or NULL for the library's
+ * default context (CONVPOOL_NUM_THREADS threads if that environment variable
+ * is set, else one per online CPU).
+ * `indices`: MaxPool only, may be NULL: receives y's element count of int64
+ * Indices, each the flattened position of the max in the whole input tensor
+ * (N, C, D1..Dk), row-major if STORAGE_ORDER is 0, column-major over the
+ * spatial dims if 1 (as ONNX specifies). Must be NULL for other ops.
+ * `workspace`, `workspace_size`: caller-provided scratch memory (any
+ * alignment) of at least convpool_op_workspace_size() bytes; with it, a run
+ * performs no heap allocation. NULL lets the library allocate what it needs.
+ * Results are bitwise identical whatever the thread count.
+ * Errors: as convpool_op_run(). Thread-safe; one context may serve
+ * concurrent runs (they take turns on its threads).
+ */
+CONVPOOL_API convpool_status convpool_op_run_ex(const convpool_op *op,
+                                                convpool_context *ctx,
+                                                const int64_t *input_shape,
+                                                size_t input_rank,
+                                                const float *x,
+                                                float *y,
+                                                size_t y_count,
+                                                int64_t *indices,
+                                                void *workspace,
+                                                size_t workspace_size);
+
+/**
+ * The workspace in bytes that convpool_op_run_ex() needs for this input
+ * shape (0 if none) with `ctx` (NULL: the default context).
+ * Errors: as convpool_op_output_shape(). Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_op_workspace_size(const convpool_op *op,
+                                                        convpool_context *ctx,
+                                                        const int64_t *input_shape,
+                                                        size_t input_rank,
+                                                        size_t *workspace_size);
+
+/* ------------------------------------------------------------------------ */
+/* Contexts: threads and instruction sets                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Creates a context with `num_threads` threads in all (the calling thread
+ * counts as one); 0 means the default (CONVPOOL_NUM_THREADS, else the number
+ * of online CPUs). Caller owns *ctx.
+ * Errors: INVALID_ARGUMENT (NULL, num_threads < 0 or > 1024), OUT_OF_MEMORY.
+ */
+CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads,
+                                                     convpool_context **ctx);
+
+/** Frees a context and joins its threads. NULL is a no-op. */
+CONVPOOL_API void convpool_context_destroy(convpool_context *ctx);
+
+/** The context's thread count (NULL: the default context's). Thread-safe. */
+CONVPOOL_API int32_t convpool_context_num_threads(const convpool_context *ctx);
+
+/** Instruction-set paths. Pinned. */
+typedef enum convpool_isa {
+    CONVPOOL_ISA_SCALAR = 0,
+    CONVPOOL_ISA_AVX2 = 1,
+    CONVPOOL_ISA_AVX512 = 2
+} convpool_isa;
+
+/**
+ * The instruction-set path ops created from now on use: the best the CPU
+ * supports, unless the CONVPOOL_ISA environment variable (scalar, avx2,
+ * avx512) asks for a lower one. Thread-safe.
+ */
+CONVPOOL_API int32_t convpool_isa_active(void);
+
+/** A constant name for a convpool_isa value ("avx2"); "unknown" if none. */
+CONVPOOL_API const char *convpool_isa_name(int32_t isa);
+
+/* ------------------------------------------------------------------------ */
+/* Models: load an ONNX graph of these ops and run it                       */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Element types, with ONNX TensorProto.DataType's values. Models use FLOAT
+ * tensors; INT64 is MaxPool's Indices output; UINT8 and INT8 are MaxPool's.
+ */
+typedef enum convpool_dtype {
+    CONVPOOL_DTYPE_UNDEFINED = 0,
+    CONVPOOL_DTYPE_FLOAT = 1,
+    CONVPOOL_DTYPE_UINT8 = 2,
+    CONVPOOL_DTYPE_INT8 = 3,
+    CONVPOOL_DTYPE_INT64 = 7
+} convpool_dtype;
+
+/** A loaded, validated model. Immutable after loading: thread-safe. */
+typedef struct convpool_model convpool_model;
+
+/**
+ * Loads and validates an ONNX model file. Nothing outside the supported
+ * subset is accepted; the message names the node, op and reason.
+ * External tensor data is read only from files inside the model's
+ * directory. `memory_limit` caps the bytes the model may use for weights
+ * and planned intermediates (0: no limit beyond the address space).
+ * Errors: INVALID_ARGUMENT, IO, INVALID_MODEL, UNSUPPORTED, OVERFLOW,
+ * OUT_OF_MEMORY. Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_model_load_file(const char *path,
+                                                      size_t memory_limit,
+                                                      convpool_model **model);
+
+/**
+ * As convpool_model_load_file() from `size` bytes at `data` (copied as
+ * needed). Models with external data cannot be loaded from memory.
+ */
+CONVPOOL_API convpool_status convpool_model_load_memory(const void *data,
+                                                        size_t size,
+                                                        size_t memory_limit,
+                                                        convpool_model **model);
+
+/** Frees a model. NULL is a no-op. Its sessions must be destroyed first. */
+CONVPOOL_API void convpool_model_destroy(convpool_model *model);
+
+/** Number of graph inputs (initializers excluded) / outputs. Thread-safe. */
+CONVPOOL_API size_t convpool_model_input_count(const convpool_model *model);
+CONVPOOL_API size_t convpool_model_output_count(const convpool_model *model);
+
+/**
+ * Name of input / output `index`, owned by the model (valid until it is
+ * destroyed); NULL if the index is out of range. Thread-safe.
+ */
+CONVPOOL_API const char *convpool_model_input_name(const convpool_model *model,
+                                                   size_t index);
+CONVPOOL_API const char *convpool_model_output_name(const convpool_model *model,
+                                                    size_t index);
+
+/**
+ * Finds the position of the input / output called `name`.
+ * Errors: INVALID_ARGUMENT, NOT_FOUND. Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_model_input_index(const convpool_model *model,
+                                                        const char *name,
+                                                        size_t *index);
+CONVPOOL_API convpool_status convpool_model_output_index(const convpool_model *model,
+                                                         const char *name,
+                                                         size_t *index);
+
+/**
+ * Declared type and shape of input / output `index`: *dtype (a
+ * convpool_dtype), *rank, and up to `dims_capacity` dims into `dims`
+ * (may be NULL when dims_capacity is 0; *rank is always set). A symbolic
+ * or unknown dim is reported as -1; convpool_model_*_dim_name() gives its
+ * symbol. Errors: INVALID_ARGUMENT, BUFFER_TOO_SMALL (rank > capacity; *rank
+ * is still set). Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_model_input_info(const convpool_model *model,
+                                                       size_t index,
+                                                       int32_t *dtype,
+                                                       size_t *rank,
+                                                       int64_t *dims,
+                                                       size_t dims_capacity);
+CONVPOOL_API convpool_status convpool_model_output_info(const convpool_model *model,
+                                                        size_t index,
+                                                        int32_t *dtype,
+                                                        size_t *rank,
+                                                        int64_t *dims,
+                                                        size_t dims_capacity);
+
+/**
+ * The symbol ("N", "batch") of dim `dim` of input / output `index`, or
+ * NULL if that dim is static, unnamed or out of range. Owned by the model.
+ */
+CONVPOOL_API const char *convpool_model_input_dim_name(const convpool_model *model,
+                                                       size_t index,
+                                                       size_t dim);
+CONVPOOL_API const char *convpool_model_output_dim_name(const convpool_model *model,
+                                                        size_t index,
+                                                        size_t dim);
+
+/** Number of nodes in the model's graph. Thread-safe. */
+CONVPOOL_API size_t convpool_model_node_count(const convpool_model *model);
+
+/* ------------------------------------------------------------------------ */
+/* Sessions: per-run state of a model                                       */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A session holds everything one run of a model needs: bound inputs, the
+ * plan and intermediate arena for the current input shapes (cached, so
+ * repeated runs with the same shapes allocate nothing), and the outputs.
+ * A model may have any number of sessions, used from different threads at
+ * once; one session must be used by one thread at a time.
+ */
+typedef struct convpool_session convpool_session;
+
+/**
+ * Creates a session for `model`, which must outlive it. Caller owns
+ * *session. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY.
+ */
+CONVPOOL_API convpool_status convpool_session_create(const convpool_model *model,
+                                                     convpool_session **session);
+
+/** Frees a session and the outputs it allocated. NULL is a no-op. */
+CONVPOOL_API void convpool_session_destroy(convpool_session *session);
+
+/**
+ * Binds input `index` to a tensor of type `dtype` and shape (`shape`,
+ * `rank`) at `data`. The data is borrowed: it must stay valid and unchanged
+ * until the next convpool_session_run() returns. The shape must match the
+ * declared static dims; symbolic dims take the given size.
+ * Errors: INVALID_ARGUMENT, NOT_FOUND (index), UNSUPPORTED (dtype),
+ * SHAPE_MISMATCH, OVERFLOW.
+ */
+CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *session,
+                                                        size_t index,
+                                                        int32_t dtype,
+                                                        const int64_t *shape,
+                                                        size_t rank,
+                                                        const void *data);
+
+/**
+ * Shape of output `index` for the inputs bound now (all inputs must be
+ * bound). Same conventions as convpool_model_output_info(), with every dim
+ * resolved. Errors: INVALID_ARGUMENT, INVALID_STATE (inputs unbound),
+ * SHAPE_MISMATCH, BUFFER_TOO_SMALL.
+ */
+CONVPOOL_API convpool_status convpool_session_output_shape(convpool_session *session,
+                                                           size_t index,
+                                                           int32_t *dtype,
+                                                           size_t *rank,
+                                                           int64_t *dims,
+                                                           size_t dims_capacity);
+
+/**
+ * Makes the next runs write output `index` into the caller's buffer `data`
+ * of `size_bytes` bytes (borrowed until the session is destroyed or the
+ * output is rebound). NULL data returns the output to session-owned memory.
+ * Errors: INVALID_ARGUMENT.
+ */
+CONVPOOL_API convpool_status convpool_session_set_output(convpool_session *session,
+                                                         size_t index,
+                                                         void *data,
+                                                         size_t size_bytes);
+
+/**
+ * Runs the graph on the bound inputs, with `ctx`'s threads (NULL: the
+ * default context). Errors: INVALID_STATE (inputs unbound), SHAPE_MISMATCH,
+ * BUFFER_TOO_SMALL (a caller output buffer), OUT_OF_MEMORY.
+ */
+CONVPOOL_API convpool_status convpool_session_run(convpool_session *session,
+                                                  convpool_context *ctx);
+
+/**
+ * The result of the last successful run for output `index`: *dtype, *rank,
+ * *dims (an array of *rank dims owned by the session) and *data (the
+ * caller's buffer if one was bound, else session-owned memory). Both
+ * pointers stay valid until the next run or set_output on this session, or
+ * its destruction. Errors: INVALID_ARGUMENT, INVALID_STATE (no run yet).
+ */
+CONVPOOL_API convpool_status convpool_session_output(const convpool_session *session,
+                                                     size_t index,
+                                                     int32_t *dtype,
+                                                     size_t *rank,
+                                                     const int64_t **dims,
+                                                     const void **data);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CONVPOOL_H */

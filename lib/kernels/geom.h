@@ -1,0 +1,67 @@
+/*
+ * geom.h - the resolved geometry of one op run: what every kernel receives.
+ *
+ * All spatial ranks are handled as 3-D: a 1-D op on (W) runs as (1, 1, W)
+ * and a 2-D op on (H, W) as (1, H, W), with kernel 1, stride 1, dilation 1
+ * and no padding on the added leading dims. This keeps one kernel per op
+ * instead of three, and the flattened row-major and column-major Indices
+ * of MaxPool come out the same as for the original rank.
+ */
+#ifndef CP_KERNELS_GEOM_H
+#define CP_KERNELS_GEOM_H
+
+#include <stdint.h>
+
+#define CP_MAX_SPATIAL 3
+
+typedef struct cp_geom {
+    int64_t n;        /* batch */
+    int64_t c;        /* input channels */
+    int64_t m;        /* output channels (= c for pools) */
+    int64_t group;    /* conv groups (1 for pools) */
+    int64_t in[CP_MAX_SPATIAL];        /* input spatial dims (D, H, W) */
+    int64_t out[CP_MAX_SPATIAL];       /* output spatial dims */
+    int64_t kernel[CP_MAX_SPATIAL];
+    int64_t stride[CP_MAX_SPATIAL];
+    int64_t dilation[CP_MAX_SPATIAL];
+    int64_t pad_begin[CP_MAX_SPATIAL];
+    /* Padding at the end as the attributes give it (after auto_pad). Windows
+     * that ceil_mode adds may reach past it; such taps count as outside. */
+    int64_t pad_end[CP_MAX_SPATIAL];
+    int32_t count_include_pad; /* AveragePool */
+    int32_t storage_order;     /* MaxPool Indices: 0 row-major, 1 column-major */
+    int32_t spatial_rank;      /* the op's rank before padding to 3-D */
+} cp_geom;
+
+static inline int64_t cp_geom_in_plane(const cp_geom *g)
+{
+    return g->in[0] * g->in[1] * g->in[2];
+}
+
+static inline int64_t cp_geom_out_plane(const cp_geom *g)
+{
+    return g->out[0] * g->out[1] * g->out[2];
+}
+
+/*
+ * The range of kernel taps [*k_lo, *k_hi) along one dim whose input position
+ * o*stride - pad + k*dil lies in [lo, hi). Kernels use it to skip the
+ * bounds test inside their innermost loops.
+ */
+static inline void cp_tap_range(int64_t o, int64_t stride, int64_t pad, int64_t dil,
+                                int64_t kernel, int64_t lo, int64_t hi,
+                                int64_t *k_lo, int64_t *k_hi)
+{
+    int64_t start = o * stride - pad;
+    int64_t a = 0, b = kernel;
+    if (start < lo)
+        a = (lo - start + dil - 1) / dil;
+    if (start + (kernel - 1) * dil >= hi)
+        b = (hi - start + dil - 1) / dil; /* taps k with start + k*dil < hi */
+    if (b < a)
+        b = a;
+    *k_lo = a;
+    *k_hi = b;
+}
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * ref_kernels.h - the portable reference kernels: the oracle every fast
+ * path is tested against. Plain C, no allocation, double accumulation.
+ *
+ * Each kernel computes the output planes [plane_begin, plane_end) of a run
+ * with geometry g, where plane p is (n, channel) = (p / channels, p % channels)
+ * over the output channels, so that callers can split work across threads.
+ */
+#ifndef CP_KERNELS_REF_H
+#define CP_KERNELS_REF_H
+
+#include <stdint.h>
+
+#include "kernels/geom.h"
+
+/* y = conv(x, w) + bias. w is (M, C/group, K0, K1, K2) row-major, bias has M
+ * values (never NULL: zeros when the op has none). */
+void cp_ref_conv(const cp_geom *g, const float *x, const float *w, const float *bias, float *y,
+                 int64_t plane_begin, int64_t plane_end);
+
+/* Max over each window's input elements (padding never wins). NaN wins over
+ * numbers; on ties the first element in row-major window order wins.
+ * indices may be NULL; else each receives the flattened input position of
+ * its max (row-major over N, C, D, H, W; spatial part column-major if
+ * g->storage_order is 1). A window with no input element (possible only
+ * through dilation gaps) yields -inf and index -1. */
+void cp_ref_max_pool(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                     int64_t plane_begin, int64_t plane_end);
+
+/* Mean over each window: the sum of its input elements divided by their
+ * count, or with g->count_include_pad by the count of its taps inside the
+ * padded input [-pad_begin, in + pad_end) (taps that ceil_mode pushes past
+ * the end padding never count). */
+void cp_ref_avg_pool(const cp_geom *g, const float *x, float *y, int64_t plane_begin,
+                     int64_t plane_end);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * desc.h - what a convpool_desc holds: an op kind, its spatial rank and its
+ * attributes, each remembered with whether the caller set it (ONNX defaults
+ * differ between "absent" and any explicit value, e.g. kernel_shape for Conv).
+ */
+#ifndef CP_OPS_DESC_H
+#define CP_OPS_DESC_H
+
+#include <stdint.h>
+
+#include "convpool.h"
+#include "kernels/geom.h"
+
+typedef struct cp_attrs {
+    int32_t kind;          /* convpool_op_kind */
+    int32_t rank;          /* spatial rank, 1..3 */
+    int64_t kernel_shape[CP_MAX_SPATIAL];
+    int64_t strides[CP_MAX_SPATIAL];
+    int64_t dilations[CP_MAX_SPATIAL];
+    int64_t pads[2 * CP_MAX_SPATIAL]; /* begins then ends, `rank` of each */
+    int32_t auto_pad;      /* convpool_auto_pad */
+    int64_t group;
+    int32_t ceil_mode;
+    int32_t count_include_pad;
+    int32_t storage_order;
+    int32_t has_kernel_shape;
+    int32_t has_pads;
+} cp_attrs;
+
+struct convpool_desc {
+    cp_attrs attrs;
+};
+
+/* Sets every attribute to its ONNX default. */
+void cp_attrs_init(cp_attrs *a, int32_t kind, int32_t rank);
+
+/* The ONNX name of an op kind ("MaxPool"), for messages. */
+const char *cp_op_kind_name(int32_t kind);
+
+#endif

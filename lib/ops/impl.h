@@ -1,0 +1,20 @@
+/*
+ * impl.h - the implementations ops/select.c chooses from. Each fast path
+ * adds its cp_impl here and to the table in select.c.
+ */
+#ifndef CP_OPS_IMPL_H
+#define CP_OPS_IMPL_H
+
+#include "ops/op.h"
+
+/* Threads worth using for `work` units when each thread should get at least
+ * `min_work_per_thread` of them (>= 1). */
+int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread);
+
+extern const cp_impl cp_impl_conv_ref;
+extern const cp_impl cp_impl_max_pool_ref;
+extern const cp_impl cp_impl_avg_pool_ref;
+extern const cp_impl cp_impl_global_max_pool_ref;
+extern const cp_impl cp_impl_global_avg_pool_ref;
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * op.h - what a convpool_op is: validated attributes, the implementation
+ * chosen for them at creation time, and that implementation's prepared
+ * (packed) weights.
+ */
+#ifndef CP_OPS_OP_H
+#define CP_OPS_OP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "convpool.h"
+#include "kernels/geom.h"
+#include "ops/desc.h"
+
+typedef struct cp_impl cp_impl;
+
+struct convpool_op {
+    cp_attrs attrs;          /* kernel_shape filled in from W for Conv */
+    int64_t m;               /* Conv output channels */
+    int64_t c_per_group;     /* Conv input channels per group */
+    const cp_impl *impl;
+    void *packed;            /* impl-owned: weights and bias in its layout */
+};
+
+/* Everything one run needs, handed to an implementation. */
+typedef struct cp_run_args {
+    const convpool_op *op;
+    const cp_geom *geom;
+    convpool_context *ctx;   /* resolved, never NULL */
+    const float *x;
+    float *y;
+    int64_t *indices;        /* MaxPool only; may be NULL */
+    void *workspace;         /* >= impl->workspace_size() bytes, 64-byte aligned */
+} cp_run_args;
+
+/*
+ * An implementation of one op kind: the reference kernels or a fast path.
+ * ops/select.c lists them, best first; the first whose ISA is active and
+ * whose supports() accepts the op is used.
+ */
+struct cp_impl {
+    const char *name;        /* e.g. "conv.ref", for diagnostics and tests */
+    int32_t kind;            /* convpool_op_kind */
+    int32_t isa;             /* minimum convpool_isa */
+    /* Whether this impl handles the op's attributes (NULL: all). */
+    int (*supports)(const convpool_op *op);
+    /* Packs Conv weights (M, C/group, K...) and bias (M or NULL) into
+     * op->packed. NULL for ops without weights. */
+    convpool_status (*prepare)(convpool_op *op, const float *weight, const float *bias);
+    void (*release)(convpool_op *op);
+    /* Scratch bytes a run needs for this geometry and thread count (NULL: 0). */
+    size_t (*workspace_size)(const convpool_op *op, const cp_geom *g, int32_t threads);
+    void (*run)(const cp_run_args *args);
+};
+
+/* The impl for this op on the active ISA path (never NULL: the reference
+ * impls accept everything). */
+const cp_impl *cp_select_impl(const convpool_op *op, int32_t isa);
+
+/*
+ * Resolves the geometry of a run on an input of shape (shape, rank):
+ * checks the shape against the op and computes output dims and effective
+ * pads (auto_pad, ceil_mode). Fails with a message naming the problem.
+ */
+convpool_status cp_geom_resolve(const convpool_op *op, const int64_t *shape, size_t rank,
+                                cp_geom *g);
+
+/* Creates an op whose impl is selected for ISA path `isa` (a convpool_isa,
+ * or -1 for the active one). convpool_conv_create() and
+ * convpool_pool_create() pass -1; tests pass each path in turn to pit the
+ * fast paths against the reference on one machine. */
+convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_shape,
+                             size_t weight_rank, const float *weight, const float *bias,
+                             int32_t isa, convpool_op **out);
+
+#endif

@@ -1,0 +1,25 @@
+/* Picks an op's implementation once, at creation: the first entry of the
+ * table below, best first, whose ISA is enabled and which supports the op.
+ * The reference impls close the table and accept everything. */
+#include <stddef.h>
+
+#include "ops/impl.h"
+
+static const cp_impl *const impls[] = {
+    &cp_impl_conv_ref,
+    &cp_impl_max_pool_ref,
+    &cp_impl_avg_pool_ref,
+    &cp_impl_global_max_pool_ref,
+    &cp_impl_global_avg_pool_ref,
+};
+
+const cp_impl *cp_select_impl(const convpool_op *op, int32_t isa)
+{
+    for (size_t i = 0; i < sizeof impls / sizeof impls[0]; i++) {
+        const cp_impl *impl = impls[i];
+        if (impl->kind == op->attrs.kind && impl->isa <= isa &&
+            (!impl->supports || impl->supports(op)))
+            return impl;
+    }
+    return NULL; /* unreachable: every kind has a reference impl */
+}

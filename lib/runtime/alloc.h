@@ -1,0 +1,17 @@
+/*
+ * alloc.h - the library's only heap allocator: 64-byte aligned, so that
+ * packed weights and workspaces suit every SIMD width.
+ */
+#ifndef CP_RUNTIME_ALLOC_H
+#define CP_RUNTIME_ALLOC_H
+
+#include <stddef.h>
+
+#define CP_ALIGNMENT 64
+
+/* NULL on failure or for size 0; the caller reports OUT_OF_MEMORY. */
+void *cp_alloc(size_t size);
+void *cp_calloc(size_t count, size_t size);
+void cp_free(void *p);
+
+#endif

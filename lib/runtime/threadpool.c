@@ -1,0 +1,247 @@
+#include "runtime/threadpool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "runtime/alloc.h"
+#include "runtime/error.h"
+
+#define CP_MAX_THREADS 1024
+
+/* Iterations a worker spins on the job counter before sleeping: keeps the
+ * wake-up of back-to-back runs cheap without burning a core when idle. */
+#define CP_SPIN_ITERATIONS 20000
+
+struct convpool_context {
+    int32_t threads;           /* including the calling thread */
+    pthread_t *workers;        /* threads - 1 of them */
+    pthread_mutex_t run_lock;  /* one parallel_for at a time */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_cond_t done;
+    /* the job in flight */
+    cp_task_fn fn;
+    void *arg;
+    int64_t task_count;
+    int64_t chunk;
+    int32_t participants;      /* threads taking part, caller included */
+    atomic_llong next_task;
+    atomic_int busy;           /* workers still on the current job */
+    atomic_uint generation;    /* bumped for each job; workers follow it */
+    int shutting_down;
+};
+
+typedef struct worker_start {
+    convpool_context *ctx;
+    int32_t index;
+} worker_start;
+
+static void run_chunks(convpool_context *ctx, int32_t thread_index)
+{
+    for (;;) {
+        int64_t begin = atomic_fetch_add(&ctx->next_task, ctx->chunk);
+        if (begin >= ctx->task_count)
+            break;
+        int64_t end = begin + ctx->chunk;
+        if (end > ctx->task_count)
+            end = ctx->task_count;
+        ctx->fn(ctx->arg, begin, end, thread_index);
+    }
+}
+
+static void *worker_main(void *p)
+{
+    worker_start start = *(worker_start *)p;
+    free(p);
+    convpool_context *ctx = start.ctx;
+    unsigned seen = atomic_load(&ctx->generation);
+    for (;;) {
+        unsigned gen;
+        int spins = 0;
+        while ((gen = atomic_load_explicit(&ctx->generation, memory_order_acquire)) == seen &&
+               spins < CP_SPIN_ITERATIONS)
+            spins++;
+        if (gen == seen) {
+            pthread_mutex_lock(&ctx->lock);
+            while ((gen = atomic_load(&ctx->generation)) == seen && !ctx->shutting_down)
+                pthread_cond_wait(&ctx->wake, &ctx->lock);
+            int stop = ctx->shutting_down;
+            pthread_mutex_unlock(&ctx->lock);
+            if (stop)
+                return NULL;
+        }
+        seen = gen;
+        if (start.index < ctx->participants)
+            run_chunks(ctx, start.index);
+        if (atomic_fetch_sub(&ctx->busy, 1) == 1) {
+            pthread_mutex_lock(&ctx->lock);
+            pthread_cond_signal(&ctx->done);
+            pthread_mutex_unlock(&ctx->lock);
+        }
+    }
+}
+
+static int32_t default_thread_count(void)
+{
+    const char *env = getenv("CONVPOOL_NUM_THREADS");
+    if (env && *env) {
+        char *end;
+        long n = strtol(env, &end, 10);
+        if (*end == '\0' && n >= 1 && n <= CP_MAX_THREADS)
+            return (int32_t)n;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        cpus = 1;
+    if (cpus > CP_MAX_THREADS)
+        cpus = CP_MAX_THREADS;
+    return (int32_t)cpus;
+}
+
+static void stop_workers(convpool_context *ctx, int32_t started)
+{
+    pthread_mutex_lock(&ctx->lock);
+    ctx->shutting_down = 1;
+    pthread_cond_broadcast(&ctx->wake);
+    pthread_mutex_unlock(&ctx->lock);
+    for (int32_t i = 0; i < started; i++)
+        pthread_join(ctx->workers[i], NULL);
+}
+
+CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads,
+                                                     convpool_context **out)
+{
+    if (!out)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "convpool_context_create: ctx is NULL");
+    if (num_threads < 0 || num_threads > CP_MAX_THREADS)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
+                       "num_threads = %d: must be 0 (default) or 1..%d", (int)num_threads,
+                       CP_MAX_THREADS);
+    convpool_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
+    ctx->threads = num_threads == 0 ? default_thread_count() : num_threads;
+    pthread_mutex_init(&ctx->run_lock, NULL);
+    pthread_mutex_init(&ctx->lock, NULL);
+    pthread_cond_init(&ctx->wake, NULL);
+    pthread_cond_init(&ctx->done, NULL);
+    atomic_init(&ctx->next_task, 0);
+    atomic_init(&ctx->busy, 0);
+    atomic_init(&ctx->generation, 0);
+    if (ctx->threads > 1) {
+        ctx->workers = calloc((size_t)ctx->threads - 1, sizeof *ctx->workers);
+        if (!ctx->workers) {
+            convpool_context_destroy(ctx);
+            return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
+        }
+        for (int32_t i = 0; i < ctx->threads - 1; i++) {
+            worker_start *ws = malloc(sizeof *ws);
+            if (ws) {
+                ws->ctx = ctx;
+                ws->index = i + 1;
+            }
+            if (!ws || pthread_create(&ctx->workers[i], NULL, worker_main, ws) != 0) {
+                free(ws);
+                stop_workers(ctx, i);
+                free(ctx->workers);
+                ctx->workers = NULL;
+                ctx->threads = 1;
+                convpool_context_destroy(ctx);
+                return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot start thread %d of %d",
+                               (int)i + 2, (int)num_threads);
+            }
+        }
+    }
+    *out = ctx;
+    return CONVPOOL_OK;
+}
+
+CONVPOOL_API void convpool_context_destroy(convpool_context *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->workers)
+        stop_workers(ctx, ctx->threads - 1);
+    free(ctx->workers);
+    pthread_mutex_destroy(&ctx->run_lock);
+    pthread_mutex_destroy(&ctx->lock);
+    pthread_cond_destroy(&ctx->wake);
+    pthread_cond_destroy(&ctx->done);
+    free(ctx);
+}
+
+static convpool_context *default_context;
+static convpool_context single_thread_fallback = {.threads = 1};
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void create_default_context(void)
+{
+    if (convpool_context_create(0, &default_context) != CONVPOOL_OK) {
+        pthread_mutex_init(&single_thread_fallback.run_lock, NULL);
+        default_context = &single_thread_fallback;
+    }
+}
+
+convpool_context *cp_context_resolve(convpool_context *ctx)
+{
+    if (ctx)
+        return ctx;
+    pthread_once(&default_once, create_default_context);
+    return default_context;
+}
+
+int32_t cp_context_threads(const convpool_context *ctx)
+{
+    return ctx->threads;
+}
+
+CONVPOOL_API int32_t convpool_context_num_threads(const convpool_context *ctx)
+{
+    return cp_context_threads(cp_context_resolve((convpool_context *)ctx));
+}
+
+void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads,
+                     cp_task_fn fn, void *arg)
+{
+    if (task_count <= 0)
+        return;
+    int32_t threads = ctx->threads;
+    if (max_threads > 0 && max_threads < threads)
+        threads = max_threads;
+    if (threads > task_count)
+        threads = (int32_t)task_count;
+    if (threads <= 1) {
+        fn(arg, 0, task_count, 0);
+        return;
+    }
+    pthread_mutex_lock(&ctx->run_lock);
+    ctx->fn = fn;
+    ctx->arg = arg;
+    ctx->task_count = task_count;
+    /* Several chunks per thread, so that uneven tasks even out. */
+    int64_t chunk = task_count / ((int64_t)threads * 4);
+    ctx->chunk = chunk < 1 ? 1 : chunk;
+    ctx->participants = threads;
+    atomic_store(&ctx->next_task, 0);
+    atomic_store(&ctx->busy, ctx->threads - 1);
+    pthread_mutex_lock(&ctx->lock);
+    atomic_fetch_add_explicit(&ctx->generation, 1, memory_order_release);
+    pthread_cond_broadcast(&ctx->wake);
+    pthread_mutex_unlock(&ctx->lock);
+
+    run_chunks(ctx, 0);
+
+    if (atomic_load(&ctx->busy) > 0) {
+        int spins = 0;
+        while (atomic_load_explicit(&ctx->busy, memory_order_acquire) > 0 &&
+               spins < CP_SPIN_ITERATIONS)
+            spins++;
+        pthread_mutex_lock(&ctx->lock);
+        while (atomic_load(&ctx->busy) > 0)
+            pthread_cond_wait(&ctx->done, &ctx->lock);
+        pthread_mutex_unlock(&ctx->lock);
+    }
+    pthread_mutex_unlock(&ctx->run_lock);
+}

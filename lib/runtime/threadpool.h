@@ -1,0 +1,35 @@
+/*
+ * threadpool.h - the threads behind convpool_context.
+ *
+ * A parallel-for over independent tasks. Tasks are handed out in chunks
+ * from a shared counter, so threads that finish early take more work; the
+ * result never depends on which thread ran a task, so outputs are bitwise
+ * identical for any thread count.
+ */
+#ifndef CP_RUNTIME_THREADPOOL_H
+#define CP_RUNTIME_THREADPOOL_H
+
+#include <stdint.h>
+
+#include "convpool.h"
+
+/* Runs tasks [begin, end) on thread `thread_index` (0 .. threads-1). */
+typedef void (*cp_task_fn)(void *arg, int64_t begin, int64_t end, int32_t thread_index);
+
+/* The context to use for `ctx` (NULL: the process-wide default, created on
+ * first use). Never NULL except on thread-creation failure at first use,
+ * when a single-threaded fallback context is returned. */
+convpool_context *cp_context_resolve(convpool_context *ctx);
+
+int32_t cp_context_threads(const convpool_context *ctx);
+
+/*
+ * Runs fn over [0, task_count) on the context's threads and returns when
+ * all tasks are done. At most `max_threads` threads take part (<= 0: all);
+ * callers pass fewer when the work is too small to pay for waking threads.
+ * Concurrent calls on one context take turns. Must not be nested.
+ */
+void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads,
+                     cp_task_fn fn, void *arg);
+
+#endif
