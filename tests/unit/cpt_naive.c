@@ -70,7 +70,7 @@ int cpt_naive_geometry(const cpt_cfg *c, const int64_t *in, int64_t *out, int64_
             total = in[i] + pad_begin[i] + pad_end[i] - e;
             if (total < 0)
                 return 0;
-            if (c->ceil_mode) {
+            if (c->ceil_mode && c->kind != CONVPOOL_OP_CONV) { /* Conv has no ceil_mode */
                 out[i] = ceil_div(total, s) + 1;
                 if ((out[i] - 1) * s >= in[i] + pad_begin[i])
                     out[i]--;
