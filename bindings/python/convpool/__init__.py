@@ -1,0 +1,40 @@
+"""convpool: NumPy bindings of libconvpool (ONNX Conv / MaxPool / AveragePool
+with exact semantics), spelled like PyTorch.
+
+    import numpy as np, convpool
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    convpool.max_pool2d(x, 3, padding=1, stride=2)   # [[[[5, 7], [13, 15]]]]
+
+Functions: conv1d/2d/3d, max_pool1d/2d/3d, avg_pool1d/2d/3d,
+adaptive_*_pool*d, global_avg_pool, global_max_pool, corr2d.
+Layers: Conv1d/2d/3d, MaxPool1d/2d/3d, AvgPool1d/2d/3d, GlobalAvgPool,
+GlobalMaxPool. Models: Model(path_or_bytes).run(...).
+Errors: convpool.Error and its subclasses.
+"""
+__version__ = "1.0.0"
+
+from . import _lib
+
+_lib.check_version(__version__)
+
+from ._errors import (BufferTooSmallError, Error, FileIOError, InternalError,  # noqa: E402
+                      InvalidArgumentError, InvalidAttributeError, InvalidModelError,
+                      InvalidStateError, NotFoundError, OutOfMemoryError, ShapeMismatchError,
+                      SizeOverflowError, UnsupportedError)
+from .functional import *  # noqa: E402,F401,F403
+from .functional import __all__ as _functional_names  # noqa: E402
+from .layers import (AvgPool1d, AvgPool2d, AvgPool3d, Conv1d, Conv2d, Conv3d,  # noqa: E402
+                     GlobalAvgPool, GlobalMaxPool, MaxPool1d, MaxPool2d, MaxPool3d)
+from .model import Model, TensorInfo  # noqa: E402
+
+library_path = _lib.path
+
+
+def library_version():
+    """The version string of the loaded libconvpool."""
+    return _lib.lib.convpool_version().decode()
+
+
+def isa():
+    """The instruction-set path new ops use: 'scalar', 'avx2' or 'avx512'."""
+    return _lib.lib.convpool_isa_name(_lib.lib.convpool_isa_active()).decode()

@@ -1,0 +1,161 @@
+"""Op handles: a convpool_op created from a descriptor, run on NumPy arrays.
+
+float32 C-contiguous inputs go to the library as their own buffer address
+(no copy); anything else is converted once by np.ascontiguousarray.
+"""
+import ctypes
+
+import numpy as np
+
+from . import _lib
+from ._errors import InvalidArgumentError, InvalidAttributeError, check
+
+CONV, MAX_POOL, AVERAGE_POOL, GLOBAL_MAX_POOL, GLOBAL_AVERAGE_POOL = 1, 2, 3, 4, 5
+ATTR_KERNEL_SHAPE, ATTR_STRIDES, ATTR_DILATIONS, ATTR_PADS = 1, 2, 3, 4
+ATTR_AUTO_PAD, ATTR_GROUP, ATTR_CEIL_MODE, ATTR_COUNT_INCLUDE_PAD = 5, 6, 7, 8
+
+_SPATIAL = {1: "(L)", 2: "(H, W)", 3: "(D, H, W)"}
+
+
+def ntuple(value, n, name):
+    """`value` as a tuple of n ints: an int is repeated, a sequence must have
+    n items (PyTorch's _ntuple, with an error naming the parameter)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * n
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise InvalidAttributeError("%s = %r: expected an int or %d ints" % (name, value, n))
+    if len(items) == 1 and n > 1:
+        items = items * n
+    if len(items) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                  for v in items):
+        raise InvalidAttributeError("%s = %r: expected an int or %d ints" % (name, value, n))
+    return tuple(int(v) for v in items)
+
+
+def as_float_array(x, what):
+    """`x` as a C-contiguous float32 ndarray: the same object (no copy) when it
+    already is one, else a single conversion."""
+    if isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous:
+        return x
+    try:
+        arr = np.ascontiguousarray(x, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise InvalidArgumentError("%s: cannot be used as a float32 array (%s)" % (what, e))
+    if arr.ndim == 0:
+        raise InvalidArgumentError("%s: expected an array, got a scalar" % what)
+    return arr
+
+
+def as_input(x, rank, what):
+    """The op input: (array of rank k+2, True if the caller gave an unbatched
+    (C, D1..Dk) input, which PyTorch accepts too)."""
+    arr = as_float_array(x, what)
+    if arr.ndim == rank + 1:
+        return arr[np.newaxis], True  # a view: still no copy
+    if arr.ndim != rank + 2:
+        raise InvalidArgumentError(
+            "%s: expected a %d-D (C, %s) or %d-D (N, C, %s) array, got %d-D with shape %s" %
+            (what, rank + 1, _SPATIAL[rank][1:-1], rank + 2, _SPATIAL[rank][1:-1], arr.ndim,
+             arr.shape))
+    return arr, False
+
+
+class Handle:
+    """An owned C handle freed exactly once: by close(), at the end of a
+    `with` block, or when the object is garbage collected."""
+
+    _handle = None
+
+    def _destroy(self, handle):
+        raise NotImplementedError
+
+    def close(self):
+        handle, self._handle = self._handle, None
+        if handle:
+            self._destroy(handle)
+
+    @property
+    def closed(self):
+        return not self._handle
+
+    def _live_handle(self):
+        if not self._handle:
+            from ._errors import InvalidStateError
+            raise InvalidStateError("%s is closed" % type(self).__name__)
+        return self._handle
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass  # interpreter shutdown: the library may already be gone
+
+
+def create_op(kind, rank, ints=None, scalars=None, weight=None, bias=None):
+    """A new convpool_op handle (an int) of `kind` over `rank` spatial dims;
+    the caller owns it (see OpHandle).
+
+    `ints` maps attribute keys to int lists, `scalars` to ints. For Conv,
+    `weight` (M, C/group, K...) and `bias` (M,) are packed by the library
+    here and may be freed afterwards."""
+    L = _lib.lib
+    desc = ctypes.c_void_p()
+    check(L.convpool_desc_create(kind, rank, ctypes.byref(desc)))
+    try:
+        for key, values in (ints or {}).items():
+            check(L.convpool_desc_set_ints(desc, key, _lib.int64_array(values), len(values)))
+        for key, value in (scalars or {}).items():
+            check(L.convpool_desc_set_int(desc, key, int(value)))
+        op = ctypes.c_void_p()
+        if kind == CONV:
+            bias_ptr = None if bias is None else bias.ctypes.data
+            check(L.convpool_conv_create(desc, _lib.int64_array(weight.shape), weight.ndim,
+                                         weight.ctypes.data, bias_ptr, ctypes.byref(op)))
+        else:
+            check(L.convpool_pool_create(desc, ctypes.byref(op)))
+    finally:
+        L.convpool_desc_destroy(desc)
+    return op.value
+
+
+class OpHandle(Handle):
+    """A Handle holding a convpool_op."""
+
+    def _destroy(self, handle):
+        _lib.lib.convpool_op_destroy(handle)
+
+    def _set_op(self, handle):
+        """Takes ownership of `handle`, freeing the op held before."""
+        self.close()
+        self._handle = handle
+
+    def _apply(self, x):
+        """Runs on a batched (N, C, ...) or unbatched (C, ...) input of the
+        op's spatial rank `_rank`; the output is batched the same way."""
+        x, unbatched = as_input(x, self._rank, type(self).__name__)
+        y = self._run(x)
+        return y[0] if unbatched else y
+
+    def _run(self, x, indices=False):
+        """Runs the op on `x`, a C-contiguous float32 array of rank k+2 (see
+        as_input()): its buffer is passed as is. Returns y, or (y, Indices)
+        with ONNX's whole-tensor int64 Indices."""
+        handle = self._live_handle()
+        shape = _lib.int64_array(x.shape)
+        out_shape = (_lib.c_int64 * x.ndim)()
+        check(_lib.lib.convpool_op_output_shape(handle, shape, x.ndim, out_shape, x.ndim))
+        y = np.empty(tuple(out_shape), dtype=np.float32)
+        idx = np.empty(y.shape, dtype=np.int64) if indices else None
+        # ctypes releases the GIL for the duration of the call.
+        check(_lib.lib.convpool_op_run_ex(handle, None, shape, x.ndim, x.ctypes.data,
+                                          y.ctypes.data, y.size,
+                                          None if idx is None else idx.ctypes.data, None, 0))
+        return (y, idx) if indices else y

@@ -1,0 +1,296 @@
+"""Layers in PyTorch's spelling (torch.nn.Conv2d, MaxPool2d, AvgPool2d, ...),
+each holding a compiled convpool op: attributes are validated and Conv
+weights packed once, at construction; calling the layer only runs it.
+
+A layer owns a C handle. It is freed by close(), at the end of a ``with``
+block, or when the layer is garbage collected. Calling a layer from several
+threads at once is allowed (the op is immutable; the GIL is released while
+it runs).
+"""
+import math
+
+import numpy as np
+
+from . import _ops
+from ._errors import InvalidArgumentError, InvalidAttributeError, UnsupportedError
+from ._ops import OpHandle, as_float_array, as_input, create_op, ntuple
+
+
+def _ranked(base, family, rank):
+    """The class for one spatial rank, e.g. MaxPool2d from _MaxPoolNd."""
+    name = "%s%dd" % (family, rank)
+    return type(name, (base,), {"_rank": rank, "__module__": "convpool", "__qualname__": name,
+                                "__doc__": "As torch.nn.%s. %s" % (name, base.__doc__ or "")})
+
+
+def _conv_pads(padding, kernel, stride, dilation, rank):
+    """ONNX pads (begins then ends) for PyTorch's `padding` argument."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return [0] * (2 * rank)
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise InvalidAttributeError(
+                    "padding='same' is not supported for strided convolutions "
+                    "(stride = %s)" % (stride,))
+            # PyTorch pads d*(k-1) in all, the odd one at the end (= ONNX
+            # SAME_UPPER at stride 1), independent of the input size.
+            total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return [t // 2 for t in total] + [t - t // 2 for t in total]
+        raise InvalidAttributeError(
+            "padding = %r: expected 'same', 'valid', an int or %d ints" % (padding, rank))
+    pads = list(ntuple(padding, rank, "padding"))
+    return pads + pads
+
+
+class _ConvNd(OpHandle):
+    """Holds the weight and bias as NumPy arrays and the op packed from them."""
+    _rank = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", *, weight=None,
+                 seed=None):
+        """As torch.nn.ConvNd: weight and bias are drawn like PyTorch's default
+        initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (numpy RNG `seed`),
+        unless `weight` (and a bias array for `bias`) are given."""
+        k = self._rank
+        if padding_mode != "zeros":
+            raise UnsupportedError("padding_mode = %r: only 'zeros' is supported" % padding_mode)
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise InvalidAttributeError(
+                "groups = %d must divide in_channels = %d and out_channels = %d" %
+                (groups, in_channels, out_channels))
+        kernel = ntuple(kernel_size, k, "kernel_size")
+        if weight is None:
+            rng = np.random.default_rng(seed)
+            bound = 1.0 / math.sqrt(in_channels // groups * math.prod(kernel))
+            weight = rng.uniform(-bound, bound, (out_channels, in_channels // groups) + kernel)
+            if bias is True:
+                bias = rng.uniform(-bound, bound, out_channels)
+        if bias is True or bias is False:
+            bias = None
+        self._setup(weight, bias, stride, padding, dilation, groups)
+        if self.weight.shape[:2] != (out_channels, in_channels // groups):
+            raise InvalidArgumentError(
+                "weight has shape %s: expected (%d, %d, ...)" %
+                (self.weight.shape, out_channels, in_channels // groups))
+
+    @classmethod
+    def from_weights(cls, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        """A layer with the given weight (M, C/groups, K...) and bias (M,)."""
+        self = cls.__new__(cls)
+        self._setup(weight, bias, stride, padding, dilation, groups)
+        return self
+
+    def _setup(self, weight, bias, stride, padding, dilation, groups):
+        """Validates and packs; the layer changes only if all succeeds."""
+        k = self._rank
+        name = type(self).__name__
+        weight = as_float_array(weight, name + " weight")
+        if weight.ndim != k + 2:
+            raise InvalidArgumentError(
+                "%s weight: expected %d dims (out_channels, in_channels/groups, %s), got "
+                "shape %s" % (name, k + 2, _ops._SPATIAL[k][1:-1], weight.shape))
+        if bias is not None:
+            bias = as_float_array(bias, name + " bias")
+            if bias.shape != weight.shape[:1]:
+                raise InvalidArgumentError("%s bias: expected shape (%d,), got %s" %
+                                           (name, weight.shape[0], bias.shape))
+        stride = ntuple(stride, k, "stride")
+        dilation = ntuple(dilation, k, "dilation")
+        pads = _conv_pads(padding, weight.shape[2:], stride, dilation, k)
+        self._set_op(create_op(_ops.CONV, k,
+                               ints={_ops.ATTR_STRIDES: stride, _ops.ATTR_DILATIONS: dilation,
+                                     _ops.ATTR_PADS: pads},
+                               scalars={_ops.ATTR_GROUP: int(groups)},
+                               weight=weight, bias=bias))
+        self.kernel_size = weight.shape[2:]
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, \
+            int(groups)
+        self._weight, self._bias = weight, bias
+
+    def _repack(self, weight, bias):
+        self._setup(weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    @staticmethod
+    def _read_only(array):
+        if array is None:
+            return None
+        view = array.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def weight(self):
+        """The weight (a read-only view); assigning an array repacks the op."""
+        return self._read_only(self._weight)
+
+    @weight.setter
+    def weight(self, value):
+        self._repack(value, self._bias)
+
+    @property
+    def bias(self):
+        """The bias or None (a read-only view); assigning repacks the op."""
+        return self._read_only(self._bias)
+
+    @bias.setter
+    def bias(self, value):
+        self._repack(self._weight, value)
+
+    @property
+    def in_channels(self):
+        return self._weight.shape[1] * self.groups
+
+    @property
+    def out_channels(self):
+        return self._weight.shape[0]
+
+    __call__ = forward = OpHandle._apply
+
+    def __repr__(self):
+        return "%s(%d, %d, kernel_size=%s, stride=%s, padding=%r, dilation=%s, groups=%d, " \
+               "bias=%s)" % (type(self).__name__, self.in_channels, self.out_channels,
+                             self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.groups, self._bias is not None)
+
+
+Conv1d, Conv2d, Conv3d = (_ranked(_ConvNd, "Conv", r) for r in (1, 2, 3))
+
+
+def _pool_geometry(rank, kernel_size, stride, padding):
+    kernel = ntuple(kernel_size, rank, "kernel_size")
+    stride = kernel if stride is None or stride == () or stride == [] else \
+        ntuple(stride, rank, "stride")
+    pads = ntuple(padding, rank, "padding")
+    for p, k in zip(pads, kernel):
+        # PyTorch's rule; it also guarantees that no window is all padding.
+        if p > k // 2:
+            raise InvalidAttributeError(
+                "padding = %s: pad should be at most half of kernel size %s" % (pads, kernel))
+    return kernel, stride, pads
+
+
+class _PoolNd(OpHandle):
+    _rank = None
+
+
+class _MaxPoolNd(_PoolNd):
+    """With return_indices, also returns int64 indices within each (n, c)
+    plane, as PyTorch does (ONNX's are over the whole tensor)."""
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        k = self._rank
+        self.kernel_size, self.stride, self.padding = _pool_geometry(k, kernel_size, stride,
+                                                                     padding)
+        self.dilation = ntuple(dilation, k, "dilation")
+        self.return_indices = bool(return_indices)
+        self.ceil_mode = bool(ceil_mode)
+        self._set_op(create_op(_ops.MAX_POOL, k,
+                       ints={_ops.ATTR_KERNEL_SHAPE: self.kernel_size,
+                             _ops.ATTR_STRIDES: self.stride,
+                             _ops.ATTR_DILATIONS: self.dilation,
+                             _ops.ATTR_PADS: self.padding + self.padding},
+                       scalars={_ops.ATTR_CEIL_MODE: int(self.ceil_mode)}))
+
+    def __call__(self, x):
+        x, unbatched = as_input(x, self._rank, type(self).__name__)
+        if not self.return_indices:
+            y = self._run(x)
+            return y[0] if unbatched else y
+        y, idx = self._run(x, indices=True)
+        # ONNX flattens Indices over the whole (N, C, ...) tensor, PyTorch per
+        # (n, c) plane: keep the position within the plane.
+        np.remainder(idx, math.prod(x.shape[2:]), out=idx)
+        return (y[0], idx[0]) if unbatched else (y, idx)
+
+    forward = __call__
+
+    def __repr__(self):
+        return "%s(kernel_size=%s, stride=%s, padding=%s, dilation=%s, ceil_mode=%s)" % (
+            type(self).__name__, self.kernel_size, self.stride, self.padding, self.dilation,
+            self.ceil_mode)
+
+
+MaxPool1d, MaxPool2d, MaxPool3d = (_ranked(_MaxPoolNd, "MaxPool", r) for r in (1, 2, 3))
+
+
+class _AvgPoolNd(_PoolNd):
+    """divisor_override divides each window's sum by that number instead."""
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        k = self._rank
+        self.kernel_size, self.stride, self.padding = _pool_geometry(k, kernel_size, stride,
+                                                                     padding)
+        self.ceil_mode = bool(ceil_mode)
+        self.count_include_pad = bool(count_include_pad)
+        if divisor_override is not None:
+            if isinstance(divisor_override, bool) or not isinstance(divisor_override,
+                                                                    (int, np.integer)):
+                raise InvalidAttributeError(
+                    "divisor_override = %r: expected an int" % (divisor_override,))
+            if divisor_override == 0:
+                raise InvalidAttributeError("divisor_override = 0: divisor must be not zero")
+        self.divisor_override = divisor_override
+        # With divisor_override the library averages over the valid elements
+        # only; __call__ turns that back into the window sum.
+        include = self.count_include_pad and divisor_override is None
+        self._set_op(create_op(_ops.AVERAGE_POOL, k,
+                       ints={_ops.ATTR_KERNEL_SHAPE: self.kernel_size,
+                             _ops.ATTR_STRIDES: self.stride,
+                             _ops.ATTR_PADS: self.padding + self.padding},
+                       scalars={_ops.ATTR_CEIL_MODE: int(self.ceil_mode),
+                                _ops.ATTR_COUNT_INCLUDE_PAD: int(include)}))
+
+    def _valid_counts(self, in_spatial, out_spatial):
+        """How many input elements each output window covers (padding
+        excluded), shaped to broadcast over the output's spatial dims."""
+        counts = np.ones((), dtype=np.float64)
+        for size, out, k, s, p in zip(in_spatial, out_spatial, self.kernel_size, self.stride,
+                                      self.padding):
+            start = np.arange(out, dtype=np.int64) * s - p
+            per_dim = np.clip(start + k, 0, size) - np.clip(start, 0, size)
+            counts = np.multiply.outer(counts, per_dim)
+        return counts
+
+    def __call__(self, x):
+        y = self._apply(x)
+        if self.divisor_override is not None:
+            # mean over the valid elements * their count = the window sum,
+            # which PyTorch divides by divisor_override.
+            scale = self._valid_counts(np.shape(x)[-self._rank:], y.shape[-self._rank:])
+            np.multiply(y, scale / self.divisor_override, out=y, casting="unsafe")
+        return y
+
+    forward = __call__
+
+    def __repr__(self):
+        return "%s(kernel_size=%s, stride=%s, padding=%s, ceil_mode=%s, " \
+               "count_include_pad=%s, divisor_override=%r)" % (
+                   type(self).__name__, self.kernel_size, self.stride, self.padding,
+                   self.ceil_mode, self.count_include_pad, self.divisor_override)
+
+
+AvgPool1d, AvgPool2d, AvgPool3d = (_ranked(_AvgPoolNd, "AvgPool", r) for r in (1, 2, 3))
+
+
+class _GlobalPool(_PoolNd):
+    _kind = None
+
+    def __init__(self, rank=2):
+        if rank not in (1, 2, 3):
+            raise InvalidArgumentError("rank = %r: must be 1, 2 or 3" % (rank,))
+        self._rank = rank
+        self._set_op(create_op(self._kind, rank))
+
+    __call__ = forward = OpHandle._apply
+
+
+class GlobalAvgPool(_GlobalPool):
+    """ONNX GlobalAveragePool over `rank` spatial dims: output (N, C, 1, ...)."""
+    _kind = _ops.GLOBAL_AVERAGE_POOL
+
+
+class GlobalMaxPool(_GlobalPool):
+    """ONNX GlobalMaxPool over `rank` spatial dims: output (N, C, 1, ...)."""
+    _kind = _ops.GLOBAL_MAX_POOL
