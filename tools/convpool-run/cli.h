@@ -1,0 +1,95 @@
+/*
+ * cli.h - what the convpool-run commands share: the parsed command line,
+ * exit statuses, error reporting, and loading/binding helpers built on the
+ * public API only (convpool.h).
+ */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "convpool.h"
+#include "tensor.h"
+
+/* Exit statuses: documented in --help and the man page. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILURE = 1, /* model or data error, or a failed comparison */
+    CLI_EXIT_USAGE = 2,   /* bad command line */
+};
+
+#define CLI_MAX_ARGS 64
+
+typedef struct cli_options {
+    const char *model_path;
+    const char *test_dir;
+    int info;
+    long bench_runs;      /* 0: not benchmarking */
+    long warmup_runs;     /* -1: default */
+    int32_t threads;      /* 0: library default */
+    int json;
+    const char *inputs[CLI_MAX_ARGS]; /* "FILE" or "NAME=FILE" */
+    size_t n_inputs;
+    const char *dims[CLI_MAX_ARGS];   /* "NAME=VALUE" */
+    size_t n_dims;
+    const char *output_dir;
+    int output_npy;
+    int print_full;       /* print every output in full, whatever its size */
+    double rtol, atol;
+    size_t memory_limit;
+} cli_options;
+
+/* Prints "convpool-run: <message>" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "convpool-run: <context>: <status>: <library message>" to stderr. */
+void cli_api_error(convpool_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Everything one command needs to run a model. */
+typedef struct cli_runner {
+    convpool_model *model;
+    convpool_session *session;
+    convpool_context *ctx;  /* NULL: the library's default context */
+    cli_tensor *bound;      /* one per model input: the data bound to it */
+    size_t n_inputs;
+} cli_runner;
+
+/* Loads the model, creates a session and the --threads context. Returns a
+ * CLI_EXIT_* status after reporting any error; close the runner either way. */
+int cli_runner_open(cli_runner *r, const char *model_path, const cli_options *opt);
+
+/* Frees the bound input tensors (before binding a new set). */
+void cli_runner_clear_inputs(cli_runner *r);
+
+/* Frees everything; safe on a zeroed or partly opened runner. */
+void cli_runner_close(cli_runner *r);
+
+/*
+ * Binds every model input of r's session: from --input files (positional ones
+ * in graph input order, NAME=FILE by name), or, where `random_ok` and no file
+ * is given, random values (float32 in [-1, 1), integers over their range)
+ * with symbolic dims from --dim NAME=V or 1. The tensors bound are kept in
+ * r->bound. Returns a CLI_EXIT_* status after reporting any error.
+ */
+int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok);
+
+/* Runs the session once; reports an error. Returns a CLI_EXIT_* status. */
+int cli_run_once(cli_runner *r, const char *what);
+
+/* Output `index` of the last run as a borrowed cli_tensor view (do not free
+ * it). Returns 0, or -1 after reporting the error. */
+int cli_output_view(const convpool_session *session, size_t index, cli_tensor *view);
+
+/* "[N, 1, 6, 8]": a declared input/output shape with symbols for dynamic dims. */
+void cli_format_declared_shape(const convpool_model *model, int is_input, size_t index,
+                               char *buf, size_t size);
+
+/* Commands; each returns a CLI_EXIT_* status. */
+int cli_cmd_run(const cli_options *opt);
+int cli_cmd_test_dir(const cli_options *opt);
+int cli_cmd_info(const cli_options *opt);
+int cli_cmd_bench(const cli_options *opt);
+
+#endif
