@@ -37,10 +37,11 @@ def ntuple(value, n, name):
 def as_float_array(x, what):
     """`x` as a C-contiguous float32 ndarray: the same object (no copy) when it
     already is one, else a single conversion."""
-    if isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous:
+    if isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous \
+            and x.ndim > 0:
         return x
     try:
-        arr = np.ascontiguousarray(x, dtype=np.float32)
+        arr = np.asarray(x, dtype=np.float32, order="C")  # one conversion at most
     except (TypeError, ValueError) as e:
         raise InvalidArgumentError("%s: cannot be used as a float32 array (%s)" % (what, e))
     if arr.ndim == 0:
