@@ -1,0 +1,88 @@
+#include "onnx/run.h"
+
+#include <string.h>
+
+#include "runtime/alloc.h"
+#include "runtime/error.h"
+
+static uint8_t *align_up(uint8_t *p)
+{
+    uintptr_t a = ((uintptr_t)p + CP_ALIGNMENT - 1) & ~(uintptr_t)(CP_ALIGNMENT - 1);
+    return p + (a - (uintptr_t)p);
+}
+
+/*
+ * 8-bit MaxPool runs as float MaxPool on a converted copy: exact, because
+ * every 8-bit integer is a float and max only compares, and the converted
+ * back results are the same integers. Indices are unaffected.
+ */
+static convpool_status run_8bit(const convpool_op *op, const cp_plan *p, const cp_node *n,
+                                int is_signed, void *const *ptr, uint8_t *scratch,
+                                convpool_context *ctx, size_t ws_bytes)
+{
+    const cp_shape *xs = &p->shapes[n->x];
+    size_t nx = (size_t)p->counts[n->x], ny = (size_t)p->counts[n->y];
+    float *xf = (float *)scratch;
+    float *yf = (float *)align_up((uint8_t *)(xf + nx));
+    uint8_t *ws = align_up((uint8_t *)(yf + ny));
+    const uint8_t *xu = ptr[n->x];
+    const int8_t *xi = ptr[n->x];
+    for (size_t i = 0; i < nx; i++)
+        xf[i] = is_signed ? (float)xi[i] : (float)xu[i];
+    convpool_status st = convpool_op_run_ex(op, ctx, xs->dims, xs->rank, xf, yf, ny,
+                                            n->indices >= 0 ? ptr[n->indices] : NULL,
+                                            ws_bytes ? ws : NULL, ws_bytes);
+    uint8_t *yu = ptr[n->y];
+    int8_t *yi = ptr[n->y];
+    for (size_t i = 0; st == CONVPOOL_OK && i < ny; i++) {
+        if (is_signed)
+            yi[i] = (int8_t)yf[i];
+        else
+            yu[i] = (uint8_t)yf[i];
+    }
+    return st;
+}
+
+static convpool_status run_op(const convpool_model *m, const cp_plan *p, size_t index,
+                              void *const *ptr, uint8_t *arena, convpool_context *ctx)
+{
+    const cp_node *n = &m->nodes[index];
+    convpool_op *op, *temp;
+    convpool_status st = cp_node_op(n, n->w >= 0 ? &p->shapes[n->w] : NULL,
+                                    n->w >= 0 ? ptr[n->w] : NULL,
+                                    n->b >= 0 ? ptr[n->b] : NULL, &op, &temp);
+    if (st != CONVPOOL_OK)
+        return st;
+    uint8_t *scratch = p->scratch[index] == CP_NOT_IN_ARENA ? NULL : arena + p->scratch[index];
+    size_t ws_bytes = p->workspace[index];
+    int32_t dtype = m->values[n->x].dtype;
+    if (dtype != CONVPOOL_DTYPE_FLOAT) {
+        st = run_8bit(op, p, n, dtype == CONVPOOL_DTYPE_INT8, ptr, scratch, ctx, ws_bytes);
+    } else {
+        const cp_shape *xs = &p->shapes[n->x];
+        st = convpool_op_run_ex(op, ctx, xs->dims, xs->rank, ptr[n->x], ptr[n->y],
+                                (size_t)p->counts[n->y],
+                                n->indices >= 0 ? ptr[n->indices] : NULL,
+                                ws_bytes ? scratch : NULL, ws_bytes);
+    }
+    convpool_op_destroy(temp);
+    return st;
+}
+
+convpool_status cp_run_nodes(const convpool_model *m, const cp_plan *p, void *const *ptr,
+                             uint8_t *arena, convpool_context *ctx)
+{
+    for (size_t i = 0; i < m->node_count; i++) {
+        const cp_node *n = &m->nodes[i];
+        convpool_status st = CONVPOOL_OK;
+        if (n->kind == CP_NODE_IDENTITY) {
+            if (p->bytes[n->y] && ptr[n->y] != ptr[n->x])
+                memcpy(ptr[n->y], ptr[n->x], p->bytes[n->y]);
+        } else {
+            st = run_op(m, p, i, ptr, arena, ctx);
+        }
+        if (st != CONVPOOL_OK)
+            return cp_fail_context(st, CP_NODE_FMT, CP_NODE_ARGS(n));
+    }
+    return CONVPOOL_OK;
+}

@@ -1,0 +1,15 @@
+/*
+ * run.h - executes a model's nodes in order for one plan. Every op node
+ * goes through convpool_op_run_ex(), the same path as the public op API.
+ */
+#ifndef CP_ONNX_RUN_H
+#define CP_ONNX_RUN_H
+
+#include "onnx/plan.h"
+
+/* `ptr[v]` is the data of every value v (inputs, constants, arena slots and
+ * output buffers already resolved); `arena` is the plan's arena. */
+convpool_status cp_run_nodes(const convpool_model *m, const cp_plan *p, void *const *ptr,
+                             uint8_t *arena, convpool_context *ctx);
+
+#endif
