@@ -56,7 +56,9 @@ static void *worker_main(void *p)
     worker_start start = *(worker_start *)p;
     free(p);
     convpool_context *ctx = start.ctx;
-    unsigned seen = atomic_load(&ctx->generation);
+    /* 0, the generation at creation, not a fresh load: a job posted before
+     * this thread got here must still be seen (else busy never drops). */
+    unsigned seen = 0;
     for (;;) {
         unsigned gen;
         int spins = 0;
