@@ -1,0 +1,236 @@
+/*
+ * test_malformed DATA_DIR: broken models must be refused with the right
+ * status and a message that says why, and never crash or leak (the suite
+ * also runs this under valgrind). Covers the committed files written by
+ * make_malformed.py, every truncation of a valid model, and seeded random
+ * byte flips of it (which must load cleanly or fail cleanly).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convpool.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                  \
+    do {                                                  \
+        if (!(cond)) {                                    \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);   \
+            printf(__VA_ARGS__);                          \
+            printf("\n");                                 \
+            failures++;                                   \
+        }                                                 \
+    } while (0)
+
+static const char *data_dir;
+
+static const char *path_of(const char *name)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", data_dir, name);
+    return buf;
+}
+
+static void expect_refused(const char *file, convpool_status want, const char *substring)
+{
+    convpool_model *m = NULL;
+    convpool_status st = convpool_model_load_file(path_of(file), 0, &m);
+    const char *msg = convpool_last_error();
+    CHECK(st == want && m == NULL && strstr(msg, substring) != NULL,
+          "%s: got %s '%s'; want %s containing '%s'", file, convpool_status_string(st), msg,
+          convpool_status_string(want), substring);
+    if (st == want)
+        printf("ok  %-28s %s\n", file, msg);
+    convpool_model_destroy(m);
+}
+
+static unsigned char *read_file(const char *name, size_t *size)
+{
+    FILE *f = fopen(path_of(name), "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+/* Runs a model that loaded on a small input, if its shapes allow, to make
+ * sure a model that passed validation also runs cleanly. */
+static void try_run(const convpool_model *m)
+{
+    convpool_session *s = NULL;
+    if (convpool_session_create(m, &s) != CONVPOOL_OK)
+        return;
+    float x[1 * 2 * 6 * 6];
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
+        x[i] = (float)((i * 7) % 11) - 5.0f;
+    int64_t shape[4] = {1, 2, 6, 6};
+    int32_t dtype;
+    size_t rank;
+    int64_t dims[8];
+    if (convpool_model_input_count(m) == 1 &&
+        convpool_model_input_info(m, 0, &dtype, &rank, dims, 8) == CONVPOOL_OK &&
+        dtype == CONVPOOL_DTYPE_FLOAT && rank == 4 &&
+        convpool_session_set_input(s, 0, dtype, shape, 4, x) == CONVPOOL_OK) {
+        convpool_status st = convpool_session_run(s, NULL);
+        CHECK(st == CONVPOOL_OK || *convpool_last_error(), "run failed without a message");
+    }
+    convpool_session_destroy(s);
+}
+
+static int mutants_loaded;
+
+static void load_mutant(const unsigned char *bytes, size_t size, const char *what)
+{
+    convpool_model *m = NULL;
+    convpool_status st = convpool_model_load_memory(bytes, size, 0, &m);
+    if (st == CONVPOOL_OK) {
+        mutants_loaded++;
+        try_run(m);
+        convpool_model_destroy(m);
+        return;
+    }
+    CHECK(m == NULL && *convpool_last_error(), "%s: %s without a message", what,
+          convpool_status_string(st));
+}
+
+static void truncations_and_flips(void)
+{
+    size_t size;
+    unsigned char *base = read_file("base.onnx", &size);
+    CHECK(base != NULL, "cannot read base.onnx");
+    if (!base)
+        return;
+    convpool_model *m = NULL;
+    CHECK(convpool_model_load_memory(base, size, 0, &m) == CONVPOOL_OK, "base.onnx: %s",
+          convpool_last_error());
+    convpool_model_destroy(m);
+    unsigned char *copy = malloc(size);
+    int refused = 0;
+    for (size_t len = 0; len < size; len++) {
+        m = NULL;
+        convpool_status st = convpool_model_load_memory(base, len, 0, &m);
+        refused += st != CONVPOOL_OK;
+        if (st == CONVPOOL_OK) {
+            try_run(m);
+            convpool_model_destroy(m);
+        } else {
+            CHECK(*convpool_last_error(), "truncation to %zu: no message", len);
+        }
+    }
+    /* A cut inside a field must be refused; a few cuts at field boundaries
+     * still parse but then fail validation: every cut is refused. */
+    CHECK(refused == (int)size, "%d of %zu truncations refused", refused, size);
+    printf("ok  %zu truncations refused\n", size);
+    unsigned seed = 12345;
+    for (int trial = 0; trial < 3000; trial++) {
+        memcpy(copy, base, size);
+        int flips = 1 + trial % 3;
+        for (int k = 0; k < flips; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % size;
+            seed = seed * 1103515245u + 12345u;
+            copy[at] ^= (unsigned char)(1u + ((seed >> 16) % 255u));
+        }
+        char what[64];
+        snprintf(what, sizeof what, "flip trial %d", trial);
+        load_mutant(copy, size, what);
+    }
+    printf("ok  3000 seeded byte-flip mutants loaded (%d) or refused cleanly\n", mutants_loaded);
+    free(copy);
+    free(base);
+}
+
+static void external_from_memory_and_limit(void)
+{
+    size_t size;
+    unsigned char *bytes = read_file("external_ok.onnx", &size);
+    CHECK(bytes != NULL, "cannot read external_ok.onnx");
+    convpool_model *m = NULL;
+    convpool_status st = convpool_model_load_memory(bytes, size, 0, &m);
+    CHECK(st == CONVPOOL_ERROR_UNSUPPORTED && strstr(convpool_last_error(), "from memory"),
+          "external data from memory: %s %s", convpool_status_string(st),
+          convpool_last_error());
+    free(bytes);
+    st = convpool_model_load_file(path_of("external_ok.onnx"), 0, &m);
+    CHECK(st == CONVPOOL_OK, "external_ok.onnx: %s", convpool_last_error());
+    convpool_model_destroy(m);
+    m = NULL;
+    st = convpool_model_load_file(path_of("base.onnx"), 300, &m);
+    CHECK(st == CONVPOOL_ERROR_OUT_OF_MEMORY && strstr(convpool_last_error(), "memory limit"),
+          "base.onnx with a 300-byte limit: %s %s", convpool_status_string(st),
+          convpool_last_error());
+    /* 2000 bytes hold the weights and a batch of 1, not a batch of 64. */
+    m = NULL;
+    st = convpool_model_load_file(path_of("base.onnx"), 2000, &m);
+    CHECK(st == CONVPOOL_OK, "base.onnx with a 2000-byte limit: %s", convpool_last_error());
+    convpool_session *s = NULL;
+    static float x[64 * 2 * 6 * 6];
+    int64_t shape[4] = {1, 2, 6, 6};
+    CHECK(m && convpool_session_create(m, &s) == CONVPOOL_OK &&
+          convpool_session_set_input(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4, x) == CONVPOOL_OK &&
+          convpool_session_run(s, NULL) == CONVPOOL_OK, "batch 1: %s", convpool_last_error());
+    shape[0] = 64;
+    st = s ? convpool_session_set_input(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4, x) : st;
+    st = s ? convpool_session_run(s, NULL) : st;
+    CHECK(st == CONVPOOL_ERROR_OUT_OF_MEMORY && strstr(convpool_last_error(), "memory limit"),
+          "batch 64 under a 2000-byte limit: %s %s", convpool_status_string(st),
+          convpool_last_error());
+    convpool_session_destroy(s);
+    convpool_model_destroy(m);
+    printf("ok  external data from memory refused; memory limit enforced\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s tests/data/malformed\n", argv[0]);
+        return 2;
+    }
+    data_dir = argv[1];
+    expect_refused("empty.onnx", CONVPOOL_ERROR_INVALID_MODEL, "is empty");
+    expect_refused("not_onnx.onnx", CONVPOOL_ERROR_INVALID_MODEL, "not a valid ONNX");
+    expect_refused("no_such_file.onnx", CONVPOOL_ERROR_IO, "cannot open");
+    expect_refused("wrong_raw_size.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+                   "tensor 'W': raw_data has 212 bytes; dims need 54 FLOAT elements = 216");
+    expect_refused("negative_dim.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+                   "tensor 'B': dims[0] = -3 is negative");
+    expect_refused("overflow_dims.onnx", CONVPOOL_ERROR_OVERFLOW, "tensor 'B': the element count");
+    expect_refused("unknown_op.onnx", CONVPOOL_ERROR_UNSUPPORTED,
+                   "node 1 ('pool'): op type 'Relu' is not supported; supported: Conv, MaxPool");
+    expect_refused("cyclic.onnx", CONVPOOL_ERROR_INVALID_MODEL, "cycle");
+    expect_refused("missing_initializer.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+                   "node 0 ('conv'): input 'W' is not defined");
+    expect_refused("wrong_attribute_type.onnx", CONVPOOL_ERROR_INVALID_ATTRIBUTE,
+                   "node 1 ('pool'): attribute 'strides' has type INT; MaxPool needs INTS");
+    expect_refused("attribute_not_in_opset.onnx", CONVPOOL_ERROR_INVALID_ATTRIBUTE,
+                   "attribute 'dilations' is not defined for AveragePool-11");
+    expect_refused("external_dotdot.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+                   "outside the model's directory");
+    expect_refused("external_absolute.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+                   "outside the model's directory");
+    expect_refused("external_symlink.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+                   "outside the model's directory");
+    expect_refused("duplicate_name.onnx", CONVPOOL_ERROR_INVALID_MODEL, "'c' is defined twice");
+    expect_refused("missing_output.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+                   "graph output 'z' is not produced");
+    expect_refused("ir_too_old.onnx", CONVPOOL_ERROR_UNSUPPORTED, "IR version 2");
+    expect_refused("opset_too_new.onnx", CONVPOOL_ERROR_UNSUPPORTED, "opset 23");
+    expect_refused("float_data_count.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+                   "tensor 'B': the typed data field has 2 values; dims need 3");
+    expect_refused("wrong_element_type.onnx", CONVPOOL_ERROR_UNSUPPORTED,
+                   "tensor 'W': element type 11 (DOUBLE) is not supported");
+    external_from_memory_and_limit();
+    truncations_and_flips();
+    printf(failures ? "FAILED: %d checks\n" : "PASS\n", failures);
+    return failures ? 1 : 0;
+}
