@@ -179,6 +179,29 @@ def case_output_dir_is_test_data():
         np.testing.assert_allclose(ours, torch_y, rtol=1e-3, atol=1e-7)
 
 
+def case_unsupported_op_refused():
+    """ConvTranspose / LpPool node tests: a load error, exit 1, no output compared."""
+    node_dir = os.path.join(DATA, "onnx-node")
+    for name, op in [("test_convtranspose", "ConvTranspose"), ("test_lppool_2d_default", "LpPool")]:
+        proc = run("--test-dir", os.path.join(node_dir, name), expect=1)
+        assert f"'{op}' is not supported" in proc.stderr, proc.stderr
+        assert "PASS" not in proc.stdout, proc.stdout
+
+
+def case_threads_same_result():
+    """Outputs are bitwise identical on 1 and 2 threads (the API's promise)."""
+    model = os.path.join(DATA, "torch", "lenet_like")
+    with tempfile.TemporaryDirectory() as tmp:
+        results = []
+        for threads in ["1", "2"]:
+            out = os.path.join(tmp, threads)
+            run(os.path.join(model, "model.onnx"), "--threads", threads, "--input",
+                os.path.join(model, "test_data_set_0", "input_0.pb"), "--output-dir", out)
+            with open(os.path.join(out, "output_0.pb"), "rb") as f:
+                results.append(f.read())
+        assert results[0] == results[1]
+
+
 def case_help_and_version():
     out = run("--help").stdout
     for word in ["--test-dir", "--info", "--bench", "--input", "Exit status"]:
