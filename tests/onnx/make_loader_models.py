@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Writes tests/data/onnx-loader/dag.onnx for test_loader.c (run with
+Debian's /usr/bin/python3; the output is committed).
+
+A DAG, deliberately listed out of order, with a symbolic batch dim 'N',
+IR version 3 (initializers also listed as graph inputs), a Constant node
+and an initializer as weights, Identity, MaxPool with Indices and a global
+pool. Weights follow pattern(i) = ((i * 37) % 17 - 8) / 8, which
+test_loader.c recomputes to check the graph against single ops.
+"""
+import os
+import sys
+
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), '..', 'data', 'onnx-loader')
+
+
+def pattern(shape, offset=0):
+    n = int(np.prod(shape))
+    i = np.arange(offset, offset + n)
+    return (((i * 37) % 17 - 8) / 8.0).astype(np.float32).reshape(shape)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    w1 = numpy_helper.from_array(pattern((4, 2, 3, 3)), 'W1')
+    b1 = numpy_helper.from_array(pattern((4,), 100), 'B1')
+    w2 = numpy_helper.from_array(pattern((3, 2, 1, 1), 200), 'W2_value')
+    nodes = [
+        # consumers first: the loader must sort
+        helper.make_node('GlobalAveragePool', ['c2'], ['gap'], name='gap'),
+        helper.make_node('MaxPool', ['c1'], ['mp', 'mp_idx'], name='mp_with_indices',
+                         kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node('Identity', ['c1'], ['c1_copy'], name='id'),
+        helper.make_node('Conv', ['p1', 'W2'], ['c2'], name='conv2', group=1),
+        helper.make_node('Conv', ['x', 'W1', 'B1'], ['c1'], name='conv1', pads=[1, 1, 1, 1]),
+        helper.make_node('AveragePool', ['x'], ['p1'], name='avg', kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1], count_include_pad=1),
+        helper.make_node('Constant', [], ['W2'], name='w2_const', value=w2),
+    ]
+    x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 2, 6, 6])
+    as_inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(s))
+                 for n, s in [('W1', (4, 2, 3, 3)), ('B1', (4,))]]
+    outputs = [helper.make_tensor_value_info('c1_copy', TensorProto.FLOAT, ['N', 4, 6, 6]),
+               helper.make_tensor_value_info('mp', TensorProto.FLOAT, None),
+               helper.make_tensor_value_info('mp_idx', TensorProto.INT64, None),
+               helper.make_tensor_value_info('gap', TensorProto.FLOAT, ['N', 3, 1, 1])]
+    graph = helper.make_graph(nodes, 'dag', [x] + as_inputs, outputs, initializer=[w1, b1])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 8)])
+    model.ir_version = 3
+    with open(os.path.join(OUT, 'dag.onnx'), 'wb') as f:
+        f.write(model.SerializeToString())
+
+
+if __name__ == '__main__':
+    main()
