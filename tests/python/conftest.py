@@ -35,3 +35,24 @@ def model_api():
     from convpool import _lib
     if not _lib.has_model_api:
         pytest.skip("%s has no model loader (built without ONNX support?)" % _lib.path)
+
+
+def run_in_threads(work, count):
+    """Runs work(i) for i in range(count), each in its own thread, all at
+    once; returns the exceptions they raised."""
+    import threading
+
+    errors = []
+
+    def guarded(i):
+        try:
+            work(i)
+        except Exception as e:  # handed back to the test
+            errors.append(e)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors

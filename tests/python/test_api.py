@@ -6,7 +6,6 @@ import gc
 import os
 import subprocess
 import sys
-import threading
 import tracemalloc
 
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 
 import convpool
 from convpool import _lib
-from conftest import BINDINGS
+from conftest import BINDINGS, run_in_threads
 
 
 # ---------------------------------------------------------------- loading
@@ -48,20 +47,38 @@ def test_wrong_library_path_is_a_clear_import_error(tmp_path):
     assert "CONVPOOL_LIBRARY" in r.stderr
 
 
-def test_version_mismatch_is_an_import_error(tmp_path):
-    # A stand-in library that reports another version.
+def fake_library(tmp_path, version, extra=""):
+    """A stand-in libconvpool that reports `version`."""
     src = tmp_path / "fake.c"
-    src.write_text('const char *convpool_version(void) { return "0.9.0"; }\n')
+    src.write_text('const char *convpool_version(void) { return "%s"; }\n%s' % (version, extra))
     lib = tmp_path / "libfake.so"
     cc = subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src)],
                         capture_output=True)
     if cc.returncode != 0:
         pytest.skip("no C compiler")
-    r = import_in_subprocess(str(lib))
+    return str(lib)
+
+
+def test_version_mismatch_is_an_import_error(tmp_path):
+    r = import_in_subprocess(fake_library(tmp_path, "0.9.0"))
     assert r.returncode != 0
-    assert "ImportError" in r.stderr
-    # Either the missing functions or the version is named, never a crash.
-    assert "lacks" in r.stderr or "version 0.9.0" in r.stderr
+    assert "ImportError: convpool 1.0.0 needs libconvpool 1.0.0" in r.stderr
+    assert "is version 0.9.0" in r.stderr
+
+
+def test_missing_functions_are_an_import_error(tmp_path):
+    r = import_in_subprocess(fake_library(tmp_path, "1.0.0"))
+    assert r.returncode != 0
+    assert "ImportError" in r.stderr and "lacks convpool_version_number" in r.stderr
+
+
+def test_not_libconvpool_is_an_import_error():
+    import ctypes.util
+    libm = ctypes.util.find_library("m")
+    if not libm:
+        pytest.skip("no libm to stand in")
+    r = import_in_subprocess(libm)
+    assert r.returncode != 0 and "is not libconvpool" in r.stderr
 
 
 # ---------------------------------------------------------------- zero copy
@@ -210,20 +227,17 @@ def test_errors_carry_the_message(call, cls, words):
 def test_error_message_is_per_thread():
     """Another thread's failure does not overwrite this thread's message."""
     messages = {}
+    strides = [0, (1, -1)]
 
-    def fail(name, stride):
-        try:
-            convpool.conv2d(X, np.ones((1, 2, 3, 3)), stride=stride)
-        except convpool.Error as e:
-            messages[name] = str(e)
+    def fail(i):
+        for _ in range(50):
+            try:
+                convpool.conv2d(X, np.ones((1, 2, 3, 3)), stride=strides[i])
+            except convpool.Error as e:
+                messages.setdefault(i, set()).add(str(e).split(":")[0])
 
-    threads = [threading.Thread(target=fail, args=("a", 0)),
-               threading.Thread(target=fail, args=("b", (1, -1)))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert "strides[0] = 0" in messages["a"] and "strides[1] = -1" in messages["b"]
+    assert not run_in_threads(fail, 2)
+    assert messages == {0: {"strides[0] = 0"}, 1: {"strides[1] = -1"}}
 
 
 # ---------------------------------------------------------------- lifetime
@@ -288,20 +302,12 @@ def test_concurrent_runs_from_python_threads():
     with convpool.Conv2d.from_weights(w, padding=1) as conv:
         expected = [conv(x) for x in inputs]
         results = [[None] * 3, [None] * 3]
-        errors = []
 
         def work(i):
-            try:
-                for r in range(3):
-                    results[i][r] = conv(inputs[i])
-            except Exception as e:  # surfaced below
-                errors.append(e)
+            for r in range(3):
+                results[i][r] = conv(inputs[i])
 
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = run_in_threads(work, 2)
     assert not errors
     for i in range(2):
         for r in range(3):

@@ -4,13 +4,12 @@ onnx.helper: metadata, feeds as dict / list / array, dtypes, errors,
 lifetime, and runs from several threads."""
 import glob
 import os
-import threading
 
 import numpy as np
 import pytest
 
 import convpool
-from conftest import DATA
+from conftest import DATA, run_in_threads
 
 SUPPORTED_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
                  "Constant", "Identity"}
@@ -146,22 +145,14 @@ def test_model_sessions_per_thread(onnx, monkeypatch):
     rng = np.random.default_rng(4)
     inputs = [rng.standard_normal((4, 2, 64, 8)).astype(np.float32) for _ in range(3)]
     wanted = [expected_conv_pool(x, w, b) for x in inputs]
-    failures = []
     with convpool.Model(data) as model:
         def work(i):
-            try:
-                for _ in range(5):
-                    y, idx = model.run(inputs[i])
-                    np.testing.assert_allclose(y, wanted[i][0], rtol=1e-5, atol=1e-6)
-                    np.testing.assert_array_equal(idx, wanted[i][1])
-            except Exception as e:  # reported below
-                failures.append(e)
+            for _ in range(5):
+                y, idx = model.run(inputs[i])
+                np.testing.assert_allclose(y, wanted[i][0], rtol=1e-5, atol=1e-6)
+                np.testing.assert_array_equal(idx, wanted[i][1])
 
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        failures = run_in_threads(work, 3)
         sessions = len(model._sessions)
     assert not failures, failures
     assert sessions == 3  # one per thread

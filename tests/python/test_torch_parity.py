@@ -83,27 +83,22 @@ def test_conv(torch, rank, index):
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-4, err_msg=str(kwargs))
 
 
+@pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize("rank", [1, 2, 3])
 @pytest.mark.parametrize("index", range(CASES_PER_OP))
-def test_max_pool(torch, rank, index):
-    x, kwargs = pool_case(rank, index, "max")
-    want = getattr(torch.nn.functional, "max_pool%dd" % rank)(torch.from_numpy(x), **kwargs)
-    got = getattr(convpool, "max_pool%dd" % rank)(x, **kwargs)
-    if kwargs["return_indices"]:
+def test_pool(torch, kind, rank, index):
+    x, kwargs = pool_case(rank, index, kind)
+    name = "%s_pool%dd" % (kind, rank)
+    want = getattr(torch.nn.functional, name)(torch.from_numpy(x), **kwargs)
+    got = getattr(convpool, name)(x, **kwargs)
+    if kind == "avg":
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-6, err_msg=str(kwargs))
+    elif kwargs["return_indices"]:
         np.testing.assert_array_equal(got[0], want[0].numpy(), err_msg=str(kwargs))
         np.testing.assert_array_equal(got[1], want[1].numpy(), err_msg=str(kwargs))
         assert got[1].dtype == np.int64
-    else:
+    else:  # max: the same element is picked, so the values are equal
         np.testing.assert_array_equal(got, want.numpy(), err_msg=str(kwargs))
-
-
-@pytest.mark.parametrize("rank", [1, 2, 3])
-@pytest.mark.parametrize("index", range(CASES_PER_OP))
-def test_avg_pool(torch, rank, index):
-    x, kwargs = pool_case(rank, index, "avg")
-    want = getattr(torch.nn.functional, "avg_pool%dd" % rank)(torch.from_numpy(x), **kwargs)
-    got = getattr(convpool, "avg_pool%dd" % rank)(x, **kwargs)
-    np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-6, err_msg=str(kwargs))
 
 
 @pytest.mark.parametrize("rank", [1, 2, 3])

@@ -15,7 +15,7 @@ __version__ = "1.0.0"
 
 from . import _lib
 
-_lib.check_version(__version__)
+_lib.load(__version__)
 
 from ._errors import (BufferTooSmallError, Error, FileIOError, InternalError,  # noqa: E402
                       InvalidArgumentError, InvalidAttributeError, InvalidModelError,

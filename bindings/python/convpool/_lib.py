@@ -128,16 +128,28 @@ def _declare(lib, table, required):
     return not missing
 
 
-lib, path = _open()
-_declare(lib, _OP_API, required=True)
-has_model_api = _declare(lib, _MODEL_API, required=False)
+lib = path = None
+has_model_api = False
 
 
-def check_version(expected):
-    got = lib.convpool_version().decode()
-    if got != expected:
+def load(expected_version):
+    """Opens the library, checks that it is version `expected_version` (the
+    package's), and declares every function the package uses."""
+    global lib, path, has_model_api
+    found, found_path = _open()
+    try:
+        version_fn = found.convpool_version
+    except AttributeError:
+        raise ImportError("convpool: %s is not libconvpool (no convpool_version)" % found_path)
+    version_fn.restype = c_char_p
+    version_fn.argtypes = []
+    got = version_fn().decode()
+    if got != expected_version:
         raise ImportError("convpool %s needs libconvpool %s, but %s is version %s" %
-                          (expected, expected, path, got))
+                          (expected_version, expected_version, found_path, got))
+    _declare(found, _OP_API, required=True)
+    has_model_api = _declare(found, _MODEL_API, required=False)
+    lib, path = found, found_path
 
 
 def int64_array(values):
