@@ -1,7 +1,7 @@
 """Op handles: a convpool_op created from a descriptor, run on NumPy arrays.
 
 float32 C-contiguous inputs go to the library as their own buffer address
-(no copy); anything else is converted once by np.ascontiguousarray.
+(no copy); anything else is converted once (np.asarray, order 'C').
 """
 import ctypes
 
@@ -14,7 +14,7 @@ CONV, MAX_POOL, AVERAGE_POOL, GLOBAL_MAX_POOL, GLOBAL_AVERAGE_POOL = 1, 2, 3, 4,
 ATTR_KERNEL_SHAPE, ATTR_STRIDES, ATTR_DILATIONS, ATTR_PADS = 1, 2, 3, 4
 ATTR_AUTO_PAD, ATTR_GROUP, ATTR_CEIL_MODE, ATTR_COUNT_INCLUDE_PAD = 5, 6, 7, 8
 
-_SPATIAL = {1: "(L)", 2: "(H, W)", 3: "(D, H, W)"}
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}  # the spatial dims, for messages
 
 
 def ntuple(value, n, name):
@@ -58,7 +58,7 @@ def as_input(x, rank, what):
     if arr.ndim != rank + 2:
         raise InvalidArgumentError(
             "%s: expected a %d-D (C, %s) or %d-D (N, C, %s) array, got %d-D with shape %s" %
-            (what, rank + 1, _SPATIAL[rank][1:-1], rank + 2, _SPATIAL[rank][1:-1], arr.ndim,
+            (what, rank + 1, _SPATIAL[rank], rank + 2, _SPATIAL[rank], arr.ndim,
              arr.shape))
     return arr, False
 

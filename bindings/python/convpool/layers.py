@@ -90,7 +90,7 @@ class _ConvNd(OpHandle):
         if weight.ndim != k + 2:
             raise InvalidArgumentError(
                 "%s weight: expected %d dims (out_channels, in_channels/groups, %s), got "
-                "shape %s" % (name, k + 2, _ops._SPATIAL[k][1:-1], weight.shape))
+                "shape %s" % (name, k + 2, _ops._SPATIAL[k], weight.shape))
         if bias is not None:
             bias = as_float_array(bias, name + " bias")
             if bias.shape != weight.shape[:1]:
