@@ -5,7 +5,8 @@ weights packed once, at construction; calling the layer only runs it.
 A layer owns a C handle. It is freed by close(), at the end of a ``with``
 block, or when the layer is garbage collected. Calling a layer from several
 threads at once is allowed (the op is immutable; the GIL is released while
-it runs).
+it runs); closing it, or assigning a Conv layer's weight or bias (which
+repacks), must wait until no other thread is calling it.
 """
 import math
 

@@ -39,7 +39,8 @@ class Model(Handle):
     Runs from several Python threads proceed in parallel: each thread gets
     its own session (the model itself is immutable) and the GIL is released
     while the graph runs. close() (or a ``with`` block) frees the model and
-    every session; so does garbage collection.
+    every session; so does garbage collection. Do not close a model while
+    another thread is inside run().
     """
 
     def __init__(self, path_or_bytes, memory_limit=0):
