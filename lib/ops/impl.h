@@ -11,6 +11,11 @@
  * `min_work_per_thread` of them (>= 1). */
 int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread);
 
+#if defined(__x86_64__)
+/* ops/impl_conv_x86.c: AVX-512 and AVX2+FMA convolution fast paths */
+extern const cp_impl cp_impl_conv_avx512;
+extern const cp_impl cp_impl_conv_avx2;
+#endif
 extern const cp_impl cp_impl_conv_ref;
 extern const cp_impl cp_impl_max_pool_ref;
 extern const cp_impl cp_impl_avg_pool_ref;

@@ -6,6 +6,10 @@
 #include "ops/impl.h"
 
 static const cp_impl *const impls[] = {
+#if defined(__x86_64__)
+    &cp_impl_conv_avx512,
+    &cp_impl_conv_avx2,
+#endif
     &cp_impl_conv_ref,
     &cp_impl_max_pool_ref,
     &cp_impl_avg_pool_ref,

@@ -36,6 +36,7 @@ struct convpool_context {
 typedef struct worker_start {
     convpool_context *ctx;
     int32_t index;
+    unsigned generation; /* the job generation when the worker was created */
 } worker_start;
 
 static void run_chunks(convpool_context *ctx, int32_t thread_index)
@@ -143,6 +144,7 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads,
             if (ws) {
                 ws->ctx = ctx;
                 ws->index = i + 1;
+                ws->generation = atomic_load(&ctx->generation);
             }
             if (!ws || pthread_create(&ctx->workers[i], NULL, worker_main, ws) != 0) {
                 free(ws);

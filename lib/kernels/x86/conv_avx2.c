@@ -1,0 +1,27 @@
+/* The convolution micro-kernels for AVX2 + FMA (8 floats per vector). */
+#include <immintrin.h>
+
+typedef __m256 V;
+typedef __m256i VMASK;
+
+/* A mask with the first n of 8 lanes set: a window into -1s then 0s. */
+static const int32_t lane_mask_window[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                             0,  0,  0,  0,  0,  0,  0,  0};
+#define VW 8
+#define VMASK_N(n) _mm256_loadu_si256((const __m256i *)(lane_mask_window + 8 - (n)))
+#define V_LOAD(p) _mm256_loadu_ps(p)
+#define V_LOADM(p, m) _mm256_maskload_ps((p), (m))
+#define V_STORE(p, v) _mm256_storeu_ps((p), (v))
+#define V_STOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
+#define V_SET1(x) _mm256_set1_ps(x)
+#define V_FMA(a, b, acc) _mm256_fmadd_ps((a), (b), (acc))
+
+/* 16 registers: GEMM 4x3 vectors and direct 6 pixels x 2 vectors (or 12 x
+ * 1) leave room for the operands. */
+#define GEMM_MR 4
+#define GEMM_NV 3
+#define DIRECT_NP_MAX1 12
+#define DIRECT_NP_MAX2 6
+#define KERNELS_NAME cp_conv_kernels_avx2
+
+#include "kernels/x86/conv_kernels.inc"

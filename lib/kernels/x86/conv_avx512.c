@@ -1,0 +1,23 @@
+/* The convolution micro-kernels for AVX-512 (16 floats per vector). */
+#include <immintrin.h>
+
+typedef __m512 V;
+typedef __mmask16 VMASK;
+#define VW 16
+#define VMASK_N(n) ((__mmask16)((1u << (n)) - 1u))
+#define V_LOAD(p) _mm512_loadu_ps(p)
+#define V_LOADM(p, m) _mm512_maskz_loadu_ps((m), (p))
+#define V_STORE(p, v) _mm512_storeu_ps((p), (v))
+#define V_STOREM(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_FMA(a, b, acc) _mm512_fmadd_ps((a), (b), (acc))
+
+/* 32 registers: GEMM 6x4 vectors and direct 12 pixels x 2 vectors leave
+ * room for the operands. */
+#define GEMM_MR 6
+#define GEMM_NV 4
+#define DIRECT_NP_MAX1 12
+#define DIRECT_NP_MAX2 12
+#define KERNELS_NAME cp_conv_kernels_avx512
+
+#include "kernels/x86/conv_kernels.inc"

@@ -1,0 +1,64 @@
+/*
+ * conv_kernels.h - the x86 convolution micro-kernels, one table per ISA.
+ *
+ * The kernels are pure compute on raw pointers (no allocation, no
+ * threading); ops/impl_conv_x86.c packs weights and input and walks the
+ * tiles. The same source (conv_kernels.inc) is compiled twice, once with
+ * AVX2+FMA and once with AVX-512 flags, so both paths do identical work per
+ * output element, only the vector width differs.
+ *
+ * Every output element is one fused multiply-add chain in a fixed order
+ * (bias first, then input channels, then taps in kernel order), whatever
+ * tile it falls in: results do not depend on how the work is split.
+ */
+#ifndef CP_KERNELS_X86_CONV_KERNELS_H
+#define CP_KERNELS_X86_CONV_KERNELS_H
+
+#include <stdint.h>
+
+/* GEMM on NCHW (1x1, stride 1, no pads): y[MR rows][pixels] for one tile of
+ * up to GEMM_NV vectors of pixels. x is input channel 0 at the tile's first
+ * pixel, channel c at x + c*x_stride. w holds, per input channel, MR
+ * weights (zero past the group's last output channel); bias MR values.
+ * Only `m_valid` rows and `n` pixels (1 .. nv_max*vw) are read and stored,
+ * so tails need no padding. */
+typedef void (*cp_conv_gemm_fn)(int64_t channels, const float *x, int64_t x_stride,
+                                const float *w, const float *bias, float *y, int64_t y_stride,
+                                int64_t m_valid, int64_t n);
+
+/* Direct convolution on a zero-padded copy of the input: np output pixels
+ * of one row (np = 1 .. direct_np_max) times mv vectors of output channels
+ * (mv = 1 or 2). Pixel j's window starts at x + j*stride; step k of the
+ * reduction (input channel, tap) reads x + offsets[k] and the vw weights at
+ * w + k*vw (next channel vector at w + w_mv_stride). bias has mv*vw values.
+ * Output channel i of the tile goes to y + i*y_stride + j, for i < m_valid. */
+typedef void (*cp_conv_direct_fn)(int64_t stride, int64_t steps, const int64_t *offsets,
+                                  const float *x, const float *w, int64_t w_mv_stride,
+                                  const float *bias, float *y, int64_t y_stride,
+                                  int64_t m_valid);
+
+/* Depthwise: one output row of `n` pixels of one channel. Tap t reads the
+ * row at x + offsets[t] + pixel (the glue de-interleaves strided input into
+ * phases so that loads are contiguous, and pads rows to whole vectors) and
+ * weighs it by w[t]. */
+typedef void (*cp_conv_depthwise_fn)(int64_t taps, const int64_t *offsets, const float *x,
+                                     const float *w, float bias, float *y, int64_t n);
+
+#define CP_CONV_DIRECT_NP_MAX 12
+
+typedef struct cp_conv_kernels {
+    int32_t vw;              /* floats per vector */
+    int32_t gemm_mr;         /* output channels per GEMM tile */
+    int32_t gemm_nv;         /* pixel vectors per GEMM tile */
+    int32_t direct_np_max[2];/* pixels per direct tile, for mv = 1 and 2 */
+    cp_conv_gemm_fn gemm;
+    /* [mv - 1][stride class: 0 any, 1 stride 1, 2 stride 2][np - 1]; the
+     * stride-1 and stride-2 variants ignore their stride argument */
+    cp_conv_direct_fn direct[2][3][CP_CONV_DIRECT_NP_MAX];
+    cp_conv_depthwise_fn depthwise;
+} cp_conv_kernels;
+
+extern const cp_conv_kernels cp_conv_kernels_avx2;
+extern const cp_conv_kernels cp_conv_kernels_avx512;
+
+#endif

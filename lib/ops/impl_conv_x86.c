@@ -1,0 +1,496 @@
+/*
+ * The x86 convolution fast paths (AVX2+FMA and AVX-512): weight packing,
+ * input packing, tiling and threading around the micro-kernels of
+ * kernels/x86/conv_kernels.h. One of three algorithms is fixed per op at
+ * creation from its attributes:
+ *
+ *  - GEMM: 1x1 kernel, stride 1, no pads. y_g = W_g x_g straight on the
+ *    NCHW planes (no copy of the input), tiles of output channels x pixels.
+ *  - depthwise: one input channel per group (group = C, any channel
+ *    multiplier up to a few). Each task copies the rows it needs of one
+ *    channel, zero padded and split into stride phases, then the kernel
+ *    runs contiguous vector loads along output rows.
+ *  - direct: everything else (any kernel, stride, dilation, pads, groups,
+ *    1-D/2-D/3-D). Each task copies a band of zero-padded input rows of one
+ *    group; the kernel vectorises over output channels and broadcasts input
+ *    pixels, so output rows of any width (7, 14, 112) fill whole tiles.
+ *
+ * Tasks split batch, groups, depth, bands of output rows and, when those
+ * are too few, output channels; each output element is computed by one
+ * task in a fixed order, so results are the same for every thread count.
+ */
+#include "ops/impl.h"
+
+#if defined(__x86_64__)
+
+#include <string.h>
+
+#include "kernels/x86/conv_kernels.h"
+#include "runtime/alloc.h"
+#include "runtime/error.h"
+#include "runtime/threadpool.h"
+
+/* Aim for this many tasks, so that two or three threads finish together. */
+#define X86_CONV_TASK_TARGET 16
+/* A band's packed input should stay in L2 next to the weights it meets. */
+#define X86_CONV_BAND_BYTES (192 * 1024)
+/* Multiply-adds below which a second thread costs more than it saves. */
+#define X86_CONV_MIN_WORK_PER_THREAD (1 << 17)
+/* Channel multipliers up to this go to the depthwise kernel; above, the
+ * direct kernel fills its output-channel vectors better. */
+#define X86_CONV_DEPTHWISE_MAX_MULTIPLIER 4
+
+typedef enum x86_conv_algo {
+    X86_CONV_GEMM,
+    X86_CONV_DEPTHWISE,
+    X86_CONV_DIRECT,
+} x86_conv_algo;
+
+typedef struct x86_conv {
+    x86_conv_algo algo;
+    const cp_conv_kernels *k;
+    int64_t groups, cpg, mpg, taps;
+    int64_t block;  /* output channels per packed block: gemm_mr, vw or 1 */
+    int64_t blocks; /* blocks per group */
+    float *w;
+    float *bias;    /* groups * blocks * block values, zero padded */
+} x86_conv;
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static int64_t round_up(int64_t a, int64_t b)
+{
+    return ceil_div(a, b) * b;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static int is_pointwise(const cp_attrs *a)
+{
+    for (int i = 0; i < a->rank; i++)
+        if (a->kernel_shape[i] != 1 || a->strides[i] != 1)
+            return 0;
+    /* auto_pad SAME_* and VALID give no padding for a 1x1 stride-1 kernel */
+    if (a->auto_pad == CONVPOOL_AUTO_PAD_NOTSET)
+        for (int i = 0; i < 2 * a->rank; i++)
+            if (a->pads[i] != 0)
+                return 0;
+    return 1;
+}
+
+static x86_conv_algo choose_algo(const convpool_op *op)
+{
+    if (is_pointwise(&op->attrs))
+        return X86_CONV_GEMM;
+    if (op->c_per_group == 1 && op->m / op->attrs.group <= X86_CONV_DEPTHWISE_MAX_MULTIPLIER)
+        return X86_CONV_DEPTHWISE;
+    return X86_CONV_DIRECT;
+}
+
+static void x86_conv_release(convpool_op *op)
+{
+    x86_conv *xc = op->packed;
+    if (xc) {
+        cp_free(xc->w);
+        cp_free(xc->bias);
+        cp_free(xc);
+    }
+}
+
+/* Packs weights (M, C/group, taps) so that a tile's weights are contiguous:
+ * GEMM [g][block][c][mr]; direct [g][block][c][tap][vw]; depthwise as is. */
+static void pack_weights(x86_conv *xc, const float *weight, const float *bias)
+{
+    const int64_t steps = xc->cpg * xc->taps;
+    for (int64_t g = 0; g < xc->groups; g++)
+        for (int64_t b = 0; b < xc->blocks; b++)
+            for (int64_t i = 0; i < xc->block; i++) {
+                int64_t mi = b * xc->block + i;
+                int64_t slot = g * xc->blocks + b;
+                if (mi >= xc->mpg)
+                    continue; /* stays zero */
+                int64_t m = g * xc->mpg + mi;
+                xc->bias[slot * xc->block + i] = bias ? bias[m] : 0.0f;
+                const float *src = weight + m * steps;
+                float *dst = xc->w + slot * steps * xc->block + i;
+                for (int64_t s = 0; s < steps; s++)
+                    dst[s * xc->block] = src[s];
+            }
+}
+
+static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weight,
+                                             const float *bias, const cp_conv_kernels *k)
+{
+    x86_conv *xc = cp_calloc(1, sizeof *xc);
+    if (!xc)
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate packed Conv weights");
+    xc->algo = choose_algo(op);
+    xc->k = k;
+    xc->groups = op->attrs.group;
+    xc->cpg = op->c_per_group;
+    xc->mpg = op->m / op->attrs.group;
+    xc->taps = 1;
+    for (int i = 0; i < op->attrs.rank; i++)
+        xc->taps *= op->attrs.kernel_shape[i]; /* checked by op creation */
+    xc->block = xc->algo == X86_CONV_GEMM ? k->gemm_mr
+                : xc->algo == X86_CONV_DIRECT ? k->vw : 1;
+    xc->blocks = ceil_div(xc->mpg, xc->block);
+    size_t slots = (size_t)(xc->groups * xc->blocks * xc->block);
+    size_t wcount = slots * (size_t)(xc->cpg * xc->taps);
+    xc->w = cp_calloc(wcount, sizeof(float));
+    xc->bias = cp_calloc(slots, sizeof(float));
+    op->packed = xc;
+    if (!xc->w || !xc->bias) {
+        x86_conv_release(op);
+        op->packed = NULL;
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu packed weights",
+                       wcount);
+    }
+    pack_weights(xc, weight, bias);
+    return CONVPOOL_OK;
+}
+
+/* ---- run planning: shared by workspace_size and run -------------------- */
+
+typedef struct x86_conv_plan {
+    int64_t band_rows;   /* output rows per band (direct, depthwise) */
+    int64_t bands;
+    int64_t in_rows;     /* packed input rows per band and kernel depth */
+    int64_t phases;      /* stride phases a packed row is split into */
+    int64_t phase_len;   /* floats per phase row */
+    int64_t row_pitch;   /* floats per packed row: phases * phase_len */
+    int64_t chan_pitch;  /* floats per packed channel */
+    int64_t pack_floats; /* per thread, rounded to 64 bytes */
+    int64_t offset_count;/* reduction steps in the offset table */
+    int64_t tasks_outer; /* batch x groups (or channels) x depth x bands */
+    int64_t m_chunks;    /* output-channel chunks per outer task */
+    int64_t m_chunk;     /* blocks per chunk (GEMM) or tiles per chunk (direct) */
+    int64_t p_chunks;    /* GEMM: pixel chunks */
+    int64_t p_chunk;     /* GEMM: pixel tiles per chunk */
+} x86_conv_plan;
+
+static void plan_m_chunks(x86_conv_plan *p, int64_t outer, int64_t units)
+{
+    int64_t want = outer >= X86_CONV_TASK_TARGET ? 1 : ceil_div(X86_CONV_TASK_TARGET, outer);
+    p->m_chunks = min64(want, units);
+    p->m_chunk = ceil_div(units, p->m_chunks);
+    p->m_chunks = ceil_div(units, p->m_chunk);
+}
+
+static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
+                       int64_t channels, int64_t base_tasks)
+{
+    const int64_t oh = g->out[1];
+    int64_t bands = base_tasks >= X86_CONV_TASK_TARGET
+                        ? 1 : min64(oh, ceil_div(X86_CONV_TASK_TARGET, base_tasks));
+    int64_t rows = ceil_div(oh, bands);
+    for (;;) {
+        p->band_rows = rows;
+        p->in_rows = (rows - 1) * g->stride[1] + (g->kernel[1] - 1) * g->dilation[1] + 1;
+        p->chan_pitch = g->kernel[0] * p->in_rows * p->row_pitch;
+        int64_t bytes = channels * p->chan_pitch * (int64_t)sizeof(float);
+        if (rows == 1 || bytes <= X86_CONV_BAND_BYTES)
+            break;
+        rows = ceil_div(rows, 2);
+    }
+    p->bands = ceil_div(oh, p->band_rows);
+    p->pack_floats = round_up(channels * p->chan_pitch, 16);
+    p->tasks_outer = base_tasks * p->bands;
+    (void)xc;
+}
+
+static void make_plan(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    const int64_t vw = xc->k->vw;
+    if (xc->algo == X86_CONV_GEMM) {
+        int64_t tile = (int64_t)xc->k->gemm_nv * vw;
+        int64_t tiles = ceil_div(cp_geom_out_plane(g), tile);
+        p->p_chunk = min64(tiles, 4);
+        p->p_chunks = ceil_div(tiles, p->p_chunk);
+        p->tasks_outer = g->n * xc->groups * p->p_chunks;
+        plan_m_chunks(p, p->tasks_outer, xc->blocks);
+        return;
+    }
+    const int64_t ow = g->out[2], sw = g->stride[2], kw_span = (g->kernel[2] - 1) * g->dilation[2];
+    if (xc->algo == X86_CONV_DEPTHWISE) {
+        /* Whole vectors past the row end stay inside the packed row. */
+        p->phases = sw;
+        p->phase_len = round_up(round_up(ow, vw) + kw_span / sw, 16);
+        p->row_pitch = p->phases * p->phase_len;
+        p->offset_count = xc->taps;
+        plan_bands(p, xc, g, 1, g->n * xc->groups * g->out[0]);
+        p->m_chunks = 1;
+        return;
+    }
+    p->phases = 1;
+    p->phase_len = (ow - 1) * sw + kw_span + 1;
+    p->row_pitch = p->phase_len;
+    p->offset_count = xc->cpg * xc->taps;
+    plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
+    plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, 2));
+}
+
+static size_t offsets_bytes(const x86_conv_plan *p)
+{
+    return (size_t)round_up(p->offset_count * (int64_t)sizeof(int64_t), CP_ALIGNMENT);
+}
+
+static size_t x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
+{
+    x86_conv_plan p;
+    make_plan(op->packed, g, &p);
+    return offsets_bytes(&p) + (size_t)threads * (size_t)p.pack_floats * sizeof(float);
+}
+
+/* ---- input packing ----------------------------------------------------- */
+
+/*
+ * Copies, for `channels` channels from x (channel stride in_plane), the
+ * input rows a band of output rows reads at output depth od: layout
+ * [channel][kd][row][phase][phase_len], zero where the window lies in the
+ * padding. Padded column col = i*phases + phase.
+ */
+static void pack_band(const x86_conv_plan *p, const cp_geom *g, const float *x,
+                      int64_t channels, int64_t od, int64_t oh0, float *dst)
+{
+    const int64_t D = g->in[0], H = g->in[1], W = g->in[2];
+    const int64_t pw = g->pad_begin[2];
+    const int64_t ih0 = oh0 * g->stride[1] - g->pad_begin[1];
+    for (int64_t c = 0; c < channels; c++) {
+        const float *xc = x + c * D * H * W;
+        for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+            int64_t id = od * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
+            float *plane = dst + c * p->chan_pitch + kd * p->in_rows * p->row_pitch;
+            for (int64_t r = 0; r < p->in_rows; r++) {
+                int64_t ih = ih0 + r;
+                float *row = plane + r * p->row_pitch;
+                if (id < 0 || id >= D || ih < 0 || ih >= H) {
+                    memset(row, 0, (size_t)p->row_pitch * sizeof(float));
+                    continue;
+                }
+                const float *src = xc + (id * H + ih) * W;
+                if (p->phases == 1) {
+                    /* padded columns [0, row_pitch) hold src[col - pw] */
+                    int64_t lo = min64(pw, p->row_pitch);
+                    int64_t hi = min64(pw + W, p->row_pitch);
+                    memset(row, 0, (size_t)lo * sizeof(float));
+                    if (hi > lo)
+                        memcpy(row + lo, src + (lo - pw), (size_t)(hi - lo) * sizeof(float));
+                    if (p->row_pitch > hi && hi >= lo)
+                        memset(row + hi, 0, (size_t)(p->row_pitch - hi) * sizeof(float));
+                    continue;
+                }
+                for (int64_t ph = 0; ph < p->phases; ph++) {
+                    float *out = row + ph * p->phase_len;
+                    for (int64_t i = 0; i < p->phase_len; i++) {
+                        int64_t iw = i * p->phases + ph - pw;
+                        out[i] = iw >= 0 && iw < W ? src[iw] : 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Where reduction step (c, kd, kh, kw) reads, relative to a pixel's window
+ * origin in the packed band. */
+static void make_offsets(const x86_conv_plan *p, const cp_geom *g, int64_t channels,
+                         int64_t *off)
+{
+    const int64_t dw = g->dilation[2];
+    int64_t k = 0;
+    for (int64_t c = 0; c < channels; c++)
+        for (int64_t kd = 0; kd < g->kernel[0]; kd++)
+            for (int64_t kh = 0; kh < g->kernel[1]; kh++)
+                for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
+                    int64_t col = kw * dw;
+                    off[k++] = c * p->chan_pitch + (kd * p->in_rows + kh * g->dilation[1]) *
+                               p->row_pitch + (col % p->phases) * p->phase_len +
+                               col / p->phases;
+                }
+}
+
+/* ---- tasks ------------------------------------------------------------- */
+
+typedef struct x86_conv_job {
+    const cp_run_args *a;
+    const x86_conv *xc;
+    x86_conv_plan plan;
+    const int64_t *offsets;
+    float *pack; /* per thread: pack_floats each */
+} x86_conv_job;
+
+static void gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const x86_conv_job *job = arg;
+    const x86_conv *xc = job->xc;
+    const cp_geom *g = job->a->geom;
+    const cp_conv_kernels *k = xc->k;
+    const int64_t plane = cp_geom_out_plane(g), tile = (int64_t)k->gemm_nv * k->vw;
+    const int64_t mr = xc->block;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t mc = t % job->plan.m_chunks, rest = t / job->plan.m_chunks;
+        int64_t pc = rest % job->plan.p_chunks, ng = rest / job->plan.p_chunks;
+        int64_t n = ng / xc->groups, grp = ng % xc->groups;
+        const float *x = job->a->x + (n * g->c + grp * xc->cpg) * plane;
+        float *y = job->a->y + (n * g->m + grp * xc->mpg) * plane;
+        int64_t b_lo = mc * job->plan.m_chunk, b_hi = min64(b_lo + job->plan.m_chunk, xc->blocks);
+        int64_t pt_lo = pc * job->plan.p_chunk;
+        int64_t pt_hi = min64(pt_lo + job->plan.p_chunk, ceil_div(plane, tile));
+        for (int64_t pt = pt_lo; pt < pt_hi; pt++) {
+            int64_t q = pt * tile, np = min64(tile, plane - q);
+            for (int64_t b = b_lo; b < b_hi; b++) {
+                int64_t slot = grp * xc->blocks + b;
+                k->gemm(xc->cpg, x + q, plane, xc->w + slot * xc->cpg * mr, xc->bias + slot * mr,
+                        y + b * mr * plane + q, plane, xc->mpg - b * mr, np);
+            }
+        }
+    }
+}
+
+/* Decodes an outer task index into image, group, output depth and band. */
+static void decode_outer(const x86_conv_job *job, int64_t t, int64_t groups, int64_t *n,
+                         int64_t *grp, int64_t *od, int64_t *oh0, int64_t *oh1)
+{
+    const cp_geom *g = job->a->geom;
+    int64_t band = t % job->plan.bands;
+    t /= job->plan.bands;
+    *od = t % g->out[0];
+    t /= g->out[0];
+    *grp = t % groups;
+    *n = t / groups;
+    *oh0 = band * job->plan.band_rows;
+    *oh1 = min64(*oh0 + job->plan.band_rows, g->out[1]);
+}
+
+static void depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    const x86_conv_job *job = arg;
+    const x86_conv *xc = job->xc;
+    const cp_geom *g = job->a->geom;
+    const x86_conv_plan *p = &job->plan;
+    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
+    float *pack = job->pack + thread_index * p->pack_floats;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t n, grp, od, oh0, oh1;
+        decode_outer(job, t, xc->groups, &n, &grp, &od, &oh0, &oh1);
+        pack_band(p, g, job->a->x + (n * g->c + grp) * in_plane, 1, od, oh0, pack);
+        for (int64_t j = 0; j < xc->mpg; j++) {
+            int64_t m = grp * xc->mpg + j;
+            float *y = job->a->y + (n * g->m + m) * out_plane + od * g->out[1] * g->out[2];
+            for (int64_t oh = oh0; oh < oh1; oh++)
+                xc->k->depthwise(xc->taps, job->offsets,
+                                 pack + (oh - oh0) * g->stride[1] * p->row_pitch,
+                                 xc->w + m * xc->taps, xc->bias[m], y + oh * g->out[2],
+                                 g->out[2]);
+        }
+    }
+}
+
+static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    const x86_conv_job *job = arg;
+    const x86_conv *xc = job->xc;
+    const cp_geom *g = job->a->geom;
+    const cp_conv_kernels *k = xc->k;
+    const x86_conv_plan *p = &job->plan;
+    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
+    const int64_t ow = g->out[2], sw = g->stride[2], vw = k->vw;
+    const int64_t steps = xc->cpg * xc->taps;
+    const int stride_class = sw == 1 ? 1 : sw == 2 ? 2 : 0;
+    float *pack = job->pack + thread_index * p->pack_floats;
+    int64_t packed_outer = -1;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t outer = t / p->m_chunks, mc = t % p->m_chunks;
+        int64_t n, grp, od, oh0, oh1;
+        decode_outer(job, outer, xc->groups, &n, &grp, &od, &oh0, &oh1);
+        if (outer != packed_outer) { /* consecutive m chunks share the band */
+            pack_band(p, g, job->a->x + (n * g->c + grp * xc->cpg) * in_plane, xc->cpg, od,
+                      oh0, pack);
+            packed_outer = outer;
+        }
+        int64_t tiles = ceil_div(xc->blocks, 2);
+        int64_t mt_lo = mc * p->m_chunk, mt_hi = min64(mt_lo + p->m_chunk, tiles);
+        for (int64_t mt = mt_lo; mt < mt_hi; mt++) {
+            int64_t b0 = 2 * mt, mv = min64(2, xc->blocks - b0);
+            int64_t slot = grp * xc->blocks + b0;
+            const float *w = xc->w + slot * steps * vw;
+            const float *bias = xc->bias + slot * vw;
+            int64_t np_max = k->direct_np_max[mv - 1];
+            int64_t col_tiles = ceil_div(ow, np_max);
+            float *y = job->a->y + (n * g->m + grp * xc->mpg + b0 * vw) * out_plane +
+                       od * g->out[1] * ow;
+            for (int64_t oh = oh0; oh < oh1; oh++) {
+                const float *row = pack + (oh - oh0) * g->stride[1] * p->row_pitch;
+                /* Tiles of near-equal width: no narrow leftover tile. */
+                for (int64_t ct = 0; ct < col_tiles; ct++) {
+                    int64_t c0 = ct * ow / col_tiles, c1 = (ct + 1) * ow / col_tiles;
+                    k->direct[mv - 1][stride_class][c1 - c0 - 1](
+                        sw, steps, job->offsets, row + c0 * sw, w, steps * vw, bias,
+                        y + oh * ow + c0, out_plane, xc->mpg - b0 * vw);
+                }
+            }
+        }
+    }
+}
+
+static void x86_conv_run(const cp_run_args *a)
+{
+    x86_conv_job job = {.a = a, .xc = a->op->packed};
+    const x86_conv *xc = job.xc;
+    const cp_geom *g = a->geom;
+    make_plan(xc, g, &job.plan);
+    int64_t work = g->n * g->m * cp_geom_out_plane(g) * xc->cpg * xc->taps;
+    int32_t threads = cp_threads_for_work(work, X86_CONV_MIN_WORK_PER_THREAD);
+    if (xc->algo == X86_CONV_GEMM) {
+        cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads, gemm_task,
+                        &job);
+        return;
+    }
+    int64_t *offsets = a->workspace;
+    make_offsets(&job.plan, g, xc->algo == X86_CONV_DIRECT ? xc->cpg : 1, offsets);
+    job.offsets = offsets;
+    job.pack = (float *)((char *)a->workspace + offsets_bytes(&job.plan));
+    cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,
+                    xc->algo == X86_CONV_DIRECT ? direct_task : depthwise_task, &job);
+}
+
+static convpool_status prepare_avx2(convpool_op *op, const float *weight, const float *bias)
+{
+    return x86_conv_prepare_with(op, weight, bias, &cp_conv_kernels_avx2);
+}
+
+static convpool_status prepare_avx512(convpool_op *op, const float *weight, const float *bias)
+{
+    return x86_conv_prepare_with(op, weight, bias, &cp_conv_kernels_avx512);
+}
+
+const cp_impl cp_impl_conv_avx512 = {
+    .name = "conv.avx512",
+    .kind = CONVPOOL_OP_CONV,
+    .isa = CONVPOOL_ISA_AVX512,
+    .prepare = prepare_avx512,
+    .release = x86_conv_release,
+    .workspace_size = x86_conv_workspace_size,
+    .run = x86_conv_run,
+};
+
+const cp_impl cp_impl_conv_avx2 = {
+    .name = "conv.avx2",
+    .kind = CONVPOOL_OP_CONV,
+    .isa = CONVPOOL_ISA_AVX2,
+    .prepare = prepare_avx2,
+    .release = x86_conv_release,
+    .workspace_size = x86_conv_workspace_size,
+    .run = x86_conv_run,
+};
+
+#endif

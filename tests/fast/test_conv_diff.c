@@ -1,0 +1,296 @@
+/*
+ * test_conv_diff: randomised differential test of the Conv fast paths.
+ *
+ * Thousands of random Conv configurations (fixed seed): 1-D/2-D/3-D,
+ * groups incl. depthwise and channel multipliers, dilations, strides,
+ * asymmetric pads, every auto_pad mode, batch > 1, with and without bias,
+ * sizes that leave vector and tile tails. Each runs on every ISA path up
+ * to the active one (cp_op_create with that ISA) and is compared with the
+ * reference impl (ISA scalar). The error of an output element is measured
+ * against the reference run on |x|, |w|, |b| (the sum of the magnitudes of
+ * its terms), which bounds float rounding for any summation order.
+ *
+ * Exit 77 (skip) when CONVPOOL_ISA names a path this CPU lacks.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convpool.h"
+#include "ops/op.h"
+#include "runtime/cpu.h"
+
+#define CONFIGS 3000
+/* float32 rounding over the longest reduction here (< 1000 terms) stays
+ * well below this fraction of the sum of the terms' magnitudes */
+#define MAX_REL_ERROR 2e-5
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+static int64_t rnd_range(int64_t lo, int64_t hi) /* inclusive */
+{
+    return lo + (int64_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+static float rnd_float(void)
+{
+    return (float)((int64_t)(rnd() % 20001) - 10000) / 10000.0f;
+}
+
+typedef struct conv_case {
+    int rank;
+    int64_t n, c, m, group;
+    int64_t in[3], kernel[3], stride[3], dilation[3], pads[6];
+    int32_t auto_pad;
+    int has_bias;
+} conv_case;
+
+static void fail(const char *what)
+{
+    fprintf(stderr, "test_conv_diff: %s: %s\n", what, convpool_last_error());
+    exit(1);
+}
+
+static convpool_desc *make_desc(const conv_case *cc)
+{
+    convpool_desc *d;
+    if (convpool_desc_create(CONVPOOL_OP_CONV, cc->rank, &d) != CONVPOOL_OK)
+        fail("desc_create");
+    if (convpool_desc_set_ints(d, CONVPOOL_ATTR_STRIDES, cc->stride, (size_t)cc->rank) ||
+        convpool_desc_set_ints(d, CONVPOOL_ATTR_DILATIONS, cc->dilation, (size_t)cc->rank) ||
+        convpool_desc_set_int(d, CONVPOOL_ATTR_GROUP, cc->group) ||
+        convpool_desc_set_int(d, CONVPOOL_ATTR_AUTO_PAD, cc->auto_pad))
+        fail("desc_set");
+    if (cc->auto_pad == CONVPOOL_AUTO_PAD_NOTSET &&
+        convpool_desc_set_ints(d, CONVPOOL_ATTR_PADS, cc->pads, 2 * (size_t)cc->rank))
+        fail("desc_set pads");
+    return d;
+}
+
+/* A random case; pointwise (the GEMM path) a quarter of the time. */
+static void random_case(conv_case *cc)
+{
+    memset(cc, 0, sizeof *cc);
+    uint32_t r = rnd() % 10;
+    cc->rank = r < 2 ? 1 : r < 8 ? 2 : 3;
+    int pointwise = rnd() % 4 == 0;
+    int64_t max_in = cc->rank == 1 ? 70 : cc->rank == 2 ? 24 : 7;
+    int64_t max_k = cc->rank == 3 ? 3 : 5;
+    cc->n = rnd_range(1, 3);
+    uint32_t kind = rnd() % 6;
+    int64_t cpg = rnd_range(1, kind == 5 ? 24 : 6);
+    int64_t mpg = rnd_range(1, kind == 4 ? 40 : 20);
+    if (kind == 0) { /* depthwise, multiplier 1 */
+        cc->group = rnd_range(1, 20);
+        cpg = 1;
+        mpg = 1;
+    } else if (kind == 1) { /* depthwise with a channel multiplier */
+        cc->group = rnd_range(1, 8);
+        cpg = 1;
+        mpg = rnd_range(2, 6);
+    } else if (kind == 2) {
+        cc->group = rnd_range(2, 4);
+    } else {
+        cc->group = 1;
+    }
+    cc->c = cpg * cc->group;
+    cc->m = mpg * cc->group;
+    for (int i = 0; i < cc->rank; i++) {
+        cc->in[i] = rnd_range(1, max_in);
+        cc->kernel[i] = pointwise ? 1 : rnd_range(1, max_k);
+        cc->stride[i] = pointwise ? 1 : rnd_range(1, 3);
+        cc->dilation[i] = rnd() % 3 == 0 ? rnd_range(2, 3) : 1;
+        cc->pads[i] = pointwise ? 0 : rnd_range(0, 3);
+        cc->pads[cc->rank + i] = pointwise ? 0 : rnd_range(0, 3);
+    }
+    if (pointwise && rnd() % 2) /* planes past a few GEMM tiles */
+        cc->in[cc->rank - 1] = rnd_range(60, 300);
+    r = rnd() % 8;
+    cc->auto_pad = r < 5 ? CONVPOOL_AUTO_PAD_NOTSET : (int32_t)(r - 4);
+    cc->has_bias = rnd() % 4 != 0;
+}
+
+static convpool_op *create(const conv_case *cc, const float *w, const float *b, int32_t isa)
+{
+    convpool_desc *d = make_desc(cc);
+    int64_t ws[5] = {cc->m, cc->c / cc->group};
+    for (int i = 0; i < cc->rank; i++)
+        ws[2 + i] = cc->kernel[i];
+    convpool_op *op = NULL;
+    convpool_status st = cp_op_create(d, ws, (size_t)cc->rank + 2, w, cc->has_bias ? b : NULL,
+                                      isa, &op);
+    convpool_desc_destroy(d);
+    if (st != CONVPOOL_OK)
+        fail("cp_op_create");
+    return op;
+}
+
+static void run(convpool_op *op, convpool_context *ctx, const int64_t *shape, size_t rank,
+                const float *x, float *y, size_t count)
+{
+    /* the caller-workspace path: the library's own allocation is covered
+     * by test_no_alloc */
+    size_t bytes = 0;
+    if (convpool_op_workspace_size(op, ctx, shape, rank, &bytes) != CONVPOOL_OK)
+        fail("workspace_size");
+    void *ws = bytes ? malloc(bytes) : NULL;
+    if (convpool_op_run_ex(op, ctx, shape, rank, x, y, count, NULL, ws, bytes) != CONVPOOL_OK)
+        fail("run");
+    free(ws);
+}
+
+static float *random_floats(size_t count)
+{
+    float *p = malloc((count ? count : 1) * sizeof(float));
+    if (!p)
+        fail("malloc");
+    for (size_t i = 0; i < count; i++)
+        p[i] = rnd_float();
+    return p;
+}
+
+static float *abs_copy(const float *p, size_t count)
+{
+    float *q = malloc((count ? count : 1) * sizeof(float));
+    if (!q)
+        fail("malloc");
+    for (size_t i = 0; i < count; i++)
+        q[i] = fabsf(p[i]);
+    return q;
+}
+
+int main(void)
+{
+    const int32_t active = cp_isa_active();
+    const char *forced = getenv("CONVPOOL_ISA");
+    if (forced && ((strcmp(forced, "avx512") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX512) ||
+                   (strcmp(forced, "avx2") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX2))) {
+        printf("CONVPOOL_ISA=%s: not supported by this CPU, skipped\n", forced);
+        return 77;
+    }
+    convpool_context *ctx;
+    if (convpool_context_create(2, &ctx) != CONVPOOL_OK)
+        fail("context_create");
+
+    double worst[3] = {0, 0, 0};
+    long runs[3] = {0, 0, 0};
+    long fast_runs[3] = {0, 0, 0};
+    int done = 0;
+    while (done < CONFIGS) {
+        conv_case cc;
+        random_case(&cc);
+        int64_t ws[5] = {cc.m, cc.c / cc.group};
+        int64_t wcount = cc.m * (cc.c / cc.group), xcount = cc.n * cc.c;
+        for (int i = 0; i < cc.rank; i++) {
+            ws[2 + i] = cc.kernel[i];
+            wcount *= cc.kernel[i];
+            xcount *= cc.in[i];
+        }
+        int64_t shape[5] = {cc.n, cc.c};
+        for (int i = 0; i < cc.rank; i++)
+            shape[2 + i] = cc.in[i];
+        size_t rank = (size_t)cc.rank + 2;
+
+        float *w = random_floats((size_t)wcount), *b = random_floats((size_t)cc.m);
+        convpool_op *ref = create(&cc, w, b, CONVPOOL_ISA_SCALAR);
+        int64_t out_shape[5];
+        if (convpool_op_output_shape(ref, shape, rank, out_shape, 5) != CONVPOOL_OK) {
+            convpool_op_destroy(ref); /* kernel larger than the padded input */
+            free(w);
+            free(b);
+            continue;
+        }
+        int64_t ycount = 1;
+        for (size_t i = 0; i < rank; i++)
+            ycount *= out_shape[i];
+        float *x = random_floats((size_t)xcount);
+        float *y_ref = malloc((size_t)ycount * sizeof(float));
+        float *y_mag = malloc((size_t)ycount * sizeof(float));
+        float *y = malloc((size_t)ycount * sizeof(float));
+        float *xa = abs_copy(x, (size_t)xcount), *wa = abs_copy(w, (size_t)wcount);
+        float *ba = abs_copy(b, (size_t)cc.m);
+        if (!y_ref || !y_mag || !y)
+            fail("malloc");
+        run(ref, ctx, shape, rank, x, y_ref, (size_t)ycount);
+        convpool_op *mag = create(&cc, wa, ba, CONVPOOL_ISA_SCALAR);
+        run(mag, ctx, shape, rank, xa, y_mag, (size_t)ycount);
+
+        for (int32_t isa = CONVPOOL_ISA_AVX2; isa <= active + 1; isa++) {
+            /* isa = active + 1 stands for the public entry point */
+            convpool_op *op = NULL;
+            if (isa <= active) {
+                op = create(&cc, w, b, isa);
+            } else {
+                convpool_desc *d = make_desc(&cc);
+                if (convpool_conv_create(d, ws, rank, w, cc.has_bias ? b : NULL, &op))
+                    fail("convpool_conv_create");
+                convpool_desc_destroy(d);
+            }
+            int slot = isa <= active ? isa : 0;
+            if (strcmp(op->impl->name, "conv.ref") != 0)
+                fast_runs[slot]++;
+            for (int64_t i = 0; i < ycount; i++)
+                y[i] = NAN;
+            run(op, ctx, shape, rank, x, y, (size_t)ycount);
+            for (int64_t i = 0; i < ycount; i++) {
+                double err = fabs((double)y[i] - y_ref[i]) / ((double)y_mag[i] + 1e-30);
+                if (!(err <= MAX_REL_ERROR)) {
+                    fprintf(stderr,
+                            "MISMATCH %s: rank %d N %lld C %lld M %lld group %lld in %lld %lld "
+                            "%lld k %lld %lld %lld s %lld %lld %lld d %lld %lld %lld pads "
+                            "%lld %lld %lld %lld %lld %lld auto_pad %d bias %d: y[%lld] = %g, "
+                            "reference %g\n",
+                            op->impl->name, cc.rank, (long long)cc.n, (long long)cc.c,
+                            (long long)cc.m, (long long)cc.group, (long long)cc.in[0],
+                            (long long)cc.in[1], (long long)cc.in[2], (long long)cc.kernel[0],
+                            (long long)cc.kernel[1], (long long)cc.kernel[2],
+                            (long long)cc.stride[0], (long long)cc.stride[1],
+                            (long long)cc.stride[2], (long long)cc.dilation[0],
+                            (long long)cc.dilation[1], (long long)cc.dilation[2],
+                            (long long)cc.pads[0], (long long)cc.pads[1], (long long)cc.pads[2],
+                            (long long)cc.pads[3], (long long)cc.pads[4], (long long)cc.pads[5],
+                            cc.auto_pad, cc.has_bias, (long long)i, y[i], y_ref[i]);
+                    return 1;
+                }
+                if (err > worst[slot])
+                    worst[slot] = err;
+            }
+            runs[slot]++;
+            convpool_op_destroy(op);
+        }
+        convpool_op_destroy(ref);
+        convpool_op_destroy(mag);
+        free(w);
+        free(b);
+        free(x);
+        free(xa);
+        free(wa);
+        free(ba);
+        free(y_ref);
+        free(y_mag);
+        free(y);
+        done++;
+    }
+    static const char *names[] = {"public API", "avx2", "avx512"};
+    for (int s = 0; s < 3; s++)
+        if (runs[s])
+            printf("%-10s %ld configurations (%ld on a fast path), max relative error %.3g\n",
+                   names[s], runs[s], fast_runs[s], worst[s]);
+    for (int32_t isa = CONVPOOL_ISA_AVX2; isa <= active; isa++)
+        if (fast_runs[isa] != runs[isa]) {
+            fprintf(stderr, "%s: %ld configurations fell back to the reference\n", names[isa],
+                    runs[isa] - fast_runs[isa]);
+            return 1;
+        }
+    convpool_context_destroy(ctx);
+    return 0;
+}
