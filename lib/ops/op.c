@@ -234,7 +234,7 @@ CONVPOOL_API convpool_status convpool_op_run_ex(const convpool_op *op, convpool_
                                workspace_size, need + CP_ALIGNMENT);
             ws = (void *)aligned;
         } else {
-            ws = owned = cp_alloc(need);
+            ws = owned = cp_context_scratch_acquire(ctx, need);
             if (!ws)
                 return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
                                "cannot allocate a %zu-byte workspace", need);
@@ -242,7 +242,7 @@ CONVPOOL_API convpool_status convpool_op_run_ex(const convpool_op *op, convpool_
     }
     cp_run_args args = {op, &g, ctx, x, y, indices, ws};
     op->impl->run(&args);
-    cp_free(owned);
+    cp_context_scratch_release(ctx, owned);
     return CONVPOOL_OK;
 }
 

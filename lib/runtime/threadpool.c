@@ -31,12 +31,15 @@ struct convpool_context {
     atomic_int busy;           /* workers still on the current job */
     atomic_uint generation;    /* bumped for each job; workers follow it */
     int shutting_down;
+    /* cached scratch for runs without a caller workspace */
+    pthread_mutex_t scratch_lock;
+    void *scratch;
+    size_t scratch_bytes;
 };
 
 typedef struct worker_start {
     convpool_context *ctx;
     int32_t index;
-    unsigned generation; /* the job generation when the worker was created */
 } worker_start;
 
 static void run_chunks(convpool_context *ctx, int32_t thread_index)
@@ -127,6 +130,7 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads,
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
     ctx->threads = num_threads == 0 ? default_thread_count() : num_threads;
     pthread_mutex_init(&ctx->run_lock, NULL);
+    pthread_mutex_init(&ctx->scratch_lock, NULL);
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->wake, NULL);
     pthread_cond_init(&ctx->done, NULL);
@@ -144,7 +148,6 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads,
             if (ws) {
                 ws->ctx = ctx;
                 ws->index = i + 1;
-                ws->generation = atomic_load(&ctx->generation);
             }
             if (!ws || pthread_create(&ctx->workers[i], NULL, worker_main, ws) != 0) {
                 free(ws);
@@ -170,6 +173,8 @@ CONVPOOL_API void convpool_context_destroy(convpool_context *ctx)
         stop_workers(ctx, ctx->threads - 1);
     free(ctx->workers);
     pthread_mutex_destroy(&ctx->run_lock);
+    pthread_mutex_destroy(&ctx->scratch_lock);
+    cp_free(ctx->scratch);
     pthread_mutex_destroy(&ctx->lock);
     pthread_cond_destroy(&ctx->wake);
     pthread_cond_destroy(&ctx->done);
@@ -184,6 +189,7 @@ static void create_default_context(void)
 {
     if (convpool_context_create(0, &default_context) != CONVPOOL_OK) {
         pthread_mutex_init(&single_thread_fallback.run_lock, NULL);
+        pthread_mutex_init(&single_thread_fallback.scratch_lock, NULL);
         default_context = &single_thread_fallback;
     }
 }
@@ -248,4 +254,30 @@ void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_thre
         pthread_mutex_unlock(&ctx->lock);
     }
     pthread_mutex_unlock(&ctx->run_lock);
+}
+
+void *cp_context_scratch_acquire(convpool_context *ctx, size_t bytes)
+{
+    if (pthread_mutex_trylock(&ctx->scratch_lock) != 0)
+        return cp_alloc(bytes); /* another run holds the cached buffer */
+    if (ctx->scratch_bytes < bytes) {
+        cp_free(ctx->scratch);
+        ctx->scratch = cp_alloc(bytes);
+        ctx->scratch_bytes = ctx->scratch ? bytes : 0;
+    }
+    if (!ctx->scratch) {
+        pthread_mutex_unlock(&ctx->scratch_lock);
+        return NULL;
+    }
+    return ctx->scratch;
+}
+
+void cp_context_scratch_release(convpool_context *ctx, void *scratch)
+{
+    if (!scratch)
+        return;
+    if (scratch == ctx->scratch)
+        pthread_mutex_unlock(&ctx->scratch_lock);
+    else
+        cp_free(scratch);
 }

@@ -32,4 +32,15 @@ int32_t cp_context_threads(const convpool_context *ctx);
 void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads,
                      cp_task_fn fn, void *arg);
 
+/*
+ * Scratch memory for a run that got no caller workspace: the context keeps
+ * one 64-byte aligned buffer, grown on first use and reused, so that
+ * steady-state runs allocate nothing. One run at a time holds it; a run
+ * that finds it held gets a fresh allocation instead (concurrent runs on
+ * one context stay safe). NULL when out of memory. Every non-NULL result
+ * goes back through cp_context_scratch_release().
+ */
+void *cp_context_scratch_acquire(convpool_context *ctx, size_t bytes);
+void cp_context_scratch_release(convpool_context *ctx, void *scratch);
+
 #endif

@@ -1,0 +1,181 @@
+/*
+ * test_determinism: outputs are bitwise identical whatever the thread
+ * count. Conv on each algorithm and on shapes that split into bands,
+ * channel chunks and batch, and every pool kind (MaxPool with Indices),
+ * run on contexts of 1, 2 and 3 threads on every ISA path up to the active
+ * one (and through the public entry points); outputs (and Indices) of the
+ * 2- and 3-thread runs must equal the 1-thread run byte for byte.
+ *
+ * Exit 77 (skip) when CONVPOOL_ISA names a path this CPU lacks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convpool.h"
+#include "ops/op.h"
+#include "runtime/cpu.h"
+
+typedef struct det_case {
+    const char *name;
+    int32_t kind, rank;
+    int64_t shape[5];
+    int64_t weight_shape[5];
+    int64_t kernel[3], strides[3], dilations[3], pads[6];
+    int64_t group;
+    int32_t ceil_mode, count_include_pad;
+} det_case;
+
+static const det_case cases[] = {
+    {"conv 3x3 64->64 56x56", CONVPOOL_OP_CONV, 2, {1, 64, 56, 56}, {64, 64, 3, 3}, {0}, {1, 1},
+     {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
+    {"conv 1x1 64->72 batch 2", CONVPOOL_OP_CONV, 2, {2, 64, 30, 31}, {72, 64, 1, 1}, {0},
+     {1, 1}, {1, 1}, {0}, 1, 0, 0},
+    {"conv 3x3 s2 128->96 7x7 out", CONVPOOL_OP_CONV, 2, {1, 128, 14, 14}, {96, 128, 3, 3},
+     {0}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
+    {"conv stem 7x7 s2", CONVPOOL_OP_CONV, 2, {1, 3, 64, 64}, {32, 3, 7, 7}, {0}, {2, 2},
+     {1, 1}, {3, 3, 3, 3}, 1, 0, 0},
+    {"conv depthwise s2", CONVPOOL_OP_CONV, 2, {1, 40, 40, 40}, {40, 1, 3, 3}, {0}, {2, 2},
+     {1, 1}, {1, 1, 1, 1}, 40, 0, 0},
+    {"conv depthwise dilated x2", CONVPOOL_OP_CONV, 2, {2, 8, 33, 35}, {16, 1, 3, 3}, {0},
+     {1, 1}, {2, 2}, {2, 1, 2, 3}, 8, 0, 0},
+    {"conv grouped dilated", CONVPOOL_OP_CONV, 2, {1, 24, 29, 27}, {36, 8, 3, 3}, {0}, {1, 2},
+     {2, 1}, {2, 0, 1, 3}, 3, 0, 0},
+    {"conv 3-D", CONVPOOL_OP_CONV, 3, {1, 6, 9, 10, 11}, {20, 6, 3, 3, 3}, {0}, {1, 1, 1},
+     {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 1, 0, 0},
+    {"conv 1-D", CONVPOOL_OP_CONV, 1, {3, 10, 301}, {50, 10, 5}, {0}, {1}, {1}, {2, 2}, 1, 0,
+     0},
+    {"maxpool 3x3 s2 ceil", CONVPOOL_OP_MAX_POOL, 2, {2, 16, 33, 33}, {0}, {3, 3}, {2, 2},
+     {1, 1}, {1, 1, 1, 1}, 1, 1, 0},
+    {"averagepool 3x3 pad", CONVPOOL_OP_AVERAGE_POOL, 2, {1, 32, 28, 28}, {0}, {3, 3},
+     {1, 1}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
+    {"averagepool count pad", CONVPOOL_OP_AVERAGE_POOL, 2, {1, 16, 20, 20}, {0}, {2, 2},
+     {2, 2}, {1, 1}, {1, 0, 0, 1}, 1, 1, 1},
+    {"globalmaxpool", CONVPOOL_OP_GLOBAL_MAX_POOL, 2, {2, 256, 9, 9}, {0}, {0}, {0}, {0}, {0},
+     1, 0, 0},
+    {"globalaveragepool", CONVPOOL_OP_GLOBAL_AVERAGE_POOL, 2, {2, 256, 9, 9}, {0}, {0}, {0},
+     {0}, {0}, 1, 0, 0},
+};
+
+static void check(convpool_status st, const char *what)
+{
+    if (st != CONVPOOL_OK) {
+        fprintf(stderr, "test_determinism: %s: %s\n", what, convpool_last_error());
+        exit(1);
+    }
+}
+
+static int64_t product(const int64_t *v, size_t n)
+{
+    int64_t p = 1;
+    for (size_t i = 0; i < n; i++)
+        p *= v[i];
+    return p;
+}
+
+/* isa < 0: the public create functions (active path) */
+static convpool_op *create(const det_case *c, int32_t isa)
+{
+    convpool_desc *d;
+    size_t rank = (size_t)c->rank;
+    check(convpool_desc_create(c->kind, c->rank, &d), "desc_create");
+    int global = c->kind == CONVPOOL_OP_GLOBAL_MAX_POOL ||
+                 c->kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+    if (!global) {
+        check(convpool_desc_set_ints(d, CONVPOOL_ATTR_STRIDES, c->strides, rank), "strides");
+        check(convpool_desc_set_ints(d, CONVPOOL_ATTR_DILATIONS, c->dilations, rank),
+              "dilations");
+        check(convpool_desc_set_ints(d, CONVPOOL_ATTR_PADS, c->pads, 2 * rank), "pads");
+    }
+    convpool_op *op = NULL;
+    if (c->kind == CONVPOOL_OP_CONV) {
+        check(convpool_desc_set_int(d, CONVPOOL_ATTR_GROUP, c->group), "group");
+        size_t wc = (size_t)product(c->weight_shape, rank + 2);
+        float *w = malloc(wc * sizeof(float)), *b = malloc((size_t)c->weight_shape[0] * 4);
+        for (size_t i = 0; i < wc; i++)
+            w[i] = (float)((i * 37) % 101) / 101.0f - 0.5f;
+        for (int64_t i = 0; i < c->weight_shape[0]; i++)
+            b[i] = (float)i / 7.0f;
+        if (isa < 0)
+            check(convpool_conv_create(d, c->weight_shape, rank + 2, w, b, &op), c->name);
+        else
+            check(cp_op_create(d, c->weight_shape, rank + 2, w, b, isa, &op), c->name);
+        free(w);
+        free(b);
+    } else {
+        if (!global) {
+            check(convpool_desc_set_ints(d, CONVPOOL_ATTR_KERNEL_SHAPE, c->kernel, rank),
+                  "kernel_shape");
+            check(convpool_desc_set_int(d, CONVPOOL_ATTR_CEIL_MODE, c->ceil_mode), "ceil");
+            if (c->kind == CONVPOOL_OP_AVERAGE_POOL)
+                check(convpool_desc_set_int(d, CONVPOOL_ATTR_COUNT_INCLUDE_PAD,
+                                            c->count_include_pad), "count_include_pad");
+        }
+        if (isa < 0)
+            check(convpool_pool_create(d, &op), c->name);
+        else
+            check(cp_op_create(d, NULL, 0, NULL, NULL, isa, &op), c->name);
+    }
+    convpool_desc_destroy(d);
+    return op;
+}
+
+int main(void)
+{
+    const char *forced = getenv("CONVPOOL_ISA");
+    if (forced && ((strcmp(forced, "avx512") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX512) ||
+                   (strcmp(forced, "avx2") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX2))) {
+        printf("CONVPOOL_ISA=%s: not supported by this CPU, skipped\n", forced);
+        return 77;
+    }
+    convpool_context *ctx[3];
+    for (int t = 0; t < 3; t++)
+        check(convpool_context_create(t + 1, &ctx[t]), "context_create");
+    const int32_t active = cp_isa_active();
+    int failures = 0;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const det_case *c = &cases[k];
+        size_t rank = (size_t)c->rank + 2;
+        size_t x_count = (size_t)product(c->shape, rank);
+        float *x = malloc(x_count * sizeof(float));
+        for (size_t i = 0; i < x_count; i++) /* repeats: MaxPool ties matter too */
+            x[i] = (float)((i * 7919) % 1009) / 64.0f - 8.0f;
+        for (int32_t isa = -1; isa <= active; isa++) {
+            convpool_op *op = create(c, isa);
+            int64_t out[5];
+            check(convpool_op_output_shape(op, c->shape, rank, out, 5), "output_shape");
+            size_t y_count = (size_t)product(out, rank);
+            float *y[3];
+            int64_t *ind[3];
+            for (int t = 0; t < 3; t++) {
+                y[t] = malloc(y_count * sizeof(float));
+                ind[t] = c->kind == CONVPOOL_OP_MAX_POOL ? malloc(y_count * sizeof(int64_t))
+                                                         : NULL;
+                check(convpool_op_run_ex(op, ctx[t], c->shape, rank, x, y[t], y_count, ind[t],
+                                         NULL, 0), c->name);
+            }
+            int differ = 0;
+            for (int t = 1; t < 3; t++) {
+                int same = memcmp(y[0], y[t], y_count * sizeof(float)) == 0 &&
+                           (!ind[0] || memcmp(ind[0], ind[t], y_count * sizeof(int64_t)) == 0);
+                if (!same) {
+                    fprintf(stderr, "%s on %s: %d threads differ from 1 thread\n", c->name,
+                            op->impl->name, t + 1);
+                    differ = 1;
+                }
+            }
+            printf("%-30s %-22s 1/2/3 threads %s\n", c->name, op->impl->name,
+                   differ ? "DIFFER" : "identical");
+            failures += differ;
+            for (int t = 0; t < 3; t++) {
+                free(y[t]);
+                free(ind[t]);
+            }
+            convpool_op_destroy(op);
+        }
+        free(x);
+    }
+    for (int t = 0; t < 3; t++)
+        convpool_context_destroy(ctx[t]);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,234 @@
+/*
+ * test_no_alloc: a steady-state run performs no heap allocation.
+ *
+ * This executable defines malloc, calloc, realloc, free, aligned_alloc,
+ * posix_memalign and memalign itself (forwarding to glibc's __libc_*
+ * entry points), so every allocation the library makes, from any thread,
+ * is counted. Conv on each of its algorithms (GEMM, direct, depthwise,
+ * stem-like, grouped 3-D) and every pool kind run a few times to warm up,
+ * then repeatedly with counting on: with a caller workspace, without one
+ * (the context's cached scratch), on a 2-thread context and on the default
+ * one. Any allocation fails the test.
+ */
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convpool.h"
+
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+extern void *__libc_memalign(size_t alignment, size_t size);
+extern void __libc_free(void *p);
+
+static atomic_int counting;
+static atomic_long allocations;
+
+static void count(void)
+{
+    if (atomic_load_explicit(&counting, memory_order_relaxed))
+        atomic_fetch_add(&allocations, 1);
+}
+
+void *malloc(size_t size)
+{
+    count();
+    return __libc_malloc(size);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    count();
+    return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t size)
+{
+    count();
+    return __libc_realloc(p, size);
+}
+
+void free(void *p)
+{
+    if (p)
+        count();
+    __libc_free(p);
+}
+
+void *aligned_alloc(size_t alignment, size_t size)
+{
+    count();
+    return __libc_memalign(alignment, size);
+}
+
+void *memalign(size_t alignment, size_t size)
+{
+    count();
+    return __libc_memalign(alignment, size);
+}
+
+int posix_memalign(void **out, size_t alignment, size_t size)
+{
+    count();
+    void *p = __libc_memalign(alignment, size);
+    if (!p)
+        return 12; /* ENOMEM */
+    *out = p;
+    return 0;
+}
+
+static void check(convpool_status st, const char *what)
+{
+    if (st != CONVPOOL_OK) {
+        fprintf(stderr, "test_no_alloc: %s: %s\n", what, convpool_last_error());
+        exit(1);
+    }
+}
+
+typedef struct op_case {
+    const char *name;
+    int32_t kind, rank;
+    int64_t shape[5];         /* input N, C, spatial */
+    int64_t weight_shape[5];  /* Conv */
+    int64_t kernel[3], strides[3], pads[6];
+    int64_t group;
+    int with_indices;         /* MaxPool */
+} op_case;
+
+static const op_case cases[] = {
+    {"conv gemm 1x1", CONVPOOL_OP_CONV, 2, {1, 32, 20, 21}, {48, 32, 1, 1}, {0}, {1, 1}, {0}, 1, 0},
+    {"conv direct 3x3", CONVPOOL_OP_CONV, 2, {2, 16, 17, 19}, {40, 16, 3, 3}, {0}, {1, 1},
+     {1, 1, 1, 1}, 1, 0},
+    {"conv depthwise s2", CONVPOOL_OP_CONV, 2, {1, 24, 30, 30}, {24, 1, 3, 3}, {0}, {2, 2},
+     {1, 0, 1, 2}, 24, 0},
+    {"conv stem 7x7 s2", CONVPOOL_OP_CONV, 2, {1, 3, 40, 40}, {16, 3, 7, 7}, {0}, {2, 2},
+     {3, 3, 3, 3}, 1, 0},
+    {"conv grouped 3-D", CONVPOOL_OP_CONV, 3, {1, 8, 5, 6, 7}, {12, 4, 2, 3, 3}, {0}, {1, 1, 1},
+     {0, 1, 1, 1, 0, 1}, 2, 0},
+    {"maxpool + indices", CONVPOOL_OP_MAX_POOL, 2, {1, 8, 17, 17}, {0}, {3, 3}, {2, 2},
+     {1, 1, 1, 1}, 1, 1},
+    {"averagepool", CONVPOOL_OP_AVERAGE_POOL, 2, {1, 8, 16, 16}, {0}, {3, 3}, {1, 1},
+     {1, 1, 1, 1}, 1, 0},
+    {"globalmaxpool", CONVPOOL_OP_GLOBAL_MAX_POOL, 2, {2, 8, 7, 7}, {0}, {0}, {0}, {0}, 1, 0},
+    {"globalaveragepool", CONVPOOL_OP_GLOBAL_AVERAGE_POOL, 2, {2, 8, 7, 7}, {0}, {0}, {0}, {0},
+     1, 0},
+};
+
+typedef struct prepared {
+    convpool_op *op;
+    size_t rank, y_count;
+    float *x, *y;
+    int64_t *indices;
+    void *ws;
+    size_t ws_bytes;
+} prepared;
+
+static int64_t product(const int64_t *v, size_t n)
+{
+    int64_t p = 1;
+    for (size_t i = 0; i < n; i++)
+        p *= v[i];
+    return p;
+}
+
+static void prepare(const op_case *c, convpool_context *ctx, prepared *p)
+{
+    convpool_desc *d;
+    check(convpool_desc_create(c->kind, c->rank, &d), "desc_create");
+    int global = c->kind == CONVPOOL_OP_GLOBAL_MAX_POOL ||
+                 c->kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+    if (!global) {
+        check(convpool_desc_set_ints(d, CONVPOOL_ATTR_STRIDES, c->strides, (size_t)c->rank),
+              "strides");
+        check(convpool_desc_set_ints(d, CONVPOOL_ATTR_PADS, c->pads, 2 * (size_t)c->rank),
+              "pads");
+    }
+    p->rank = (size_t)c->rank + 2;
+    if (c->kind == CONVPOOL_OP_CONV) {
+        check(convpool_desc_set_int(d, CONVPOOL_ATTR_GROUP, c->group), "group");
+        size_t wc = (size_t)product(c->weight_shape, p->rank);
+        float *w = malloc(wc * sizeof(float)), *b = malloc((size_t)c->weight_shape[0] * 4);
+        for (size_t i = 0; i < wc; i++)
+            w[i] = (float)(i % 11) * 0.1f - 0.5f;
+        for (int64_t i = 0; i < c->weight_shape[0]; i++)
+            b[i] = (float)i;
+        check(convpool_conv_create(d, c->weight_shape, p->rank, w, b, &p->op), c->name);
+        free(w);
+        free(b);
+    } else {
+        if (!global)
+            check(convpool_desc_set_ints(d, CONVPOOL_ATTR_KERNEL_SHAPE, c->kernel,
+                                         (size_t)c->rank), "kernel_shape");
+        check(convpool_pool_create(d, &p->op), c->name);
+    }
+    convpool_desc_destroy(d);
+    int64_t out[5];
+    check(convpool_op_output_shape(p->op, c->shape, p->rank, out, 5), "output_shape");
+    size_t x_count = (size_t)product(c->shape, p->rank);
+    p->y_count = (size_t)product(out, p->rank);
+    p->x = malloc(x_count * sizeof(float));
+    p->y = malloc(p->y_count * sizeof(float));
+    p->indices = c->with_indices ? malloc(p->y_count * sizeof(int64_t)) : NULL;
+    for (size_t i = 0; i < x_count; i++)
+        p->x[i] = (float)((i * 7) % 23) * 0.25f - 2.0f;
+    check(convpool_op_workspace_size(p->op, ctx, c->shape, p->rank, &p->ws_bytes),
+          "workspace_size");
+    p->ws = p->ws_bytes ? malloc(p->ws_bytes) : NULL;
+}
+
+static void run(const op_case *c, convpool_context *ctx, prepared *p, int caller_workspace)
+{
+    check(convpool_op_run_ex(p->op, ctx, c->shape, p->rank, p->x, p->y, p->y_count, p->indices,
+                             caller_workspace ? p->ws : NULL,
+                             caller_workspace ? p->ws_bytes : 0),
+          c->name);
+}
+
+int main(void)
+{
+    enum { N = sizeof cases / sizeof cases[0] };
+    convpool_context *two;
+    check(convpool_context_create(2, &two), "context_create");
+    convpool_context *contexts[2] = {two, NULL}; /* NULL: the default context */
+    long failures = 0;
+    for (int k = 0; k < 2; k++) {
+        convpool_context *ctx = contexts[k];
+        prepared p[N];
+        for (int i = 0; i < N; i++)
+            prepare(&cases[i], ctx, &p[i]);
+        for (int caller_ws = 1; caller_ws >= 0; caller_ws--) {
+            for (int i = 0; i < N; i++) /* warm-up: grows the cached scratch */
+                run(&cases[i], ctx, &p[i], caller_ws);
+            for (int i = 0; i < N; i++) {
+                atomic_store(&allocations, 0);
+                atomic_store(&counting, 1);
+                for (int r = 0; r < 5; r++)
+                    run(&cases[i], ctx, &p[i], caller_ws);
+                atomic_store(&counting, 0);
+                long n = atomic_load(&allocations);
+                printf("%-8s context, %-18s workspace: %-18s %ld allocations\n",
+                       ctx ? "2-thread" : "default", caller_ws ? "caller" : "none (cached)",
+                       cases[i].name, n);
+                if (n != 0)
+                    failures++;
+            }
+        }
+        for (int i = 0; i < N; i++) {
+            convpool_op_destroy(p[i].op);
+            free(p[i].x);
+            free(p[i].y);
+            free(p[i].indices);
+            free(p[i].ws);
+        }
+    }
+    convpool_context_destroy(two);
+    if (failures) {
+        fprintf(stderr, "test_no_alloc: %ld steady-state runs allocated\n", failures);
+        return 1;
+    }
+    return 0;
+}
