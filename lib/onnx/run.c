@@ -32,13 +32,17 @@ static convpool_status run_8bit(const convpool_op *op, const cp_plan *p, const c
     convpool_status st = convpool_op_run_ex(op, ctx, xs->dims, xs->rank, xf, yf, ny,
                                             n->indices >= 0 ? ptr[n->indices] : NULL,
                                             ws_bytes ? ws : NULL, ws_bytes);
+    /* A window lying wholly in the padding has max -inf: it becomes the
+     * type's lowest value, as -inf is float's. */
+    float lowest = is_signed ? -128.0f : 0.0f;
     uint8_t *yu = ptr[n->y];
     int8_t *yi = ptr[n->y];
     for (size_t i = 0; st == CONVPOOL_OK && i < ny; i++) {
+        float v = yf[i] < lowest ? lowest : yf[i];
         if (is_signed)
-            yi[i] = (int8_t)yf[i];
+            yi[i] = (int8_t)v;
         else
-            yu[i] = (uint8_t)yf[i];
+            yu[i] = (uint8_t)v;
     }
     return st;
 }
