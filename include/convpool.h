@@ -389,10 +389,16 @@ typedef struct convpool_model convpool_model;
 
 /**
  * Loads and validates an ONNX model file. Nothing outside the supported
- * subset is accepted; the message names the node, op and reason.
+ * subset is accepted; the message names the node, op and reason. Each op
+ * takes the attributes and defaults of the version the model's opset
+ * imports; an attribute that version does not define (e.g. AveragePool
+ * dilations before opset 19) is refused, not ignored. Conv weights may be
+ * initializers, Constant outputs or graph inputs (then the op is rebuilt
+ * from the bound tensors at each run).
  * External tensor data is read only from files inside the model's
  * directory. `memory_limit` caps the bytes the model may use for weights
- * and planned intermediates (0: no limit beyond the address space).
+ * and planned intermediates (0: no limit beyond the address space); a
+ * model file larger than the limit is refused without being read.
  * Errors: INVALID_ARGUMENT, IO, INVALID_MODEL, UNSUPPORTED, OVERFLOW,
  * OUT_OF_MEMORY. Thread-safe.
  */
@@ -478,7 +484,8 @@ CONVPOOL_API size_t convpool_model_node_count(const convpool_model *model);
 /**
  * A session holds everything one run of a model needs: bound inputs, the
  * plan and intermediate arena for the current input shapes (cached, so
- * repeated runs with the same shapes allocate nothing), and the outputs.
+ * repeated runs with the same shapes allocate nothing, except for Conv
+ * nodes whose weights are graph inputs), and the outputs.
  * A model may have any number of sessions, used from different threads at
  * once; one session must be used by one thread at a time.
  */
