@@ -36,6 +36,8 @@
 #define X86_CONV_BAND_BYTES (192 * 1024)
 /* Multiply-adds below which a second thread costs more than it saves. */
 #define X86_CONV_MIN_WORK_PER_THREAD (1 << 17)
+/* The thread pool's limit on threads per context. */
+#define CP_MAX_THREADS_PER_RUN 1024
 /* Channel multipliers up to this go to the depthwise kernel; above, the
  * direct kernel fills its output-channel vectors better. */
 #define X86_CONV_DEPTHWISE_MAX_MULTIPLIER 4
@@ -255,46 +257,60 @@ static size_t x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, i
  * Copies, for `channels` channels from x (channel stride in_plane), the
  * input rows a band of output rows reads at output depth od: layout
  * [channel][kd][row][phase][phase_len], zero where the window lies in the
- * padding. Padded column col = i*phases + phase.
+ * padding. Phase ph of a row holds padded columns i*phases + ph, i.e.
+ * src[i*phases + ph - pw]. Only input columns are written: the padding
+ * columns are the same for every row and stay zero from the thread's first
+ * band of the run (*zeroed says whether that happened). Wide strides
+ * (phases > 2) copy column by column.
  */
-static void pack_band(const x86_conv_plan *p, const cp_geom *g, const float *x,
-                      int64_t channels, int64_t od, int64_t oh0, float *dst)
+static void pack_band(const x86_conv_plan *p, const cp_geom *g, const cp_conv_kernels *k,
+                      const float *x, int64_t channels, int64_t od, int64_t oh0, float *dst,
+                      unsigned char *zeroed)
 {
     const int64_t D = g->in[0], H = g->in[1], W = g->in[2];
-    const int64_t pw = g->pad_begin[2];
+    const int64_t pw = g->pad_begin[2], phases = p->phases, len = p->phase_len;
     const int64_t ih0 = oh0 * g->stride[1] - g->pad_begin[1];
+    /* rows [r_lo, r_hi) of the band lie inside the input */
+    const int64_t r_lo = min64(ih0 < 0 ? -ih0 : 0, p->in_rows);
+    const int64_t r_hi = H - ih0 < r_lo ? r_lo : min64(H - ih0, p->in_rows);
+    /* Input column iw goes to phase (iw + pw) % phases at (iw + pw) / phases.
+     * The vector copy takes columns [0, n_vec), all of which land inside a
+     * phase row; any later ones that still do are copied one by one. */
+    int64_t n_vec = 0;
+    if (phases == 1)
+        n_vec = len - pw;
+    else if (phases == 2)
+        n_vec = 2 * (len - (pw + 1) / 2);
+    n_vec = n_vec < 0 ? 0 : min64(n_vec, W);
+    if (!*zeroed) {
+        memset(dst, 0, (size_t)(channels * p->chan_pitch) * sizeof(float));
+        *zeroed = 1;
+    }
     for (int64_t c = 0; c < channels; c++) {
         const float *xc = x + c * D * H * W;
         for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
             int64_t id = od * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
             float *plane = dst + c * p->chan_pitch + kd * p->in_rows * p->row_pitch;
-            for (int64_t r = 0; r < p->in_rows; r++) {
-                int64_t ih = ih0 + r;
-                float *row = plane + r * p->row_pitch;
-                if (id < 0 || id >= D || ih < 0 || ih >= H) {
-                    memset(row, 0, (size_t)p->row_pitch * sizeof(float));
-                    continue;
+            int inside = id >= 0 && id < D;
+            /* rows in the padding: zero (an earlier band may have filled them) */
+            for (int64_t r = 0; r < p->in_rows; r++)
+                if (!inside || r < r_lo || r >= r_hi)
+                    memset(plane + r * p->row_pitch, 0, (size_t)p->row_pitch * sizeof(float));
+            if (!inside || r_hi <= r_lo)
+                continue;
+            const float *src = xc + (id * H + ih0 + r_lo) * W;
+            float *rows = plane + r_lo * p->row_pitch;
+            if (n_vec > 0)
+                k->pack_rows(src, W, r_hi - r_lo, n_vec, phases,
+                             rows + (pw % phases) * len + pw / phases,
+                             rows + ((pw + 1) % phases) * len + (pw + 1) / phases,
+                             p->row_pitch);
+            for (int64_t r = 0; r < r_hi - r_lo; r++)
+                for (int64_t iw = n_vec; iw < W; iw++) {
+                    int64_t i = (iw + pw) / phases;
+                    if (i < len)
+                        rows[r * p->row_pitch + ((iw + pw) % phases) * len + i] = src[r * W + iw];
                 }
-                const float *src = xc + (id * H + ih) * W;
-                if (p->phases == 1) {
-                    /* padded columns [0, row_pitch) hold src[col - pw] */
-                    int64_t lo = min64(pw, p->row_pitch);
-                    int64_t hi = min64(pw + W, p->row_pitch);
-                    memset(row, 0, (size_t)lo * sizeof(float));
-                    if (hi > lo)
-                        memcpy(row + lo, src + (lo - pw), (size_t)(hi - lo) * sizeof(float));
-                    if (p->row_pitch > hi && hi >= lo)
-                        memset(row + hi, 0, (size_t)(p->row_pitch - hi) * sizeof(float));
-                    continue;
-                }
-                for (int64_t ph = 0; ph < p->phases; ph++) {
-                    float *out = row + ph * p->phase_len;
-                    for (int64_t i = 0; i < p->phase_len; i++) {
-                        int64_t iw = i * p->phases + ph - pw;
-                        out[i] = iw >= 0 && iw < W ? src[iw] : 0.0f;
-                    }
-                }
-            }
         }
     }
 }
@@ -325,12 +341,13 @@ typedef struct x86_conv_job {
     x86_conv_plan plan;
     const int64_t *offsets;
     float *pack; /* per thread: pack_floats each */
+    unsigned char zeroed[CP_MAX_THREADS_PER_RUN]; /* per thread: pack padding cleared */
 } x86_conv_job;
 
 static void gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
-    const x86_conv_job *job = arg;
+    x86_conv_job *job = arg;
     const x86_conv *xc = job->xc;
     const cp_geom *g = job->a->geom;
     const cp_conv_kernels *k = xc->k;
@@ -373,7 +390,7 @@ static void decode_outer(const x86_conv_job *job, int64_t t, int64_t groups, int
 
 static void depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
-    const x86_conv_job *job = arg;
+    x86_conv_job *job = arg;
     const x86_conv *xc = job->xc;
     const cp_geom *g = job->a->geom;
     const x86_conv_plan *p = &job->plan;
@@ -382,22 +399,21 @@ static void depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1;
         decode_outer(job, t, xc->groups, &n, &grp, &od, &oh0, &oh1);
-        pack_band(p, g, job->a->x + (n * g->c + grp) * in_plane, 1, od, oh0, pack);
+        pack_band(p, g, xc->k, job->a->x + (n * g->c + grp) * in_plane, 1, od, oh0, pack,
+                  &job->zeroed[thread_index]);
         for (int64_t j = 0; j < xc->mpg; j++) {
             int64_t m = grp * xc->mpg + j;
             float *y = job->a->y + (n * g->m + m) * out_plane + od * g->out[1] * g->out[2];
-            for (int64_t oh = oh0; oh < oh1; oh++)
-                xc->k->depthwise(xc->taps, job->offsets,
-                                 pack + (oh - oh0) * g->stride[1] * p->row_pitch,
-                                 xc->w + m * xc->taps, xc->bias[m], y + oh * g->out[2],
-                                 g->out[2]);
+            xc->k->depthwise(xc->taps, job->offsets, pack, g->stride[1] * p->row_pitch,
+                             xc->w + m * xc->taps, xc->bias[m], y + oh0 * g->out[2], g->out[2],
+                             oh1 - oh0, g->out[2]);
         }
     }
 }
 
 static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
-    const x86_conv_job *job = arg;
+    x86_conv_job *job = arg;
     const x86_conv *xc = job->xc;
     const cp_geom *g = job->a->geom;
     const cp_conv_kernels *k = xc->k;
@@ -413,8 +429,8 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
         int64_t n, grp, od, oh0, oh1;
         decode_outer(job, outer, xc->groups, &n, &grp, &od, &oh0, &oh1);
         if (outer != packed_outer) { /* consecutive m chunks share the band */
-            pack_band(p, g, job->a->x + (n * g->c + grp * xc->cpg) * in_plane, xc->cpg, od,
-                      oh0, pack);
+            pack_band(p, g, k, job->a->x + (n * g->c + grp * xc->cpg) * in_plane, xc->cpg, od,
+                      oh0, pack, &job->zeroed[thread_index]);
             packed_outer = outer;
         }
         int64_t tiles = ceil_div(xc->blocks, 2);
@@ -444,7 +460,9 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
 
 static void x86_conv_run(const cp_run_args *a)
 {
-    x86_conv_job job = {.a = a, .xc = a->op->packed};
+    x86_conv_job job;
+    job.a = a;
+    job.xc = a->op->packed;
     const x86_conv *xc = job.xc;
     const cp_geom *g = a->geom;
     make_plan(xc, g, &job.plan);
@@ -455,6 +473,7 @@ static void x86_conv_run(const cp_run_args *a)
                         &job);
         return;
     }
+    memset(job.zeroed, 0, (size_t)cp_context_threads(a->ctx));
     int64_t *offsets = a->workspace;
     make_offsets(&job.plan, g, xc->algo == X86_CONV_DIRECT ? xc->cpg : 1, offsets);
     job.offsets = offsets;

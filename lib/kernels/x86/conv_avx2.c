@@ -15,6 +15,16 @@ static const int32_t lane_mask_window[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
 #define V_STOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
 #define V_SET1(x) _mm256_set1_ps(x)
 #define V_FMA(a, b, acc) _mm256_fmadd_ps((a), (b), (acc))
+/* shuffle picks even (odd) lanes within each 128-bit half; the permute
+ * puts the four 64-bit pieces in order */
+#define V_EVEN(a, b)                                                                         \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(                                                  \
+        _mm256_castps_pd(_mm256_shuffle_ps((a), (b), _MM_SHUFFLE(2, 0, 2, 0))),              \
+        _MM_SHUFFLE(3, 1, 2, 0)))
+#define V_ODD(a, b)                                                                          \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(                                                  \
+        _mm256_castps_pd(_mm256_shuffle_ps((a), (b), _MM_SHUFFLE(3, 1, 3, 1))),              \
+        _MM_SHUFFLE(3, 1, 2, 0)))
 
 /* 16 registers: GEMM 4x3 vectors and direct 6 pixels x 2 vectors (or 12 x
  * 1) leave room for the operands. */
@@ -22,6 +32,7 @@ static const int32_t lane_mask_window[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
 #define GEMM_NV 3
 #define DIRECT_NP_MAX1 12
 #define DIRECT_NP_MAX2 6
+#define DEPTHWISE_ACC 10
 #define KERNELS_NAME cp_conv_kernels_avx2
 
 #include "kernels/x86/conv_kernels.inc"

@@ -11,6 +11,12 @@ typedef __mmask16 VMASK;
 #define V_STOREM(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
 #define V_SET1(x) _mm512_set1_ps(x)
 #define V_FMA(a, b, acc) _mm512_fmadd_ps((a), (b), (acc))
+#define V_EVEN(a, b)                                                                         \
+    _mm512_permutex2var_ps((a), _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22,  \
+                                                  24, 26, 28, 30), (b))
+#define V_ODD(a, b)                                                                          \
+    _mm512_permutex2var_ps((a), _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23,  \
+                                                  25, 27, 29, 31), (b))
 
 /* 32 registers: GEMM 6x4 vectors and direct 12 pixels x 2 vectors leave
  * room for the operands. */
@@ -18,6 +24,7 @@ typedef __mmask16 VMASK;
 #define GEMM_NV 4
 #define DIRECT_NP_MAX1 12
 #define DIRECT_NP_MAX2 12
+#define DEPTHWISE_ACC 12
 #define KERNELS_NAME cp_conv_kernels_avx512
 
 #include "kernels/x86/conv_kernels.inc"

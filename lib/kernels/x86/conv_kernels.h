@@ -37,12 +37,22 @@ typedef void (*cp_conv_direct_fn)(int64_t stride, int64_t steps, const int64_t *
                                   const float *bias, float *y, int64_t y_stride,
                                   int64_t m_valid);
 
-/* Depthwise: one output row of `n` pixels of one channel. Tap t reads the
- * row at x + offsets[t] + pixel (the glue de-interleaves strided input into
+/* Depthwise: `rows` output rows of `n` pixels of one channel, row r read
+ * from x + r*x_row_stride and written to y + r*y_row_stride. Tap t reads
+ * the row at x + offsets[t] + pixel (the glue splits strided input into
  * phases so that loads are contiguous, and pads rows to whole vectors) and
  * weighs it by w[t]. */
 typedef void (*cp_conv_depthwise_fn)(int64_t taps, const int64_t *offsets, const float *x,
-                                     const float *w, float bias, float *y, int64_t n);
+                                     int64_t x_row_stride, const float *w, float bias,
+                                     float *y, int64_t y_row_stride, int64_t rows, int64_t n);
+
+/* Input packing: for each of `rows` rows (src and dst advance by their
+ * strides), copies n floats to dst_even (phases 1), or sends the even ones
+ * of n floats to dst_even and the odd ones to dst_odd (phases 2):
+ * dst_even[i] = src[2i], dst_odd[i] = src[2i + 1]. */
+typedef void (*cp_conv_pack_rows_fn)(const float *src, int64_t src_stride, int64_t rows,
+                                     int64_t n, int64_t phases, float *dst_even,
+                                     float *dst_odd, int64_t dst_stride);
 
 #define CP_CONV_DIRECT_NP_MAX 12
 
@@ -56,6 +66,7 @@ typedef struct cp_conv_kernels {
      * stride-1 and stride-2 variants ignore their stride argument */
     cp_conv_direct_fn direct[2][3][CP_CONV_DIRECT_NP_MAX];
     cp_conv_depthwise_fn depthwise;
+    cp_conv_pack_rows_fn pack_rows;
 } cp_conv_kernels;
 
 extern const cp_conv_kernels cp_conv_kernels_avx2;
