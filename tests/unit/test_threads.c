@@ -50,6 +50,31 @@ static float *random_input(int which, cpt_rng *r)
     return x;
 }
 
+/* The op under test for loop index `which`, its input shape and one random
+ * input, all from one seed. */
+typedef struct op_case {
+    convpool_op *op;
+    const int64_t *shape;
+    float *x;
+} op_case;
+
+static op_case op_case_make(int which, uint64_t seed)
+{
+    cpt_rng rng;
+    cpt_rng_seed(&rng, seed);
+    op_case c;
+    c.op = make_test_op(which, &rng);
+    c.shape = input_shape(which);
+    c.x = random_input(which, &rng);
+    return c;
+}
+
+static void op_case_free(op_case *c)
+{
+    free(c->x);
+    convpool_op_destroy(c->op);
+}
+
 #define RUNNERS 4
 #define REPEATS 5
 
@@ -138,11 +163,10 @@ END_TEST
 
 START_TEST(thread_count_does_not_change_results)
 {
-    cpt_rng rng;
-    cpt_rng_seed(&rng, 200 + (uint64_t)_i);
-    convpool_op *op = make_test_op(_i, &rng);
-    const int64_t *shape = input_shape(_i);
-    float *x = random_input(_i, &rng);
+    op_case oc = op_case_make(_i, 200 + (uint64_t)_i);
+    convpool_op *op = oc.op;
+    const int64_t *shape = oc.shape;
+    const float *x = oc.x;
     float *first = NULL;
     int64_t *first_idx = NULL, count = 0;
     for (int32_t threads = 1; threads <= 3; threads++) {
@@ -165,18 +189,16 @@ START_TEST(thread_count_does_not_change_results)
     }
     free(first);
     free(first_idx);
-    free(x);
-    convpool_op_destroy(op);
+    op_case_free(&oc);
 }
 END_TEST
 
 START_TEST(caller_workspace)
 {
-    cpt_rng rng;
-    cpt_rng_seed(&rng, 300 + (uint64_t)_i);
-    convpool_op *op = make_test_op(_i, &rng);
-    const int64_t *shape = input_shape(_i);
-    float *x = random_input(_i, &rng);
+    op_case oc = op_case_make(_i, 300 + (uint64_t)_i);
+    convpool_op *op = oc.op;
+    const int64_t *shape = oc.shape;
+    const float *x = oc.x;
     convpool_context *ctx = NULL;
     CPT_OK(convpool_context_create(2, &ctx));
     int64_t out[4], count;
@@ -208,9 +230,8 @@ START_TEST(caller_workspace)
     free(raw);
     free(y);
     free(want);
-    free(x);
     convpool_context_destroy(ctx);
-    convpool_op_destroy(op);
+    op_case_free(&oc);
 }
 END_TEST
 
