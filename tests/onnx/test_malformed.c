@@ -197,38 +197,41 @@ int main(int argc, char **argv)
         return 2;
     }
     data_dir = argv[1];
-    expect_refused("empty.onnx", CONVPOOL_ERROR_INVALID_MODEL, "is empty");
-    expect_refused("not_onnx.onnx", CONVPOOL_ERROR_INVALID_MODEL, "not a valid ONNX");
-    expect_refused("no_such_file.onnx", CONVPOOL_ERROR_IO, "cannot open");
-    expect_refused("wrong_raw_size.onnx", CONVPOOL_ERROR_INVALID_MODEL,
-                   "tensor 'W': raw_data has 212 bytes; dims need 54 FLOAT elements = 216");
-    expect_refused("negative_dim.onnx", CONVPOOL_ERROR_INVALID_MODEL,
-                   "tensor 'B': dims[0] = -3 is negative");
-    expect_refused("overflow_dims.onnx", CONVPOOL_ERROR_OVERFLOW, "tensor 'B': the element count");
-    expect_refused("unknown_op.onnx", CONVPOOL_ERROR_UNSUPPORTED,
-                   "node 1 ('pool'): op type 'Relu' is not supported; supported: Conv, MaxPool");
-    expect_refused("cyclic.onnx", CONVPOOL_ERROR_INVALID_MODEL, "cycle");
-    expect_refused("missing_initializer.onnx", CONVPOOL_ERROR_INVALID_MODEL,
-                   "node 0 ('conv'): input 'W' is not defined");
-    expect_refused("wrong_attribute_type.onnx", CONVPOOL_ERROR_INVALID_ATTRIBUTE,
-                   "node 1 ('pool'): attribute 'strides' has type INT; MaxPool needs INTS");
-    expect_refused("attribute_not_in_opset.onnx", CONVPOOL_ERROR_INVALID_ATTRIBUTE,
-                   "attribute 'dilations' is not defined for AveragePool-11");
-    expect_refused("external_dotdot.onnx", CONVPOOL_ERROR_INVALID_MODEL,
-                   "outside the model's directory");
-    expect_refused("external_absolute.onnx", CONVPOOL_ERROR_INVALID_MODEL,
-                   "outside the model's directory");
-    expect_refused("external_symlink.onnx", CONVPOOL_ERROR_INVALID_MODEL,
-                   "outside the model's directory");
-    expect_refused("duplicate_name.onnx", CONVPOOL_ERROR_INVALID_MODEL, "'c' is defined twice");
-    expect_refused("missing_output.onnx", CONVPOOL_ERROR_INVALID_MODEL,
-                   "graph output 'z' is not produced");
-    expect_refused("ir_too_old.onnx", CONVPOOL_ERROR_UNSUPPORTED, "IR version 2");
-    expect_refused("opset_too_new.onnx", CONVPOOL_ERROR_UNSUPPORTED, "opset 23");
-    expect_refused("float_data_count.onnx", CONVPOOL_ERROR_INVALID_MODEL,
-                   "tensor 'B': the typed data field has 2 values; dims need 3");
-    expect_refused("wrong_element_type.onnx", CONVPOOL_ERROR_UNSUPPORTED,
-                   "tensor 'W': element type 11 (DOUBLE) is not supported");
+    static const struct {
+        const char *file;
+        convpool_status status;
+        const char *message;
+    } cases[] = {
+        {"empty.onnx", CONVPOOL_ERROR_INVALID_MODEL, "is empty"},
+        {"not_onnx.onnx", CONVPOOL_ERROR_INVALID_MODEL, "not a valid ONNX"},
+        {"no_such_file.onnx", CONVPOOL_ERROR_IO, "cannot open"},
+        {"wrong_raw_size.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+          "tensor 'W': raw_data has 212 bytes; dims need 54 FLOAT elements = 216"},
+        {"negative_dim.onnx", CONVPOOL_ERROR_INVALID_MODEL, "tensor 'B': dims[0] = -3 is negative"},
+        {"overflow_dims.onnx", CONVPOOL_ERROR_OVERFLOW, "tensor 'B': the element count"},
+        {"unknown_op.onnx", CONVPOOL_ERROR_UNSUPPORTED,
+          "node 1 ('pool'): op type 'Relu' is not supported; supported: Conv, MaxPool"},
+        {"cyclic.onnx", CONVPOOL_ERROR_INVALID_MODEL, "cycle"},
+        {"missing_initializer.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+          "node 0 ('conv'): input 'W' is not defined"},
+        {"wrong_attribute_type.onnx", CONVPOOL_ERROR_INVALID_ATTRIBUTE,
+          "node 1 ('pool'): attribute 'strides' has type INT; MaxPool needs INTS"},
+        {"attribute_not_in_opset.onnx", CONVPOOL_ERROR_INVALID_ATTRIBUTE,
+          "attribute 'dilations' is not defined for AveragePool-11"},
+        {"external_dotdot.onnx", CONVPOOL_ERROR_INVALID_MODEL, "outside the model's directory"},
+        {"external_absolute.onnx", CONVPOOL_ERROR_INVALID_MODEL, "outside the model's directory"},
+        {"external_symlink.onnx", CONVPOOL_ERROR_INVALID_MODEL, "outside the model's directory"},
+        {"duplicate_name.onnx", CONVPOOL_ERROR_INVALID_MODEL, "'c' is defined twice"},
+        {"missing_output.onnx", CONVPOOL_ERROR_INVALID_MODEL, "graph output 'z' is not produced"},
+        {"ir_too_old.onnx", CONVPOOL_ERROR_UNSUPPORTED, "IR version 2"},
+        {"opset_too_new.onnx", CONVPOOL_ERROR_UNSUPPORTED, "opset 23"},
+        {"float_data_count.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+          "tensor 'B': the typed data field has 2 values; dims need 3"},
+        {"wrong_element_type.onnx", CONVPOOL_ERROR_UNSUPPORTED,
+          "tensor 'W': element type 11 (DOUBLE) is not supported"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_refused(cases[i].file, cases[i].status, cases[i].message);
     external_from_memory_and_limit();
     truncations_and_flips();
     printf(failures ? "FAILED: %d checks\n" : "PASS\n", failures);
