@@ -190,6 +190,44 @@ static void external_from_memory_and_limit(void)
     printf("ok  external data from memory refused; memory limit enforced\n");
 }
 
+/* Appends a length-delimited field `field` holding [inner, inner + n) to out. */
+static size_t wrap(unsigned char *out, int field, const unsigned char *inner, size_t n)
+{
+    size_t k = 0;
+    out[k++] = (unsigned char)(field << 3 | 2);
+    for (size_t v = n; ; v >>= 7) {
+        out[k++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        if (v <= 0x7f)
+            break;
+    }
+    memmove(out + k, inner, n);
+    return k + n;
+}
+
+/* Graph -> node -> attribute -> graph ... 200 levels deep: refused before
+ * protobuf-c's recursive unpacker could exhaust the stack. */
+static void deep_nesting(void)
+{
+    enum { LEVELS = 200 };
+    unsigned char *a = calloc(LEVELS * 20 + 64, 1), *b = calloc(LEVELS * 20 + 64, 1);
+    size_t n = 0;
+    for (int level = 0; level < LEVELS; level++) {
+        n = wrap(b, 6, a, n);  /* AttributeProto.g */
+        n = wrap(a, 5, b, n);  /* NodeProto.attribute */
+        n = wrap(b, 1, a, n);  /* GraphProto.node */
+        memcpy(a, b, n);
+    }
+    n = wrap(b, 7, a, n);      /* ModelProto.graph */
+    convpool_model *m = NULL;
+    convpool_status st = convpool_model_load_memory(b, n, 0, &m);
+    CHECK(st == CONVPOOL_ERROR_INVALID_MODEL && strstr(convpool_last_error(), "nested deeper"),
+          "deep nesting: %s %s", convpool_status_string(st), convpool_last_error());
+    convpool_model_destroy(m);
+    free(a);
+    free(b);
+    printf("ok  %d-level nesting refused\n", LEVELS * 3);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -233,6 +271,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_refused(cases[i].file, cases[i].status, cases[i].message);
     external_from_memory_and_limit();
+    deep_nesting();
     truncations_and_flips();
     printf(failures ? "FAILED: %d checks\n" : "PASS\n", failures);
     return failures ? 1 : 0;
