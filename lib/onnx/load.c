@@ -16,6 +16,7 @@ void cp_model_free(convpool_model *m)
 {
     if (!m)
         return;
+    cp_plan_free(m->static_plan);
     for (size_t i = 0; i < m->node_count; i++) {
         free(m->nodes[i].name);
         convpool_desc_destroy(m->nodes[i].desc);
@@ -61,8 +62,8 @@ static convpool_status default_opset(const Onnx__ModelProto *mp, int64_t *opset)
     return CONVPOOL_OK;
 }
 
-/* With static input shapes, plans once now (the plan is not kept: sessions
- * build theirs for their thread count) and records the inferred dims. */
+/* With static input shapes, plans once now, keeps the plan for the
+ * sessions and records the inferred dims. */
 static convpool_status plan_static(convpool_model *m)
 {
     cp_shape *shapes = calloc(m->input_count + 1, sizeof *shapes);
@@ -87,7 +88,7 @@ static convpool_status plan_static(convpool_model *m)
         for (size_t d = 0; d < m->outputs[j].shape.rank; d++)
             if (m->outputs[j].shape.dims[d] < 0 && !m->outputs[j].dim_names[d])
                 m->outputs[j].shape.dims[d] = p->shapes[m->outputs[j].value].dims[d];
-    cp_plan_free(p);
+    m->static_plan = p;
     return CONVPOOL_OK;
 }
 

@@ -80,6 +80,9 @@ struct convpool_model {
     int64_t opset;
     size_t memory_limit; /* 0: none */
     size_t weight_bytes;
+    /* The plan made at load time when every input shape is static (for the
+     * default context); sessions use it instead of planning again. */
+    struct cp_plan *static_plan;
 };
 
 /* Writes dtype, rank and dims the way the *_info calls document

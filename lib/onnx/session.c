@@ -14,7 +14,7 @@
 #define CP_PLAN_CACHE 4
 
 typedef struct cached_plan {
-    cp_plan *plan;
+    cp_plan *plan;       /* owned, unless it is the model's static plan */
     uint8_t *arena;
 } cached_plan;
 
@@ -39,6 +39,15 @@ struct convpool_session {
     size_t next_evict;
     void **ptr;          /* per value, filled for each run */
 };
+
+static void release_slot(convpool_session *s, cached_plan *slot)
+{
+    if (slot->plan != s->m->static_plan)
+        cp_plan_free(slot->plan);
+    cp_free(slot->arena);
+    slot->plan = NULL;
+    slot->arena = NULL;
+}
 
 CONVPOOL_API convpool_status convpool_session_create(const convpool_model *model,
                                                      convpool_session **session)
@@ -67,10 +76,8 @@ CONVPOOL_API void convpool_session_destroy(convpool_session *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < CP_PLAN_CACHE; i++) {
-        cp_plan_free(s->cache[i].plan);
-        cp_free(s->cache[i].arena);
-    }
+    for (size_t i = 0; i < CP_PLAN_CACHE; i++)
+        release_slot(s, &s->cache[i]);
     for (size_t j = 0; s->out && j < s->m->output_count; j++)
         cp_free(s->out[j].owned);
     free(s->in_shapes);
@@ -139,20 +146,22 @@ static convpool_status get_plan(convpool_session *s, convpool_context *ctx, cach
             *out = &s->cache[i];
             return CONVPOOL_OK;
         }
-    cp_plan *p;
-    convpool_status st = cp_plan_build(m, s->in_shapes, ctx, &p);
+    cp_plan *p = m->static_plan;
+    convpool_status st = CONVPOOL_OK;
+    if (!p || !cp_plan_matches(p, m, s->in_shapes, threads))
+        st = cp_plan_build(m, s->in_shapes, ctx, &p);
     if (st != CONVPOOL_OK)
         return st;
     uint8_t *arena = NULL;
     if (p->arena_bytes && !(arena = cp_alloc(p->arena_bytes))) {
-        cp_plan_free(p);
+        if (p != m->static_plan)
+            cp_plan_free(p);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a %zu-byte arena",
                        p->arena_bytes);
     }
     cached_plan *slot = &s->cache[s->next_evict];
     s->next_evict = (s->next_evict + 1) % CP_PLAN_CACHE;
-    cp_plan_free(slot->plan);
-    cp_free(slot->arena);
+    release_slot(s, slot);
     slot->plan = p;
     slot->arena = arena;
     *out = slot;
