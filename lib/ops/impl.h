@@ -16,6 +16,17 @@ int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread);
 extern const cp_impl cp_impl_conv_avx512;
 extern const cp_impl cp_impl_conv_avx2;
 #endif
+#if defined(__x86_64__)
+/* ops/impl_pool_x86.c: AVX-512 and AVX2 pooling fast paths (all attributes) */
+extern const cp_impl cp_impl_max_pool_avx512;
+extern const cp_impl cp_impl_avg_pool_avx512;
+extern const cp_impl cp_impl_global_max_pool_avx512;
+extern const cp_impl cp_impl_global_avg_pool_avx512;
+extern const cp_impl cp_impl_max_pool_avx2;
+extern const cp_impl cp_impl_avg_pool_avx2;
+extern const cp_impl cp_impl_global_max_pool_avx2;
+extern const cp_impl cp_impl_global_avg_pool_avx2;
+#endif
 extern const cp_impl cp_impl_conv_ref;
 extern const cp_impl cp_impl_max_pool_ref;
 extern const cp_impl cp_impl_avg_pool_ref;

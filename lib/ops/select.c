@@ -11,6 +11,16 @@ static const cp_impl *const impls[] = {
     &cp_impl_conv_avx2,
 #endif
     &cp_impl_conv_ref,
+#if defined(__x86_64__)
+    &cp_impl_max_pool_avx512,
+    &cp_impl_avg_pool_avx512,
+    &cp_impl_global_max_pool_avx512,
+    &cp_impl_global_avg_pool_avx512,
+    &cp_impl_max_pool_avx2,
+    &cp_impl_avg_pool_avx2,
+    &cp_impl_global_max_pool_avx2,
+    &cp_impl_global_avg_pool_avx2,
+#endif
     &cp_impl_max_pool_ref,
     &cp_impl_avg_pool_ref,
     &cp_impl_global_max_pool_ref,

@@ -1,0 +1,124 @@
+/*
+ * pool_avx512.c - the pooling kernels of pool_body.h on 16-lane AVX-512
+ * vectors. This file only defines the vector vocabulary the body is written
+ * in; the body is shared with the AVX2 build (pool_avx2.c).
+ */
+#include <immintrin.h>
+
+#include "kernels/x86/pool_x86.h"
+
+#define LANES 16
+#define CP_POOL_ISA avx512
+
+typedef __m512 vf;
+typedef __m512i vi;
+typedef __mmask16 vm;
+
+static inline vf vf_set1(float v) { return _mm512_set1_ps(v); }
+static inline vf vf_zero(void) { return _mm512_setzero_ps(); }
+static inline vf vf_loadu(const float *p) { return _mm512_loadu_ps(p); }
+/* Lanes outside m read nothing (no fault) and are 0. */
+static inline vf vf_loadz(vm m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
+static inline void vf_storeu(float *p, vf v) { _mm512_storeu_ps(p, v); }
+static inline void vf_store_first(float *p, vf v, int n)
+{
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v);
+}
+static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
+static inline vf vf_div(vf a, vf b) { return _mm512_div_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+/* a > b ? a : b, so b (the earlier value) wins ties and NaN in a is
+ * ignored: callers detect NaN separately. */
+static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
+/* m ? b : a */
+static inline vf vf_select(vm m, vf a, vf b) { return _mm512_mask_mov_ps(a, m, b); }
+static inline vi vi_select(vm m, vi a, vi b) { return _mm512_mask_mov_epi32(a, m, b); }
+
+/* The even elements of the 2*LANES elements a:b (a stride-2 row). */
+static inline vf vf_even(vf a, vf b)
+{
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                           28, 30);
+    return _mm512_permutex2var_ps(a, even, b);
+}
+
+/* base[pos[i]] for lanes in m, 0 elsewhere. */
+static inline vf vf_gather(vm m, const float *base, vi pos)
+{
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, pos, base, 4);
+}
+
+static inline vi vi_set1(int32_t v) { return _mm512_set1_epi32(v); }
+static inline vi vi_iota(void)
+{
+    return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
+static inline vi vi_mul(vi a, vi b) { return _mm512_mullo_epi32(a, b); }
+
+static inline vm vm_all(void) { return (vm)0xFFFF; }
+static inline vm vm_none(void) { return (vm)0; }
+static inline vm vm_and(vm a, vm b) { return a & b; }
+static inline vm vm_or(vm a, vm b) { return a | b; }
+static inline vm vm_andnot(vm a, vm b) { return (vm)(~a & b); }
+static inline unsigned vm_bits(vm m) { return m; }
+/* lo <= pos < hi, lane by lane. */
+static inline vm vm_range(vi pos, int32_t lo, int32_t hi)
+{
+    return _mm512_mask_cmplt_epi32_mask(_mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32(lo)),
+                                        pos, _mm512_set1_epi32(hi));
+}
+static inline vm vm_isnan(vf v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q); }
+/* Where v should replace best under MaxPool's rule: best is not NaN and v
+ * is greater or NaN. */
+static inline vm vm_takes(vf v, vf best)
+{
+    return _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(best, best, _CMP_ORD_Q), v, best,
+                                   _CMP_NLE_UQ);
+}
+/* acc + 1 in lanes m. */
+static inline vf vf_count(vm m, vf acc)
+{
+    return _mm512_mask_add_ps(acc, m, acc, _mm512_set1_ps(1.0f));
+}
+
+/* Writes the first n lanes of idx + base as int64; lanes < 0 stay -1. */
+static inline void vi_store_index64(int64_t *dst, vi idx, int64_t base, int n)
+{
+    const __m512i b = _mm512_set1_epi64(base);
+    __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(idx));
+    __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(idx, 1));
+    lo = _mm512_mask_add_epi64(lo, _mm512_cmpge_epi64_mask(lo, _mm512_setzero_si512()), lo, b);
+    hi = _mm512_mask_add_epi64(hi, _mm512_cmpge_epi64_mask(hi, _mm512_setzero_si512()), hi, b);
+    unsigned m = n >= 16 ? 0xFFFFu : (1u << n) - 1;
+    _mm512_mask_storeu_epi64(dst, (__mmask8)(m & 0xFF), lo);
+    _mm512_mask_storeu_epi64(dst + 8, (__mmask8)(m >> 8), hi);
+}
+
+/*
+ * r[j] = sum (or max) of the lanes of v[j], for j < LANES: a transpose
+ * tree, 15 combining operations for 16 vectors. The pairing is fixed, so
+ * the result for a plane does not depend on its neighbours.
+ */
+static inline vf vf_reduce_each(const vf *v, int is_max)
+{
+#define COMBINE(a, b) (is_max ? _mm512_max_ps((a), (b)) : _mm512_add_ps((a), (b)))
+    vf u[8], w[4], x[2];
+    for (int i = 0; i < 8; i++) /* halves: lanes 0-7 plane 2i, 8-15 plane 2i+1 */
+        u[i] = COMBINE(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
+                       _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE));
+    for (int k = 0; k < 4; k++) /* quad j: plane 4k+j */
+        w[k] = COMBINE(_mm512_shuffle_f32x4(u[2 * k], u[2 * k + 1], 0x88),
+                       _mm512_shuffle_f32x4(u[2 * k], u[2 * k + 1], 0xDD));
+    for (int m = 0; m < 2; m++) /* quad j: planes 8m+j, 8m+4+j, each twice */
+        x[m] = COMBINE(_mm512_unpacklo_ps(w[2 * m], w[2 * m + 1]),
+                       _mm512_unpackhi_ps(w[2 * m], w[2 * m + 1]));
+    vf r = COMBINE(_mm512_shuffle_ps(x[0], x[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                   _mm512_shuffle_ps(x[0], x[1], _MM_SHUFFLE(3, 2, 3, 2)));
+#undef COMBINE
+    /* lane 4j+t holds plane 4t+j */
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_ps(order, r);
+}
+
+#include "kernels/x86/pool_body.h"

@@ -1,0 +1,61 @@
+/*
+ * pool_x86.h - AVX2 and AVX-512 pooling kernels (NCHW, float32).
+ *
+ * Windowed pools work on output rows: row r is (plane, od, oh) flattened,
+ * plane = n*C + c, and its out[2] outputs are computed LANES at a time
+ * across the contiguous W dimension. Global pools work on groups of LANES
+ * planes (group g = planes [g*LANES, (g+1)*LANES)), reduced together.
+ * Each row or group is computed the same way whichever range it is part
+ * of, so results do not depend on how work is split across threads.
+ *
+ * Semantics are those of cp_ref_max_pool / cp_ref_avg_pool exactly, except
+ * that averages accumulate in float (the reference uses double).
+ */
+#ifndef CP_KERNELS_X86_POOL_X86_H
+#define CP_KERNELS_X86_POOL_X86_H
+
+#include <stdint.h>
+
+#include "kernels/geom.h"
+
+typedef struct cp_pool_kernels {
+    int32_t lanes;
+    /* MaxPool over rows [row_begin, row_end); indices may be NULL. */
+    void (*max_rows)(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                     int64_t row_begin, int64_t row_end);
+    void (*avg_rows)(const cp_geom *g, const float *x, float *y, int64_t row_begin,
+                     int64_t row_end);
+    /* Global pools over plane groups [group_begin, group_end). */
+    void (*global_max)(const cp_geom *g, const float *x, float *y, int64_t group_begin,
+                       int64_t group_end);
+    void (*global_avg)(const cp_geom *g, const float *x, float *y, int64_t group_begin,
+                       int64_t group_end);
+} cp_pool_kernels;
+
+extern const cp_pool_kernels cp_pool_kernels_avx2;
+extern const cp_pool_kernels cp_pool_kernels_avx512;
+
+/*
+ * Whether the kernels can take this geometry: they keep positions and
+ * Indices within a plane in int32 lanes, so every position they form
+ * (padding and the widest window included) must fit.
+ */
+static inline int cp_pool_x86_fits(const cp_geom *g)
+{
+    const int64_t limit = INT64_C(1) << 30;
+    if (g->in[0] * g->in[1] * g->in[2] >= limit)
+        return 0;
+    for (int i = 0; i < CP_MAX_SPATIAL; i++) {
+        if (g->out[i] >= limit || g->stride[i] >= limit || g->kernel[i] >= limit ||
+            g->dilation[i] >= limit || g->pad_begin[i] >= limit || g->pad_end[i] >= limit)
+            return 0;
+        /* each factor < 2^30: no int64 overflow */
+        int64_t reach = (g->out[i] + 32) * g->stride[i] + g->kernel[i] * g->dilation[i] +
+                        g->pad_begin[i] + g->pad_end[i];
+        if (reach >= limit)
+            return 0;
+    }
+    return 1;
+}
+
+#endif

@@ -1,0 +1,407 @@
+/*
+ * test_pool_diff.c - randomised differential test of the pooling fast paths.
+ *
+ * Thousands of random MaxPool / AveragePool configurations (1-D, 2-D, 3-D;
+ * kernel, strides, dilations, asymmetric pads, auto_pad, ceil_mode,
+ * count_include_pad, storage_order, with and without Indices, N and C > 1,
+ * widths that leave SIMD tails) and global pools, each run on every ISA
+ * path this CPU has and compared with the reference kernels (the SCALAR
+ * path). MaxPool values and Indices must match exactly (NaN matches NaN);
+ * averages within a small tolerance (the fast path sums in float, the
+ * reference in double). Each fast run is done at 1 and 2 threads and must
+ * be bitwise identical. The seed is fixed; the maximum error is reported.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "convpool.h"
+#include "ops/op.h"
+#include "runtime/cpu.h"
+
+#define WINDOW_CASES 8000
+#define GLOBAL_CASES 1000
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rng_next(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi]. */
+static int64_t rnd(int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(rng_next() % (uint64_t)(hi - lo + 1));
+}
+
+static int failures;
+static double max_avg_error;
+static long compared_outputs, skipped_cases, tested_cases;
+static int32_t first_isa, last_isa; /* the fast paths under test */
+
+static void fail(const char *what, const char *config, const char *isa, int64_t at,
+                 double want, double got)
+{
+    if (failures++ < 20)
+        fprintf(stderr, "FAIL %s [%s] isa=%s at %lld: want %.9g got %.9g\n", what, config, isa,
+                (long long)at, want, got);
+}
+
+/* Input values: for MaxPool often few distinct values (ties), and now and
+ * then NaN, +-inf and -0; for averages, finite values. */
+static void fill_input(float *x, int64_t count, int specials)
+{
+    int mode = (int)rnd(0, 2);
+    for (int64_t i = 0; i < count; i++) {
+        float v = mode == 0 ? (float)rnd(-3, 3) : (float)((double)rnd(-1000000, 1000000) / 1e6);
+        if (specials && rnd(0, 199) == 0) {
+            static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f};
+            v = special[rnd(0, 4)];
+        }
+        x[i] = v;
+    }
+}
+
+static int same_float(float a, float b)
+{
+    return (isnan(a) && isnan(b)) || a == b;
+}
+
+typedef struct run_result {
+    float *y;
+    int64_t *indices;
+} run_result;
+
+/* Runs op on (shape, rank, x) with ctx; indices only if want_indices. */
+static int run(const convpool_op *op, convpool_context *ctx, const int64_t *shape, size_t rank,
+               const float *x, int64_t out_count, int want_indices, run_result *r)
+{
+    convpool_status st = convpool_op_run_ex(op, ctx, shape, rank, x, r->y, (size_t)out_count,
+                                            want_indices ? r->indices : NULL, NULL, 0);
+    if (st != CONVPOOL_OK) {
+        fprintf(stderr, "run failed: %s\n", convpool_last_error());
+        failures++;
+        return 0;
+    }
+    return 1;
+}
+
+/* Compares one fast path with the reference for a descriptor and input. */
+static void check_paths(const convpool_desc *desc, int32_t kind, const int64_t *shape,
+                        size_t rank, const float *x, const char *config,
+                        convpool_context *ctx1, convpool_context *ctx2)
+{
+    int64_t out_shape[5];
+    convpool_op *ref = NULL;
+    if (cp_op_create(desc, NULL, 0, NULL, NULL, CONVPOOL_ISA_SCALAR, &ref) != CONVPOOL_OK) {
+        skipped_cases++;
+        return;
+    }
+    if (convpool_op_output_shape(ref, shape, rank, out_shape, 5) != CONVPOOL_OK) {
+        skipped_cases++; /* e.g. kernel larger than the padded input */
+        convpool_op_destroy(ref);
+        return;
+    }
+    tested_cases++;
+    int64_t out_count = 1;
+    for (size_t i = 0; i < rank; i++)
+        out_count *= out_shape[i];
+    const int is_max = kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_MAX_POOL;
+    const int has_indices = kind == CONVPOOL_OP_MAX_POOL;
+    run_result want = {malloc((size_t)out_count * sizeof(float)),
+                       malloc((size_t)out_count * sizeof(int64_t))};
+    run_result got[2];
+    for (int t = 0; t < 2; t++) {
+        got[t].y = malloc((size_t)out_count * sizeof(float));
+        got[t].indices = malloc((size_t)out_count * sizeof(int64_t));
+    }
+    if (!run(ref, ctx1, shape, rank, x, out_count, has_indices, &want))
+        goto done;
+    for (int32_t isa = first_isa; isa <= last_isa; isa++) {
+        convpool_op *fast = NULL;
+        if (cp_op_create(desc, NULL, 0, NULL, NULL, isa, &fast) != CONVPOOL_OK) {
+            fail("create", config, convpool_isa_name(isa), 0, 0, 0);
+            continue;
+        }
+        if (strstr(fast->impl->name, ".ref")) {
+            fail("fast path not chosen", config, convpool_isa_name(isa), 0, 0, 0);
+            convpool_op_destroy(fast);
+            continue;
+        }
+        /* MaxPool twice: the value-only kernel differs from the Indices one */
+        for (int with_idx = has_indices; with_idx >= 0; with_idx--) {
+            for (int t = 0; t < 2; t++) {
+                memset(got[t].indices, 0x55, (size_t)out_count * sizeof(int64_t));
+                if (!run(fast, t ? ctx2 : ctx1, shape, rank, x, out_count, with_idx, &got[t]))
+                    goto next_isa;
+            }
+            if (memcmp(got[0].y, got[1].y, (size_t)out_count * sizeof(float)) != 0 ||
+                (with_idx && memcmp(got[0].indices, got[1].indices,
+                                    (size_t)out_count * sizeof(int64_t)) != 0))
+                fail("1 vs 2 threads differ", config, convpool_isa_name(isa), 0, 0, 0);
+            for (int64_t i = 0; i < out_count; i++) {
+                float w = want.y[i], g = got[0].y[i];
+                compared_outputs++;
+                if (is_max) {
+                    if (!same_float(w, g)) {
+                        fail(with_idx ? "max value (with Indices)" : "max value", config,
+                             convpool_isa_name(isa), i, w, g);
+                        break;
+                    }
+                    if (with_idx && want.indices[i] != got[0].indices[i]) {
+                        fail("Indices", config, convpool_isa_name(isa), i,
+                             (double)want.indices[i], (double)got[0].indices[i]);
+                        break;
+                    }
+                } else {
+                    if (isnan(w) || isnan(g)) {
+                        if (!(isnan(w) && isnan(g))) {
+                            fail("average (NaN)", config, convpool_isa_name(isa), i, w, g);
+                            break;
+                        }
+                        continue;
+                    }
+                    double err = fabs((double)w - (double)g);
+                    if (err > max_avg_error)
+                        max_avg_error = err;
+                    if (err > 1e-5 * (1.0 + fabs((double)w))) {
+                        fail("average", config, convpool_isa_name(isa), i, w, g);
+                        break;
+                    }
+                }
+            }
+        }
+    next_isa:
+        convpool_op_destroy(fast);
+    }
+done:
+    free(want.y);
+    free(want.indices);
+    for (int t = 0; t < 2; t++) {
+        free(got[t].y);
+        free(got[t].indices);
+    }
+    convpool_op_destroy(ref);
+}
+
+/*
+ * Runs check_paths on a fresh random input of `shape` placed so that it ends
+ * right before an inaccessible page (and starts right after one): a kernel
+ * that reads outside the input faults instead of passing by luck.
+ */
+static void check_random_input(const convpool_desc *desc, int32_t kind, const int64_t *shape,
+                               size_t rank, const char *config, convpool_context *ctx1,
+                               convpool_context *ctx2)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t count = 1;
+    for (size_t i = 0; i < rank; i++)
+        count *= (size_t)shape[i];
+    const size_t bytes = count * sizeof(float), pages = (bytes + page - 1) / page;
+    char *map = mmap(NULL, (pages + 2) * page, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) {
+        perror("mmap");
+        failures++;
+        return;
+    }
+    mprotect(map, page, PROT_NONE);
+    mprotect(map + (pages + 1) * page, page, PROT_NONE);
+    float *x = (float *)(map + (pages + 1) * page - bytes);
+    fill_input(x, (int64_t)count,
+               kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_MAX_POOL);
+    check_paths(desc, kind, shape, rank, x, config, ctx1, ctx2);
+    munmap(map, (pages + 2) * page);
+}
+
+/* A random windowed pool; input shape and a description into config. */
+static void window_case(convpool_context *ctx1, convpool_context *ctx2)
+{
+    const int32_t kind = rnd(0, 1) ? CONVPOOL_OP_MAX_POOL : CONVPOOL_OP_AVERAGE_POOL;
+    const int rank = (int)rnd(1, 3);
+    int64_t kernel[3], strides[3], dil[3], pads[6], shape[5];
+    shape[0] = rnd(1, 2);
+    shape[1] = rnd(1, 3);
+    int64_t budget = 6000; /* input elements per plane, at most */
+    for (int i = 0; i < rank; i++) {
+        const int last = i == rank - 1;
+        kernel[i] = rnd(1, last ? 5 : 3);
+        strides[i] = rnd(0, 3) ? rnd(1, 2) : rnd(3, 4);
+        dil[i] = rnd(0, 3) ? 1 : rnd(2, 3);
+        int64_t extent = (kernel[i] - 1) * dil[i] + 1;
+        /* pads up to the window extent (ONNX allows pads >= kernel; the
+         * reference defines it) */
+        pads[i] = rnd(0, 2) ? rnd(0, extent - 1 < 3 ? extent - 1 : 3) : rnd(0, extent);
+        pads[rank + i] = rnd(0, 2) ? rnd(0, extent - 1 < 3 ? extent - 1 : 3) : rnd(0, extent);
+        int64_t hi = last ? (rank == 1 ? 200 : 80) : (rank == 3 ? 8 : 24);
+        if (hi > budget)
+            hi = budget;
+        shape[2 + i] = rnd(1, hi < 1 ? 1 : hi);
+        budget /= shape[2 + i];
+        if (budget < 1)
+            budget = 1;
+    }
+    int64_t auto_pad = rnd(0, 4) ? CONVPOOL_AUTO_PAD_NOTSET : rnd(1, 3);
+    int64_t ceil_mode = rnd(0, 2) == 0, include_pad = rnd(0, 1), storage = rnd(0, 3) == 0;
+    convpool_desc *desc = NULL;
+    if (convpool_desc_create(kind, rank, &desc) != CONVPOOL_OK) {
+        failures++;
+        return;
+    }
+    int ok = convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, kernel, rank) == 0 &&
+             convpool_desc_set_ints(desc, CONVPOOL_ATTR_STRIDES, strides, rank) == 0 &&
+             convpool_desc_set_ints(desc, CONVPOOL_ATTR_DILATIONS, dil, rank) == 0 &&
+             convpool_desc_set_int(desc, CONVPOOL_ATTR_AUTO_PAD, auto_pad) == 0 &&
+             convpool_desc_set_int(desc, CONVPOOL_ATTR_CEIL_MODE, ceil_mode) == 0;
+    if (ok && auto_pad == CONVPOOL_AUTO_PAD_NOTSET)
+        ok = convpool_desc_set_ints(desc, CONVPOOL_ATTR_PADS, pads, 2 * (size_t)rank) == 0;
+    if (ok && kind == CONVPOOL_OP_AVERAGE_POOL)
+        ok = convpool_desc_set_int(desc, CONVPOOL_ATTR_COUNT_INCLUDE_PAD, include_pad) == 0;
+    if (ok && kind == CONVPOOL_OP_MAX_POOL)
+        ok = convpool_desc_set_int(desc, CONVPOOL_ATTR_STORAGE_ORDER, storage) == 0;
+    if (!ok) {
+        fprintf(stderr, "descriptor setup failed: %s\n", convpool_last_error());
+        failures++;
+        convpool_desc_destroy(desc);
+        return;
+    }
+    char config[400];
+    int len = snprintf(config, sizeof config, "%s rank %d in", kind == CONVPOOL_OP_MAX_POOL ?
+                       "MaxPool" : "AveragePool", rank);
+    for (int i = 0; i < rank + 2; i++)
+        len += snprintf(config + len, sizeof config - (size_t)len, " %lld", (long long)shape[i]);
+    len += snprintf(config + len, sizeof config - (size_t)len, " k/s/d/pb/pe");
+    for (int i = 0; i < rank; i++)
+        len += snprintf(config + len, sizeof config - (size_t)len, " %lld/%lld/%lld/%lld/%lld",
+                        (long long)kernel[i], (long long)strides[i], (long long)dil[i],
+                        (long long)pads[i], (long long)pads[rank + i]);
+    snprintf(config + len, sizeof config - (size_t)len,
+             " auto_pad %lld ceil %lld incl_pad %lld storage %lld", (long long)auto_pad,
+             (long long)ceil_mode, (long long)include_pad, (long long)storage);
+    check_random_input(desc, kind, shape, (size_t)rank + 2, config, ctx1, ctx2);
+    convpool_desc_destroy(desc);
+}
+
+static void global_case(convpool_context *ctx1, convpool_context *ctx2)
+{
+    const int32_t kind =
+        rnd(0, 1) ? CONVPOOL_OP_GLOBAL_MAX_POOL : CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+    const int rank = (int)rnd(1, 3);
+    int64_t shape[5] = {rnd(1, 3), rnd(1, 40)};
+    for (int i = 0; i < rank; i++)
+        shape[2 + i] = rnd(1, rank == 1 ? 300 : rank == 2 ? 20 : 7);
+    convpool_desc *desc = NULL;
+    if (convpool_desc_create(kind, rank, &desc) != CONVPOOL_OK) {
+        failures++;
+        return;
+    }
+    char config[200];
+    snprintf(config, sizeof config, "%s rank %d in %lld %lld %lld %lld %lld",
+             kind == CONVPOOL_OP_GLOBAL_MAX_POOL ? "GlobalMaxPool" : "GlobalAveragePool", rank,
+             (long long)shape[0], (long long)shape[1], (long long)shape[2],
+             (long long)(rank > 1 ? shape[3] : 0), (long long)(rank > 2 ? shape[4] : 0));
+    check_random_input(desc, kind, shape, (size_t)rank + 2, config, ctx1, ctx2);
+    convpool_desc_destroy(desc);
+}
+
+/* The benchmark's pool shapes (fewer channels), so the paths the benchmark
+ * times are checked too. */
+static void bench_like_cases(convpool_context *ctx1, convpool_context *ctx2)
+{
+    static const struct {
+        int32_t kind;
+        int64_t h, w, k, s, pad;
+    } cases[] = {
+        {CONVPOOL_OP_MAX_POOL, 112, 112, 3, 2, 1},
+        {CONVPOOL_OP_MAX_POOL, 112, 112, 2, 2, 0},
+        {CONVPOOL_OP_AVERAGE_POOL, 56, 56, 2, 2, 0},
+        {CONVPOOL_OP_AVERAGE_POOL, 28, 28, 3, 1, 1},
+        {CONVPOOL_OP_GLOBAL_AVERAGE_POOL, 7, 7, 7, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        convpool_desc *desc = NULL;
+        int64_t k[2] = {cases[i].k, cases[i].k}, s[2] = {cases[i].s, cases[i].s};
+        int64_t p[4] = {cases[i].pad, cases[i].pad, cases[i].pad, cases[i].pad};
+        convpool_desc_create(cases[i].kind, 2, &desc);
+        if (cases[i].kind != CONVPOOL_OP_GLOBAL_AVERAGE_POOL) {
+            convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, k, 2);
+            convpool_desc_set_ints(desc, CONVPOOL_ATTR_STRIDES, s, 2);
+            convpool_desc_set_ints(desc, CONVPOOL_ATTR_PADS, p, 4);
+        }
+        int64_t shape[4] = {1, 3, cases[i].h, cases[i].w};
+        check_random_input(desc, cases[i].kind, shape, 4, "bench shape", ctx1, ctx2);
+        convpool_desc_destroy(desc);
+    }
+}
+
+/* The paths to test: the one CONVPOOL_ISA forces (so meson runs one test
+ * per path, in parallel), else every fast path this CPU has. */
+static int paths_to_test(int32_t *lo, int32_t *hi)
+{
+    const char *env = getenv("CONVPOOL_ISA");
+    *lo = CONVPOOL_ISA_AVX2;
+    *hi = cp_isa_supported();
+    if (env && *env) {
+        if (strcmp(env, convpool_isa_name(cp_isa_active())) != 0) {
+            printf("CONVPOOL_ISA=%s: this CPU lacks that path; skipped\n", env);
+            return 77;
+        }
+        *lo = *hi = cp_isa_active();
+    }
+    return 0;
+}
+
+int main(void)
+{
+    int32_t isa_lo, isa_hi;
+    if (paths_to_test(&isa_lo, &isa_hi))
+        return 77; /* meson: skipped */
+    if (isa_hi < CONVPOOL_ISA_AVX2) {
+        /* scalar forced: the public constructor must pick the reference */
+        static const int32_t kinds[] = {CONVPOOL_OP_MAX_POOL, CONVPOOL_OP_AVERAGE_POOL,
+                                        CONVPOOL_OP_GLOBAL_MAX_POOL,
+                                        CONVPOOL_OP_GLOBAL_AVERAGE_POOL};
+        for (size_t i = 0; i < 4; i++) {
+            convpool_desc *desc = NULL;
+            convpool_op *op = NULL;
+            int64_t k = 2;
+            convpool_desc_create(kinds[i], 1, &desc);
+            if (i < 2)
+                convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, &k, 1);
+            if (convpool_pool_create(desc, &op) != CONVPOOL_OK || !strstr(op->impl->name, ".ref"))
+                fail("scalar path not the reference", op ? op->impl->name : "create", "scalar",
+                     0, 0, 0);
+            convpool_op_destroy(op);
+            convpool_desc_destroy(desc);
+        }
+        printf("scalar path: pools use the reference impls; failures %d\n", failures);
+        return failures ? 1 : 0;
+    }
+    first_isa = isa_lo;
+    last_isa = isa_hi;
+    convpool_context *ctx1 = NULL, *ctx2 = NULL;
+    if (convpool_context_create(1, &ctx1) != CONVPOOL_OK ||
+        convpool_context_create(2, &ctx2) != CONVPOOL_OK) {
+        fprintf(stderr, "context: %s\n", convpool_last_error());
+        return 1;
+    }
+    bench_like_cases(ctx1, ctx2);
+    for (int i = 0; i < WINDOW_CASES; i++)
+        window_case(ctx1, ctx2);
+    for (int i = 0; i < GLOBAL_CASES; i++)
+        global_case(ctx1, ctx2);
+    printf("paths: %s..%s; configurations tested %ld (skipped as invalid %ld), outputs "
+           "compared %ld; max average error %.3g; failures %d\n",
+           convpool_isa_name(isa_lo), convpool_isa_name(isa_hi), tested_cases, skipped_cases,
+           compared_outputs, max_avg_error, failures);
+    convpool_context_destroy(ctx1);
+    convpool_context_destroy(ctx2);
+    return failures ? 1 : 0;
+}
