@@ -462,23 +462,38 @@ START_TEST(conv_without_bias_equals_zero_bias)
 }
 END_TEST
 
-/* A random configuration within small sizes; fills shape and c. */
-static void random_config(cpt_rng *r, cpt_cfg *c, int64_t *shape)
+/* Size limits of random configurations. */
+typedef struct random_limits {
+    int64_t max_batch;
+    int64_t max_channels_per_group; /* pools: channels */
+    int64_t max_groups;
+    int64_t max_multiplier;         /* output channels per group */
+    int64_t max_dim[3];             /* largest spatial dim for rank 1, 2, 3 */
+    int64_t max_kernel;
+    int depthwise_percent;          /* Conv: chance of group = C */
+} random_limits;
+
+/* A random configuration within `lim`; fills shape and c. */
+static void random_config(cpt_rng *r, const random_limits *lim, cpt_cfg *c, int64_t *shape)
 {
     int32_t kind = (int32_t)cpt_rng_int(r, CONVPOOL_OP_CONV, CONVPOOL_OP_GLOBAL_AVERAGE_POOL);
     int rank = (int)cpt_rng_int(r, 1, 3);
     cpt_cfg_init(c, kind, rank);
-    shape[0] = cpt_rng_int(r, 1, 2);
-    shape[1] = cpt_rng_int(r, 1, 3);
+    shape[0] = cpt_rng_int(r, 1, lim->max_batch);
+    shape[1] = cpt_rng_int(r, 1, lim->max_channels_per_group);
     if (kind == CONVPOOL_OP_CONV) {
-        c->group = cpt_rng_int(r, 1, 3);
-        shape[1] *= c->group;
-        c->m = c->group * cpt_rng_int(r, 1, 2);
+        if (cpt_rng_int(r, 0, 99) < lim->depthwise_percent) {
+            c->group = shape[1] * lim->max_groups; /* depthwise: one channel per group */
+            shape[1] = c->group;
+        } else {
+            c->group = cpt_rng_int(r, 1, lim->max_groups);
+            shape[1] *= c->group;
+        }
+        c->m = c->group * cpt_rng_int(r, 1, lim->max_multiplier);
     }
-    const int64_t max_dim = rank == 1 ? 13 : rank == 2 ? 8 : 5;
     for (int i = 0; i < rank; i++) {
-        shape[2 + i] = cpt_rng_int(r, 1, max_dim);
-        c->kernel[i] = cpt_rng_int(r, 1, 3);
+        shape[2 + i] = cpt_rng_int(r, 1, lim->max_dim[rank - 1]);
+        c->kernel[i] = cpt_rng_int(r, 1, lim->max_kernel);
         c->strides[i] = cpt_rng_int(r, 1, 3);
         c->dilations[i] = cpt_rng_int(r, 1, 2);
         c->pads[i] = cpt_rng_int(r, 0, 2);
@@ -491,39 +506,51 @@ static void random_config(cpt_rng *r, cpt_cfg *c, int64_t *shape)
     c->storage_order = (int32_t)cpt_rng_int(r, 0, 1);
 }
 
-START_TEST(random_configurations_match_oracle)
+static void describe(char *buf, size_t size, int iter, const cpt_cfg *c, const int64_t *shape)
+{
+    snprintf(buf, size,
+             "random #%d: kind %d rank %d shape (%lld,%lld,%lld,%lld,%lld) k (%lld,%lld,%lld)"
+             " s (%lld,%lld,%lld) d (%lld,%lld,%lld) pads (%lld,%lld,%lld,%lld,%lld,%lld)"
+             " auto_pad %d ceil %d cip %d order %d group %lld m %lld",
+             iter, c->kind, c->rank, (long long)shape[0], (long long)shape[1],
+             (long long)shape[2], (long long)(c->rank > 1 ? shape[3] : 0),
+             (long long)(c->rank > 2 ? shape[4] : 0), (long long)c->kernel[0],
+             (long long)c->kernel[1], (long long)c->kernel[2], (long long)c->strides[0],
+             (long long)c->strides[1], (long long)c->strides[2], (long long)c->dilations[0],
+             (long long)c->dilations[1], (long long)c->dilations[2], (long long)c->pads[0],
+             (long long)c->pads[1], (long long)c->pads[2], (long long)c->pads[3],
+             (long long)c->pads[4], (long long)c->pads[5], c->auto_pad, c->ceil_mode,
+             c->count_include_pad, c->storage_order, (long long)c->group, (long long)c->m);
+}
+
+typedef struct random_tally {
+    int compared, rejected, skipped;
+} random_tally;
+
+/* Runs `iterations` random configurations within `lim` through the library
+ * and the oracle: the same output shape (or both refusing an empty output),
+ * values within TOL, Indices exactly. */
+static random_tally check_random(uint64_t seed, int iterations, const random_limits *lim)
 {
     cpt_rng r;
-    cpt_rng_seed(&r, 20261121);
-    int compared = 0, rejected = 0, skipped = 0;
-    for (int iter = 0; iter < 600; iter++) {
+    cpt_rng_seed(&r, seed);
+    random_tally t = {0, 0, 0};
+    for (int iter = 0; iter < iterations; iter++) {
         cpt_cfg c;
         int64_t shape[5];
-        random_config(&r, &c, shape);
+        random_config(&r, lim, &c, shape);
         size_t rank = (size_t)c.rank + 2;
         int64_t xcount = cpt_count(shape, rank);
         int64_t wcount = c.m * (shape[1] / c.group) * cpt_count(c.kernel, (size_t)c.rank);
         float *x = malloc((size_t)xcount * sizeof *x);
         float *w = malloc((size_t)wcount * sizeof *w);
-        float b[6];
+        float *b = malloc((size_t)c.m * sizeof *b);
         cpt_rng_fill(&r, x, xcount);
         cpt_rng_fill(&r, w, wcount);
-        cpt_rng_fill(&r, b, 6);
+        cpt_rng_fill(&r, b, c.m);
         const float *bias = cpt_rng_int(&r, 0, 1) ? b : NULL;
-        char what[256];
-        snprintf(what, sizeof what,
-                 "random #%d: kind %d rank %d shape (%lld,%lld,%lld,%lld,%lld) k (%lld,%lld,%lld)"
-                 " s (%lld,%lld,%lld) d (%lld,%lld,%lld) pads (%lld,%lld,%lld,%lld,%lld,%lld)"
-                 " auto_pad %d ceil %d cip %d order %d group %lld m %lld",
-                 iter, c.kind, c.rank, (long long)shape[0], (long long)shape[1],
-                 (long long)shape[2], (long long)(c.rank > 1 ? shape[3] : 0),
-                 (long long)(c.rank > 2 ? shape[4] : 0), (long long)c.kernel[0],
-                 (long long)c.kernel[1], (long long)c.kernel[2], (long long)c.strides[0],
-                 (long long)c.strides[1], (long long)c.strides[2], (long long)c.dilations[0],
-                 (long long)c.dilations[1], (long long)c.dilations[2], (long long)c.pads[0],
-                 (long long)c.pads[1], (long long)c.pads[2], (long long)c.pads[3],
-                 (long long)c.pads[4], (long long)c.pads[5], c.auto_pad, c.ceil_mode,
-                 c.count_include_pad, c.storage_order, (long long)c.group, (long long)c.m);
+        char what[320];
+        describe(what, sizeof what, iter, &c, shape);
 
         convpool_op *op = cpt_make_op(&c, shape[1], w, bias);
         int64_t naive_shape[5], out_shape[5];
@@ -531,7 +558,7 @@ START_TEST(random_configurations_match_oracle)
             /* kernel larger than the padded input: the library must refuse */
             CPT_FAILS(convpool_op_output_shape(op, shape, rank, out_shape, 5),
                       CONVPOOL_ERROR_SHAPE_MISMATCH, "larger than the padded input");
-            rejected++;
+            t.rejected++;
         } else {
             int64_t ycount = cpt_count(naive_shape, rank);
             float *ny = malloc((size_t)ycount * sizeof *ny);
@@ -546,12 +573,12 @@ START_TEST(random_configurations_match_oracle)
                                           (c.kind == CONVPOOL_OP_AVERAGE_POOL &&
                                            !c.count_include_pad));
             if (undefined) {
-                skipped++; /* a window with no input element has no ONNX value */
+                t.skipped++; /* a window with no input element has no ONNX value */
             } else {
                 cpt_assert_close(y, ny, count, TOL, what);
                 if (is_max)
                     cpt_assert_int64s_equal(idx, nidx, count, what);
-                compared++;
+                t.compared++;
             }
             free(y);
             free(idx);
@@ -561,12 +588,34 @@ START_TEST(random_configurations_match_oracle)
         convpool_op_destroy(op);
         free(x);
         free(w);
+        free(b);
     }
-    printf("random configurations: %d compared, %d rejected as empty, %d with windows "
-           "outside the input skipped\n", compared, rejected, skipped);
-    ck_assert_msg(compared >= 300, "only %d of 600 random configurations compared "
-                  "(%d rejected, %d skipped)", compared, rejected, skipped);
-    ck_assert_msg(rejected >= 10, "only %d configurations exercised the rejection", rejected);
+    printf("random configurations (seed %llu): %d compared, %d rejected as empty, %d with "
+           "windows outside the input skipped\n", (unsigned long long)seed, t.compared,
+           t.rejected, t.skipped);
+    return t;
+}
+
+START_TEST(random_small_configurations_match_oracle)
+{
+    /* small sizes: many attribute combinations, all edges */
+    const random_limits lim = {2, 3, 3, 2, {13, 8, 5}, 3, 0};
+    random_tally t = check_random(20261121, 600, &lim);
+    ck_assert_msg(t.compared >= 300, "only %d of 600 random configurations compared "
+                  "(%d rejected, %d skipped)", t.compared, t.rejected, t.skipped);
+    ck_assert_msg(t.rejected >= 10, "only %d configurations exercised the rejection",
+                  t.rejected);
+}
+END_TEST
+
+START_TEST(random_larger_configurations_match_oracle)
+{
+    /* channel counts and widths that fill SIMD registers and blocks of the
+     * fast kernels, with their tails; a third of the Convs depthwise */
+    const random_limits lim = {2, 12, 3, 8, {70, 24, 9}, 4, 30};
+    random_tally t = check_random(77, 150, &lim);
+    ck_assert_msg(t.compared >= 75, "only %d of 150 random configurations compared "
+                  "(%d rejected, %d skipped)", t.compared, t.rejected, t.skipped);
 }
 END_TEST
 
@@ -585,6 +634,7 @@ int main(void)
     CPT_ADD(s, one_d_and_three_d);
     CPT_ADD(s, global_pools);
     CPT_ADD(s, conv_without_bias_equals_zero_bias);
-    CPT_ADD(s, random_configurations_match_oracle);
+    CPT_ADD(s, random_small_configurations_match_oracle);
+    CPT_ADD(s, random_larger_configurations_match_oracle);
     return cpt_run_suite(s);
 }
