@@ -396,6 +396,8 @@ static void depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread
     const x86_conv_plan *p = &job->plan;
     const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
     float *pack = job->pack + thread_index * p->pack_floats;
+    /* rows of three taps at dilation 1 and stride 1 or 2 have their own kernel */
+    const int three_taps = g->kernel[2] == 3 && g->dilation[2] == 1 && g->stride[2] <= 2;
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1;
         decode_outer(job, t, xc->groups, &n, &grp, &od, &oh0, &oh1);
@@ -404,9 +406,15 @@ static void depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread
         for (int64_t j = 0; j < xc->mpg; j++) {
             int64_t m = grp * xc->mpg + j;
             float *y = job->a->y + (n * g->m + m) * out_plane + od * g->out[1] * g->out[2];
-            xc->k->depthwise(xc->taps, job->offsets, pack, g->stride[1] * p->row_pitch,
-                             xc->w + m * xc->taps, xc->bias[m], y + oh0 * g->out[2], g->out[2],
-                             oh1 - oh0, g->out[2]);
+            if (three_taps)
+                xc->k->depthwise3(g->stride[2], xc->taps / 3, job->offsets, p->phase_len, pack,
+                                  g->stride[1] * p->row_pitch, xc->w + m * xc->taps,
+                                  xc->bias[m], y + oh0 * g->out[2], g->out[2], oh1 - oh0,
+                                  g->out[2]);
+            else
+                xc->k->depthwise(xc->taps, job->offsets, pack, g->stride[1] * p->row_pitch,
+                                 xc->w + m * xc->taps, xc->bias[m], y + oh0 * g->out[2],
+                                 g->out[2], oh1 - oh0, g->out[2]);
         }
     }
 }

@@ -15,6 +15,9 @@ static const int32_t lane_mask_window[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
 #define V_STOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
 #define V_SET1(x) _mm256_set1_ps(x)
 #define V_FMA(a, b, acc) _mm256_fmadd_ps((a), (b), (acc))
+/* no cross-lane align in AVX2: a load (half of them within one line) */
+#define V_NEXT1(a, b, p) _mm256_loadu_ps((p) + 1)
+#define V_NEXT2(a, b, p) _mm256_loadu_ps((p) + 2)
 /* shuffle picks even (odd) lanes within each 128-bit half; the permute
  * puts the four 64-bit pieces in order */
 #define V_EVEN(a, b)                                                                         \

@@ -46,6 +46,16 @@ typedef void (*cp_conv_depthwise_fn)(int64_t taps, const int64_t *offsets, const
                                      int64_t x_row_stride, const float *w, float bias,
                                      float *y, int64_t y_row_stride, int64_t rows, int64_t n);
 
+/* Depthwise with three taps along W at dilation 1 and stride 1 or 2 (the
+ * common 3x3 and 3x3-stride-2 cases): as cp_conv_depthwise_fn, with
+ * `row_taps` rows of three taps; row tap t starts at x + offsets[3t]
+ * (phase 0), stride 2's odd phase phase_len floats on. Packed rows and x
+ * must be vector aligned. */
+typedef void (*cp_conv_depthwise3_fn)(int64_t stride, int64_t row_taps, const int64_t *offsets,
+                                      int64_t phase_len, const float *x, int64_t x_row_stride,
+                                      const float *w, float bias, float *y,
+                                      int64_t y_row_stride, int64_t rows, int64_t n);
+
 /* Input packing: for each of `rows` rows (src and dst advance by their
  * strides), copies n floats to dst_even (phases 1), or sends the even ones
  * of n floats to dst_even and the odd ones to dst_odd (phases 2):
@@ -66,6 +76,7 @@ typedef struct cp_conv_kernels {
      * stride-1 and stride-2 variants ignore their stride argument */
     cp_conv_direct_fn direct[2][3][CP_CONV_DIRECT_NP_MAX];
     cp_conv_depthwise_fn depthwise;
+    cp_conv_depthwise3_fn depthwise3;
     cp_conv_pack_rows_fn pack_rows;
 } cp_conv_kernels;
 
