@@ -38,6 +38,9 @@
 #define X86_CONV_MIN_WORK_PER_THREAD (1 << 17)
 /* The thread pool's limit on threads per context. */
 #define CP_MAX_THREADS_PER_RUN 1024
+/* Depthwise 3-tap stride-2 rows read the input directly when the kernel
+ * has at most this many rows (D x H): their taps are listed on the stack. */
+#define X86_CONV_DW_MAX_ROW_TAPS 64
 /* Channel multipliers up to this go to the depthwise kernel; above, the
  * direct kernel fills its output-channel vectors better. */
 #define X86_CONV_DEPTHWISE_MAX_MULTIPLIER 4
@@ -175,6 +178,7 @@ typedef struct x86_conv_plan {
     int64_t m_chunk;     /* blocks per chunk (GEMM) or tiles per chunk (direct) */
     int64_t p_chunks;    /* GEMM: pixel chunks */
     int64_t p_chunk;     /* GEMM: pixel tiles per chunk */
+    int unpacked;        /* depthwise read straight from the input (no pack) */
 } x86_conv_plan;
 
 static void plan_m_chunks(x86_conv_plan *p, int64_t outer, int64_t units)
@@ -229,6 +233,12 @@ static void make_plan(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
         p->offset_count = xc->taps;
         plan_bands(p, xc, g, 1, g->n * xc->groups * g->out[0]);
         p->m_chunks = 1;
+        p->unpacked = g->kernel[2] == 3 && g->dilation[2] == 1 && sw == 2 &&
+                      g->kernel[0] * g->kernel[1] <= X86_CONV_DW_MAX_ROW_TAPS;
+        if (p->unpacked) {
+            p->pack_floats = 0;
+            p->offset_count = 0;
+        }
         return;
     }
     p->phases = 1;
@@ -388,6 +398,45 @@ static void decode_outer(const x86_conv_job *job, int64_t t, int64_t groups, int
     *oh1 = min64(*oh0 + job->plan.band_rows, g->out[1]);
 }
 
+/*
+ * Depthwise with three taps along W at stride 2, from the input itself:
+ * output rows whose windows lie wholly inside the input in D and H go to
+ * the kernel together; the others one by one, with only their inside taps.
+ */
+static void depthwise_unpacked(const x86_conv *xc, const cp_geom *g, const float *x, int64_t m,
+                               int64_t od, int64_t oh0, int64_t oh1, float *y)
+{
+    const int64_t H = g->in[1], W = g->in[2], KH = g->kernel[1];
+    const int64_t sh = g->stride[1], ph = g->pad_begin[1], dh = g->dilation[1];
+    int64_t d_lo, d_hi;
+    cp_tap_range(od, g->stride[0], g->pad_begin[0], g->dilation[0], g->kernel[0], 0, g->in[0],
+                 &d_lo, &d_hi);
+    int64_t tap_rows[X86_CONV_DW_MAX_ROW_TAPS];
+    float tap_w[3 * X86_CONV_DW_MAX_ROW_TAPS];
+    const float *w = xc->w + m * xc->taps;
+    int64_t oh = oh0;
+    while (oh < oh1) {
+        int64_t h_lo, h_hi;
+        cp_tap_range(oh, sh, ph, dh, KH, 0, H, &h_lo, &h_hi);
+        /* rows with the same (full) tap range go together */
+        int64_t rows = 1;
+        if (h_lo == 0 && h_hi == KH)
+            while (oh + rows < oh1 && (oh + rows) * sh - ph + (KH - 1) * dh < H)
+                rows++;
+        int64_t taps = 0;
+        for (int64_t kd = d_lo; kd < d_hi; kd++) {
+            int64_t id = od * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
+            for (int64_t kh = h_lo; kh < h_hi; kh++, taps++) {
+                tap_rows[taps] = (id * H + oh * sh - ph + kh * dh) * W;
+                memcpy(tap_w + 3 * taps, w + (kd * KH + kh) * 3, 3 * sizeof(float));
+            }
+        }
+        xc->k->depthwise3s2(taps, tap_rows, tap_w, x, sh * W, W, g->pad_begin[2], xc->bias[m],
+                            y + oh * g->out[2], g->out[2], rows, g->out[2]);
+        oh += rows;
+    }
+}
+
 static void depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     x86_conv_job *job = arg;
@@ -401,6 +450,15 @@ static void depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1;
         decode_outer(job, t, xc->groups, &n, &grp, &od, &oh0, &oh1);
+        if (p->unpacked) {
+            for (int64_t j = 0; j < xc->mpg; j++) {
+                int64_t m = grp * xc->mpg + j;
+                depthwise_unpacked(xc, g, job->a->x + (n * g->c + grp) * in_plane, m, od, oh0,
+                                   oh1, job->a->y + (n * g->m + m) * out_plane +
+                                            od * g->out[1] * g->out[2]);
+            }
+            continue;
+        }
         pack_band(p, g, xc->k, job->a->x + (n * g->c + grp) * in_plane, 1, od, oh0, pack,
                   &job->zeroed[thread_index]);
         for (int64_t j = 0; j < xc->mpg; j++) {
@@ -483,7 +541,8 @@ static void x86_conv_run(const cp_run_args *a)
     }
     memset(job.zeroed, 0, (size_t)cp_context_threads(a->ctx));
     int64_t *offsets = a->workspace;
-    make_offsets(&job.plan, g, xc->algo == X86_CONV_DIRECT ? xc->cpg : 1, offsets);
+    if (job.plan.offset_count)
+        make_offsets(&job.plan, g, xc->algo == X86_CONV_DIRECT ? xc->cpg : 1, offsets);
     job.offsets = offsets;
     job.pack = (float *)((char *)a->workspace + offsets_bytes(&job.plan));
     cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,

@@ -9,6 +9,7 @@ static const int32_t lane_mask_window[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
                                              0,  0,  0,  0,  0,  0,  0,  0};
 #define VW 8
 #define VMASK_N(n) _mm256_loadu_si256((const __m256i *)(lane_mask_window + 8 - (n)))
+#define VMASK_RANGE(lo, hi) _mm256_andnot_si256(VMASK_N(lo), VMASK_N(hi))
 #define V_LOAD(p) _mm256_loadu_ps(p)
 #define V_LOADM(p, m) _mm256_maskload_ps((p), (m))
 #define V_STORE(p, v) _mm256_storeu_ps((p), (v))

@@ -5,6 +5,7 @@ typedef __m512 V;
 typedef __mmask16 VMASK;
 #define VW 16
 #define VMASK_N(n) ((__mmask16)((1u << (n)) - 1u))
+#define VMASK_RANGE(lo, hi) ((__mmask16)(((1u << (hi)) - 1u) & ~((1u << (lo)) - 1u)))
 #define V_LOAD(p) _mm512_loadu_ps(p)
 #define V_LOADM(p, m) _mm512_maskz_loadu_ps((m), (p))
 #define V_STORE(p, v) _mm512_storeu_ps((p), (v))

@@ -56,6 +56,17 @@ typedef void (*cp_conv_depthwise3_fn)(int64_t stride, int64_t row_taps, const in
                                       const float *w, float bias, float *y,
                                       int64_t y_row_stride, int64_t rows, int64_t n);
 
+/* Depthwise with three taps along W, stride 2, dilation 1, read straight
+ * from one input channel: output row r (of `rows`, n pixels each) sums,
+ * for row tap t < taps, input row x + tap_rows[t] + r*x_row_stride at
+ * columns 2*ow - pad + (0, 1, 2) weighed by tap_w[3t .. 3t+2]. Columns
+ * outside [0, width) count as zero padding; they are never read. */
+typedef void (*cp_conv_depthwise3s2_fn)(int64_t taps, const int64_t *tap_rows,
+                                        const float *tap_w, const float *x,
+                                        int64_t x_row_stride, int64_t width, int64_t pad,
+                                        float bias, float *y, int64_t y_row_stride,
+                                        int64_t rows, int64_t n);
+
 /* Input packing: for each of `rows` rows (src and dst advance by their
  * strides), copies n floats to dst_even (phases 1), or sends the even ones
  * of n floats to dst_even and the odd ones to dst_odd (phases 2):
@@ -77,6 +88,7 @@ typedef struct cp_conv_kernels {
     cp_conv_direct_fn direct[2][3][CP_CONV_DIRECT_NP_MAX];
     cp_conv_depthwise_fn depthwise;
     cp_conv_depthwise3_fn depthwise3;
+    cp_conv_depthwise3s2_fn depthwise3s2;
     cp_conv_pack_rows_fn pack_rows;
 } cp_conv_kernels;
 
