@@ -41,6 +41,10 @@
 /* Depthwise 3-tap stride-2 rows read the input directly when the kernel
  * has at most this many rows (D x H): their taps are listed on the stack. */
 #define X86_CONV_DW_MAX_ROW_TAPS 64
+/* Up to this many input channels per group (the stem's 3), the row kernel
+ * (vectors along output rows) beats the direct one, whose transposed store
+ * is then not paid for by a long reduction. */
+#define X86_CONV_ROWS_MAX_CHANNELS 4
 /* Channel multipliers up to this go to the depthwise kernel; above, the
  * direct kernel fills its output-channel vectors better. */
 #define X86_CONV_DEPTHWISE_MAX_MULTIPLIER 4
@@ -48,6 +52,7 @@
 typedef enum x86_conv_algo {
     X86_CONV_GEMM,
     X86_CONV_DEPTHWISE,
+    X86_CONV_ROWS,
     X86_CONV_DIRECT,
 } x86_conv_algo;
 
@@ -89,12 +94,15 @@ static int is_pointwise(const cp_attrs *a)
     return 1;
 }
 
-static x86_conv_algo choose_algo(const convpool_op *op)
+static x86_conv_algo choose_algo(const convpool_op *op, const cp_conv_kernels *k)
 {
+    const int64_t mpg = op->m / op->attrs.group;
     if (is_pointwise(&op->attrs))
         return X86_CONV_GEMM;
-    if (op->c_per_group == 1 && op->m / op->attrs.group <= X86_CONV_DEPTHWISE_MAX_MULTIPLIER)
+    if (op->c_per_group == 1 && mpg <= X86_CONV_DEPTHWISE_MAX_MULTIPLIER)
         return X86_CONV_DEPTHWISE;
+    if (op->c_per_group <= X86_CONV_ROWS_MAX_CHANNELS && mpg >= k->gemm_mr)
+        return X86_CONV_ROWS;
     return X86_CONV_DIRECT;
 }
 
@@ -135,7 +143,7 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
     x86_conv *xc = cp_calloc(1, sizeof *xc);
     if (!xc)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate packed Conv weights");
-    xc->algo = choose_algo(op);
+    xc->algo = choose_algo(op, k);
     xc->k = k;
     xc->groups = op->attrs.group;
     xc->cpg = op->c_per_group;
@@ -143,7 +151,7 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
     xc->taps = 1;
     for (int i = 0; i < op->attrs.rank; i++)
         xc->taps *= op->attrs.kernel_shape[i]; /* checked by op creation */
-    xc->block = xc->algo == X86_CONV_GEMM ? k->gemm_mr
+    xc->block = xc->algo == X86_CONV_GEMM || xc->algo == X86_CONV_ROWS ? k->gemm_mr
                 : xc->algo == X86_CONV_DIRECT ? k->vw : 1;
     xc->blocks = ceil_div(xc->mpg, xc->block);
     size_t slots = (size_t)(xc->groups * xc->blocks * xc->block);
@@ -225,11 +233,19 @@ static void make_plan(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
         return;
     }
     const int64_t ow = g->out[2], sw = g->stride[2], kw_span = (g->kernel[2] - 1) * g->dilation[2];
-    if (xc->algo == X86_CONV_DEPTHWISE) {
+    if (xc->algo == X86_CONV_DEPTHWISE || xc->algo == X86_CONV_ROWS) {
         /* Whole vectors past the row end stay inside the packed row. */
         p->phases = sw;
         p->phase_len = round_up(round_up(ow, vw) + kw_span / sw, 16);
         p->row_pitch = p->phases * p->phase_len;
+    }
+    if (xc->algo == X86_CONV_ROWS) {
+        p->offset_count = xc->cpg * xc->taps;
+        plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
+        plan_m_chunks(p, p->tasks_outer, xc->blocks);
+        return;
+    }
+    if (xc->algo == X86_CONV_DEPTHWISE) {
         p->offset_count = xc->taps;
         plan_bands(p, xc, g, 1, g->n * xc->groups * g->out[0]);
         p->m_chunks = 1;
@@ -477,6 +493,26 @@ static void depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread
     }
 }
 
+/* Decodes direct or rows task t into image, group, depth, band and
+ * output-channel chunk, and packs the band's input unless this thread's
+ * previous task (the chunk before, same band) already did. */
+static void start_band_task(x86_conv_job *job, int64_t t, int32_t thread_index, float *pack,
+                            int64_t *packed_outer, int64_t *n, int64_t *grp, int64_t *od,
+                            int64_t *oh0, int64_t *oh1, int64_t *mc)
+{
+    const x86_conv *xc = job->xc;
+    const cp_geom *g = job->a->geom;
+    int64_t outer = t / job->plan.m_chunks;
+    *mc = t % job->plan.m_chunks;
+    decode_outer(job, outer, xc->groups, n, grp, od, oh0, oh1);
+    if (outer != *packed_outer) {
+        pack_band(&job->plan, g, xc->k,
+                  job->a->x + (*n * g->c + *grp * xc->cpg) * cp_geom_in_plane(g), xc->cpg, *od,
+                  *oh0, pack, &job->zeroed[thread_index]);
+        *packed_outer = outer;
+    }
+}
+
 static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     x86_conv_job *job = arg;
@@ -484,21 +520,16 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     const cp_geom *g = job->a->geom;
     const cp_conv_kernels *k = xc->k;
     const x86_conv_plan *p = &job->plan;
-    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
+    const int64_t out_plane = cp_geom_out_plane(g);
     const int64_t ow = g->out[2], sw = g->stride[2], vw = k->vw;
     const int64_t steps = xc->cpg * xc->taps;
     const int stride_class = sw == 1 ? 1 : sw == 2 ? 2 : 0;
     float *pack = job->pack + thread_index * p->pack_floats;
     int64_t packed_outer = -1;
     for (int64_t t = begin; t < end; t++) {
-        int64_t outer = t / p->m_chunks, mc = t % p->m_chunks;
-        int64_t n, grp, od, oh0, oh1;
-        decode_outer(job, outer, xc->groups, &n, &grp, &od, &oh0, &oh1);
-        if (outer != packed_outer) { /* consecutive m chunks share the band */
-            pack_band(p, g, k, job->a->x + (n * g->c + grp * xc->cpg) * in_plane, xc->cpg, od,
-                      oh0, pack, &job->zeroed[thread_index]);
-            packed_outer = outer;
-        }
+        int64_t n, grp, od, oh0, oh1, mc;
+        start_band_task(job, t, thread_index, pack, &packed_outer, &n, &grp, &od, &oh0, &oh1,
+                        &mc);
         int64_t tiles = ceil_div(xc->blocks, 2);
         int64_t mt_lo = mc * p->m_chunk, mt_hi = min64(mt_lo + p->m_chunk, tiles);
         for (int64_t mt = mt_lo; mt < mt_hi; mt++) {
@@ -524,6 +555,38 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     }
 }
 
+static void rows_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    x86_conv_job *job = arg;
+    const x86_conv *xc = job->xc;
+    const cp_geom *g = job->a->geom;
+    const cp_conv_kernels *k = xc->k;
+    const x86_conv_plan *p = &job->plan;
+    const int64_t out_plane = cp_geom_out_plane(g);
+    const int64_t ow = g->out[2], mr = xc->block, tile = (int64_t)k->gemm_nv * k->vw;
+    const int64_t steps = xc->cpg * xc->taps;
+    float *pack = job->pack + thread_index * p->pack_floats;
+    int64_t packed_outer = -1;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t n, grp, od, oh0, oh1, mc;
+        start_band_task(job, t, thread_index, pack, &packed_outer, &n, &grp, &od, &oh0, &oh1,
+                        &mc);
+        int64_t b_lo = mc * p->m_chunk, b_hi = min64(b_lo + p->m_chunk, xc->blocks);
+        for (int64_t b = b_lo; b < b_hi; b++) {
+            int64_t slot = grp * xc->blocks + b;
+            float *y = job->a->y + (n * g->m + grp * xc->mpg + b * mr) * out_plane +
+                       od * g->out[1] * ow;
+            for (int64_t oh = oh0; oh < oh1; oh++) {
+                const float *row = pack + (oh - oh0) * g->stride[1] * p->row_pitch;
+                for (int64_t c0 = 0; c0 < ow; c0 += tile)
+                    k->rows(steps, job->offsets, row + c0, xc->w + slot * steps * mr,
+                            xc->bias + slot * mr, y + oh * ow + c0, out_plane,
+                            xc->mpg - b * mr, min64(tile, ow - c0));
+            }
+        }
+    }
+}
+
 static void x86_conv_run(const cp_run_args *a)
 {
     x86_conv_job job;
@@ -542,11 +605,12 @@ static void x86_conv_run(const cp_run_args *a)
     memset(job.zeroed, 0, (size_t)cp_context_threads(a->ctx));
     int64_t *offsets = a->workspace;
     if (job.plan.offset_count)
-        make_offsets(&job.plan, g, xc->algo == X86_CONV_DIRECT ? xc->cpg : 1, offsets);
+        make_offsets(&job.plan, g, xc->algo == X86_CONV_DEPTHWISE ? 1 : xc->cpg, offsets);
     job.offsets = offsets;
     job.pack = (float *)((char *)a->workspace + offsets_bytes(&job.plan));
     cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,
-                    xc->algo == X86_CONV_DIRECT ? direct_task : depthwise_task, &job);
+                    xc->algo == X86_CONV_DIRECT ? direct_task
+                    : xc->algo == X86_CONV_ROWS ? rows_task : depthwise_task, &job);
 }
 
 static convpool_status prepare_avx2(convpool_op *op, const float *weight, const float *bias)

@@ -26,6 +26,15 @@ typedef void (*cp_conv_gemm_fn)(int64_t channels, const float *x, int64_t x_stri
                                 const float *w, const float *bias, float *y, int64_t y_stride,
                                 int64_t m_valid, int64_t n);
 
+/* The GEMM tile over packed input rows (any kernel, stride, dilation):
+ * step k (input channel, tap) of pixel p reads x + offsets[k] + p and the
+ * MR weights at w + k*MR. The glue splits strided rows into phases and
+ * pads them to whole vectors; used where input channels are few (the
+ * stem), so that the direct kernel's transposed store would not pay. */
+typedef void (*cp_conv_rows_fn)(int64_t steps, const int64_t *offsets, const float *x,
+                                const float *w, const float *bias, float *y, int64_t y_stride,
+                                int64_t m_valid, int64_t n);
+
 /* Direct convolution on a zero-padded copy of the input: np output pixels
  * of one row (np = 1 .. direct_np_max) times mv vectors of output channels
  * (mv = 1 or 2). Pixel j's window starts at x + j*stride; step k of the
@@ -83,6 +92,7 @@ typedef struct cp_conv_kernels {
     int32_t gemm_nv;         /* pixel vectors per GEMM tile */
     int32_t direct_np_max[2];/* pixels per direct tile, for mv = 1 and 2 */
     cp_conv_gemm_fn gemm;
+    cp_conv_rows_fn rows;
     /* [mv - 1][stride class: 0 any, 1 stride 1, 2 stride 2][np - 1]; the
      * stride-1 and stride-2 variants ignore their stride argument */
     cp_conv_direct_fn direct[2][3][CP_CONV_DIRECT_NP_MAX];
