@@ -34,6 +34,20 @@ static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index
     j->k->avg_rows(j->a->geom, j->a->x, j->a->y, begin, end);
 }
 
+static void max_strip_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const pool_job *j = arg;
+    j->k->max_strips(j->a->geom, j->a->x, j->a->y, begin, end);
+}
+
+static void avg_strip_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const pool_job *j = arg;
+    j->k->avg_strips(j->a->geom, j->a->x, j->a->y, begin, end);
+}
+
 static void global_max_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -82,6 +96,12 @@ static void pool_run(const cp_run_args *a, const cp_pool_kernels *k)
         cp_parallel_for(a->ctx, groups, threads,
                         kind == CONVPOOL_OP_GLOBAL_MAX_POOL ? global_max_task : global_avg_task,
                         &job);
+        return;
+    }
+    const int64_t strips = a->indices ? 0 : k->strip_tasks(g);
+    if (strips > 0) {
+        cp_parallel_for(a->ctx, strips, threads,
+                        kind == CONVPOOL_OP_MAX_POOL ? max_strip_task : avg_strip_task, &job);
         return;
     }
     int64_t rows = planes * g->out[0] * g->out[1];

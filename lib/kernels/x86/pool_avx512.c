@@ -121,4 +121,18 @@ static inline vf vf_reduce_each(const vf *v, int is_max)
     return _mm512_permutexvar_ps(order, r);
 }
 
+/* The separable window kernels need two-source permutes (pool_body.h). */
+#define POOL_SEPARABLE 1
+
+/* m ? p[i] : fill[i]; masked-off lanes read nothing. */
+static inline vf vf_loadm(vm m, const float *p, vf fill) { return _mm512_mask_loadu_ps(fill, m, p); }
+
+/* Lanes i of the 3*LANES elements a:b:c at idx[i] (< 3*LANES): from a:b by
+ * idx, or from b:c by idx2 = idx - LANES in the lanes `hi`. */
+static inline vf vf_take(vf a, vf b, vf c, vi idx, vi idx2, vm hi)
+{
+    vf lo = _mm512_permutex2var_ps(a, idx, b);
+    return hi ? _mm512_mask_mov_ps(lo, hi, _mm512_permutex2var_ps(b, idx2, c)) : lo;
+}
+
 #include "kernels/x86/pool_body.h"

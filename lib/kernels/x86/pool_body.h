@@ -46,13 +46,9 @@ typedef struct pool_row {
     int64_t count_dh;               /* AveragePool divisor from D and H */
 } pool_row;
 
-static void row_setup(const cp_geom *g, int64_t r, pool_row *row)
+/* Fills row's tap ranges for its (od, oh); p, od, oh are set by the caller. */
+static void row_taps(const cp_geom *g, pool_row *row)
 {
-    const int64_t rows_per_plane = g->out[0] * g->out[1];
-    row->p = r / rows_per_plane;
-    int64_t rem = r - row->p * rows_per_plane;
-    row->od = rem / g->out[1];
-    row->oh = rem - row->od * g->out[1];
     cp_tap_range(row->od, g->stride[0], g->pad_begin[0], g->dilation[0], g->kernel[0], 0,
                  g->in[0], &row->d_lo, &row->d_hi);
     cp_tap_range(row->oh, g->stride[1], g->pad_begin[1], g->dilation[1], g->kernel[1], 0,
@@ -67,6 +63,29 @@ static void row_setup(const cp_geom *g, int64_t r, pool_row *row)
     } else {
         row->count_dh = (row->d_hi - row->d_lo) * (row->h_hi - row->h_lo);
     }
+}
+
+/* Row r's plane and (od, oh): divisions once per task, then next_row(). */
+static void row_start(const cp_geom *g, int64_t r, pool_row *row)
+{
+    const int64_t rows_per_plane = g->out[0] * g->out[1];
+    row->p = r / rows_per_plane;
+    int64_t rem = r - row->p * rows_per_plane;
+    row->od = rem / g->out[1];
+    row->oh = rem - row->od * g->out[1];
+    row_taps(g, row);
+}
+
+static void row_next(const cp_geom *g, pool_row *row)
+{
+    if (++row->oh == g->out[1]) {
+        row->oh = 0;
+        if (++row->od == g->out[0]) {
+            row->od = 0;
+            row->p++;
+        }
+    }
+    row_taps(g, row);
 }
 
 /* Input row of tap (kd, kh) of `row`, as an offset in the plane. */
@@ -102,45 +121,105 @@ static float max_one(const cp_geom *g, const pool_row *row, const float *xp, int
     return best;
 }
 
-/* Tap values of LANES outputs whose first tap is at p, all inside the row. */
-POOL_INLINE vf load_full(const float *p, int S, vi lane_off)
-{
-    if (S == 1)
-        return vf_loadu(p);
-    if (S == 2)
-        return vf_even(vf_loadu(p), vf_loadu(p + LANES));
-    return vf_gather(vm_all(), p, lane_off);
-}
+/* Up to this many input rows (D x H taps) of an output row are listed once
+ * per row; larger windows are listed in batches, chunk by chunk. */
+#define POOL_ROW_CAP 64
+/* Edge chunks whose masks are computed once per call: this many at each
+ * end of a row, for kernels up to POOL_KW_CAP wide along W. */
+#define POOL_EDGE_CHUNKS 4
+#define POOL_KW_CAP 8
 
-/*
- * Tap values at positions pos0 + lane_off of `row` (W wide). Lanes outside
- * [0, W) read nothing and are 0; *valid gets the lanes inside.
- */
-POOL_INLINE vf load_edge(const float *row, int32_t pos0, int S, vi lane_off, int32_t W,
-                         vm *valid)
-{
-    vi pos = vi_add(vi_set1(pos0), lane_off);
-    vm m = vm_range(pos, 0, W);
-    *valid = m;
-    if (S == 1)
-        return vf_loadz(m, row + pos0);
-    if (S == 2) { /* element masks: the odd elements in range are read and dropped */
-        vi e = vi_add(vi_set1(pos0), vi_iota());
-        return vf_even(vf_loadz(vm_range(e, 0, W), row + pos0),
-                       vf_loadz(vm_range(vi_add(e, vi_set1(LANES)), 0, W), row + pos0 + LANES));
-    }
-    return vf_gather(m, row, pos);
-}
+/* The input rows one output row reads, in row-major tap order. */
+typedef struct pool_taps {
+    int32_t count;
+    const float *ptr[POOL_ROW_CAP];  /* start of each input row */
+    int32_t pos[POOL_ROW_CAP];       /* Indices: plane position of its column 0 */
+} pool_taps;
+
+/* Masks of one edge chunk, per tap kw: the lanes whose tap is inside the
+ * row, and (stride 2) the elements of the two loads that are inside. */
+typedef struct pool_edge {
+    vm tap[POOL_KW_CAP], elem_a[POOL_KW_CAP], elem_b[POOL_KW_CAP];
+    vf count_w; /* AveragePool: taps per lane along W (padded bounds if counted) */
+} pool_edge;
 
 /* Row geometry along W, as int32 (cp_pool_x86_fits guarantees the range). */
 typedef struct pool_w {
-    int32_t W, OW, s, dil, K, pb, pe;
-    int32_t wmul;   /* Indices: position step per input column */
-    vi lane_off;    /* lane * s */
-    vi lane_ioff;   /* lane * s * wmul */
+    int32_t W, OW, s, dil, K, pb, pe, chunks;
+    int32_t wmul;    /* Indices: position step per input column */
+    int S;           /* stride kind: 1, 2, or 0 (other) */
+    vi lane_off;     /* lane * s */
+    vi lane_ioff;    /* lane * s * wmul */
+    int edge_cached; /* K <= POOL_KW_CAP: edge[] holds the edge chunks */
+    pool_edge edge[2 * POOL_EDGE_CHUNKS];
+#ifdef POOL_SEPARABLE
+    /* tap kw of a separable window: permute indices into the reduced
+     * vectors v0:v1 (take_idx) and v1:v2 (take_idx2, lanes take_hi) */
+    vi take_idx[POOL_KW_CAP], take_idx2[POOL_KW_CAP];
+    vm take_hi[POOL_KW_CAP];
+#endif
 } pool_w;
 
-static inline void w_setup(const cp_geom *g, pool_w *w)
+/* Tap kw of the LANES outputs of a chunk whose first tap is at p (row
+ * start + first position). mode 0: interior, plain loads; 1: edge with
+ * masks from e; 2: edge, masks computed here from the positions. */
+POOL_INLINE vf load_tap(const pool_w *w, const float *p, int32_t first, int32_t kw, int S,
+                        int mode, const pool_edge *e, vm *valid)
+{
+    const float *q = p + kw * w->dil;
+    if (mode == 0) {
+        *valid = vm_all();
+        if (S == 1)
+            return vf_loadu(q);
+        if (S == 2)
+            return vf_even(vf_loadu(q), vf_loadu(q + LANES));
+        return vf_gather(vm_all(), q, w->lane_off);
+    }
+    if (mode == 1) {
+        *valid = e->tap[kw];
+        if (S == 1)
+            return vf_loadz(e->tap[kw], q);
+        if (S == 2)
+            return vf_even(vf_loadz(e->elem_a[kw], q), vf_loadz(e->elem_b[kw], q + LANES));
+        return vf_gather(e->tap[kw], q, w->lane_off);
+    }
+    /* masked-off lanes read nothing, so q may point outside the row */
+    const int32_t pos0 = first + kw * w->dil;
+    vm m = vm_range(vi_add(vi_set1(pos0), w->lane_off), 0, w->W);
+    *valid = m;
+    if (S == 1)
+        return vf_loadz(m, q);
+    if (S == 2) { /* element masks: odd elements in range are read and dropped */
+        vi el = vi_add(vi_set1(pos0), vi_iota());
+        return vf_even(vf_loadz(vm_range(el, 0, w->W), q),
+                       vf_loadz(vm_range(vi_add(el, vi_set1(LANES)), 0, w->W), q + LANES));
+    }
+    return vf_gather(m, q, w->lane_off);
+}
+
+/* Taps per lane along W of the chunk starting at `first`: inside the row,
+ * or inside the padded row for count_include_pad. */
+static inline vf count_w_of(const cp_geom *g, const pool_w *w, int32_t first)
+{
+    const int32_t lo = g->count_include_pad ? -w->pb : 0;
+    const int32_t hi = g->count_include_pad ? w->W + w->pe : w->W;
+    vf cw = vf_zero();
+    for (int32_t kw = 0; kw < w->K; kw++)
+        cw = vf_count(vm_range(vi_add(vi_set1(first + kw * w->dil), w->lane_off), lo, hi), cw);
+    return cw;
+}
+
+/* Edge slot of chunk c, or -1: the first and last POOL_EDGE_CHUNKS. */
+static inline int edge_slot(const pool_w *w, int32_t c)
+{
+    if (c < POOL_EDGE_CHUNKS)
+        return c;
+    if (c >= w->chunks - POOL_EDGE_CHUNKS)
+        return POOL_EDGE_CHUNKS + c - (w->chunks - POOL_EDGE_CHUNKS);
+    return -1;
+}
+
+static void w_setup(const cp_geom *g, pool_w *w)
 {
     w->W = (int32_t)g->in[2];
     w->OW = (int32_t)g->out[2];
@@ -149,119 +228,221 @@ static inline void w_setup(const cp_geom *g, pool_w *w)
     w->K = (int32_t)g->kernel[2];
     w->pb = (int32_t)g->pad_begin[2];
     w->pe = (int32_t)g->pad_end[2];
+    w->chunks = (w->OW + LANES - 1) / LANES;
+    w->S = w->s == 1 ? 1 : w->s == 2 ? 2 : 0;
     w->wmul = g->storage_order ? (int32_t)(g->in[0] * g->in[1]) : 1;
     w->lane_off = vi_mul(vi_iota(), vi_set1(w->s));
     w->lane_ioff = vi_mul(w->lane_off, vi_set1(w->wmul));
+    w->edge_cached = w->K <= POOL_KW_CAP;
+#ifdef POOL_SEPARABLE
+    for (int32_t kw = 0; kw < w->K && kw < POOL_KW_CAP; kw++) {
+        const vi idx = vi_add(vi_set1(kw * w->dil), vi_mul(vi_iota(), vi_set1(w->S == 2 ? 2 : 1)));
+        w->take_idx[kw] = idx;
+        w->take_idx2[kw] = vi_add(idx, vi_set1(-LANES));
+        w->take_hi[kw] = vm_range(idx, 2 * LANES, 3 * LANES);
+    }
+#endif
+    if (!w->edge_cached)
+        return;
+    for (int32_t c = 0; c < w->chunks; c++) {
+        int slot = edge_slot(w, c);
+        if (slot < 0) {
+            c = w->chunks - POOL_EDGE_CHUNKS - 1; /* skip the middle */
+            continue;
+        }
+        pool_edge *e = &w->edge[slot];
+        const int32_t first = c * LANES * w->s - w->pb;
+        for (int32_t kw = 0; kw < w->K; kw++) {
+            const int32_t pos0 = first + kw * w->dil;
+            vi el = vi_add(vi_set1(pos0), vi_iota());
+            e->tap[kw] = vm_range(vi_add(vi_set1(pos0), w->lane_off), 0, w->W);
+            e->elem_a[kw] = vm_range(el, 0, w->W);
+            e->elem_b[kw] = vm_range(vi_add(el, vi_set1(LANES)), 0, w->W);
+        }
+        e->count_w = count_w_of(g, w, first);
+    }
+}
+
+/* Lists up to POOL_ROW_CAP input rows of `row` from tap number `start`
+ * (taps numbered row-major over D and H); returns the total tap rows. */
+static int64_t list_taps(const cp_geom *g, const pool_w *w, const pool_row *row,
+                         const float *xp, int64_t start, pool_taps *t)
+{
+    const int64_t nh = row->h_hi - row->h_lo, total = (row->d_hi - row->d_lo) * nh;
+    const int64_t d0 = row->od * g->stride[0] - g->pad_begin[0];
+    const int64_t h0 = row->oh * g->stride[1] - g->pad_begin[1];
+    int64_t i = 0;
+    t->count = 0;
+    for (int64_t kd = row->d_lo; kd < row->d_hi; kd++) {
+        const int64_t id = d0 + kd * g->dilation[0];
+        for (int64_t kh = row->h_lo; kh < row->h_hi; kh++, i++) {
+            if (i < start)
+                continue;
+            if (t->count == POOL_ROW_CAP)
+                return total;
+            const int64_t ih = h0 + kh * g->dilation[1];
+            t->ptr[t->count] = xp + (id * g->in[1] + ih) * w->W;
+            t->pos[t->count] = g->storage_order ? (int32_t)(ih * g->in[0] + id)
+                                                : (int32_t)((id * g->in[1] + ih) * w->W);
+            t->count++;
+        }
+    }
+    return total;
 }
 
 /* Whether the chunk at ow0 is full and every position it loads is inside. */
-static inline int chunk_interior(const pool_w *w, int32_t ow0, int S)
+static inline int chunk_interior(const pool_w *w, int32_t ow0)
 {
     int32_t first = ow0 * w->s - w->pb;
-    int32_t last = (ow0 + LANES - 1) * w->s - w->pb + (w->K - 1) * w->dil + (S == 2);
+    int32_t last = (ow0 + LANES - 1) * w->s - w->pb + (w->K - 1) * w->dil + (w->S == 2);
     return ow0 + LANES <= w->OW && first >= 0 && last < w->W;
 }
+
+/* Running state of one chunk of MaxPool outputs. */
+typedef struct max_state {
+    vf best, nan_sum;
+    vi bidx;
+    vm have;
+} max_state;
+
+POOL_INLINE void max_taps(const pool_w *w, const pool_taps *t, int32_t first, int S, int mode,
+                          const pool_edge *e, int with_idx, max_state *st)
+{
+    for (int32_t r = 0; r < t->count; r++) {
+        const float *p = t->ptr[r] + first;
+        const vi ibase = with_idx ? vi_add(vi_set1(t->pos[r] + first * w->wmul), w->lane_ioff)
+                                  : vi_set1(0);
+        for (int32_t kw = 0; kw < w->K; kw++) {
+            vm valid;
+            vf v = load_tap(w, p, first, kw, S, mode, e, &valid);
+            if (with_idx) {
+                vm take = vm_takes(v, st->best);
+                if (mode != 0) {
+                    take = vm_and(valid, vm_or(vm_andnot(st->have, vm_all()), take));
+                    st->have = vm_or(st->have, valid);
+                }
+                st->best = vf_select(take, st->best, v);
+                st->bidx = vi_select(take, st->bidx, vi_add(ibase, vi_set1(kw * w->dil * w->wmul)));
+            } else {
+                vf m = vf_max(v, st->best);
+                st->best = mode == 0 ? m : vf_select(valid, st->best, m);
+                st->nan_sum = vf_add(st->nan_sum, v);
+            }
+        }
+    }
+}
+
+POOL_INLINE vf avg_taps(const pool_w *w, const pool_taps *t, int32_t first, int S, int mode,
+                        const pool_edge *e, vf sum)
+{
+    for (int32_t r = 0; r < t->count; r++) {
+        const float *p = t->ptr[r] + first;
+        vf row_sum = vf_zero(); /* a second chain: rows and taps overlap */
+        for (int32_t kw = 0; kw < w->K; kw++) {
+            vm valid;
+            row_sum = vf_add(row_sum, load_tap(w, p, first, kw, S, mode, e, &valid));
+        }
+        sum = vf_add(sum, row_sum);
+    }
+    return sum;
+}
+
+/* Runs one of the calls with the stride kind as a constant (1, 2, other). */
+#define POOL_BY_STRIDE(s, call1, call2, call0) \
+    do {                                         \
+        if ((s) == 1)                            \
+            call1;                               \
+        else if ((s) == 2)                       \
+            call2;                               \
+        else                                     \
+            call0;                               \
+    } while (0)
+
+/* Runs `call` with mode as a constant: 0 interior, 1 cached edge, 2 edge. */
+#define POOL_BY_MODE(mode, call0, call1, call2) \
+    do {                                        \
+        if ((mode) == 0)                        \
+            call0;                              \
+        else if ((mode) == 1)                   \
+            call1;                              \
+        else                                    \
+            call2;                              \
+    } while (0)
 
 POOL_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row,
                          const float *xp, float *yr, int64_t *ir, int64_t index_base, int S,
                          int with_idx)
 {
-    const vf neg_inf = vf_set1(-INFINITY);
-    for (int32_t ow0 = 0; ow0 < w->OW; ow0 += LANES) {
+    pool_taps t;
+    const int64_t total = list_taps(g, w, row, xp, 0, &t);
+    for (int32_t c = 0; c < w->chunks; c++) {
+        const int32_t ow0 = c * LANES, first = ow0 * w->s - w->pb;
         const int n = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
-        const int32_t first = ow0 * w->s - w->pb;
-        const int interior = chunk_interior(w, ow0, S);
-        vf best = neg_inf, nan_sum = vf_zero();
-        vi bidx = vi_set1(-1);
-        vm have = vm_none();
-        int started = 0;
-        for (int64_t kd = row->d_lo; kd < row->d_hi; kd++)
-            for (int64_t kh = row->h_lo; kh < row->h_hi; kh++) {
-                int64_t id, ih;
-                const float *rp = xp + tap_row(g, row, kd, kh, &id, &ih);
-                vi ibase = vi_set1(0);
-                if (with_idx) {
-                    int32_t rowpos = g->storage_order ? (int32_t)(ih * g->in[0] + id)
-                                                      : (int32_t)(id * g->in[1] + ih) * w->W;
-                    ibase = vi_add(vi_set1(rowpos + first * w->wmul), w->lane_ioff);
-                    if (interior && !started) /* all -inf taps: the first one wins */
-                        bidx = ibase;
-                    started = 1;
-                }
-                for (int32_t kw = 0; kw < w->K; kw++) {
-                    const int32_t pos0 = first + kw * w->dil;
-                    vm valid = vm_all();
-                    vf v = interior ? load_full(rp + pos0, S, w->lane_off)
-                                    : load_edge(rp, pos0, S, w->lane_off, w->W, &valid);
-                    if (with_idx) {
-                        vi iv = vi_add(ibase, vi_set1(kw * w->dil * w->wmul));
-                        vm take = vm_takes(v, best);
-                        if (!interior) {
-                            take = vm_and(valid, vm_or(vm_andnot(have, vm_all()), take));
-                            have = vm_or(have, valid);
-                        }
-                        best = vf_select(take, best, v);
-                        bidx = vi_select(take, bidx, iv);
-                    } else {
-                        vf m = vf_max(v, best);
-                        best = interior ? m : vf_select(valid, best, m);
-                        nan_sum = vf_add(nan_sum, v);
-                    }
-                }
-            }
+        const int slot = w->edge_cached ? edge_slot(w, c) : -1;
+        const int mode = chunk_interior(w, ow0) ? 0 : slot >= 0 ? 1 : 2;
+        const pool_edge *e = slot >= 0 ? &w->edge[slot] : NULL;
+        max_state st = {vf_set1(-INFINITY), vf_zero(), vi_set1(-1), vm_none()};
+        if (with_idx && mode == 0 && t.count > 0) /* all -inf: the first tap wins */
+            st.bidx = vi_add(vi_set1(t.pos[0] + first * w->wmul), w->lane_ioff);
+        for (int64_t start = 0;;) {
+            POOL_BY_MODE(mode, max_taps(w, &t, first, S, 0, e, with_idx, &st),
+                         max_taps(w, &t, first, S, 1, e, with_idx, &st),
+                         max_taps(w, &t, first, S, 2, e, with_idx, &st));
+            start += POOL_ROW_CAP;
+            if (start >= total)
+                break;
+            list_taps(g, w, row, xp, start, &t);
+        }
+        if (total > POOL_ROW_CAP)
+            list_taps(g, w, row, xp, 0, &t);
         if (!with_idx) {
-            unsigned nan_lanes = vm_bits(vm_isnan(nan_sum)) & ((1u << n) - 1);
+            unsigned nan_lanes = vm_bits(vm_isnan(st.nan_sum)) & ((1u << n) - 1);
             if (nan_lanes) {
                 float tmp[LANES];
-                vf_storeu(tmp, best);
+                vf_storeu(tmp, st.best);
                 for (int l = 0; l < n; l++)
                     if (nan_lanes & (1u << l))
                         tmp[l] = max_one(g, row, xp, ow0 + l);
-                best = vf_loadu(tmp);
+                st.best = vf_loadu(tmp);
             }
         }
         if (n == LANES)
-            vf_storeu(yr + ow0, best);
+            vf_storeu(yr + ow0, st.best);
         else
-            vf_store_first(yr + ow0, best, n);
+            vf_store_first(yr + ow0, st.best, n);
         if (with_idx)
-            vi_store_index64(ir + ow0, bidx, index_base, n);
+            vi_store_index64(ir + ow0, st.bidx, index_base, n);
     }
 }
 
 POOL_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row,
                          const float *xp, float *yr, int S)
 {
-    const float count_dh = (float)row->count_dh;
-    for (int32_t ow0 = 0; ow0 < w->OW; ow0 += LANES) {
+    pool_taps t;
+    const int64_t total = list_taps(g, w, row, xp, 0, &t);
+    const vf count_dh = vf_set1((float)row->count_dh);
+    const vf count_interior = vf_set1((float)row->count_dh * (float)w->K);
+    for (int32_t c = 0; c < w->chunks; c++) {
+        const int32_t ow0 = c * LANES, first = ow0 * w->s - w->pb;
         const int n = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
-        const int32_t first = ow0 * w->s - w->pb;
-        const int interior = chunk_interior(w, ow0, S);
-        vf sum = vf_zero(), count;
-        if (interior) {
-            count = vf_set1(count_dh * (float)w->K);
-        } else {
-            /* taps per lane along W, inside the input or the padded input */
-            const int32_t lo = g->count_include_pad ? -w->pb : 0;
-            const int32_t hi = g->count_include_pad ? w->W + w->pe : w->W;
-            vf cw = vf_zero();
-            for (int32_t kw = 0; kw < w->K; kw++)
-                cw = vf_count(vm_range(vi_add(vi_set1(first + kw * w->dil), w->lane_off), lo, hi),
-                              cw);
-            count = vf_mul(cw, vf_set1(count_dh));
+        const int slot = w->edge_cached ? edge_slot(w, c) : -1;
+        const int mode = chunk_interior(w, ow0) ? 0 : slot >= 0 ? 1 : 2;
+        const pool_edge *e = slot >= 0 ? &w->edge[slot] : NULL;
+        vf sum = vf_zero();
+        for (int64_t start = 0;;) {
+            POOL_BY_MODE(mode, sum = avg_taps(w, &t, first, S, 0, e, sum),
+                         sum = avg_taps(w, &t, first, S, 1, e, sum),
+                         sum = avg_taps(w, &t, first, S, 2, e, sum));
+            start += POOL_ROW_CAP;
+            if (start >= total)
+                break;
+            list_taps(g, w, row, xp, start, &t);
         }
-        for (int64_t kd = row->d_lo; kd < row->d_hi; kd++)
-            for (int64_t kh = row->h_lo; kh < row->h_hi; kh++) {
-                int64_t id, ih;
-                const float *rp = xp + tap_row(g, row, kd, kh, &id, &ih);
-                for (int32_t kw = 0; kw < w->K; kw++) {
-                    const int32_t pos0 = first + kw * w->dil;
-                    vm valid;
-                    vf v = interior ? load_full(rp + pos0, S, w->lane_off)
-                                    : load_edge(rp, pos0, S, w->lane_off, w->W, &valid);
-                    sum = vf_add(sum, v);
-                }
-            }
+        if (total > POOL_ROW_CAP)
+            list_taps(g, w, row, xp, 0, &t);
+        const vf count = mode == 0 ? count_interior
+                                   : vf_mul(mode == 1 ? e->count_w : count_w_of(g, w, first),
+                                            count_dh);
         vf avg = vf_div(sum, count);
         if (n == LANES)
             vf_storeu(yr + ow0, avg);
@@ -296,6 +477,128 @@ POOL_ROW_KERNELS(0)
 POOL_ROW_KERNELS(1)
 POOL_ROW_KERNELS(2)
 
+#ifdef POOL_SEPARABLE
+/*
+ * Separable windows (AVX-512): MaxPool without Indices and AveragePool with
+ * stride 1 or 2 along W, (K-1)*dil <= 16 and at most POOL_ROW_CAP input rows.
+ * The input rows of an output row are first reduced vertically, LANES
+ * input columns at a time (masked loads fill columns outside the row with
+ * the reduction's identity), then each tap kw takes its lanes out of two or
+ * three such vectors with one or two permutes. The vector at the end of a
+ * chunk is the start of the next one, so it is reduced once. Each input
+ * element is loaded once per output row instead of once per tap.
+ */
+static inline int separable_ok(const pool_w *w)
+{
+    return (w->S == 1 || w->S == 2) && w->K <= POOL_KW_CAP && (w->K - 1) * w->dil <= 16;
+}
+
+/* Vertical reduction of the columns [pos, pos + LANES) over t's rows;
+ * *nan gets the sum of the values read (NaN if one was NaN). */
+POOL_INLINE vf vertical(const pool_w *w, const pool_taps *t, int32_t pos, int is_max, vf *nan)
+{
+    const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
+    vf acc = fill, nan_sum = vf_zero();
+    if (pos >= 0 && pos + LANES <= w->W) {
+        for (int32_t r = 0; r < t->count; r++) {
+            vf v = vf_loadu(t->ptr[r] + pos);
+            acc = is_max ? vf_max(v, acc) : vf_add(acc, v);
+            if (is_max)
+                nan_sum = vf_add(nan_sum, v);
+        }
+    } else if (pos + LANES > 0 && pos < w->W) {
+        /* masked-off lanes read nothing: the pointer may lie outside the row */
+        const vm m = vm_range(vi_add(vi_set1(pos), vi_iota()), 0, w->W);
+        for (int32_t r = 0; r < t->count; r++) {
+            vf v = vf_loadm(m, t->ptr[r] + pos, fill);
+            acc = is_max ? vf_max(v, acc) : vf_add(acc, v);
+            if (is_max) /* -inf fill: a +inf in the data can make a false alarm */
+                nan_sum = vf_add(nan_sum, v);
+        }
+    }
+    *nan = nan_sum;
+    return acc;
+}
+
+POOL_INLINE void sep_row(const cp_geom *g, const pool_w *w, const pool_row *row,
+                         const float *xp, float *yr, const pool_taps *t, int S, int is_max)
+{
+    const int32_t ext = (w->K - 1) * w->dil;
+    const int nvec = S == 1 ? 1 + (ext > 0) : 2 + (ext > 1);
+    const vf count_dh = vf_set1((float)row->count_dh);
+    const vf count_interior = vf_set1((float)row->count_dh * (float)w->K);
+    vf carry = vf_zero(), carry_nan = vf_zero();
+    int32_t carry_pos = INT32_MIN;
+    for (int32_t c = 0; c < w->chunks; c++) {
+        const int32_t ow0 = c * LANES, first = ow0 * w->s - w->pb;
+        const int n = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
+        vf v[3], nan = vf_zero();
+        for (int j = 0; j < nvec; j++) {
+            const int32_t pos = first + j * LANES;
+            vf vn;
+            if (pos == carry_pos) {
+                v[j] = carry;
+                vn = carry_nan;
+            } else {
+                v[j] = vertical(w, t, pos, is_max, &vn);
+            }
+            if (is_max)
+                nan = vf_add(nan, vn);
+            if (j == S) {
+                carry = v[j];
+                carry_nan = vn;
+                carry_pos = pos;
+            }
+        }
+        if (nvec < 3)
+            v[2] = v[nvec - 1];
+        if (nvec < 2)
+            v[1] = v[0];
+        vf acc = S == 1 ? v[0] : vf_take(v[0], v[1], v[2], w->take_idx[0], w->take_idx2[0],
+                                         w->take_hi[0]);
+        for (int32_t kw = 1; kw < w->K; kw++) {
+            vf h = vf_take(v[0], v[1], v[2], w->take_idx[kw], w->take_idx2[kw], w->take_hi[kw]);
+            acc = is_max ? vf_max(h, acc) : vf_add(acc, h);
+        }
+        if (is_max) {
+            if (vm_bits(vm_isnan(nan))) /* rare: redo the chunk by the reference rule */
+                for (int l = 0; l < n; l++) {
+                    float tmp[LANES];
+                    vf_storeu(tmp, acc);
+                    tmp[l] = max_one(g, row, xp, ow0 + l);
+                    acc = vf_loadu(tmp);
+                }
+        } else {
+            const int slot = w->edge_cached ? edge_slot(w, c) : -1;
+            const vf count = chunk_interior(w, ow0) ? count_interior
+                             : vf_mul(slot >= 0 ? w->edge[slot].count_w : count_w_of(g, w, first),
+                                      count_dh);
+            acc = vf_div(acc, count);
+        }
+        if (n == LANES)
+            vf_storeu(yr + ow0, acc);
+        else
+            vf_store_first(yr + ow0, acc, n);
+    }
+}
+
+/* Falls back to the tap-by-tap kernel for rows with too many input rows. */
+#define POOL_SEP_KERNEL(name, S, is_max, fallback)                                         \
+    static void name(const cp_geom *g, const pool_w *w, const pool_row *row,                \
+                     const float *xp, float *yr, int64_t *ir, int64_t index_base)           \
+    {                                                                                       \
+        pool_taps t;                                                                        \
+        if (list_taps(g, w, row, xp, 0, &t) > POOL_ROW_CAP)                                 \
+            fallback(g, w, row, xp, yr, ir, index_base);                                    \
+        else                                                                                \
+            sep_row(g, w, row, xp, yr, &t, S, is_max);                                      \
+    }
+POOL_SEP_KERNEL(sep_avg_s1, 1, 0, avg_row_s1)
+POOL_SEP_KERNEL(sep_avg_s2, 2, 0, avg_row_s2)
+POOL_SEP_KERNEL(sep_max_s1, 1, 1, max_row_s1)
+POOL_SEP_KERNEL(sep_max_s2, 2, 1, max_row_s2)
+#endif
+
 /* Rows [row_begin, row_end) of AveragePool (op 0), MaxPool (1) or MaxPool
  * with Indices (2). */
 static void pool_rows(const cp_geom *g, const float *x, float *y, int64_t *indices,
@@ -309,10 +612,17 @@ static void pool_rows(const cp_geom *g, const float *x, float *y, int64_t *indic
     const int64_t in_plane = cp_geom_in_plane(g), OW = g->out[2];
     pool_w w;
     w_setup(g, &w);
-    const pool_row_fn kernel = kernels[op][w.s == 1 ? 1 : w.s == 2 ? 2 : 0];
+    pool_row_fn kernel = kernels[op][w.S];
+#ifdef POOL_SEPARABLE
+    if (op < 2 && separable_ok(&w))
+        kernel = op == 0 ? (w.S == 1 ? sep_avg_s1 : sep_avg_s2) : (w.S == 1 ? sep_max_s1 : sep_max_s2);
+#endif
+    pool_row row;
     for (int64_t r = row_begin; r < row_end; r++) {
-        pool_row row;
-        row_setup(g, r, &row);
+        if (r == row_begin)
+            row_start(g, r, &row);
+        else
+            row_next(g, &row);
         kernel(g, &w, &row, x + row.p * in_plane, y + r * OW, indices ? indices + r * OW : NULL,
                row.p * in_plane);
     }
@@ -328,6 +638,170 @@ static void POOL_FN(avg_rows)(const cp_geom *g, const float *x, float *y, int64_
                               int64_t row_end)
 {
     pool_rows(g, x, y, NULL, row_begin, row_end, 0);
+}
+
+/*
+ * Strips (MaxPool without Indices and AveragePool on planes without depth):
+ * one task is one column chunk of one plane, walked down all its output
+ * rows. Each input row is reduced along W once (the horizontal window of
+ * every lane: AVX-512 loads the row's columns once and takes each tap's
+ * lanes with permutes; AVX2 loads per tap) and kept in a small ring of
+ * rows; each output row then reduces the ring rows of its window. Rows
+ * shared by consecutive windows (stride < kernel) are not recomputed, and
+ * there is no per-row setup beyond a tag check.
+ */
+#define POOL_RING 32
+
+/* Planes up to this many floats (in L1/L2) are walked by strips: larger
+ * ones by rows, whose sequential reads the hardware prefetcher follows. */
+#define POOL_STRIP_MAX_PLANE 8192
+
+static inline int strips_ok(const cp_geom *g)
+{
+    return g->in[0] == 1 && g->kernel[0] == 1 && g->pad_begin[0] == 0 && g->pad_end[0] == 0 &&
+           g->in[1] * g->in[2] <= POOL_STRIP_MAX_PLANE &&
+           (g->kernel[1] - 1) * g->dilation[1] + g->stride[1] <= POOL_RING;
+}
+
+/* Horizontal window of every lane of the chunk at `first`, on input row rp;
+ * *nan gets a sum of the values read (NaN if one was; max only). */
+POOL_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, int mode,
+                          const pool_edge *e, int is_max, vf *nan)
+{
+    const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
+    vf nan_sum = vf_zero(), acc = fill;
+#ifdef POOL_SEPARABLE
+    if ((S == 1 || S == 2) && w->K <= POOL_KW_CAP && (w->K - 1) * w->dil <= 16) {
+        const int32_t ext = (w->K - 1) * w->dil;
+        const int nvec = S == 1 ? 1 + (ext > 0) : 2 + (ext > 1);
+        vf v[3];
+        for (int j = 0; j < 3; j++) {
+            const int32_t pos = first + j * LANES;
+            if (j >= nvec) {
+                v[j] = v[j - 1];
+            } else if (pos >= 0 && pos + LANES <= w->W) {
+                v[j] = vf_loadu(rp + pos);
+            } else if (pos + LANES > 0 && pos < w->W) { /* reads nothing outside */
+                v[j] = vf_loadm(vm_range(vi_add(vi_set1(pos), vi_iota()), 0, w->W), rp + pos,
+                                fill);
+            } else {
+                v[j] = fill;
+            }
+            if (is_max && j < nvec) /* -inf fill: a +inf in the data may alarm falsely */
+                nan_sum = vf_add(nan_sum, v[j]);
+        }
+        for (int32_t kw = 0; kw < w->K; kw++) {
+            vf h = S == 1 && kw == 0 ? v[0]
+                                     : vf_take(v[0], v[1], v[2], w->take_idx[kw],
+                                               w->take_idx2[kw], w->take_hi[kw]);
+            acc = is_max ? vf_max(h, acc) : vf_add(acc, h);
+        }
+        *nan = nan_sum;
+        return acc;
+    }
+#endif
+    for (int32_t kw = 0; kw < w->K; kw++) {
+        vm valid;
+        vf v = load_tap(w, rp + first, first, kw, S, mode, e, &valid);
+        if (is_max) {
+            vf m = vf_max(v, acc);
+            acc = mode == 0 ? m : vf_select(valid, acc, m);
+            nan_sum = vf_add(nan_sum, v);
+        } else {
+            acc = vf_add(acc, v);
+        }
+    }
+    *nan = nan_sum;
+    return acc;
+}
+
+POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const float *xp, float *yp, int32_t c,
+                       int S, int is_max)
+{
+    const int32_t ow0 = c * LANES, first = ow0 * w->s - w->pb;
+    const int n = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
+    const int slot = w->edge_cached ? edge_slot(w, c) : -1;
+    const int mode = chunk_interior(w, ow0) ? 0 : slot >= 0 ? 1 : 2;
+    const pool_edge *e = slot >= 0 ? &w->edge[slot] : NULL;
+    const int64_t OH = g->out[1], sh = g->stride[1], dh = g->dilation[1];
+    const int64_t ph = g->pad_begin[1];
+    vf count_w = vf_zero();
+    if (!is_max)
+        count_w = mode == 0 ? vf_set1((float)w->K) : mode == 1 ? e->count_w : count_w_of(g, w, first);
+    vf ring[POOL_RING];
+    int64_t tag[POOL_RING];
+    unsigned char ring_nan[POOL_RING];
+    for (int i = 0; i < POOL_RING; i++)
+        tag[i] = -1;
+    for (int64_t oh = 0; oh < OH; oh++) {
+        pool_row row = {0, 0, oh, 0, 1, 0, 0, 0};
+        row_taps(g, &row);
+        vf acc = is_max ? vf_set1(-INFINITY) : vf_zero();
+        int nan_seen = 0;
+        for (int64_t kh = row.h_lo; kh < row.h_hi; kh++) {
+            const int64_t ih = oh * sh - ph + kh * dh;
+            const int i = (int)(ih & (POOL_RING - 1));
+            if (tag[i] != ih) {
+                vf nan;
+                ring[i] = horizontal(w, xp + ih * w->W, first, S, mode, e, is_max, &nan);
+                ring_nan[i] = is_max && vm_bits(vm_isnan(nan)) != 0;
+                tag[i] = ih;
+            }
+            acc = is_max ? vf_max(ring[i], acc) : vf_add(acc, ring[i]);
+            nan_seen |= ring_nan[i];
+        }
+        if (nan_seen) { /* rare: these lanes by the reference rule */
+            float tmp[LANES];
+            vf_storeu(tmp, acc);
+            for (int l = 0; l < n; l++)
+                tmp[l] = max_one(g, &row, xp, ow0 + l);
+            acc = vf_loadu(tmp);
+        }
+        if (!is_max)
+            acc = vf_div(acc, vf_mul(count_w, vf_set1((float)row.count_dh)));
+        if (n == LANES)
+            vf_storeu(yp + oh * w->OW + ow0, acc);
+        else
+            vf_store_first(yp + oh * w->OW + ow0, acc, n);
+    }
+}
+
+/* Strips [task_begin, task_end): task = plane * chunks + chunk. */
+POOL_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t task_begin,
+                        int64_t task_end, int is_max)
+{
+    pool_w w;
+    w_setup(g, &w);
+    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
+    for (int64_t t = task_begin; t < task_end; t++) {
+        const int64_t p = t / w.chunks;
+        const int32_t c = (int32_t)(t - p * w.chunks);
+        const float *xp = x + p * in_plane;
+        float *yp = y + p * out_plane;
+        if (is_max)
+            POOL_BY_STRIDE(w.S, strip(g, &w, xp, yp, c, 1, 1), strip(g, &w, xp, yp, c, 2, 1),
+                           strip(g, &w, xp, yp, c, 0, 1));
+        else
+            POOL_BY_STRIDE(w.S, strip(g, &w, xp, yp, c, 1, 0), strip(g, &w, xp, yp, c, 2, 0),
+                           strip(g, &w, xp, yp, c, 0, 0));
+    }
+}
+
+static int64_t POOL_FN(strip_tasks)(const cp_geom *g)
+{
+    return strips_ok(g) ? g->n * g->c * ((g->out[2] + LANES - 1) / LANES) : 0;
+}
+
+static void POOL_FN(max_strips)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
+                                int64_t task_end)
+{
+    strips(g, x, y, task_begin, task_end, 1);
+}
+
+static void POOL_FN(avg_strips)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
+                                int64_t task_end)
+{
+    strips(g, x, y, task_begin, task_end, 0);
 }
 
 /* Sum (or max) of one plane's n values as a vector of partial results;
@@ -422,4 +896,7 @@ const cp_pool_kernels POOL_CAT(cp_pool_kernels, CP_POOL_ISA) = {
     .avg_rows = POOL_FN(avg_rows),
     .global_max = POOL_FN(global_max),
     .global_avg = POOL_FN(global_avg),
+    .strip_tasks = POOL_FN(strip_tasks),
+    .max_strips = POOL_FN(max_strips),
+    .avg_strips = POOL_FN(avg_strips),
 };

@@ -1,0 +1,397 @@
+/*
+ * convpool-bench - times the cases of cases.json through the public op
+ * API at 1 and 2 threads, against this machine's measured peak and, when
+ * built with oneDNN, against oneDNN on the same case in the same process.
+ *
+ *   convpool-bench [--threads 1,2] [--cases FILE] [--repeat R] [--only NAME[,NAME]]
+ *                  [--no-dnnl] [--no-peak] [--json]
+ *
+ * Each figure is the median of R samples; a sample times back-to-back runs
+ * on the same (cache-hot) buffers, enough of them to last >= 0.5 ms, and
+ * divides. Our runs go through convpool_op_run_ex() with a context of the
+ * given thread count and a caller workspace (the steady state: no
+ * allocation); the toy case is also timed through plain convpool_op_run().
+ * All our cases run before oneDNN's at each thread count, so that the
+ * spinning of one library's idle threads does not slow the other.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cases.h"
+#include "convpool.h"
+#include "peak.h"
+#ifdef BENCH_HAVE_DNNL
+#include "dnnl_runner.h"
+#endif
+
+#define MAX_SAMPLES 1001
+#define SAMPLE_SECONDS 5e-4
+
+/* The best NCHW peer per case from ../shared/bench/README.md (measured
+ * 2026-11-21 on this kind of machine): name, peer, ms at 1 and 2 threads. */
+static const struct {
+    const char *name, *peer1, *peer2;
+    double ms1, ms2;
+} peers[] = {
+    {"toy", "XNNPACK", "XNNPACK", 0.00011, 0.00047},
+    {"stem", "ORT", "oneDNN", 2.305, 1.231},
+    {"r3x3", "ORT", "ORT", 2.088, 1.093},
+    {"r1x1a", "oneDNN", "oneDNN", 1.008, 0.525},
+    {"r1x1b", "oneDNN", "oneDNN", 0.920, 0.471},
+    {"r3x3_28", "oneDNN", "ORT", 2.008, 1.114},
+    {"r3x3_s2", "oneDNN", "oneDNN", 0.984, 0.544},
+    {"r3x3_7", "oneDNN", "oneDNN", 1.878, 0.940},
+    {"dw112", "ORT", "ORT", 0.191, 0.132},
+    {"dw56s2", "XNNPACK", "XNNPACK", 0.0907, 0.0544},
+    {"b8_r3x3", "ORT", "torch", 18.17, 9.579},
+    {"maxpool_stem", "ORT", "oneDNN", 0.171, 0.101},
+    {"maxpool_vgg", "oneDNN", "oneDNN", 0.451, 0.213},
+    {"avgpool", "oneDNN", "oneDNN", 0.0417, 0.0289},
+    {"avgpool3_pad", "oneDNN", "oneDNN", 0.102, 0.0602},
+    {"gap", "XNNPACK", "XNNPACK", 0.0059, 0.00619},
+};
+
+static double peer_ms(const char *name, int threads)
+{
+    for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++)
+        if (strcmp(peers[i].name, name) == 0)
+            return threads == 1 ? peers[i].ms1 : peers[i].ms2;
+    return NAN;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef void (*run_fn)(void *arg);
+
+/* Median seconds per call of fn over `repeat` samples. */
+static double time_median(run_fn fn, void *arg, int repeat)
+{
+    for (int i = 0; i < 3; i++) /* warm caches, threads, lazy setup */
+        fn(arg);
+    double t0 = now_seconds();
+    fn(arg);
+    double one = now_seconds() - t0;
+    long per_sample = one > 0 ? (long)ceil(SAMPLE_SECONDS / one) : 1000;
+    if (per_sample < 1)
+        per_sample = 1;
+    if (per_sample > 1000000)
+        per_sample = 1000000;
+    double samples[MAX_SAMPLES];
+    if (repeat > MAX_SAMPLES)
+        repeat = MAX_SAMPLES;
+    for (int s = 0; s < repeat; s++) {
+        t0 = now_seconds();
+        for (long i = 0; i < per_sample; i++)
+            fn(arg);
+        samples[s] = (now_seconds() - t0) / (double)per_sample;
+    }
+    qsort(samples, (size_t)repeat, sizeof samples[0], compare_double);
+    return samples[repeat / 2];
+}
+
+/* One case's tensors and our op. */
+typedef struct case_data {
+    const bench_case *c;
+    int64_t in_shape[4];
+    float *x, *w, *b, *y;
+    size_t y_count;
+    convpool_op *op;
+    convpool_context *ctx;
+    void *workspace;
+    size_t workspace_size;
+} case_data;
+
+static float *random_floats(size_t n, unsigned *seed)
+{
+    float *p = malloc(n * sizeof(float) + 64);
+    for (size_t i = 0; i < n; i++) {
+        *seed = *seed * 1664525u + 1013904223u;
+        p[i] = (float)((*seed >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+    }
+    return p;
+}
+
+static int32_t op_kind(const bench_case *c)
+{
+    if (bench_is_conv(c))
+        return CONVPOOL_OP_CONV;
+    if (strcmp(c->op, "MaxPool") == 0)
+        return CONVPOOL_OP_MAX_POOL;
+    if (strcmp(c->op, "AveragePool") == 0)
+        return CONVPOOL_OP_AVERAGE_POOL;
+    if (strcmp(c->op, "GlobalMaxPool") == 0)
+        return CONVPOOL_OP_GLOBAL_MAX_POOL;
+    return CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+}
+
+static int case_setup(case_data *d, const bench_case *c, convpool_context *ctx)
+{
+    memset(d, 0, sizeof *d);
+    d->c = c;
+    d->ctx = ctx;
+    unsigned seed = 12345;
+    const int32_t kind = op_kind(c);
+    const int64_t m = kind == CONVPOOL_OP_CONV ? c->m : c->c;
+    int64_t shape[4] = {c->n, c->c, c->h, c->w};
+    memcpy(d->in_shape, shape, sizeof shape);
+    d->x = random_floats((size_t)(c->n * c->c * c->h * c->w), &seed);
+    d->y_count = (size_t)(c->n * m * bench_out_h(c) * bench_out_w(c));
+    d->y = malloc(d->y_count * sizeof(float));
+    convpool_desc *desc = NULL;
+    convpool_status st = convpool_desc_create(kind, 2, &desc);
+    if (st == CONVPOOL_OK && kind != CONVPOOL_OP_GLOBAL_MAX_POOL &&
+        kind != CONVPOOL_OP_GLOBAL_AVERAGE_POOL) {
+        int64_t strides[2] = {c->sh, c->sw};
+        st = convpool_desc_set_ints(desc, CONVPOOL_ATTR_STRIDES, strides, 2);
+        if (st == CONVPOOL_OK)
+            st = convpool_desc_set_ints(desc, CONVPOOL_ATTR_PADS, c->pads, 4);
+        if (st == CONVPOOL_OK && kind != CONVPOOL_OP_CONV) {
+            int64_t kernel[2] = {c->kh, c->kw};
+            st = convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, kernel, 2);
+        }
+        if (st == CONVPOOL_OK && kind == CONVPOOL_OP_AVERAGE_POOL)
+            st = convpool_desc_set_int(desc, CONVPOOL_ATTR_COUNT_INCLUDE_PAD,
+                                       c->count_include_pad);
+        if (st == CONVPOOL_OK && kind == CONVPOOL_OP_CONV)
+            st = convpool_desc_set_int(desc, CONVPOOL_ATTR_GROUP, c->group);
+    }
+    if (st == CONVPOOL_OK && kind == CONVPOOL_OP_CONV) {
+        int64_t wshape[4] = {c->m, c->c / c->group, c->kh, c->kw};
+        d->w = random_floats((size_t)(c->m * (c->c / c->group) * c->kh * c->kw), &seed);
+        d->b = random_floats((size_t)c->m, &seed);
+        st = convpool_conv_create(desc, wshape, 4, d->w, d->b, &d->op);
+    } else if (st == CONVPOOL_OK) {
+        st = convpool_pool_create(desc, &d->op);
+    }
+    convpool_desc_destroy(desc);
+    if (st == CONVPOOL_OK)
+        st = convpool_op_workspace_size(d->op, ctx, d->in_shape, 4, &d->workspace_size);
+    if (st == CONVPOOL_OK && d->workspace_size)
+        d->workspace = malloc(d->workspace_size);
+    if (st != CONVPOOL_OK) {
+        fprintf(stderr, "%s: %s\n", c->name, convpool_last_error());
+        return 0;
+    }
+    return 1;
+}
+
+static void case_free(case_data *d)
+{
+    convpool_op_destroy(d->op);
+    free(d->x);
+    free(d->w);
+    free(d->b);
+    free(d->y);
+    free(d->workspace);
+}
+
+static void run_ours(void *arg)
+{
+    case_data *d = arg;
+    convpool_op_run_ex(d->op, d->ctx, d->in_shape, 4, d->x, d->y, d->y_count, NULL,
+                       d->workspace, d->workspace_size);
+}
+
+static void run_ours_simple(void *arg)
+{
+    case_data *d = arg;
+    convpool_op_run(d->op, d->in_shape, 4, d->x, d->y, d->y_count);
+}
+
+#ifdef BENCH_HAVE_DNNL
+static void run_dnnl(void *arg)
+{
+    dnnl_runner_run(arg);
+}
+#endif
+
+typedef struct result {
+    double ours_ms, dnnl_ms; /* dnnl_ms NaN if not run */
+} result;
+
+typedef struct options {
+    int threads[4], thread_count, repeat, json, use_dnnl, measure_peak;
+    const char *cases_path, *only;
+} options;
+
+static int selected(const options *o, const char *name)
+{
+    if (!o->only)
+        return 1;
+    size_t len = strlen(name);
+    for (const char *p = o->only; (p = strstr(p, name)) != NULL; p += len)
+        if ((p == o->only || p[-1] == ',') && (p[len] == '\0' || p[len] == ','))
+            return 1;
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: convpool-bench [--threads 1,2] [--cases FILE] [--repeat R] "
+                    "[--only NAME[,NAME...]] [--no-dnnl] [--no-peak] [--json]\n");
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    *o = (options){{1, 2}, 2, 21, 0, 1, 1, BENCH_DEFAULT_CASES, NULL};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+        } else if (strcmp(a, "--no-dnnl") == 0) {
+            o->use_dnnl = 0;
+        } else if (strcmp(a, "--no-peak") == 0) {
+            o->measure_peak = 0;
+        } else if (strcmp(a, "--threads") == 0 && v) {
+            o->thread_count = 0;
+            for (char *p = argv[++i]; *p && o->thread_count < 4;) {
+                long t = strtol(p, &p, 10);
+                if (t < 1 || t > 1024)
+                    return 0;
+                o->threads[o->thread_count++] = (int)t;
+                if (*p == ',')
+                    p++;
+                else if (*p)
+                    return 0;
+            }
+        } else if (strcmp(a, "--cases") == 0 && v) {
+            o->cases_path = argv[++i];
+        } else if (strcmp(a, "--only") == 0 && v) {
+            o->only = argv[++i];
+        } else if (strcmp(a, "--repeat") == 0 && v) {
+            o->repeat = atoi(argv[++i]);
+            if (o->repeat < 1)
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return o->thread_count > 0;
+}
+
+static void print_row(const options *o, const machine_peak *peak, const bench_case *c,
+                      int threads, const result *r, const char *label)
+{
+    const int conv = bench_is_conv(c);
+    const double rate = conv ? bench_conv_flops(c) / (r->ours_ms * 1e6)
+                             : bench_pool_bytes(c) / (r->ours_ms * 1e6);
+    const int pt = threads >= 2 ? 2 : 1;
+    const double of_peak = 100.0 * rate / (conv ? peak->fma_gflops[pt] : peak->copy_gbs[pt]);
+    const double pms = peer_ms(c->name, threads);
+    if (o->json) {
+        char dnnl_json[32] = "null", peer_json[32] = "null";
+        if (!isnan(r->dnnl_ms))
+            snprintf(dnnl_json, sizeof dnnl_json, "%.6g", r->dnnl_ms);
+        if (!isnan(pms))
+            snprintf(peer_json, sizeof peer_json, "%.6g", pms);
+        printf("{\"case\": \"%s\", \"op\": \"%s\", \"threads\": %d, \"ours_ms\": %.6g, "
+               "\"%s\": %.4g, \"percent_of_peak\": %.3g, \"onednn_ms\": %s, "
+               "\"best_peer_ms\": %s}\n",
+               label, c->op, threads, r->ours_ms, conv ? "gflops" : "gbytes_per_s", rate,
+               of_peak, dnnl_json, peer_json);
+        return;
+    }
+    char dnnl[32] = "-", dratio[16] = "-", peer[32] = "-", pratio[16] = "-";
+    if (!isnan(r->dnnl_ms)) {
+        snprintf(dnnl, sizeof dnnl, "%.4g", r->dnnl_ms);
+        snprintf(dratio, sizeof dratio, "%.2f", r->ours_ms / r->dnnl_ms);
+    }
+    if (!isnan(pms)) {
+        snprintf(peer, sizeof peer, "%.4g", pms);
+        snprintf(pratio, sizeof pratio, "%.2f", r->ours_ms / pms);
+    }
+    printf("%-14s %2d %10.4g %8.1f %-6s %5.0f%% %10s %6s %9s %6s\n", label, threads, r->ours_ms,
+           rate, conv ? "GFLOPs" : "GB/s", of_peak, dnnl, dratio, peer, pratio);
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    if (!parse_args(argc, argv, &o)) {
+        usage();
+        return 2;
+    }
+    static bench_case cases[BENCH_MAX_CASES];
+    int count = bench_read_cases(o.cases_path, cases);
+    if (count <= 0)
+        return 1;
+    machine_peak peak = {"not measured", {NAN, NAN, NAN}, {NAN, NAN, NAN}};
+    if (o.measure_peak)
+        bench_measure_peak(&peak);
+    const char *dnnl_name = "not built";
+#ifdef BENCH_HAVE_DNNL
+    dnnl_name = o.use_dnnl ? dnnl_runner_version() : "disabled";
+#else
+    o.use_dnnl = 0;
+#endif
+    printf("%sconvpool %s, ISA path %s; %s; peak (%s): FMA %.0f / %.0f GFLOP/s, L3 copy %.0f / "
+           "%.0f GB/s (1 / 2 threads)%s\n",
+           o.json ? "# " : "", convpool_version(), convpool_isa_name(convpool_isa_active()),
+           dnnl_name, peak.isa, peak.fma_gflops[1], peak.fma_gflops[2], peak.copy_gbs[1],
+           peak.copy_gbs[2], o.json ? "" : "\nratios are time / time: below 1 means convpool is faster");
+    if (!o.json)
+        printf("%-14s %2s %10s %15s %6s %10s %6s %9s %6s\n", "case", "th", "ours ms", "rate",
+               "%peak", "oneDNN ms", "ratio", "peer ms", "ratio");
+    for (int ti = 0; ti < o.thread_count; ti++) {
+        const int threads = o.threads[ti];
+        convpool_context *ctx = NULL;
+        if (convpool_context_create(threads, &ctx) != CONVPOOL_OK) {
+            fprintf(stderr, "context: %s\n", convpool_last_error());
+            return 1;
+        }
+        static result results[BENCH_MAX_CASES];
+        double toy_simple_ms = NAN;
+        for (int i = 0; i < count; i++) {
+            results[i] = (result){NAN, NAN};
+            case_data d;
+            if (!selected(&o, cases[i].name) || !case_setup(&d, &cases[i], ctx))
+                continue;
+            results[i].ours_ms = 1e3 * time_median(run_ours, &d, o.repeat);
+            if (strcmp(cases[i].name, "toy") == 0 && threads == 1)
+                toy_simple_ms = 1e3 * time_median(run_ours_simple, &d, o.repeat);
+            case_free(&d);
+        }
+#ifdef BENCH_HAVE_DNNL
+        if (o.use_dnnl) {
+            dnnl_runner_set_threads(threads);
+            for (int i = 0; i < count; i++) {
+                case_data d;
+                if (isnan(results[i].ours_ms) || !case_setup(&d, &cases[i], ctx))
+                    continue;
+                dnnl_runner *r = dnnl_runner_create(&cases[i], d.x, d.w, d.b, d.y);
+                if (r)
+                    results[i].dnnl_ms = 1e3 * time_median(run_dnnl, r, o.repeat);
+                dnnl_runner_destroy(r);
+                case_free(&d);
+            }
+        }
+#endif
+        for (int i = 0; i < count; i++)
+            if (!isnan(results[i].ours_ms))
+                print_row(&o, &peak, &cases[i], threads, &results[i], cases[i].name);
+        if (!isnan(toy_simple_ms)) {
+            result r = {toy_simple_ms, NAN};
+            for (int i = 0; i < count; i++)
+                if (strcmp(cases[i].name, "toy") == 0)
+                    print_row(&o, &peak, &cases[i], convpool_context_num_threads(NULL), &r,
+                              "toy(op_run)");
+        }
+        convpool_context_destroy(ctx);
+        fflush(stdout);
+    }
+    return 0;
+}

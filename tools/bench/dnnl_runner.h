@@ -1,0 +1,27 @@
+/*
+ * dnnl_runner.h - the same benchmark case run by oneDNN (Debian
+ * libdnnl-dev), the way a user holding NCHW tensors would: Conv with
+ * format_tag any (oneDNN picks its blocked layout), weights reordered once
+ * at setup, and the src reorder, the primitive and the dst reorder all
+ * timed; pools directly on NCHW src and dst.
+ * Built only when oneDNN is found (meson option 'dnnl').
+ */
+#ifndef BENCH_DNNL_RUNNER_H
+#define BENCH_DNNL_RUNNER_H
+
+#include "cases.h"
+
+typedef struct dnnl_runner dnnl_runner;
+
+/* Sets up the case on x (input), w, b (Conv weights and bias; NULL for
+ * pools) and y (output), all NCHW / ONNX layout. NULL if oneDNN refuses. */
+dnnl_runner *dnnl_runner_create(const bench_case *c, const float *x, const float *w,
+                                const float *b, float *y);
+void dnnl_runner_run(dnnl_runner *r);
+void dnnl_runner_destroy(dnnl_runner *r);
+/* oneDNN's OpenMP threads for the following runs. */
+void dnnl_runner_set_threads(int threads);
+/* "oneDNN 2.6.x" */
+const char *dnnl_runner_version(void);
+
+#endif
