@@ -26,7 +26,6 @@ typedef struct builder {
     const cp_tensor_source *src;
     cp_names names;
     file_node *fn;
-    size_t value_capacity;
     int32_t *value_producer;   /* file node index of NODE values, else -1 */
 } builder;
 
@@ -459,7 +458,7 @@ convpool_status cp_graph_build(convpool_model *m, const Onnx__GraphProto *g,
     size_t names = g->n_input + g->n_initializer, count;
     for (size_t i = 0; i < g->n_node; i++)
         names += g->node[i]->n_output;
-    builder b = {m, g, src, {0}, NULL, names, NULL};
+    builder b = {m, g, src, {0}, NULL, NULL};
     if (!cp_mul_size(names + 1, sizeof(cp_value), &count))
         return cp_fail(CONVPOOL_ERROR_OVERFLOW, "too many names in the graph");
     m->graph_node_count = g->n_node;
