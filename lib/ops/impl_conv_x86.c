@@ -180,6 +180,8 @@ typedef struct x86_conv_plan {
     int64_t row_pitch;   /* floats per packed row: phases * phase_len */
     int64_t chan_pitch;  /* floats per packed channel */
     int64_t pack_floats; /* per thread, rounded to 64 bytes */
+    int64_t thread_floats; /* per thread: the pack, then (direct) the reduction
+                            * steps of rows that skip taps in the padding */
     int64_t offset_count;/* reduction steps in the offset table */
     int64_t tasks_outer; /* batch x groups (or channels) x depth x bands */
     int64_t m_chunks;    /* output-channel chunks per outer task */
@@ -215,6 +217,7 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
     }
     p->bands = ceil_div(oh, p->band_rows);
     p->pack_floats = round_up(channels * p->chan_pitch, 16);
+    p->thread_floats = p->pack_floats;
     p->tasks_outer = base_tasks * p->bands;
     (void)xc;
 }
@@ -252,7 +255,7 @@ static void make_plan(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
         p->unpacked = g->kernel[2] == 3 && g->dilation[2] == 1 && sw == 2 &&
                       g->kernel[0] * g->kernel[1] <= X86_CONV_DW_MAX_ROW_TAPS;
         if (p->unpacked) {
-            p->pack_floats = 0;
+            p->pack_floats = p->thread_floats = 0;
             p->offset_count = 0;
         }
         return;
@@ -263,18 +266,21 @@ static void make_plan(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
     p->offset_count = xc->cpg * xc->taps;
     plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
     plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, 2));
+    p->thread_floats = p->pack_floats + round_up(2 * p->offset_count * 2, 16);
 }
 
+/* Reduction-step tables at the head of the workspace: input offsets and,
+ * for the direct kernel, weight offsets. */
 static size_t offsets_bytes(const x86_conv_plan *p)
 {
-    return (size_t)round_up(p->offset_count * (int64_t)sizeof(int64_t), CP_ALIGNMENT);
+    return (size_t)round_up(p->offset_count * (int64_t)sizeof(int64_t) * 2, CP_ALIGNMENT);
 }
 
 static size_t x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
 {
     x86_conv_plan p;
     make_plan(op->packed, g, &p);
-    return offsets_bytes(&p) + (size_t)threads * (size_t)p.pack_floats * sizeof(float);
+    return offsets_bytes(&p) + (size_t)threads * (size_t)p.thread_floats * sizeof(float);
 }
 
 /* ---- input packing ----------------------------------------------------- */
@@ -366,7 +372,8 @@ typedef struct x86_conv_job {
     const x86_conv *xc;
     x86_conv_plan plan;
     const int64_t *offsets;
-    float *pack; /* per thread: pack_floats each */
+    const int64_t *w_offsets; /* direct: weights of each step */
+    float *pack; /* per thread: thread_floats each */
     unsigned char zeroed[CP_MAX_THREADS_PER_RUN]; /* per thread: pack padding cleared */
 } x86_conv_job;
 
@@ -460,7 +467,7 @@ static void depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread
     const cp_geom *g = job->a->geom;
     const x86_conv_plan *p = &job->plan;
     const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
-    float *pack = job->pack + thread_index * p->pack_floats;
+    float *pack = job->pack + thread_index * p->thread_floats;
     /* rows of three taps at dilation 1 and stride 1 or 2 have their own kernel */
     const int three_taps = g->kernel[2] == 3 && g->dilation[2] == 1 && g->stride[2] <= 2;
     for (int64_t t = begin; t < end; t++) {
@@ -513,6 +520,46 @@ static void start_band_task(x86_conv_job *job, int64_t t, int32_t thread_index, 
     }
 }
 
+/*
+ * The reduction steps of output row (od, oh): all of them, or, where the
+ * window overhangs the top or bottom (or depth) padding, only the taps
+ * inside, listed in `compact` (input offsets, then weight offsets; kept
+ * while the same taps are needed, *key names them). Skipping a tap that
+ * reads padding only drops an exact +0 from the sum. Returns the count.
+ */
+static int64_t row_reduction(const x86_conv_job *job, int64_t od, int64_t oh, int64_t *compact,
+                             int64_t *key, const int64_t **x_off, const int64_t **w_off)
+{
+    const cp_geom *g = job->a->geom;
+    const x86_conv *xc = job->xc;
+    const int64_t KD = g->kernel[0], KH = g->kernel[1], KW = g->kernel[2];
+    const int64_t steps = xc->cpg * xc->taps;
+    int64_t d_lo, d_hi, h_lo, h_hi;
+    cp_tap_range(od, g->stride[0], g->pad_begin[0], g->dilation[0], KD, 0, g->in[0], &d_lo,
+                 &d_hi);
+    cp_tap_range(oh, g->stride[1], g->pad_begin[1], g->dilation[1], KH, 0, g->in[1], &h_lo,
+                 &h_hi);
+    if (d_lo == 0 && d_hi == KD && h_lo == 0 && h_hi == KH)
+        return steps;
+    int64_t count = (d_hi - d_lo) * (h_hi - h_lo) * KW * xc->cpg;
+    int64_t want = ((d_lo * (KD + 1) + d_hi) * (KH + 1) + h_lo) * (KH + 1) + h_hi;
+    if (*key != want) {
+        int64_t i = 0;
+        for (int64_t c = 0; c < xc->cpg; c++)
+            for (int64_t kd = d_lo; kd < d_hi; kd++)
+                for (int64_t kh = h_lo; kh < h_hi; kh++)
+                    for (int64_t kw = 0; kw < KW; kw++, i++) {
+                        int64_t k = ((c * KD + kd) * KH + kh) * KW + kw;
+                        compact[i] = job->offsets[k];
+                        compact[steps + i] = job->w_offsets[k];
+                    }
+        *key = want;
+    }
+    *x_off = compact;
+    *w_off = compact + steps;
+    return count;
+}
+
 static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     x86_conv_job *job = arg;
@@ -524,7 +571,9 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     const int64_t ow = g->out[2], sw = g->stride[2], vw = k->vw;
     const int64_t steps = xc->cpg * xc->taps;
     const int stride_class = sw == 1 ? 1 : sw == 2 ? 2 : 0;
-    float *pack = job->pack + thread_index * p->pack_floats;
+    float *pack = job->pack + thread_index * p->thread_floats;
+    int64_t *compact = (int64_t *)(pack + p->pack_floats);
+    int64_t compact_key = -1;
     int64_t packed_outer = -1;
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1, mc;
@@ -543,11 +592,14 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                        od * g->out[1] * ow;
             for (int64_t oh = oh0; oh < oh1; oh++) {
                 const float *row = pack + (oh - oh0) * g->stride[1] * p->row_pitch;
+                const int64_t *x_off = job->offsets, *w_off = job->w_offsets;
+                int64_t row_steps = row_reduction(job, od, oh, compact, &compact_key, &x_off,
+                                                  &w_off);
                 /* Tiles of near-equal width: no narrow leftover tile. */
                 for (int64_t ct = 0; ct < col_tiles; ct++) {
                     int64_t c0 = ct * ow / col_tiles, c1 = (ct + 1) * ow / col_tiles;
                     k->direct[mv - 1][stride_class][c1 - c0 - 1](
-                        sw, steps, job->offsets, row + c0 * sw, w, steps * vw, bias,
+                        sw, row_steps, x_off, w_off, row + c0 * sw, w, steps * vw, bias,
                         y + oh * ow + c0, out_plane, xc->mpg - b0 * vw);
                 }
             }
@@ -565,7 +617,7 @@ static void rows_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
     const int64_t out_plane = cp_geom_out_plane(g);
     const int64_t ow = g->out[2], mr = xc->block, tile = (int64_t)k->gemm_nv * k->vw;
     const int64_t steps = xc->cpg * xc->taps;
-    float *pack = job->pack + thread_index * p->pack_floats;
+    float *pack = job->pack + thread_index * p->thread_floats;
     int64_t packed_outer = -1;
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1, mc;
@@ -607,6 +659,9 @@ static void x86_conv_run(const cp_run_args *a)
     if (job.plan.offset_count)
         make_offsets(&job.plan, g, xc->algo == X86_CONV_DEPTHWISE ? 1 : xc->cpg, offsets);
     job.offsets = offsets;
+    job.w_offsets = offsets + job.plan.offset_count;
+    for (int64_t i = 0; xc->algo == X86_CONV_DIRECT && i < job.plan.offset_count; i++)
+        offsets[job.plan.offset_count + i] = i * xc->k->vw;
     job.pack = (float *)((char *)a->workspace + offsets_bytes(&job.plan));
     cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,
                     xc->algo == X86_CONV_DIRECT ? direct_task

@@ -39,10 +39,12 @@ typedef void (*cp_conv_rows_fn)(int64_t steps, const int64_t *offsets, const flo
  * of one row (np = 1 .. direct_np_max) times mv vectors of output channels
  * (mv = 1 or 2). Pixel j's window starts at x + j*stride; step k of the
  * reduction (input channel, tap) reads x + offsets[k] and the vw weights at
- * w + k*vw (next channel vector at w + w_mv_stride). bias has mv*vw values.
+ * w + w_offsets[k] (next channel vector at w + w_mv_stride more), so that
+ * rows overhanging the padding can leave those taps out. bias has mv*vw values.
  * Output channel i of the tile goes to y + i*y_stride + j, for i < m_valid. */
 typedef void (*cp_conv_direct_fn)(int64_t stride, int64_t steps, const int64_t *offsets,
-                                  const float *x, const float *w, int64_t w_mv_stride,
+                                  const int64_t *w_offsets, const float *x, const float *w,
+                                  int64_t w_mv_stride,
                                   const float *bias, float *y, int64_t y_stride,
                                   int64_t m_valid);
 
