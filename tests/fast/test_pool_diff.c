@@ -229,7 +229,10 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
     int64_t kernel[3], strides[3], dil[3], pads[6], shape[5];
     shape[0] = rnd(1, 2);
     shape[1] = rnd(1, 3);
-    int64_t budget = 6000; /* input elements per plane, at most */
+    /* input elements per plane, at most; now and then a large plane (the
+     * kernels walk planes of more than 8192 elements in wider strips) */
+    const int large = rnd(0, 9) == 0;
+    int64_t budget = large ? 40000 : 6000;
     for (int i = 0; i < rank; i++) {
         const int last = i == rank - 1;
         kernel[i] = rnd(1, last ? 5 : 3);
@@ -240,7 +243,7 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
          * reference defines it) */
         pads[i] = rnd(0, 2) ? rnd(0, extent - 1 < 3 ? extent - 1 : 3) : rnd(0, extent);
         pads[rank + i] = rnd(0, 2) ? rnd(0, extent - 1 < 3 ? extent - 1 : 3) : rnd(0, extent);
-        int64_t hi = last ? (rank == 1 ? 200 : 80) : (rank == 3 ? 8 : 24);
+        int64_t hi = last ? (rank == 1 ? 200 : large ? 300 : 80) : (rank == 3 ? 8 : large ? 200 : 24);
         if (hi > budget)
             hi = budget;
         shape[2 + i] = rnd(1, hi < 1 ? 1 : hi);
