@@ -13,7 +13,7 @@
 
 /* Below this many taps (window elements read) per thread a run stays on
  * fewer threads: waking one costs a few microseconds. */
-#define CP_POOL_MIN_TAPS_PER_THREAD 32768
+#define CP_POOL_MIN_TAPS_PER_THREAD 65536
 
 typedef struct pool_job {
     const cp_run_args *a;
