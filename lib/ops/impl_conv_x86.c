@@ -406,17 +406,26 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
     }
 }
 
+/* *t % count, leaving *t / count; no division for the common count 1
+ * (tiny ops pay for every divide). */
+static int64_t split_index(int64_t *t, int64_t count)
+{
+    if (count == 1)
+        return 0;
+    int64_t r = *t % count;
+    *t /= count;
+    return r;
+}
+
 /* Decodes an outer task index into image, group, output depth and band. */
 static void decode_outer(const x86_conv_job *job, int64_t t, int64_t groups, int64_t *n,
                          int64_t *grp, int64_t *od, int64_t *oh0, int64_t *oh1)
 {
     const cp_geom *g = job->a->geom;
-    int64_t band = t % job->plan.bands;
-    t /= job->plan.bands;
-    *od = t % g->out[0];
-    t /= g->out[0];
-    *grp = t % groups;
-    *n = t / groups;
+    int64_t band = split_index(&t, job->plan.bands);
+    *od = split_index(&t, g->out[0]);
+    *grp = split_index(&t, groups);
+    *n = t;
     *oh0 = band * job->plan.band_rows;
     *oh1 = min64(*oh0 + job->plan.band_rows, g->out[1]);
 }
