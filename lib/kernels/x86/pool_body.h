@@ -3,28 +3,38 @@
  * vocabulary (vf, vi, vm, LANES and the vf_/vi_/vm_ helpers) that
  * pool_avx512.c and pool_avx2.c define before including this file.
  *
- * Windowed pools (MaxPool, AveragePool): one output row at a time, LANES
- * outputs per vector along W, one pass over the taps with no temporaries.
- * The D and H taps of a row are clipped to the input once per row
- * (cp_tap_range), so only W needs care. A chunk of LANES outputs is
+ * Outputs are computed LANES at a time along the contiguous W dimension,
+ * in one pass with no temporaries. Along W a chunk of LANES outputs is
  * "interior" when every tap of every lane lies inside the row: it uses
  * plain loads (stride 1), two loads and an even-lane permute (stride 2), or
- * a gather (other strides) with no checks. Other chunks (left/right padding,
- * ceil_mode windows, the tail) use the same loads masked lane by lane:
- * masked-off lanes read no memory, so nothing past the row is touched.
- * Dilation only changes the tap offsets, so it stays on these paths.
+ * a gather (other strides). Other chunks (padding, ceil_mode windows, the
+ * tail) use the same loads masked lane by lane, with the masks of the
+ * chunks at both ends computed once per call; masked-off lanes read no
+ * memory, so nothing outside the input is touched. Dilation only changes
+ * tap offsets, so it stays on these paths.
  *
- * MaxPool rule (as cp_ref_max_pool): taps in row-major order, a tap wins if
- * it is greater than the best so far or NaN while the best is not, so the
+ * Two walks:
+ *  - strips (MaxPool without Indices, AveragePool, no depth): a task is a
+ *    band of chunks of one plane walked top to bottom; each input row is
+ *    reduced along W once into a small ring (AVX-512: the row's columns
+ *    are loaded once and each tap's lanes taken by permutes), and each
+ *    output row reduces the ring rows of its window;
+ *  - rows (MaxPool with Indices, 3-D): a task is an output row; its input
+ *    rows are listed once, then each chunk reads them tap by tap in
+ *    row-major order, tracking value and int32 position with blends.
+ *
+ * MaxPool rule (as cp_ref_max_pool): taps in row-major order; a tap wins if
+ * it is greater than the best so far, or NaN while the best is not: the
  * first maximum and the first NaN win. With Indices this is done per tap
- * with a compare and two blends (value and int32 position). Without
- * Indices, a plain vector max (which keeps the earlier value on ties, as
- * the reference does) plus a running sum that turns NaN if any tap was NaN;
- * the rare lanes that saw a NaN are recomputed exactly by scalar code.
+ * (compare, two blends). Without, a plain vector max (which keeps the
+ * earlier value on ties) and a running sum of the values read, which turns
+ * NaN if one was NaN; the rare outputs whose window may hold a NaN are
+ * recomputed by scalar code under the reference rule. (Only the sign of a
+ * zero maximum can differ from the reference when -0 and +0 tie.)
  *
  * AveragePool: a float sum per lane divided by the per-lane tap count
- * (counted from the same masks, with the padded bounds for
- * count_include_pad).
+ * (from the same masks, with the padded bounds when count_include_pad is
+ * set); strips multiply by its reciprocal, computed once per divisor.
  *
  * Global pools: each plane summed (or maxed) into a vector, then LANES
  * planes reduced together by a transpose tree, so small planes (7x7) cost
@@ -477,128 +487,6 @@ POOL_ROW_KERNELS(0)
 POOL_ROW_KERNELS(1)
 POOL_ROW_KERNELS(2)
 
-#ifdef POOL_SEPARABLE
-/*
- * Separable windows (AVX-512): MaxPool without Indices and AveragePool with
- * stride 1 or 2 along W, (K-1)*dil <= 16 and at most POOL_ROW_CAP input rows.
- * The input rows of an output row are first reduced vertically, LANES
- * input columns at a time (masked loads fill columns outside the row with
- * the reduction's identity), then each tap kw takes its lanes out of two or
- * three such vectors with one or two permutes. The vector at the end of a
- * chunk is the start of the next one, so it is reduced once. Each input
- * element is loaded once per output row instead of once per tap.
- */
-static inline int separable_ok(const pool_w *w)
-{
-    return (w->S == 1 || w->S == 2) && w->K <= POOL_KW_CAP && (w->K - 1) * w->dil <= 16;
-}
-
-/* Vertical reduction of the columns [pos, pos + LANES) over t's rows;
- * *nan gets the sum of the values read (NaN if one was NaN). */
-POOL_INLINE vf vertical(const pool_w *w, const pool_taps *t, int32_t pos, int is_max, vf *nan)
-{
-    const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
-    vf acc = fill, nan_sum = vf_zero();
-    if (pos >= 0 && pos + LANES <= w->W) {
-        for (int32_t r = 0; r < t->count; r++) {
-            vf v = vf_loadu(t->ptr[r] + pos);
-            acc = is_max ? vf_max(v, acc) : vf_add(acc, v);
-            if (is_max)
-                nan_sum = vf_add(nan_sum, v);
-        }
-    } else if (pos + LANES > 0 && pos < w->W) {
-        /* masked-off lanes read nothing: the pointer may lie outside the row */
-        const vm m = vm_range(vi_add(vi_set1(pos), vi_iota()), 0, w->W);
-        for (int32_t r = 0; r < t->count; r++) {
-            vf v = vf_loadm(m, t->ptr[r] + pos, fill);
-            acc = is_max ? vf_max(v, acc) : vf_add(acc, v);
-            if (is_max) /* -inf fill: a +inf in the data can make a false alarm */
-                nan_sum = vf_add(nan_sum, v);
-        }
-    }
-    *nan = nan_sum;
-    return acc;
-}
-
-POOL_INLINE void sep_row(const cp_geom *g, const pool_w *w, const pool_row *row,
-                         const float *xp, float *yr, const pool_taps *t, int S, int is_max)
-{
-    const int32_t ext = (w->K - 1) * w->dil;
-    const int nvec = S == 1 ? 1 + (ext > 0) : 2 + (ext > 1);
-    const vf count_dh = vf_set1((float)row->count_dh);
-    const vf count_interior = vf_set1((float)row->count_dh * (float)w->K);
-    vf carry = vf_zero(), carry_nan = vf_zero();
-    int32_t carry_pos = INT32_MIN;
-    for (int32_t c = 0; c < w->chunks; c++) {
-        const int32_t ow0 = c * LANES, first = ow0 * w->s - w->pb;
-        const int n = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
-        vf v[3], nan = vf_zero();
-        for (int j = 0; j < nvec; j++) {
-            const int32_t pos = first + j * LANES;
-            vf vn;
-            if (pos == carry_pos) {
-                v[j] = carry;
-                vn = carry_nan;
-            } else {
-                v[j] = vertical(w, t, pos, is_max, &vn);
-            }
-            if (is_max)
-                nan = vf_add(nan, vn);
-            if (j == S) {
-                carry = v[j];
-                carry_nan = vn;
-                carry_pos = pos;
-            }
-        }
-        if (nvec < 3)
-            v[2] = v[nvec - 1];
-        if (nvec < 2)
-            v[1] = v[0];
-        vf acc = S == 1 ? v[0] : vf_take(v[0], v[1], v[2], w->take_idx[0], w->take_idx2[0],
-                                         w->take_hi[0]);
-        for (int32_t kw = 1; kw < w->K; kw++) {
-            vf h = vf_take(v[0], v[1], v[2], w->take_idx[kw], w->take_idx2[kw], w->take_hi[kw]);
-            acc = is_max ? vf_max(h, acc) : vf_add(acc, h);
-        }
-        if (is_max) {
-            if (vm_bits(vm_isnan(nan))) /* rare: redo the chunk by the reference rule */
-                for (int l = 0; l < n; l++) {
-                    float tmp[LANES];
-                    vf_storeu(tmp, acc);
-                    tmp[l] = max_one(g, row, xp, ow0 + l);
-                    acc = vf_loadu(tmp);
-                }
-        } else {
-            const int slot = w->edge_cached ? edge_slot(w, c) : -1;
-            const vf count = chunk_interior(w, ow0) ? count_interior
-                             : vf_mul(slot >= 0 ? w->edge[slot].count_w : count_w_of(g, w, first),
-                                      count_dh);
-            acc = vf_div(acc, count);
-        }
-        if (n == LANES)
-            vf_storeu(yr + ow0, acc);
-        else
-            vf_store_first(yr + ow0, acc, n);
-    }
-}
-
-/* Falls back to the tap-by-tap kernel for rows with too many input rows. */
-#define POOL_SEP_KERNEL(name, S, is_max, fallback)                                         \
-    static void name(const cp_geom *g, const pool_w *w, const pool_row *row,                \
-                     const float *xp, float *yr, int64_t *ir, int64_t index_base)           \
-    {                                                                                       \
-        pool_taps t;                                                                        \
-        if (list_taps(g, w, row, xp, 0, &t) > POOL_ROW_CAP)                                 \
-            fallback(g, w, row, xp, yr, ir, index_base);                                    \
-        else                                                                                \
-            sep_row(g, w, row, xp, yr, &t, S, is_max);                                      \
-    }
-POOL_SEP_KERNEL(sep_avg_s1, 1, 0, avg_row_s1)
-POOL_SEP_KERNEL(sep_avg_s2, 2, 0, avg_row_s2)
-POOL_SEP_KERNEL(sep_max_s1, 1, 1, max_row_s1)
-POOL_SEP_KERNEL(sep_max_s2, 2, 1, max_row_s2)
-#endif
-
 /* Rows [row_begin, row_end) of AveragePool (op 0), MaxPool (1) or MaxPool
  * with Indices (2). */
 static void pool_rows(const cp_geom *g, const float *x, float *y, int64_t *indices,
@@ -612,11 +500,7 @@ static void pool_rows(const cp_geom *g, const float *x, float *y, int64_t *indic
     const int64_t in_plane = cp_geom_in_plane(g), OW = g->out[2];
     pool_w w;
     w_setup(g, &w);
-    pool_row_fn kernel = kernels[op][w.S];
-#ifdef POOL_SEPARABLE
-    if (op < 2 && separable_ok(&w))
-        kernel = op == 0 ? (w.S == 1 ? sep_avg_s1 : sep_avg_s2) : (w.S == 1 ? sep_max_s1 : sep_max_s2);
-#endif
+    const pool_row_fn kernel = kernels[op][w.S];
     pool_row row;
     for (int64_t r = row_begin; r < row_end; r++) {
         if (r == row_begin)
