@@ -382,6 +382,35 @@ START_TEST(dims_whose_product_overflows)
 }
 END_TEST
 
+START_TEST(huge_attributes_overflow_cleanly)
+{
+    /* the largest accepted values: the effective kernel d*(k-1)+1 and the
+     * padded size must not wrap around */
+    const int64_t big = INT64_C(1) << 32;
+    int64_t out[4];
+    const int64_t in[4] = {1, 1, 1, 1};
+    cpt_cfg c;
+    cpt_cfg_init(&c, CONVPOOL_OP_MAX_POOL, 2);
+    c.kernel[0] = c.kernel[1] = big;
+    c.dilations[0] = c.dilations[1] = big;
+    convpool_op *op = cpt_make_op(&c, 1, NULL, NULL);
+    /* (2^32 - 1) * 2^32 + 1 does not fit int64 */
+    CPT_FAILS(convpool_op_output_shape(op, in, 4, out, 4), OVERFLOW_, "overflow");
+    convpool_op_destroy(op);
+    /* pads of 2^32 on every side of a 1x1 input: each output dim is about
+     * 2^33, and 2^66 output elements overflow */
+    cpt_cfg_init(&c, CONVPOOL_OP_AVERAGE_POOL, 2);
+    for (int i = 0; i < 4; i++)
+        c.pads[i] = big;
+    op = cpt_make_op(&c, 1, NULL, NULL);
+    CPT_FAILS(convpool_op_output_shape(op, in, 4, out, 4), OVERFLOW_, "output",
+              "overflow");
+    float x[1] = {1}, y[1];
+    CPT_FAILS(convpool_op_run(op, in, 4, x, y, 1), OVERFLOW_, "overflow");
+    convpool_op_destroy(op);
+}
+END_TEST
+
 START_TEST(run_null_pointers)
 {
     convpool_op *op = new_max_pool();
@@ -520,6 +549,7 @@ int main(void)
     CPT_ADD(s, kernel_larger_than_padded_input);
     CPT_ADD(s, input_shape_errors);
     CPT_ADD(s, dims_whose_product_overflows);
+    CPT_ADD(s, huge_attributes_overflow_cleanly);
     CPT_ADD(s, run_null_pointers);
     CPT_ADD(s, output_buffer_too_small);
     CPT_ADD(s, indices_for_non_max_pool);
