@@ -596,11 +596,22 @@ static random_tally check_random(uint64_t seed, int iterations, const random_lim
     return t;
 }
 
+/* CPT_RANDOM_ROUNDS=n (default 1) repeats the random tests with n seeds,
+ * for a longer search by hand; meson runs one round. */
+static int random_rounds(void)
+{
+    const char *env = getenv("CPT_RANDOM_ROUNDS");
+    int n = env ? atoi(env) : 1;
+    return n < 1 ? 1 : n;
+}
+
 START_TEST(random_small_configurations_match_oracle)
 {
     /* small sizes: many attribute combinations, all edges */
     const random_limits lim = {2, 3, 3, 2, {13, 8, 5}, 3, 0};
     random_tally t = check_random(20261121, 600, &lim);
+    for (int round = 1; round < random_rounds(); round++)
+        check_random(20261121 + (uint64_t)round, 600, &lim);
     ck_assert_msg(t.compared >= 300, "only %d of 600 random configurations compared "
                   "(%d rejected, %d skipped)", t.compared, t.rejected, t.skipped);
     ck_assert_msg(t.rejected >= 10, "only %d configurations exercised the rejection",
@@ -614,6 +625,8 @@ START_TEST(random_larger_configurations_match_oracle)
      * fast kernels, with their tails; a third of the Convs depthwise */
     const random_limits lim = {2, 12, 3, 8, {70, 24, 9}, 4, 30};
     random_tally t = check_random(77, 150, &lim);
+    for (int round = 1; round < random_rounds(); round++)
+        check_random(77 + (uint64_t)round * 1000, 150, &lim);
     ck_assert_msg(t.compared >= 75, "only %d of 150 random configurations compared "
                   "(%d rejected, %d skipped)", t.compared, t.rejected, t.skipped);
 }
