@@ -80,6 +80,7 @@ static void op_case_free(op_case *c)
 
 typedef struct runner {
     const convpool_op *op;
+    convpool_context *ctx; /* NULL (the shared default) or the runner's own */
     const int64_t *shape;
     const float *x;
     int with_indices;
@@ -90,7 +91,7 @@ typedef struct runner {
     int mismatches;
 } runner;
 
-/* Runs the op REPEATS times on the default context; every run must give
+/* Runs the op REPEATS times on the runner's context; every run must give
  * the first run's output exactly. */
 static void *runner_main(void *p)
 {
@@ -100,7 +101,7 @@ static void *runner_main(void *p)
     for (int i = 0; i < REPEATS && r->status == CONVPOOL_OK; i++) {
         float *dst = i == 0 ? r->y : again;
         int64_t *idx = r->with_indices ? (i == 0 ? r->indices : again_idx) : NULL;
-        r->status = convpool_op_run_ex(r->op, NULL, r->shape, 4, r->x, dst, (size_t)r->count,
+        r->status = convpool_op_run_ex(r->op, r->ctx, r->shape, 4, r->x, dst, (size_t)r->count,
                                        idx, NULL, 0);
         if (i > 0 && (memcmp(again, r->y, (size_t)r->count * sizeof *again) != 0 ||
                       (idx && memcmp(again_idx, r->indices,
@@ -129,6 +130,9 @@ START_TEST(one_op_from_four_threads)
         r->shape = shape;
         r->x = random_input(_i, &rng);
         r->with_indices = _i == OP_MAX;
+        /* half share the default context, half have their own two threads */
+        if (t % 2)
+            CPT_OK(convpool_context_create(2, &r->ctx));
         int64_t out[4];
         CPT_OK(convpool_op_output_shape(op, shape, 4, out, 4));
         r->count = cpt_count(out, 4);
@@ -155,6 +159,7 @@ START_TEST(one_op_from_four_threads)
         free((void *)r->x);
         free(r->y);
         free(r->indices);
+        convpool_context_destroy(r->ctx);
     }
     convpool_context_destroy(single);
     convpool_op_destroy(op);
