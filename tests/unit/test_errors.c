@@ -48,7 +48,7 @@ static convpool_op *new_conv(void)
 START_TEST(desc_create_errors)
 {
     convpool_desc *d = (convpool_desc *)(uintptr_t)0x5eed;
-    CPT_FAILS(convpool_desc_create(CONVPOOL_OP_CONV, 2, NULL), INVALID_ARGUMENT, "NULL");
+    CPT_FAILS(convpool_desc_create(CONVPOOL_OP_CONV, 2, NULL), INVALID_ARGUMENT, "desc is NULL");
     CPT_FAILS(convpool_desc_create(0, 2, &d), INVALID_ARGUMENT, "op kind 0");
     CPT_FAILS(convpool_desc_create(6, 2, &d), INVALID_ARGUMENT, "op kind 6");
     CPT_FAILS(convpool_desc_create(CONVPOOL_OP_MAX_POOL, 0, &d), INVALID_ARGUMENT,
@@ -176,7 +176,7 @@ START_TEST(desc_null_pointers)
               "descriptor is NULL");
     convpool_desc *d = new_desc(CONVPOOL_OP_MAX_POOL, 2);
     CPT_FAILS(convpool_desc_set_ints(d, CONVPOOL_ATTR_STRIDES, NULL, 2), INVALID_ARGUMENT,
-              "strides", "NULL");
+              "strides: values is NULL");
     convpool_desc_destroy(d);
 }
 END_TEST
@@ -225,11 +225,11 @@ START_TEST(create_null_pointers_and_wrong_kind)
               "weight_shape is NULL");
     CPT_FAILS(convpool_conv_create(conv, ws, 4, NULL, NULL, &op), INVALID_ARGUMENT,
               "weight is NULL");
-    CPT_FAILS(convpool_conv_create(conv, ws, 4, ones8, NULL, NULL), INVALID_ARGUMENT, "NULL");
+    CPT_FAILS(convpool_conv_create(conv, ws, 4, ones8, NULL, NULL), INVALID_ARGUMENT, "op out-pointer is NULL");
     CPT_FAILS(convpool_conv_create(pool, ws, 4, ones8, NULL, &op), INVALID_ARGUMENT,
               "GlobalMaxPool", "not Conv");
     CPT_FAILS(convpool_pool_create(NULL, &op), INVALID_ARGUMENT, "descriptor is NULL");
-    CPT_FAILS(convpool_pool_create(pool, NULL), INVALID_ARGUMENT, "NULL");
+    CPT_FAILS(convpool_pool_create(pool, NULL), INVALID_ARGUMENT, "op out-pointer is NULL");
     CPT_FAILS(convpool_pool_create(conv, &op), INVALID_ARGUMENT, "Conv",
               "convpool_conv_create");
     ck_assert_ptr_eq(op, untouched_op);
@@ -490,7 +490,7 @@ END_TEST
 START_TEST(context_errors)
 {
     convpool_context *ctx = (convpool_context *)(uintptr_t)0x5eed;
-    CPT_FAILS(convpool_context_create(2, NULL), INVALID_ARGUMENT, "NULL");
+    CPT_FAILS(convpool_context_create(2, NULL), INVALID_ARGUMENT, "ctx is NULL");
     CPT_FAILS(convpool_context_create(-1, &ctx), INVALID_ARGUMENT, "num_threads = -1");
     CPT_FAILS(convpool_context_create(1025, &ctx), INVALID_ARGUMENT, "num_threads = 1025");
     ck_assert_ptr_eq(ctx, (convpool_context *)(uintptr_t)0x5eed);
