@@ -19,6 +19,10 @@ static const int32_t lane_mask_window[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
 /* no cross-lane align in AVX2: a load (half of them within one line) */
 #define V_NEXT1(a, b, p) _mm256_loadu_ps((p) + 1)
 #define V_NEXT2(a, b, p) _mm256_loadu_ps((p) + 2)
+/* [a1..a3 | a4], [a5..a7 | b0]: byte-align a with (a's high half, b's low) */
+#define V_SHIFT_IN(a, b)                                                                     \
+    _mm256_castsi256_ps(_mm256_alignr_epi8(                                                  \
+        _mm256_castps_si256(_mm256_permute2f128_ps((a), (b), 0x21)), _mm256_castps_si256(a), 4))
 /* shuffle picks even (odd) lanes within each 128-bit half; the permute
  * puts the four 64-bit pieces in order */
 #define V_EVEN(a, b)                                                                         \

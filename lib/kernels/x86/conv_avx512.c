@@ -16,6 +16,7 @@ typedef __mmask16 VMASK;
     _mm512_alignr_epi32(_mm512_castps_si512(b), _mm512_castps_si512(a), 1))
 #define V_NEXT2(a, b, p) _mm512_castsi512_ps(                                               \
     _mm512_alignr_epi32(_mm512_castps_si512(b), _mm512_castps_si512(a), 2))
+#define V_SHIFT_IN(a, b) V_NEXT1(a, b, 0)
 #define V_EVEN(a, b)                                                                         \
     _mm512_permutex2var_ps((a), _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22,  \
                                                   24, 26, 28, 30), (b))
