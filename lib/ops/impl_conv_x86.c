@@ -1,7 +1,7 @@
 /*
  * The x86 convolution fast paths (AVX2+FMA and AVX-512): weight packing,
  * input packing, tiling and threading around the micro-kernels of
- * kernels/x86/conv_kernels.h. One of three algorithms is fixed per op at
+ * kernels/x86/conv_kernels.h. One of four algorithms is fixed per op at
  * creation from its attributes:
  *
  *  - GEMM: 1x1 kernel, stride 1, no pads. y_g = W_g x_g straight on the
@@ -9,11 +9,17 @@
  *  - depthwise: one input channel per group (group = C, any channel
  *    multiplier up to a few). Each task copies the rows it needs of one
  *    channel, zero padded and split into stride phases, then the kernel
- *    runs contiguous vector loads along output rows.
+ *    runs contiguous vector loads along output rows; three taps along W at
+ *    stride 1 have a kernel that loads each row once, and at stride 2 one
+ *    that reads the input itself (masked loads, no copy).
+ *  - rows: few input channels per group (the 7x7 stride-2 stem): the GEMM
+ *    tile over packed, phase-split input rows, one reduction step per
+ *    (channel, tap); stores are contiguous rows.
  *  - direct: everything else (any kernel, stride, dilation, pads, groups,
  *    1-D/2-D/3-D). Each task copies a band of zero-padded input rows of one
  *    group; the kernel vectorises over output channels and broadcasts input
- *    pixels, so output rows of any width (7, 14, 112) fill whole tiles.
+ *    pixels, so output rows of any width (7, 14, 112) fill whole tiles;
+ *    rows overhanging the top or bottom padding skip those taps.
  *
  * Tasks split batch, groups, depth, bands of output rows and, when those
  * are too few, output channels; each output element is computed by one
