@@ -96,9 +96,12 @@ static int read_case(scanner *s, bench_case *c)
             if (!read_string(s, text, sizeof text))
                 return 0;
             char *dst = strcmp(key, "name") == 0 ? c->name : strcmp(key, "op") == 0 ? c->op : NULL;
-            if (dst) { /* both fields are 32 bytes */
-                strncpy(dst, text, sizeof c->name - 1);
-                dst[sizeof c->name - 1] = '\0';
+            if (dst) { /* both fields are 32 bytes; longer values are cut */
+                size_t len = strlen(text);
+                if (len > sizeof c->name - 1)
+                    len = sizeof c->name - 1;
+                memcpy(dst, text, len);
+                dst[len] = '\0';
             }
         } else if (*s->p == '[') {
             s->p++;
