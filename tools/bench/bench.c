@@ -10,7 +10,9 @@
  * on the same (cache-hot) buffers, enough of them to last >= 0.5 ms, and
  * divides. Our runs go through convpool_op_run_ex() with a context of the
  * given thread count and a caller workspace (the steady state: no
- * allocation); the toy case is also timed through plain convpool_op_run().
+ * allocation); the toy case is also timed through plain convpool_op_run(),
+ * and MaxPool cases also with their Indices output ("+Indices" rows, byte
+ * counts as without).
  * All our cases run before oneDNN's at each thread count, so that the
  * spinning of one library's idle threads does not slow the other.
  */
@@ -108,6 +110,7 @@ typedef struct case_data {
     const bench_case *c;
     int64_t in_shape[4];
     float *x, *w, *b, *y;
+    int64_t *indices; /* MaxPool: room for the Indices output */
     size_t y_count;
     convpool_op *op;
     convpool_context *ctx;
@@ -151,6 +154,8 @@ static int case_setup(case_data *d, const bench_case *c, convpool_context *ctx)
     d->x = random_floats((size_t)(c->n * c->c * c->h * c->w), &seed);
     d->y_count = (size_t)(c->n * m * bench_out_h(c) * bench_out_w(c));
     d->y = malloc(d->y_count * sizeof(float));
+    if (kind == CONVPOOL_OP_MAX_POOL)
+        d->indices = malloc(d->y_count * sizeof(int64_t));
     convpool_desc *desc = NULL;
     convpool_status st = convpool_desc_create(kind, 2, &desc);
     if (st == CONVPOOL_OK && kind != CONVPOOL_OP_GLOBAL_MAX_POOL &&
@@ -196,6 +201,7 @@ static void case_free(case_data *d)
     free(d->w);
     free(d->b);
     free(d->y);
+    free(d->indices);
     free(d->workspace);
 }
 
@@ -203,6 +209,13 @@ static void run_ours(void *arg)
 {
     case_data *d = arg;
     convpool_op_run_ex(d->op, d->ctx, d->in_shape, 4, d->x, d->y, d->y_count, NULL,
+                       d->workspace, d->workspace_size);
+}
+
+static void run_ours_indices(void *arg)
+{
+    case_data *d = arg;
+    convpool_op_run_ex(d->op, d->ctx, d->in_shape, 4, d->x, d->y, d->y_count, d->indices,
                        d->workspace, d->workspace_size);
 }
 
@@ -221,6 +234,7 @@ static void run_dnnl(void *arg)
 
 typedef struct result {
     double ours_ms, dnnl_ms; /* dnnl_ms NaN if not run */
+    double indices_ms;       /* MaxPool with its Indices output, else NaN */
 } result;
 
 typedef struct options {
@@ -291,7 +305,7 @@ static void print_row(const options *o, const machine_peak *peak, const bench_ca
                              : bench_pool_bytes(c) / (r->ours_ms * 1e6);
     const int pt = threads >= 2 ? 2 : 1;
     const double of_peak = 100.0 * rate / (conv ? peak->fma_gflops[pt] : peak->copy_gbs[pt]);
-    const double pms = peer_ms(c->name, threads);
+    const double pms = peer_ms(label, threads);
     if (o->json) {
         char dnnl_json[32] = "null", peer_json[32] = "null";
         if (!isnan(r->dnnl_ms))
@@ -314,7 +328,7 @@ static void print_row(const options *o, const machine_peak *peak, const bench_ca
         snprintf(peer, sizeof peer, "%.4g", pms);
         snprintf(pratio, sizeof pratio, "%.2f", r->ours_ms / pms);
     }
-    printf("%-14s %2d %10.4g %8.1f %-6s %5.0f%% %10s %6s %9s %6s\n", label, threads, r->ours_ms,
+    printf("%-21s %2d %10.4g %8.1f %-6s %5.0f%% %10s %6s %9s %6s\n", label, threads, r->ours_ms,
            rate, conv ? "GFLOPs" : "GB/s", of_peak, dnnl, dratio, peer, pratio);
 }
 
@@ -344,7 +358,7 @@ int main(int argc, char **argv)
            dnnl_name, peak.isa, peak.fma_gflops[1], peak.fma_gflops[2], peak.copy_gbs[1],
            peak.copy_gbs[2], o.json ? "" : "\nratios are time / time: below 1 means convpool is faster");
     if (!o.json)
-        printf("%-14s %2s %10s %15s %6s %10s %6s %9s %6s\n", "case", "th", "ours ms", "rate",
+        printf("%-21s %2s %10s %15s %6s %10s %6s %9s %6s\n", "case", "th", "ours ms", "rate",
                "%peak", "oneDNN ms", "ratio", "peer ms", "ratio");
     for (int ti = 0; ti < o.thread_count; ti++) {
         const int threads = o.threads[ti];
@@ -356,17 +370,21 @@ int main(int argc, char **argv)
         static result results[BENCH_MAX_CASES];
         double toy_simple_ms = NAN;
         for (int i = 0; i < count; i++) {
-            results[i] = (result){NAN, NAN};
+            results[i] = (result){NAN, NAN, NAN};
             case_data d;
             if (!selected(&o, cases[i].name) || !case_setup(&d, &cases[i], ctx))
                 continue;
             results[i].ours_ms = 1e3 * time_median(run_ours, &d, o.repeat);
+            if (d.indices)
+                results[i].indices_ms = 1e3 * time_median(run_ours_indices, &d, o.repeat);
             if (strcmp(cases[i].name, "toy") == 0 && threads == 1)
                 toy_simple_ms = 1e3 * time_median(run_ours_simple, &d, o.repeat);
             case_free(&d);
         }
+        convpool_context_destroy(ctx); /* its threads must not compete with oneDNN's */
+        ctx = NULL;
 #ifdef BENCH_HAVE_DNNL
-        if (o.use_dnnl) {
+        if (o.use_dnnl && convpool_context_create(1, &ctx) == CONVPOOL_OK) {
             dnnl_runner_set_threads(threads);
             for (int i = 0; i < count; i++) {
                 case_data d;
@@ -380,11 +398,18 @@ int main(int argc, char **argv)
             }
         }
 #endif
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < count; i++) {
             if (!isnan(results[i].ours_ms))
                 print_row(&o, &peak, &cases[i], threads, &results[i], cases[i].name);
+            if (!isnan(results[i].indices_ms)) {
+                char label[48];
+                result r = {results[i].indices_ms, NAN, NAN};
+                snprintf(label, sizeof label, "%.31s+Indices", cases[i].name);
+                print_row(&o, &peak, &cases[i], threads, &r, label);
+            }
+        }
         if (!isnan(toy_simple_ms)) {
-            result r = {toy_simple_ms, NAN};
+            result r = {toy_simple_ms, NAN, NAN};
             for (int i = 0; i < count; i++)
                 if (strcmp(cases[i].name, "toy") == 0)
                     print_row(&o, &peak, &cases[i], convpool_context_num_threads(NULL), &r,
