@@ -352,11 +352,15 @@ int main(int argc, char **argv)
 #else
     o.use_dnnl = 0;
 #endif
+    /* Other processes share the cores: the load average says how much. */
+    double load[1] = {NAN};
+    getloadavg(load, 1);
     printf("%sconvpool %s, ISA path %s; %s; peak (%s): FMA %.0f / %.0f GFLOP/s, L3 copy %.0f / "
-           "%.0f GB/s (1 / 2 threads)%s\n",
+           "%.0f GB/s (1 / 2 threads); load average %.2f%s\n",
            o.json ? "# " : "", convpool_version(), convpool_isa_name(convpool_isa_active()),
            dnnl_name, peak.isa, peak.fma_gflops[1], peak.fma_gflops[2], peak.copy_gbs[1],
-           peak.copy_gbs[2], o.json ? "" : "\nratios are time / time: below 1 means convpool is faster");
+           peak.copy_gbs[2], load[0],
+           o.json ? "" : "\nratios are time / time: below 1 means convpool is faster");
     if (!o.json)
         printf("%-21s %2s %10s %15s %6s %10s %6s %9s %6s\n", "case", "th", "ours ms", "rate",
                "%peak", "oneDNN ms", "ratio", "peer ms", "ratio");
