@@ -212,6 +212,43 @@ CONVPOOL_API convpool_status convpool_desc_set_int(convpool_desc *desc,
                                                    int32_t attr,
                                                    int64_t value);
 
+/**
+ * The op kind (a convpool_op_kind) of a descriptor, or 0 for NULL.
+ * Thread-safe.
+ */
+CONVPOOL_API int32_t convpool_desc_kind(const convpool_desc *desc);
+
+/** The spatial rank (1, 2 or 3) of a descriptor, or 0 for NULL. Thread-safe. */
+CONVPOOL_API int32_t convpool_desc_spatial_rank(const convpool_desc *desc);
+
+/**
+ * Reads an integer-list attribute (`attr` a convpool_attr; the same
+ * attribute/op rules as convpool_desc_set_ints()): sets *count to its number
+ * of values and copies them to `values`, which has room for `capacity`
+ * (may be NULL when capacity is 0). An attribute never set reads as its
+ * default: STRIDES and DILATIONS all 1, PADS 2k zeros (the attribute, not
+ * the pads AUTO_PAD computes for an input size). KERNEL_SHAPE of a Conv that
+ * was never given one reads as *count = 0 with CONVPOOL_OK: its default is
+ * the weight's spatial dims, which a descriptor does not know.
+ * Errors: INVALID_ARGUMENT (NULL desc or count, NULL values with capacity >
+ * 0), INVALID_ATTRIBUTE (unknown key, attribute not of this op, or an "int"
+ * attribute), BUFFER_TOO_SMALL (capacity < *count; *count is still set).
+ * Thread-safe (the descriptor is only read).
+ */
+CONVPOOL_API convpool_status convpool_desc_get_ints(const convpool_desc *desc, int32_t attr,
+                                                    int64_t *values, size_t capacity,
+                                                    size_t *count);
+
+/**
+ * Reads a scalar attribute (`attr` a convpool_attr; the same rules as
+ * convpool_desc_set_int()) into *value: AUTO_PAD as a convpool_auto_pad,
+ * GROUP, CEIL_MODE, COUNT_INCLUDE_PAD, STORAGE_ORDER; the default if never set.
+ * Errors: INVALID_ARGUMENT (NULL desc or value), INVALID_ATTRIBUTE (unknown
+ * key, attribute not of this op, or an "ints" attribute). Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_desc_get_int(const convpool_desc *desc, int32_t attr,
+                                                   int64_t *value);
+
 /* ------------------------------------------------------------------------ */
 /* Ops: create, query, run, destroy                                         */
 /* ------------------------------------------------------------------------ */
@@ -474,8 +511,62 @@ CONVPOOL_API const char *convpool_model_output_dim_name(const convpool_model *mo
                                                         size_t index,
                                                         size_t dim);
 
-/** Number of nodes in the model's graph. Thread-safe. */
+/**
+ * Number of nodes in the model file's graph, in the file's order: every
+ * NodeProto of the main graph, Constant and Identity nodes included (even
+ * those the loader folds away), as `node` indexes them in the
+ * convpool_model_node_*() calls below. 0 for NULL. Thread-safe.
+ */
 CONVPOOL_API size_t convpool_model_node_count(const convpool_model *model);
+
+/**
+ * Name of node `node` (an index below convpool_model_node_count()), owned by
+ * the model (valid until it is destroyed); "" if the node is unnamed; NULL
+ * if model is NULL or the index is out of range. Thread-safe.
+ */
+CONVPOOL_API const char *convpool_model_node_name(const convpool_model *model, size_t node);
+
+/**
+ * Op type of node `node` as ONNX spells it ("Conv", "MaxPool", "AveragePool",
+ * "GlobalAveragePool", "GlobalMaxPool", "Constant", "Identity"): a static
+ * string; NULL if model is NULL or the index is out of range. Thread-safe.
+ */
+CONVPOOL_API const char *convpool_model_node_op_type(const convpool_model *model,
+                                                     size_t node);
+
+/**
+ * Number of inputs / outputs node `node` lists in the file (an omitted
+ * optional one counts: Conv with inputs "X", "W", "" has 3). 0 if model is
+ * NULL or the index is out of range. Thread-safe.
+ */
+CONVPOOL_API size_t convpool_model_node_input_count(const convpool_model *model, size_t node);
+CONVPOOL_API size_t convpool_model_node_output_count(const convpool_model *model, size_t node);
+
+/**
+ * Name of input / output `i` of node `node`: the value it reads or writes,
+ * which convpool_session_value_shape() accepts. "" for an omitted optional
+ * one; NULL if model is NULL or either index is out of range. Owned by the
+ * model (valid until it is destroyed). Thread-safe.
+ */
+CONVPOOL_API const char *convpool_model_node_input_name(const convpool_model *model,
+                                                        size_t node, size_t i);
+CONVPOOL_API const char *convpool_model_node_output_name(const convpool_model *model,
+                                                         size_t node, size_t i);
+
+/**
+ * The descriptor of Conv or pooling node `node`: its op kind, spatial rank
+ * and attributes as the file sets them, every other attribute at the default
+ * of the op version the model's opset imports. For a Conv without
+ * kernel_shape, KERNEL_SHAPE holds W's spatial dims when they are known at
+ * load time (W an initializer, a Constant or a graph input of static shape),
+ * else it stays unset (see convpool_desc_get_ints()). Read it with
+ * convpool_desc_kind(), convpool_desc_spatial_rank() and
+ * convpool_desc_get_int[s](). Owned by the model: do not destroy it; valid
+ * until the model is destroyed. NULL for Constant and Identity nodes, if
+ * model is NULL or if the index is out of range. Thread-safe.
+ */
+CONVPOOL_API const convpool_desc *convpool_model_node_desc(const convpool_model *model,
+                                                           size_t node);
 
 /* ------------------------------------------------------------------------ */
 /* Sessions: per-run state of a model                                       */
@@ -528,6 +619,25 @@ CONVPOOL_API convpool_status convpool_session_output_shape(convpool_session *ses
                                                            size_t *rank,
                                                            int64_t *dims,
                                                            size_t dims_capacity);
+
+/**
+ * Type and shape of the value called `value_name` (a graph input, an
+ * initializer, a Constant's output, a node output such as an intermediate,
+ * or a graph output: any name convpool_model_node_input_name() or
+ * convpool_model_node_output_name() returns other than "") for the inputs
+ * bound now, with every dim resolved. Plans for the bound shapes if needed
+ * (without running anything, and without starting any thread), like
+ * convpool_session_output_shape(). Same conventions as
+ * convpool_model_output_info().
+ * Errors: INVALID_ARGUMENT (NULL session or value_name, NULL dtype or rank,
+ * NULL dims with dims_capacity > 0), NOT_FOUND (no value has that name),
+ * INVALID_STATE (an input is unbound), SHAPE_MISMATCH, OVERFLOW,
+ * BUFFER_TOO_SMALL (*rank is still set). Not thread-safe on the same session.
+ */
+CONVPOOL_API convpool_status convpool_session_value_shape(convpool_session *session,
+                                                          const char *value_name,
+                                                          int32_t *dtype, size_t *rank,
+                                                          int64_t *dims, size_t dims_capacity);
 
 /**
  * Makes the next runs write output `index` into the caller's buffer `data`

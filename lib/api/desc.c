@@ -82,8 +82,9 @@ static convpool_status check_attr(const convpool_desc *desc, int32_t attr, int w
     int is_list = attr == CONVPOOL_ATTR_KERNEL_SHAPE || attr == CONVPOOL_ATTR_STRIDES ||
                   attr == CONVPOOL_ATTR_DILATIONS || attr == CONVPOOL_ATTR_PADS;
     if (is_list != want_list)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "%s is %s attribute: set it with "
-                       "convpool_desc_set_%s()", name, is_list ? "an ints" : "an int",
+        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "%s is %s attribute: use "
+                       "convpool_desc_set_%s() / convpool_desc_get_%s()", name,
+                       is_list ? "an ints" : "an int", is_list ? "ints" : "int",
                        is_list ? "ints" : "int");
     return CONVPOOL_OK;
 }
@@ -186,4 +187,60 @@ CONVPOOL_API convpool_status convpool_desc_set_int(convpool_desc *desc, int32_t 
             a->storage_order = (int32_t)value;
         return CONVPOOL_OK;
     }
+}
+
+CONVPOOL_API int32_t convpool_desc_kind(const convpool_desc *desc)
+{
+    return desc ? desc->attrs.kind : 0;
+}
+
+CONVPOOL_API int32_t convpool_desc_spatial_rank(const convpool_desc *desc)
+{
+    return desc ? desc->attrs.rank : 0;
+}
+
+CONVPOOL_API convpool_status convpool_desc_get_ints(const convpool_desc *desc, int32_t attr,
+                                                    int64_t *values, size_t capacity,
+                                                    size_t *count)
+{
+    convpool_status st = check_attr(desc, attr, 1);
+    if (st != CONVPOOL_OK)
+        return st;
+    if (!count || (!values && capacity))
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !count ? "count" : "values");
+    const cp_attrs *a = &desc->attrs;
+    const int64_t *src = attr == CONVPOOL_ATTR_KERNEL_SHAPE ? a->kernel_shape
+                         : attr == CONVPOOL_ATTR_STRIDES    ? a->strides
+                         : attr == CONVPOOL_ATTR_DILATIONS  ? a->dilations
+                                                            : a->pads;
+    size_t n = (size_t)a->rank * (attr == CONVPOOL_ATTR_PADS ? 2 : 1);
+    /* Conv's kernel_shape defaults to W's spatial dims, unknown here. */
+    if (attr == CONVPOOL_ATTR_KERNEL_SHAPE && !a->has_kernel_shape)
+        n = 0;
+    *count = n;
+    if (capacity < n)
+        return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL, "%s has %zu values; values has room for "
+                       "%zu", attr_name(attr), n, capacity);
+    if (n)
+        memcpy(values, src, n * sizeof *values);
+    return CONVPOOL_OK;
+}
+
+CONVPOOL_API convpool_status convpool_desc_get_int(const convpool_desc *desc, int32_t attr,
+                                                   int64_t *value)
+{
+    convpool_status st = check_attr(desc, attr, 0);
+    if (st != CONVPOOL_OK)
+        return st;
+    if (!value)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "value is NULL");
+    const cp_attrs *a = &desc->attrs;
+    switch (attr) {
+    case CONVPOOL_ATTR_AUTO_PAD: *value = a->auto_pad; break;
+    case CONVPOOL_ATTR_GROUP: *value = a->group; break;
+    case CONVPOOL_ATTR_CEIL_MODE: *value = a->ceil_mode; break;
+    case CONVPOOL_ATTR_COUNT_INCLUDE_PAD: *value = a->count_include_pad; break;
+    default: *value = a->storage_order; break;
+    }
+    return CONVPOOL_OK;
 }

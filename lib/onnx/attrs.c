@@ -165,6 +165,20 @@ static convpool_status check_input(const convpool_model *m, int32_t v, const cha
     return CONVPOOL_OK;
 }
 
+/* Conv without kernel_shape: the ONNX default is W's spatial dims, recorded
+ * in the descriptor when they are known at load time (so that
+ * convpool_model_node_desc() reports it); W of dynamic spatial dims leaves it
+ * unset, taken from the bound W at each run. */
+static convpool_status fill_kernel_shape(convpool_desc *desc, const cp_shape *ws)
+{
+    if (desc->attrs.has_kernel_shape || ws->rank < 3)
+        return CONVPOOL_OK;
+    for (size_t d = 2; d < ws->rank; d++)
+        if (ws->dims[d] < 1)
+            return CONVPOOL_OK;
+    return convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, ws->dims + 2, ws->rank - 2);
+}
+
 /* Conv: W must match X's rank; B must be 1-D; both FLOAT. Creates the op
  * now when both are constant. */
 static convpool_status setup_conv(convpool_model *m, cp_node *n, const cp_op_rule *rule)
@@ -187,6 +201,8 @@ static convpool_status setup_conv(convpool_model *m, cp_node *n, const cp_op_rul
         return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "bias '%s' has %lld elements; the weight "
                        "has M = %lld output channels", b->name, (long long)b->shape.dims[0],
                        (long long)w->shape.dims[0]);
+    if ((st = fill_kernel_shape(n->desc, &w->shape)) != CONVPOOL_OK)
+        return st;
     if (w_const && (!b || b->source == CP_VALUE_CONST))
         return convpool_conv_create(n->desc, w->shape.dims, w->shape.rank, w->data,
                                     b ? b->data : NULL, &n->op);

@@ -66,3 +66,23 @@ CONVPOOL_API convpool_status convpool_session_output(const convpool_session *s, 
                                                      int32_t *t, size_t *r, const int64_t **d,
                                                      const void **p)
 { return no_loader(); }
+CONVPOOL_API const char *convpool_model_node_name(const convpool_model *m, size_t n)
+{ return NULL; }
+CONVPOOL_API const char *convpool_model_node_op_type(const convpool_model *m, size_t n)
+{ return NULL; }
+CONVPOOL_API size_t convpool_model_node_input_count(const convpool_model *m, size_t n)
+{ return 0; }
+CONVPOOL_API size_t convpool_model_node_output_count(const convpool_model *m, size_t n)
+{ return 0; }
+CONVPOOL_API const char *convpool_model_node_input_name(const convpool_model *m, size_t n,
+                                                        size_t i)
+{ return NULL; }
+CONVPOOL_API const char *convpool_model_node_output_name(const convpool_model *m, size_t n,
+                                                         size_t i)
+{ return NULL; }
+CONVPOOL_API const convpool_desc *convpool_model_node_desc(const convpool_model *m, size_t n)
+{ return NULL; }
+CONVPOOL_API convpool_status convpool_session_value_shape(convpool_session *s, const char *v,
+                                                          int32_t *t, size_t *r, int64_t *d,
+                                                          size_t c)
+{ return no_loader(); }

@@ -209,6 +209,36 @@ static convpool_status check_arity(const file_node *f)
     return CONVPOOL_OK;
 }
 
+/* The names of a file node's inputs or outputs as the model keeps them
+ * (borrowed from the values; "" where the file leaves one out). */
+static const char **link_names(const convpool_model *m, const int32_t *values, size_t count)
+{
+    const char **names = malloc((count + 1) * sizeof *names);
+    for (size_t k = 0; names && k < count; k++)
+        names[k] = values[k] >= 0 ? m->values[values[k]].name : "";
+    return names;
+}
+
+/* Records every file node as it appears in the file, for the node
+ * introspection calls (convpool_model_node_*). */
+static convpool_status record_graph_nodes(builder *b)
+{
+    convpool_model *m = b->m;
+    for (size_t i = 0; i < b->g->n_node; i++) {
+        const file_node *f = &b->fn[i];
+        cp_graph_node *gn = &m->graph_nodes[i];
+        gn->op_type = f->rule->op_type;
+        gn->name = strdup(str(f->np->name));
+        gn->inputs = link_names(m, f->inputs, f->np->n_input);
+        gn->input_count = f->np->n_input;
+        gn->outputs = link_names(m, f->outputs, f->np->n_output);
+        gn->output_count = f->np->n_output;
+        if (!gn->name || !gn->inputs || !gn->outputs)
+            return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate node names");
+    }
+    return CONVPOOL_OK;
+}
+
 /* Creates the values of every node output (so nodes may come in any order). */
 static convpool_status add_node_outputs(builder *b)
 {
@@ -440,13 +470,16 @@ static convpool_status build(builder *b, int32_t *order)
     }
     if ((st = add_initializers(b)) != CONVPOOL_OK || (st = add_inputs(b)) != CONVPOOL_OK ||
         (st = add_node_outputs(b)) != CONVPOOL_OK || (st = link_node_inputs(b)) != CONVPOOL_OK ||
-        (st = sort_nodes(b, order)) != CONVPOOL_OK)
+        (st = sort_nodes(b, order)) != CONVPOOL_OK ||
+        (st = record_graph_nodes(b)) != CONVPOOL_OK)
         return st;
     for (size_t i = 0; i < g->n_node; i++) {
         const file_node *f = &b->fn[order[i]];
         st = setup_node(b, f);
         if (st != CONVPOOL_OK)
             return fail_node(st, f->np, (size_t)order[i]);
+        if (f->rule->kind > 0) /* an op: setup_node made it the last executable node */
+            b->m->graph_nodes[order[i]].desc = b->m->nodes[b->m->node_count - 1].desc;
     }
     mark_last_uses(b->m);
     return add_outputs(b);
@@ -464,12 +497,14 @@ convpool_status cp_graph_build(convpool_model *m, const Onnx__GraphProto *g,
     m->graph_node_count = g->n_node;
     m->values = calloc(names + 1, sizeof *m->values);
     m->nodes = calloc(g->n_node + 1, sizeof *m->nodes);
+    m->graph_nodes = calloc(g->n_node + 1, sizeof *m->graph_nodes);
+    m->names = calloc(1, sizeof *m->names);
     b.value_producer = malloc((names + 1) * sizeof *b.value_producer);
     b.fn = calloc(g->n_node + 1, sizeof *b.fn);
     int32_t *order = malloc((g->n_node + 1) * sizeof *order);
     convpool_status st;
-    if (!m->values || !m->nodes || !b.value_producer || !b.fn || !order ||
-        !cp_names_init(&b.names, names))
+    if (!m->values || !m->nodes || !m->graph_nodes || !m->names || !b.value_producer ||
+        !b.fn || !order || !cp_names_init(&b.names, names))
         st = cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate the graph");
     else
         st = build(&b, order);
@@ -480,6 +515,9 @@ convpool_status cp_graph_build(convpool_model *m, const Onnx__GraphProto *g,
     free(b.fn);
     free(order);
     free(b.value_producer);
-    cp_names_free(&b.names);
+    if (m->names)
+        *m->names = b.names; /* kept for convpool_session_value_shape(); keys are value names */
+    else
+        cp_names_free(&b.names);
     return st;
 }

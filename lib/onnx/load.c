@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "onnx/graph.h"
+#include "onnx/names.h"
 #include "onnx/plan.h"
 #include "runtime/alloc.h"
 #include "runtime/error.h"
@@ -22,6 +23,15 @@ void cp_model_free(convpool_model *m)
         convpool_desc_destroy(m->nodes[i].desc);
         convpool_op_destroy(m->nodes[i].op);
     }
+    for (size_t i = 0; m->graph_nodes && i < m->graph_node_count; i++) {
+        free(m->graph_nodes[i].name);
+        free(m->graph_nodes[i].inputs);
+        free(m->graph_nodes[i].outputs);
+    }
+    free(m->graph_nodes);
+    if (m->names)
+        cp_names_free(m->names);
+    free(m->names);
     for (size_t v = 0; v < m->value_count; v++) {
         free(m->values[v].name);
         cp_free(m->values[v].owned);

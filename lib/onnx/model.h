@@ -67,12 +67,27 @@ typedef struct cp_node {
     int32_t y, indices;  /* value indices; -1 if absent */
 } cp_node;
 
+/* A node as it appears in the file (Constant and Identity included), for
+ * the introspection calls; indexed like the file's graph. */
+typedef struct cp_graph_node {
+    char *name;
+    const char *op_type;     /* static: the loader's spelling of the op type */
+    const char **inputs;     /* value names (owned by the values); "" if omitted */
+    size_t input_count;
+    const char **outputs;
+    size_t output_count;
+    const convpool_desc *desc; /* the executable node's (defaults filled in); NULL for
+                                * Constant and Identity */
+} cp_graph_node;
+
 struct convpool_model {
     cp_value *values;
     size_t value_count;
     cp_node *nodes;      /* executable nodes in execution order */
     size_t node_count;
     size_t graph_node_count; /* nodes in the file, Constant ones included */
+    cp_graph_node *graph_nodes; /* graph_node_count, in file order */
+    struct cp_names *names;  /* value name -> value index */
     cp_io *inputs;
     size_t input_count;
     cp_io *outputs;
@@ -80,8 +95,9 @@ struct convpool_model {
     int64_t opset;
     size_t memory_limit; /* 0: none */
     size_t weight_bytes;
-    /* The plan made at load time when every input shape is static (for the
-     * default context); sessions use it instead of planning again. */
+    /* The plan made at load time when every input shape is static (for one
+     * thread); sessions running on one thread, and shape queries, use it
+     * instead of planning again. */
     struct cp_plan *static_plan;
 };
 

@@ -122,3 +122,65 @@ CONVPOOL_API const char *convpool_model_output_dim_name(const convpool_model *m,
 {
     return dim_name(m, 1, index, dim);
 }
+
+static const cp_graph_node *graph_node_at(const convpool_model *m, size_t node)
+{
+    return m && node < m->graph_node_count ? &m->graph_nodes[node] : NULL;
+}
+
+CONVPOOL_API const char *convpool_model_node_name(const convpool_model *m, size_t node)
+{
+    const cp_graph_node *gn = graph_node_at(m, node);
+    return gn ? gn->name : NULL;
+}
+
+CONVPOOL_API const char *convpool_model_node_op_type(const convpool_model *m, size_t node)
+{
+    const cp_graph_node *gn = graph_node_at(m, node);
+    return gn ? gn->op_type : NULL;
+}
+
+/* Node `node`'s input (outputs 0) or output (outputs 1) names and count. */
+static size_t node_links(const convpool_model *m, size_t node, int outputs,
+                         const char *const **names)
+{
+    const cp_graph_node *gn = graph_node_at(m, node);
+    *names = !gn ? NULL : outputs ? gn->outputs : gn->inputs;
+    return !gn ? 0 : outputs ? gn->output_count : gn->input_count;
+}
+
+static const char *node_link(const convpool_model *m, size_t node, int outputs, size_t i)
+{
+    const char *const *names;
+    return i < node_links(m, node, outputs, &names) ? names[i] : NULL;
+}
+
+CONVPOOL_API size_t convpool_model_node_input_count(const convpool_model *m, size_t node)
+{
+    const char *const *names;
+    return node_links(m, node, 0, &names);
+}
+
+CONVPOOL_API size_t convpool_model_node_output_count(const convpool_model *m, size_t node)
+{
+    const char *const *names;
+    return node_links(m, node, 1, &names);
+}
+
+CONVPOOL_API const char *convpool_model_node_input_name(const convpool_model *m, size_t node,
+                                                        size_t i)
+{
+    return node_link(m, node, 0, i);
+}
+
+CONVPOOL_API const char *convpool_model_node_output_name(const convpool_model *m, size_t node,
+                                                         size_t i)
+{
+    return node_link(m, node, 1, i);
+}
+
+CONVPOOL_API const convpool_desc *convpool_model_node_desc(const convpool_model *m, size_t node)
+{
+    const cp_graph_node *gn = graph_node_at(m, node);
+    return gn ? gn->desc : NULL;
+}

@@ -55,7 +55,7 @@ void cp_plan_free(cp_plan *p)
 int cp_plan_matches(const cp_plan *p, const convpool_model *m, const cp_shape *inputs,
                     int32_t threads)
 {
-    if (p->threads != threads)
+    if (threads >= 0 && p->threads != threads)
         return 0;
     for (size_t i = 0; i < m->input_count; i++) {
         if (p->inputs[i].rank != inputs[i].rank ||
@@ -286,6 +286,16 @@ static convpool_status plan_all(const convpool_model *m, const cp_shape *inputs,
 convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
                               convpool_context *ctx, cp_plan **out)
 {
+    /* Without a context, plan for one thread on a context of our own: asking
+     * the default context would start its threads in programs that never use
+     * it. A one-thread context starts no thread. */
+    convpool_context *own = NULL;
+    if (!ctx) {
+        convpool_status st = convpool_context_create(1, &own);
+        if (st != CONVPOOL_OK)
+            return st;
+        ctx = own;
+    }
     cp_plan *p = calloc(1, sizeof *p);
     size_t nv = m->value_count + 1, nn = m->node_count + 1;
     if (p) {
@@ -301,10 +311,12 @@ convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
     if (!p || !p->inputs || !p->shapes || !p->counts || !p->bytes || !p->offset ||
         !p->scratch || !p->workspace) {
         cp_plan_free(p);
+        convpool_context_destroy(own);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a plan");
     }
     memcpy(p->inputs, inputs, m->input_count * sizeof *inputs);
     convpool_status st = plan_all(m, inputs, ctx, p);
+    convpool_context_destroy(own);
     if (st != CONVPOOL_OK) {
         cp_plan_free(p);
         return st;

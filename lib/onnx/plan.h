@@ -30,15 +30,18 @@ int cp_value_is_direct_output(const convpool_model *m, int32_t v, size_t *output
 
 /*
  * Builds the plan for inputs of shapes `inputs` (one per graph input) run
- * on `ctx` (NULL: the default context; its thread count sizes workspaces): shape inference through every node (errors name
- * the node), declared static dims checked, symbolic dims consistent across
+ * on `ctx`, whose thread count sizes the workspaces (NULL: one thread, for
+ * load-time checks and shape queries; the default context is never
+ * touched, so a program using only its own contexts never starts it):
+ * shape inference through every node (errors name the node), declared static dims checked, symbolic dims consistent across
  * inputs, sizes overflow-checked, arena laid out and checked against the
  * model's memory limit.
  */
 convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
                               convpool_context *ctx, cp_plan **out);
 
-/* Whether plan p was built for these input shapes and thread count. */
+/* Whether plan p was built for these input shapes and thread count
+ * (threads < 0: any thread count, for shape queries). */
 int cp_plan_matches(const cp_plan *p, const convpool_model *m, const cp_shape *inputs,
                     int32_t threads);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onnx/names.h"
 #include "onnx/run.h"
 #include "runtime/alloc.h"
 #include "runtime/checked.h"
@@ -130,7 +131,9 @@ CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *s, siz
     return CONVPOOL_OK;
 }
 
-/* The cached plan for the bound input shapes on ctx, built if missing. */
+/* The cached plan for the bound input shapes on ctx, built if missing.
+ * ctx NULL asks for shapes only: any thread count will do, a missing plan
+ * is built for one thread and its arena is left for a run to allocate. */
 static convpool_status get_plan(convpool_session *s, convpool_context *ctx, cached_plan **out)
 {
     const convpool_model *m = s->m;
@@ -140,30 +143,27 @@ static convpool_status get_plan(convpool_session *s, convpool_context *ctx, cach
                 return cp_fail(CONVPOOL_ERROR_INVALID_STATE, "input '%s' is not bound (see "
                                "convpool_session_set_input)", m->values[m->inputs[i].value].name);
     }
-    int32_t threads = convpool_context_num_threads(ctx);
-    for (size_t i = 0; i < CP_PLAN_CACHE; i++)
-        if (s->cache[i].plan && cp_plan_matches(s->cache[i].plan, m, s->in_shapes, threads)) {
-            *out = &s->cache[i];
-            return CONVPOOL_OK;
+    int32_t threads = ctx ? convpool_context_num_threads(ctx) : -1;
+    cached_plan *slot = NULL;
+    for (size_t i = 0; i < CP_PLAN_CACHE && !slot; i++)
+        if (s->cache[i].plan && cp_plan_matches(s->cache[i].plan, m, s->in_shapes, threads))
+            slot = &s->cache[i];
+    if (!slot) {
+        cp_plan *p = m->static_plan;
+        if (!p || !cp_plan_matches(p, m, s->in_shapes, threads)) {
+            convpool_status st = cp_plan_build(m, s->in_shapes, ctx, &p);
+            if (st != CONVPOOL_OK)
+                return st;
         }
-    cp_plan *p = m->static_plan;
-    convpool_status st = CONVPOOL_OK;
-    if (!p || !cp_plan_matches(p, m, s->in_shapes, threads))
-        st = cp_plan_build(m, s->in_shapes, ctx, &p);
-    if (st != CONVPOOL_OK)
-        return st;
-    uint8_t *arena = NULL;
-    if (p->arena_bytes && !(arena = cp_alloc(p->arena_bytes))) {
-        if (p != m->static_plan)
-            cp_plan_free(p);
-        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a %zu-byte arena",
-                       p->arena_bytes);
+        slot = &s->cache[s->next_evict];
+        s->next_evict = (s->next_evict + 1) % CP_PLAN_CACHE;
+        release_slot(s, slot);
+        slot->plan = p;
     }
-    cached_plan *slot = &s->cache[s->next_evict];
-    s->next_evict = (s->next_evict + 1) % CP_PLAN_CACHE;
-    release_slot(s, slot);
-    slot->plan = p;
-    slot->arena = arena;
+    if (ctx && !slot->arena && slot->plan->arena_bytes &&
+        !(slot->arena = cp_alloc(slot->plan->arena_bytes)))
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a %zu-byte arena",
+                       slot->plan->arena_bytes);
     *out = slot;
     return CONVPOOL_OK;
 }
@@ -189,6 +189,26 @@ CONVPOOL_API convpool_status convpool_session_output_shape(convpool_session *s, 
     if ((st = get_plan(s, NULL, &c)) != CONVPOOL_OK)
         return st;
     int32_t v = s->m->outputs[index].value;
+    return cp_report_shape(&c->plan->shapes[v], s->m->values[v].dtype, dtype, rank, dims,
+                           dims_capacity);
+}
+
+CONVPOOL_API convpool_status convpool_session_value_shape(convpool_session *s,
+                                                          const char *value_name, int32_t *dtype,
+                                                          size_t *rank, int64_t *dims,
+                                                          size_t dims_capacity)
+{
+    if (!s || !value_name)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL",
+                       !s ? "session" : "value_name");
+    int32_t v = *value_name ? cp_names_find(s->m->names, value_name) : -1;
+    if (v < 0)
+        return cp_fail(CONVPOOL_ERROR_NOT_FOUND, "the model has no value named '%s' (no graph "
+                       "input, initializer or node output)", value_name);
+    cached_plan *c;
+    convpool_status st = get_plan(s, NULL, &c);
+    if (st != CONVPOOL_OK)
+        return st;
     return cp_report_shape(&c->plan->shapes[v], s->m->values[v].dtype, dtype, rank, dims,
                            dims_capacity);
 }

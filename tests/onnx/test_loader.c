@@ -2,8 +2,10 @@
  * test_loader DATA_DIR: the model and session API on dag.onnx (see
  * make_loader_models.py): input/output queries, symbolic dims, a DAG run
  * checked against the same ops run one by one through the op API, plans
- * cached per batch size, caller-owned outputs, the error states, and
- * concurrent sessions on one model.
+ * cached per batch size, caller-owned outputs, the error states,
+ * concurrent sessions on one model, node introspection (names, op types,
+ * descriptors with the opset's defaults, value shapes), and that a program
+ * running on its own context never starts the default one.
  */
 #include <math.h>
 #include <pthread.h>
@@ -156,6 +158,184 @@ static void test_queries(const convpool_model *m)
     printf("ok  model queries\n");
 }
 
+static int names_are(const char *got, const char *want)
+{
+    return got && strcmp(got, want) == 0;
+}
+
+/* The nodes in file order, Constant and Identity included (see
+ * make_loader_models.py), and their descriptors with opset-8 defaults. */
+static void test_nodes(const convpool_model *m)
+{
+    static const char *names[7] = {"gap", "mp_with_indices", "id", "conv2", "conv1", "avg",
+                                   "w2_const"};
+    static const char *types[7] = {"GlobalAveragePool", "MaxPool", "Identity", "Conv", "Conv",
+                                   "AveragePool", "Constant"};
+    for (size_t i = 0; i < 7; i++) {
+        CHECK(names_are(convpool_model_node_name(m, i), names[i]), "node %zu name", i);
+        CHECK(names_are(convpool_model_node_op_type(m, i), types[i]), "node %zu op type", i);
+    }
+    CHECK(convpool_model_node_name(m, 7) == NULL && convpool_model_node_op_type(m, 7) == NULL &&
+              convpool_model_node_desc(m, 7) == NULL && convpool_model_node_input_count(m, 7) == 0 &&
+              convpool_model_node_input_name(m, 7, 0) == NULL &&
+              convpool_model_node_name(NULL, 0) == NULL,
+          "out-of-range node index");
+    CHECK(convpool_model_node_input_count(m, 4) == 3 &&
+              names_are(convpool_model_node_input_name(m, 4, 0), "x") &&
+              names_are(convpool_model_node_input_name(m, 4, 1), "W1") &&
+              names_are(convpool_model_node_input_name(m, 4, 2), "B1") &&
+              convpool_model_node_input_name(m, 4, 3) == NULL,
+          "conv1 inputs");
+    CHECK(convpool_model_node_output_count(m, 1) == 2 &&
+              names_are(convpool_model_node_output_name(m, 1, 1), "mp_idx") &&
+              convpool_model_node_output_name(m, 1, 2) == NULL,
+          "MaxPool outputs");
+    CHECK(convpool_model_node_input_count(m, 6) == 0 &&
+              names_are(convpool_model_node_output_name(m, 6, 0), "W2"),
+          "Constant node");
+    CHECK(convpool_model_node_desc(m, 2) == NULL && convpool_model_node_desc(m, 6) == NULL,
+          "Identity and Constant have no descriptor");
+
+    int64_t v[6];
+    size_t count = 99;
+    int64_t value = -1;
+    const convpool_desc *conv1 = convpool_model_node_desc(m, 4);
+    CHECK(convpool_desc_kind(conv1) == CONVPOOL_OP_CONV && convpool_desc_spatial_rank(conv1) == 2,
+          "conv1 kind and rank");
+    CHECK(convpool_desc_get_ints(conv1, CONVPOOL_ATTR_KERNEL_SHAPE, v, 6, &count) ==
+              CONVPOOL_OK && count == 2 && v[0] == 3 && v[1] == 3,
+          "conv1 kernel_shape from W1");
+    CHECK(convpool_desc_get_ints(conv1, CONVPOOL_ATTR_PADS, v, 6, &count) == CONVPOOL_OK &&
+              count == 4 && v[0] == 1 && v[3] == 1, "conv1 pads as set");
+    CHECK(convpool_desc_get_ints(conv1, CONVPOOL_ATTR_DILATIONS, v, 6, &count) == CONVPOOL_OK &&
+              count == 2 && v[0] == 1 && v[1] == 1, "conv1 default dilations");
+    CHECK(convpool_desc_get_int(conv1, CONVPOOL_ATTR_GROUP, &value) == CONVPOOL_OK && value == 1,
+          "conv1 default group");
+    CHECK(convpool_desc_get_int(conv1, CONVPOOL_ATTR_AUTO_PAD, &value) == CONVPOOL_OK &&
+              value == CONVPOOL_AUTO_PAD_NOTSET, "conv1 default auto_pad");
+    CHECK(convpool_desc_get_ints(convpool_model_node_desc(m, 3), CONVPOOL_ATTR_KERNEL_SHAPE, v,
+                                 6, &count) == CONVPOOL_OK && count == 2 && v[0] == 1 &&
+              v[1] == 1, "conv2 kernel_shape from the Constant's W2 (3, 2, 1, 1)");
+    CHECK(convpool_desc_get_ints(convpool_model_node_desc(m, 3), CONVPOOL_ATTR_PADS, v, 6,
+                                 &count) == CONVPOOL_OK && count == 4 &&
+              v[0] == 0 && v[1] == 0 && v[2] == 0 && v[3] == 0, "unset pads read as zeros");
+
+    const convpool_desc *mp = convpool_model_node_desc(m, 1);
+    CHECK(convpool_desc_kind(mp) == CONVPOOL_OP_MAX_POOL, "MaxPool kind");
+    CHECK(convpool_desc_get_ints(mp, CONVPOOL_ATTR_STRIDES, v, 6, &count) == CONVPOOL_OK &&
+              count == 2 && v[0] == 2 && v[1] == 2, "MaxPool strides");
+    CHECK(convpool_desc_get_int(mp, CONVPOOL_ATTR_STORAGE_ORDER, &value) == CONVPOOL_OK &&
+              value == 0, "MaxPool-8 default storage_order");
+    CHECK(convpool_desc_get_int(mp, CONVPOOL_ATTR_CEIL_MODE, &value) == CONVPOOL_OK &&
+              value == 0, "ceil_mode (absent before MaxPool-10) reads as its value, 0");
+    CHECK(convpool_desc_get_int(mp, CONVPOOL_ATTR_GROUP, &value) ==
+              CONVPOOL_ERROR_INVALID_ATTRIBUTE, "MaxPool has no group");
+    CHECK(convpool_desc_get_ints(mp, CONVPOOL_ATTR_STRIDES, v, 1, &count) ==
+              CONVPOOL_ERROR_BUFFER_TOO_SMALL && count == 2, "small values buffer");
+    CHECK(convpool_desc_get_int(mp, CONVPOOL_ATTR_STRIDES, &value) ==
+              CONVPOOL_ERROR_INVALID_ATTRIBUTE, "an ints attribute through get_int");
+    CHECK(convpool_desc_get_int(convpool_model_node_desc(m, 5), CONVPOOL_ATTR_COUNT_INCLUDE_PAD,
+                                &value) == CONVPOOL_OK && value == 1, "count_include_pad");
+    CHECK(convpool_desc_kind(convpool_model_node_desc(m, 0)) ==
+              CONVPOOL_OP_GLOBAL_AVERAGE_POOL, "global pool kind");
+
+    /* A fresh Conv descriptor: kernel_shape is W's, unknown: count 0. */
+    convpool_desc *fresh;
+    CHECK(convpool_desc_create(CONVPOOL_OP_CONV, 3, &fresh) == CONVPOOL_OK, "create");
+    CHECK(convpool_desc_get_ints(fresh, CONVPOOL_ATTR_KERNEL_SHAPE, NULL, 0, &count) ==
+              CONVPOOL_OK && count == 0, "unset Conv kernel_shape reads as count 0");
+    CHECK(convpool_desc_get_ints(fresh, CONVPOOL_ATTR_STRIDES, v, 6, &count) == CONVPOOL_OK &&
+              count == 3 && v[2] == 1, "3-D default strides");
+    convpool_desc_destroy(fresh);
+    printf("ok  node names, op types, inputs/outputs, descriptors with defaults\n");
+}
+
+/* Shapes of every kind of value for the bound batch size. */
+static void test_value_shapes(const convpool_model *m)
+{
+    convpool_session *s;
+    CHECK(convpool_session_create(m, &s) == CONVPOOL_OK, "session");
+    int32_t dtype;
+    size_t rank;
+    int64_t dims[4];
+    CHECK(convpool_session_value_shape(s, "p1", &dtype, &rank, dims, 4) ==
+              CONVPOOL_ERROR_INVALID_STATE, "value shape with unbound inputs");
+    static float x[5 * 2 * 36];
+    int64_t shape[4] = {5, 2, 6, 6};
+    CHECK(convpool_session_set_input(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4, x) == CONVPOOL_OK,
+          "bind");
+    CHECK(convpool_session_value_shape(s, "p1", &dtype, &rank, dims, 4) == CONVPOOL_OK &&
+              dtype == CONVPOOL_DTYPE_FLOAT && rank == 4 && dims[0] == 5 && dims[1] == 2 &&
+              dims[2] == 6 && dims[3] == 6, "intermediate p1");
+    CHECK(convpool_session_value_shape(s, "c2", &dtype, &rank, dims, 4) == CONVPOOL_OK &&
+              rank == 4 && dims[0] == 5 && dims[1] == 3 && dims[2] == 6, "intermediate c2");
+    CHECK(convpool_session_value_shape(s, "mp_idx", &dtype, &rank, dims, 4) == CONVPOOL_OK &&
+              dtype == CONVPOOL_DTYPE_INT64 && dims[0] == 5 && dims[1] == 4 && dims[2] == 3,
+          "Indices output");
+    CHECK(convpool_session_value_shape(s, "W1", &dtype, &rank, dims, 4) == CONVPOOL_OK &&
+              rank == 4 && dims[0] == 4 && dims[1] == 2 && dims[3] == 3, "initializer");
+    CHECK(convpool_session_value_shape(s, "W2", &dtype, &rank, dims, 4) == CONVPOOL_OK &&
+              rank == 4 && dims[0] == 3 && dims[3] == 1, "Constant output");
+    CHECK(convpool_session_value_shape(s, "B1", &dtype, &rank, dims, 4) == CONVPOOL_OK &&
+              rank == 1 && dims[0] == 4, "1-D initializer");
+    CHECK(convpool_session_value_shape(s, "x", &dtype, &rank, dims, 4) == CONVPOOL_OK &&
+              dims[0] == 5, "graph input");
+    CHECK(convpool_session_value_shape(s, "gap", &dtype, &rank, dims, 2) ==
+              CONVPOOL_ERROR_BUFFER_TOO_SMALL && rank == 4, "small dims buffer");
+    CHECK(convpool_session_value_shape(s, "nope", &dtype, &rank, dims, 4) ==
+              CONVPOOL_ERROR_NOT_FOUND && strstr(convpool_last_error(), "'nope'") != NULL,
+          "unknown name is NOT_FOUND");
+    CHECK(convpool_session_value_shape(s, "", &dtype, &rank, dims, 4) ==
+              CONVPOOL_ERROR_NOT_FOUND, "the empty name is NOT_FOUND");
+    CHECK(convpool_session_value_shape(s, NULL, &dtype, &rank, dims, 4) ==
+              CONVPOOL_ERROR_INVALID_ARGUMENT, "NULL name");
+    convpool_session_destroy(s);
+    printf("ok  value shapes: inputs, initializers, constants, intermediates, outputs\n");
+}
+
+/* Threads of this process (Linux), to see whether a pool was started. */
+static int thread_count(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int threads = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &threads) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return threads;
+}
+
+/* Loading, planning, shape queries and runs on a caller's context must not
+ * start the library's default context (CONVPOOL_NUM_THREADS=3 makes it
+ * start two workers if anything does). Runs before anything touches it. */
+static void test_own_context_only(const char *path)
+{
+    int before = thread_count();
+    convpool_model *m = NULL;
+    convpool_context *ctx = NULL;
+    convpool_session *s = NULL;
+    static float x[2 * 2 * 36];
+    int64_t shape[4] = {2, 2, 6, 6}, dims[4];
+    int32_t dtype;
+    size_t rank;
+    CHECK(convpool_model_load_file(path, 0, &m) == CONVPOOL_OK &&
+              convpool_context_create(1, &ctx) == CONVPOOL_OK &&
+              convpool_session_create(m, &s) == CONVPOOL_OK &&
+              convpool_session_set_input(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4, x) == CONVPOOL_OK &&
+              convpool_session_output_shape(s, 0, &dtype, &rank, dims, 4) == CONVPOOL_OK &&
+              convpool_session_value_shape(s, "c2", &dtype, &rank, dims, 4) == CONVPOOL_OK &&
+              convpool_session_run(s, ctx) == CONVPOOL_OK,
+          "load and run on one's own context");
+    CHECK(before > 0 && thread_count() == before, "threads before %d, after %d: the default "
+          "context was started", before, thread_count());
+    convpool_session_destroy(s);
+    convpool_context_destroy(ctx);
+    convpool_model_destroy(m);
+    printf("ok  a program using only its own context never starts the default one\n");
+}
+
 static void test_session_states(const convpool_model *m)
 {
     convpool_session *s;
@@ -217,11 +397,15 @@ int main(int argc, char **argv)
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/dag.onnx", argv[1]);
+    setenv("CONVPOOL_NUM_THREADS", "3", 1);
+    test_own_context_only(path);
     convpool_model *m = NULL;
     CHECK(convpool_model_load_file(path, 0, &m) == CONVPOOL_OK, "load %s", path);
     if (!m)
         return 1;
     test_queries(m);
+    test_nodes(m);
+    test_value_shapes(m);
     convpool_session *s;
     CHECK(convpool_session_create(m, &s) == CONVPOOL_OK, "session");
     /* Batches 3, 1, 3, 5: new plans, then a cached one. */
