@@ -228,11 +228,11 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
     const int rank = (int)rnd(1, 3);
     int64_t kernel[3], strides[3], dil[3], pads[6], shape[5];
     shape[0] = rnd(1, 2);
-    shape[1] = rnd(1, 3);
+    shape[1] = rnd(0, 7) ? rnd(1, 3) : rnd(14, 40); /* sometimes many planes */
     /* input elements per plane, at most; now and then a large plane (the
      * kernels walk planes of more than 8192 elements in wider strips) */
-    const int large = rnd(0, 9) == 0;
-    int64_t budget = large ? 40000 : 6000;
+    const int large = rnd(0, 9) == 0 && shape[1] <= 3;
+    int64_t budget = large ? 40000 : shape[1] > 3 ? 600 : 6000;
     for (int i = 0; i < rank; i++) {
         const int last = i == rank - 1;
         kernel[i] = rnd(1, last ? 5 : 3);
