@@ -87,6 +87,66 @@ def case_info():
     assert "nodes: 4" in out, out
 
 
+def node_blocks(out):
+    """--info's per-node blocks: {index: text of that node's lines}."""
+    blocks, current = {}, None
+    for line in out.splitlines():
+        if line.startswith("  node "):
+            current = int(line.split()[1])
+            blocks[current] = line
+        elif line.startswith("    ") and current is not None:
+            blocks[current] += "\n" + line
+        else:
+            current = None
+    return blocks
+
+
+def case_info_edge_detector():
+    """X (1,1,6,8) * W (1,1,1,2): Y (1,1,6,7); 2 weights, no bias;
+    FLOPs 2*N*M*Hout*Wout*(C/group)*kh*kw = 2*1*1*6*7*1*1*2 = 168."""
+    out = run("--info", EDGE_MODEL).stdout
+    node = node_blocks(out)[0]
+    assert "node 0 '/Conv' Conv" in node, out
+    assert ("'X' float32 [1, 1, 6, 8], 'weight' float32 [1, 1, 1, 2] -> "
+            "'Y' float32 [1, 1, 6, 7]") in node, out
+    assert ("attributes: kernel_shape=[1, 2] strides=[1, 1] dilations=[1, 1] "
+            "pads=[0, 0, 0, 0] auto_pad=NOTSET group=1") in node, out
+    assert "params 2  FLOPs 168" in node, out
+    assert "total: params 2  FLOPs 168 " in out, out
+
+
+def case_info_lenet():
+    """LeNet-like (opset 13), by hand:
+    conv0 1x28x28 -> 6x28x28 (k5 pad 2): params 6*1*25+6 = 156,
+        FLOPs 2*1*6*28*28*1*25 = 235200
+    avgpool 6x28x28 -> 6x14x14 (k2 s2): FLOPs 1*6*14*14*4 = 4704
+    conv2 6x14x14 -> 16x10x10 (k5): params 16*6*25+16 = 2416,
+        FLOPs 2*1*16*10*10*6*25 = 480000
+    maxpool 16x10x10 -> 16x5x5 (k2 s2): FLOPs 1*16*5*5*4 = 1600
+    conv4 16x5x5 -> 24x1x1 (k5): params 24*16*25+24 = 9624,
+        FLOPs 2*1*24*1*1*16*25 = 19200
+    totals: params 12196, FLOPs 740704."""
+    out = run("--info", os.path.join(DATA, "torch", "lenet_like", "model.onnx")).stdout
+    nodes = node_blocks(out)
+    assert sorted(nodes) == [0, 1, 2, 3, 4], out
+    want = {0: ("Conv", 156, 235200, "-> '/0/Conv_output_0' float32 [1, 6, 28, 28]"),
+            1: ("AveragePool", 0, 4704, "float32 [1, 6, 14, 14]"),
+            2: ("Conv", 2416, 480000, "float32 [1, 16, 10, 10]"),
+            3: ("MaxPool", 0, 1600, "float32 [1, 16, 5, 5]"),
+            4: ("Conv", 9624, 19200, "-> 'y' float32 [1, 24, 1, 1]")}
+    for i, (op, params, flops, shape) in want.items():
+        assert f"node {i} '/{i}/{op}' {op}" in nodes[i], nodes[i]
+        assert f"params {params}  FLOPs {flops}" in nodes[i], nodes[i]
+        assert shape in nodes[i], nodes[i]
+    # Defaults the file leaves out: AveragePool-11's count_include_pad,
+    # MaxPool-12's storage_order, auto_pad everywhere.
+    assert "pads=[2, 2, 2, 2] auto_pad=NOTSET group=1" in nodes[0], nodes[0]
+    assert ("kernel_shape=[2, 2] strides=[2, 2] dilations=[1, 1] pads=[0, 0, 0, 0] "
+            "auto_pad=NOTSET ceil_mode=0 count_include_pad=0") in nodes[1], nodes[1]
+    assert "ceil_mode=0 storage_order=0" in nodes[3], nodes[3]
+    assert "total: params 12196  FLOPs 740704 " in out, out
+
+
 def case_bench_json():
     proc = run("--bench", "5", "--warmup", "1", "--threads", "2", "--json",
                os.path.join(DATA, "torch", "lenet_like", "model.onnx"))
@@ -94,12 +154,15 @@ def case_bench_json():
     assert result["runs"] == 5 and result["threads"] == 2, result
     assert 0 < result["min_ms"] <= result["median_ms"] <= result["max_ms"], result
     assert result["inputs"][0]["shape"] == [1, 1, 28, 28], result
+    assert result["flops"] == 740704, result  # as case_info_lenet computes
+    assert abs(result["gflops"] - 740704 / (result["median_ms"] * 1e6)) < 1e-3, result
 
 
 def case_bench_text_dynamic_dim():
     out = run("--bench", "3", "--dim", "N=4", os.path.join(DYNAMIC, "model.onnx")).stdout
     assert "input 'x': float32 [4, 3, 12, 12]" in out, out
     assert "latency ms: min" in out, out
+    assert "GFLOP/s: " in out and "n/a" not in out, out
 
 
 def case_usage_errors():

@@ -86,6 +86,23 @@ int cli_output_view(const convpool_session *session, size_t index, cli_tensor *v
 void cli_format_declared_shape(const convpool_model *model, int is_input, size_t index,
                                char *buf, size_t size);
 
+/* Resolved type and shape (at most CLI_MAX_RANK dims) of the value called
+ * `name` for the inputs bound to r's session. Returns 0, or -1 after
+ * reporting the error. */
+int cli_value_shape(const cli_runner *r, const char *name, int32_t *dtype, size_t *rank,
+                    int64_t *dims);
+
+/* What a node costs for the bound input shapes (conventions in cost.c). */
+typedef struct cli_cost {
+    int64_t params;   /* Conv W and B elements that are initializers or constants */
+    int64_t flops;
+} cli_cost;
+
+/* Cost of node `node` (file order) / of every node. Return 0, or -1 after
+ * reporting the error. */
+int cli_node_cost(const cli_runner *r, size_t node, cli_cost *cost);
+int cli_model_cost(const cli_runner *r, cli_cost *total);
+
 /* Commands; each returns a CLI_EXIT_* status. */
 int cli_cmd_run(const cli_options *opt);
 int cli_cmd_test_dir(const cli_options *opt);

@@ -1,6 +1,7 @@
 /*
  * cmd_bench.c - `convpool-run --bench N MODEL.onnx`: latency of whole-model
- * runs after warm-up, as text or one JSON object.
+ * runs after warm-up, as text or one JSON object, with GFLOP/s from the
+ * model's FLOPs for the bound inputs (cost.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,14 @@ static latency summarise(double *ms, size_t n)
     return l;
 }
 
+/* GFLOP/s at the median latency. */
+static double gflops(const cli_cost *cost, const latency *l)
+{
+    return l->median > 0 ? (double)cost->flops / (l->median * 1e6) : 0.0;
+}
+
 static void print_text(const cli_options *opt, const cli_runner *r, long warmup,
-                       const latency *l)
+                       const latency *l, const cli_cost *cost)
 {
     printf("model: %s\n", opt->model_path);
     for (size_t i = 0; i < r->n_inputs; i++) {
@@ -52,11 +59,13 @@ static void print_text(const cli_options *opt, const cli_runner *r, long warmup,
     printf("runs: %ld (after %ld warm-up)\n", opt->bench_runs, warmup);
     printf("latency ms: min %.4f  median %.4f  max %.4f  mean %.4f\n", l->min, l->median,
            l->max, l->mean);
-    printf("GFLOP/s: n/a (the public API does not report a model's FLOPs yet)\n");
+    printf("FLOPs per run: %lld (Conv 2*N*M*prod(out)*(C/group)*prod(kernel), bias not "
+           "counted; pools one per window tap)\n", (long long)cost->flops);
+    printf("GFLOP/s: %.3f (at the median latency)\n", gflops(cost, l));
 }
 
 static void print_json(const cli_options *opt, const cli_runner *r, long warmup,
-                       const latency *l)
+                       const latency *l, const cli_cost *cost)
 {
     printf("{\"model\": ");
     cli_print_json_string(stdout, opt->model_path);
@@ -71,9 +80,10 @@ static void print_json(const cli_options *opt, const cli_runner *r, long warmup,
     }
     printf("], \"threads\": %d, \"isa\": \"%s\", \"warmup\": %ld, \"runs\": %ld, "
            "\"min_ms\": %.6f, \"median_ms\": %.6f, \"max_ms\": %.6f, \"mean_ms\": %.6f, "
-           "\"flops\": null, \"gflops\": null}\n",
+           "\"flops\": %lld, \"gflops\": %.6f}\n",
            (int)convpool_context_num_threads(r->ctx), convpool_isa_name(convpool_isa_active()),
-           warmup, opt->bench_runs, l->min, l->median, l->max, l->mean);
+           warmup, opt->bench_runs, l->min, l->median, l->max, l->mean, (long long)cost->flops,
+           gflops(cost, l));
 }
 
 int cli_cmd_bench(const cli_options *opt)
@@ -85,8 +95,11 @@ int cli_cmd_bench(const cli_options *opt)
         cli_error("out of memory");
         return rc;
     }
+    cli_cost cost;
     if (rc == CLI_EXIT_OK)
         rc = cli_bind_inputs(&r, opt, 1);
+    if (rc == CLI_EXIT_OK && cli_model_cost(&r, &cost) != 0)
+        rc = CLI_EXIT_FAILURE;
     long warmup = opt->warmup_runs >= 0 ? opt->warmup_runs : DEFAULT_WARMUP_RUNS;
     for (long i = 0; rc == CLI_EXIT_OK && i < warmup; i++)
         rc = cli_run_once(&r, opt->model_path);
@@ -98,9 +111,9 @@ int cli_cmd_bench(const cli_options *opt)
     if (rc == CLI_EXIT_OK) {
         latency l = summarise(ms, (size_t)opt->bench_runs);
         if (opt->json)
-            print_json(opt, &r, warmup, &l);
+            print_json(opt, &r, warmup, &l, &cost);
         else
-            print_text(opt, &r, warmup, &l);
+            print_text(opt, &r, warmup, &l, &cost);
     }
     free(ms);
     cli_runner_close(&r);
