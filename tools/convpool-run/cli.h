@@ -86,11 +86,16 @@ int cli_output_view(const convpool_session *session, size_t index, cli_tensor *v
 void cli_format_declared_shape(const convpool_model *model, int is_input, size_t index,
                                char *buf, size_t size);
 
-/* Resolved type and shape (at most CLI_MAX_RANK dims) of the value called
- * `name` for the inputs bound to r's session. Returns 0, or -1 after
- * reporting the error. */
-int cli_value_shape(const cli_runner *r, const char *name, int32_t *dtype, size_t *rank,
-                    int64_t *dims);
+/* A value's resolved element type and shape. */
+typedef struct cli_shape {
+    int32_t dtype;
+    size_t rank;
+    int64_t dims[CLI_MAX_RANK];
+} cli_shape;
+
+/* Resolved type and shape of the value called `name` for the inputs bound
+ * to r's session. Returns 0, or -1 after reporting the error. */
+int cli_value_shape(const cli_runner *r, const char *name, cli_shape *shape);
 
 /* What a node costs for the bound input shapes (conventions in cost.c). */
 typedef struct cli_cost {

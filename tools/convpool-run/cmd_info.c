@@ -40,13 +40,11 @@ static int print_inferred_shapes(cli_runner *r)
         printf("  input '%s': %s\n", convpool_model_input_name(r->model, i), shape);
     }
     for (size_t i = 0; i < convpool_model_output_count(r->model); i++) {
-        int32_t dtype;
-        size_t rank;
-        int64_t dims[CLI_MAX_RANK];
-        if (cli_value_shape(r, convpool_model_output_name(r->model, i), &dtype, &rank, dims))
+        cli_shape s;
+        if (cli_value_shape(r, convpool_model_output_name(r->model, i), &s) != 0)
             return CLI_EXIT_FAILURE;
         char shape[512];
-        cli_format_shape(dims, rank, shape, sizeof shape);
+        cli_format_shape(s.dims, s.rank, shape, sizeof shape);
         printf("  output '%s': %s\n", convpool_model_output_name(r->model, i), shape);
     }
     return CLI_EXIT_OK;
@@ -60,14 +58,12 @@ static int print_link(const cli_runner *r, const char *name, const char *sep)
         printf("%s(none)", sep);
         return 0;
     }
-    int32_t dtype;
-    size_t rank;
-    int64_t dims[CLI_MAX_RANK];
-    if (cli_value_shape(r, name, &dtype, &rank, dims) != 0)
+    cli_shape s;
+    if (cli_value_shape(r, name, &s) != 0)
         return -1;
     char shape[512];
-    cli_format_shape(dims, rank, shape, sizeof shape);
-    printf("%s'%s' %s %s", sep, name, cli_dtype_name(dtype), shape);
+    cli_format_shape(s.dims, s.rank, shape, sizeof shape);
+    printf("%s'%s' %s %s", sep, name, cli_dtype_name(s.dtype), shape);
     return 0;
 }
 

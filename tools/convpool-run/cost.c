@@ -33,11 +33,10 @@ static int mul_dims(int64_t *acc, const int64_t *dims, size_t from, size_t rank)
     return 0;
 }
 
-int cli_value_shape(const cli_runner *r, const char *name, int32_t *dtype, size_t *rank,
-                    int64_t *dims)
+int cli_value_shape(const cli_runner *r, const char *name, cli_shape *shape)
 {
-    convpool_status st = convpool_session_value_shape(r->session, name, dtype, rank, dims,
-                                                      CLI_MAX_RANK);
+    convpool_status st = convpool_session_value_shape(r->session, name, &shape->dtype,
+                                                      &shape->rank, shape->dims, CLI_MAX_RANK);
     if (st != CONVPOOL_OK) {
         cli_api_error(st, "value '%s'", name);
         return -1;
@@ -53,13 +52,11 @@ static int param_elements(const cli_runner *r, size_t node, size_t i, int64_t *c
     *count = 0;
     if (!name || !*name || /* B absent (NULL: past the inputs) or omitted ("") */ convpool_model_input_index(r->model, name, &index) == CONVPOOL_OK)
         return 0;
-    int32_t dtype;
-    size_t rank;
-    int64_t dims[CLI_MAX_RANK];
-    if (cli_value_shape(r, name, &dtype, &rank, dims) != 0)
+    cli_shape s;
+    if (cli_value_shape(r, name, &s) != 0)
         return -1;
     *count = 1;
-    return mul_dims(count, dims, 0, rank);
+    return mul_dims(count, s.dims, 0, s.rank);
 }
 
 int cli_node_cost(const cli_runner *r, size_t node, cli_cost *cost)
@@ -68,36 +65,32 @@ int cli_node_cost(const cli_runner *r, size_t node, cli_cost *cost)
     const convpool_desc *desc = convpool_model_node_desc(r->model, node);
     if (!desc)
         return 0; /* Constant, Identity */
-    int32_t kind = convpool_desc_kind(desc), dtype;
-    size_t in_rank, out_rank;
-    int64_t in[CLI_MAX_RANK], out[CLI_MAX_RANK];
-    if (cli_value_shape(r, convpool_model_node_input_name(r->model, node, 0), &dtype, &in_rank,
-                        in) != 0 ||
-        cli_value_shape(r, convpool_model_node_output_name(r->model, node, 0), &dtype,
-                        &out_rank, out) != 0)
+    int32_t kind = convpool_desc_kind(desc);
+    cli_shape in, out;
+    if (cli_value_shape(r, convpool_model_node_input_name(r->model, node, 0), &in) != 0 ||
+        cli_value_shape(r, convpool_model_node_output_name(r->model, node, 0), &out) != 0)
         return -1;
     int64_t flops = 1;
     int bad = 0;
     if (kind == CONVPOOL_OP_CONV) {
-        size_t w_rank;
-        int64_t w[CLI_MAX_RANK], b = 0;
-        if (cli_value_shape(r, convpool_model_node_input_name(r->model, node, 1), &dtype,
-                            &w_rank, w) != 0 ||
+        cli_shape w;
+        int64_t b = 0;
+        if (cli_value_shape(r, convpool_model_node_input_name(r->model, node, 1), &w) != 0 ||
             param_elements(r, node, 1, &cost->params) != 0 ||
             param_elements(r, node, 2, &b) != 0)
             return -1;
         /* 2 * N * M * out spatial * (C/group) * kernel taps; W is (M, C/group, k...) */
         flops = 2;
-        bad = mul_dims(&flops, out, 0, out_rank) || mul_dims(&flops, w, 1, w_rank) ||
+        bad = mul_dims(&flops, out.dims, 0, out.rank) || mul_dims(&flops, w.dims, 1, w.rank) ||
               __builtin_add_overflow(cost->params, b, &cost->params);
     } else if (kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_AVERAGE_POOL) {
         int64_t kernel[3];
         size_t k;
         bad = convpool_desc_get_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, kernel, 3, &k) !=
                   CONVPOOL_OK ||
-              mul_dims(&flops, out, 0, out_rank) || mul_dims(&flops, kernel, 0, k);
+              mul_dims(&flops, out.dims, 0, out.rank) || mul_dims(&flops, kernel, 0, k);
     } else {
-        bad = mul_dims(&flops, in, 0, in_rank);
+        bad = mul_dims(&flops, in.dims, 0, in.rank);
     }
     if (bad) {
         cli_error("node %zu '%s': its FLOP or parameter count overflows int64", node,
