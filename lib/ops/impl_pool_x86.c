@@ -38,7 +38,7 @@ static void max_strip_task(void *arg, int64_t begin, int64_t end, int32_t thread
 {
     (void)thread_index;
     const pool_job *j = arg;
-    j->k->max_strips(j->a->geom, j->a->x, j->a->y, begin, end);
+    j->k->max_strips(j->a->geom, j->a->x, j->a->y, j->a->indices, begin, end);
 }
 
 static void avg_strip_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
@@ -98,7 +98,7 @@ static void pool_run(const cp_run_args *a, const cp_pool_kernels *k)
                         &job);
         return;
     }
-    const int64_t strips = a->indices ? 0 : k->strip_tasks(g);
+    const int64_t strips = k->strip_tasks(g);
     if (strips > 0) {
         cp_parallel_for(a->ctx, strips, threads,
                         kind == CONVPOOL_OP_MAX_POOL ? max_strip_task : avg_strip_task, &job);

@@ -14,14 +14,15 @@
  * tap offsets, so it stays on these paths.
  *
  * Two walks:
- *  - strips (MaxPool without Indices, AveragePool, no depth): a task is a
- *    band of chunks of one plane walked top to bottom; each input row is
- *    reduced along W once into a small ring (AVX-512: the row's columns
- *    are loaded once and each tap's lanes taken by permutes), and each
- *    output row reduces the ring rows of its window;
- *  - rows (MaxPool with Indices, 3-D): a task is an output row; its input
- *    rows are listed once, then each chunk reads them tap by tap in
- *    row-major order, tracking value and int32 position with blends.
+ *  - strips (no depth): a task is a band of chunks of one plane walked top
+ *    to bottom; each input row is reduced along W once into a small ring
+ *    (AVX-512 without Indices: the row's columns are loaded once and each
+ *    tap's lanes taken by permutes; with Indices: value, column and
+ *    any-tap mask per lane), and each output row combines the ring rows of
+ *    its window in order;
+ *  - rows (3-D): a task is an output row; its input rows are listed once,
+ *    then each chunk reads them tap by tap in row-major order, tracking
+ *    value and int32 position with blends for Indices.
  *
  * MaxPool rule (as cp_ref_max_pool): taps in row-major order; a tap wins if
  * it is greater than the best so far, or NaN while the best is not: the
@@ -712,6 +713,114 @@ POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *
     }
 }
 
+/* MaxPool with Indices along W on input row rp: per lane the winning tap
+ * by the reference rule (kw order), its column, and whether any tap of the
+ * lane was inside the row. */
+POOL_INLINE void horizontal_idx(const pool_w *w, const float *rp, int32_t first, int S, int mode,
+                                const pool_edge *e, vf *best, vi *col, vm *have)
+{
+    vf b = vf_set1(-INFINITY);
+    vi c = vi_set1(-1);
+    vm h = vm_none();
+    const vi lane_col = vi_add(vi_set1(first), w->lane_off);
+    for (int32_t kw = 0; kw < w->K; kw++) {
+        vm valid;
+        vf v = load_tap(w, rp + first, first, kw, S, mode, e, &valid);
+        vm take = vm_takes(v, b);
+        if (mode == 0 && kw == 0)
+            take = vm_all(); /* all -inf: the first tap wins */
+        else if (mode != 0)
+            take = vm_and(valid, vm_or(vm_andnot(h, vm_all()), take));
+        b = vf_select(take, b, v);
+        c = vi_select(take, c, vi_add(lane_col, vi_set1(kw * w->dil)));
+        h = vm_or(h, valid);
+    }
+    *best = b;
+    *col = c;
+    *have = h;
+}
+
+/* The strip walk for MaxPool with Indices: rows reduced along W into a ring
+ * of (value, column, any-tap) triples, combined down the window in kh order
+ * by the same rule, so the first maximum and the first NaN win as in the
+ * reference (row-major tap order). */
+POOL_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
+                           const float *xp, float *yp, int64_t *ip, int64_t index_base,
+                           int32_t c0, int S, int band)
+{
+    const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
+    int32_t first[POOL_STRIP_CHUNKS];
+    int mode[POOL_STRIP_CHUNKS], n[POOL_STRIP_CHUNKS];
+    const pool_edge *e[POOL_STRIP_CHUNKS];
+    for (int cc = 0; cc < cc_n; cc++) {
+        const int32_t c = c0 + cc, ow0 = c * LANES;
+        const int slot = w->edge_cached ? edge_slot(w, c) : -1;
+        first[cc] = ow0 * w->s - w->pb;
+        n[cc] = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
+        mode[cc] = chunk_interior(w, ow0) ? 0 : slot >= 0 ? 1 : 2;
+        e[cc] = slot >= 0 ? &w->edge[slot] : NULL;
+    }
+    vf ring_best[POOL_RING][POOL_STRIP_CHUNKS];
+    vi ring_pos[POOL_RING][POOL_STRIP_CHUNKS]; /* column * wmul */
+    vm ring_have[POOL_RING][POOL_STRIP_CHUNKS];
+    int64_t tag[POOL_RING];
+    for (int i = 0; i < POOL_RING; i++)
+        tag[i] = -1;
+    const vi wmul = vi_set1(w->wmul);
+    for (int64_t oh = 0; oh < g->out[1]; oh++) {
+        pool_row row = {0, 0, oh, 0, 1, 0, 0, 0};
+        if (oh < rt->rows) {
+            row.h_lo = rt->h_lo[oh];
+            row.h_hi = rt->h_hi[oh];
+        } else {
+            row_taps(g, &row);
+        }
+        vf best[POOL_STRIP_CHUNKS];
+        vi idx[POOL_STRIP_CHUNKS];
+        vm have[POOL_STRIP_CHUNKS];
+        for (int cc = 0; cc < cc_n; cc++) {
+            best[cc] = vf_set1(-INFINITY);
+            idx[cc] = vi_set1(-1);
+            have[cc] = vm_none();
+        }
+        for (int64_t kh = row.h_lo; kh < row.h_hi; kh++) {
+            const int64_t ih = oh * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
+            const int i = (int)(ih & (POOL_RING - 1));
+            if (tag[i] != ih) { /* a new input row: reduce it along W once */
+                for (int cc = 0; cc < cc_n; cc++) {
+                    vi col;
+                    POOL_BY_MODE(mode[cc],
+                                 horizontal_idx(w, xp + ih * w->W, first[cc], S, 0, e[cc],
+                                                &ring_best[i][cc], &col, &ring_have[i][cc]),
+                                 horizontal_idx(w, xp + ih * w->W, first[cc], S, 1, e[cc],
+                                                &ring_best[i][cc], &col, &ring_have[i][cc]),
+                                 horizontal_idx(w, xp + ih * w->W, first[cc], S, 2, e[cc],
+                                                &ring_best[i][cc], &col, &ring_have[i][cc]));
+                    ring_pos[i][cc] = vi_mul(col, wmul);
+                }
+                tag[i] = ih;
+            }
+            /* position of this row's column 0 in the plane (no depth) */
+            const vi rowpos = vi_set1(g->storage_order ? (int32_t)ih : (int32_t)ih * w->W);
+            for (int cc = 0; cc < cc_n; cc++) {
+                vm take = vm_and(ring_have[i][cc], vm_or(vm_andnot(have[cc], vm_all()),
+                                                         vm_takes(ring_best[i][cc], best[cc])));
+                best[cc] = vf_select(take, best[cc], ring_best[i][cc]);
+                idx[cc] = vi_select(take, idx[cc], vi_add(rowpos, ring_pos[i][cc]));
+                have[cc] = vm_or(have[cc], ring_have[i][cc]);
+            }
+        }
+        for (int cc = 0; cc < cc_n; cc++) {
+            const int64_t at = oh * w->OW + (c0 + cc) * LANES;
+            if (n[cc] == LANES)
+                vf_storeu(yp + at, best[cc]);
+            else
+                vf_store_first(yp + at, best[cc], n[cc]);
+            vi_store_index64(ip + at, idx[cc], index_base, n[cc]);
+        }
+    }
+}
+
 /* Chunks per strip: one for small planes (held in L1/L2, the strip's
  * state stays in registers), POOL_STRIP_CHUNKS for larger ones. */
 static inline int strip_band(const cp_geom *g)
@@ -720,8 +829,8 @@ static inline int strip_band(const cp_geom *g)
 }
 
 /* Strips [task_begin, task_end): task = plane * strips per plane + strip. */
-POOL_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                        int64_t task_end, int is_max)
+POOL_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                        int64_t task_begin, int64_t task_end, int is_max)
 {
     pool_w w;
     pool_row_table rt;
@@ -735,6 +844,19 @@ POOL_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t task
         const int32_t c = (int32_t)(t - p * strips_per_plane) * band;
         const float *xp = x + p * in_plane;
         float *yp = y + p * out_plane;
+        if (indices) {
+            int64_t *ip = indices + p * out_plane, base = p * in_plane;
+#define POOL_STRIP_IDX(S, band) strip_idx(g, &w, &rt, xp, yp, ip, base, c, S, band)
+            if (band == 1)
+                POOL_BY_STRIDE(w.S, POOL_STRIP_IDX(1, 1), POOL_STRIP_IDX(2, 1),
+                               POOL_STRIP_IDX(0, 1));
+            else
+                POOL_BY_STRIDE(w.S, POOL_STRIP_IDX(1, POOL_STRIP_CHUNKS),
+                               POOL_STRIP_IDX(2, POOL_STRIP_CHUNKS),
+                               POOL_STRIP_IDX(0, POOL_STRIP_CHUNKS));
+#undef POOL_STRIP_IDX
+            continue;
+        }
 #define POOL_STRIP(S, band) strip(g, &w, &rt, xp, yp, c, S, is_max, band)
         if (band == 1)
             POOL_BY_STRIDE(w.S, POOL_STRIP(1, 1), POOL_STRIP(2, 1), POOL_STRIP(0, 1));
@@ -751,16 +873,16 @@ static int64_t POOL_FN(strip_tasks)(const cp_geom *g)
     return strips_ok(g) ? g->n * g->c * ((chunks + strip_band(g) - 1) / strip_band(g)) : 0;
 }
 
-static void POOL_FN(max_strips)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                                int64_t task_end)
+static void POOL_FN(max_strips)(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                                int64_t task_begin, int64_t task_end)
 {
-    strips(g, x, y, task_begin, task_end, 1);
+    strips(g, x, y, indices, task_begin, task_end, 1);
 }
 
 static void POOL_FN(avg_strips)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
                                 int64_t task_end)
 {
-    strips(g, x, y, task_begin, task_end, 0);
+    strips(g, x, y, NULL, task_begin, task_end, 0);
 }
 
 /* Sum (or max) of one plane's n values as a vector of partial results;

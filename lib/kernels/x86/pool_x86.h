@@ -3,8 +3,8 @@
  *
  * Windowed pools work on output rows: row r is (plane, od, oh) flattened,
  * plane = n*C + c, and its out[2] outputs are computed LANES at a time
- * across the contiguous W dimension; or (no Indices, no depth) on strips,
- * one chunk of LANES columns of one plane from top to bottom. Global pools work on groups of LANES
+ * across the contiguous W dimension; or (no depth) on strips, a band of
+ * chunks of LANES columns of one plane from top to bottom. Global pools work on groups of LANES
  * planes (group g = planes [g*LANES, (g+1)*LANES)), reduced together.
  * Each row or group is computed the same way whichever range it is part
  * of, so results do not depend on how work is split across threads.
@@ -31,12 +31,12 @@ typedef struct cp_pool_kernels {
                        int64_t group_end);
     void (*global_avg)(const cp_geom *g, const float *x, float *y, int64_t group_begin,
                        int64_t group_end);
-    /* Strips: MaxPool without Indices and AveragePool on geometries without
-     * depth, as tasks of one column chunk of one plane each. strip_tasks()
-     * is their count, 0 if the geometry does not suit them. */
+    /* Strips: MaxPool (indices may be NULL) and AveragePool on geometries
+     * without depth, as tasks of a band of column chunks of one plane each.
+     * strip_tasks() is their count, 0 if the geometry does not suit them. */
     int64_t (*strip_tasks)(const cp_geom *g);
-    void (*max_strips)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                       int64_t task_end);
+    void (*max_strips)(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                       int64_t task_begin, int64_t task_end);
     void (*avg_strips)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
                        int64_t task_end);
 } cp_pool_kernels;
