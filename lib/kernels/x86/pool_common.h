@@ -1,0 +1,285 @@
+/*
+ * pool_common.h - what both walks share: output rows and their vertical taps, the W geometry with the edge-chunk masks, tap loads, the scalar reference-rule fallback.
+ * Part of the pooling kernel template: included only by pool_body.h, once
+ * per ISA, after the vector vocabulary is defined.
+ */
+/* One output row: its plane and the input rows (D and H taps) it reads. */
+typedef struct pool_row {
+    int64_t p, od, oh;
+    int64_t d_lo, d_hi, h_lo, h_hi; /* taps inside the input */
+    int64_t count_dh;               /* AveragePool divisor from D and H */
+} pool_row;
+
+/* Fills row's tap ranges for its (od, oh); p, od, oh are set by the caller. */
+static void row_taps(const cp_geom *g, pool_row *row)
+{
+    cp_tap_range(row->od, g->stride[0], g->pad_begin[0], g->dilation[0], g->kernel[0], 0,
+                 g->in[0], &row->d_lo, &row->d_hi);
+    cp_tap_range(row->oh, g->stride[1], g->pad_begin[1], g->dilation[1], g->kernel[1], 0,
+                 g->in[1], &row->h_lo, &row->h_hi);
+    if (g->count_include_pad) {
+        int64_t a, b, c, d;
+        cp_tap_range(row->od, g->stride[0], g->pad_begin[0], g->dilation[0], g->kernel[0],
+                     -g->pad_begin[0], g->in[0] + g->pad_end[0], &a, &b);
+        cp_tap_range(row->oh, g->stride[1], g->pad_begin[1], g->dilation[1], g->kernel[1],
+                     -g->pad_begin[1], g->in[1] + g->pad_end[1], &c, &d);
+        row->count_dh = (b - a) * (d - c);
+    } else {
+        row->count_dh = (row->d_hi - row->d_lo) * (row->h_hi - row->h_lo);
+    }
+}
+
+/* Row r's plane and (od, oh): divisions once per task, then next_row(). */
+static void row_start(const cp_geom *g, int64_t r, pool_row *row)
+{
+    const int64_t rows_per_plane = g->out[0] * g->out[1];
+    row->p = r / rows_per_plane;
+    int64_t rem = r - row->p * rows_per_plane;
+    row->od = rem / g->out[1];
+    row->oh = rem - row->od * g->out[1];
+    row_taps(g, row);
+}
+
+static void row_next(const cp_geom *g, pool_row *row)
+{
+    if (++row->oh == g->out[1]) {
+        row->oh = 0;
+        if (++row->od == g->out[0]) {
+            row->od = 0;
+            row->p++;
+        }
+    }
+    row_taps(g, row);
+}
+
+/* Input row of tap (kd, kh) of `row`, as an offset in the plane. */
+static inline int64_t tap_row(const cp_geom *g, const pool_row *row, int64_t kd, int64_t kh,
+                              int64_t *id, int64_t *ih)
+{
+    *id = row->od * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
+    *ih = row->oh * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
+    return (*id * g->in[1] + *ih) * g->in[2];
+}
+
+/* MaxPool of one output (ow) of `row` by the reference rule: for the lanes
+ * whose fast max (no Indices) saw a NaN. */
+static float max_one(const cp_geom *g, const pool_row *row, const float *xp, int64_t ow)
+{
+    int64_t w_lo, w_hi;
+    cp_tap_range(ow, g->stride[2], g->pad_begin[2], g->dilation[2], g->kernel[2], 0, g->in[2],
+                 &w_lo, &w_hi);
+    float best = -INFINITY;
+    int have = 0;
+    for (int64_t kd = row->d_lo; kd < row->d_hi; kd++)
+        for (int64_t kh = row->h_lo; kh < row->h_hi; kh++) {
+            int64_t id, ih;
+            const float *r = xp + tap_row(g, row, kd, kh, &id, &ih) + ow * g->stride[2] -
+                             g->pad_begin[2];
+            for (int64_t kw = w_lo; kw < w_hi; kw++) {
+                float v = r[kw * g->dilation[2]];
+                if (!have || v > best || (isnan(v) && !isnan(best)))
+                    best = v;
+                have = 1;
+            }
+        }
+    return best;
+}
+
+/* Up to this many input rows (D x H taps) of an output row are listed once
+ * per row; larger windows are listed in batches, chunk by chunk. */
+#define POOL_ROW_CAP 64
+/* Edge chunks whose masks are computed once per call: this many at each
+ * end of a row, for kernels up to POOL_KW_CAP wide along W. */
+#define POOL_EDGE_CHUNKS 4
+#define POOL_KW_CAP 8
+
+/* The input rows one output row reads, in row-major tap order. */
+typedef struct pool_taps {
+    int32_t count;
+    const float *ptr[POOL_ROW_CAP];  /* start of each input row */
+    int32_t pos[POOL_ROW_CAP];       /* Indices: plane position of its column 0 */
+} pool_taps;
+
+/* Masks of one edge chunk, per tap kw: the lanes whose tap is inside the
+ * row, and (stride 2) the elements of the two loads that are inside. */
+typedef struct pool_edge {
+    vm tap[POOL_KW_CAP], elem_a[POOL_KW_CAP], elem_b[POOL_KW_CAP];
+    vf count_w; /* AveragePool: taps per lane along W (padded bounds if counted) */
+} pool_edge;
+
+/* Row geometry along W, as int32 (cp_pool_x86_fits guarantees the range). */
+typedef struct pool_w {
+    int32_t W, OW, s, dil, K, pb, pe, chunks;
+    int32_t wmul;    /* Indices: position step per input column */
+    int S;           /* stride kind: 1, 2, or 0 (other) */
+    vi lane_off;     /* lane * s */
+    vi lane_ioff;    /* lane * s * wmul */
+    int edge_cached; /* K <= POOL_KW_CAP: edge[] holds the edge chunks */
+    pool_edge edge[2 * POOL_EDGE_CHUNKS];
+#ifdef POOL_SEPARABLE
+    /* tap kw of a separable window: permute indices into the reduced
+     * vectors v0:v1 (take_idx) and v1:v2 (take_idx2, lanes take_hi) */
+    vi take_idx[POOL_KW_CAP], take_idx2[POOL_KW_CAP];
+    vm take_hi[POOL_KW_CAP];
+#endif
+} pool_w;
+
+/* Tap kw of the LANES outputs of a chunk whose first tap is at p (row
+ * start + first position). mode 0: interior, plain loads; 1: edge with
+ * masks from e; 2: edge, masks computed here from the positions. */
+POOL_INLINE vf load_tap(const pool_w *w, const float *p, int32_t first, int32_t kw, int S,
+                        int mode, const pool_edge *e, vm *valid)
+{
+    const float *q = p + kw * w->dil;
+    if (mode == 0) {
+        *valid = vm_all();
+        if (S == 1)
+            return vf_loadu(q);
+        if (S == 2)
+            return vf_even(vf_loadu(q), vf_loadu(q + LANES));
+        return vf_gather(vm_all(), q, w->lane_off);
+    }
+    if (mode == 1) {
+        *valid = e->tap[kw];
+        if (S == 1)
+            return vf_loadz(e->tap[kw], q);
+        if (S == 2)
+            return vf_even(vf_loadz(e->elem_a[kw], q), vf_loadz(e->elem_b[kw], q + LANES));
+        return vf_gather(e->tap[kw], q, w->lane_off);
+    }
+    /* masked-off lanes read nothing, so q may point outside the row */
+    const int32_t pos0 = first + kw * w->dil;
+    vm m = vm_range(vi_add(vi_set1(pos0), w->lane_off), 0, w->W);
+    *valid = m;
+    if (S == 1)
+        return vf_loadz(m, q);
+    if (S == 2) { /* element masks: odd elements in range are read and dropped */
+        vi el = vi_add(vi_set1(pos0), vi_iota());
+        return vf_even(vf_loadz(vm_range(el, 0, w->W), q),
+                       vf_loadz(vm_range(vi_add(el, vi_set1(LANES)), 0, w->W), q + LANES));
+    }
+    return vf_gather(m, q, w->lane_off);
+}
+
+/* Taps per lane along W of the chunk starting at `first`: inside the row,
+ * or inside the padded row for count_include_pad. */
+static inline vf count_w_of(const cp_geom *g, const pool_w *w, int32_t first)
+{
+    const int32_t lo = g->count_include_pad ? -w->pb : 0;
+    const int32_t hi = g->count_include_pad ? w->W + w->pe : w->W;
+    vf cw = vf_zero();
+    for (int32_t kw = 0; kw < w->K; kw++)
+        cw = vf_count(vm_range(vi_add(vi_set1(first + kw * w->dil), w->lane_off), lo, hi), cw);
+    return cw;
+}
+
+/* Edge slot of chunk c, or -1: the first and last POOL_EDGE_CHUNKS. */
+static inline int edge_slot(const pool_w *w, int32_t c)
+{
+    if (c < POOL_EDGE_CHUNKS)
+        return c;
+    if (c >= w->chunks - POOL_EDGE_CHUNKS)
+        return POOL_EDGE_CHUNKS + c - (w->chunks - POOL_EDGE_CHUNKS);
+    return -1;
+}
+
+static void w_setup(const cp_geom *g, pool_w *w)
+{
+    w->W = (int32_t)g->in[2];
+    w->OW = (int32_t)g->out[2];
+    w->s = (int32_t)g->stride[2];
+    w->dil = (int32_t)g->dilation[2];
+    w->K = (int32_t)g->kernel[2];
+    w->pb = (int32_t)g->pad_begin[2];
+    w->pe = (int32_t)g->pad_end[2];
+    w->chunks = (w->OW + LANES - 1) / LANES;
+    w->S = w->s == 1 ? 1 : w->s == 2 ? 2 : 0;
+    w->wmul = g->storage_order ? (int32_t)(g->in[0] * g->in[1]) : 1;
+    w->lane_off = vi_mul(vi_iota(), vi_set1(w->s));
+    w->lane_ioff = vi_mul(w->lane_off, vi_set1(w->wmul));
+    w->edge_cached = w->K <= POOL_KW_CAP;
+#ifdef POOL_SEPARABLE
+    for (int32_t kw = 0; kw < w->K && kw < POOL_KW_CAP; kw++) {
+        const vi idx = vi_add(vi_set1(kw * w->dil), vi_mul(vi_iota(), vi_set1(w->S == 2 ? 2 : 1)));
+        w->take_idx[kw] = idx;
+        w->take_idx2[kw] = vi_add(idx, vi_set1(-LANES));
+        w->take_hi[kw] = vm_range(idx, 2 * LANES, 3 * LANES);
+    }
+#endif
+    if (!w->edge_cached)
+        return;
+    for (int32_t c = 0; c < w->chunks; c++) {
+        int slot = edge_slot(w, c);
+        if (slot < 0) {
+            c = w->chunks - POOL_EDGE_CHUNKS - 1; /* skip the middle */
+            continue;
+        }
+        pool_edge *e = &w->edge[slot];
+        const int32_t first = c * LANES * w->s - w->pb;
+        for (int32_t kw = 0; kw < w->K; kw++) {
+            const int32_t pos0 = first + kw * w->dil;
+            vi el = vi_add(vi_set1(pos0), vi_iota());
+            e->tap[kw] = vm_range(vi_add(vi_set1(pos0), w->lane_off), 0, w->W);
+            e->elem_a[kw] = vm_range(el, 0, w->W);
+            e->elem_b[kw] = vm_range(vi_add(el, vi_set1(LANES)), 0, w->W);
+        }
+        e->count_w = count_w_of(g, w, first);
+    }
+}
+
+/* Lists up to POOL_ROW_CAP input rows of `row` from tap number `start`
+ * (taps numbered row-major over D and H); returns the total tap rows. */
+static int64_t list_taps(const cp_geom *g, const pool_w *w, const pool_row *row,
+                         const float *xp, int64_t start, pool_taps *t)
+{
+    const int64_t nh = row->h_hi - row->h_lo, total = (row->d_hi - row->d_lo) * nh;
+    const int64_t d0 = row->od * g->stride[0] - g->pad_begin[0];
+    const int64_t h0 = row->oh * g->stride[1] - g->pad_begin[1];
+    int64_t i = 0;
+    t->count = 0;
+    for (int64_t kd = row->d_lo; kd < row->d_hi; kd++) {
+        const int64_t id = d0 + kd * g->dilation[0];
+        for (int64_t kh = row->h_lo; kh < row->h_hi; kh++, i++) {
+            if (i < start)
+                continue;
+            if (t->count == POOL_ROW_CAP)
+                return total;
+            const int64_t ih = h0 + kh * g->dilation[1];
+            t->ptr[t->count] = xp + (id * g->in[1] + ih) * w->W;
+            t->pos[t->count] = g->storage_order ? (int32_t)(ih * g->in[0] + id)
+                                                : (int32_t)((id * g->in[1] + ih) * w->W);
+            t->count++;
+        }
+    }
+    return total;
+}
+
+/* Whether the chunk at ow0 is full and every position it loads is inside. */
+static inline int chunk_interior(const pool_w *w, int32_t ow0)
+{
+    int32_t first = ow0 * w->s - w->pb;
+    int32_t last = (ow0 + LANES - 1) * w->s - w->pb + (w->K - 1) * w->dil + (w->S == 2);
+    return ow0 + LANES <= w->OW && first >= 0 && last < w->W;
+}
+
+/* Runs one of the calls with the stride kind as a constant (1, 2, other). */
+#define POOL_BY_STRIDE(s, call1, call2, call0) \
+    do {                                         \
+        if ((s) == 1)                            \
+            call1;                               \
+        else if ((s) == 2)                       \
+            call2;                               \
+        else                                     \
+            call0;                               \
+    } while (0)
+
+/* Runs `call` with mode as a constant: 0 interior, 1 cached edge, 2 edge. */
+#define POOL_BY_MODE(mode, call0, call1, call2) \
+    do {                                        \
+        if ((mode) == 0)                        \
+            call0;                              \
+        else if ((mode) == 1)                   \
+            call1;                              \
+        else                                    \
+            call2;                              \
+    } while (0)

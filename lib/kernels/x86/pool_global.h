@@ -1,0 +1,90 @@
+/*
+ * pool_global.h - GlobalMaxPool and GlobalAveragePool: planes reduced to vectors, LANES planes at a time by a transpose tree.
+ * Part of the pooling kernel template: included only by pool_body.h, once
+ * per ISA, after the vector vocabulary is defined.
+ */
+/* Sum (or max) of one plane's n values as a vector of partial results;
+ * *nan_seen is set if a value was NaN (max only). Fixed order for a given n. */
+POOL_INLINE vf plane_reduce(const float *p, int64_t n, int is_max, int *nan_seen)
+{
+    const vf init = is_max ? vf_set1(-INFINITY) : vf_zero();
+    vf a0 = init, a1 = init, a2 = init, a3 = init, nan_sum = vf_zero();
+#define POOL_ACC(a, v) ((a) = is_max ? vf_max((v), (a)) : vf_add((a), (v)))
+    int64_t i = 0;
+    for (; i + 4 * LANES <= n; i += 4 * LANES) {
+        vf v0 = vf_loadu(p + i), v1 = vf_loadu(p + i + LANES);
+        vf v2 = vf_loadu(p + i + 2 * LANES), v3 = vf_loadu(p + i + 3 * LANES);
+        POOL_ACC(a0, v0);
+        POOL_ACC(a1, v1);
+        POOL_ACC(a2, v2);
+        POOL_ACC(a3, v3);
+        if (is_max)
+            nan_sum = vf_add(nan_sum, vf_add(vf_add(v0, v1), vf_add(v2, v3)));
+    }
+    for (; i + LANES <= n; i += LANES) {
+        vf v = vf_loadu(p + i);
+        POOL_ACC(a0, v);
+        if (is_max)
+            nan_sum = vf_add(nan_sum, v);
+    }
+    if (i < n) {
+        vm m = vm_range(vi_iota(), 0, (int32_t)(n - i));
+        vf v = vf_loadz(m, p + i);
+        if (is_max) {
+            nan_sum = vf_add(nan_sum, v);
+            v = vf_select(m, init, v);
+        }
+        POOL_ACC(a1, v);
+    }
+#undef POOL_ACC
+    if (is_max) {
+        *nan_seen = vm_bits(vm_isnan(nan_sum)) != 0;
+        return vf_max(vf_max(a0, a1), vf_max(a2, a3));
+    }
+    return vf_add(vf_add(a0, a1), vf_add(a2, a3));
+}
+
+POOL_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t group_begin,
+                             int64_t group_end, int is_max)
+{
+    const int64_t S = cp_geom_in_plane(g), planes = g->n * g->c;
+    for (int64_t grp = group_begin; grp < group_end; grp++) {
+        const int64_t p0 = grp * LANES;
+        const int np = planes - p0 < LANES ? (int)(planes - p0) : LANES;
+        vf acc[LANES];
+        unsigned nan_planes = 0;
+        for (int j = 0; j < LANES; j++) {
+            int nan_seen = 0;
+            acc[j] = j < np ? plane_reduce(x + (p0 + j) * S, S, is_max, &nan_seen) : vf_zero();
+            nan_planes |= (unsigned)nan_seen << j;
+        }
+        vf r = vf_reduce_each(acc, is_max);
+        if (!is_max)
+            r = vf_div(r, vf_set1((float)S));
+        if (np == LANES)
+            vf_storeu(y + p0, r);
+        else
+            vf_store_first(y + p0, r, np);
+        for (int j = 0; j < np; j++) /* rare: the first NaN, by the reference rule */
+            if (nan_planes & (1u << j)) {
+                const float *xp = x + (p0 + j) * S;
+                float best = xp[0];
+                for (int64_t i = 1; i < S && !isnan(best); i++)
+                    if (xp[i] > best || isnan(xp[i]))
+                        best = xp[i];
+                y[p0 + j] = best;
+            }
+    }
+}
+
+static void POOL_FN(global_max)(const cp_geom *g, const float *x, float *y, int64_t group_begin,
+                                int64_t group_end)
+{
+    global_pool(g, x, y, group_begin, group_end, 1);
+}
+
+static void POOL_FN(global_avg)(const cp_geom *g, const float *x, float *y, int64_t group_begin,
+                                int64_t group_end)
+{
+    global_pool(g, x, y, group_begin, group_end, 0);
+}

@@ -1,0 +1,364 @@
+/*
+ * pool_strips.h - the strip walk (no depth): input rows reduced along W once into a ring, windows combined from it.
+ * Part of the pooling kernel template: included only by pool_body.h, once
+ * per ISA, after the vector vocabulary is defined.
+ */
+/*
+ * Strips (pools on planes without depth): one task is a band of column
+ * chunks of one plane, walked down all its output rows. Each input row is
+ * reduced along W once (the horizontal window of every lane: AVX-512 loads
+ * the row's columns once and takes each tap's lanes with permutes; AVX2,
+ * and MaxPool with Indices, load per tap) and kept in a small ring of rows;
+ * each output row then combines the ring rows of its window. Rows shared by
+ * consecutive windows (stride < kernel) are not recomputed, and there is
+ * no per-row setup beyond a tag check.
+ */
+#define POOL_RING 32
+
+static inline int strips_ok(const cp_geom *g)
+{
+    return g->in[0] == 1 && g->kernel[0] == 1 && g->pad_begin[0] == 0 && g->pad_end[0] == 0 &&
+           (g->kernel[1] - 1) * g->dilation[1] + g->stride[1] <= POOL_RING;
+}
+
+#ifdef POOL_SEPARABLE
+/* Columns [pos, pos + LANES) of row rp; columns outside the row are `fill`
+ * (masked-off lanes read nothing, so rp + pos may lie outside the row). */
+POOL_INLINE vf row_block(const pool_w *w, const float *rp, int32_t pos, vf fill)
+{
+    if (pos >= 0 && pos + LANES <= w->W)
+        return vf_loadu(rp + pos);
+    if (pos + LANES > 0 && pos < w->W)
+        return vf_loadm(vm_range(vi_add(vi_set1(pos), vi_iota()), 0, w->W), rp + pos, fill);
+    return fill;
+}
+#endif
+
+/* Horizontal window of every lane of the chunk at `first`, on input row rp;
+ * *nan gets a sum of the values read (NaN if one was; max only). */
+POOL_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, int mode,
+                          const pool_edge *e, int is_max, vf *nan)
+{
+    const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
+    vf nan_sum = vf_zero(), acc = fill;
+#ifdef POOL_SEPARABLE
+    if ((S == 1 || S == 2) && w->K <= POOL_KW_CAP && (w->K - 1) * w->dil <= 16) {
+        const int32_t ext = (w->K - 1) * w->dil;
+        const int nvec = S == 1 ? 1 + (ext > 0) : 2 + (ext > 1);
+        /* the row's columns [first, first + nvec * LANES), in registers */
+        vf v0 = row_block(w, rp, first, fill), v1 = v0, v2;
+        if (nvec > 1)
+            v1 = row_block(w, rp, first + LANES, fill);
+        v2 = nvec > 2 ? row_block(w, rp, first + 2 * LANES, fill) : v1;
+        if (is_max)
+            nan_sum = vf_add(vf_add(v0, nvec > 1 ? v1 : vf_zero()), nvec > 2 ? v2 : vf_zero());
+        for (int32_t kw = 0; kw < w->K; kw++) {
+            vf h = S == 1 && kw == 0 ? v0
+                                     : vf_take(v0, v1, v2, w->take_idx[kw], w->take_idx2[kw],
+                                               w->take_hi[kw]);
+            acc = is_max ? vf_max(h, acc) : vf_add(acc, h);
+        }
+        *nan = nan_sum;
+        return acc;
+    }
+#endif
+    for (int32_t kw = 0; kw < w->K; kw++) {
+        vm valid;
+        vf v = load_tap(w, rp + first, first, kw, S, mode, e, &valid);
+        if (is_max) {
+            vf m = vf_max(v, acc);
+            acc = mode == 0 ? m : vf_select(valid, acc, m);
+            nan_sum = vf_add(nan_sum, v);
+        } else {
+            acc = vf_add(acc, v);
+        }
+    }
+    *nan = nan_sum;
+    return acc;
+}
+
+/* The vertical taps of output rows 0 .. POOL_ROW_TABLE-1, the same for every
+ * strip: computed once per call. */
+#define POOL_ROW_TABLE 256
+typedef struct pool_row_table {
+    int32_t rows;
+    int32_t h_lo[POOL_ROW_TABLE], h_hi[POOL_ROW_TABLE], count_dh[POOL_ROW_TABLE];
+} pool_row_table;
+
+static void row_table_setup(const cp_geom *g, pool_row_table *t)
+{
+    t->rows = g->out[1] < POOL_ROW_TABLE ? (int32_t)g->out[1] : POOL_ROW_TABLE;
+    for (int32_t oh = 0; oh < t->rows; oh++) {
+        pool_row row = {0, 0, oh, 0, 1, 0, 0, 0};
+        row_taps(g, &row);
+        t->h_lo[oh] = (int32_t)row.h_lo;
+        t->h_hi[oh] = (int32_t)row.h_hi;
+        t->count_dh[oh] = (int32_t)row.count_dh;
+    }
+}
+
+/* Up to this many chunks side by side form one strip, so that each input
+ * row is read in runs of up to POOL_STRIP_CHUNKS * LANES * stride columns
+ * (the hardware prefetcher follows those; it loses narrower columns). */
+#define POOL_STRIP_CHUNKS 4
+
+POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
+                       const float *xp, float *yp, int32_t c0, int S, int is_max, int band)
+{
+    const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
+    int32_t first[POOL_STRIP_CHUNKS];
+    int mode[POOL_STRIP_CHUNKS], n[POOL_STRIP_CHUNKS];
+    const pool_edge *e[POOL_STRIP_CHUNKS];
+    vf count_w[POOL_STRIP_CHUNKS], scale[POOL_STRIP_CHUNKS];
+    for (int cc = 0; cc < cc_n; cc++) {
+        const int32_t c = c0 + cc, ow0 = c * LANES;
+        const int slot = w->edge_cached ? edge_slot(w, c) : -1;
+        first[cc] = ow0 * w->s - w->pb;
+        scale[cc] = vf_zero(); /* set at the first output row */
+        n[cc] = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
+        mode[cc] = chunk_interior(w, ow0) ? 0 : slot >= 0 ? 1 : 2;
+        e[cc] = slot >= 0 ? &w->edge[slot] : NULL;
+        count_w[cc] = is_max ? vf_zero()
+                      : mode[cc] == 0 ? vf_set1((float)w->K)
+                      : mode[cc] == 1 ? e[cc]->count_w
+                                      : count_w_of(g, w, first[cc]);
+    }
+    const int64_t OH = g->out[1], sh = g->stride[1], dh = g->dilation[1];
+    const int64_t ph = g->pad_begin[1];
+    vf ring[POOL_RING][POOL_STRIP_CHUNKS];
+    int64_t tag[POOL_RING];
+    unsigned char ring_nan[POOL_RING];
+    for (int i = 0; i < POOL_RING; i++)
+        tag[i] = -1;
+    int64_t scale_count = -1;
+    for (int64_t oh = 0; oh < OH; oh++) {
+        pool_row row = {0, 0, oh, 0, 1, 0, 0, 0};
+        if (oh < rt->rows) {
+            row.h_lo = rt->h_lo[oh];
+            row.h_hi = rt->h_hi[oh];
+            row.count_dh = rt->count_dh[oh];
+        } else {
+            row_taps(g, &row);
+        }
+        vf acc[POOL_STRIP_CHUNKS];
+        int nan_seen = 0;
+        for (int cc = 0; cc < cc_n; cc++)
+            acc[cc] = is_max ? vf_set1(-INFINITY) : vf_zero();
+        for (int64_t kh = row.h_lo; kh < row.h_hi; kh++) {
+            const int64_t ih = oh * sh - ph + kh * dh;
+            const int i = (int)(ih & (POOL_RING - 1));
+            if (tag[i] != ih) { /* a new input row: reduce it along W once */
+                vf nan = vf_zero();
+                for (int cc = 0; cc < cc_n; cc++) {
+                    vf nan_cc;
+                    POOL_BY_MODE(mode[cc],
+                                 ring[i][cc] = horizontal(w, xp + ih * w->W, first[cc], S, 0,
+                                                          e[cc], is_max, &nan_cc),
+                                 ring[i][cc] = horizontal(w, xp + ih * w->W, first[cc], S, 1,
+                                                          e[cc], is_max, &nan_cc),
+                                 ring[i][cc] = horizontal(w, xp + ih * w->W, first[cc], S, 2,
+                                                          e[cc], is_max, &nan_cc));
+                    if (is_max)
+                        nan = vf_add(nan, nan_cc);
+                }
+                ring_nan[i] = is_max && vm_bits(vm_isnan(nan)) != 0;
+                tag[i] = ih;
+            }
+            for (int cc = 0; cc < cc_n; cc++)
+                acc[cc] = is_max ? vf_max(ring[i][cc], acc[cc]) : vf_add(acc[cc], ring[i][cc]);
+            nan_seen |= ring_nan[i];
+        }
+        if (!is_max && row.count_dh != scale_count) { /* divide once per divisor */
+            for (int cc = 0; cc < cc_n; cc++)
+                scale[cc] = vf_div(vf_set1(1.0f), vf_mul(count_w[cc], vf_set1((float)row.count_dh)));
+            scale_count = row.count_dh;
+        }
+        for (int cc = 0; cc < cc_n; cc++) {
+            const int32_t ow0 = (c0 + cc) * LANES;
+            vf out = is_max ? acc[cc] : vf_mul(acc[cc], scale[cc]);
+            if (nan_seen) { /* rare: these lanes by the reference rule */
+                float tmp[LANES];
+                vf_storeu(tmp, out);
+                for (int l = 0; l < n[cc]; l++)
+                    tmp[l] = max_one(g, &row, xp, ow0 + l);
+                out = vf_loadu(tmp);
+            }
+            if (n[cc] == LANES)
+                vf_storeu(yp + oh * w->OW + ow0, out);
+            else
+                vf_store_first(yp + oh * w->OW + ow0, out, n[cc]);
+        }
+    }
+}
+
+/* MaxPool with Indices along W on input row rp: per lane the winning tap
+ * by the reference rule (kw order), its column, and whether any tap of the
+ * lane was inside the row. */
+POOL_INLINE void horizontal_idx(const pool_w *w, const float *rp, int32_t first, int S, int mode,
+                                const pool_edge *e, vf *best, vi *col, vm *have)
+{
+    vf b = vf_set1(-INFINITY);
+    vi c = vi_set1(-1);
+    vm h = vm_none();
+    const vi lane_col = vi_add(vi_set1(first), w->lane_off);
+    for (int32_t kw = 0; kw < w->K; kw++) {
+        vm valid;
+        vf v = load_tap(w, rp + first, first, kw, S, mode, e, &valid);
+        vm take = vm_takes(v, b);
+        if (mode == 0 && kw == 0)
+            take = vm_all(); /* all -inf: the first tap wins */
+        else if (mode != 0)
+            take = vm_and(valid, vm_or(vm_andnot(h, vm_all()), take));
+        b = vf_select(take, b, v);
+        c = vi_select(take, c, vi_add(lane_col, vi_set1(kw * w->dil)));
+        h = vm_or(h, valid);
+    }
+    *best = b;
+    *col = c;
+    *have = h;
+}
+
+/* The strip walk for MaxPool with Indices: rows reduced along W into a ring
+ * of (value, column, any-tap) triples, combined down the window in kh order
+ * by the same rule, so the first maximum and the first NaN win as in the
+ * reference (row-major tap order). */
+POOL_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
+                           const float *xp, float *yp, int64_t *ip, int64_t index_base,
+                           int32_t c0, int S, int band)
+{
+    const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
+    int32_t first[POOL_STRIP_CHUNKS];
+    int mode[POOL_STRIP_CHUNKS], n[POOL_STRIP_CHUNKS];
+    const pool_edge *e[POOL_STRIP_CHUNKS];
+    for (int cc = 0; cc < cc_n; cc++) {
+        const int32_t c = c0 + cc, ow0 = c * LANES;
+        const int slot = w->edge_cached ? edge_slot(w, c) : -1;
+        first[cc] = ow0 * w->s - w->pb;
+        n[cc] = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
+        mode[cc] = chunk_interior(w, ow0) ? 0 : slot >= 0 ? 1 : 2;
+        e[cc] = slot >= 0 ? &w->edge[slot] : NULL;
+    }
+    vf ring_best[POOL_RING][POOL_STRIP_CHUNKS];
+    vi ring_pos[POOL_RING][POOL_STRIP_CHUNKS]; /* column * wmul */
+    vm ring_have[POOL_RING][POOL_STRIP_CHUNKS];
+    int64_t tag[POOL_RING];
+    for (int i = 0; i < POOL_RING; i++)
+        tag[i] = -1;
+    const vi wmul = vi_set1(w->wmul);
+    for (int64_t oh = 0; oh < g->out[1]; oh++) {
+        pool_row row = {0, 0, oh, 0, 1, 0, 0, 0};
+        if (oh < rt->rows) {
+            row.h_lo = rt->h_lo[oh];
+            row.h_hi = rt->h_hi[oh];
+        } else {
+            row_taps(g, &row);
+        }
+        vf best[POOL_STRIP_CHUNKS];
+        vi idx[POOL_STRIP_CHUNKS];
+        vm have[POOL_STRIP_CHUNKS];
+        for (int cc = 0; cc < cc_n; cc++) {
+            best[cc] = vf_set1(-INFINITY);
+            idx[cc] = vi_set1(-1);
+            have[cc] = vm_none();
+        }
+        for (int64_t kh = row.h_lo; kh < row.h_hi; kh++) {
+            const int64_t ih = oh * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
+            const int i = (int)(ih & (POOL_RING - 1));
+            if (tag[i] != ih) { /* a new input row: reduce it along W once */
+                for (int cc = 0; cc < cc_n; cc++) {
+                    vi col;
+                    POOL_BY_MODE(mode[cc],
+                                 horizontal_idx(w, xp + ih * w->W, first[cc], S, 0, e[cc],
+                                                &ring_best[i][cc], &col, &ring_have[i][cc]),
+                                 horizontal_idx(w, xp + ih * w->W, first[cc], S, 1, e[cc],
+                                                &ring_best[i][cc], &col, &ring_have[i][cc]),
+                                 horizontal_idx(w, xp + ih * w->W, first[cc], S, 2, e[cc],
+                                                &ring_best[i][cc], &col, &ring_have[i][cc]));
+                    ring_pos[i][cc] = vi_mul(col, wmul);
+                }
+                tag[i] = ih;
+            }
+            /* position of this row's column 0 in the plane (no depth) */
+            const vi rowpos = vi_set1(g->storage_order ? (int32_t)ih : (int32_t)ih * w->W);
+            for (int cc = 0; cc < cc_n; cc++) {
+                vm take = vm_and(ring_have[i][cc], vm_or(vm_andnot(have[cc], vm_all()),
+                                                         vm_takes(ring_best[i][cc], best[cc])));
+                best[cc] = vf_select(take, best[cc], ring_best[i][cc]);
+                idx[cc] = vi_select(take, idx[cc], vi_add(rowpos, ring_pos[i][cc]));
+                have[cc] = vm_or(have[cc], ring_have[i][cc]);
+            }
+        }
+        for (int cc = 0; cc < cc_n; cc++) {
+            const int64_t at = oh * w->OW + (c0 + cc) * LANES;
+            if (n[cc] == LANES)
+                vf_storeu(yp + at, best[cc]);
+            else
+                vf_store_first(yp + at, best[cc], n[cc]);
+            vi_store_index64(ip + at, idx[cc], index_base, n[cc]);
+        }
+    }
+}
+
+/* Chunks per strip: one for small planes (held in L1/L2, the strip's
+ * state stays in registers), POOL_STRIP_CHUNKS for larger ones. */
+static inline int strip_band(const cp_geom *g)
+{
+    return g->in[1] * g->in[2] <= 8192 ? 1 : POOL_STRIP_CHUNKS;
+}
+
+/* Strips [task_begin, task_end): task = plane * strips per plane + strip. */
+POOL_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                        int64_t task_begin, int64_t task_end, int is_max)
+{
+    pool_w w;
+    pool_row_table rt;
+    w_setup(g, &w);
+    row_table_setup(g, &rt);
+    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
+    const int band = strip_band(g);
+    const int32_t strips_per_plane = (w.chunks + band - 1) / band;
+    for (int64_t t = task_begin; t < task_end; t++) {
+        const int64_t p = t / strips_per_plane;
+        const int32_t c = (int32_t)(t - p * strips_per_plane) * band;
+        const float *xp = x + p * in_plane;
+        float *yp = y + p * out_plane;
+        if (indices) {
+            int64_t *ip = indices + p * out_plane, base = p * in_plane;
+#define POOL_STRIP_IDX(S, band) strip_idx(g, &w, &rt, xp, yp, ip, base, c, S, band)
+            if (band == 1)
+                POOL_BY_STRIDE(w.S, POOL_STRIP_IDX(1, 1), POOL_STRIP_IDX(2, 1),
+                               POOL_STRIP_IDX(0, 1));
+            else
+                POOL_BY_STRIDE(w.S, POOL_STRIP_IDX(1, POOL_STRIP_CHUNKS),
+                               POOL_STRIP_IDX(2, POOL_STRIP_CHUNKS),
+                               POOL_STRIP_IDX(0, POOL_STRIP_CHUNKS));
+#undef POOL_STRIP_IDX
+            continue;
+        }
+#define POOL_STRIP(S, band) strip(g, &w, &rt, xp, yp, c, S, is_max, band)
+        if (band == 1)
+            POOL_BY_STRIDE(w.S, POOL_STRIP(1, 1), POOL_STRIP(2, 1), POOL_STRIP(0, 1));
+        else
+            POOL_BY_STRIDE(w.S, POOL_STRIP(1, POOL_STRIP_CHUNKS), POOL_STRIP(2, POOL_STRIP_CHUNKS),
+                           POOL_STRIP(0, POOL_STRIP_CHUNKS));
+#undef POOL_STRIP
+    }
+}
+
+static int64_t POOL_FN(strip_tasks)(const cp_geom *g)
+{
+    const int64_t chunks = (g->out[2] + LANES - 1) / LANES;
+    return strips_ok(g) ? g->n * g->c * ((chunks + strip_band(g) - 1) / strip_band(g)) : 0;
+}
+
+static void POOL_FN(max_strips)(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                                int64_t task_begin, int64_t task_end)
+{
+    strips(g, x, y, indices, task_begin, task_end, 1);
+}
+
+static void POOL_FN(avg_strips)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
+                                int64_t task_end)
+{
+    strips(g, x, y, NULL, task_begin, task_end, 0);
+}
