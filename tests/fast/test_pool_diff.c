@@ -243,7 +243,8 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
          * reference defines it) */
         pads[i] = rnd(0, 2) ? rnd(0, extent - 1 < 3 ? extent - 1 : 3) : rnd(0, extent);
         pads[rank + i] = rnd(0, 2) ? rnd(0, extent - 1 < 3 ? extent - 1 : 3) : rnd(0, extent);
-        int64_t hi = last ? (rank == 1 ? 200 : large ? 300 : 80) : (rank == 3 ? 8 : large ? 200 : 24);
+        int64_t hi = last ? (rank == 1 ? 200 : large ? 300 : 80)
+                          : (rank == 3 ? 8 : large ? 200 : 24);
         if (hi > budget)
             hi = budget;
         shape[2 + i] = rnd(1, hi < 1 ? 1 : hi);

@@ -9,9 +9,18 @@
 double bench_fma_avx2(int64_t iters)
 {
     const __m256 b = _mm256_set1_ps(0.9999999f), c = _mm256_set1_ps(1e-7f);
-    __m256 a0 = _mm256_set1_ps(0), a1 = _mm256_set1_ps(1), a2 = _mm256_set1_ps(2), a3 = _mm256_set1_ps(3);
-    __m256 a4 = _mm256_set1_ps(4), a5 = _mm256_set1_ps(5), a6 = _mm256_set1_ps(6), a7 = _mm256_set1_ps(7);
-    __m256 a8 = _mm256_set1_ps(8), a9 = _mm256_set1_ps(9), a10 = _mm256_set1_ps(10), a11 = _mm256_set1_ps(11);
+    __m256 a0 = _mm256_set1_ps(0);
+    __m256 a1 = _mm256_set1_ps(1);
+    __m256 a2 = _mm256_set1_ps(2);
+    __m256 a3 = _mm256_set1_ps(3);
+    __m256 a4 = _mm256_set1_ps(4);
+    __m256 a5 = _mm256_set1_ps(5);
+    __m256 a6 = _mm256_set1_ps(6);
+    __m256 a7 = _mm256_set1_ps(7);
+    __m256 a8 = _mm256_set1_ps(8);
+    __m256 a9 = _mm256_set1_ps(9);
+    __m256 a10 = _mm256_set1_ps(10);
+    __m256 a11 = _mm256_set1_ps(11);
     for (int64_t i = 0; i < iters; i++) {
         a0 = _mm256_fmadd_ps(a0, b, c);
         a1 = _mm256_fmadd_ps(a1, b, c);

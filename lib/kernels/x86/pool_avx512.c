@@ -125,7 +125,10 @@ static inline vf vf_reduce_each(const vf *v, int is_max)
 #define POOL_SEPARABLE 1
 
 /* m ? p[i] : fill[i]; masked-off lanes read nothing. */
-static inline vf vf_loadm(vm m, const float *p, vf fill) { return _mm512_mask_loadu_ps(fill, m, p); }
+static inline vf vf_loadm(vm m, const float *p, vf fill)
+{
+    return _mm512_mask_loadu_ps(fill, m, p);
+}
 
 /* Lanes i of the 3*LANES elements a:b:c at idx[i] (< 3*LANES): from a:b by
  * idx, or from b:c by idx2 = idx - LANES in the lanes `hi`. */

@@ -1,5 +1,7 @@
 /*
- * pool_common.h - what both walks share: output rows and their vertical taps, the W geometry with the edge-chunk masks, tap loads, the scalar reference-rule fallback.
+ * pool_common.h - what both walks share: output rows and their vertical taps,
+ * the W geometry with the edge-chunk masks, tap loads, the scalar reference-
+ * rule fallback.
  * Part of the pooling kernel template: included only by pool_body.h, once
  * per ISA, after the vector vocabulary is defined.
  */
@@ -260,6 +262,27 @@ static inline int chunk_interior(const pool_w *w, int32_t ow0)
     int32_t first = ow0 * w->s - w->pb;
     int32_t last = (ow0 + LANES - 1) * w->s - w->pb + (w->K - 1) * w->dil + (w->S == 2);
     return ow0 + LANES <= w->OW && first >= 0 && last < w->W;
+}
+
+/* Chunk c of LANES outputs along W: its first tap's position, how many of
+ * its lanes are outputs, and how it loads (mode 0: interior, 1: edge with
+ * the masks cached in *e, 2: edge with masks computed per tap). */
+typedef struct pool_chunk {
+    int32_t ow0, first;
+    int n, mode;
+    const pool_edge *e;
+} pool_chunk;
+
+static inline pool_chunk chunk_at(const pool_w *w, int32_t c)
+{
+    pool_chunk ch;
+    const int slot = w->edge_cached ? edge_slot(w, c) : -1;
+    ch.ow0 = c * LANES;
+    ch.first = ch.ow0 * w->s - w->pb;
+    ch.n = w->OW - ch.ow0 < LANES ? w->OW - ch.ow0 : LANES;
+    ch.mode = chunk_interior(w, ch.ow0) ? 0 : slot >= 0 ? 1 : 2;
+    ch.e = slot >= 0 ? &w->edge[slot] : NULL;
+    return ch;
 }
 
 /* Runs one of the calls with the stride kind as a constant (1, 2, other). */

@@ -1,5 +1,6 @@
 /*
- * pool_global.h - GlobalMaxPool and GlobalAveragePool: planes reduced to vectors, LANES planes at a time by a transpose tree.
+ * pool_global.h - GlobalMaxPool and GlobalAveragePool: planes reduced to
+ * vectors, LANES planes at a time by a transpose tree.
  * Part of the pooling kernel template: included only by pool_body.h, once
  * per ISA, after the vector vocabulary is defined.
  */

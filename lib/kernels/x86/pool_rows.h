@@ -1,5 +1,6 @@
 /*
- * pool_rows.h - the row walk (3-D pools): one task per output row, taps read one by one in row-major order.
+ * pool_rows.h - the row walk (3-D pools): one task per output row, taps read
+ * one by one in row-major order.
  * Part of the pooling kernel template: included only by pool_body.h, once
  * per ISA, after the vector vocabulary is defined.
  */
@@ -59,11 +60,10 @@ POOL_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row,
     pool_taps t;
     const int64_t total = list_taps(g, w, row, xp, 0, &t);
     for (int32_t c = 0; c < w->chunks; c++) {
-        const int32_t ow0 = c * LANES, first = ow0 * w->s - w->pb;
-        const int n = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
-        const int slot = w->edge_cached ? edge_slot(w, c) : -1;
-        const int mode = chunk_interior(w, ow0) ? 0 : slot >= 0 ? 1 : 2;
-        const pool_edge *e = slot >= 0 ? &w->edge[slot] : NULL;
+        const pool_chunk ch = chunk_at(w, c);
+        const int32_t ow0 = ch.ow0, first = ch.first;
+        const int n = ch.n, mode = ch.mode;
+        const pool_edge *e = ch.e;
         max_state st = {vf_set1(-INFINITY), vf_zero(), vi_set1(-1), vm_none()};
         if (with_idx && mode == 0 && t.count > 0) /* all -inf: the first tap wins */
             st.bidx = vi_add(vi_set1(t.pos[0] + first * w->wmul), w->lane_ioff);
@@ -106,11 +106,10 @@ POOL_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row,
     const vf count_dh = vf_set1((float)row->count_dh);
     const vf count_interior = vf_set1((float)row->count_dh * (float)w->K);
     for (int32_t c = 0; c < w->chunks; c++) {
-        const int32_t ow0 = c * LANES, first = ow0 * w->s - w->pb;
-        const int n = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
-        const int slot = w->edge_cached ? edge_slot(w, c) : -1;
-        const int mode = chunk_interior(w, ow0) ? 0 : slot >= 0 ? 1 : 2;
-        const pool_edge *e = slot >= 0 ? &w->edge[slot] : NULL;
+        const pool_chunk ch = chunk_at(w, c);
+        const int32_t ow0 = ch.ow0, first = ch.first;
+        const int n = ch.n, mode = ch.mode;
+        const pool_edge *e = ch.e;
         vf sum = vf_zero();
         for (int64_t start = 0;;) {
             POOL_BY_MODE(mode, sum = avg_taps(w, &t, first, S, 0, e, sum),

@@ -1,5 +1,6 @@
 /*
- * pool_strips.h - the strip walk (no depth): input rows reduced along W once into a ring, windows combined from it.
+ * pool_strips.h - the strip walk (no depth): input rows reduced along W once
+ * into a ring, windows combined from it.
  * Part of the pooling kernel template: included only by pool_body.h, once
  * per ISA, after the vector vocabulary is defined.
  */
@@ -106,22 +107,15 @@ POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *
                        const float *xp, float *yp, int32_t c0, int S, int is_max, int band)
 {
     const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
-    int32_t first[POOL_STRIP_CHUNKS];
-    int mode[POOL_STRIP_CHUNKS], n[POOL_STRIP_CHUNKS];
-    const pool_edge *e[POOL_STRIP_CHUNKS];
+    pool_chunk ch[POOL_STRIP_CHUNKS];
     vf count_w[POOL_STRIP_CHUNKS], scale[POOL_STRIP_CHUNKS];
     for (int cc = 0; cc < cc_n; cc++) {
-        const int32_t c = c0 + cc, ow0 = c * LANES;
-        const int slot = w->edge_cached ? edge_slot(w, c) : -1;
-        first[cc] = ow0 * w->s - w->pb;
+        ch[cc] = chunk_at(w, c0 + cc);
         scale[cc] = vf_zero(); /* set at the first output row */
-        n[cc] = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
-        mode[cc] = chunk_interior(w, ow0) ? 0 : slot >= 0 ? 1 : 2;
-        e[cc] = slot >= 0 ? &w->edge[slot] : NULL;
         count_w[cc] = is_max ? vf_zero()
-                      : mode[cc] == 0 ? vf_set1((float)w->K)
-                      : mode[cc] == 1 ? e[cc]->count_w
-                                      : count_w_of(g, w, first[cc]);
+                      : ch[cc].mode == 0 ? vf_set1((float)w->K)
+                      : ch[cc].mode == 1 ? ch[cc].e->count_w
+                                      : count_w_of(g, w, ch[cc].first);
     }
     const int64_t OH = g->out[1], sh = g->stride[1], dh = g->dilation[1];
     const int64_t ph = g->pad_begin[1];
@@ -151,13 +145,13 @@ POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *
                 vf nan = vf_zero();
                 for (int cc = 0; cc < cc_n; cc++) {
                     vf nan_cc;
-                    POOL_BY_MODE(mode[cc],
-                                 ring[i][cc] = horizontal(w, xp + ih * w->W, first[cc], S, 0,
-                                                          e[cc], is_max, &nan_cc),
-                                 ring[i][cc] = horizontal(w, xp + ih * w->W, first[cc], S, 1,
-                                                          e[cc], is_max, &nan_cc),
-                                 ring[i][cc] = horizontal(w, xp + ih * w->W, first[cc], S, 2,
-                                                          e[cc], is_max, &nan_cc));
+                    POOL_BY_MODE(ch[cc].mode,
+                                 ring[i][cc] = horizontal(w, xp + ih * w->W, ch[cc].first, S, 0,
+                                                          ch[cc].e, is_max, &nan_cc),
+                                 ring[i][cc] = horizontal(w, xp + ih * w->W, ch[cc].first, S, 1,
+                                                          ch[cc].e, is_max, &nan_cc),
+                                 ring[i][cc] = horizontal(w, xp + ih * w->W, ch[cc].first, S, 2,
+                                                          ch[cc].e, is_max, &nan_cc));
                     if (is_max)
                         nan = vf_add(nan, nan_cc);
                 }
@@ -170,7 +164,8 @@ POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *
         }
         if (!is_max && row.count_dh != scale_count) { /* divide once per divisor */
             for (int cc = 0; cc < cc_n; cc++)
-                scale[cc] = vf_div(vf_set1(1.0f), vf_mul(count_w[cc], vf_set1((float)row.count_dh)));
+                scale[cc] = vf_div(vf_set1(1.0f),
+                                   vf_mul(count_w[cc], vf_set1((float)row.count_dh)));
             scale_count = row.count_dh;
         }
         for (int cc = 0; cc < cc_n; cc++) {
@@ -179,14 +174,14 @@ POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *
             if (nan_seen) { /* rare: these lanes by the reference rule */
                 float tmp[LANES];
                 vf_storeu(tmp, out);
-                for (int l = 0; l < n[cc]; l++)
+                for (int l = 0; l < ch[cc].n; l++)
                     tmp[l] = max_one(g, &row, xp, ow0 + l);
                 out = vf_loadu(tmp);
             }
-            if (n[cc] == LANES)
+            if (ch[cc].n == LANES)
                 vf_storeu(yp + oh * w->OW + ow0, out);
             else
-                vf_store_first(yp + oh * w->OW + ow0, out, n[cc]);
+                vf_store_first(yp + oh * w->OW + ow0, out, ch[cc].n);
         }
     }
 }
@@ -227,17 +222,9 @@ POOL_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_tab
                            int32_t c0, int S, int band)
 {
     const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
-    int32_t first[POOL_STRIP_CHUNKS];
-    int mode[POOL_STRIP_CHUNKS], n[POOL_STRIP_CHUNKS];
-    const pool_edge *e[POOL_STRIP_CHUNKS];
-    for (int cc = 0; cc < cc_n; cc++) {
-        const int32_t c = c0 + cc, ow0 = c * LANES;
-        const int slot = w->edge_cached ? edge_slot(w, c) : -1;
-        first[cc] = ow0 * w->s - w->pb;
-        n[cc] = w->OW - ow0 < LANES ? w->OW - ow0 : LANES;
-        mode[cc] = chunk_interior(w, ow0) ? 0 : slot >= 0 ? 1 : 2;
-        e[cc] = slot >= 0 ? &w->edge[slot] : NULL;
-    }
+    pool_chunk ch[POOL_STRIP_CHUNKS];
+    for (int cc = 0; cc < cc_n; cc++)
+        ch[cc] = chunk_at(w, c0 + cc);
     vf ring_best[POOL_RING][POOL_STRIP_CHUNKS];
     vi ring_pos[POOL_RING][POOL_STRIP_CHUNKS]; /* column * wmul */
     vm ring_have[POOL_RING][POOL_STRIP_CHUNKS];
@@ -267,12 +254,12 @@ POOL_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_tab
             if (tag[i] != ih) { /* a new input row: reduce it along W once */
                 for (int cc = 0; cc < cc_n; cc++) {
                     vi col;
-                    POOL_BY_MODE(mode[cc],
-                                 horizontal_idx(w, xp + ih * w->W, first[cc], S, 0, e[cc],
+                    POOL_BY_MODE(ch[cc].mode,
+                                 horizontal_idx(w, xp + ih * w->W, ch[cc].first, S, 0, ch[cc].e,
                                                 &ring_best[i][cc], &col, &ring_have[i][cc]),
-                                 horizontal_idx(w, xp + ih * w->W, first[cc], S, 1, e[cc],
+                                 horizontal_idx(w, xp + ih * w->W, ch[cc].first, S, 1, ch[cc].e,
                                                 &ring_best[i][cc], &col, &ring_have[i][cc]),
-                                 horizontal_idx(w, xp + ih * w->W, first[cc], S, 2, e[cc],
+                                 horizontal_idx(w, xp + ih * w->W, ch[cc].first, S, 2, ch[cc].e,
                                                 &ring_best[i][cc], &col, &ring_have[i][cc]));
                     ring_pos[i][cc] = vi_mul(col, wmul);
                 }
@@ -290,11 +277,11 @@ POOL_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_tab
         }
         for (int cc = 0; cc < cc_n; cc++) {
             const int64_t at = oh * w->OW + (c0 + cc) * LANES;
-            if (n[cc] == LANES)
+            if (ch[cc].n == LANES)
                 vf_storeu(yp + at, best[cc]);
             else
-                vf_store_first(yp + at, best[cc], n[cc]);
-            vi_store_index64(ip + at, idx[cc], index_base, n[cc]);
+                vf_store_first(yp + at, best[cc], ch[cc].n);
+            vi_store_index64(ip + at, idx[cc], index_base, ch[cc].n);
         }
     }
 }
