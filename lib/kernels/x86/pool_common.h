@@ -107,6 +107,9 @@ typedef struct pool_taps {
 typedef struct pool_edge {
     vm tap[POOL_KW_CAP], elem_a[POOL_KW_CAP], elem_b[POOL_KW_CAP];
     vf count_w; /* AveragePool: taps per lane along W (padded bounds if counted) */
+#ifdef POOL_SEPARABLE
+    vm block[3]; /* columns first + j*LANES + [0, LANES) inside the row */
+#endif
 } pool_edge;
 
 /* Row geometry along W, as int32 (cp_pool_x86_fits guarantees the range). */
@@ -226,6 +229,10 @@ static void w_setup(const cp_geom *g, pool_w *w)
             e->elem_b[kw] = vm_range(vi_add(el, vi_set1(LANES)), 0, w->W);
         }
         e->count_w = count_w_of(g, w, first);
+#ifdef POOL_SEPARABLE
+        for (int j = 0; j < 3; j++)
+            e->block[j] = vm_range(vi_add(vi_set1(first + j * LANES), vi_iota()), 0, w->W);
+#endif
     }
 }
 

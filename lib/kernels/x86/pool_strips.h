@@ -47,10 +47,15 @@ POOL_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S
         const int32_t ext = (w->K - 1) * w->dil;
         const int nvec = S == 1 ? 1 + (ext > 0) : 2 + (ext > 1);
         /* the row's columns [first, first + nvec * LANES), in registers */
-        vf v0 = row_block(w, rp, first, fill), v1 = v0, v2;
+        /* cached edge chunks: masked loads with the masks of w_setup */
+#define POOL_BLOCK(j)                                                     \
+    (mode == 1 ? vf_loadm(e->block[j], rp + first + (j) * LANES, fill) \
+               : row_block(w, rp, first + (j) * LANES, fill))
+        vf v0 = POOL_BLOCK(0), v1 = v0, v2;
         if (nvec > 1)
-            v1 = row_block(w, rp, first + LANES, fill);
-        v2 = nvec > 2 ? row_block(w, rp, first + 2 * LANES, fill) : v1;
+            v1 = POOL_BLOCK(1);
+        v2 = nvec > 2 ? POOL_BLOCK(2) : v1;
+#undef POOL_BLOCK
         if (is_max)
             nan_sum = vf_add(vf_add(v0, nvec > 1 ? v1 : vf_zero()), nvec > 2 ? v2 : vf_zero());
         for (int32_t kw = 0; kw < w->K; kw++) {
