@@ -8,7 +8,8 @@
  *
  * Each figure is the median of R samples; a sample times back-to-back runs
  * on the same (cache-hot) buffers, enough of them to last >= 0.5 ms, and
- * divides. Our runs go through convpool_op_run_ex() with a context of the
+ * divides. --json also gives the fastest sample ("_min_ms"), which on a
+ * machine shared with other jobs is the least disturbed one. Our runs go through convpool_op_run_ex() with a context of the
  * given thread count and a caller workspace (the steady state: no
  * allocation); the toy case is also timed through plain convpool_op_run(),
  * and MaxPool cases also with their Indices output ("+Indices" rows, byte
@@ -79,8 +80,9 @@ static int compare_double(const void *a, const void *b)
 
 typedef void (*run_fn)(void *arg);
 
-/* Median seconds per call of fn over `repeat` samples. */
-static double time_median(run_fn fn, void *arg, int repeat)
+/* Median seconds per call of fn over `repeat` samples; *best gets the
+ * fastest sample (on a shared machine, the least disturbed one). */
+static double time_median(run_fn fn, void *arg, int repeat, double *best)
 {
     for (int i = 0; i < 3; i++) /* warm caches, threads, lazy setup */
         fn(arg);
@@ -102,6 +104,7 @@ static double time_median(run_fn fn, void *arg, int repeat)
         samples[s] = (now_seconds() - t0) / (double)per_sample;
     }
     qsort(samples, (size_t)repeat, sizeof samples[0], compare_double);
+    *best = samples[0];
     return samples[repeat / 2];
 }
 
@@ -233,8 +236,9 @@ static void run_dnnl(void *arg)
 #endif
 
 typedef struct result {
-    double ours_ms, dnnl_ms; /* dnnl_ms NaN if not run */
-    double indices_ms;       /* MaxPool with its Indices output, else NaN */
+    double ours_ms, dnnl_ms;  /* medians; dnnl_ms NaN if not run */
+    double ours_min, dnnl_min; /* fastest samples */
+    double indices_ms, indices_min; /* MaxPool with its Indices output, else NaN */
 } result;
 
 typedef struct options {
@@ -307,16 +311,21 @@ static void print_row(const options *o, const machine_peak *peak, const bench_ca
     const double of_peak = 100.0 * rate / (conv ? peak->fma_gflops[pt] : peak->copy_gbs[pt]);
     const double pms = peer_ms(label, threads);
     if (o->json) {
-        char dnnl_json[32] = "null", peer_json[32] = "null";
-        if (!isnan(r->dnnl_ms))
+        char dnnl_json[32] = "null", dnnl_min_json[32] = "null", peer_json[32] = "null";
+        char peak_json[32] = "null"; /* no peak with --no-peak */
+        if (!isnan(of_peak))
+            snprintf(peak_json, sizeof peak_json, "%.3g", of_peak);
+        if (!isnan(r->dnnl_ms)) {
             snprintf(dnnl_json, sizeof dnnl_json, "%.6g", r->dnnl_ms);
+            snprintf(dnnl_min_json, sizeof dnnl_min_json, "%.6g", r->dnnl_min);
+        }
         if (!isnan(pms))
             snprintf(peer_json, sizeof peer_json, "%.6g", pms);
         printf("{\"case\": \"%s\", \"op\": \"%s\", \"threads\": %d, \"ours_ms\": %.6g, "
-               "\"%s\": %.4g, \"percent_of_peak\": %.3g, \"onednn_ms\": %s, "
-               "\"best_peer_ms\": %s}\n",
-               label, c->op, threads, r->ours_ms, conv ? "gflops" : "gbytes_per_s", rate,
-               of_peak, dnnl_json, peer_json);
+               "\"ours_min_ms\": %.6g, \"%s\": %.4g, \"percent_of_peak\": %s, "
+               "\"onednn_ms\": %s, \"onednn_min_ms\": %s, \"best_peer_ms\": %s}\n",
+               label, c->op, threads, r->ours_ms, r->ours_min, conv ? "gflops" : "gbytes_per_s",
+               rate, peak_json, dnnl_json, dnnl_min_json, peer_json);
         return;
     }
     char dnnl[32] = "-", dratio[16] = "-", peer[32] = "-", pratio[16] = "-";
@@ -372,17 +381,21 @@ int main(int argc, char **argv)
             return 1;
         }
         static result results[BENCH_MAX_CASES];
-        double toy_simple_ms = NAN;
+        double toy_simple_ms = NAN, toy_simple_min = NAN;
         for (int i = 0; i < count; i++) {
-            results[i] = (result){NAN, NAN, NAN};
+            results[i] = (result){NAN, NAN, NAN, NAN, NAN, NAN};
             case_data d;
             if (!selected(&o, cases[i].name) || !case_setup(&d, &cases[i], ctx))
                 continue;
-            results[i].ours_ms = 1e3 * time_median(run_ours, &d, o.repeat);
-            if (d.indices)
-                results[i].indices_ms = 1e3 * time_median(run_ours_indices, &d, o.repeat);
+            results[i].ours_ms = 1e3 * time_median(run_ours, &d, o.repeat, &results[i].ours_min);
+            results[i].ours_min *= 1e3;
+            if (d.indices) {
+                results[i].indices_ms =
+                    1e3 * time_median(run_ours_indices, &d, o.repeat, &results[i].indices_min);
+                results[i].indices_min *= 1e3;
+            }
             if (strcmp(cases[i].name, "toy") == 0 && threads == 1)
-                toy_simple_ms = 1e3 * time_median(run_ours_simple, &d, o.repeat);
+                toy_simple_ms = 1e3 * time_median(run_ours_simple, &d, o.repeat, &toy_simple_min);
             case_free(&d);
         }
         convpool_context_destroy(ctx); /* its threads must not compete with oneDNN's */
@@ -395,8 +408,11 @@ int main(int argc, char **argv)
                 if (isnan(results[i].ours_ms) || !case_setup(&d, &cases[i], ctx))
                     continue;
                 dnnl_runner *r = dnnl_runner_create(&cases[i], d.x, d.w, d.b, d.y);
-                if (r)
-                    results[i].dnnl_ms = 1e3 * time_median(run_dnnl, r, o.repeat);
+                if (r) {
+                    results[i].dnnl_ms = 1e3 * time_median(run_dnnl, r, o.repeat,
+                                                           &results[i].dnnl_min);
+                    results[i].dnnl_min *= 1e3;
+                }
                 dnnl_runner_destroy(r);
                 case_free(&d);
             }
@@ -407,13 +423,13 @@ int main(int argc, char **argv)
                 print_row(&o, &peak, &cases[i], threads, &results[i], cases[i].name);
             if (!isnan(results[i].indices_ms)) {
                 char label[48];
-                result r = {results[i].indices_ms, NAN, NAN};
+                result r = {results[i].indices_ms, NAN, results[i].indices_min, NAN, NAN, NAN};
                 snprintf(label, sizeof label, "%.31s+Indices", cases[i].name);
                 print_row(&o, &peak, &cases[i], threads, &r, label);
             }
         }
         if (!isnan(toy_simple_ms)) {
-            result r = {toy_simple_ms, NAN, NAN};
+            result r = {toy_simple_ms, NAN, toy_simple_min * 1e3, NAN, NAN, NAN};
             for (int i = 0; i < count; i++)
                 if (strcmp(cases[i].name, "toy") == 0)
                     print_row(&o, &peak, &cases[i], convpool_context_num_threads(NULL), &r,

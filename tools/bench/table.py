@@ -23,8 +23,8 @@ def main():
         elif line.startswith("{"):
             rows.append(json.loads(line))
     print(f"<!-- {header} -->")
-    print("| case | threads | ours ms | rate | % of peak | oneDNN ms | ours / oneDNN "
-          "| best peer ms | ours / peer |")
+    print("| case | threads | ours ms: median (fastest) | rate | % of peak "
+          "| oneDNN ms: median (fastest) | ours / oneDNN | best peer ms | ours / peer |")
     print("|---|---|---|---|---|---|---|---|---|")
     order = []
     for r in rows:
@@ -35,8 +35,9 @@ def main():
             rate = (f'{r["gflops"]:.1f} GFLOP/s' if "gflops" in r
                     else f'{r["gbytes_per_s"]:.1f} GB/s')
             ours, dnnl, peer = r["ours_ms"], r["onednn_ms"], r["best_peer_ms"]
-            print(f'| {name} | {r["threads"]} | {fmt(ours)} | {rate} | '
-                  f'{r["percent_of_peak"]:.0f}% | {fmt(dnnl)} | '
+            dnnl_text = f'{fmt(dnnl)} ({fmt(r["onednn_min_ms"])})' if dnnl else "-"
+            print(f'| {name} | {r["threads"]} | {fmt(ours)} ({fmt(r["ours_min_ms"])}) | {rate} | '
+                  f'{fmt(r["percent_of_peak"], 2)}% | {dnnl_text} | '
                   f'{fmt(ours / dnnl, 2) if dnnl else "-"} | {fmt(peer)} | '
                   f'{fmt(ours / peer, 2) if peer else "-"} |')
 
