@@ -195,6 +195,7 @@ typedef struct x86_conv_plan {
     int64_t p_chunks;    /* GEMM: pixel chunks */
     int64_t p_chunk;     /* GEMM: pixel tiles per chunk */
     int unpacked;        /* depthwise read straight from the input (no pack) */
+    int64_t mv;          /* direct: output-channel vectors per tile */
 } x86_conv_plan;
 
 static void plan_m_chunks(x86_conv_plan *p, int64_t outer, int64_t units)
@@ -226,6 +227,31 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
     p->thread_floats = p->pack_floats;
     p->tasks_outer = base_tasks * p->bands;
     (void)xc;
+}
+
+/*
+ * Output-channel vectors per direct tile. A tile of v vectors by p pixels
+ * keeps v*p accumulators (the more, the better latency is hidden) and
+ * loads v + p operands per step for v*p FMAs: it scores (v*p)^2 / (v + p),
+ * averaged over rows of `ow` pixels cut into tiles of at most
+ * direct_np_max pixels and over the group's vectors (a last tile of fewer
+ * vectors counts as such). Short rows (7 pixels) take more vectors.
+ */
+static int64_t direct_tile_vectors(const x86_conv *xc, int64_t ow)
+{
+    int64_t best = 1;
+    double best_score = 0.0;
+    for (int64_t mv = 1; mv <= CP_CONV_DIRECT_MV_MAX && mv <= xc->blocks; mv++) {
+        double col_tiles = (double)ceil_div(ow, xc->k->direct_np_max[mv - 1]);
+        double vectors = (double)xc->blocks / (double)ceil_div(xc->blocks, mv);
+        double pixels = (double)ow / col_tiles;
+        double score = vectors * pixels * vectors * pixels / (vectors + pixels);
+        if (score > best_score * 1.001) {
+            best = mv;
+            best_score = score;
+        }
+    }
+    return best;
 }
 
 static void make_plan(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
@@ -271,7 +297,8 @@ static void make_plan(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
     p->row_pitch = p->phase_len;
     p->offset_count = xc->cpg * xc->taps;
     plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
-    plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, 2));
+    p->mv = direct_tile_vectors(xc, ow);
+    plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, p->mv));
     p->thread_floats = p->pack_floats + round_up(2 * p->offset_count * 2, 16);
 }
 
@@ -594,10 +621,10 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
         int64_t n, grp, od, oh0, oh1, mc;
         start_band_task(job, t, thread_index, pack, &packed_outer, &n, &grp, &od, &oh0, &oh1,
                         &mc);
-        int64_t tiles = ceil_div(xc->blocks, 2);
+        int64_t tiles = ceil_div(xc->blocks, p->mv);
         int64_t mt_lo = mc * p->m_chunk, mt_hi = min64(mt_lo + p->m_chunk, tiles);
         for (int64_t mt = mt_lo; mt < mt_hi; mt++) {
-            int64_t b0 = 2 * mt, mv = min64(2, xc->blocks - b0);
+            int64_t b0 = p->mv * mt, mv = min64(p->mv, xc->blocks - b0);
             int64_t slot = grp * xc->blocks + b0;
             const float *w = xc->w + slot * steps * vw;
             const float *bias = xc->bias + slot * vw;

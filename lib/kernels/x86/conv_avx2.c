@@ -35,11 +35,12 @@ static const int32_t lane_mask_window[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
         _MM_SHUFFLE(3, 1, 2, 0)))
 
 /* 16 registers: GEMM 4x3 vectors and direct 6 pixels x 2 vectors (or 12 x
- * 1) leave room for the operands. */
+ * 1, or 4 x 3) leave room for the operands. */
 #define GEMM_MR 4
 #define GEMM_NV 3
 #define DIRECT_NP_MAX1 12
 #define DIRECT_NP_MAX2 6
+#define DIRECT_NP_MAX3 4
 #define DEPTHWISE_ACC 10
 #define KERNELS_NAME cp_conv_kernels_avx2
 

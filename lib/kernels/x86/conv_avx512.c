@@ -24,12 +24,13 @@ typedef __mmask16 VMASK;
     _mm512_permutex2var_ps((a), _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23,  \
                                                   25, 27, 29, 31), (b))
 
-/* 32 registers: GEMM 6x4 vectors and direct 12 pixels x 2 vectors leave
- * room for the operands. */
+/* 32 registers: GEMM 6x4 vectors and direct 12 pixels x 2 vectors (or
+ * 8 x 3) leave room for the operands. */
 #define GEMM_MR 6
 #define GEMM_NV 4
 #define DIRECT_NP_MAX1 12
 #define DIRECT_NP_MAX2 12
+#define DIRECT_NP_MAX3 8
 #define DEPTHWISE_ACC 12
 #define KERNELS_NAME cp_conv_kernels_avx512
 

@@ -37,7 +37,7 @@ typedef void (*cp_conv_rows_fn)(int64_t steps, const int64_t *offsets, const flo
 
 /* Direct convolution on a zero-padded copy of the input: np output pixels
  * of one row (np = 1 .. direct_np_max) times mv vectors of output channels
- * (mv = 1 or 2). Pixel j's window starts at x + j*stride; step k of the
+ * (mv = 1 .. 3). Pixel j's window starts at x + j*stride; step k of the
  * reduction (input channel, tap) reads x + offsets[k] and the vw weights at
  * w + w_offsets[k] (next channel vector at w + w_mv_stride more), so that
  * rows overhanging the padding can leave those taps out. bias has mv*vw values.
@@ -87,17 +87,19 @@ typedef void (*cp_conv_pack_rows_fn)(const float *src, int64_t src_stride, int64
                                      float *dst_odd, int64_t dst_stride);
 
 #define CP_CONV_DIRECT_NP_MAX 12
+#define CP_CONV_DIRECT_MV_MAX 3
 
 typedef struct cp_conv_kernels {
     int32_t vw;              /* floats per vector */
     int32_t gemm_mr;         /* output channels per GEMM tile */
     int32_t gemm_nv;         /* pixel vectors per GEMM tile */
-    int32_t direct_np_max[2];/* pixels per direct tile, for mv = 1 and 2 */
+    int32_t direct_np_max[3];/* pixels per direct tile, for mv = 1, 2, 3 */
     cp_conv_gemm_fn gemm;
     cp_conv_rows_fn rows;
     /* [mv - 1][stride class: 0 any, 1 stride 1, 2 stride 2][np - 1]; the
-     * stride-1 and stride-2 variants ignore their stride argument */
-    cp_conv_direct_fn direct[2][3][CP_CONV_DIRECT_NP_MAX];
+     * stride-1 and stride-2 variants ignore their stride argument; NULL
+     * past direct_np_max[mv - 1] */
+    cp_conv_direct_fn direct[CP_CONV_DIRECT_MV_MAX][3][CP_CONV_DIRECT_NP_MAX];
     cp_conv_depthwise_fn depthwise;
     cp_conv_depthwise3_fn depthwise3;
     cp_conv_depthwise3s2_fn depthwise3s2;
