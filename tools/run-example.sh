@@ -11,5 +11,5 @@ else
     meson setup build >/dev/null
 fi
 meson compile -C build >/dev/null
-build/tools/convpool-run/convpool-run tests/data/models/edge_detector.onnx \
+build/tools/convpool-run tests/data/models/edge_detector.onnx \
     --input tests/data/models/edge_detector_input.npy
