@@ -37,7 +37,7 @@
 #include "runtime/threadpool.h"
 
 /* Aim for this many tasks, so that two or three threads finish together. */
-#define X86_CONV_TASK_TARGET 16
+#define X86_CONV_TASK_TARGET 32
 /* A band's packed input should stay in L2 next to the weights it meets. */
 #define X86_CONV_BAND_BYTES (192 * 1024)
 /* Multiply-adds below which a second thread costs more than it saves. */
