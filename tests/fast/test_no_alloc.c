@@ -4,8 +4,8 @@
  * This executable defines malloc, calloc, realloc, free, aligned_alloc,
  * posix_memalign and memalign itself (forwarding to glibc's __libc_*
  * entry points), so every allocation the library makes, from any thread,
- * is counted. Conv on each of its algorithms (GEMM, direct, depthwise,
- * stem-like, grouped 3-D) and every pool kind run a few times to warm up,
+ * is counted. Conv on each of its algorithms (GEMM, direct, depthwise at
+ * stride 1 and 2, stem-like rows, grouped 3-D) and every pool kind run a few times to warm up,
  * then repeatedly with counting on: with a caller workspace, without one
  * (the context's cached scratch), on a 2-thread context and on the default
  * one. Any allocation fails the test.
@@ -105,6 +105,8 @@ static const op_case cases[] = {
      {1, 1, 1, 1}, 1, 0},
     {"conv depthwise s2", CONVPOOL_OP_CONV, 2, {1, 24, 30, 30}, {24, 1, 3, 3}, {0}, {2, 2},
      {1, 0, 1, 2}, 24, 0},
+    {"conv depthwise s1", CONVPOOL_OP_CONV, 2, {1, 24, 30, 30}, {24, 1, 3, 3}, {0}, {1, 1},
+     {1, 1, 1, 1}, 24, 0},
     {"conv stem 7x7 s2", CONVPOOL_OP_CONV, 2, {1, 3, 40, 40}, {16, 3, 7, 7}, {0}, {2, 2},
      {3, 3, 3, 3}, 1, 0},
     {"conv grouped 3-D", CONVPOOL_OP_CONV, 3, {1, 8, 5, 6, 7}, {12, 4, 2, 3, 3}, {0}, {1, 1, 1},
