@@ -5,10 +5,10 @@
  * posix_memalign and memalign itself (forwarding to glibc's __libc_*
  * entry points), so every allocation the library makes, from any thread,
  * is counted. Conv on each of its algorithms (GEMM, direct, depthwise at
- * stride 1 and 2, stem-like rows, grouped 3-D) and every pool kind run a few times to warm up,
- * then repeatedly with counting on: with a caller workspace, without one
- * (the context's cached scratch), on a 2-thread context and on the default
- * one. Any allocation fails the test.
+ * stride 1 and 2, stem-like rows, grouped 3-D) and every pool kind run a
+ * few times to warm up, then repeatedly with counting on: with a caller
+ * workspace, without one (the context's cached scratch), on a 2-thread
+ * context and on the default one. Any allocation fails the test.
  */
 #include <malloc.h>
 #include <stdatomic.h>
