@@ -31,6 +31,21 @@ static int expect_refusal(const char *model_path)
 }
 
 /* Compares output j with the expected tensor; prints and returns 1 if they differ. */
+/* Distance in units in the last place between two floats: how many
+ * representable floats lie between them (0 when equal, both NaN, or +0/-0). */
+static int64_t ulp_distance(float a, float b)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b) ? 0 : INT64_MAX;
+    int32_t ia, ib;
+    memcpy(&ia, &a, sizeof ia);
+    memcpy(&ib, &b, sizeof ib);
+    /* Map the sign-magnitude bit patterns onto one monotonic integer line. */
+    int64_t la = ia < 0 ? (int64_t)INT32_MIN - ia : ia;
+    int64_t lb = ib < 0 ? (int64_t)INT32_MIN - ib : ib;
+    return la > lb ? la - lb : lb - la;
+}
+
 static int compare(convpool_session *s, size_t j, const cp_tensor *want, double atol,
                    double rtol)
 {
@@ -50,6 +65,7 @@ static int compare(convpool_session *s, size_t j, const cp_tensor *want, double 
         return 1;
     }
     double max_err = 0;
+    int64_t max_ulps = 0;
     int64_t bad = -1;
     for (int64_t i = 0; i < want->count; i++) {
         double got, exp, err;
@@ -57,6 +73,9 @@ static int compare(convpool_session *s, size_t j, const cp_tensor *want, double 
             got = ((const float *)data)[i];
             exp = ((const float *)want->data)[i];
             err = isnan(got) && isnan(exp) ? 0 : fabs(got - exp);
+            int64_t ulps = ulp_distance(((const float *)data)[i], ((const float *)want->data)[i]);
+            if (ulps > max_ulps)
+                max_ulps = ulps;
             if (!(err <= atol + rtol * fabs(exp)) && bad < 0)
                 bad = i;
         } else if (dtype == CONVPOOL_DTYPE_INT64) {
@@ -80,9 +99,9 @@ static int compare(convpool_session *s, size_t j, const cp_tensor *want, double 
             printf("  first mismatch of output %zu at flat index %lld: got %.9g, want %.9g\n", j,
                    (long long)i, got, exp);
     }
-    printf("%s: output %zu ('%s', %s, %lld elements): max abs error %.3g\n",
+    printf("%s: output %zu ('%s', %s, %lld elements): max abs error %.3g, max %lld ulp\n",
            bad < 0 ? "ok" : "FAIL", j, want->name, cp_dtype_name(dtype),
-           (long long)want->count, max_err);
+           (long long)want->count, max_err, (long long)max_ulps);
     return bad >= 0;
 }
 
