@@ -210,7 +210,11 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
                        int64_t channels, int64_t base_tasks)
 {
     const int64_t oh = g->out[1];
-    int64_t bands = base_tasks >= X86_CONV_TASK_TARGET
+    /* Every band streams the group's weights once more, every channel
+     * chunk packs the band once more (per thread): where the weights
+     * outweigh the input, split output channels, not rows. */
+    const int weights_heavier = xc->mpg * xc->cpg * xc->taps > channels * cp_geom_in_plane(g);
+    int64_t bands = base_tasks >= X86_CONV_TASK_TARGET || weights_heavier
                         ? 1 : min64(oh, ceil_div(X86_CONV_TASK_TARGET, base_tasks));
     int64_t rows = ceil_div(oh, bands);
     for (;;) {
@@ -408,6 +412,7 @@ typedef struct x86_conv_job {
     const int64_t *w_offsets; /* direct: weights of each step */
     float *pack; /* per thread: thread_floats each */
     unsigned char zeroed[CP_MAX_THREADS_PER_RUN]; /* per thread: pack padding cleared */
+    int64_t packed_outer[CP_MAX_THREADS_PER_RUN]; /* per thread: band in its pack, or -1 */
 } x86_conv_job;
 
 static void gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
@@ -544,16 +549,17 @@ static void depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread
 
 /* Decodes direct or rows task t into image, group, depth, band and
  * output-channel chunk, and packs the band's input unless this thread's
- * previous task (the chunk before, same band) already did. */
+ * pack holds it already (an earlier chunk of the same band). */
 static void start_band_task(x86_conv_job *job, int64_t t, int32_t thread_index, float *pack,
-                            int64_t *packed_outer, int64_t *n, int64_t *grp, int64_t *od,
-                            int64_t *oh0, int64_t *oh1, int64_t *mc)
+                            int64_t *n, int64_t *grp, int64_t *od, int64_t *oh0, int64_t *oh1,
+                            int64_t *mc)
 {
     const x86_conv *xc = job->xc;
     const cp_geom *g = job->a->geom;
     int64_t outer = t / job->plan.m_chunks;
     *mc = t % job->plan.m_chunks;
     decode_outer(job, outer, xc->groups, n, grp, od, oh0, oh1);
+    int64_t *packed_outer = &job->packed_outer[thread_index];
     if (outer != *packed_outer) {
         pack_band(&job->plan, g, xc->k,
                   job->a->x + (*n * g->c + *grp * xc->cpg) * cp_geom_in_plane(g), xc->cpg, *od,
@@ -616,11 +622,9 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     float *pack = job->pack + thread_index * p->thread_floats;
     int64_t *compact = (int64_t *)(pack + p->pack_floats);
     int64_t compact_key = -1;
-    int64_t packed_outer = -1;
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1, mc;
-        start_band_task(job, t, thread_index, pack, &packed_outer, &n, &grp, &od, &oh0, &oh1,
-                        &mc);
+        start_band_task(job, t, thread_index, pack, &n, &grp, &od, &oh0, &oh1, &mc);
         int64_t tiles = ceil_div(xc->blocks, p->mv);
         int64_t mt_lo = mc * p->m_chunk, mt_hi = min64(mt_lo + p->m_chunk, tiles);
         for (int64_t mt = mt_lo; mt < mt_hi; mt++) {
@@ -660,11 +664,9 @@ static void rows_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
     const int64_t ow = g->out[2], mr = xc->block, tile = (int64_t)k->gemm_nv * k->vw;
     const int64_t steps = xc->cpg * xc->taps;
     float *pack = job->pack + thread_index * p->thread_floats;
-    int64_t packed_outer = -1;
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1, mc;
-        start_band_task(job, t, thread_index, pack, &packed_outer, &n, &grp, &od, &oh0, &oh1,
-                        &mc);
+        start_band_task(job, t, thread_index, pack, &n, &grp, &od, &oh0, &oh1, &mc);
         int64_t b_lo = mc * p->m_chunk, b_hi = min64(b_lo + p->m_chunk, xc->blocks);
         for (int64_t b = b_lo; b < b_hi; b++) {
             int64_t slot = grp * xc->blocks + b;
@@ -697,6 +699,8 @@ static void x86_conv_run(const cp_run_args *a)
         return;
     }
     memset(job.zeroed, 0, (size_t)cp_context_threads(a->ctx));
+    for (int32_t i = 0; i < cp_context_threads(a->ctx); i++)
+        job.packed_outer[i] = -1;
     int64_t *offsets = a->workspace;
     if (job.plan.offset_count)
         make_offsets(&job.plan, g, xc->algo == X86_CONV_DEPTHWISE ? 1 : xc->cpg, offsets);

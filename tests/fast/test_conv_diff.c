@@ -120,8 +120,8 @@ static void random_case(conv_case *cc)
 }
 
 /* The benchmark's shapes, smaller: whole-size tiles, several bands and
- * channel chunks, the stem's stride-2 7x7 on 3 channels, depthwise. Run
- * first, then the random ones. */
+ * channel chunks, the stem's stride-2 7x7 on 3 channels, depthwise; and
+ * deep layers whose weights outgrow L2. Run first, then the random ones. */
 static const conv_case fixed_cases[] = {
     /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
     {2, 1, 3, 64, 1, {46, 50}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, 0, 1},
@@ -132,6 +132,9 @@ static const conv_case fixed_cases[] = {
     {2, 1, 32, 32, 32, {56, 57}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 1, 48, 48, 48, {56, 55}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 3, 16, 32, 1, {30, 31}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    /* deep layers on small planes: weights outweigh the input */
+    {2, 1, 400, 40, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 0, 1, 1}, 0, 1},
+    {2, 2, 600, 20, 2, {4, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 1}, 0, 0},
 };
 
 static convpool_op *create(const conv_case *cc, const float *w, const float *b, int32_t isa)
