@@ -14,8 +14,9 @@
  * allocation); the toy case is also timed through plain convpool_op_run(),
  * and MaxPool cases also with their Indices output ("+Indices" rows, byte
  * counts as without).
- * All our cases run before oneDNN's at each thread count, so that the
- * spinning of one library's idle threads does not slow the other.
+ * Cases run one at a time, ours then oneDNN's, each ours in a fresh context
+ * destroyed before oneDNN runs, with a 20 ms pause between the two so that
+ * neither library's idle (spinning) threads compete with the other's.
  */
 #include <math.h>
 #include <stdio.h>
@@ -241,10 +242,67 @@ typedef struct result {
     double indices_ms, indices_min; /* MaxPool with its Indices output, else NaN */
 } result;
 
-typedef struct options {
+typedef struct options options;
+
+struct options {
     int threads[4], thread_count, repeat, json, use_dnnl, measure_peak;
     const char *cases_path, *only;
-} options;
+};
+
+/* 20 ms asleep, so that one library's spinning threads have gone idle
+ * before the other's run. */
+static void idle(void)
+{
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Our runs of case c on `threads` threads, in a context of their own that
+ * is destroyed afterwards, so that its threads cannot compete with oneDNN's. */
+static void measure_ours(const options *o, const bench_case *c, int threads, result *r,
+                         double *toy_simple_ms, double *toy_simple_min)
+{
+    convpool_context *ctx = NULL;
+    case_data d;
+    if (convpool_context_create(threads, &ctx) != CONVPOOL_OK) {
+        fprintf(stderr, "context: %s\n", convpool_last_error());
+        return;
+    }
+    if (case_setup(&d, c, ctx)) {
+        r->ours_ms = 1e3 * time_median(run_ours, &d, o->repeat, &r->ours_min);
+        r->ours_min *= 1e3;
+        if (d.indices) {
+            r->indices_ms = 1e3 * time_median(run_ours_indices, &d, o->repeat, &r->indices_min);
+            r->indices_min *= 1e3;
+        }
+        if (strcmp(c->name, "toy") == 0 && threads == 1)
+            *toy_simple_ms = 1e3 * time_median(run_ours_simple, &d, o->repeat, toy_simple_min);
+        case_free(&d);
+    }
+    convpool_context_destroy(ctx);
+}
+
+#ifdef BENCH_HAVE_DNNL
+/* oneDNN on case c with `threads` OpenMP threads, on the same data. */
+static void measure_dnnl(const options *o, const bench_case *c, int threads, result *r)
+{
+    convpool_context *ctx = NULL; /* one thread: only for our op's setup */
+    case_data d;
+    if (convpool_context_create(1, &ctx) != CONVPOOL_OK)
+        return;
+    if (case_setup(&d, c, ctx)) {
+        dnnl_runner_set_threads(threads);
+        dnnl_runner *dr = dnnl_runner_create(c, d.x, d.w, d.b, d.y);
+        if (dr) {
+            r->dnnl_ms = 1e3 * time_median(run_dnnl, dr, o->repeat, &r->dnnl_min);
+            r->dnnl_min *= 1e3;
+        }
+        dnnl_runner_destroy(dr);
+        case_free(&d);
+    }
+    convpool_context_destroy(ctx);
+}
+#endif
 
 static int selected(const options *o, const char *name)
 {
@@ -375,49 +433,22 @@ int main(int argc, char **argv)
                "%peak", "oneDNN ms", "ratio", "peer ms", "ratio");
     for (int ti = 0; ti < o.thread_count; ti++) {
         const int threads = o.threads[ti];
-        convpool_context *ctx = NULL;
-        if (convpool_context_create(threads, &ctx) != CONVPOOL_OK) {
-            fprintf(stderr, "context: %s\n", convpool_last_error());
-            return 1;
-        }
         static result results[BENCH_MAX_CASES];
         double toy_simple_ms = NAN, toy_simple_min = NAN;
         for (int i = 0; i < count; i++) {
             results[i] = (result){NAN, NAN, NAN, NAN, NAN, NAN};
-            case_data d;
-            if (!selected(&o, cases[i].name) || !case_setup(&d, &cases[i], ctx))
+            if (!selected(&o, cases[i].name))
                 continue;
-            results[i].ours_ms = 1e3 * time_median(run_ours, &d, o.repeat, &results[i].ours_min);
-            results[i].ours_min *= 1e3;
-            if (d.indices) {
-                results[i].indices_ms =
-                    1e3 * time_median(run_ours_indices, &d, o.repeat, &results[i].indices_min);
-                results[i].indices_min *= 1e3;
-            }
-            if (strcmp(cases[i].name, "toy") == 0 && threads == 1)
-                toy_simple_ms = 1e3 * time_median(run_ours_simple, &d, o.repeat, &toy_simple_min);
-            case_free(&d);
-        }
-        convpool_context_destroy(ctx); /* its threads must not compete with oneDNN's */
-        ctx = NULL;
+            /* ours then oneDNN, case by case, so both see the same load */
+            measure_ours(&o, &cases[i], threads, &results[i], &toy_simple_ms, &toy_simple_min);
 #ifdef BENCH_HAVE_DNNL
-        if (o.use_dnnl && convpool_context_create(1, &ctx) == CONVPOOL_OK) {
-            dnnl_runner_set_threads(threads);
-            for (int i = 0; i < count; i++) {
-                case_data d;
-                if (isnan(results[i].ours_ms) || !case_setup(&d, &cases[i], ctx))
-                    continue;
-                dnnl_runner *r = dnnl_runner_create(&cases[i], d.x, d.w, d.b, d.y);
-                if (r) {
-                    results[i].dnnl_ms = 1e3 * time_median(run_dnnl, r, o.repeat,
-                                                           &results[i].dnnl_min);
-                    results[i].dnnl_min *= 1e3;
-                }
-                dnnl_runner_destroy(r);
-                case_free(&d);
+            if (o.use_dnnl && !isnan(results[i].ours_ms)) {
+                idle(); /* our threads are gone; let OpenMP's wake on a quiet machine */
+                measure_dnnl(&o, &cases[i], threads, &results[i]);
+                idle(); /* OpenMP's threads spin a while before they sleep */
             }
-        }
 #endif
+        }
         for (int i = 0; i < count; i++) {
             if (!isnan(results[i].ours_ms))
                 print_row(&o, &peak, &cases[i], threads, &results[i], cases[i].name);
@@ -435,7 +466,6 @@ int main(int argc, char **argv)
                     print_row(&o, &peak, &cases[i], convpool_context_num_threads(NULL), &r,
                               "toy(op_run)");
         }
-        convpool_context_destroy(ctx);
         fflush(stdout);
     }
     return 0;
