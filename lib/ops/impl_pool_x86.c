@@ -1,11 +1,11 @@
 /*
  * The AVX-512 and AVX2 pooling implementations: every pooling attribute
  * (pads, auto_pad, ceil_mode, dilations, count_include_pad, storage_order,
- * Indices) is handled by the SIMD kernels of kernels/x86/pool_*.c, so
- * supports() accepts every op. Work is split over output rows (windowed
- * pools) or groups of planes (global pools); each is computed the same way
- * whichever thread takes it, so results are bitwise identical for any
- * thread count.
+ * Indices) is handled by the SIMD kernels of kernels/x86/pool_*, so
+ * supports() accepts every op. Work is split over strips (bands of columns
+ * of one plane: 1-D and 2-D windows), output rows (3-D windows) or groups
+ * of planes (global pools); each is computed the same way whichever thread
+ * takes it, so results are bitwise identical for any thread count.
  */
 #include "kernels/x86/pool_x86.h"
 #include "ops/impl.h"

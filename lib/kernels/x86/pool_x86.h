@@ -1,13 +1,13 @@
 /*
  * pool_x86.h - AVX2 and AVX-512 pooling kernels (NCHW, float32).
  *
- * Windowed pools work on output rows: row r is (plane, od, oh) flattened,
- * plane = n*C + c, and its out[2] outputs are computed LANES at a time
- * across the contiguous W dimension; or (no depth) on strips, a band of
- * chunks of LANES columns of one plane from top to bottom. Global pools work on groups of LANES
- * planes (group g = planes [g*LANES, (g+1)*LANES)), reduced together.
- * Each row or group is computed the same way whichever range it is part
- * of, so results do not depend on how work is split across threads.
+ * Windowed pools compute LANES outputs at a time across the contiguous W
+ * dimension, walking either strips (no depth: a band of chunks of LANES
+ * columns of one plane, top to bottom) or output rows (row r is (plane,
+ * od, oh) flattened, plane = n*C + c). Global pools work on groups of
+ * LANES planes (group g = planes [g*LANES, (g+1)*LANES)), reduced together.
+ * Each strip, row or group is computed the same way whichever range it is
+ * part of, so results do not depend on how work is split across threads.
  *
  * Semantics are those of cp_ref_max_pool / cp_ref_avg_pool exactly, except
  * that averages accumulate in float (the reference uses double).
