@@ -222,6 +222,7 @@ CONVPOOL_API convpool_status convpool_op_run_ex(const convpool_op *op, convpool_
     ctx = cp_context_resolve(ctx);
     size_t need = workspace_for(op, &g, ctx);
     void *owned = NULL;
+    int owned_cached = 0;
     void *ws = NULL;
     if (need) {
         if (workspace) {
@@ -234,7 +235,7 @@ CONVPOOL_API convpool_status convpool_op_run_ex(const convpool_op *op, convpool_
                                workspace_size, need + CP_ALIGNMENT);
             ws = (void *)aligned;
         } else {
-            ws = owned = cp_context_scratch_acquire(ctx, need);
+            ws = owned = cp_context_scratch_acquire(ctx, need, &owned_cached);
             if (!ws)
                 return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
                                "cannot allocate a %zu-byte workspace", need);
@@ -242,7 +243,8 @@ CONVPOOL_API convpool_status convpool_op_run_ex(const convpool_op *op, convpool_
     }
     cp_run_args args = {op, &g, ctx, x, y, indices, ws};
     op->impl->run(&args);
-    cp_context_scratch_release(ctx, owned);
+    if (owned)
+        cp_context_scratch_release(ctx, owned, owned_cached);
     return CONVPOOL_OK;
 }
 

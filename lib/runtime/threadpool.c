@@ -256,8 +256,9 @@ void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_thre
     pthread_mutex_unlock(&ctx->run_lock);
 }
 
-void *cp_context_scratch_acquire(convpool_context *ctx, size_t bytes)
+void *cp_context_scratch_acquire(convpool_context *ctx, size_t bytes, int *cached)
 {
+    *cached = 0;
     if (pthread_mutex_trylock(&ctx->scratch_lock) != 0)
         return cp_alloc(bytes); /* another run holds the cached buffer */
     if (ctx->scratch_bytes < bytes) {
@@ -269,14 +270,13 @@ void *cp_context_scratch_acquire(convpool_context *ctx, size_t bytes)
         pthread_mutex_unlock(&ctx->scratch_lock);
         return NULL;
     }
+    *cached = 1;
     return ctx->scratch;
 }
 
-void cp_context_scratch_release(convpool_context *ctx, void *scratch)
+void cp_context_scratch_release(convpool_context *ctx, void *scratch, int cached)
 {
-    if (!scratch)
-        return;
-    if (scratch == ctx->scratch)
+    if (cached)
         pthread_mutex_unlock(&ctx->scratch_lock);
     else
         cp_free(scratch);

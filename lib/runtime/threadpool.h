@@ -37,10 +37,12 @@ void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_thre
  * one 64-byte aligned buffer, grown on first use and reused, so that
  * steady-state runs allocate nothing. One run at a time holds it; a run
  * that finds it held gets a fresh allocation instead (concurrent runs on
- * one context stay safe). NULL when out of memory. Every non-NULL result
- * goes back through cp_context_scratch_release().
+ * one context stay safe). NULL when out of memory. *cached tells which
+ * kind the caller got; every non-NULL result goes back through
+ * cp_context_scratch_release() with that flag (the caller, not a read of
+ * the context, knows whether it holds the cached buffer).
  */
-void *cp_context_scratch_acquire(convpool_context *ctx, size_t bytes);
-void cp_context_scratch_release(convpool_context *ctx, void *scratch);
+void *cp_context_scratch_acquire(convpool_context *ctx, size_t bytes, int *cached);
+void cp_context_scratch_release(convpool_context *ctx, void *scratch, int cached);
 
 #endif
