@@ -103,6 +103,28 @@ static void row_table_setup(const cp_geom *g, pool_row_table *t)
     }
 }
 
+/* Fills *row: output row oh (of a plane without depth), its vertical taps. */
+POOL_INLINE void table_row(const cp_geom *g, const pool_row_table *rt, int64_t oh,
+                           pool_row *row)
+{
+    *row = (pool_row){0, 0, oh, 0, 1, 0, 0, 0};
+    if (oh < rt->rows) {
+        row->h_lo = rt->h_lo[oh];
+        row->h_hi = rt->h_hi[oh];
+        row->count_dh = rt->count_dh[oh];
+    } else {
+        row_taps(g, row);
+    }
+}
+
+/* AveragePool: taps per lane along W of chunk ch. */
+POOL_INLINE vf chunk_count_w(const cp_geom *g, const pool_w *w, const pool_chunk *ch)
+{
+    return ch->mode == 0 ? vf_set1((float)w->K)
+           : ch->mode == 1 ? ch->e->count_w
+                           : count_w_of(g, w, ch->first);
+}
+
 /* Up to this many chunks side by side form one strip, so that each input
  * row is read in runs of up to POOL_STRIP_CHUNKS * LANES * stride columns
  * (the hardware prefetcher follows those; it loses narrower columns). */
@@ -117,10 +139,7 @@ POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *
     for (int cc = 0; cc < cc_n; cc++) {
         ch[cc] = chunk_at(w, c0 + cc);
         scale[cc] = vf_zero(); /* set at the first output row */
-        count_w[cc] = is_max ? vf_zero()
-                      : ch[cc].mode == 0 ? vf_set1((float)w->K)
-                      : ch[cc].mode == 1 ? ch[cc].e->count_w
-                                      : count_w_of(g, w, ch[cc].first);
+        count_w[cc] = is_max ? vf_zero() : chunk_count_w(g, w, &ch[cc]);
     }
     const int64_t OH = g->out[1], sh = g->stride[1], dh = g->dilation[1];
     const int64_t ph = g->pad_begin[1];
@@ -131,14 +150,8 @@ POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *
         tag[i] = -1;
     int64_t scale_count = -1;
     for (int64_t oh = 0; oh < OH; oh++) {
-        pool_row row = {0, 0, oh, 0, 1, 0, 0, 0};
-        if (oh < rt->rows) {
-            row.h_lo = rt->h_lo[oh];
-            row.h_hi = rt->h_hi[oh];
-            row.count_dh = rt->count_dh[oh];
-        } else {
-            row_taps(g, &row);
-        }
+        pool_row row;
+        table_row(g, rt, oh, &row);
         vf acc[POOL_STRIP_CHUNKS];
         int nan_seen = 0;
         for (int cc = 0; cc < cc_n; cc++)
@@ -238,13 +251,8 @@ POOL_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_tab
         tag[i] = -1;
     const vi wmul = vi_set1(w->wmul);
     for (int64_t oh = 0; oh < g->out[1]; oh++) {
-        pool_row row = {0, 0, oh, 0, 1, 0, 0, 0};
-        if (oh < rt->rows) {
-            row.h_lo = rt->h_lo[oh];
-            row.h_hi = rt->h_hi[oh];
-        } else {
-            row_taps(g, &row);
-        }
+        pool_row row;
+        table_row(g, rt, oh, &row);
         vf best[POOL_STRIP_CHUNKS];
         vi idx[POOL_STRIP_CHUNKS];
         vm have[POOL_STRIP_CHUNKS];
@@ -291,6 +299,78 @@ POOL_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_tab
     }
 }
 
+/*
+ * One-chunk strips of 3-row windows moving one row at a time (3x3-style
+ * pools at stride 1 along H, the commonest): the window's three reduced
+ * rows stay in registers and each output row reduces one new input row,
+ * with no ring to tag, store and reload. Rows outside the input are the
+ * reduction's identity, as the ring walk leaves them out.
+ */
+POOL_INLINE void strip_rows3(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
+                             const float *xp, float *yp, int32_t c, int S, int is_max)
+{
+    const pool_chunk ch = chunk_at(w, c);
+    const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
+    const vf count_w = is_max ? vf_zero() : chunk_count_w(g, w, &ch);
+    const int64_t H = g->in[1], ph = g->pad_begin[1];
+    vf r0 = fill, r1 = fill, r2 = fill, scale = vf_zero();
+    int nan0 = 0, nan1 = 0, nan2 = 0;
+    int64_t top = INT64_MIN, scale_count = -1; /* input row held in r0 */
+    for (int64_t oh = 0; oh < g->out[1]; oh++) {
+        pool_row row;
+        table_row(g, rt, oh, &row);
+        const int64_t ih0 = oh - ph;
+        const int keep = top == ih0 - 1 ? 2 : 0; /* rows already reduced */
+        if (keep) {
+            r0 = r1;
+            r1 = r2;
+            nan0 = nan1;
+            nan1 = nan2;
+        }
+        for (int j = keep; j < 3; j++) {
+            const int64_t ih = ih0 + j;
+            vf v = fill, nan = vf_zero();
+            if (ih >= 0 && ih < H)
+                POOL_BY_MODE(ch.mode, v = horizontal(w, xp + ih * w->W, ch.first, S, 0, ch.e,
+                                                     is_max, &nan),
+                             v = horizontal(w, xp + ih * w->W, ch.first, S, 1, ch.e, is_max,
+                                            &nan),
+                             v = horizontal(w, xp + ih * w->W, ch.first, S, 2, ch.e, is_max,
+                                            &nan));
+            const int v_nan = is_max && vm_bits(vm_isnan(nan)) != 0;
+            if (j == 0) {
+                r0 = v;
+                nan0 = v_nan;
+            } else if (j == 1) {
+                r1 = v;
+                nan1 = v_nan;
+            } else {
+                r2 = v;
+                nan2 = v_nan;
+            }
+        }
+        top = ih0;
+        vf out = is_max ? vf_max(r2, vf_max(r1, r0)) : vf_add(vf_add(r0, r1), r2);
+        if (!is_max) {
+            if (row.count_dh != scale_count) { /* divide once per divisor */
+                scale = vf_div(vf_set1(1.0f), vf_mul(count_w, vf_set1((float)row.count_dh)));
+                scale_count = row.count_dh;
+            }
+            out = vf_mul(out, scale);
+        } else if (nan0 | nan1 | nan2) { /* rare: these lanes by the reference rule */
+            float tmp[LANES];
+            vf_storeu(tmp, out);
+            for (int l = 0; l < ch.n; l++)
+                tmp[l] = max_one(g, &row, xp, ch.ow0 + l);
+            out = vf_loadu(tmp);
+        }
+        if (ch.n == LANES)
+            vf_storeu(yp + oh * w->OW + ch.ow0, out);
+        else
+            vf_store_first(yp + oh * w->OW + ch.ow0, out, ch.n);
+    }
+}
+
 /* Chunks per strip: one for small planes (held in L1/L2, the strip's
  * state stays in registers), POOL_STRIP_CHUNKS for larger ones. */
 static inline int strip_band(const cp_geom *g)
@@ -309,6 +389,7 @@ POOL_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *ind
     const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
     const int band = strip_band(g);
     const int32_t strips_per_plane = (w.chunks + band - 1) / band;
+    const int rows3 = band == 1 && g->kernel[1] == 3 && g->stride[1] == 1 && g->dilation[1] == 1;
     for (int64_t t = task_begin; t < task_end; t++) {
         const int64_t p = t / strips_per_plane;
         const int32_t c = (int32_t)(t - p * strips_per_plane) * band;
@@ -328,12 +409,16 @@ POOL_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *ind
             continue;
         }
 #define POOL_STRIP(S, band) strip(g, &w, &rt, xp, yp, c, S, is_max, band)
-        if (band == 1)
+#define POOL_ROWS3(S) strip_rows3(g, &w, &rt, xp, yp, c, S, is_max)
+        if (rows3)
+            POOL_BY_STRIDE(w.S, POOL_ROWS3(1), POOL_ROWS3(2), POOL_ROWS3(0));
+        else if (band == 1)
             POOL_BY_STRIDE(w.S, POOL_STRIP(1, 1), POOL_STRIP(2, 1), POOL_STRIP(0, 1));
         else
             POOL_BY_STRIDE(w.S, POOL_STRIP(1, POOL_STRIP_CHUNKS), POOL_STRIP(2, POOL_STRIP_CHUNKS),
                            POOL_STRIP(0, POOL_STRIP_CHUNKS));
 #undef POOL_STRIP
+#undef POOL_ROWS3
     }
 }
 
