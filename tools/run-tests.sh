@@ -21,7 +21,7 @@ echo "== sanitizer build (ASan + UBSan): C suites =="
 setup build-sanitize -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-sanitize >/dev/null
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-sanitize --print-errorlogs --suite unit --suite fast --suite onnx \
+    meson test -C build-sanitize --print-errorlogs --suite unit --suite fast --suite onnx --suite cli \
     --suite malformed-asan
 
 echo "== release build: every suite =="
