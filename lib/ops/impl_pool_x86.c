@@ -69,14 +69,10 @@ static void global_avg_task(void *arg, int64_t begin, int64_t end, int32_t threa
 static const cp_impl *reference_for(int32_t kind)
 {
     switch (kind) {
-    case CONVPOOL_OP_MAX_POOL:
-        return &cp_impl_max_pool_ref;
-    case CONVPOOL_OP_AVERAGE_POOL:
-        return &cp_impl_avg_pool_ref;
-    case CONVPOOL_OP_GLOBAL_MAX_POOL:
-        return &cp_impl_global_max_pool_ref;
-    default:
-        return &cp_impl_global_avg_pool_ref;
+    case CONVPOOL_OP_MAX_POOL: return &cp_impl_max_pool_ref;
+    case CONVPOOL_OP_AVERAGE_POOL: return &cp_impl_avg_pool_ref;
+    case CONVPOOL_OP_GLOBAL_MAX_POOL: return &cp_impl_global_max_pool_ref;
+    default: return &cp_impl_global_avg_pool_ref;
     }
 }
 
@@ -90,8 +86,7 @@ static void pool_run(const cp_run_args *a, const cp_pool_kernels *k)
     }
     pool_job job = {a, k};
     const int64_t planes = g->n * g->c;
-    const int64_t taps = planes * cp_geom_out_plane(g) * g->kernel[0] * g->kernel[1] *
-                         g->kernel[2];
+    const int64_t taps = planes * cp_geom_out_plane(g) * g->kernel[0] * g->kernel[1] * g->kernel[2];
     const int32_t threads = cp_threads_for_work(taps, CP_POOL_MIN_TAPS_PER_THREAD);
     if (kind == CONVPOOL_OP_GLOBAL_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL) {
         int64_t groups = (planes + k->lanes - 1) / k->lanes;
@@ -107,8 +102,8 @@ static void pool_run(const cp_run_args *a, const cp_pool_kernels *k)
         return;
     }
     int64_t rows = planes * g->out[0] * g->out[1];
-    cp_parallel_for(a->ctx, rows, threads,
-                    kind == CONVPOOL_OP_MAX_POOL ? max_task : avg_task, &job);
+    cp_parallel_for(a->ctx, rows, threads, kind == CONVPOOL_OP_MAX_POOL ? max_task : avg_task,
+                    &job);
 }
 
 static void run_avx512(const cp_run_args *a)
@@ -121,17 +116,17 @@ static void run_avx2(const cp_run_args *a)
     pool_run(a, &cp_pool_kernels_avx2);
 }
 
-#define POOL_IMPL(var, label, op_kind, isa_level, run_fn) \
+#define POOL_IMPL(var, label, op_kind, isa_level, run_fn)                                          \
     const cp_impl var = {.name = label, .kind = op_kind, .isa = isa_level, .run = run_fn}
 
 POOL_IMPL(cp_impl_max_pool_avx512, "max_pool.avx512", CONVPOOL_OP_MAX_POOL, CONVPOOL_ISA_AVX512,
           run_avx512);
-POOL_IMPL(cp_impl_avg_pool_avx512, "avg_pool.avx512", CONVPOOL_OP_AVERAGE_POOL,
-          CONVPOOL_ISA_AVX512, run_avx512);
+POOL_IMPL(cp_impl_avg_pool_avx512, "avg_pool.avx512", CONVPOOL_OP_AVERAGE_POOL, CONVPOOL_ISA_AVX512,
+          run_avx512);
 POOL_IMPL(cp_impl_global_max_pool_avx512, "global_max_pool.avx512", CONVPOOL_OP_GLOBAL_MAX_POOL,
           CONVPOOL_ISA_AVX512, run_avx512);
-POOL_IMPL(cp_impl_global_avg_pool_avx512, "global_avg_pool.avx512",
-          CONVPOOL_OP_GLOBAL_AVERAGE_POOL, CONVPOOL_ISA_AVX512, run_avx512);
+POOL_IMPL(cp_impl_global_avg_pool_avx512, "global_avg_pool.avx512", CONVPOOL_OP_GLOBAL_AVERAGE_POOL,
+          CONVPOOL_ISA_AVX512, run_avx512);
 POOL_IMPL(cp_impl_max_pool_avx2, "max_pool.avx2", CONVPOOL_OP_MAX_POOL, CONVPOOL_ISA_AVX2,
           run_avx2);
 POOL_IMPL(cp_impl_avg_pool_avx2, "avg_pool.avx2", CONVPOOL_OP_AVERAGE_POOL, CONVPOOL_ISA_AVX2,

@@ -46,8 +46,8 @@ static double max_avg_error;
 static long compared_outputs, skipped_cases, tested_cases;
 static int32_t first_isa, last_isa; /* the fast paths under test */
 
-static void fail(const char *what, const char *config, const char *isa, int64_t at,
-                 double want, double got)
+static void fail(const char *what, const char *config, const char *isa, int64_t at, double want,
+                 double got)
 {
     if (failures++ < 20)
         fprintf(stderr, "FAIL %s [%s] isa=%s at %lld: want %.9g got %.9g\n", what, config, isa,
@@ -94,9 +94,9 @@ static int run(const convpool_op *op, convpool_context *ctx, const int64_t *shap
 }
 
 /* Compares one fast path with the reference for a descriptor and input. */
-static void check_paths(const convpool_desc *desc, int32_t kind, const int64_t *shape,
-                        size_t rank, const float *x, const char *config,
-                        convpool_context *ctx1, convpool_context *ctx2)
+static void check_paths(const convpool_desc *desc, int32_t kind, const int64_t *shape, size_t rank,
+                        const float *x, const char *config, convpool_context *ctx1,
+                        convpool_context *ctx2)
 {
     int64_t out_shape[5];
     convpool_op *ref = NULL;
@@ -143,8 +143,8 @@ static void check_paths(const convpool_desc *desc, int32_t kind, const int64_t *
                     goto next_isa;
             }
             if (memcmp(got[0].y, got[1].y, (size_t)out_count * sizeof(float)) != 0 ||
-                (with_idx && memcmp(got[0].indices, got[1].indices,
-                                    (size_t)out_count * sizeof(int64_t)) != 0))
+                (with_idx &&
+                 memcmp(got[0].indices, got[1].indices, (size_t)out_count * sizeof(int64_t)) != 0))
                 fail("1 vs 2 threads differ", config, convpool_isa_name(isa), 0, 0, 0);
             for (int64_t i = 0; i < out_count; i++) {
                 float w = want.y[i], g = got[0].y[i];
@@ -156,8 +156,8 @@ static void check_paths(const convpool_desc *desc, int32_t kind, const int64_t *
                         break;
                     }
                     if (with_idx && want.indices[i] != got[0].indices[i]) {
-                        fail("Indices", config, convpool_isa_name(isa), i,
-                             (double)want.indices[i], (double)got[0].indices[i]);
+                        fail("Indices", config, convpool_isa_name(isa), i, (double)want.indices[i],
+                             (double)got[0].indices[i]);
                         break;
                     }
                 } else {
@@ -205,8 +205,8 @@ static void check_random_input(const convpool_desc *desc, int32_t kind, const in
     for (size_t i = 0; i < rank; i++)
         count *= (size_t)shape[i];
     const size_t bytes = count * sizeof(float), pages = (bytes + page - 1) / page;
-    char *map = mmap(NULL, (pages + 2) * page, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *map =
+        mmap(NULL, (pages + 2) * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED) {
         perror("mmap");
         failures++;
@@ -243,8 +243,12 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
          * reference defines it) */
         pads[i] = rnd(0, 2) ? rnd(0, extent - 1 < 3 ? extent - 1 : 3) : rnd(0, extent);
         pads[rank + i] = rnd(0, 2) ? rnd(0, extent - 1 < 3 ? extent - 1 : 3) : rnd(0, extent);
-        int64_t hi = last ? (rank == 1 ? 200 : large ? 300 : 80)
-                          : (rank == 3 ? 8 : large ? 200 : 24);
+        int64_t hi = last ? (rank == 1 ? 200
+                             : large   ? 300
+                                       : 80)
+                          : (rank == 3 ? 8
+                             : large   ? 200
+                                       : 24);
         if (hi > budget)
             hi = budget;
         shape[2 + i] = rnd(1, hi < 1 ? 1 : hi);
@@ -277,8 +281,8 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
         return;
     }
     char config[400];
-    int len = snprintf(config, sizeof config, "%s rank %d in", kind == CONVPOOL_OP_MAX_POOL ?
-                       "MaxPool" : "AveragePool", rank);
+    int len = snprintf(config, sizeof config, "%s rank %d in",
+                       kind == CONVPOOL_OP_MAX_POOL ? "MaxPool" : "AveragePool", rank);
     for (int i = 0; i < rank + 2; i++)
         len += snprintf(config + len, sizeof config - (size_t)len, " %lld", (long long)shape[i]);
     len += snprintf(config + len, sizeof config - (size_t)len, " k/s/d/pb/pe");
@@ -295,8 +299,7 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
 
 static void global_case(convpool_context *ctx1, convpool_context *ctx2)
 {
-    const int32_t kind =
-        rnd(0, 1) ? CONVPOOL_OP_GLOBAL_MAX_POOL : CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+    const int32_t kind = rnd(0, 1) ? CONVPOOL_OP_GLOBAL_MAX_POOL : CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
     const int rank = (int)rnd(1, 3);
     int64_t shape[5] = {rnd(1, 3), rnd(1, 40)};
     for (int i = 0; i < rank; i++)
@@ -380,8 +383,8 @@ int main(void)
             if (i < 2)
                 convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, &k, 1);
             if (convpool_pool_create(desc, &op) != CONVPOOL_OK || !strstr(op->impl->name, ".ref"))
-                fail("scalar path not the reference", op ? op->impl->name : "create", "scalar",
-                     0, 0, 0);
+                fail("scalar path not the reference", op ? op->impl->name : "create", "scalar", 0,
+                     0, 0);
             convpool_op_destroy(op);
             convpool_desc_destroy(desc);
         }

@@ -9,14 +9,13 @@
  * Each figure is the median of R samples; a sample times back-to-back runs
  * on the same (cache-hot) buffers, enough of them to last >= 0.5 ms, and
  * divides. --json also gives the fastest sample ("_min_ms"), which on a
- * machine shared with other jobs is the least disturbed one. Our runs go through convpool_op_run_ex() with a context of the
- * given thread count and a caller workspace (the steady state: no
- * allocation); the toy case is also timed through plain convpool_op_run(),
- * and MaxPool cases also with their Indices output ("+Indices" rows, byte
- * counts as without).
- * Cases run one at a time, ours then oneDNN's, each ours in a fresh context
- * destroyed before oneDNN runs, with a 20 ms pause between the two so that
- * neither library's idle (spinning) threads compete with the other's.
+ * machine shared with other jobs is the least disturbed one. Our runs go through
+ * convpool_op_run_ex() with a context of the given thread count and a caller workspace (the steady
+ * state: no allocation); the toy case is also timed through plain convpool_op_run(), and MaxPool
+ * cases also with their Indices output ("+Indices" rows, byte counts as without). Cases run one at
+ * a time, ours then oneDNN's, each ours in a fresh context destroyed before oneDNN runs, with a 20
+ * ms pause between the two so that neither library's idle (spinning) threads compete with the
+ * other's.
  */
 #include <math.h>
 #include <stdio.h>
@@ -31,7 +30,7 @@
 #include "dnnl_runner.h"
 #endif
 
-#define MAX_SAMPLES 1001
+#define MAX_SAMPLES    1001
 #define SAMPLE_SECONDS 5e-4
 
 /* The best NCHW peer per case from ../shared/bench/README.md (measured
@@ -173,8 +172,7 @@ static int case_setup(case_data *d, const bench_case *c, convpool_context *ctx)
             st = convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, kernel, 2);
         }
         if (st == CONVPOOL_OK && kind == CONVPOOL_OP_AVERAGE_POOL)
-            st = convpool_desc_set_int(desc, CONVPOOL_ATTR_COUNT_INCLUDE_PAD,
-                                       c->count_include_pad);
+            st = convpool_desc_set_int(desc, CONVPOOL_ATTR_COUNT_INCLUDE_PAD, c->count_include_pad);
         if (st == CONVPOOL_OK && kind == CONVPOOL_OP_CONV)
             st = convpool_desc_set_int(desc, CONVPOOL_ATTR_GROUP, c->group);
     }
@@ -212,8 +210,8 @@ static void case_free(case_data *d)
 static void run_ours(void *arg)
 {
     case_data *d = arg;
-    convpool_op_run_ex(d->op, d->ctx, d->in_shape, 4, d->x, d->y, d->y_count, NULL,
-                       d->workspace, d->workspace_size);
+    convpool_op_run_ex(d->op, d->ctx, d->in_shape, 4, d->x, d->y, d->y_count, NULL, d->workspace,
+                       d->workspace_size);
 }
 
 static void run_ours_indices(void *arg)
@@ -237,8 +235,8 @@ static void run_dnnl(void *arg)
 #endif
 
 typedef struct result {
-    double ours_ms, dnnl_ms;  /* medians; dnnl_ms NaN if not run */
-    double ours_min, dnnl_min; /* fastest samples */
+    double ours_ms, dnnl_ms;        /* medians; dnnl_ms NaN if not run */
+    double ours_min, dnnl_min;      /* fastest samples */
     double indices_ms, indices_min; /* MaxPool with its Indices output, else NaN */
 } result;
 
@@ -359,12 +357,12 @@ static int parse_args(int argc, char **argv, options *o)
     return o->thread_count > 0;
 }
 
-static void print_row(const options *o, const machine_peak *peak, const bench_case *c,
-                      int threads, const result *r, const char *label)
+static void print_row(const options *o, const machine_peak *peak, const bench_case *c, int threads,
+                      const result *r, const char *label)
 {
     const int conv = bench_is_conv(c);
-    const double rate = conv ? bench_conv_flops(c) / (r->ours_ms * 1e6)
-                             : bench_pool_bytes(c) / (r->ours_ms * 1e6);
+    const double rate =
+        conv ? bench_conv_flops(c) / (r->ours_ms * 1e6) : bench_pool_bytes(c) / (r->ours_ms * 1e6);
     const int pt = threads >= 2 ? 2 : 1;
     const double of_peak = 100.0 * rate / (conv ? peak->fma_gflops[pt] : peak->copy_gbs[pt]);
     const double pms = peer_ms(label, threads);

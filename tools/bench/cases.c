@@ -66,11 +66,16 @@ static int64_t *field(bench_case *c, const char *key)
         const char *key;
         size_t offset;
     } fields[] = {
-        {"N", offsetof(bench_case, n)},   {"C", offsetof(bench_case, c)},
-        {"H", offsetof(bench_case, h)},   {"W", offsetof(bench_case, w)},
-        {"M", offsetof(bench_case, m)},   {"kh", offsetof(bench_case, kh)},
-        {"kw", offsetof(bench_case, kw)}, {"sh", offsetof(bench_case, sh)},
-        {"sw", offsetof(bench_case, sw)}, {"group", offsetof(bench_case, group)},
+        {"N", offsetof(bench_case, n)},
+        {"C", offsetof(bench_case, c)},
+        {"H", offsetof(bench_case, h)},
+        {"W", offsetof(bench_case, w)},
+        {"M", offsetof(bench_case, m)},
+        {"kh", offsetof(bench_case, kh)},
+        {"kw", offsetof(bench_case, kw)},
+        {"sh", offsetof(bench_case, sh)},
+        {"sw", offsetof(bench_case, sw)},
+        {"group", offsetof(bench_case, group)},
         {"count_include_pad", offsetof(bench_case, count_include_pad)},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)

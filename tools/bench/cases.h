@@ -13,9 +13,9 @@
 
 typedef struct bench_case {
     char name[32];
-    char op[32];        /* Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool */
+    char op[32]; /* Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool */
     int64_t n, c, h, w, m, kh, kw, sh, sw, group, count_include_pad;
-    int64_t pads[4];    /* top, left, bottom, right (ONNX order) */
+    int64_t pads[4]; /* top, left, bottom, right (ONNX order) */
 } bench_case;
 
 /* Reads up to BENCH_MAX_CASES cases from `path`; returns the count, or -1

@@ -16,13 +16,13 @@ struct dnnl_runner {
     int conv;
 };
 
-#define CHECK(call)                                                           \
-    do {                                                                      \
-        dnnl_status_t st_ = (call);                                           \
-        if (st_ != dnnl_success) {                                            \
-            fprintf(stderr, "oneDNN: %s failed (status %d)\n", #call, (int)st_); \
-            goto fail;                                                        \
-        }                                                                     \
+#define CHECK(call)                                                                                \
+    do {                                                                                           \
+        dnnl_status_t st_ = (call);                                                                \
+        if (st_ != dnnl_success) {                                                                 \
+            fprintf(stderr, "oneDNN: %s failed (status %d)\n", #call, (int)st_);                   \
+            goto fail;                                                                             \
+        }                                                                                          \
     } while (0)
 
 void dnnl_runner_set_threads(int threads)
@@ -68,8 +68,8 @@ static void run_reorder(dnnl_runner *r, dnnl_primitive_t reorder, dnnl_memory_t 
     dnnl_primitive_execute(reorder, r->stream, 2, args);
 }
 
-dnnl_runner *dnnl_runner_create(const bench_case *c, const float *x, const float *w,
-                                const float *b, float *y)
+dnnl_runner *dnnl_runner_create(const bench_case *c, const float *x, const float *w, const float *b,
+                                float *y)
 {
     dnnl_runner *r = calloc(1, sizeof *r);
     dnnl_primitive_desc_t pd = NULL;
@@ -97,9 +97,8 @@ dnnl_runner *dnnl_runner_create(const bench_case *c, const float *x, const float
         CHECK(dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_dims, dnnl_f32, dnnl_format_tag_any));
         CHECK(dnnl_memory_desc_init_by_tag(&wei_any, grouped ? 5 : 4, grouped ? wdims_g : wdims,
                                            dnnl_f32, dnnl_format_tag_any));
-        CHECK(dnnl_memory_desc_init_by_tag(&user_wei_md, grouped ? 5 : 4,
-                                           grouped ? wdims_g : wdims, dnnl_f32,
-                                           grouped ? dnnl_goihw : dnnl_oihw));
+        CHECK(dnnl_memory_desc_init_by_tag(&user_wei_md, grouped ? 5 : 4, grouped ? wdims_g : wdims,
+                                           dnnl_f32, grouped ? dnnl_goihw : dnnl_oihw));
         CHECK(dnnl_memory_desc_init_by_tag(&bias_md, 1, bdims, dnnl_f32, dnnl_x));
         dnnl_convolution_desc_t cd;
         CHECK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference,
@@ -115,8 +114,8 @@ dnnl_runner *dnnl_runner_create(const bench_case *c, const float *x, const float
                           dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), &r->src,
                           &r->src_reorder) ||
             !make_reorder(r, user_wei, &user_wei_md,
-                          dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
-                          &r->weights, &wei_reorder))
+                          dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), &r->weights,
+                          &wei_reorder))
             goto fail;
         /* the dst reorder goes the other way: from oneDNN's layout to NCHW */
         const dnnl_memory_desc_t *dst_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
@@ -193,7 +192,10 @@ void dnnl_runner_destroy(dnnl_runner *r)
             dnnl_primitive_destroy(prims[i]);
     dnnl_memory_t mems[6] = {r->src != r->user_src ? r->src : NULL,
                              r->dst != r->user_dst ? r->dst : NULL,
-                             r->user_src, r->user_dst, r->weights, r->bias};
+                             r->user_src,
+                             r->user_dst,
+                             r->weights,
+                             r->bias};
     for (int i = 0; i < 6; i++)
         if (mems[i])
             dnnl_memory_destroy(mems[i]);

@@ -15,8 +15,8 @@ typedef struct dnnl_runner dnnl_runner;
 
 /* Sets up the case on x (input), w, b (Conv weights and bias; NULL for
  * pools) and y (output), all NCHW / ONNX layout. NULL if oneDNN refuses. */
-dnnl_runner *dnnl_runner_create(const bench_case *c, const float *x, const float *w,
-                                const float *b, float *y);
+dnnl_runner *dnnl_runner_create(const bench_case *c, const float *x, const float *w, const float *b,
+                                float *y);
 void dnnl_runner_run(dnnl_runner *r);
 void dnnl_runner_destroy(dnnl_runner *r);
 /* oneDNN's OpenMP threads for the following runs. */

@@ -7,9 +7,9 @@
 #include <time.h>
 
 #define COPY_FLOATS (512 * 1024) /* 2 MiB each way per thread: past L2, inside L3 */
-#define COPY_REPS 4               /* per trial: ~0.1-0.2 ms */
-#define FMA_ITERS 40000           /* per trial: ~0.1 ms */
-#define TRIALS 300
+#define COPY_REPS   4            /* per trial: ~0.1-0.2 ms */
+#define FMA_ITERS   40000        /* per trial: ~0.1 ms */
+#define TRIALS      300
 
 /*
  * The best of many short trials: on a machine shared with other processes a
@@ -18,12 +18,12 @@
  * samples do.
  */
 typedef struct peak_job {
-    int copy;              /* 0: FMA loop, 1: copy loop */
+    int copy; /* 0: FMA loop, 1: copy loop */
     int avx512;
     float *src, *dst;
     pthread_barrier_t *sync;
-    double work;           /* FLOPs or bytes per trial */
-    double best;           /* thread 0: best rate over the trials */
+    double work; /* FLOPs or bytes per trial */
+    double best; /* thread 0: best rate over the trials */
 } peak_job;
 
 static double now_seconds(void)

@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 typedef struct machine_peak {
-    const char *isa;       /* "avx512", "avx2" or "scalar" */
-    double fma_gflops[3];  /* [threads], 1 and 2 */
+    const char *isa;      /* "avx512", "avx2" or "scalar" */
+    double fma_gflops[3]; /* [threads], 1 and 2 */
     double copy_gbs[3];
 } machine_peak;
 

@@ -8,20 +8,41 @@
 
 #include "kernels/x86/pool_x86.h"
 
-#define LANES 8
+#define LANES       8
 #define CP_POOL_ISA avx2
 
 typedef __m256 vf;
 typedef __m256i vi;
 typedef __m256i vm;
 
-static inline vf vf_set1(float v) { return _mm256_set1_ps(v); }
-static inline vf vf_zero(void) { return _mm256_setzero_ps(); }
-static inline vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
-static inline vf vf_loadz(vm m, const float *p) { return _mm256_maskload_ps(p, m); }
-static inline void vf_storeu(float *p, vf v) { _mm256_storeu_ps(p, v); }
-static inline vi vi_iota(void) { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
-static inline vi vi_set1(int32_t v) { return _mm256_set1_epi32(v); }
+static inline vf vf_set1(float v)
+{
+    return _mm256_set1_ps(v);
+}
+static inline vf vf_zero(void)
+{
+    return _mm256_setzero_ps();
+}
+static inline vf vf_loadu(const float *p)
+{
+    return _mm256_loadu_ps(p);
+}
+static inline vf vf_loadz(vm m, const float *p)
+{
+    return _mm256_maskload_ps(p, m);
+}
+static inline void vf_storeu(float *p, vf v)
+{
+    _mm256_storeu_ps(p, v);
+}
+static inline vi vi_iota(void)
+{
+    return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+}
+static inline vi vi_set1(int32_t v)
+{
+    return _mm256_set1_epi32(v);
+}
 static inline vm vm_first(int n)
 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), vi_iota());
@@ -30,11 +51,23 @@ static inline void vf_store_first(float *p, vf v, int n)
 {
     _mm256_maskstore_ps(p, vm_first(n), v);
 }
-static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
-static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
-static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vf_add(vf a, vf b)
+{
+    return _mm256_add_ps(a, b);
+}
+static inline vf vf_div(vf a, vf b)
+{
+    return _mm256_div_ps(a, b);
+}
+static inline vf vf_mul(vf a, vf b)
+{
+    return _mm256_mul_ps(a, b);
+}
 /* a > b ? a : b: b (the earlier value) wins ties; NaN in a is ignored. */
-static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
+static inline vf vf_max(vf a, vf b)
+{
+    return _mm256_max_ps(a, b);
+}
 /* m ? b : a */
 static inline vf vf_select(vm m, vf a, vf b)
 {
@@ -60,14 +93,35 @@ static inline vf vf_gather(vm m, const float *base, vi pos)
     return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, pos, _mm256_castsi256_ps(m), 4);
 }
 
-static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
-static inline vi vi_mul(vi a, vi b) { return _mm256_mullo_epi32(a, b); }
+static inline vi vi_add(vi a, vi b)
+{
+    return _mm256_add_epi32(a, b);
+}
+static inline vi vi_mul(vi a, vi b)
+{
+    return _mm256_mullo_epi32(a, b);
+}
 
-static inline vm vm_all(void) { return _mm256_set1_epi32(-1); }
-static inline vm vm_none(void) { return _mm256_setzero_si256(); }
-static inline vm vm_and(vm a, vm b) { return _mm256_and_si256(a, b); }
-static inline vm vm_or(vm a, vm b) { return _mm256_or_si256(a, b); }
-static inline vm vm_andnot(vm a, vm b) { return _mm256_andnot_si256(a, b); }
+static inline vm vm_all(void)
+{
+    return _mm256_set1_epi32(-1);
+}
+static inline vm vm_none(void)
+{
+    return _mm256_setzero_si256();
+}
+static inline vm vm_and(vm a, vm b)
+{
+    return _mm256_and_si256(a, b);
+}
+static inline vm vm_or(vm a, vm b)
+{
+    return _mm256_or_si256(a, b);
+}
+static inline vm vm_andnot(vm a, vm b)
+{
+    return _mm256_andnot_si256(a, b);
+}
 static inline unsigned vm_bits(vm m)
 {
     return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m));
@@ -78,13 +132,16 @@ static inline vm vm_range(vi pos, int32_t lo, int32_t hi)
     return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), pos),
                                _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), pos));
 }
-static inline vm vm_isnan(vf v) { return _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)); }
+static inline vm vm_isnan(vf v)
+{
+    return _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+}
 /* Where v should replace best under MaxPool's rule: best is not NaN and v
  * is greater or NaN. */
 static inline vm vm_takes(vf v, vf best)
 {
-    return _mm256_castps_si256(_mm256_and_ps(_mm256_cmp_ps(best, best, _CMP_ORD_Q),
-                                             _mm256_cmp_ps(v, best, _CMP_NLE_UQ)));
+    return _mm256_castps_si256(
+        _mm256_and_ps(_mm256_cmp_ps(best, best, _CMP_ORD_Q), _mm256_cmp_ps(v, best, _CMP_NLE_UQ)));
 }
 /* acc + 1 in lanes m. */
 static inline vf vf_count(vm m, vf acc)
@@ -108,8 +165,8 @@ static inline void vi_store_index64(int64_t *dst, vi idx, int64_t base, int n)
     }
     const __m256i q = _mm256_setr_epi64x(0, 1, 2, 3);
     _mm256_maskstore_epi64((long long *)dst, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), q), lo);
-    _mm256_maskstore_epi64((long long *)(dst + 4),
-                           _mm256_cmpgt_epi64(_mm256_set1_epi64x(n - 4), q), hi);
+    _mm256_maskstore_epi64((long long *)(dst + 4), _mm256_cmpgt_epi64(_mm256_set1_epi64x(n - 4), q),
+                           hi);
 }
 
 /*

@@ -7,38 +7,71 @@
 
 #include "kernels/x86/pool_x86.h"
 
-#define LANES 16
+#define LANES       16
 #define CP_POOL_ISA avx512
 
 typedef __m512 vf;
 typedef __m512i vi;
 typedef __mmask16 vm;
 
-static inline vf vf_set1(float v) { return _mm512_set1_ps(v); }
-static inline vf vf_zero(void) { return _mm512_setzero_ps(); }
-static inline vf vf_loadu(const float *p) { return _mm512_loadu_ps(p); }
+static inline vf vf_set1(float v)
+{
+    return _mm512_set1_ps(v);
+}
+static inline vf vf_zero(void)
+{
+    return _mm512_setzero_ps();
+}
+static inline vf vf_loadu(const float *p)
+{
+    return _mm512_loadu_ps(p);
+}
 /* Lanes outside m read nothing (no fault) and are 0. */
-static inline vf vf_loadz(vm m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
-static inline void vf_storeu(float *p, vf v) { _mm512_storeu_ps(p, v); }
+static inline vf vf_loadz(vm m, const float *p)
+{
+    return _mm512_maskz_loadu_ps(m, p);
+}
+static inline void vf_storeu(float *p, vf v)
+{
+    _mm512_storeu_ps(p, v);
+}
 static inline void vf_store_first(float *p, vf v, int n)
 {
     _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v);
 }
-static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
-static inline vf vf_div(vf a, vf b) { return _mm512_div_ps(a, b); }
-static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+static inline vf vf_add(vf a, vf b)
+{
+    return _mm512_add_ps(a, b);
+}
+static inline vf vf_div(vf a, vf b)
+{
+    return _mm512_div_ps(a, b);
+}
+static inline vf vf_mul(vf a, vf b)
+{
+    return _mm512_mul_ps(a, b);
+}
 /* a > b ? a : b, so b (the earlier value) wins ties and NaN in a is
  * ignored: callers detect NaN separately. */
-static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
+static inline vf vf_max(vf a, vf b)
+{
+    return _mm512_max_ps(a, b);
+}
 /* m ? b : a */
-static inline vf vf_select(vm m, vf a, vf b) { return _mm512_mask_mov_ps(a, m, b); }
-static inline vi vi_select(vm m, vi a, vi b) { return _mm512_mask_mov_epi32(a, m, b); }
+static inline vf vf_select(vm m, vf a, vf b)
+{
+    return _mm512_mask_mov_ps(a, m, b);
+}
+static inline vi vi_select(vm m, vi a, vi b)
+{
+    return _mm512_mask_mov_epi32(a, m, b);
+}
 
 /* The even elements of the 2*LANES elements a:b (a stride-2 row). */
 static inline vf vf_even(vf a, vf b)
 {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                           28, 30);
+    const __m512i even =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     return _mm512_permutex2var_ps(a, even, b);
 }
 
@@ -48,27 +81,57 @@ static inline vf vf_gather(vm m, const float *base, vi pos)
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, pos, base, 4);
 }
 
-static inline vi vi_set1(int32_t v) { return _mm512_set1_epi32(v); }
+static inline vi vi_set1(int32_t v)
+{
+    return _mm512_set1_epi32(v);
+}
 static inline vi vi_iota(void)
 {
     return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 }
-static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
-static inline vi vi_mul(vi a, vi b) { return _mm512_mullo_epi32(a, b); }
+static inline vi vi_add(vi a, vi b)
+{
+    return _mm512_add_epi32(a, b);
+}
+static inline vi vi_mul(vi a, vi b)
+{
+    return _mm512_mullo_epi32(a, b);
+}
 
-static inline vm vm_all(void) { return (vm)0xFFFF; }
-static inline vm vm_none(void) { return (vm)0; }
-static inline vm vm_and(vm a, vm b) { return a & b; }
-static inline vm vm_or(vm a, vm b) { return a | b; }
-static inline vm vm_andnot(vm a, vm b) { return (vm)(~a & b); }
-static inline unsigned vm_bits(vm m) { return m; }
+static inline vm vm_all(void)
+{
+    return (vm)0xFFFF;
+}
+static inline vm vm_none(void)
+{
+    return (vm)0;
+}
+static inline vm vm_and(vm a, vm b)
+{
+    return a & b;
+}
+static inline vm vm_or(vm a, vm b)
+{
+    return a | b;
+}
+static inline vm vm_andnot(vm a, vm b)
+{
+    return (vm)(~a & b);
+}
+static inline unsigned vm_bits(vm m)
+{
+    return m;
+}
 /* lo <= pos < hi, lane by lane. */
 static inline vm vm_range(vi pos, int32_t lo, int32_t hi)
 {
-    return _mm512_mask_cmplt_epi32_mask(_mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32(lo)),
-                                        pos, _mm512_set1_epi32(hi));
+    return _mm512_mask_cmplt_epi32_mask(_mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32(lo)), pos,
+                                        _mm512_set1_epi32(hi));
 }
-static inline vm vm_isnan(vf v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q); }
+static inline vm vm_isnan(vf v)
+{
+    return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+}
 /* Where v should replace best under MaxPool's rule: best is not NaN and v
  * is greater or NaN. */
 static inline vm vm_takes(vf v, vf best)

@@ -15,10 +15,10 @@ typedef struct pool_row {
 /* Fills row's tap ranges for its (od, oh); p, od, oh are set by the caller. */
 static void row_taps(const cp_geom *g, pool_row *row)
 {
-    cp_tap_range(row->od, g->stride[0], g->pad_begin[0], g->dilation[0], g->kernel[0], 0,
-                 g->in[0], &row->d_lo, &row->d_hi);
-    cp_tap_range(row->oh, g->stride[1], g->pad_begin[1], g->dilation[1], g->kernel[1], 0,
-                 g->in[1], &row->h_lo, &row->h_hi);
+    cp_tap_range(row->od, g->stride[0], g->pad_begin[0], g->dilation[0], g->kernel[0], 0, g->in[0],
+                 &row->d_lo, &row->d_hi);
+    cp_tap_range(row->oh, g->stride[1], g->pad_begin[1], g->dilation[1], g->kernel[1], 0, g->in[1],
+                 &row->h_lo, &row->h_hi);
     if (g->count_include_pad) {
         int64_t a, b, c, d;
         cp_tap_range(row->od, g->stride[0], g->pad_begin[0], g->dilation[0], g->kernel[0],
@@ -75,8 +75,8 @@ static float max_one(const cp_geom *g, const pool_row *row, const float *xp, int
     for (int64_t kd = row->d_lo; kd < row->d_hi; kd++)
         for (int64_t kh = row->h_lo; kh < row->h_hi; kh++) {
             int64_t id, ih;
-            const float *r = xp + tap_row(g, row, kd, kh, &id, &ih) + ow * g->stride[2] -
-                             g->pad_begin[2];
+            const float *r =
+                xp + tap_row(g, row, kd, kh, &id, &ih) + ow * g->stride[2] - g->pad_begin[2];
             for (int64_t kw = w_lo; kw < w_hi; kw++) {
                 float v = r[kw * g->dilation[2]];
                 if (!have || v > best || (isnan(v) && !isnan(best)))
@@ -93,13 +93,13 @@ static float max_one(const cp_geom *g, const pool_row *row, const float *xp, int
 /* Edge chunks whose masks are computed once per call: this many at each
  * end of a row, for kernels up to POOL_KW_CAP wide along W. */
 #define POOL_EDGE_CHUNKS 4
-#define POOL_KW_CAP 8
+#define POOL_KW_CAP      8
 
 /* The input rows one output row reads, in row-major tap order. */
 typedef struct pool_taps {
     int32_t count;
-    const float *ptr[POOL_ROW_CAP];  /* start of each input row */
-    int32_t pos[POOL_ROW_CAP];       /* Indices: plane position of its column 0 */
+    const float *ptr[POOL_ROW_CAP]; /* start of each input row */
+    int32_t pos[POOL_ROW_CAP];      /* Indices: plane position of its column 0 */
 } pool_taps;
 
 /* Masks of one edge chunk, per tap kw: the lanes whose tap is inside the
@@ -132,8 +132,8 @@ typedef struct pool_w {
 /* Tap kw of the LANES outputs of a chunk whose first tap is at p (row
  * start + first position). mode 0: interior, plain loads; 1: edge with
  * masks from e; 2: edge, masks computed here from the positions. */
-POOL_INLINE vf load_tap(const pool_w *w, const float *p, int32_t first, int32_t kw, int S,
-                        int mode, const pool_edge *e, vm *valid)
+POOL_INLINE vf load_tap(const pool_w *w, const float *p, int32_t first, int32_t kw, int S, int mode,
+                        const pool_edge *e, vm *valid)
 {
     const float *q = p + kw * w->dil;
     if (mode == 0) {
@@ -238,8 +238,8 @@ static void w_setup(const cp_geom *g, pool_w *w)
 
 /* Lists up to POOL_ROW_CAP input rows of `row` from tap number `start`
  * (taps numbered row-major over D and H); returns the total tap rows. */
-static int64_t list_taps(const cp_geom *g, const pool_w *w, const pool_row *row,
-                         const float *xp, int64_t start, pool_taps *t)
+static int64_t list_taps(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
+                         int64_t start, pool_taps *t)
 {
     const int64_t nh = row->h_hi - row->h_lo, total = (row->d_hi - row->d_lo) * nh;
     const int64_t d0 = row->od * g->stride[0] - g->pad_begin[0];
@@ -293,23 +293,23 @@ static inline pool_chunk chunk_at(const pool_w *w, int32_t c)
 }
 
 /* Runs one of the calls with the stride kind as a constant (1, 2, other). */
-#define POOL_BY_STRIDE(s, call1, call2, call0) \
-    do {                                         \
-        if ((s) == 1)                            \
-            call1;                               \
-        else if ((s) == 2)                       \
-            call2;                               \
-        else                                     \
-            call0;                               \
+#define POOL_BY_STRIDE(s, call1, call2, call0)                                                     \
+    do {                                                                                           \
+        if ((s) == 1)                                                                              \
+            call1;                                                                                 \
+        else if ((s) == 2)                                                                         \
+            call2;                                                                                 \
+        else                                                                                       \
+            call0;                                                                                 \
     } while (0)
 
 /* Runs `call` with mode as a constant: 0 interior, 1 cached edge, 2 edge. */
-#define POOL_BY_MODE(mode, call0, call1, call2) \
-    do {                                        \
-        if ((mode) == 0)                        \
-            call0;                              \
-        else if ((mode) == 1)                   \
-            call1;                              \
-        else                                    \
-            call2;                              \
+#define POOL_BY_MODE(mode, call0, call1, call2)                                                    \
+    do {                                                                                           \
+        if ((mode) == 0)                                                                           \
+            call0;                                                                                 \
+        else if ((mode) == 1)                                                                      \
+            call1;                                                                                 \
+        else                                                                                       \
+            call2;                                                                                 \
     } while (0)

@@ -16,8 +16,8 @@ POOL_INLINE void max_taps(const pool_w *w, const pool_taps *t, int32_t first, in
 {
     for (int32_t r = 0; r < t->count; r++) {
         const float *p = t->ptr[r] + first;
-        const vi ibase = with_idx ? vi_add(vi_set1(t->pos[r] + first * w->wmul), w->lane_ioff)
-                                  : vi_set1(0);
+        const vi ibase =
+            with_idx ? vi_add(vi_set1(t->pos[r] + first * w->wmul), w->lane_ioff) : vi_set1(0);
         for (int32_t kw = 0; kw < w->K; kw++) {
             vm valid;
             vf v = load_tap(w, p, first, kw, S, mode, e, &valid);
@@ -53,9 +53,8 @@ POOL_INLINE vf avg_taps(const pool_w *w, const pool_taps *t, int32_t first, int 
     return sum;
 }
 
-POOL_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row,
-                         const float *xp, float *yr, int64_t *ir, int64_t index_base, int S,
-                         int with_idx)
+POOL_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
+                         float *yr, int64_t *ir, int64_t index_base, int S, int with_idx)
 {
     pool_taps t;
     const int64_t total = list_taps(g, w, row, xp, 0, &t);
@@ -98,8 +97,8 @@ POOL_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row,
     }
 }
 
-POOL_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row,
-                         const float *xp, float *yr, int S)
+POOL_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
+                         float *yr, int S)
 {
     pool_taps t;
     const int64_t total = list_taps(g, w, row, xp, 0, &t);
@@ -122,9 +121,9 @@ POOL_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row,
         }
         if (total > POOL_ROW_CAP)
             list_taps(g, w, row, xp, 0, &t);
-        const vf count = mode == 0 ? count_interior
-                                   : vf_mul(mode == 1 ? e->count_w : count_w_of(g, w, first),
-                                            count_dh);
+        const vf count = mode == 0
+                             ? count_interior
+                             : vf_mul(mode == 1 ? e->count_w : count_w_of(g, w, first), count_dh);
         vf avg = vf_div(sum, count);
         if (n == LANES)
             vf_storeu(yr + ow0, avg);
@@ -135,25 +134,25 @@ POOL_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row,
 
 /* The row kernels specialised per stride kind (S: 1, 2, 0 = other), so
  * each inner loop is compiled for its load pattern. */
-typedef void (*pool_row_fn)(const cp_geom *g, const pool_w *w, const pool_row *row,
-                            const float *xp, float *yr, int64_t *ir, int64_t index_base);
-#define POOL_ROW_KERNELS(S)                                                                 \
-    static void avg_row_s##S(const cp_geom *g, const pool_w *w, const pool_row *row,        \
-                             const float *xp, float *yr, int64_t *ir, int64_t index_base)   \
-    {                                                                                       \
-        (void)ir;                                                                           \
-        (void)index_base;                                                                   \
-        avg_row(g, w, row, xp, yr, S);                                                      \
-    }                                                                                       \
-    static void max_row_s##S(const cp_geom *g, const pool_w *w, const pool_row *row,        \
-                             const float *xp, float *yr, int64_t *ir, int64_t index_base)   \
-    {                                                                                       \
-        max_row(g, w, row, xp, yr, ir, index_base, S, 0);                                   \
-    }                                                                                       \
-    static void max_idx_row_s##S(const cp_geom *g, const pool_w *w, const pool_row *row,    \
-                                 const float *xp, float *yr, int64_t *ir, int64_t index_base) \
-    {                                                                                       \
-        max_row(g, w, row, xp, yr, ir, index_base, S, 1);                                   \
+typedef void (*pool_row_fn)(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
+                            float *yr, int64_t *ir, int64_t index_base);
+#define POOL_ROW_KERNELS(S)                                                                        \
+    static void avg_row_s##S(const cp_geom *g, const pool_w *w, const pool_row *row,               \
+                             const float *xp, float *yr, int64_t *ir, int64_t index_base)          \
+    {                                                                                              \
+        (void)ir;                                                                                  \
+        (void)index_base;                                                                          \
+        avg_row(g, w, row, xp, yr, S);                                                             \
+    }                                                                                              \
+    static void max_row_s##S(const cp_geom *g, const pool_w *w, const pool_row *row,               \
+                             const float *xp, float *yr, int64_t *ir, int64_t index_base)          \
+    {                                                                                              \
+        max_row(g, w, row, xp, yr, ir, index_base, S, 0);                                          \
+    }                                                                                              \
+    static void max_idx_row_s##S(const cp_geom *g, const pool_w *w, const pool_row *row,           \
+                                 const float *xp, float *yr, int64_t *ir, int64_t index_base)      \
+    {                                                                                              \
+        max_row(g, w, row, xp, yr, ir, index_base, S, 1);                                          \
     }
 POOL_ROW_KERNELS(0)
 POOL_ROW_KERNELS(1)

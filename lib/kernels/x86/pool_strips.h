@@ -48,9 +48,9 @@ POOL_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S
         const int nvec = S == 1 ? 1 + (ext > 0) : 2 + (ext > 1);
         /* the row's columns [first, first + nvec * LANES), in registers */
         /* cached edge chunks: masked loads with the masks of w_setup */
-#define POOL_BLOCK(j)                                                     \
-    (mode == 1 ? vf_loadm(e->block[j], rp + first + (j) * LANES, fill) \
-               : row_block(w, rp, first + (j) * LANES, fill))
+#define POOL_BLOCK(j)                                                                              \
+    (mode == 1 ? vf_loadm(e->block[j], rp + first + (j)*LANES, fill)                               \
+               : row_block(w, rp, first + (j)*LANES, fill))
         vf v0 = POOL_BLOCK(0), v1 = v0, v2;
         if (nvec > 1)
             v1 = POOL_BLOCK(1);
@@ -59,9 +59,9 @@ POOL_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S
         if (is_max)
             nan_sum = vf_add(vf_add(v0, nvec > 1 ? v1 : vf_zero()), nvec > 2 ? v2 : vf_zero());
         for (int32_t kw = 0; kw < w->K; kw++) {
-            vf h = S == 1 && kw == 0 ? v0
-                                     : vf_take(v0, v1, v2, w->take_idx[kw], w->take_idx2[kw],
-                                               w->take_hi[kw]);
+            vf h = S == 1 && kw == 0
+                       ? v0
+                       : vf_take(v0, v1, v2, w->take_idx[kw], w->take_idx2[kw], w->take_hi[kw]);
             acc = is_max ? vf_max(h, acc) : vf_add(acc, h);
         }
         *nan = nan_sum;
@@ -104,8 +104,7 @@ static void row_table_setup(const cp_geom *g, pool_row_table *t)
 }
 
 /* Fills *row: output row oh (of a plane without depth), its vertical taps. */
-POOL_INLINE void table_row(const cp_geom *g, const pool_row_table *rt, int64_t oh,
-                           pool_row *row)
+POOL_INLINE void table_row(const cp_geom *g, const pool_row_table *rt, int64_t oh, pool_row *row)
 {
     *row = (pool_row){0, 0, oh, 0, 1, 0, 0, 0};
     if (oh < rt->rows) {
@@ -120,7 +119,7 @@ POOL_INLINE void table_row(const cp_geom *g, const pool_row_table *rt, int64_t o
 /* AveragePool: taps per lane along W of chunk ch. */
 POOL_INLINE vf chunk_count_w(const cp_geom *g, const pool_w *w, const pool_chunk *ch)
 {
-    return ch->mode == 0 ? vf_set1((float)w->K)
+    return ch->mode == 0   ? vf_set1((float)w->K)
            : ch->mode == 1 ? ch->e->count_w
                            : count_w_of(g, w, ch->first);
 }
@@ -130,8 +129,8 @@ POOL_INLINE vf chunk_count_w(const cp_geom *g, const pool_w *w, const pool_chunk
  * (the hardware prefetcher follows those; it loses narrower columns). */
 #define POOL_STRIP_CHUNKS 4
 
-POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
-                       const float *xp, float *yp, int32_t c0, int S, int is_max, int band)
+POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt, const float *xp,
+                       float *yp, int32_t c0, int S, int is_max, int band)
 {
     const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
     pool_chunk ch[POOL_STRIP_CHUNKS];
@@ -182,8 +181,8 @@ POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *
         }
         if (!is_max && row.count_dh != scale_count) { /* divide once per divisor */
             for (int cc = 0; cc < cc_n; cc++)
-                scale[cc] = vf_div(vf_set1(1.0f),
-                                   vf_mul(count_w[cc], vf_set1((float)row.count_dh)));
+                scale[cc] =
+                    vf_div(vf_set1(1.0f), vf_mul(count_w[cc], vf_set1((float)row.count_dh)));
             scale_count = row.count_dh;
         }
         for (int cc = 0; cc < cc_n; cc++) {
@@ -236,8 +235,8 @@ POOL_INLINE void horizontal_idx(const pool_w *w, const float *rp, int32_t first,
  * by the same rule, so the first maximum and the first NaN win as in the
  * reference (row-major tap order). */
 POOL_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
-                           const float *xp, float *yp, int64_t *ip, int64_t index_base,
-                           int32_t c0, int S, int band)
+                           const float *xp, float *yp, int64_t *ip, int64_t index_base, int32_t c0,
+                           int S, int band)
 {
     const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
     pool_chunk ch[POOL_STRIP_CHUNKS];
@@ -331,12 +330,10 @@ POOL_INLINE void strip_rows3(const cp_geom *g, const pool_w *w, const pool_row_t
             const int64_t ih = ih0 + j;
             vf v = fill, nan = vf_zero();
             if (ih >= 0 && ih < H)
-                POOL_BY_MODE(ch.mode, v = horizontal(w, xp + ih * w->W, ch.first, S, 0, ch.e,
-                                                     is_max, &nan),
-                             v = horizontal(w, xp + ih * w->W, ch.first, S, 1, ch.e, is_max,
-                                            &nan),
-                             v = horizontal(w, xp + ih * w->W, ch.first, S, 2, ch.e, is_max,
-                                            &nan));
+                POOL_BY_MODE(ch.mode,
+                             v = horizontal(w, xp + ih * w->W, ch.first, S, 0, ch.e, is_max, &nan),
+                             v = horizontal(w, xp + ih * w->W, ch.first, S, 1, ch.e, is_max, &nan),
+                             v = horizontal(w, xp + ih * w->W, ch.first, S, 2, ch.e, is_max, &nan));
             const int v_nan = is_max && vm_bits(vm_isnan(nan)) != 0;
             if (j == 0) {
                 r0 = v;
@@ -409,7 +406,7 @@ POOL_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *ind
             continue;
         }
 #define POOL_STRIP(S, band) strip(g, &w, &rt, xp, yp, c, S, is_max, band)
-#define POOL_ROWS3(S) strip_rows3(g, &w, &rt, xp, yp, c, S, is_max)
+#define POOL_ROWS3(S)       strip_rows3(g, &w, &rt, xp, yp, c, S, is_max)
         if (rows3)
             POOL_BY_STRIDE(w.S, POOL_ROWS3(1), POOL_ROWS3(2), POOL_ROWS3(0));
         else if (band == 1)
