@@ -69,4 +69,6 @@ def main(out_dir):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2 or (len(sys.argv) == 2 and sys.argv[1].startswith("-")):
+        sys.exit("usage: pictures.py [OUT_DIR]   (writes four PNGs, default OUT_DIR: pictures)")
     main(sys.argv[1] if len(sys.argv) > 1 else "pictures")
