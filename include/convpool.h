@@ -342,7 +342,10 @@ typedef struct convpool_context convpool_context;
  * spatial dims if 1 (as ONNX specifies). Must be NULL for other ops.
  * `workspace`, `workspace_size`: caller-provided scratch memory (any
  * alignment) of at least convpool_op_workspace_size() bytes; with it, a run
- * performs no heap allocation. NULL lets the library allocate what it needs.
+ * performs no heap allocation. With NULL the run uses a scratch buffer the
+ * context keeps and grows on first use, so repeated runs of the same shapes
+ * allocate nothing either; a run that finds that buffer in use by a
+ * concurrent run on the same context allocates its own for the call.
  * Results are bitwise identical whatever the thread count.
  * Errors: as convpool_op_run(). Thread-safe; one context may serve
  * concurrent runs (they take turns on its threads).
