@@ -1,6 +1,7 @@
 #include "runtime/threadpool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -27,6 +28,11 @@ struct convpool_context {
     int64_t task_count;
     int64_t chunk;
     int32_t participants;      /* threads taking part, caller included */
+#ifdef __linux__
+    cpu_set_t allowed;         /* the creating thread's affinity */
+    int spread;                /* threads <= allowed CPUs: keep workers off the caller's */
+    int avoided_cpu;           /* the CPU the workers' affinity leaves out, or -1 */
+#endif
     atomic_llong next_task;
     atomic_int busy;           /* workers still on the current job */
     atomic_uint generation;    /* bumped for each job; workers follow it */
@@ -129,6 +135,12 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads,
     if (!ctx)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
     ctx->threads = num_threads == 0 ? default_thread_count() : num_threads;
+#ifdef __linux__
+    ctx->avoided_cpu = -1;
+    ctx->spread = ctx->threads > 1 &&
+                  sched_getaffinity(0, sizeof ctx->allowed, &ctx->allowed) == 0 &&
+                  ctx->threads <= CPU_COUNT(&ctx->allowed);
+#endif
     pthread_mutex_init(&ctx->run_lock, NULL);
     pthread_mutex_init(&ctx->scratch_lock, NULL);
     pthread_mutex_init(&ctx->lock, NULL);
@@ -212,6 +224,38 @@ CONVPOOL_API int32_t convpool_context_num_threads(const convpool_context *ctx)
     return cp_context_threads(cp_context_resolve((convpool_context *)ctx));
 }
 
+/*
+ * Keeps the workers off the CPU the caller runs on, by leaving it out of
+ * their affinity (the creating thread's CPUs otherwise). Without this, Linux
+ * in a VM wakes a sleeping worker on its waker's CPU whenever the other
+ * vCPUs are halted (a halted vCPU does not count as idle for wake-up
+ * placement), and there it waits until the caller is done: seen on a 2-vCPU
+ * VM for the first 10-20 ms of a process, 2-thread runs then being no
+ * faster than 1-thread ones. Costs one sched_getcpu() per run, and the
+ * affinity calls only when the caller has moved. Only when there are at
+ * least as many allowed CPUs as threads; otherwise sharing is unavoidable.
+ */
+static void keep_workers_off_caller_cpu(convpool_context *ctx)
+{
+#ifdef __linux__
+    if (!ctx->spread)
+        return;
+    int cpu = sched_getcpu();
+    if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &ctx->allowed))
+        cpu = -1; /* the caller runs elsewhere: no need to avoid it */
+    if (cpu == ctx->avoided_cpu)
+        return;
+    cpu_set_t mask = ctx->allowed;
+    if (cpu >= 0)
+        CPU_CLR(cpu, &mask);
+    for (int32_t i = 0; i < ctx->threads - 1; i++)
+        pthread_setaffinity_np(ctx->workers[i], sizeof mask, &mask);
+    ctx->avoided_cpu = cpu;
+#else
+    (void)ctx;
+#endif
+}
+
 void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads,
                      cp_task_fn fn, void *arg)
 {
@@ -234,6 +278,7 @@ void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_thre
     int64_t chunk = task_count / ((int64_t)threads * 4);
     ctx->chunk = chunk < 1 ? 1 : chunk;
     ctx->participants = threads;
+    keep_workers_off_caller_cpu(ctx);
     atomic_store(&ctx->next_task, 0);
     atomic_store(&ctx->busy, ctx->threads - 1);
     pthread_mutex_lock(&ctx->lock);
