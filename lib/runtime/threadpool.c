@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime/alloc.h"
@@ -11,9 +12,11 @@
 
 #define CP_MAX_THREADS 1024
 
-/* Iterations a worker spins on the job counter before sleeping: keeps the
- * wake-up of back-to-back runs cheap without burning a core when idle. */
-#define CP_SPIN_ITERATIONS 20000
+/* How long a thread spins on a flag before it sleeps on a condition
+ * variable: covers the gap between back-to-back runs (a model's nodes, a
+ * caller's loop), where a wake-up through the kernel costs 10-20 us in a
+ * VM, without burning a core for long when idle. */
+#define CP_SPIN_NANOSECONDS 50000
 
 struct convpool_context {
     int32_t threads;           /* including the calling thread */
@@ -26,7 +29,7 @@ struct convpool_context {
     cp_task_fn fn;
     void *arg;
     int64_t task_count;
-    int64_t chunk;
+    int64_t chunk_divisor;     /* a claim takes remaining / this tasks (at least 1) */
     int32_t participants;      /* threads taking part, caller included */
 #ifdef __linux__
     cpu_set_t allowed;         /* the creating thread's affinity */
@@ -43,21 +46,57 @@ struct convpool_context {
     size_t scratch_bytes;
 };
 
+/* A bounded spin: spin_expired() is true once CP_SPIN_NANOSECONDS have
+ * passed since spin_start(); it reads the clock every 64 calls. */
+typedef struct spin {
+    struct timespec start;
+    unsigned calls;
+} spin;
+
+static spin spin_start(void)
+{
+    spin s = {.calls = 0};
+    clock_gettime(CLOCK_MONOTONIC, &s.start);
+    return s;
+}
+
+static int spin_expired(spin *s)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause(); /* yield the core's shared resources while waiting */
+#endif
+    if (++s->calls % 64 != 0)
+        return 0;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ns = (long long)(now.tv_sec - s->start.tv_sec) * 1000000000LL +
+                   (now.tv_nsec - s->start.tv_nsec);
+    return ns >= CP_SPIN_NANOSECONDS;
+}
+
 typedef struct worker_start {
     convpool_context *ctx;
     int32_t index;
 } worker_start;
 
+/*
+ * Guided self-scheduling: each claim takes a share of the tasks still left
+ * (remaining / (2 * participants), at least one), so claims start large
+ * and contiguous (consecutive tasks often share packed input) and end
+ * small, which evens out a thread that started late or drew dearer tasks.
+ */
 static void run_chunks(convpool_context *ctx, int32_t thread_index)
 {
+    int64_t begin = atomic_load_explicit(&ctx->next_task, memory_order_relaxed);
     for (;;) {
-        int64_t begin = atomic_fetch_add(&ctx->next_task, ctx->chunk);
         if (begin >= ctx->task_count)
             break;
-        int64_t end = begin + ctx->chunk;
-        if (end > ctx->task_count)
-            end = ctx->task_count;
+        int64_t size = (ctx->task_count - begin) / ctx->chunk_divisor;
+        int64_t end = begin + (size < 1 ? 1 : size);
+        if (!atomic_compare_exchange_weak(&ctx->next_task, &begin, end))
+            continue; /* begin now holds the current value */
         ctx->fn(ctx->arg, begin, end, thread_index);
+        begin = atomic_load_explicit(&ctx->next_task, memory_order_relaxed);
     }
 }
 
@@ -71,10 +110,10 @@ static void *worker_main(void *p)
     unsigned seen = 0;
     for (;;) {
         unsigned gen;
-        int spins = 0;
+        spin sp = spin_start();
         while ((gen = atomic_load_explicit(&ctx->generation, memory_order_acquire)) == seen &&
-               spins < CP_SPIN_ITERATIONS)
-            spins++;
+               !spin_expired(&sp))
+            ;
         if (gen == seen) {
             pthread_mutex_lock(&ctx->lock);
             while ((gen = atomic_load(&ctx->generation)) == seen && !ctx->shutting_down)
@@ -274,9 +313,7 @@ void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_thre
     ctx->fn = fn;
     ctx->arg = arg;
     ctx->task_count = task_count;
-    /* Several chunks per thread, so that uneven tasks even out. */
-    int64_t chunk = task_count / ((int64_t)threads * 4);
-    ctx->chunk = chunk < 1 ? 1 : chunk;
+    ctx->chunk_divisor = 2 * (int64_t)threads;
     ctx->participants = threads;
     keep_workers_off_caller_cpu(ctx);
     atomic_store(&ctx->next_task, 0);
@@ -289,10 +326,9 @@ void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_thre
     run_chunks(ctx, 0);
 
     if (atomic_load(&ctx->busy) > 0) {
-        int spins = 0;
-        while (atomic_load_explicit(&ctx->busy, memory_order_acquire) > 0 &&
-               spins < CP_SPIN_ITERATIONS)
-            spins++;
+        spin sp = spin_start();
+        while (atomic_load_explicit(&ctx->busy, memory_order_acquire) > 0 && !spin_expired(&sp))
+            ;
         pthread_mutex_lock(&ctx->lock);
         while (atomic_load(&ctx->busy) > 0)
             pthread_cond_wait(&ctx->done, &ctx->lock);
