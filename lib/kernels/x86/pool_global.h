@@ -45,19 +45,66 @@ POOL_INLINE vf plane_reduce(const float *p, int64_t n, int is_max, int *nan_seen
     return vf_add(vf_add(a0, a1), vf_add(a2, a3));
 }
 
+/*
+ * The same for planes of at most 4 * LANES values (7x7 and smaller, the
+ * usual global pools): four loads, no loop. The first `full` loads are
+ * plain (a masked load is slower, even with every lane set); the rest
+ * take `masks`, the lanes of each load that lie in the plane (a load with
+ * an empty mask reads nothing, so it cannot fault). Both fixed per call.
+ */
+POOL_INLINE vf small_load(const float *p, int k, int full, vm mask)
+{
+    return k < full ? vf_loadu(p + k * LANES) : vf_loadz(mask, p + k * LANES);
+}
+
+POOL_INLINE vf small_plane_reduce(const float *p, int full, const vm masks[4], int is_max,
+                                  int *nan_seen)
+{
+    vf v0 = small_load(p, 0, full, masks[0]), v1 = small_load(p, 1, full, masks[1]);
+    vf v2 = small_load(p, 2, full, masks[2]), v3 = small_load(p, 3, full, masks[3]);
+    if (!is_max)
+        return vf_add(vf_add(v0, v1), vf_add(v2, v3));
+    *nan_seen = vm_bits(vm_isnan(vf_add(vf_add(v0, v1), vf_add(v2, v3)))) != 0;
+    const vf lo = vf_set1(-INFINITY);
+    v0 = vf_select(masks[0], lo, v0);
+    v1 = vf_select(masks[1], lo, v1);
+    v2 = vf_select(masks[2], lo, v2);
+    v3 = vf_select(masks[3], lo, v3);
+    return vf_max(vf_max(v0, v1), vf_max(v2, v3));
+}
+
 POOL_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t group_begin,
                              int64_t group_end, int is_max)
 {
     const int64_t S = cp_geom_in_plane(g), planes = g->n * g->c;
+    const int small = S <= 4 * LANES, full = small ? (int)(S / LANES) : 0;
+    vm masks[4];
+    for (int k = 0; k < 4; k++)
+        masks[k] = vm_range(vi_iota(), 0, small ? (int32_t)(S - k * LANES) : 0);
     for (int64_t grp = group_begin; grp < group_end; grp++) {
         const int64_t p0 = grp * LANES;
         const int np = planes - p0 < LANES ? (int)(planes - p0) : LANES;
         vf acc[LANES];
         unsigned nan_planes = 0;
-        for (int j = 0; j < LANES; j++) {
-            int nan_seen = 0;
-            acc[j] = j < np ? plane_reduce(x + (p0 + j) * S, S, is_max, &nan_seen) : vf_zero();
-            nan_planes |= (unsigned)nan_seen << j;
+        if (small && np == LANES) {
+            /* the common case, unrolled so that acc stays in registers */
+#pragma GCC unroll 16
+            for (int j = 0; j < LANES; j++) {
+                int nan_seen = 0;
+                acc[j] = small_plane_reduce(x + (p0 + j) * S, full, masks, is_max, &nan_seen);
+                nan_planes |= (unsigned)nan_seen << j;
+            }
+        } else {
+            for (int j = 0; j < LANES; j++) {
+                int nan_seen = 0;
+                if (j >= np)
+                    acc[j] = vf_zero();
+                else if (small)
+                    acc[j] = small_plane_reduce(x + (p0 + j) * S, full, masks, is_max, &nan_seen);
+                else
+                    acc[j] = plane_reduce(x + (p0 + j) * S, S, is_max, &nan_seen);
+                nan_planes |= (unsigned)nan_seen << j;
+            }
         }
         vf r = vf_reduce_each(acc, is_max);
         if (!is_max)
