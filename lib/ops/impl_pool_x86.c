@@ -36,6 +36,20 @@ static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index
     j->k->avg_rows(j->a->geom, j->a->x, j->a->y, begin, end);
 }
 
+static void max_pair_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const pool_job *j = arg;
+    j->k->max_pairs(j->a->geom, j->a->x, j->a->y, begin, end);
+}
+
+static void avg_pair_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const pool_job *j = arg;
+    j->k->avg_pairs(j->a->geom, j->a->x, j->a->y, begin, end);
+}
+
 static void max_strip_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -93,6 +107,12 @@ static void pool_run(const cp_run_args *a, const cp_pool_kernels *k)
         cp_parallel_for(a->ctx, groups, threads,
                         kind == CONVPOOL_OP_GLOBAL_MAX_POOL ? global_max_task : global_avg_task,
                         &job);
+        return;
+    }
+    const int64_t pair_rows = a->indices ? 0 : k->pair_rows(g);
+    if (pair_rows > 0) {
+        cp_parallel_for(a->ctx, pair_rows, threads,
+                        kind == CONVPOOL_OP_MAX_POOL ? max_pair_task : avg_pair_task, &job);
         return;
     }
     const int64_t strips = k->strip_tasks(g);

@@ -87,6 +87,13 @@ static inline vf vf_even(vf a, vf b)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
+/* The odd elements of the 2*LANES elements a:b. */
+static inline vf vf_odd(vf a, vf b)
+{
+    vf t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
 /* base[pos[i]] for lanes in m, 0 elsewhere. */
 static inline vf vf_gather(vm m, const float *base, vi pos)
 {

@@ -75,6 +75,14 @@ static inline vf vf_even(vf a, vf b)
     return _mm512_permutex2var_ps(a, even, b);
 }
 
+/* The odd elements of the 2*LANES elements a:b. */
+static inline vf vf_odd(vf a, vf b)
+{
+    const __m512i odd =
+        _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return _mm512_permutex2var_ps(a, odd, b);
+}
+
 /* base[pos[i]] for lanes in m, 0 elsewhere. */
 static inline vf vf_gather(vm m, const float *base, vi pos)
 {

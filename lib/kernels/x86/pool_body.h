@@ -54,6 +54,7 @@
 #include "kernels/x86/pool_rows.h"
 #include "kernels/x86/pool_strips.h"
 #include "kernels/x86/pool_global.h"
+#include "kernels/x86/pool_pairs.h"
 
 const cp_pool_kernels POOL_CAT(cp_pool_kernels, CP_POOL_ISA) = {
     .lanes = LANES,
@@ -64,4 +65,7 @@ const cp_pool_kernels POOL_CAT(cp_pool_kernels, CP_POOL_ISA) = {
     .strip_tasks = POOL_FN(strip_tasks),
     .max_strips = POOL_FN(max_strips),
     .avg_strips = POOL_FN(avg_strips),
+    .pair_rows = POOL_FN(pair_rows),
+    .max_pairs = POOL_FN(max_pairs),
+    .avg_pairs = POOL_FN(avg_pairs),
 };

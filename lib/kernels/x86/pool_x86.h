@@ -39,6 +39,15 @@ typedef struct cp_pool_kernels {
                        int64_t task_begin, int64_t task_end);
     void (*avg_strips)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
                        int64_t task_end);
+    /* 2x2 windows at stride 2 wholly inside the plane (no padding or
+     * dilation; MaxPool without Indices, AveragePool), as tasks of output
+     * rows [row_begin, row_end) over all planes; pair_rows() is their
+     * count, 0 if the geometry does not suit them. */
+    int64_t (*pair_rows)(const cp_geom *g);
+    void (*max_pairs)(const cp_geom *g, const float *x, float *y, int64_t row_begin,
+                      int64_t row_end);
+    void (*avg_pairs)(const cp_geom *g, const float *x, float *y, int64_t row_begin,
+                      int64_t row_end);
 } cp_pool_kernels;
 
 extern const cp_pool_kernels cp_pool_kernels_avx2;
