@@ -19,7 +19,8 @@
  *    1-D/2-D/3-D). Each task copies a band of zero-padded input rows of one
  *    group; the kernel vectorises over output channels and broadcasts input
  *    pixels, so output rows of any width (7, 14, 112) fill whole tiles;
- *    rows overhanging the top or bottom padding skip those taps.
+ *    rows overhanging the top or bottom padding skip those taps, and so do
+ *    the first and last pixel of a row for taps in the left/right padding.
  *
  * Tasks split batch, groups, depth, bands of output rows and, when those
  * are too few, output channels; each output element is computed by one
@@ -51,6 +52,9 @@
  * (vectors along output rows) beats the direct one, whose transposed store
  * is then not paid for by a long reduction. */
 #define X86_CONV_ROWS_MAX_CHANNELS 4
+/* Reduction-step tables per thread for rows that skip taps in the top or
+ * bottom padding: one for each half of the output rows. */
+#define X86_CONV_COMPACT_SLOTS 2
 /* Channel multipliers up to this go to the depthwise kernel; above, the
  * direct kernel fills its output-channel vectors better. */
 #define X86_CONV_DEPTHWISE_MAX_MULTIPLIER 4
@@ -303,7 +307,9 @@ static void make_plan(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
     plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
     p->mv = direct_tile_vectors(xc, ow);
     plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, p->mv));
-    p->thread_floats = p->pack_floats + round_up(2 * p->offset_count * 2, 16);
+    /* compact tables: input offsets and weight codes, int64 each */
+    p->thread_floats =
+        p->pack_floats + round_up(X86_CONV_COMPACT_SLOTS * 2 * p->offset_count * 2, 16);
 }
 
 /* Reduction-step tables at the head of the workspace: input offsets and,
@@ -402,6 +408,22 @@ static void make_offsets(const x86_conv_plan *p, const cp_geom *g, int64_t chann
                 }
 }
 
+/* The direct kernel's weight offset of each reduction step, with the
+ * edge bits that let a row's first (last) output pixel leave out the step
+ * when its tap lies in the left (right) padding. */
+static void make_direct_codes(int64_t steps, const cp_geom *g, int64_t vw, int64_t *codes)
+{
+    const int64_t KW = g->kernel[2], W = g->in[2], pw = g->pad_begin[2];
+    const int64_t last_col = (g->out[2] - 1) * g->stride[2] - pw;
+    for (int64_t k0 = 0; k0 < steps; k0 += KW)
+        for (int64_t kw = 0, k = k0; kw < KW; kw++, k++) {
+            int64_t col = kw * g->dilation[2];
+            int64_t edge = (col - pw < 0 ? CP_CONV_EDGE_FIRST : 0) |
+                           (last_col + col >= W ? CP_CONV_EDGE_LAST : 0);
+            codes[k] = (k * vw) << CP_CONV_EDGE_BITS | edge;
+        }
+}
+
 /* ---- tasks ------------------------------------------------------------- */
 
 typedef struct x86_conv_job {
@@ -409,7 +431,7 @@ typedef struct x86_conv_job {
     const x86_conv *xc;
     x86_conv_plan plan;
     const int64_t *offsets;
-    const int64_t *w_offsets; /* direct: weights of each step */
+    const int64_t *w_offsets; /* direct: weight codes (make_direct_codes) */
     float *pack; /* per thread: thread_floats each */
     unsigned char zeroed[CP_MAX_THREADS_PER_RUN]; /* per thread: pack padding cleared */
     int64_t packed_outer[CP_MAX_THREADS_PER_RUN]; /* per thread: band in its pack, or -1 */
@@ -571,12 +593,15 @@ static void start_band_task(x86_conv_job *job, int64_t t, int32_t thread_index, 
 /*
  * The reduction steps of output row (od, oh): all of them, or, where the
  * window overhangs the top or bottom (or depth) padding, only the taps
- * inside, listed in `compact` (input offsets, then weight offsets; kept
- * while the same taps are needed, *key names them). Skipping a tap that
- * reads padding only drops an exact +0 from the sum. Returns the count.
+ * inside, listed in one of the X86_CONV_COMPACT_SLOTS tables at `compact`
+ * (input offsets, then weight codes; kept while the same taps are needed,
+ * keys[slot] names them): rows in the top half use the first, the others
+ * the second, so that a tile's top and bottom rows do not rebuild them.
+ * Skipping a tap that reads padding only drops an exact +0 from the sum.
+ * Returns the count.
  */
 static int64_t row_reduction(const x86_conv_job *job, int64_t od, int64_t oh, int64_t *compact,
-                             int64_t *key, const int64_t **x_off, const int64_t **w_off)
+                             int64_t *keys, const int64_t **x_off, const int64_t **w_off)
 {
     const cp_geom *g = job->a->geom;
     const x86_conv *xc = job->xc;
@@ -591,7 +616,9 @@ static int64_t row_reduction(const x86_conv_job *job, int64_t od, int64_t oh, in
         return steps;
     int64_t count = (d_hi - d_lo) * (h_hi - h_lo) * KW * xc->cpg;
     int64_t want = ((d_lo * (KD + 1) + d_hi) * (KH + 1) + h_lo) * (KH + 1) + h_hi;
-    if (*key != want) {
+    int64_t slot = 2 * oh < g->out[1] ? 0 : 1;
+    compact += slot * 2 * steps;
+    if (keys[slot] != want) {
         int64_t i = 0;
         for (int64_t c = 0; c < xc->cpg; c++)
             for (int64_t kd = d_lo; kd < d_hi; kd++)
@@ -601,7 +628,7 @@ static int64_t row_reduction(const x86_conv_job *job, int64_t od, int64_t oh, in
                         compact[i] = job->offsets[k];
                         compact[steps + i] = job->w_offsets[k];
                     }
-        *key = want;
+        keys[slot] = want;
     }
     *x_off = compact;
     *w_off = compact + steps;
@@ -621,7 +648,7 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     const int stride_class = sw == 1 ? 1 : sw == 2 ? 2 : 0;
     float *pack = job->pack + thread_index * p->thread_floats;
     int64_t *compact = (int64_t *)(pack + p->pack_floats);
-    int64_t compact_key = -1;
+    int64_t compact_keys[X86_CONV_COMPACT_SLOTS] = {-1, -1};
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1, mc;
         start_band_task(job, t, thread_index, pack, &n, &grp, &od, &oh0, &oh1, &mc);
@@ -639,14 +666,16 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
             for (int64_t oh = oh0; oh < oh1; oh++) {
                 const float *row = pack + (oh - oh0) * g->stride[1] * p->row_pitch;
                 const int64_t *x_off = job->offsets, *w_off = job->w_offsets;
-                int64_t row_steps = row_reduction(job, od, oh, compact, &compact_key, &x_off,
+                int64_t row_steps = row_reduction(job, od, oh, compact, compact_keys, &x_off,
                                                   &w_off);
                 /* Tiles of near-equal width: no narrow leftover tile. */
                 for (int64_t ct = 0; ct < col_tiles; ct++) {
                     int64_t c0 = ct * ow / col_tiles, c1 = (ct + 1) * ow / col_tiles;
+                    int64_t edges = (c0 == 0 ? CP_CONV_EDGE_FIRST : 0) |
+                                    (c1 == ow ? CP_CONV_EDGE_LAST : 0);
                     k->direct[mv - 1][stride_class][c1 - c0 - 1](
                         sw, row_steps, x_off, w_off, row + c0 * sw, w, steps * vw, bias,
-                        y + oh * ow + c0, out_plane, xc->mpg - b0 * vw);
+                        y + oh * ow + c0, out_plane, xc->mpg - b0 * vw, edges);
                 }
             }
         }
@@ -706,8 +735,8 @@ static void x86_conv_run(const cp_run_args *a)
         make_offsets(&job.plan, g, xc->algo == X86_CONV_DEPTHWISE ? 1 : xc->cpg, offsets);
     job.offsets = offsets;
     job.w_offsets = offsets + job.plan.offset_count;
-    for (int64_t i = 0; xc->algo == X86_CONV_DIRECT && i < job.plan.offset_count; i++)
-        offsets[job.plan.offset_count + i] = i * xc->k->vw;
+    if (xc->algo == X86_CONV_DIRECT)
+        make_direct_codes(job.plan.offset_count, g, xc->k->vw, offsets + job.plan.offset_count);
     job.pack = (float *)((char *)a->workspace + offsets_bytes(&job.plan));
     cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,
                     xc->algo == X86_CONV_DIRECT ? direct_task

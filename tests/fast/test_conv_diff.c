@@ -135,6 +135,19 @@ static const conv_case fixed_cases[] = {
     /* deep layers on small planes: weights outweigh the input */
     {2, 1, 400, 40, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 0, 1, 1}, 0, 1},
     {2, 2, 600, 20, 2, {4, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 1}, 0, 0},
+    /* direct tiles at a row's ends skip taps in the left/right padding:
+     * one-pixel rows (both ends at once), two pixels, asymmetric and wide
+     * pads, dilation, stride 2 with a 5-wide kernel, groups, rows of
+     * several tiles, 1-D and 3-D */
+    {2, 1, 8, 20, 1, {5, 1}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 8, 40, 1, {6, 2}, {3, 3}, {1, 1}, {1, 1}, {1, 2, 0, 2}, 0, 1},
+    {2, 1, 12, 36, 2, {9, 13}, {3, 3}, {1, 1}, {2, 2}, {2, 2, 2, 2}, 0, 1},
+    {2, 1, 16, 48, 1, {11, 15}, {5, 5}, {2, 2}, {1, 1}, {2, 2, 1, 1}, 0, 1},
+    {2, 1, 10, 70, 1, {7, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 8, 16, 1, {3, 30}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 9, 33, 1, {4, 7}, {3, 3}, {1, 1}, {1, 1}, {0, 3, 0, 3}, 0, 0},
+    {1, 2, 6, 50, 1, {9}, {3}, {1}, {1}, {1, 1}, 0, 1},
+    {3, 1, 6, 20, 1, {4, 5, 6}, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
 };
 
 static convpool_op *create(const conv_case *cc, const float *w, const float *b, int32_t isa)

@@ -8,8 +8,9 @@
  * output element, only the vector width differs.
  *
  * Every output element is one fused multiply-add chain in a fixed order
- * (bias first, then input channels, then taps in kernel order), whatever
- * tile it falls in: results do not depend on how the work is split.
+ * (bias first, then input channels, then taps in kernel order, leaving out
+ * some taps that read padding, chosen by the element's position alone),
+ * whatever tile it falls in: results do not depend on how the work is split.
  */
 #ifndef CP_KERNELS_X86_CONV_KERNELS_H
 #define CP_KERNELS_X86_CONV_KERNELS_H
@@ -39,14 +40,22 @@ typedef void (*cp_conv_rows_fn)(int64_t steps, const int64_t *offsets, const flo
  * of one row (np = 1 .. direct_np_max) times mv vectors of output channels
  * (mv = 1 .. 3). Pixel j's window starts at x + j*stride; step k of the
  * reduction (input channel, tap) reads x + offsets[k] and the vw weights at
- * w + w_offsets[k] (next channel vector at w + w_mv_stride more), so that
- * rows overhanging the padding can leave those taps out. bias has mv*vw values.
- * Output channel i of the tile goes to y + i*y_stride + j, for i < m_valid. */
+ * w + (w_codes[k] >> CP_CONV_EDGE_BITS) (next channel vector at w_mv_stride
+ * more), so that rows overhanging the padding can leave those taps out.
+ * The low bits of w_codes[k], masked by `edges`, leave the step out for the
+ * tile's first pixel (CP_CONV_EDGE_FIRST) and/or its last one
+ * (CP_CONV_EDGE_LAST): the glue sets them where that pixel's tap lies in
+ * the left or right padding, and sets `edges` for tiles at a row's ends.
+ * bias has mv*vw values. Output channel i of the tile goes to
+ * y + i*y_stride + j, for i < m_valid. */
 typedef void (*cp_conv_direct_fn)(int64_t stride, int64_t steps, const int64_t *offsets,
-                                  const int64_t *w_offsets, const float *x, const float *w,
+                                  const int64_t *w_codes, const float *x, const float *w,
                                   int64_t w_mv_stride,
                                   const float *bias, float *y, int64_t y_stride,
-                                  int64_t m_valid);
+                                  int64_t m_valid, int64_t edges);
+#define CP_CONV_EDGE_FIRST 1
+#define CP_CONV_EDGE_LAST 2
+#define CP_CONV_EDGE_BITS 2
 
 /* Depthwise: `rows` output rows of `n` pixels of one channel, row r read
  * from x + r*x_row_stride and written to y + r*y_row_stride. Tap t reads
