@@ -17,65 +17,34 @@
  * (100352 taps) then takes 4 us on 2 threads instead of 7 on 1. */
 #define CP_POOL_MIN_TAPS_PER_THREAD 16384
 
+/* A run split into tasks: a kernel over a task range, with or without
+ * the Indices output. */
 typedef struct pool_job {
     const cp_run_args *a;
-    const cp_pool_kernels *k;
+    cp_pool_range_fn values;   /* kernels without Indices */
+    cp_pool_indexed_fn indexed; /* MaxPool kernels that may write Indices */
 } pool_job;
 
-static void max_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+static void values_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
     const pool_job *j = arg;
-    j->k->max_rows(j->a->geom, j->a->x, j->a->y, j->a->indices, begin, end);
+    j->values(j->a->geom, j->a->x, j->a->y, begin, end);
 }
 
-static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+static void indexed_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
     const pool_job *j = arg;
-    j->k->avg_rows(j->a->geom, j->a->x, j->a->y, begin, end);
+    j->indexed(j->a->geom, j->a->x, j->a->y, j->a->indices, begin, end);
 }
 
-static void max_pair_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+/* Runs fn (or, for MaxPool, indexed) over `tasks` tasks. */
+static void run_tasks(const cp_run_args *a, int64_t tasks, int32_t threads, cp_pool_range_fn fn,
+                      cp_pool_indexed_fn indexed)
 {
-    (void)thread_index;
-    const pool_job *j = arg;
-    j->k->max_pairs(j->a->geom, j->a->x, j->a->y, begin, end);
-}
-
-static void avg_pair_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
-{
-    (void)thread_index;
-    const pool_job *j = arg;
-    j->k->avg_pairs(j->a->geom, j->a->x, j->a->y, begin, end);
-}
-
-static void max_strip_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
-{
-    (void)thread_index;
-    const pool_job *j = arg;
-    j->k->max_strips(j->a->geom, j->a->x, j->a->y, j->a->indices, begin, end);
-}
-
-static void avg_strip_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
-{
-    (void)thread_index;
-    const pool_job *j = arg;
-    j->k->avg_strips(j->a->geom, j->a->x, j->a->y, begin, end);
-}
-
-static void global_max_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
-{
-    (void)thread_index;
-    const pool_job *j = arg;
-    j->k->global_max(j->a->geom, j->a->x, j->a->y, begin, end);
-}
-
-static void global_avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
-{
-    (void)thread_index;
-    const pool_job *j = arg;
-    j->k->global_avg(j->a->geom, j->a->x, j->a->y, begin, end);
+    pool_job job = {a, fn, indexed};
+    cp_parallel_for(a->ctx, tasks, threads, indexed ? indexed_task : values_task, &job);
 }
 
 /* The reference impl of the same kind, for geometries too large for the
@@ -98,32 +67,33 @@ static void pool_run(const cp_run_args *a, const cp_pool_kernels *k)
         reference_for(kind)->run(a);
         return;
     }
-    pool_job job = {a, k};
     const int64_t planes = g->n * g->c;
     const int64_t taps = planes * cp_geom_out_plane(g) * g->kernel[0] * g->kernel[1] * g->kernel[2];
     const int32_t threads = cp_threads_for_work(taps, CP_POOL_MIN_TAPS_PER_THREAD);
+    const int is_max = kind == CONVPOOL_OP_MAX_POOL;
     if (kind == CONVPOOL_OP_GLOBAL_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL) {
-        int64_t groups = (planes + k->lanes - 1) / k->lanes;
-        cp_parallel_for(a->ctx, groups, threads,
-                        kind == CONVPOOL_OP_GLOBAL_MAX_POOL ? global_max_task : global_avg_task,
-                        &job);
+        run_tasks(a, (planes + k->lanes - 1) / k->lanes, threads,
+                  kind == CONVPOOL_OP_GLOBAL_MAX_POOL ? k->global_max : k->global_avg, NULL);
         return;
     }
+    /* the dedicated window shapes (values only), then the general walks */
     const int64_t pair_rows = a->indices ? 0 : k->pair_rows(g);
     if (pair_rows > 0) {
-        cp_parallel_for(a->ctx, pair_rows, threads,
-                        kind == CONVPOOL_OP_MAX_POOL ? max_pair_task : avg_pair_task, &job);
+        run_tasks(a, pair_rows, threads, is_max ? k->max_pairs : k->avg_pairs, NULL);
+        return;
+    }
+    const int64_t win3_tasks = a->indices ? 0 : k->win3_tasks(g);
+    if (win3_tasks > 0) {
+        run_tasks(a, win3_tasks, threads, is_max ? k->max_win3 : k->avg_win3, NULL);
         return;
     }
     const int64_t strips = k->strip_tasks(g);
     if (strips > 0) {
-        cp_parallel_for(a->ctx, strips, threads,
-                        kind == CONVPOOL_OP_MAX_POOL ? max_strip_task : avg_strip_task, &job);
+        run_tasks(a, strips, threads, k->avg_strips, is_max ? k->max_strips : NULL);
         return;
     }
-    int64_t rows = planes * g->out[0] * g->out[1];
-    cp_parallel_for(a->ctx, rows, threads, kind == CONVPOOL_OP_MAX_POOL ? max_task : avg_task,
-                    &job);
+    run_tasks(a, planes * g->out[0] * g->out[1], threads, k->avg_rows,
+              is_max ? k->max_rows : NULL);
 }
 
 static void run_avx512(const cp_run_args *a)

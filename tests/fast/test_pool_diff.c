@@ -4,7 +4,7 @@
  * Thousands of random MaxPool / AveragePool configurations (1-D, 2-D, 3-D;
  * kernel, strides, dilations, asymmetric pads, auto_pad, ceil_mode,
  * count_include_pad, storage_order, with and without Indices, N and C > 1,
- * widths that leave SIMD tails), 2x2 stride-2 pools and global pools, each run on every ISA
+ * widths that leave SIMD tails), 2x2 stride-2 and 3x3 pools and global pools, each run on every ISA
  * path this CPU has and compared with the reference kernels (the SCALAR
  * path). MaxPool values and Indices must match exactly (NaN matches NaN);
  * averages within a small tolerance (the fast path sums in float, the
@@ -25,6 +25,7 @@
 #define WINDOW_CASES 8000
 #define GLOBAL_CASES 1000
 #define PAIR_CASES 600
+#define WIN3_CASES 800
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
@@ -347,6 +348,40 @@ static void pair_case(convpool_context *ctx1, convpool_context *ctx2)
     convpool_desc_destroy(desc);
 }
 
+/* 3x3 windows at stride 1 or 2 (per axis) with pads of 0 or 1 per side:
+ * the dedicated win3 path. Sizes around the vector lengths and the band
+ * width (4 vectors), ceil_mode, count_include_pad, MaxPool with and
+ * without Indices (Indices go to the general path). */
+static void win3_case(convpool_context *ctx1, convpool_context *ctx2)
+{
+    const int32_t kind = rnd(0, 1) ? CONVPOOL_OP_MAX_POOL : CONVPOOL_OP_AVERAGE_POOL;
+    int64_t shape[4] = {rnd(1, 2), rnd(1, 12), rnd(2, 40), rnd(2, rnd(0, 3) ? 40 : 150)};
+    int64_t k[2] = {3, 3}, strides[2] = {rnd(1, 2), rnd(1, 2)};
+    int64_t pads[4] = {rnd(0, 1), rnd(0, 1), rnd(0, 1), rnd(0, 1)};
+    const int64_t ceil_mode = rnd(0, 3) == 0, include_pad = rnd(0, 1);
+    convpool_desc *desc = NULL;
+    if (convpool_desc_create(kind, 2, &desc) != CONVPOOL_OK) {
+        failures++;
+        return;
+    }
+    convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, k, 2);
+    convpool_desc_set_ints(desc, CONVPOOL_ATTR_STRIDES, strides, 2);
+    convpool_desc_set_ints(desc, CONVPOOL_ATTR_PADS, pads, 4);
+    convpool_desc_set_int(desc, CONVPOOL_ATTR_CEIL_MODE, ceil_mode);
+    if (kind == CONVPOOL_OP_AVERAGE_POOL)
+        convpool_desc_set_int(desc, CONVPOOL_ATTR_COUNT_INCLUDE_PAD, include_pad);
+    char config[200];
+    snprintf(config, sizeof config,
+             "%s 3x3 strides %lld %lld pads %lld %lld %lld %lld in %lld %lld %lld %lld ceil %lld "
+             "include_pad %lld",
+             kind == CONVPOOL_OP_MAX_POOL ? "MaxPool" : "AveragePool", (long long)strides[0],
+             (long long)strides[1], (long long)pads[0], (long long)pads[1], (long long)pads[2],
+             (long long)pads[3], (long long)shape[0], (long long)shape[1], (long long)shape[2],
+             (long long)shape[3], (long long)ceil_mode, (long long)include_pad);
+    check_random_input(desc, kind, shape, 4, config, ctx1, ctx2);
+    convpool_desc_destroy(desc);
+}
+
 /* The benchmark's pool shapes (fewer channels), so the paths the benchmark
  * times are checked too. */
 static void bench_like_cases(convpool_context *ctx1, convpool_context *ctx2)
@@ -435,6 +470,8 @@ int main(void)
         global_case(ctx1, ctx2);
     for (int i = 0; i < PAIR_CASES; i++)
         pair_case(ctx1, ctx2);
+    for (int i = 0; i < WIN3_CASES; i++)
+        win3_case(ctx1, ctx2);
     printf("paths: %s..%s; configurations tested %ld (skipped as invalid %ld), outputs "
            "compared %ld; max average error %.3g; failures %d\n",
            convpool_isa_name(isa_lo), convpool_isa_name(isa_hi), tested_cases, skipped_cases,

@@ -87,6 +87,18 @@ static inline vf vf_even(vf a, vf b)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
+/* Lanes k .. k+LANES-1 of the 2*LANES elements a:b (0 < k < LANES): lane i
+ * takes a[i + k] or b[i + k - LANES]. */
+static inline vf vf_shift_in(vf a, vf b, int k)
+{
+    const __m256i idx = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                         _mm256_set1_epi32(k));
+    const __m256i from_b = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32(7));
+    const __m256i wrap = _mm256_and_si256(idx, _mm256_set1_epi32(7));
+    return _mm256_blendv_ps(_mm256_permutevar8x32_ps(a, wrap), _mm256_permutevar8x32_ps(b, wrap),
+                            _mm256_castsi256_ps(from_b));
+}
+
 /* The odd elements of the 2*LANES elements a:b. */
 static inline vf vf_odd(vf a, vf b)
 {
@@ -138,6 +150,11 @@ static inline vm vm_range(vi pos, int32_t lo, int32_t hi)
 {
     return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), pos),
                                _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), pos));
+}
+/* Lanes where a or b is NaN. */
+static inline vm vm_either_nan(vf a, vf b)
+{
+    return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_UNORD_Q));
 }
 static inline vm vm_isnan(vf v)
 {

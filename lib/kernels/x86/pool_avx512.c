@@ -75,6 +75,14 @@ static inline vf vf_even(vf a, vf b)
     return _mm512_permutex2var_ps(a, even, b);
 }
 
+/* Lanes k .. k+LANES-1 of the 2*LANES elements a:b (k a constant after
+ * inlining, 0 < k < LANES). */
+static inline vf vf_shift_in(vf a, vf b, int k)
+{
+    return _mm512_castsi512_ps(
+        _mm512_alignr_epi32(_mm512_castps_si512(b), _mm512_castps_si512(a), k));
+}
+
 /* The odd elements of the 2*LANES elements a:b. */
 static inline vf vf_odd(vf a, vf b)
 {
@@ -135,6 +143,11 @@ static inline vm vm_range(vi pos, int32_t lo, int32_t hi)
 {
     return _mm512_mask_cmplt_epi32_mask(_mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32(lo)), pos,
                                         _mm512_set1_epi32(hi));
+}
+/* Lanes where a or b is NaN. */
+static inline vm vm_either_nan(vf a, vf b)
+{
+    return _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q);
 }
 static inline vm vm_isnan(vf v)
 {

@@ -55,6 +55,7 @@
 #include "kernels/x86/pool_strips.h"
 #include "kernels/x86/pool_global.h"
 #include "kernels/x86/pool_pairs.h"
+#include "kernels/x86/pool_win3.h"
 
 const cp_pool_kernels POOL_CAT(cp_pool_kernels, CP_POOL_ISA) = {
     .lanes = LANES,
@@ -68,4 +69,7 @@ const cp_pool_kernels POOL_CAT(cp_pool_kernels, CP_POOL_ISA) = {
     .pair_rows = POOL_FN(pair_rows),
     .max_pairs = POOL_FN(max_pairs),
     .avg_pairs = POOL_FN(avg_pairs),
+    .win3_tasks = POOL_FN(win3_tasks),
+    .max_win3 = POOL_FN(max_win3),
+    .avg_win3 = POOL_FN(avg_win3),
 };

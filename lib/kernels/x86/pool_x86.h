@@ -19,35 +19,41 @@
 
 #include "kernels/geom.h"
 
+/* A kernel over tasks [begin, end) (rows, strips, bands or plane groups). */
+typedef void (*cp_pool_range_fn)(const cp_geom *g, const float *x, float *y, int64_t begin,
+                                 int64_t end);
+/* The same for MaxPool kernels that also write Indices (may be NULL). */
+typedef void (*cp_pool_indexed_fn)(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                                   int64_t begin, int64_t end);
+
 typedef struct cp_pool_kernels {
     int32_t lanes;
     /* MaxPool over rows [row_begin, row_end); indices may be NULL. */
-    void (*max_rows)(const cp_geom *g, const float *x, float *y, int64_t *indices,
-                     int64_t row_begin, int64_t row_end);
-    void (*avg_rows)(const cp_geom *g, const float *x, float *y, int64_t row_begin,
-                     int64_t row_end);
+    cp_pool_indexed_fn max_rows;
+    cp_pool_range_fn avg_rows;
     /* Global pools over plane groups [group_begin, group_end). */
-    void (*global_max)(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                       int64_t group_end);
-    void (*global_avg)(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                       int64_t group_end);
+    cp_pool_range_fn global_max;
+    cp_pool_range_fn global_avg;
     /* Strips: MaxPool (indices may be NULL) and AveragePool on geometries
      * without depth, as tasks of a band of column chunks of one plane each.
      * strip_tasks() is their count, 0 if the geometry does not suit them. */
     int64_t (*strip_tasks)(const cp_geom *g);
-    void (*max_strips)(const cp_geom *g, const float *x, float *y, int64_t *indices,
-                       int64_t task_begin, int64_t task_end);
-    void (*avg_strips)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                       int64_t task_end);
+    cp_pool_indexed_fn max_strips;
+    cp_pool_range_fn avg_strips;
     /* 2x2 windows at stride 2 wholly inside the plane (no padding or
      * dilation; MaxPool without Indices, AveragePool), as tasks of output
      * rows [row_begin, row_end) over all planes; pair_rows() is their
      * count, 0 if the geometry does not suit them. */
     int64_t (*pair_rows)(const cp_geom *g);
-    void (*max_pairs)(const cp_geom *g, const float *x, float *y, int64_t row_begin,
-                      int64_t row_end);
-    void (*avg_pairs)(const cp_geom *g, const float *x, float *y, int64_t row_begin,
-                      int64_t row_end);
+    cp_pool_range_fn max_pairs;
+    cp_pool_range_fn avg_pairs;
+    /* 3x3 windows at stride 1 or 2, dilation 1, pads of at most 1 (MaxPool
+     * without Indices, AveragePool), as tasks of a band of column chunks
+     * of one plane; win3_tasks() is their count, 0 if the geometry does
+     * not suit them. */
+    int64_t (*win3_tasks)(const cp_geom *g);
+    cp_pool_range_fn max_win3;
+    cp_pool_range_fn avg_win3;
 } cp_pool_kernels;
 
 extern const cp_pool_kernels cp_pool_kernels_avx2;

@@ -1,0 +1,261 @@
+/*
+ * pool_win3.h - 3x3 windows at stride 1 or 2 with at most one row and
+ * column of padding on each side: ResNet's stem MaxPool (3x3/2, pads 1)
+ * and the 3x3/1 "same" AveragePool of Inception-style blocks.
+ * Part of the pooling kernel template: included only by pool_body.h, once
+ * per ISA, after the vector vocabulary is defined.
+ *
+ * The general strip walk handles these too, through per-tap permutes and a
+ * ring of rows; this path is a narrower version of the same idea: a task
+ * is a band of up to WIN3_BAND column chunks of one plane, walked down its
+ * output rows. Each input row is reduced along W once per band (three taps
+ * by plain unaligned loads at stride 1, by even/odd lane selection at
+ * stride 2; masked loads only in the chunks that touch the row's ends) into
+ * a 3-row ring, and each output row combines its three ring rows. Results
+ * do not depend on how tasks are split, so any thread count gives the same
+ * bits.
+ */
+#define WIN3_BAND 4
+
+static inline int win3_ok(const cp_geom *g)
+{
+    if (g->in[0] != 1 || g->kernel[0] != 1 || g->pad_begin[0] != 0 || g->pad_end[0] != 0)
+        return 0;
+    for (int i = 1; i < 3; i++)
+        if (g->kernel[i] != 3 || g->dilation[i] != 1 || g->stride[i] < 1 || g->stride[i] > 2 ||
+            g->pad_begin[i] > 1 || g->pad_end[i] > 1)
+            return 0;
+    return 1;
+}
+
+/*
+ * The input blocks a band reads from each row, LANES columns each, at
+ * positions fixed per task; each row's blocks are loaded once and the
+ * window taps taken from them by lane shifts and even/odd selection.
+ * Stride 1: block j holds columns [(c0 - 1 + j) * LANES, + LANES), i.e. the
+ * columns of output chunk c0 - 1 + j, so a chunk's taps come from its own
+ * block and its neighbours'. Stride 2: two blocks per chunk (its 2 * LANES
+ * columns from 2 * ow0 - pad) and the first of the next chunk. Blocks wholly
+ * inside the row are plain loads (a masked load is slower even with every
+ * lane set); the others masked loads, `fill` outside the row.
+ */
+#define WIN3_MAX_BLOCKS (2 * WIN3_BAND + 2)
+
+typedef struct win3_blocks {
+    int count;
+    int32_t pos[WIN3_MAX_BLOCKS];
+    int inside[WIN3_MAX_BLOCKS];
+    vm mask[WIN3_MAX_BLOCKS];
+} win3_blocks;
+
+static void win3_blocks_setup(win3_blocks *b, int32_t c0, int nb, int sw, int32_t pw, int32_t W)
+{
+    b->count = sw == 1 ? nb + 2 : 2 * nb + 1;
+    for (int j = 0; j < b->count; j++) {
+        int32_t pos = sw == 1 ? (c0 - 1 + j) * LANES
+                              : 2 * (c0 + j / 2) * LANES - pw + (j % 2) * LANES;
+        b->pos[j] = pos;
+        b->inside[j] = pos >= 0 && pos + LANES <= W;
+        b->mask[j] = vm_range(vi_add(vi_set1(pos), vi_iota()), 0, W);
+    }
+}
+
+/* Block j of row rp. Masked-off lanes read nothing; the address is formed
+ * as an integer because the block may start before the buffer. */
+POOL_INLINE vf win3_block(const win3_blocks *b, int j, const float *rp, vf fill)
+{
+    if (b->inside[j])
+        return vf_loadu(rp + b->pos[j]);
+    const float *p = (const float *)((uintptr_t)rp + (uintptr_t)((intptr_t)b->pos[j] * 4));
+    return vf_select(b->mask[j], fill, vf_loadz(b->mask[j], p));
+}
+
+/* Row rp reduced along W for every chunk of the band into h[]; returns
+ * whether a value read was NaN (max only). */
+POOL_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, int32_t pw,
+                         int is_max, vf *h)
+{
+    const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
+    vf blk[WIN3_MAX_BLOCKS];
+    vm nan = vm_none();
+    const int count = sw == 1 ? nb + 2 : 2 * nb + 1; /* b->count, as a constant */
+#pragma GCC unroll 10
+    for (int j = 0; j < count; j++) {
+        blk[j] = win3_block(b, j, rp, fill);
+        if (is_max && j % 2 == 1)
+            nan = vm_or(nan, vm_either_nan(blk[j - 1], blk[j]));
+    }
+    if (is_max && count % 2 == 1)
+        nan = vm_or(nan, vm_isnan(blk[count - 1]));
+#pragma GCC unroll 4
+    for (int cc = 0; cc < nb; cc++) {
+        vf t0, t1, t2;
+        if (sw == 1) {
+            /* block cc + 1 is the chunk's own columns: window taps are
+             * columns ow - pw .. ow - pw + 2 */
+            const vf prev = blk[cc], cur = blk[cc + 1], next = blk[cc + 2];
+            if (pw == 1) {
+                t0 = vf_shift_in(prev, cur, LANES - 1);
+                t1 = cur;
+                t2 = vf_shift_in(cur, next, 1);
+            } else {
+                t0 = cur;
+                t1 = vf_shift_in(cur, next, 1);
+                t2 = vf_shift_in(cur, next, 2);
+            }
+        } else {
+            const vf a = blk[2 * cc], c = blk[2 * cc + 1];
+            t0 = vf_even(a, c);
+            t1 = vf_odd(a, c);
+            t2 = vf_shift_in(t0, blk[2 * cc + 2], 1);
+        }
+        h[cc] = is_max ? vf_max(vf_max(t0, t1), t2) : vf_add(vf_add(t0, t1), t2);
+    }
+    return is_max && vm_bits(nan) != 0;
+}
+
+/* AveragePool: taps per lane along W of the chunk whose first tap is at
+ * column `first`: inside the row, or inside the padded row for
+ * count_include_pad (the reference's rule). */
+POOL_INLINE vf win3_count_w(const cp_geom *g, int32_t first, int sw)
+{
+    const int32_t lo = g->count_include_pad ? -(int32_t)g->pad_begin[2] : 0;
+    const int32_t hi = (int32_t)g->in[2] + (g->count_include_pad ? (int32_t)g->pad_end[2] : 0);
+    const vi pos = vi_add(vi_set1(first), vi_mul(vi_iota(), vi_set1(sw)));
+    vf cw = vf_zero();
+    for (int k = 0; k < 3; k++)
+        cw = vf_count(vm_range(vi_add(pos, vi_set1(k)), lo, hi), cw);
+    return cw;
+}
+
+static int64_t POOL_FN(win3_tasks)(const cp_geom *g)
+{
+    const int64_t chunks = (g->out[2] + LANES - 1) / LANES;
+    return win3_ok(g) ? g->n * g->c * ((chunks + WIN3_BAND - 1) / WIN3_BAND) : 0;
+}
+
+/* Input row r reduced along W into h[] (fill outside the plane); returns
+ * whether it read a NaN (max only). */
+POOL_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32_t H,
+                           int32_t W, int nb, int sw, int32_t pw, int is_max, vf *h)
+{
+    if (r < 0 || r >= H) {
+        const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
+        for (int cc = 0; cc < nb; cc++)
+            h[cc] = fill;
+        return 0;
+    }
+    return win3_row(b, xp + (int64_t)r * W, nb, sw, pw, is_max, h);
+}
+
+/* One band of NB chunks of plane xp, all output rows. NB and the W stride
+ * sw are constants after inlining, so that the loops over chunks and
+ * blocks unroll and the three reduced rows h0, h1, h2 stay in registers. */
+POOL_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p, int32_t c0,
+                           const int NB, const int sw, int is_max)
+{
+    const int32_t H = (int32_t)g->in[1], W = (int32_t)g->in[2];
+    const int32_t OH = (int32_t)g->out[1], OW = (int32_t)g->out[2];
+    const int sh = (int)g->stride[1];
+    const int32_t ph = (int32_t)g->pad_begin[1], pw = (int32_t)g->pad_begin[2];
+    const int32_t last_n = OW - (c0 + NB - 1) * LANES < LANES ? OW - (c0 + NB - 1) * LANES : LANES;
+    win3_blocks blocks;
+    win3_blocks_setup(&blocks, c0, NB, sw, pw, W);
+    vf count_w[WIN3_BAND], scale[WIN3_BAND];
+    for (int cc = 0; cc < NB; cc++)
+        scale[cc] = count_w[cc] = is_max ? vf_zero() : win3_count_w(g, (c0 + cc) * LANES * sw - pw, sw);
+    vf h0[WIN3_BAND], h1[WIN3_BAND], h2[WIN3_BAND];
+    int nan0 = 0, nan1 = 0, nan2 = 0;
+    int32_t scale_count = -1;
+    for (int32_t oh = 0; oh < OH; oh++) {
+        const int32_t top = oh * sh - ph;
+        if (oh == 0) {
+            nan0 = win3_fetch(&blocks, xp, top, H, W, NB, sw, pw, is_max, h0);
+            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, is_max, h1);
+        } else if (sh == 1) { /* rows top, top + 1 were the last two */
+            for (int cc = 0; cc < NB; cc++) {
+                h0[cc] = h1[cc];
+                h1[cc] = h2[cc];
+            }
+            nan0 = nan1;
+            nan1 = nan2;
+        } else { /* stride 2: row top was the last one */
+            for (int cc = 0; cc < NB; cc++)
+                h0[cc] = h2[cc];
+            nan0 = nan2;
+            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, is_max, h1);
+        }
+        nan2 = win3_fetch(&blocks, xp, top + 2, H, W, NB, sw, pw, is_max, h2);
+        const int nan_seen = nan0 | nan1 | nan2;
+        if (!is_max) {
+            /* the window's rows inside the input (or inside the padded input
+             * for count_include_pad), as row_taps() counts them */
+            const int32_t lo = g->count_include_pad || top >= 0 ? top : 0;
+            const int32_t end = H + (g->count_include_pad ? (int32_t)g->pad_end[1] : 0);
+            const int32_t count_h = (top + 3 < end ? top + 3 : end) - lo;
+            if (count_h != scale_count) {
+                for (int cc = 0; cc < NB; cc++)
+                    scale[cc] = vf_div(vf_set1(1.0f), vf_mul(count_w[cc], vf_set1((float)count_h)));
+                scale_count = count_h;
+            }
+        }
+        for (int cc = 0; cc < NB; cc++) {
+            const int32_t ow0 = (c0 + cc) * LANES;
+            const int n = cc == NB - 1 ? last_n : LANES;
+            vf out = is_max ? vf_max(vf_max(h0[cc], h1[cc]), h2[cc])
+                            : vf_mul(vf_add(vf_add(h0[cc], h1[cc]), h2[cc]), scale[cc]);
+            if (nan_seen) { /* rare: these lanes by the reference rule */
+                pool_row row = {p, 0, oh, 0, 1, 0, 0, 0};
+                row_taps(g, &row);
+                float tmp[LANES];
+                vf_storeu(tmp, out);
+                for (int l = 0; l < n; l++)
+                    tmp[l] = max_one(g, &row, xp, ow0 + l);
+                out = vf_loadu(tmp);
+            }
+            float *yo = yp + (int64_t)oh * OW + ow0;
+            if (n == LANES)
+                vf_storeu(yo, out);
+            else
+                vf_store_first(yo, out, n);
+        }
+    }
+}
+
+POOL_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t task_begin,
+                      int64_t task_end, int is_max)
+{
+    const int64_t plane_in = g->in[1] * g->in[2], plane_out = g->out[1] * g->out[2];
+    const int32_t chunks = (int32_t)((g->out[2] + LANES - 1) / LANES);
+    const int32_t bands = (chunks + WIN3_BAND - 1) / WIN3_BAND;
+    for (int64_t t = task_begin; t < task_end; t++) {
+        const int64_t p = t / bands;
+        const int32_t c0 = (int32_t)(t % bands) * WIN3_BAND;
+        const float *xp = x + p * plane_in;
+        float *yp = y + p * plane_out;
+        const int nb = chunks - c0 < WIN3_BAND ? chunks - c0 : WIN3_BAND;
+        /* band width and W stride as constants, so loops unroll */
+        switch (g->stride[2] == 1 ? nb : -nb) {
+        case 1: win3_band(g, xp, yp, p, c0, 1, 1, is_max); break;
+        case 2: win3_band(g, xp, yp, p, c0, 2, 1, is_max); break;
+        case 3: win3_band(g, xp, yp, p, c0, 3, 1, is_max); break;
+        case 4: win3_band(g, xp, yp, p, c0, 4, 1, is_max); break;
+        case -1: win3_band(g, xp, yp, p, c0, 1, 2, is_max); break;
+        case -2: win3_band(g, xp, yp, p, c0, 2, 2, is_max); break;
+        case -3: win3_band(g, xp, yp, p, c0, 3, 2, is_max); break;
+        default: win3_band(g, xp, yp, p, c0, 4, 2, is_max); break;
+        }
+    }
+}
+
+static void POOL_FN(max_win3)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
+                              int64_t task_end)
+{
+    win3(g, x, y, task_begin, task_end, 1);
+}
+
+static void POOL_FN(avg_win3)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
+                              int64_t task_end)
+{
+    win3(g, x, y, task_begin, task_end, 0);
+}
