@@ -52,6 +52,15 @@
  * (vectors along output rows) beats the direct one, whose transposed store
  * is then not paid for by a long reduction. */
 #define X86_CONV_ROWS_MAX_CHANNELS 4
+/* A direct tile's weights and the packed band should fit this together:
+ * L2 per core is 1 MiB on Zen 4/5 and more on recent Intel. */
+#define X86_CONV_TILE_L2_BYTES (800 * 1024)
+/* Tile shapes are balanced over at most this many threads and tasks
+ * (more tasks split evenly enough) ... */
+#define X86_CONV_BALANCE_MAX_THREADS 64
+#define X86_CONV_BALANCE_MAX_TASKS 1024
+/* ... until the longest thread's share is within this of an even split. */
+#define X86_CONV_BALANCED 1.03
 /* Reduction-step tables per thread for rows that skip taps in the top or
  * bottom padding: one for each half of the output rows. */
 #define X86_CONV_COMPACT_SLOTS 2
@@ -238,18 +247,54 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
 }
 
 /*
+ * How much longer than an even split `threads` threads take over the
+ * direct tasks of plan p with tiles of mv vectors: tasks (outer tasks x
+ * output-channel chunks) go, in order, to the thread that is free first,
+ * as the pool's guided claims end up doing; a task costs its vectors.
+ */
+static double direct_imbalance(const x86_conv *xc, const x86_conv_plan *p, int64_t mv,
+                               int32_t threads)
+{
+    double load[X86_CONV_BALANCE_MAX_THREADS] = {0};
+    const int64_t tiles = ceil_div(xc->blocks, mv);
+    const int64_t total = p->tasks_outer * xc->blocks;
+    for (int64_t t = 0; t < p->tasks_outer * p->m_chunks; t++) {
+        int64_t b_lo = t % p->m_chunks * p->m_chunk * mv;
+        int64_t b_hi = min64(min64((t % p->m_chunks + 1) * p->m_chunk, tiles) * mv, xc->blocks);
+        int32_t first = 0;
+        for (int32_t i = 1; i < threads; i++)
+            if (load[i] < load[first])
+                first = i;
+        load[first] += (double)(b_hi - b_lo);
+    }
+    double longest = 0.0;
+    for (int32_t i = 0; i < threads; i++)
+        longest = load[i] > longest ? load[i] : longest;
+    return longest * threads / (double)total;
+}
+
+/*
  * Output-channel vectors per direct tile. A tile of v vectors by p pixels
  * keeps v*p accumulators (the more, the better latency is hidden) and
  * loads v + p operands per step for v*p FMAs: it scores (v*p)^2 / (v + p),
  * averaged over rows of `ow` pixels cut into tiles of at most
  * direct_np_max pixels and over the group's vectors (a last tile of fewer
- * vectors counts as such). Short rows (7 pixels) take more vectors.
+ * vectors counts as such). Short rows (7 pixels) take more vectors, unless
+ * a tile's weights and the band would not stay in L2 together (the tile
+ * walks its weights once per output row). With several threads, fewer
+ * vectors per tile are taken where that splits the work evenly and the
+ * best score does not (32 vectors: 16 tiles of 2, not 10 of 3 and one of
+ * 2). The tile shape does not change any element's summation order.
  */
-static int64_t direct_tile_vectors(const x86_conv *xc, int64_t ow)
+static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x86_conv_plan *p)
 {
+    const int64_t step_bytes = xc->cpg * xc->taps * xc->k->vw * (int64_t)sizeof(float);
     int64_t best = 1;
     double best_score = 0.0;
     for (int64_t mv = 1; mv <= CP_CONV_DIRECT_MV_MAX && mv <= xc->blocks; mv++) {
+        if (mv > 1 && mv * step_bytes + p->pack_floats * (int64_t)sizeof(float) >
+                          X86_CONV_TILE_L2_BYTES)
+            break;
         double col_tiles = (double)ceil_div(ow, xc->k->direct_np_max[mv - 1]);
         double vectors = (double)xc->blocks / (double)ceil_div(xc->blocks, mv);
         double pixels = (double)ow / col_tiles;
@@ -259,10 +304,25 @@ static int64_t direct_tile_vectors(const x86_conv *xc, int64_t ow)
             best_score = score;
         }
     }
-    return best;
+    p->mv = best;
+    plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, best));
+    if (threads < 2 || threads > X86_CONV_BALANCE_MAX_THREADS ||
+        p->tasks_outer * p->m_chunks > X86_CONV_BALANCE_MAX_TASKS ||
+        direct_imbalance(xc, p, best, threads) <= X86_CONV_BALANCED)
+        return;
+    for (int64_t mv = best - 1; mv >= 2; mv--) {
+        x86_conv_plan q = *p;
+        plan_m_chunks(&q, q.tasks_outer, ceil_div(xc->blocks, mv));
+        if (direct_imbalance(xc, &q, mv, threads) <= X86_CONV_BALANCED) {
+            *p = q;
+            p->mv = mv;
+            return;
+        }
+    }
 }
 
-static void make_plan(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
+/* `threads`: how many take part in the run (tile shapes that split evenly) */
+static void make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
     const int64_t vw = xc->k->vw;
@@ -305,8 +365,7 @@ static void make_plan(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
     p->row_pitch = p->phase_len;
     p->offset_count = xc->cpg * xc->taps;
     plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
-    p->mv = direct_tile_vectors(xc, ow);
-    plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, p->mv));
+    plan_direct_tiles(xc, ow, threads, p);
     /* compact tables: input offsets and weight codes, int64 each */
     p->thread_floats =
         p->pack_floats + round_up(X86_CONV_COMPACT_SLOTS * 2 * p->offset_count * 2, 16);
@@ -322,7 +381,7 @@ static size_t offsets_bytes(const x86_conv_plan *p)
 static size_t x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
 {
     x86_conv_plan p;
-    make_plan(op->packed, g, &p);
+    make_plan(op->packed, g, threads, &p);
     return offsets_bytes(&p) + (size_t)threads * (size_t)p.thread_floats * sizeof(float);
 }
 
@@ -719,9 +778,11 @@ static void x86_conv_run(const cp_run_args *a)
     job.xc = a->op->packed;
     const x86_conv *xc = job.xc;
     const cp_geom *g = a->geom;
-    make_plan(xc, g, &job.plan);
     int64_t work = g->n * g->m * cp_geom_out_plane(g) * xc->cpg * xc->taps;
     int32_t threads = cp_threads_for_work(work, X86_CONV_MIN_WORK_PER_THREAD);
+    if (threads > cp_context_threads(a->ctx))
+        threads = cp_context_threads(a->ctx);
+    make_plan(xc, g, threads, &job.plan);
     if (xc->algo == X86_CONV_GEMM) {
         cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads, gemm_task,
                         &job);
