@@ -73,11 +73,11 @@ POOL_INLINE vf small_plane_reduce(const float *p, int full, const vm masks[4], i
     return vf_max(vf_max(v0, v1), vf_max(v2, v3));
 }
 
-POOL_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                             int64_t group_end, int is_max)
+POOL_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64_t group_begin,
+                               int64_t group_end, int is_max, const int full)
 {
     const int64_t S = cp_geom_in_plane(g), planes = g->n * g->c;
-    const int small = S <= 4 * LANES, full = small ? (int)(S / LANES) : 0;
+    const int small = S <= 4 * LANES;
     vm masks[4];
     for (int k = 0; k < 4; k++)
         masks[k] = vm_range(vi_iota(), 0, small ? (int32_t)(S - k * LANES) : 0);
@@ -122,6 +122,21 @@ POOL_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t
                         best = xp[i];
                 y[p0 + j] = best;
             }
+    }
+}
+
+/* Small planes dispatched on their count of whole vectors, a constant in
+ * each variant, so that their loads need no test. */
+POOL_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t group_begin,
+                             int64_t group_end, int is_max)
+{
+    const int64_t S = cp_geom_in_plane(g);
+    switch (S <= 4 * LANES ? S / LANES : 0) {
+    case 1: global_groups(g, x, y, group_begin, group_end, is_max, 1); break;
+    case 2: global_groups(g, x, y, group_begin, group_end, is_max, 2); break;
+    case 3: global_groups(g, x, y, group_begin, group_end, is_max, 3); break;
+    case 4: global_groups(g, x, y, group_begin, group_end, is_max, 4); break;
+    default: global_groups(g, x, y, group_begin, group_end, is_max, 0); break;
     }
 }
 
