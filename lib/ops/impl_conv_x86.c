@@ -494,6 +494,8 @@ typedef struct x86_conv_job {
     float *pack; /* per thread: thread_floats each */
     unsigned char zeroed[CP_MAX_THREADS_PER_RUN]; /* per thread: pack padding cleared */
     int64_t packed_outer[CP_MAX_THREADS_PER_RUN]; /* per thread: band in its pack, or -1 */
+    /* per thread: which taps its compact tables hold (row_reduction), or -1 */
+    int64_t compact_keys[CP_MAX_THREADS_PER_RUN][X86_CONV_COMPACT_SLOTS];
 } x86_conv_job;
 
 static void gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
@@ -707,7 +709,7 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     const int stride_class = sw == 1 ? 1 : sw == 2 ? 2 : 0;
     float *pack = job->pack + thread_index * p->thread_floats;
     int64_t *compact = (int64_t *)(pack + p->pack_floats);
-    int64_t compact_keys[X86_CONV_COMPACT_SLOTS] = {-1, -1};
+    int64_t *compact_keys = job->compact_keys[thread_index];
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1, mc;
         start_band_task(job, t, thread_index, pack, &n, &grp, &od, &oh0, &oh1, &mc);
@@ -789,8 +791,11 @@ static void x86_conv_run(const cp_run_args *a)
         return;
     }
     memset(job.zeroed, 0, (size_t)cp_context_threads(a->ctx));
-    for (int32_t i = 0; i < cp_context_threads(a->ctx); i++)
+    for (int32_t i = 0; i < cp_context_threads(a->ctx); i++) {
         job.packed_outer[i] = -1;
+        for (int j = 0; j < X86_CONV_COMPACT_SLOTS; j++)
+            job.compact_keys[i][j] = -1;
+    }
     int64_t *offsets = a->workspace;
     if (job.plan.offset_count)
         make_offsets(&job.plan, g, xc->algo == X86_CONV_DEPTHWISE ? 1 : xc->cpg, offsets);
