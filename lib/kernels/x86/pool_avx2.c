@@ -87,16 +87,22 @@ static inline vf vf_even(vf a, vf b)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-/* Lanes k .. k+LANES-1 of the 2*LANES elements a:b (0 < k < LANES): lane i
- * takes a[i + k] or b[i + k - LANES]. */
+/* Lanes k .. k+LANES-1 of the 2*LANES elements a:b (0 < k < LANES, a
+ * constant after inlining): the middle 8 elements a4..b3, then a byte
+ * shift per 128-bit half against a or b. */
 static inline vf vf_shift_in(vf a, vf b, int k)
 {
-    const __m256i idx = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                         _mm256_set1_epi32(k));
-    const __m256i from_b = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32(7));
-    const __m256i wrap = _mm256_and_si256(idx, _mm256_set1_epi32(7));
-    return _mm256_blendv_ps(_mm256_permutevar8x32_ps(a, wrap), _mm256_permutevar8x32_ps(b, wrap),
-                            _mm256_castsi256_ps(from_b));
+    const __m256i mid = _mm256_castps_si256(_mm256_permute2f128_ps(a, b, 0x21));
+    const __m256i ia = _mm256_castps_si256(a), ib = _mm256_castps_si256(b);
+    switch (k) {
+    case 1: return _mm256_castsi256_ps(_mm256_alignr_epi8(mid, ia, 4));
+    case 2: return _mm256_castsi256_ps(_mm256_alignr_epi8(mid, ia, 8));
+    case 3: return _mm256_castsi256_ps(_mm256_alignr_epi8(mid, ia, 12));
+    case 4: return _mm256_castsi256_ps(mid);
+    case 5: return _mm256_castsi256_ps(_mm256_alignr_epi8(ib, mid, 4));
+    case 6: return _mm256_castsi256_ps(_mm256_alignr_epi8(ib, mid, 8));
+    default: return _mm256_castsi256_ps(_mm256_alignr_epi8(ib, mid, 12));
+    }
 }
 
 /* The odd elements of the 2*LANES elements a:b. */

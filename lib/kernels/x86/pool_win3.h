@@ -15,7 +15,13 @@
  * do not depend on how tasks are split, so any thread count gives the same
  * bits.
  */
+/* Chunks per band: the three reduced rows of a band (3 * WIN3_BAND
+ * vectors) and its blocks stay in registers; AVX2 has half as many. */
+#if LANES == 16
 #define WIN3_BAND 4
+#else
+#define WIN3_BAND 2
+#endif
 
 static inline int win3_ok(const cp_geom *g)
 {
@@ -238,12 +244,14 @@ POOL_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t task_b
         switch (g->stride[2] == 1 ? nb : -nb) {
         case 1: win3_band(g, xp, yp, p, c0, 1, 1, is_max); break;
         case 2: win3_band(g, xp, yp, p, c0, 2, 1, is_max); break;
+#if WIN3_BAND == 4
         case 3: win3_band(g, xp, yp, p, c0, 3, 1, is_max); break;
         case 4: win3_band(g, xp, yp, p, c0, 4, 1, is_max); break;
-        case -1: win3_band(g, xp, yp, p, c0, 1, 2, is_max); break;
-        case -2: win3_band(g, xp, yp, p, c0, 2, 2, is_max); break;
         case -3: win3_band(g, xp, yp, p, c0, 3, 2, is_max); break;
-        default: win3_band(g, xp, yp, p, c0, 4, 2, is_max); break;
+        case -4: win3_band(g, xp, yp, p, c0, 4, 2, is_max); break;
+#endif
+        case -1: win3_band(g, xp, yp, p, c0, 1, 2, is_max); break;
+        default: win3_band(g, xp, yp, p, c0, 2, 2, is_max); break;
         }
     }
 }
