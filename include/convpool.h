@@ -380,6 +380,15 @@ CONVPOOL_API convpool_status convpool_op_workspace_size(const convpool_op *op,
  * Creates a context with `num_threads` threads in all (the calling thread
  * counts as one); 0 means the default (CONVPOOL_NUM_THREADS, else the number
  * of online CPUs). Caller owns *ctx.
+ *
+ * The num_threads - 1 worker threads are started here. Between runs a
+ * worker spins for up to 50 microseconds (so that back-to-back runs start
+ * at once), then sleeps. On Linux, when the context has no more threads
+ * than the creating thread may use CPUs, the workers' affinity is that
+ * set minus the CPU the calling thread is on at each run (changed only
+ * when the caller moves): a VM's scheduler would otherwise often wake them
+ * on the caller's CPU, where they wait for it to finish.
+ *
  * Errors: INVALID_ARGUMENT (NULL, num_threads < 0 or > 1024), OUT_OF_MEMORY.
  */
 CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads,
