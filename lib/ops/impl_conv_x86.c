@@ -450,21 +450,23 @@ static void pack_band(const x86_conv_plan *p, const cp_geom *g, const cp_conv_ke
 }
 
 /* Where reduction step (c, kd, kh, kw) reads, relative to a pixel's window
- * origin in the packed band. */
+ * origin in the packed band: channel 0's taps, then each further channel
+ * at chan_pitch more (a run per op: no division per step). */
 static void make_offsets(const x86_conv_plan *p, const cp_geom *g, int64_t channels,
                          int64_t *off)
 {
     const int64_t dw = g->dilation[2];
     int64_t k = 0;
-    for (int64_t c = 0; c < channels; c++)
-        for (int64_t kd = 0; kd < g->kernel[0]; kd++)
-            for (int64_t kh = 0; kh < g->kernel[1]; kh++)
-                for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
-                    int64_t col = kw * dw;
-                    off[k++] = c * p->chan_pitch + (kd * p->in_rows + kh * g->dilation[1]) *
-                               p->row_pitch + (col % p->phases) * p->phase_len +
-                               col / p->phases;
-                }
+    for (int64_t kd = 0; kd < g->kernel[0]; kd++)
+        for (int64_t kh = 0; kh < g->kernel[1]; kh++)
+            for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
+                int64_t col = kw * dw;
+                off[k++] = (kd * p->in_rows + kh * g->dilation[1]) * p->row_pitch +
+                           (col % p->phases) * p->phase_len + col / p->phases;
+            }
+    for (int64_t c = 1; c < channels; c++)
+        for (int64_t t = 0; t < k; t++)
+            off[c * k + t] = off[t] + c * p->chan_pitch;
 }
 
 /* The direct kernel's weight offset of each reduction step, with the
@@ -474,13 +476,14 @@ static void make_direct_codes(int64_t steps, const cp_geom *g, int64_t vw, int64
 {
     const int64_t KW = g->kernel[2], W = g->in[2], pw = g->pad_begin[2];
     const int64_t last_col = (g->out[2] - 1) * g->stride[2] - pw;
-    for (int64_t k0 = 0; k0 < steps; k0 += KW)
-        for (int64_t kw = 0, k = k0; kw < KW; kw++, k++) {
-            int64_t col = kw * g->dilation[2];
-            int64_t edge = (col - pw < 0 ? CP_CONV_EDGE_FIRST : 0) |
-                           (last_col + col >= W ? CP_CONV_EDGE_LAST : 0);
-            codes[k] = (k * vw) << CP_CONV_EDGE_BITS | edge;
-        }
+    for (int64_t kw = 0; kw < KW; kw++) {
+        int64_t col = kw * g->dilation[2];
+        codes[kw] = (kw * vw) << CP_CONV_EDGE_BITS |
+                    (col - pw < 0 ? CP_CONV_EDGE_FIRST : 0) |
+                    (last_col + col >= W ? CP_CONV_EDGE_LAST : 0);
+    }
+    for (int64_t k = KW; k < steps; k++)
+        codes[k] = codes[k - KW] + ((KW * vw) << CP_CONV_EDGE_BITS);
 }
 
 /* ---- tasks ------------------------------------------------------------- */
