@@ -9,6 +9,7 @@ Functions: conv1d/2d/3d, max_pool1d/2d/3d, avg_pool1d/2d/3d,
 adaptive_*_pool*d, global_avg_pool, global_max_pool, corr2d.
 Layers: Conv1d/2d/3d, MaxPool1d/2d/3d, AvgPool1d/2d/3d, GlobalAvgPool,
 GlobalMaxPool. Models: Model(path_or_bytes).run(...).
+Threads: set_num_threads(n), get_num_threads().
 Errors: convpool.Error and its subclasses.
 """
 __version__ = "1.0.0"
@@ -26,6 +27,7 @@ from .functional import __all__ as _functional_names  # noqa: E402
 from .layers import (AvgPool1d, AvgPool2d, AvgPool3d, Conv1d, Conv2d, Conv3d,  # noqa: E402
                      GlobalAvgPool, GlobalMaxPool, MaxPool1d, MaxPool2d, MaxPool3d)
 from .model import Model, TensorInfo  # noqa: E402
+from ._threads import get_num_threads, set_num_threads  # noqa: E402
 
 library_path = _lib.path
 

@@ -7,8 +7,9 @@ import ctypes
 
 import numpy as np
 
-from . import _lib
+from . import _lib, _threads
 from ._errors import InvalidArgumentError, InvalidAttributeError, check
+from ._handle import Handle
 
 CONV, MAX_POOL, AVERAGE_POOL, GLOBAL_MAX_POOL, GLOBAL_AVERAGE_POOL = 1, 2, 3, 4, 5
 ATTR_KERNEL_SHAPE, ATTR_STRIDES, ATTR_DILATIONS, ATTR_PADS = 1, 2, 3, 4
@@ -61,43 +62,6 @@ def as_input(x, rank, what):
             (what, rank + 1, _SPATIAL[rank], rank + 2, _SPATIAL[rank], arr.ndim,
              arr.shape))
     return arr, False
-
-
-class Handle:
-    """An owned C handle freed exactly once: by close(), at the end of a
-    `with` block, or when the object is garbage collected."""
-
-    _handle = None
-
-    def _destroy(self, handle):
-        raise NotImplementedError
-
-    def close(self):
-        handle, self._handle = self._handle, None
-        if handle:
-            self._destroy(handle)
-
-    @property
-    def closed(self):
-        return not self._handle
-
-    def _live_handle(self):
-        if not self._handle:
-            from ._errors import InvalidStateError
-            raise InvalidStateError("%s is closed" % type(self).__name__)
-        return self._handle
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass  # interpreter shutdown: the library may already be gone
 
 
 def create_op(kind, rank, ints=None, scalars=None, weight=None, bias=None):
@@ -155,8 +119,9 @@ class OpHandle(Handle):
         check(_lib.lib.convpool_op_output_shape(handle, shape, x.ndim, out_shape, x.ndim))
         y = np.empty(tuple(out_shape), dtype=np.float32)
         idx = np.empty(y.shape, dtype=np.int64) if indices else None
+        ctx = _threads.current()  # held until the run returns
         # ctypes releases the GIL for the duration of the call.
-        check(_lib.lib.convpool_op_run_ex(handle, None, shape, x.ndim, x.ctypes.data,
-                                          y.ctypes.data, y.size,
+        check(_lib.lib.convpool_op_run_ex(handle, _threads.handle(ctx), shape, x.ndim,
+                                          x.ctypes.data, y.ctypes.data, y.size,
                                           None if idx is None else idx.ctypes.data, None, 0))
         return (y, idx) if indices else y

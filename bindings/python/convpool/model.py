@@ -7,9 +7,9 @@ import threading
 
 import numpy as np
 
-from . import _lib
+from . import _lib, _threads
 from ._errors import InvalidArgumentError, UnsupportedError, check
-from ._ops import Handle
+from ._handle import Handle
 
 TensorInfo = collections.namedtuple("TensorInfo", "name shape dtype")
 TensorInfo.__doc__ = """A graph input or output: `name`; `shape`, a tuple whose
@@ -155,7 +155,8 @@ class Model(Handle):
             shape = _lib.int64_array(arr.shape)
             check(L.convpool_session_set_input(handle, i, _CODES[arr.dtype], shape, arr.ndim,
                                                arr.ctypes.data))
-        check(L.convpool_session_run(handle, None))  # GIL released meanwhile
+        ctx = _threads.current()  # held until the run returns
+        check(L.convpool_session_run(handle, _threads.handle(ctx)))  # GIL released meanwhile
         results = []
         for i in range(len(self.outputs)):
             dtype = ctypes.c_int32()
