@@ -41,6 +41,7 @@
 #define X86_CONV_TASK_TARGET 32
 /* A band's packed input should stay in L2 next to the weights it meets. */
 #define X86_CONV_BAND_BYTES (192 * 1024)
+#define X86_CONV_HEAVY_BAND_BYTES (400 * 1024)
 /* Multiply-adds below which a second thread costs more than it saves. */
 #define X86_CONV_MIN_WORK_PER_THREAD (1 << 17)
 /* The thread pool's limit on threads per context. */
@@ -225,7 +226,8 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
     const int64_t oh = g->out[1];
     /* Every band streams the group's weights once more, every channel
      * chunk packs the band once more (per thread): where the weights
-     * outweigh the input, split output channels, not rows. */
+     * outweigh the input, split output channels, not rows, and let the
+     * band take more of L2 (a tile's weights are the rest). */
     const int weights_heavier = xc->mpg * xc->cpg * xc->taps > channels * cp_geom_in_plane(g);
     int64_t bands = base_tasks >= X86_CONV_TASK_TARGET || weights_heavier
                         ? 1 : min64(oh, ceil_div(X86_CONV_TASK_TARGET, base_tasks));
@@ -235,7 +237,8 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
         p->in_rows = (rows - 1) * g->stride[1] + (g->kernel[1] - 1) * g->dilation[1] + 1;
         p->chan_pitch = g->kernel[0] * p->in_rows * p->row_pitch;
         int64_t bytes = channels * p->chan_pitch * (int64_t)sizeof(float);
-        if (rows == 1 || bytes <= X86_CONV_BAND_BYTES)
+        if (rows == 1 ||
+            bytes <= (weights_heavier ? X86_CONV_HEAVY_BAND_BYTES : X86_CONV_BAND_BYTES))
             break;
         rows = ceil_div(rows, 2);
     }
@@ -248,24 +251,28 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
 
 /*
  * How much longer than an even split `threads` threads take over the
- * direct tasks of plan p with tiles of mv vectors: tasks (outer tasks x
- * output-channel chunks) go, in order, to the thread that is free first,
- * as the pool's guided claims end up doing; a task costs its vectors.
+ * direct tasks of plan p with tiles of mv vectors, a task costing its
+ * vectors: the pool's guided claims (the thread free first takes the next
+ * remaining / (2 * threads) tasks, at least one) played out.
  */
 static double direct_imbalance(const x86_conv *xc, const x86_conv_plan *p, int64_t mv,
                                int32_t threads)
 {
     double load[X86_CONV_BALANCE_MAX_THREADS] = {0};
     const int64_t tiles = ceil_div(xc->blocks, mv);
-    const int64_t total = p->tasks_outer * xc->blocks;
-    for (int64_t t = 0; t < p->tasks_outer * p->m_chunks; t++) {
-        int64_t b_lo = t % p->m_chunks * p->m_chunk * mv;
-        int64_t b_hi = min64(min64((t % p->m_chunks + 1) * p->m_chunk, tiles) * mv, xc->blocks);
+    const int64_t total = p->tasks_outer * xc->blocks, tasks = p->tasks_outer * p->m_chunks;
+    for (int64_t t = 0; t < tasks;) {
         int32_t first = 0;
         for (int32_t i = 1; i < threads; i++)
             if (load[i] < load[first])
                 first = i;
-        load[first] += (double)(b_hi - b_lo);
+        int64_t claim = (tasks - t) / (2 * threads);
+        for (int64_t end = t + (claim < 1 ? 1 : claim); t < end; t++) {
+            int64_t chunk = t % p->m_chunks;
+            int64_t b_lo = chunk * p->m_chunk * mv;
+            int64_t b_hi = min64(min64((chunk + 1) * p->m_chunk, tiles) * mv, xc->blocks);
+            load[first] += (double)(b_hi - b_lo);
+        }
     }
     double longest = 0.0;
     for (int32_t i = 0; i < threads; i++)
