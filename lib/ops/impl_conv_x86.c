@@ -503,6 +503,7 @@ typedef struct x86_conv_job {
     const int64_t *w_offsets; /* direct: weight codes (make_direct_codes) */
     float *pack; /* per thread: thread_floats each */
     unsigned char zeroed[CP_MAX_THREADS_PER_RUN]; /* per thread: pack padding cleared */
+    int shared_pack; /* the one band is packed once, in thread 0's pack, for all */
     int64_t packed_outer[CP_MAX_THREADS_PER_RUN]; /* per thread: band in its pack, or -1 */
     /* per thread: which taps its compact tables hold (row_reduction), or -1 */
     int64_t compact_keys[CP_MAX_THREADS_PER_RUN][X86_CONV_COMPACT_SLOTS];
@@ -661,6 +662,26 @@ static void start_band_task(x86_conv_job *job, int64_t t, int32_t thread_index, 
     }
 }
 
+/* Packs chunk t of min(cpg, X86_CONV_TASK_TARGET) chunks of the input
+ * channels of the run's one band into thread 0's pack. */
+static void shared_pack_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    x86_conv_job *job = arg;
+    const x86_conv *xc = job->xc;
+    const cp_geom *g = job->a->geom;
+    const int64_t chunks = min64(xc->cpg, X86_CONV_TASK_TARGET);
+    int64_t n, grp, od, oh0, oh1;
+    decode_outer(job, 0, xc->groups, &n, &grp, &od, &oh0, &oh1);
+    for (int64_t t = begin; t < end; t++) {
+        int64_t c0 = t * xc->cpg / chunks, c1 = (t + 1) * xc->cpg / chunks;
+        unsigned char zeroed = 0;
+        pack_band(&job->plan, g, xc->k,
+                  job->a->x + (n * g->c + grp * xc->cpg + c0) * cp_geom_in_plane(g), c1 - c0,
+                  od, oh0, job->pack + c0 * job->plan.chan_pitch, &zeroed);
+    }
+}
+
 /*
  * The reduction steps of output row (od, oh): all of them, or, where the
  * window overhangs the top or bottom (or depth) padding, only the taps
@@ -717,8 +738,9 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     const int64_t ow = g->out[2], sw = g->stride[2], vw = k->vw;
     const int64_t steps = xc->cpg * xc->taps;
     const int stride_class = sw == 1 ? 1 : sw == 2 ? 2 : 0;
-    float *pack = job->pack + thread_index * p->thread_floats;
-    int64_t *compact = (int64_t *)(pack + p->pack_floats);
+    float *own = job->pack + thread_index * p->thread_floats;
+    float *pack = job->shared_pack ? job->pack : own;
+    int64_t *compact = (int64_t *)(own + p->pack_floats);
     int64_t *compact_keys = job->compact_keys[thread_index];
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1, mc;
@@ -763,7 +785,7 @@ static void rows_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
     const int64_t out_plane = cp_geom_out_plane(g);
     const int64_t ow = g->out[2], mr = xc->block, tile = (int64_t)k->gemm_nv * k->vw;
     const int64_t steps = xc->cpg * xc->taps;
-    float *pack = job->pack + thread_index * p->thread_floats;
+    float *pack = job->shared_pack ? job->pack : job->pack + thread_index * p->thread_floats;
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1, mc;
         start_band_task(job, t, thread_index, pack, &n, &grp, &od, &oh0, &oh1, &mc);
@@ -814,6 +836,17 @@ static void x86_conv_run(const cp_run_args *a)
     if (xc->algo == X86_CONV_DIRECT)
         make_direct_codes(job.plan.offset_count, g, xc->k->vw, offsets + job.plan.offset_count);
     job.pack = (float *)((char *)a->workspace + offsets_bytes(&job.plan));
+    job.shared_pack = 0;
+    if (xc->algo != X86_CONV_DEPTHWISE && threads > 1 && job.plan.tasks_outer == 1 &&
+        job.plan.m_chunks >= threads) {
+        /* Every task reads the same band: pack it once, split over the
+         * threads, rather than once per thread. */
+        cp_parallel_for(a->ctx, min64(xc->cpg, X86_CONV_TASK_TARGET), threads, shared_pack_task,
+                        &job);
+        job.shared_pack = 1;
+        for (int32_t i = 0; i < cp_context_threads(a->ctx); i++)
+            job.packed_outer[i] = 0;
+    }
     cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,
                     xc->algo == X86_CONV_DIRECT ? direct_task
                     : xc->algo == X86_CONV_ROWS ? rows_task : depthwise_task, &job);
