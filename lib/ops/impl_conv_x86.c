@@ -489,8 +489,10 @@ static void make_direct_codes(int64_t steps, const cp_geom *g, int64_t vw, int64
                     (col - pw < 0 ? CP_CONV_EDGE_FIRST : 0) |
                     (last_col + col >= W ? CP_CONV_EDGE_LAST : 0);
     }
-    for (int64_t k = KW; k < steps; k++)
-        codes[k] = codes[k - KW] + ((KW * vw) << CP_CONV_EDGE_BITS);
+    /* from the first KW codes, not the previous ones: no chain through memory */
+    for (int64_t k0 = KW; k0 < steps; k0 += KW)
+        for (int64_t kw = 0; kw < KW; kw++)
+            codes[k0 + kw] = codes[kw] + ((k0 * vw) << CP_CONV_EDGE_BITS);
 }
 
 /* ---- tasks ------------------------------------------------------------- */
