@@ -145,19 +145,22 @@ static convpool_status apply_attr(convpool_desc *desc, const cp_op_rule *rule,
     return convpool_desc_set_int(desc, r->key, value);
 }
 
-/* Checks that value `v` has one of the types allowed (FLOAT, and for MaxPool
- * the 8-bit integers) and a rank of 3 to 5. */
+/* Checks that value `v` has one of the types allowed (FLOAT; for MaxPool
+ * from version 12, also the 8-bit integers) and a rank of 3 to 5. */
 static convpool_status check_input(const convpool_model *m, int32_t v, const char *role,
-                                   const cp_op_rule *rule, int allow_int8)
+                                   const cp_op_rule *rule, int32_t version)
 {
     const cp_value *val = &m->values[v];
-    int ok = val->dtype == CONVPOOL_DTYPE_FLOAT ||
-             (allow_int8 && (val->dtype == CONVPOOL_DTYPE_UINT8 ||
-                             val->dtype == CONVPOOL_DTYPE_INT8));
-    if (!ok)
-        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "%s '%s' has element type %s; %s supports "
+    const int int8_op = rule->kind == CONVPOOL_OP_MAX_POOL;
+    const int int8_now = int8_op && version >= 12;
+    const int is_int8 = val->dtype == CONVPOOL_DTYPE_UINT8 || val->dtype == CONVPOOL_DTYPE_INT8;
+    if (val->dtype != CONVPOOL_DTYPE_FLOAT && !(int8_now && is_int8))
+        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "%s '%s' has element type %s; %s-%d supports "
                        "%s", role, val->name, cp_dtype_name(val->dtype), rule->op_type,
-                       allow_int8 ? "FLOAT, UINT8 and INT8" : "FLOAT only");
+                       (int)version,
+                       int8_now  ? "FLOAT, UINT8 and INT8"
+                       : int8_op ? "FLOAT only (UINT8 and INT8 from MaxPool-12)"
+                                 : "FLOAT only");
     if (val->shape.rank < 3 || val->shape.rank > 2 + CP_MAX_SPATIAL)
         return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "%s '%s' has rank %zu; %s needs rank 3 "
                        "to 5 (N, C, spatial...)", role, val->name, val->shape.rank,
@@ -185,7 +188,7 @@ static convpool_status setup_conv(convpool_model *m, cp_node *n, const cp_op_rul
 {
     const cp_value *x = &m->values[n->x];
     const cp_value *w = &m->values[n->w];
-    convpool_status st = check_input(m, n->w, "weight", rule, 0);
+    convpool_status st = check_input(m, n->w, "weight", rule, cp_op_version(rule, m->opset));
     if (st != CONVPOOL_OK)
         return st;
     if (w->shape.rank != x->shape.rank)
@@ -219,8 +222,7 @@ convpool_status cp_node_setup_op(convpool_model *m, cp_node *n, const cp_op_rule
     if (n->indices >= 0 && version < 8)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "MaxPool-%d has one output; the Indices "
                        "output exists from MaxPool-8", (int)version);
-    convpool_status st = check_input(m, n->x, "input", rule,
-                                     rule->kind == CONVPOOL_OP_MAX_POOL);
+    convpool_status st = check_input(m, n->x, "input", rule, version);
     if (st != CONVPOOL_OK)
         return st;
     const cp_value *x = &m->values[n->x];

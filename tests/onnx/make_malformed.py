@@ -117,6 +117,12 @@ def main():
     m = conv_pool_model(outputs=[helper.make_tensor_value_info('z', TensorProto.FLOAT, None)])
     save(m, 'missing_output.onnx')
 
+    m = conv_pool_model(opset=11, nodes=[
+        helper.make_node('MaxPool', ['x'], ['y'], name='pool', kernel_shape=[2, 2])],
+        inputs=[helper.make_tensor_value_info('x', TensorProto.UINT8, [1, 2, 6, 6])],
+        outputs=[helper.make_tensor_value_info('y', TensorProto.UINT8, None)], inits=[])
+    save(m, 'uint8_before_opset12.onnx')
+
     save(conv_pool_model(ir=2), 'ir_too_old.onnx')
     save(conv_pool_model(opset=23), 'opset_too_new.onnx')
 

@@ -282,6 +282,9 @@ int main(int argc, char **argv)
           "node 1 ('pool'): attribute 'strides' has type INT; MaxPool needs INTS"},
         {"attribute_not_in_opset.onnx", CONVPOOL_ERROR_INVALID_ATTRIBUTE,
           "attribute 'dilations' is not defined for AveragePool-11"},
+        {"uint8_before_opset12.onnx", CONVPOOL_ERROR_UNSUPPORTED,
+          "node 0 ('pool'): input 'x' has element type UINT8; MaxPool-11 supports FLOAT only "
+          "(UINT8 and INT8 from MaxPool-12)"},
         {"external_dotdot.onnx", CONVPOOL_ERROR_INVALID_MODEL, "outside the model's directory"},
         {"external_absolute.onnx", CONVPOOL_ERROR_INVALID_MODEL, "outside the model's directory"},
         {"external_symlink.onnx", CONVPOOL_ERROR_INVALID_MODEL, "outside the model's directory"},
