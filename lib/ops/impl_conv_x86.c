@@ -423,7 +423,8 @@ static void pack_band(const x86_conv_plan *p, const cp_geom *g, const cp_conv_ke
     else if (phases == 2)
         n_vec = 2 * (len - (pw + 1) / 2);
     n_vec = n_vec < 0 ? 0 : min64(n_vec, W);
-    if (!*zeroed) {
+    const int fresh = !*zeroed; /* all zero now: padding rows need no clearing */
+    if (fresh) {
         memset(dst, 0, (size_t)(channels * p->chan_pitch) * sizeof(float));
         *zeroed = 1;
     }
@@ -434,7 +435,7 @@ static void pack_band(const x86_conv_plan *p, const cp_geom *g, const cp_conv_ke
             float *plane = dst + c * p->chan_pitch + kd * p->in_rows * p->row_pitch;
             int inside = id >= 0 && id < D;
             /* rows in the padding: zero (an earlier band may have filled them) */
-            for (int64_t r = 0; r < p->in_rows; r++)
+            for (int64_t r = 0; r < p->in_rows && !fresh; r++)
                 if (!inside || r < r_lo || r >= r_hi)
                     memset(plane + r * p->row_pitch, 0, (size_t)p->row_pitch * sizeof(float));
             if (!inside || r_hi <= r_lo)
