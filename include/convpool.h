@@ -446,8 +446,11 @@ typedef struct convpool_model convpool_model;
  * from the bound tensors at each run).
  * External tensor data is read only from files inside the model's
  * directory. `memory_limit` caps the bytes the model may use for weights
- * and planned intermediates (0: no limit beyond the address space); a
- * model file larger than the limit is refused without being read.
+ * (as stored in the model, plus the Conv ops' packed copies of them) and
+ * planned intermediates and workspaces (0: no limit beyond the address
+ * space); a model file larger than the limit is refused without being
+ * read. Not counted: the packed copies of Conv ops rebuilt at each run
+ * from weights bound as graph inputs.
  * Errors: INVALID_ARGUMENT, IO, INVALID_MODEL, UNSUPPORTED, OVERFLOW,
  * OUT_OF_MEMORY. Thread-safe.
  */

@@ -11,6 +11,7 @@
 
 #include "onnx/graph.h"
 #include "ops/desc.h"
+#include "ops/op.h"
 #include "runtime/error.h"
 
 static const cp_op_rule op_rules[] = {
@@ -206,9 +207,13 @@ static convpool_status setup_conv(convpool_model *m, cp_node *n, const cp_op_rul
                        (long long)w->shape.dims[0]);
     if ((st = fill_kernel_shape(n->desc, &w->shape)) != CONVPOOL_OK)
         return st;
-    if (w_const && (!b || b->source == CP_VALUE_CONST))
-        return convpool_conv_create(n->desc, w->shape.dims, w->shape.rank, w->data,
-                                    b ? b->data : NULL, &n->op);
+    if (w_const && (!b || b->source == CP_VALUE_CONST)) {
+        st = convpool_conv_create(n->desc, w->shape.dims, w->shape.rank, w->data,
+                                  b ? b->data : NULL, &n->op);
+        if (st == CONVPOOL_OK)
+            m->packed_bytes += n->op->packed_bytes;
+        return st;
+    }
     return CONVPOOL_OK;
 }
 

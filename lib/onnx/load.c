@@ -119,6 +119,12 @@ static convpool_status from_proto(const Onnx__ModelProto *mp, const char *dir,
     convpool_status st = default_opset(mp, &m->opset);
     if (st == CONVPOOL_OK)
         st = cp_graph_build(m, mp->graph, &src);
+    if (st == CONVPOOL_OK && memory_limit &&
+        (m->weight_bytes > memory_limit || m->packed_bytes > memory_limit - m->weight_bytes))
+        st = cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
+                     "weights need %zu bytes and the ops' packed copies of them %zu: more than "
+                     "the memory limit of %zu bytes", m->weight_bytes, m->packed_bytes,
+                     memory_limit);
     if (st == CONVPOOL_OK)
         st = plan_static(m);
     if (st != CONVPOOL_OK) {

@@ -95,6 +95,7 @@ struct convpool_model {
     int64_t opset;
     size_t memory_limit; /* 0: none */
     size_t weight_bytes;
+    size_t packed_bytes; /* the ops' own copies of their weights, layout of the ISA path */
     /* The plan made at load time when every input shape is static (for one
      * thread); sessions running on one thread, and shape queries, use it
      * instead of planning again. */

@@ -275,11 +275,14 @@ static convpool_status plan_all(const convpool_model *m, const cp_shape *inputs,
     }
     if ((st = check_declared_outputs(m, p)) != CONVPOOL_OK || (st = layout(m, p)) != CONVPOOL_OK)
         return st;
+    /* weights + packed copies <= limit was checked at load */
+    const size_t fixed = m->weight_bytes + m->packed_bytes;
     if (m->memory_limit && (p->arena_bytes > m->memory_limit ||
-                            m->weight_bytes > m->memory_limit - p->arena_bytes))
+                            fixed > m->memory_limit - p->arena_bytes))
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
-                       "intermediates need %zu bytes and weights %zu: more than the memory "
-                       "limit of %zu bytes", p->arena_bytes, m->weight_bytes, m->memory_limit);
+                       "intermediates need %zu bytes, weights %zu and the ops' packed copies "
+                       "%zu: more than the memory limit of %zu bytes", p->arena_bytes,
+                       m->weight_bytes, m->packed_bytes, m->memory_limit);
     return CONVPOOL_OK;
 }
 

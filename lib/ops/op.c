@@ -101,7 +101,9 @@ convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_sh
     }
     op->impl = cp_select_impl(op, isa < 0 ? cp_isa_active() : isa);
     if (op->impl->prepare) {
+        const size_t before = cp_alloc_thread_total();
         st = op->impl->prepare(op, weight, bias);
+        op->packed_bytes = cp_alloc_thread_total() - before;
         if (st != CONVPOOL_OK) {
             free(op);
             return st;

@@ -21,6 +21,7 @@ struct convpool_op {
     int64_t c_per_group;     /* Conv input channels per group */
     const cp_impl *impl;
     void *packed;            /* impl-owned: weights and bias in its layout */
+    size_t packed_bytes;     /* what prepare() allocated for it */
 };
 
 /* Everything one run needs, handed to an implementation. */

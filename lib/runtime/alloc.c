@@ -5,6 +5,8 @@
 
 #include "runtime/checked.h"
 
+static _Thread_local size_t thread_total;
+
 void *cp_alloc(size_t size)
 {
     if (size == 0)
@@ -13,7 +15,15 @@ void *cp_alloc(size_t size)
     if (!cp_add_size(size, CP_ALIGNMENT - 1, &rounded))
         return NULL;
     rounded &= ~(size_t)(CP_ALIGNMENT - 1);
-    return aligned_alloc(CP_ALIGNMENT, rounded);
+    void *p = aligned_alloc(CP_ALIGNMENT, rounded);
+    if (p)
+        thread_total += rounded;
+    return p;
+}
+
+size_t cp_alloc_thread_total(void)
+{
+    return thread_total;
 }
 
 void *cp_calloc(size_t count, size_t size)

@@ -14,4 +14,8 @@ void *cp_alloc(size_t size);
 void *cp_calloc(size_t count, size_t size);
 void cp_free(void *p);
 
+/* Bytes this thread has obtained from cp_alloc() so far: the difference
+ * across a call is what the call allocated (e.g. an op's packed weights). */
+size_t cp_alloc_thread_total(void);
+
 #endif
