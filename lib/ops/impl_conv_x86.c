@@ -286,7 +286,8 @@ static double direct_imbalance(const x86_conv *xc, const x86_conv_plan *p, int64
  * loads v + p operands per step for v*p FMAs: it scores (v*p)^2 / (v + p),
  * averaged over rows of `ow` pixels cut into tiles of at most
  * direct_np_max pixels and over the group's vectors (a last tile of fewer
- * vectors counts as such). Short rows (7 pixels) take more vectors, unless
+ * vectors counts as such); rows that two-row tiles take count twice their
+ * pixels. Short rows (7 pixels) take more vectors, unless
  * a tile's weights and the band would not stay in L2 together (the tile
  * walks its weights once per output row). With several threads, fewer
  * vectors per tile are taken where that splits the work evenly and the
@@ -305,6 +306,8 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
         double col_tiles = (double)ceil_div(ow, xc->k->direct_np_max[mv - 1]);
         double vectors = (double)xc->blocks / (double)ceil_div(xc->blocks, mv);
         double pixels = (double)ow / col_tiles;
+        if (mv == xc->k->direct2_mv && ow <= xc->k->direct2_np_max && p->band_rows > 1)
+            pixels *= 2; /* two-row tiles (most rows pair) */
         double score = vectors * pixels * vectors * pixels / (vectors + pixels);
         if (score > best_score * 1.001) {
             best = mv;
@@ -759,11 +762,26 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
             int64_t col_tiles = ceil_div(ow, np_max);
             float *y = job->a->y + (n * g->m + grp * xc->mpg + b0 * vw) * out_plane +
                        od * g->out[1] * ow;
-            for (int64_t oh = oh0; oh < oh1; oh++) {
-                const float *row = pack + (oh - oh0) * g->stride[1] * p->row_pitch;
+            /* whole rows of the two-row tile's width and vectors go in
+             * pairs where both rows take every reduction step */
+            const int pairs = mv == k->direct2_mv && ow <= k->direct2_np_max;
+            const int64_t x_row = g->stride[1] * p->row_pitch;
+            for (int64_t oh = oh0; oh < oh1;) {
+                const float *row = pack + (oh - oh0) * x_row;
                 const int64_t *x_off = job->offsets, *w_off = job->w_offsets;
                 int64_t row_steps = row_reduction(job, od, oh, compact, compact_keys, &x_off,
                                                   &w_off);
+                const int64_t *x_off2 = NULL, *w_off2 = NULL;
+                if (pairs && row_steps == steps && oh + 1 < oh1 &&
+                    row_reduction(job, od, oh + 1, compact, compact_keys, &x_off2, &w_off2) ==
+                        steps) {
+                    k->direct2[stride_class][ow - 1](sw, steps, x_off, w_off, row, x_row, w,
+                                                     steps * vw, bias, y + oh * ow, out_plane,
+                                                     ow, xc->mpg - b0 * vw,
+                                                     CP_CONV_EDGE_FIRST | CP_CONV_EDGE_LAST);
+                    oh += 2;
+                    continue;
+                }
                 /* Tiles of near-equal width: no narrow leftover tile. */
                 for (int64_t ct = 0; ct < col_tiles; ct++) {
                     int64_t c0 = ct * ow / col_tiles, c1 = (ct + 1) * ow / col_tiles;
@@ -773,6 +791,7 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                         sw, row_steps, x_off, w_off, row + c0 * sw, w, steps * vw, bias,
                         y + oh * ow + c0, out_plane, xc->mpg - b0 * vw, edges);
                 }
+                oh++;
             }
         }
     }

@@ -42,6 +42,8 @@ static const int32_t lane_mask_window[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
 #define DIRECT_NP_MAX2 6
 #define DIRECT_NP_MAX3 4
 #define DEPTHWISE_ACC 10
+/* no two-row direct tiles: 16 registers hold no more pixels */
+#define DIRECT2_MV 0
 #define KERNELS_NAME cp_conv_kernels_avx2
 
 #include "kernels/x86/conv_kernels.inc"

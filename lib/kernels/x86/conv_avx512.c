@@ -32,6 +32,8 @@ typedef __mmask16 VMASK;
 #define DIRECT_NP_MAX2 12
 #define DIRECT_NP_MAX3 8
 #define DEPTHWISE_ACC 12
+/* two rows of up to 7 pixels x 2 vectors: 28 accumulators */
+#define DIRECT2_MV 2
 #define KERNELS_NAME cp_conv_kernels_avx512
 
 #include "kernels/x86/conv_kernels.inc"

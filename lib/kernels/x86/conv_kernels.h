@@ -53,6 +53,14 @@ typedef void (*cp_conv_direct_fn)(int64_t stride, int64_t steps, const int64_t *
                                   int64_t w_mv_stride,
                                   const float *bias, float *y, int64_t y_stride,
                                   int64_t m_valid, int64_t edges);
+/* Two output rows at once (rows whose reductions are the same): as
+ * cp_conv_direct_fn, with the second row's pixels reading x + x_row and
+ * writing y + y_row; the tile reads each weight vector once for both. */
+typedef void (*cp_conv_direct2_fn)(int64_t stride, int64_t steps, const int64_t *offsets,
+                                   const int64_t *w_codes, const float *x, int64_t x_row,
+                                   const float *w, int64_t w_mv_stride, const float *bias,
+                                   float *y, int64_t y_stride, int64_t y_row, int64_t m_valid,
+                                   int64_t edges);
 #define CP_CONV_EDGE_FIRST 1
 #define CP_CONV_EDGE_LAST 2
 #define CP_CONV_EDGE_BITS 2
@@ -97,6 +105,7 @@ typedef void (*cp_conv_pack_rows_fn)(const float *src, int64_t src_stride, int64
 
 #define CP_CONV_DIRECT_NP_MAX 12
 #define CP_CONV_DIRECT_MV_MAX 3
+#define CP_CONV_DIRECT2_NP_MAX 7
 
 typedef struct cp_conv_kernels {
     int32_t vw;              /* floats per vector */
@@ -109,6 +118,11 @@ typedef struct cp_conv_kernels {
      * stride-1 and stride-2 variants ignore their stride argument; NULL
      * past direct_np_max[mv - 1] */
     cp_conv_direct_fn direct[CP_CONV_DIRECT_MV_MAX][3][CP_CONV_DIRECT_NP_MAX];
+    /* two-row tiles: only of direct2_mv vectors (0: none) and up to
+     * direct2_np_max pixels a row; [stride class][np - 1] */
+    int32_t direct2_mv;
+    int32_t direct2_np_max;
+    cp_conv_direct2_fn direct2[3][CP_CONV_DIRECT2_NP_MAX];
     cp_conv_depthwise_fn depthwise;
     cp_conv_depthwise3_fn depthwise3;
     cp_conv_depthwise3s2_fn depthwise3s2;
