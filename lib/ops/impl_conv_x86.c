@@ -485,23 +485,40 @@ static void make_offsets(const x86_conv_plan *p, const cp_geom *g, int64_t chann
             off[c * k + t] = off[t] + c * p->chan_pitch;
 }
 
+/* Whether tap `t` of a kernel dimension of `taps` reads padding for output
+ * position `o` (input size `in`, stride, dilation, pad at the start). */
+static int tap_in_padding(int64_t o, int64_t t, int64_t stride, int64_t dilation, int64_t pad,
+                          int64_t in)
+{
+    int64_t i = o * stride - pad + t * dilation;
+    return i < 0 || i >= in;
+}
+
 /* The direct kernel's weight offset of each reduction step, with the
  * edge bits that let a row's first (last) output pixel leave out the step
- * when its tap lies in the left (right) padding. */
+ * when its tap lies in the left (right) padding, and let two-row tiles
+ * leave it out for output row 0 (the last output row) when its tap lies
+ * in the padding above (below). Built for channel 0's taps, then repeated. */
 static void make_direct_codes(int64_t steps, const cp_geom *g, int64_t vw, int64_t *codes)
 {
-    const int64_t KW = g->kernel[2], W = g->in[2], pw = g->pad_begin[2];
-    const int64_t last_col = (g->out[2] - 1) * g->stride[2] - pw;
-    for (int64_t kw = 0; kw < KW; kw++) {
-        int64_t col = kw * g->dilation[2];
-        codes[kw] = (kw * vw) << CP_CONV_EDGE_BITS |
-                    (col - pw < 0 ? CP_CONV_EDGE_FIRST : 0) |
-                    (last_col + col >= W ? CP_CONV_EDGE_LAST : 0);
+    const int64_t KD = g->kernel[0], KH = g->kernel[1], KW = g->kernel[2];
+    const int64_t taps = KD * KH * KW, last_row = g->out[1] - 1, last_col = g->out[2] - 1;
+    for (int64_t t = 0; t < taps; t++) {
+        int64_t kh = t / KW % KH, kw = t % KW;
+        codes[t] = (t * vw) << CP_CONV_EDGE_BITS |
+                   (tap_in_padding(0, kw, g->stride[2], g->dilation[2], g->pad_begin[2],
+                                   g->in[2]) ? CP_CONV_EDGE_FIRST : 0) |
+                   (tap_in_padding(last_col, kw, g->stride[2], g->dilation[2], g->pad_begin[2],
+                                   g->in[2]) ? CP_CONV_EDGE_LAST : 0) |
+                   (tap_in_padding(0, kh, g->stride[1], g->dilation[1], g->pad_begin[1],
+                                   g->in[1]) ? CP_CONV_EDGE_TOP : 0) |
+                   (tap_in_padding(last_row, kh, g->stride[1], g->dilation[1], g->pad_begin[1],
+                                   g->in[1]) ? CP_CONV_EDGE_BOTTOM : 0);
     }
-    /* from the first KW codes, not the previous ones: no chain through memory */
-    for (int64_t k0 = KW; k0 < steps; k0 += KW)
-        for (int64_t kw = 0; kw < KW; kw++)
-            codes[k0 + kw] = codes[kw] + ((k0 * vw) << CP_CONV_EDGE_BITS);
+    /* from channel 0's codes, not the previous ones: no chain through memory */
+    for (int64_t k0 = taps; k0 < steps; k0 += taps)
+        for (int64_t t = 0; t < taps; t++)
+            codes[k0 + t] = codes[t] + ((k0 * vw) << CP_CONV_EDGE_BITS);
 }
 
 /* ---- tasks ------------------------------------------------------------- */
@@ -693,6 +710,16 @@ static void shared_pack_task(void *arg, int64_t begin, int64_t end, int32_t thre
     }
 }
 
+/* Whether every tap along dimension dim (0 depth, 1 height) of output
+ * position o reads inside the input. */
+static int all_taps_inside(const cp_geom *g, int dim, int64_t o)
+{
+    int64_t lo, hi;
+    cp_tap_range(o, g->stride[dim], g->pad_begin[dim], g->dilation[dim], g->kernel[dim], 0,
+                 g->in[dim], &lo, &hi);
+    return lo == 0 && hi == g->kernel[dim];
+}
+
 /*
  * The reduction steps of output row (od, oh): all of them, or, where the
  * window overhangs the top or bottom (or depth) padding, only the taps
@@ -767,26 +794,30 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
             int64_t col_tiles = ceil_div(ow, np_max);
             float *y = job->a->y + (n * g->m + grp * xc->mpg + b0 * vw) * out_plane +
                        od * g->out[1] * ow;
-            /* whole rows of the two-row tile's width and vectors go in
-             * pairs where both rows take every reduction step */
-            const int pairs = mv == k->direct2_mv && ow <= k->direct2_np_max;
-            const int64_t x_row = g->stride[1] * p->row_pitch;
+            /* Whole rows of the two-row tile's width and vectors go in
+             * pairs where both take every reduction step, but for taps
+             * in the padding of output row 0 (first of a pair) or of the
+             * last output row (second of a pair), which the codes mark. */
+            const int pairs = mv == k->direct2_mv && ow <= k->direct2_np_max &&
+                              all_taps_inside(g, 0, od);
+            const int64_t x_row = g->stride[1] * p->row_pitch, last_row = g->out[1] - 1;
             for (int64_t oh = oh0; oh < oh1;) {
                 const float *row = pack + (oh - oh0) * x_row;
-                const int64_t *x_off = job->offsets, *w_off = job->w_offsets;
-                int64_t row_steps = row_reduction(job, od, oh, compact, compact_keys, &x_off,
-                                                  &w_off);
-                const int64_t *x_off2 = NULL, *w_off2 = NULL;
-                if (pairs && row_steps == steps && oh + 1 < oh1 &&
-                    row_reduction(job, od, oh + 1, compact, compact_keys, &x_off2, &w_off2) ==
-                        steps) {
-                    k->direct2[stride_class][ow - 1](sw, steps, x_off, w_off, row, x_row, w,
-                                                     steps * vw, bias, y + oh * ow, out_plane,
-                                                     ow, xc->mpg - b0 * vw,
-                                                     CP_CONV_EDGE_FIRST | CP_CONV_EDGE_LAST);
+                if (pairs && oh + 1 < oh1 && (oh == 0 || all_taps_inside(g, 1, oh)) &&
+                    (oh + 1 == last_row || all_taps_inside(g, 1, oh + 1))) {
+                    int64_t edges = CP_CONV_EDGE_FIRST | CP_CONV_EDGE_LAST |
+                                    (oh == 0 ? CP_CONV_EDGE_TOP : 0) |
+                                    (oh + 1 == last_row ? CP_CONV_EDGE_BOTTOM : 0);
+                    k->direct2[stride_class][ow - 1](sw, steps, job->offsets, job->w_offsets,
+                                                     row, x_row, w, steps * vw, bias,
+                                                     y + oh * ow, out_plane, ow,
+                                                     xc->mpg - b0 * vw, edges);
                     oh += 2;
                     continue;
                 }
+                const int64_t *x_off = job->offsets, *w_off = job->w_offsets;
+                int64_t row_steps = row_reduction(job, od, oh, compact, compact_keys, &x_off,
+                                                  &w_off);
                 /* Tiles of near-equal width: no narrow leftover tile. */
                 for (int64_t ct = 0; ct < col_tiles; ct++) {
                     int64_t c0 = ct * ow / col_tiles, c1 = (ct + 1) * ow / col_tiles;

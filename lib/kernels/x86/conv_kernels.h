@@ -53,9 +53,12 @@ typedef void (*cp_conv_direct_fn)(int64_t stride, int64_t steps, const int64_t *
                                   int64_t w_mv_stride,
                                   const float *bias, float *y, int64_t y_stride,
                                   int64_t m_valid, int64_t edges);
-/* Two output rows at once (rows whose reductions are the same): as
- * cp_conv_direct_fn, with the second row's pixels reading x + x_row and
- * writing y + y_row; the tile reads each weight vector once for both. */
+/* Two output rows at once: as cp_conv_direct_fn, with the second row's
+ * pixels reading x + x_row and writing y + y_row; the tile reads each
+ * weight vector once for both. `edges` may also hold CP_CONV_EDGE_TOP
+ * (the first row leaves out the steps with that bit: the glue sets it for
+ * taps in the padding of output row 0) and CP_CONV_EDGE_BOTTOM (the
+ * second row, likewise for the last output row). */
 typedef void (*cp_conv_direct2_fn)(int64_t stride, int64_t steps, const int64_t *offsets,
                                    const int64_t *w_codes, const float *x, int64_t x_row,
                                    const float *w, int64_t w_mv_stride, const float *bias,
@@ -63,7 +66,9 @@ typedef void (*cp_conv_direct2_fn)(int64_t stride, int64_t steps, const int64_t 
                                    int64_t edges);
 #define CP_CONV_EDGE_FIRST 1
 #define CP_CONV_EDGE_LAST 2
-#define CP_CONV_EDGE_BITS 2
+#define CP_CONV_EDGE_TOP 4    /* two-row tiles: the step skips the first row */
+#define CP_CONV_EDGE_BOTTOM 8 /* two-row tiles: the step skips the second row */
+#define CP_CONV_EDGE_BITS 4
 
 /* Depthwise: `rows` output rows of `n` pixels of one channel, row r read
  * from x + r*x_row_stride and written to y + r*y_row_stride. Tap t reads
