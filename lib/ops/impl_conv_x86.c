@@ -21,10 +21,14 @@
  *    pixels, so output rows of any width (7, 14, 112) fill whole tiles;
  *    rows overhanging the top or bottom padding skip those taps, and so do
  *    the first and last pixel of a row for taps in the left/right padding.
+ *    Short rows (up to 7 pixels) go two at a time where the kernel has
+ *    two-row tiles, which load each weight vector once for both rows.
  *
  * Tasks split batch, groups, depth, bands of output rows and, when those
  * are too few, output channels; each output element is computed by one
- * task in a fixed order, so results are the same for every thread count.
+ * task in a fixed order, so results are the same for every thread count
+ * (the plan picks tile shapes and whether threads share one packed band
+ * by the thread count, but neither changes any element's order).
  */
 #include "ops/impl.h"
 

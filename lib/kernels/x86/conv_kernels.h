@@ -45,7 +45,8 @@ typedef void (*cp_conv_rows_fn)(int64_t steps, const int64_t *offsets, const flo
  * The low bits of w_codes[k], masked by `edges`, leave the step out for the
  * tile's first pixel (CP_CONV_EDGE_FIRST) and/or its last one
  * (CP_CONV_EDGE_LAST): the glue sets them where that pixel's tap lies in
- * the left or right padding, and sets `edges` for tiles at a row's ends.
+ * the left or right padding, and sets `edges` for tiles at a row's ends
+ * (the row bits below are for two-row tiles; here they are ignored).
  * bias has mv*vw values. Output channel i of the tile goes to
  * y + i*y_stride + j, for i < m_valid. */
 typedef void (*cp_conv_direct_fn)(int64_t stride, int64_t steps, const int64_t *offsets,
