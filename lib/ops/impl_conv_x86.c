@@ -471,7 +471,7 @@ static void pack_band(const x86_conv_plan *p, const cp_geom *g, const cp_conv_ke
 
 /* Where reduction step (c, kd, kh, kw) reads, relative to a pixel's window
  * origin in the packed band: channel 0's taps, then each further channel
- * at chan_pitch more (a run per op: no division per step). */
+ * at chan_pitch more (built every run: no division per step). */
 static void make_offsets(const x86_conv_plan *p, const cp_geom *g, int64_t channels,
                          int64_t *off)
 {
@@ -489,8 +489,8 @@ static void make_offsets(const x86_conv_plan *p, const cp_geom *g, int64_t chann
             off[c * k + t] = off[t] + c * p->chan_pitch;
 }
 
-/* Whether tap `t` of a kernel dimension of `taps` reads padding for output
- * position `o` (input size `in`, stride, dilation, pad at the start). */
+/* Whether tap t along one dimension reads padding for output position o
+ * (input size `in`; stride, dilation and pad at the start along it). */
 static int tap_in_padding(int64_t o, int64_t t, int64_t stride, int64_t dilation, int64_t pad,
                           int64_t in)
 {
