@@ -152,6 +152,16 @@ static const conv_case fixed_cases[] = {
      * threads): direct, and the row kernel on few input channels */
     {2, 1, 160, 100, 1, {9, 8}, {3, 3}, {2, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 1, 3, 96, 1, {8, 8}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, 0, 1},
+    /* two-row tiles on short rows (AVX-512, 2 channel vectors): output
+     * rows 0 and last paired with their top/bottom taps left out (3 and 2
+     * rows, the pair of 2 at both edges), one row at both edges, dilation
+     * and stride 2 down H with asymmetric pads, 3-D depths at the edges */
+    {2, 1, 20, 32, 1, {3, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 20, 32, 1, {2, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 18, 32, 1, {1, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 24, 32, 1, {9, 7}, {3, 3}, {2, 1}, {2, 1}, {2, 0, 1, 2}, 0, 1},
+    {2, 2, 16, 64, 2, {10, 12}, {3, 3}, {1, 2}, {1, 1}, {0, 1, 2, 0}, 0, 0},
+    {3, 1, 8, 32, 1, {3, 4, 5}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
 };
 
 static convpool_op *create(const conv_case *cc, const float *w, const float *b, int32_t isa)
