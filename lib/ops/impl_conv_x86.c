@@ -214,6 +214,7 @@ typedef struct x86_conv_plan {
     int64_t p_chunk;     /* GEMM: pixel tiles per chunk */
     int unpacked;        /* depthwise read straight from the input (no pack) */
     int64_t mv;          /* direct: output-channel vectors per tile */
+    int64_t row_parts;   /* direct: tasks a band's rows are split into (else 1) */
 } x86_conv_plan;
 
 static void plan_m_chunks(x86_conv_plan *p, int64_t outer, int64_t units)
@@ -339,6 +340,7 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
 static void make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
+    p->row_parts = 1;
     const int64_t vw = xc->k->vw;
     if (xc->algo == X86_CONV_GEMM) {
         int64_t tile = (int64_t)xc->k->gemm_nv * vw;
@@ -380,6 +382,12 @@ static void make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86
     p->offset_count = xc->cpg * xc->taps;
     plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
     plan_direct_tiles(xc, ow, threads, p);
+    /* Few tasks (a deep layer on a small plane): halves of a band's rows
+     * as tasks of their own, so that the last claims are small enough to
+     * even out the threads; consecutive halves mostly go to one thread,
+     * whose L2 still holds the tile's weights. */
+    if (threads > 1 && p->tasks_outer * p->m_chunks < X86_CONV_TASK_TARGET && p->band_rows >= 4)
+        p->row_parts = 2;
     /* compact tables: input offsets and weight codes, int64 each */
     p->thread_floats =
         p->pack_floats + round_up(X86_CONV_COMPACT_SLOTS * 2 * p->offset_count * 2, 16);
@@ -785,8 +793,14 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     int64_t *compact = (int64_t *)(own + p->pack_floats);
     int64_t *compact_keys = job->compact_keys[thread_index];
     for (int64_t t = begin; t < end; t++) {
-        int64_t n, grp, od, oh0, oh1, mc;
-        start_band_task(job, t, thread_index, pack, &n, &grp, &od, &oh0, &oh1, &mc);
+        int64_t n, grp, od, band0, band1, mc;
+        int64_t part = t % p->row_parts;
+        start_band_task(job, t / p->row_parts, thread_index, pack, &n, &grp, &od, &band0,
+                        &band1, &mc);
+        /* this task's rows of the band: parts start at even rows (pairs) */
+        int64_t part_rows = round_up(ceil_div(band1 - band0, p->row_parts), 2);
+        int64_t oh0 = min64(band0 + part * part_rows, band1);
+        int64_t oh1 = min64(oh0 + part_rows, band1);
         int64_t tiles = ceil_div(xc->blocks, p->mv);
         int64_t mt_lo = mc * p->m_chunk, mt_hi = min64(mt_lo + p->m_chunk, tiles);
         for (int64_t mt = mt_lo; mt < mt_hi; mt++) {
@@ -806,7 +820,7 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                               all_taps_inside(g, 0, od);
             const int64_t x_row = g->stride[1] * p->row_pitch, last_row = g->out[1] - 1;
             for (int64_t oh = oh0; oh < oh1;) {
-                const float *row = pack + (oh - oh0) * x_row;
+                const float *row = pack + (oh - band0) * x_row;
                 if (pairs && oh + 1 < oh1 && (oh == 0 || all_taps_inside(g, 1, oh)) &&
                     (oh + 1 == last_row || all_taps_inside(g, 1, oh + 1))) {
                     int64_t edges = CP_CONV_EDGE_FIRST | CP_CONV_EDGE_LAST |
@@ -909,8 +923,8 @@ static void x86_conv_run(const cp_run_args *a)
         for (int32_t i = 0; i < cp_context_threads(a->ctx); i++)
             job.packed_outer[i] = 0;
     }
-    cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,
-                    xc->algo == X86_CONV_DIRECT ? direct_task
+    cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks * job.plan.row_parts,
+                    threads, xc->algo == X86_CONV_DIRECT ? direct_task
                     : xc->algo == X86_CONV_ROWS ? rows_task : depthwise_task, &job);
 }
 
