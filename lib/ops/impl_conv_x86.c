@@ -17,8 +17,10 @@
  *    (channel, tap); stores are contiguous rows.
  *  - direct: everything else (any kernel, stride, dilation, pads, groups,
  *    1-D/2-D/3-D). Each task copies a band of zero-padded input rows of one
- *    group; the kernel vectorises over output channels and broadcasts input
- *    pixels, so output rows of any width (7, 14, 112) fill whole tiles;
+ *    group (deep layers on small planes, whose padding taps are all left
+ *    out, read the input in place instead); the kernel vectorises over
+ *    output channels and broadcasts input pixels, so output rows of any
+ *    width (7, 14, 112) fill whole tiles;
  *    rows overhanging the top or bottom padding skip those taps, and so do
  *    the first and last pixel of a row for taps in the left/right padding.
  *    Short rows (up to 7 pixels) go two at a time where the kernel has
@@ -212,7 +214,7 @@ typedef struct x86_conv_plan {
     int64_t m_chunk;     /* blocks per chunk (GEMM) or tiles per chunk (direct) */
     int64_t p_chunks;    /* GEMM: pixel chunks */
     int64_t p_chunk;     /* GEMM: pixel tiles per chunk */
-    int unpacked;        /* depthwise read straight from the input (no pack) */
+    int unpacked;        /* depthwise, direct: read straight from the input (no pack) */
     int64_t mv;          /* direct: output-channel vectors per tile */
     int64_t row_parts;   /* direct: tasks a band's rows are split into (else 1) */
 } x86_conv_plan;
@@ -225,6 +227,25 @@ static void plan_m_chunks(x86_conv_plan *p, int64_t outer, int64_t units)
     p->m_chunks = ceil_div(units, p->m_chunk);
 }
 
+static int weights_outweigh_input(const x86_conv *xc, const cp_geom *g, int64_t channels)
+{
+    return xc->mpg * xc->cpg * xc->taps > channels * cp_geom_in_plane(g);
+}
+
+/*
+ * Whether the direct kernel can read the input itself: every tap it would
+ * read in the padding is one the codes and reduction lists leave out,
+ * i.e. output columns other than the first and last read inside the row
+ * (rows overhanging the padding and the two edge columns skip such taps).
+ */
+static int direct_reads_input(const cp_geom *g)
+{
+    const int64_t ow = g->out[2], sw = g->stride[2], pw = g->pad_begin[2];
+    if (ow < 3)
+        return 1;
+    return sw - pw >= 0 && (ow - 2) * sw - pw + (g->kernel[2] - 1) * g->dilation[2] < g->in[2];
+}
+
 static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
                        int64_t channels, int64_t base_tasks)
 {
@@ -233,7 +254,7 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
      * chunk packs the band once more (per thread): where the weights
      * outweigh the input, split output channels, not rows, and let the
      * band take more of L2 (a tile's weights are the rest). */
-    const int weights_heavier = xc->mpg * xc->cpg * xc->taps > channels * cp_geom_in_plane(g);
+    const int weights_heavier = weights_outweigh_input(xc, g, channels);
     int64_t bands = base_tasks >= X86_CONV_TASK_TARGET || weights_heavier
                         ? 1 : min64(oh, ceil_div(X86_CONV_TASK_TARGET, base_tasks));
     int64_t rows = ceil_div(oh, bands);
@@ -381,6 +402,15 @@ static void make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86
     p->row_pitch = p->phase_len;
     p->offset_count = xc->cpg * xc->taps;
     plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
+    /* Deep layers on small planes read the input in place: no copy (and
+     * no thread waiting for one); elsewhere the packed band, which the
+     * output-channel tiles share, is worth its copy. */
+    p->unpacked = weights_outweigh_input(xc, g, xc->cpg) && direct_reads_input(g);
+    if (p->unpacked) {
+        p->row_pitch = g->in[2];
+        p->chan_pitch = cp_geom_in_plane(g);
+        p->pack_floats = 0;
+    }
     plan_direct_tiles(xc, ow, threads, p);
     /* Few tasks (a deep layer on a small plane): halves of a band's rows
      * as tasks of their own, so that the last claims are small enough to
@@ -495,6 +525,24 @@ static void make_offsets(const x86_conv_plan *p, const cp_geom *g, int64_t chann
     for (int64_t c = 1; c < channels; c++)
         for (int64_t t = 0; t < k; t++)
             off[c * k + t] = off[t] + c * p->chan_pitch;
+}
+
+/* make_offsets for the direct kernel reading the input in place: step
+ * (c, kd, kh, kw) of the window whose origin (top left, in the padding
+ * when pads are) is a row pointer at (od*sd, oh*sh, ow*sw) in the input. */
+static void make_input_offsets(const cp_geom *g, int64_t channels, int64_t *off)
+{
+    const int64_t H = g->in[1], W = g->in[2];
+    const int64_t origin = (g->pad_begin[0] * H + g->pad_begin[1]) * W + g->pad_begin[2];
+    int64_t k = 0;
+    for (int64_t kd = 0; kd < g->kernel[0]; kd++)
+        for (int64_t kh = 0; kh < g->kernel[1]; kh++)
+            for (int64_t kw = 0; kw < g->kernel[2]; kw++)
+                off[k++] = (kd * g->dilation[0] * H + kh * g->dilation[1]) * W +
+                           kw * g->dilation[2] - origin;
+    for (int64_t c = 1; c < channels; c++)
+        for (int64_t t = 0; t < k; t++)
+            off[c * k + t] = off[t] + c * cp_geom_in_plane(g);
 }
 
 /* Whether tap t along one dimension reads padding for output position o
@@ -694,7 +742,7 @@ static void start_band_task(x86_conv_job *job, int64_t t, int32_t thread_index, 
     *mc = t % job->plan.m_chunks;
     decode_outer(job, outer, xc->groups, n, grp, od, oh0, oh1);
     int64_t *packed_outer = &job->packed_outer[thread_index];
-    if (outer != *packed_outer) {
+    if (!job->plan.unpacked && outer != *packed_outer) {
         pack_band(&job->plan, g, xc->k,
                   job->a->x + (*n * g->c + *grp * xc->cpg) * cp_geom_in_plane(g), xc->cpg, *od,
                   *oh0, pack, &job->zeroed[thread_index]);
@@ -797,6 +845,11 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
         int64_t part = t % p->row_parts;
         start_band_task(job, t / p->row_parts, thread_index, pack, &n, &grp, &od, &band0,
                         &band1, &mc);
+        /* the band's first row: packed, or in the input */
+        const float *band = pack;
+        if (p->unpacked)
+            band = job->a->x + (n * g->c + grp * xc->cpg) * cp_geom_in_plane(g) +
+                   (od * g->stride[0] * g->in[1] + band0 * g->stride[1]) * g->in[2];
         /* this task's rows of the band: parts start at even rows (pairs) */
         int64_t part_rows = round_up(ceil_div(band1 - band0, p->row_parts), 2);
         int64_t oh0 = min64(band0 + part * part_rows, band1);
@@ -820,7 +873,7 @@ static void direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                               all_taps_inside(g, 0, od);
             const int64_t x_row = g->stride[1] * p->row_pitch, last_row = g->out[1] - 1;
             for (int64_t oh = oh0; oh < oh1;) {
-                const float *row = pack + (oh - band0) * x_row;
+                const float *row = band + (oh - band0) * x_row;
                 if (pairs && oh + 1 < oh1 && (oh == 0 || all_taps_inside(g, 1, oh)) &&
                     (oh + 1 == last_row || all_taps_inside(g, 1, oh + 1))) {
                     int64_t edges = CP_CONV_EDGE_FIRST | CP_CONV_EDGE_LAST |
@@ -905,7 +958,9 @@ static void x86_conv_run(const cp_run_args *a)
             job.compact_keys[i][j] = -1;
     }
     int64_t *offsets = a->workspace;
-    if (job.plan.offset_count)
+    if (xc->algo == X86_CONV_DIRECT && job.plan.unpacked)
+        make_input_offsets(g, xc->cpg, offsets);
+    else if (job.plan.offset_count)
         make_offsets(&job.plan, g, xc->algo == X86_CONV_DEPTHWISE ? 1 : xc->cpg, offsets);
     job.offsets = offsets;
     job.w_offsets = offsets + job.plan.offset_count;
@@ -913,8 +968,8 @@ static void x86_conv_run(const cp_run_args *a)
         make_direct_codes(job.plan.offset_count, g, xc->k->vw, offsets + job.plan.offset_count);
     job.pack = (float *)((char *)a->workspace + offsets_bytes(&job.plan));
     job.shared_pack = 0;
-    if (xc->algo != X86_CONV_DEPTHWISE && threads > 1 && job.plan.tasks_outer == 1 &&
-        job.plan.m_chunks >= threads) {
+    if (xc->algo != X86_CONV_DEPTHWISE && !job.plan.unpacked && threads > 1 &&
+        job.plan.tasks_outer == 1 && job.plan.m_chunks >= threads) {
         /* Every task reads the same band: pack it once, split over the
          * threads, rather than once per thread. */
         cp_parallel_for(a->ctx, min64(xc->cpg, X86_CONV_TASK_TARGET), threads, shared_pack_task,
