@@ -148,9 +148,13 @@ static const conv_case fixed_cases[] = {
     {2, 1, 9, 33, 1, {4, 7}, {3, 3}, {1, 1}, {1, 1}, {0, 3, 0, 3}, 0, 0},
     {1, 2, 6, 50, 1, {9}, {3}, {1}, {1}, {1, 1}, 0, 1},
     {3, 1, 6, 20, 1, {4, 5, 6}, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
-    /* one band that all output-channel tasks share (packed once by all
-     * threads): direct, and the row kernel on few input channels */
+    /* deep layers on small planes: the direct kernel reading the input in
+     * place (pads up to the stride), and one band that all output-channel
+     * tasks share, packed once by all threads (wider pads; and the row
+     * kernel on few input channels) */
     {2, 1, 160, 100, 1, {9, 8}, {3, 3}, {2, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {3, 1, 40, 50, 1, {4, 5, 6}, {3, 3, 3}, {2, 1, 2}, {1, 2, 1}, {0, 2, 1, 2, 1, 2}, 0, 1},
+    {2, 1, 160, 100, 1, {9, 8}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, 0, 1},
     {2, 1, 3, 96, 1, {8, 8}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, 0, 1},
     /* two-row tiles on short rows (AVX-512, 2 channel vectors): output
      * rows 0 and last paired with their top/bottom taps left out (3 and 2
