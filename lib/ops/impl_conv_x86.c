@@ -59,6 +59,8 @@
  * (vectors along output rows) beats the direct one, whose transposed store
  * is then not paid for by a long reduction. */
 #define X86_CONV_ROWS_MAX_CHANNELS 4
+/* Input planes up to this size the direct kernel reads in place. */
+#define X86_CONV_IN_PLACE_PLANE_BYTES (64 * 1024)
 /* A direct tile's weights and the packed band should fit this together:
  * L2 per core is 1 MiB on Zen 4/5 and more on recent Intel. */
 #define X86_CONV_TILE_L2_BYTES (800 * 1024)
@@ -402,10 +404,15 @@ static void make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86
     p->row_pitch = p->phase_len;
     p->offset_count = xc->cpg * xc->taps;
     plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
-    /* Deep layers on small planes read the input in place: no copy (and
-     * no thread waiting for one); elsewhere the packed band, which the
-     * output-channel tiles share, is worth its copy. */
-    p->unpacked = weights_outweigh_input(xc, g, xc->cpg) && direct_reads_input(g);
+    /* Where the kernel can, it reads the input in place (no copy, and no
+     * thread waiting for one), if the input planes are small or outweighed
+     * by the weights (larger ones are worth packing into L2-sized bands)
+     * and not a multiple of 4 KiB (all channels' rows would fall in the
+     * same L1 sets). */
+    const int64_t plane_bytes = cp_geom_in_plane(g) * (int64_t)sizeof(float);
+    p->unpacked = direct_reads_input(g) && plane_bytes % 4096 != 0 &&
+                  (plane_bytes <= X86_CONV_IN_PLACE_PLANE_BYTES ||
+                   weights_outweigh_input(xc, g, xc->cpg));
     if (p->unpacked) {
         p->row_pitch = g->in[2];
         p->chan_pitch = cp_geom_in_plane(g);
