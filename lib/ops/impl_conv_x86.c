@@ -26,6 +26,10 @@
  *    Short rows (up to 7 pixels) go two at a time where the kernel has
  *    two-row tiles, which load each weight vector once for both rows.
  *
+ * Runs of a few dozen multiply-adds (CP_CONV_TINY_MAX_WORK, e.g. the D2L
+ * edge detector) skip all of this: ops/conv_tiny.c loops over a plain copy
+ * of the weights that small ops keep.
+ *
  * Tasks split batch, groups, depth, bands of output rows and, when those
  * are too few, output channels; each output element is computed by one
  * task in a fixed order, so results are the same for every thread count
@@ -39,6 +43,7 @@
 #include <string.h>
 
 #include "kernels/x86/conv_kernels.h"
+#include "ops/conv_tiny.h"
 #include "runtime/alloc.h"
 #include "runtime/error.h"
 #include "runtime/threadpool.h"
@@ -92,6 +97,9 @@ typedef struct x86_conv {
     int64_t blocks; /* blocks per group */
     float *w;
     float *bias;    /* groups * blocks * block values, zero padded */
+    /* small ops: the weights as given and the bias (zeros if none), for
+     * runs too small to pay for planning and packing (ops/conv_tiny.h) */
+    float *plain_w, *plain_bias;
 } x86_conv;
 
 static int64_t ceil_div(int64_t a, int64_t b)
@@ -140,6 +148,8 @@ static void x86_conv_release(convpool_op *op)
     if (xc) {
         cp_free(xc->w);
         cp_free(xc->bias);
+        cp_free(xc->plain_w);
+        cp_free(xc->plain_bias);
         cp_free(xc);
     }
 }
@@ -187,7 +197,19 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
     xc->w = cp_calloc(wcount, sizeof(float));
     xc->bias = cp_calloc(slots, sizeof(float));
     op->packed = xc;
-    if (!xc->w || !xc->bias) {
+    const size_t plain = (size_t)(op->m * xc->cpg * xc->taps);
+    int plain_failed = 0;
+    if (plain <= CP_CONV_TINY_MAX_WEIGHTS) {
+        xc->plain_w = cp_alloc(plain * sizeof(float));
+        xc->plain_bias = cp_calloc((size_t)op->m, sizeof(float));
+        plain_failed = !xc->plain_w || !xc->plain_bias;
+        if (!plain_failed) {
+            memcpy(xc->plain_w, weight, plain * sizeof(float));
+            if (bias)
+                memcpy(xc->plain_bias, bias, (size_t)op->m * sizeof(float));
+        }
+    }
+    if (!xc->w || !xc->bias || plain_failed) {
         x86_conv_release(op);
         op->packed = NULL;
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu packed weights",
@@ -437,8 +459,16 @@ static size_t offsets_bytes(const x86_conv_plan *p)
     return (size_t)round_up(p->offset_count * (int64_t)sizeof(int64_t) * 2, CP_ALIGNMENT);
 }
 
+/* Whether this run takes the tiny path (no plan, no workspace). */
+static int run_is_tiny(const x86_conv *xc, const cp_geom *g)
+{
+    return xc->plain_w && cp_conv_tiny_suits(g, xc->taps);
+}
+
 static size_t x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
 {
+    if (run_is_tiny(op->packed, g))
+        return 0;
     x86_conv_plan p;
     make_plan(op->packed, g, threads, &p);
     return offsets_bytes(&p) + (size_t)threads * (size_t)p.thread_floats * sizeof(float);
@@ -943,11 +973,15 @@ static void rows_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
 
 static void x86_conv_run(const cp_run_args *a)
 {
+    const x86_conv *xc = a->op->packed;
+    const cp_geom *g = a->geom;
+    if (run_is_tiny(xc, g)) {
+        cp_conv_tiny(g, xc->plain_w, xc->plain_bias, a->x, a->y);
+        return;
+    }
     x86_conv_job job;
     job.a = a;
-    job.xc = a->op->packed;
-    const x86_conv *xc = job.xc;
-    const cp_geom *g = a->geom;
+    job.xc = xc;
     int64_t work = g->n * g->m * cp_geom_out_plane(g) * xc->cpg * xc->taps;
     int32_t threads = cp_threads_for_work(work, X86_CONV_MIN_WORK_PER_THREAD);
     if (threads > cp_context_threads(a->ctx))

@@ -117,6 +117,17 @@ static void random_case(conv_case *cc)
     r = rnd() % 8;
     cc->auto_pad = r < 5 ? CONVPOOL_AUTO_PAD_NOTSET : (int32_t)(r - 4);
     cc->has_bias = rnd() % 4 != 0;
+    if (rnd() % 6 == 0) { /* tiny (a few dozen multiply-adds: ops/conv_tiny.c) */
+        cc->n = rnd_range(1, 2);
+        cc->group = rnd_range(1, 2);
+        cc->c = cc->group * rnd_range(1, 2);
+        cc->m = cc->group * rnd_range(1, 2);
+        for (int i = 0; i < cc->rank; i++) {
+            cc->in[i] = rnd_range(1, cc->rank == 1 ? 12 : 5);
+            if (cc->kernel[i] > 3)
+                cc->kernel[i] = rnd_range(1, 3);
+        }
+    }
 }
 
 /* The benchmark's shapes, smaller: whole-size tiles, several bands and
