@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Turns `convpool-bench --json` output (stdin) into the Markdown results
-table of README.md's Performance section.
+table of README.md's Performance section, followed by the targets of the
+fast-path issue (issue 4), each marked met or not met from the same rows.
 
     build/tools/bench/convpool-bench --json | tools/bench/table.py
 """
@@ -40,6 +41,66 @@ def main():
                   f'{fmt(r["percent_of_peak"], 2)}% | {dnnl_text} | '
                   f'{fmt(ours / dnnl, 2) if dnnl else "-"} | {fmt(peer)} | '
                   f'{fmt(ours / peer, 2) if peer else "-"} |')
+    print()
+    print("**Targets of issue 4** (from the table above):")
+    print()
+    print("\n".join(targets(rows)))
+
+
+LARGE_CONVS = ["stem", "r3x3", "r1x1a", "r1x1b", "r3x3_28", "r3x3_s2", "r3x3_7", "b8_r3x3"]
+POOLS_2X = ["dw112", "dw56s2", "maxpool_stem", "maxpool_vgg", "avgpool", "avgpool3_pad"]
+
+
+def targets(rows):
+    """The issue's targets, evaluated on `rows`, as Markdown list items."""
+    by = {(r["case"], r["threads"]): r for r in rows}
+    compared = [r for r in rows if r["best_peer_ms"]]  # the suite's cases
+    out = []
+
+    def verdict(ok, text):
+        out.append(f'- **{"Met" if ok else "Not met"}** — {text}')
+
+    for th in (1, 2):
+        mine = [r for r in compared if r["threads"] == th]
+        slow = [(r["case"], r["ours_ms"] / r["best_peer_ms"]) for r in mine
+                if r["ours_ms"] > r["best_peer_ms"]]
+        verdict(not slow, f"every case at least as fast as the best NCHW peer, {th} thread"
+                f'{"s" if th > 1 else ""}: {len(mine) - len(slow)} of {len(mine)}' +
+                ("" if not slow else "; slower (our time / peer's): " +
+                 ", ".join(f"{c} {v:.2f}" for c, v in slow)) + ".")
+    for th in (1, 2):
+        mine = [r for r in compared if r["threads"] == th and r["onednn_ms"]]
+        slow = [(r["case"], r["ours_ms"] / r["onednn_ms"]) for r in mine
+                if r["ours_ms"] > r["onednn_ms"]]
+        verdict(not slow, f"every case at least as fast as oneDNN in the same run, {th} thread"
+                f'{"s" if th > 1 else ""}: {len(mine) - len(slow)} of {len(mine)}' +
+                ("" if not slow else "; slower (our time / oneDNN's): " +
+                 ", ".join(f"{c} {v:.2f}" for c, v in slow)) + ".")
+    for th in (1, 2):
+        got = [(c, by[(c, th)]["percent_of_peak"]) for c in LARGE_CONVS if (c, th) in by]
+        if got and all(v is not None for _, v in got):
+            verdict(all(v >= 90 for _, v in got), "large convolutions at >= 90% of the measured "
+                    f'FMA peak, {th} thread{"s" if th > 1 else ""}: ' +
+                    ", ".join(f"{c} {v:.0f}%" for c, v in got) + ".")
+    for th in (1, 2):
+        got = [(c, by[(c, th)]["best_peer_ms"] / by[(c, th)]["ours_ms"])
+               for c in POOLS_2X + ["gap"] if (c, th) in by]
+        short = [c for c, v in got if v < (1.2 if c == "gap" else 2.0)]
+        verdict(not short, "depthwise and pools >= 2x the best peer (gap >= 1.2x), "
+                f'{th} thread{"s" if th > 1 else ""} (peer\'s time / ours): ' +
+                ", ".join(f'{c} {v:.2f}x{" (short)" if c in short else ""}' for c, v in got) +
+                ".")
+    if ("toy", 1) in by:
+        us = by[("toy", 1)]["ours_ms"] * 1e3
+        verdict(us <= 0.3, f"toy <= 0.3 µs per run through the op API: {us:.3f} µs "
+                "(`convpool_op_run_ex`, 1-thread context).")
+    got = [(c, by[(c, 1)]["ours_ms"] / by[(c, 2)]["ours_ms"]) for c in LARGE_CONVS
+           if (c, 1) in by and (c, 2) in by]
+    if got:
+        verdict(all(v >= 1.85 for _, v in got), "2 threads >= 1.85x faster than 1 on the large "
+                "convolutions (speed-up of the medians): " +
+                ", ".join(f"{c} {v:.2f}x" for c, v in got) + ".")
+    return out
 
 
 if __name__ == "__main__":
