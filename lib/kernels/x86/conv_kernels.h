@@ -2,10 +2,11 @@
  * conv_kernels.h - the x86 convolution micro-kernels, one table per ISA.
  *
  * The kernels are pure compute on raw pointers (no allocation, no
- * threading); ops/impl_conv_x86.c packs weights and input and walks the
- * tiles. The same source (conv_kernels.inc) is compiled twice, once with
- * AVX2+FMA and once with AVX-512 flags, so both paths do identical work per
- * output element, only the vector width differs.
+ * threading); ops/impl_conv_x86.c and its parts (ops/conv_x86.h) pack
+ * weights and input and walk the tiles. The same source (conv_kernels.inc)
+ * is compiled twice, once with AVX2+FMA and once with AVX-512 flags, so
+ * both paths do identical work per output element, only the vector width
+ * differs.
  *
  * Every output element is one fused multiply-add chain in a fixed order
  * (bias first, then input channels, then taps in kernel order, leaving out

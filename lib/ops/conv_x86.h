@@ -1,0 +1,214 @@
+/*
+ * conv_x86.h - the parts of the x86 convolution fast paths and what they
+ * share.
+ *
+ * The x86 convolution fast paths (AVX2+FMA and AVX-512): weight packing,
+ * input packing, tiling and threading around the micro-kernels of
+ * kernels/x86/conv_kernels.h. One of four algorithms is fixed per op at
+ * creation from its attributes:
+ *
+ *  - GEMM: 1x1 kernel, stride 1, no pads. y_g = W_g x_g straight on the
+ *    NCHW planes (no copy of the input), tiles of output channels x pixels.
+ *  - depthwise: one input channel per group (group = C, any channel
+ *    multiplier up to a few). Each task copies the rows it needs of one
+ *    channel, zero padded and split into stride phases, then the kernel
+ *    runs contiguous vector loads along output rows; three taps along W at
+ *    stride 1 have a kernel that loads each row once, and at stride 2 one
+ *    that reads the input itself (masked loads, no copy).
+ *  - rows: few input channels per group (the 7x7 stride-2 stem): the GEMM
+ *    tile over packed, phase-split input rows, one reduction step per
+ *    (channel, tap); stores are contiguous rows.
+ *  - direct: everything else (any kernel, stride, dilation, pads, groups,
+ *    1-D/2-D/3-D). Each task copies a band of zero-padded input rows of one
+ *    group (deep layers on small planes, whose padding taps are all left
+ *    out, read the input in place instead); the kernel vectorises over
+ *    output channels and broadcasts input pixels, so output rows of any
+ *    width (7, 14, 112) fill whole tiles;
+ *    rows overhanging the top or bottom padding skip those taps, and so do
+ *    the first and last pixel of a row for taps in the left/right padding.
+ *    Short rows (up to 7 pixels) go two at a time where the kernel has
+ *    two-row tiles, which load each weight vector once for both rows.
+ *
+ * Runs of a few dozen multiply-adds (CP_CONV_TINY_MAX_WORK, e.g. the D2L
+ * edge detector) skip all of this: ops/conv_tiny.c loops over a plain copy
+ * of the weights that small ops keep.
+ *
+ * Tasks split batch, groups, depth, bands of output rows and, when those
+ * are too few, output channels; each output element is computed by one
+ * task in a fixed order, so results are the same for every thread count
+ * (the plan picks tile shapes and whether threads share one packed band
+ * by the thread count, but neither changes any element's order).
+ *
+ * The parts:
+ *  - ops/impl_conv_x86.c: the algorithm choice, weight packing (prepare,
+ *    release), run (plan, reduction-step tables, tasks) and the AVX-512
+ *    and AVX2 cp_impl tables;
+ *  - ops/conv_x86_plan.c: run planning (bands of output rows, tile shapes,
+ *    output-channel and pixel chunks, whether to read the input in place),
+ *    shared by workspace_size and run;
+ *  - ops/conv_x86_pack.c: input packing (zero-padded, stride-phase-split
+ *    bands of rows) and the reduction-step tables the kernels walk (input
+ *    offsets; for the direct kernel, weight codes with edge bits);
+ *  - ops/conv_x86_tasks.c: the thread-pool tasks, one per algorithm plus
+ *    one that packs a band all threads share.
+ */
+#ifndef CP_OPS_CONV_X86_H
+#define CP_OPS_CONV_X86_H
+
+#include "ops/impl.h"
+
+#if defined(__x86_64__)
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/x86/conv_kernels.h"
+#include "ops/conv_tiny.h"
+#include "runtime/alloc.h"
+
+/* The tuning constants more than one part needs (the others are in their
+ * part). */
+
+/* Aim for this many tasks, so that two or three threads finish together. */
+#define X86_CONV_TASK_TARGET 32
+/* The thread pool's limit on threads per context. */
+#define CP_MAX_THREADS_PER_RUN 1024
+/* Depthwise 3-tap stride-2 rows read the input directly when the kernel
+ * has at most this many rows (D x H): their taps are listed on the stack. */
+#define X86_CONV_DW_MAX_ROW_TAPS 64
+/* Reduction-step tables per thread for rows that skip taps in the top or
+ * bottom padding: one for each half of the output rows. */
+#define X86_CONV_COMPACT_SLOTS 2
+
+typedef enum x86_conv_algo {
+    X86_CONV_GEMM,
+    X86_CONV_DEPTHWISE,
+    X86_CONV_ROWS,
+    X86_CONV_DIRECT,
+} x86_conv_algo;
+
+/* An op's packed weights and what its runs need of it (op->packed). */
+typedef struct x86_conv {
+    x86_conv_algo algo;
+    const cp_conv_kernels *k;
+    int64_t groups, cpg, mpg, taps;
+    int64_t block;  /* output channels per packed block: gemm_mr, vw or 1 */
+    int64_t blocks; /* blocks per group */
+    float *w;
+    float *bias;    /* groups * blocks * block values, zero padded */
+    /* small ops: the weights as given and the bias (zeros if none), for
+     * runs too small to pay for planning and packing (ops/conv_tiny.h) */
+    float *plain_w, *plain_bias;
+} x86_conv;
+
+/* How one run is split into tasks and laid out in the workspace
+ * (cp_x86_conv_make_plan). */
+typedef struct x86_conv_plan {
+    int64_t band_rows;   /* output rows per band (direct, depthwise) */
+    int64_t bands;
+    int64_t in_rows;     /* packed input rows per band and kernel depth */
+    int64_t phases;      /* stride phases a packed row is split into */
+    int64_t phase_len;   /* floats per phase row */
+    int64_t row_pitch;   /* floats per packed row: phases * phase_len */
+    int64_t chan_pitch;  /* floats per packed channel */
+    int64_t pack_floats; /* per thread, rounded to 64 bytes */
+    int64_t thread_floats; /* per thread: the pack, then (direct) the reduction
+                            * steps of rows that skip taps in the padding */
+    int64_t offset_count;/* reduction steps in the offset table */
+    int64_t tasks_outer; /* batch x groups (or channels) x depth x bands */
+    int64_t m_chunks;    /* output-channel chunks per outer task */
+    int64_t m_chunk;     /* blocks per chunk (GEMM) or tiles per chunk (direct) */
+    int64_t p_chunks;    /* GEMM: pixel chunks */
+    int64_t p_chunk;     /* GEMM: pixel tiles per chunk */
+    int unpacked;        /* depthwise, direct: read straight from the input (no pack) */
+    int64_t mv;          /* direct: output-channel vectors per tile */
+    int64_t row_parts;   /* direct: tasks a band's rows are split into (else 1) */
+} x86_conv_plan;
+
+/* One run, as its tasks see it. */
+typedef struct x86_conv_job {
+    const cp_run_args *a;
+    const x86_conv *xc;
+    x86_conv_plan plan;
+    const int64_t *offsets;
+    const int64_t *w_offsets; /* direct: weight codes (cp_x86_conv_make_direct_codes) */
+    float *pack; /* per thread: thread_floats each */
+    unsigned char zeroed[CP_MAX_THREADS_PER_RUN]; /* per thread: pack padding cleared */
+    int shared_pack; /* the one band is packed once, in thread 0's pack, for all */
+    int64_t packed_outer[CP_MAX_THREADS_PER_RUN]; /* per thread: band in its pack, or -1 */
+    /* per thread: which taps its compact tables hold (row_reduction in
+     * ops/conv_x86_tasks.c), or -1 */
+    int64_t compact_keys[CP_MAX_THREADS_PER_RUN][X86_CONV_COMPACT_SLOTS];
+} x86_conv_job;
+
+static inline int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static inline int64_t round_up(int64_t a, int64_t b)
+{
+    return ceil_div(a, b) * b;
+}
+
+static inline int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Reduction-step tables at the head of the workspace: input offsets and,
+ * for the direct kernel, weight offsets. */
+static inline size_t cp_x86_conv_offsets_bytes(const x86_conv_plan *p)
+{
+    return (size_t)round_up(p->offset_count * (int64_t)sizeof(int64_t) * 2, CP_ALIGNMENT);
+}
+
+/* Whether this run takes the tiny path (no plan, no workspace). */
+static inline int cp_x86_conv_run_is_tiny(const x86_conv *xc, const cp_geom *g)
+{
+    return xc->plain_w && cp_conv_tiny_suits(g, xc->taps);
+}
+
+/* ---- ops/conv_x86_plan.c ---- */
+
+/* Plans a run of xc on g; `threads`: how many take part in it. */
+void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads,
+                           x86_conv_plan *p);
+/* The cp_impl workspace_size: the reduction-step tables, then each
+ * thread's share (pack, compact tables); 0 on the tiny path. */
+size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads);
+
+/* ---- ops/conv_x86_pack.c ---- */
+
+/* Copies the input rows of `channels` channels that the band of output
+ * rows from oh0 reads at output depth od into dst, in plan p's layout. */
+void cp_x86_conv_pack_band(const x86_conv_plan *p, const cp_geom *g, const cp_conv_kernels *k,
+                           const float *x, int64_t channels, int64_t od, int64_t oh0, float *dst,
+                           unsigned char *zeroed);
+/* The input offset of each reduction step in a packed band. */
+void cp_x86_conv_make_offsets(const x86_conv_plan *p, const cp_geom *g, int64_t channels,
+                              int64_t *off);
+/* The input offset of each reduction step where the direct kernel reads the
+ * input in place. */
+void cp_x86_conv_make_input_offsets(const cp_geom *g, int64_t channels, int64_t *off);
+/* The direct kernel's weight offset and edge bits of each of `steps`
+ * reduction steps. */
+void cp_x86_conv_make_direct_codes(int64_t steps, const cp_geom *g, int64_t vw, int64_t *codes);
+
+/* ---- ops/conv_x86_tasks.c: cp_parallel_for tasks, arg an x86_conv_job ---- */
+
+/* GEMM: (image, group, pixel chunk) x output-channel chunk. */
+void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
+/* Depthwise: (image, channel, depth, band of rows). */
+void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
+/* Packs a share of the input channels of the run's one band into thread
+ * 0's pack, for every thread's direct or rows tasks. */
+void cp_x86_conv_shared_pack_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
+/* Direct: (image, group, depth, band) x output-channel chunk x row part. */
+void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
+/* Rows: (image, group, depth, band) x output-channel chunk. */
+void cp_x86_conv_rows_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
+
+#endif
+
+#endif

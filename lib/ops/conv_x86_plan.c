@@ -1,0 +1,247 @@
+/*
+ * Run planning for the x86 convolution (ops/conv_x86.h), shared by
+ * workspace_size and run: bands of output rows sized for L2, output-channel
+ * and pixel chunks, direct tile shapes balanced over the threads, and
+ * whether the input is read in place.
+ */
+#include "ops/conv_x86.h"
+
+#if defined(__x86_64__)
+
+#include <string.h>
+
+/* A band's packed input should stay in L2 next to the weights it meets. */
+#define X86_CONV_BAND_BYTES (192 * 1024)
+#define X86_CONV_HEAVY_BAND_BYTES (400 * 1024)
+/* Input planes up to this size the direct kernel reads in place. */
+#define X86_CONV_IN_PLACE_PLANE_BYTES (64 * 1024)
+/* A direct tile's weights and the packed band should fit this together:
+ * L2 per core is 1 MiB on Zen 4/5 and more on recent Intel. */
+#define X86_CONV_TILE_L2_BYTES (800 * 1024)
+/* Tile shapes are balanced over at most this many threads and tasks
+ * (more tasks split evenly enough) ... */
+#define X86_CONV_BALANCE_MAX_THREADS 64
+#define X86_CONV_BALANCE_MAX_TASKS 1024
+/* ... until the longest thread's share is within this of an even split. */
+#define X86_CONV_BALANCED 1.03
+
+static void plan_m_chunks(x86_conv_plan *p, int64_t outer, int64_t units)
+{
+    int64_t want = outer >= X86_CONV_TASK_TARGET ? 1 : ceil_div(X86_CONV_TASK_TARGET, outer);
+    p->m_chunks = min64(want, units);
+    p->m_chunk = ceil_div(units, p->m_chunks);
+    p->m_chunks = ceil_div(units, p->m_chunk);
+}
+
+static int weights_outweigh_input(const x86_conv *xc, const cp_geom *g, int64_t channels)
+{
+    return xc->mpg * xc->cpg * xc->taps > channels * cp_geom_in_plane(g);
+}
+
+/*
+ * Whether the direct kernel can read the input itself: every tap it would
+ * read in the padding is one the codes and reduction lists leave out,
+ * i.e. output columns other than the first and last read inside the row
+ * (rows overhanging the padding and the two edge columns skip such taps).
+ */
+static int direct_reads_input(const cp_geom *g)
+{
+    const int64_t ow = g->out[2], sw = g->stride[2], pw = g->pad_begin[2];
+    if (ow < 3)
+        return 1;
+    return sw - pw >= 0 && (ow - 2) * sw - pw + (g->kernel[2] - 1) * g->dilation[2] < g->in[2];
+}
+
+static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
+                       int64_t channels, int64_t base_tasks)
+{
+    const int64_t oh = g->out[1];
+    /* Every band streams the group's weights once more, every channel
+     * chunk packs the band once more (per thread): where the weights
+     * outweigh the input, split output channels, not rows, and let the
+     * band take more of L2 (a tile's weights are the rest). */
+    const int weights_heavier = weights_outweigh_input(xc, g, channels);
+    int64_t bands = base_tasks >= X86_CONV_TASK_TARGET || weights_heavier
+                        ? 1 : min64(oh, ceil_div(X86_CONV_TASK_TARGET, base_tasks));
+    int64_t rows = ceil_div(oh, bands);
+    for (;;) {
+        p->band_rows = rows;
+        p->in_rows = (rows - 1) * g->stride[1] + (g->kernel[1] - 1) * g->dilation[1] + 1;
+        p->chan_pitch = g->kernel[0] * p->in_rows * p->row_pitch;
+        int64_t bytes = channels * p->chan_pitch * (int64_t)sizeof(float);
+        if (rows == 1 ||
+            bytes <= (weights_heavier ? X86_CONV_HEAVY_BAND_BYTES : X86_CONV_BAND_BYTES))
+            break;
+        rows = ceil_div(rows, 2);
+    }
+    p->bands = ceil_div(oh, p->band_rows);
+    p->pack_floats = round_up(channels * p->chan_pitch, 16);
+    p->thread_floats = p->pack_floats;
+    p->tasks_outer = base_tasks * p->bands;
+    (void)xc;
+}
+
+/*
+ * How much longer than an even split `threads` threads take over the
+ * direct tasks of plan p with tiles of mv vectors, a task costing its
+ * vectors: the pool's guided claims (the thread free first takes the next
+ * remaining / (2 * threads) tasks, at least one) played out.
+ */
+static double direct_imbalance(const x86_conv *xc, const x86_conv_plan *p, int64_t mv,
+                               int32_t threads)
+{
+    double load[X86_CONV_BALANCE_MAX_THREADS] = {0};
+    const int64_t tiles = ceil_div(xc->blocks, mv);
+    const int64_t total = p->tasks_outer * xc->blocks, tasks = p->tasks_outer * p->m_chunks;
+    for (int64_t t = 0; t < tasks;) {
+        int32_t first = 0;
+        for (int32_t i = 1; i < threads; i++)
+            if (load[i] < load[first])
+                first = i;
+        int64_t claim = (tasks - t) / (2 * threads);
+        for (int64_t end = t + (claim < 1 ? 1 : claim); t < end; t++) {
+            int64_t chunk = t % p->m_chunks;
+            int64_t b_lo = chunk * p->m_chunk * mv;
+            int64_t b_hi = min64(min64((chunk + 1) * p->m_chunk, tiles) * mv, xc->blocks);
+            load[first] += (double)(b_hi - b_lo);
+        }
+    }
+    double longest = 0.0;
+    for (int32_t i = 0; i < threads; i++)
+        longest = load[i] > longest ? load[i] : longest;
+    return longest * threads / (double)total;
+}
+
+/*
+ * Output-channel vectors per direct tile. A tile of v vectors by p pixels
+ * keeps v*p accumulators (the more, the better latency is hidden) and
+ * loads v + p operands per step for v*p FMAs: it scores (v*p)^2 / (v + p),
+ * averaged over rows of `ow` pixels cut into tiles of at most
+ * direct_np_max pixels and over the group's vectors (a last tile of fewer
+ * vectors counts as such); rows that two-row tiles take count twice their
+ * pixels. Short rows (7 pixels) take more vectors, unless
+ * a tile's weights and the band would not stay in L2 together (the tile
+ * walks its weights once per output row). With several threads, fewer
+ * vectors per tile are taken where that splits the work evenly and the
+ * best score does not (32 vectors: 16 tiles of 2, not 10 of 3 and one of
+ * 2). The tile shape does not change any element's summation order.
+ */
+static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x86_conv_plan *p)
+{
+    const int64_t step_bytes = xc->cpg * xc->taps * xc->k->vw * (int64_t)sizeof(float);
+    int64_t best = 1;
+    double best_score = 0.0;
+    for (int64_t mv = 1; mv <= CP_CONV_DIRECT_MV_MAX && mv <= xc->blocks; mv++) {
+        if (mv > 1 && mv * step_bytes + p->pack_floats * (int64_t)sizeof(float) >
+                          X86_CONV_TILE_L2_BYTES)
+            break;
+        double col_tiles = (double)ceil_div(ow, xc->k->direct_np_max[mv - 1]);
+        double vectors = (double)xc->blocks / (double)ceil_div(xc->blocks, mv);
+        double pixels = (double)ow / col_tiles;
+        if (mv == xc->k->direct2_mv && ow <= xc->k->direct2_np_max && p->band_rows > 1)
+            pixels *= 2; /* two-row tiles (most rows pair) */
+        double score = vectors * pixels * vectors * pixels / (vectors + pixels);
+        if (score > best_score * 1.001) {
+            best = mv;
+            best_score = score;
+        }
+    }
+    p->mv = best;
+    plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, best));
+    if (threads < 2 || threads > X86_CONV_BALANCE_MAX_THREADS ||
+        p->tasks_outer * p->m_chunks > X86_CONV_BALANCE_MAX_TASKS ||
+        direct_imbalance(xc, p, best, threads) <= X86_CONV_BALANCED)
+        return;
+    for (int64_t mv = best - 1; mv >= 2; mv--) {
+        x86_conv_plan q = *p;
+        plan_m_chunks(&q, q.tasks_outer, ceil_div(xc->blocks, mv));
+        if (direct_imbalance(xc, &q, mv, threads) <= X86_CONV_BALANCED) {
+            *p = q;
+            p->mv = mv;
+            return;
+        }
+    }
+}
+
+/* `threads`: how many take part in the run (tile shapes that split evenly) */
+void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    p->row_parts = 1;
+    const int64_t vw = xc->k->vw;
+    if (xc->algo == X86_CONV_GEMM) {
+        int64_t tile = (int64_t)xc->k->gemm_nv * vw;
+        int64_t tiles = ceil_div(cp_geom_out_plane(g), tile);
+        p->p_chunk = min64(tiles, 4);
+        p->p_chunks = ceil_div(tiles, p->p_chunk);
+        p->tasks_outer = g->n * xc->groups * p->p_chunks;
+        plan_m_chunks(p, p->tasks_outer, xc->blocks);
+        return;
+    }
+    const int64_t ow = g->out[2], sw = g->stride[2], kw_span = (g->kernel[2] - 1) * g->dilation[2];
+    if (xc->algo == X86_CONV_DEPTHWISE || xc->algo == X86_CONV_ROWS) {
+        /* Whole vectors past the row end stay inside the packed row. */
+        p->phases = sw;
+        p->phase_len = round_up(round_up(ow, vw) + kw_span / sw, 16);
+        p->row_pitch = p->phases * p->phase_len;
+    }
+    if (xc->algo == X86_CONV_ROWS) {
+        p->offset_count = xc->cpg * xc->taps;
+        plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
+        plan_m_chunks(p, p->tasks_outer, xc->blocks);
+        return;
+    }
+    if (xc->algo == X86_CONV_DEPTHWISE) {
+        p->offset_count = xc->taps;
+        plan_bands(p, xc, g, 1, g->n * xc->groups * g->out[0]);
+        p->m_chunks = 1;
+        p->unpacked = g->kernel[2] == 3 && g->dilation[2] == 1 && sw == 2 &&
+                      g->kernel[0] * g->kernel[1] <= X86_CONV_DW_MAX_ROW_TAPS;
+        if (p->unpacked) {
+            p->pack_floats = p->thread_floats = 0;
+            p->offset_count = 0;
+        }
+        return;
+    }
+    p->phases = 1;
+    p->phase_len = (ow - 1) * sw + kw_span + 1;
+    p->row_pitch = p->phase_len;
+    p->offset_count = xc->cpg * xc->taps;
+    plan_bands(p, xc, g, xc->cpg, g->n * xc->groups * g->out[0]);
+    /* Where the kernel can, it reads the input in place (no copy, and no
+     * thread waiting for one), if the input planes are small or outweighed
+     * by the weights (larger ones are worth packing into L2-sized bands)
+     * and not a multiple of 4 KiB (all channels' rows would fall in the
+     * same L1 sets). */
+    const int64_t plane_bytes = cp_geom_in_plane(g) * (int64_t)sizeof(float);
+    p->unpacked = direct_reads_input(g) && plane_bytes % 4096 != 0 &&
+                  (plane_bytes <= X86_CONV_IN_PLACE_PLANE_BYTES ||
+                   weights_outweigh_input(xc, g, xc->cpg));
+    if (p->unpacked) {
+        p->row_pitch = g->in[2];
+        p->chan_pitch = cp_geom_in_plane(g);
+        p->pack_floats = 0;
+    }
+    plan_direct_tiles(xc, ow, threads, p);
+    /* Few tasks (a deep layer on a small plane): halves of a band's rows
+     * as tasks of their own, so that the last claims are small enough to
+     * even out the threads; consecutive halves mostly go to one thread,
+     * whose L2 still holds the tile's weights. */
+    if (threads > 1 && p->tasks_outer * p->m_chunks < X86_CONV_TASK_TARGET && p->band_rows >= 4)
+        p->row_parts = 2;
+    /* compact tables: input offsets and weight codes, int64 each */
+    p->thread_floats =
+        p->pack_floats + round_up(X86_CONV_COMPACT_SLOTS * 2 * p->offset_count * 2, 16);
+}
+
+size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
+{
+    if (cp_x86_conv_run_is_tiny(op->packed, g))
+        return 0;
+    x86_conv_plan p;
+    cp_x86_conv_make_plan(op->packed, g, threads, &p);
+    return cp_x86_conv_offsets_bytes(&p) +
+           (size_t)threads * (size_t)p.thread_floats * sizeof(float);
+}
+
+#endif
