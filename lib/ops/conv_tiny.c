@@ -38,6 +38,10 @@ void cp_conv_tiny(const cp_geom *g, const float *w, const float *bias, const flo
     const int64_t sw = g->stride[2], dw = g->dilation[2], pw = g->pad_begin[2];
     const int64_t cpg = g->c / g->group, mpg = g->m / g->group;
     float acc[CP_CONV_TINY_MAX_WORK]; /* OW <= the work limit */
+    /* each W tap's outputs, the same on every row (KW <= the work limit) */
+    int64_t kw_lo[CP_CONV_TINY_MAX_WORK], kw_hi[CP_CONV_TINY_MAX_WORK];
+    for (int64_t kw = 0; kw < KW; kw++)
+        outputs_reading(kw * dw - pw, sw, W, OW, &kw_lo[kw], &kw_hi[kw]);
     for (int64_t n = 0; n < g->n; n++)
         for (int64_t m = 0; m < g->m; m++) {
             const float *xg = x + (n * g->c + m / mpg * cpg) * D * H * W;
@@ -59,11 +63,9 @@ void cp_conv_tiny(const cp_geom *g, const float *w, const float *bias, const flo
                                                         h0 + kh * g->dilation[1]) * W;
                                 const float *wr = wm + ((c * KD + kd) * KH + kh) * KW;
                                 for (int64_t kw = 0; kw < KW; kw++) {
-                                    const int64_t off = kw * dw - pw;
-                                    int64_t lo, hi;
-                                    outputs_reading(off, sw, W, OW, &lo, &hi);
+                                    const int64_t off = kw * dw - pw; /* may be < 0 */
                                     const float wv = wr[kw];
-                                    for (int64_t ow = lo; ow < hi; ow++)
+                                    for (int64_t ow = kw_lo[kw]; ow < kw_hi[kw]; ow++)
                                         acc[ow] += xr[ow * sw + off] * wv;
                                 }
                             }
