@@ -15,6 +15,12 @@ def fmt(v, digits=4):
     return f"{v:.{digits}g}"
 
 
+def pct(v):
+    if v is None:
+        return "-"
+    return f"{v:.0f}%" if v >= 10 else f"{v:.2g}%"
+
+
 def main():
     header, rows = "", []
     for line in sys.stdin:
@@ -38,7 +44,7 @@ def main():
             ours, dnnl, peer = r["ours_ms"], r["onednn_ms"], r["best_peer_ms"]
             dnnl_text = f'{fmt(dnnl)} ({fmt(r["onednn_min_ms"])})' if dnnl else "-"
             print(f'| {name} | {r["threads"]} | {fmt(ours)} ({fmt(r["ours_min_ms"])}) | {rate} | '
-                  f'{fmt(r["percent_of_peak"], 2)}% | {dnnl_text} | '
+                  f'{pct(r["percent_of_peak"])} | {dnnl_text} | '
                   f'{fmt(ours / dnnl, 2) if dnnl else "-"} | {fmt(peer)} | '
                   f'{fmt(ours / peer, 2) if peer else "-"} |')
     print()
