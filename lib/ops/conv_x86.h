@@ -29,8 +29,8 @@
  *    Short rows (up to 7 pixels) go two at a time where the kernel has
  *    two-row tiles, which load each weight vector once for both rows.
  *
- * Runs of a few dozen multiply-adds (CP_CONV_TINY_MAX_WORK, e.g. the D2L
- * edge detector) skip all of this: ops/conv_tiny.c loops over a plain copy
+ * Runs of a few dozen multiply-adds (X86_CONV_TINY_MAX_WORK, e.g. the D2L
+ * edge detector) skip all of this: kernels/conv_tiny.c loops over a plain copy
  * of the weights that small ops keep.
  *
  * Tasks split batch, groups, depth, bands of output rows and, when those
@@ -63,7 +63,7 @@
 #include <stdint.h>
 
 #include "kernels/x86/conv_kernels.h"
-#include "ops/conv_tiny.h"
+#include "kernels/conv_tiny.h"
 #include "runtime/alloc.h"
 
 /* The tuning constants more than one part needs (the others are in their
@@ -97,7 +97,7 @@ typedef struct x86_conv {
     float *w;
     float *bias;    /* groups * blocks * block values, zero padded */
     /* small ops: the weights as given and the bias (zeros if none), for
-     * runs too small to pay for planning and packing (ops/conv_tiny.h) */
+     * runs too small to pay for planning and packing (kernels/conv_tiny.h) */
     float *plain_w, *plain_bias;
 } x86_conv;
 
@@ -163,10 +163,27 @@ static inline size_t cp_x86_conv_offsets_bytes(const x86_conv_plan *p)
     return (size_t)round_up(p->offset_count * (int64_t)sizeof(int64_t) * 2, CP_ALIGNMENT);
 }
 
+/* Multiply-adds of a run (padding taps included). */
+static inline int64_t cp_x86_conv_work(const x86_conv *xc, const cp_geom *g)
+{
+    return g->n * g->m * cp_geom_out_plane(g) * xc->cpg * xc->taps;
+}
+
+/* Runs of at most this many multiply-adds take the tiny path: scalar, it
+ * costs about 0.85 ns per multiply-add here, against some 0.2 us of fixed
+ * cost on the tiled path (the edge detector: 0.19 -> 0.13 us; 4096
+ * multiply-adds would be 3.5 us against 0.6). Ops with at most as many
+ * weights (all others have more work per run) keep a plain copy for it. */
+#define X86_CONV_TINY_MAX_WORK 128
+/* a run's output row and kernel width are at most its work */
+_Static_assert(X86_CONV_TINY_MAX_WORK <= CP_CONV_TINY_MAX_OW &&
+                   X86_CONV_TINY_MAX_WORK <= CP_CONV_TINY_MAX_KW,
+               "tiny runs must fit the tiny kernel's buffers");
+
 /* Whether this run takes the tiny path (no plan, no workspace). */
 static inline int cp_x86_conv_run_is_tiny(const x86_conv *xc, const cp_geom *g)
 {
-    return xc->plain_w && cp_conv_tiny_suits(g, xc->taps);
+    return xc->plain_w && cp_x86_conv_work(xc, g) <= X86_CONV_TINY_MAX_WORK;
 }
 
 /* ---- ops/conv_x86_plan.c ---- */

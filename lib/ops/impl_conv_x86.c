@@ -104,7 +104,7 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
     op->packed = xc;
     const size_t plain = (size_t)(op->m * xc->cpg * xc->taps);
     int plain_failed = 0;
-    if (plain <= CP_CONV_TINY_MAX_WEIGHTS) {
+    if (plain <= X86_CONV_TINY_MAX_WORK) {
         xc->plain_w = cp_alloc(plain * sizeof(float));
         xc->plain_bias = cp_calloc((size_t)op->m, sizeof(float));
         plain_failed = !xc->plain_w || !xc->plain_bias;
@@ -135,8 +135,7 @@ static void x86_conv_run(const cp_run_args *a)
     x86_conv_job job;
     job.a = a;
     job.xc = xc;
-    int64_t work = g->n * g->m * cp_geom_out_plane(g) * xc->cpg * xc->taps;
-    int32_t threads = cp_threads_for_work(work, X86_CONV_MIN_WORK_PER_THREAD);
+    int32_t threads = cp_threads_for_work(cp_x86_conv_work(xc, g), X86_CONV_MIN_WORK_PER_THREAD);
     if (threads > cp_context_threads(a->ctx))
         threads = cp_context_threads(a->ctx);
     cp_x86_conv_make_plan(xc, g, threads, &job.plan);

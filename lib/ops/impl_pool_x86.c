@@ -21,7 +21,7 @@
  * the Indices output. */
 typedef struct pool_job {
     const cp_run_args *a;
-    cp_pool_range_fn values;   /* kernels without Indices */
+    cp_pool_range_fn values;    /* kernels without Indices */
     cp_pool_indexed_fn indexed; /* MaxPool kernels that may write Indices */
 } pool_job;
 
@@ -92,8 +92,7 @@ static void pool_run(const cp_run_args *a, const cp_pool_kernels *k)
         run_tasks(a, strips, threads, k->avg_strips, is_max ? k->max_strips : NULL);
         return;
     }
-    run_tasks(a, planes * g->out[0] * g->out[1], threads, k->avg_rows,
-              is_max ? k->max_rows : NULL);
+    run_tasks(a, planes * g->out[0] * g->out[1], threads, k->avg_rows, is_max ? k->max_rows : NULL);
 }
 
 static void run_avx512(const cp_run_args *a)

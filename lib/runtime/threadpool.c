@@ -19,9 +19,9 @@
 #define CP_SPIN_NANOSECONDS 50000
 
 struct convpool_context {
-    int32_t threads;           /* including the calling thread */
-    pthread_t *workers;        /* threads - 1 of them */
-    pthread_mutex_t run_lock;  /* one parallel_for at a time */
+    int32_t threads;          /* including the calling thread */
+    pthread_t *workers;       /* threads - 1 of them */
+    pthread_mutex_t run_lock; /* one parallel_for at a time */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     pthread_cond_t done;
@@ -29,16 +29,16 @@ struct convpool_context {
     cp_task_fn fn;
     void *arg;
     int64_t task_count;
-    int64_t chunk_divisor;     /* a claim takes remaining / this tasks (at least 1) */
-    int32_t participants;      /* threads taking part, caller included */
+    int64_t chunk_divisor; /* a claim takes remaining / this tasks (at least 1) */
+    int32_t participants;  /* threads taking part, caller included */
 #ifdef __linux__
-    cpu_set_t allowed;         /* the creating thread's affinity */
-    int spread;                /* threads <= allowed CPUs: keep workers off the caller's */
-    int avoided_cpu;           /* the CPU the workers' affinity leaves out, or -1 */
+    cpu_set_t allowed; /* the creating thread's affinity */
+    int spread;        /* threads <= allowed CPUs: keep workers off the caller's */
+    int avoided_cpu;   /* the CPU the workers' affinity leaves out, or -1 */
 #endif
     atomic_llong next_task;
-    atomic_int busy;           /* workers still on the current job */
-    atomic_uint generation;    /* bumped for each job; workers follow it */
+    atomic_int busy;        /* workers still on the current job */
+    atomic_uint generation; /* bumped for each job; workers follow it */
     int shutting_down;
     /* cached scratch for runs without a caller workspace */
     pthread_mutex_t scratch_lock;
@@ -69,8 +69,8 @@ static int spin_expired(spin *s)
         return 0;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ns = (long long)(now.tv_sec - s->start.tv_sec) * 1000000000LL +
-                   (now.tv_nsec - s->start.tv_nsec);
+    long long ns =
+        (long long)(now.tv_sec - s->start.tv_sec) * 1000000000LL + (now.tv_nsec - s->start.tv_nsec);
     return ns >= CP_SPIN_NANOSECONDS;
 }
 
@@ -161,8 +161,7 @@ static void stop_workers(convpool_context *ctx, int32_t started)
         pthread_join(ctx->workers[i], NULL);
 }
 
-CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads,
-                                                     convpool_context **out)
+CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpool_context **out)
 {
     if (!out)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "convpool_context_create: ctx is NULL");
@@ -295,8 +294,8 @@ static void keep_workers_off_caller_cpu(convpool_context *ctx)
 #endif
 }
 
-void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads,
-                     cp_task_fn fn, void *arg)
+void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads, cp_task_fn fn,
+                     void *arg)
 {
     if (task_count <= 0)
         return;

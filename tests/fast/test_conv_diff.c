@@ -117,7 +117,7 @@ static void random_case(conv_case *cc)
     r = rnd() % 8;
     cc->auto_pad = r < 5 ? CONVPOOL_AUTO_PAD_NOTSET : (int32_t)(r - 4);
     cc->has_bias = rnd() % 4 != 0;
-    if (rnd() % 6 == 0) { /* tiny (a few dozen multiply-adds: ops/conv_tiny.c) */
+    if (rnd() % 6 == 0) { /* tiny (a few dozen multiply-adds: kernels/conv_tiny.c) */
         cc->n = rnd_range(1, 2);
         cc->group = rnd_range(1, 2);
         cc->c = cc->group * rnd_range(1, 2);

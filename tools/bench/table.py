@@ -66,22 +66,17 @@ def targets(rows):
     def verdict(ok, text):
         out.append(f'- **{"Met" if ok else "Not met"}** — {text}')
 
-    for th in (1, 2):
-        mine = [r for r in compared if r["threads"] == th]
-        slow = [(r["case"], r["ours_ms"] / r["best_peer_ms"]) for r in mine
-                if r["ours_ms"] > r["best_peer_ms"]]
-        verdict(not slow, f"every case at least as fast as the best NCHW peer, {th} thread"
-                f'{"s" if th > 1 else ""}: {len(mine) - len(slow)} of {len(mine)}' +
-                ("" if not slow else "; slower (our time / peer's): " +
-                 ", ".join(f"{c} {v:.2f}" for c, v in slow)) + ".")
-    for th in (1, 2):
-        mine = [r for r in compared if r["threads"] == th and r["onednn_ms"]]
-        slow = [(r["case"], r["ours_ms"] / r["onednn_ms"]) for r in mine
-                if r["ours_ms"] > r["onednn_ms"]]
-        verdict(not slow, f"every case at least as fast as oneDNN in the same run, {th} thread"
-                f'{"s" if th > 1 else ""}: {len(mine) - len(slow)} of {len(mine)}' +
-                ("" if not slow else "; slower (our time / oneDNN's): " +
-                 ", ".join(f"{c} {v:.2f}" for c, v in slow)) + ".")
+    def as_fast_as(key, who, whose):
+        for th in (1, 2):
+            mine = [r for r in compared if r["threads"] == th and r[key]]
+            slow = [(r["case"], r["ours_ms"] / r[key]) for r in mine if r["ours_ms"] > r[key]]
+            verdict(not slow, f"every case at least as fast as {who}, {th} thread"
+                    f'{"s" if th > 1 else ""}: {len(mine) - len(slow)} of {len(mine)}' +
+                    ("" if not slow else f"; slower (our time / {whose}): " +
+                     ", ".join(f"{c} {v:.2f}" for c, v in slow)) + ".")
+
+    as_fast_as("best_peer_ms", "the best NCHW peer", "peer's")
+    as_fast_as("onednn_ms", "oneDNN in the same run", "oneDNN's")
     for th in (1, 2):
         got = [(c, by[(c, th)]["percent_of_peak"]) for c in LARGE_CONVS if (c, th) in by]
         if got and all(v is not None for _, v in got):

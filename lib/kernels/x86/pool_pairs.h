@@ -14,10 +14,9 @@
 static inline int pairs_ok(const cp_geom *g)
 {
     return g->in[0] == 1 && g->kernel[0] == 1 && g->pad_begin[0] == 0 && g->pad_end[0] == 0 &&
-           g->kernel[1] == 2 && g->kernel[2] == 2 &&
-           g->stride[1] == 2 && g->stride[2] == 2 && g->dilation[1] == 1 &&
-           g->dilation[2] == 1 && g->pad_begin[1] == 0 && g->pad_begin[2] == 0 &&
-           2 * g->out[1] <= g->in[1] && 2 * g->out[2] <= g->in[2];
+           g->kernel[1] == 2 && g->kernel[2] == 2 && g->stride[1] == 2 && g->stride[2] == 2 &&
+           g->dilation[1] == 1 && g->dilation[2] == 1 && g->pad_begin[1] == 0 &&
+           g->pad_begin[2] == 0 && 2 * g->out[1] <= g->in[1] && 2 * g->out[2] <= g->in[2];
 }
 
 /* Output rows [row_begin, row_end) of all planes (row = plane * OH + oh). */

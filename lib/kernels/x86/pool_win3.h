@@ -47,8 +47,13 @@ static inline int win3_ok(const cp_geom *g)
  */
 #define WIN3_MAX_BLOCKS (2 * WIN3_BAND + 2)
 
+/* Blocks a row of a band of nb chunks needs (a constant where nb and sw are). */
+static inline int win3_block_count(int nb, int sw)
+{
+    return sw == 1 ? nb + 2 : 2 * nb + 1;
+}
+
 typedef struct win3_blocks {
-    int count;
     int32_t pos[WIN3_MAX_BLOCKS];
     int inside[WIN3_MAX_BLOCKS];
     vm mask[WIN3_MAX_BLOCKS];
@@ -56,10 +61,9 @@ typedef struct win3_blocks {
 
 static void win3_blocks_setup(win3_blocks *b, int32_t c0, int nb, int sw, int32_t pw, int32_t W)
 {
-    b->count = sw == 1 ? nb + 2 : 2 * nb + 1;
-    for (int j = 0; j < b->count; j++) {
-        int32_t pos = sw == 1 ? (c0 - 1 + j) * LANES
-                              : 2 * (c0 + j / 2) * LANES - pw + (j % 2) * LANES;
+    for (int j = 0; j < win3_block_count(nb, sw); j++) {
+        int32_t pos =
+            sw == 1 ? (c0 - 1 + j) * LANES : 2 * (c0 + j / 2) * LANES - pw + (j % 2) * LANES;
         b->pos[j] = pos;
         b->inside[j] = pos >= 0 && pos + LANES <= W;
         b->mask[j] = vm_range(vi_add(vi_set1(pos), vi_iota()), 0, W);
@@ -84,7 +88,7 @@ POOL_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, 
     const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
     vf blk[WIN3_MAX_BLOCKS];
     vm nan = vm_none();
-    const int count = sw == 1 ? nb + 2 : 2 * nb + 1; /* b->count, as a constant */
+    const int count = win3_block_count(nb, sw);
 #pragma GCC unroll 10
     for (int j = 0; j < count; j++) {
         blk[j] = win3_block(b, j, rp, fill);
@@ -142,8 +146,8 @@ static int64_t POOL_FN(win3_tasks)(const cp_geom *g)
 
 /* Input row r reduced along W into h[] (fill outside the plane); returns
  * whether it read a NaN (max only). */
-POOL_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32_t H,
-                           int32_t W, int nb, int sw, int32_t pw, int is_max, vf *h)
+POOL_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32_t H, int32_t W,
+                           int nb, int sw, int32_t pw, int is_max, vf *h)
 {
     if (r < 0 || r >= H) {
         const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
@@ -169,7 +173,8 @@ POOL_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t
     win3_blocks_setup(&blocks, c0, NB, sw, pw, W);
     vf count_w[WIN3_BAND], scale[WIN3_BAND];
     for (int cc = 0; cc < NB; cc++)
-        scale[cc] = count_w[cc] = is_max ? vf_zero() : win3_count_w(g, (c0 + cc) * LANES * sw - pw, sw);
+        scale[cc] = count_w[cc] =
+            is_max ? vf_zero() : win3_count_w(g, (c0 + cc) * LANES * sw - pw, sw);
     vf h0[WIN3_BAND], h1[WIN3_BAND], h2[WIN3_BAND];
     int nan0 = 0, nan1 = 0, nan2 = 0;
     int32_t scale_count = -1;

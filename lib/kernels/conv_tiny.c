@@ -1,10 +1,10 @@
-#include "ops/conv_tiny.h"
+#include "kernels/conv_tiny.h"
 
 /* The taps [lo, hi) of output position o along dim d that read the input. */
 static void taps(const cp_geom *g, int d, int64_t o, int64_t *lo, int64_t *hi)
 {
-    cp_tap_range(o, g->stride[d], g->pad_begin[d], g->dilation[d], g->kernel[d], 0, g->in[d],
-                 lo, hi);
+    cp_tap_range(o, g->stride[d], g->pad_begin[d], g->dilation[d], g->kernel[d], 0, g->in[d], lo,
+                 hi);
 }
 
 /* The outputs [*lo, *hi) of a row of `out` whose tap at input offset
@@ -37,9 +37,9 @@ void cp_conv_tiny(const cp_geom *g, const float *w, const float *bias, const flo
     const int64_t KD = g->kernel[0], KH = g->kernel[1], KW = g->kernel[2];
     const int64_t sw = g->stride[2], dw = g->dilation[2], pw = g->pad_begin[2];
     const int64_t cpg = g->c / g->group, mpg = g->m / g->group;
-    float acc[CP_CONV_TINY_MAX_WORK]; /* OW <= the work limit */
-    /* each W tap's outputs, the same on every row (KW <= the work limit) */
-    int64_t kw_lo[CP_CONV_TINY_MAX_WORK], kw_hi[CP_CONV_TINY_MAX_WORK];
+    float acc[CP_CONV_TINY_MAX_OW];
+    /* each W tap's outputs, the same on every row */
+    int64_t kw_lo[CP_CONV_TINY_MAX_KW], kw_hi[CP_CONV_TINY_MAX_KW];
     for (int64_t kw = 0; kw < KW; kw++)
         outputs_reading(kw * dw - pw, sw, W, OW, &kw_lo[kw], &kw_hi[kw]);
     for (int64_t n = 0; n < g->n; n++)
@@ -60,7 +60,8 @@ void cp_conv_tiny(const cp_geom *g, const float *w, const float *bias, const flo
                         for (int64_t kd = d_lo; kd < d_hi; kd++)
                             for (int64_t kh = h_lo; kh < h_hi; kh++) {
                                 const float *xr = xg + ((c * D + d0 + kd * g->dilation[0]) * H +
-                                                        h0 + kh * g->dilation[1]) * W;
+                                                        h0 + kh * g->dilation[1]) *
+                                                           W;
                                 const float *wr = wm + ((c * KD + kd) * KH + kh) * KW;
                                 for (int64_t kw = 0; kw < KW; kw++) {
                                     const int64_t off = kw * dw - pw; /* may be < 0 */
