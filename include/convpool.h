@@ -50,7 +50,7 @@ extern "C" {
 #endif
 
 #define CONVPOOL_VERSION_MAJOR 1
-#define CONVPOOL_VERSION_MINOR 0
+#define CONVPOOL_VERSION_MINOR 1
 #define CONVPOOL_VERSION_PATCH 0
 /** MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 10000 for 1.0.0. */
 #define CONVPOOL_VERSION_NUMBER                                       \

@@ -20,7 +20,7 @@ from conftest import BINDINGS, run_in_threads
 
 
 def test_version_matches_library():
-    assert convpool.__version__ == "1.0.0"
+    assert convpool.__version__ == "1.1.0"
     assert convpool.library_version() == convpool.__version__
     assert convpool.isa() in ("scalar", "avx2", "avx512")
 
@@ -62,12 +62,12 @@ def fake_library(tmp_path, version, extra=""):
 def test_version_mismatch_is_an_import_error(tmp_path):
     r = import_in_subprocess(fake_library(tmp_path, "0.9.0"))
     assert r.returncode != 0
-    assert "ImportError: convpool 1.0.0 needs libconvpool 1.0.0" in r.stderr
+    assert "ImportError: convpool 1.1.0 needs libconvpool 1.1.0" in r.stderr
     assert "is version 0.9.0" in r.stderr
 
 
 def test_missing_functions_are_an_import_error(tmp_path):
-    r = import_in_subprocess(fake_library(tmp_path, "1.0.0"))
+    r = import_in_subprocess(fake_library(tmp_path, "1.1.0"))
     assert r.returncode != 0
     assert "ImportError" in r.stderr and "lacks convpool_version_number" in r.stderr
 

@@ -12,7 +12,7 @@ GlobalMaxPool. Models: Model(path_or_bytes).run(...).
 Threads: set_num_threads(n), get_num_threads().
 Errors: convpool.Error and its subclasses.
 """
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 from . import _lib
 
