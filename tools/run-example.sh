@@ -4,12 +4,9 @@
 # model (the seed's 6x8 image with the kernel [1, -1]).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tools/build-common.sh
 tools/setup-debian.sh build
-if [ -d build ]; then
-    meson setup --reconfigure build >/dev/null
-else
-    meson setup build >/dev/null
-fi
-meson compile -C build >/dev/null
+configure build
+build build
 build/tools/convpool-run tests/data/models/edge_detector.onnx \
     --input tests/data/models/edge_detector_input.npy

@@ -2,6 +2,8 @@
 # Installs the Debian 12 packages libconvpool needs that are missing.
 #   tools/setup-debian.sh build   what building and running the CLI needs
 #   tools/setup-debian.sh test    that, plus everything the test suite uses
+#   tools/setup-debian.sh package that, plus what building the Debian packages
+#                                 and tools/test-debs.sh use
 # Runs apt-get only when something is missing (via sudo when not root).
 set -euo pipefail
 
@@ -10,11 +12,21 @@ build_packages=(gcc meson ninja-build pkg-config libprotobuf-c-dev protobuf-c-co
 test_packages=(check valgrind abigail-tools clang python3-numpy python3-onnx python3-pytest
                python3-torch python3-matplotlib python3-setuptools python3-pip
                python3-venv libdnnl-dev)
+# debian/control's Build-Depends (build_packages and the test tools it
+# lists), debhelper and the checks of tools/test-debs.sh.
+package_packages=(debhelper dh-python dpkg-dev check python3-numpy python3-onnx
+                  python3-pytest lintian debootstrap binutils)
 
 want=("${build_packages[@]}")
-if [ "${1:-build}" = test ]; then
-    want+=("${test_packages[@]}")
-fi
+case ${1:-build} in
+build) ;;
+test) want+=("${test_packages[@]}") ;;
+package) want+=("${package_packages[@]}") ;;
+*)
+    echo "usage: $0 [build|test|package]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -39,6 +39,12 @@ if [ "$soname" != "libconvpool.so.1" ]; then
     exit 1
 fi
 
+# A shared-library user needs no other package's .pc file.
+if grep -q '^Requires' "$prefix/lib/pkgconfig/convpool.pc"; then
+    echo "FAIL: convpool.pc has Requires lines; pkg-config would need those modules' .pc files:"
+    cat "$prefix/lib/pkgconfig/convpool.pc"
+    exit 1
+fi
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs convpool)
 echo "== pkg-config --cflags --libs convpool: $flags"
@@ -47,3 +53,18 @@ echo "== cc consumer.c"
 cc -std=c99 -Wall -Wextra -Werror "$consumer" $flags -o "$tmp/consumer"
 echo "== run against $prefix/lib"
 LD_LIBRARY_PATH="$prefix/lib" "$tmp/consumer"
+
+# The Python package, when this build installs one: in the prefix's
+# lib/python3.X/dist-packages, importable from there, finding the library
+# of this prefix.
+pkgdir=$(ls -d "$prefix"/lib/python3*/*-packages/convpool 2>/dev/null || true)
+if [ -n "$pkgdir" ] && [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    echo "== python3 -c 'import convpool' from $pkgdir"
+    env -u CONVPOOL_LIBRARY PYTHONPATH="$(dirname "$pkgdir")" /usr/bin/python3 -c '
+import sys
+import convpool
+from convpool import _lib
+print("convpool", convpool.__version__, "library", _lib.path)
+assert _lib.path == sys.argv[1], (_lib.path, sys.argv[1])
+' "$prefix/lib/libconvpool.so.1"
+fi

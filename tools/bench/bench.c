@@ -247,13 +247,15 @@ struct options {
     const char *cases_path, *only;
 };
 
+#ifdef BENCH_HAVE_DNNL
 /* 20 ms asleep, so that one library's spinning threads have gone idle
- * before the other's run. */
+ * before the other's run. Only needed when there is another library. */
 static void idle(void)
 {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
 }
+#endif
 
 /* Our runs of case c on `threads` threads, in a context of their own that
  * is destroyed afterwards, so that its threads cannot compete with oneDNN's. */
