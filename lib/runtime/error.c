@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CP_ERROR_CAPACITY 1024
+/* A message buffer of the public capacity always holds a whole message. */
+#define CP_ERROR_CAPACITY CONVPOOL_MESSAGE_CAPACITY
 
 static _Thread_local char last_error[CP_ERROR_CAPACITY];
 
@@ -28,6 +29,11 @@ convpool_status cp_fail_context(convpool_status status, const char *fmt, ...)
     if (n >= 0 && (size_t)n < sizeof last_error)
         snprintf(last_error + n, sizeof last_error - (size_t)n, "%s", previous);
     return status;
+}
+
+void cp_error_clear(void)
+{
+    last_error[0] = '\0';
 }
 
 CONVPOOL_API const char *convpool_last_error(void)

@@ -25,4 +25,8 @@ convpool_status cp_fail_context(convpool_status status, const char *fmt, ...)
 #endif
     ;
 
+/* Empties this thread's message, so that a caller that copies it right after
+ * a call knows that the message, if any, came from that call. */
+void cp_error_clear(void);
+
 #endif
