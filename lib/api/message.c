@@ -9,12 +9,15 @@
 #include "convpool.h"
 #include "runtime/error.h"
 
-/* Fails, before anything runs, a buffer that is NULL but said to have room. */
-static convpool_status check_buffer(const char *message, size_t capacity)
+/* Fails, before anything runs, a buffer that is NULL but said to have room;
+ * else empties this thread's message so that the one found after the call
+ * is the call's own. */
+static convpool_status begin(const char *message, size_t capacity)
 {
     if (message == NULL && capacity != 0)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
                        "message is NULL but message_capacity = %zu (pass 0 with NULL)", capacity);
+    cp_error_clear();
     return CONVPOOL_OK;
 }
 
