@@ -1,0 +1,25 @@
+'use strict';
+// convpool: ONNX Conv and pooling (libconvpool) for Node.js, over koffi.
+const native = require('./lib/native');
+const errors = require('./lib/errors');
+const { Tensor } = require('./lib/tensor');
+const ops = require('./lib/ops');
+const { Model } = require('./lib/model');
+const { C } = native;
+
+const { errorFor, check, argumentError, attributeError, callAsync, callSync, ...errorClasses } = errors;
+void errorFor, check, argumentError, attributeError, callAsync, callSync;
+
+module.exports = {
+  ...errorClasses,
+  ...ops,
+  Tensor,
+  Model,
+  /** The loaded library's version, e.g. "1.1.0". */
+  libraryVersion: native.libraryVersion,
+  /** The path or name the library was loaded from. */
+  libraryPath: native.libraryPath,
+  version: native.PACKAGE_VERSION,
+  /** The instruction-set path new ops use ("avx2"). */
+  isa: () => C.convpool_isa_name(C.convpool_isa_active()),
+};
