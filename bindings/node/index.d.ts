@@ -67,7 +67,7 @@ export class Op {
 export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
 /** ONNX attributes, camelCased. pads: all begins, then all ends. */
 export interface ConvAttributes {
-  bias?: Float32Array | TensorLike | null;
+  bias?: Float32Array | number[] | TensorLike | null;
   kernelShape?: number[];
   strides?: number[];
   dilations?: number[];
@@ -123,7 +123,7 @@ export class GlobalAveragePool extends Op {
 // PyTorch's spelling.
 export type IntOrInts = number | number[];
 export interface ConvOptions {
-  bias?: Float32Array | TensorLike | null;
+  bias?: Float32Array | number[] | TensorLike | null;
   stride?: IntOrInts;
   /** An int, one per spatial dim, 'same' (stride 1 only) or 'valid'. */
   padding?: IntOrInts | 'same' | 'valid';
@@ -219,5 +219,7 @@ export class Model {
 export const libraryVersion: string;
 export const libraryPath: string;
 export const version: string;
+/** How many native objects (ops, models) are alive now: a diagnostic for leaks. */
+export function liveHandles(): number;
 /** The instruction-set path new ops use ("scalar", "avx2", "avx512"). */
 export function isa(): string;

@@ -5,6 +5,7 @@ const errors = require('./lib/errors');
 const { Tensor } = require('./lib/tensor');
 const ops = require('./lib/ops');
 const { Model } = require('./lib/model');
+const { liveHandles } = require('./lib/handle');
 const { C } = native;
 
 const { errorFor, check, argumentError, attributeError, callAsync, callSync, ...errorClasses } = errors;
@@ -20,6 +21,7 @@ module.exports = {
   /** The path or name the library was loaded from. */
   libraryPath: native.libraryPath,
   version: native.PACKAGE_VERSION,
+  liveHandles,
   /** The instruction-set path new ops use ("avx2"). */
   isa: () => C.convpool_isa_name(C.convpool_isa_active()),
 };

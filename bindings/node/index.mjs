@@ -13,5 +13,5 @@ export const {
   conv1dSync, conv2dSync, conv3dSync, maxPool1dSync, maxPool2dSync, maxPool3dSync,
   avgPool1dSync, avgPool2dSync, avgPool3dSync,
   globalMaxPool, globalAvgPool, globalMaxPoolSync, globalAvgPoolSync, corr2d, corr2dSync,
-  AUTO_PAD, Tensor, Model, libraryVersion, libraryPath, version, isa,
+  AUTO_PAD, Tensor, Model, libraryVersion, libraryPath, version, isa, liveHandles,
 } = convpool;

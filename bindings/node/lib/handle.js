@@ -7,17 +7,25 @@
 // async runs is in flight (the run's closure holds it), so a finaliser never
 // frees a handle in use.
 const registry = new FinalizationRegistry((record) => record.free());
+let live = 0; // native objects created and not yet freed
+
+/** How many native objects (ops, models) are alive: a diagnostic for leaks. */
+function liveHandles() {
+  return live;
+}
 
 class HandleRecord {
   constructor(handle, destroy) {
     this.handle = handle;
     this.destroy = destroy;
+    live++;
   }
 
   free() {
     if (this.handle !== null) {
       const h = this.handle;
       this.handle = null;
+      live--;
       this.destroy(h);
     }
   }
@@ -63,4 +71,4 @@ class Disposable {
   }
 }
 
-module.exports = { Disposable };
+module.exports = { Disposable, liveHandles };

@@ -157,7 +157,8 @@ class Conv extends Op {
     }
     let b = null;
     if (bias !== undefined && bias !== null) {
-      b = bias instanceof Float32Array ? bias : asFloatTensor(bias, 'Conv bias').data;
+      if (Array.isArray(bias)) b = Float32Array.from(bias);
+      else b = bias instanceof Float32Array ? bias : asFloatTensor(bias, 'Conv bias').data;
       if (b.length !== w.shape[0]) {
         throw argumentError(`Conv bias: expected ${w.shape[0]} values (one per output channel), got ${b.length}`);
       }

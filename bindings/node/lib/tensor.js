@@ -72,7 +72,7 @@ class Tensor {
 function asTensor(x, what) {
   if (x instanceof Tensor) return x;
   if (x && typeof x === 'object' && 'data' in x && 'shape' in x) return new Tensor(x.data, x.shape);
-  throw argumentError(`${what}: expected a Tensor or {data, shape}, got ${x === null ? 'null' : typeof x}`);
+  throw argumentError(`${what}: expected a Tensor or {data, shape}, got ${x === null ? 'null' : Array.isArray(x) ? 'a plain array' : typeof x}`);
 }
 
 /** A float32 Tensor, for op inputs and weights. */
