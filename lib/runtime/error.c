@@ -31,17 +31,41 @@ convpool_status cp_fail_context(convpool_status status, const char *fmt, ...)
     return status;
 }
 
-void cp_error_clear(void)
+convpool_status cp_message_begin(const char *message, size_t capacity)
 {
+    if (message == NULL && capacity != 0)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
+                       "message is NULL but message_capacity = %zu (pass 0 with NULL)", capacity);
     last_error[0] = '\0';
+    return CONVPOOL_OK;
 }
 
-CONVPOOL_API const char *convpool_last_error(void)
+convpool_status cp_message_end(convpool_status status, char *message, size_t capacity)
+{
+    if (capacity == 0)
+        return status;
+    const char *text = "";
+    if (status != CONVPOOL_OK)
+        text = last_error[0] != '\0' ? last_error : cp_status_string(status);
+    size_t n = strlen(text);
+    if (n >= capacity) {
+        n = capacity - 1;
+        /* Back off over continuation bytes (10xxxxxx) so that a multi-byte
+         * character is dropped whole rather than split. */
+        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(message, text, n);
+    message[n] = '\0';
+    return status;
+}
+
+const char *cp_last_error(void)
 {
     return last_error;
 }
 
-CONVPOOL_API const char *convpool_status_string(int32_t status)
+const char *cp_status_string(int32_t status)
 {
     switch (status) {
     case CONVPOOL_OK: return "ok";
