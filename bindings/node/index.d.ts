@@ -4,9 +4,7 @@ export type DType = 'float32' | 'int64' | 'uint8' | 'int8';
 export type TensorData = Float32Array | BigInt64Array | Uint8Array | Int8Array;
 
 /** A typed array and its shape. Ops take and return float32 tensors. */
-export class Tensor<D extends TensorData = TensorData> {
-  /** `data` is used in place (a plain number array is copied into a Float32Array). */
-  constructor(data: D | number[], shape?: number[]);
+export interface Tensor<D extends TensorData = Float32Array> {
   readonly data: D;
   /** Dims as plain numbers (never BigInt). */
   readonly shape: number[];
@@ -16,9 +14,19 @@ export class Tensor<D extends TensorData = TensorData> {
   /** onnxruntime's name for `shape`. */
   readonly dims: number[];
 }
+export interface TensorConstructor {
+  /** A plain array of numbers is copied into a Float32Array. */
+  new (data: number[], shape?: number[]): Tensor<Float32Array>;
+  /** `data` is used in place; `shape` defaults to [data.length]. */
+  new <D extends TensorData>(data: D, shape?: number[]): Tensor<D>;
+  readonly prototype: Tensor<TensorData>;
+}
+export const Tensor: TensorConstructor;
 export type FloatTensor = Tensor<Float32Array>;
 /** A Tensor, or any {data, shape} object (wrapped without a copy). */
 export type TensorLike<D extends TensorData = Float32Array> = Tensor<D> | { data: D; shape: number[] };
+/** Any tensor a model takes or gives (float32, int64, uint8, int8). */
+export type AnyTensor = Tensor<Float32Array> | Tensor<BigInt64Array> | Tensor<Uint8Array> | Tensor<Int8Array>;
 
 /** A libconvpool failure: `status` is the convpool_status, `message` the library's detail message. */
 export class ConvpoolError extends Error {
@@ -202,6 +210,8 @@ export interface ModelOptions {
 }
 /** A loaded ONNX model, in onnxruntime-node's shape. */
 export class Model {
+  /** Use Model.create(). */
+  private constructor();
   /** Loads on a worker thread. */
   static create(pathOrBuffer: string | Uint8Array, options?: ModelOptions): Promise<Model>;
   readonly inputNames: string[];
@@ -209,7 +219,7 @@ export class Model {
   readonly inputMetadata: ValueMetadata[];
   readonly outputMetadata: ValueMetadata[];
   /** Runs on a worker thread; outputs are fresh arrays the caller owns. Runs may overlap. */
-  run(feeds: Record<string, TensorLike<TensorData>>): Promise<Record<string, Tensor>>;
+  run(feeds: Record<string, AnyTensor | { data: TensorData; shape: number[] }>): Promise<Record<string, AnyTensor>>;
   dispose(): void;
   /** onnxruntime's name for dispose(). */
   release(): Promise<void>;
