@@ -234,3 +234,31 @@ test('the ESM entry point exports the same objects', async () => {
   assert.equal(esm.default, cp);
   for (const name of Object.keys(cp)) assert.ok(name in esm, `ESM lacks ${name}`);
 });
+
+test('seed: learning the edge kernel (the notebooks\' printed losses and kernel)', async () => {
+  // D2L 7.2.4: gradient descent on the squared error of conv2d(X, w) against
+  // the edges Y; the gradient is 2 * corr(X, residual), also with convpool.
+  const X = new Tensor(edgeImage().data, [1, 1, 6, 8]);
+  const Y = Float32Array.from({ length: 42 }, (_, i) => [0, 1, 0, 0, 0, -1, 0][i % 7]);
+  assert.equal(fixtures.learning.length, 2);
+  for (const seed of fixtures.learning) {
+    const w = f32(seed.start);
+    const lr = Math.fround(seed.lr);
+    const losses = [];
+    for (let i = 0; i < 10; i++) {
+      const y = await cp.conv2d(X, new Tensor(w, [1, 1, 1, 2]));
+      const R = y.data.map((v, k) => v - Y[k]);
+      losses.push(R.reduce((a, r) => Math.fround(a + Math.fround(r * r)), 0));
+      const grad = await cp.conv2d(X, new Tensor(R, [1, 1, 6, 7]));
+      for (let k = 0; k < 2; k++) w[k] = Math.fround(w[k] - Math.fround(lr * Math.fround(2 * grad.data[k])));
+    }
+    const got = seed.steps.map((s) => losses[s]);
+    if (seed.digits === 3) {
+      assert.deepEqual(got.map((v) => v.toFixed(3)), seed.losses.map((v) => v.toFixed(3)), `seed ${seed.seed}`);
+    } else {
+      // float32 sums in another order than NumPy's: equal to ~1e-6
+      got.forEach((v, k) => assert.ok(Math.abs(v - seed.losses[k]) <= 2e-6 * seed.losses[k], `seed ${seed.seed}: ${v} vs ${seed.losses[k]}`));
+    }
+    assert.deepEqual(Array.from(w, (v) => v.toFixed(4)), seed.final.map((v) => v.toFixed(4)), `seed ${seed.seed} kernel`);
+  }
+});
