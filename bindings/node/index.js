@@ -8,8 +8,9 @@ const { Model } = require('./lib/model');
 const { liveHandles } = require('./lib/handle');
 const { C } = native;
 
-const { errorFor, check, argumentError, attributeError, callAsync, callSync, ...errorClasses } = errors;
-void errorFor, check, argumentError, attributeError, callAsync, callSync;
+// the error classes only, not the helpers errors.js shares with lib/
+const errorClasses = Object.fromEntries(Object.entries(errors).filter(
+  ([name, value]) => typeof value === 'function' && /Error$/.test(name) && value.prototype instanceof Error));
 
 module.exports = {
   ...errorClasses,
