@@ -687,6 +687,80 @@ CONVPOOL_API convpool_status convpool_session_output(const convpool_session *ses
                                                      const int64_t **dims,
                                                      const void **data);
 
+/* ------------------------------------------------------------------------ */
+/* Messages for callers that change threads (since 1.1, CONVPOOL_1.1)       */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * convpool_last_error() is thread-local, which serves a caller that reads it
+ * in the thread that made the failing call. An FFI runtime that runs a long
+ * call on a worker thread (Node.js koffi's async calls, a thread pool, an
+ * executor) and reads convpool_last_error() afterwards from another thread
+ * gets that other thread's message, unrelated to the call. The calls below
+ * are the long-running calls (model load, op run, session run) with a
+ * caller-supplied message buffer, filled in the thread that ran the call:
+ *
+ *   char msg[CONVPOOL_MESSAGE_CAPACITY];
+ *   convpool_status s = convpool_session_run_msg(session, NULL, msg, sizeof msg);
+ *   if (s != CONVPOOL_OK) report(convpool_status_string(s), msg);
+ *
+ * Each behaves exactly as the call it extends, and also:
+ *  - `message`, `message_capacity`: a buffer of message_capacity bytes, or
+ *    NULL with message_capacity 0 (then nothing is written). When it is
+ *    given, the call always writes a NUL-terminated string there: "" on
+ *    success; on failure the same detail message that convpool_last_error()
+ *    then holds in the running thread (or the status string if that message
+ *    is empty), cut at a UTF-8 character boundary to fit message_capacity -
+ *    1 bytes. CONVPOOL_MESSAGE_CAPACITY bytes always hold a whole message.
+ *  - convpool_last_error() of the running thread is set as by the call it
+ *    extends.
+ * Extra error: INVALID_ARGUMENT if `message` is NULL but message_capacity is
+ * not 0 (nothing is run, and nothing is written).
+ */
+#define CONVPOOL_MESSAGE_CAPACITY 1024
+
+/** convpool_model_load_file() with a message buffer. Thread-safe. */
+CONVPOOL_API convpool_status convpool_model_load_file_msg(const char *path,
+                                                          size_t memory_limit,
+                                                          convpool_model **model,
+                                                          char *message,
+                                                          size_t message_capacity);
+
+/** convpool_model_load_memory() with a message buffer. Thread-safe. */
+CONVPOOL_API convpool_status convpool_model_load_memory_msg(const void *data,
+                                                            size_t size,
+                                                            size_t memory_limit,
+                                                            convpool_model **model,
+                                                            char *message,
+                                                            size_t message_capacity);
+
+/**
+ * convpool_op_run_ex() with a message buffer. Thread-safe: concurrent runs
+ * of one op are allowed, each with its own buffer.
+ */
+CONVPOOL_API convpool_status convpool_op_run_msg(const convpool_op *op,
+                                                 convpool_context *ctx,
+                                                 const int64_t *input_shape,
+                                                 size_t input_rank,
+                                                 const float *x,
+                                                 float *y,
+                                                 size_t y_count,
+                                                 int64_t *indices,
+                                                 void *workspace,
+                                                 size_t workspace_size,
+                                                 char *message,
+                                                 size_t message_capacity);
+
+/**
+ * convpool_session_run() with a message buffer. As for convpool_session_run(),
+ * one session is used by one thread at a time (it may be a different thread
+ * from one call to the next).
+ */
+CONVPOOL_API convpool_status convpool_session_run_msg(convpool_session *session,
+                                                      convpool_context *ctx,
+                                                      char *message,
+                                                      size_t message_capacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,14 @@ for p in "${want[@]}"; do
         missing+=("$p")
     fi
 done
+# Node.js and npm for the Node.js binding's tests (suite node). Only when the
+# commands are missing: a machine with its own Node.js (e.g. another vendor's
+# nodejs package, which bundles npm) must keep it, not get Debian's beside it.
+if [ "${1:-build}" = test ]; then
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CP_ERROR_CAPACITY 1024
+/* A message buffer of the public capacity always holds a whole message. */
+#define CP_ERROR_CAPACITY CONVPOOL_MESSAGE_CAPACITY
 
 static _Thread_local char last_error[CP_ERROR_CAPACITY];
 
@@ -27,6 +28,35 @@ convpool_status cp_fail_context(convpool_status status, const char *fmt, ...)
     va_end(ap);
     if (n >= 0 && (size_t)n < sizeof last_error)
         snprintf(last_error + n, sizeof last_error - (size_t)n, "%s", previous);
+    return status;
+}
+
+convpool_status cp_message_begin(const char *message, size_t capacity)
+{
+    if (message == NULL && capacity != 0)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
+                       "message is NULL but message_capacity = %zu (pass 0 with NULL)", capacity);
+    last_error[0] = '\0';
+    return CONVPOOL_OK;
+}
+
+convpool_status cp_message_end(convpool_status status, char *message, size_t capacity)
+{
+    if (capacity == 0)
+        return status;
+    const char *text = "";
+    if (status != CONVPOOL_OK)
+        text = last_error[0] != '\0' ? last_error : cp_status_string(status);
+    size_t n = strlen(text);
+    if (n >= capacity) {
+        n = capacity - 1;
+        /* Back off over continuation bytes (10xxxxxx) so that a multi-byte
+         * character is dropped whole rather than split. */
+        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(message, text, n);
+    message[n] = '\0';
     return status;
 }
 

@@ -25,6 +25,18 @@ convpool_status cp_fail_context(convpool_status status, const char *fmt, ...)
 #endif
     ;
 
+/*
+ * The caller-supplied message buffer of the *_msg calls. cp_message_begin()
+ * refuses a NULL buffer that claims room (INVALID_ARGUMENT, nothing to run)
+ * and empties this thread's message, so that the message found after the
+ * call is the call's own; cp_message_end() writes the outcome of that call
+ * (it returned `status` in this thread) into the buffer: "" on success, else
+ * this thread's message or the status string, cut at a UTF-8 character
+ * boundary. Returns `status`.
+ */
+convpool_status cp_message_begin(const char *message, size_t capacity);
+convpool_status cp_message_end(convpool_status status, char *message, size_t capacity);
+
 /* convpool_last_error / convpool_status_string (lib/api/error.c). */
 const char *cp_last_error(void);
 const char *cp_status_string(int32_t status);

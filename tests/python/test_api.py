@@ -85,15 +85,15 @@ def test_not_libconvpool_is_an_import_error():
 
 
 def record_run_inputs(monkeypatch):
-    """Wraps convpool_op_run_ex to record the input address it receives."""
+    """Wraps convpool_op_run_msg to record the input address it receives."""
     seen = []
-    real = _lib.lib.convpool_op_run_ex
+    real = _lib.lib.convpool_op_run_msg
 
     def spy(op, ctx, shape, rank, x, *rest):
         seen.append(x)
         return real(op, ctx, shape, rank, x, *rest)
 
-    monkeypatch.setattr(_lib.lib, "convpool_op_run_ex", spy)
+    monkeypatch.setattr(_lib.lib, "convpool_op_run_msg", spy)
     return seen
 
 
@@ -312,3 +312,13 @@ def test_concurrent_runs_from_python_threads():
     for i in range(2):
         for r in range(3):
             np.testing.assert_array_equal(results[i][r], expected[i])
+
+
+def test_run_message_comes_from_the_run_not_an_earlier_failure():
+    """The op run reports through its own message buffer: an earlier,
+    unrelated failure of this thread must not show up in its error."""
+    with pytest.raises(convpool.InvalidAttributeError):
+        convpool.max_pool2d(np.zeros((1, 1, 4, 4), np.float32), 2, stride=0)
+    with pytest.raises(convpool.ShapeMismatchError) as e:
+        convpool.max_pool2d(np.zeros((1, 1, 1, 1), np.float32), 3)
+    assert "stride" not in str(e.value) and "kernel" in str(e.value)

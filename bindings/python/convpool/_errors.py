@@ -4,6 +4,8 @@ Each subclass also derives from the built-in exception a Python user would
 expect (ValueError for bad arguments, MemoryError, OSError ...), so existing
 ``except ValueError`` code keeps working.
 """
+import ctypes
+
 from . import _lib
 
 
@@ -90,6 +92,20 @@ def check(status):
     thread-local and overwritten by the next failure."""
     if status != 0:
         message = _lib.lib.convpool_last_error().decode(errors="replace")
+        if not message:
+            message = _lib.lib.convpool_status_string(status).decode()
+        raise error_for(status, message)
+
+
+def check_call(fn, *args):
+    """Calls `fn`, one of the library's *_msg functions (the long-running
+    calls: model load, op run, session run), with `args` plus a message
+    buffer, and raises the matching Error with the message the call wrote
+    there: it is that call's own message whichever thread ran it."""
+    buf = ctypes.create_string_buffer(_lib.MESSAGE_CAPACITY)
+    status = fn(*args, buf, len(buf))
+    if status != 0:
+        message = buf.value.decode(errors="replace")
         if not message:
             message = _lib.lib.convpool_status_string(status).decode()
         raise error_for(status, message)

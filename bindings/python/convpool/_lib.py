@@ -18,6 +18,7 @@ import glob
 import os
 
 SONAME = "libconvpool.so.1"
+MESSAGE_CAPACITY = 1024  # CONVPOOL_MESSAGE_CAPACITY
 
 c_int32 = ctypes.c_int32
 c_int64 = ctypes.c_int64
@@ -49,6 +50,9 @@ _OP_API = {
     "convpool_op_output_shape": (c_int32, [c_void_p, p_int64, c_size_t, p_int64, c_size_t]),
     "convpool_op_run_ex": (c_int32, [c_void_p, c_void_p, p_int64, c_size_t, c_void_p,
                                      c_void_p, c_size_t, c_void_p, c_void_p, c_size_t]),
+    "convpool_op_run_msg": (c_int32, [c_void_p, c_void_p, p_int64, c_size_t, c_void_p,
+                                      c_void_p, c_size_t, c_void_p, c_void_p, c_size_t,
+                                      c_char_p, c_size_t]),
     "convpool_context_create": (c_int32, [c_int32, pp_void]),
     "convpool_context_destroy": (None, [c_void_p]),
     "convpool_context_num_threads": (c_int32, [c_void_p]),
@@ -61,6 +65,10 @@ _OP_API = {
 _MODEL_API = {
     "convpool_model_load_file": (c_int32, [c_char_p, c_size_t, pp_void]),
     "convpool_model_load_memory": (c_int32, [c_void_p, c_size_t, c_size_t, pp_void]),
+    "convpool_model_load_file_msg": (c_int32, [c_char_p, c_size_t, pp_void, c_char_p,
+                                               c_size_t]),
+    "convpool_model_load_memory_msg": (c_int32, [c_void_p, c_size_t, c_size_t, pp_void,
+                                                 c_char_p, c_size_t]),
     "convpool_model_destroy": (None, [c_void_p]),
     "convpool_model_input_count": (c_size_t, [c_void_p]),
     "convpool_model_output_count": (c_size_t, [c_void_p]),
@@ -78,6 +86,7 @@ _MODEL_API = {
     "convpool_session_set_input": (c_int32, [c_void_p, c_size_t, c_int32, p_int64, c_size_t,
                                              c_void_p]),
     "convpool_session_run": (c_int32, [c_void_p, c_void_p]),
+    "convpool_session_run_msg": (c_int32, [c_void_p, c_void_p, c_char_p, c_size_t]),
     "convpool_session_output": (c_int32, [c_void_p, c_size_t, p_int32, p_size_t, pp_int64,
                                           pp_void]),
 }

@@ -8,7 +8,7 @@ import ctypes
 import numpy as np
 
 from . import _lib, _threads
-from ._errors import InvalidArgumentError, InvalidAttributeError, check
+from ._errors import InvalidArgumentError, InvalidAttributeError, check, check_call
 from ._handle import Handle
 
 CONV, MAX_POOL, AVERAGE_POOL, GLOBAL_MAX_POOL, GLOBAL_AVERAGE_POOL = 1, 2, 3, 4, 5
@@ -121,7 +121,7 @@ class OpHandle(Handle):
         idx = np.empty(y.shape, dtype=np.int64) if indices else None
         ctx = _threads.current()  # held until the run returns
         # ctypes releases the GIL for the duration of the call.
-        check(_lib.lib.convpool_op_run_ex(handle, _threads.handle(ctx), shape, x.ndim,
-                                          x.ctypes.data, y.ctypes.data, y.size,
-                                          None if idx is None else idx.ctypes.data, None, 0))
+        check_call(_lib.lib.convpool_op_run_msg, handle, _threads.handle(ctx), shape, x.ndim,
+                   x.ctypes.data, y.ctypes.data, y.size,
+                   None if idx is None else idx.ctypes.data, None, 0)
         return (y, idx) if indices else y

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 
 from . import _lib, _threads
-from ._errors import InvalidArgumentError, UnsupportedError, check
+from ._errors import InvalidArgumentError, UnsupportedError, check, check_call
 from ._handle import Handle
 
 TensorInfo = collections.namedtuple("TensorInfo", "name shape dtype")
@@ -50,11 +50,11 @@ class Model(Handle):
         handle = ctypes.c_void_p()
         if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
             data = bytes(path_or_bytes)
-            check(L.convpool_model_load_memory(data, len(data), memory_limit,
-                                               ctypes.byref(handle)))
+            check_call(L.convpool_model_load_memory_msg, data, len(data), memory_limit,
+                       ctypes.byref(handle))
         elif isinstance(path_or_bytes, (str, os.PathLike)):
-            check(L.convpool_model_load_file(os.fsencode(path_or_bytes), memory_limit,
-                                             ctypes.byref(handle)))
+            check_call(L.convpool_model_load_file_msg, os.fsencode(path_or_bytes), memory_limit,
+                       ctypes.byref(handle))
         else:
             raise InvalidArgumentError("Model: expected a path or bytes, got %s" %
                                        type(path_or_bytes).__name__)
@@ -156,7 +156,7 @@ class Model(Handle):
             check(L.convpool_session_set_input(handle, i, _CODES[arr.dtype], shape, arr.ndim,
                                                arr.ctypes.data))
         ctx = _threads.current()  # held until the run returns
-        check(L.convpool_session_run(handle, _threads.handle(ctx)))  # GIL released meanwhile
+        check_call(L.convpool_session_run_msg, handle, _threads.handle(ctx))  # GIL released
         results = []
         for i in range(len(self.outputs)):
             dtype = ctypes.c_int32()
