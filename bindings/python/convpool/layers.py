@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _ops
 from ._errors import InvalidArgumentError, InvalidAttributeError, UnsupportedError
-from ._ops import OpHandle, as_float_array, as_input, create_op, ntuple
+from ._ops import OpHandle, as_float_array, as_input, create_op, ntuple, whole
 
 
 def _ranked(base, family, rank):
@@ -57,6 +57,9 @@ class _ConvNd(OpHandle):
         k = self._rank
         if padding_mode != "zeros":
             raise UnsupportedError("padding_mode = %r: only 'zeros' is supported" % padding_mode)
+        in_channels = whole(in_channels, "in_channels", 1)
+        out_channels = whole(out_channels, "out_channels", 1)
+        groups = whole(groups, "groups", 1)
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise InvalidAttributeError(
                 "groups = %d must divide in_channels = %d and out_channels = %d" %
@@ -97,6 +100,7 @@ class _ConvNd(OpHandle):
             if bias.shape != weight.shape[:1]:
                 raise InvalidArgumentError("%s bias: expected shape (%d,), got %s" %
                                            (name, weight.shape[0], bias.shape))
+        groups = whole(groups, "groups", 1)
         stride = ntuple(stride, k, "stride")
         dilation = ntuple(dilation, k, "dilation")
         pads = _conv_pads(padding, weight.shape[2:], stride, dilation, k)
@@ -149,6 +153,11 @@ class _ConvNd(OpHandle):
 
     __call__ = forward = OpHandle._apply
 
+    def __reduce__(self):
+        # The weights and attributes: the other process packs its own op.
+        return (_rebuild_conv, (type(self), self._weight, self._bias, self.stride,
+                                self.padding, self.dilation, self.groups))
+
     def __repr__(self):
         return "%s(%d, %d, kernel_size=%s, stride=%s, padding=%r, dilation=%s, groups=%d, " \
                "bias=%s)" % (type(self).__name__, self.in_channels, self.out_channels,
@@ -157,6 +166,11 @@ class _ConvNd(OpHandle):
 
 
 Conv1d, Conv2d, Conv3d = (_ranked(_ConvNd, "Conv", r) for r in (1, 2, 3))
+
+
+def _rebuild_conv(cls, weight, bias, stride, padding, dilation, groups):
+    """A pickled Conv layer made again (module level, so pickle finds it)."""
+    return cls.from_weights(weight, bias, stride, padding, dilation, groups)
 
 
 def _pool_geometry(rank, kernel_size, stride, padding):
@@ -201,11 +215,41 @@ class _MaxPoolNd(_PoolNd):
             return y[0] if unbatched else y
         y, idx = self._run(x, indices=True)
         # ONNX flattens Indices over the whole (N, C, ...) tensor, PyTorch per
-        # (n, c) plane: keep the position within the plane.
-        np.remainder(idx, math.prod(x.shape[2:]), out=idx)
+        # (n, c) plane: keep the position within the plane. A window that
+        # holds only padding (possible with dilation) has no position: the
+        # library's -1 stays.
+        np.remainder(idx, math.prod(x.shape[2:]), out=idx, where=idx >= 0)
+        self._last_nan_indices(x, y, idx)
         return (y[0], idx[0]) if unbatched else (y, idx)
 
+    def _last_nan_indices(self, x, y, idx):
+        """PyTorch's CPU kernel keeps the last NaN of a window (every NaN
+        replaces the max), the library the first (a NaN is never replaced):
+        move the index of each NaN output to the window's last NaN, scanning
+        the window in row-major order as PyTorch does. Only NaN outputs are
+        visited, so inputs without NaN cost one isnan over y."""
+        nan_at = np.argwhere(np.isnan(y))
+        if not len(nan_at):
+            return
+        spatial = x.shape[2:]
+        strides = np.array([math.prod(spatial[d + 1:]) for d in range(self._rank)])
+        for pos in nan_at:
+            n, c, out = pos[0], pos[1], pos[2:]
+            starts = out * np.array(self.stride) - np.array(self.padding)
+            # each dim's in-bounds taps, then every combination in row-major order
+            taps = [s + d * np.arange(k) for s, d, k in
+                    zip(starts, self.dilation, self.kernel_size)]
+            taps = [t[(t >= 0) & (t < size)] for t, size in zip(taps, spatial)]
+            grid = np.stack(np.meshgrid(*taps, indexing="ij"), -1).reshape(-1, self._rank)
+            flat = grid @ strides
+            nans = flat[np.isnan(x[n, c].reshape(-1)[flat])]
+            idx[tuple(pos)] = nans[-1]
+
     forward = __call__
+
+    def __reduce__(self):
+        return (type(self), (self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.return_indices, self.ceil_mode))
 
     def __repr__(self):
         return "%s(kernel_size=%s, stride=%s, padding=%s, dilation=%s, ceil_mode=%s)" % (
@@ -265,6 +309,10 @@ class _AvgPoolNd(_PoolNd):
 
     forward = __call__
 
+    def __reduce__(self):
+        return (type(self), (self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                             self.count_include_pad, self.divisor_override))
+
     def __repr__(self):
         return "%s(kernel_size=%s, stride=%s, padding=%s, ceil_mode=%s, " \
                "count_include_pad=%s, divisor_override=%r)" % (
@@ -278,13 +326,20 @@ AvgPool1d, AvgPool2d, AvgPool3d = (_ranked(_AvgPoolNd, "AvgPool", r) for r in (1
 class _GlobalPool(_PoolNd):
     _kind = None
 
-    def __init__(self, rank=2):
-        if rank not in (1, 2, 3):
+    def __init__(self, rank: int = 2):
+        if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or \
+                rank not in (1, 2, 3):
             raise InvalidArgumentError("rank = %r: must be 1, 2 or 3" % (rank,))
-        self._rank = rank
-        self._set_op(create_op(self._kind, rank))
+        self._rank = int(rank)
+        self._set_op(create_op(self._kind, self._rank))
 
     __call__ = forward = OpHandle._apply
+
+    def __reduce__(self):
+        return (type(self), (self._rank,))
+
+    def __repr__(self):
+        return "%s(rank=%d)" % (type(self).__name__, self._rank)
 
 
 class GlobalAvgPool(_GlobalPool):
