@@ -10,6 +10,8 @@ build_packages=(gcc meson ninja-build pkg-config libprotobuf-c-dev protobuf-c-co
 test_packages=(check valgrind abigail-tools clang python3-numpy python3-onnx python3-pytest
                python3-torch python3-matplotlib python3-setuptools python3-pip
                python3-venv libdnnl-dev)
+# The Python binding's test of models shipped to Dask workers.
+test_packages+=(python3-dask python3-distributed)
 
 want=("${build_packages[@]}")
 if [ "${1:-build}" = test ]; then

@@ -6,7 +6,7 @@ float32 C-contiguous inputs go to the library as their own buffer address
 from __future__ import annotations
 
 import ctypes
-from typing import Any, Optional, Tuple
+from typing import Any
 
 import numpy as np
 

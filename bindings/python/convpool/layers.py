@@ -7,14 +7,24 @@ block, or when the layer is garbage collected. Calling a layer from several
 threads at once is allowed (the op is immutable; the GIL is released while
 it runs); closing it, or assigning a Conv layer's weight or bias (which
 repacks), must wait until no other thread is calling it.
+
+Layers pickle as their weights and attributes (each process packs its own
+op), so multiprocessing and Dask can ship them to workers.
 """
+from __future__ import annotations
+
 import math
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _ops
 from ._errors import InvalidArgumentError, InvalidAttributeError, UnsupportedError
 from ._ops import OpHandle, as_float_array, as_input, create_op, ntuple, whole
+
+
+IntOrTuple = Union[int, Sequence[int]]
 
 
 def _ranked(base, family, rank):
@@ -48,12 +58,22 @@ class _ConvNd(OpHandle):
     """Holds the weight and bias as NumPy arrays and the op packed from them."""
     _rank = None
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", *, weight=None,
-                 seed=None):
-        """As torch.nn.ConvNd: weight and bias are drawn like PyTorch's default
-        initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (numpy RNG `seed`),
-        unless `weight` (and a bias array for `bias`) are given."""
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple,
+                 stride: IntOrTuple = 1, padding: Union[IntOrTuple, str] = 0,
+                 dilation: IntOrTuple = 1, groups: int = 1,
+                 bias: Union[bool, npt.ArrayLike] = True, padding_mode: str = "zeros", *,
+                 weight: Optional[npt.ArrayLike] = None, seed: Optional[int] = None):
+        """As torch.nn.ConvNd: in_channels, out_channels and groups ints (groups
+        dividing both, default 1); kernel_size, stride (default 1) and dilation
+        (default 1) an int or a k-tuple; padding an int, a k-tuple, 'same' or
+        'valid' (default 0); only padding_mode 'zeros'. Weight (out_channels,
+        in_channels/groups, K...) and bias (out_channels,) are drawn like
+        PyTorch's default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        (numpy RNG `seed`), unless `weight` (and a bias array for `bias`) are
+        given; given arrays are converted to float32 (bias=False: no bias).
+        Calling the layer on (N, C, D1..Dk) or (C, D1..Dk) data returns a new
+        float32 array (N, out_channels, out...); other real input types are
+        converted to float32 first, complex data is refused."""
         k = self._rank
         if padding_mode != "zeros":
             raise UnsupportedError("padding_mode = %r: only 'zeros' is supported" % padding_mode)
@@ -80,8 +100,11 @@ class _ConvNd(OpHandle):
                 (self.weight.shape, out_channels, in_channels // groups))
 
     @classmethod
-    def from_weights(cls, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-        """A layer with the given weight (M, C/groups, K...) and bias (M,)."""
+    def from_weights(cls, weight: npt.ArrayLike, bias: Optional[npt.ArrayLike] = None,
+                     stride: IntOrTuple = 1, padding: Union[IntOrTuple, str] = 0,
+                     dilation: IntOrTuple = 1, groups: int = 1) -> "_ConvNd":
+        """A layer with the given weight (M, C/groups, K...) and bias (M,),
+        converted to float32."""
         self = cls.__new__(cls)
         self._setup(weight, bias, stride, padding, dilation, groups)
         return self
@@ -191,10 +214,19 @@ class _PoolNd(OpHandle):
 
 
 class _MaxPoolNd(_PoolNd):
-    """With return_indices, also returns int64 indices within each (n, c)
-    plane, as PyTorch does (ONNX's are over the whole tensor)."""
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
-                 ceil_mode=False):
+    """kernel_size an int or a k-tuple; stride likewise (default None: the
+    kernel size); padding an int or a k-tuple, at most half the kernel
+    (default 0); dilation (default 1); ceil_mode (default False) rounds the
+    output size up. Called on (N, C, D1..Dk) or (C, D1..Dk) data (converted
+    to float32 if it is another real type; complex is refused), returns a new
+    float32 array; with return_indices, also int64 indices within each (n, c)
+    plane, as PyTorch does (ONNX's are over the whole tensor): -1 for a
+    window that holds only padding (PyTorch gives an out-of-range position),
+    and the last NaN of a window that holds NaNs (as PyTorch's CPU kernel;
+    the library itself reports the first)."""
+    def __init__(self, kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
+                 padding: IntOrTuple = 0, dilation: IntOrTuple = 1, return_indices: bool = False,
+                 ceil_mode: bool = False):
         k = self._rank
         self.kernel_size, self.stride, self.padding = _pool_geometry(k, kernel_size, stride,
                                                                      padding)
@@ -208,7 +240,7 @@ class _MaxPoolNd(_PoolNd):
                              _ops.ATTR_PADS: self.padding + self.padding},
                        scalars={_ops.ATTR_CEIL_MODE: int(self.ceil_mode)}))
 
-    def __call__(self, x):
+    def __call__(self, x: npt.ArrayLike) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
         x, unbatched = as_input(x, self._rank, type(self).__name__)
         if not self.return_indices:
             y = self._run(x)
@@ -261,9 +293,16 @@ MaxPool1d, MaxPool2d, MaxPool3d = (_ranked(_MaxPoolNd, "MaxPool", r) for r in (1
 
 
 class _AvgPoolNd(_PoolNd):
-    """divisor_override divides each window's sum by that number instead."""
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True, divisor_override=None):
+    """kernel_size, stride (default None: the kernel size) and padding
+    (default 0, at most half the kernel) an int or a k-tuple; ceil_mode
+    (default False) rounds the output size up; count_include_pad (default
+    True) counts the zero padding in each window's divisor; divisor_override,
+    a non-zero int, divides each window's sum by that number instead.
+    Called on (N, C, D1..Dk) or (C, D1..Dk) data (converted to float32 if it
+    is another real type; complex is refused), returns a new float32 array."""
+    def __init__(self, kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
+                 padding: IntOrTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: Optional[int] = None):
         k = self._rank
         self.kernel_size, self.stride, self.padding = _pool_geometry(k, kernel_size, stride,
                                                                      padding)
@@ -298,7 +337,7 @@ class _AvgPoolNd(_PoolNd):
             counts = np.multiply.outer(counts, per_dim)
         return counts
 
-    def __call__(self, x):
+    def __call__(self, x: npt.ArrayLike) -> np.ndarray:
         y = self._apply(x)
         if self.divisor_override is not None:
             # mean over the valid elements * their count = the window sum,
@@ -343,10 +382,14 @@ class _GlobalPool(_PoolNd):
 
 
 class GlobalAvgPool(_GlobalPool):
-    """ONNX GlobalAveragePool over `rank` spatial dims: output (N, C, 1, ...)."""
+    """ONNX GlobalAveragePool over `rank` (1, 2 or 3, default 2) spatial dims:
+    (N, C, D1..Dk) or (C, D1..Dk) -> float32 (N, C, 1, ...); other real input
+    types are converted to float32, complex is refused."""
     _kind = _ops.GLOBAL_AVERAGE_POOL
 
 
 class GlobalMaxPool(_GlobalPool):
-    """ONNX GlobalMaxPool over `rank` spatial dims: output (N, C, 1, ...)."""
+    """ONNX GlobalMaxPool over `rank` (1, 2 or 3, default 2) spatial dims:
+    (N, C, D1..Dk) or (C, D1..Dk) -> float32 (N, C, 1, ...); other real input
+    types are converted to float32, complex is refused."""
     _kind = _ops.GLOBAL_MAX_POOL
