@@ -83,6 +83,25 @@ def test_model_pickles_as_model_bytes(model_api, tmp_path):
         pickle.dumps(from_bytes)
 
 
+def test_model_with_external_data_pickles_by_path(onnx, model_api, tmp_path):
+    # the bytes alone do not load (the weights are in another file): the
+    # copy is loaded from the path, which this process still sees
+    proto = onnx.load(DYNAMIC_MODEL)
+    path = str(tmp_path / "external.onnx")
+    onnx.save_model(proto, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.bin", size_threshold=0)
+    assert os.path.getsize(tmp_path / "weights.bin") > 0
+    x = images(2)
+    with convpool.Model(path) as model:
+        data = pickle.dumps(model)
+        want = model.run(x)[0]
+    with open(path, "rb") as f:
+        with pytest.raises(convpool.Error):
+            convpool.Model(f.read())
+    with pickle.loads(data) as copy:
+        np.testing.assert_array_equal(copy.run(x)[0], want)
+
+
 def run_model(model, x):
     return model.run(x)[0]
 

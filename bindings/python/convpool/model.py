@@ -119,8 +119,8 @@ class Model(Handle):
     every session; so does garbage collection. Do not close a model while
     another thread is inside run().
 
-    A Model pickles as its model bytes and memory limit (read from the file
-    when loaded from a path), so multiprocessing, Dask or Ray can ship it to
+    A Model pickles as its model bytes and memory limit (for a model loaded
+    from a path, the file is read when the model is pickled), so multiprocessing, Dask or Ray can ship it to
     other processes, which load it again there. A model whose weights are in
     external data files is loaded from its path on the other side instead,
     which must then see the same files.
