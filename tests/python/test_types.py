@@ -242,6 +242,10 @@ def test_onnxruntime_style_model(model_api):
             model.run(["z"], {"x": x})
         with pytest.raises(convpool.InvalidArgumentError, match="list of names"):
             model.run("y", {"x": x})
+        # the keyword spelling of the older signature still works
+        np.testing.assert_array_equal(model.run(feeds={"x": x})["y"], want)
+        with pytest.raises(convpool.InvalidArgumentError, match="no inputs given"):
+            model.run()
     with convpool.Model(UINT8_MODEL) as model:
         assert model.get_inputs()[0].type == "tensor(uint8)"
 

@@ -85,6 +85,7 @@ class _Session(Handle):
 
 
 Feeds = Union[Dict[str, Any], Sequence[Any], np.ndarray]
+_NOT_GIVEN = object()  # run()'s first argument left out: run(feeds=...)
 
 
 class Model(Handle):
@@ -269,11 +270,16 @@ class Model(Handle):
             indices.append(names.index(name))
         return indices
 
-    def run(self, output_names_or_feeds: Any, feeds: Optional[Feeds] = None, *,
+    def run(self, output_names_or_feeds: Any = _NOT_GIVEN, feeds: Optional[Feeds] = None, *,
             cast: bool = False) -> Union[Dict[str, np.ndarray], List[np.ndarray]]:
-        """``run(feeds)`` or onnxruntime's ``run(output_names, feeds)``; see
-        the class doc for the feeds, the results and the type rules (`cast`)."""
-        if feeds is None:
+        """``run(feeds)`` (also ``run(feeds=...)``) or onnxruntime's
+        ``run(output_names, feeds)``; see the class doc for the feeds, the
+        results and the type rules (`cast`)."""
+        if output_names_or_feeds is _NOT_GIVEN:
+            if feeds is None:
+                raise InvalidArgumentError("Model.run: no inputs given")
+            wanted = None
+        elif feeds is None:
             feeds, wanted = output_names_or_feeds, None
         else:
             wanted = self._output_indices(output_names_or_feeds)
