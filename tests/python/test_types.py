@@ -286,7 +286,8 @@ def test_metadata_template_gives_importlib_version(tmp_path):
     convpool-VERSION.dist-info/METADATA next to the package, is what
     importlib.metadata.version("convpool") reads."""
     with open(os.path.join(SOURCE_ROOT, "meson.build")) as f:
-        project_version = re.search(r"version\s*:\s*'([^']+)'", f.read()).group(1)
+        project_version = re.search(r"project\([^)]*?[\s,]version\s*:\s*'([^']+)'", f.read(),
+                                    re.S).group(1)
     assert project_version == convpool.__version__
     with open(os.path.join(BINDINGS, "METADATA.in")) as f:
         text = f.read().replace("@VERSION@", project_version)
