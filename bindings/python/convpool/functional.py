@@ -28,8 +28,8 @@ MaybeIndices = Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]
 _TYPES_NOTE = """
     Types: `input` (and any weight or bias) may be any real-valued array-like;
     data that is not float32 is converted to float32 first (float64 rounds to
-    the nearest float32; complex data raises InputTypeError). The result is a
-    new float32 array{indices}.
+    the nearest float32, beyond its range to +-inf; complex data raises
+    InputTypeError). The result is a new float32 array{indices}.
     An input without the batch dim (C, spatial...) gives a result without it,
     as in PyTorch; a batch of 0 gives an empty result."""
 
