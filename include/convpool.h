@@ -300,7 +300,11 @@ CONVPOOL_API int32_t convpool_op_kind_of(const convpool_op *op);
  * `input_rank` = spatial rank + 2). Writes `input_rank` dims to
  * `output_shape`, which must have room for `output_capacity` >= input_rank
  * dims. The Indices output of MaxPool has the same shape.
- * Errors: INVALID_ARGUMENT (NULL, wrong rank, dims < 1), SHAPE_MISMATCH
+ * The batch N may be 0 (an empty batch, as in ONNX): the output is
+ * (0, M, out...) with the spatial dims an N = 1 input would give, and a run
+ * reads and writes nothing (x, y and indices may then be NULL). C and the
+ * spatial dims must be >= 1.
+ * Errors: INVALID_ARGUMENT (NULL, wrong rank, N < 0, other dims < 1), SHAPE_MISMATCH
  * (channels, kernel larger than the padded input, output size <= 0),
  * OVERFLOW, BUFFER_TOO_SMALL. Thread-safe.
  */
@@ -611,7 +615,8 @@ CONVPOOL_API void convpool_session_destroy(convpool_session *session);
  * Binds input `index` to a tensor of type `dtype` and shape (`shape`,
  * `rank`) at `data`. The data is borrowed: it must stay valid and unchanged
  * until the next convpool_session_run() returns. The shape must match the
- * declared static dims; symbolic dims take the given size.
+ * declared static dims; symbolic dims take the given size. A batch of 0 is
+ * allowed (the outputs are then empty; `data` must still be non-NULL).
  * Errors: INVALID_ARGUMENT, NOT_FOUND (index), UNSUPPORTED (dtype),
  * SHAPE_MISMATCH, OVERFLOW.
  */

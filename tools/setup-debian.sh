@@ -16,6 +16,8 @@ test_packages=(check valgrind abigail-tools clang python3-numpy python3-onnx pyt
 # lists), debhelper and the checks of tools/test-debs.sh.
 package_packages=(debhelper dh-python dpkg-dev check python3-numpy python3-onnx
                   python3-pytest lintian debootstrap binutils)
+# The Python binding's test of models shipped to Dask workers.
+test_packages+=(python3-dask python3-distributed)
 
 want=("${build_packages[@]}")
 case ${1:-build} in

@@ -100,12 +100,20 @@ convpool_status cp_geom_resolve(const convpool_op *op, const int64_t *shape, siz
                        "input has rank %zu: a %d-D %s takes rank %d (N, C, %s)", rank,
                        (int)a->rank, cp_op_kind_name(a->kind), (int)a->rank + 2,
                        a->rank == 1 ? "W" : a->rank == 2 ? "H, W" : "D, H, W");
-    for (size_t i = 0; i < rank; i++)
+    /* An empty batch is a valid tensor in ONNX (the output is empty too);
+     * zero channels or a zero spatial size leave no window to compute. */
+    if (shape[0] < 0)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
+                       "input shape[0] = %lld: the batch size must be >= 0", (long long)shape[0]);
+    for (size_t i = 1; i < rank; i++)
         if (shape[i] < 1)
             return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
-                           "input shape[%zu] = %lld: dims must be >= 1", i, (long long)shape[i]);
+                           "input shape[%zu] = %lld: channel and spatial dims must be >= 1", i,
+                           (long long)shape[i]);
     int64_t count;
-    if (!cp_element_count(shape, rank, sizeof(float), &count))
+    /* One sample must be addressable even when the batch is empty. */
+    if (!cp_element_count(shape + 1, rank - 1, sizeof(float), &count) ||
+        !cp_element_count(shape, rank, sizeof(float), &count))
         return cp_fail(CONVPOOL_ERROR_OVERFLOW, "input shape: element count overflows");
 
     g->n = shape[0];
@@ -146,7 +154,8 @@ convpool_status cp_geom_resolve(const convpool_op *op, const int64_t *shape, siz
     int64_t out_shape[2 + CP_MAX_SPATIAL] = {g->n, g->m};
     for (int i = 0; i < a->rank; i++)
         out_shape[2 + i] = g->out[lead + i];
-    if (!cp_element_count(out_shape, rank, sizeof(int64_t), &count))
+    if (!cp_element_count(out_shape + 1, rank - 1, sizeof(int64_t), &count) ||
+        !cp_element_count(out_shape, rank, sizeof(int64_t), &count))
         return cp_fail(CONVPOOL_ERROR_OVERFLOW, "output shape: element count overflows");
     return CONVPOOL_OK;
 }

@@ -174,6 +174,8 @@ convpool_status cp_op_output_shape(const convpool_op *op,
 
 static size_t workspace_for(const convpool_op *op, const cp_geom *g, convpool_context *ctx)
 {
+    if (g->n == 0)
+        return 0; /* an empty batch runs nothing */
     return op->impl->workspace_size ? op->impl->workspace_size(op, g, cp_context_threads(ctx))
                                     : 0;
 }
@@ -206,8 +208,6 @@ convpool_status cp_op_run_ex(const convpool_op *op, convpool_context *ctx,
 {
     if (!op)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "op is NULL");
-    if (!x || !y)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !x ? "x" : "y");
     if (indices && op->attrs.kind != CONVPOOL_OP_MAX_POOL)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
                        "indices given for %s: only MaxPool has an Indices output",
@@ -217,6 +217,10 @@ convpool_status cp_op_run_ex(const convpool_op *op, convpool_context *ctx,
     if (st != CONVPOOL_OK)
         return st;
     int64_t out_count = g.n * g.m * cp_geom_out_plane(&g); /* checked by resolve */
+    if (out_count == 0)
+        return CONVPOOL_OK; /* an empty batch: nothing to read or write */
+    if (!x || !y)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !x ? "x" : "y");
     if ((uint64_t)out_count > (uint64_t)y_count)
         return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL,
                        "y has room for %zu elements; the output has %lld", y_count,

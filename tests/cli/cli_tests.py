@@ -224,6 +224,28 @@ def case_npy_round_trip():
         run(EDGE_MODEL, "--input", os.path.join(tmp, "e.npy"))
 
 
+def case_empty_batch():
+    """A .npy input with batch 0 on a model with a symbolic batch runs and
+    writes an empty output of the shape ONNX gives (N = 0, the rest as for
+    N = 1), in both output formats; a zero channel count is still refused."""
+    model = os.path.join(DYNAMIC, "model.onnx")
+    with tempfile.TemporaryDirectory() as tmp:
+        x = os.path.join(tmp, "x.npy")
+        np.save(x, np.zeros((0, 3, 12, 12), np.float32))
+        out = run(model, "--input", x, "--output-dir", os.path.join(tmp, "npy"),
+                  "--output-format", "npy").stdout
+        assert "'y': float32 [0, 2, 1, 1]" in out, out
+        y = np.load(os.path.join(tmp, "npy", "output_0.npy"))
+        assert y.shape == (0, 2, 1, 1) and y.dtype == np.float32, y
+        run(model, "--input", x, "--output-dir", os.path.join(tmp, "pb"))
+        y = read_pb(os.path.join(tmp, "pb", "output_0.pb"))
+        assert y.shape == (0, 2, 1, 1) and y.dtype == np.float32, y
+        no_channels = os.path.join(tmp, "c0.npy")
+        np.save(no_channels, np.zeros((0, 0, 12, 12), np.float32))
+        err = run(model, "--input", no_channels, expect=1).stderr
+        assert "dim 1" in err, err
+
+
 def case_output_dir_is_test_data():
     """output_0.pb written by --output-dir is accepted by --test-dir."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -408,8 +408,9 @@ int main(int argc, char **argv)
     test_value_shapes(m);
     convpool_session *s;
     CHECK(convpool_session_create(m, &s) == CONVPOOL_OK, "session");
-    /* Batches 3, 1, 3, 5: new plans, then a cached one. */
-    int64_t batches[] = {3, 1, 3, 5, 8};
+    /* Batches 3, 1, 0, 3, 5: new plans, then a cached one; 0 is an empty
+     * batch, whose outputs are empty. */
+    int64_t batches[] = {3, 1, 0, 3, 5, 8};
     for (size_t i = 0; i < sizeof batches / sizeof batches[0]; i++)
         CHECK(run_and_compare(s, batches[i], 0) == 0, "batch %lld", (long long)batches[i]);
     convpool_session_destroy(s);

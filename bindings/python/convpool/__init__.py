@@ -10,7 +10,10 @@ adaptive_*_pool*d, global_avg_pool, global_max_pool, corr2d.
 Layers: Conv1d/2d/3d, MaxPool1d/2d/3d, AvgPool1d/2d/3d, GlobalAvgPool,
 GlobalMaxPool. Models: Model(path_or_bytes).run(...).
 Threads: set_num_threads(n), get_num_threads().
-Errors: convpool.Error and its subclasses.
+Errors: convpool.Error and its subclasses, each with the library's status
+code in ``status``; InputTypeError (a TypeError) for data the binding will
+not convert silently.
+Types: the package is typed (PEP 561, py.typed).
 """
 __version__ = "1.1.0"
 
@@ -18,8 +21,8 @@ from . import _lib
 
 _lib.load(__version__)
 
-from ._errors import (BufferTooSmallError, Error, FileIOError, InternalError,  # noqa: E402
-                      InvalidArgumentError, InvalidAttributeError, InvalidModelError,
+from ._errors import (BufferTooSmallError, Error, FileIOError, InputTypeError,  # noqa: E402
+                      InternalError, InvalidArgumentError, InvalidAttributeError, InvalidModelError,
                       InvalidStateError, NotFoundError, OutOfMemoryError, ShapeMismatchError,
                       SizeOverflowError, UnsupportedError)
 from .functional import *  # noqa: E402,F401,F403
@@ -32,11 +35,22 @@ from ._threads import get_num_threads, set_num_threads  # noqa: E402
 library_path = _lib.path
 
 
-def library_version():
+def library_version() -> str:
     """The version string of the loaded libconvpool."""
     return _lib.lib.convpool_version().decode()
 
 
-def isa():
+def isa() -> str:
     """The instruction-set path new ops use: 'scalar', 'avx2' or 'avx512'."""
     return _lib.lib.convpool_isa_name(_lib.lib.convpool_isa_active()).decode()
+
+
+__all__ = list(_functional_names) + [
+    "AvgPool1d", "AvgPool2d", "AvgPool3d", "Conv1d", "Conv2d", "Conv3d", "GlobalAvgPool",
+    "GlobalMaxPool", "MaxPool1d", "MaxPool2d", "MaxPool3d", "Model", "TensorInfo",
+    "get_num_threads", "set_num_threads", "library_version", "isa", "library_path",
+    "Error", "BufferTooSmallError", "FileIOError", "InputTypeError", "InternalError",
+    "InvalidArgumentError", "InvalidAttributeError", "InvalidModelError", "InvalidStateError",
+    "NotFoundError", "OutOfMemoryError", "ShapeMismatchError", "SizeOverflowError",
+    "UnsupportedError",
+]

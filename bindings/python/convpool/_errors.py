@@ -10,16 +10,26 @@ from . import _lib
 
 
 class Error(Exception):
-    """A libconvpool failure. ``status`` is the convpool_status code,
-    ``message`` the library's detail message (convpool_last_error())."""
+    """A libconvpool failure. ``status`` is the convpool_status code (an int,
+    e.g. 3 for CONVPOOL_ERROR_SHAPE_MISMATCH; each subclass has its own, also
+    when the binding raises it before calling the library), ``status_name``
+    its name as the library spells it, ``message`` the detail message
+    (convpool_last_error() for a library failure)."""
 
-    status = None
+    status: "int | None" = None
 
-    def __init__(self, message, status=None):
+    def __init__(self, message: str, status: "int | None" = None):
         super().__init__(message)
         self.message = message
         if status is not None:
             self.status = status
+
+    @property
+    def status_name(self) -> "str | None":
+        """The library's name of ``status`` (convpool_status_string())."""
+        if self.status is None:
+            return None
+        return _lib.lib.convpool_status_string(self.status).decode()
 
 
 class InvalidArgumentError(Error, ValueError):
@@ -70,13 +80,19 @@ class InternalError(Error, RuntimeError):
     status = 12
 
 
+class InputTypeError(InvalidArgumentError, TypeError):
+    """An input whose element type the binding will not convert silently
+    (it would change values, or it is complex or not numeric). Also a
+    ValueError, as InvalidArgumentError was raised for these before."""
+
+
 _BY_STATUS = {cls.status: cls for cls in (
     InvalidArgumentError, InvalidAttributeError, ShapeMismatchError, SizeOverflowError,
     OutOfMemoryError, BufferTooSmallError, UnsupportedError, InvalidModelError, FileIOError,
     NotFoundError, InvalidStateError, InternalError)}
 
 
-for _cls in (Error,) + tuple(_BY_STATUS.values()):
+for _cls in (Error, InputTypeError) + tuple(_BY_STATUS.values()):
     _cls.__module__ = "convpool"  # as users spell them: convpool.ShapeMismatchError
 
 

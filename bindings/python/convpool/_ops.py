@@ -3,12 +3,15 @@
 float32 C-contiguous inputs go to the library as their own buffer address
 (no copy); anything else is converted once (np.asarray, order 'C').
 """
+from __future__ import annotations
+
 import ctypes
+from typing import Any
 
 import numpy as np
 
 from . import _lib, _threads
-from ._errors import InvalidArgumentError, InvalidAttributeError, check, check_call
+from ._errors import InputTypeError, InvalidArgumentError, InvalidAttributeError, check, check_call
 from ._handle import Handle
 
 CONV, MAX_POOL, AVERAGE_POOL, GLOBAL_MAX_POOL, GLOBAL_AVERAGE_POOL = 1, 2, 3, 4, 5
@@ -16,6 +19,16 @@ ATTR_KERNEL_SHAPE, ATTR_STRIDES, ATTR_DILATIONS, ATTR_PADS = 1, 2, 3, 4
 ATTR_AUTO_PAD, ATTR_GROUP, ATTR_CEIL_MODE, ATTR_COUNT_INCLUDE_PAD = 5, 6, 7, 8
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}  # the spatial dims, for messages
+
+
+def whole(value: Any, name: str, minimum: int) -> int:
+    """`value` as an int >= minimum; a float (even 2.0), a bool or a string is
+    refused, not truncated, with an error naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidAttributeError("%s = %r: expected an int >= %d" % (name, value, minimum))
+    if value < minimum:
+        raise InvalidAttributeError("%s = %d: expected an int >= %d" % (name, value, minimum))
+    return int(value)
 
 
 def ntuple(value, n, name):
@@ -35,16 +48,40 @@ def ntuple(value, n, name):
     return tuple(int(v) for v in items)
 
 
-def as_float_array(x, what):
+def real_array(x: Any, what: str, target: np.dtype) -> np.ndarray:
+    """`x` as an ndarray (no copy if it is one) of real numbers: bool, integer
+    or floating point. Complex data (whose imaginary part would be dropped)
+    and non-numeric data raise InputTypeError naming `what`, its dtype and
+    `target`, the type it was to become."""
+    try:
+        arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise InputTypeError("%s: cannot be used as a %s array (%s)" % (what, target, e))
+    if arr.dtype.kind == "c":
+        raise InputTypeError(
+            "%s is complex (%s): %s holds real numbers only, and the imaginary part would be "
+            "lost; pass x.real (or abs(x)) explicitly" % (what, arr.dtype, target))
+    if arr.dtype.kind not in "biuf":
+        raise InputTypeError("%s has dtype %s: expected real numbers (to become %s)" %
+                             (what, arr.dtype, target))
+    return arr
+
+
+_FLOAT32 = np.dtype(np.float32)
+
+
+def as_float_array(x: Any, what: str) -> np.ndarray:
     """`x` as a C-contiguous float32 ndarray: the same object (no copy) when it
-    already is one, else a single conversion."""
-    if isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous \
+    already is one, else a single conversion. Real data of any other type
+    (bool, integers, float16, float64) is converted to float32, rounding to
+    nearest as numpy's astype does; complex and non-numeric data raise
+    InputTypeError."""
+    if isinstance(x, np.ndarray) and x.dtype == _FLOAT32 and x.flags.c_contiguous \
             and x.ndim > 0:
         return x
-    try:
-        arr = np.asarray(x, dtype=np.float32, order="C")  # one conversion at most
-    except (TypeError, ValueError) as e:
-        raise InvalidArgumentError("%s: cannot be used as a float32 array (%s)" % (what, e))
+    arr = real_array(x, what, _FLOAT32)
+    with np.errstate(over="ignore"):  # float64 beyond float32's range becomes inf
+        arr = np.asarray(arr, dtype=np.float32, order="C")  # one conversion at most
     if arr.ndim == 0:
         raise InvalidArgumentError("%s: expected an array, got a scalar" % what)
     return arr

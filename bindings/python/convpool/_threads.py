@@ -42,7 +42,7 @@ def handle(ctx):
     return None if ctx is None else ctx._live_handle()
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> None:
     """Runs from now on use `n` threads in all (the calling thread counts as
     one). n must be an int from 1 to 1024."""
     global _current
@@ -53,7 +53,7 @@ def set_num_threads(n):
         _current = ctx  # the old one is freed when the last run holding it ends
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """The number of threads runs use now."""
     ctx = _current
     return _lib.lib.convpool_context_num_threads(handle(ctx))

@@ -3,12 +3,47 @@
 Each call compiles a one-off op (validating attributes, packing the weight),
 runs it and frees it; to run the same configuration many times, use the
 layers in convpool.layers instead, which compile once.
+
+Types: the library computes in float32. Inputs (and Conv weights and bias)
+of another real type (float64, float16, integers, bool) are converted to
+float32 first, rounding to nearest as numpy's astype does, so float64 data
+loses precision; complex or non-numeric data raises InputTypeError. Results
+are float32 arrays (indices int64), new arrays owned by the caller.
 """
-import math
+from __future__ import annotations
+
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
 
 from . import layers
 from ._errors import InvalidArgumentError, UnsupportedError
 from ._ops import as_float_array, as_input, ntuple
+
+IntOrTuple = Union[int, Sequence[int]]
+Padding = Union[int, Sequence[int], str]
+MaybeIndices = Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]
+
+_TYPES_NOTE = """
+    Types: `input` (and any weight or bias) may be any real-valued array-like;
+    data that is not float32 is converted to float32 first (float64 rounds to
+    the nearest float32, beyond its range to +-inf; complex data raises
+    InputTypeError). The result is a new float32 array{indices}.
+    An input without the batch dim (C, spatial...) gives a result without it,
+    as in PyTorch; a batch of 0 gives an empty result."""
+
+
+def _types(indices=False):
+    """Appends the type rules above to a function's docstring."""
+    note = _TYPES_NOTE.format(indices=";\n    with return_indices, also an int64 array of "
+                              "positions within each (n, c) plane\n    (-1 for a window "
+                              "that holds only padding)" if indices else "")
+
+    def add(fn):
+        fn.__doc__ = fn.__doc__.rstrip() + "\n" + note
+        return fn
+    return add
 
 
 def _conv(layer_cls, x, weight, bias, stride, padding, dilation, groups):
@@ -17,21 +52,39 @@ def _conv(layer_cls, x, weight, bias, stride, padding, dilation, groups):
         return layer(x)
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+@_types()
+def conv1d(input: npt.ArrayLike, weight: npt.ArrayLike, bias: Optional[npt.ArrayLike] = None,
+           stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+           groups: int = 1) -> np.ndarray:
     """torch.nn.functional.conv1d: input (N, C, L) or (C, L), weight
-    (out_channels, C/groups, kL), padding an int, a tuple, 'same' or 'valid'."""
+    (out_channels, C/groups, kL), bias (out_channels,) or None; stride and
+    dilation an int or a 1-tuple (default 1); padding an int, a 1-tuple,
+    'same' or 'valid' (default 0); groups an int dividing C and out_channels.
+    Output (N, out_channels, L_out)."""
     return _conv(layers.Conv1d, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+@_types()
+def conv2d(input: npt.ArrayLike, weight: npt.ArrayLike, bias: Optional[npt.ArrayLike] = None,
+           stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+           groups: int = 1) -> np.ndarray:
     """torch.nn.functional.conv2d: input (N, C, H, W) or (C, H, W), weight
-    (out_channels, C/groups, kH, kW), padding an int, a tuple, 'same' or
-    'valid'."""
+    (out_channels, C/groups, kH, kW), bias (out_channels,) or None; stride
+    and dilation an int or a 2-tuple (default 1); padding an int, a 2-tuple,
+    'same' or 'valid' (default 0); groups an int dividing C and out_channels.
+    Output (N, out_channels, H_out, W_out)."""
     return _conv(layers.Conv2d, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """torch.nn.functional.conv3d: input (N, C, D, H, W) or (C, D, H, W)."""
+@_types()
+def conv3d(input: npt.ArrayLike, weight: npt.ArrayLike, bias: Optional[npt.ArrayLike] = None,
+           stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+           groups: int = 1) -> np.ndarray:
+    """torch.nn.functional.conv3d: input (N, C, D, H, W) or (C, D, H, W),
+    weight (out_channels, C/groups, kD, kH, kW), bias (out_channels,) or
+    None; stride, dilation (default 1) and padding (default 0) an int, a
+    3-tuple, or for padding 'same' or 'valid'; groups an int dividing C and
+    out_channels. Output (N, out_channels, D_out, H_out, W_out)."""
     return _conv(layers.Conv3d, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -40,58 +93,102 @@ def _run(layer, x):
         return layer(x)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """torch.nn.functional.max_pool1d; with return_indices, also the int64
-    position of each max within its (n, c) row, as PyTorch gives it."""
+_POOL_ARGS = """kernel_size an int or a {k}-tuple; stride likewise (default None: the
+    kernel size); padding an int or a {k}-tuple, at most half the kernel
+    (default 0); ceil_mode (default False) rounds the output size up."""
+
+
+@_types(indices=True)
+def max_pool1d(input: npt.ArrayLike, kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
+               padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> MaybeIndices:
+    """torch.nn.functional.max_pool1d: input (N, C, L) or (C, L); output
+    (N, C, L_out); dilation an int or a 1-tuple (default 1). With
+    return_indices, also the position of each max within its (n, c) row, as
+    PyTorch gives it (for a window with several NaNs, the last one, as
+    PyTorch's CPU kernel)."""
     return _run(layers.MaxPool1d(kernel_size, stride, padding, dilation, return_indices,
                                  ceil_mode), input)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """torch.nn.functional.max_pool2d; with return_indices, also the int64
-    position of each max within its (n, c) plane (h * W + w), as PyTorch."""
+@_types(indices=True)
+def max_pool2d(input: npt.ArrayLike, kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
+               padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> MaybeIndices:
+    """torch.nn.functional.max_pool2d: input (N, C, H, W) or (C, H, W);
+    output (N, C, H_out, W_out); dilation an int or a 2-tuple (default 1).
+    With return_indices, also the position of each max within its (n, c)
+    plane (h * W + w), as PyTorch (for several NaNs, the last one)."""
     return _run(layers.MaxPool2d(kernel_size, stride, padding, dilation, return_indices,
                                  ceil_mode), input)
 
 
-def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """torch.nn.functional.max_pool3d (indices within each (n, c) volume)."""
+@_types(indices=True)
+def max_pool3d(input: npt.ArrayLike, kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
+               padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> MaybeIndices:
+    """torch.nn.functional.max_pool3d: input (N, C, D, H, W) or (C, D, H, W);
+    output (N, C, D_out, H_out, W_out); dilation an int or a 3-tuple
+    (default 1). With return_indices, also the position of each max within
+    its (n, c) volume ((d * H + h) * W + w; for several NaNs, the last one)."""
     return _run(layers.MaxPool3d(kernel_size, stride, padding, dilation, return_indices,
                                  ceil_mode), input)
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
-    """torch.nn.functional.avg_pool1d (which has no divisor_override)."""
+@_types()
+def avg_pool1d(input: npt.ArrayLike, kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
+               padding: IntOrTuple = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> np.ndarray:
+    """torch.nn.functional.avg_pool1d (which has no divisor_override): input
+    (N, C, L) or (C, L); output (N, C, L_out); count_include_pad (default
+    True) counts the zero padding in each window's divisor."""
     return _run(layers.AvgPool1d(kernel_size, stride, padding, ceil_mode, count_include_pad),
                 input)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    """torch.nn.functional.avg_pool2d."""
+@_types()
+def avg_pool2d(input: npt.ArrayLike, kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
+               padding: IntOrTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: Optional[int] = None) -> np.ndarray:
+    """torch.nn.functional.avg_pool2d: input (N, C, H, W) or (C, H, W);
+    output (N, C, H_out, W_out); count_include_pad (default True) counts the
+    zero padding in the divisor; divisor_override, a non-zero int, divides
+    each window's sum by itself instead."""
     return _run(layers.AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad,
                                  divisor_override), input)
 
 
-def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    """torch.nn.functional.avg_pool3d."""
+@_types()
+def avg_pool3d(input: npt.ArrayLike, kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
+               padding: IntOrTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: Optional[int] = None) -> np.ndarray:
+    """torch.nn.functional.avg_pool3d: input (N, C, D, H, W) or (C, D, H, W);
+    output (N, C, D_out, H_out, W_out); count_include_pad and
+    divisor_override as in avg_pool2d."""
     return _run(layers.AvgPool3d(kernel_size, stride, padding, ceil_mode, count_include_pad,
                                  divisor_override), input)
 
 
-def global_avg_pool(input):
-    """ONNX GlobalAveragePool: (N, C, D1..Dk) -> (N, C, 1..1), k = ndim - 2."""
+for _fn, _k in ((max_pool1d, 1), (max_pool2d, 2), (max_pool3d, 3), (avg_pool1d, 1),
+                (avg_pool2d, 2), (avg_pool3d, 3)):
+    _fn.__doc__ = _fn.__doc__.replace("\n\n    Types:",
+                                      "\n    " + _POOL_ARGS.format(k=_k) + "\n\n    Types:", 1)
+
+
+@_types()
+def global_avg_pool(input: npt.ArrayLike) -> np.ndarray:
+    """ONNX GlobalAveragePool: the mean of each (n, c) plane. Input
+    (N, C, D1..Dk) with k = ndim - 2 in 1..3 (the batch dim is required);
+    output (N, C, 1, ..., 1)."""
     x = as_float_array(input, "global_avg_pool")
     return _run(layers.GlobalAvgPool(_spatial_rank(x, "global_avg_pool")), x)
 
 
-def global_max_pool(input):
-    """ONNX GlobalMaxPool: (N, C, D1..Dk) -> (N, C, 1..1), k = ndim - 2."""
+@_types()
+def global_max_pool(input: npt.ArrayLike) -> np.ndarray:
+    """ONNX GlobalMaxPool: the max of each (n, c) plane. Input (N, C, D1..Dk)
+    with k = ndim - 2 in 1..3 (the batch dim is required); output
+    (N, C, 1, ..., 1)."""
     x = as_float_array(input, "global_max_pool")
     return _run(layers.GlobalMaxPool(_spatial_rank(x, "global_max_pool")), x)
 
@@ -141,44 +238,68 @@ def _adaptive_max(rank, x, output_size, return_indices):
     return _run(getattr(layers, "MaxPool%dd" % rank)(kernel, return_indices=return_indices), x)
 
 
-def adaptive_avg_pool1d(input, output_size):
-    """torch.nn.functional.adaptive_avg_pool1d where the length is a multiple
-    of output_size (output_size 1 is GlobalAveragePool)."""
+OutputSize = Union[int, None, Sequence[Optional[int]]]
+
+
+@_types()
+def adaptive_avg_pool1d(input: npt.ArrayLike, output_size: OutputSize) -> np.ndarray:
+    """torch.nn.functional.adaptive_avg_pool1d: input (N, C, L) or (C, L),
+    output (N, C, output_size), where L is a multiple of output_size
+    (output_size 1 is GlobalAveragePool); other sizes raise UnsupportedError."""
     return _adaptive_avg(1, input, output_size)
 
 
-def adaptive_avg_pool2d(input, output_size):
-    """torch.nn.functional.adaptive_avg_pool2d where each input dim is a
-    multiple of its output dim (output_size 1 is GlobalAveragePool)."""
+@_types()
+def adaptive_avg_pool2d(input: npt.ArrayLike, output_size: OutputSize) -> np.ndarray:
+    """torch.nn.functional.adaptive_avg_pool2d: input (N, C, H, W) or
+    (C, H, W), output (N, C, oH, oW), where each input dim is a multiple of
+    its output dim (an int for both, or a pair; None keeps that dim);
+    other sizes raise UnsupportedError."""
     return _adaptive_avg(2, input, output_size)
 
 
-def adaptive_avg_pool3d(input, output_size):
-    """torch.nn.functional.adaptive_avg_pool3d (input dims multiples of the
-    output dims)."""
+@_types()
+def adaptive_avg_pool3d(input: npt.ArrayLike, output_size: OutputSize) -> np.ndarray:
+    """torch.nn.functional.adaptive_avg_pool3d: input (N, C, D, H, W) or
+    (C, D, H, W), output (N, C, oD, oH, oW), each input dim a multiple of its
+    output dim."""
     return _adaptive_avg(3, input, output_size)
 
 
-def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """torch.nn.functional.adaptive_max_pool1d (length a multiple of output_size)."""
+@_types(indices=True)
+def adaptive_max_pool1d(input: npt.ArrayLike, output_size: OutputSize,
+                        return_indices: bool = False) -> MaybeIndices:
+    """torch.nn.functional.adaptive_max_pool1d: input (N, C, L) or (C, L),
+    output (N, C, output_size), L a multiple of output_size."""
     return _adaptive_max(1, input, output_size, return_indices)
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """torch.nn.functional.adaptive_max_pool2d (input dims multiples of the
-    output dims)."""
+@_types(indices=True)
+def adaptive_max_pool2d(input: npt.ArrayLike, output_size: OutputSize,
+                        return_indices: bool = False) -> MaybeIndices:
+    """torch.nn.functional.adaptive_max_pool2d: input (N, C, H, W) or
+    (C, H, W), output (N, C, oH, oW), each input dim a multiple of its
+    output dim."""
     return _adaptive_max(2, input, output_size, return_indices)
 
 
-def adaptive_max_pool3d(input, output_size, return_indices=False):
-    """torch.nn.functional.adaptive_max_pool3d (input dims multiples of the
-    output dims)."""
+@_types(indices=True)
+def adaptive_max_pool3d(input: npt.ArrayLike, output_size: OutputSize,
+                        return_indices: bool = False) -> MaybeIndices:
+    """torch.nn.functional.adaptive_max_pool3d: input (N, C, D, H, W) or
+    (C, D, H, W), output (N, C, oD, oH, oW), each input dim a multiple of its
+    output dim."""
     return _adaptive_max(3, input, output_size, return_indices)
 
 
-def corr2d(X, K):
-    """D2L's corr2d: the 2-D cross-correlation of a 2-D array X with a 2-D
-    kernel K ("valid": output (h - kh + 1, w - kw + 1))."""
+def corr2d(X: npt.ArrayLike, K: npt.ArrayLike) -> np.ndarray:
+    """D2L's corr2d: the 2-D cross-correlation of a 2-D array X (h, w) with a
+    2-D kernel K (kh, kw), "valid": output (h - kh + 1, w - kw + 1).
+
+    Types: X and K may be any real-valued array-likes; data that is not
+    float32 is converted to float32 first (float64 rounds to the nearest
+    float32; complex data raises InputTypeError). The result is a new
+    float32 array."""
     X = as_float_array(X, "corr2d X")
     K = as_float_array(K, "corr2d K")
     if X.ndim != 2 or K.ndim != 2:
@@ -187,6 +308,9 @@ def corr2d(X, K):
     return conv2d(X[None, None], K[None, None])[0, 0]
 
 
-__all__ = [name for name in dir() if not name.startswith("_") and name != "math"
-           and callable(globals()[name]) and name not in ("as_float_array", "as_input",
-                                                          "ntuple", "layers")]
+__all__ = [
+    "conv1d", "conv2d", "conv3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d",
+    "avg_pool2d", "avg_pool3d", "global_avg_pool", "global_max_pool", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "adaptive_max_pool3d", "corr2d",
+]

@@ -7,14 +7,24 @@ block, or when the layer is garbage collected. Calling a layer from several
 threads at once is allowed (the op is immutable; the GIL is released while
 it runs); closing it, or assigning a Conv layer's weight or bias (which
 repacks), must wait until no other thread is calling it.
+
+Layers pickle as their weights and attributes (each process packs its own
+op), so multiprocessing and Dask can ship them to workers.
 """
+from __future__ import annotations
+
 import math
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _ops
 from ._errors import InvalidArgumentError, InvalidAttributeError, UnsupportedError
-from ._ops import OpHandle, as_float_array, as_input, create_op, ntuple
+from ._ops import OpHandle, as_float_array, as_input, create_op, ntuple, whole
+
+
+IntOrTuple = Union[int, Sequence[int]]
 
 
 def _ranked(base, family, rank):
@@ -48,15 +58,28 @@ class _ConvNd(OpHandle):
     """Holds the weight and bias as NumPy arrays and the op packed from them."""
     _rank = None
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", *, weight=None,
-                 seed=None):
-        """As torch.nn.ConvNd: weight and bias are drawn like PyTorch's default
-        initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (numpy RNG `seed`),
-        unless `weight` (and a bias array for `bias`) are given."""
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple,
+                 stride: IntOrTuple = 1, padding: Union[IntOrTuple, str] = 0,
+                 dilation: IntOrTuple = 1, groups: int = 1,
+                 bias: Union[bool, npt.ArrayLike] = True, padding_mode: str = "zeros", *,
+                 weight: Optional[npt.ArrayLike] = None, seed: Optional[int] = None):
+        """As torch.nn.ConvNd: in_channels, out_channels and groups ints (groups
+        dividing both, default 1); kernel_size, stride (default 1) and dilation
+        (default 1) an int or a k-tuple; padding an int, a k-tuple, 'same' or
+        'valid' (default 0); only padding_mode 'zeros'. Weight (out_channels,
+        in_channels/groups, K...) and bias (out_channels,) are drawn like
+        PyTorch's default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        (numpy RNG `seed`), unless `weight` (and a bias array for `bias`) are
+        given; given arrays are converted to float32 (bias=False: no bias).
+        Calling the layer on (N, C, D1..Dk) or (C, D1..Dk) data returns a new
+        float32 array (N, out_channels, out...); other real input types are
+        converted to float32 first, complex data is refused."""
         k = self._rank
         if padding_mode != "zeros":
             raise UnsupportedError("padding_mode = %r: only 'zeros' is supported" % padding_mode)
+        in_channels = whole(in_channels, "in_channels", 1)
+        out_channels = whole(out_channels, "out_channels", 1)
+        groups = whole(groups, "groups", 1)
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise InvalidAttributeError(
                 "groups = %d must divide in_channels = %d and out_channels = %d" %
@@ -77,8 +100,11 @@ class _ConvNd(OpHandle):
                 (self.weight.shape, out_channels, in_channels // groups))
 
     @classmethod
-    def from_weights(cls, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-        """A layer with the given weight (M, C/groups, K...) and bias (M,)."""
+    def from_weights(cls, weight: npt.ArrayLike, bias: Optional[npt.ArrayLike] = None,
+                     stride: IntOrTuple = 1, padding: Union[IntOrTuple, str] = 0,
+                     dilation: IntOrTuple = 1, groups: int = 1) -> "_ConvNd":
+        """A layer with the given weight (M, C/groups, K...) and bias (M,),
+        converted to float32."""
         self = cls.__new__(cls)
         self._setup(weight, bias, stride, padding, dilation, groups)
         return self
@@ -97,6 +123,7 @@ class _ConvNd(OpHandle):
             if bias.shape != weight.shape[:1]:
                 raise InvalidArgumentError("%s bias: expected shape (%d,), got %s" %
                                            (name, weight.shape[0], bias.shape))
+        groups = whole(groups, "groups", 1)
         stride = ntuple(stride, k, "stride")
         dilation = ntuple(dilation, k, "dilation")
         pads = _conv_pads(padding, weight.shape[2:], stride, dilation, k)
@@ -149,6 +176,11 @@ class _ConvNd(OpHandle):
 
     __call__ = forward = OpHandle._apply
 
+    def __reduce__(self):
+        # The weights and attributes: the other process packs its own op.
+        return (_rebuild_conv, (type(self), self._weight, self._bias, self.stride,
+                                self.padding, self.dilation, self.groups))
+
     def __repr__(self):
         return "%s(%d, %d, kernel_size=%s, stride=%s, padding=%r, dilation=%s, groups=%d, " \
                "bias=%s)" % (type(self).__name__, self.in_channels, self.out_channels,
@@ -157,6 +189,11 @@ class _ConvNd(OpHandle):
 
 
 Conv1d, Conv2d, Conv3d = (_ranked(_ConvNd, "Conv", r) for r in (1, 2, 3))
+
+
+def _rebuild_conv(cls, weight, bias, stride, padding, dilation, groups):
+    """A pickled Conv layer made again (module level, so pickle finds it)."""
+    return cls.from_weights(weight, bias, stride, padding, dilation, groups)
 
 
 def _pool_geometry(rank, kernel_size, stride, padding):
@@ -177,10 +214,19 @@ class _PoolNd(OpHandle):
 
 
 class _MaxPoolNd(_PoolNd):
-    """With return_indices, also returns int64 indices within each (n, c)
-    plane, as PyTorch does (ONNX's are over the whole tensor)."""
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
-                 ceil_mode=False):
+    """kernel_size an int or a k-tuple; stride likewise (default None: the
+    kernel size); padding an int or a k-tuple, at most half the kernel
+    (default 0); dilation (default 1); ceil_mode (default False) rounds the
+    output size up. Called on (N, C, D1..Dk) or (C, D1..Dk) data (converted
+    to float32 if it is another real type; complex is refused), returns a new
+    float32 array; with return_indices, also int64 indices within each (n, c)
+    plane, as PyTorch does (ONNX's are over the whole tensor): -1 for a
+    window that holds only padding (PyTorch gives an out-of-range position),
+    and the last NaN of a window that holds NaNs (as PyTorch's CPU kernel;
+    the library itself reports the first)."""
+    def __init__(self, kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
+                 padding: IntOrTuple = 0, dilation: IntOrTuple = 1, return_indices: bool = False,
+                 ceil_mode: bool = False):
         k = self._rank
         self.kernel_size, self.stride, self.padding = _pool_geometry(k, kernel_size, stride,
                                                                      padding)
@@ -194,18 +240,48 @@ class _MaxPoolNd(_PoolNd):
                              _ops.ATTR_PADS: self.padding + self.padding},
                        scalars={_ops.ATTR_CEIL_MODE: int(self.ceil_mode)}))
 
-    def __call__(self, x):
+    def __call__(self, x: npt.ArrayLike) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
         x, unbatched = as_input(x, self._rank, type(self).__name__)
         if not self.return_indices:
             y = self._run(x)
             return y[0] if unbatched else y
         y, idx = self._run(x, indices=True)
         # ONNX flattens Indices over the whole (N, C, ...) tensor, PyTorch per
-        # (n, c) plane: keep the position within the plane.
-        np.remainder(idx, math.prod(x.shape[2:]), out=idx)
+        # (n, c) plane: keep the position within the plane. A window that
+        # holds only padding (possible with dilation) has no position: the
+        # library's -1 stays.
+        np.remainder(idx, math.prod(x.shape[2:]), out=idx, where=idx >= 0)
+        self._last_nan_indices(x, y, idx)
         return (y[0], idx[0]) if unbatched else (y, idx)
 
+    def _last_nan_indices(self, x, y, idx):
+        """PyTorch's CPU kernel keeps the last NaN of a window (every NaN
+        replaces the max), the library the first (a NaN is never replaced):
+        move the index of each NaN output to the window's last NaN, scanning
+        the window in row-major order as PyTorch does. Only NaN outputs are
+        visited, so inputs without NaN cost one isnan over y."""
+        nan_at = np.argwhere(np.isnan(y))
+        if not len(nan_at):
+            return
+        spatial = x.shape[2:]
+        strides = np.array([math.prod(spatial[d + 1:]) for d in range(self._rank)])
+        for pos in nan_at:
+            n, c, out = pos[0], pos[1], pos[2:]
+            starts = out * np.array(self.stride) - np.array(self.padding)
+            # each dim's in-bounds taps, then every combination in row-major order
+            taps = [s + d * np.arange(k) for s, d, k in
+                    zip(starts, self.dilation, self.kernel_size)]
+            taps = [t[(t >= 0) & (t < size)] for t, size in zip(taps, spatial)]
+            grid = np.stack(np.meshgrid(*taps, indexing="ij"), -1).reshape(-1, self._rank)
+            flat = grid @ strides
+            nans = flat[np.isnan(x[n, c].reshape(-1)[flat])]
+            idx[tuple(pos)] = nans[-1]
+
     forward = __call__
+
+    def __reduce__(self):
+        return (type(self), (self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.return_indices, self.ceil_mode))
 
     def __repr__(self):
         return "%s(kernel_size=%s, stride=%s, padding=%s, dilation=%s, ceil_mode=%s)" % (
@@ -217,9 +293,16 @@ MaxPool1d, MaxPool2d, MaxPool3d = (_ranked(_MaxPoolNd, "MaxPool", r) for r in (1
 
 
 class _AvgPoolNd(_PoolNd):
-    """divisor_override divides each window's sum by that number instead."""
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True, divisor_override=None):
+    """kernel_size, stride (default None: the kernel size) and padding
+    (default 0, at most half the kernel) an int or a k-tuple; ceil_mode
+    (default False) rounds the output size up; count_include_pad (default
+    True) counts the zero padding in each window's divisor; divisor_override,
+    a non-zero int, divides each window's sum by that number instead.
+    Called on (N, C, D1..Dk) or (C, D1..Dk) data (converted to float32 if it
+    is another real type; complex is refused), returns a new float32 array."""
+    def __init__(self, kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
+                 padding: IntOrTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: Optional[int] = None):
         k = self._rank
         self.kernel_size, self.stride, self.padding = _pool_geometry(k, kernel_size, stride,
                                                                      padding)
@@ -254,7 +337,7 @@ class _AvgPoolNd(_PoolNd):
             counts = np.multiply.outer(counts, per_dim)
         return counts
 
-    def __call__(self, x):
+    def __call__(self, x: npt.ArrayLike) -> np.ndarray:
         y = self._apply(x)
         if self.divisor_override is not None:
             # mean over the valid elements * their count = the window sum,
@@ -264,6 +347,10 @@ class _AvgPoolNd(_PoolNd):
         return y
 
     forward = __call__
+
+    def __reduce__(self):
+        return (type(self), (self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                             self.count_include_pad, self.divisor_override))
 
     def __repr__(self):
         return "%s(kernel_size=%s, stride=%s, padding=%s, ceil_mode=%s, " \
@@ -278,20 +365,31 @@ AvgPool1d, AvgPool2d, AvgPool3d = (_ranked(_AvgPoolNd, "AvgPool", r) for r in (1
 class _GlobalPool(_PoolNd):
     _kind = None
 
-    def __init__(self, rank=2):
-        if rank not in (1, 2, 3):
+    def __init__(self, rank: int = 2):
+        if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or \
+                rank not in (1, 2, 3):
             raise InvalidArgumentError("rank = %r: must be 1, 2 or 3" % (rank,))
-        self._rank = rank
-        self._set_op(create_op(self._kind, rank))
+        self._rank = int(rank)
+        self._set_op(create_op(self._kind, self._rank))
 
     __call__ = forward = OpHandle._apply
 
+    def __reduce__(self):
+        return (type(self), (self._rank,))
+
+    def __repr__(self):
+        return "%s(rank=%d)" % (type(self).__name__, self._rank)
+
 
 class GlobalAvgPool(_GlobalPool):
-    """ONNX GlobalAveragePool over `rank` spatial dims: output (N, C, 1, ...)."""
+    """ONNX GlobalAveragePool over `rank` (1, 2 or 3, default 2) spatial dims:
+    (N, C, D1..Dk) or (C, D1..Dk) -> float32 (N, C, 1, ...); other real input
+    types are converted to float32, complex is refused."""
     _kind = _ops.GLOBAL_AVERAGE_POOL
 
 
 class GlobalMaxPool(_GlobalPool):
-    """ONNX GlobalMaxPool over `rank` spatial dims: output (N, C, 1, ...)."""
+    """ONNX GlobalMaxPool over `rank` (1, 2 or 3, default 2) spatial dims:
+    (N, C, D1..Dk) or (C, D1..Dk) -> float32 (N, C, 1, ...); other real input
+    types are converted to float32, complex is refused."""
     _kind = _ops.GLOBAL_MAX_POOL
