@@ -7,6 +7,7 @@
 
 #include "onnx/names.h"
 #include "onnx/run.h"
+#include "onnx/session.h"
 #include "runtime/alloc.h"
 #include "runtime/checked.h"
 #include "runtime/error.h"
@@ -39,6 +40,7 @@ struct convpool_session {
     cached_plan cache[CP_PLAN_CACHE];
     size_t next_evict;
     void **ptr;          /* per value, filled for each run */
+    int64_t *node_ns;    /* per file node: times of a profiled run; else NULL */
 };
 
 static void release_slot(convpool_session *s, cached_plan *slot)
@@ -288,7 +290,7 @@ CONVPOOL_API convpool_status convpool_session_run(convpool_session *s, convpool_
     if (st != CONVPOOL_OK)
         return st;
     resolve_pointers(s, c);
-    if ((st = cp_run_nodes(s->m, c->plan, s->ptr, c->arena, ctx)) != CONVPOOL_OK)
+    if ((st = cp_run_nodes(s->m, c->plan, s->ptr, c->arena, ctx, s->node_ns)) != CONVPOOL_OK)
         return st;
     /* Outputs not computed in place: inputs, constants, repeated names. */
     for (size_t j = 0; j < s->m->output_count; j++) {
@@ -322,4 +324,14 @@ CONVPOOL_API convpool_status convpool_session_output(const convpool_session *s, 
     if (data)
         *data = o->data;
     return CONVPOOL_OK;
+}
+
+size_t cp_session_node_count(const convpool_session *s)
+{
+    return s->m->graph_node_count;
+}
+
+void cp_session_time_nodes(convpool_session *s, int64_t *node_ns)
+{
+    s->node_ns = node_ns;
 }
