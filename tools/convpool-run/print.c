@@ -174,3 +174,8 @@ void cli_print_json_string(FILE *out, const char *s)
     }
     fputc('"', out);
 }
+
+void cli_print_name(FILE *out, const char *name)
+{
+    fprintf(out, "'%s'", name);
+}
