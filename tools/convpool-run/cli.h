@@ -27,17 +27,17 @@ typedef struct cli_options {
     const char *model_path;
     const char *test_dir;
     int info;
-    long bench_runs;  /* 0: not benchmarking */
-    long warmup_runs; /* -1: default */
-    int32_t threads;  /* 0: library default */
+    long bench_runs;      /* 0: not benchmarking */
+    long warmup_runs;     /* -1: default */
+    int32_t threads;      /* 0: library default */
     int json;
     const char *inputs[CLI_MAX_ARGS]; /* "FILE" or "NAME=FILE" */
     size_t n_inputs;
-    const char *dims[CLI_MAX_ARGS]; /* "NAME=VALUE" */
+    const char *dims[CLI_MAX_ARGS];   /* "NAME=VALUE" */
     size_t n_dims;
     const char *output_dir;
     int output_npy;
-    int print_full; /* print every output in full, whatever its size */
+    int print_full;       /* print every output in full, whatever its size */
     double rtol, atol;
     size_t memory_limit;
     int profile;     /* per-node timings (a --bench variant) */
@@ -61,8 +61,8 @@ void cli_api_error(convpool_status status, const char *fmt, ...)
 typedef struct cli_runner {
     convpool_model *model;
     convpool_session *session;
-    convpool_context *ctx; /* NULL: the library's default context */
-    cli_tensor *bound;     /* one per model input: the data bound to it */
+    convpool_context *ctx;  /* NULL: the library's default context */
+    cli_tensor *bound;      /* one per model input: the data bound to it */
     size_t n_inputs;
 } cli_runner;
 
@@ -93,8 +93,8 @@ int cli_run_once(cli_runner *r, const char *what);
 int cli_output_view(const convpool_session *session, size_t index, cli_tensor *view);
 
 /* "[N, 1, 6, 8]": a declared input/output shape with symbols for dynamic dims. */
-void cli_format_declared_shape(const convpool_model *model, int is_input, size_t index, char *buf,
-                               size_t size);
+void cli_format_declared_shape(const convpool_model *model, int is_input, size_t index,
+                               char *buf, size_t size);
 
 /* A value's resolved element type and shape. */
 typedef struct cli_shape {
@@ -109,7 +109,7 @@ int cli_value_shape(const cli_runner *r, const char *name, cli_shape *shape);
 
 /* What a node costs for the bound input shapes (conventions in cost.c). */
 typedef struct cli_cost {
-    int64_t params; /* Conv W and B elements that are initializers or constants */
+    int64_t params;   /* Conv W and B elements that are initializers or constants */
     int64_t flops;
 } cli_cost;
 

@@ -34,8 +34,7 @@ static void print_text(const cli_options *opt, const cli_runner *r, const cli_ti
            t->capped ? " (--duration stopped at the most runs)" : "");
     cli_print_latency(stdout, l);
     printf("FLOPs per run: %lld (Conv 2*N*M*prod(out)*(C/group)*prod(kernel), bias not "
-           "counted; pools one per window tap)\n",
-           (long long)cost->flops);
+           "counted; pools one per window tap)\n", (long long)cost->flops);
     printf("GFLOP/s: %.3f (at the median latency)\n", gflops(cost, l));
 }
 

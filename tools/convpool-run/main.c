@@ -224,7 +224,7 @@ static int parse_option(int argc, char **argv, int *i, cli_options *opt, int *ex
         snprintf(name, sizeof name, "%s", arg);
     }
 #define IS(long_name, short_name) (strcmp(name, long_name) == 0 || strcmp(name, short_name) == 0)
-#define VALUE()                   option_value(argc, argv, i, name, inline_value)
+#define VALUE() option_value(argc, argv, i, name, inline_value)
     const char *v;
     long n;
     if (IS("--help", "-h")) {
@@ -233,8 +233,8 @@ static int parse_option(int argc, char **argv, int *i, cli_options *opt, int *ex
         return 0;
     }
     if (IS("--version", "-V")) {
-        printf("convpool-run %s (libconvpool %s, %s)\n", CONVPOOL_RUN_VERSION, convpool_version(),
-               convpool_isa_name(convpool_isa_active()));
+        printf("convpool-run %s (libconvpool %s, %s)\n", CONVPOOL_RUN_VERSION,
+               convpool_version(), convpool_isa_name(convpool_isa_active()));
         *exit_now = 1;
         return 0;
     }

@@ -33,7 +33,8 @@ void cli_api_error(convpool_status status, const char *fmt, ...)
     va_start(ap, fmt);
     fputs("convpool-run: ", stderr);
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, ": %s%s%s\n", convpool_status_string(status), *detail ? ": " : "", detail);
+    fprintf(stderr, ": %s%s%s\n", convpool_status_string(status), *detail ? ": " : "",
+            detail);
     va_end(ap);
 }
 
@@ -118,7 +119,8 @@ int cli_runner_open(cli_runner *r, const char *model_path, const cli_options *op
         cli_api_error(st, "cannot create a session for %s", model_path);
         return CLI_EXIT_FAILURE;
     }
-    if (opt->threads != 0 && (st = convpool_context_create(opt->threads, &r->ctx)) != CONVPOOL_OK) {
+    if (opt->threads != 0 &&
+        (st = convpool_context_create(opt->threads, &r->ctx)) != CONVPOOL_OK) {
         cli_api_error(st, "cannot create a context with %d threads", (int)opt->threads);
         return CLI_EXIT_FAILURE;
     }
@@ -212,6 +214,7 @@ static int check_dim_names(const convpool_model *model, const cli_options *opt)
 }
 
 static uint64_t next_random(uint64_t *state)
+
 {
     /* xorshift64*: fixed seed, so benchmarks see the same data every time. */
     *state ^= *state >> 12;
@@ -220,13 +223,14 @@ static uint64_t next_random(uint64_t *state)
     return *state * 0x2545F4914F6CDD1DULL;
 }
 
-static int make_random_input(const convpool_model *model, size_t index, const cli_options *opt,
-                             cli_tensor *t)
+static int make_random_input(const convpool_model *model, size_t index,
+                             const cli_options *opt, cli_tensor *t)
 {
     int32_t dtype;
     size_t rank;
     int64_t dims[CLI_MAX_RANK];
-    convpool_status st = convpool_model_input_info(model, index, &dtype, &rank, dims, CLI_MAX_RANK);
+    convpool_status st = convpool_model_input_info(model, index, &dtype, &rank, dims,
+                                                   CLI_MAX_RANK);
     if (st != CONVPOOL_OK) {
         cli_api_error(st, "input %zu", index);
         return -1;
@@ -246,8 +250,12 @@ static int make_random_input(const convpool_model *model, size_t index, const cl
         case CONVPOOL_DTYPE_FLOAT:
             ((float *)t->data)[i] = (float)((double)(r >> 40) / (double)(1 << 23) - 1.0);
             break;
-        case CONVPOOL_DTYPE_INT64: ((int64_t *)t->data)[i] = (int64_t)(r >> 1); break;
-        default: ((uint8_t *)t->data)[i] = (uint8_t)(r >> 56); break;
+        case CONVPOOL_DTYPE_INT64:
+            ((int64_t *)t->data)[i] = (int64_t)(r >> 1);
+            break;
+        default:
+            ((uint8_t *)t->data)[i] = (uint8_t)(r >> 56);
+            break;
         }
     }
     return 0;
@@ -380,7 +388,7 @@ int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
         if (load_input_file(model, index, opt, file, &bound[index], &is_picture) != 0)
             return CLI_EXIT_FAILURE;
         pictures += is_picture;
-    }
+        }
     if (opt->norm.given && !pictures) {
         cli_error("--mean, --std and --scale apply to picture inputs (PNG, JPEG); no --input "
                   "is a picture");
@@ -390,15 +398,16 @@ int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
         const char *name = convpool_model_input_name(model, i);
         if (!bound[i].data) {
             if (!random_ok) {
-                cli_error("no data for input %zu '%s': pass --input FILE (see --help)", i, name);
+                cli_error("no data for input %zu '%s': pass --input FILE (see --help)", i,
+                          name);
                 return CLI_EXIT_USAGE;
             }
             if (make_random_input(model, i, opt, &bound[i]) != 0)
                 return CLI_EXIT_FAILURE;
         }
         const cli_tensor *t = &bound[i];
-        convpool_status st =
-            convpool_session_set_input(r->session, i, t->dtype, t->dims, t->rank, t->data);
+        convpool_status st = convpool_session_set_input(r->session, i, t->dtype, t->dims,
+                                                        t->rank, t->data);
         if (st != CONVPOOL_OK) {
             char shape[256];
             cli_format_shape(t->dims, t->rank, shape, sizeof shape);
@@ -413,8 +422,8 @@ int cli_output_view(const convpool_session *session, size_t index, cli_tensor *v
     const int64_t *dims;
     const void *data;
     memset(view, 0, sizeof *view);
-    convpool_status st =
-        convpool_session_output(session, index, &view->dtype, &view->rank, &dims, &data);
+    convpool_status st = convpool_session_output(session, index, &view->dtype, &view->rank,
+                                                 &dims, &data);
     if (st != CONVPOOL_OK) {
         cli_api_error(st, "output %zu", index);
         return -1;
@@ -433,15 +442,15 @@ int cli_output_view(const convpool_session *session, size_t index, cli_tensor *v
     return 0;
 }
 
-void cli_format_declared_shape(const convpool_model *model, int is_input, size_t index, char *buf,
-                               size_t size)
+void cli_format_declared_shape(const convpool_model *model, int is_input, size_t index,
+                               char *buf, size_t size)
 {
     int32_t dtype;
     size_t rank = 0;
     int64_t dims[CLI_MAX_RANK];
-    convpool_status st =
-        is_input ? convpool_model_input_info(model, index, &dtype, &rank, dims, CLI_MAX_RANK)
-                 : convpool_model_output_info(model, index, &dtype, &rank, dims, CLI_MAX_RANK);
+    convpool_status st = is_input
+        ? convpool_model_input_info(model, index, &dtype, &rank, dims, CLI_MAX_RANK)
+        : convpool_model_output_info(model, index, &dtype, &rank, dims, CLI_MAX_RANK);
     if (st != CONVPOOL_OK) {
         snprintf(buf, size, "[?]");
         return;

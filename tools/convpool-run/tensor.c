@@ -32,7 +32,9 @@ const char *cli_dtype_name(int32_t dtype)
     case CONVPOOL_DTYPE_UINT8: return "uint8";
     case CONVPOOL_DTYPE_INT8: return "int8";
     case CONVPOOL_DTYPE_INT64: return "int64";
-    default: snprintf(unknown, sizeof unknown, "dtype(%d)", (int)dtype); return unknown;
+    default:
+        snprintf(unknown, sizeof unknown, "dtype(%d)", (int)dtype);
+        return unknown;
     }
 }
 
@@ -45,8 +47,8 @@ int cli_tensor_alloc(cli_tensor *t, int32_t dtype, const int64_t *dims, size_t r
         return -1;
     }
     if (rank > CLI_MAX_RANK) {
-        snprintf(err, CLI_ERR_LEN, "rank %zu is more than the %d dims supported", rank,
-                 CLI_MAX_RANK);
+        snprintf(err, CLI_ERR_LEN, "rank %zu is more than the %d dims supported",
+                 rank, CLI_MAX_RANK);
         return -1;
     }
     size_t count = 1, bytes;

@@ -16,12 +16,12 @@
 #define CLI_ERR_LEN 512
 
 typedef struct cli_tensor {
-    int32_t dtype; /* a convpool_dtype */
+    int32_t dtype;              /* a convpool_dtype */
     size_t rank;
     int64_t dims[CLI_MAX_RANK];
-    size_t count;   /* product of dims */
-    void *data;     /* count elements, little-endian host order */
-    char name[256]; /* TensorProto name, "" if none */
+    size_t count;               /* product of dims */
+    void *data;                 /* count elements, little-endian host order */
+    char name[256];             /* TensorProto name, "" if none */
 } cli_tensor;
 
 /* Bytes per element of a supported dtype; 0 for any other. */
@@ -64,7 +64,7 @@ int cli_write_file(const char *path, const void *data, size_t size, char err[CLI
 /* Decodes the bytes of a .npy (recognised by its magic) or a TensorProto .pb
  * file read from `path` (named in err). Returns 0 or -1 with err set. */
 int cli_tensor_decode(const unsigned char *bytes, size_t size, const char *path, cli_tensor *t,
-                      char err[CLI_ERR_LEN]);
+                   char err[CLI_ERR_LEN]);
 
 /* Reads (cli_read_file) and decodes a .npy or .pb file. */
 int cli_tensor_load(const char *path, cli_tensor *t, char err[CLI_ERR_LEN]);
