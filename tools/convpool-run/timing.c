@@ -4,17 +4,20 @@
 #include "timing.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 enum { DEFAULT_WARMUP_RUNS = 3 };
 
-double cli_now_ms(void)
+/* Whole nanoseconds: differences of doubles in milliseconds since boot
+ * would carry rounding noise into sub-microsecond times. */
+static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int compare_doubles(const void *a, const void *b)
@@ -78,7 +81,7 @@ int cli_time_runs(const cli_options *opt, long default_runs, long max_runs, cli_
     int rc = CLI_EXIT_OK;
     for (long i = 0; rc == CLI_EXIT_OK && i < t->warmup; i++)
         rc = fn(arg, -1);
-    double first = cli_now_ms(), deadline = first + opt->duration * 1e3;
+    int64_t first = now_ns(), deadline = first + (int64_t)(opt->duration * 1e9);
     while (rc == CLI_EXIT_OK && t->runs < wanted) {
         if ((size_t)t->runs == cap) {
             double *bigger = realloc(t->ms, 2 * cap * sizeof *t->ms);
@@ -89,14 +92,14 @@ int cli_time_runs(const cli_options *opt, long default_runs, long max_runs, cli_
             t->ms = bigger;
             cap *= 2;
         }
-        double start = cli_now_ms();
+        int64_t start = now_ns();
         rc = fn(arg, t->runs);
-        double end = cli_now_ms();
-        t->ms[t->runs++] = end - start;
+        int64_t end = now_ns();
+        t->ms[t->runs++] = (double)(end - start) / 1e6;
         if (opt->duration > 0 && end >= deadline)
             break;
     }
     t->capped = opt->duration > 0 && t->runs == max_runs;
-    t->seconds = (cli_now_ms() - first) / 1e3;
+    t->seconds = (double)(now_ns() - first) / 1e9;
     return rc;
 }

@@ -22,8 +22,6 @@ typedef struct cli_latency {
     double min, median, p90, p99, max, mean;
 } cli_latency;
 
-double cli_now_ms(void);
-
 /* q-quantile (0..1) of n >= 1 sorted values. */
 double cli_quantile(const double *sorted, size_t n, double q);
 
