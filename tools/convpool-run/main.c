@@ -373,6 +373,10 @@ static int check_combination(const cli_options *opt)
         cli_error("--dim does not apply to --test-dir (its inputs have their shapes)");
         return -1;
     }
+    if (opt->save_png && !cli_image_can_write_png()) {
+        cli_error("--save-png: this convpool-run was built without libpng (libpng-dev)");
+        return -1;
+    }
     if (opt->quiet && opt->verbose) {
         cli_error("give --quiet or --verbose, not both");
         return -1;
