@@ -449,6 +449,7 @@ def case_save_png():
         img = np.asarray(Image.open(os.path.join(out, "output_0.png")))
         np.testing.assert_array_equal(img, expected_grid(y))
         assert img.shape == (3 * 2 - 1, 2 * 2 - 1), img.shape
+        no_folder_left(tmp, "--save-png")
 
 
 def case_profile_text():
@@ -619,13 +620,16 @@ def case_error_messages():
         assert "output_0.pb exists and is not a directory" in proc.stderr or \
             "Not a directory" in proc.stderr, proc.stderr
         # A failed load, a failed bind or a failed run leaves no folder behind.
-        for args in [["/nonexistent.onnx", "--input", EDGE_INPUT],
-                     [EDGE_MODEL, "--input", os.path.join(tmp, "none.npy")],
-                     [EDGE_MODEL, "--input", tmp]]:
-            for flag in ["-o", "--save-png"]:
-                target = os.path.join(tmp, "never", "made")
-                run(*args, flag, target, expect=1)
-                assert not os.path.exists(os.path.join(tmp, "never")), (args, flag)
+        no_folder_left(tmp, "-o")
+
+
+def no_folder_left(tmp, flag):
+    for args in [["/nonexistent.onnx", "--input", EDGE_INPUT],
+                 [EDGE_MODEL, "--input", os.path.join(tmp, "none.npy")],
+                 [EDGE_MODEL, "--input", tmp]]:
+        target = os.path.join(tmp, "never", "made")
+        run(*args, flag, target, expect=1)
+        assert not os.path.exists(os.path.join(tmp, "never")), (args, flag)
 
 
 def main():
