@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onnx/loader.h"
 #include "onnx/names.h"
 #include "onnx/run.h"
-#include "onnx/session.h"
 #include "runtime/alloc.h"
 #include "runtime/checked.h"
 #include "runtime/error.h"
@@ -52,7 +52,7 @@ static void release_slot(convpool_session *s, cached_plan *slot)
     slot->arena = NULL;
 }
 
-CONVPOOL_API convpool_status convpool_session_create(const convpool_model *model,
+convpool_status cp_session_create(const convpool_model *model,
                                                      convpool_session **session)
 {
     if (!model || !session)
@@ -68,14 +68,14 @@ CONVPOOL_API convpool_status convpool_session_create(const convpool_model *model
         s->ptr = calloc(model->value_count + 1, sizeof *s->ptr);
     }
     if (!s || !s->in_shapes || !s->in_data || !s->in_bound || !s->out || !s->ptr) {
-        convpool_session_destroy(s);
+        cp_session_destroy(s);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a session");
     }
     *session = s;
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API void convpool_session_destroy(convpool_session *s)
+void cp_session_destroy(convpool_session *s)
 {
     if (!s)
         return;
@@ -91,7 +91,7 @@ CONVPOOL_API void convpool_session_destroy(convpool_session *s)
     free(s);
 }
 
-CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *s, size_t index,
+convpool_status cp_session_set_input(convpool_session *s, size_t index,
                                                         int32_t dtype, const int64_t *shape,
                                                         size_t rank, const void *data)
 {
@@ -145,7 +145,7 @@ static convpool_status get_plan(convpool_session *s, convpool_context *ctx, cach
                 return cp_fail(CONVPOOL_ERROR_INVALID_STATE, "input '%s' is not bound (see "
                                "convpool_session_set_input)", m->values[m->inputs[i].value].name);
     }
-    int32_t threads = ctx ? convpool_context_num_threads(ctx) : -1;
+    int32_t threads = ctx ? cp_context_threads(ctx) : -1;
     cached_plan *slot = NULL;
     for (size_t i = 0; i < CP_PLAN_CACHE && !slot; i++)
         if (s->cache[i].plan && cp_plan_matches(s->cache[i].plan, m, s->in_shapes, threads))
@@ -180,7 +180,7 @@ static convpool_status check_output_index(const convpool_session *s, size_t inde
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API convpool_status convpool_session_output_shape(convpool_session *s, size_t index,
+convpool_status cp_session_output_shape(convpool_session *s, size_t index,
                                                            int32_t *dtype, size_t *rank,
                                                            int64_t *dims, size_t dims_capacity)
 {
@@ -195,7 +195,7 @@ CONVPOOL_API convpool_status convpool_session_output_shape(convpool_session *s, 
                            dims_capacity);
 }
 
-CONVPOOL_API convpool_status convpool_session_value_shape(convpool_session *s,
+convpool_status cp_session_value_shape(convpool_session *s,
                                                           const char *value_name, int32_t *dtype,
                                                           size_t *rank, int64_t *dims,
                                                           size_t dims_capacity)
@@ -215,7 +215,7 @@ CONVPOOL_API convpool_status convpool_session_value_shape(convpool_session *s,
                            dims_capacity);
 }
 
-CONVPOOL_API convpool_status convpool_session_set_output(convpool_session *s, size_t index,
+convpool_status cp_session_set_output(convpool_session *s, size_t index,
                                                          void *data, size_t size_bytes)
 {
     convpool_status st = check_output_index(s, index);
@@ -277,7 +277,7 @@ static void resolve_pointers(convpool_session *s, const cached_plan *c)
     }
 }
 
-CONVPOOL_API convpool_status convpool_session_run(convpool_session *s, convpool_context *ctx)
+convpool_status cp_session_run(convpool_session *s, convpool_context *ctx)
 {
     if (!s)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "session is NULL");
@@ -304,7 +304,7 @@ CONVPOOL_API convpool_status convpool_session_run(convpool_session *s, convpool_
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API convpool_status convpool_session_output(const convpool_session *s, size_t index,
+convpool_status cp_session_output(const convpool_session *s, size_t index,
                                                      int32_t *dtype, size_t *rank,
                                                      const int64_t **dims, const void **data)
 {
@@ -326,12 +326,21 @@ CONVPOOL_API convpool_status convpool_session_output(const convpool_session *s, 
     return CONVPOOL_OK;
 }
 
-size_t cp_session_node_count(const convpool_session *s)
+convpool_status cp_session_run_profiled(convpool_session *s, convpool_context *ctx,
+                                        int64_t *node_ns, size_t node_count)
 {
-    return s->m->graph_node_count;
-}
-
-void cp_session_time_nodes(convpool_session *s, int64_t *node_ns)
-{
+    if (!s)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "session is NULL");
+    if (node_count != s->m->graph_node_count)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "node_count is %zu; the model has %zu "
+                       "nodes (convpool_model_node_count)", node_count, s->m->graph_node_count);
+    if (!node_ns && node_count)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "node_ns is NULL");
+    for (size_t i = 0; i < node_count; i++)
+        node_ns[i] = -1; /* stays -1 for the nodes folded away at load time */
+    /* The ordinary run, told where to put the times. */
     s->node_ns = node_ns;
+    convpool_status st = cp_session_run(s, ctx);
+    s->node_ns = NULL;
+    return st;
 }
