@@ -478,6 +478,8 @@ def case_profile_json():
                             LENET).stdout)
     nodes = result["nodes"]
     assert [n["flops"] for n in nodes] == [235200, 4704, 480000, 1600, 19200], nodes
+    assert nodes[0]["output_shape"] == [1, 6, 28, 28], nodes[0]
+    assert nodes[4]["output_shape"] == [1, 24, 1, 1], nodes[4]
     assert result["runs"] == 30 and result["warmup"] == 2, result
     for n in nodes:
         assert n["executed"] and 0 < n["min_ms"] <= n["median_ms"] <= n["max_ms"], n

@@ -15,6 +15,7 @@
 typedef struct node_row {
     cli_cost cost;
     char shape[128]; /* of the node's first output */
+    cli_shape out;   /* the same; rank 0 if the node has none */
     int ran;         /* 0: folded away at load time, never timed */
     cli_latency l;   /* ms */
 } node_row;
@@ -55,8 +56,10 @@ cli_profile *cli_profile_create(cli_runner *r)
             cli_profile_destroy(p);
             return NULL;
         }
-        if (out && *out)
+        if (out && *out) {
+            p->rows[i].out = s;
             cli_format_shape(s.dims, s.rank, p->rows[i].shape, sizeof p->rows[i].shape);
+        }
     }
     return p;
 }
@@ -161,7 +164,10 @@ void cli_profile_print_json(FILE *out, cli_profile *p)
         cli_print_json_string(out, convpool_model_node_name(m, i));
         fprintf(out, ", \"op_type\": ");
         cli_print_json_string(out, convpool_model_node_op_type(m, i));
-        fprintf(out, ", \"flops\": %lld, \"executed\": %s", (long long)row->cost.flops,
+        fprintf(out, ", \"output_shape\": [");
+        for (size_t d = 0; d < row->out.rank; d++)
+            fprintf(out, "%s%lld", d ? ", " : "", (long long)row->out.dims[d]);
+        fprintf(out, "], \"flops\": %lld, \"executed\": %s", (long long)row->cost.flops,
                 row->ran ? "true" : "false");
         if (row->ran) {
             fprintf(out, ", ");

@@ -232,8 +232,7 @@ static int run_test(const cli_options *opt, const char *dir, const char *prefix,
         if (rc == CLI_EXIT_OK)
             rc = cli_run_once(&r, set_dir);
         if (rc == CLI_EXIT_OK)
-            rc = check_data_set(&r, opt, set_dir, label, show_pass, &res->compared,
-                                &res->failed);
+            rc = check_data_set(&r, opt, set_dir, label, show_pass, &res->compared, &res->failed);
     }
     cli_runner_close(&r);
     res->n_sets = n_sets;
@@ -282,8 +281,7 @@ static int find_tests(const char *dir, int depth, test_list *list)
         struct stat sb;
         snprintf(path, sizeof path, "%.4000s/%s", dir, names[i]->d_name);
         snprintf(model, sizeof model, "%s/model.onnx", path);
-        if (rc == 0 && names[i]->d_name[0] != '.' && stat(path, &sb) == 0 &&
-            S_ISDIR(sb.st_mode)) {
+        if (rc == 0 && names[i]->d_name[0] != '.' && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
             if (file_exists(model))
                 rc = push_test(list, path);
             else if (depth < MAX_DEPTH)

@@ -224,7 +224,7 @@ static int parse_option(int argc, char **argv, int *i, cli_options *opt, int *ex
         snprintf(name, sizeof name, "%s", arg);
     }
 #define IS(long_name, short_name) (strcmp(name, long_name) == 0 || strcmp(name, short_name) == 0)
-#define VALUE() option_value(argc, argv, i, name, inline_value)
+#define VALUE()                   option_value(argc, argv, i, name, inline_value)
     const char *v;
     long n;
     if (IS("--help", "-h")) {

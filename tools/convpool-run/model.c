@@ -214,7 +214,6 @@ static int check_dim_names(const convpool_model *model, const cli_options *opt)
 }
 
 static uint64_t next_random(uint64_t *state)
-
 {
     /* xorshift64*: fixed seed, so benchmarks see the same data every time. */
     *state ^= *state >> 12;
@@ -388,7 +387,7 @@ int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
         if (load_input_file(model, index, opt, file, &bound[index], &is_picture) != 0)
             return CLI_EXIT_FAILURE;
         pictures += is_picture;
-        }
+    }
     if (opt->norm.given && !pictures) {
         cli_error("--mean, --std and --scale apply to picture inputs (PNG, JPEG); no --input "
                   "is a picture");

@@ -59,12 +59,13 @@ void cli_format_shape(const int64_t *dims, size_t rank, char *buf, size_t buf_si
 int cli_read_file(const char *path, unsigned char **data, size_t *size, char err[CLI_ERR_LEN]);
 
 /* Writes size bytes to path (created or truncated). Returns 0 or -1. */
-int cli_write_file(const char *path, const void *data, size_t size, char err[CLI_ERR_LEN]);
+int cli_write_file(const char *path, const void *data, size_t size,
+                   char err[CLI_ERR_LEN]);
 
 /* Decodes the bytes of a .npy (recognised by its magic) or a TensorProto .pb
  * file read from `path` (named in err). Returns 0 or -1 with err set. */
 int cli_tensor_decode(const unsigned char *bytes, size_t size, const char *path, cli_tensor *t,
-                   char err[CLI_ERR_LEN]);
+                      char err[CLI_ERR_LEN]);
 
 /* Reads (cli_read_file) and decodes a .npy or .pb file. */
 int cli_tensor_load(const char *path, cli_tensor *t, char err[CLI_ERR_LEN]);
