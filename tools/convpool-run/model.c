@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "print.h"
 
 static void report(const char *fmt, va_list ap)
 {
@@ -176,7 +177,7 @@ static int64_t symbolic_dim_size(const cli_options *opt, const char *symbol)
 static void append_name(char *buf, size_t size, const char *name)
 {
     char quoted[256];
-    snprintf(quoted, sizeof quoted, "'%s'", name);
+    cli_format_name(quoted, sizeof quoted, name);
     size_t used = strlen(buf);
     if (!strstr(buf, quoted) && used + 1 < size)
         snprintf(buf + used, size - used, "%s%s", used ? ", " : "", quoted);
