@@ -765,6 +765,28 @@ CONVPOOL_API convpool_status convpool_session_run_msg(convpool_session *session,
                                                       convpool_context *ctx,
                                                       char *message,
                                                       size_t message_capacity);
+/* ---- Per-node timing (CONVPOOL_1.1) ----------------------------------- */
+
+/**
+ * Runs the session exactly as convpool_session_run() does (same bindings,
+ * same plan, same op objects, same results) and measures each node.
+ * `node_ns` has `node_count` entries, which must equal
+ * convpool_model_node_count() of the session's model; on CONVPOOL_OK,
+ * node_ns[i] is the wall-clock time in nanoseconds node i (file order, as
+ * the convpool_model_node_*() calls index nodes) took in this run, and -1
+ * for a node that does no work at run time (a Constant, or an Identity of
+ * a constant, which the loader folds away). The times of a multi-threaded
+ * node span all its threads. Timing adds two clock reads per node; the sum
+ * of the node times is therefore a little less than the run's wall time.
+ * On failure node_ns is unspecified.
+ * Errors: INVALID_ARGUMENT (NULL session, NULL node_ns with node_count > 0,
+ * node_count not the model's node count), and those of
+ * convpool_session_run().
+ */
+CONVPOOL_API convpool_status convpool_session_run_profiled(convpool_session *session,
+                                                           convpool_context *ctx,
+                                                           int64_t *node_ns,
+                                                           size_t node_count);
 
 #ifdef __cplusplus
 }

@@ -8,10 +8,10 @@
 set -euo pipefail
 
 build_packages=(gcc meson ninja-build pkg-config libprotobuf-c-dev protobuf-c-compiler
-                libonnx-dev)
+                libonnx-dev libpng-dev libjpeg62-turbo-dev)
 test_packages=(check valgrind abigail-tools clang python3-numpy python3-onnx python3-pytest
                python3-torch python3-matplotlib python3-setuptools python3-pip
-               python3-venv libdnnl-dev)
+               python3-venv libdnnl-dev python3-pil)
 # debian/control's Build-Depends (build_packages and the test tools it
 # lists), debhelper and the checks of tools/test-debs.sh.
 package_packages=(debhelper dh-python dpkg-dev check python3-numpy python3-onnx

@@ -46,6 +46,13 @@ CONVPOOL_API convpool_status convpool_session_run(convpool_session *session, con
     return cp_session_run(session, ctx);
 }
 
+CONVPOOL_API convpool_status convpool_session_run_profiled(convpool_session *session,
+                                                           convpool_context *ctx,
+                                                           int64_t *node_ns, size_t node_count)
+{
+    return cp_session_run_profiled(session, ctx, node_ns, node_count);
+}
+
 CONVPOOL_API convpool_status convpool_session_output(const convpool_session *session, size_t index,
                                                      int32_t *dtype, size_t *rank,
                                                      const int64_t **dims, const void **data)

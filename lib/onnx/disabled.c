@@ -87,3 +87,6 @@ convpool_status cp_session_value_shape(convpool_session *s, const char *v,
                                                           int32_t *t, size_t *r, int64_t *d,
                                                           size_t c)
 { return no_loader(); }
+convpool_status cp_session_run_profiled(convpool_session *s, convpool_context *c, int64_t *ns,
+                                        size_t n)
+{ return no_loader(); }

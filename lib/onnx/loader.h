@@ -50,6 +50,8 @@ convpool_status cp_session_value_shape(convpool_session *session, const char *va
 convpool_status cp_session_set_output(convpool_session *session, size_t index, void *data,
                                       size_t size_bytes);
 convpool_status cp_session_run(convpool_session *session, convpool_context *ctx);
+convpool_status cp_session_run_profiled(convpool_session *session, convpool_context *ctx,
+                                        int64_t *node_ns, size_t node_count);
 convpool_status cp_session_output(const convpool_session *session, size_t index, int32_t *dtype,
                                   size_t *rank, const int64_t **dims, const void **data);
 

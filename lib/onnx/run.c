@@ -1,6 +1,7 @@
 #include "onnx/run.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "ops/op.h"
 #include "runtime/alloc.h"
@@ -74,18 +75,28 @@ static convpool_status run_op(const convpool_model *m, const cp_plan *p, size_t 
     return st;
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 convpool_status cp_run_nodes(const convpool_model *m, const cp_plan *p, void *const *ptr,
-                             uint8_t *arena, convpool_context *ctx)
+                             uint8_t *arena, convpool_context *ctx, int64_t *node_ns)
 {
     for (size_t i = 0; i < m->node_count; i++) {
         const cp_node *n = &m->nodes[i];
         convpool_status st = CONVPOOL_OK;
+        int64_t start = node_ns ? now_ns() : 0;
         if (n->kind == CP_NODE_IDENTITY) {
             if (p->bytes[n->y] && ptr[n->y] != ptr[n->x])
                 memcpy(ptr[n->y], ptr[n->x], p->bytes[n->y]);
         } else {
             st = run_op(m, p, i, ptr, arena, ctx);
         }
+        if (node_ns)
+            node_ns[n->graph_index] = now_ns() - start;
         if (st != CONVPOOL_OK)
             return cp_fail_context(st, CP_NODE_FMT, CP_NODE_ARGS(n));
     }

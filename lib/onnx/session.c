@@ -40,6 +40,7 @@ struct convpool_session {
     cached_plan cache[CP_PLAN_CACHE];
     size_t next_evict;
     void **ptr;          /* per value, filled for each run */
+    int64_t *node_ns;    /* per file node: times of a profiled run; else NULL */
 };
 
 static void release_slot(convpool_session *s, cached_plan *slot)
@@ -289,7 +290,7 @@ convpool_status cp_session_run(convpool_session *s, convpool_context *ctx)
     if (st != CONVPOOL_OK)
         return st;
     resolve_pointers(s, c);
-    if ((st = cp_run_nodes(s->m, c->plan, s->ptr, c->arena, ctx)) != CONVPOOL_OK)
+    if ((st = cp_run_nodes(s->m, c->plan, s->ptr, c->arena, ctx, s->node_ns)) != CONVPOOL_OK)
         return st;
     /* Outputs not computed in place: inputs, constants, repeated names. */
     for (size_t j = 0; j < s->m->output_count; j++) {
@@ -323,4 +324,23 @@ convpool_status cp_session_output(const convpool_session *s, size_t index,
     if (data)
         *data = o->data;
     return CONVPOOL_OK;
+}
+
+convpool_status cp_session_run_profiled(convpool_session *s, convpool_context *ctx,
+                                        int64_t *node_ns, size_t node_count)
+{
+    if (!s)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "session is NULL");
+    if (node_count != s->m->graph_node_count)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "node_count is %zu; the model has %zu "
+                       "nodes (convpool_model_node_count)", node_count, s->m->graph_node_count);
+    if (!node_ns && node_count)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "node_ns is NULL");
+    for (size_t i = 0; i < node_count; i++)
+        node_ns[i] = -1; /* stays -1 for the nodes folded away at load time */
+    /* The ordinary run, told where to put the times. */
+    s->node_ns = node_ns;
+    convpool_status st = cp_session_run(s, ctx);
+    s->node_ns = NULL;
+    return st;
 }

@@ -6,6 +6,7 @@
 DATA_DIR is the source tree's tests/data. Each case runs the real binary and
 checks its exit status and output; scratch files go to a temporary folder.
 """
+import io
 import json
 import os
 import shutil
@@ -14,7 +15,9 @@ import sys
 import tempfile
 
 import numpy as np
-from onnx import numpy_helper, TensorProto
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+from PIL import Image
 
 EXE, DATA = sys.argv[1], sys.argv[2]
 EDGE_MODEL = os.path.join(DATA, "models", "edge_detector.onnx")
@@ -22,8 +25,13 @@ EDGE_INPUT = os.path.join(DATA, "models", "edge_detector_input.npy")
 DYNAMIC = os.path.join(DATA, "torch", "dynamic_batch")
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120)
+LENET = os.path.join(DATA, "torch", "lenet_like", "model.onnx")
+EDGE_FILTERS = os.path.join(DATA, "models", "edge_filters.onnx")
+
+
+def run(*args, expect=0, stdin=None, binary=False):
+    proc = subprocess.run([EXE, *args], capture_output=True, text=not binary, timeout=120,
+                          input=stdin)
     where = f"convpool-run {' '.join(args)}"
     assert proc.returncode == expect, (
         f"{where}: exit {proc.returncode}, expected {expect}\n"
@@ -153,6 +161,8 @@ def case_bench_json():
     result = json.loads(proc.stdout)
     assert result["runs"] == 5 and result["threads"] == 2, result
     assert 0 < result["min_ms"] <= result["median_ms"] <= result["max_ms"], result
+    assert result["median_ms"] == result["p50_ms"], result
+    assert result["p50_ms"] <= result["p90_ms"] <= result["p99_ms"] <= result["max_ms"], result
     assert result["inputs"][0]["shape"] == [1, 1, 28, 28], result
     assert result["flops"] == 740704, result  # as case_info_lenet computes
     assert abs(result["gflops"] - 740704 / (result["median_ms"] * 1e6)) < 1e-3, result
@@ -161,7 +171,7 @@ def case_bench_json():
 def case_bench_text_dynamic_dim():
     out = run("--bench", "3", "--dim", "N=4", os.path.join(DYNAMIC, "model.onnx")).stdout
     assert "input 'x': float32 [4, 3, 12, 12]" in out, out
-    assert "latency ms: min" in out, out
+    assert "latency us: min" in out and " p90 " in out and " p99 " in out, out
     assert "GFLOP/s: " in out and "n/a" not in out, out
 
 
@@ -289,9 +299,361 @@ def case_threads_same_result():
 
 def case_help_and_version():
     out = run("--help").stdout
-    for word in ["--test-dir", "--info", "--bench", "--input", "Exit status"]:
+    for word in ["--test-dir", "--info", "--bench", "--input", "Exit status", "--profile",
+                 "--duration", "--save-png", "--mean", "--std", "--scale", "--quiet",
+                 "--verbose", "standard input"]:
         assert word in out, word
     assert run("--version").stdout.startswith("convpool-run 1.")
+
+
+def identity_model(path, channels, height, width, dtype=TensorProto.FLOAT):
+    """y = MaxPool(x) with a 1x1 window: the input comes back unchanged, so a
+    test sees exactly what the CLI made of a picture."""
+    x = helper.make_tensor_value_info("x", dtype, [1, channels, height, width])
+    y = helper.make_tensor_value_info("y", dtype, None)
+    node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[1, 1])
+    model = helper.make_model(helper.make_graph([node], "identity", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+
+
+def picture_tensor(tmp, model, picture, *extra):
+    """What the CLI feeds the model for `picture` (via the identity model)."""
+    out = os.path.join(tmp, "out")
+    run(model, "--input", "x=" + picture, "-o", out, "--output-format", "npy", *extra)
+    return np.load(os.path.join(out, "output_0.npy"))
+
+
+def random_rgb(height, width, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def case_image_png():
+    """PNG in: RGB, grey from RGB (BT.601 luma), --mean/--std/--scale, uint8."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rgb = random_rgb(7, 9)
+        png = os.path.join(tmp, "p.png")
+        Image.fromarray(rgb).save(png)
+        model = os.path.join(tmp, "rgb.onnx")
+        identity_model(model, 3, "H", "W")
+        x = picture_tensor(tmp, model, png)
+        want = (rgb.transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
+        assert x.shape == (1, 3, 7, 9) and x.dtype == np.float32, x.shape
+        np.testing.assert_allclose(x, want, rtol=0, atol=1e-7)
+        # Normalisation per channel: (pixel * scale - mean) / std.
+        mean, std = np.array([0.5, 0.4, 0.3]), np.array([0.2, 0.25, 0.5])
+        x = picture_tensor(tmp, model, png, "--mean", "0.5,0.4,0.3", "--std", "0.2,0.25,0.5")
+        want = (rgb.transpose(2, 0, 1)[None] / 255.0 - mean[:, None, None]) / std[:, None, None]
+        np.testing.assert_allclose(x, want.astype(np.float32), rtol=1e-6, atol=1e-6)
+        x = picture_tensor(tmp, model, png, "--scale", "1", "--mean", "128")
+        np.testing.assert_array_equal(x, rgb.transpose(2, 0, 1)[None].astype(np.float32) - 128)
+        # A one-channel input takes the luma of an RGB picture.
+        grey_model = os.path.join(tmp, "grey.onnx")
+        identity_model(grey_model, 1, "H", "W")
+        x = picture_tensor(tmp, grey_model, png, "--scale", "1")
+        luma = rgb @ np.array([0.299, 0.587, 0.114])
+        np.testing.assert_allclose(x[0, 0], luma, rtol=0, atol=1e-4)
+        # A uint8 input takes the pixels as they are, and refuses normalisation.
+        u8 = os.path.join(tmp, "u8.onnx")
+        identity_model(u8, 3, "H", "W", TensorProto.UINT8)
+        x = picture_tensor(tmp, u8, png)
+        assert x.dtype == np.uint8
+        np.testing.assert_array_equal(x[0], rgb.transpose(2, 0, 1))
+        proc = run(u8, "--input", png, "--mean", "1", expect=1)
+        assert "uint8 input takes the pixels as they are" in proc.stderr, proc.stderr
+        # --mean with 2 values for 3 channels; normalisation without a picture.
+        proc = run(model, "--input", png, "--mean", "1,2", expect=1)
+        assert "--mean has 2 values; the input has 3 channel(s)" in proc.stderr, proc.stderr
+        proc = run(EDGE_MODEL, "--input", EDGE_INPUT, "--std", "2", expect=2)
+        assert "no --input is a picture" in proc.stderr, proc.stderr
+        proc = run(EDGE_MODEL, "--input", EDGE_INPUT, "--std", "0", expect=2)
+        assert "--std 0: expected a number > 0" in proc.stderr, proc.stderr
+
+
+def case_image_jpeg():
+    """JPEG in (colour and grey), decoded as Pillow decodes it (both use
+    libjpeg-turbo), a grey picture repeated into 3 channels."""
+    with tempfile.TemporaryDirectory() as tmp:
+        jpg = os.path.join(tmp, "p.jpg")
+        Image.fromarray(random_rgb(16, 12, 1)).save(jpg, quality=90)
+        decoded = np.asarray(Image.open(jpg).convert("RGB"))
+        model = os.path.join(tmp, "rgb.onnx")
+        identity_model(model, 3, "H", "W")
+        x = picture_tensor(tmp, model, jpg, "--scale", "1")
+        assert x.shape == (1, 3, 16, 12), x.shape
+        assert np.abs(x[0] - decoded.transpose(2, 0, 1)).max() <= 1, "JPEG decode differs"
+        grey = os.path.join(tmp, "g.jpg")
+        Image.fromarray(random_rgb(5, 6, 2)[:, :, 0]).save(grey, quality=95)
+        decoded = np.asarray(Image.open(grey))
+        x = picture_tensor(tmp, model, grey, "--scale", "1")
+        for c in range(3):
+            assert np.abs(x[0, c] - decoded).max() <= 1, c
+        # A corrupt JPEG is an error naming the input and the file.
+        with open(jpg, "rb") as f:
+            data = f.read()
+        bad = os.path.join(tmp, "bad.jpg")
+        with open(bad, "wb") as f:
+            f.write(data[:len(data) // 3])
+        proc = run(model, "--input", "x=" + bad, expect=1)
+        assert "input 'x'" in proc.stderr and "JPEG" in proc.stderr, proc.stderr
+
+
+def case_image_resize():
+    """Fixed H and W resize the picture like Pillow's BILINEAR (antialiased
+    when shrinking); symbolic ones take --dim."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rgb = random_rgb(24, 20, 3)
+        png = os.path.join(tmp, "p.png")
+        Image.fromarray(rgb).save(png)
+        model = os.path.join(tmp, "fixed.onnx")
+        identity_model(model, 3, 6, 7)
+        proc = run(model, "--input", png, "-v")
+        assert "p.png is 20x24 (width x height), resized to 7x6" in proc.stderr, proc.stderr
+        x = picture_tensor(tmp, model, png, "--scale", "1")
+        for c in range(3):
+            plane = Image.fromarray(rgb[:, :, c].astype(np.float32), mode="F")
+            want = np.asarray(plane.resize((7, 6), Image.BILINEAR))
+            np.testing.assert_allclose(x[0, c], want, rtol=0, atol=1e-3)
+        sym = os.path.join(tmp, "sym.onnx")
+        identity_model(sym, 3, "H", "W")
+        x = picture_tensor(tmp, sym, png, "--scale", "1", "--dim", "H=30", "--dim", "W=25")
+        plane = Image.fromarray(rgb[:, :, 1].astype(np.float32), mode="F")
+        want = np.asarray(plane.resize((25, 30), Image.BILINEAR))
+        np.testing.assert_allclose(x[0, 1], want, rtol=0, atol=1e-3)
+
+
+def expected_grid(y):
+    """The --save-png picture of y, computed here as image.h describes it."""
+    n, c, h, w = y.shape
+    cols = int(np.ceil(np.sqrt(c)))
+    rows = -(-c // cols)
+    grid = np.zeros((n * rows * (h + 1) - 1, cols * (w + 1) - 1), np.uint8)
+    for b in range(n):
+        for k in range(c):
+            tile = y[b, k].astype(np.float64)
+            lo, hi = tile.min(), tile.max()
+            level = np.full(tile.shape, 128.0) if hi == lo else \
+                np.floor((tile - lo) / (hi - lo) * 255.0 + 0.5)
+            r, col = b * rows + k // cols, k % cols
+            grid[r * (h + 1):r * (h + 1) + h, col * (w + 1):col * (w + 1) + w] = level
+    return grid
+
+
+def case_save_png():
+    """--save-png: each output channel a greyscale tile; decoded back, the
+    pixels are the output stretched from its min to its max."""
+    with tempfile.TemporaryDirectory() as tmp:
+        # The edge detector: one 6x7 channel of -1, 0, 1 -> 0, 128, 255.
+        out = os.path.join(tmp, "png", "deep")
+        run(EDGE_MODEL, "--input", EDGE_INPUT, "--save-png", out)
+        img = np.asarray(Image.open(os.path.join(out, "output_0.png")))
+        assert img.shape == (6, 7) and img.dtype == np.uint8, img.shape
+        row = [128, 255, 128, 128, 128, 0, 128]
+        assert (img == row).all(), img
+        # Four feature maps of a picture: a 2x2 grid, checked pixel by pixel
+        # against the same run's output values.
+        photo = os.path.join(tmp, "photo.png")
+        Image.fromarray(random_rgb(20, 14, 4)[:, :, 0]).save(photo)
+        run(EDGE_FILTERS, "--input", "image=" + photo, "--save-png", out, "-o", out,
+            "--output-format", "npy")
+        y = np.load(os.path.join(out, "output_0.npy"))
+        assert y.shape == (1, 4, 10, 7), y.shape
+        img = np.asarray(Image.open(os.path.join(out, "output_0.png")))
+        assert img.shape == (21, 15), img.shape
+        np.testing.assert_array_equal(img, expected_grid(y))
+        # A batch of 3 with 2 channels: a row of tiles per batch item.
+        x = np.random.default_rng(5).standard_normal((3, 3, 12, 12)).astype(np.float32)
+        np.save(os.path.join(tmp, "x.npy"), x)
+        run(os.path.join(DYNAMIC, "model.onnx"), "--input", os.path.join(tmp, "x.npy"),
+            "--save-png", out, "-o", out, "--output-format", "npy")
+        y = np.load(os.path.join(out, "output_0.npy"))
+        img = np.asarray(Image.open(os.path.join(out, "output_0.png")))
+        np.testing.assert_array_equal(img, expected_grid(y))
+        assert img.shape == (3 * 2 - 1, 2 * 2 - 1), img.shape
+        no_folder_left(tmp, "--save-png")
+
+
+def case_profile_text():
+    out = run("--profile", "--bench", "20", LENET).stdout
+    assert "latency us: min" in out, out
+    lines = [l for l in out.splitlines() if l.startswith("  ") and "'/" in l]
+    assert len(lines) == 5, out
+    shares = 0.0
+    for i, (op, shape) in enumerate([("Conv", "[1, 6, 28, 28]"), ("AveragePool", None),
+                                     ("Conv", None), ("MaxPool", None),
+                                     ("Conv", "[1, 24, 1, 1]")]):
+        fields = lines[i].split()
+        assert fields[0] == str(i) and fields[1] == op, lines[i]
+        assert lines[i].endswith(f"'/{i}/{op}'"), lines[i]
+        assert float(fields[2]) > 0 and float(fields[4]) > 0, lines[i]
+        shares += float(fields[3].rstrip("%"))
+        if shape:
+            assert shape in lines[i], lines[i]
+    assert abs(shares - 100) < 0.5, shares
+
+
+def case_profile_json():
+    """--profile --json: the FLOPs per node as --info counts them, GFLOP/s
+    over each node's median, shares summing to 1, a folded Constant."""
+    result = json.loads(run("--profile", "--json", "--bench", "30", "--warmup", "2",
+                            LENET).stdout)
+    nodes = result["nodes"]
+    assert [n["flops"] for n in nodes] == [235200, 4704, 480000, 1600, 19200], nodes
+    assert nodes[0]["output_shape"] == [1, 6, 28, 28], nodes[0]
+    assert nodes[4]["output_shape"] == [1, 24, 1, 1], nodes[4]
+    assert result["runs"] == 30 and result["warmup"] == 2, result
+    for n in nodes:
+        assert n["executed"] and 0 < n["min_ms"] <= n["median_ms"] <= n["max_ms"], n
+        assert abs(n["gflops"] - n["flops"] / (n["median_ms"] * 1e6)) < 1e-6 * n["gflops"], n
+        assert abs(n["share"] - n["median_ms"] / result["node_median_sum_ms"]) < 1e-6, n
+    assert abs(sum(n["share"] for n in nodes) - 1) < 1e-6, nodes
+    assert abs(sum(n["median_ms"] for n in nodes) - result["node_median_sum_ms"]) < 1e-9
+    dag = os.path.join(DATA, "onnx-loader", "dag.onnx")
+    result = json.loads(run("--profile", "--json", "--duration", "0.05", dag).stdout)
+    folded = [n for n in result["nodes"] if not n["executed"]]
+    assert [n["op_type"] for n in folded] == ["Constant"], result["nodes"]
+    assert "median_ms" not in folded[0] and result["runs"] >= 1, result
+
+
+def case_bench_duration():
+    result = json.loads(run("--duration", "0.3", "--json", LENET).stdout)
+    assert result["runs"] >= 1 and result["seconds"] >= 0.29, result
+    out = run("--duration", "0.1", EDGE_MODEL).stdout
+    runs = int(out.split("runs: ")[1].split()[0])
+    assert runs > 10, out
+    # Sub-microsecond runs keep three digits after the microsecond point.
+    p50 = out.split(" p50 ")[1].split()[0]
+    assert len(p50.split(".")[1]) == 3, out
+    for args in [["--bench", "5", "--duration", "1"], ["--duration", "0"],
+                 ["--duration", "x"], ["--profile", "--info"]]:
+        run(*args, LENET, expect=2)
+
+
+def copy_test(src, dst):
+    shutil.copytree(os.path.join(DATA, "torch", src), dst)
+
+
+def case_test_dir_parent():
+    with tempfile.TemporaryDirectory() as tmp:
+        parent = os.path.join(tmp, "suite")
+        copy_test("lenet_like", os.path.join(parent, "a", "lenet"))
+        copy_test("d2l_corr2d", os.path.join(parent, "b", "c", "corr2d"))
+        out = run("--test-dir", parent).stdout
+        assert out.count("\nPASS ") + out.startswith("PASS ") == 2, out
+        assert f"PASS: 2 of 2 test(s) under {parent} passed" in out, out
+        # One changed expected value: that test fails, the others still run.
+        bad = os.path.join(parent, "b", "multi")
+        copy_test("d2l_multi_in_out", bad)
+        path = os.path.join(bad, "test_data_set_0", "output_0.pb")
+        expected = read_pb(path)
+        expected.flat[0] += 1
+        write_pb(path, expected, "y")
+        proc = run("--test-dir", parent, expect=1)
+        assert f"FAIL {bad} (outputs differ)" in proc.stdout, proc.stdout
+        assert f"FAIL: 2 of 3 test(s) under {parent} passed" in proc.stdout, proc.stdout
+        # --quiet: the failure and the summary only.
+        proc = run("--test-dir", parent, "--quiet", expect=1)
+        assert "PASS " not in proc.stdout and f"FAIL {bad}" in proc.stdout, proc.stdout
+        # A model that does not load counts as failed, with its error.
+        broken = os.path.join(parent, "broken")
+        os.makedirs(os.path.join(broken, "test_data_set_0"))
+        with open(os.path.join(broken, "model.onnx"), "wb") as f:
+            f.write(b"not a model")
+        proc = run("--test-dir", parent, expect=1)
+        assert f"FAIL {broken} (error" in proc.stdout, proc.stdout
+        assert "cannot load model" in proc.stderr, proc.stderr
+        assert "1 of 4 test(s)" not in proc.stdout and "2 of 4 test(s)" in proc.stdout
+        empty = os.path.join(tmp, "empty")
+        os.makedirs(os.path.join(empty, "nothing"))
+        proc = run("--test-dir", empty, expect=1)
+        assert "no model.onnx in it or in any folder under it" in proc.stderr, proc.stderr
+        # The repository's own torch tests, all at once.
+        out = run("--test-dir", os.path.join(DATA, "torch"), "-q").stdout
+        assert out.startswith("PASS: 26 of 26 test(s)"), out
+
+
+def case_stdin_stdout():
+    with open(EDGE_MODEL, "rb") as f:
+        model = f.read()
+    with open(EDGE_INPUT, "rb") as f:
+        data = f.read()
+    # The model from standard input.
+    out = run("-", "--input", EDGE_INPUT, stdin=model, binary=True).stdout.decode()
+    assert "output 0 'Y': float32 [1, 1, 6, 7]" in out, out
+    # The input from standard input, the output to standard output.
+    proc = run(EDGE_MODEL, "--input", "X=-", "-o", "-", "--output-format", "npy",
+               stdin=data, binary=True)
+    y = np.load(io.BytesIO(proc.stdout))
+    assert y.shape == (1, 1, 6, 7) and (y[0, 0, :, 1] == 1).all(), y
+    proc = run(EDGE_MODEL, "-i", "-", "-o", "-", stdin=data, binary=True)
+    t = TensorProto()
+    t.ParseFromString(proc.stdout)
+    assert np.array_equal(numpy_helper.to_array(t), y)
+    # A picture through a pipe, and the PNG grid back.
+    buf = io.BytesIO()
+    Image.fromarray(random_rgb(8, 6)[:, :, 0]).save(buf, format="PNG")
+    proc = run(EDGE_FILTERS, "-i", "-", "--save-png", "-", stdin=buf.getvalue(), binary=True)
+    assert Image.open(io.BytesIO(proc.stdout)).size == (3 * 2 + 1, 4 * 2 + 1)
+    # Standard input is read once.
+    proc = run("-", "--input", "-", stdin=model, binary=True, expect=2)
+    assert b"standard input (-) can be read only once" in proc.stderr, proc.stderr
+    proc = run(EDGE_MODEL, "-i", EDGE_INPUT, "-o", "-", "--save-png", "-", expect=2)
+
+
+def case_quiet_verbose():
+    proc = run(EDGE_MODEL, "--input", EDGE_INPUT, "--quiet")
+    assert proc.stdout == "" and proc.stderr == "", proc
+    proc = run(EDGE_MODEL, "--input", EDGE_INPUT, "-q", "--verbose", expect=2)
+    assert "--quiet or --verbose, not both" in proc.stderr, proc.stderr
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = run(EDGE_MODEL, "--input", EDGE_INPUT, "--save-png", tmp, "--verbose")
+        assert "a 7x6 grid of its channels" in proc.stderr, proc.stderr
+        assert "saved to" in proc.stdout, proc.stdout
+        proc = run(EDGE_MODEL, "--input", EDGE_INPUT, "--save-png", tmp, "-q")
+        assert proc.stdout == "" and os.path.exists(os.path.join(tmp, "output_0.png"))
+
+
+def case_error_messages():
+    """Each message names the real problem."""
+    proc = run(EDGE_MODEL, "-i", "Q=" + EDGE_INPUT, expect=2)
+    assert "the model has no input named 'Q' (its inputs: 'X')" in proc.stderr, proc.stderr
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = run(EDGE_MODEL, "--input", tmp, expect=1)
+        assert f"input 'X': {tmp} is a directory, not a file" in proc.stderr, proc.stderr
+        proc = run(EDGE_MODEL, "--input", os.path.join(tmp, "none.npy"), expect=1)
+        assert "No such file or directory" in proc.stderr, proc.stderr
+        # A file whose name holds '=' is still a file.
+        odd = os.path.join(tmp, "a=b.npy")
+        shutil.copy(EDGE_INPUT, odd)
+        run(EDGE_MODEL, "--input", odd)
+        # --dim for a dim the model does not have.
+        dyn = os.path.join(DYNAMIC, "model.onnx")
+        proc = run("--info", dyn, "--dim", "M=8", expect=2)
+        assert "--dim M=8: the model has no symbolic dim named 'M' (its symbolic dims: 'N')" \
+            in proc.stderr, proc.stderr
+        proc = run("--bench", "1", EDGE_MODEL, "--dim", "N=2", expect=2)
+        assert "every input dim is fixed" in proc.stderr, proc.stderr
+        # -o creates the whole path.
+        deep = os.path.join(tmp, "a", "b", "c")
+        run(EDGE_MODEL, "--input", EDGE_INPUT, "-o", deep)
+        assert os.path.isfile(os.path.join(deep, "output_0.pb"))
+        # A path through a file is refused by name.
+        proc = run(EDGE_MODEL, "--input", EDGE_INPUT, "-o",
+                   os.path.join(deep, "output_0.pb", "x"), expect=1)
+        assert "output_0.pb exists and is not a directory" in proc.stderr or \
+            "Not a directory" in proc.stderr, proc.stderr
+        # A failed load, a failed bind or a failed run leaves no folder behind.
+        no_folder_left(tmp, "-o")
+
+
+def no_folder_left(tmp, flag):
+    for args in [["/nonexistent.onnx", "--input", EDGE_INPUT],
+                 [EDGE_MODEL, "--input", os.path.join(tmp, "none.npy")],
+                 [EDGE_MODEL, "--input", tmp]]:
+        target = os.path.join(tmp, "never", "made")
+        run(*args, flag, target, expect=1)
+        assert not os.path.exists(os.path.join(tmp, "never")), (args, flag)
 
 
 def main():

@@ -8,8 +8,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "convpool.h"
+#include "image.h"
 #include "tensor.h"
 
 /* Exit statuses: documented in --help and the man page. */
@@ -38,7 +40,15 @@ typedef struct cli_options {
     int print_full;       /* print every output in full, whatever its size */
     double rtol, atol;
     size_t memory_limit;
+    int profile;     /* per-node timings (a --bench variant) */
+    double duration; /* seconds of timed runs; 0: a run count */
+    int quiet, verbose;
+    const char *save_png; /* folder for a greyscale grid per output */
+    cli_image_norm norm;  /* --mean, --std, --scale for picture inputs */
 } cli_options;
+
+/* "-" as a file name: standard input or output. */
+#define CLI_STDIO "-"
 
 /* Prints "convpool-run: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -108,10 +118,33 @@ typedef struct cli_cost {
 int cli_node_cost(const cli_runner *r, size_t node, cli_cost *cost);
 int cli_model_cost(const cli_runner *r, cli_cost *total);
 
+/* Prints "convpool-run: <message>" to stderr when --verbose is on. */
+void cli_note(const cli_options *opt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* mkdir -p: creates `path` and every missing parent. Returns 0, or -1
+ * after reporting which folder could not be made. */
+int cli_make_dirs(const char *what, const char *path);
+
 /* Commands; each returns a CLI_EXIT_* status. */
 int cli_cmd_run(const cli_options *opt);
 int cli_cmd_test_dir(const cli_options *opt);
 int cli_cmd_info(const cli_options *opt);
-int cli_cmd_bench(const cli_options *opt);
+int cli_cmd_bench(const cli_options *opt); /* --bench, --duration and --profile */
+
+/* --profile (cmd_profile.c): each node's time over the timed runs. */
+typedef struct cli_profile cli_profile;
+
+/* Prepares to profile r's model (inputs bound). Returns NULL after
+ * reporting an error. */
+cli_profile *cli_profile_create(cli_runner *r);
+void cli_profile_destroy(cli_profile *p);
+
+/* A cli_run_fn (timing.h): one profiled run of the model. */
+int cli_profile_run(void *profile, long run);
+
+/* The per-node table, and its JSON form (a "nodes" member, with a leading
+ * comma, to close an object with). */
+void cli_profile_print_text(FILE *out, cli_profile *p);
+void cli_profile_print_json(FILE *out, cli_profile *p);
 
 #endif

@@ -5,38 +5,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "cli.h"
 #include "print.h"
+#include "timing.h"
 
-enum { DEFAULT_WARMUP_RUNS = 3 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct latency {
-    double min, median, max, mean;
-} latency;
-
-static latency summarise(double *ms, size_t n)
-{
-    qsort(ms, n, sizeof *ms, compare_doubles);
-    latency l = {ms[0], n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2, ms[n - 1], 0};
-    for (size_t i = 0; i < n; i++)
-        l.mean += ms[i] / (double)n;
-    return l;
-}
+typedef cli_latency latency;
 
 /* GFLOP/s at the median latency. */
 static double gflops(const cli_cost *cost, const latency *l)
@@ -44,7 +18,7 @@ static double gflops(const cli_cost *cost, const latency *l)
     return l->median > 0 ? (double)cost->flops / (l->median * 1e6) : 0.0;
 }
 
-static void print_text(const cli_options *opt, const cli_runner *r, long warmup,
+static void print_text(const cli_options *opt, const cli_runner *r, const cli_timing *t,
                        const latency *l, const cli_cost *cost)
 {
     printf("model: %s\n", opt->model_path);
@@ -56,16 +30,16 @@ static void print_text(const cli_options *opt, const cli_runner *r, long warmup,
     }
     printf("threads: %d  isa: %s\n", (int)convpool_context_num_threads(r->ctx),
            convpool_isa_name(convpool_isa_active()));
-    printf("runs: %ld (after %ld warm-up)\n", opt->bench_runs, warmup);
-    printf("latency ms: min %.4f  median %.4f  max %.4f  mean %.4f\n", l->min, l->median,
-           l->max, l->mean);
+    printf("runs: %ld (after %ld warm-up) in %.3f s%s\n", t->runs, t->warmup, t->seconds,
+           t->capped ? " (--duration stopped at the most runs)" : "");
+    cli_print_latency(stdout, l);
     printf("FLOPs per run: %lld (Conv 2*N*M*prod(out)*(C/group)*prod(kernel), bias not "
            "counted; pools one per window tap)\n", (long long)cost->flops);
     printf("GFLOP/s: %.3f (at the median latency)\n", gflops(cost, l));
 }
 
-static void print_json(const cli_options *opt, const cli_runner *r, long warmup,
-                       const latency *l, const cli_cost *cost)
+static void print_json(const cli_options *opt, const cli_runner *r, const cli_timing *t,
+                       const latency *l, const cli_cost *cost, cli_profile *profile)
 {
     printf("{\"model\": ");
     cli_print_json_string(stdout, opt->model_path);
@@ -79,43 +53,55 @@ static void print_json(const cli_options *opt, const cli_runner *r, long warmup,
         printf("]}");
     }
     printf("], \"threads\": %d, \"isa\": \"%s\", \"warmup\": %ld, \"runs\": %ld, "
-           "\"min_ms\": %.6f, \"median_ms\": %.6f, \"max_ms\": %.6f, \"mean_ms\": %.6f, "
-           "\"flops\": %lld, \"gflops\": %.6f}\n",
+           "\"seconds\": %.9g, ",
            (int)convpool_context_num_threads(r->ctx), convpool_isa_name(convpool_isa_active()),
-           warmup, opt->bench_runs, l->min, l->median, l->max, l->mean, (long long)cost->flops,
-           gflops(cost, l));
+           t->warmup, t->runs, t->seconds);
+    cli_print_latency_json(stdout, l);
+    printf(", \"flops\": %lld, \"gflops\": %.9g", (long long)cost->flops, gflops(cost, l));
+    if (profile)
+        cli_profile_print_json(stdout, profile);
+    printf("}\n");
 }
+
+static int run_once(void *arg, long run)
+{
+    return cli_run_once(arg, "the model");
+}
+
+/* The run count of --profile when neither --bench N nor --duration S is given. */
+enum { DEFAULT_PROFILE_RUNS = 100 };
 
 int cli_cmd_bench(const cli_options *opt)
 {
     cli_runner r;
-    double *ms = malloc((size_t)opt->bench_runs * sizeof *ms);
-    int rc = ms ? cli_runner_open(&r, opt->model_path, opt) : CLI_EXIT_FAILURE;
-    if (!ms) {
-        cli_error("out of memory");
-        return rc;
-    }
     cli_cost cost;
+    cli_timing t = {0};
+    cli_profile *profile = NULL;
+    int rc = cli_runner_open(&r, opt->model_path, opt);
     if (rc == CLI_EXIT_OK)
         rc = cli_bind_inputs(&r, opt, 1);
     if (rc == CLI_EXIT_OK && cli_model_cost(&r, &cost) != 0)
         rc = CLI_EXIT_FAILURE;
-    long warmup = opt->warmup_runs >= 0 ? opt->warmup_runs : DEFAULT_WARMUP_RUNS;
-    for (long i = 0; rc == CLI_EXIT_OK && i < warmup; i++)
-        rc = cli_run_once(&r, opt->model_path);
-    for (long i = 0; rc == CLI_EXIT_OK && i < opt->bench_runs; i++) {
-        double start = now_ms();
-        rc = cli_run_once(&r, opt->model_path);
-        ms[i] = now_ms() - start;
-    }
+    if (rc == CLI_EXIT_OK && opt->profile && !(profile = cli_profile_create(&r)))
+        rc = CLI_EXIT_FAILURE;
+    if (rc == CLI_EXIT_OK && profile)
+        rc = cli_time_runs(opt, DEFAULT_PROFILE_RUNS, CLI_MAX_TIMED_RUNS, cli_profile_run, profile,
+                           &t);
+    else if (rc == CLI_EXIT_OK)
+        rc = cli_time_runs(opt, 1, CLI_MAX_TIMED_RUNS, run_once, &r, &t);
     if (rc == CLI_EXIT_OK) {
-        latency l = summarise(ms, (size_t)opt->bench_runs);
-        if (opt->json)
-            print_json(opt, &r, warmup, &l, &cost);
-        else
-            print_text(opt, &r, warmup, &l, &cost);
+        latency l;
+        cli_latency_summarise(t.ms, (size_t)t.runs, &l);
+        if (opt->json) {
+            print_json(opt, &r, &t, &l, &cost, profile);
+        } else {
+            print_text(opt, &r, &t, &l, &cost);
+            if (profile)
+                cli_profile_print_text(stdout, profile);
+        }
     }
-    free(ms);
+    cli_profile_destroy(profile);
+    free(t.ms);
     cli_runner_close(&r);
     return rc;
 }

@@ -3,7 +3,8 @@
  * directory (model.onnx + test_data_set_<K>/input_<N>.pb, output_<N>.pb) and
  * compare every output as ONNX's runner does: numpy.testing.assert_allclose,
  * |actual - expected| <= atol + rtol * |expected| with NaN equal to NaN;
- * integer outputs must match exactly.
+ * integer outputs must match exactly. A DIR without model.onnx is a parent:
+ * every test folder under it is run, then a summary is printed.
  */
 #include <dirent.h>
 #include <math.h>
@@ -149,9 +150,11 @@ static int bind_data_set(cli_runner *r, const char *set_dir)
     return CLI_EXIT_OK;
 }
 
-/* Compares every output_<N>.pb of one data set. Adds to the compared and failed counts. */
+/* Compares every output_<N>.pb of one data set. Adds to the compared and
+ * failed counts. Prints a line per output, or with `show_pass` 0 only the
+ * failing ones. */
 static int check_data_set(cli_runner *r, const cli_options *opt, const char *set_dir,
-                          const char *label, size_t *compared, size_t *failed)
+                          const char *label, int show_pass, size_t *compared, size_t *failed)
 {
     char path[4096], err[CLI_ERR_LEN];
     size_t n_outputs = convpool_model_output_count(r->model);
@@ -170,6 +173,12 @@ static int check_data_set(cli_runner *r, const cli_options *opt, const char *set
         }
         comparison c;
         compare(&actual, &expected, opt->rtol, opt->atol, &c);
+        (*compared)++;
+        *failed += !c.pass;
+        if (c.pass && !show_pass) {
+            cli_tensor_free(&expected);
+            continue;
+        }
         char shape[128];
         cli_format_shape(actual.dims, actual.rank, shape, sizeof shape);
         printf("%s: output %zu '%s' %s %s: %s", label, i, convpool_model_output_name(r->model, i),
@@ -182,49 +191,162 @@ static int check_data_set(cli_runner *r, const cli_options *opt, const char *set
             printf("  %zu of %zu values differ; first at flat index %zu: got %.9g, expected %.9g\n",
                    c.mismatches, actual.count, c.first_bad, cli_tensor_get(&actual, c.first_bad),
                    cli_tensor_get(&expected, c.first_bad));
-        (*compared)++;
-        *failed += !c.pass;
         cli_tensor_free(&expected);
     }
     return CLI_EXIT_OK;
 }
 
-int cli_cmd_test_dir(const cli_options *opt)
+/* What one test folder gave. */
+typedef struct test_result {
+    size_t compared, failed;
+    int n_sets;
+} test_result;
+
+/* Runs the test in `dir`; `prefix` starts each output line ("" or the
+ * folder). Returns a CLI_EXIT_* status for errors other than mismatches. */
+static int run_test(const cli_options *opt, const char *dir, const char *prefix, int show_pass,
+                    test_result *res)
 {
     char model_path[4096];
-    snprintf(model_path, sizeof model_path, "%s/model.onnx", opt->test_dir);
+    snprintf(model_path, sizeof model_path, "%.4000s/model.onnx", dir);
+    memset(res, 0, sizeof *res);
     int numbers[MAX_DATA_SETS];
-    int n_sets = list_data_sets(opt->test_dir, numbers);
+    int n_sets = list_data_sets(dir, numbers);
     if (n_sets < 0) {
-        cli_error("--test-dir %s: cannot open the directory", opt->test_dir);
+        cli_error("--test-dir %s: cannot open the directory", dir);
         return CLI_EXIT_FAILURE;
     }
     cli_runner r;
     int rc = cli_runner_open(&r, model_path, opt);
     if (rc == CLI_EXIT_OK && n_sets == 0) {
-        cli_error("%s: no test_data_set_* directories", opt->test_dir);
+        cli_error("%s: no test_data_set_* directories", dir);
         rc = CLI_EXIT_FAILURE;
     }
-    size_t compared = 0, failed = 0;
     for (int s = 0; rc == CLI_EXIT_OK && s < n_sets; s++) {
-        char set_dir[4096], label[64];
-        snprintf(set_dir, sizeof set_dir, "%s/test_data_set_%d", opt->test_dir, numbers[s]);
-        snprintf(label, sizeof label, "test_data_set_%d", numbers[s]);
+        char set_dir[4096], label[4200];
+        snprintf(set_dir, sizeof set_dir, "%.4000s/test_data_set_%d", dir, numbers[s]);
+        snprintf(label, sizeof label, "%s%stest_data_set_%d", prefix, *prefix ? "/" : "",
+                 numbers[s]);
         cli_runner_clear_inputs(&r);
         rc = bind_data_set(&r, set_dir);
         if (rc == CLI_EXIT_OK)
             rc = cli_run_once(&r, set_dir);
         if (rc == CLI_EXIT_OK)
-            rc = check_data_set(&r, opt, set_dir, label, &compared, &failed);
+            rc = check_data_set(&r, opt, set_dir, label, show_pass, &res->compared, &res->failed);
     }
     cli_runner_close(&r);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    if (compared == 0) {
-        cli_error("%s: no output_<N>.pb files to compare with", opt->test_dir);
+    res->n_sets = n_sets;
+    if (rc == CLI_EXIT_OK && res->compared == 0) {
+        cli_error("%s: no output_<N>.pb files to compare with", dir);
+        rc = CLI_EXIT_FAILURE;
+    }
+    return rc;
+}
+
+/* The test folders found under a parent, in name order. */
+typedef struct test_list {
+    char **dirs;
+    size_t count, cap;
+} test_list;
+
+static int push_test(test_list *list, const char *dir)
+{
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? 2 * list->cap : 64;
+        char **bigger = realloc(list->dirs, cap * sizeof *bigger);
+        if (!bigger)
+            return -1;
+        list->dirs = bigger;
+        list->cap = cap;
+    }
+    if (!(list->dirs[list->count] = strdup(dir)))
+        return -1;
+    list->count++;
+    return 0;
+}
+
+enum { MAX_DEPTH = 16 };
+
+/* Adds every folder under `dir` that holds a model.onnx (without looking
+ * further inside it); hidden folders are skipped. */
+static int find_tests(const char *dir, int depth, test_list *list)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    if (n < 0)
+        return 0; /* unreadable: nothing to run there */
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        char path[4400], model[4500];
+        struct stat sb;
+        snprintf(path, sizeof path, "%.4000s/%s", dir, names[i]->d_name);
+        snprintf(model, sizeof model, "%s/model.onnx", path);
+        if (rc == 0 && names[i]->d_name[0] != '.' && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            if (file_exists(model))
+                rc = push_test(list, path);
+            else if (depth < MAX_DEPTH)
+                rc = find_tests(path, depth + 1, list);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* A parent folder: every test under it, a line each, then a summary. */
+static int run_parent(const cli_options *opt)
+{
+    test_list list = {0};
+    if (find_tests(opt->test_dir, 0, &list) != 0) {
+        cli_error("out of memory listing the tests under %s", opt->test_dir);
         return CLI_EXIT_FAILURE;
     }
+    if (list.count == 0) {
+        cli_error("--test-dir %s: no model.onnx in it or in any folder under it", opt->test_dir);
+        free(list.dirs);
+        return CLI_EXIT_FAILURE;
+    }
+    size_t passed = 0;
+    for (size_t i = 0; i < list.count; i++) {
+        test_result res;
+        fflush(stdout); /* keep the order of stdout and stderr lines */
+        int rc = run_test(opt, list.dirs[i], list.dirs[i], opt->verbose, &res);
+        int ok = rc == CLI_EXIT_OK && res.failed == 0;
+        passed += ok;
+        if (ok && !opt->quiet)
+            printf("PASS %s (%zu output(s) in %d data set(s))\n", list.dirs[i], res.compared,
+                   res.n_sets);
+        else if (!ok)
+            printf("FAIL %s (%s)\n", list.dirs[i],
+                   rc != CLI_EXIT_OK ? "error, see above" : "outputs differ");
+    }
+    printf("%s: %zu of %zu test(s) under %s passed (rtol %g, atol %g)\n",
+           passed == list.count ? "PASS" : "FAIL", passed, list.count, opt->test_dir, opt->rtol,
+           opt->atol);
+    for (size_t i = 0; i < list.count; i++)
+        free(list.dirs[i]);
+    free(list.dirs);
+    return passed == list.count ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
+int cli_cmd_test_dir(const cli_options *opt)
+{
+    char model_path[4096];
+    snprintf(model_path, sizeof model_path, "%.4000s/model.onnx", opt->test_dir);
+    struct stat sb;
+    if (stat(opt->test_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        cli_error("--test-dir %s: %s", opt->test_dir,
+                  stat(opt->test_dir, &sb) != 0 ? "no such directory" : "not a directory");
+        return CLI_EXIT_FAILURE;
+    }
+    if (!file_exists(model_path))
+        return run_parent(opt);
+    test_result res;
+    int rc = run_test(opt, opt->test_dir, "", !opt->quiet, &res);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     printf("%s: %zu of %zu output(s) in %d data set(s) passed (rtol %g, atol %g)\n",
-           failed ? "FAIL" : "PASS", compared - failed, compared, n_sets, opt->rtol, opt->atol);
-    return failed ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+           res.failed ? "FAIL" : "PASS", res.compared - res.failed, res.compared, res.n_sets,
+           opt->rtol, opt->atol);
+    return res.failed ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }

@@ -11,19 +11,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "timing.h"
 
 static const char usage_text[] =
     "Usage:\n"
-    "  convpool-run MODEL.onnx --input FILE... [--output-dir DIR] [--output-format pb|npy]\n"
+    "  convpool-run MODEL.onnx --input [NAME=]FILE... [--output-dir DIR] [--save-png DIR]\n"
     "  convpool-run --test-dir DIR [--rtol R] [--atol A]\n"
     "  convpool-run --info MODEL.onnx [--dim NAME=V]...\n"
-    "  convpool-run --bench N [--threads T] [--json] MODEL.onnx [--input FILE]...\n"
+    "  convpool-run --bench N | --duration S [--profile] [--json] MODEL.onnx [--input FILE]...\n"
+    "  convpool-run --profile [--json] MODEL.onnx [--input FILE]...\n"
     "  convpool-run --help | --version\n";
 
 static const char help_text[] =
     "\n"
     "Runs ONNX models made of Conv, MaxPool, AveragePool, GlobalMaxPool and\n"
-    "GlobalAveragePool nodes with libconvpool.\n"
+    "GlobalAveragePool nodes with libconvpool. A FILE or MODEL.onnx given as -\n"
+    "is read from standard input (once).\n"
     "\n"
     "Run a model (the default):\n"
     "  Loads MODEL.onnx, feeds it the --input files, runs it once and prints\n"
@@ -32,18 +35,37 @@ static const char help_text[] =
     "    convpool-run tests/data/models/edge_detector.onnx \\\n"
     "        --input tests/data/models/edge_detector_input.npy\n"
     "  -i, --input FILE       data for the next graph input, in graph input order\n"
-    "  -i, --input NAME=FILE  data for the input called NAME\n"
-    "                         FILE is an ONNX TensorProto (.pb) or a NumPy .npy file\n"
-    "                         (float32, int64, uint8 or int8, C order)\n"
+    "  -i, --input NAME=FILE  data for the input called NAME (an error if the model\n"
+    "                         has no such input)\n"
+    "                         FILE is an ONNX TensorProto (.pb), a NumPy .npy file\n"
+    "                         (float32, int64, uint8 or int8, C order), or a PNG or\n"
+    "                         JPEG picture for an NCHW input (see Pictures)\n"
     "  -o, --output-dir DIR   also save output N as DIR/output_N.pb (the ONNX test-data\n"
-    "                         layout), created if needed\n"
+    "                         layout); DIR and its parents are created after a\n"
+    "                         successful run; -o - writes the outputs to standard\n"
+    "                         output instead of printing them\n"
     "  --output-format FMT    pb (default) or npy: the file type --output-dir writes\n"
+    "  --save-png DIR         also save output N as DIR/output_N.png: every channel as a\n"
+    "                         greyscale tile (stretched from its min to its max), the\n"
+    "                         tiles in a grid, a row of the grid per batch item\n"
     "  --full                 print every output in full, however large\n"
+    "\n"
+    "Pictures (PNG through libpng, JPEG through libjpeg-turbo):\n"
+    "  A picture fills a (1, C, H, W) input: C 1 takes it as grey, C 3 as RGB;\n"
+    "  fixed H and W resize it (bilinear, antialiased when shrinking), symbolic\n"
+    "  ones take --dim NAME=V or the picture's size. A float32 input gets\n"
+    "  (pixel * scale - mean) / std per channel; a uint8 input the pixels.\n"
+    "  --scale S              pixel scale (default 1/255: values from 0 to 1)\n"
+    "  --mean M[,M,M]         per-channel mean to subtract (default 0)\n"
+    "  --std S[,S,S]          per-channel divisor (default 1), e.g. ImageNet's\n"
+    "                         --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225\n"
     "\n"
     "Check a model against expected outputs:\n"
     "  --test-dir DIR         DIR holds model.onnx and test_data_set_*/input_N.pb,\n"
     "                         output_N.pb (an ONNX backend test); prints PASS or FAIL\n"
-    "                         and the max abs error per output\n"
+    "                         and the max abs error per output. A DIR without\n"
+    "                         model.onnx is searched for such test folders, each is\n"
+    "                         run, and a summary says how many passed\n"
     "  --rtol R, --atol A     float tolerance |got - expected| <= A + R*|expected|\n"
     "                         (defaults 1e-3 and 1e-7, as ONNX's runner); integer\n"
     "                         outputs (MaxPool Indices) must match exactly\n"
@@ -54,25 +76,37 @@ static const char help_text[] =
     "                         their shapes, every attribute with the opset's defaults\n"
     "                         filled in, its parameter count (Conv W and B elements\n"
     "                         from initializers) and FLOPs, and the totals\n"
-    "  --dim NAME=V           size of a symbolic dim such as a batch N (default 1);\n"
-    "                         used by --info and --bench when inputs are generated\n"
+    "  --dim NAME=V           size of the symbolic dim NAME (default 1), e.g. a batch\n"
+    "                         N; used where inputs are generated (--info, --bench)\n"
+    "                         and for pictures; a NAME the model lacks is an error\n"
     "  FLOPs: Conv 2*N*M*prod(out spatial)*(C/group)*prod(kernel) (bias adds not\n"
     "  counted); MaxPool/AveragePool one per window tap, N*C*prod(out)*prod(kernel);\n"
     "  global pools N*C*prod(in spatial)\n"
     "\n"
     "Time a model:\n"
     "  --bench N              N timed runs after warm-up; random inputs unless\n"
-    "                         --input is given; prints min/median/max latency and\n"
+    "                         --input is given; prints the latency's min, p50\n"
+    "                         (median), p90, p99, max and mean in microseconds, and\n"
     "                         GFLOP/s (the model's FLOPs, as --info counts them, over\n"
     "                         the median latency)\n"
+    "  --duration S           timed runs for S seconds instead of a count (at least\n"
+    "                         one run, at most 10000000)\n"
+    "  --profile              also time every node (default 100 runs): its median\n"
+    "                         time, its share of the sum of the node medians and\n"
+    "                         its GFLOP/s; Constant nodes folded at load show as such\n"
     "  --warmup W             untimed runs before timing (default 3)\n"
-    "  --json                 print one JSON object (median_ms, min_ms, max_ms, runs,\n"
-    "                         flops, gflops...)\n"
+    "  --json                 print one JSON object (min_ms, median_ms, p90_ms,\n"
+    "                         p99_ms, max_ms, runs, flops, gflops..., and with\n"
+    "                         --profile a \"nodes\" list)\n"
     "\n"
     "Common options:\n"
     "  -t, --threads T        threads to run on (default: CONVPOOL_NUM_THREADS, else\n"
     "                         one per CPU)\n"
     "  --memory-limit BYTES   refuse models needing more memory than this\n"
+    "  -q, --quiet            print no outputs (a run) or only failures and the\n"
+    "                         summary (--test-dir)\n"
+    "  -v, --verbose          also say what happens on standard error (resizing,\n"
+    "                         pictures written, each --test-dir output)\n"
     "  -h, --help             this text\n"
     "  -V, --version          program and library versions\n"
     "\n"
@@ -118,6 +152,43 @@ static int parse_tolerance(const char *name, const char *text, double *out)
     return 0;
 }
 
+static int parse_number(const char *name, const char *text, double lo, double hi, int open_lo,
+                        double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(v) || v < lo || (open_lo && v == lo) || v > hi) {
+        cli_error("%s %s: expected a number %s %g%s%g", name, text, open_lo ? ">" : ">=", lo,
+                  hi < HUGE_VAL ? " and <= " : "", hi < HUGE_VAL ? hi : 0.0);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* "0.485,0.456,0.406": 1 to 3 numbers (> 0 when `positive`). */
+static int parse_channel_list(const char *name, const char *text, int positive, double *values,
+                              size_t *count)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    *count = 0;
+    for (char *item = strtok(buf, ","); item; item = strtok(NULL, ",")) {
+        if (*count == 3) {
+            cli_error("%s %s: at most 3 values (one per RGB channel)", name, text);
+            return -1;
+        }
+        if (parse_number(name, item, positive ? 0 : -HUGE_VAL, HUGE_VAL, positive,
+                         &values[(*count)++]) != 0)
+            return -1;
+    }
+    if (*count == 0) {
+        cli_error("%s needs 1 or 3 comma-separated numbers", name);
+        return -1;
+    }
+    return 0;
+}
+
 static int push_arg(const char **list, size_t *count, const char *name, const char *value)
 {
     if (*count == CLI_MAX_ARGS) {
@@ -152,9 +223,8 @@ static int parse_option(int argc, char **argv, int *i, cli_options *opt, int *ex
     } else {
         snprintf(name, sizeof name, "%s", arg);
     }
-#define IS(long_name, short_name) \
-    (strcmp(name, long_name) == 0 || strcmp(name, short_name) == 0)
-#define VALUE() option_value(argc, argv, i, name, inline_value)
+#define IS(long_name, short_name) (strcmp(name, long_name) == 0 || strcmp(name, short_name) == 0)
+#define VALUE()                   option_value(argc, argv, i, name, inline_value)
     const char *v;
     long n;
     if (IS("--help", "-h")) {
@@ -168,13 +238,19 @@ static int parse_option(int argc, char **argv, int *i, cli_options *opt, int *ex
         *exit_now = 1;
         return 0;
     }
-    if (IS("--info", "") || IS("--json", "") || IS("--full", "")) {
+    int *flag = IS("--info", "")        ? &opt->info
+                : IS("--json", "")      ? &opt->json
+                : IS("--full", "")      ? &opt->print_full
+                : IS("--profile", "")   ? &opt->profile
+                : IS("--quiet", "-q")   ? &opt->quiet
+                : IS("--verbose", "-v") ? &opt->verbose
+                                        : NULL;
+    if (flag) {
         if (inline_value) {
             cli_error("%s takes no value", name);
             return -1;
         }
-        *(IS("--info", "") ? &opt->info : IS("--json", "") ? &opt->json
-                                                               : &opt->print_full) = 1;
+        *flag = 1;
         return 0;
     }
     if (IS("--input", "-i"))
@@ -186,6 +262,22 @@ static int parse_option(int argc, char **argv, int *i, cli_options *opt, int *ex
         return (opt->output_dir = VALUE()) ? 0 : -1;
     if (IS("--test-dir", ""))
         return (opt->test_dir = VALUE()) ? 0 : -1;
+    if (IS("--save-png", ""))
+        return (opt->save_png = VALUE()) ? 0 : -1;
+    if (IS("--duration", ""))
+        return (v = VALUE()) ? parse_number(name, v, 0, 86400, 1, &opt->duration) : -1;
+    if (IS("--scale", "")) {
+        opt->norm.given = 1;
+        return (v = VALUE()) ? parse_number(name, v, -HUGE_VAL, HUGE_VAL, 0, &opt->norm.scale) : -1;
+    }
+    if (IS("--mean", "") || IS("--std", "")) {
+        int is_std = IS("--std", "");
+        opt->norm.given = 1;
+        return (v = VALUE())
+                   ? parse_channel_list(name, v, is_std, is_std ? opt->norm.std : opt->norm.mean,
+                                        is_std ? &opt->norm.n_std : &opt->norm.n_mean)
+                   : -1;
+    }
     if (IS("--output-format", "")) {
         if (!(v = VALUE()))
             return -1;
@@ -201,7 +293,9 @@ static int parse_option(int argc, char **argv, int *i, cli_options *opt, int *ex
     if (IS("--atol", ""))
         return (v = VALUE()) ? parse_tolerance(name, v, &opt->atol) : -1;
     if (IS("--bench", ""))
-        return (v = VALUE()) && parse_long(name, v, 1, 10000000, &opt->bench_runs) == 0 ? 0 : -1;
+        return (v = VALUE()) && parse_long(name, v, 1, CLI_MAX_TIMED_RUNS, &opt->bench_runs) == 0
+                   ? 0
+                   : -1;
     if (IS("--warmup", ""))
         return (v = VALUE()) && parse_long(name, v, 0, 1000000, &opt->warmup_runs) == 0 ? 0 : -1;
     if (IS("--threads", "-t")) {
@@ -222,14 +316,33 @@ static int parse_option(int argc, char **argv, int *i, cli_options *opt, int *ex
     return -1;
 }
 
+/* How many of the file arguments are "-" (standard input, read once). */
+static int stdin_uses(const cli_options *opt)
+{
+    int n = opt->model_path && strcmp(opt->model_path, CLI_STDIO) == 0;
+    for (size_t i = 0; i < opt->n_inputs; i++) {
+        const char *eq = strchr(opt->inputs[i], '=');
+        n += strcmp(eq ? eq + 1 : opt->inputs[i], CLI_STDIO) == 0;
+    }
+    return n;
+}
+
 /* The combinations that make sense; anything else is a usage error. */
 static int check_combination(const cli_options *opt)
 {
-    int modes = (opt->test_dir != NULL) + opt->info + (opt->bench_runs > 0);
-    const char *mode = opt->test_dir ? "--test-dir" : opt->info ? "--info"
-                     : opt->bench_runs ? "--bench" : NULL;
+    int bench = opt->bench_runs > 0 || opt->duration > 0 || opt->profile;
+    int modes = (opt->test_dir != NULL) + opt->info + bench;
+    const char *mode = opt->test_dir  ? "--test-dir"
+                       : opt->info    ? "--info"
+                       : opt->profile ? "--profile"
+                       : bench        ? "--bench"
+                                      : NULL;
     if (modes > 1) {
-        cli_error("use only one of --test-dir, --info and --bench");
+        cli_error("use only one of --test-dir, --info and --bench/--duration/--profile");
+        return -1;
+    }
+    if (opt->bench_runs && opt->duration > 0) {
+        cli_error("give --bench N or --duration S, not both");
         return -1;
     }
     if (opt->test_dir && opt->model_path) {
@@ -240,20 +353,41 @@ static int check_combination(const cli_options *opt)
         cli_error("no model given");
         return -1;
     }
-    if (opt->json && !opt->bench_runs) {
-        cli_error("--json only applies to --bench");
+    if (opt->json && !bench) {
+        cli_error("--json only applies to --bench, --duration and --profile");
         return -1;
     }
-    if (opt->warmup_runs >= 0 && !opt->bench_runs) {
-        cli_error("--warmup only applies to --bench");
+    if (opt->warmup_runs >= 0 && !bench) {
+        cli_error("--warmup only applies to --bench, --duration and --profile");
         return -1;
     }
-    if ((opt->output_dir || opt->output_npy || opt->print_full) && mode) {
-        cli_error("--output-dir, --output-format and --full do not apply to %s", mode);
+    if ((opt->output_dir || opt->output_npy || opt->print_full || opt->save_png) && mode) {
+        cli_error("--output-dir, --output-format, --save-png and --full do not apply to %s", mode);
         return -1;
     }
-    if (opt->n_inputs && (opt->test_dir || opt->info)) {
-        cli_error("%s reads no --input", mode);
+    if ((opt->n_inputs || opt->norm.given) && (opt->test_dir || opt->info)) {
+        cli_error("%s reads no --input (nor --mean, --std, --scale)", mode);
+        return -1;
+    }
+    if (opt->n_dims && opt->test_dir) {
+        cli_error("--dim does not apply to --test-dir (its inputs have their shapes)");
+        return -1;
+    }
+    if (opt->save_png && !cli_image_can_write_png()) {
+        cli_error("--save-png: this convpool-run was built without libpng (libpng-dev)");
+        return -1;
+    }
+    if (opt->quiet && opt->verbose) {
+        cli_error("give --quiet or --verbose, not both");
+        return -1;
+    }
+    if (stdin_uses(opt) > 1) {
+        cli_error("standard input (-) can be read only once");
+        return -1;
+    }
+    if (opt->output_dir && opt->save_png && strcmp(opt->output_dir, CLI_STDIO) == 0 &&
+        strcmp(opt->save_png, CLI_STDIO) == 0) {
+        cli_error("-o - and --save-png - cannot both write to standard output");
         return -1;
     }
     return 0;
@@ -265,6 +399,7 @@ int main(int argc, char **argv)
     opt.rtol = 1e-3;
     opt.atol = 1e-7;
     opt.warmup_runs = -1;
+    opt.norm.scale = 1.0 / 255.0;
     double default_rtol = opt.rtol, default_atol = opt.atol;
     int exit_now = 0, only_positional = 0;
     for (int i = 1; i < argc && !exit_now; i++) {
@@ -294,7 +429,7 @@ int main(int argc, char **argv)
         return cli_cmd_test_dir(&opt);
     if (opt.info)
         return cli_cmd_info(&opt);
-    if (opt.bench_runs)
+    if (opt.bench_runs || opt.duration > 0 || opt.profile)
         return cli_cmd_bench(&opt);
     return cli_cmd_run(&opt);
 usage:

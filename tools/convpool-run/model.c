@@ -1,20 +1,28 @@
 /*
  * model.c - loading a model and binding its inputs for every command.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "print.h"
+
+static void report(const char *fmt, va_list ap)
+{
+    fputs("convpool-run: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
 
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("convpool-run: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    report(fmt, ap);
     va_end(ap);
 }
 
@@ -31,14 +39,77 @@ void cli_api_error(convpool_status status, const char *fmt, ...)
     va_end(ap);
 }
 
+void cli_note(const cli_options *opt, const char *fmt, ...)
+{
+    if (!opt->verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    report(fmt, ap);
+    va_end(ap);
+}
+
+int cli_make_dirs(const char *what, const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        cli_error("%s %s: the path is too long", what, path);
+        return -1;
+    }
+    /* Each prefix ending before a '/', then the whole path. */
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        struct stat sb;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            cli_error("%s %s: cannot create %s: %s", what, path, buf, strerror(errno));
+            return -1;
+        }
+        if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            cli_error("%s %s: %s exists and is not a directory", what, path, buf);
+            return -1;
+        }
+        if (saved == '\0')
+            return 0;
+        *p = saved;
+    }
+}
+
+/* The model from a file, or from standard input for "-". Returns a
+ * CLI_EXIT_* status after reporting any error. */
+static int load_model(const char *path, size_t memory_limit, convpool_model **model)
+{
+    convpool_status st;
+    if (strcmp(path, CLI_STDIO) == 0) {
+        unsigned char *bytes;
+        size_t size;
+        char err[CLI_ERR_LEN];
+        if (cli_read_file(path, &bytes, &size, err) != 0) {
+            cli_error("cannot read the model: %s", err);
+            return CLI_EXIT_FAILURE;
+        }
+        st = convpool_model_load_memory(bytes, size, memory_limit, model);
+        free(bytes);
+    } else {
+        st = convpool_model_load_file(path, memory_limit, model);
+    }
+    if (st != CONVPOOL_OK) {
+        cli_api_error(st, "cannot load model %s",
+                      strcmp(path, CLI_STDIO) == 0 ? "from standard input" : path);
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_runner_open(cli_runner *r, const char *model_path, const cli_options *opt)
 {
     memset(r, 0, sizeof *r);
-    convpool_status st = convpool_model_load_file(model_path, opt->memory_limit, &r->model);
-    if (st != CONVPOOL_OK) {
-        cli_api_error(st, "cannot load model %s", model_path);
-        return CLI_EXIT_FAILURE;
-    }
+    int rc = load_model(model_path, opt->memory_limit, &r->model);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    convpool_status st;
     r->n_inputs = convpool_model_input_count(r->model);
     r->bound = calloc(r->n_inputs ? r->n_inputs : 1, sizeof *r->bound);
     if (!r->bound) {
@@ -83,8 +154,8 @@ int cli_run_once(cli_runner *r, const char *what)
     return CLI_EXIT_OK;
 }
 
-/* The size for a symbolic dim: --dim NAME=V, else 1. */
-static int64_t symbolic_dim_size(const cli_options *opt, const char *symbol)
+/* The value --dim gives a symbolic dim, or 0 if it gives none. */
+static int64_t dim_option(const cli_options *opt, const char *symbol)
 {
     if (symbol) {
         size_t len = strlen(symbol);
@@ -92,7 +163,55 @@ static int64_t symbolic_dim_size(const cli_options *opt, const char *symbol)
             if (strncmp(opt->dims[i], symbol, len) == 0 && opt->dims[i][len] == '=')
                 return strtoll(opt->dims[i] + len + 1, NULL, 10);
     }
-    return 1;
+    return 0;
+}
+
+/* The size for a symbolic dim: --dim NAME=V, else 1. */
+static int64_t symbolic_dim_size(const cli_options *opt, const char *symbol)
+{
+    int64_t v = dim_option(opt, symbol);
+    return v ? v : 1;
+}
+
+/* Appends "'name'" (", 'name'" after the first) to buf, once. */
+static void append_name(char *buf, size_t size, const char *name)
+{
+    char quoted[256];
+    cli_format_name(quoted, sizeof quoted, name);
+    size_t used = strlen(buf);
+    if (!strstr(buf, quoted) && used + 1 < size)
+        snprintf(buf + used, size - used, "%s%s", used ? ", " : "", quoted);
+}
+
+/* Every --dim must name a symbolic dim of some model input. */
+static int check_dim_names(const convpool_model *model, const cli_options *opt)
+{
+    size_t n_inputs = convpool_model_input_count(model);
+    for (size_t a = 0; a < opt->n_dims; a++) {
+        const char *arg = opt->dims[a];
+        size_t len = (size_t)(strchr(arg, '=') - arg);
+        char symbols[512] = "";
+        int found = 0;
+        for (size_t i = 0; i < n_inputs && !found; i++) {
+            int32_t dtype;
+            size_t rank = 0;
+            convpool_model_input_info(model, i, &dtype, &rank, NULL, 0);
+            for (size_t d = 0; d < rank && !found; d++) {
+                const char *sym = convpool_model_input_dim_name(model, i, d);
+                if (!sym)
+                    continue;
+                found = strlen(sym) == len && strncmp(sym, arg, len) == 0;
+                append_name(symbols, sizeof symbols, sym);
+            }
+        }
+        if (!found) {
+            cli_error("--dim %s: the model has no symbolic dim named '%.*s' (%s%s)", arg, (int)len,
+                      arg, symbols[0] ? "its symbolic dims: " : "every input dim is fixed",
+                      symbols);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static uint64_t next_random(uint64_t *state)
@@ -143,13 +262,16 @@ static int make_random_input(const convpool_model *model, size_t index,
 }
 
 /* Which model input a --input argument names, and its file. Positional
- * arguments take the next input in graph order. Returns a CLI_EXIT_ status. */
-static int resolve_input_arg(const convpool_model *model, const char *arg,
-                             size_t *next_positional, size_t *index, const char **file)
+ * arguments take the next input in graph order; NAME=FILE must name an
+ * input, unless the whole argument is an existing file whose name holds
+ * '='. Returns a CLI_EXIT_ status. */
+static int resolve_input_arg(const convpool_model *model, const char *arg, size_t *next_positional,
+                             size_t *index, const char **file)
 {
     const char *eq = strchr(arg, '=');
     size_t n_inputs = convpool_model_input_count(model);
     if (eq) {
+        char names[512] = "";
         for (size_t i = 0; i < n_inputs; i++) {
             const char *name = convpool_model_input_name(model, i);
             if (strlen(name) == (size_t)(eq - arg) && strncmp(name, arg, (size_t)(eq - arg)) == 0) {
@@ -157,16 +279,90 @@ static int resolve_input_arg(const convpool_model *model, const char *arg,
                 *file = eq + 1;
                 return CLI_EXIT_OK;
             }
+            append_name(names, sizeof names, name);
+        }
+        struct stat sb;
+        if (stat(arg, &sb) != 0) {
+            cli_error("--input %s: the model has no input named '%.*s' (its inputs: %s)", arg,
+                      (int)(eq - arg), arg, names[0] ? names : "none");
+            return CLI_EXIT_USAGE;
         }
     }
     if (*next_positional >= n_inputs) {
-        cli_error("--input %s: the model has only %zu input(s)%s", arg, n_inputs,
-                  eq ? " and none is named like the text before '='" : "");
+        cli_error("--input %s: the model has only %zu input(s)", arg, n_inputs);
         return CLI_EXIT_USAGE;
     }
     *index = (*next_positional)++;
     *file = arg;
     return CLI_EXIT_OK;
+}
+
+/*
+ * A picture for input `index`: its declared (N, C, H, W) with symbolic dims
+ * from --dim, else N 1, C the picture's channels, H and W the picture's
+ * size; the picture is resized to fixed H and W.
+ */
+static int load_picture(const convpool_model *model, size_t index, const cli_options *opt,
+                        const char *file, const unsigned char *bytes, size_t size, cli_tensor *t)
+{
+    const char *name = convpool_model_input_name(model, index);
+    int32_t dtype;
+    size_t rank;
+    int64_t dims[CLI_MAX_RANK];
+    char err[CLI_ERR_LEN];
+    cli_image img;
+    convpool_status st = convpool_model_input_info(model, index, &dtype, &rank, dims, CLI_MAX_RANK);
+    if (st != CONVPOOL_OK) {
+        cli_api_error(st, "input '%s'", name);
+        return -1;
+    }
+    if (rank != 4) {
+        cli_error("input '%s': a picture (%s) fills an NCHW input of rank 4; this one has rank "
+                  "%zu",
+                  name, file, rank);
+        return -1;
+    }
+    if (cli_image_decode(bytes, size, &img, err) != 0) {
+        cli_error("input '%s': %s: %s", name, file, err);
+        return -1;
+    }
+    int64_t picture[4] = {1, img.channels, img.height, img.width};
+    for (size_t d = 0; d < 4; d++)
+        if (dims[d] < 0) {
+            int64_t v = dim_option(opt, convpool_model_input_dim_name(model, index, d));
+            dims[d] = v ? v : picture[d];
+        }
+    if (dims[2] != img.height || dims[3] != img.width)
+        cli_note(opt, "input '%s': %s is %dx%d (width x height), resized to %lldx%lld", name, file,
+                 img.width, img.height, (long long)dims[3], (long long)dims[2]);
+    int rc = cli_image_to_tensor(&img, dtype, dims, &opt->norm, t, err);
+    if (rc != 0)
+        cli_error("input '%s': %s: %s", name, file, err);
+    cli_image_free(&img);
+    return rc;
+}
+
+/* Reads --input file `file` for input `index`: a .npy, .pb or picture. */
+static int load_input_file(const convpool_model *model, size_t index, const cli_options *opt,
+                           const char *file, cli_tensor *t, int *is_picture)
+{
+    const char *name = convpool_model_input_name(model, index);
+    unsigned char *bytes;
+    size_t size;
+    char err[CLI_ERR_LEN];
+    if (cli_read_file(file, &bytes, &size, err) != 0) {
+        cli_error("input '%s': %s", name, err);
+        return -1;
+    }
+    int rc;
+    *is_picture = cli_image_format(bytes, size) != CLI_IMAGE_NONE;
+    if (*is_picture) {
+        rc = load_picture(model, index, opt, file, bytes, size, t);
+    } else if ((rc = cli_tensor_decode(bytes, size, file, t, err)) != 0) {
+        cli_error("input '%s': %s", name, err);
+    }
+    free(bytes);
+    return rc;
 }
 
 int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
@@ -175,6 +371,9 @@ int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
     cli_tensor *bound = r->bound;
     size_t n_inputs = convpool_model_input_count(model);
     size_t next_positional = 0;
+    int pictures = 0;
+    if (check_dim_names(model, opt) != 0)
+        return CLI_EXIT_USAGE;
     for (size_t a = 0; a < opt->n_inputs; a++) {
         size_t index;
         const char *file;
@@ -185,11 +384,15 @@ int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
             cli_error("input '%s' is given twice", convpool_model_input_name(model, index));
             return CLI_EXIT_USAGE;
         }
-        char err[CLI_ERR_LEN];
-        if (cli_tensor_load(file, &bound[index], err) != 0) {
-            cli_error("input '%s': %s", convpool_model_input_name(model, index), err);
+        int is_picture;
+        if (load_input_file(model, index, opt, file, &bound[index], &is_picture) != 0)
             return CLI_EXIT_FAILURE;
-        }
+        pictures += is_picture;
+    }
+    if (opt->norm.given && !pictures) {
+        cli_error("--mean, --std and --scale apply to picture inputs (PNG, JPEG); no --input "
+                  "is a picture");
+        return CLI_EXIT_USAGE;
     }
     for (size_t i = 0; i < n_inputs; i++) {
         const char *name = convpool_model_input_name(model, i);
@@ -214,7 +417,6 @@ int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
     }
     return CLI_EXIT_OK;
 }
-
 int cli_output_view(const convpool_session *session, size_t index, cli_tensor *view)
 {
     const int64_t *dims;

@@ -174,3 +174,15 @@ void cli_print_json_string(FILE *out, const char *s)
     }
     fputc('"', out);
 }
+
+void cli_format_name(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "'%s'", name);
+}
+
+void cli_print_name(FILE *out, const char *name)
+{
+    char buf[1024];
+    cli_format_name(buf, sizeof buf, name);
+    fputs(buf, out);
+}

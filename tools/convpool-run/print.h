@@ -21,6 +21,11 @@ void cli_print_summary(FILE *out, const cli_tensor *t);
 /* The whole tensor as torch prints it: tensor([[ 0.,  1., ...]]). */
 void cli_print_torch_style(FILE *out, const cli_tensor *t);
 
+/* A name taken from the model (a node's, a value's, a dim's) as 'name':
+ * every such name printed by new code goes through here. */
+void cli_format_name(char *buf, size_t size, const char *name);
+void cli_print_name(FILE *out, const char *name);
+
 /* Writes s as a JSON string literal (with quotes and escapes). */
 void cli_print_json_string(FILE *out, const char *s);
 

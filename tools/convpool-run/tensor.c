@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "convpool.h"
 #include "tensor_npy.h"
@@ -145,14 +146,9 @@ void cli_format_shape(const int64_t *dims, size_t rank, char *buf, size_t buf_si
         snprintf(buf + used, buf_size - used, "]");
 }
 
-int cli_read_file(const char *path, unsigned char **data, size_t *size,
-                  char err[CLI_ERR_LEN])
+/* Reads all of f into a malloc'd buffer; NULL on a read error or no memory. */
+static unsigned char *read_all(FILE *f, size_t *size, const char **why)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, CLI_ERR_LEN, "%s: %s", path, strerror(errno));
-        return -1;
-    }
     size_t cap = 1 << 16, len = 0;
     unsigned char *buf = malloc(cap);
     while (buf) {
@@ -168,15 +164,38 @@ int cli_read_file(const char *path, unsigned char **data, size_t *size,
         buf = bigger;
         cap *= 2;
     }
-    int failed = ferror(f);
-    fclose(f);
-    if (!buf || failed) {
+    *why = buf ? "read error" : "out of memory";
+    if (buf && ferror(f)) {
+        *why = strerror(errno);
         free(buf);
-        snprintf(err, CLI_ERR_LEN, "%s: %s", path, buf ? "read error" : "out of memory");
+        return NULL;
+    }
+    *size = len;
+    return buf;
+}
+
+int cli_read_file(const char *path, unsigned char **data, size_t *size, char err[CLI_ERR_LEN])
+{
+    int from_stdin = strcmp(path, "-") == 0;
+    struct stat sb;
+    if (!from_stdin && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        snprintf(err, CLI_ERR_LEN, "%s is a directory, not a file", path);
+        return -1;
+    }
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        snprintf(err, CLI_ERR_LEN, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    const char *why;
+    unsigned char *buf = read_all(f, size, &why);
+    if (!from_stdin)
+        fclose(f);
+    if (!buf) {
+        snprintf(err, CLI_ERR_LEN, "%s: %s", from_stdin ? "standard input" : path, why);
         return -1;
     }
     *data = buf;
-    *size = len;
     return 0;
 }
 
@@ -195,17 +214,25 @@ int cli_write_file(const char *path, const void *data, size_t size, char err[CLI
     return 0;
 }
 
+int cli_tensor_decode(const unsigned char *bytes, size_t size, const char *path, cli_tensor *t,
+                      char err[CLI_ERR_LEN])
+{
+    char detail[CLI_ERR_LEN];
+    int rc = cli_npy_is_npy(bytes, size) ? cli_npy_decode(bytes, size, t, detail)
+                                         : cli_pb_decode(bytes, size, t, detail);
+    if (rc != 0)
+        snprintf(err, CLI_ERR_LEN, "%.200s: %.300s",
+                 strcmp(path, "-") == 0 ? "standard input" : path, detail);
+    return rc;
+}
+
 int cli_tensor_load(const char *path, cli_tensor *t, char err[CLI_ERR_LEN])
 {
     unsigned char *bytes;
     size_t size;
     if (cli_read_file(path, &bytes, &size, err) != 0)
         return -1;
-    char detail[CLI_ERR_LEN];
-    int rc = cli_npy_is_npy(bytes, size) ? cli_npy_decode(bytes, size, t, detail)
-                                          : cli_pb_decode(bytes, size, t, detail);
+    int rc = cli_tensor_decode(bytes, size, path, t, err);
     free(bytes);
-    if (rc != 0)
-        snprintf(err, CLI_ERR_LEN, "%.200s: %.300s", path, detail);
     return rc;
 }

@@ -54,15 +54,20 @@ void cli_store_le(unsigned char *dst, const void *src, size_t count, size_t elem
 /* Formats "[1, 1, 6, 8]" into buf. */
 void cli_format_shape(const int64_t *dims, size_t rank, char *buf, size_t buf_size);
 
-/* Reads a whole file into a malloc'd buffer. Returns 0 or -1 with err set. */
-int cli_read_file(const char *path, unsigned char **data, size_t *size,
-                  char err[CLI_ERR_LEN]);
+/* Reads a whole file into a malloc'd buffer; "-" reads standard input. A
+ * directory is refused as such. Returns 0 or -1 with err set. */
+int cli_read_file(const char *path, unsigned char **data, size_t *size, char err[CLI_ERR_LEN]);
 
 /* Writes size bytes to path (created or truncated). Returns 0 or -1. */
 int cli_write_file(const char *path, const void *data, size_t size,
                    char err[CLI_ERR_LEN]);
 
-/* Loads a .npy (recognised by its magic) or a TensorProto .pb file. */
+/* Decodes the bytes of a .npy (recognised by its magic) or a TensorProto .pb
+ * file read from `path` (named in err). Returns 0 or -1 with err set. */
+int cli_tensor_decode(const unsigned char *bytes, size_t size, const char *path, cli_tensor *t,
+                      char err[CLI_ERR_LEN]);
+
+/* Reads (cli_read_file) and decodes a .npy or .pb file. */
 int cli_tensor_load(const char *path, cli_tensor *t, char err[CLI_ERR_LEN]);
 
 #endif
