@@ -34,7 +34,7 @@ struct convpool_context {
     int spread;        /* threads <= allowed CPUs: keep workers off the caller's */
     int avoided_cpu;   /* the CPU the workers' affinity leaves out, or -1 */
 #endif
-    atomic_llong next_task;
+    _Atomic int64_t next_task;
     atomic_int busy;        /* workers still on the current job */
     atomic_uint generation; /* bumped for each job; workers follow it */
     int shutting_down;

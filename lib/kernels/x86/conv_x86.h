@@ -69,8 +69,6 @@
 
 /* Aim for this many tasks, so that two or three threads finish together. */
 #define X86_CONV_TASK_TARGET 32
-/* The thread pool's limit on threads per context. */
-#define CP_MAX_THREADS_PER_RUN 1024
 /* Depthwise 3-tap stride-2 rows read the input directly when the kernel
  * has at most this many rows (D x H): their taps are listed on the stack. */
 #define X86_CONV_DW_MAX_ROW_TAPS 64
@@ -123,6 +121,17 @@ typedef struct x86_conv_plan {
     int64_t row_parts;   /* direct: tasks a band's rows are split into (else 1) */
 } x86_conv_plan;
 
+/* What one thread of a run remembers between its tasks. The run keeps one
+ * per thread of its context in the workspace (cp_x86_conv_thread_bytes), so
+ * the stack holds nothing that grows with the thread count. */
+typedef struct x86_conv_thread {
+    int64_t packed_outer; /* band in its pack, or -1 */
+    /* which taps its compact tables hold (row_reduction in
+     * kernels/x86/conv_x86_tasks.c), or -1 */
+    int64_t compact_keys[X86_CONV_COMPACT_SLOTS];
+    unsigned char zeroed; /* pack padding cleared */
+} x86_conv_thread;
+
 /* One run, as its tasks see it. */
 typedef struct x86_conv_job {
     const cp_run_args *a;
@@ -131,12 +140,8 @@ typedef struct x86_conv_job {
     const int64_t *offsets;
     const int64_t *w_offsets; /* direct: weight codes (cp_x86_conv_make_direct_codes) */
     float *pack; /* per thread: thread_floats each */
-    unsigned char zeroed[CP_MAX_THREADS_PER_RUN]; /* per thread: pack padding cleared */
     int shared_pack; /* the one band is packed once, in thread 0's pack, for all */
-    int64_t packed_outer[CP_MAX_THREADS_PER_RUN]; /* per thread: band in its pack, or -1 */
-    /* per thread: which taps its compact tables hold (row_reduction in
-     * kernels/x86/conv_x86_tasks.c), or -1 */
-    int64_t compact_keys[CP_MAX_THREADS_PER_RUN][X86_CONV_COMPACT_SLOTS];
+    x86_conv_thread *per_thread; /* one per context thread, in the workspace */
 } x86_conv_job;
 
 static inline int64_t ceil_div(int64_t a, int64_t b)
@@ -159,6 +164,12 @@ static inline int64_t min64(int64_t a, int64_t b)
 static inline size_t cp_x86_conv_offsets_bytes(const x86_conv_plan *p)
 {
     return (size_t)round_up(p->offset_count * (int64_t)sizeof(int64_t) * 2, CP_ALIGNMENT);
+}
+
+/* The per-thread state after the tables, for `threads` context threads. */
+static inline size_t cp_x86_conv_thread_bytes(int32_t threads)
+{
+    return (size_t)round_up((int64_t)threads * (int64_t)sizeof(x86_conv_thread), CP_ALIGNMENT);
 }
 
 /* Multiply-adds of a run (padding taps included). */

@@ -122,7 +122,7 @@ void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t t
             continue;
         }
         cp_x86_conv_pack_band(p, g, xc->k, job->a->x + (n * g->c + grp) * in_plane, 1, od, oh0,
-                              pack, &job->zeroed[thread_index]);
+                              pack, &job->per_thread[thread_index].zeroed);
         for (int64_t j = 0; j < xc->mpg; j++) {
             int64_t m = grp * xc->mpg + j;
             float *y = job->a->y + (n * g->m + m) * out_plane + od * g->out[1] * g->out[2];
@@ -151,11 +151,11 @@ static void start_band_task(x86_conv_job *job, int64_t t, int32_t thread_index, 
     int64_t outer = t / job->plan.m_chunks;
     *mc = t % job->plan.m_chunks;
     decode_outer(job, outer, xc->groups, n, grp, od, oh0, oh1);
-    int64_t *packed_outer = &job->packed_outer[thread_index];
+    int64_t *packed_outer = &job->per_thread[thread_index].packed_outer;
     if (!job->plan.unpacked && outer != *packed_outer) {
         cp_x86_conv_pack_band(&job->plan, g, xc->k,
                               job->a->x + (*n * g->c + *grp * xc->cpg) * cp_geom_in_plane(g),
-                              xc->cpg, *od, *oh0, pack, &job->zeroed[thread_index]);
+                              xc->cpg, *od, *oh0, pack, &job->per_thread[thread_index].zeroed);
         *packed_outer = outer;
     }
 }
@@ -249,7 +249,7 @@ void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thre
     float *own = job->pack + thread_index * p->thread_floats;
     float *pack = job->shared_pack ? job->pack : own;
     int64_t *compact = (int64_t *)(own + p->pack_floats);
-    int64_t *compact_keys = job->compact_keys[thread_index];
+    int64_t *compact_keys = job->per_thread[thread_index].compact_keys;
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, band0, band1, mc;
         int64_t part = t % p->row_parts;
