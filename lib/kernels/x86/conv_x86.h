@@ -179,10 +179,10 @@ static inline int64_t cp_x86_conv_work(const x86_conv *xc, const cp_geom *g)
 }
 
 /* Runs of at most this many multiply-adds take the tiny path: scalar, it
- * costs about 0.85 ns per multiply-add here, against some 0.2 us of fixed
- * cost on the tiled path (the edge detector: 0.19 -> 0.13 us; 4096
- * multiply-adds would be 3.5 us against 0.6). Ops with at most as many
- * weights (all others have more work per run) keep a plain copy for it. */
+ * costs a few times more per multiply-add than the tiled path, but skips
+ * its fixed cost (planning, packing, the thread pool), which a run this
+ * small never earns back. Ops with at most as many weights (all others have
+ * more work per run) keep a plain copy for it. */
 #define X86_CONV_TINY_MAX_WORK 128
 /* a run's output row and kernel width are at most its work */
 _Static_assert(X86_CONV_TINY_MAX_WORK <= CP_CONV_TINY_MAX_OW &&

@@ -219,9 +219,9 @@ static inline void vi_store_index64(int64_t *dst, vi idx, int64_t base, int n)
 /*
  * r[j] = sum (or max) of the lanes of v[j], for j < LANES: each vector
  * reduced on its own (halving, a fixed order), the 16 results gathered
- * through memory. Measured faster here than a 16-vector transpose tree
- * (2048 7x7 planes: 3.0 vs 4.6 us in a standalone loop): the tree's
- * shuffles form long dependency chains, the per-vector reductions do not.
+ * through memory. Faster than a 16-vector transpose tree (which AVX2
+ * uses): the tree's shuffles form long dependency chains, the per-vector
+ * reductions do not.
  */
 static inline vf vf_reduce_each(const vf *v, int is_max)
 {
