@@ -133,7 +133,7 @@ typedef struct pool_w {
  * start + first position). mode 0: interior, plain loads; 1: edge with
  * masks from e; 2: edge, masks computed here from the positions. */
 CP_INLINE vf load_tap(const pool_w *w, const float *p, int32_t first, int32_t kw, int S, int mode,
-                        const pool_edge *e, vm *valid)
+                      const pool_edge *e, vm *valid)
 {
     const float *q = p + kw * w->dil;
     if (mode == 0) {

@@ -58,7 +58,7 @@ CP_INLINE vf small_load(const float *p, int k, int full, vm mask)
 }
 
 CP_INLINE vf small_plane_reduce(const float *p, int full, const vm masks[4], int is_max,
-                                  int *nan_seen)
+                                int *nan_seen)
 {
     vf v0 = small_load(p, 0, full, masks[0]), v1 = small_load(p, 1, full, masks[1]);
     vf v2 = small_load(p, 2, full, masks[2]), v3 = small_load(p, 3, full, masks[3]);
@@ -74,7 +74,7 @@ CP_INLINE vf small_plane_reduce(const float *p, int full, const vm masks[4], int
 }
 
 CP_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                               int64_t group_end, int is_max, const int full)
+                             int64_t group_end, int is_max, const int full)
 {
     const int64_t S = cp_geom_in_plane(g), planes = g->n * g->c;
     const int small = S <= 4 * LANES;
@@ -128,7 +128,7 @@ CP_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64_t
 /* Small planes dispatched on their count of whole vectors, a constant in
  * each variant, so that their loads need no test. */
 CP_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                             int64_t group_end, int is_max)
+                           int64_t group_end, int is_max)
 {
     const int64_t S = cp_geom_in_plane(g);
     switch (S <= 4 * LANES ? S / LANES : 0) {

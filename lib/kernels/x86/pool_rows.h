@@ -12,7 +12,7 @@ typedef struct max_state {
 } max_state;
 
 CP_INLINE void max_taps(const pool_w *w, const pool_taps *t, int32_t first, int S, int mode,
-                          const pool_edge *e, int with_idx, max_state *st)
+                        const pool_edge *e, int with_idx, max_state *st)
 {
     for (int32_t r = 0; r < t->count; r++) {
         const float *p = t->ptr[r] + first;
@@ -39,7 +39,7 @@ CP_INLINE void max_taps(const pool_w *w, const pool_taps *t, int32_t first, int 
 }
 
 CP_INLINE vf avg_taps(const pool_w *w, const pool_taps *t, int32_t first, int S, int mode,
-                        const pool_edge *e, vf sum)
+                      const pool_edge *e, vf sum)
 {
     for (int32_t r = 0; r < t->count; r++) {
         const float *p = t->ptr[r] + first;
@@ -54,7 +54,7 @@ CP_INLINE vf avg_taps(const pool_w *w, const pool_taps *t, int32_t first, int S,
 }
 
 CP_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
-                         float *yr, int64_t *ir, int64_t index_base, int S, int with_idx)
+                       float *yr, int64_t *ir, int64_t index_base, int S, int with_idx)
 {
     pool_taps t;
     const int64_t total = list_taps(g, w, row, xp, 0, &t);
@@ -98,7 +98,7 @@ CP_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row, c
 }
 
 CP_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
-                         float *yr, int S)
+                       float *yr, int S)
 {
     pool_taps t;
     const int64_t total = list_taps(g, w, row, xp, 0, &t);

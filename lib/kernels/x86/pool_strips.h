@@ -38,7 +38,7 @@ CP_INLINE vf row_block(const pool_w *w, const float *rp, int32_t pos, vf fill)
 /* Horizontal window of every lane of the chunk at `first`, on input row rp;
  * *nan gets a sum of the values read (NaN if one was; max only). */
 CP_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, int mode,
-                          const pool_edge *e, int is_max, vf *nan)
+                        const pool_edge *e, int is_max, vf *nan)
 {
     const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
     vf nan_sum = vf_zero(), acc = fill;
@@ -130,7 +130,7 @@ CP_INLINE vf chunk_count_w(const cp_geom *g, const pool_w *w, const pool_chunk *
 #define POOL_STRIP_CHUNKS 4
 
 CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt, const float *xp,
-                       float *yp, int32_t c0, int S, int is_max, int band)
+                     float *yp, int32_t c0, int S, int is_max, int band)
 {
     const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
     pool_chunk ch[POOL_STRIP_CHUNKS];
@@ -207,7 +207,7 @@ CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt
  * by the reference rule (kw order), its column, and whether any tap of the
  * lane was inside the row. */
 CP_INLINE void horizontal_idx(const pool_w *w, const float *rp, int32_t first, int S, int mode,
-                                const pool_edge *e, vf *best, vi *col, vm *have)
+                              const pool_edge *e, vf *best, vi *col, vm *have)
 {
     vf b = vf_set1(-INFINITY);
     vi c = vi_set1(-1);
@@ -235,8 +235,8 @@ CP_INLINE void horizontal_idx(const pool_w *w, const float *rp, int32_t first, i
  * by the same rule, so the first maximum and the first NaN win as in the
  * reference (row-major tap order). */
 CP_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
-                           const float *xp, float *yp, int64_t *ip, int64_t index_base, int32_t c0,
-                           int S, int band)
+                         const float *xp, float *yp, int64_t *ip, int64_t index_base, int32_t c0,
+                         int S, int band)
 {
     const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
     pool_chunk ch[POOL_STRIP_CHUNKS];
@@ -306,7 +306,7 @@ CP_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_table
  * reduction's identity, as the ring walk leaves them out.
  */
 CP_INLINE void strip_rows3(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
-                             const float *xp, float *yp, int32_t c, int S, int is_max)
+                           const float *xp, float *yp, int32_t c, int S, int is_max)
 {
     const pool_chunk ch = chunk_at(w, c);
     const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
@@ -377,7 +377,7 @@ static inline int strip_band(const cp_geom *g)
 
 /* Strips [task_begin, task_end): task = plane * strips per plane + strip. */
 CP_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *indices,
-                        int64_t task_begin, int64_t task_end, int is_max)
+                      int64_t task_begin, int64_t task_end, int is_max)
 {
     pool_w w;
     pool_row_table rt;

@@ -83,7 +83,7 @@ CP_INLINE vf win3_block(const win3_blocks *b, int j, const float *rp, vf fill)
 /* Row rp reduced along W for every chunk of the band into h[]; returns
  * whether a value read was NaN (max only). */
 CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, int32_t pw,
-                         int is_max, vf *h)
+                       int is_max, vf *h)
 {
     const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
     vf blk[WIN3_MAX_BLOCKS];
@@ -147,7 +147,7 @@ static int64_t POOL_FN(win3_tasks)(const cp_geom *g)
 /* Input row r reduced along W into h[] (fill outside the plane); returns
  * whether it read a NaN (max only). */
 CP_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32_t H, int32_t W,
-                           int nb, int sw, int32_t pw, int is_max, vf *h)
+                         int nb, int sw, int32_t pw, int is_max, vf *h)
 {
     if (r < 0 || r >= H) {
         const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
@@ -162,7 +162,7 @@ CP_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32
  * sw are constants after inlining, so that the loops over chunks and
  * blocks unroll and the three reduced rows h0, h1, h2 stay in registers. */
 CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p, int32_t c0,
-                           const int NB, const int sw, int is_max)
+                         const int NB, const int sw, int is_max)
 {
     const int32_t H = (int32_t)g->in[1], W = (int32_t)g->in[2];
     const int32_t OH = (int32_t)g->out[1], OW = (int32_t)g->out[2];
@@ -234,7 +234,7 @@ CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p
 }
 
 CP_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                      int64_t task_end, int is_max)
+                    int64_t task_end, int is_max)
 {
     const int64_t plane_in = g->in[1] * g->in[2], plane_out = g->out[1] * g->out[2];
     const int32_t chunks = (int32_t)((g->out[2] + LANES - 1) / LANES);

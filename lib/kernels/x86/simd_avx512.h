@@ -101,14 +101,21 @@ static inline vf vf_shift_in(vf a, vf b, int k)
      * one case per k, folded to one instruction once k is known. */
     const __m512i ia = _mm512_castps_si512(a), ib = _mm512_castps_si512(b);
     switch (k) {
-#define CP_SHIFT_CASE(n)                                                                           \
-    case n: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, n));
-        CP_SHIFT_CASE(1)
-        CP_SHIFT_CASE(2) CP_SHIFT_CASE(3) CP_SHIFT_CASE(4) CP_SHIFT_CASE(5) CP_SHIFT_CASE(6)
-            CP_SHIFT_CASE(7) CP_SHIFT_CASE(8) CP_SHIFT_CASE(9) CP_SHIFT_CASE(10) CP_SHIFT_CASE(11)
-                CP_SHIFT_CASE(12) CP_SHIFT_CASE(13) CP_SHIFT_CASE(14)
-#undef CP_SHIFT_CASE
-                    default : return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 15));
+    case 1: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 1));
+    case 2: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 2));
+    case 3: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 3));
+    case 4: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 4));
+    case 5: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 5));
+    case 6: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 6));
+    case 7: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 7));
+    case 8: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 8));
+    case 9: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 9));
+    case 10: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 10));
+    case 11: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 11));
+    case 12: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 12));
+    case 13: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 13));
+    case 14: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 14));
+    default: return _mm512_castsi512_ps(_mm512_alignr_epi32(ib, ia, 15));
     }
 }
 
