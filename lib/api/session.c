@@ -47,8 +47,8 @@ CONVPOOL_API convpool_status convpool_session_run(convpool_session *session, con
 }
 
 CONVPOOL_API convpool_status convpool_session_run_profiled(convpool_session *session,
-                                                           convpool_context *ctx,
-                                                           int64_t *node_ns, size_t node_count)
+                                                           convpool_context *ctx, int64_t *node_ns,
+                                                           size_t node_count)
 {
     return cp_session_run_profiled(session, ctx, node_ns, node_count);
 }
