@@ -32,5 +32,8 @@ extern const cp_impl cp_impl_max_pool_ref;
 extern const cp_impl cp_impl_avg_pool_ref;
 extern const cp_impl cp_impl_global_max_pool_ref;
 extern const cp_impl cp_impl_global_avg_pool_ref;
+extern const cp_impl cp_impl_conv_transpose_ref;
+extern const cp_impl cp_impl_lp_pool_ref;
+extern const cp_impl cp_impl_global_lp_pool_ref;
 
 #endif
