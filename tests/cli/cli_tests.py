@@ -243,12 +243,12 @@ def case_output_dir_is_test_data():
 
 
 def case_unsupported_op_refused():
-    """ConvTranspose / LpPool node tests: a load error, exit 1, no output compared."""
-    node_dir = os.path.join(DATA, "onnx-node")
-    for name, op in [("test_convtranspose", "ConvTranspose"), ("test_lppool_2d_default", "LpPool")]:
-        proc = run("--test-dir", os.path.join(node_dir, name), expect=1)
-        assert f"'{op}' is not supported" in proc.stderr, proc.stderr
-        assert "PASS" not in proc.stdout, proc.stdout
+    """A model with an op outside the subset (Relu): a load error naming the
+    node and the op, exit 1, nothing run."""
+    proc = run(os.path.join(DATA, "malformed", "unknown_op.onnx"), expect=1)
+    assert "node 1 ('pool'): op type 'Relu' is not supported" in proc.stderr, proc.stderr
+    assert "ConvTranspose" in proc.stderr and "GlobalLpPool" in proc.stderr, proc.stderr
+    assert proc.stdout == "", proc.stdout
 
 
 def case_threads_same_result():

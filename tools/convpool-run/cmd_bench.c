@@ -59,8 +59,10 @@ static void print_text(const cli_options *opt, const cli_runner *r, long warmup,
     printf("runs: %ld (after %ld warm-up)\n", opt->bench_runs, warmup);
     printf("latency ms: min %.4f  median %.4f  max %.4f  mean %.4f\n", l->min, l->median,
            l->max, l->mean);
-    printf("FLOPs per run: %lld (Conv 2*N*M*prod(out)*(C/group)*prod(kernel), bias not "
-           "counted; pools one per window tap)\n", (long long)cost->flops);
+    printf("FLOPs per run: %lld (Conv 2*N*M*prod(out)*(C/group)*prod(kernel), ConvTranspose "
+           "2*N*C*prod(in)*(M/group)*prod(kernel), bias not counted; pools one per window "
+           "tap)\n",
+           (long long)cost->flops);
     printf("GFLOP/s: %.3f (at the median latency)\n", gflops(cost, l));
 }
 
