@@ -35,6 +35,37 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(layers.Conv3d, input, weight, bias, stride, padding, dilation, groups)
 
 
+def _conv_transpose(layer_cls, x, weight, bias, stride, padding, output_padding, groups,
+                    dilation):
+    with layer_cls.from_weights(weight, bias, stride=stride, padding=padding,
+                                output_padding=output_padding, groups=groups,
+                                dilation=dilation) as layer:
+        return layer(x)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torch.nn.functional.conv_transpose1d: input (N, C, L) or (C, L), weight
+    (C, out_channels/groups, kL)."""
+    return _conv_transpose(layers.ConvTranspose1d, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torch.nn.functional.conv_transpose2d: input (N, C, H, W) or (C, H, W),
+    weight (C, out_channels/groups, kH, kW)."""
+    return _conv_transpose(layers.ConvTranspose2d, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torch.nn.functional.conv_transpose3d: input (N, C, D, H, W) or (C, D, H, W)."""
+    return _conv_transpose(layers.ConvTranspose3d, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
 def _run(layer, x):
     with layer:
         return layer(x)
@@ -82,6 +113,29 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """torch.nn.functional.avg_pool3d."""
     return _run(layers.AvgPool3d(kernel_size, stride, padding, ceil_mode, count_include_pad,
                                  divisor_override), input)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """torch.nn.functional.lp_pool1d with ONNX LpPool's |x|: (sum |x|^p)^(1/p)
+    over each window, p = norm_type a whole number."""
+    return _run(layers.LPPool1d(norm_type, kernel_size, stride, ceil_mode), input)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """torch.nn.functional.lp_pool2d with ONNX LpPool's |x| (see lp_pool1d)."""
+    return _run(layers.LPPool2d(norm_type, kernel_size, stride, ceil_mode), input)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """torch.nn.functional.lp_pool3d with ONNX LpPool's |x| (see lp_pool1d)."""
+    return _run(layers.LPPool3d(norm_type, kernel_size, stride, ceil_mode), input)
+
+
+def global_lp_pool(input, p=2):
+    """ONNX GlobalLpPool: (sum over each (n, c) of |x|^p)^(1/p), output
+    (N, C, 1..1)."""
+    x = as_float_array(input, "global_lp_pool")
+    return _run(layers.GlobalLpPool(_spatial_rank(x, "global_lp_pool"), p), x)
 
 
 def global_avg_pool(input):
