@@ -128,7 +128,8 @@ convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_sh
             return st;
         }
     }
-    op->impl = cp_select_impl(op, isa < 0 ? cp_isa_active() : isa);
+    op->isa = isa < 0 ? cp_isa_active() : isa;
+    op->impl = cp_select_impl(op, op->isa);
     if (op->impl->prepare) {
         const size_t before = cp_alloc_thread_total();
         st = op->impl->prepare(op, weight, bias);

@@ -25,6 +25,7 @@ static const cp_impl *const impls[] = {
     &cp_impl_avg_pool_ref,
     &cp_impl_global_max_pool_ref,
     &cp_impl_global_avg_pool_ref,
+    &cp_impl_conv_transpose_gemm,
     &cp_impl_conv_transpose_ref,
     &cp_impl_lp_pool_ref,
     &cp_impl_global_lp_pool_ref,
