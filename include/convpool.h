@@ -406,6 +406,9 @@ CONVPOOL_API convpool_status convpool_op_workspace_size(const convpool_op *op,
 /* Contexts: threads and instruction sets                                   */
 /* ------------------------------------------------------------------------ */
 
+/** The most threads a context may have (convpool_context_create). */
+#define CONVPOOL_MAX_THREADS 1024
+
 /**
  * Creates a context with `num_threads` threads in all (the calling thread
  * counts as one); 0 means the default (CONVPOOL_NUM_THREADS, else the number
@@ -419,7 +422,8 @@ CONVPOOL_API convpool_status convpool_op_workspace_size(const convpool_op *op,
  * when the caller moves): a VM's scheduler would otherwise often wake them
  * on the caller's CPU, where they wait for it to finish.
  *
- * Errors: INVALID_ARGUMENT (NULL, num_threads < 0 or > 1024), OUT_OF_MEMORY.
+ * Errors: INVALID_ARGUMENT (NULL, num_threads < 0 or > CONVPOOL_MAX_THREADS),
+ * OUT_OF_MEMORY.
  */
 CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads,
                                                      convpool_context **ctx);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds libconvpool with -Werror and runs every
-# test suite (unit, abi, fast on every ISA path, onnx node tests, malformed
+# test suite (unit, abi, diff on every ISA path, onnx node tests, malformed
 # models under valgrind, cli, python); then rebuilds with ASan+UBSan and
 # runs the C suites again. Exits non-zero on any failure.
 set -euo pipefail
@@ -21,7 +21,7 @@ echo "== sanitizer build (ASan + UBSan): C suites =="
 setup build-sanitize -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-sanitize >/dev/null
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-sanitize --print-errorlogs --suite unit --suite fast --suite onnx --suite cli \
+    meson test -C build-sanitize --print-errorlogs --suite unit --suite diff --suite kernels --suite onnx --suite cli \
     --suite malformed-asan
 
 echo "== release build: every suite =="

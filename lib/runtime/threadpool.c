@@ -12,8 +12,8 @@
 
 /* How long a thread spins on a flag before it sleeps on a condition
  * variable: covers the gap between back-to-back runs (a model's nodes, a
- * caller's loop), where a wake-up through the kernel costs 10-20 us in a
- * VM, without burning a core for long when idle. */
+ * caller's loop), where a wake-up through the kernel costs tens of
+ * microseconds in a VM, without burning a core for long when idle. */
 #define CP_SPIN_NANOSECONDS 50000
 
 struct convpool_context {
@@ -34,7 +34,7 @@ struct convpool_context {
     int spread;        /* threads <= allowed CPUs: keep workers off the caller's */
     int avoided_cpu;   /* the CPU the workers' affinity leaves out, or -1 */
 #endif
-    atomic_llong next_task;
+    _Atomic int64_t next_task;
     atomic_int busy;        /* workers still on the current job */
     atomic_uint generation; /* bumped for each job; workers follow it */
     int shutting_down;
@@ -260,9 +260,8 @@ int32_t cp_context_threads(const convpool_context *ctx)
  * their affinity (the creating thread's CPUs otherwise). Without this, Linux
  * in a VM wakes a sleeping worker on its waker's CPU whenever the other
  * vCPUs are halted (a halted vCPU does not count as idle for wake-up
- * placement), and there it waits until the caller is done: seen on a 2-vCPU
- * VM for the first 10-20 ms of a process, 2-thread runs then being no
- * faster than 1-thread ones. Costs one sched_getcpu() per run, and the
+ * placement), and there it waits until the caller is done, so that
+ * 2-thread runs are no faster than 1-thread ones. Costs one sched_getcpu() per run, and the
  * affinity calls only when the caller has moved. Only when there are at
  * least as many allowed CPUs as threads; otherwise sharing is unavoidable.
  */

@@ -13,8 +13,8 @@
 
 #include "convpool.h"
 
-/* The most threads a context may have (convpool_context_create). */
-#define CP_MAX_THREADS 1024
+/* The most threads a context may have: the public limit, one constant. */
+#define CP_MAX_THREADS CONVPOOL_MAX_THREADS
 
 /* Runs tasks [begin, end) on thread `thread_index` (0 .. threads-1). */
 typedef void (*cp_task_fn)(void *arg, int64_t begin, int64_t end, int32_t thread_index);

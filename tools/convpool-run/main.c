@@ -207,7 +207,7 @@ static int parse_option(int argc, char **argv, int *i, cli_options *opt, int *ex
     if (IS("--warmup", ""))
         return (v = VALUE()) && parse_long(name, v, 0, 1000000, &opt->warmup_runs) == 0 ? 0 : -1;
     if (IS("--threads", "-t")) {
-        if (!(v = VALUE()) || parse_long(name, v, 1, 1024, &n) != 0)
+        if (!(v = VALUE()) || parse_long(name, v, 1, CONVPOOL_MAX_THREADS, &n) != 0)
             return -1;
         opt->threads = (int32_t)n;
         return 0;

@@ -69,8 +69,6 @@
 
 /* Aim for this many tasks, so that two or three threads finish together. */
 #define X86_CONV_TASK_TARGET 32
-/* The thread pool's limit on threads per context. */
-#define CP_MAX_THREADS_PER_RUN 1024
 /* Depthwise 3-tap stride-2 rows read the input directly when the kernel
  * has at most this many rows (D x H): their taps are listed on the stack. */
 #define X86_CONV_DW_MAX_ROW_TAPS 64
@@ -93,7 +91,7 @@ typedef struct x86_conv {
     int64_t block;  /* output channels per packed block: gemm_mr, vw or 1 */
     int64_t blocks; /* blocks per group */
     float *w;
-    float *bias;    /* groups * blocks * block values, zero padded */
+    float *bias; /* groups * blocks * block values, zero padded */
     /* small ops: the weights as given and the bias (zeros if none), for
      * runs too small to pay for planning and packing (kernels/conv_tiny.h) */
     float *plain_w, *plain_bias;
@@ -102,26 +100,37 @@ typedef struct x86_conv {
 /* How one run is split into tasks and laid out in the workspace
  * (cp_x86_conv_make_plan). */
 typedef struct x86_conv_plan {
-    int64_t band_rows;   /* output rows per band (direct, depthwise) */
+    int64_t band_rows; /* output rows per band (direct, depthwise) */
     int64_t bands;
-    int64_t in_rows;     /* packed input rows per band and kernel depth */
-    int64_t phases;      /* stride phases a packed row is split into */
-    int64_t phase_len;   /* floats per phase row */
-    int64_t row_pitch;   /* floats per packed row: phases * phase_len */
-    int64_t chan_pitch;  /* floats per packed channel */
-    int64_t pack_floats; /* per thread, rounded to 64 bytes */
+    int64_t in_rows;       /* packed input rows per band and kernel depth */
+    int64_t phases;        /* stride phases a packed row is split into */
+    int64_t phase_len;     /* floats per phase row */
+    int64_t row_pitch;     /* floats per packed row: phases * phase_len */
+    int64_t chan_pitch;    /* floats per packed channel */
+    int64_t pack_floats;   /* per thread, rounded to 64 bytes */
     int64_t thread_floats; /* per thread: the pack, then (direct) the reduction
                             * steps of rows that skip taps in the padding */
-    int64_t offset_count;/* reduction steps in the offset table */
-    int64_t tasks_outer; /* batch x groups (or channels) x depth x bands */
-    int64_t m_chunks;    /* output-channel chunks per outer task */
-    int64_t m_chunk;     /* blocks per chunk (GEMM) or tiles per chunk (direct) */
-    int64_t p_chunks;    /* GEMM: pixel chunks */
-    int64_t p_chunk;     /* GEMM: pixel tiles per chunk */
-    int unpacked;        /* depthwise, direct: read straight from the input (no pack) */
-    int64_t mv;          /* direct: output-channel vectors per tile */
-    int64_t row_parts;   /* direct: tasks a band's rows are split into (else 1) */
+    int64_t offset_count;  /* reduction steps in the offset table */
+    int64_t tasks_outer;   /* batch x groups (or channels) x depth x bands */
+    int64_t m_chunks;      /* output-channel chunks per outer task */
+    int64_t m_chunk;       /* blocks per chunk (GEMM) or tiles per chunk (direct) */
+    int64_t p_chunks;      /* GEMM: pixel chunks */
+    int64_t p_chunk;       /* GEMM: pixel tiles per chunk */
+    int unpacked;          /* depthwise, direct: read straight from the input (no pack) */
+    int64_t mv;            /* direct: output-channel vectors per tile */
+    int64_t row_parts;     /* direct: tasks a band's rows are split into (else 1) */
 } x86_conv_plan;
+
+/* What one thread of a run remembers between its tasks. The run keeps one
+ * per thread of its context in the workspace (cp_x86_conv_thread_bytes), so
+ * the stack holds nothing that grows with the thread count. */
+typedef struct x86_conv_thread {
+    int64_t packed_outer; /* band in its pack, or -1 */
+    /* which taps its compact tables hold (row_reduction in
+     * kernels/x86/conv_x86_tasks.c), or -1 */
+    int64_t compact_keys[X86_CONV_COMPACT_SLOTS];
+    unsigned char zeroed; /* pack padding cleared */
+} x86_conv_thread;
 
 /* One run, as its tasks see it. */
 typedef struct x86_conv_job {
@@ -129,14 +138,10 @@ typedef struct x86_conv_job {
     const x86_conv *xc;
     x86_conv_plan plan;
     const int64_t *offsets;
-    const int64_t *w_offsets; /* direct: weight codes (cp_x86_conv_make_direct_codes) */
-    float *pack; /* per thread: thread_floats each */
-    unsigned char zeroed[CP_MAX_THREADS_PER_RUN]; /* per thread: pack padding cleared */
-    int shared_pack; /* the one band is packed once, in thread 0's pack, for all */
-    int64_t packed_outer[CP_MAX_THREADS_PER_RUN]; /* per thread: band in its pack, or -1 */
-    /* per thread: which taps its compact tables hold (row_reduction in
-     * kernels/x86/conv_x86_tasks.c), or -1 */
-    int64_t compact_keys[CP_MAX_THREADS_PER_RUN][X86_CONV_COMPACT_SLOTS];
+    const int64_t *w_offsets;    /* direct: weight codes (cp_x86_conv_make_direct_codes) */
+    float *pack;                 /* per thread: thread_floats each */
+    int shared_pack;             /* the one band is packed once, in thread 0's pack, for all */
+    x86_conv_thread *per_thread; /* one per context thread, in the workspace */
 } x86_conv_job;
 
 static inline int64_t ceil_div(int64_t a, int64_t b)
@@ -161,6 +166,12 @@ static inline size_t cp_x86_conv_offsets_bytes(const x86_conv_plan *p)
     return (size_t)round_up(p->offset_count * (int64_t)sizeof(int64_t) * 2, CP_ALIGNMENT);
 }
 
+/* The per-thread state after the tables, for `threads` context threads. */
+static inline size_t cp_x86_conv_thread_bytes(int32_t threads)
+{
+    return (size_t)round_up((int64_t)threads * (int64_t)sizeof(x86_conv_thread), CP_ALIGNMENT);
+}
+
 /* Multiply-adds of a run (padding taps included). */
 static inline int64_t cp_x86_conv_work(const x86_conv *xc, const cp_geom *g)
 {
@@ -168,10 +179,10 @@ static inline int64_t cp_x86_conv_work(const x86_conv *xc, const cp_geom *g)
 }
 
 /* Runs of at most this many multiply-adds take the tiny path: scalar, it
- * costs about 0.85 ns per multiply-add here, against some 0.2 us of fixed
- * cost on the tiled path (the edge detector: 0.19 -> 0.13 us; 4096
- * multiply-adds would be 3.5 us against 0.6). Ops with at most as many
- * weights (all others have more work per run) keep a plain copy for it. */
+ * costs a few times more per multiply-add than the tiled path, but skips
+ * its fixed cost (planning, packing, the thread pool), which a run this
+ * small never earns back. Ops with at most as many weights (all others have
+ * more work per run) keep a plain copy for it. */
 #define X86_CONV_TINY_MAX_WORK 128
 /* a run's output row and kernel width are at most its work */
 _Static_assert(X86_CONV_TINY_MAX_WORK <= CP_CONV_TINY_MAX_OW &&
@@ -187,8 +198,7 @@ static inline int cp_x86_conv_run_is_tiny(const x86_conv *xc, const cp_geom *g)
 /* ---- kernels/x86/conv_x86_plan.c ---- */
 
 /* Plans a run of xc on g; `threads`: how many take part in it. */
-void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads,
-                           x86_conv_plan *p);
+void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p);
 /* The cp_impl workspace_size: the reduction-step tables, then each
  * thread's share (pack, compact tables); 0 on the tiny path. */
 size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads);

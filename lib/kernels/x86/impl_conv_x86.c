@@ -93,7 +93,8 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
     for (int i = 0; i < op->attrs.rank; i++)
         xc->taps *= op->attrs.kernel_shape[i]; /* checked by op creation */
     xc->block = xc->algo == X86_CONV_GEMM || xc->algo == X86_CONV_ROWS ? k->gemm_mr
-                : xc->algo == X86_CONV_DIRECT ? k->vw : 1;
+                : xc->algo == X86_CONV_DIRECT                          ? k->vw
+                                                                       : 1;
     xc->blocks = ceil_div(xc->mpg, xc->block);
     size_t slots = (size_t)(xc->groups * xc->blocks * xc->block);
     size_t wcount = slots * (size_t)(xc->cpg * xc->taps);
@@ -115,8 +116,7 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
     if (!xc->w || !xc->bias || plain_failed) {
         x86_conv_release(op);
         op->packed = NULL;
-        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu packed weights",
-                       wcount);
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu packed weights", wcount);
     }
     pack_weights(xc, weight, bias);
     return CONVPOOL_OK;
@@ -142,12 +142,6 @@ static void x86_conv_run(const cp_run_args *a)
                         cp_x86_conv_gemm_task, &job);
         return;
     }
-    memset(job.zeroed, 0, (size_t)cp_context_threads(a->ctx));
-    for (int32_t i = 0; i < cp_context_threads(a->ctx); i++) {
-        job.packed_outer[i] = -1;
-        for (int j = 0; j < X86_CONV_COMPACT_SLOTS; j++)
-            job.compact_keys[i][j] = -1;
-    }
     int64_t *offsets = a->workspace;
     if (xc->algo == X86_CONV_DIRECT && job.plan.unpacked)
         cp_x86_conv_make_input_offsets(g, xc->cpg, offsets);
@@ -159,7 +153,16 @@ static void x86_conv_run(const cp_run_args *a)
     if (xc->algo == X86_CONV_DIRECT)
         cp_x86_conv_make_direct_codes(job.plan.offset_count, g, xc->k->vw,
                                       offsets + job.plan.offset_count);
-    job.pack = (float *)((char *)a->workspace + cp_x86_conv_offsets_bytes(&job.plan));
+    const int32_t ctx_threads = cp_context_threads(a->ctx);
+    char *after_tables = (char *)a->workspace + cp_x86_conv_offsets_bytes(&job.plan);
+    job.per_thread = (x86_conv_thread *)after_tables;
+    for (int32_t i = 0; i < ctx_threads; i++) {
+        job.per_thread[i].packed_outer = -1;
+        for (int j = 0; j < X86_CONV_COMPACT_SLOTS; j++)
+            job.per_thread[i].compact_keys[j] = -1;
+        job.per_thread[i].zeroed = 0;
+    }
+    job.pack = (float *)(after_tables + cp_x86_conv_thread_bytes(ctx_threads));
     job.shared_pack = 0;
     if (xc->algo != X86_CONV_DEPTHWISE && !job.plan.unpacked && threads > 1 &&
         job.plan.tasks_outer == 1 && job.plan.m_chunks >= threads) {
@@ -168,11 +171,11 @@ static void x86_conv_run(const cp_run_args *a)
         cp_parallel_for(a->ctx, min64(xc->cpg, X86_CONV_TASK_TARGET), threads,
                         cp_x86_conv_shared_pack_task, &job);
         job.shared_pack = 1;
-        for (int32_t i = 0; i < cp_context_threads(a->ctx); i++)
-            job.packed_outer[i] = 0;
+        for (int32_t i = 0; i < ctx_threads; i++)
+            job.per_thread[i].packed_outer = 0;
     }
-    cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks * job.plan.row_parts,
-                    threads, xc->algo == X86_CONV_DIRECT ? cp_x86_conv_direct_task
+    cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks * job.plan.row_parts, threads,
+                    xc->algo == X86_CONV_DIRECT ? cp_x86_conv_direct_task
                     : xc->algo == X86_CONV_ROWS ? cp_x86_conv_rows_task
                                                 : cp_x86_conv_depthwise_task,
                     &job);

@@ -12,9 +12,8 @@
 #include "runtime/threadpool.h"
 
 /* Below this many taps (window elements read) per thread a run stays on
- * fewer threads: waking one costs a few microseconds. 16384 taps are about
- * 1-2 us of work; on an idle machine GlobalAveragePool over 2048 7x7 planes
- * (100352 taps) then takes 4 us on 2 threads instead of 7 on 1. */
+ * fewer threads: waking one costs a few microseconds, about what this many
+ * taps take, so a thread below it would cost more than it saves. */
 #define CP_POOL_MIN_TAPS_PER_THREAD 16384
 
 /* A run split into tasks: a kernel over a task range, with or without

@@ -47,8 +47,6 @@
 #define POOL_CAT_(a, b) a##_##b
 #define POOL_CAT(a, b)  POOL_CAT_(a, b)
 #define POOL_FN(name)   POOL_CAT(name, CP_POOL_ISA)
-/* Helpers specialised on constant arguments (stride kind, Indices). */
-#define POOL_INLINE static inline __attribute__((always_inline))
 
 #include "kernels/x86/pool_common.h"
 #include "kernels/x86/pool_rows.h"

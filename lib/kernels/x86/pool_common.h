@@ -132,8 +132,8 @@ typedef struct pool_w {
 /* Tap kw of the LANES outputs of a chunk whose first tap is at p (row
  * start + first position). mode 0: interior, plain loads; 1: edge with
  * masks from e; 2: edge, masks computed here from the positions. */
-POOL_INLINE vf load_tap(const pool_w *w, const float *p, int32_t first, int32_t kw, int S, int mode,
-                        const pool_edge *e, vm *valid)
+CP_INLINE vf load_tap(const pool_w *w, const float *p, int32_t first, int32_t kw, int S, int mode,
+                      const pool_edge *e, vm *valid)
 {
     const float *q = p + kw * w->dil;
     if (mode == 0) {

@@ -6,7 +6,7 @@
  */
 /* Sum (or max) of one plane's n values as a vector of partial results;
  * *nan_seen is set if a value was NaN (max only). Fixed order for a given n. */
-POOL_INLINE vf plane_reduce(const float *p, int64_t n, int is_max, int *nan_seen)
+CP_INLINE vf plane_reduce(const float *p, int64_t n, int is_max, int *nan_seen)
 {
     const vf init = is_max ? vf_set1(-INFINITY) : vf_zero();
     vf a0 = init, a1 = init, a2 = init, a3 = init, nan_sum = vf_zero();
@@ -52,13 +52,13 @@ POOL_INLINE vf plane_reduce(const float *p, int64_t n, int is_max, int *nan_seen
  * take `masks`, the lanes of each load that lie in the plane (a load with
  * an empty mask reads nothing, so it cannot fault). Both fixed per call.
  */
-POOL_INLINE vf small_load(const float *p, int k, int full, vm mask)
+CP_INLINE vf small_load(const float *p, int k, int full, vm mask)
 {
     return k < full ? vf_loadu(p + k * LANES) : vf_loadz(mask, p + k * LANES);
 }
 
-POOL_INLINE vf small_plane_reduce(const float *p, int full, const vm masks[4], int is_max,
-                                  int *nan_seen)
+CP_INLINE vf small_plane_reduce(const float *p, int full, const vm masks[4], int is_max,
+                                int *nan_seen)
 {
     vf v0 = small_load(p, 0, full, masks[0]), v1 = small_load(p, 1, full, masks[1]);
     vf v2 = small_load(p, 2, full, masks[2]), v3 = small_load(p, 3, full, masks[3]);
@@ -73,8 +73,8 @@ POOL_INLINE vf small_plane_reduce(const float *p, int full, const vm masks[4], i
     return vf_max(vf_max(v0, v1), vf_max(v2, v3));
 }
 
-POOL_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                               int64_t group_end, int is_max, const int full)
+CP_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64_t group_begin,
+                             int64_t group_end, int is_max, const int full)
 {
     const int64_t S = cp_geom_in_plane(g), planes = g->n * g->c;
     const int small = S <= 4 * LANES;
@@ -127,8 +127,8 @@ POOL_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64
 
 /* Small planes dispatched on their count of whole vectors, a constant in
  * each variant, so that their loads need no test. */
-POOL_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                             int64_t group_end, int is_max)
+CP_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t group_begin,
+                           int64_t group_end, int is_max)
 {
     const int64_t S = cp_geom_in_plane(g);
     switch (S <= 4 * LANES ? S / LANES : 0) {

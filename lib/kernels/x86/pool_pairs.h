@@ -20,8 +20,8 @@ static inline int pairs_ok(const cp_geom *g)
 }
 
 /* Output rows [row_begin, row_end) of all planes (row = plane * OH + oh). */
-POOL_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t row_begin,
-                       int64_t row_end, int is_max)
+CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t row_begin, int64_t row_end,
+                     int is_max)
 {
     const int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
     const int64_t whole = OW / LANES;

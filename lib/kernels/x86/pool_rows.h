@@ -11,8 +11,8 @@ typedef struct max_state {
     vm have;
 } max_state;
 
-POOL_INLINE void max_taps(const pool_w *w, const pool_taps *t, int32_t first, int S, int mode,
-                          const pool_edge *e, int with_idx, max_state *st)
+CP_INLINE void max_taps(const pool_w *w, const pool_taps *t, int32_t first, int S, int mode,
+                        const pool_edge *e, int with_idx, max_state *st)
 {
     for (int32_t r = 0; r < t->count; r++) {
         const float *p = t->ptr[r] + first;
@@ -38,8 +38,8 @@ POOL_INLINE void max_taps(const pool_w *w, const pool_taps *t, int32_t first, in
     }
 }
 
-POOL_INLINE vf avg_taps(const pool_w *w, const pool_taps *t, int32_t first, int S, int mode,
-                        const pool_edge *e, vf sum)
+CP_INLINE vf avg_taps(const pool_w *w, const pool_taps *t, int32_t first, int S, int mode,
+                      const pool_edge *e, vf sum)
 {
     for (int32_t r = 0; r < t->count; r++) {
         const float *p = t->ptr[r] + first;
@@ -53,8 +53,8 @@ POOL_INLINE vf avg_taps(const pool_w *w, const pool_taps *t, int32_t first, int 
     return sum;
 }
 
-POOL_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
-                         float *yr, int64_t *ir, int64_t index_base, int S, int with_idx)
+CP_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
+                       float *yr, int64_t *ir, int64_t index_base, int S, int with_idx)
 {
     pool_taps t;
     const int64_t total = list_taps(g, w, row, xp, 0, &t);
@@ -97,8 +97,8 @@ POOL_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row,
     }
 }
 
-POOL_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
-                         float *yr, int S)
+CP_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
+                       float *yr, int S)
 {
     pool_taps t;
     const int64_t total = list_taps(g, w, row, xp, 0, &t);

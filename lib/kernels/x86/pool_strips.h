@@ -25,7 +25,7 @@ static inline int strips_ok(const cp_geom *g)
 #ifdef POOL_SEPARABLE
 /* Columns [pos, pos + LANES) of row rp; columns outside the row are `fill`
  * (masked-off lanes read nothing, so rp + pos may lie outside the row). */
-POOL_INLINE vf row_block(const pool_w *w, const float *rp, int32_t pos, vf fill)
+CP_INLINE vf row_block(const pool_w *w, const float *rp, int32_t pos, vf fill)
 {
     if (pos >= 0 && pos + LANES <= w->W)
         return vf_loadu(rp + pos);
@@ -37,8 +37,8 @@ POOL_INLINE vf row_block(const pool_w *w, const float *rp, int32_t pos, vf fill)
 
 /* Horizontal window of every lane of the chunk at `first`, on input row rp;
  * *nan gets a sum of the values read (NaN if one was; max only). */
-POOL_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, int mode,
-                          const pool_edge *e, int is_max, vf *nan)
+CP_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, int mode,
+                        const pool_edge *e, int is_max, vf *nan)
 {
     const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
     vf nan_sum = vf_zero(), acc = fill;
@@ -104,7 +104,7 @@ static void row_table_setup(const cp_geom *g, pool_row_table *t)
 }
 
 /* Fills *row: output row oh (of a plane without depth), its vertical taps. */
-POOL_INLINE void table_row(const cp_geom *g, const pool_row_table *rt, int64_t oh, pool_row *row)
+CP_INLINE void table_row(const cp_geom *g, const pool_row_table *rt, int64_t oh, pool_row *row)
 {
     *row = (pool_row){0, 0, oh, 0, 1, 0, 0, 0};
     if (oh < rt->rows) {
@@ -117,7 +117,7 @@ POOL_INLINE void table_row(const cp_geom *g, const pool_row_table *rt, int64_t o
 }
 
 /* AveragePool: taps per lane along W of chunk ch. */
-POOL_INLINE vf chunk_count_w(const cp_geom *g, const pool_w *w, const pool_chunk *ch)
+CP_INLINE vf chunk_count_w(const cp_geom *g, const pool_w *w, const pool_chunk *ch)
 {
     return ch->mode == 0   ? vf_set1((float)w->K)
            : ch->mode == 1 ? ch->e->count_w
@@ -129,8 +129,8 @@ POOL_INLINE vf chunk_count_w(const cp_geom *g, const pool_w *w, const pool_chunk
  * (the hardware prefetcher follows those; it loses narrower columns). */
 #define POOL_STRIP_CHUNKS 4
 
-POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt, const float *xp,
-                       float *yp, int32_t c0, int S, int is_max, int band)
+CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt, const float *xp,
+                     float *yp, int32_t c0, int S, int is_max, int band)
 {
     const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
     pool_chunk ch[POOL_STRIP_CHUNKS];
@@ -206,8 +206,8 @@ POOL_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *
 /* MaxPool with Indices along W on input row rp: per lane the winning tap
  * by the reference rule (kw order), its column, and whether any tap of the
  * lane was inside the row. */
-POOL_INLINE void horizontal_idx(const pool_w *w, const float *rp, int32_t first, int S, int mode,
-                                const pool_edge *e, vf *best, vi *col, vm *have)
+CP_INLINE void horizontal_idx(const pool_w *w, const float *rp, int32_t first, int S, int mode,
+                              const pool_edge *e, vf *best, vi *col, vm *have)
 {
     vf b = vf_set1(-INFINITY);
     vi c = vi_set1(-1);
@@ -234,9 +234,9 @@ POOL_INLINE void horizontal_idx(const pool_w *w, const float *rp, int32_t first,
  * of (value, column, any-tap) triples, combined down the window in kh order
  * by the same rule, so the first maximum and the first NaN win as in the
  * reference (row-major tap order). */
-POOL_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
-                           const float *xp, float *yp, int64_t *ip, int64_t index_base, int32_t c0,
-                           int S, int band)
+CP_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
+                         const float *xp, float *yp, int64_t *ip, int64_t index_base, int32_t c0,
+                         int S, int band)
 {
     const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
     pool_chunk ch[POOL_STRIP_CHUNKS];
@@ -305,8 +305,8 @@ POOL_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_tab
  * with no ring to tag, store and reload. Rows outside the input are the
  * reduction's identity, as the ring walk leaves them out.
  */
-POOL_INLINE void strip_rows3(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
-                             const float *xp, float *yp, int32_t c, int S, int is_max)
+CP_INLINE void strip_rows3(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
+                           const float *xp, float *yp, int32_t c, int S, int is_max)
 {
     const pool_chunk ch = chunk_at(w, c);
     const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
@@ -376,8 +376,8 @@ static inline int strip_band(const cp_geom *g)
 }
 
 /* Strips [task_begin, task_end): task = plane * strips per plane + strip. */
-POOL_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *indices,
-                        int64_t task_begin, int64_t task_end, int is_max)
+CP_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                      int64_t task_begin, int64_t task_end, int is_max)
 {
     pool_w w;
     pool_row_table rt;

@@ -72,7 +72,7 @@ static void win3_blocks_setup(win3_blocks *b, int32_t c0, int nb, int sw, int32_
 
 /* Block j of row rp. Masked-off lanes read nothing; the address is formed
  * as an integer because the block may start before the buffer. */
-POOL_INLINE vf win3_block(const win3_blocks *b, int j, const float *rp, vf fill)
+CP_INLINE vf win3_block(const win3_blocks *b, int j, const float *rp, vf fill)
 {
     if (b->inside[j])
         return vf_loadu(rp + b->pos[j]);
@@ -82,8 +82,8 @@ POOL_INLINE vf win3_block(const win3_blocks *b, int j, const float *rp, vf fill)
 
 /* Row rp reduced along W for every chunk of the band into h[]; returns
  * whether a value read was NaN (max only). */
-POOL_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, int32_t pw,
-                         int is_max, vf *h)
+CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, int32_t pw,
+                       int is_max, vf *h)
 {
     const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
     vf blk[WIN3_MAX_BLOCKS];
@@ -127,7 +127,7 @@ POOL_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, 
 /* AveragePool: taps per lane along W of the chunk whose first tap is at
  * column `first`: inside the row, or inside the padded row for
  * count_include_pad (the reference's rule). */
-POOL_INLINE vf win3_count_w(const cp_geom *g, int32_t first, int sw)
+CP_INLINE vf win3_count_w(const cp_geom *g, int32_t first, int sw)
 {
     const int32_t lo = g->count_include_pad ? -(int32_t)g->pad_begin[2] : 0;
     const int32_t hi = (int32_t)g->in[2] + (g->count_include_pad ? (int32_t)g->pad_end[2] : 0);
@@ -146,8 +146,8 @@ static int64_t POOL_FN(win3_tasks)(const cp_geom *g)
 
 /* Input row r reduced along W into h[] (fill outside the plane); returns
  * whether it read a NaN (max only). */
-POOL_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32_t H, int32_t W,
-                           int nb, int sw, int32_t pw, int is_max, vf *h)
+CP_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32_t H, int32_t W,
+                         int nb, int sw, int32_t pw, int is_max, vf *h)
 {
     if (r < 0 || r >= H) {
         const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
@@ -161,8 +161,8 @@ POOL_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int
 /* One band of NB chunks of plane xp, all output rows. NB and the W stride
  * sw are constants after inlining, so that the loops over chunks and
  * blocks unroll and the three reduced rows h0, h1, h2 stay in registers. */
-POOL_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p, int32_t c0,
-                           const int NB, const int sw, int is_max)
+CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p, int32_t c0,
+                         const int NB, const int sw, int is_max)
 {
     const int32_t H = (int32_t)g->in[1], W = (int32_t)g->in[2];
     const int32_t OH = (int32_t)g->out[1], OW = (int32_t)g->out[2];
@@ -233,8 +233,8 @@ POOL_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t
     }
 }
 
-POOL_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                      int64_t task_end, int is_max)
+CP_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t task_begin,
+                    int64_t task_end, int is_max)
 {
     const int64_t plane_in = g->in[1] * g->in[2], plane_out = g->out[1] * g->out[2];
     const int32_t chunks = (int32_t)((g->out[2] + LANES - 1) / LANES);

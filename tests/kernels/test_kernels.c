@@ -1,0 +1,521 @@
+/*
+ * Kernel-level tests: each x86 micro-kernel and pooling walk called
+ * directly, on every ISA this machine has, against a scalar loop (for
+ * pools, the reference kernels of kernels/ref). A kernel bug is reported
+ * here with the kernel's name and tile shape, not three layers up.
+ *
+ * The cases are a table: one row per kernel family, each run over a set of
+ * shapes chosen to reach every tile size, tail and edge path of its kernel.
+ * Prints one line per failure and a summary; exits 77 (skip) when the CPU
+ * has neither AVX2 nor AVX-512.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convpool.h"
+#include "kernels/ref/ref_kernels.h"
+#include "kernels/x86/conv_kernels.h"
+#include "kernels/x86/pool_x86.h"
+#include "runtime/cpu.h"
+
+static int failures;
+static int checks;
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+static float rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (float)((rng_state >> 40) & 0xFFFF) / 32768.0f - 1.0f;
+}
+
+static float *buffer(size_t n)
+{
+    /* 64-byte aligned (the depthwise kernels need vector-aligned rows),
+     * filled with random values so that stray reads show up in the sums */
+    float *p = aligned_alloc(64, ((n * sizeof(float)) + 63) / 64 * 64);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++)
+        p[i] = rnd();
+    return p;
+}
+
+/* got vs want (a double-precision sum of terms whose magnitudes add up to
+ * `scale`): float FMA chains differ from it by rounding only. */
+static void expect_close(const char *what, const char *isa, float got, double want, double scale,
+                         const char *shape)
+{
+    checks++;
+    if (fabs((double)got - want) <= 1e-5 * (scale + 1.0))
+        return;
+    if (failures++ < 20)
+        fprintf(stderr, "FAIL %s [%s] %s: got %.9g, want %.9g\n", what, isa, shape, got, want);
+}
+
+/* ---- convolution micro-kernels --------------------------------------- */
+
+static void test_gemm(const cp_conv_kernels *k, const char *isa)
+{
+    const int64_t mr = k->gemm_mr, vw = k->vw;
+    for (int64_t channels = 1; channels <= 5; channels += 2)
+        for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
+            for (int64_t n = 1; n <= k->gemm_nv * vw; n += (n < 2 * vw ? 1 : 5)) {
+                const int64_t x_stride = k->gemm_nv * vw + 3, y_stride = n + 2;
+                float *x = buffer((size_t)(channels * x_stride));
+                float *w = buffer((size_t)(channels * mr));
+                float *bias = buffer((size_t)mr);
+                float *y = buffer((size_t)(mr * y_stride));
+                k->gemm(channels, x, x_stride, w, bias, y, y_stride, m_valid, n);
+                char shape[96];
+                snprintf(shape, sizeof shape, "C=%lld m_valid=%lld n=%lld", (long long)channels,
+                         (long long)m_valid, (long long)n);
+                for (int64_t i = 0; i < m_valid; i++)
+                    for (int64_t p = 0; p < n; p++) {
+                        double s = bias[i], scale = fabs(bias[i]);
+                        for (int64_t c = 0; c < channels; c++) {
+                            s += (double)w[c * mr + i] * x[c * x_stride + p];
+                            scale += fabs((double)w[c * mr + i] * x[c * x_stride + p]);
+                        }
+                        expect_close("gemm", isa, y[i * y_stride + p], s, scale, shape);
+                    }
+                free(x), free(w), free(bias), free(y);
+            }
+}
+
+/* Direct tiles: a 1-D convolution of C channels and K taps; some steps
+ * carry edge bits so that the first / last pixel leaves them out. */
+static void test_direct(const cp_conv_kernels *k, const char *isa)
+{
+    const int64_t vw = k->vw, C = 3, K = 3;
+    const int64_t steps = C * K;
+    for (int64_t mv = 1; mv <= CP_CONV_DIRECT_MV_MAX; mv++)
+        for (int sc = 0; sc < 3; sc++)
+            for (int64_t np = 1; np <= k->direct_np_max[mv - 1]; np++) {
+                cp_conv_direct_fn fn = k->direct[mv - 1][sc][np - 1];
+                const int64_t stride = sc == 0 ? 3 : sc;
+                const int64_t plane = np * stride + K + 4;
+                int64_t offsets[9], codes[9];
+                const int64_t w_mv_stride = steps * vw;
+                for (int64_t c = 0; c < C; c++)
+                    for (int64_t t = 0; t < K; t++) {
+                        int64_t s = c * K + t;
+                        offsets[s] = c * plane + t;
+                        /* tap 0 skipped by the first pixel, tap K-1 by the last */
+                        int64_t bits = (t == 0 ? CP_CONV_EDGE_FIRST : 0) |
+                                       (t == K - 1 ? CP_CONV_EDGE_LAST : 0);
+                        codes[s] = ((s * vw) << CP_CONV_EDGE_BITS) | bits;
+                    }
+                float *x = buffer((size_t)(C * plane));
+                float *w = buffer((size_t)(mv * w_mv_stride));
+                float *bias = buffer((size_t)(mv * vw));
+                const int64_t y_stride = np + 1;
+                float *y = buffer((size_t)(mv * vw * y_stride));
+                for (int64_t edges = 0; edges <= (CP_CONV_EDGE_FIRST | CP_CONV_EDGE_LAST);
+                     edges += 3) {
+                    const int64_t m_valid = mv * vw - (mv > 1 ? 1 : 0);
+                    fn(stride, steps, offsets, codes, x, w, w_mv_stride, bias, y, y_stride, m_valid,
+                       edges);
+                    char shape[96];
+                    snprintf(shape, sizeof shape, "mv=%lld class=%d np=%lld edges=%lld",
+                             (long long)mv, sc, (long long)np, (long long)edges);
+                    for (int64_t i = 0; i < m_valid; i++)
+                        for (int64_t j = 0; j < np; j++) {
+                            double s = bias[i], scale = fabs(bias[i]);
+                            for (int64_t st = 0; st < steps; st++) {
+                                int64_t bits = codes[st] & edges;
+                                if ((j == 0 && (bits & CP_CONV_EDGE_FIRST)) ||
+                                    (j == np - 1 && (bits & CP_CONV_EDGE_LAST)))
+                                    continue;
+                                double wv = w[(codes[st] >> CP_CONV_EDGE_BITS) +
+                                              (i / vw) * w_mv_stride + i % vw];
+                                double xv = x[j * stride + offsets[st]];
+                                s += wv * xv;
+                                scale += fabs(wv * xv);
+                            }
+                            expect_close("direct", isa, y[i * y_stride + j], s, scale, shape);
+                        }
+                }
+                free(x), free(w), free(bias), free(y);
+            }
+}
+
+static void test_depthwise(const cp_conv_kernels *k, const char *isa)
+{
+    const int64_t vw = k->vw;
+    for (int64_t n = 1; n <= 3 * vw + 1; n += (n < vw + 1 ? 1 : vw - 1))
+        for (int64_t rows = 1; rows <= 3; rows++) {
+            const int64_t taps = 4, row_len = n + vw + 8;
+            int64_t offsets[4] = {0, 1, row_len, row_len + 2};
+            const int64_t x_row_stride = row_len * 2;
+            float *x = buffer((size_t)((rows + 1) * x_row_stride + vw));
+            float *w = buffer((size_t)taps);
+            const float bias = rnd();
+            const int64_t y_row_stride = n + vw;
+            float *y = buffer((size_t)(rows * y_row_stride + vw));
+            k->depthwise(taps, offsets, x, x_row_stride, w, bias, y, y_row_stride, rows, n);
+            char shape[64];
+            snprintf(shape, sizeof shape, "n=%lld rows=%lld", (long long)n, (long long)rows);
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t p = 0; p < n; p++) {
+                    double s = bias, scale = fabs(bias);
+                    for (int64_t t = 0; t < taps; t++) {
+                        double v = (double)w[t] * x[r * x_row_stride + offsets[t] + p];
+                        s += v, scale += fabs(v);
+                    }
+                    expect_close("depthwise", isa, y[r * y_row_stride + p], s, scale, shape);
+                }
+            free(x), free(w), free(y);
+        }
+}
+
+static void test_depthwise3(const cp_conv_kernels *k, const char *isa)
+{
+    const int64_t vw = k->vw;
+    for (int64_t stride = 1; stride <= 2; stride++)
+        for (int64_t n = 1; n <= 3 * vw + 1; n += (n < vw + 1 ? 1 : vw - 1)) {
+            const int64_t row_taps = 3, rows = 2;
+            /* packed rows: vector-aligned, two vectors of slack past the last pixel */
+            const int64_t phase_len = (n + 2 * vw + vw - 1) / vw * vw;
+            const int64_t row_pitch = 2 * phase_len;
+            int64_t offsets[9];
+            for (int64_t t = 0; t < row_taps; t++)
+                offsets[3 * t] = offsets[3 * t + 1] = offsets[3 * t + 2] = t * row_pitch;
+            const int64_t x_row_stride = row_pitch;
+            float *x = buffer((size_t)((rows + row_taps) * row_pitch));
+            float *w = buffer((size_t)(3 * row_taps));
+            const float bias = rnd();
+            const int64_t y_row_stride = n + vw;
+            float *y = buffer((size_t)(rows * y_row_stride + vw));
+            k->depthwise3(stride, row_taps, offsets, phase_len, x, x_row_stride, w, bias, y,
+                          y_row_stride, rows, n);
+            char shape[64];
+            snprintf(shape, sizeof shape, "stride=%lld n=%lld", (long long)stride, (long long)n);
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t p = 0; p < n; p++) {
+                    double s = bias, scale = fabs(bias);
+                    for (int64_t t = 0; t < row_taps; t++) {
+                        const float *even = x + r * x_row_stride + offsets[3 * t];
+                        const float *odd = even + phase_len;
+                        double v[3];
+                        if (stride == 1) {
+                            v[0] = (double)w[3 * t] * even[p];
+                            v[1] = (double)w[3 * t + 1] * even[p + 1];
+                            v[2] = (double)w[3 * t + 2] * even[p + 2];
+                        } else {
+                            v[0] = (double)w[3 * t] * even[p];
+                            v[1] = (double)w[3 * t + 1] * odd[p];
+                            v[2] = (double)w[3 * t + 2] * even[p + 1];
+                        }
+                        for (int j = 0; j < 3; j++)
+                            s += v[j], scale += fabs(v[j]);
+                    }
+                    expect_close("depthwise3", isa, y[r * y_row_stride + p], s, scale, shape);
+                }
+            free(x), free(w), free(y);
+        }
+}
+
+static void test_depthwise3s2(const cp_conv_kernels *k, const char *isa)
+{
+    const int64_t vw = k->vw;
+    for (int64_t width = 1; width <= 4 * vw + 3; width += (width < 2 * vw + 2 ? 1 : vw))
+        for (int64_t pad = 0; pad <= 1; pad++) {
+            const int64_t n = (width + 2 * pad - 3) / 2 + 1;
+            if (n < 1)
+                continue;
+            const int64_t taps = 2, rows = 2, x_row_stride = width + 5;
+            int64_t tap_rows[2] = {0, x_row_stride};
+            float *x = buffer((size_t)((rows + taps) * x_row_stride));
+            float *tap_w = buffer(3 * (size_t)taps);
+            const float bias = rnd();
+            const int64_t y_row_stride = n + 3;
+            float *y = buffer((size_t)(rows * y_row_stride));
+            k->depthwise3s2(taps, tap_rows, tap_w, x, x_row_stride, width, pad, bias, y,
+                            y_row_stride, rows, n);
+            char shape[64];
+            snprintf(shape, sizeof shape, "width=%lld pad=%lld", (long long)width, (long long)pad);
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t ow = 0; ow < n; ow++) {
+                    double s = bias, scale = fabs(bias);
+                    for (int64_t t = 0; t < taps; t++)
+                        for (int64_t j = 0; j < 3; j++) {
+                            int64_t col = 2 * ow - pad + j;
+                            if (col < 0 || col >= width)
+                                continue;
+                            double v =
+                                (double)tap_w[3 * t + j] * x[tap_rows[t] + r * x_row_stride + col];
+                            s += v, scale += fabs(v);
+                        }
+                    expect_close("depthwise3s2", isa, y[r * y_row_stride + ow], s, scale, shape);
+                }
+            free(x), free(tap_w), free(y);
+        }
+}
+
+static void test_pack_rows(const cp_conv_kernels *k, const char *isa)
+{
+    for (int64_t phases = 1; phases <= 2; phases++)
+        for (int64_t n = 1; n <= 4 * k->vw + 3; n++) {
+            const int64_t rows = 3, src_stride = n + 7, dst_stride = n + 5;
+            float *src = buffer((size_t)(rows * src_stride));
+            float *even = buffer((size_t)(rows * dst_stride));
+            float *odd = buffer((size_t)(rows * dst_stride));
+            k->pack_rows(src, src_stride, rows, n, phases, even, odd, dst_stride);
+            char shape[64];
+            snprintf(shape, sizeof shape, "phases=%lld n=%lld", (long long)phases, (long long)n);
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t i = 0; i < n; i++) {
+                    const float *s = src + r * src_stride;
+                    if (phases == 1)
+                        expect_close("pack_rows", isa, even[r * dst_stride + i], s[i], 0, shape);
+                    else if (i % 2 == 0)
+                        expect_close("pack_rows", isa, even[r * dst_stride + i / 2], s[i], 0,
+                                     shape);
+                    else
+                        expect_close("pack_rows", isa, odd[r * dst_stride + i / 2], s[i], 0, shape);
+                }
+            free(src), free(even), free(odd);
+        }
+}
+
+/* ---- pooling walks ----------------------------------------------------- */
+
+typedef struct pool_shape {
+    int64_t n, c, h, w, kh, kw, sh, sw, dh, dw, ph0, pw0, ph1, pw1;
+} pool_shape;
+
+static const pool_shape pool_shapes[] = {
+    /* n  c   h   w  kh kw sh sw dh dw ph0 pw0 ph1 pw1 */
+    {1, 3, 9, 37, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0},  /* pairs */
+    {2, 2, 11, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, /* 3x3 stride 1, pad 1 */
+    {1, 2, 14, 33, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, /* 3x3 stride 2, pad 1 */
+    {1, 2, 13, 29, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0}, /* 3x3 stride 2, no pad */
+    {1, 1, 12, 50, 5, 4, 1, 3, 1, 1, 2, 1, 2, 2}, /* general strip, stride 3 */
+    {1, 2, 10, 21, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2}, /* dilated */
+    {1, 1, 8, 70, 1, 7, 1, 1, 1, 1, 0, 3, 0, 3},  /* wide 1-row window */
+    {1, 17, 7, 7, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0},  /* global over 7x7 planes */
+};
+
+static void make_geom(const pool_shape *s, int count_include_pad, cp_geom *g)
+{
+    memset(g, 0, sizeof *g);
+    g->n = s->n, g->c = g->m = s->c, g->group = 1;
+    const int64_t in[3] = {1, s->h, s->w}, k[3] = {1, s->kh, s->kw}, st[3] = {1, s->sh, s->sw},
+                  d[3] = {1, s->dh, s->dw}, p0[3] = {0, s->ph0, s->pw0},
+                  p1[3] = {0, s->ph1, s->pw1};
+    for (int i = 0; i < 3; i++) {
+        g->in[i] = in[i], g->kernel[i] = k[i], g->stride[i] = st[i], g->dilation[i] = d[i];
+        g->pad_begin[i] = p0[i], g->pad_end[i] = p1[i];
+        g->out[i] = (in[i] + p0[i] + p1[i] - d[i] * (k[i] - 1) - 1) / st[i] + 1;
+    }
+    g->count_include_pad = count_include_pad;
+    g->spatial_rank = 2;
+}
+
+typedef struct pool_walk {
+    const char *name;
+    int is_max, is_global;
+    int64_t (*tasks)(const cp_pool_kernels *k, const cp_geom *g);
+    cp_pool_range_fn (*values)(const cp_pool_kernels *k);
+    cp_pool_indexed_fn (*indexed)(const cp_pool_kernels *k);
+} pool_walk;
+
+static int64_t rows_tasks(const cp_pool_kernels *k, const cp_geom *g)
+{
+    (void)k;
+    return g->n * g->c * g->out[0] * g->out[1];
+}
+static int64_t global_tasks(const cp_pool_kernels *k, const cp_geom *g)
+{
+    return (g->n * g->c + k->lanes - 1) / k->lanes;
+}
+static int64_t strip_tasks(const cp_pool_kernels *k, const cp_geom *g)
+{
+    return k->strip_tasks(g);
+}
+static int64_t pair_tasks(const cp_pool_kernels *k, const cp_geom *g)
+{
+    return k->pair_rows(g);
+}
+static int64_t win3_tasks(const cp_pool_kernels *k, const cp_geom *g)
+{
+    return k->win3_tasks(g);
+}
+static cp_pool_range_fn avg_rows(const cp_pool_kernels *k)
+{
+    return k->avg_rows;
+}
+static cp_pool_indexed_fn max_rows(const cp_pool_kernels *k)
+{
+    return k->max_rows;
+}
+static cp_pool_range_fn avg_strips(const cp_pool_kernels *k)
+{
+    return k->avg_strips;
+}
+static cp_pool_indexed_fn max_strips(const cp_pool_kernels *k)
+{
+    return k->max_strips;
+}
+static cp_pool_range_fn avg_pairs(const cp_pool_kernels *k)
+{
+    return k->avg_pairs;
+}
+static cp_pool_range_fn max_pairs(const cp_pool_kernels *k)
+{
+    return k->max_pairs;
+}
+static cp_pool_range_fn avg_win3(const cp_pool_kernels *k)
+{
+    return k->avg_win3;
+}
+static cp_pool_range_fn max_win3(const cp_pool_kernels *k)
+{
+    return k->max_win3;
+}
+static cp_pool_range_fn global_avg(const cp_pool_kernels *k)
+{
+    return k->global_avg;
+}
+static cp_pool_range_fn global_max(const cp_pool_kernels *k)
+{
+    return k->global_max;
+}
+
+static const pool_walk pool_walks[] = {
+    {"max_rows", 1, 0, rows_tasks, NULL, max_rows},
+    {"avg_rows", 0, 0, rows_tasks, avg_rows, NULL},
+    {"max_strips", 1, 0, strip_tasks, NULL, max_strips},
+    {"avg_strips", 0, 0, strip_tasks, avg_strips, NULL},
+    {"max_pairs", 1, 0, pair_tasks, max_pairs, NULL},
+    {"avg_pairs", 0, 0, pair_tasks, avg_pairs, NULL},
+    {"max_win3", 1, 0, win3_tasks, max_win3, NULL},
+    {"avg_win3", 0, 0, win3_tasks, avg_win3, NULL},
+    {"global_max", 1, 1, global_tasks, global_max, NULL},
+    {"global_avg", 0, 1, global_tasks, global_avg, NULL},
+};
+
+static void test_pool_walk(const cp_pool_kernels *k, const char *isa, const pool_walk *walk,
+                           int *ran)
+{
+    for (size_t si = 0; si < sizeof pool_shapes / sizeof pool_shapes[0]; si++) {
+        pool_shape s = pool_shapes[si];
+        if (walk->is_global) { /* the window is the whole plane */
+            s.kh = s.h, s.kw = s.w, s.sh = s.sw = s.dh = s.dw = 1;
+            s.ph0 = s.pw0 = s.ph1 = s.pw1 = 0;
+        }
+        for (int cip = 0; cip <= (walk->is_max ? 0 : 1); cip++) {
+            cp_geom g;
+            make_geom(&s, cip, &g);
+            const int64_t tasks = walk->tasks(k, &g);
+            if (tasks <= 0)
+                continue; /* this walk does not take this shape */
+            (*ran)++;
+            const int64_t planes = g.n * g.c, out = planes * cp_geom_out_plane(&g);
+            float *x = buffer((size_t)(planes * cp_geom_in_plane(&g)));
+            float *y = buffer((size_t)out), *want = buffer((size_t)out);
+            int64_t *idx = calloc((size_t)out, sizeof *idx);
+            int64_t *want_idx = calloc((size_t)out, sizeof *want_idx);
+            if (!idx || !want_idx)
+                exit(1);
+            /* two halves, as two threads would take them */
+            for (int64_t half = 0; half < 2; half++) {
+                int64_t b = half * tasks / 2, e = (half + 1) * tasks / 2;
+                if (walk->indexed)
+                    walk->indexed(k)(&g, x, y, idx, b, e);
+                else
+                    walk->values(k)(&g, x, y, b, e);
+            }
+            if (walk->is_max)
+                cp_ref_max_pool(&g, x, want, want_idx, 0, planes);
+            else
+                cp_ref_avg_pool(&g, x, want, 0, planes);
+            char shape[96];
+            snprintf(shape, sizeof shape, "shape %zu (%lldx%lld k%lldx%lld s%lldx%lld) cip=%d", si,
+                     (long long)s.h, (long long)s.w, (long long)s.kh, (long long)s.kw,
+                     (long long)s.sh, (long long)s.sw, cip);
+            for (int64_t i = 0; i < out; i++) {
+                /* max is exact; averages accumulate in float in the kernels */
+                double scale = walk->is_max ? 0 : (double)g.kernel[1] * g.kernel[2];
+                expect_close(walk->name, isa, y[i], want[i], scale, shape);
+                if (walk->indexed) {
+                    checks++;
+                    if (idx[i] != want_idx[i] && failures++ < 20)
+                        fprintf(stderr, "FAIL %s [%s] %s: index %lld, want %lld at %lld\n",
+                                walk->name, isa, shape, (long long)idx[i], (long long)want_idx[i],
+                                (long long)i);
+                }
+            }
+            free(x), free(y), free(want), free(idx), free(want_idx);
+        }
+    }
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+typedef struct conv_case {
+    const char *name;
+    void (*run)(const cp_conv_kernels *k, const char *isa);
+} conv_case;
+
+static const conv_case conv_cases[] = {
+    {"gemm", test_gemm},
+    {"direct", test_direct},
+    {"depthwise", test_depthwise},
+    {"depthwise3", test_depthwise3},
+    {"depthwise3s2", test_depthwise3s2},
+    {"pack_rows", test_pack_rows},
+};
+
+typedef struct isa_kernels {
+    const char *name;
+    int32_t isa;
+    const cp_conv_kernels *conv;
+    const cp_pool_kernels *pool;
+} isa_kernels;
+
+int main(void)
+{
+    const isa_kernels isas[] = {
+        {"avx2", CONVPOOL_ISA_AVX2, &cp_conv_kernels_avx2, &cp_pool_kernels_avx2},
+        {"avx512", CONVPOOL_ISA_AVX512, &cp_conv_kernels_avx512, &cp_pool_kernels_avx512},
+    };
+    const int32_t supported = cp_isa_supported();
+    int tested = 0;
+    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+        if (isas[i].isa > supported) {
+            printf("%s: not supported by this CPU, skipped\n", isas[i].name);
+            continue;
+        }
+        tested++;
+        for (size_t c = 0; c < sizeof conv_cases / sizeof conv_cases[0]; c++) {
+            int before = checks, failed = failures;
+            conv_cases[c].run(isas[i].conv, isas[i].name);
+            printf("%-12s %-7s %6d checks%s\n", conv_cases[c].name, isas[i].name, checks - before,
+                   failures > failed ? "  FAILED" : "");
+        }
+        for (size_t w = 0; w < sizeof pool_walks / sizeof pool_walks[0]; w++) {
+            int before = checks, failed = failures, ran = 0;
+            test_pool_walk(isas[i].pool, isas[i].name, &pool_walks[w], &ran);
+            printf("%-12s %-7s %6d checks on %d shapes%s\n", pool_walks[w].name, isas[i].name,
+                   checks - before, ran, failures > failed ? "  FAILED" : "");
+            if (ran == 0) {
+                fprintf(stderr, "FAIL %s [%s]: no shape of the table reaches this walk\n",
+                        pool_walks[w].name, isas[i].name);
+                failures++;
+            }
+        }
+    }
+    if (!tested) {
+        printf("no x86 SIMD path on this CPU\n");
+        return 77;
+    }
+    printf("%d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}
