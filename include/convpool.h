@@ -1,8 +1,9 @@
 /*
  * convpool.h - the public interface of libconvpool.
  *
- * libconvpool computes convolution and pooling (ONNX Conv, MaxPool,
- * AveragePool, GlobalMaxPool, GlobalAveragePool) on float32 NCHW tensors with
+ * libconvpool computes convolution and pooling (ONNX Conv, ConvTranspose,
+ * MaxPool, AveragePool, LpPool, GlobalMaxPool, GlobalAveragePool,
+ * GlobalLpPool) on float32 NCHW tensors with
  * exact ONNX semantics, and loads and runs ONNX graphs made of those ops.
  *
  * This is the only installed header. It is C99, depends only on standard
@@ -125,7 +126,11 @@ typedef enum convpool_op_kind {
     CONVPOOL_OP_MAX_POOL = 2,
     CONVPOOL_OP_AVERAGE_POOL = 3,
     CONVPOOL_OP_GLOBAL_MAX_POOL = 4,
-    CONVPOOL_OP_GLOBAL_AVERAGE_POOL = 5
+    CONVPOOL_OP_GLOBAL_AVERAGE_POOL = 5,
+    /* Since 1.1.0 */
+    CONVPOOL_OP_CONV_TRANSPOSE = 6,
+    CONVPOOL_OP_LP_POOL = 7,
+    CONVPOOL_OP_GLOBAL_LP_POOL = 8
 } convpool_op_kind;
 
 /**
@@ -133,21 +138,32 @@ typedef enum convpool_op_kind {
  * the list is append-only. "ints" attributes are set with
  * convpool_desc_set_ints(), "int" attributes with convpool_desc_set_int().
  *
- * | attribute         | type | Conv | MaxPool | AveragePool | default        |
- * |-------------------|------|------|---------|-------------|----------------|
- * | KERNEL_SHAPE      | ints | opt  | req     | req         | Conv: from W   |
- * | STRIDES           | ints | yes  | yes     | yes         | all 1          |
- * | DILATIONS         | ints | yes  | yes     | yes         | all 1          |
- * | PADS              | ints | yes  | yes     | yes         | all 0          |
- * | AUTO_PAD          | int  | yes  | yes     | yes         | NOTSET         |
- * | GROUP             | int  | yes  | -       | -           | 1              |
- * | CEIL_MODE         | int  | -    | yes     | yes         | 0              |
- * | COUNT_INCLUDE_PAD | int  | -    | -       | yes         | 0              |
- * | STORAGE_ORDER     | int  | -    | yes     | -           | 0 (row major)  |
+ * | attribute         | type | Conv, ConvTr. | Max | Avg | Lp  | default       |
+ * |-------------------|------|---------------|-----|-----|-----|---------------|
+ * | KERNEL_SHAPE      | ints | opt           | req | req | req | Conv*: from W |
+ * | STRIDES           | ints | yes           | yes | yes | yes | all 1         |
+ * | DILATIONS         | ints | yes           | yes | yes | yes | all 1         |
+ * | PADS              | ints | yes           | yes | yes | yes | all 0         |
+ * | AUTO_PAD          | int  | yes           | yes | yes | yes | NOTSET        |
+ * | GROUP             | int  | yes           | -   | -   | -   | 1             |
+ * | CEIL_MODE         | int  | -             | yes | yes | yes | 0             |
+ * | COUNT_INCLUDE_PAD | int  | -             | -   | yes | -   | 0             |
+ * | STORAGE_ORDER     | int  | -             | yes | -   | -   | 0 (row major) |
+ * | OUTPUT_PADDING    | ints | ConvTr. only  | -   | -   | -   | all 0         |
+ * | OUTPUT_SHAPE      | ints | ConvTr. only  | -   | -   | -   | unset         |
+ * | P                 | int  | -             | -   | -   | yes | 2             |
  *
- * Global pools take no attributes. PADS has 2*k values: all begins, then
- * all ends (x1_begin, x2_begin, ..., x1_end, x2_end, ...). PADS may not be
- * combined with an AUTO_PAD other than NOTSET.
+ * Global pools take no attributes except GlobalLpPool's P. PADS has 2*k
+ * values: all begins, then all ends (x1_begin, x2_begin, ..., x1_end,
+ * x2_end, ...). PADS may not be combined with an AUTO_PAD other than NOTSET.
+ *
+ * ConvTranspose (since 1.1.0): OUTPUT_PADDING (k values >= 0) adds that many
+ * positions at the end of each output dim; each must be below its stride or
+ * its dilation. OUTPUT_SHAPE (k values >= 1, the spatial dims only) fixes
+ * the output size; the pads then follow from it (ONNX's total_padding rule,
+ * the odd one at the start unless AUTO_PAD is SAME_UPPER), so it may not be
+ * combined with nonzero PADS. P (>= 1) is the exponent of LpPool and
+ * GlobalLpPool.
  */
 typedef enum convpool_attr {
     CONVPOOL_ATTR_KERNEL_SHAPE = 1,
@@ -158,7 +174,11 @@ typedef enum convpool_attr {
     CONVPOOL_ATTR_GROUP = 6,
     CONVPOOL_ATTR_CEIL_MODE = 7,
     CONVPOOL_ATTR_COUNT_INCLUDE_PAD = 8,
-    CONVPOOL_ATTR_STORAGE_ORDER = 9
+    CONVPOOL_ATTR_STORAGE_ORDER = 9,
+    /* Since 1.1.0 */
+    CONVPOOL_ATTR_OUTPUT_PADDING = 10,
+    CONVPOOL_ATTR_OUTPUT_SHAPE = 11,
+    CONVPOOL_ATTR_P = 12
 } convpool_attr;
 
 /** Values of CONVPOOL_ATTR_AUTO_PAD. Pinned. */
@@ -191,7 +211,8 @@ CONVPOOL_API void convpool_desc_destroy(convpool_desc *desc);
  * values at `values` (copied). Checks what can be checked without the
  * other attributes: the attribute applies to this op kind, the count is
  * right for the spatial rank (k, or 2k for PADS), values are in range
- * (kernel_shape, strides, dilations >= 1; pads >= 0).
+ * (kernel_shape, strides, dilations, output_shape >= 1; pads,
+ * output_padding >= 0).
  * Errors: INVALID_ARGUMENT (NULL desc, NULL values with count > 0),
  * INVALID_ATTRIBUTE (with a message naming the attribute and the value).
  * Not thread-safe on the same descriptor.
@@ -204,7 +225,7 @@ CONVPOOL_API convpool_status convpool_desc_set_ints(convpool_desc *desc,
 /**
  * Sets a scalar attribute (`attr` a convpool_attr): AUTO_PAD (a
  * convpool_auto_pad), GROUP (>= 1), CEIL_MODE, COUNT_INCLUDE_PAD (0 or 1),
- * STORAGE_ORDER (0 row-major, 1 column-major).
+ * STORAGE_ORDER (0 row-major, 1 column-major), P (>= 1).
  * Errors: INVALID_ARGUMENT, INVALID_ATTRIBUTE. Not thread-safe on the same
  * descriptor.
  */
@@ -227,9 +248,10 @@ CONVPOOL_API int32_t convpool_desc_spatial_rank(const convpool_desc *desc);
  * of values and copies them to `values`, which has room for `capacity`
  * (may be NULL when capacity is 0). An attribute never set reads as its
  * default: STRIDES and DILATIONS all 1, PADS 2k zeros (the attribute, not
- * the pads AUTO_PAD computes for an input size). KERNEL_SHAPE of a Conv that
- * was never given one reads as *count = 0 with CONVPOOL_OK: its default is
- * the weight's spatial dims, which a descriptor does not know.
+ * the pads AUTO_PAD computes for an input size), OUTPUT_PADDING k zeros.
+ * KERNEL_SHAPE of a Conv or ConvTranspose that was never given one reads as
+ * *count = 0 with CONVPOOL_OK: its default is the weight's spatial dims,
+ * which a descriptor does not know; so does an unset OUTPUT_SHAPE.
  * Errors: INVALID_ARGUMENT (NULL desc or count, NULL values with capacity >
  * 0), INVALID_ATTRIBUTE (unknown key, attribute not of this op, or an "int"
  * attribute), BUFFER_TOO_SMALL (capacity < *count; *count is still set).
@@ -242,7 +264,8 @@ CONVPOOL_API convpool_status convpool_desc_get_ints(const convpool_desc *desc, i
 /**
  * Reads a scalar attribute (`attr` a convpool_attr; the same rules as
  * convpool_desc_set_int()) into *value: AUTO_PAD as a convpool_auto_pad,
- * GROUP, CEIL_MODE, COUNT_INCLUDE_PAD, STORAGE_ORDER; the default if never set.
+ * GROUP, CEIL_MODE, COUNT_INCLUDE_PAD, STORAGE_ORDER, P; the default if never
+ * set.
  * Errors: INVALID_ARGUMENT (NULL desc or value), INVALID_ATTRIBUTE (unknown
  * key, attribute not of this op, or an "ints" attribute). Thread-safe.
  */
@@ -271,6 +294,12 @@ typedef struct convpool_op convpool_op;
  * Every attribute is validated together here (e.g. PADS with AUTO_PAD); what
  * depends on the input size (kernel larger than the padded input, output
  * <= 0) is checked by convpool_op_output_shape() and convpool_op_run().
+ *
+ * Since 1.1.0 it also creates a ConvTranspose op from a
+ * CONVPOOL_OP_CONV_TRANSPOSE descriptor: then `weight_shape` is (C,
+ * M/group, K1, ..., Kk) as ONNX lays it out, C must be divisible by GROUP,
+ * the input has C channels and the output M = weight_shape[1] * group;
+ * `bias` has M elements or is NULL.
  * Errors: INVALID_ARGUMENT, INVALID_ATTRIBUTE, SHAPE_MISMATCH, OVERFLOW,
  * OUT_OF_MEMORY. Thread-safe (the descriptor is only read).
  */
@@ -283,7 +312,8 @@ CONVPOOL_API convpool_status convpool_conv_create(const convpool_desc *desc,
 
 /**
  * Creates a pooling op from a MAX_POOL, AVERAGE_POOL, GLOBAL_MAX_POOL or
- * GLOBAL_AVERAGE_POOL descriptor. The channel count is taken from each
+ * GLOBAL_AVERAGE_POOL descriptor, or (since 1.1.0) LP_POOL or
+ * GLOBAL_LP_POOL. The channel count is taken from each
  * input. Errors: as convpool_conv_create(). Thread-safe.
  */
 CONVPOOL_API convpool_status convpool_pool_create(const convpool_desc *desc,
@@ -550,8 +580,9 @@ CONVPOOL_API size_t convpool_model_node_count(const convpool_model *model);
 CONVPOOL_API const char *convpool_model_node_name(const convpool_model *model, size_t node);
 
 /**
- * Op type of node `node` as ONNX spells it ("Conv", "MaxPool", "AveragePool",
- * "GlobalAveragePool", "GlobalMaxPool", "Constant", "Identity"): a static
+ * Op type of node `node` as ONNX spells it ("Conv", "ConvTranspose",
+ * "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool",
+ * "GlobalLpPool", "Constant", "Identity"): a static
  * string; NULL if model is NULL or the index is out of range. Thread-safe.
  */
 CONVPOOL_API const char *convpool_model_node_op_type(const convpool_model *model,

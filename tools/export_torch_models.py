@@ -12,8 +12,9 @@ reading of the ONNX spec. The D2L edge detector is also written to
 tests/data/models/edge_detector.onnx (+ edge_detector_input.npy), the bundled
 example the README runs.
 
-Only ops libconvpool supports are exported (Conv, MaxPool, AveragePool,
-GlobalAveragePool, GlobalMaxPool): no activations, no Flatten/Gemm.
+Only ops libconvpool supports are exported (Conv, ConvTranspose, MaxPool,
+AveragePool, GlobalAveragePool, GlobalMaxPool): no activations, no
+Flatten/Gemm. (torch.onnx writes lp_pool as Pow/AveragePool/Mul, not LpPool.)
 
 Run with Debian's python3-torch (not a pyenv python):
     /usr/bin/python3 tools/export_torch_models.py [--out tests/data]
@@ -151,6 +152,32 @@ def pooling_variant_models():
     ]
 
 
+def transpose(in_c, out_c, kernel, rank=2, **kw):
+    """A torch transposed-conv layer of the given rank."""
+    cls = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[rank]
+    return cls(in_c, out_c, kernel, **kw)
+
+
+def transpose_models():
+    """Decoders the way real networks build them: a DCGAN-style generator
+    (k4 s2 p1), a U-Net up-convolution (k2 s2) after an encoder step, and
+    1-D / 3-D layers with groups, dilation and output_padding."""
+    dcgan = nn.Sequential(transpose(8, 6, 4, stride=2, padding=1),
+                          transpose(6, 3, 4, stride=2, padding=1))
+    unet = nn.Sequential(conv(3, 8, (3, 3), padding=1), nn.MaxPool2d(2),
+                         transpose(8, 4, 2, stride=2))
+    odd_1d = nn.Sequential(transpose(4, 6, 3, rank=1, stride=2, padding=1, output_padding=1,
+                                     groups=2, dilation=2))
+    odd_3d = nn.Sequential(transpose(2, 4, (2, 3, 3), rank=3, stride=(1, 2, 2),
+                                     padding=(0, 1, 1), output_padding=(0, 1, 1), groups=2))
+    return [
+        ("convtranspose_dcgan", dcgan, [torch.randn(1, 8, 4, 4)]),
+        ("convtranspose_unet_up", unet, [torch.randn(1, 3, 8, 8)]),
+        ("convtranspose_1d_groups_dilation", odd_1d, [torch.randn(2, 4, 7)]),
+        ("convtranspose_3d", odd_3d, [torch.randn(1, 2, 3, 5, 5)]),
+    ]
+
+
 def exclude_zero_padding(model):
     """AvgPool layers with padding 0: count_include_pad=False, same numbers.
 
@@ -245,6 +272,12 @@ def main():
     export(torch_root, "opset17_conv_pool",
            nn.Sequential(conv(2, 3, (2, 2)), nn.AvgPool2d(2, ceil_mode=True)),
            [torch.randn(1, 2, 9, 9)], opset=17)
+    seed_everything(3)
+    for name, model, inputs in transpose_models():
+        export(torch_root, name, model, inputs)
+    export(torch_root, "convtranspose_dynamic_batch",
+           nn.Sequential(transpose(3, 2, 3, stride=2, padding=1, output_padding=1)),
+           [torch.randn(2, 3, 5, 5), torch.randn(3, 3, 5, 5)], dynamic_batch=True)
 
     write_provenance(torch_root)
 

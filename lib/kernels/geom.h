@@ -31,6 +31,10 @@ typedef struct cp_geom {
     int32_t count_include_pad; /* AveragePool */
     int32_t storage_order;     /* MaxPool Indices: 0 row-major, 1 column-major */
     int32_t spatial_rank;      /* the op's rank before padding to 3-D */
+    /* LpPool's exponent. ConvTranspose reads in/out the other way round:
+     * `in` is X's size, `out` Y's, and pad_begin/pad_end are cropped from
+     * the full transposed output (negative: zero rows added before/after). */
+    int64_t p;
 } cp_geom;
 
 static inline int64_t cp_geom_in_plane(const cp_geom *g)

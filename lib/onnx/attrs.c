@@ -20,11 +20,15 @@ static const cp_op_rule op_rules[] = {
     {"AveragePool", CONVPOOL_OP_AVERAGE_POOL, {1, 7, 10, 11, 19, 22}},
     {"GlobalAveragePool", CONVPOOL_OP_GLOBAL_AVERAGE_POOL, {1, 22}},
     {"GlobalMaxPool", CONVPOOL_OP_GLOBAL_MAX_POOL, {1, 22}},
+    {"ConvTranspose", CONVPOOL_OP_CONV_TRANSPOSE, {1, 11, 22}},
+    {"LpPool", CONVPOOL_OP_LP_POOL, {1, 2, 11, 18, 22}},
+    {"GlobalLpPool", CONVPOOL_OP_GLOBAL_LP_POOL, {1, 2, 22}},
     {"Constant", CP_FILE_NODE_CONSTANT, {1, 9, 11, 12, 13, 19, 21}},
     {"Identity", CP_FILE_NODE_IDENTITY, {1, 13, 14, 16, 19, 21}},
 };
 #define SUPPORTED_LIST                                                                             \
-    "Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Constant, Identity"
+    "Conv, ConvTranspose, MaxPool, AveragePool, LpPool, GlobalAveragePool, GlobalMaxPool, "        \
+    "GlobalLpPool, Constant, Identity"
 
 const cp_op_rule *cp_op_lookup(const Onnx__NodeProto *np, int32_t index)
 {
@@ -62,23 +66,28 @@ typedef struct attr_rule {
     const char *name;
     int32_t key;  /* convpool_attr */
     int32_t type; /* Onnx__AttributeProto__AttributeType */
-    int32_t since_conv, since_max, since_avg;
+    int32_t since_conv, since_max, since_avg, since_convt, since_lp, since_glp;
 } attr_rule;
 
 #define T_INT    ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
 #define T_INTS   ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
 #define T_STRING ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING
 
+/*                                                  Conv Max Avg ConvT Lp GlobalLp */
 static const attr_rule attr_rules[] = {
-    {"kernel_shape", CONVPOOL_ATTR_KERNEL_SHAPE, T_INTS, 1, 1, 1},
-    {"strides", CONVPOOL_ATTR_STRIDES, T_INTS, 1, 1, 1},
-    {"pads", CONVPOOL_ATTR_PADS, T_INTS, 1, 1, 1},
-    {"auto_pad", CONVPOOL_ATTR_AUTO_PAD, T_STRING, 1, 1, 1},
-    {"dilations", CONVPOOL_ATTR_DILATIONS, T_INTS, 1, 10, 19},
-    {"group", CONVPOOL_ATTR_GROUP, T_INT, 1, 0, 0},
-    {"ceil_mode", CONVPOOL_ATTR_CEIL_MODE, T_INT, 0, 10, 10},
-    {"count_include_pad", CONVPOOL_ATTR_COUNT_INCLUDE_PAD, T_INT, 0, 0, 7},
-    {"storage_order", CONVPOOL_ATTR_STORAGE_ORDER, T_INT, 0, 8, 0},
+    {"kernel_shape", CONVPOOL_ATTR_KERNEL_SHAPE, T_INTS, 1, 1, 1, 1, 1, 0},
+    {"strides", CONVPOOL_ATTR_STRIDES, T_INTS, 1, 1, 1, 1, 1, 0},
+    {"pads", CONVPOOL_ATTR_PADS, T_INTS, 1, 1, 1, 1, 1, 0},
+    {"auto_pad", CONVPOOL_ATTR_AUTO_PAD, T_STRING, 1, 1, 1, 1, 1, 0},
+    {"dilations", CONVPOOL_ATTR_DILATIONS, T_INTS, 1, 10, 19, 1, 18, 0},
+    {"group", CONVPOOL_ATTR_GROUP, T_INT, 1, 0, 0, 1, 0, 0},
+    {"ceil_mode", CONVPOOL_ATTR_CEIL_MODE, T_INT, 0, 10, 10, 0, 18, 0},
+    {"count_include_pad", CONVPOOL_ATTR_COUNT_INCLUDE_PAD, T_INT, 0, 0, 7, 0, 0, 0},
+    {"storage_order", CONVPOOL_ATTR_STORAGE_ORDER, T_INT, 0, 8, 0, 0, 0, 0},
+    {"output_padding", CONVPOOL_ATTR_OUTPUT_PADDING, T_INTS, 0, 0, 0, 1, 0, 0},
+    {"output_shape", CONVPOOL_ATTR_OUTPUT_SHAPE, T_INTS, 0, 0, 0, 1, 0, 0},
+    /* p is a FLOAT in LpPool-1 and GlobalLpPool-1, an INT from version 2 */
+    {"p", CONVPOOL_ATTR_P, T_INT, 0, 0, 0, 0, 1, 1},
 };
 
 static int32_t attr_since(const attr_rule *r, int32_t kind)
@@ -87,8 +96,25 @@ static int32_t attr_since(const attr_rule *r, int32_t kind)
     case CONVPOOL_OP_CONV: return r->since_conv;
     case CONVPOOL_OP_MAX_POOL: return r->since_max;
     case CONVPOOL_OP_AVERAGE_POOL: return r->since_avg;
+    case CONVPOOL_OP_CONV_TRANSPOSE: return r->since_convt;
+    case CONVPOOL_OP_LP_POOL: return r->since_lp;
+    case CONVPOOL_OP_GLOBAL_LP_POOL: return r->since_glp;
     default: return 0;
     }
+}
+
+/* LpPool-1 and GlobalLpPool-1 declare p a FLOAT; this library computes
+ * integer exponents (as every later version), so a FLOAT p must be whole. */
+static convpool_status apply_float_p(convpool_desc *desc, const cp_op_rule *rule,
+                                     const Onnx__AttributeProto *ap)
+{
+    float f = ap->f;
+    if (!(f >= 1.0f && f <= 1024.0f) || f != (float)(int64_t)f)
+        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
+                       "attribute 'p' = %g of %s-1: only whole exponents 1 to 1024 are "
+                       "supported",
+                       (double)f, rule->op_type);
+    return convpool_desc_set_int(desc, CONVPOOL_ATTR_P, (int64_t)f);
 }
 
 static const char *attr_type_name(int32_t type)
@@ -132,6 +158,14 @@ static convpool_status apply_attr(convpool_desc *desc, const cp_op_rule *rule, i
                        "opset imports); it exists from %s-%d",
                        name, rule->op_type, (int)version, rule->op_type, (int)since);
     int32_t type = ap->has_type ? (int32_t)ap->type : 0;
+    if (r->key == CONVPOOL_ATTR_P && version == 1) {
+        if (type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT)
+            return apply_float_p(desc, rule, ap);
+        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
+                       "attribute 'p' has type %s; %s-1 "
+                       "needs FLOAT",
+                       attr_type_name(type), rule->op_type);
+    }
     if (type != r->type)
         return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "attribute '%s' has type %s; %s needs %s",
                        name, attr_type_name(type), rule->op_type, attr_type_name(r->type));
@@ -185,7 +219,7 @@ static convpool_status fill_kernel_shape(convpool_desc *desc, const cp_shape *ws
     return cp_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, ws->dims + 2, ws->rank - 2);
 }
 
-/* Conv: W must match X's rank; B must be 1-D; both FLOAT. Creates the op
+/* Conv, ConvTranspose: W must match X's rank; B must be 1-D; both FLOAT. Creates the op
  * now when both are constant. */
 static convpool_status setup_conv(convpool_model *m, cp_node *n, const cp_op_rule *rule)
 {
@@ -206,11 +240,13 @@ static convpool_status setup_conv(convpool_model *m, cp_node *n, const cp_op_rul
                        "(it is %s of rank %zu)",
                        b->name, cp_dtype_name(b->dtype), b->shape.rank);
     int w_const = w->source == CP_VALUE_CONST;
-    if (b && w_const && b->source == CP_VALUE_CONST && b->shape.dims[0] != w->shape.dims[0])
+    if (b && w_const && b->source == CP_VALUE_CONST &&
+        b->shape.dims[0] != cp_weight_out_channels(&n->desc->attrs, w->shape.dims))
         return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
                        "bias '%s' has %lld elements; the weight "
                        "has M = %lld output channels",
-                       b->name, (long long)b->shape.dims[0], (long long)w->shape.dims[0]);
+                       b->name, (long long)b->shape.dims[0],
+                       (long long)cp_weight_out_channels(&n->desc->attrs, w->shape.dims));
     if ((st = fill_kernel_shape(n->desc, &w->shape)) != CONVPOOL_OK)
         return st;
     if (w_const && (!b || b->source == CP_VALUE_CONST)) {
@@ -251,7 +287,7 @@ convpool_status cp_node_setup_op(convpool_model *m, cp_node *n, const cp_op_rule
         if (st != CONVPOOL_OK)
             return st;
     }
-    if (rule->kind == CONVPOOL_OP_CONV)
+    if (cp_kind_has_weights(rule->kind))
         st = setup_conv(m, n, rule);
     else
         st = cp_pool_create(n->desc, &n->op);

@@ -8,6 +8,7 @@
 
 #include "onnx/graph.h"
 #include "onnx/names.h"
+#include "ops/desc.h"
 #include "runtime/checked.h"
 #include "runtime/error.h"
 
@@ -194,6 +195,9 @@ static convpool_status check_arity(const file_node *f)
         {CONVPOOL_OP_AVERAGE_POOL, 1, 1, 1},
         {CONVPOOL_OP_GLOBAL_AVERAGE_POOL, 1, 1, 1},
         {CONVPOOL_OP_GLOBAL_MAX_POOL, 1, 1, 1},
+        {CONVPOOL_OP_CONV_TRANSPOSE, 2, 3, 1},
+        {CONVPOOL_OP_LP_POOL, 1, 1, 1},
+        {CONVPOOL_OP_GLOBAL_LP_POOL, 1, 1, 1},
         {CP_FILE_NODE_CONSTANT, 0, 0, 1},
         {CP_FILE_NODE_IDENTITY, 1, 1, 1},
     };
@@ -209,7 +213,7 @@ static convpool_status check_arity(const file_node *f)
                            f->rule->op_type, np->n_output, arity[i].out_max);
     }
     for (size_t i = 0; i < np->n_input; i++)
-        if (!*str(np->input[i]) && (i < 2 || f->rule->kind != CONVPOOL_OP_CONV))
+        if (!*str(np->input[i]) && (i < 2 || !cp_kind_has_weights(f->rule->kind)))
             return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "required input %zu has an empty name", i);
     if (!*str(np->output[0]))
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "output 0 has an empty name");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/desc.h"
 #include "ops/op.h"
 #include "runtime/alloc.h"
 #include "runtime/checked.h"
@@ -104,12 +105,13 @@ static convpool_status infer_node(const convpool_model *m, const cp_node *n, cp_
         /* Conv with run-time weights: an op from zero weights of W's shape
          * answers the shape and workspace questions. */
         const cp_shape *ws = &p->shapes[n->w];
+        const int64_t wm = ws->rank >= 2 ? cp_weight_out_channels(&n->desc->attrs, ws->dims) : 0;
         if (n->b >= 0 &&
-            (p->shapes[n->b].rank != 1 || ws->rank < 1 || p->shapes[n->b].dims[0] != ws->dims[0]))
+            (p->shapes[n->b].rank != 1 || ws->rank < 2 || p->shapes[n->b].dims[0] != wm))
             return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
                            "bias '%s' must have M = %lld "
                            "elements",
-                           m->values[n->b].name, (long long)(ws->rank ? ws->dims[0] : 0));
+                           m->values[n->b].name, (long long)wm);
         zeros = cp_calloc(p->counts[n->w] ? (size_t)p->counts[n->w] : 1, sizeof(float));
         if (!zeros)
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %lld weights",

@@ -19,6 +19,7 @@ void cp_attrs_init(cp_attrs *a, int32_t kind, int32_t rank)
     }
     a->auto_pad = CONVPOOL_AUTO_PAD_NOTSET;
     a->group = 1;
+    a->p = 2;
 }
 
 const char *cp_op_kind_name(int32_t kind)
@@ -29,6 +30,9 @@ const char *cp_op_kind_name(int32_t kind)
     case CONVPOOL_OP_AVERAGE_POOL: return "AveragePool";
     case CONVPOOL_OP_GLOBAL_MAX_POOL: return "GlobalMaxPool";
     case CONVPOOL_OP_GLOBAL_AVERAGE_POOL: return "GlobalAveragePool";
+    case CONVPOOL_OP_CONV_TRANSPOSE: return "ConvTranspose";
+    case CONVPOOL_OP_LP_POOL: return "LpPool";
+    case CONVPOOL_OP_GLOBAL_LP_POOL: return "GlobalLpPool";
     default: return "unknown op";
     }
 }
@@ -45,6 +49,9 @@ static const char *attr_name(int32_t attr)
     case CONVPOOL_ATTR_CEIL_MODE: return "ceil_mode";
     case CONVPOOL_ATTR_COUNT_INCLUDE_PAD: return "count_include_pad";
     case CONVPOOL_ATTR_STORAGE_ORDER: return "storage_order";
+    case CONVPOOL_ATTR_OUTPUT_PADDING: return "output_padding";
+    case CONVPOOL_ATTR_OUTPUT_SHAPE: return "output_shape";
+    case CONVPOOL_ATTR_P: return "p";
     default: return NULL;
     }
 }
@@ -52,19 +59,24 @@ static const char *attr_name(int32_t attr)
 /* Whether op `kind` has attribute `attr` (the table in convpool.h). */
 static int attr_applies(int32_t kind, int32_t attr)
 {
-    int is_conv = kind == CONVPOOL_OP_CONV;
+    int is_convt = kind == CONVPOOL_OP_CONV_TRANSPOSE;
+    int is_conv = kind == CONVPOOL_OP_CONV || is_convt;
     int is_max = kind == CONVPOOL_OP_MAX_POOL;
     int is_avg = kind == CONVPOOL_OP_AVERAGE_POOL;
+    int is_lp = kind == CONVPOOL_OP_LP_POOL;
     switch (attr) {
     case CONVPOOL_ATTR_KERNEL_SHAPE:
     case CONVPOOL_ATTR_STRIDES:
     case CONVPOOL_ATTR_DILATIONS:
     case CONVPOOL_ATTR_PADS:
-    case CONVPOOL_ATTR_AUTO_PAD: return is_conv || is_max || is_avg;
+    case CONVPOOL_ATTR_AUTO_PAD: return is_conv || is_max || is_avg || is_lp;
     case CONVPOOL_ATTR_GROUP: return is_conv;
-    case CONVPOOL_ATTR_CEIL_MODE: return is_max || is_avg;
+    case CONVPOOL_ATTR_CEIL_MODE: return is_max || is_avg || is_lp;
     case CONVPOOL_ATTR_COUNT_INCLUDE_PAD: return is_avg;
     case CONVPOOL_ATTR_STORAGE_ORDER: return is_max;
+    case CONVPOOL_ATTR_OUTPUT_PADDING:
+    case CONVPOOL_ATTR_OUTPUT_SHAPE: return is_convt;
+    case CONVPOOL_ATTR_P: return is_lp || kind == CONVPOOL_OP_GLOBAL_LP_POOL;
     default: return 0;
     }
 }
@@ -83,7 +95,8 @@ static convpool_status check_attr(const convpool_desc *desc, int32_t attr, int w
         return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "%s has no attribute %s",
                        cp_op_kind_name(desc->attrs.kind), name);
     int is_list = attr == CONVPOOL_ATTR_KERNEL_SHAPE || attr == CONVPOOL_ATTR_STRIDES ||
-                  attr == CONVPOOL_ATTR_DILATIONS || attr == CONVPOOL_ATTR_PADS;
+                  attr == CONVPOOL_ATTR_DILATIONS || attr == CONVPOOL_ATTR_PADS ||
+                  attr == CONVPOOL_ATTR_OUTPUT_PADDING || attr == CONVPOOL_ATTR_OUTPUT_SHAPE;
     if (is_list != want_list)
         return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
                        "%s is %s attribute: use "
@@ -97,7 +110,7 @@ convpool_status cp_desc_create(int32_t kind, int32_t spatial_rank, convpool_desc
 {
     if (!desc)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "convpool_desc_create: desc is NULL");
-    if (kind < CONVPOOL_OP_CONV || kind > CONVPOOL_OP_GLOBAL_AVERAGE_POOL)
+    if (kind < CONVPOOL_OP_CONV || kind > CONVPOOL_OP_GLOBAL_LP_POOL)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "op kind %d is not a convpool_op_kind",
                        (int)kind);
     if (spatial_rank < 1 || spatial_rank > CP_MAX_SPATIAL)
@@ -130,7 +143,7 @@ convpool_status cp_desc_set_ints(convpool_desc *desc, int32_t attr, const int64_
                        name, count, (int)a->rank, cp_op_kind_name(a->kind), want);
     if (!values)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s: values is NULL", name);
-    int64_t min = attr == CONVPOOL_ATTR_PADS ? 0 : 1;
+    int64_t min = attr == CONVPOOL_ATTR_PADS || attr == CONVPOOL_ATTR_OUTPUT_PADDING ? 0 : 1;
     for (size_t i = 0; i < count; i++) {
         if (values[i] < min)
             return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "%s[%zu] = %lld: %s must be >= %lld",
@@ -147,6 +160,13 @@ convpool_status cp_desc_set_ints(convpool_desc *desc, int32_t attr, const int64_
         break;
     case CONVPOOL_ATTR_STRIDES: memcpy(a->strides, values, count * sizeof *values); break;
     case CONVPOOL_ATTR_DILATIONS: memcpy(a->dilations, values, count * sizeof *values); break;
+    case CONVPOOL_ATTR_OUTPUT_PADDING:
+        memcpy(a->output_padding, values, count * sizeof *values);
+        break;
+    case CONVPOOL_ATTR_OUTPUT_SHAPE:
+        memcpy(a->output_shape, values, count * sizeof *values);
+        a->has_output_shape = 1;
+        break;
     default:
         memcpy(a->pads, values, count * sizeof *values);
         a->has_pads = 1;
@@ -176,6 +196,14 @@ convpool_status cp_desc_set_int(convpool_desc *desc, int32_t attr, int64_t value
             return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "group = %lld: must be >= 1",
                            (long long)value);
         a->group = value;
+        return CONVPOOL_OK;
+    case CONVPOOL_ATTR_P:
+        /* pow() of |x| up to 2^32 stays finite for p up to ~4; larger p only
+         * overflows to inf, as it would in any float implementation. */
+        if (value < 1 || value > 1024)
+            return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "p = %lld: must be 1 to 1024",
+                           (long long)value);
+        a->p = value;
         return CONVPOOL_OK;
     default:
         if (value != 0 && value != 1)
@@ -210,13 +238,17 @@ convpool_status cp_desc_get_ints(const convpool_desc *desc, int32_t attr, int64_
     if (!count || (!values && capacity))
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !count ? "count" : "values");
     const cp_attrs *a = &desc->attrs;
-    const int64_t *src = attr == CONVPOOL_ATTR_KERNEL_SHAPE ? a->kernel_shape
-                         : attr == CONVPOOL_ATTR_STRIDES    ? a->strides
-                         : attr == CONVPOOL_ATTR_DILATIONS  ? a->dilations
-                                                            : a->pads;
+    const int64_t *src = attr == CONVPOOL_ATTR_KERNEL_SHAPE     ? a->kernel_shape
+                         : attr == CONVPOOL_ATTR_STRIDES        ? a->strides
+                         : attr == CONVPOOL_ATTR_DILATIONS      ? a->dilations
+                         : attr == CONVPOOL_ATTR_OUTPUT_PADDING ? a->output_padding
+                         : attr == CONVPOOL_ATTR_OUTPUT_SHAPE   ? a->output_shape
+                                                                : a->pads;
     size_t n = (size_t)a->rank * (attr == CONVPOOL_ATTR_PADS ? 2 : 1);
-    /* Conv's kernel_shape defaults to W's spatial dims, unknown here. */
-    if (attr == CONVPOOL_ATTR_KERNEL_SHAPE && !a->has_kernel_shape)
+    /* Conv's kernel_shape defaults to W's spatial dims, unknown here;
+     * ConvTranspose's output_shape has no default. */
+    if ((attr == CONVPOOL_ATTR_KERNEL_SHAPE && !a->has_kernel_shape) ||
+        (attr == CONVPOOL_ATTR_OUTPUT_SHAPE && !a->has_output_shape))
         n = 0;
     *count = n;
     if (capacity < n)
@@ -242,6 +274,7 @@ convpool_status cp_desc_get_int(const convpool_desc *desc, int32_t attr, int64_t
     case CONVPOOL_ATTR_GROUP: *value = a->group; break;
     case CONVPOOL_ATTR_CEIL_MODE: *value = a->ceil_mode; break;
     case CONVPOOL_ATTR_COUNT_INCLUDE_PAD: *value = a->count_include_pad; break;
+    case CONVPOOL_ATTR_P: *value = a->p; break;
     default: *value = a->storage_order; break;
     }
     return CONVPOOL_OK;

@@ -25,6 +25,12 @@ typedef struct cp_attrs {
     int32_t storage_order;
     int32_t has_kernel_shape;
     int32_t has_pads;
+    /* ConvTranspose */
+    int64_t output_padding[CP_MAX_SPATIAL];
+    int64_t output_shape[CP_MAX_SPATIAL];
+    int32_t has_output_shape;
+    /* LpPool, GlobalLpPool: the norm's exponent */
+    int64_t p;
 } cp_attrs;
 
 struct convpool_desc {
@@ -33,6 +39,22 @@ struct convpool_desc {
 
 /* Sets every attribute to its ONNX default. */
 void cp_attrs_init(cp_attrs *a, int32_t kind, int32_t rank);
+
+/* Whether ops of this kind take weights (Conv, ConvTranspose). */
+static inline int cp_kind_has_weights(int32_t kind)
+{
+    return kind == CONVPOOL_OP_CONV || kind == CONVPOOL_OP_CONV_TRANSPOSE;
+}
+
+/* The output channel count M a weight of dims `ws` gives: Conv's W is (M,
+ * C/group, k...), ConvTranspose's (C, M/group, k...). -1 on overflow. */
+static inline int64_t cp_weight_out_channels(const cp_attrs *a, const int64_t *ws)
+{
+    int64_t m;
+    if (a->kind != CONVPOOL_OP_CONV_TRANSPOSE)
+        return ws[0];
+    return __builtin_mul_overflow(ws[1], a->group, &m) ? -1 : m;
+}
 
 /* The ONNX name of an op kind ("MaxPool"), for messages. */
 const char *cp_op_kind_name(int32_t kind);

@@ -16,6 +16,18 @@ static convpool_status overflow(void)
     return cp_fail(CONVPOOL_ERROR_OVERFLOW, "input shape: size arithmetic overflows int64");
 }
 
+static void store_dim(cp_geom *g, int at, int64_t in, int64_t out, int64_t k, int64_t s, int64_t d,
+                      int64_t pb, int64_t pe)
+{
+    g->in[at] = in;
+    g->out[at] = out;
+    g->kernel[at] = k;
+    g->stride[at] = s;
+    g->dilation[at] = d;
+    g->pad_begin[at] = pb;
+    g->pad_end[at] = pe;
+}
+
 /* One spatial dim: fills out, pad_begin, pad_end of g at `at` from input size
  * `in` and the op's attributes for dim `i`. */
 static convpool_status resolve_dim(const cp_attrs *a, int i, int at, int64_t in, cp_geom *g)
@@ -73,19 +85,79 @@ static convpool_status resolve_dim(const cp_attrs *a, int i, int at, int64_t in,
         break;
     }
     }
-    g->in[at] = in;
-    g->out[at] = out;
-    g->kernel[at] = k;
-    g->stride[at] = s;
-    g->dilation[at] = d;
-    g->pad_begin[at] = pb;
-    g->pad_end[at] = pe;
+    store_dim(g, at, in, out, k, s, d, pb, pe);
+    return CONVPOOL_OK;
+}
+
+static int64_t floor_half(int64_t v)
+{
+    return v >= 0 ? v / 2 : -((-v + 1) / 2);
+}
+
+/* One spatial dim of a ConvTranspose. The full output of input size `in` is
+ * stride*(in-1) + output_padding + eff; pads crop it. With output_shape (or
+ * SAME_*: output in*stride) the crop is total = full - output, split as ONNX
+ * says: SAME_UPPER puts floor(total/2) at the start, the others the rest.
+ * A negative total (an output larger than the full one) pads with zeros. */
+static convpool_status resolve_transpose_dim(const cp_attrs *a, int i, int at, int64_t in,
+                                             cp_geom *g)
+{
+    int64_t k = a->kernel_shape[i], s = a->strides[i], d = a->dilations[i];
+    int64_t op = a->output_padding[i];
+    int64_t eff, full;
+    if (!cp_mul_i64(k - 1, d, &eff) || !cp_add_i64(eff, 1, &eff) || !cp_mul_i64(in - 1, s, &full) ||
+        !cp_add_i64(full, op, &full) || !cp_add_i64(full, eff, &full))
+        return overflow();
+    int64_t pb = 0, pe = 0, out;
+    int same =
+        a->auto_pad == CONVPOOL_AUTO_PAD_SAME_UPPER || a->auto_pad == CONVPOOL_AUTO_PAD_SAME_LOWER;
+    if (a->has_output_shape || same) {
+        if (a->has_output_shape)
+            out = a->output_shape[i];
+        else if (!cp_mul_i64(in, s, &out))
+            return overflow();
+        /* Beyond stride - 1 extra positions the output would hold rows no
+         * input of this size reaches under the forward Conv's rule. */
+        if (out > full + s - 1)
+            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                           "output_shape[%d] = %lld does not fit input %s = %lld: with "
+                           "kernel_shape[%d] = %lld, strides[%d] = %lld, dilations[%d] = "
+                           "%lld and output_padding[%d] = %lld the output is at most %lld",
+                           i, (long long)out, dim_letter(a->rank, i), (long long)in, i,
+                           (long long)k, i, (long long)s, i, (long long)d, i, (long long)op,
+                           (long long)(full + s - 1));
+        int64_t total = full - out;
+        if (a->auto_pad == CONVPOOL_AUTO_PAD_SAME_UPPER) {
+            pb = floor_half(total);
+            pe = total - pb;
+        } else {
+            pe = floor_half(total);
+            pb = total - pe;
+        }
+    } else {
+        if (a->auto_pad == CONVPOOL_AUTO_PAD_NOTSET) {
+            pb = a->pads[i];
+            pe = a->pads[a->rank + i];
+        }
+        out = full - pb - pe;
+        if (out < 1)
+            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                           "pads[%d] = %lld and pads[%d] = %lld crop all of the full output "
+                           "(%s = %lld gives %lld with kernel_shape[%d] = %lld, strides[%d] = "
+                           "%lld, dilations[%d] = %lld, output_padding[%d] = %lld): output "
+                           "size would be %lld",
+                           i, (long long)pb, a->rank + i, (long long)pe, dim_letter(a->rank, i),
+                           (long long)in, (long long)full, i, (long long)k, i, (long long)s, i,
+                           (long long)d, i, (long long)op, (long long)out);
+    }
+    store_dim(g, at, in, out, k, s, d, pb, pe);
     return CONVPOOL_OK;
 }
 
 static int is_global(int32_t kind)
 {
-    return kind == CONVPOOL_OP_GLOBAL_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+    return kind == CONVPOOL_OP_GLOBAL_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL ||
+           kind == CONVPOOL_OP_GLOBAL_LP_POOL;
 }
 
 convpool_status cp_geom_resolve(const convpool_op *op, const int64_t *shape, size_t rank,
@@ -124,7 +196,8 @@ convpool_status cp_geom_resolve(const convpool_op *op, const int64_t *shape, siz
     g->count_include_pad = a->count_include_pad;
     g->storage_order = a->storage_order;
     g->spatial_rank = a->rank;
-    if (a->kind == CONVPOOL_OP_CONV) {
+    g->p = a->p;
+    if (cp_kind_has_weights(a->kind)) {
         int64_t c = op->c_per_group * a->group;
         if (shape[1] != c)
             return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
@@ -148,7 +221,9 @@ convpool_status cp_geom_resolve(const convpool_op *op, const int64_t *shape, siz
             g->pad_begin[lead + i] = g->pad_end[lead + i] = 0;
             continue;
         }
-        convpool_status st = resolve_dim(a, i, lead + i, in, g);
+        convpool_status st = a->kind == CONVPOOL_OP_CONV_TRANSPOSE
+                                 ? resolve_transpose_dim(a, i, lead + i, in, g)
+                                 : resolve_dim(a, i, lead + i, in, g);
         if (st != CONVPOOL_OK)
             return st;
     }

@@ -72,6 +72,25 @@ static void ref_conv_run(const cp_run_args *a)
                     ref_conv_task, (void *)a);
 }
 
+static void ref_conv_transpose_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const cp_run_args *a = arg;
+    const ref_conv_weights *rw = a->op->packed;
+    cp_ref_conv_transpose(a->geom, a->x, rw->weight, rw->bias, a->y, begin, end);
+}
+
+static void ref_conv_transpose_run(const cp_run_args *a)
+{
+    const cp_geom *g = a->geom;
+    int64_t planes = g->n * g->m;
+    /* every input element meets every tap once per output channel of its group */
+    int64_t work = g->n * g->c * cp_geom_in_plane(g) * (g->m / g->group) * g->kernel[0] *
+                   g->kernel[1] * g->kernel[2];
+    cp_parallel_for(a->ctx, planes, cp_threads_for_work(work, CP_REF_MIN_WORK_PER_THREAD),
+                    ref_conv_transpose_task, (void *)a);
+}
+
 static void ref_max_pool_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -86,15 +105,26 @@ static void ref_avg_pool_task(void *arg, int64_t begin, int64_t end, int32_t thr
     cp_ref_avg_pool(a->geom, a->x, a->y, begin, end);
 }
 
+static void ref_lp_pool_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const cp_run_args *a = arg;
+    cp_ref_lp_pool(a->geom, a->x, a->y, begin, end);
+}
+
 static void ref_pool_run(const cp_run_args *a)
 {
     const cp_geom *g = a->geom;
     int64_t planes = g->n * g->c;
     int64_t work = planes * cp_geom_out_plane(g) * g->kernel[0] * g->kernel[1] * g->kernel[2];
-    int is_max = a->op->attrs.kind == CONVPOOL_OP_MAX_POOL ||
-                 a->op->attrs.kind == CONVPOOL_OP_GLOBAL_MAX_POOL;
-    cp_parallel_for(a->ctx, planes, cp_threads_for_work(work, CP_REF_MIN_WORK_PER_THREAD),
-                    is_max ? ref_max_pool_task : ref_avg_pool_task, (void *)a);
+    const int32_t kind = a->op->attrs.kind;
+    void (*task)(void *, int64_t, int64_t, int32_t) = ref_avg_pool_task;
+    if (kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_MAX_POOL)
+        task = ref_max_pool_task;
+    else if (kind == CONVPOOL_OP_LP_POOL || kind == CONVPOOL_OP_GLOBAL_LP_POOL)
+        task = ref_lp_pool_task;
+    cp_parallel_for(a->ctx, planes, cp_threads_for_work(work, CP_REF_MIN_WORK_PER_THREAD), task,
+                    (void *)a);
 }
 
 const cp_impl cp_impl_conv_ref = {
@@ -104,6 +134,31 @@ const cp_impl cp_impl_conv_ref = {
     .prepare = ref_conv_prepare,
     .release = ref_conv_release,
     .run = ref_conv_run,
+};
+
+/* ConvTranspose's W (C, M/group, K...) has as many elements as a Conv's
+ * (M, C/group, K...) of the same op: the Conv prepare serves both. */
+const cp_impl cp_impl_conv_transpose_ref = {
+    .name = "conv_transpose.ref",
+    .kind = CONVPOOL_OP_CONV_TRANSPOSE,
+    .isa = CONVPOOL_ISA_SCALAR,
+    .prepare = ref_conv_prepare,
+    .release = ref_conv_release,
+    .run = ref_conv_transpose_run,
+};
+
+const cp_impl cp_impl_lp_pool_ref = {
+    .name = "lp_pool.ref",
+    .kind = CONVPOOL_OP_LP_POOL,
+    .isa = CONVPOOL_ISA_SCALAR,
+    .run = ref_pool_run,
+};
+
+const cp_impl cp_impl_global_lp_pool_ref = {
+    .name = "global_lp_pool.ref",
+    .kind = CONVPOOL_OP_GLOBAL_LP_POOL,
+    .isa = CONVPOOL_ISA_SCALAR,
+    .run = ref_pool_run,
 };
 
 const cp_impl cp_impl_max_pool_ref = {

@@ -28,27 +28,50 @@ static convpool_status check_attrs(const cp_attrs *a)
                                "auto_pad = NOTSET",
                                i, (long long)a->pads[i], auto_pad_name(a->auto_pad));
     }
-    if ((a->kind == CONVPOOL_OP_MAX_POOL || a->kind == CONVPOOL_OP_AVERAGE_POOL) &&
+    if ((a->kind == CONVPOOL_OP_MAX_POOL || a->kind == CONVPOOL_OP_AVERAGE_POOL ||
+         a->kind == CONVPOOL_OP_LP_POOL) &&
         !a->has_kernel_shape)
         return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "kernel_shape is required for %s",
                        cp_op_kind_name(a->kind));
+    if (a->kind != CONVPOOL_OP_CONV_TRANSPOSE)
+        return CONVPOOL_OK;
+    for (int i = 0; i < a->rank; i++)
+        if (a->output_padding[i] >= a->strides[i] && a->output_padding[i] >= a->dilations[i])
+            return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
+                           "output_padding[%d] = %lld with strides[%d] = %lld and "
+                           "dilations[%d] = %lld: output_padding must be below the stride or "
+                           "the dilation",
+                           i, (long long)a->output_padding[i], i, (long long)a->strides[i], i,
+                           (long long)a->dilations[i]);
+    if (a->has_output_shape && a->has_pads) {
+        for (int i = 0; i < 2 * a->rank; i++)
+            if (a->pads[i] != 0)
+                return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
+                               "pads[%d] = %lld with output_shape set: output_shape "
+                               "determines the pads",
+                               i, (long long)a->pads[i]);
+    }
     return CONVPOOL_OK;
 }
 
-/* Checks the Conv weight shape against the attributes; sets m, c_per_group
- * and (if unset) kernel_shape on op. */
+/* Checks the Conv or ConvTranspose weight shape against the attributes; sets
+ * m, c_per_group and (if unset) kernel_shape on op. Conv's W is (M, C/group,
+ * k...), ConvTranspose's (C, M/group, k...): the group split is on dim 0. */
 static convpool_status check_weight(convpool_op *op, const int64_t *ws, size_t rank,
                                     const float *weight)
 {
     cp_attrs *a = &op->attrs;
+    const int transposed = a->kind == CONVPOOL_OP_CONV_TRANSPOSE;
+    const char *opname = cp_op_kind_name(a->kind);
     if (!ws)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "Conv: weight_shape is NULL");
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s: weight_shape is NULL", opname);
     if (!weight)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "Conv: weight is NULL");
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s: weight is NULL", opname);
     if (rank != (size_t)a->rank + 2)
         return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
-                       "weight has rank %zu: a %d-D Conv needs rank %d (M, C/group, kernel...)",
-                       rank, (int)a->rank, (int)a->rank + 2);
+                       "weight has rank %zu: a %d-D %s needs rank %d (%s, kernel...)", rank,
+                       (int)a->rank, opname, (int)a->rank + 2,
+                       transposed ? "C, M/group" : "M, C/group");
     for (size_t i = 0; i < rank; i++)
         if (ws[i] < 1)
             return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
@@ -60,8 +83,9 @@ static convpool_status check_weight(convpool_op *op, const int64_t *ws, size_t r
         return cp_fail(CONVPOOL_ERROR_OVERFLOW, "weight shape: element count overflows");
     if (ws[0] % a->group != 0)
         return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
-                       "weight has M = %lld output channels, not divisible by group = %lld",
-                       (long long)ws[0], (long long)a->group);
+                       "weight has %s = %lld %s channels, not divisible by group = %lld",
+                       transposed ? "C" : "M", (long long)ws[0], transposed ? "input" : "output",
+                       (long long)a->group);
     for (int i = 0; i < a->rank; i++) {
         if (ws[2 + i] > (INT64_C(1) << 32))
             return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "weight_shape[%d] = %lld: too large",
@@ -73,8 +97,13 @@ static convpool_status check_weight(convpool_op *op, const int64_t *ws, size_t r
         a->kernel_shape[i] = ws[2 + i];
     }
     a->has_kernel_shape = 1;
-    op->m = ws[0];
-    op->c_per_group = ws[1];
+    if (transposed) {
+        op->m = c; /* M/group * group, checked above */
+        op->c_per_group = ws[0] / a->group;
+    } else {
+        op->m = ws[0];
+        op->c_per_group = ws[1];
+    }
     return CONVPOOL_OK;
 }
 
@@ -93,14 +122,15 @@ convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_sh
     if (!op)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate an op");
     op->attrs = desc->attrs;
-    if (op->attrs.kind == CONVPOOL_OP_CONV) {
+    if (op->attrs.kind == CONVPOOL_OP_CONV || op->attrs.kind == CONVPOOL_OP_CONV_TRANSPOSE) {
         st = check_weight(op, weight_shape, weight_rank, weight);
         if (st != CONVPOOL_OK) {
             free(op);
             return st;
         }
     }
-    op->impl = cp_select_impl(op, isa < 0 ? cp_isa_active() : isa);
+    op->isa = isa < 0 ? cp_isa_active() : isa;
+    op->impl = cp_select_impl(op, op->isa);
     if (op->impl->prepare) {
         const size_t before = cp_alloc_thread_total();
         st = op->impl->prepare(op, weight, bias);
@@ -118,18 +148,19 @@ convpool_status cp_conv_create(const convpool_desc *desc, const int64_t *weight_
                                size_t weight_rank, const float *weight, const float *bias,
                                convpool_op **op)
 {
-    if (desc && desc->attrs.kind != CONVPOOL_OP_CONV)
+    if (desc && !cp_kind_has_weights(desc->attrs.kind))
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
-                       "convpool_conv_create: descriptor is for %s, not Conv",
+                       "convpool_conv_create: descriptor is for %s, not Conv or ConvTranspose",
                        cp_op_kind_name(desc->attrs.kind));
     return cp_op_create(desc, weight_shape, weight_rank, weight, bias, -1, op);
 }
 
 convpool_status cp_pool_create(const convpool_desc *desc, convpool_op **op)
 {
-    if (desc && desc->attrs.kind == CONVPOOL_OP_CONV)
+    if (desc && cp_kind_has_weights(desc->attrs.kind))
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
-                       "convpool_pool_create: descriptor is for Conv; use convpool_conv_create");
+                       "convpool_pool_create: descriptor is for %s; use convpool_conv_create",
+                       cp_op_kind_name(desc->attrs.kind));
     return cp_op_create(desc, NULL, 0, NULL, NULL, -1, op);
 }
 

@@ -22,6 +22,8 @@ struct convpool_op {
     const cp_impl *impl;
     void *packed;        /* impl-owned: weights and bias in its layout */
     size_t packed_bytes; /* what prepare() allocated for it */
+    int32_t isa;         /* the ISA path the impl was chosen for; impls that
+                            build inner ops (ConvTranspose's GEMM) pass it on */
 };
 
 /* Everything one run needs, handed to an implementation. */

@@ -25,6 +25,10 @@ static const cp_impl *const impls[] = {
     &cp_impl_avg_pool_ref,
     &cp_impl_global_max_pool_ref,
     &cp_impl_global_avg_pool_ref,
+    &cp_impl_conv_transpose_gemm,
+    &cp_impl_conv_transpose_ref,
+    &cp_impl_lp_pool_ref,
+    &cp_impl_global_lp_pool_ref,
 };
 
 const cp_impl *cp_select_impl(const convpool_op *op, int32_t isa)

@@ -123,6 +123,32 @@ def case_info_edge_detector():
     assert "total: params 2  FLOPs 168 " in out, out
 
 
+def case_info_convtranspose():
+    """The DCGAN-style stack: ConvTranspose 8->6 then 6->3, k4 s2 p1.
+    Output (in-1)*2 - 2 + 4 = 2*in: 4x4 -> 8x8 -> 16x16.
+    FLOPs 2*N*C*Hin*Win*(M/group)*kh*kw: 2*1*8*4*4*6*16 = 24576 and
+    2*1*6*8*8*3*16 = 36864; params W + B: 8*6*16 + 6 = 774 and 6*3*16 + 3 = 291.
+    Without output_shape none is listed; with it, it is; LpPool shows p."""
+    out = run("--info", os.path.join(DATA, "torch", "convtranspose_dcgan", "model.onnx")).stdout
+    nodes = node_blocks(out)
+    assert "ConvTranspose" in nodes[0] and "-> '/0/ConvTranspose_output_0' float32 [1, 6, 8, 8]" \
+        in nodes[0], out
+    assert ("attributes: kernel_shape=[4, 4] strides=[2, 2] dilations=[1, 1] "
+            "pads=[1, 1, 1, 1] auto_pad=NOTSET group=1 output_padding=[0, 0]\n") in nodes[0], out
+    assert "params 774  FLOPs 24576" in nodes[0], out
+    assert "-> 'y' float32 [1, 3, 16, 16]" in nodes[1], out
+    assert "params 291  FLOPs 36864" in nodes[1], out
+    assert "total: params 1065  FLOPs 61440 " in out, out
+    out = run("--info", os.path.join(DATA, "onnx-node", "test_convtranspose_output_shape",
+                                     "model.onnx")).stdout
+    assert "output_padding=[0, 0] output_shape=[10, 8]" in out, out
+    assert "FLOPs 324" in out, out  # 2*1*1*3*3*2*9
+    out = run("--info", os.path.join(DATA, "onnx-node", "test_lppool_2d_dilations",
+                                     "model.onnx")).stdout
+    assert "dilations=[2, 2] pads=[0, 0, 0, 0] auto_pad=NOTSET ceil_mode=0 p=2" in out, out
+    assert "params 0  FLOPs 16" in out, out  # 1*1*2*2 outputs * 2*2 taps
+
+
 def case_info_lenet():
     """LeNet-like (opset 13), by hand:
     conv0 1x28x28 -> 6x28x28 (k5 pad 2): params 6*1*25+6 = 156,
@@ -275,12 +301,12 @@ def case_output_dir_is_test_data():
 
 
 def case_unsupported_op_refused():
-    """ConvTranspose / LpPool node tests: a load error, exit 1, no output compared."""
-    node_dir = os.path.join(DATA, "onnx-node")
-    for name, op in [("test_convtranspose", "ConvTranspose"), ("test_lppool_2d_default", "LpPool")]:
-        proc = run("--test-dir", os.path.join(node_dir, name), expect=1)
-        assert f"'{op}' is not supported" in proc.stderr, proc.stderr
-        assert "PASS" not in proc.stdout, proc.stdout
+    """A model with an op outside the subset (Relu): a load error naming the
+    node and the op, exit 1, nothing run."""
+    proc = run(os.path.join(DATA, "malformed", "unknown_op.onnx"), expect=1)
+    assert "node 1 ('pool'): op type 'Relu' is not supported" in proc.stderr, proc.stderr
+    assert "ConvTranspose" in proc.stderr and "GlobalLpPool" in proc.stderr, proc.stderr
+    assert proc.stdout == "", proc.stdout
 
 
 def case_threads_same_result():

@@ -118,6 +118,12 @@ static const op_case cases[] = {
     {"globalmaxpool", CONVPOOL_OP_GLOBAL_MAX_POOL, 2, {2, 8, 7, 7}, {0}, {0}, {0}, {0}, 1, 0},
     {"globalaveragepool", CONVPOOL_OP_GLOBAL_AVERAGE_POOL, 2, {2, 8, 7, 7}, {0}, {0}, {0}, {0},
      1, 0},
+    {"convtranspose k4 s2 p1", CONVPOOL_OP_CONV_TRANSPOSE, 2, {2, 16, 6, 7}, {16, 12, 4, 4}, {0},
+     {2, 2}, {1, 1, 1, 1}, 1, 0},
+    {"convtranspose grouped 3-D", CONVPOOL_OP_CONV_TRANSPOSE, 3, {1, 8, 3, 4, 5},
+     {8, 3, 2, 3, 3}, {0}, {1, 2, 2}, {0, 1, 1, 0, 1, 0}, 2, 0},
+    {"lppool", CONVPOOL_OP_LP_POOL, 2, {1, 8, 16, 16}, {0}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 1, 0},
+    {"globallppool", CONVPOOL_OP_GLOBAL_LP_POOL, 2, {2, 8, 7, 7}, {0}, {0}, {0}, {0}, 1, 0},
 };
 
 typedef struct prepared {
@@ -142,7 +148,8 @@ static void prepare(const op_case *c, convpool_context *ctx, prepared *p)
     convpool_desc *d;
     check(convpool_desc_create(c->kind, c->rank, &d), "desc_create");
     int global = c->kind == CONVPOOL_OP_GLOBAL_MAX_POOL ||
-                 c->kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+                 c->kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL ||
+                 c->kind == CONVPOOL_OP_GLOBAL_LP_POOL;
     if (!global) {
         check(convpool_desc_set_ints(d, CONVPOOL_ATTR_STRIDES, c->strides, (size_t)c->rank),
               "strides");
@@ -150,13 +157,16 @@ static void prepare(const op_case *c, convpool_context *ctx, prepared *p)
               "pads");
     }
     p->rank = (size_t)c->rank + 2;
-    if (c->kind == CONVPOOL_OP_CONV) {
+    if (c->kind == CONVPOOL_OP_CONV || c->kind == CONVPOOL_OP_CONV_TRANSPOSE) {
         check(convpool_desc_set_int(d, CONVPOOL_ATTR_GROUP, c->group), "group");
         size_t wc = (size_t)product(c->weight_shape, p->rank);
-        float *w = malloc(wc * sizeof(float)), *b = malloc((size_t)c->weight_shape[0] * 4);
+        /* M: W is (M, C/group, k...) for Conv, (C, M/group, k...) for ConvTranspose */
+        int64_t m = c->kind == CONVPOOL_OP_CONV ? c->weight_shape[0]
+                                                : c->weight_shape[1] * c->group;
+        float *w = malloc(wc * sizeof(float)), *b = malloc((size_t)m * sizeof(float));
         for (size_t i = 0; i < wc; i++)
             w[i] = (float)(i % 11) * 0.1f - 0.5f;
-        for (int64_t i = 0; i < c->weight_shape[0]; i++)
+        for (int64_t i = 0; i < m; i++)
             b[i] = (float)i;
         check(convpool_conv_create(d, c->weight_shape, p->rank, w, b, &p->op), c->name);
         free(w);

@@ -282,7 +282,7 @@ int main(int argc, char **argv)
         {"negative_dim.onnx", CONVPOOL_ERROR_INVALID_MODEL, "tensor 'B': dims[0] = -3 is negative"},
         {"overflow_dims.onnx", CONVPOOL_ERROR_OVERFLOW, "tensor 'B': the element count"},
         {"unknown_op.onnx", CONVPOOL_ERROR_UNSUPPORTED,
-          "node 1 ('pool'): op type 'Relu' is not supported; supported: Conv, MaxPool"},
+          "node 1 ('pool'): op type 'Relu' is not supported; supported: Conv, ConvTranspose, MaxPool"},
         {"cyclic.onnx", CONVPOOL_ERROR_INVALID_MODEL, "cycle"},
         {"missing_initializer.onnx", CONVPOOL_ERROR_INVALID_MODEL,
           "node 0 ('conv'): input 'W' is not defined"},

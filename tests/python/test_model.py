@@ -11,8 +11,8 @@ import pytest
 import convpool
 from conftest import DATA, run_in_threads
 
-SUPPORTED_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-                 "Constant", "Identity"}
+SUPPORTED_OPS = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool",
+                 "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Constant", "Identity"}
 MODEL_DIRS = sorted(os.path.dirname(p) for p in
                     glob.glob(os.path.join(DATA, "onnx-node", "*", "model.onnx")) +
                     glob.glob(os.path.join(DATA, "torch", "*", "model.onnx")))

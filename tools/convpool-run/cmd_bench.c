@@ -33,8 +33,10 @@ static void print_text(const cli_options *opt, const cli_runner *r, const cli_ti
     printf("runs: %ld (after %ld warm-up) in %.3f s%s\n", t->runs, t->warmup, t->seconds,
            t->capped ? " (--duration stopped at the most runs)" : "");
     cli_print_latency(stdout, l);
-    printf("FLOPs per run: %lld (Conv 2*N*M*prod(out)*(C/group)*prod(kernel), bias not "
-           "counted; pools one per window tap)\n", (long long)cost->flops);
+    printf("FLOPs per run: %lld (Conv 2*N*M*prod(out)*(C/group)*prod(kernel), ConvTranspose "
+           "2*N*C*prod(in)*(M/group)*prod(kernel), bias not counted; pools one per window "
+           "tap)\n",
+           (long long)cost->flops);
     printf("GFLOP/s: %.3f (at the median latency)\n", gflops(cost, l));
 }
 

@@ -77,6 +77,9 @@ static const char *const attr_names[] = {
     [CONVPOOL_ATTR_CEIL_MODE] = "ceil_mode",
     [CONVPOOL_ATTR_COUNT_INCLUDE_PAD] = "count_include_pad",
     [CONVPOOL_ATTR_STORAGE_ORDER] = "storage_order",
+    [CONVPOOL_ATTR_OUTPUT_PADDING] = "output_padding",
+    [CONVPOOL_ATTR_OUTPUT_SHAPE] = "output_shape",
+    [CONVPOOL_ATTR_P] = "p",
 };
 
 static const char *auto_pad_name(int64_t value)
@@ -95,6 +98,8 @@ static void print_attributes(const convpool_desc *desc)
         int64_t v[6], value;
         size_t count;
         if (convpool_desc_get_ints(desc, a, v, 6, &count) == CONVPOOL_OK) {
+            if (count == 0 && a == CONVPOOL_ATTR_OUTPUT_SHAPE)
+                continue; /* ConvTranspose without output_shape: the pads decide */
             any = 1;
             if (count == 0) { /* a Conv's kernel_shape when W's shape is dynamic */
                 printf(" %s=(from W)", attr_names[a]);
@@ -152,7 +157,9 @@ int cli_cmd_info(const cli_options *opt)
         rc = print_inferred_shapes(&r);
         if (rc == CLI_EXIT_OK)
             printf("nodes: %zu (file order; Conv FLOPs 2*N*M*prod(out)*(C/group)*prod(kernel), "
-                   "bias not counted; pools one per window tap)\n", n);
+                   "ConvTranspose 2*N*C*prod(in)*(M/group)*prod(kernel), bias not counted; "
+                   "pools one per window tap)\n",
+                   n);
         for (size_t i = 0; rc == CLI_EXIT_OK && i < n; i++) {
             cli_cost c;
             if (print_node(&r, i, &c) != 0) {

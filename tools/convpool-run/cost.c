@@ -6,11 +6,14 @@
  *  - Conv: 2*N*M*prod(output spatial)*(C/group)*prod(kernel), one multiply
  *    and one add per weight tap; the bias adds are not counted (the
  *    convention of convpool-bench and the README's performance tables).
- *  - MaxPool, AveragePool: one op per window tap,
+ *  - ConvTranspose: 2*N*C*prod(input spatial)*(M/group)*prod(kernel), one
+ *    multiply and one add per input element and weight tap (taps the pads
+ *    crop away included), bias adds not counted.
+ *  - MaxPool, AveragePool, LpPool: one op per window tap,
  *    N*C*prod(output spatial)*prod(kernel_shape).
- *  - GlobalMaxPool, GlobalAveragePool: N*C*prod(input spatial).
+ *  - GlobalMaxPool, GlobalAveragePool, GlobalLpPool: N*C*prod(input spatial).
  *  - Constant, Identity: 0.
- *  - Parameters: the elements of Conv's W and B when they are initializers
+ *  - Parameters: the elements of Conv's and ConvTranspose's W and B when they are initializers
  *    or Constant outputs (a W or B fed as a graph input is data, not a
  *    parameter of the model).
  */
@@ -72,18 +75,21 @@ int cli_node_cost(const cli_runner *r, size_t node, cli_cost *cost)
         return -1;
     int64_t flops = 1;
     int bad = 0;
-    if (kind == CONVPOOL_OP_CONV) {
+    if (kind == CONVPOOL_OP_CONV || kind == CONVPOOL_OP_CONV_TRANSPOSE) {
         cli_shape w;
         int64_t b = 0;
         if (cli_value_shape(r, convpool_model_node_input_name(r->model, node, 1), &w) != 0 ||
             param_elements(r, node, 1, &cost->params) != 0 ||
             param_elements(r, node, 2, &b) != 0)
             return -1;
-        /* 2 * N * M * out spatial * (C/group) * kernel taps; W is (M, C/group, k...) */
+        /* Conv: 2 * N * M * out spatial * (C/group) * kernel taps, W (M, C/group, k...);
+         * ConvTranspose: 2 * N * C * in spatial * (M/group) * taps, W (C, M/group, k...) */
+        const cli_shape *per = kind == CONVPOOL_OP_CONV ? &out : &in;
         flops = 2;
-        bad = mul_dims(&flops, out.dims, 0, out.rank) || mul_dims(&flops, w.dims, 1, w.rank) ||
+        bad = mul_dims(&flops, per->dims, 0, per->rank) || mul_dims(&flops, w.dims, 1, w.rank) ||
               __builtin_add_overflow(cost->params, b, &cost->params);
-    } else if (kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_AVERAGE_POOL) {
+    } else if (kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_AVERAGE_POOL ||
+               kind == CONVPOOL_OP_LP_POOL) {
         int64_t kernel[3];
         size_t k;
         bad = convpool_desc_get_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, kernel, 3, &k) !=

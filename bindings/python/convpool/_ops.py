@@ -15,8 +15,10 @@ from ._errors import InputTypeError, InvalidArgumentError, InvalidAttributeError
 from ._handle import Handle
 
 CONV, MAX_POOL, AVERAGE_POOL, GLOBAL_MAX_POOL, GLOBAL_AVERAGE_POOL = 1, 2, 3, 4, 5
+CONV_TRANSPOSE, LP_POOL, GLOBAL_LP_POOL = 6, 7, 8
 ATTR_KERNEL_SHAPE, ATTR_STRIDES, ATTR_DILATIONS, ATTR_PADS = 1, 2, 3, 4
 ATTR_AUTO_PAD, ATTR_GROUP, ATTR_CEIL_MODE, ATTR_COUNT_INCLUDE_PAD = 5, 6, 7, 8
+ATTR_OUTPUT_PADDING, ATTR_OUTPUT_SHAPE, ATTR_P = 10, 11, 12
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}  # the spatial dims, for messages
 
@@ -107,7 +109,8 @@ def create_op(kind, rank, ints=None, scalars=None, weight=None, bias=None):
 
     `ints` maps attribute keys to int lists, `scalars` to ints. For Conv,
     `weight` (M, C/group, K...) and `bias` (M,) are packed by the library
-    here and may be freed afterwards."""
+    here and may be freed afterwards; for ConvTranspose `weight` is (C,
+    M/group, K...)."""
     L = _lib.lib
     desc = ctypes.c_void_p()
     check(L.convpool_desc_create(kind, rank, ctypes.byref(desc)))
@@ -117,7 +120,7 @@ def create_op(kind, rank, ints=None, scalars=None, weight=None, bias=None):
         for key, value in (scalars or {}).items():
             check(L.convpool_desc_set_int(desc, key, int(value)))
         op = ctypes.c_void_p()
-        if kind == CONV:
+        if kind in (CONV, CONV_TRANSPOSE):
             bias_ptr = None if bias is None else bias.ctypes.data
             check(L.convpool_conv_create(desc, _lib.int64_array(weight.shape), weight.ndim,
                                          weight.ctypes.data, bias_ptr, ctypes.byref(op)))

@@ -88,6 +88,40 @@ def conv3d(input: npt.ArrayLike, weight: npt.ArrayLike, bias: Optional[npt.Array
     return _conv(layers.Conv3d, input, weight, bias, stride, padding, dilation, groups)
 
 
+def _conv_transpose(layer_cls, x, weight, bias, stride, padding, output_padding, groups,
+                    dilation):
+    with layer_cls.from_weights(weight, bias, stride=stride, padding=padding,
+                                output_padding=output_padding, groups=groups,
+                                dilation=dilation) as layer:
+        return layer(x)
+
+
+@_types()
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torch.nn.functional.conv_transpose1d: input (N, C, L) or (C, L), weight
+    (C, out_channels/groups, kL)."""
+    return _conv_transpose(layers.ConvTranspose1d, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+@_types()
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torch.nn.functional.conv_transpose2d: input (N, C, H, W) or (C, H, W),
+    weight (C, out_channels/groups, kH, kW)."""
+    return _conv_transpose(layers.ConvTranspose2d, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+@_types()
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torch.nn.functional.conv_transpose3d: input (N, C, D, H, W) or (C, D, H, W)."""
+    return _conv_transpose(layers.ConvTranspose3d, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
 def _run(layer, x):
     with layer:
         return layer(x)
@@ -173,6 +207,33 @@ for _fn, _k in ((max_pool1d, 1), (max_pool2d, 2), (max_pool3d, 3), (avg_pool1d, 
                 (avg_pool2d, 2), (avg_pool3d, 3)):
     _fn.__doc__ = _fn.__doc__.replace("\n\n    Types:",
                                       "\n    " + _POOL_ARGS.format(k=_k) + "\n\n    Types:", 1)
+
+
+@_types()
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """torch.nn.functional.lp_pool1d with ONNX LpPool's |x|: (sum |x|^p)^(1/p)
+    over each window, p = norm_type a whole number."""
+    return _run(layers.LPPool1d(norm_type, kernel_size, stride, ceil_mode), input)
+
+
+@_types()
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """torch.nn.functional.lp_pool2d with ONNX LpPool's |x| (see lp_pool1d)."""
+    return _run(layers.LPPool2d(norm_type, kernel_size, stride, ceil_mode), input)
+
+
+@_types()
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """torch.nn.functional.lp_pool3d with ONNX LpPool's |x| (see lp_pool1d)."""
+    return _run(layers.LPPool3d(norm_type, kernel_size, stride, ceil_mode), input)
+
+
+@_types()
+def global_lp_pool(input, p=2):
+    """ONNX GlobalLpPool: (sum over each (n, c) of |x|^p)^(1/p), output
+    (N, C, 1..1)."""
+    x = as_float_array(input, "global_lp_pool")
+    return _run(layers.GlobalLpPool(_spatial_rank(x, "global_lp_pool"), p), x)
 
 
 @_types()
@@ -312,5 +373,6 @@ __all__ = [
     "conv1d", "conv2d", "conv3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d",
     "avg_pool2d", "avg_pool3d", "global_avg_pool", "global_max_pool", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-    "adaptive_max_pool3d", "corr2d",
+    "adaptive_max_pool3d", "corr2d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "lp_pool1d", "lp_pool2d", "lp_pool3d", "global_lp_pool",
 ]

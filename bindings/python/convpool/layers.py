@@ -74,6 +74,20 @@ class _ConvNd(OpHandle):
         Calling the layer on (N, C, D1..Dk) or (C, D1..Dk) data returns a new
         float32 array (N, out_channels, out...); other real input types are
         converted to float32 first, complex data is refused."""
+        in_channels = whole(in_channels, "in_channels", 1)
+        out_channels = whole(out_channels, "out_channels", 1)
+        groups = whole(groups, "groups", 1)
+        lead = (out_channels, in_channels // groups)
+        weight, bias = self._initial(in_channels, out_channels, kernel_size, groups, bias,
+                                     padding_mode, weight, seed, lead)
+        self._setup(weight, bias, stride, padding, dilation, groups)
+        self._check_lead(lead)
+
+    def _initial(self, in_channels, out_channels, kernel_size, groups, bias, padding_mode,
+                 weight, seed, lead):
+        """The weight and bias to start from: the given ones, else drawn like
+        PyTorch, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = lead[1] *
+        prod(kernel) for a weight of shape lead + kernel."""
         k = self._rank
         if padding_mode != "zeros":
             raise UnsupportedError("padding_mode = %r: only 'zeros' is supported" % padding_mode)
@@ -84,20 +98,21 @@ class _ConvNd(OpHandle):
             raise InvalidAttributeError(
                 "groups = %d must divide in_channels = %d and out_channels = %d" %
                 (groups, in_channels, out_channels))
-        kernel = ntuple(kernel_size, k, "kernel_size")
+        kernel = ntuple(kernel_size, self._rank, "kernel_size")
         if weight is None:
             rng = np.random.default_rng(seed)
-            bound = 1.0 / math.sqrt(in_channels // groups * math.prod(kernel))
-            weight = rng.uniform(-bound, bound, (out_channels, in_channels // groups) + kernel)
+            bound = 1.0 / math.sqrt(lead[1] * math.prod(kernel))
+            weight = rng.uniform(-bound, bound, lead + kernel)
             if bias is True:
                 bias = rng.uniform(-bound, bound, out_channels)
         if bias is True or bias is False:
             bias = None
-        self._setup(weight, bias, stride, padding, dilation, groups)
-        if self.weight.shape[:2] != (out_channels, in_channels // groups):
-            raise InvalidArgumentError(
-                "weight has shape %s: expected (%d, %d, ...)" %
-                (self.weight.shape, out_channels, in_channels // groups))
+        return weight, bias
+
+    def _check_lead(self, lead):
+        if self.weight.shape[:2] != lead:
+            raise InvalidArgumentError("weight has shape %s: expected (%d, %d, ...)" %
+                                       ((self.weight.shape,) + lead))
 
     @classmethod
     def from_weights(cls, weight: npt.ArrayLike, bias: Optional[npt.ArrayLike] = None,
@@ -194,6 +209,101 @@ Conv1d, Conv2d, Conv3d = (_ranked(_ConvNd, "Conv", r) for r in (1, 2, 3))
 def _rebuild_conv(cls, weight, bias, stride, padding, dilation, groups):
     """A pickled Conv layer made again (module level, so pickle finds it)."""
     return cls.from_weights(weight, bias, stride, padding, dilation, groups)
+
+
+def _rebuild_conv_transpose(cls, weight, bias, stride, padding, output_padding, groups,
+                            dilation):
+    """A pickled ConvTranspose layer made again."""
+    return cls.from_weights(weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """The weight is (in_channels, out_channels/groups, K...), as PyTorch and
+    ONNX lay it out; `padding` (ints) crops both ends of the full output and
+    `output_padding` adds that many positions at the end of each dim."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", *,
+                 weight=None, seed=None):
+        """As torch.nn.ConvTransposeNd: weight and bias drawn like PyTorch's
+        default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in
+        = out_channels/groups * prod(kernel) (numpy RNG `seed`), unless
+        `weight` (and a bias array for `bias`) are given."""
+        in_channels = whole(in_channels, "in_channels", 1)
+        out_channels = whole(out_channels, "out_channels", 1)
+        groups = whole(groups, "groups", 1)
+        lead = (in_channels, out_channels // groups)
+        weight, bias = self._initial(in_channels, out_channels, kernel_size, groups, bias,
+                                     padding_mode, weight, seed, lead)
+        self._setup_transpose(weight, bias, stride, padding, output_padding, dilation, groups)
+        self._check_lead(lead)
+
+    @classmethod
+    def from_weights(cls, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+        """A layer with the given weight (C, M/groups, K...) and bias (M,)."""
+        self = cls.__new__(cls)
+        self._setup_transpose(weight, bias, stride, padding, output_padding, dilation, groups)
+        return self
+
+    def _setup_transpose(self, weight, bias, stride, padding, output_padding, dilation,
+                         groups):
+        """Validates and packs; the layer changes only if all succeeds."""
+        k = self._rank
+        name = type(self).__name__
+        weight = as_float_array(weight, name + " weight")
+        if weight.ndim != k + 2:
+            raise InvalidArgumentError(
+                "%s weight: expected %d dims (in_channels, out_channels/groups, %s), got "
+                "shape %s" % (name, k + 2, _ops._SPATIAL[k], weight.shape))
+        out_channels = weight.shape[1] * int(groups)
+        if bias is not None:
+            bias = as_float_array(bias, name + " bias")
+            if bias.shape != (out_channels,):
+                raise InvalidArgumentError("%s bias: expected shape (%d,), got %s" %
+                                           (name, out_channels, bias.shape))
+        stride = ntuple(stride, k, "stride")
+        dilation = ntuple(dilation, k, "dilation")
+        output_padding = ntuple(output_padding, k, "output_padding")
+        pads = list(ntuple(padding, k, "padding"))
+        self._set_op(create_op(_ops.CONV_TRANSPOSE, k,
+                               ints={_ops.ATTR_STRIDES: stride, _ops.ATTR_DILATIONS: dilation,
+                                     _ops.ATTR_PADS: pads + pads,
+                                     _ops.ATTR_OUTPUT_PADDING: output_padding},
+                               scalars={_ops.ATTR_GROUP: int(groups)},
+                               weight=weight, bias=bias))
+        self.kernel_size = weight.shape[2:]
+        self.stride, self.padding, self.output_padding = stride, tuple(pads), output_padding
+        self.dilation, self.groups = dilation, int(groups)
+        self._weight, self._bias = weight, bias
+
+    def __reduce__(self):
+        return (_rebuild_conv_transpose, (type(self), self._weight, self._bias, self.stride,
+                                          self.padding, self.output_padding, self.groups,
+                                          self.dilation))
+
+    def _repack(self, weight, bias):
+        self._setup_transpose(weight, bias, self.stride, self.padding, self.output_padding,
+                              self.dilation, self.groups)
+
+    @property
+    def in_channels(self):
+        return self._weight.shape[0]
+
+    @property
+    def out_channels(self):
+        return self._weight.shape[1] * self.groups
+
+    def __repr__(self):
+        return "%s(%d, %d, kernel_size=%s, stride=%s, padding=%s, output_padding=%s, " \
+               "groups=%d, bias=%s, dilation=%s)" % (
+                   type(self).__name__, self.in_channels, self.out_channels, self.kernel_size,
+                   self.stride, self.padding, self.output_padding, self.groups,
+                   self._bias is not None, self.dilation)
+
+
+ConvTranspose1d, ConvTranspose2d, ConvTranspose3d = (
+    _ranked(_ConvTransposeNd, "ConvTranspose", r) for r in (1, 2, 3))
 
 
 def _pool_geometry(rank, kernel_size, stride, padding):
@@ -362,15 +472,55 @@ class _AvgPoolNd(_PoolNd):
 AvgPool1d, AvgPool2d, AvgPool3d = (_ranked(_AvgPoolNd, "AvgPool", r) for r in (1, 2, 3))
 
 
+def _lp_exponent(norm_type):
+    """ONNX's p is an integer; PyTorch's norm_type may be any float."""
+    p = float(norm_type)
+    if not p.is_integer() or not 1 <= p <= 1024:
+        raise UnsupportedError(
+            "norm_type = %r: only whole exponents 1 to 1024 are supported (ONNX LpPool's p)" %
+            (norm_type,))
+    return int(p)
+
+
+class _LPPoolNd(_PoolNd):
+    """(sum over each window of |x|^p)^(1/p), p = norm_type, as ONNX LpPool.
+    PyTorch raises x to p without the absolute value, so the two agree for
+    even p or non-negative inputs; its ceil_mode windows that run past the
+    input are scaled by the full window size, ONNX's are not."""
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        k = self._rank
+        self.norm_type = _lp_exponent(norm_type)
+        self.kernel_size, self.stride, _ = _pool_geometry(k, kernel_size, stride, 0)
+        self.ceil_mode = bool(ceil_mode)
+        self._set_op(create_op(_ops.LP_POOL, k,
+                       ints={_ops.ATTR_KERNEL_SHAPE: self.kernel_size,
+                             _ops.ATTR_STRIDES: self.stride},
+                       scalars={_ops.ATTR_CEIL_MODE: int(self.ceil_mode),
+                                _ops.ATTR_P: self.norm_type}))
+
+    __call__ = forward = OpHandle._apply
+
+    def __reduce__(self):
+        return (type(self), (self.norm_type, self.kernel_size, self.stride, self.ceil_mode))
+
+    def __repr__(self):
+        return "%s(norm_type=%d, kernel_size=%s, stride=%s, ceil_mode=%s)" % (
+            type(self).__name__, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+LPPool1d, LPPool2d, LPPool3d = (_ranked(_LPPoolNd, "LPPool", r) for r in (1, 2, 3))
+
+
 class _GlobalPool(_PoolNd):
     _kind = None
 
-    def __init__(self, rank: int = 2):
+    def __init__(self, rank: int = 2, scalars=None):
         if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or \
                 rank not in (1, 2, 3):
             raise InvalidArgumentError("rank = %r: must be 1, 2 or 3" % (rank,))
         self._rank = int(rank)
-        self._set_op(create_op(self._kind, self._rank))
+        self._set_op(create_op(self._kind, self._rank, scalars=scalars))
 
     __call__ = forward = OpHandle._apply
 
@@ -393,3 +543,16 @@ class GlobalMaxPool(_GlobalPool):
     (N, C, D1..Dk) or (C, D1..Dk) -> float32 (N, C, 1, ...); other real input
     types are converted to float32, complex is refused."""
     _kind = _ops.GLOBAL_MAX_POOL
+
+
+class GlobalLpPool(_GlobalPool):
+    """ONNX GlobalLpPool over `rank` spatial dims: (sum of |x|^p)^(1/p) per
+    (n, c), output (N, C, 1, ...)."""
+    _kind = _ops.GLOBAL_LP_POOL
+
+    def __init__(self, rank: int = 2, p: int = 2):
+        self.p = _lp_exponent(p)
+        super().__init__(rank, {_ops.ATTR_P: self.p})
+
+    def __reduce__(self):
+        return (type(self), (self._rank, self.p))

@@ -34,4 +34,21 @@ void cp_ref_max_pool(const cp_geom *g, const float *x, float *y, int64_t *indice
 void cp_ref_avg_pool(const cp_geom *g, const float *x, float *y, int64_t plane_begin,
                      int64_t plane_end);
 
+/* y = ConvTranspose(x, w) + bias: each output element is the sum over input
+ * elements i and kernel taps k with i*stride + k*dilation == o + pad_begin
+ * (per dim) of x * w. w is (C, M/group, K0, K1, K2) row-major, bias has M
+ * values (never NULL). Planes are output planes (n, m). */
+void cp_ref_conv_transpose(const cp_geom *g, const float *x, const float *w, const float *bias,
+                           float *y, int64_t plane_begin, int64_t plane_end);
+
+/* LpPool: (sum over each window's input elements of |x|^p)^(1/p), p =
+ * g->p >= 1; padding adds nothing. Global LpPool is the window of the whole
+ * plane. */
+void cp_ref_lp_pool(const cp_geom *g, const float *x, float *y, int64_t plane_begin,
+                    int64_t plane_end);
+
+/* The 1/p-th root the LpPool kernels finish each window with (fast paths use
+ * it too, so that they round as the reference does). */
+double cp_ref_lp_root(double sum, int64_t p);
+
 #endif

@@ -1,0 +1,206 @@
+/*
+ * test_conv_transpose_diff: randomised differential test of the
+ * ConvTranspose fast path (a 1x1 Conv on the convolution fast paths, then
+ * col2im) against the reference impl, on every ISA path up to the active
+ * one (cp_op_create with that ISA).
+ *
+ * Thousands of random configurations (fixed seed): 1-D/2-D/3-D, groups,
+ * strides, dilations, output_padding, asymmetric pads, output_shape (also
+ * larger than the full output), every auto_pad, batch > 1, with and without
+ * bias. The error of an element is measured against the reference run on
+ * |x|, |w|, |b|, which bounds float rounding for any summation order. Each
+ * fast run is repeated on contexts of 1, 2 and 3 threads and must be
+ * bitwise identical, with a caller workspace of the queried size.
+ *
+ * Exit 77 (skip) when CONVPOOL_ISA names a path this CPU lacks.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convpool.h"
+#include "ops/op.h"
+#include "runtime/cpu.h"
+
+#define CONFIGS       2500
+#define MAX_REL_ERROR 2e-5
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Du;
+
+static int64_t rnd_range(int64_t lo, int64_t hi) /* inclusive */
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return lo + (int64_t)((rng_state >> 16) % (uint64_t)(hi - lo + 1));
+}
+
+static void fail(const char *what, int config)
+{
+    fprintf(stderr, "test_conv_transpose_diff: config %d: %s: %s\n", config, what,
+            convpool_last_error());
+    exit(1);
+}
+
+typedef struct tcase {
+    int rank;
+    int64_t xs[5], ws[5], strides[3], dilations[3], opad[3], pads[6], os[3];
+    int64_t group;
+    int32_t auto_pad;
+    int has_os, has_bias;
+} tcase;
+
+static void draw(tcase *t)
+{
+    memset(t, 0, sizeof *t);
+    t->rank = (int)rnd_range(1, 3);
+    t->group = rnd_range(1, 3);
+    int64_t cpg = rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
+    int64_t mpg = rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
+    t->xs[0] = rnd_range(1, 2);
+    t->xs[1] = t->ws[0] = cpg * t->group;
+    t->ws[1] = mpg;
+    t->auto_pad = (int32_t)rnd_range(0, 3);
+    t->has_os = t->auto_pad != CONVPOOL_AUTO_PAD_VALID && rnd_range(0, 3) == 0;
+    t->has_bias = (int)rnd_range(0, 1);
+    for (int i = 0; i < t->rank; i++) {
+        t->xs[2 + i] = rnd_range(1, t->rank == 3 ? 5 : 11);
+        t->ws[2 + i] = rnd_range(1, 4);
+        t->strides[i] = rnd_range(1, 3);
+        t->dilations[i] = rnd_range(1, 2);
+        int64_t most = t->strides[i] > t->dilations[i] ? t->strides[i] : t->dilations[i];
+        t->opad[i] = rnd_range(0, most - 1);
+        int64_t full = t->strides[i] * (t->xs[2 + i] - 1) + t->opad[i] +
+                       (t->ws[2 + i] - 1) * t->dilations[i] + 1;
+        if (t->auto_pad == CONVPOOL_AUTO_PAD_NOTSET && !t->has_os) {
+            /* keep at least one output: crop at most full - 1 in all */
+            t->pads[i] = rnd_range(0, (full - 1) / 2 < 2 ? (full - 1) / 2 : 2);
+            t->pads[t->rank + i] = rnd_range(0, (full - 1) / 2 < 2 ? (full - 1) / 2 : 2);
+        }
+        t->os[i] = rnd_range(full > 3 ? full - 3 : 1, full + t->strides[i] - 1);
+    }
+}
+
+static convpool_op *create(const tcase *t, const float *w, const float *b, int32_t isa, int config)
+{
+    convpool_desc *d;
+    size_t r = (size_t)t->rank;
+    if (convpool_desc_create(CONVPOOL_OP_CONV_TRANSPOSE, t->rank, &d) != CONVPOOL_OK ||
+        convpool_desc_set_ints(d, CONVPOOL_ATTR_STRIDES, t->strides, r) != CONVPOOL_OK ||
+        convpool_desc_set_ints(d, CONVPOOL_ATTR_DILATIONS, t->dilations, r) != CONVPOOL_OK ||
+        convpool_desc_set_ints(d, CONVPOOL_ATTR_OUTPUT_PADDING, t->opad, r) != CONVPOOL_OK ||
+        convpool_desc_set_int(d, CONVPOOL_ATTR_GROUP, t->group) != CONVPOOL_OK ||
+        convpool_desc_set_int(d, CONVPOOL_ATTR_AUTO_PAD, t->auto_pad) != CONVPOOL_OK ||
+        (t->auto_pad == CONVPOOL_AUTO_PAD_NOTSET && !t->has_os &&
+         convpool_desc_set_ints(d, CONVPOOL_ATTR_PADS, t->pads, 2 * r) != CONVPOOL_OK) ||
+        (t->has_os &&
+         convpool_desc_set_ints(d, CONVPOOL_ATTR_OUTPUT_SHAPE, t->os, r) != CONVPOOL_OK))
+        fail("descriptor", config);
+    convpool_op *op;
+    if (cp_op_create(d, t->ws, r + 2, w, t->has_bias ? b : NULL, isa, &op) != CONVPOOL_OK)
+        fail("create", config);
+    convpool_desc_destroy(d);
+    return op;
+}
+
+/* Runs op on ctx with a caller workspace of the queried size. */
+static void run(convpool_op *op, convpool_context *ctx, const tcase *t, const float *x, float *y,
+                int64_t count, int config)
+{
+    size_t rank = (size_t)t->rank + 2, bytes;
+    if (convpool_op_workspace_size(op, ctx, t->xs, rank, &bytes) != CONVPOOL_OK)
+        fail("workspace_size", config);
+    void *ws = bytes ? malloc(bytes) : NULL;
+    if (convpool_op_run_ex(op, ctx, t->xs, rank, x, y, (size_t)count, NULL, ws, bytes) !=
+        CONVPOOL_OK)
+        fail("run", config);
+    free(ws);
+}
+
+static int64_t count_of(const int64_t *s, int rank)
+{
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= s[i];
+    return n;
+}
+
+int main(void)
+{
+    const int32_t active = cp_isa_active();
+    const char *forced = getenv("CONVPOOL_ISA");
+    if (forced && ((strcmp(forced, "avx512") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX512) ||
+                   (strcmp(forced, "avx2") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX2))) {
+        printf("skip: CONVPOOL_ISA=%s is not supported by this CPU\n", forced);
+        return 77;
+    }
+    convpool_context *ctx[3];
+    for (int i = 0; i < 3; i++)
+        if (convpool_context_create(i + 1, &ctx[i]) != CONVPOOL_OK)
+            fail("context_create", -1);
+    int64_t compared = 0, fast_paths = 0;
+    double worst = 0;
+    for (int config = 0; config < CONFIGS; config++) {
+        tcase t;
+        draw(&t);
+        int rank = t.rank + 2;
+        int64_t wn = count_of(t.ws, rank), xn = count_of(t.xs, rank);
+        int64_t mn = t.ws[1] * t.group;
+        float *w = malloc((size_t)wn * sizeof *w), *aw = malloc((size_t)wn * sizeof *aw);
+        float *x = malloc((size_t)xn * sizeof *x), *ax = malloc((size_t)xn * sizeof *ax);
+        float *b = malloc((size_t)mn * sizeof *b), *ab = malloc((size_t)mn * sizeof *ab);
+        for (int64_t i = 0; i < wn; i++)
+            aw[i] = fabsf(w[i] = (float)(rnd_range(-10000, 10000) / 10000.0));
+        for (int64_t i = 0; i < xn; i++)
+            ax[i] = fabsf(x[i] = (float)(rnd_range(-10000, 10000) / 10000.0));
+        for (int64_t i = 0; i < mn; i++)
+            ab[i] = fabsf(b[i] = (float)(rnd_range(-10000, 10000) / 10000.0));
+        convpool_op *ref = create(&t, w, b, CONVPOOL_ISA_SCALAR, config);
+        convpool_op *aref = create(&t, aw, ab, CONVPOOL_ISA_SCALAR, config);
+        int64_t out[5];
+        if (convpool_op_output_shape(ref, t.xs, (size_t)rank, out, 5) != CONVPOOL_OK)
+            fail("output_shape", config);
+        int64_t yn = count_of(out, rank);
+        float *want = malloc((size_t)yn * sizeof *want), *mag = malloc((size_t)yn * sizeof *mag);
+        float *got = malloc((size_t)yn * sizeof *got), *again = malloc((size_t)yn * sizeof *again);
+        run(ref, ctx[0], &t, x, want, yn, config);
+        run(aref, ctx[0], &t, ax, mag, yn, config);
+        for (int32_t isa = CONVPOOL_ISA_AVX2; isa <= active; isa++) {
+            convpool_op *op = create(&t, w, b, isa, config);
+            if (op->impl == ref->impl)
+                fail("the fast path did not take the op", config);
+            fast_paths++;
+            run(op, ctx[1], &t, x, got, yn, config);
+            for (int64_t i = 0; i < yn; i++) {
+                double err = fabs((double)got[i] - want[i]) / ((double)mag[i] + 1e-30);
+                if (err > worst)
+                    worst = err;
+                if (!(fabs((double)got[i] - want[i]) <= MAX_REL_ERROR * ((double)mag[i] + 1e-6))) {
+                    fprintf(stderr,
+                            "config %d isa %d element %lld: got %.9g, reference %.9g "
+                            "(magnitude %.9g)\n",
+                            config, (int)isa, (long long)i, got[i], want[i], mag[i]);
+                    return 1;
+                }
+            }
+            for (int c = 0; c < 3; c += 2) {
+                run(op, ctx[c], &t, x, again, yn, config);
+                if (memcmp(got, again, (size_t)yn * sizeof *got) != 0)
+                    fail("results differ between 2 threads and another count", config);
+            }
+            compared += yn;
+            convpool_op_destroy(op);
+        }
+        convpool_op_destroy(ref);
+        convpool_op_destroy(aref);
+        free(w), free(aw), free(x), free(ax), free(b), free(ab);
+        free(want), free(mag), free(got), free(again);
+    }
+    for (int i = 0; i < 3; i++)
+        convpool_context_destroy(ctx[i]);
+    printf("%d configurations, %lld fast-path runs, %lld elements compared; worst relative "
+           "error %.3g (bound %.1g); 1/2/3 threads bitwise equal\n",
+           CONFIGS, (long long)fast_paths, (long long)compared, worst, MAX_REL_ERROR);
+    return 0;
+}
