@@ -31,21 +31,34 @@ if [ "${CONVPOOL_IN_NAMESPACE:-}" != 1 ]; then
     fi
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    # Variables meson test sets for the outer project must not leak into
-    # the inner build.
-    unset MESON_BUILD_ROOT MESON_SOURCE_ROOT MESONINTROSPECT PKG_CONFIG_PATH || true
-    echo "== meson setup (default prefix), compile"
-    meson setup "$tmp/build" "$src" -Dtests=disabled >"$tmp/setup.log" 2>&1 ||
-        { cat "$tmp/setup.log"; exit 1; }
-    prefix=$(meson introspect --buildoptions "$tmp/build" |
-        /usr/bin/python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"][0])')
+    option() { # BUILD_DIR NAME: the value of a meson option of BUILD_DIR
+        meson introspect --buildoptions "$1" | /usr/bin/python3 -c '
+import json, sys
+print([o["value"] for o in json.load(sys.stdin) if o["name"] == sys.argv[1]][0])' "$2"
+    }
+    # The build meson test runs in has been built in full; it is used as
+    # it is when it has the default prefix and a shared library. Otherwise
+    # a build of its own.
+    build=${MESON_BUILD_ROOT:-}
+    if [ -z "$build" ] || [ "$(option "$build" prefix)" != /usr/local ] ||
+        [ "$(option "$build" default_library)" = static ]; then
+        # Variables meson test sets for the outer project must not leak
+        # into the inner build.
+        unset MESON_BUILD_ROOT MESON_SOURCE_ROOT MESONINTROSPECT PKG_CONFIG_PATH || true
+        build=$tmp/build
+        echo "== meson setup (default prefix), compile"
+        meson setup "$build" "$src" -Dtests=disabled >"$tmp/setup.log" 2>&1 ||
+            { cat "$tmp/setup.log"; exit 1; }
+        meson compile -C "$build" >"$tmp/compile.log" 2>&1 || { cat "$tmp/compile.log"; exit 1; }
+    fi
+    prefix=$(option "$build" prefix)
     if [ "$prefix" != /usr/local ]; then
         echo "FAIL: the default prefix is '$prefix', expected /usr/local"
         exit 1
     fi
-    meson compile -C "$tmp/build" >"$tmp/compile.log" 2>&1 || { cat "$tmp/compile.log"; exit 1; }
     cp -a /etc "$tmp/etc"
-    exec env CONVPOOL_IN_NAMESPACE=1 TMP_DIR="$tmp" unshare --mount --fork -- sh -c '
+    rc=0
+    env CONVPOOL_IN_NAMESPACE=1 TMP_DIR="$tmp" BUILD_DIR="$build" unshare --mount --fork -- sh -c '
         mount --make-rprivate /
         mount -t tmpfs tmpfs /usr/local
         mount --bind "$TMP_DIR/etc" /etc
@@ -54,14 +67,15 @@ if [ "${CONVPOOL_IN_NAMESPACE:-}" != 1 ]; then
         for d in /usr/lib/pkgconfig /usr/share/pkgconfig /usr/lib/*/pkgconfig; do
             [ -d "$d" ] && mount --bind "$TMP_DIR/no-pc" "$d"
         done
-        exec sh "$0" "$@"' "$0" "$@"
+        exec sh "$0" "$@"' "$0" "$@" || rc=$?
+    exit $rc
 fi
 
 # In the namespace: /usr/local is empty and private.
 tmp=$TMP_DIR
-echo "== meson install (prefix /usr/local)"
-meson install -C "$tmp/build" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
-grep '^libconvpool:' "$tmp/install.log" || true
+echo "== meson install -C $BUILD_DIR (prefix /usr/local)"
+meson install --no-rebuild -C "$BUILD_DIR" >"$tmp/install.log" 2>&1 ||
+    { cat "$tmp/install.log"; exit 1; }
 if ! ldconfig -p | grep -q 'libconvpool\.so\.1 .*=> /usr/local/'; then
     echo "FAIL: after meson install the loader's cache has no libconvpool.so.1 in /usr/local:"
     ldconfig -p | grep convpool || true
