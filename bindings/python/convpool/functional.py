@@ -100,7 +100,13 @@ def _conv_transpose(layer_cls, x, weight, bias, stride, padding, output_padding,
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """torch.nn.functional.conv_transpose1d: input (N, C, L) or (C, L), weight
-    (C, out_channels/groups, kL)."""
+    (C, out_channels/groups, kL);
+    bias (out_channels,) or None; stride, dilation (default 1), padding
+    (default 0: ints cropped from both ends of the full output) and
+    output_padding (default 0: added at the end, less than the stride or the
+    dilation) an int or a 1-tuple; groups an int dividing C and
+    out_channels. Output (N, out_channels, L_out) with
+    out = (in - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1."""
     return _conv_transpose(layers.ConvTranspose1d, input, weight, bias, stride, padding,
                            output_padding, groups, dilation)
 
@@ -109,7 +115,13 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """torch.nn.functional.conv_transpose2d: input (N, C, H, W) or (C, H, W),
-    weight (C, out_channels/groups, kH, kW)."""
+    weight (C, out_channels/groups, kH, kW);
+    bias (out_channels,) or None; stride, dilation (default 1), padding
+    (default 0: ints cropped from both ends of the full output) and
+    output_padding (default 0: added at the end, less than the stride or the
+    dilation) an int or a 2-tuple; groups an int dividing C and
+    out_channels. Output (N, out_channels, H_out, W_out) with
+    out = (in - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1."""
     return _conv_transpose(layers.ConvTranspose2d, input, weight, bias, stride, padding,
                            output_padding, groups, dilation)
 
@@ -117,7 +129,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 @_types()
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
-    """torch.nn.functional.conv_transpose3d: input (N, C, D, H, W) or (C, D, H, W)."""
+    """torch.nn.functional.conv_transpose3d: input (N, C, D, H, W) or (C, D, H, W),
+    weight (C, out_channels/groups, kD, kH, kW);
+    bias (out_channels,) or None; stride, dilation (default 1), padding
+    (default 0: ints cropped from both ends of the full output) and
+    output_padding (default 0: added at the end, less than the stride or the
+    dilation) an int or a 3-tuple; groups an int dividing C and
+    out_channels. Output (N, out_channels, D_out, H_out, W_out) with
+    out = (in - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1."""
     return _conv_transpose(layers.ConvTranspose3d, input, weight, bias, stride, padding,
                            output_padding, groups, dilation)
 
@@ -212,26 +231,34 @@ for _fn, _k in ((max_pool1d, 1), (max_pool2d, 2), (max_pool3d, 3), (avg_pool1d, 
 @_types()
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """torch.nn.functional.lp_pool1d with ONNX LpPool's |x|: (sum |x|^p)^(1/p)
-    over each window, p = norm_type a whole number."""
+    over each window, p = norm_type a whole number (1..1024). Input (N, C, L)
+    or (C, L); kernel_size an int or a 1-tuple; stride likewise (default
+    None: the kernel size); ceil_mode (default False) rounds the output size
+    up. Output (N, C, L_out)."""
     return _run(layers.LPPool1d(norm_type, kernel_size, stride, ceil_mode), input)
 
 
 @_types()
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    """torch.nn.functional.lp_pool2d with ONNX LpPool's |x| (see lp_pool1d)."""
+    """torch.nn.functional.lp_pool2d with ONNX LpPool's |x| (see lp_pool1d):
+    input (N, C, H, W) or (C, H, W), kernel_size and stride an int or a
+    2-tuple; output (N, C, H_out, W_out)."""
     return _run(layers.LPPool2d(norm_type, kernel_size, stride, ceil_mode), input)
 
 
 @_types()
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    """torch.nn.functional.lp_pool3d with ONNX LpPool's |x| (see lp_pool1d)."""
+    """torch.nn.functional.lp_pool3d with ONNX LpPool's |x| (see lp_pool1d):
+    input (N, C, D, H, W) or (C, D, H, W), kernel_size and stride an int or
+    a 3-tuple; output (N, C, D_out, H_out, W_out)."""
     return _run(layers.LPPool3d(norm_type, kernel_size, stride, ceil_mode), input)
 
 
 @_types()
 def global_lp_pool(input, p=2):
-    """ONNX GlobalLpPool: (sum over each (n, c) of |x|^p)^(1/p), output
-    (N, C, 1..1)."""
+    """ONNX GlobalLpPool: (sum over each (n, c) plane of |x|^p)^(1/p), p a
+    whole number (default 2). Input (N, C, D1..Dk) with k = ndim - 2 in 1..3;
+    output (N, C, 1, ..., 1)."""
     x = as_float_array(input, "global_lp_pool")
     return _run(layers.GlobalLpPool(_spatial_rank(x, "global_lp_pool"), p), x)
 
