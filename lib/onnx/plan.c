@@ -1,7 +1,6 @@
 /* Shape inference and arena layout for one set of input shapes. */
 #include "onnx/plan.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/alloc.h"
@@ -42,14 +41,14 @@ void cp_plan_free(cp_plan *p)
 {
     if (!p)
         return;
-    free(p->inputs);
-    free(p->shapes);
-    free(p->counts);
-    free(p->bytes);
-    free(p->offset);
-    free(p->scratch);
-    free(p->workspace);
-    free(p);
+    cp_free(p->inputs);
+    cp_free(p->shapes);
+    cp_free(p->counts);
+    cp_free(p->bytes);
+    cp_free(p->offset);
+    cp_free(p->scratch);
+    cp_free(p->workspace);
+    cp_free(p);
 }
 
 int cp_plan_matches(const cp_plan *p, const convpool_model *m, const cp_shape *inputs,
@@ -205,7 +204,7 @@ static convpool_status scratch_bytes(const convpool_model *m, const cp_plan *p, 
 
 static convpool_status layout(const convpool_model *m, cp_plan *p)
 {
-    arena_layout a = {calloc(m->value_count + 2, sizeof(block)), 0, 0};
+    arena_layout a = {cp_zalloc(m->value_count + 2, sizeof(block)), 0, 0};
     if (!a.live)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate the arena layout");
     for (size_t v = 0; v < m->value_count; v++)
@@ -231,7 +230,7 @@ static convpool_status layout(const convpool_model *m, cp_plan *p)
             st = place(&a, scratch, (int32_t)i, &p->scratch[i]);
     }
     p->arena_bytes = a.top;
-    free(a.live);
+    cp_free(a.live);
     return st;
 }
 
@@ -299,17 +298,17 @@ convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
             return st;
         ctx = own;
     }
-    cp_plan *p = calloc(1, sizeof *p);
+    cp_plan *p = cp_zalloc(1, sizeof *p);
     size_t nv = m->value_count + 1, nn = m->node_count + 1;
     if (p) {
         p->threads = convpool_context_num_threads(ctx);
-        p->inputs = malloc((m->input_count + 1) * sizeof *p->inputs);
-        p->shapes = malloc(nv * sizeof *p->shapes);
-        p->counts = calloc(nv, sizeof *p->counts);
-        p->bytes = calloc(nv, sizeof *p->bytes);
-        p->offset = malloc(nv * sizeof *p->offset);
-        p->scratch = malloc(nn * sizeof *p->scratch);
-        p->workspace = calloc(nn, sizeof *p->workspace);
+        p->inputs = cp_malloc((m->input_count + 1) * sizeof *p->inputs);
+        p->shapes = cp_malloc(nv * sizeof *p->shapes);
+        p->counts = cp_zalloc(nv, sizeof *p->counts);
+        p->bytes = cp_zalloc(nv, sizeof *p->bytes);
+        p->offset = cp_malloc(nv * sizeof *p->offset);
+        p->scratch = cp_malloc(nn * sizeof *p->scratch);
+        p->workspace = cp_zalloc(nn, sizeof *p->workspace);
     }
     if (!p || !p->inputs || !p->shapes || !p->counts || !p->bytes || !p->offset ||
         !p->scratch || !p->workspace) {

@@ -2,7 +2,6 @@
  * Sessions: bound inputs, output buffers and a small cache of plans (with
  * their arenas) per input-shape set, so repeated runs allocate nothing.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "onnx/names.h"
@@ -56,14 +55,14 @@ CONVPOOL_API convpool_status convpool_session_create(const convpool_model *model
     if (!model || !session)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL",
                        !model ? "model" : "session");
-    convpool_session *s = calloc(1, sizeof *s);
+    convpool_session *s = cp_zalloc(1, sizeof *s);
     if (s) {
         s->m = model;
-        s->in_shapes = calloc(model->input_count + 1, sizeof *s->in_shapes);
-        s->in_data = calloc(model->input_count + 1, sizeof *s->in_data);
-        s->in_bound = calloc(model->input_count + 1, 1);
-        s->out = calloc(model->output_count + 1, sizeof *s->out);
-        s->ptr = calloc(model->value_count + 1, sizeof *s->ptr);
+        s->in_shapes = cp_zalloc(model->input_count + 1, sizeof *s->in_shapes);
+        s->in_data = cp_zalloc(model->input_count + 1, sizeof *s->in_data);
+        s->in_bound = cp_zalloc(model->input_count + 1, 1);
+        s->out = cp_zalloc(model->output_count + 1, sizeof *s->out);
+        s->ptr = cp_zalloc(model->value_count + 1, sizeof *s->ptr);
     }
     if (!s || !s->in_shapes || !s->in_data || !s->in_bound || !s->out || !s->ptr) {
         convpool_session_destroy(s);
@@ -81,12 +80,12 @@ CONVPOOL_API void convpool_session_destroy(convpool_session *s)
         release_slot(s, &s->cache[i]);
     for (size_t j = 0; s->out && j < s->m->output_count; j++)
         cp_free(s->out[j].owned);
-    free(s->in_shapes);
-    free(s->in_data);
-    free(s->in_bound);
-    free(s->out);
-    free(s->ptr);
-    free(s);
+    cp_free(s->in_shapes);
+    cp_free(s->in_data);
+    cp_free(s->in_bound);
+    cp_free(s->out);
+    cp_free(s->ptr);
+    cp_free(s);
 }
 
 CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *s, size_t index,

@@ -39,7 +39,7 @@ void cp_tensor_free(cp_tensor *t)
 {
     if (!t)
         return;
-    free(t->name);
+    cp_free(t->name);
     cp_free(t->data);
     memset(t, 0, sizeof *t);
 }
@@ -209,7 +209,7 @@ convpool_status cp_tensor_decode(const Onnx__TensorProto *p, const cp_tensor_sou
                                  cp_tensor *t)
 {
     memset(t, 0, sizeof *t);
-    t->name = strdup(p->name ? p->name : "");
+    t->name = cp_strdup(p->name ? p->name : "");
     if (!t->name)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a tensor name");
     const char *name = t->name;
@@ -307,10 +307,10 @@ char *cp_dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return strdup(".");
+        return cp_strdup(".");
     if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
+        return cp_strdup("/");
+    return cp_strndup(path, (size_t)(slash - path));
 }
 
 convpool_status cp_tensor_read_file(const char *path, cp_tensor *t)
@@ -324,18 +324,19 @@ convpool_status cp_tensor_read_file(const char *path, cp_tensor *t)
         return st;
     char what[300];
     snprintf(what, sizeof what, "tensor file '%s'", path);
-    Onnx__TensorProto *p = cp_proto_unpack_tensor(bytes, size, what);
+    Onnx__TensorProto *p;
+    st = cp_proto_unpack_tensor(bytes, size, what, &p);
     cp_free(bytes);
-    if (!p)
-        return CONVPOOL_ERROR_INVALID_MODEL;
+    if (st != CONVPOOL_OK)
+        return st;
     char *dir = cp_dir_of(path);
     if (!dir) {
-        onnx__tensor_proto__free_unpacked(p, NULL);
+        cp_proto_free(p);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a path");
     }
     cp_tensor_source src = {dir, NULL};
     st = cp_tensor_decode(p, &src, t);
-    free(dir);
-    onnx__tensor_proto__free_unpacked(p, NULL);
+    cp_free(dir);
+    cp_proto_free(p);
     return st;
 }

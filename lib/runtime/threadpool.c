@@ -103,7 +103,7 @@ static void run_chunks(convpool_context *ctx, int32_t thread_index)
 static void *worker_main(void *p)
 {
     worker_start start = *(worker_start *)p;
-    free(p);
+    cp_free(p);
     convpool_context *ctx = start.ctx;
     /* 0, the generation at creation, not a fresh load: a job posted before
      * this thread got here must still be seen (else busy never drops). */
@@ -169,7 +169,7 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpo
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
                        "num_threads = %d: must be 0 (default) or 1..%d", (int)num_threads,
                        CP_MAX_THREADS);
-    convpool_context *ctx = calloc(1, sizeof *ctx);
+    convpool_context *ctx = cp_zalloc(1, sizeof *ctx);
     if (!ctx)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
     ctx->threads = num_threads == 0 ? default_thread_count() : num_threads;
@@ -188,26 +188,27 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpo
     atomic_init(&ctx->busy, 0);
     atomic_init(&ctx->generation, 0);
     if (ctx->threads > 1) {
-        ctx->workers = calloc((size_t)ctx->threads - 1, sizeof *ctx->workers);
+        ctx->workers = cp_zalloc((size_t)ctx->threads - 1, sizeof *ctx->workers);
         if (!ctx->workers) {
             convpool_context_destroy(ctx);
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
         }
         for (int32_t i = 0; i < ctx->threads - 1; i++) {
-            worker_start *ws = malloc(sizeof *ws);
+            worker_start *ws = cp_malloc(sizeof *ws);
             if (ws) {
                 ws->ctx = ctx;
                 ws->index = i + 1;
             }
             if (!ws || pthread_create(&ctx->workers[i], NULL, worker_main, ws) != 0) {
-                free(ws);
+                const int32_t wanted = ctx->threads;
+                cp_free(ws);
                 stop_workers(ctx, i);
-                free(ctx->workers);
+                cp_free(ctx->workers);
                 ctx->workers = NULL;
                 ctx->threads = 1;
                 convpool_context_destroy(ctx);
                 return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot start thread %d of %d",
-                               (int)i + 2, (int)num_threads);
+                               (int)i + 2, (int)wanted);
             }
         }
     }
@@ -221,35 +222,41 @@ CONVPOOL_API void convpool_context_destroy(convpool_context *ctx)
         return;
     if (ctx->workers)
         stop_workers(ctx, ctx->threads - 1);
-    free(ctx->workers);
+    cp_free(ctx->workers);
     pthread_mutex_destroy(&ctx->run_lock);
     pthread_mutex_destroy(&ctx->scratch_lock);
     cp_free(ctx->scratch);
     pthread_mutex_destroy(&ctx->lock);
     pthread_cond_destroy(&ctx->wake);
     pthread_cond_destroy(&ctx->done);
-    free(ctx);
+    cp_free(ctx);
 }
 
-static convpool_context *default_context;
-static convpool_context single_thread_fallback = {.threads = 1};
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-
-static void create_default_context(void)
-{
-    if (convpool_context_create(0, &default_context) != CONVPOOL_OK) {
-        pthread_mutex_init(&single_thread_fallback.run_lock, NULL);
-        pthread_mutex_init(&single_thread_fallback.scratch_lock, NULL);
-        default_context = &single_thread_fallback;
-    }
-}
+/* The default context, created on first use. If creating it fails (no
+ * memory, no threads to be had), that call runs on one thread and the next
+ * call tries again: a passing shortage must not leave the process
+ * single-threaded for good. */
+static _Atomic(convpool_context *) default_context;
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+static convpool_context single_thread_fallback = {
+    .threads = 1,
+    .run_lock = PTHREAD_MUTEX_INITIALIZER,
+    .scratch_lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 convpool_context *cp_context_resolve(convpool_context *ctx)
 {
     if (ctx)
         return ctx;
-    pthread_once(&default_once, create_default_context);
-    return default_context;
+    convpool_context *d = atomic_load_explicit(&default_context, memory_order_acquire);
+    if (d)
+        return d;
+    pthread_mutex_lock(&default_lock);
+    d = atomic_load_explicit(&default_context, memory_order_relaxed);
+    if (!d && convpool_context_create(0, &d) == CONVPOOL_OK)
+        atomic_store_explicit(&default_context, d, memory_order_release);
+    pthread_mutex_unlock(&default_lock);
+    return d ? d : &single_thread_fallback;
 }
 
 int32_t cp_context_threads(const convpool_context *ctx)
