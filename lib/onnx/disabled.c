@@ -53,6 +53,10 @@ CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *s, siz
                                                         int32_t t, const int64_t *sh, size_t r,
                                                         const void *d)
 { return no_loader(); }
+CONVPOOL_API convpool_status convpool_session_set_input_shape(convpool_session *s, size_t i,
+                                                              int32_t t, const int64_t *sh,
+                                                              size_t r)
+{ return no_loader(); }
 CONVPOOL_API convpool_status convpool_session_output_shape(convpool_session *s, size_t i,
                                                            int32_t *t, size_t *r, int64_t *d,
                                                            size_t c)

@@ -114,11 +114,11 @@ static convpool_status from_proto(const Onnx__ModelProto *mp, const char *dir,
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a model");
     m->memory_limit = memory_limit;
     size_t budget = memory_limit;
-    cp_tensor_source src = {dir, memory_limit ? &budget : NULL};
+    cp_tensor_source src = {dir, memory_limit != CONVPOOL_MEMORY_LIMIT_NONE ? &budget : NULL};
     convpool_status st = default_opset(mp, &m->opset);
     if (st == CONVPOOL_OK)
         st = cp_graph_build(m, mp->graph, &src);
-    if (st == CONVPOOL_OK && memory_limit &&
+    if (st == CONVPOOL_OK &&
         (m->weight_bytes > memory_limit || m->packed_bytes > memory_limit - m->weight_bytes))
         st = cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
                      "weights need %zu bytes and the ops' packed copies of them %zu: more than "
@@ -132,6 +132,13 @@ static convpool_status from_proto(const Onnx__ModelProto *mp, const char *dir,
     }
     *out = m;
     return CONVPOOL_OK;
+}
+
+/* The limit a caller's memory_limit stands for (0: the default). */
+static size_t resolve_limit(size_t memory_limit)
+{
+    return memory_limit == CONVPOOL_MEMORY_LIMIT_DEFAULT ? convpool_default_memory_limit()
+                                                         : memory_limit;
 }
 
 static convpool_status load_bytes(const void *data, size_t size, const char *dir,
@@ -151,6 +158,7 @@ CONVPOOL_API convpool_status convpool_model_load_file(const char *path, size_t m
 {
     if (!path || !model)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !path ? "path" : "model");
+    memory_limit = resolve_limit(memory_limit);
     void *bytes = NULL;
     size_t size = 0;
     convpool_status st = cp_read_whole_file(path, memory_limit, &bytes, &size);
@@ -175,7 +183,7 @@ CONVPOOL_API convpool_status convpool_model_load_memory(const void *data, size_t
 {
     if ((!data && size) || !model)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !model ? "model" : "data");
-    return load_bytes(data, size, NULL, memory_limit, "the model data", model);
+    return load_bytes(data, size, NULL, resolve_limit(memory_limit), "the model data", model);
 }
 
 CONVPOOL_API void convpool_model_destroy(convpool_model *model)

@@ -98,6 +98,7 @@ static convpool_status infer_node(const convpool_model *m, const cp_node *n, cp_
     convpool_op *op = n->op, *temp = NULL;
     convpool_status st = CONVPOOL_OK;
     float *zeros = NULL;
+    size_t transient = 0;
     if (!op) {
         /* Conv with run-time weights: an op from zero weights of W's shape
          * answers the shape and workspace questions. */
@@ -111,7 +112,11 @@ static convpool_status infer_node(const convpool_model *m, const cp_node *n, cp_
         if (!zeros)
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %lld weights",
                            (long long)p->counts[n->w]);
+        /* What the op allocates is what the run's op, made from the bound
+         * weights, will hold while it runs. */
+        const size_t before = cp_alloc_thread_total();
         st = cp_node_op(n, ws, zeros, NULL, &op, &temp);
+        transient = cp_alloc_thread_total() - before;
     }
     if (st == CONVPOOL_OK) {
         ys->rank = xs->rank;
@@ -121,6 +126,8 @@ static convpool_status infer_node(const convpool_model *m, const cp_node *n, cp_
         st = convpool_op_workspace_size(op, ctx, xs->dims, xs->rank, &p->workspace[index]);
     convpool_op_destroy(temp);
     cp_free(zeros);
+    if (transient > p->transient_bytes)
+        p->transient_bytes = transient;
     if (st == CONVPOOL_OK && n->indices >= 0)
         p->shapes[n->indices] = *ys;
     return st;
@@ -249,6 +256,31 @@ static convpool_status check_declared_outputs(const convpool_model *m, const cp_
     return CONVPOOL_OK;
 }
 
+/* Outputs get a buffer each (the session's, or the caller's, counted the
+ * same: the memory exists either way); then the sum of what a run holds. */
+static convpool_status check_memory(const convpool_model *m, cp_plan *p)
+{
+    p->output_bytes = 0;
+    for (size_t j = 0; j < m->output_count; j++)
+        if (!cp_add_size(p->output_bytes, p->bytes[m->outputs[j].value], &p->output_bytes))
+            return cp_fail(CONVPOOL_ERROR_OVERFLOW, "the outputs' total size overflows");
+    const size_t parts[] = {m->weight_bytes, m->packed_bytes, p->arena_bytes, p->output_bytes,
+                            p->transient_bytes};
+    size_t total = 0;
+    int overflow = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        overflow |= !cp_add_size(total, parts[i], &total);
+    if (!overflow && total <= m->memory_limit)
+        return CONVPOOL_OK;
+    return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
+                   "a run needs %s%zu bytes (weights %zu, their packed copies %zu, "
+                   "intermediates and workspaces %zu, outputs %zu, Conv ops rebuilt from "
+                   "weights given as inputs %zu): more than the memory limit of %zu bytes",
+                   overflow ? "more than " : "", overflow ? SIZE_MAX : total, m->weight_bytes,
+                   m->packed_bytes, p->arena_bytes, p->output_bytes, p->transient_bytes,
+                   m->memory_limit);
+}
+
 static convpool_status plan_all(const convpool_model *m, const cp_shape *inputs,
                                 convpool_context *ctx, cp_plan *p)
 {
@@ -274,15 +306,7 @@ static convpool_status plan_all(const convpool_model *m, const cp_shape *inputs,
     }
     if ((st = check_declared_outputs(m, p)) != CONVPOOL_OK || (st = layout(m, p)) != CONVPOOL_OK)
         return st;
-    /* weights + packed copies <= limit was checked at load */
-    const size_t fixed = m->weight_bytes + m->packed_bytes;
-    if (m->memory_limit && (p->arena_bytes > m->memory_limit ||
-                            fixed > m->memory_limit - p->arena_bytes))
-        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
-                       "intermediates need %zu bytes, weights %zu and the ops' packed copies "
-                       "%zu: more than the memory limit of %zu bytes", p->arena_bytes,
-                       m->weight_bytes, m->packed_bytes, m->memory_limit);
-    return CONVPOOL_OK;
+    return check_memory(m, p);
 }
 
 convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,

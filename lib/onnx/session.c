@@ -88,13 +88,12 @@ CONVPOOL_API void convpool_session_destroy(convpool_session *s)
     cp_free(s);
 }
 
-CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *s, size_t index,
-                                                        int32_t dtype, const int64_t *shape,
-                                                        size_t rank, const void *data)
+/* Binds input `index` to a shape and `data` (NULL: a shape only). */
+static convpool_status bind_input(convpool_session *s, size_t index, int32_t dtype,
+                                  const int64_t *shape, size_t rank, const void *data)
 {
-    if (!s || (!shape && rank) || !data)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL",
-                       !s ? "session" : !data ? "data" : "shape");
+    if (!s || (!shape && rank))
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !s ? "session" : "shape");
     const convpool_model *m = s->m;
     if (index >= m->input_count)
         return cp_fail(CONVPOOL_ERROR_NOT_FOUND, "input index %zu: the model has %zu inputs",
@@ -127,6 +126,36 @@ CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *s, siz
         s->in_bound[index] = 1;
         s->bound++;
     }
+    return CONVPOOL_OK;
+}
+
+CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *s, size_t index,
+                                                        int32_t dtype, const int64_t *shape,
+                                                        size_t rank, const void *data)
+{
+    if (!data)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "data is NULL (to bind a shape only, "
+                       "use convpool_session_set_input_shape)");
+    return bind_input(s, index, dtype, shape, rank, data);
+}
+
+CONVPOOL_API convpool_status convpool_session_set_input_shape(convpool_session *s, size_t index,
+                                                              int32_t dtype, const int64_t *shape,
+                                                              size_t rank)
+{
+    return bind_input(s, index, dtype, shape, rank, NULL);
+}
+
+/* A run reads every input: each needs data, not just a shape. */
+static convpool_status check_input_data(const convpool_session *s)
+{
+    const convpool_model *m = s->m;
+    for (size_t i = 0; i < m->input_count; i++)
+        if (s->in_bound[i] && !s->in_data[i])
+            return cp_fail(CONVPOOL_ERROR_INVALID_STATE, "input '%s' is bound to a shape only "
+                           "(convpool_session_set_input_shape); bind its data with "
+                           "convpool_session_set_input before running",
+                           m->values[m->inputs[i].value].name);
     return CONVPOOL_OK;
 }
 
@@ -279,9 +308,12 @@ CONVPOOL_API convpool_status convpool_session_run(convpool_session *s, convpool_
     if (!s)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "session is NULL");
     s->has_result = 0;
-    ctx = cp_context_resolve(ctx);
     cached_plan *c;
-    convpool_status st = get_plan(s, ctx, &c);
+    convpool_status st = check_input_data(s);
+    if (st != CONVPOOL_OK)
+        return st;
+    ctx = cp_context_resolve(ctx);
+    st = get_plan(s, ctx, &c);
     if (st == CONVPOOL_OK)
         st = prepare_outputs(s, c->plan);
     if (st != CONVPOOL_OK)

@@ -1,6 +1,7 @@
 /* TensorProto -> cp_tensor: every size is checked before it is used. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,19 +257,50 @@ fail:
     return st;
 }
 
+static const char *file_kind(mode_t mode)
+{
+    return S_ISFIFO(mode)   ? "a FIFO"
+           : S_ISDIR(mode)  ? "a directory"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "a special file";
+}
+
+convpool_status cp_open_regular(const char *path, int flags, const char *what, int *fd_out,
+                                struct stat *sb)
+{
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer, forever; a device could block too. Nothing is read before the
+     * type is known, and for a regular file O_NONBLOCK changes nothing. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags);
+    if (fd < 0)
+        return cp_fail(CONVPOOL_ERROR_IO, "cannot open %s: %s", what, strerror(errno));
+    if (fstat(fd, sb) != 0) {
+        int err = errno;
+        close(fd);
+        return cp_fail(CONVPOOL_ERROR_IO, "cannot read %s: %s", what, strerror(err));
+    }
+    if (!S_ISREG(sb->st_mode)) {
+        close(fd);
+        return cp_fail(CONVPOOL_ERROR_IO, "%s is %s, not a regular file", what,
+                       file_kind(sb->st_mode));
+    }
+    *fd_out = fd;
+    return CONVPOOL_OK;
+}
+
 convpool_status cp_read_whole_file(const char *path, size_t max_bytes, void **data,
                                    size_t *size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cp_fail(CONVPOOL_ERROR_IO, "cannot open '%s': %s", path, strerror(errno));
+    char what[PATH_MAX + 8];
+    snprintf(what, sizeof what, "'%s'", path);
+    int fd;
     struct stat sb;
-    convpool_status st = CONVPOOL_OK;
+    convpool_status st = cp_open_regular(path, 0, what, &fd, &sb);
+    if (st != CONVPOOL_OK)
+        return st;
     uint8_t *buf = NULL;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = cp_fail(CONVPOOL_ERROR_IO, "'%s' is not a readable regular file", path);
-        goto done;
-    }
     if ((uint64_t)sb.st_size > SIZE_MAX || (max_bytes && (size_t)sb.st_size > max_bytes)) {
         st = cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "'%s' has %lld bytes, more than the memory "
                      "limit %zu", path, (long long)sb.st_size, max_bytes);

@@ -39,10 +39,12 @@ size_t cp_alloc_thread_total(void);
  * fails (k = 1: the next one; k = UINT64_MAX: none, only counting).
  * cp_alloc_test_arm(0) disarms. cp_alloc_test_calls() is the number of
  * allocations attempted since arming; cp_alloc_test_fired() whether the
- * k-th was reached.
+ * k-th was reached. cp_alloc_test_live() is the number of blocks handed
+ * out and not yet freed (always kept), so a test can see a leak at once.
  */
 void cp_alloc_test_arm(uint64_t k);
 uint64_t cp_alloc_test_calls(void);
 int cp_alloc_test_fired(void);
+long long cp_alloc_test_live(void);
 
 #endif

@@ -18,9 +18,17 @@
  * VM, without burning a core for long when idle. */
 #define CP_SPIN_NANOSECONDS 50000
 
+/* What a worker thread starts with; owned by the context (not freed by the
+ * worker, so that every allocation is released by convpool_context_destroy). */
+typedef struct worker_start {
+    struct convpool_context *ctx;
+    int32_t index;
+} worker_start;
+
 struct convpool_context {
     int32_t threads;          /* including the calling thread */
     pthread_t *workers;       /* threads - 1 of them */
+    worker_start *starts;     /* threads - 1 of them */
     pthread_mutex_t run_lock; /* one parallel_for at a time */
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -74,11 +82,6 @@ static int spin_expired(spin *s)
     return ns >= CP_SPIN_NANOSECONDS;
 }
 
-typedef struct worker_start {
-    convpool_context *ctx;
-    int32_t index;
-} worker_start;
-
 /*
  * Guided self-scheduling: each claim takes a share of the tasks still left
  * (remaining / (2 * participants), at least one), so claims start large
@@ -103,7 +106,6 @@ static void run_chunks(convpool_context *ctx, int32_t thread_index)
 static void *worker_main(void *p)
 {
     worker_start start = *(worker_start *)p;
-    cp_free(p);
     convpool_context *ctx = start.ctx;
     /* 0, the generation at creation, not a fresh load: a job posted before
      * this thread got here must still be seen (else busy never drops). */
@@ -189,23 +191,20 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpo
     atomic_init(&ctx->generation, 0);
     if (ctx->threads > 1) {
         ctx->workers = cp_zalloc((size_t)ctx->threads - 1, sizeof *ctx->workers);
-        if (!ctx->workers) {
+        ctx->starts = cp_zalloc((size_t)ctx->threads - 1, sizeof *ctx->starts);
+        if (!ctx->workers || !ctx->starts) {
+            ctx->threads = 1; /* no worker to stop */
             convpool_context_destroy(ctx);
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
         }
         for (int32_t i = 0; i < ctx->threads - 1; i++) {
-            worker_start *ws = cp_malloc(sizeof *ws);
-            if (ws) {
-                ws->ctx = ctx;
-                ws->index = i + 1;
-            }
-            if (!ws || pthread_create(&ctx->workers[i], NULL, worker_main, ws) != 0) {
+            worker_start *ws = &ctx->starts[i];
+            ws->ctx = ctx;
+            ws->index = i + 1;
+            if (pthread_create(&ctx->workers[i], NULL, worker_main, ws) != 0) {
                 const int32_t wanted = ctx->threads;
-                cp_free(ws);
                 stop_workers(ctx, i);
-                cp_free(ctx->workers);
-                ctx->workers = NULL;
-                ctx->threads = 1;
+                ctx->threads = 1; /* the started ones are stopped */
                 convpool_context_destroy(ctx);
                 return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot start thread %d of %d",
                                (int)i + 2, (int)wanted);
@@ -223,6 +222,7 @@ CONVPOOL_API void convpool_context_destroy(convpool_context *ctx)
     if (ctx->workers)
         stop_workers(ctx, ctx->threads - 1);
     cp_free(ctx->workers);
+    cp_free(ctx->starts);
     pthread_mutex_destroy(&ctx->run_lock);
     pthread_mutex_destroy(&ctx->scratch_lock);
     cp_free(ctx->scratch);
