@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "onnx/graph.h"
+#include "onnx/loader.h"
 #include "onnx/names.h"
 #include "onnx/plan.h"
+#include "ops/op.h"
 #include "runtime/alloc.h"
 #include "runtime/error.h"
 
@@ -19,8 +21,8 @@ void cp_model_free(convpool_model *m)
     cp_plan_free(m->static_plan);
     for (size_t i = 0; i < m->node_count; i++) {
         cp_free(m->nodes[i].name);
-        convpool_desc_destroy(m->nodes[i].desc);
-        convpool_op_destroy(m->nodes[i].op);
+        cp_desc_destroy(m->nodes[i].desc);
+        cp_op_destroy(m->nodes[i].op);
     }
     for (size_t i = 0; m->graph_nodes && i < m->graph_node_count; i++) {
         cp_free(m->graph_nodes[i].name);
@@ -137,7 +139,7 @@ static convpool_status from_proto(const Onnx__ModelProto *mp, const char *dir,
 /* The limit a caller's memory_limit stands for (0: the default). */
 static size_t resolve_limit(size_t memory_limit)
 {
-    return memory_limit == CONVPOOL_MEMORY_LIMIT_DEFAULT ? convpool_default_memory_limit()
+    return memory_limit == CONVPOOL_MEMORY_LIMIT_DEFAULT ? cp_default_memory_limit()
                                                          : memory_limit;
 }
 
@@ -153,7 +155,7 @@ static convpool_status load_bytes(const void *data, size_t size, const char *dir
     return st;
 }
 
-CONVPOOL_API convpool_status convpool_model_load_file(const char *path, size_t memory_limit,
+convpool_status cp_model_load_file(const char *path, size_t memory_limit,
                                                       convpool_model **model)
 {
     if (!path || !model)
@@ -177,7 +179,7 @@ CONVPOOL_API convpool_status convpool_model_load_file(const char *path, size_t m
     return st;
 }
 
-CONVPOOL_API convpool_status convpool_model_load_memory(const void *data, size_t size,
+convpool_status cp_model_load_memory(const void *data, size_t size,
                                                         size_t memory_limit,
                                                         convpool_model **model)
 {
@@ -186,7 +188,7 @@ CONVPOOL_API convpool_status convpool_model_load_memory(const void *data, size_t
     return load_bytes(data, size, NULL, resolve_limit(memory_limit), "the model data", model);
 }
 
-CONVPOOL_API void convpool_model_destroy(convpool_model *model)
+void cp_model_destroy(convpool_model *model)
 {
     cp_model_free(model);
 }

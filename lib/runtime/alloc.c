@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "convpool.h"
 
 #include "runtime/checked.h"
 
@@ -129,7 +128,7 @@ void cp_free(void *p)
 /* Half the physical memory: a file of a few bytes cannot make a load or a
  * run take the machine, and any model that fits in memory with room for
  * the rest of the system still loads. 1 GiB where the size is unknown. */
-CONVPOOL_API size_t convpool_default_memory_limit(void)
+size_t cp_default_memory_limit(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     if (pages <= 0 || page <= 0)

@@ -26,6 +26,10 @@ void *cp_zalloc(size_t count, size_t size);
 char *cp_strdup(const char *s);
 char *cp_strndup(const char *s, size_t n);
 
+/* The limit a model loaded with memory_limit 0 gets (convpool.h:
+ * convpool_default_memory_limit). */
+size_t cp_default_memory_limit(void);
+
 /* Frees what any of the above returned (NULL-safe). */
 void cp_free(void *p);
 

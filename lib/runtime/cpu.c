@@ -38,10 +38,10 @@ static void resolve_active_isa(void)
             want = CONVPOOL_ISA_AVX512;
         else
             fprintf(stderr, "libconvpool: CONVPOOL_ISA=%s is not one of scalar, avx2, "
-                            "avx512; using %s\n", env, convpool_isa_name(best));
+                            "avx512; using %s\n", env, cp_isa_name(best));
         if (want > best) {
             fprintf(stderr, "libconvpool: CONVPOOL_ISA=%s is not supported by this CPU; "
-                            "using %s\n", env, convpool_isa_name(best));
+                            "using %s\n", env, cp_isa_name(best));
             want = best;
         }
     }
@@ -54,12 +54,7 @@ int32_t cp_isa_active(void)
     return active_isa;
 }
 
-CONVPOOL_API int32_t convpool_isa_active(void)
-{
-    return cp_isa_active();
-}
-
-CONVPOOL_API const char *convpool_isa_name(int32_t isa)
+const char *cp_isa_name(int32_t isa)
 {
     switch (isa) {
     case CONVPOOL_ISA_SCALAR: return "scalar";

@@ -13,4 +13,7 @@ int32_t cp_isa_supported(void);
  * Read once per process. */
 int32_t cp_isa_active(void);
 
+/* convpool_isa_name (lib/api/isa.c). */
+const char *cp_isa_name(int32_t isa);
+
 #endif

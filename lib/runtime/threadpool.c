@@ -10,8 +10,6 @@
 #include "runtime/alloc.h"
 #include "runtime/error.h"
 
-#define CP_MAX_THREADS 1024
-
 /* How long a thread spins on a flag before it sleeps on a condition
  * variable: covers the gap between back-to-back runs (a model's nodes, a
  * caller's loop), where a wake-up through the kernel costs 10-20 us in a
@@ -19,7 +17,7 @@
 #define CP_SPIN_NANOSECONDS 50000
 
 /* What a worker thread starts with; owned by the context (not freed by the
- * worker, so that every allocation is released by convpool_context_destroy). */
+ * worker, so that every allocation is released by cp_context_destroy). */
 typedef struct worker_start {
     struct convpool_context *ctx;
     int32_t index;
@@ -163,7 +161,7 @@ static void stop_workers(convpool_context *ctx, int32_t started)
         pthread_join(ctx->workers[i], NULL);
 }
 
-CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpool_context **out)
+convpool_status cp_context_create(int32_t num_threads, convpool_context **out)
 {
     if (!out)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "convpool_context_create: ctx is NULL");
@@ -194,7 +192,7 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpo
         ctx->starts = cp_zalloc((size_t)ctx->threads - 1, sizeof *ctx->starts);
         if (!ctx->workers || !ctx->starts) {
             ctx->threads = 1; /* no worker to stop */
-            convpool_context_destroy(ctx);
+            cp_context_destroy(ctx);
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
         }
         for (int32_t i = 0; i < ctx->threads - 1; i++) {
@@ -205,7 +203,7 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpo
                 const int32_t wanted = ctx->threads;
                 stop_workers(ctx, i);
                 ctx->threads = 1; /* the started ones are stopped */
-                convpool_context_destroy(ctx);
+                cp_context_destroy(ctx);
                 return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot start thread %d of %d",
                                (int)i + 2, (int)wanted);
             }
@@ -215,7 +213,7 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpo
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API void convpool_context_destroy(convpool_context *ctx)
+void cp_context_destroy(convpool_context *ctx)
 {
     if (!ctx)
         return;
@@ -253,7 +251,7 @@ convpool_context *cp_context_resolve(convpool_context *ctx)
         return d;
     pthread_mutex_lock(&default_lock);
     d = atomic_load_explicit(&default_context, memory_order_relaxed);
-    if (!d && convpool_context_create(0, &d) == CONVPOOL_OK)
+    if (!d && cp_context_create(0, &d) == CONVPOOL_OK)
         atomic_store_explicit(&default_context, d, memory_order_release);
     pthread_mutex_unlock(&default_lock);
     return d ? d : &single_thread_fallback;
@@ -262,11 +260,6 @@ convpool_context *cp_context_resolve(convpool_context *ctx)
 int32_t cp_context_threads(const convpool_context *ctx)
 {
     return ctx->threads;
-}
-
-CONVPOOL_API int32_t convpool_context_num_threads(const convpool_context *ctx)
-{
-    return cp_context_threads(cp_context_resolve((convpool_context *)ctx));
 }
 
 /*

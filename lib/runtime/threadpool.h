@@ -13,6 +13,9 @@
 
 #include "convpool.h"
 
+/* The most threads a context may have (convpool_context_create). */
+#define CP_MAX_THREADS 1024
+
 /* Runs tasks [begin, end) on thread `thread_index` (0 .. threads-1). */
 typedef void (*cp_task_fn)(void *arg, int64_t begin, int64_t end, int32_t thread_index);
 
@@ -29,8 +32,8 @@ int32_t cp_context_threads(const convpool_context *ctx);
  * callers pass fewer when the work is too small to pay for waking threads.
  * Concurrent calls on one context take turns. Must not be nested.
  */
-void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads,
-                     cp_task_fn fn, void *arg);
+void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads, cp_task_fn fn,
+                     void *arg);
 
 /*
  * Scratch memory for a run that got no caller workspace: the context keeps
@@ -44,5 +47,9 @@ void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_thre
  */
 void *cp_context_scratch_acquire(convpool_context *ctx, size_t bytes, int *cached);
 void cp_context_scratch_release(convpool_context *ctx, void *scratch, int cached);
+
+/* convpool_context_create / _destroy (lib/api/context.c forwards to these). */
+convpool_status cp_context_create(int32_t num_threads, convpool_context **ctx);
+void cp_context_destroy(convpool_context *ctx);
 
 #endif
