@@ -25,6 +25,7 @@
 #include "runtime/alloc.h"
 
 static int failures;
+static int verbose; /* -v: print every reported failure's message */
 static unsigned long long total_k;
 
 #define CHECK(cond, ...)                                                                           \
@@ -169,6 +170,8 @@ static void inject(const scenario *sc)
         if (fired && st != CONVPOOL_OK) {
             injected++;
             const char *msg = convpool_last_error();
+            if (verbose)
+                printf("    %s, allocation %llu: %s\n", sc->name, k, msg);
             CHECK(st == CONVPOOL_ERROR_OUT_OF_MEMORY && *msg,
                   "%s: allocation %llu failed: got %s '%s', want out of memory with a message",
                   sc->name, k, convpool_status_string(st), msg);
@@ -540,8 +543,9 @@ static void default_context(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s tests/data\n", argv[0]);
+    verbose = argc == 3 && strcmp(argv[2], "-v") == 0;
+    if (argc != 2 && !verbose) {
+        fprintf(stderr, "usage: %s tests/data [-v]\n", argv[0]);
         return 2;
     }
     default_context();
