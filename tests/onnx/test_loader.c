@@ -386,6 +386,15 @@ static void test_session_states(const convpool_model *m)
  * run, drop the data (set_input_shape), free, run: refused, naming the
  * input; an output buffer released the same way is never written again.
  */
+/* Runs s and compares output 0 with `want`. */
+static int run_matches(convpool_session *s, const float *want, size_t bytes)
+{
+    const void *data;
+    return convpool_session_run(s, NULL) == CONVPOOL_OK &&
+           convpool_session_output(s, 0, NULL, NULL, NULL, &data) == CONVPOOL_OK &&
+           memcmp(data, want, bytes) == 0;
+}
+
 static void test_binding_lifetime(const convpool_model *m)
 {
     convpool_session *s;
@@ -403,18 +412,12 @@ static void test_binding_lifetime(const convpool_model *m)
           "bind and run");
     memcpy(first, data, sizeof first);
     /* Runs again on the same binding: the same result. */
-    CHECK(convpool_session_run(s, NULL) == CONVPOOL_OK &&
-              convpool_session_output(s, 0, NULL, NULL, NULL, &data) == CONVPOOL_OK &&
-              memcmp(data, first, sizeof first) == 0,
-          "run again on the same binding");
+    CHECK(run_matches(s, first, sizeof first), "run again on the same binding");
     /* Rebound to x2 (same values), x1 freed: the run reads x2 only. */
     CHECK(convpool_session_set_input(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4, x2) == CONVPOOL_OK,
           "rebind");
     free(x1);
-    CHECK(convpool_session_run(s, NULL) == CONVPOOL_OK &&
-              convpool_session_output(s, 0, NULL, NULL, NULL, &data) == CONVPOOL_OK &&
-              memcmp(data, first, sizeof first) == 0,
-          "run after rebinding and freeing the old buffer");
+    CHECK(run_matches(s, first, sizeof first), "run after rebinding and freeing the old buffer");
     /* The data dropped, x2 freed: shape queries work, a run is refused. */
     CHECK(convpool_session_set_input_shape(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4) == CONVPOOL_OK,
           "set_input_shape");
@@ -447,10 +450,7 @@ static void test_binding_lifetime(const convpool_model *m)
                   CONVPOOL_ERROR_INVALID_STATE,
           "results unreachable after the output is released");
     free(y);
-    CHECK(convpool_session_run(s, NULL) == CONVPOOL_OK &&
-              convpool_session_output(s, 0, NULL, NULL, NULL, &data) == CONVPOOL_OK &&
-              memcmp(data, first, sizeof first) == 0,
-          "run after releasing and freeing the output buffer");
+    CHECK(run_matches(s, first, sizeof first), "run after releasing and freeing the output buffer");
     convpool_session_destroy(s);
     free(x3);
     printf("ok  bindings last until rebound; no freed buffer is read or written\n");
