@@ -46,16 +46,19 @@ static convpool_status open_inside(const char *dir, const char *location, const 
     if (location[0] == '/' || has_dotdot(location))
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                        "tensor '%s': external data location '%s' is outside the model's "
-                       "directory (absolute paths and '..' are refused)", what, location);
+                       "directory (absolute paths and '..' are refused)",
+                       what, location);
     char joined[PATH_MAX];
     int n = snprintf(joined, sizeof joined, "%s/%s", dir, location);
     if (n < 0 || (size_t)n >= sizeof joined)
-        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
-                       "tensor '%s': external data path is too long", what);
+        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "tensor '%s': external data path is too long",
+                       what);
     char real_dir[PATH_MAX], real_file[PATH_MAX];
     if (!realpath(dir, real_dir))
-        return cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': cannot resolve the model directory "
-                       "'%s': %s", what, dir, strerror(errno));
+        return cp_fail(CONVPOOL_ERROR_IO,
+                       "tensor '%s': cannot resolve the model directory "
+                       "'%s': %s",
+                       what, dir, strerror(errno));
     int inside = realpath(joined, real_file) != NULL;
     size_t dlen = strlen(real_dir);
     inside = inside && strncmp(real_file, real_dir, dlen) == 0 &&
@@ -63,8 +66,8 @@ static convpool_status open_inside(const char *dir, const char *location, const 
     if (!inside)
         return cp_fail(CONVPOOL_ERROR_IO,
                        "tensor '%s': external data '%s' is not a file inside the model's "
-                       "directory '%s' (missing, or a link leading out of it)", what, location,
-                       dir);
+                       "directory '%s' (missing, or a link leading out of it)",
+                       what, location, dir);
     /* O_NOFOLLOW: the resolved path has no link left; one put there since
      * is not followed. */
     char shown[PATH_MAX + 64];
@@ -83,8 +86,8 @@ convpool_status cp_read_external(const char *dir, const char *location, uint64_t
     if (offset > (uint64_t)sb.st_size || length > (uint64_t)sb.st_size - offset) {
         st = cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                      "tensor '%s': external data '%s' has %lld bytes; the tensor needs %zu at "
-                     "offset %llu", what, location, (long long)sb.st_size, length,
-                     (unsigned long long)offset);
+                     "offset %llu",
+                     what, location, (long long)sb.st_size, length, (unsigned long long)offset);
     } else {
         uint8_t *out = dest;
         for (size_t got = 0; got < length;) {
@@ -92,8 +95,8 @@ convpool_status cp_read_external(const char *dir, const char *location, uint64_t
             if (r < 0 && errno == EINTR)
                 continue;
             if (r <= 0) {
-                st = cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': cannot read external data '%s'",
-                             what, location);
+                st = cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': cannot read external data '%s'", what,
+                             location);
                 break;
             }
             got += (size_t)r;

@@ -13,14 +13,14 @@
 #define CP_NOT_IN_ARENA SIZE_MAX
 
 typedef struct cp_plan {
-    int32_t threads;       /* workspace sizes depend on the thread count */
-    cp_shape *inputs;      /* the key: shape of each graph input */
-    cp_shape *shapes;      /* per value */
-    int64_t *counts;       /* per value: elements */
-    size_t *bytes;         /* per value */
-    size_t *offset;        /* per value: arena offset or CP_NOT_IN_ARENA */
-    size_t *scratch;       /* per node: arena offset of its scratch */
-    size_t *workspace;     /* per node: workspace bytes within the scratch */
+    int32_t threads;   /* workspace sizes depend on the thread count */
+    cp_shape *inputs;  /* the key: shape of each graph input */
+    cp_shape *shapes;  /* per value */
+    int64_t *counts;   /* per value: elements */
+    size_t *bytes;     /* per value */
+    size_t *offset;    /* per value: arena offset or CP_NOT_IN_ARENA */
+    size_t *scratch;   /* per node: arena offset of its scratch */
+    size_t *workspace; /* per node: workspace bytes within the scratch */
     size_t arena_bytes;
     size_t output_bytes;    /* the graph outputs' buffers, one per output */
     size_t transient_bytes; /* the most a Conv op rebuilt at each run takes (weights

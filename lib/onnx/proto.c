@@ -62,8 +62,7 @@ static int nesting_ok(const ProtobufCMessageDescriptor *d, const uint8_t *p, con
             p += len;
             break;
         }
-        default: /* groups (3, 4) are not used by onnx.proto; 6, 7 do not exist */
-            return 0;
+        default: /* groups (3, 4) are not used by onnx.proto; 6, 7 do not exist */ return 0;
         }
     }
     return 1;
@@ -91,8 +90,8 @@ static void proto_free(void *data, void *p)
     cp_free(p);
 }
 
-static convpool_status unpack(const ProtobufCMessageDescriptor *d, const uint8_t *data,
-                              size_t size, const char *what, ProtobufCMessage **out)
+static convpool_status unpack(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t size,
+                              const char *what, ProtobufCMessage **out)
 {
     *out = NULL;
     if (size == 0)
@@ -100,19 +99,22 @@ static convpool_status unpack(const ProtobufCMessageDescriptor *d, const uint8_t
     if (!nesting_ok(d, data, data + size, 0))
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                        "%s is not a valid ONNX %s: the protobuf encoding is malformed, "
-                       "truncated or nested deeper than %d levels", what, d->short_name,
-                       CP_PROTO_MAX_DEPTH);
+                       "truncated or nested deeper than %d levels",
+                       what, d->short_name, CP_PROTO_MAX_DEPTH);
     recording_allocator a = {{proto_alloc, proto_free, NULL}, 0};
     a.base.allocator_data = &a;
     *out = protobuf_c_message_unpack(d, &a.base, size, data);
     if (*out)
         return CONVPOOL_OK;
     if (a.failed)
-        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "out of memory while decoding %s (%zu "
-                       "bytes)", what, size);
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
+                       "out of memory while decoding %s (%zu "
+                       "bytes)",
+                       what, size);
     return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                    "%s is not a valid ONNX %s: protobuf decoding failed (wrong field types, "
-                   "truncated data or not an ONNX file)", what, d->short_name);
+                   "truncated data or not an ONNX file)",
+                   what, d->short_name);
 }
 
 convpool_status cp_proto_unpack_model(const uint8_t *data, size_t size, const char *what,

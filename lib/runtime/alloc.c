@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "runtime/checked.h"
 
 static _Thread_local size_t thread_total;

@@ -37,11 +37,15 @@ static void resolve_active_isa(void)
         else if (strcmp(env, "avx512") == 0)
             want = CONVPOOL_ISA_AVX512;
         else
-            fprintf(stderr, "libconvpool: CONVPOOL_ISA=%s is not one of scalar, avx2, "
-                            "avx512; using %s\n", env, cp_isa_name(best));
+            fprintf(stderr,
+                    "libconvpool: CONVPOOL_ISA=%s is not one of scalar, avx2, "
+                    "avx512; using %s\n",
+                    env, cp_isa_name(best));
         if (want > best) {
-            fprintf(stderr, "libconvpool: CONVPOOL_ISA=%s is not supported by this CPU; "
-                            "using %s\n", env, cp_isa_name(best));
+            fprintf(stderr,
+                    "libconvpool: CONVPOOL_ISA=%s is not supported by this CPU; "
+                    "using %s\n",
+                    env, cp_isa_name(best));
             want = best;
         }
     }
