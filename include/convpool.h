@@ -474,6 +474,19 @@ typedef enum convpool_dtype {
 /** A loaded, validated model. Immutable after loading: thread-safe. */
 typedef struct convpool_model convpool_model;
 
+/** memory_limit for the library's default: convpool_default_memory_limit(). */
+#define CONVPOOL_MEMORY_LIMIT_DEFAULT ((size_t)0)
+/** memory_limit for no limit beyond the address space. */
+#define CONVPOOL_MEMORY_LIMIT_NONE SIZE_MAX
+
+/**
+ * The memory limit a model gets when loaded with
+ * CONVPOOL_MEMORY_LIMIT_DEFAULT: half the physical memory (1 GiB where the
+ * system does not say), so that a small hostile file cannot make a load or
+ * a run take the machine. Since 1.1. Thread-safe.
+ */
+CONVPOOL_API size_t convpool_default_memory_limit(void);
+
 /**
  * Loads and validates an ONNX model file. Nothing outside the supported
  * subset is accepted; the message names the node, op and reason. Each op
@@ -482,15 +495,26 @@ typedef struct convpool_model convpool_model;
  * dilations before opset 19) is refused, not ignored. Conv weights may be
  * initializers, Constant outputs or graph inputs (then the op is rebuilt
  * from the bound tensors at each run).
- * External tensor data is read only from files inside the model's
- * directory. `memory_limit` caps the bytes the model may use for weights
- * (as stored in the model, plus the Conv ops' packed copies of them) and
- * planned intermediates and workspaces (0: no limit beyond the address
- * space); a model file larger than the limit is refused without being
- * read. Not counted: the packed copies of Conv ops rebuilt at each run
- * from weights bound as graph inputs.
+ * External tensor data is read only from regular files inside the model's
+ * directory (no absolute path, no "..", no symlink leading out); messages
+ * about a refused location never say what lies outside the directory.
+ * `path` and external data files are opened without blocking, so a FIFO or
+ * device is refused (IO: "is not a regular file") instead of waiting.
+ *
+ * `memory_limit` caps the memory the model takes: its weights as stored,
+ * the Conv ops' packed copies of them, and what each run holds at once: the
+ * arena of intermediates and workspaces, a buffer per graph output (counted
+ * whether the session or the caller provides it) and a Conv op rebuilt for
+ * the run from weights bound as graph inputs. The caller's input buffers
+ * are not counted. The check is made at load when every input shape is
+ * static, else at the first run or shape query for each new set of input
+ * shapes; OUT_OF_MEMORY then names each part. A model file larger than the
+ * limit is refused without being read.
+ * CONVPOOL_MEMORY_LIMIT_DEFAULT (0) stands for
+ * convpool_default_memory_limit(); CONVPOOL_MEMORY_LIMIT_NONE (SIZE_MAX)
+ * sets no limit beyond the address space. (Before 1.1, 0 meant no limit.)
  * Errors: INVALID_ARGUMENT, IO, INVALID_MODEL, UNSUPPORTED, OVERFLOW,
- * OUT_OF_MEMORY. Thread-safe.
+ * OUT_OF_MEMORY (the limit, or the system out of memory). Thread-safe.
  */
 CONVPOOL_API convpool_status convpool_model_load_file(const char *path,
                                                       size_t memory_limit,
@@ -648,10 +672,16 @@ CONVPOOL_API void convpool_session_destroy(convpool_session *session);
 
 /**
  * Binds input `index` to a tensor of type `dtype` and shape (`shape`,
- * `rank`) at `data`. The data is borrowed: it must stay valid and unchanged
- * until the next convpool_session_run() returns. The shape must match the
- * declared static dims; symbolic dims take the given size. A batch of 0 is
- * allowed (the outputs are then empty; `data` must still be non-NULL).
+ * `rank`) at `data`. The shape must match the declared static dims;
+ * symbolic dims take the given size.
+ * The binding lasts until the input is bound again (this call or
+ * convpool_session_set_input_shape()) or the session is destroyed: every
+ * run in between reads `data`. So the buffer must stay valid for as long as
+ * it is bound, and unchanged while a run is going on (refilling it between
+ * runs is the intended way to run again). Before freeing a bound buffer
+ * while keeping the session, rebind the input: another buffer, or
+ * convpool_session_set_input_shape(), which keeps the shape and drops the
+ * data (a run then fails with INVALID_STATE naming the input).
  * Errors: INVALID_ARGUMENT, NOT_FOUND (index), UNSUPPORTED (dtype),
  * SHAPE_MISMATCH, OVERFLOW.
  */
@@ -663,8 +693,23 @@ CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *sessio
                                                         const void *data);
 
 /**
+ * Binds input `index` to a shape without data, with the checks and errors
+ * of convpool_session_set_input() (`data` aside). Shape queries
+ * (convpool_session_output_shape(), convpool_session_value_shape()) then
+ * work without any input buffer, e.g. to show a model's shapes for an input
+ * size; a run fails with INVALID_STATE naming the input until data is bound.
+ * Any buffer bound to the input before is released by the session (never
+ * read again). Since 1.1.
+ */
+CONVPOOL_API convpool_status convpool_session_set_input_shape(convpool_session *session,
+                                                              size_t index,
+                                                              int32_t dtype,
+                                                              const int64_t *shape,
+                                                              size_t rank);
+
+/**
  * Shape of output `index` for the inputs bound now (all inputs must be
- * bound). Same conventions as convpool_model_output_info(), with every dim
+ * bound, with data or a shape only). Same conventions as convpool_model_output_info(), with every dim
  * resolved. Errors: INVALID_ARGUMENT, INVALID_STATE (inputs unbound),
  * SHAPE_MISMATCH, BUFFER_TOO_SMALL.
  */
@@ -696,9 +741,13 @@ CONVPOOL_API convpool_status convpool_session_value_shape(convpool_session *sess
 
 /**
  * Makes the next runs write output `index` into the caller's buffer `data`
- * of `size_bytes` bytes (borrowed until the session is destroyed or the
- * output is rebound). NULL data returns the output to session-owned memory.
- * Errors: INVALID_ARGUMENT.
+ * of `size_bytes` bytes. Like an input, the binding lasts until the output
+ * is bound again or the session is destroyed, and every run in between
+ * writes there: the buffer must stay valid for as long as it is bound. NULL
+ * data returns the output to session-owned memory (the way to release a
+ * buffer while keeping the session). Rebinding an output ends the access to
+ * the last run's results (convpool_session_output() then fails with
+ * INVALID_STATE until the next run). Errors: INVALID_ARGUMENT.
  */
 CONVPOOL_API convpool_status convpool_session_set_output(convpool_session *session,
                                                          size_t index,
@@ -707,8 +756,11 @@ CONVPOOL_API convpool_status convpool_session_set_output(convpool_session *sessi
 
 /**
  * Runs the graph on the bound inputs, with `ctx`'s threads (NULL: the
- * default context). Errors: INVALID_STATE (inputs unbound), SHAPE_MISMATCH,
- * BUFFER_TOO_SMALL (a caller output buffer), OUT_OF_MEMORY.
+ * default context). Reads the buffers bound now (see
+ * convpool_session_set_input()). Errors: INVALID_STATE (an input unbound,
+ * or bound to a shape only: the message names it), SHAPE_MISMATCH,
+ * BUFFER_TOO_SMALL (a caller output buffer), OUT_OF_MEMORY (the model's
+ * memory limit, or the system out of memory).
  */
 CONVPOOL_API convpool_status convpool_session_run(convpool_session *session,
                                                   convpool_context *ctx);

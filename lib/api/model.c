@@ -1,6 +1,12 @@
 /* Public calls for loaded ONNX models: load, inspect, destroy.
  * Thin by rule (lib/README.md): each forwards to the library inside. */
 #include "onnx/loader.h"
+#include "runtime/alloc.h"
+
+CONVPOOL_API size_t convpool_default_memory_limit(void)
+{
+    return cp_default_memory_limit();
+}
 
 CONVPOOL_API convpool_status convpool_model_load_file(const char *path, size_t memory_limit,
                                                       convpool_model **model)

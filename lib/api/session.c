@@ -20,6 +20,13 @@ CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *sessio
     return cp_session_set_input(session, index, dtype, shape, rank, data);
 }
 
+CONVPOOL_API convpool_status convpool_session_set_input_shape(convpool_session *session,
+                                                              size_t index, int32_t dtype,
+                                                              const int64_t *shape, size_t rank)
+{
+    return cp_session_set_input_shape(session, index, dtype, shape, rank);
+}
+
 CONVPOOL_API convpool_status convpool_session_output_shape(convpool_session *session, size_t index,
                                                            int32_t *dtype, size_t *rank,
                                                            int64_t *dims, size_t dims_capacity)

@@ -83,6 +83,11 @@ convpool_status cp_session_set_input(convpool_session *s, size_t i, int32_t t, c
 {
     return no_loader();
 }
+convpool_status cp_session_set_input_shape(convpool_session *s, size_t i, int32_t t,
+                                           const int64_t *sh, size_t r)
+{
+    return no_loader();
+}
 convpool_status cp_session_output_shape(convpool_session *s, size_t i, int32_t *t, size_t *r,
                                         int64_t *d, size_t c)
 {

@@ -2,7 +2,9 @@
  * External tensor data: read only from regular files inside the model's
  * own directory. The location must be relative and free of "..", and its
  * resolved path (symlinks followed) must still lie under the resolved
- * directory, so neither "../x", "/etc/x" nor a symlink out can escape.
+ * directory, so neither "../x", "/etc/x" nor a symlink out can escape. The
+ * file is opened without blocking and must be a regular file, so a FIFO or
+ * a device named as external data is refused rather than waited on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,9 +33,15 @@ static int has_dotdot(const char *location)
     return 0;
 }
 
-/* Opens `location` under `dir` after the containment checks above. */
+/*
+ * Opens `location` under `dir` after the containment checks above. A
+ * location that does not resolve (missing file, dangling link) and one that
+ * resolves outside the directory get the same status and message, so that
+ * a model cannot probe what exists outside its directory or where a link
+ * points.
+ */
 static convpool_status open_inside(const char *dir, const char *location, const char *what,
-                                   int *fd_out)
+                                   int *fd_out, struct stat *sb)
 {
     if (location[0] == '/' || has_dotdot(location))
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
@@ -51,37 +59,31 @@ static convpool_status open_inside(const char *dir, const char *location, const 
                        "tensor '%s': cannot resolve the model directory "
                        "'%s': %s",
                        what, dir, strerror(errno));
-    if (!realpath(joined, real_file))
-        return cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': external data file '%s': %s", what,
-                       location, strerror(errno));
+    int inside = realpath(joined, real_file) != NULL;
     size_t dlen = strlen(real_dir);
-    int inside = strncmp(real_file, real_dir, dlen) == 0 &&
-                 (real_file[dlen] == '/' || (dlen == 1 && real_dir[0] == '/'));
+    inside = inside && strncmp(real_file, real_dir, dlen) == 0 &&
+             (real_file[dlen] == '/' || (dlen == 1 && real_dir[0] == '/'));
     if (!inside)
-        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
-                       "tensor '%s': external data location '%s' resolves to '%s', outside "
-                       "the model's directory '%s'",
-                       what, location, real_file, real_dir);
-    int fd = open(real_file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': cannot open external data '%s': %s", what,
-                       location, strerror(errno));
-    *fd_out = fd;
-    return CONVPOOL_OK;
+        return cp_fail(CONVPOOL_ERROR_IO,
+                       "tensor '%s': external data '%s' is not a file inside the model's "
+                       "directory '%s' (missing, or a link leading out of it)",
+                       what, location, dir);
+    /* O_NOFOLLOW: the resolved path has no link left; one put there since
+     * is not followed. */
+    char shown[PATH_MAX + 64];
+    snprintf(shown, sizeof shown, "external data '%s' of tensor '%s'", location, what);
+    return cp_open_regular(real_file, O_NOFOLLOW, shown, fd_out, sb);
 }
 
 convpool_status cp_read_external(const char *dir, const char *location, uint64_t offset,
                                  size_t length, void *dest, const char *what)
 {
     int fd;
-    convpool_status st = open_inside(dir, location, what, &fd);
+    struct stat sb;
+    convpool_status st = open_inside(dir, location, what, &fd, &sb);
     if (st != CONVPOOL_OK)
         return st;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': external data '%s' is not a regular file",
-                     what, location);
-    } else if (offset > (uint64_t)sb.st_size || length > (uint64_t)sb.st_size - offset) {
+    if (offset > (uint64_t)sb.st_size || length > (uint64_t)sb.st_size - offset) {
         st = cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                      "tensor '%s': external data '%s' has %lld bytes; the tensor needs %zu at "
                      "offset %llu",

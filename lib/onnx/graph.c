@@ -3,12 +3,12 @@
  * nodes in topological order (cycles refused), Constant nodes folded into
  * constant values, and types and ranks known for every value.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "onnx/graph.h"
 #include "onnx/names.h"
 #include "ops/desc.h"
+#include "runtime/alloc.h"
 #include "runtime/checked.h"
 #include "runtime/error.h"
 
@@ -40,33 +40,33 @@ static convpool_status fail_node(convpool_status st, const Onnx__NodeProto *np, 
     return cp_fail_context(st, "node %d ('%s'): ", (int)i, str(np->name));
 }
 
-/* Appends a value named `name` (copied); returns its index or -1 after cp_fail. */
-static int32_t add_value(builder *b, const char *name, int32_t source, const char *who)
+/* Appends a value named `name` (copied) and sets *index to it. */
+static convpool_status add_value(builder *b, const char *name, int32_t source, const char *who,
+                                 int32_t *index)
 {
     convpool_model *m = b->m;
     int32_t prev = cp_names_find(&b->names, name);
     if (prev >= 0) {
         int32_t ps = m->values[prev].source;
-        cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "%s'%s' is defined twice (already %s)", who, name,
-                ps == CP_VALUE_INPUT   ? "a graph input"
-                : ps == CP_VALUE_CONST ? "an initializer"
-                                       : "a node output");
-        return -1;
+        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "%s'%s' is defined twice (already %s)", who,
+                       name,
+                       ps == CP_VALUE_INPUT   ? "a graph input"
+                       : ps == CP_VALUE_CONST ? "an initializer"
+                                              : "a node output");
     }
     cp_value *v = &m->values[m->value_count];
     memset(v, 0, sizeof *v);
-    v->name = strdup(name);
-    if (!v->name) {
-        cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a name");
-        return -1;
-    }
+    v->name = cp_strdup(name);
+    if (!v->name)
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate the name of %s'%s'", who,
+                       name);
     v->source = source;
     v->producer = -1;
     v->last_use = -1;
-    int32_t index = (int32_t)m->value_count++;
-    cp_names_add(&b->names, v->name, index);
-    b->value_producer[index] = -1;
-    return index;
+    *index = (int32_t)m->value_count++;
+    cp_names_add(&b->names, v->name, *index);
+    b->value_producer[*index] = -1;
+    return CONVPOOL_OK;
 }
 
 /* Value v becomes the constant tensor t, taking its data (t is consumed). */
@@ -80,7 +80,7 @@ static void make_constant(convpool_model *m, int32_t v, cp_tensor *t)
     val->data = val->owned = t->data;
     val->bytes = t->bytes;
     m->weight_bytes += t->bytes;
-    free(t->name);
+    cp_free(t->name);
 }
 
 static convpool_status add_initializers(builder *b)
@@ -90,10 +90,11 @@ static convpool_status add_initializers(builder *b)
         convpool_status st = cp_tensor_decode(b->g->initializer[i], b->src, &t);
         if (st != CONVPOOL_OK)
             return cp_fail_context(st, "initializer %zu: ", i);
-        int32_t v = add_value(b, t.name, CP_VALUE_CONST, "initializer ");
-        if (v < 0) {
+        int32_t v;
+        st = add_value(b, t.name, CP_VALUE_CONST, "initializer ", &v);
+        if (st != CONVPOOL_OK) {
             cp_tensor_free(&t);
-            return CONVPOOL_ERROR_INVALID_MODEL;
+            return st;
         }
         make_constant(b->m, v, &t);
     }
@@ -147,9 +148,12 @@ static convpool_status read_value_info(const Onnx__ValueInfoProto *vi, cp_io *io
             io->shape.dims[d] = dim->dim_value;
         } else if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
                    dim->dim_param && *dim->dim_param) {
-            io->dim_names[d] = strdup(dim->dim_param);
+            io->dim_names[d] = cp_strdup(dim->dim_param);
             if (!io->dim_names[d])
-                return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a dim name");
+                return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
+                               "'%s': cannot allocate the name "
+                               "of dim %zu",
+                               name, d);
         }
     }
     return CONVPOOL_OK;
@@ -158,7 +162,7 @@ static convpool_status read_value_info(const Onnx__ValueInfoProto *vi, cp_io *io
 static convpool_status add_inputs(builder *b)
 {
     convpool_model *m = b->m;
-    m->inputs = calloc(b->g->n_input + 1, sizeof *m->inputs);
+    m->inputs = cp_zalloc(b->g->n_input + 1, sizeof *m->inputs);
     if (!m->inputs)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate inputs");
     for (size_t i = 0; i < b->g->n_input; i++) {
@@ -169,15 +173,17 @@ static convpool_status add_inputs(builder *b)
             continue;
         if (!*name)
             return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "graph input %zu has no name", i);
-        cp_io *io = &m->inputs[m->input_count];
+        /* Counted before it is read, so that the model frees the dim names
+         * read_value_info copies whatever fails after that. */
+        cp_io *io = &m->inputs[m->input_count++];
+        io->value = -1;
         convpool_status st = read_value_info(b->g->input[i], io, 1);
+        int32_t v;
+        if (st == CONVPOOL_OK)
+            st = add_value(b, name, CP_VALUE_INPUT, "graph input ", &v);
         if (st != CONVPOOL_OK)
             return st;
-        int32_t v = add_value(b, name, CP_VALUE_INPUT, "graph input ");
-        if (v < 0)
-            return CONVPOOL_ERROR_INVALID_MODEL;
         io->value = v;
-        m->input_count++;
         m->values[v].dtype = io->dtype;
         m->values[v].shape = io->shape;
     }
@@ -224,7 +230,7 @@ static convpool_status check_arity(const file_node *f)
  * (borrowed from the values; "" where the file leaves one out). */
 static const char **link_names(const convpool_model *m, const int32_t *values, size_t count)
 {
-    const char **names = malloc((count + 1) * sizeof *names);
+    const char **names = cp_malloc((count + 1) * sizeof *names);
     for (size_t k = 0; names && k < count; k++)
         names[k] = values[k] >= 0 ? m->values[values[k]].name : "";
     return names;
@@ -239,7 +245,7 @@ static convpool_status record_graph_nodes(builder *b)
         const file_node *f = &b->fn[i];
         cp_graph_node *gn = &m->graph_nodes[i];
         gn->op_type = f->rule->op_type;
-        gn->name = strdup(str(f->np->name));
+        gn->name = cp_strdup(str(f->np->name));
         gn->inputs = link_names(m, f->inputs, f->np->n_input);
         gn->input_count = f->np->n_input;
         gn->outputs = link_names(m, f->outputs, f->np->n_output);
@@ -258,8 +264,8 @@ static convpool_status add_node_outputs(builder *b)
         convpool_status st = check_arity(f);
         if (st != CONVPOOL_OK)
             return fail_node(st, f->np, i);
-        f->inputs = malloc((f->np->n_input + 1) * sizeof *f->inputs);
-        f->outputs = malloc(f->np->n_output * sizeof *f->outputs);
+        f->inputs = cp_malloc((f->np->n_input + 1) * sizeof *f->inputs);
+        f->outputs = cp_malloc(f->np->n_output * sizeof *f->outputs);
         if (!f->inputs || !f->outputs)
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate node links");
         for (size_t o = 0; o < f->np->n_output; o++) {
@@ -267,9 +273,10 @@ static convpool_status add_node_outputs(builder *b)
             f->outputs[o] = -1;
             if (!*name)
                 continue;
-            int32_t v = add_value(b, name, CP_VALUE_NODE, "output ");
-            if (v < 0)
-                return fail_node(CONVPOOL_ERROR_INVALID_MODEL, f->np, i);
+            int32_t v;
+            st = add_value(b, name, CP_VALUE_NODE, "output ", &v);
+            if (st != CONVPOOL_OK)
+                return fail_node(st, f->np, i);
             b->value_producer[v] = (int32_t)i;
             f->outputs[o] = v;
         }
@@ -312,19 +319,19 @@ static convpool_status link_node_inputs(builder *b)
 static convpool_status sort_nodes(builder *b, int32_t *order)
 {
     size_t n = b->g->n_node, nv = b->m->value_count, head = 0, tail = 0, links = 0;
-    size_t *start = calloc(nv + 1, sizeof *start);
+    size_t *start = cp_zalloc(nv + 1, sizeof *start);
     for (size_t i = 0; start && i < n; i++)
         for (size_t k = 0; k < b->fn[i].np->n_input; k++)
             if (b->fn[i].inputs[k] >= 0) {
                 start[b->fn[i].inputs[k] + 1]++;
                 links++;
             }
-    int32_t *consumer = malloc((links + 1) * sizeof *consumer);
-    size_t *fill = malloc((nv + 1) * sizeof *fill);
+    int32_t *consumer = cp_malloc((links + 1) * sizeof *consumer);
+    size_t *fill = cp_malloc((nv + 1) * sizeof *fill);
     if (!start || !consumer || !fill) {
-        free(start);
-        free(consumer);
-        free(fill);
+        cp_free(start);
+        cp_free(consumer);
+        cp_free(fill);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate the node order");
     }
     for (size_t v = 0; v < nv; v++)
@@ -346,9 +353,9 @@ static convpool_status sort_nodes(builder *b, int32_t *order)
                     order[tail++] = consumer[c];
         }
     }
-    free(start);
-    free(consumer);
-    free(fill);
+    cp_free(start);
+    cp_free(consumer);
+    cp_free(fill);
     if (tail < n) {
         for (size_t i = 0; i < n; i++)
             if (b->fn[i].pending > 0)
@@ -401,7 +408,7 @@ static convpool_status setup_node(builder *b, const file_node *f)
     cp_node *n = &m->nodes[m->node_count];
     memset(n, 0, sizeof *n);
     n->graph_index = (int32_t)(f - b->fn);
-    n->name = strdup(str(f->np->name));
+    n->name = cp_strdup(str(f->np->name));
     if (!n->name)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a name");
     m->node_count++;
@@ -430,7 +437,7 @@ static convpool_status add_outputs(builder *b)
     convpool_model *m = b->m;
     if (b->g->n_output == 0)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "the graph has no outputs");
-    m->outputs = calloc(b->g->n_output, sizeof *m->outputs);
+    m->outputs = cp_zalloc(b->g->n_output, sizeof *m->outputs);
     if (!m->outputs)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate outputs");
     for (size_t i = 0; i < b->g->n_output; i++) {
@@ -515,13 +522,13 @@ convpool_status cp_graph_build(convpool_model *m, const Onnx__GraphProto *g,
     if (!cp_mul_size(names + 1, sizeof(cp_value), &count))
         return cp_fail(CONVPOOL_ERROR_OVERFLOW, "too many names in the graph");
     m->graph_node_count = g->n_node;
-    m->values = calloc(names + 1, sizeof *m->values);
-    m->nodes = calloc(g->n_node + 1, sizeof *m->nodes);
-    m->graph_nodes = calloc(g->n_node + 1, sizeof *m->graph_nodes);
-    m->names = calloc(1, sizeof *m->names);
-    b.value_producer = malloc((names + 1) * sizeof *b.value_producer);
-    b.fn = calloc(g->n_node + 1, sizeof *b.fn);
-    int32_t *order = malloc((g->n_node + 1) * sizeof *order);
+    m->values = cp_zalloc(names + 1, sizeof *m->values);
+    m->nodes = cp_zalloc(g->n_node + 1, sizeof *m->nodes);
+    m->graph_nodes = cp_zalloc(g->n_node + 1, sizeof *m->graph_nodes);
+    m->names = cp_zalloc(1, sizeof *m->names);
+    b.value_producer = cp_malloc((names + 1) * sizeof *b.value_producer);
+    b.fn = cp_zalloc(g->n_node + 1, sizeof *b.fn);
+    int32_t *order = cp_malloc((g->n_node + 1) * sizeof *order);
     convpool_status st;
     if (!m->values || !m->nodes || !m->graph_nodes || !m->names || !b.value_producer || !b.fn ||
         !order || !cp_names_init(&b.names, names))
@@ -529,12 +536,12 @@ convpool_status cp_graph_build(convpool_model *m, const Onnx__GraphProto *g,
     else
         st = build(&b, order);
     for (size_t i = 0; b.fn && i < g->n_node; i++) {
-        free(b.fn[i].inputs);
-        free(b.fn[i].outputs);
+        cp_free(b.fn[i].inputs);
+        cp_free(b.fn[i].outputs);
     }
-    free(b.fn);
-    free(order);
-    free(b.value_producer);
+    cp_free(b.fn);
+    cp_free(order);
+    cp_free(b.value_producer);
     if (m->names)
         *m->names = b.names; /* kept for convpool_session_value_shape(); keys are value names */
     else

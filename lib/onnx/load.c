@@ -4,7 +4,6 @@
  * it once when every input shape is static, so shape errors and the memory
  * limit are reported at load time rather than at the first run.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "onnx/graph.h"
@@ -21,21 +20,21 @@ void cp_model_free(convpool_model *m)
         return;
     cp_plan_free(m->static_plan);
     for (size_t i = 0; i < m->node_count; i++) {
-        free(m->nodes[i].name);
+        cp_free(m->nodes[i].name);
         cp_desc_destroy(m->nodes[i].desc);
         cp_op_destroy(m->nodes[i].op);
     }
     for (size_t i = 0; m->graph_nodes && i < m->graph_node_count; i++) {
-        free(m->graph_nodes[i].name);
-        free(m->graph_nodes[i].inputs);
-        free(m->graph_nodes[i].outputs);
+        cp_free(m->graph_nodes[i].name);
+        cp_free(m->graph_nodes[i].inputs);
+        cp_free(m->graph_nodes[i].outputs);
     }
-    free(m->graph_nodes);
+    cp_free(m->graph_nodes);
     if (m->names)
         cp_names_free(m->names);
-    free(m->names);
+    cp_free(m->names);
     for (size_t v = 0; v < m->value_count; v++) {
-        free(m->values[v].name);
+        cp_free(m->values[v].name);
         cp_free(m->values[v].owned);
     }
     cp_io *lists[2] = {m->inputs, m->outputs};
@@ -43,12 +42,12 @@ void cp_model_free(convpool_model *m)
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; lists[l] && i < counts[l]; i++)
             for (size_t d = 0; d < CP_MAX_RANK; d++)
-                free(lists[l][i].dim_names[d]);
-    free(m->inputs);
-    free(m->outputs);
-    free(m->nodes);
-    free(m->values);
-    free(m);
+                cp_free(lists[l][i].dim_names[d]);
+    cp_free(m->inputs);
+    cp_free(m->outputs);
+    cp_free(m->nodes);
+    cp_free(m->values);
+    cp_free(m);
 }
 
 /* The default-domain opset the model imports (exactly one import). */
@@ -80,7 +79,7 @@ static convpool_status default_opset(const Onnx__ModelProto *mp, int64_t *opset)
  * sessions and records the inferred dims. */
 static convpool_status plan_static(convpool_model *m)
 {
-    cp_shape *shapes = calloc(m->input_count + 1, sizeof *shapes);
+    cp_shape *shapes = cp_zalloc(m->input_count + 1, sizeof *shapes);
     if (!shapes)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate shapes");
     int all_static = 1;
@@ -93,7 +92,7 @@ static convpool_status plan_static(convpool_model *m)
     cp_plan *p = NULL;
     if (all_static)
         st = cp_plan_build(m, shapes, NULL, &p);
-    free(shapes);
+    cp_free(shapes);
     if (!p)
         return st;
     for (size_t v = 0; v < m->value_count; v++)
@@ -116,16 +115,16 @@ static convpool_status from_proto(const Onnx__ModelProto *mp, const char *dir, s
                        (long long)mp->ir_version);
     if (!mp->graph)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "the model has no graph");
-    convpool_model *m = calloc(1, sizeof *m);
+    convpool_model *m = cp_zalloc(1, sizeof *m);
     if (!m)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a model");
     m->memory_limit = memory_limit;
     size_t budget = memory_limit;
-    cp_tensor_source src = {dir, memory_limit ? &budget : NULL};
+    cp_tensor_source src = {dir, memory_limit != CONVPOOL_MEMORY_LIMIT_NONE ? &budget : NULL};
     convpool_status st = default_opset(mp, &m->opset);
     if (st == CONVPOOL_OK)
         st = cp_graph_build(m, mp->graph, &src);
-    if (st == CONVPOOL_OK && memory_limit &&
+    if (st == CONVPOOL_OK &&
         (m->weight_bytes > memory_limit || m->packed_bytes > memory_limit - m->weight_bytes))
         st = cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
                      "weights need %zu bytes and the ops' packed copies of them %zu: more than "
@@ -141,14 +140,21 @@ static convpool_status from_proto(const Onnx__ModelProto *mp, const char *dir, s
     return CONVPOOL_OK;
 }
 
+/* The limit a caller's memory_limit stands for (0: the default). */
+static size_t resolve_limit(size_t memory_limit)
+{
+    return memory_limit == CONVPOOL_MEMORY_LIMIT_DEFAULT ? cp_default_memory_limit() : memory_limit;
+}
+
 static convpool_status load_bytes(const void *data, size_t size, const char *dir,
                                   size_t memory_limit, const char *what, convpool_model **model)
 {
-    Onnx__ModelProto *mp = cp_proto_unpack_model(data, size, what);
-    if (!mp)
-        return CONVPOOL_ERROR_INVALID_MODEL;
-    convpool_status st = from_proto(mp, dir, memory_limit, model);
-    onnx__model_proto__free_unpacked(mp, NULL);
+    Onnx__ModelProto *mp;
+    convpool_status st = cp_proto_unpack_model(data, size, what, &mp);
+    if (st != CONVPOOL_OK)
+        return st;
+    st = from_proto(mp, dir, memory_limit, model);
+    cp_proto_free(mp);
     return st;
 }
 
@@ -156,6 +162,7 @@ convpool_status cp_model_load_file(const char *path, size_t memory_limit, convpo
 {
     if (!path || !model)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !path ? "path" : "model");
+    memory_limit = resolve_limit(memory_limit);
     void *bytes = NULL;
     size_t size = 0;
     convpool_status st = cp_read_whole_file(path, memory_limit, &bytes, &size);
@@ -167,7 +174,7 @@ convpool_status cp_model_load_file(const char *path, size_t memory_limit, convpo
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a path");
     }
     st = load_bytes(bytes, size, dir, memory_limit, "the model file", model);
-    free(dir);
+    cp_free(dir);
     cp_free(bytes);
     if (st != CONVPOOL_OK)
         return cp_fail_context(st, "%s: ", path);
@@ -179,7 +186,7 @@ convpool_status cp_model_load_memory(const void *data, size_t size, size_t memor
 {
     if ((!data && size) || !model)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !model ? "model" : "data");
-    return load_bytes(data, size, NULL, memory_limit, "the model data", model);
+    return load_bytes(data, size, NULL, resolve_limit(memory_limit), "the model data", model);
 }
 
 void cp_model_destroy(convpool_model *model)

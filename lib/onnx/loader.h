@@ -42,6 +42,8 @@ convpool_status cp_session_create(const convpool_model *model, convpool_session 
 void cp_session_destroy(convpool_session *session);
 convpool_status cp_session_set_input(convpool_session *session, size_t index, int32_t dtype,
                                      const int64_t *shape, size_t rank, const void *data);
+convpool_status cp_session_set_input_shape(convpool_session *session, size_t index, int32_t dtype,
+                                           const int64_t *shape, size_t rank);
 convpool_status cp_session_output_shape(convpool_session *session, size_t index, int32_t *dtype,
                                         size_t *rank, int64_t *dims, size_t dims_capacity);
 convpool_status cp_session_value_shape(convpool_session *session, const char *value_name,

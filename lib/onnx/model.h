@@ -93,7 +93,7 @@ struct convpool_model {
     cp_io *outputs;
     size_t output_count;
     int64_t opset;
-    size_t memory_limit; /* 0: none */
+    size_t memory_limit; /* resolved; CONVPOOL_MEMORY_LIMIT_NONE: none */
     size_t weight_bytes;
     size_t packed_bytes; /* the ops' own copies of their weights, layout of the ISA path */
     /* The plan made at load time when every input shape is static (for one

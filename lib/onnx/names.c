@@ -1,7 +1,8 @@
 #include "onnx/names.h"
 
-#include <stdlib.h>
 #include <string.h>
+
+#include "runtime/alloc.h"
 
 static size_t hash(const char *s)
 {
@@ -19,8 +20,8 @@ int cp_names_init(cp_names *m, size_t expected)
             return 0;
         cap *= 2;
     }
-    m->keys = calloc(cap, sizeof *m->keys);
-    m->values = calloc(cap, sizeof *m->values);
+    m->keys = cp_zalloc(cap, sizeof *m->keys);
+    m->values = cp_zalloc(cap, sizeof *m->values);
     m->capacity = cap;
     m->count = 0;
     if (!m->keys || !m->values) {
@@ -32,8 +33,8 @@ int cp_names_init(cp_names *m, size_t expected)
 
 void cp_names_free(cp_names *m)
 {
-    free(m->keys);
-    free(m->values);
+    cp_free(m->keys);
+    cp_free(m->values);
     memset(m, 0, sizeof *m);
 }
 

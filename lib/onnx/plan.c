@@ -1,7 +1,6 @@
 /* Shape inference and arena layout for one set of input shapes. */
 #include "onnx/plan.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "ops/desc.h"
@@ -45,14 +44,14 @@ void cp_plan_free(cp_plan *p)
 {
     if (!p)
         return;
-    free(p->inputs);
-    free(p->shapes);
-    free(p->counts);
-    free(p->bytes);
-    free(p->offset);
-    free(p->scratch);
-    free(p->workspace);
-    free(p);
+    cp_free(p->inputs);
+    cp_free(p->shapes);
+    cp_free(p->counts);
+    cp_free(p->bytes);
+    cp_free(p->offset);
+    cp_free(p->scratch);
+    cp_free(p->workspace);
+    cp_free(p);
 }
 
 int cp_plan_matches(const cp_plan *p, const convpool_model *m, const cp_shape *inputs,
@@ -101,6 +100,7 @@ static convpool_status infer_node(const convpool_model *m, const cp_node *n, cp_
     convpool_op *op = n->op, *temp = NULL;
     convpool_status st = CONVPOOL_OK;
     float *zeros = NULL;
+    size_t transient = 0;
     if (!op) {
         /* Conv with run-time weights: an op from zero weights of W's shape
          * answers the shape and workspace questions. */
@@ -116,7 +116,11 @@ static convpool_status infer_node(const convpool_model *m, const cp_node *n, cp_
         if (!zeros)
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %lld weights",
                            (long long)p->counts[n->w]);
+        /* What the op allocates is what the run's op, made from the bound
+         * weights, will hold while it runs. */
+        const size_t before = cp_alloc_thread_total();
         st = cp_node_op(n, ws, zeros, NULL, &op, &temp);
+        transient = cp_alloc_thread_total() - before;
     }
     if (st == CONVPOOL_OK) {
         ys->rank = xs->rank;
@@ -126,6 +130,8 @@ static convpool_status infer_node(const convpool_model *m, const cp_node *n, cp_
         st = cp_op_workspace_size(op, ctx, xs->dims, xs->rank, &p->workspace[index]);
     cp_op_destroy(temp);
     cp_free(zeros);
+    if (transient > p->transient_bytes)
+        p->transient_bytes = transient;
     if (st == CONVPOOL_OK && n->indices >= 0)
         p->shapes[n->indices] = *ys;
     return st;
@@ -209,7 +215,7 @@ static convpool_status scratch_bytes(const convpool_model *m, const cp_plan *p, 
 
 static convpool_status layout(const convpool_model *m, cp_plan *p)
 {
-    arena_layout a = {calloc(m->value_count + 2, sizeof(block)), 0, 0};
+    arena_layout a = {cp_zalloc(m->value_count + 2, sizeof(block)), 0, 0};
     if (!a.live)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate the arena layout");
     for (size_t v = 0; v < m->value_count; v++)
@@ -234,7 +240,7 @@ static convpool_status layout(const convpool_model *m, cp_plan *p)
             st = place(&a, scratch, (int32_t)i, &p->scratch[i]);
     }
     p->arena_bytes = a.top;
-    free(a.live);
+    cp_free(a.live);
     return st;
 }
 
@@ -252,6 +258,31 @@ static convpool_status check_declared_outputs(const convpool_model *m, const cp_
                                (long long)s->dims[d]);
     }
     return CONVPOOL_OK;
+}
+
+/* Outputs get a buffer each (the session's, or the caller's, counted the
+ * same: the memory exists either way); then the sum of what a run holds. */
+static convpool_status check_memory(const convpool_model *m, cp_plan *p)
+{
+    p->output_bytes = 0;
+    for (size_t j = 0; j < m->output_count; j++)
+        if (!cp_add_size(p->output_bytes, p->bytes[m->outputs[j].value], &p->output_bytes))
+            return cp_fail(CONVPOOL_ERROR_OVERFLOW, "the outputs' total size overflows");
+    const size_t parts[] = {m->weight_bytes, m->packed_bytes, p->arena_bytes, p->output_bytes,
+                            p->transient_bytes};
+    size_t total = 0;
+    int overflow = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        overflow |= !cp_add_size(total, parts[i], &total);
+    if (!overflow && total <= m->memory_limit)
+        return CONVPOOL_OK;
+    return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
+                   "a run needs %s%zu bytes (weights %zu, their packed copies %zu, "
+                   "intermediates and workspaces %zu, outputs %zu, Conv ops rebuilt from "
+                   "weights given as inputs %zu): more than the memory limit of %zu bytes",
+                   overflow ? "more than " : "", overflow ? SIZE_MAX : total, m->weight_bytes,
+                   m->packed_bytes, p->arena_bytes, p->output_bytes, p->transient_bytes,
+                   m->memory_limit);
 }
 
 static convpool_status plan_all(const convpool_model *m, const cp_shape *inputs,
@@ -279,15 +310,7 @@ static convpool_status plan_all(const convpool_model *m, const cp_shape *inputs,
     }
     if ((st = check_declared_outputs(m, p)) != CONVPOOL_OK || (st = layout(m, p)) != CONVPOOL_OK)
         return st;
-    /* weights + packed copies <= limit was checked at load */
-    const size_t fixed = m->weight_bytes + m->packed_bytes;
-    if (m->memory_limit &&
-        (p->arena_bytes > m->memory_limit || fixed > m->memory_limit - p->arena_bytes))
-        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
-                       "intermediates need %zu bytes, weights %zu and the ops' packed copies "
-                       "%zu: more than the memory limit of %zu bytes",
-                       p->arena_bytes, m->weight_bytes, m->packed_bytes, m->memory_limit);
-    return CONVPOOL_OK;
+    return check_memory(m, p);
 }
 
 convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
@@ -303,17 +326,17 @@ convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
             return st;
         ctx = own;
     }
-    cp_plan *p = calloc(1, sizeof *p);
+    cp_plan *p = cp_zalloc(1, sizeof *p);
     size_t nv = m->value_count + 1, nn = m->node_count + 1;
     if (p) {
         p->threads = cp_context_threads(ctx);
-        p->inputs = malloc((m->input_count + 1) * sizeof *p->inputs);
-        p->shapes = malloc(nv * sizeof *p->shapes);
-        p->counts = calloc(nv, sizeof *p->counts);
-        p->bytes = calloc(nv, sizeof *p->bytes);
-        p->offset = malloc(nv * sizeof *p->offset);
-        p->scratch = malloc(nn * sizeof *p->scratch);
-        p->workspace = calloc(nn, sizeof *p->workspace);
+        p->inputs = cp_malloc((m->input_count + 1) * sizeof *p->inputs);
+        p->shapes = cp_malloc(nv * sizeof *p->shapes);
+        p->counts = cp_zalloc(nv, sizeof *p->counts);
+        p->bytes = cp_zalloc(nv, sizeof *p->bytes);
+        p->offset = cp_malloc(nv * sizeof *p->offset);
+        p->scratch = cp_malloc(nn * sizeof *p->scratch);
+        p->workspace = cp_zalloc(nn, sizeof *p->workspace);
     }
     if (!p || !p->inputs || !p->shapes || !p->counts || !p->bytes || !p->offset || !p->scratch ||
         !p->workspace) {

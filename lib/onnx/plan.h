@@ -22,6 +22,9 @@ typedef struct cp_plan {
     size_t *scratch;   /* per node: arena offset of its scratch */
     size_t *workspace; /* per node: workspace bytes within the scratch */
     size_t arena_bytes;
+    size_t output_bytes;    /* the graph outputs' buffers, one per output */
+    size_t transient_bytes; /* the most a Conv op rebuilt at each run takes (weights
+                             * bound as graph inputs): its packed copy */
 } cp_plan;
 
 /* Whether value v is written straight into a graph output's buffer (the
@@ -33,9 +36,11 @@ int cp_value_is_direct_output(const convpool_model *m, int32_t v, size_t *output
  * on `ctx`, whose thread count sizes the workspaces (NULL: one thread, for
  * load-time checks and shape queries; the default context is never
  * touched, so a program using only its own contexts never starts it):
- * shape inference through every node (errors name the node), declared static dims checked, symbolic
- * dims consistent across inputs, sizes overflow-checked, arena laid out and checked against the
- * model's memory limit.
+ * shape inference through every node (errors name the node), declared
+ * static dims checked, symbolic dims consistent across inputs, sizes
+ * overflow-checked, arena laid out, and everything a run holds at once
+ * (weights and their packed copies, the arena, the outputs' buffers, an op
+ * rebuilt for the run) checked against the model's memory limit.
  */
 convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
                               convpool_context *ctx, cp_plan **out);

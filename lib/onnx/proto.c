@@ -1,6 +1,7 @@
 /* Bounded-nesting check of protobuf wire data, then protobuf-c unpacking. */
 #include "onnx/proto.h"
 
+#include "runtime/alloc.h"
 #include "runtime/error.h"
 
 /* Reads a base-128 varint; 0 on truncation or more than 10 bytes. */
@@ -67,35 +68,70 @@ static int nesting_ok(const ProtobufCMessageDescriptor *d, const uint8_t *p, con
     return 1;
 }
 
-static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *d, const uint8_t *data,
-                                size_t size, const char *what)
+/* protobuf-c allocates through the library's allocator, and a failed
+ * allocation is recorded, so that running out of memory while decoding is
+ * reported as OUT_OF_MEMORY rather than as a malformed file. */
+typedef struct recording_allocator {
+    ProtobufCAllocator base;
+    int failed;
+} recording_allocator;
+
+static void *proto_alloc(void *data, size_t size)
 {
-    if (size == 0) {
-        cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "%s is empty (0 bytes)", what);
-        return NULL;
-    }
-    if (!nesting_ok(d, data, data + size, 0)) {
-        cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
-                "%s is not a valid ONNX %s: the protobuf encoding is malformed, truncated "
-                "or nested deeper than %d levels",
-                what, d->short_name, CP_PROTO_MAX_DEPTH);
-        return NULL;
-    }
-    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, size, data);
-    if (!m)
-        cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
-                "%s is not a valid ONNX %s: protobuf decoding failed (wrong field types, "
-                "truncated data or not an ONNX file)",
-                what, d->short_name);
-    return m;
+    void *p = cp_malloc(size);
+    if (!p && data)
+        ((recording_allocator *)data)->failed = 1;
+    return p;
 }
 
-Onnx__ModelProto *cp_proto_unpack_model(const uint8_t *data, size_t size, const char *what)
+static void proto_free(void *data, void *p)
 {
-    return (Onnx__ModelProto *)unpack(&onnx__model_proto__descriptor, data, size, what);
+    (void)data;
+    cp_free(p);
 }
 
-Onnx__TensorProto *cp_proto_unpack_tensor(const uint8_t *data, size_t size, const char *what)
+static convpool_status unpack(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t size,
+                              const char *what, ProtobufCMessage **out)
 {
-    return (Onnx__TensorProto *)unpack(&onnx__tensor_proto__descriptor, data, size, what);
+    *out = NULL;
+    if (size == 0)
+        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "%s is empty (0 bytes)", what);
+    if (!nesting_ok(d, data, data + size, 0))
+        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
+                       "%s is not a valid ONNX %s: the protobuf encoding is malformed, "
+                       "truncated or nested deeper than %d levels",
+                       what, d->short_name, CP_PROTO_MAX_DEPTH);
+    recording_allocator a = {{proto_alloc, proto_free, NULL}, 0};
+    a.base.allocator_data = &a;
+    *out = protobuf_c_message_unpack(d, &a.base, size, data);
+    if (*out)
+        return CONVPOOL_OK;
+    if (a.failed)
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
+                       "out of memory while decoding %s (%zu "
+                       "bytes)",
+                       what, size);
+    return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
+                   "%s is not a valid ONNX %s: protobuf decoding failed (wrong field types, "
+                   "truncated data or not an ONNX file)",
+                   what, d->short_name);
+}
+
+convpool_status cp_proto_unpack_model(const uint8_t *data, size_t size, const char *what,
+                                      Onnx__ModelProto **out)
+{
+    return unpack(&onnx__model_proto__descriptor, data, size, what, (ProtobufCMessage **)out);
+}
+
+convpool_status cp_proto_unpack_tensor(const uint8_t *data, size_t size, const char *what,
+                                       Onnx__TensorProto **out)
+{
+    return unpack(&onnx__tensor_proto__descriptor, data, size, what, (ProtobufCMessage **)out);
+}
+
+void cp_proto_free(void *message)
+{
+    static ProtobufCAllocator a = {proto_alloc, proto_free, NULL};
+    if (message)
+        protobuf_c_message_free_unpacked(message, &a);
 }

@@ -16,11 +16,16 @@
 /* Message nesting deeper than this is refused (ONNX models need < 10). */
 #define CP_PROTO_MAX_DEPTH 32
 
-/* Each returns NULL after cp_fail(INVALID_MODEL or OUT_OF_MEMORY, ...);
- * `what` names the input in messages ("model", "tensor file 'x.pb'").
- * Free with the matching onnx__*__free_unpacked(m, NULL). */
-Onnx__ModelProto *cp_proto_unpack_model(const uint8_t *data, size_t size, const char *what);
-Onnx__TensorProto *cp_proto_unpack_tensor(const uint8_t *data, size_t size, const char *what);
+/* Each sets *out, or reports INVALID_MODEL or OUT_OF_MEMORY through
+ * cp_fail() with *out NULL; `what` names the input in messages ("model",
+ * "tensor file 'x.pb'"). Free *out with cp_proto_free(). */
+convpool_status cp_proto_unpack_model(const uint8_t *data, size_t size, const char *what,
+                                      Onnx__ModelProto **out);
+convpool_status cp_proto_unpack_tensor(const uint8_t *data, size_t size, const char *what,
+                                       Onnx__TensorProto **out);
+
+/* Frees a message from cp_proto_unpack_*() (NULL-safe). */
+void cp_proto_free(void *message);
 
 #include "onnx/tensor.h"
 

@@ -2,7 +2,6 @@
  * Sessions: bound inputs, output buffers and a small cache of plans (with
  * their arenas) per input-shape set, so repeated runs allocate nothing.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "onnx/loader.h"
@@ -56,14 +55,14 @@ convpool_status cp_session_create(const convpool_model *model, convpool_session 
 {
     if (!model || !session)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !model ? "model" : "session");
-    convpool_session *s = calloc(1, sizeof *s);
+    convpool_session *s = cp_zalloc(1, sizeof *s);
     if (s) {
         s->m = model;
-        s->in_shapes = calloc(model->input_count + 1, sizeof *s->in_shapes);
-        s->in_data = calloc(model->input_count + 1, sizeof *s->in_data);
-        s->in_bound = calloc(model->input_count + 1, 1);
-        s->out = calloc(model->output_count + 1, sizeof *s->out);
-        s->ptr = calloc(model->value_count + 1, sizeof *s->ptr);
+        s->in_shapes = cp_zalloc(model->input_count + 1, sizeof *s->in_shapes);
+        s->in_data = cp_zalloc(model->input_count + 1, sizeof *s->in_data);
+        s->in_bound = cp_zalloc(model->input_count + 1, 1);
+        s->out = cp_zalloc(model->output_count + 1, sizeof *s->out);
+        s->ptr = cp_zalloc(model->value_count + 1, sizeof *s->ptr);
     }
     if (!s || !s->in_shapes || !s->in_data || !s->in_bound || !s->out || !s->ptr) {
         cp_session_destroy(s);
@@ -81,22 +80,20 @@ void cp_session_destroy(convpool_session *s)
         release_slot(s, &s->cache[i]);
     for (size_t j = 0; s->out && j < s->m->output_count; j++)
         cp_free(s->out[j].owned);
-    free(s->in_shapes);
-    free(s->in_data);
-    free(s->in_bound);
-    free(s->out);
-    free(s->ptr);
-    free(s);
+    cp_free(s->in_shapes);
+    cp_free(s->in_data);
+    cp_free(s->in_bound);
+    cp_free(s->out);
+    cp_free(s->ptr);
+    cp_free(s);
 }
 
-convpool_status cp_session_set_input(convpool_session *s, size_t index, int32_t dtype,
-                                     const int64_t *shape, size_t rank, const void *data)
+/* Binds input `index` to a shape and `data` (NULL: a shape only). */
+static convpool_status bind_input(convpool_session *s, size_t index, int32_t dtype,
+                                  const int64_t *shape, size_t rank, const void *data)
 {
-    if (!s || (!shape && rank) || !data)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL",
-                       !s      ? "session"
-                       : !data ? "data"
-                               : "shape");
+    if (!s || (!shape && rank))
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !s ? "session" : "shape");
     const convpool_model *m = s->m;
     if (index >= m->input_count)
         return cp_fail(CONVPOOL_ERROR_NOT_FOUND, "input index %zu: the model has %zu inputs", index,
@@ -131,6 +128,35 @@ convpool_status cp_session_set_input(convpool_session *s, size_t index, int32_t 
         s->in_bound[index] = 1;
         s->bound++;
     }
+    return CONVPOOL_OK;
+}
+
+convpool_status cp_session_set_input(convpool_session *s, size_t index, int32_t dtype,
+                                     const int64_t *shape, size_t rank, const void *data)
+{
+    if (!data)
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "data is NULL (to bind a shape only, "
+                                                        "use convpool_session_set_input_shape)");
+    return bind_input(s, index, dtype, shape, rank, data);
+}
+
+convpool_status cp_session_set_input_shape(convpool_session *s, size_t index, int32_t dtype,
+                                           const int64_t *shape, size_t rank)
+{
+    return bind_input(s, index, dtype, shape, rank, NULL);
+}
+
+/* A run reads every input: each needs data, not just a shape. */
+static convpool_status check_input_data(const convpool_session *s)
+{
+    const convpool_model *m = s->m;
+    for (size_t i = 0; i < m->input_count; i++)
+        if (s->in_bound[i] && !s->in_data[i])
+            return cp_fail(CONVPOOL_ERROR_INVALID_STATE,
+                           "input '%s' is bound to a shape only "
+                           "(convpool_session_set_input_shape); bind its data with "
+                           "convpool_session_set_input before running",
+                           m->values[m->inputs[i].value].name);
     return CONVPOOL_OK;
 }
 
@@ -289,9 +315,12 @@ convpool_status cp_session_run(convpool_session *s, convpool_context *ctx)
     if (!s)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "session is NULL");
     s->has_result = 0;
-    ctx = cp_context_resolve(ctx);
     cached_plan *c;
-    convpool_status st = get_plan(s, ctx, &c);
+    convpool_status st = check_input_data(s);
+    if (st != CONVPOOL_OK)
+        return st;
+    ctx = cp_context_resolve(ctx);
+    st = get_plan(s, ctx, &c);
     if (st == CONVPOOL_OK)
         st = prepare_outputs(s, c->plan);
     if (st != CONVPOOL_OK)

@@ -1,6 +1,7 @@
 /* TensorProto -> cp_tensor: every size is checked before it is used. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ void cp_tensor_free(cp_tensor *t)
 {
     if (!t)
         return;
-    free(t->name);
+    cp_free(t->name);
     cp_free(t->data);
     memset(t, 0, sizeof *t);
 }
@@ -212,7 +213,7 @@ convpool_status cp_tensor_decode(const Onnx__TensorProto *p, const cp_tensor_sou
                                  cp_tensor *t)
 {
     memset(t, 0, sizeof *t);
-    t->name = strdup(p->name ? p->name : "");
+    t->name = cp_strdup(p->name ? p->name : "");
     if (!t->name)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a tensor name");
     const char *name = t->name;
@@ -266,18 +267,49 @@ fail:
     return st;
 }
 
+static const char *file_kind(mode_t mode)
+{
+    return S_ISFIFO(mode)   ? "a FIFO"
+           : S_ISDIR(mode)  ? "a directory"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "a special file";
+}
+
+convpool_status cp_open_regular(const char *path, int flags, const char *what, int *fd_out,
+                                struct stat *sb)
+{
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer, forever; a device could block too. Nothing is read before the
+     * type is known, and for a regular file O_NONBLOCK changes nothing. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags);
+    if (fd < 0)
+        return cp_fail(CONVPOOL_ERROR_IO, "cannot open %s: %s", what, strerror(errno));
+    if (fstat(fd, sb) != 0) {
+        int err = errno;
+        close(fd);
+        return cp_fail(CONVPOOL_ERROR_IO, "cannot read %s: %s", what, strerror(err));
+    }
+    if (!S_ISREG(sb->st_mode)) {
+        close(fd);
+        return cp_fail(CONVPOOL_ERROR_IO, "%s is %s, not a regular file", what,
+                       file_kind(sb->st_mode));
+    }
+    *fd_out = fd;
+    return CONVPOOL_OK;
+}
+
 convpool_status cp_read_whole_file(const char *path, size_t max_bytes, void **data, size_t *size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cp_fail(CONVPOOL_ERROR_IO, "cannot open '%s': %s", path, strerror(errno));
+    char what[PATH_MAX + 8];
+    snprintf(what, sizeof what, "'%s'", path);
+    int fd;
     struct stat sb;
-    convpool_status st = CONVPOOL_OK;
+    convpool_status st = cp_open_regular(path, 0, what, &fd, &sb);
+    if (st != CONVPOOL_OK)
+        return st;
     uint8_t *buf = NULL;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = cp_fail(CONVPOOL_ERROR_IO, "'%s' is not a readable regular file", path);
-        goto done;
-    }
     if ((uint64_t)sb.st_size > SIZE_MAX || (max_bytes && (size_t)sb.st_size > max_bytes)) {
         st = cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
                      "'%s' has %lld bytes, more than the memory "
@@ -318,10 +350,10 @@ char *cp_dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return strdup(".");
+        return cp_strdup(".");
     if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
+        return cp_strdup("/");
+    return cp_strndup(path, (size_t)(slash - path));
 }
 
 convpool_status cp_tensor_read_file(const char *path, cp_tensor *t)
@@ -335,18 +367,19 @@ convpool_status cp_tensor_read_file(const char *path, cp_tensor *t)
         return st;
     char what[300];
     snprintf(what, sizeof what, "tensor file '%s'", path);
-    Onnx__TensorProto *p = cp_proto_unpack_tensor(bytes, size, what);
+    Onnx__TensorProto *p;
+    st = cp_proto_unpack_tensor(bytes, size, what, &p);
     cp_free(bytes);
-    if (!p)
-        return CONVPOOL_ERROR_INVALID_MODEL;
+    if (st != CONVPOOL_OK)
+        return st;
     char *dir = cp_dir_of(path);
     if (!dir) {
-        onnx__tensor_proto__free_unpacked(p, NULL);
+        cp_proto_free(p);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a path");
     }
     cp_tensor_source src = {dir, NULL};
     st = cp_tensor_decode(p, &src, t);
-    free(dir);
-    onnx__tensor_proto__free_unpacked(p, NULL);
+    cp_free(dir);
+    cp_proto_free(p);
     return st;
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "convpool.h"
 
@@ -51,6 +52,15 @@ void cp_tensor_free(cp_tensor *t);
  * Errors: IO, OUT_OF_MEMORY (also when the file exceeds `max_bytes`, 0: none).
  */
 convpool_status cp_read_whole_file(const char *path, size_t max_bytes, void **data, size_t *size);
+
+/*
+ * Opens `path` read-only (O_NONBLOCK, so that a FIFO or device cannot make
+ * the open wait; `flags` adds e.g. O_NOFOLLOW) and keeps it only if it is a
+ * regular file: *fd_out and *sb (its fstat) are set. `what` names the file
+ * in messages ("'model.onnx'"). Errors: IO.
+ */
+convpool_status cp_open_regular(const char *path, int flags, const char *what, int *fd_out,
+                                struct stat *sb);
 
 /* The directory part of `path` ("." if none), malloc'd; NULL if out of memory. */
 char *cp_dir_of(const char *path);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops/desc.h"
+#include "runtime/alloc.h"
 #include "runtime/error.h"
 
 void cp_attrs_init(cp_attrs *a, int32_t kind, int32_t rank)
@@ -116,7 +117,7 @@ convpool_status cp_desc_create(int32_t kind, int32_t spatial_rank, convpool_desc
     if (spatial_rank < 1 || spatial_rank > CP_MAX_SPATIAL)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "spatial rank %d: must be 1, 2 or 3",
                        (int)spatial_rank);
-    convpool_desc *d = malloc(sizeof *d);
+    convpool_desc *d = cp_malloc(sizeof *d);
     if (!d)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a descriptor");
     cp_attrs_init(&d->attrs, kind, spatial_rank);
@@ -126,7 +127,7 @@ convpool_status cp_desc_create(int32_t kind, int32_t spatial_rank, convpool_desc
 
 void cp_desc_destroy(convpool_desc *desc)
 {
-    free(desc);
+    cp_free(desc);
 }
 
 convpool_status cp_desc_set_ints(convpool_desc *desc, int32_t attr, const int64_t *values,

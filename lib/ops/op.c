@@ -118,14 +118,14 @@ convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_sh
     convpool_status st = check_attrs(&desc->attrs);
     if (st != CONVPOOL_OK)
         return st;
-    convpool_op *op = calloc(1, sizeof *op);
+    convpool_op *op = cp_zalloc(1, sizeof *op);
     if (!op)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate an op");
     op->attrs = desc->attrs;
     if (op->attrs.kind == CONVPOOL_OP_CONV || op->attrs.kind == CONVPOOL_OP_CONV_TRANSPOSE) {
         st = check_weight(op, weight_shape, weight_rank, weight);
         if (st != CONVPOOL_OK) {
-            free(op);
+            cp_free(op);
             return st;
         }
     }
@@ -136,7 +136,7 @@ convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_sh
         st = op->impl->prepare(op, weight, bias);
         op->packed_bytes = cp_alloc_thread_total() - before;
         if (st != CONVPOOL_OK) {
-            free(op);
+            cp_free(op);
             return st;
         }
     }
@@ -170,7 +170,7 @@ void cp_op_destroy(convpool_op *op)
         return;
     if (op->impl && op->impl->release)
         op->impl->release(op);
-    free(op);
+    cp_free(op);
 }
 
 int32_t cp_op_kind_of(const convpool_op *op)

@@ -16,9 +16,17 @@
  * microseconds in a VM, without burning a core for long when idle. */
 #define CP_SPIN_NANOSECONDS 50000
 
+/* What a worker thread starts with; owned by the context (not freed by the
+ * worker, so that every allocation is released by cp_context_destroy). */
+typedef struct worker_start {
+    struct convpool_context *ctx;
+    int32_t index;
+} worker_start;
+
 struct convpool_context {
     int32_t threads;          /* including the calling thread */
     pthread_t *workers;       /* threads - 1 of them */
+    worker_start *starts;     /* threads - 1 of them */
     pthread_mutex_t run_lock; /* one parallel_for at a time */
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -72,11 +80,6 @@ static int spin_expired(spin *s)
     return ns >= CP_SPIN_NANOSECONDS;
 }
 
-typedef struct worker_start {
-    convpool_context *ctx;
-    int32_t index;
-} worker_start;
-
 /*
  * Guided self-scheduling: each claim takes a share of the tasks still left
  * (remaining / (2 * participants), at least one), so claims start large
@@ -101,7 +104,6 @@ static void run_chunks(convpool_context *ctx, int32_t thread_index)
 static void *worker_main(void *p)
 {
     worker_start start = *(worker_start *)p;
-    free(p);
     convpool_context *ctx = start.ctx;
     /* 0, the generation at creation, not a fresh load: a job posted before
      * this thread got here must still be seen (else busy never drops). */
@@ -167,7 +169,7 @@ convpool_status cp_context_create(int32_t num_threads, convpool_context **out)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
                        "num_threads = %d: must be 0 (default) or 1..%d", (int)num_threads,
                        CP_MAX_THREADS);
-    convpool_context *ctx = calloc(1, sizeof *ctx);
+    convpool_context *ctx = cp_zalloc(1, sizeof *ctx);
     if (!ctx)
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
     ctx->threads = num_threads == 0 ? default_thread_count() : num_threads;
@@ -186,26 +188,24 @@ convpool_status cp_context_create(int32_t num_threads, convpool_context **out)
     atomic_init(&ctx->busy, 0);
     atomic_init(&ctx->generation, 0);
     if (ctx->threads > 1) {
-        ctx->workers = calloc((size_t)ctx->threads - 1, sizeof *ctx->workers);
-        if (!ctx->workers) {
+        ctx->workers = cp_zalloc((size_t)ctx->threads - 1, sizeof *ctx->workers);
+        ctx->starts = cp_zalloc((size_t)ctx->threads - 1, sizeof *ctx->starts);
+        if (!ctx->workers || !ctx->starts) {
+            ctx->threads = 1; /* no worker to stop */
             cp_context_destroy(ctx);
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
         }
         for (int32_t i = 0; i < ctx->threads - 1; i++) {
-            worker_start *ws = malloc(sizeof *ws);
-            if (ws) {
-                ws->ctx = ctx;
-                ws->index = i + 1;
-            }
-            if (!ws || pthread_create(&ctx->workers[i], NULL, worker_main, ws) != 0) {
-                free(ws);
+            worker_start *ws = &ctx->starts[i];
+            ws->ctx = ctx;
+            ws->index = i + 1;
+            if (pthread_create(&ctx->workers[i], NULL, worker_main, ws) != 0) {
+                const int32_t wanted = ctx->threads;
                 stop_workers(ctx, i);
-                free(ctx->workers);
-                ctx->workers = NULL;
-                ctx->threads = 1;
+                ctx->threads = 1; /* the started ones are stopped */
                 cp_context_destroy(ctx);
                 return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot start thread %d of %d",
-                               (int)i + 2, (int)num_threads);
+                               (int)i + 2, (int)wanted);
             }
         }
     }
@@ -219,35 +219,42 @@ void cp_context_destroy(convpool_context *ctx)
         return;
     if (ctx->workers)
         stop_workers(ctx, ctx->threads - 1);
-    free(ctx->workers);
+    cp_free(ctx->workers);
+    cp_free(ctx->starts);
     pthread_mutex_destroy(&ctx->run_lock);
     pthread_mutex_destroy(&ctx->scratch_lock);
     cp_free(ctx->scratch);
     pthread_mutex_destroy(&ctx->lock);
     pthread_cond_destroy(&ctx->wake);
     pthread_cond_destroy(&ctx->done);
-    free(ctx);
+    cp_free(ctx);
 }
 
-static convpool_context *default_context;
-static convpool_context single_thread_fallback = {.threads = 1};
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-
-static void create_default_context(void)
-{
-    if (cp_context_create(0, &default_context) != CONVPOOL_OK) {
-        pthread_mutex_init(&single_thread_fallback.run_lock, NULL);
-        pthread_mutex_init(&single_thread_fallback.scratch_lock, NULL);
-        default_context = &single_thread_fallback;
-    }
-}
+/* The default context, created on first use. If creating it fails (no
+ * memory, no threads to be had), that call runs on one thread and the next
+ * call tries again: a passing shortage must not leave the process
+ * single-threaded for good. */
+static _Atomic(convpool_context *) default_context;
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+static convpool_context single_thread_fallback = {
+    .threads = 1,
+    .run_lock = PTHREAD_MUTEX_INITIALIZER,
+    .scratch_lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 convpool_context *cp_context_resolve(convpool_context *ctx)
 {
     if (ctx)
         return ctx;
-    pthread_once(&default_once, create_default_context);
-    return default_context;
+    convpool_context *d = atomic_load_explicit(&default_context, memory_order_acquire);
+    if (d)
+        return d;
+    pthread_mutex_lock(&default_lock);
+    d = atomic_load_explicit(&default_context, memory_order_relaxed);
+    if (!d && cp_context_create(0, &d) == CONVPOOL_OK)
+        atomic_store_explicit(&default_context, d, memory_order_release);
+    pthread_mutex_unlock(&default_lock);
+    return d ? d : &single_thread_fallback;
 }
 
 int32_t cp_context_threads(const convpool_context *ctx)

@@ -20,8 +20,8 @@
 typedef void (*cp_task_fn)(void *arg, int64_t begin, int64_t end, int32_t thread_index);
 
 /* The context to use for `ctx` (NULL: the process-wide default, created on
- * first use). Never NULL except on thread-creation failure at first use,
- * when a single-threaded fallback context is returned. */
+ * first use). Never NULL: while creating the default fails, a
+ * single-threaded fallback context is returned and the next call retries. */
 convpool_context *cp_context_resolve(convpool_context *ctx);
 
 int32_t cp_context_threads(const convpool_context *ctx);

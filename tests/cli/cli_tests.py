@@ -680,6 +680,65 @@ def no_folder_left(tmp, flag):
         target = os.path.join(tmp, "never", "made")
         run(*args, flag, target, expect=1)
         assert not os.path.exists(os.path.join(tmp, "never")), (args, flag)
+HUGE_INPUT = os.path.join(DATA, "malformed", "huge_declared_input.onnx")
+HUGE_OUTPUT = os.path.join(DATA, "malformed", "huge_output_from_pads.onnx")
+
+
+def measured(*args):
+    """Runs convpool-run in a child of a fresh interpreter; returns (exit
+    status, stdout, seconds, peak RSS in KiB) of convpool-run alone."""
+    probe = ("import resource, subprocess, sys, time\n"
+             "t = time.monotonic()\n"
+             "p = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120)\n"
+             "print(p.returncode, time.monotonic() - t,\n"
+             "      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+             "sys.stdout.write(p.stdout)\n")
+    out = subprocess.run([sys.executable, "-c", probe, EXE, *args], capture_output=True,
+                         text=True, timeout=180, check=True).stdout
+    head, _, rest = out.partition("\n")
+    rc, seconds, rss = head.split()
+    return int(rc), rest, float(seconds), int(rss)
+
+
+def case_info_allocates_nothing():
+    # 96 bytes declaring a [1, 1, 32768, 16384] float input (2 GiB): --info
+    # prints the shapes from shape inference without making the input.
+    rc, out, seconds, rss = measured("--info", "--memory-limit", "64G", HUGE_INPUT)
+    assert rc == 0, out
+    assert "input 'x': [1, 1, 32768, 16384]" in out, out
+    assert "output 'y': [1, 1, 32768, 16384]" in out, out
+    assert seconds < 10 and rss < 100 * 1024, (seconds, rss)
+
+
+def case_memory_limits():
+    # 119 bytes whose output is 32769 x 32769 floats: the output counts
+    # against the limit, refused at load, quickly and small.
+    rc, out, seconds, rss = measured("--memory-limit", "100000000", HUGE_OUTPUT)
+    proc = run("--memory-limit", "100000000", HUGE_OUTPUT, expect=1)
+    assert "outputs 4295229444" in proc.stderr and "memory limit of 100000000" in proc.stderr, \
+        proc.stderr
+    assert rc == 1 and seconds < 10 and rss < 100 * 1024, (rc, seconds, rss)
+    # Suffixes are binary; 'none' lifts the limit; 0 and junk are usage errors.
+    lenet = os.path.join(DATA, "torch", "lenet_like", "model.onnx")  # 49780 bytes
+    proc = run("--info", "--memory-limit", "1K", lenet, expect=1)
+    assert "memory limit 1024" in proc.stderr, proc.stderr
+    run("--info", "--memory-limit", "1M", lenet)
+    run("--info", "--memory-limit", "none", lenet)
+    for bad in ["0", "-5", "1.5G", "12Q", "", "99999999999T"]:
+        proc = run("--memory-limit", bad, EDGE_MODEL, "--input", EDGE_INPUT, expect=2)
+        assert "--memory-limit" in proc.stderr, proc.stderr
+    assert "half the physical memory" in run("--help").stdout
+
+
+def case_special_files():
+    # A FIFO as the model is refused at once, not waited on.
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = os.path.join(tmp, "model.onnx")
+        os.mkfifo(fifo)
+        proc = run(fifo, "--input", EDGE_INPUT, expect=1)
+        assert "is a FIFO, not a regular file" in proc.stderr, proc.stderr
+        proc = run("--info", tmp, expect=1)
+        assert "is a directory, not a regular file" in proc.stderr, proc.stderr
 
 
 def main():

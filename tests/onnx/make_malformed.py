@@ -137,6 +137,33 @@ def main():
     m.graph.initializer[0].data_type = TensorProto.DOUBLE
     save(m, 'wrong_element_type.onnx')
 
+    # A graph input whose dim_param was copied before the input failed: the
+    # copy must be freed (the fuzzer found it leaking), for either failure.
+    save(conv_pool_model(inputs=[
+        helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', -2, 6, 6])]),
+        'dim_param_negative_dim.onnx')
+    save(conv_pool_model(inputs=[
+        helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 2, 6, 6]),
+        helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 2, 6, 6])]),
+        'dim_param_duplicate_input.onnx')
+
+    # A few bytes that ask for gigabytes: a 1x1 input padded by 2^14 on every
+    # side gives a 32769 x 32769 output (4.3 GB); a declared input of
+    # 32768 x 16384 floats (2 GiB) that --info must not allocate.
+    def tiny(pool_attrs, in_shape):
+        g = helper.make_graph(
+            [helper.make_node('MaxPool', ['x'], ['y'], **pool_attrs)], '',
+            [helper.make_tensor_value_info('x', TensorProto.FLOAT, in_shape)],
+            [helper.make_tensor_value_info('y', TensorProto.FLOAT, None)])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)])
+        m.ir_version = 7
+        m.ClearField('producer_name')
+        m.ClearField('producer_version')
+        return m
+    save(tiny({'kernel_shape': [1, 1], 'pads': [1 << 14] * 4}, [1, 1, 1, 1]),
+         'huge_output_from_pads.onnx')
+    save(tiny({'kernel_shape': [1, 1]}, [1, 1, 32768, 16384]), 'huge_declared_input.onnx')
+
     save(b'', 'empty.onnx')
     save(b'This is not an ONNX model, just some text.\n' * 4, 'not_onnx.onnx')
 

@@ -378,6 +378,84 @@ static void test_session_states(const convpool_model *m)
     printf("ok  session states, caller-owned outputs\n");
 }
 
+/*
+ * The binding contract (convpool.h): a binding lasts until it is rebound or
+ * the session is destroyed, and a run reads only what is bound now. Under
+ * ASan (the sanitizer build runs this suite) any read of a freed buffer
+ * fails the test: bind, run, rebind, free the old buffer, run again; bind,
+ * run, drop the data (set_input_shape), free, run: refused, naming the
+ * input; an output buffer released the same way is never written again.
+ */
+/* Runs s and compares output 0 with `want`. */
+static int run_matches(convpool_session *s, const float *want, size_t bytes)
+{
+    const void *data;
+    return convpool_session_run(s, NULL) == CONVPOOL_OK &&
+           convpool_session_output(s, 0, NULL, NULL, NULL, &data) == CONVPOOL_OK &&
+           memcmp(data, want, bytes) == 0;
+}
+
+static void test_binding_lifetime(const convpool_model *m)
+{
+    convpool_session *s;
+    CHECK(convpool_session_create(m, &s) == CONVPOOL_OK, "session");
+    const size_t n = 2 * 2 * 36;
+    int64_t shape[4] = {2, 2, 6, 6};
+    float *x1 = malloc(n * sizeof *x1), *x2 = malloc(n * sizeof *x2);
+    pattern(x1, n, 0);
+    pattern(x2, n, 0);
+    const void *data;
+    float first[2 * 4 * 36];
+    CHECK(convpool_session_set_input(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4, x1) == CONVPOOL_OK &&
+              convpool_session_run(s, NULL) == CONVPOOL_OK &&
+              convpool_session_output(s, 0, NULL, NULL, NULL, &data) == CONVPOOL_OK,
+          "bind and run");
+    memcpy(first, data, sizeof first);
+    /* Runs again on the same binding: the same result. */
+    CHECK(run_matches(s, first, sizeof first), "run again on the same binding");
+    /* Rebound to x2 (same values), x1 freed: the run reads x2 only. */
+    CHECK(convpool_session_set_input(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4, x2) == CONVPOOL_OK,
+          "rebind");
+    free(x1);
+    CHECK(run_matches(s, first, sizeof first), "run after rebinding and freeing the old buffer");
+    /* The data dropped, x2 freed: shape queries work, a run is refused. */
+    CHECK(convpool_session_set_input_shape(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4) == CONVPOOL_OK,
+          "set_input_shape");
+    free(x2);
+    int32_t dtype;
+    size_t rank;
+    int64_t dims[4];
+    CHECK(convpool_session_output_shape(s, 0, &dtype, &rank, dims, 4) == CONVPOOL_OK &&
+              rank == 4 && dims[0] == 2 && dims[1] == 4,
+          "shape query on a shape-only binding");
+    CHECK(convpool_session_run(s, NULL) == CONVPOOL_ERROR_INVALID_STATE &&
+              strstr(convpool_last_error(), "input 'x' is bound to a shape only"),
+          "run on a shape-only binding");
+    CHECK(convpool_session_set_input_shape(s, 0, CONVPOOL_DTYPE_FLOAT, dims, 3) ==
+              CONVPOOL_ERROR_SHAPE_MISMATCH,
+          "set_input_shape checks the rank");
+    CHECK(convpool_session_set_input(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4, NULL) ==
+              CONVPOOL_ERROR_INVALID_ARGUMENT,
+          "set_input with NULL data");
+    /* An output buffer: bound, run, released, freed; the next run writes
+     * session memory and the old results are no longer reachable. */
+    float *x3 = malloc(n * sizeof *x3), *y = malloc(sizeof first);
+    pattern(x3, n, 0);
+    CHECK(convpool_session_set_input(s, 0, CONVPOOL_DTYPE_FLOAT, shape, 4, x3) == CONVPOOL_OK &&
+              convpool_session_set_output(s, 0, y, sizeof first) == CONVPOOL_OK &&
+              convpool_session_run(s, NULL) == CONVPOOL_OK && memcmp(y, first, sizeof first) == 0,
+          "run into a bound output");
+    CHECK(convpool_session_set_output(s, 0, NULL, 0) == CONVPOOL_OK &&
+              convpool_session_output(s, 0, NULL, NULL, NULL, &data) ==
+                  CONVPOOL_ERROR_INVALID_STATE,
+          "results unreachable after the output is released");
+    free(y);
+    CHECK(run_matches(s, first, sizeof first), "run after releasing and freeing the output buffer");
+    convpool_session_destroy(s);
+    free(x3);
+    printf("ok  bindings last until rebound; no freed buffer is read or written\n");
+}
+
 static void *thread_main(void *arg)
 {
     const convpool_model *m = arg;
@@ -415,6 +493,7 @@ int main(int argc, char **argv)
         CHECK(run_and_compare(s, batches[i], 0) == 0, "batch %lld", (long long)batches[i]);
     convpool_session_destroy(s);
     test_session_states(m);
+    test_binding_lifetime(m);
     pthread_t threads[4];
     for (int t = 0; t < 4; t++)
         pthread_create(&threads[t], NULL, thread_main, m);

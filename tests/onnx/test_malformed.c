@@ -5,9 +5,13 @@
  * make_malformed.py, every truncation of a valid model, and seeded random
  * byte flips of it (which must load cleanly or fail cleanly).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "convpool.h"
 
@@ -32,10 +36,11 @@ static const char *path_of(const char *name)
     return buf;
 }
 
-static void expect_refused(const char *file, convpool_status want, const char *substring)
+static void expect_refused_with(const char *file, size_t limit, convpool_status want,
+                                const char *substring)
 {
     convpool_model *m = NULL;
-    convpool_status st = convpool_model_load_file(path_of(file), 0, &m);
+    convpool_status st = convpool_model_load_file(path_of(file), limit, &m);
     const char *msg = convpool_last_error();
     CHECK(st == want && m == NULL && strstr(msg, substring) != NULL,
           "%s: got %s '%s'; want %s containing '%s'", file, convpool_status_string(st), msg,
@@ -43,6 +48,11 @@ static void expect_refused(const char *file, convpool_status want, const char *s
     if (st == want)
         printf("ok  %-28s %s\n", file, msg);
     convpool_model_destroy(m);
+}
+
+static void expect_refused(const char *file, convpool_status want, const char *substring)
+{
+    expect_refused_with(file, CONVPOOL_MEMORY_LIMIT_DEFAULT, want, substring);
 }
 
 static unsigned char *read_file(const char *name, size_t *size)
@@ -224,6 +234,122 @@ static void external_from_memory_and_limit(void)
     printf("ok  external data from memory refused; memory limit enforced\n");
 }
 
+/* Graph outputs, packed weights and ops rebuilt per run all count against
+ * the limit, not just intermediates; the limit holds by default too. */
+static void memory_limits(void)
+{
+    /* 119 bytes asking for a 32769 x 32769 float output (4.3 GB): refused at
+     * load under a 100 MB limit, naming the outputs, without allocating. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    expect_refused_with("huge_output_from_pads.onnx", 100000000, CONVPOOL_ERROR_OUT_OF_MEMORY,
+                        "outputs 4295229444, ");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    CHECK(ms < 2000, "huge_output_from_pads.onnx: refusing took %.0f ms", ms);
+    /* The default limit is half the physical memory: more than this
+     * machine's RAM is refused by default. */
+    size_t def = convpool_default_memory_limit();
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    CHECK(pages > 0 && page > 0 && def == (size_t)pages * (size_t)page / 2,
+          "default memory limit %zu is not half of %ld pages of %ld bytes", def, pages, page);
+    convpool_model *m = NULL;
+    CHECK(convpool_model_load_file(path_of("huge_output_from_pads.onnx"),
+                                   CONVPOOL_MEMORY_LIMIT_NONE, &m) == CONVPOOL_OK,
+          "huge_output_from_pads.onnx without a limit: %s", convpool_last_error());
+    convpool_model_destroy(m);
+    /* A Conv whose W is a graph input is rebuilt for each run: its packed
+     * copy counts too (planned at load, the input shapes being static). */
+    m = NULL;
+    convpool_status st = convpool_model_load_file(
+        path_of("../onnx-node/test_basic_conv_with_padding/model.onnx"), 600, &m);
+    const char *msg = convpool_last_error();
+    const char *rebuilt = strstr(msg, "weights given as inputs ");
+    CHECK(st == CONVPOOL_ERROR_OUT_OF_MEMORY && rebuilt &&
+              atol(rebuilt + strlen("weights given as inputs ")) >= 36,
+          "conv with W as an input under 600 bytes: %s %s", convpool_status_string(st), msg);
+    convpool_model_destroy(m);
+    printf("ok  memory limits: outputs and rebuilt ops counted; default %zu bytes\n", def);
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "FAIL: loading from a FIFO blocked for 10 s\n";
+    if (write(1, msg, sizeof msg - 1) < 0)
+        _exit(1);
+    _exit(1);
+}
+
+/* Copies data_dir/name to dir/as; 0 on failure. */
+static int copy_to(const char *name, const char *dir, const char *as)
+{
+    size_t size;
+    unsigned char *bytes = read_file(name, &size);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, as);
+    FILE *f = bytes ? fopen(path, "wb") : NULL;
+    int ok = f && fwrite(bytes, 1, size, f) == size;
+    if (f)
+        ok &= fclose(f) == 0;
+    free(bytes);
+    return ok;
+}
+
+/*
+ * A FIFO as the model or as its external data is refused at once (it used
+ * to block in open() forever), and external data that is missing or leads
+ * out of the model's directory gets one message, whatever lies outside.
+ */
+static void special_files(void)
+{
+    char dir[] = "/tmp/convpool-malformed-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char model[4096], data[4096];
+    snprintf(model, sizeof model, "%s/model.onnx", dir);
+    snprintf(data, sizeof data, "%s/external_ok.bin", dir);
+    signal(SIGALRM, on_alarm);
+    alarm(10);
+
+    convpool_model *m = NULL;
+    CHECK(mkfifo(model, 0600) == 0, "mkfifo %s", model);
+    convpool_status st = convpool_model_load_file(model, 0, &m);
+    CHECK(st == CONVPOOL_ERROR_IO && strstr(convpool_last_error(), "is a FIFO, not a regular"),
+          "FIFO as the model: %s %s", convpool_status_string(st), convpool_last_error());
+    unlink(model);
+
+    CHECK(copy_to("external_ok.onnx", dir, "model.onnx"), "copy external_ok.onnx");
+    CHECK(mkfifo(data, 0600) == 0, "mkfifo %s", data);
+    st = convpool_model_load_file(model, 0, &m);
+    CHECK(st == CONVPOOL_ERROR_IO &&
+              strstr(convpool_last_error(), "external data 'external_ok.bin' of tensor 'W' is "
+                                            "a FIFO, not a regular file"),
+          "FIFO as external data: %s %s", convpool_status_string(st), convpool_last_error());
+    unlink(data);
+    alarm(0);
+
+    /* Missing, a link to an existing file outside, a link to a missing one
+     * outside: the same status and message. */
+    char first[1024] = "";
+    const char *targets[] = {NULL, "/etc/passwd", "/nonexistent/convpool/x"};
+    for (int i = 0; i < 3; i++) {
+        CHECK(!targets[i] || symlink(targets[i], data) == 0, "symlink %s", targets[i]);
+        st = convpool_model_load_file(model, 0, &m);
+        const char *msg = convpool_last_error();
+        CHECK(st == CONVPOOL_ERROR_IO && !strstr(msg, "/etc") && !strstr(msg, "nonexistent") &&
+                  (i == 0 || strcmp(msg, first) == 0),
+              "external data -> %s: %s '%s' (missing: '%s')", targets[i] ? targets[i] : "none",
+              convpool_status_string(st), msg, first);
+        if (i == 0)
+            snprintf(first, sizeof first, "%s", msg);
+        unlink(data);
+    }
+    CHECK(m == NULL, "a refused model was returned");
+    unlink(model);
+    rmdir(dir);
+    printf("ok  FIFOs refused without blocking; no probing outside the model's directory\n");
+}
+
 /* Appends a length-delimited field `field` holding [inner, inner + n) to out. */
 static size_t wrap(unsigned char *out, int field, const unsigned char *inner, size_t n)
 {
@@ -295,7 +421,12 @@ int main(int argc, char **argv)
           "(UINT8 and INT8 from MaxPool-12)"},
         {"external_dotdot.onnx", CONVPOOL_ERROR_INVALID_MODEL, "outside the model's directory"},
         {"external_absolute.onnx", CONVPOOL_ERROR_INVALID_MODEL, "outside the model's directory"},
-        {"external_symlink.onnx", CONVPOOL_ERROR_INVALID_MODEL, "outside the model's directory"},
+        {"external_symlink.onnx", CONVPOOL_ERROR_IO,
+          "external data 'link_outside.bin' is not a file inside the model's directory"},
+        {"dim_param_negative_dim.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+          "'x': dim 1 = -2 is negative"},
+        {"dim_param_duplicate_input.onnx", CONVPOOL_ERROR_INVALID_MODEL,
+          "graph input 'x' is defined twice"},
         {"duplicate_name.onnx", CONVPOOL_ERROR_INVALID_MODEL, "'c' is defined twice"},
         {"missing_output.onnx", CONVPOOL_ERROR_INVALID_MODEL, "graph output 'z' is not produced"},
         {"ir_too_old.onnx", CONVPOOL_ERROR_UNSUPPORTED, "IR version 2"},
@@ -308,6 +439,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_refused(cases[i].file, cases[i].status, cases[i].message);
     external_from_memory_and_limit();
+    memory_limits();
+    special_files();
     deep_nesting();
     truncations_and_flips();
     printf(failures ? "FAILED: %d checks\n" : "PASS\n", failures);

@@ -39,7 +39,7 @@ typedef struct cli_options {
     int output_npy;
     int print_full;       /* print every output in full, whatever its size */
     double rtol, atol;
-    size_t memory_limit;
+    size_t memory_limit;  /* 0: the library's default (convpool_default_memory_limit) */
     int profile;     /* per-node timings (a --bench variant) */
     double duration; /* seconds of timed runs; 0: a run count */
     int quiet, verbose;
@@ -84,6 +84,13 @@ void cli_runner_close(cli_runner *r);
  * r->bound. Returns a CLI_EXIT_* status after reporting any error.
  */
 int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok);
+
+/*
+ * As cli_bind_inputs() with random_ok, for shape queries only: inputs
+ * without a file get their shape (--dim NAME=V or 1 for symbolic dims)
+ * bound without data, so nothing is allocated or filled for them.
+ */
+int cli_bind_input_shapes(cli_runner *r, const cli_options *opt);
 
 /* Runs the session once; reports an error. Returns a CLI_EXIT_* status. */
 int cli_run_once(cli_runner *r, const char *what);

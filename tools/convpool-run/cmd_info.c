@@ -1,8 +1,9 @@
 /*
  * cmd_info.c - `convpool-run --info MODEL.onnx`: what the model takes and
  * gives, then every node in file order with its inputs and outputs at the
- * shapes inferred for concrete inputs (generated as --bench does: --dim
- * NAME=V or 1 for symbolic dims), every attribute with the defaults of the
+ * shapes inferred for concrete inputs (the --input files' shapes, else the
+ * declared ones with --dim NAME=V or 1 for symbolic dims; only shapes are
+ * bound, so no input is made), every attribute with the defaults of the
  * imported opset filled in, its parameter count and FLOPs (cost.c), and
  * the totals.
  */
@@ -148,7 +149,7 @@ int cli_cmd_info(const cli_options *opt)
     cli_runner r;
     int rc = cli_runner_open(&r, opt->model_path, opt);
     if (rc == CLI_EXIT_OK)
-        rc = cli_bind_inputs(&r, opt, 1);
+        rc = cli_bind_input_shapes(&r, opt);
     if (rc == CLI_EXIT_OK) {
         size_t n = convpool_model_node_count(r.model);
         printf("model: %s\n", opt->model_path);

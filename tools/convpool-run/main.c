@@ -104,7 +104,9 @@ static const char help_text[] =
     "Common options:\n"
     "  -t, --threads T        threads to run on (default: CONVPOOL_NUM_THREADS, else\n"
     "                         one per CPU)\n"
-    "  --memory-limit BYTES   refuse models needing more memory than this\n"
+    "  --memory-limit BYTES   refuse models needing more memory than this (weights,\n"
+    "                         intermediates, outputs); K/M/G/T suffixes (binary) or\n"
+    "                         'none'; default: half the physical memory\n"
     "  -q, --quiet            print no outputs (a run) or only failures and the\n"
     "                         summary (--test-dir)\n"
     "  -v, --verbose          also say what happens on standard error (resizing,\n"
@@ -139,6 +141,33 @@ static int parse_long(const char *name, const char *text, long lo, long hi, long
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* BYTES with an optional binary suffix K, M, G or T (KiB...), or "none". */
+static int parse_memory_limit(const char *name, const char *text, size_t *out)
+{
+    if (strcmp(text, "none") == 0) {
+        *out = CONVPOOL_MEMORY_LIMIT_NONE;
+        return 0;
+    }
+    static const char suffixes[] = "KMGT";
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    int shift = 0;
+    const char *s = *end ? strchr(suffixes, end[0]) : NULL;
+    if (s && *s) {
+        shift = 10 * (int)(s - suffixes + 1);
+        end++;
+    }
+    if (errno || end == text || *end != '\0' || text[0] == '-' || v == 0 ||
+        v > (SIZE_MAX - 1) >> shift) {
+        cli_error("%s %s: expected a byte count >= 1 with an optional K, M, G or T suffix "
+                  "(binary), or 'none'", name, text);
+        return -1;
+    }
+    *out = (size_t)v << shift;
     return 0;
 }
 
@@ -306,12 +335,8 @@ static int parse_option(int argc, char **argv, int *i, cli_options *opt, int *ex
         opt->threads = (int32_t)n;
         return 0;
     }
-    if (IS("--memory-limit", "")) {
-        if (!(v = VALUE()) || parse_long(name, v, 1, LONG_MAX, &n) != 0)
-            return -1;
-        opt->memory_limit = (size_t)n;
-        return 0;
-    }
+    if (IS("--memory-limit", ""))
+        return (v = VALUE()) ? parse_memory_limit(name, v, &opt->memory_limit) : -1;
 #undef IS
 #undef VALUE
     cli_error("unknown option %s (see --help)", arg);

@@ -223,21 +223,32 @@ static uint64_t next_random(uint64_t *state)
     return *state * 0x2545F4914F6CDD1DULL;
 }
 
+/* The declared type and shape of input `index`, symbolic dims set by --dim
+ * NAME=V or 1. Returns 0, or -1 after reporting the error. */
+static int generated_input_shape(const convpool_model *model, size_t index,
+                                 const cli_options *opt, int32_t *dtype, int64_t *dims,
+                                 size_t *rank)
+{
+    convpool_status st = convpool_model_input_info(model, index, dtype, rank, dims,
+                                                   CLI_MAX_RANK);
+    if (st != CONVPOOL_OK) {
+        cli_api_error(st, "input %zu", index);
+        return -1;
+    }
+    for (size_t d = 0; d < *rank; d++)
+        if (dims[d] < 0)
+            dims[d] = symbolic_dim_size(opt, convpool_model_input_dim_name(model, index, d));
+    return 0;
+}
+
 static int make_random_input(const convpool_model *model, size_t index,
                              const cli_options *opt, cli_tensor *t)
 {
     int32_t dtype;
     size_t rank;
     int64_t dims[CLI_MAX_RANK];
-    convpool_status st = convpool_model_input_info(model, index, &dtype, &rank, dims,
-                                                   CLI_MAX_RANK);
-    if (st != CONVPOOL_OK) {
-        cli_api_error(st, "input %zu", index);
+    if (generated_input_shape(model, index, opt, &dtype, dims, &rank) != 0)
         return -1;
-    }
-    for (size_t d = 0; d < rank; d++)
-        if (dims[d] < 0)
-            dims[d] = symbolic_dim_size(opt, convpool_model_input_dim_name(model, index, d));
     char err[CLI_ERR_LEN];
     if (cli_tensor_alloc(t, dtype, dims, rank, err) != 0) {
         cli_error("input '%s': %s", convpool_model_input_name(model, index), err);
@@ -365,11 +376,12 @@ static int load_input_file(const convpool_model *model, size_t index, const cli_
     return rc;
 }
 
-int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
+/* Reads the --input files (tensors or pictures) into r->bound. Returns a
+ * CLI_EXIT_* status. */
+static int load_input_files(cli_runner *r, const cli_options *opt)
 {
     const convpool_model *model = r->model;
     cli_tensor *bound = r->bound;
-    size_t n_inputs = convpool_model_input_count(model);
     size_t next_positional = 0;
     int pictures = 0;
     if (check_dim_names(model, opt) != 0)
@@ -394,6 +406,17 @@ int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
                   "is a picture");
         return CLI_EXIT_USAGE;
     }
+    return CLI_EXIT_OK;
+}
+
+int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
+{
+    const convpool_model *model = r->model;
+    cli_tensor *bound = r->bound;
+    size_t n_inputs = convpool_model_input_count(model);
+    int rc = load_input_files(r, opt);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     for (size_t i = 0; i < n_inputs; i++) {
         const char *name = convpool_model_input_name(model, i);
         if (!bound[i].data) {
@@ -417,6 +440,28 @@ int cli_bind_inputs(cli_runner *r, const cli_options *opt, int random_ok)
     }
     return CLI_EXIT_OK;
 }
+
+int cli_bind_input_shapes(cli_runner *r, const cli_options *opt)
+{
+    const convpool_model *model = r->model;
+    int rc = load_input_files(r, opt);
+    for (size_t i = 0; rc == CLI_EXIT_OK && i < r->n_inputs; i++) {
+        cli_tensor *t = &r->bound[i];
+        if (!t->data && generated_input_shape(model, i, opt, &t->dtype, t->dims, &t->rank) != 0)
+            return CLI_EXIT_FAILURE;
+        convpool_status st = convpool_session_set_input_shape(r->session, i, t->dtype, t->dims,
+                                                               t->rank);
+        if (st != CONVPOOL_OK) {
+            char shape[256];
+            cli_format_shape(t->dims, t->rank, shape, sizeof shape);
+            cli_api_error(st, "input '%s' (%s %s)", convpool_model_input_name(model, i),
+                          cli_dtype_name(t->dtype), shape);
+            rc = CLI_EXIT_FAILURE;
+        }
+    }
+    return rc;
+}
+
 int cli_output_view(const convpool_session *session, size_t index, cli_tensor *view)
 {
     const int64_t *dims;
