@@ -1,5 +1,8 @@
 /*
- * cpu.h - which instruction-set path the kernels take.
+ * cpu.h - which instruction-set path the kernels take, and the environment
+ * variables that tune the library (CONVPOOL_ISA, CONVPOOL_NUM_THREADS).
+ * Both are read once per process, at first need; an invalid value is
+ * ignored and described by convpool_environment_warnings(), never printed.
  */
 #ifndef CP_RUNTIME_CPU_H
 #define CP_RUNTIME_CPU_H
@@ -12,5 +15,8 @@ int32_t cp_isa_supported(void);
 /* The path in force: cp_isa_supported(), lowered by CONVPOOL_ISA if set.
  * Read once per process. */
 int32_t cp_isa_active(void);
+
+/* CONVPOOL_NUM_THREADS if set to a valid count (1..max threads), else 0. */
+int32_t cp_env_num_threads(void);
 
 #endif

@@ -23,14 +23,17 @@ convpool_context *cp_context_resolve(convpool_context *ctx);
 
 int32_t cp_context_threads(const convpool_context *ctx);
 
+/* The most threads a context may have (convpool_context_create's limit). */
+int32_t cp_max_threads(void);
+
 /*
  * Runs fn over [0, task_count) on the context's threads and returns when
  * all tasks are done. At most `max_threads` threads take part (<= 0: all);
  * callers pass fewer when the work is too small to pay for waking threads.
  * Concurrent calls on one context take turns. Must not be nested.
  */
-void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads,
-                     cp_task_fn fn, void *arg);
+void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads, cp_task_fn fn,
+                     void *arg);
 
 /*
  * Scratch memory for a run that got no caller workspace: the context keeps

@@ -34,7 +34,7 @@ static int save_output(const cli_options *opt, size_t index, const char *name,
     if (rc != 0)
         cli_error("%s", err);
     else
-        printf("  saved to %s\n", path);
+        printf("  saved to %s\n", cli_safe(path));
     return rc;
 }
 
@@ -48,7 +48,7 @@ static int print_outputs(const cli_options *opt, const convpool_model *model,
             return CLI_EXIT_FAILURE;
         char shape[256];
         cli_format_shape(view.dims, view.rank, shape, sizeof shape);
-        printf("output %zu '%s': %s %s\n", i, name, cli_dtype_name(view.dtype), shape);
+        printf("output %zu '%s': %s %s\n", i, cli_safe(name), cli_dtype_name(view.dtype), shape);
         cli_print_summary(stdout, &view);
         if (opt->print_full || view.count <= CLI_PRINT_FULL_LIMIT)
             cli_print_torch_style(stdout, &view);

@@ -75,12 +75,16 @@ static inline vf vf_even(vf a, vf b)
     return _mm512_permutex2var_ps(a, even, b);
 }
 
-/* Lanes k .. k+LANES-1 of the 2*LANES elements a:b (k a constant after
- * inlining, 0 < k < LANES). */
+/* Lanes k .. k+LANES-1 of the 2*LANES elements a:b (0 < k < LANES). A
+ * two-source permute rather than valignd, whose count must be an immediate:
+ * clang requires that before inlining, and the index vector folds to a
+ * constant when k does. */
 static inline vf vf_shift_in(vf a, vf b, int k)
 {
-    return _mm512_castsi512_ps(
-        _mm512_alignr_epi32(_mm512_castps_si512(b), _mm512_castps_si512(a), k));
+    const __m512i idx =
+        _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(k));
+    return _mm512_permutex2var_ps(a, idx, b);
 }
 
 /* The odd elements of the 2*LANES elements a:b. */
