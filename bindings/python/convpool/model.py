@@ -12,6 +12,7 @@ from ._errors import InvalidArgumentError, UnsupportedError, check
 from ._handle import Handle
 
 TensorInfo = collections.namedtuple("TensorInfo", "name shape dtype")
+
 TensorInfo.__doc__ = """A graph input or output: `name`; `shape`, a tuple whose
 items are ints, the symbol (str) of a symbolic dim, or None for an unknown
 dim; `dtype`, a numpy dtype (None if undefined)."""
@@ -25,6 +26,14 @@ _CODES = {dtype: code for code, dtype in _DTYPES.items()}
 class _Session(Handle):
     def _destroy(self, handle):
         _lib.lib.convpool_session_destroy(handle)
+
+
+def _decode_name(raw):
+    """A name from the model file as str. ONNX names are meant to be UTF-8,
+    but a file may hold any bytes: those that are not UTF-8 are kept as
+    \\xNN text (as convpool-run prints them), so loading never fails on a
+    name. Python's repr() then escapes any control character in it."""
+    return raw.decode("utf-8", errors="backslashreplace")
 
 
 class Model(Handle):
@@ -88,8 +97,8 @@ class Model(Handle):
                     shape.append(int(dims[d]))
                 else:
                     symbol = dim_name_fn(self._handle, i, d)
-                    shape.append(symbol.decode() if symbol else None)
-            infos.append(TensorInfo(name_fn(self._handle, i).decode(), tuple(shape),
+                    shape.append(_decode_name(symbol) if symbol else None)
+            infos.append(TensorInfo(_decode_name(name_fn(self._handle, i)), tuple(shape),
                                     _DTYPES.get(dtype.value)))
         return infos
 
