@@ -4,7 +4,7 @@
  * multiply-adds, where the tiled path spent three quarters of its time
  * planning and copying): plain loops over the weights as given, float
  * accumulation in the reference's order, no workspace, one thread. Which
- * runs take it is the x86 Conv impl's choice (ops/conv_x86.h).
+ * runs take it is the x86 Conv impl's choice (kernels/x86/conv_x86.h).
  */
 #ifndef CP_KERNELS_CONV_TINY_H
 #define CP_KERNELS_CONV_TINY_H

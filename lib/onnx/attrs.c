@@ -136,14 +136,14 @@ static convpool_status apply_attr(convpool_desc *desc, const cp_op_rule *rule,
                        "attribute '%s' has type %s; %s needs %s", name, attr_type_name(type),
                        rule->op_type, attr_type_name(r->type));
     if (type == T_INTS)
-        return convpool_desc_set_ints(desc, r->key, ap->ints, ap->n_ints);
+        return cp_desc_set_ints(desc, r->key, ap->ints, ap->n_ints);
     int64_t value = ap->i;
     if (type == T_STRING) {
         convpool_status st = parse_auto_pad(ap, &value);
         if (st != CONVPOOL_OK)
             return st;
     }
-    return convpool_desc_set_int(desc, r->key, value);
+    return cp_desc_set_int(desc, r->key, value);
 }
 
 /* Checks that value `v` has one of the types allowed (FLOAT; for MaxPool
@@ -180,7 +180,7 @@ static convpool_status fill_kernel_shape(convpool_desc *desc, const cp_shape *ws
     for (size_t d = 2; d < ws->rank; d++)
         if (ws->dims[d] < 1)
             return CONVPOOL_OK;
-    return convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, ws->dims + 2, ws->rank - 2);
+    return cp_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, ws->dims + 2, ws->rank - 2);
 }
 
 /* Conv: W must match X's rank; B must be 1-D; both FLOAT. Creates the op
@@ -208,7 +208,7 @@ static convpool_status setup_conv(convpool_model *m, cp_node *n, const cp_op_rul
     if ((st = fill_kernel_shape(n->desc, &w->shape)) != CONVPOOL_OK)
         return st;
     if (w_const && (!b || b->source == CP_VALUE_CONST)) {
-        st = convpool_conv_create(n->desc, w->shape.dims, w->shape.rank, w->data,
+        st = cp_conv_create(n->desc, w->shape.dims, w->shape.rank, w->data,
                                   b ? b->data : NULL, &n->op);
         if (st == CONVPOOL_OK)
             m->packed_bytes += n->op->packed_bytes;
@@ -231,7 +231,7 @@ convpool_status cp_node_setup_op(convpool_model *m, cp_node *n, const cp_op_rule
     if (st != CONVPOOL_OK)
         return st;
     const cp_value *x = &m->values[n->x];
-    st = convpool_desc_create(rule->kind, (int32_t)x->shape.rank - 2, &n->desc);
+    st = cp_desc_create(rule->kind, (int32_t)x->shape.rank - 2, &n->desc);
     if (st != CONVPOOL_OK)
         return st;
     for (size_t i = 0; i < np->n_attribute; i++) {
@@ -247,7 +247,7 @@ convpool_status cp_node_setup_op(convpool_model *m, cp_node *n, const cp_op_rule
     if (rule->kind == CONVPOOL_OP_CONV)
         st = setup_conv(m, n, rule);
     else
-        st = convpool_pool_create(n->desc, &n->op);
+        st = cp_pool_create(n->desc, &n->op);
     if (st != CONVPOOL_OK)
         return st;
     cp_value *y = &m->values[n->y];

@@ -4,6 +4,7 @@
  * UNSUPPORTED and the query calls return empty answers.
  */
 #include "convpool.h"
+#include "onnx/loader.h"
 #include "runtime/error.h"
 
 static convpool_status no_loader(void)
@@ -12,77 +13,77 @@ static convpool_status no_loader(void)
                    "loader (protobuf-c or onnx.proto was missing at build time)");
 }
 
-CONVPOOL_API convpool_status convpool_model_load_file(const char *p, size_t l, convpool_model **m)
+convpool_status cp_model_load_file(const char *p, size_t l, convpool_model **m)
 { return no_loader(); }
-CONVPOOL_API convpool_status convpool_model_load_memory(const void *d, size_t s, size_t l,
+convpool_status cp_model_load_memory(const void *d, size_t s, size_t l,
                                                         convpool_model **m)
 { return no_loader(); }
-CONVPOOL_API void convpool_model_destroy(convpool_model *m) {}
-CONVPOOL_API size_t convpool_model_input_count(const convpool_model *m) { return 0; }
-CONVPOOL_API size_t convpool_model_output_count(const convpool_model *m) { return 0; }
-CONVPOOL_API size_t convpool_model_node_count(const convpool_model *m) { return 0; }
-CONVPOOL_API const char *convpool_model_input_name(const convpool_model *m, size_t i)
+void cp_model_destroy(convpool_model *m) {}
+size_t cp_model_input_count(const convpool_model *m) { return 0; }
+size_t cp_model_output_count(const convpool_model *m) { return 0; }
+size_t cp_model_node_count(const convpool_model *m) { return 0; }
+const char *cp_model_input_name(const convpool_model *m, size_t i)
 { return NULL; }
-CONVPOOL_API const char *convpool_model_output_name(const convpool_model *m, size_t i)
+const char *cp_model_output_name(const convpool_model *m, size_t i)
 { return NULL; }
-CONVPOOL_API convpool_status convpool_model_input_index(const convpool_model *m, const char *n,
+convpool_status cp_model_input_index(const convpool_model *m, const char *n,
                                                         size_t *i)
 { return no_loader(); }
-CONVPOOL_API convpool_status convpool_model_output_index(const convpool_model *m, const char *n,
+convpool_status cp_model_output_index(const convpool_model *m, const char *n,
                                                          size_t *i)
 { return no_loader(); }
-CONVPOOL_API convpool_status convpool_model_input_info(const convpool_model *m, size_t i,
+convpool_status cp_model_input_info(const convpool_model *m, size_t i,
                                                        int32_t *t, size_t *r, int64_t *d,
                                                        size_t c)
 { return no_loader(); }
-CONVPOOL_API convpool_status convpool_model_output_info(const convpool_model *m, size_t i,
+convpool_status cp_model_output_info(const convpool_model *m, size_t i,
                                                         int32_t *t, size_t *r, int64_t *d,
                                                         size_t c)
 { return no_loader(); }
-CONVPOOL_API const char *convpool_model_input_dim_name(const convpool_model *m, size_t i,
+const char *cp_model_input_dim_name(const convpool_model *m, size_t i,
                                                        size_t d)
 { return NULL; }
-CONVPOOL_API const char *convpool_model_output_dim_name(const convpool_model *m, size_t i,
+const char *cp_model_output_dim_name(const convpool_model *m, size_t i,
                                                         size_t d)
 { return NULL; }
-CONVPOOL_API convpool_status convpool_session_create(const convpool_model *m,
+convpool_status cp_session_create(const convpool_model *m,
                                                      convpool_session **s)
 { return no_loader(); }
-CONVPOOL_API void convpool_session_destroy(convpool_session *s) {}
-CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *s, size_t i,
+void cp_session_destroy(convpool_session *s) {}
+convpool_status cp_session_set_input(convpool_session *s, size_t i,
                                                         int32_t t, const int64_t *sh, size_t r,
                                                         const void *d)
 { return no_loader(); }
-CONVPOOL_API convpool_status convpool_session_output_shape(convpool_session *s, size_t i,
+convpool_status cp_session_output_shape(convpool_session *s, size_t i,
                                                            int32_t *t, size_t *r, int64_t *d,
                                                            size_t c)
 { return no_loader(); }
-CONVPOOL_API convpool_status convpool_session_set_output(convpool_session *s, size_t i,
+convpool_status cp_session_set_output(convpool_session *s, size_t i,
                                                          void *d, size_t b)
 { return no_loader(); }
-CONVPOOL_API convpool_status convpool_session_run(convpool_session *s, convpool_context *c)
+convpool_status cp_session_run(convpool_session *s, convpool_context *c)
 { return no_loader(); }
-CONVPOOL_API convpool_status convpool_session_output(const convpool_session *s, size_t i,
+convpool_status cp_session_output(const convpool_session *s, size_t i,
                                                      int32_t *t, size_t *r, const int64_t **d,
                                                      const void **p)
 { return no_loader(); }
-CONVPOOL_API const char *convpool_model_node_name(const convpool_model *m, size_t n)
+const char *cp_model_node_name(const convpool_model *m, size_t n)
 { return NULL; }
-CONVPOOL_API const char *convpool_model_node_op_type(const convpool_model *m, size_t n)
+const char *cp_model_node_op_type(const convpool_model *m, size_t n)
 { return NULL; }
-CONVPOOL_API size_t convpool_model_node_input_count(const convpool_model *m, size_t n)
+size_t cp_model_node_input_count(const convpool_model *m, size_t n)
 { return 0; }
-CONVPOOL_API size_t convpool_model_node_output_count(const convpool_model *m, size_t n)
+size_t cp_model_node_output_count(const convpool_model *m, size_t n)
 { return 0; }
-CONVPOOL_API const char *convpool_model_node_input_name(const convpool_model *m, size_t n,
+const char *cp_model_node_input_name(const convpool_model *m, size_t n,
                                                         size_t i)
 { return NULL; }
-CONVPOOL_API const char *convpool_model_node_output_name(const convpool_model *m, size_t n,
+const char *cp_model_node_output_name(const convpool_model *m, size_t n,
                                                          size_t i)
 { return NULL; }
-CONVPOOL_API const convpool_desc *convpool_model_node_desc(const convpool_model *m, size_t n)
+const convpool_desc *cp_model_node_desc(const convpool_model *m, size_t n)
 { return NULL; }
-CONVPOOL_API convpool_status convpool_session_value_shape(convpool_session *s, const char *v,
+convpool_status cp_session_value_shape(convpool_session *s, const char *v,
                                                           int32_t *t, size_t *r, int64_t *d,
                                                           size_t c)
 { return no_loader(); }

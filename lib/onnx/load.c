@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "onnx/graph.h"
+#include "onnx/loader.h"
 #include "onnx/names.h"
 #include "onnx/plan.h"
+#include "ops/op.h"
 #include "runtime/alloc.h"
 #include "runtime/error.h"
 
@@ -20,8 +22,8 @@ void cp_model_free(convpool_model *m)
     cp_plan_free(m->static_plan);
     for (size_t i = 0; i < m->node_count; i++) {
         free(m->nodes[i].name);
-        convpool_desc_destroy(m->nodes[i].desc);
-        convpool_op_destroy(m->nodes[i].op);
+        cp_desc_destroy(m->nodes[i].desc);
+        cp_op_destroy(m->nodes[i].op);
     }
     for (size_t i = 0; m->graph_nodes && i < m->graph_node_count; i++) {
         free(m->graph_nodes[i].name);
@@ -146,7 +148,7 @@ static convpool_status load_bytes(const void *data, size_t size, const char *dir
     return st;
 }
 
-CONVPOOL_API convpool_status convpool_model_load_file(const char *path, size_t memory_limit,
+convpool_status cp_model_load_file(const char *path, size_t memory_limit,
                                                       convpool_model **model)
 {
     if (!path || !model)
@@ -169,7 +171,7 @@ CONVPOOL_API convpool_status convpool_model_load_file(const char *path, size_t m
     return st;
 }
 
-CONVPOOL_API convpool_status convpool_model_load_memory(const void *data, size_t size,
+convpool_status cp_model_load_memory(const void *data, size_t size,
                                                         size_t memory_limit,
                                                         convpool_model **model)
 {
@@ -178,7 +180,7 @@ CONVPOOL_API convpool_status convpool_model_load_memory(const void *data, size_t
     return load_bytes(data, size, NULL, memory_limit, "the model data", model);
 }
 
-CONVPOOL_API void convpool_model_destroy(convpool_model *model)
+void cp_model_destroy(convpool_model *model)
 {
     cp_model_free(model);
 }

@@ -1,6 +1,7 @@
 /* Read-only queries on a loaded model (thread-safe: nothing is written). */
 #include <string.h>
 
+#include "onnx/loader.h"
 #include "onnx/model.h"
 #include "runtime/error.h"
 
@@ -19,17 +20,17 @@ convpool_status cp_report_shape(const cp_shape *shape, int32_t dtype, int32_t *d
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API size_t convpool_model_input_count(const convpool_model *m)
+size_t cp_model_input_count(const convpool_model *m)
 {
     return m ? m->input_count : 0;
 }
 
-CONVPOOL_API size_t convpool_model_output_count(const convpool_model *m)
+size_t cp_model_output_count(const convpool_model *m)
 {
     return m ? m->output_count : 0;
 }
 
-CONVPOOL_API size_t convpool_model_node_count(const convpool_model *m)
+size_t cp_model_node_count(const convpool_model *m)
 {
     return m ? m->graph_node_count : 0;
 }
@@ -41,13 +42,13 @@ static const cp_io *io_at(const convpool_model *m, int outputs, size_t index)
     return outputs ? &m->outputs[index] : &m->inputs[index];
 }
 
-CONVPOOL_API const char *convpool_model_input_name(const convpool_model *m, size_t index)
+const char *cp_model_input_name(const convpool_model *m, size_t index)
 {
     const cp_io *io = io_at(m, 0, index);
     return io ? m->values[io->value].name : NULL;
 }
 
-CONVPOOL_API const char *convpool_model_output_name(const convpool_model *m, size_t index)
+const char *cp_model_output_name(const convpool_model *m, size_t index)
 {
     const cp_io *io = io_at(m, 1, index);
     return io ? m->values[io->value].name : NULL;
@@ -69,13 +70,13 @@ static convpool_status find(const convpool_model *m, int outputs, const char *na
                    outputs ? "output" : "input", name);
 }
 
-CONVPOOL_API convpool_status convpool_model_input_index(const convpool_model *m,
+convpool_status cp_model_input_index(const convpool_model *m,
                                                         const char *name, size_t *index)
 {
     return find(m, 0, name, index);
 }
 
-CONVPOOL_API convpool_status convpool_model_output_index(const convpool_model *m,
+convpool_status cp_model_output_index(const convpool_model *m,
                                                          const char *name, size_t *index)
 {
     return find(m, 1, name, index);
@@ -91,14 +92,14 @@ static convpool_status info(const convpool_model *m, int outputs, size_t index, 
     return cp_report_shape(&io->shape, io->dtype, dtype, rank, dims, capacity);
 }
 
-CONVPOOL_API convpool_status convpool_model_input_info(const convpool_model *m, size_t index,
+convpool_status cp_model_input_info(const convpool_model *m, size_t index,
                                                        int32_t *dtype, size_t *rank,
                                                        int64_t *dims, size_t dims_capacity)
 {
     return info(m, 0, index, dtype, rank, dims, dims_capacity);
 }
 
-CONVPOOL_API convpool_status convpool_model_output_info(const convpool_model *m, size_t index,
+convpool_status cp_model_output_info(const convpool_model *m, size_t index,
                                                         int32_t *dtype, size_t *rank,
                                                         int64_t *dims, size_t dims_capacity)
 {
@@ -111,13 +112,13 @@ static const char *dim_name(const convpool_model *m, int outputs, size_t index, 
     return io && dim < io->shape.rank ? io->dim_names[dim] : NULL;
 }
 
-CONVPOOL_API const char *convpool_model_input_dim_name(const convpool_model *m, size_t index,
+const char *cp_model_input_dim_name(const convpool_model *m, size_t index,
                                                        size_t dim)
 {
     return dim_name(m, 0, index, dim);
 }
 
-CONVPOOL_API const char *convpool_model_output_dim_name(const convpool_model *m, size_t index,
+const char *cp_model_output_dim_name(const convpool_model *m, size_t index,
                                                         size_t dim)
 {
     return dim_name(m, 1, index, dim);
@@ -128,13 +129,13 @@ static const cp_graph_node *graph_node_at(const convpool_model *m, size_t node)
     return m && node < m->graph_node_count ? &m->graph_nodes[node] : NULL;
 }
 
-CONVPOOL_API const char *convpool_model_node_name(const convpool_model *m, size_t node)
+const char *cp_model_node_name(const convpool_model *m, size_t node)
 {
     const cp_graph_node *gn = graph_node_at(m, node);
     return gn ? gn->name : NULL;
 }
 
-CONVPOOL_API const char *convpool_model_node_op_type(const convpool_model *m, size_t node)
+const char *cp_model_node_op_type(const convpool_model *m, size_t node)
 {
     const cp_graph_node *gn = graph_node_at(m, node);
     return gn ? gn->op_type : NULL;
@@ -155,31 +156,31 @@ static const char *node_link(const convpool_model *m, size_t node, int outputs, 
     return i < node_links(m, node, outputs, &names) ? names[i] : NULL;
 }
 
-CONVPOOL_API size_t convpool_model_node_input_count(const convpool_model *m, size_t node)
+size_t cp_model_node_input_count(const convpool_model *m, size_t node)
 {
     const char *const *names;
     return node_links(m, node, 0, &names);
 }
 
-CONVPOOL_API size_t convpool_model_node_output_count(const convpool_model *m, size_t node)
+size_t cp_model_node_output_count(const convpool_model *m, size_t node)
 {
     const char *const *names;
     return node_links(m, node, 1, &names);
 }
 
-CONVPOOL_API const char *convpool_model_node_input_name(const convpool_model *m, size_t node,
+const char *cp_model_node_input_name(const convpool_model *m, size_t node,
                                                         size_t i)
 {
     return node_link(m, node, 0, i);
 }
 
-CONVPOOL_API const char *convpool_model_node_output_name(const convpool_model *m, size_t node,
+const char *cp_model_node_output_name(const convpool_model *m, size_t node,
                                                          size_t i)
 {
     return node_link(m, node, 1, i);
 }
 
-CONVPOOL_API const convpool_desc *convpool_model_node_desc(const convpool_model *m, size_t node)
+const convpool_desc *cp_model_node_desc(const convpool_model *m, size_t node)
 {
     const cp_graph_node *gn = graph_node_at(m, node);
     return gn ? gn->desc : NULL;

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/op.h"
 #include "runtime/alloc.h"
 #include "runtime/checked.h"
 #include "runtime/error.h"
+#include "runtime/threadpool.h"
 
 int cp_value_is_direct_output(const convpool_model *m, int32_t v, size_t *output_index)
 {
@@ -33,7 +35,7 @@ convpool_status cp_node_op(const cp_node *n, const cp_shape *ws, const void *w, 
     *op = n->op;
     if (n->op)
         return CONVPOOL_OK;
-    convpool_status st = convpool_conv_create(n->desc, ws->dims, ws->rank, w, b, temp);
+    convpool_status st = cp_conv_create(n->desc, ws->dims, ws->rank, w, b, temp);
     *op = *temp;
     return st;
 }
@@ -116,11 +118,11 @@ static convpool_status infer_node(const convpool_model *m, const cp_node *n, cp_
     }
     if (st == CONVPOOL_OK) {
         ys->rank = xs->rank;
-        st = convpool_op_output_shape(op, xs->dims, xs->rank, ys->dims, CP_MAX_RANK);
+        st = cp_op_output_shape(op, xs->dims, xs->rank, ys->dims, CP_MAX_RANK);
     }
     if (st == CONVPOOL_OK)
-        st = convpool_op_workspace_size(op, ctx, xs->dims, xs->rank, &p->workspace[index]);
-    convpool_op_destroy(temp);
+        st = cp_op_workspace_size(op, ctx, xs->dims, xs->rank, &p->workspace[index]);
+    cp_op_destroy(temp);
     cp_free(zeros);
     if (st == CONVPOOL_OK && n->indices >= 0)
         p->shapes[n->indices] = *ys;
@@ -294,7 +296,7 @@ convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
      * it. A one-thread context starts no thread. */
     convpool_context *own = NULL;
     if (!ctx) {
-        convpool_status st = convpool_context_create(1, &own);
+        convpool_status st = cp_context_create(1, &own);
         if (st != CONVPOOL_OK)
             return st;
         ctx = own;
@@ -302,7 +304,7 @@ convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
     cp_plan *p = calloc(1, sizeof *p);
     size_t nv = m->value_count + 1, nn = m->node_count + 1;
     if (p) {
-        p->threads = convpool_context_num_threads(ctx);
+        p->threads = cp_context_threads(ctx);
         p->inputs = malloc((m->input_count + 1) * sizeof *p->inputs);
         p->shapes = malloc(nv * sizeof *p->shapes);
         p->counts = calloc(nv, sizeof *p->counts);
@@ -314,12 +316,12 @@ convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
     if (!p || !p->inputs || !p->shapes || !p->counts || !p->bytes || !p->offset ||
         !p->scratch || !p->workspace) {
         cp_plan_free(p);
-        convpool_context_destroy(own);
+        cp_context_destroy(own);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a plan");
     }
     memcpy(p->inputs, inputs, m->input_count * sizeof *inputs);
     convpool_status st = plan_all(m, inputs, ctx, p);
-    convpool_context_destroy(own);
+    cp_context_destroy(own);
     if (st != CONVPOOL_OK) {
         cp_plan_free(p);
         return st;

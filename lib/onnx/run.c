@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "ops/op.h"
 #include "runtime/alloc.h"
 #include "runtime/error.h"
 
@@ -29,7 +30,7 @@ static convpool_status run_8bit(const convpool_op *op, const cp_plan *p, const c
     const int8_t *xi = ptr[n->x];
     for (size_t i = 0; i < nx; i++)
         xf[i] = is_signed ? (float)xi[i] : (float)xu[i];
-    convpool_status st = convpool_op_run_ex(op, ctx, xs->dims, xs->rank, xf, yf, ny,
+    convpool_status st = cp_op_run_ex(op, ctx, xs->dims, xs->rank, xf, yf, ny,
                                             n->indices >= 0 ? ptr[n->indices] : NULL,
                                             ws_bytes ? ws : NULL, ws_bytes);
     /* A window lying wholly in the padding has max -inf: it becomes the
@@ -64,12 +65,12 @@ static convpool_status run_op(const convpool_model *m, const cp_plan *p, size_t 
         st = run_8bit(op, p, n, dtype == CONVPOOL_DTYPE_INT8, ptr, scratch, ctx, ws_bytes);
     } else {
         const cp_shape *xs = &p->shapes[n->x];
-        st = convpool_op_run_ex(op, ctx, xs->dims, xs->rank, ptr[n->x], ptr[n->y],
+        st = cp_op_run_ex(op, ctx, xs->dims, xs->rank, ptr[n->x], ptr[n->y],
                                 (size_t)p->counts[n->y],
                                 n->indices >= 0 ? ptr[n->indices] : NULL,
                                 ws_bytes ? scratch : NULL, ws_bytes);
     }
-    convpool_op_destroy(temp);
+    cp_op_destroy(temp);
     return st;
 }
 

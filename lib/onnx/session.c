@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onnx/loader.h"
 #include "onnx/names.h"
 #include "onnx/run.h"
 #include "runtime/alloc.h"
@@ -50,7 +51,7 @@ static void release_slot(convpool_session *s, cached_plan *slot)
     slot->arena = NULL;
 }
 
-CONVPOOL_API convpool_status convpool_session_create(const convpool_model *model,
+convpool_status cp_session_create(const convpool_model *model,
                                                      convpool_session **session)
 {
     if (!model || !session)
@@ -66,14 +67,14 @@ CONVPOOL_API convpool_status convpool_session_create(const convpool_model *model
         s->ptr = calloc(model->value_count + 1, sizeof *s->ptr);
     }
     if (!s || !s->in_shapes || !s->in_data || !s->in_bound || !s->out || !s->ptr) {
-        convpool_session_destroy(s);
+        cp_session_destroy(s);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a session");
     }
     *session = s;
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API void convpool_session_destroy(convpool_session *s)
+void cp_session_destroy(convpool_session *s)
 {
     if (!s)
         return;
@@ -89,7 +90,7 @@ CONVPOOL_API void convpool_session_destroy(convpool_session *s)
     free(s);
 }
 
-CONVPOOL_API convpool_status convpool_session_set_input(convpool_session *s, size_t index,
+convpool_status cp_session_set_input(convpool_session *s, size_t index,
                                                         int32_t dtype, const int64_t *shape,
                                                         size_t rank, const void *data)
 {
@@ -143,7 +144,7 @@ static convpool_status get_plan(convpool_session *s, convpool_context *ctx, cach
                 return cp_fail(CONVPOOL_ERROR_INVALID_STATE, "input '%s' is not bound (see "
                                "convpool_session_set_input)", m->values[m->inputs[i].value].name);
     }
-    int32_t threads = ctx ? convpool_context_num_threads(ctx) : -1;
+    int32_t threads = ctx ? cp_context_threads(ctx) : -1;
     cached_plan *slot = NULL;
     for (size_t i = 0; i < CP_PLAN_CACHE && !slot; i++)
         if (s->cache[i].plan && cp_plan_matches(s->cache[i].plan, m, s->in_shapes, threads))
@@ -178,7 +179,7 @@ static convpool_status check_output_index(const convpool_session *s, size_t inde
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API convpool_status convpool_session_output_shape(convpool_session *s, size_t index,
+convpool_status cp_session_output_shape(convpool_session *s, size_t index,
                                                            int32_t *dtype, size_t *rank,
                                                            int64_t *dims, size_t dims_capacity)
 {
@@ -193,7 +194,7 @@ CONVPOOL_API convpool_status convpool_session_output_shape(convpool_session *s, 
                            dims_capacity);
 }
 
-CONVPOOL_API convpool_status convpool_session_value_shape(convpool_session *s,
+convpool_status cp_session_value_shape(convpool_session *s,
                                                           const char *value_name, int32_t *dtype,
                                                           size_t *rank, int64_t *dims,
                                                           size_t dims_capacity)
@@ -213,7 +214,7 @@ CONVPOOL_API convpool_status convpool_session_value_shape(convpool_session *s,
                            dims_capacity);
 }
 
-CONVPOOL_API convpool_status convpool_session_set_output(convpool_session *s, size_t index,
+convpool_status cp_session_set_output(convpool_session *s, size_t index,
                                                          void *data, size_t size_bytes)
 {
     convpool_status st = check_output_index(s, index);
@@ -275,7 +276,7 @@ static void resolve_pointers(convpool_session *s, const cached_plan *c)
     }
 }
 
-CONVPOOL_API convpool_status convpool_session_run(convpool_session *s, convpool_context *ctx)
+convpool_status cp_session_run(convpool_session *s, convpool_context *ctx)
 {
     if (!s)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "session is NULL");
@@ -302,7 +303,7 @@ CONVPOOL_API convpool_status convpool_session_run(convpool_session *s, convpool_
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API convpool_status convpool_session_output(const convpool_session *s, size_t index,
+convpool_status cp_session_output(const convpool_session *s, size_t index,
                                                      int32_t *dtype, size_t *rank,
                                                      const int64_t **dims, const void **data)
 {

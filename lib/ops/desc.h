@@ -12,13 +12,13 @@
 #include "kernels/geom.h"
 
 typedef struct cp_attrs {
-    int32_t kind;          /* convpool_op_kind */
-    int32_t rank;          /* spatial rank, 1..3 */
+    int32_t kind; /* convpool_op_kind */
+    int32_t rank; /* spatial rank, 1..3 */
     int64_t kernel_shape[CP_MAX_SPATIAL];
     int64_t strides[CP_MAX_SPATIAL];
     int64_t dilations[CP_MAX_SPATIAL];
     int64_t pads[2 * CP_MAX_SPATIAL]; /* begins then ends, `rank` of each */
-    int32_t auto_pad;      /* convpool_auto_pad */
+    int32_t auto_pad;                 /* convpool_auto_pad */
     int64_t group;
     int32_t ceil_mode;
     int32_t count_include_pad;
@@ -36,5 +36,18 @@ void cp_attrs_init(cp_attrs *a, int32_t kind, int32_t rank);
 
 /* The ONNX name of an op kind ("MaxPool"), for messages. */
 const char *cp_op_kind_name(int32_t kind);
+
+/* The descriptor calls of include/convpool.h (lib/api/descriptor.c forwards
+ * to these). Same contracts as the public calls. */
+convpool_status cp_desc_create(int32_t kind, int32_t spatial_rank, convpool_desc **desc);
+void cp_desc_destroy(convpool_desc *desc);
+convpool_status cp_desc_set_ints(convpool_desc *desc, int32_t attr, const int64_t *values,
+                                 size_t count);
+convpool_status cp_desc_set_int(convpool_desc *desc, int32_t attr, int64_t value);
+int32_t cp_desc_kind(const convpool_desc *desc);
+int32_t cp_desc_spatial_rank(const convpool_desc *desc);
+convpool_status cp_desc_get_ints(const convpool_desc *desc, int32_t attr, int64_t *values,
+                                 size_t capacity, size_t *count);
+convpool_status cp_desc_get_int(const convpool_desc *desc, int32_t attr, int64_t *value);
 
 #endif

@@ -54,12 +54,6 @@ static void ref_conv_release(convpool_op *op)
     }
 }
 
-int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread)
-{
-    int64_t t = work / min_work_per_thread;
-    return t < 1 ? 1 : t > 1024 ? 1024 : (int32_t)t;
-}
-
 static void ref_conv_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;

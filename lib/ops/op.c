@@ -113,7 +113,7 @@ convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_sh
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API convpool_status convpool_conv_create(const convpool_desc *desc,
+convpool_status cp_conv_create(const convpool_desc *desc,
                                                   const int64_t *weight_shape,
                                                   size_t weight_rank, const float *weight,
                                                   const float *bias, convpool_op **op)
@@ -125,7 +125,7 @@ CONVPOOL_API convpool_status convpool_conv_create(const convpool_desc *desc,
     return cp_op_create(desc, weight_shape, weight_rank, weight, bias, -1, op);
 }
 
-CONVPOOL_API convpool_status convpool_pool_create(const convpool_desc *desc, convpool_op **op)
+convpool_status cp_pool_create(const convpool_desc *desc, convpool_op **op)
 {
     if (desc && desc->attrs.kind == CONVPOOL_OP_CONV)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
@@ -133,7 +133,7 @@ CONVPOOL_API convpool_status convpool_pool_create(const convpool_desc *desc, con
     return cp_op_create(desc, NULL, 0, NULL, NULL, -1, op);
 }
 
-CONVPOOL_API void convpool_op_destroy(convpool_op *op)
+void cp_op_destroy(convpool_op *op)
 {
     if (!op)
         return;
@@ -142,12 +142,12 @@ CONVPOOL_API void convpool_op_destroy(convpool_op *op)
     free(op);
 }
 
-CONVPOOL_API int32_t convpool_op_kind_of(const convpool_op *op)
+int32_t cp_op_kind_of(const convpool_op *op)
 {
     return op ? op->attrs.kind : 0;
 }
 
-CONVPOOL_API convpool_status convpool_op_output_shape(const convpool_op *op,
+convpool_status cp_op_output_shape(const convpool_op *op,
                                                       const int64_t *input_shape,
                                                       size_t input_rank, int64_t *output_shape,
                                                       size_t output_capacity)
@@ -178,7 +178,7 @@ static size_t workspace_for(const convpool_op *op, const cp_geom *g, convpool_co
                                     : 0;
 }
 
-CONVPOOL_API convpool_status convpool_op_workspace_size(const convpool_op *op,
+convpool_status cp_op_workspace_size(const convpool_op *op,
                                                         convpool_context *ctx,
                                                         const int64_t *input_shape,
                                                         size_t input_rank,
@@ -198,7 +198,7 @@ CONVPOOL_API convpool_status convpool_op_workspace_size(const convpool_op *op,
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API convpool_status convpool_op_run_ex(const convpool_op *op, convpool_context *ctx,
+convpool_status cp_op_run_ex(const convpool_op *op, convpool_context *ctx,
                                                 const int64_t *input_shape, size_t input_rank,
                                                 const float *x, float *y, size_t y_count,
                                                 int64_t *indices, void *workspace,
@@ -248,11 +248,4 @@ CONVPOOL_API convpool_status convpool_op_run_ex(const convpool_op *op, convpool_
     if (owned)
         cp_context_scratch_release(ctx, owned, owned_cached);
     return CONVPOOL_OK;
-}
-
-CONVPOOL_API convpool_status convpool_op_run(const convpool_op *op, const int64_t *input_shape,
-                                             size_t input_rank, const float *x, float *y,
-                                             size_t y_count)
-{
-    return convpool_op_run_ex(op, NULL, input_shape, input_rank, x, y, y_count, NULL, NULL, 0);
 }

@@ -16,23 +16,23 @@
 typedef struct cp_impl cp_impl;
 
 struct convpool_op {
-    cp_attrs attrs;          /* kernel_shape filled in from W for Conv */
-    int64_t m;               /* Conv output channels */
-    int64_t c_per_group;     /* Conv input channels per group */
+    cp_attrs attrs;      /* kernel_shape filled in from W for Conv */
+    int64_t m;           /* Conv output channels */
+    int64_t c_per_group; /* Conv input channels per group */
     const cp_impl *impl;
-    void *packed;            /* impl-owned: weights and bias in its layout */
-    size_t packed_bytes;     /* what prepare() allocated for it */
+    void *packed;        /* impl-owned: weights and bias in its layout */
+    size_t packed_bytes; /* what prepare() allocated for it */
 };
 
 /* Everything one run needs, handed to an implementation. */
 typedef struct cp_run_args {
     const convpool_op *op;
     const cp_geom *geom;
-    convpool_context *ctx;   /* resolved, never NULL */
+    convpool_context *ctx; /* resolved, never NULL */
     const float *x;
     float *y;
-    int64_t *indices;        /* MaxPool only; may be NULL */
-    void *workspace;         /* >= impl->workspace_size() bytes, 64-byte aligned */
+    int64_t *indices; /* MaxPool only; may be NULL */
+    void *workspace;  /* >= impl->workspace_size() bytes, 64-byte aligned */
 } cp_run_args;
 
 /*
@@ -41,9 +41,9 @@ typedef struct cp_run_args {
  * whose supports() accepts the op is used.
  */
 struct cp_impl {
-    const char *name;        /* e.g. "conv.ref", for diagnostics and tests */
-    int32_t kind;            /* convpool_op_kind */
-    int32_t isa;             /* minimum convpool_isa */
+    const char *name; /* e.g. "conv.ref", for diagnostics and tests */
+    int32_t kind;     /* convpool_op_kind */
+    int32_t isa;      /* minimum convpool_isa */
     /* Whether this impl handles the op's attributes (NULL: all). */
     int (*supports)(const convpool_op *op);
     /* Packs Conv weights (M, C/group, K...) and bias (M or NULL) into
@@ -74,5 +74,24 @@ convpool_status cp_geom_resolve(const convpool_op *op, const int64_t *shape, siz
 convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_shape,
                              size_t weight_rank, const float *weight, const float *bias,
                              int32_t isa, convpool_op **out);
+
+/* The op calls of include/convpool.h (lib/api/op.c forwards to these; the
+ * model executor calls them directly). Same contracts as the public calls. */
+convpool_status cp_conv_create(const convpool_desc *desc, const int64_t *weight_shape,
+                               size_t weight_rank, const float *weight, const float *bias,
+                               convpool_op **op);
+convpool_status cp_pool_create(const convpool_desc *desc, convpool_op **op);
+void cp_op_destroy(convpool_op *op);
+int32_t cp_op_kind_of(const convpool_op *op);
+convpool_status cp_op_output_shape(const convpool_op *op, const int64_t *input_shape,
+                                   size_t input_rank, int64_t *output_shape,
+                                   size_t output_capacity);
+convpool_status cp_op_run_ex(const convpool_op *op, convpool_context *ctx,
+                             const int64_t *input_shape, size_t input_rank, const float *x,
+                             float *y, size_t y_count, int64_t *indices, void *workspace,
+                             size_t workspace_size);
+convpool_status cp_op_workspace_size(const convpool_op *op, convpool_context *ctx,
+                                     const int64_t *input_shape, size_t input_rank,
+                                     size_t *workspace_size);
 
 #endif

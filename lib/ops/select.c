@@ -6,12 +6,12 @@
 #include "ops/impl.h"
 
 static const cp_impl *const impls[] = {
-#if defined(__x86_64__)
+#if defined(CP_X86_64)
     &cp_impl_conv_avx512,
     &cp_impl_conv_avx2,
 #endif
     &cp_impl_conv_ref,
-#if defined(__x86_64__)
+#if defined(CP_X86_64)
     &cp_impl_max_pool_avx512,
     &cp_impl_avg_pool_avx512,
     &cp_impl_global_max_pool_avx512,

@@ -59,10 +59,10 @@ static void read_isa(void)
         return;
     int32_t want = -1;
     for (int32_t isa = CONVPOOL_ISA_SCALAR; isa <= CONVPOOL_ISA_AVX512; isa++)
-        if (strcmp(value, convpool_isa_name(isa)) == 0)
+        if (strcmp(value, cp_isa_name(isa)) == 0)
             want = isa;
     char using[64];
-    snprintf(using, sizeof using, "%s, the best this CPU supports", convpool_isa_name(best));
+    snprintf(using, sizeof using, "%s, the best this CPU supports", cp_isa_name(best));
     if (want < 0)
         warn("CONVPOOL_ISA", value, "is not one of scalar, avx2, avx512", using);
     else if (want > best)
@@ -79,7 +79,7 @@ static void read_num_threads(void)
     char *end;
     errno = 0;
     long n = strtol(value, &end, 10);
-    int32_t max = cp_max_threads();
+    int32_t max = CP_MAX_THREADS;
     if (errno == 0 && end != value && *end == '\0' && n >= 1 && n <= max) {
         env.num_threads = (int32_t)n;
         return;
@@ -107,18 +107,13 @@ int32_t cp_env_num_threads(void)
     return env.num_threads;
 }
 
-CONVPOOL_API const char *convpool_environment_warnings(void)
+const char *cp_environment_warnings(void)
 {
     pthread_once(&env_once, read_environment);
     return env.warnings;
 }
 
-CONVPOOL_API int32_t convpool_isa_active(void)
-{
-    return cp_isa_active();
-}
-
-CONVPOOL_API const char *convpool_isa_name(int32_t isa)
+const char *cp_isa_name(int32_t isa)
 {
     switch (isa) {
     case CONVPOOL_ISA_SCALAR: return "scalar";

@@ -16,7 +16,13 @@ int32_t cp_isa_supported(void);
  * Read once per process. */
 int32_t cp_isa_active(void);
 
+/* convpool_isa_name (lib/api/isa.c). */
+const char *cp_isa_name(int32_t isa);
+
 /* CONVPOOL_NUM_THREADS if set to a valid count (1..max threads), else 0. */
 int32_t cp_env_num_threads(void);
+
+/* convpool_environment_warnings (lib/api/isa.c). */
+const char *cp_environment_warnings(void);
 
 #endif

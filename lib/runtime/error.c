@@ -43,12 +43,12 @@ convpool_status cp_fail_context(convpool_status status, const char *fmt, ...)
     return status;
 }
 
-CONVPOOL_API const char *convpool_last_error(void)
+const char *cp_last_error(void)
 {
     return last_error;
 }
 
-CONVPOOL_API const char *convpool_status_string(int32_t status)
+const char *cp_status_string(int32_t status)
 {
     switch (status) {
     case CONVPOOL_OK: return "ok";

@@ -25,4 +25,8 @@ convpool_status cp_fail_context(convpool_status status, const char *fmt, ...)
 #endif
     ;
 
+/* convpool_last_error / convpool_status_string (lib/api/error.c). */
+const char *cp_last_error(void);
+const char *cp_status_string(int32_t status);
+
 #endif

@@ -11,8 +11,6 @@
 #include "runtime/cpu.h"
 #include "runtime/error.h"
 
-#define CP_MAX_THREADS 1024
-
 /* How long a thread spins on a flag before it sleeps on a condition
  * variable: covers the gap between back-to-back runs (a model's nodes, a
  * caller's loop), where a wake-up through the kernel costs 10-20 us in a
@@ -137,11 +135,6 @@ static void *worker_main(void *p)
     }
 }
 
-int32_t cp_max_threads(void)
-{
-    return CP_MAX_THREADS;
-}
-
 static int32_t default_thread_count(void)
 {
     int32_t n = cp_env_num_threads();
@@ -165,7 +158,7 @@ static void stop_workers(convpool_context *ctx, int32_t started)
         pthread_join(ctx->workers[i], NULL);
 }
 
-CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpool_context **out)
+convpool_status cp_context_create(int32_t num_threads, convpool_context **out)
 {
     if (!out)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "convpool_context_create: ctx is NULL");
@@ -194,7 +187,7 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpo
     if (ctx->threads > 1) {
         ctx->workers = calloc((size_t)ctx->threads - 1, sizeof *ctx->workers);
         if (!ctx->workers) {
-            convpool_context_destroy(ctx);
+            cp_context_destroy(ctx);
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a context");
         }
         for (int32_t i = 0; i < ctx->threads - 1; i++) {
@@ -209,7 +202,7 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpo
                 free(ctx->workers);
                 ctx->workers = NULL;
                 ctx->threads = 1;
-                convpool_context_destroy(ctx);
+                cp_context_destroy(ctx);
                 return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot start thread %d of %d",
                                (int)i + 2, (int)num_threads);
             }
@@ -219,7 +212,7 @@ CONVPOOL_API convpool_status convpool_context_create(int32_t num_threads, convpo
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API void convpool_context_destroy(convpool_context *ctx)
+void cp_context_destroy(convpool_context *ctx)
 {
     if (!ctx)
         return;
@@ -243,7 +236,7 @@ static pid_t default_context_pid; /* the process that started its workers */
 static void create_default_context(void)
 {
     default_context_pid = getpid();
-    if (convpool_context_create(0, &default_context) != CONVPOOL_OK) {
+    if (cp_context_create(0, &default_context) != CONVPOOL_OK) {
         pthread_mutex_init(&single_thread_fallback.run_lock, NULL);
         pthread_mutex_init(&single_thread_fallback.scratch_lock, NULL);
         default_context = &single_thread_fallback;
@@ -283,11 +276,6 @@ convpool_context *cp_context_resolve(convpool_context *ctx)
 int32_t cp_context_threads(const convpool_context *ctx)
 {
     return ctx->threads;
-}
-
-CONVPOOL_API int32_t convpool_context_num_threads(const convpool_context *ctx)
-{
-    return cp_context_threads(cp_context_resolve((convpool_context *)ctx));
 }
 
 /*

@@ -13,6 +13,9 @@
 
 #include "convpool.h"
 
+/* The most threads a context may have (convpool_context_create). */
+#define CP_MAX_THREADS 1024
+
 /* Runs tasks [begin, end) on thread `thread_index` (0 .. threads-1). */
 typedef void (*cp_task_fn)(void *arg, int64_t begin, int64_t end, int32_t thread_index);
 
@@ -22,9 +25,6 @@ typedef void (*cp_task_fn)(void *arg, int64_t begin, int64_t end, int32_t thread
 convpool_context *cp_context_resolve(convpool_context *ctx);
 
 int32_t cp_context_threads(const convpool_context *ctx);
-
-/* The most threads a context may have (convpool_context_create's limit). */
-int32_t cp_max_threads(void);
 
 /*
  * Runs fn over [0, task_count) on the context's threads and returns when
@@ -47,5 +47,9 @@ void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_thre
  */
 void *cp_context_scratch_acquire(convpool_context *ctx, size_t bytes, int *cached);
 void cp_context_scratch_release(convpool_context *ctx, void *scratch, int cached);
+
+/* convpool_context_create / _destroy (lib/api/context.c forwards to these). */
+convpool_status cp_context_create(int32_t num_threads, convpool_context **ctx);
+void cp_context_destroy(convpool_context *ctx);
 
 #endif

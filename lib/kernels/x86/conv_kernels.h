@@ -2,7 +2,7 @@
  * conv_kernels.h - the x86 convolution micro-kernels, one table per ISA.
  *
  * The kernels are pure compute on raw pointers (no allocation, no
- * threading); ops/impl_conv_x86.c and its parts (ops/conv_x86.h) pack
+ * threading); kernels/x86/impl_conv_x86.c and its parts (kernels/x86/conv_x86.h) pack
  * weights and input and walk the tiles. The same source (conv_kernels.inc)
  * is compiled twice, once with AVX2+FMA and once with AVX-512 flags, so
  * both paths do identical work per output element, only the vector width

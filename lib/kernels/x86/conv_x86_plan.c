@@ -1,12 +1,10 @@
 /*
- * Run planning for the x86 convolution (ops/conv_x86.h), shared by
+ * Run planning for the x86 convolution (kernels/x86/conv_x86.h), shared by
  * workspace_size and run: bands of output rows sized for L2, output-channel
  * and pixel chunks, direct tile shapes balanced over the threads, and
  * whether the input is read in place.
  */
-#include "ops/conv_x86.h"
-
-#if defined(__x86_64__)
+#include "kernels/x86/conv_x86.h"
 
 #include <string.h>
 
@@ -243,5 +241,3 @@ size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32
     return cp_x86_conv_offsets_bytes(&p) +
            (size_t)threads * (size_t)p.thread_floats * sizeof(float);
 }
-
-#endif

@@ -1,12 +1,10 @@
 /*
- * Input packing for the x86 convolution (ops/conv_x86.h): zero-padded,
+ * Input packing for the x86 convolution (kernels/x86/conv_x86.h): zero-padded,
  * stride-phase-split bands of input rows, and the reduction-step tables the
  * kernels walk (input offsets; for the direct kernel, weight codes with
  * edge bits).
  */
-#include "ops/conv_x86.h"
-
-#if defined(__x86_64__)
+#include "kernels/x86/conv_x86.h"
 
 #include <string.h>
 
@@ -151,5 +149,3 @@ void cp_x86_conv_make_direct_codes(int64_t steps, const cp_geom *g, int64_t vw, 
         for (int64_t t = 0; t < taps; t++)
             codes[k0 + t] = codes[t] + ((k0 * vw) << CP_CONV_EDGE_BITS);
 }
-
-#endif

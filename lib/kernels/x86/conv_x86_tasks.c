@@ -1,11 +1,9 @@
 /*
- * The x86 convolution's thread-pool tasks (ops/conv_x86.h): one per
+ * The x86 convolution's thread-pool tasks (kernels/x86/conv_x86.h): one per
  * algorithm, plus one that packs a band all threads share. Each decodes its
  * task index, packs (or finds) its input and calls the micro-kernels.
  */
-#include "ops/conv_x86.h"
-
-#if defined(__x86_64__)
+#include "kernels/x86/conv_x86.h"
 
 #include <string.h>
 
@@ -345,5 +343,3 @@ void cp_x86_conv_rows_task(void *arg, int64_t begin, int64_t end, int32_t thread
         }
     }
 }
-
-#endif

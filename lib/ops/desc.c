@@ -1,5 +1,6 @@
-/* Public descriptor calls: per-attribute checks happen here, as values are
- * set; checks that need several attributes wait for op creation. */
+/* The descriptor calls behind lib/api/descriptor.c. Per-attribute checks
+ * happen here, as values are set; checks that need several attributes wait
+ * for op creation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,7 +90,7 @@ static convpool_status check_attr(const convpool_desc *desc, int32_t attr, int w
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API convpool_status convpool_desc_create(int32_t kind, int32_t spatial_rank,
+convpool_status cp_desc_create(int32_t kind, int32_t spatial_rank,
                                                   convpool_desc **desc)
 {
     if (!desc)
@@ -108,12 +109,12 @@ CONVPOOL_API convpool_status convpool_desc_create(int32_t kind, int32_t spatial_
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API void convpool_desc_destroy(convpool_desc *desc)
+void cp_desc_destroy(convpool_desc *desc)
 {
     free(desc);
 }
 
-CONVPOOL_API convpool_status convpool_desc_set_ints(convpool_desc *desc, int32_t attr,
+convpool_status cp_desc_set_ints(convpool_desc *desc, int32_t attr,
                                                     const int64_t *values, size_t count)
 {
     convpool_status st = check_attr(desc, attr, 1);
@@ -153,7 +154,7 @@ CONVPOOL_API convpool_status convpool_desc_set_ints(convpool_desc *desc, int32_t
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API convpool_status convpool_desc_set_int(convpool_desc *desc, int32_t attr,
+convpool_status cp_desc_set_int(convpool_desc *desc, int32_t attr,
                                                    int64_t value)
 {
     convpool_status st = check_attr(desc, attr, 0);
@@ -189,17 +190,17 @@ CONVPOOL_API convpool_status convpool_desc_set_int(convpool_desc *desc, int32_t 
     }
 }
 
-CONVPOOL_API int32_t convpool_desc_kind(const convpool_desc *desc)
+int32_t cp_desc_kind(const convpool_desc *desc)
 {
     return desc ? desc->attrs.kind : 0;
 }
 
-CONVPOOL_API int32_t convpool_desc_spatial_rank(const convpool_desc *desc)
+int32_t cp_desc_spatial_rank(const convpool_desc *desc)
 {
     return desc ? desc->attrs.rank : 0;
 }
 
-CONVPOOL_API convpool_status convpool_desc_get_ints(const convpool_desc *desc, int32_t attr,
+convpool_status cp_desc_get_ints(const convpool_desc *desc, int32_t attr,
                                                     int64_t *values, size_t capacity,
                                                     size_t *count)
 {
@@ -226,7 +227,7 @@ CONVPOOL_API convpool_status convpool_desc_get_ints(const convpool_desc *desc, i
     return CONVPOOL_OK;
 }
 
-CONVPOOL_API convpool_status convpool_desc_get_int(const convpool_desc *desc, int32_t attr,
+convpool_status cp_desc_get_int(const convpool_desc *desc, int32_t attr,
                                                    int64_t *value)
 {
     convpool_status st = check_attr(desc, attr, 0);

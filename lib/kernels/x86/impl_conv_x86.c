@@ -1,11 +1,9 @@
 /*
- * The x86 convolution fast paths' entry points (ops/conv_x86.h describes
+ * The x86 convolution fast paths' entry points (kernels/x86/conv_x86.h describes
  * the algorithms and the other parts): the algorithm choice, weight
  * packing (prepare, release), run and the AVX-512 and AVX2 cp_impl tables.
  */
-#include "ops/conv_x86.h"
-
-#if defined(__x86_64__)
+#include "kernels/x86/conv_x86.h"
 
 #include <string.h>
 
@@ -209,5 +207,3 @@ const cp_impl cp_impl_conv_avx2 = {
     .workspace_size = cp_x86_conv_workspace_size,
     .run = x86_conv_run,
 };
-
-#endif

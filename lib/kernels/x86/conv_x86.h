@@ -40,24 +40,22 @@
  * by the thread count, but neither changes any element's order).
  *
  * The parts:
- *  - ops/impl_conv_x86.c: the algorithm choice, weight packing (prepare,
+ *  - kernels/x86/impl_conv_x86.c: the algorithm choice, weight packing (prepare,
  *    release), run (plan, reduction-step tables, tasks) and the AVX-512
  *    and AVX2 cp_impl tables;
- *  - ops/conv_x86_plan.c: run planning (bands of output rows, tile shapes,
+ *  - kernels/x86/conv_x86_plan.c: run planning (bands of output rows, tile shapes,
  *    output-channel and pixel chunks, whether to read the input in place),
  *    shared by workspace_size and run;
- *  - ops/conv_x86_pack.c: input packing (zero-padded, stride-phase-split
+ *  - kernels/x86/conv_x86_pack.c: input packing (zero-padded, stride-phase-split
  *    bands of rows) and the reduction-step tables the kernels walk (input
  *    offsets; for the direct kernel, weight codes with edge bits);
- *  - ops/conv_x86_tasks.c: the thread-pool tasks, one per algorithm plus
+ *  - kernels/x86/conv_x86_tasks.c: the thread-pool tasks, one per algorithm plus
  *    one that packs a band all threads share.
  */
-#ifndef CP_OPS_CONV_X86_H
-#define CP_OPS_CONV_X86_H
+#ifndef CP_KERNELS_X86_CONV_X86_H
+#define CP_KERNELS_X86_CONV_X86_H
 
 #include "ops/impl.h"
-
-#if defined(__x86_64__)
 
 #include <stddef.h>
 #include <stdint.h>
@@ -137,7 +135,7 @@ typedef struct x86_conv_job {
     int shared_pack; /* the one band is packed once, in thread 0's pack, for all */
     int64_t packed_outer[CP_MAX_THREADS_PER_RUN]; /* per thread: band in its pack, or -1 */
     /* per thread: which taps its compact tables hold (row_reduction in
-     * ops/conv_x86_tasks.c), or -1 */
+     * kernels/x86/conv_x86_tasks.c), or -1 */
     int64_t compact_keys[CP_MAX_THREADS_PER_RUN][X86_CONV_COMPACT_SLOTS];
 } x86_conv_job;
 
@@ -186,7 +184,7 @@ static inline int cp_x86_conv_run_is_tiny(const x86_conv *xc, const cp_geom *g)
     return xc->plain_w && cp_x86_conv_work(xc, g) <= X86_CONV_TINY_MAX_WORK;
 }
 
-/* ---- ops/conv_x86_plan.c ---- */
+/* ---- kernels/x86/conv_x86_plan.c ---- */
 
 /* Plans a run of xc on g; `threads`: how many take part in it. */
 void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads,
@@ -195,7 +193,7 @@ void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads
  * thread's share (pack, compact tables); 0 on the tiny path. */
 size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads);
 
-/* ---- ops/conv_x86_pack.c ---- */
+/* ---- kernels/x86/conv_x86_pack.c ---- */
 
 /* Copies the input rows of `channels` channels that the band of output
  * rows from oh0 reads at output depth od into dst, in plan p's layout. */
@@ -212,7 +210,7 @@ void cp_x86_conv_make_input_offsets(const cp_geom *g, int64_t channels, int64_t 
  * reduction steps. */
 void cp_x86_conv_make_direct_codes(int64_t steps, const cp_geom *g, int64_t vw, int64_t *codes);
 
-/* ---- ops/conv_x86_tasks.c: cp_parallel_for tasks, arg an x86_conv_job ---- */
+/* ---- kernels/x86/conv_x86_tasks.c: cp_parallel_for tasks, arg an x86_conv_job ---- */
 
 /* GEMM: (image, group, pixel chunk) x output-channel chunk. */
 void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
@@ -225,7 +223,5 @@ void cp_x86_conv_shared_pack_task(void *arg, int64_t begin, int64_t end, int32_t
 void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
 /* Rows: (image, group, depth, band) x output-channel chunk. */
 void cp_x86_conv_rows_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
-
-#endif
 
 #endif
