@@ -15,12 +15,12 @@
 #define CP_MAX_SPATIAL 3
 
 typedef struct cp_geom {
-    int64_t n;        /* batch */
-    int64_t c;        /* input channels */
-    int64_t m;        /* output channels (= c for pools) */
-    int64_t group;    /* conv groups (1 for pools) */
-    int64_t in[CP_MAX_SPATIAL];        /* input spatial dims (D, H, W) */
-    int64_t out[CP_MAX_SPATIAL];       /* output spatial dims */
+    int64_t n;                   /* batch */
+    int64_t c;                   /* input channels */
+    int64_t m;                   /* output channels (= c for pools) */
+    int64_t group;               /* conv groups (1 for pools) */
+    int64_t in[CP_MAX_SPATIAL];  /* input spatial dims (D, H, W) */
+    int64_t out[CP_MAX_SPATIAL]; /* output spatial dims */
     int64_t kernel[CP_MAX_SPATIAL];
     int64_t stride[CP_MAX_SPATIAL];
     int64_t dilation[CP_MAX_SPATIAL];
@@ -48,9 +48,8 @@ static inline int64_t cp_geom_out_plane(const cp_geom *g)
  * o*stride - pad + k*dil lies in [lo, hi). Kernels use it to skip the
  * bounds test inside their innermost loops.
  */
-static inline void cp_tap_range(int64_t o, int64_t stride, int64_t pad, int64_t dil,
-                                int64_t kernel, int64_t lo, int64_t hi,
-                                int64_t *k_lo, int64_t *k_hi)
+static inline void cp_tap_range(int64_t o, int64_t stride, int64_t pad, int64_t dil, int64_t kernel,
+                                int64_t lo, int64_t hi, int64_t *k_lo, int64_t *k_hi)
 {
     int64_t start = o * stride - pad;
     int64_t a = 0, b = kernel;

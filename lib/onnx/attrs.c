@@ -23,7 +23,7 @@ static const cp_op_rule op_rules[] = {
     {"Constant", CP_FILE_NODE_CONSTANT, {1, 9, 11, 12, 13, 19, 21}},
     {"Identity", CP_FILE_NODE_IDENTITY, {1, 13, 14, 16, 19, 21}},
 };
-#define SUPPORTED_LIST \
+#define SUPPORTED_LIST                                                                             \
     "Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Constant, Identity"
 
 const cp_op_rule *cp_op_lookup(const Onnx__NodeProto *np, int32_t index)
@@ -33,16 +33,17 @@ const cp_op_rule *cp_op_lookup(const Onnx__NodeProto *np, int32_t index)
     const char *domain = np->domain ? np->domain : "";
     if (*domain && strcmp(domain, "ai.onnx") != 0) {
         cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
-                "node %d ('%s'): op type '%s' of domain '%s' is not supported; supported: "
-                SUPPORTED_LIST " (default domain)", (int)index, name, type, domain);
+                "node %d ('%s'): op type '%s' of domain '%s' is not supported; "
+                "supported: " SUPPORTED_LIST " (default domain)",
+                (int)index, name, type, domain);
         return NULL;
     }
     for (size_t i = 0; i < sizeof op_rules / sizeof op_rules[0]; i++)
         if (strcmp(op_rules[i].op_type, type) == 0)
             return &op_rules[i];
     cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
-            "node %d ('%s'): op type '%s' is not supported; supported: " SUPPORTED_LIST,
-            (int)index, name, type);
+            "node %d ('%s'): op type '%s' is not supported; supported: " SUPPORTED_LIST, (int)index,
+            name, type);
     return NULL;
 }
 
@@ -59,13 +60,13 @@ int32_t cp_op_version(const cp_op_rule *rule, int64_t opset)
  * that introduced it for each kind (0: never). */
 typedef struct attr_rule {
     const char *name;
-    int32_t key;     /* convpool_attr */
-    int32_t type;    /* Onnx__AttributeProto__AttributeType */
+    int32_t key;  /* convpool_attr */
+    int32_t type; /* Onnx__AttributeProto__AttributeType */
     int32_t since_conv, since_max, since_avg;
 } attr_rule;
 
-#define T_INT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
-#define T_INTS ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
+#define T_INT    ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
+#define T_INTS   ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
 #define T_STRING ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING
 
 static const attr_rule attr_rules[] = {
@@ -92,10 +93,10 @@ static int32_t attr_since(const attr_rule *r, int32_t kind)
 
 static const char *attr_type_name(int32_t type)
 {
-    static const char *names[] = {"UNDEFINED", "FLOAT", "INT", "STRING", "TENSOR", "GRAPH",
-                                  "FLOATS", "INTS", "STRINGS", "TENSORS", "GRAPHS",
-                                  "SPARSE_TENSOR", "SPARSE_TENSORS", "TYPE_PROTO",
-                                  "TYPE_PROTOS"};
+    static const char *names[] = {"UNDEFINED",      "FLOAT",      "INT",        "STRING",
+                                  "TENSOR",         "GRAPH",      "FLOATS",     "INTS",
+                                  "STRINGS",        "TENSORS",    "GRAPHS",     "SPARSE_TENSOR",
+                                  "SPARSE_TENSORS", "TYPE_PROTO", "TYPE_PROTOS"};
     return type >= 0 && (size_t)type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
 
@@ -113,8 +114,8 @@ static convpool_status parse_auto_pad(const Onnx__AttributeProto *ap, int64_t *v
 }
 
 /* Sets one attribute of a conv/pool node on its descriptor. */
-static convpool_status apply_attr(convpool_desc *desc, const cp_op_rule *rule,
-                                  int32_t version, const Onnx__AttributeProto *ap)
+static convpool_status apply_attr(convpool_desc *desc, const cp_op_rule *rule, int32_t version,
+                                  const Onnx__AttributeProto *ap)
 {
     const char *name = ap->name ? ap->name : "";
     const attr_rule *r = NULL;
@@ -123,18 +124,17 @@ static convpool_status apply_attr(convpool_desc *desc, const cp_op_rule *rule,
             r = &attr_rules[i];
     int32_t since = r ? attr_since(r, rule->kind) : 0;
     if (!since)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
-                       "attribute '%s' is not defined for %s", name, rule->op_type);
+        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "attribute '%s' is not defined for %s",
+                       name, rule->op_type);
     if (since > version)
         return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
                        "attribute '%s' is not defined for %s-%d (the version the model's "
-                       "opset imports); it exists from %s-%d", name, rule->op_type,
-                       (int)version, rule->op_type, (int)since);
+                       "opset imports); it exists from %s-%d",
+                       name, rule->op_type, (int)version, rule->op_type, (int)since);
     int32_t type = ap->has_type ? (int32_t)ap->type : 0;
     if (type != r->type)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
-                       "attribute '%s' has type %s; %s needs %s", name, attr_type_name(type),
-                       rule->op_type, attr_type_name(r->type));
+        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "attribute '%s' has type %s; %s needs %s",
+                       name, attr_type_name(type), rule->op_type, attr_type_name(r->type));
     if (type == T_INTS)
         return cp_desc_set_ints(desc, r->key, ap->ints, ap->n_ints);
     int64_t value = ap->i;
@@ -156,16 +156,18 @@ static convpool_status check_input(const convpool_model *m, int32_t v, const cha
     const int int8_now = int8_op && version >= 12;
     const int is_int8 = val->dtype == CONVPOOL_DTYPE_UINT8 || val->dtype == CONVPOOL_DTYPE_INT8;
     if (val->dtype != CONVPOOL_DTYPE_FLOAT && !(int8_now && is_int8))
-        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "%s '%s' has element type %s; %s-%d supports "
-                       "%s", role, val->name, cp_dtype_name(val->dtype), rule->op_type,
-                       (int)version,
+        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
+                       "%s '%s' has element type %s; %s-%d supports "
+                       "%s",
+                       role, val->name, cp_dtype_name(val->dtype), rule->op_type, (int)version,
                        int8_now  ? "FLOAT, UINT8 and INT8"
                        : int8_op ? "FLOAT only (UINT8 and INT8 from MaxPool-12)"
                                  : "FLOAT only");
     if (val->shape.rank < 3 || val->shape.rank > 2 + CP_MAX_SPATIAL)
-        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "%s '%s' has rank %zu; %s needs rank 3 "
-                       "to 5 (N, C, spatial...)", role, val->name, val->shape.rank,
-                       rule->op_type);
+        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                       "%s '%s' has rank %zu; %s needs rank 3 "
+                       "to 5 (N, C, spatial...)",
+                       role, val->name, val->shape.rank, rule->op_type);
     return CONVPOOL_OK;
 }
 
@@ -193,23 +195,27 @@ static convpool_status setup_conv(convpool_model *m, cp_node *n, const cp_op_rul
     if (st != CONVPOOL_OK)
         return st;
     if (w->shape.rank != x->shape.rank)
-        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "weight '%s' has rank %zu but input '%s' "
-                       "has rank %zu", w->name, w->shape.rank, x->name, x->shape.rank);
+        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                       "weight '%s' has rank %zu but input '%s' "
+                       "has rank %zu",
+                       w->name, w->shape.rank, x->name, x->shape.rank);
     const cp_value *b = n->b >= 0 ? &m->values[n->b] : NULL;
     if (b && (b->dtype != CONVPOOL_DTYPE_FLOAT || b->shape.rank != 1))
-        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "bias '%s' must be a 1-D FLOAT tensor "
-                       "(it is %s of rank %zu)", b->name, cp_dtype_name(b->dtype),
-                       b->shape.rank);
+        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                       "bias '%s' must be a 1-D FLOAT tensor "
+                       "(it is %s of rank %zu)",
+                       b->name, cp_dtype_name(b->dtype), b->shape.rank);
     int w_const = w->source == CP_VALUE_CONST;
     if (b && w_const && b->source == CP_VALUE_CONST && b->shape.dims[0] != w->shape.dims[0])
-        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "bias '%s' has %lld elements; the weight "
-                       "has M = %lld output channels", b->name, (long long)b->shape.dims[0],
-                       (long long)w->shape.dims[0]);
+        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                       "bias '%s' has %lld elements; the weight "
+                       "has M = %lld output channels",
+                       b->name, (long long)b->shape.dims[0], (long long)w->shape.dims[0]);
     if ((st = fill_kernel_shape(n->desc, &w->shape)) != CONVPOOL_OK)
         return st;
     if (w_const && (!b || b->source == CP_VALUE_CONST)) {
-        st = cp_conv_create(n->desc, w->shape.dims, w->shape.rank, w->data,
-                                  b ? b->data : NULL, &n->op);
+        st = cp_conv_create(n->desc, w->shape.dims, w->shape.rank, w->data, b ? b->data : NULL,
+                            &n->op);
         if (st == CONVPOOL_OK)
             m->packed_bytes += n->op->packed_bytes;
         return st;
@@ -222,11 +228,13 @@ convpool_status cp_node_setup_op(convpool_model *m, cp_node *n, const cp_op_rule
 {
     int32_t version = cp_op_version(rule, m->opset);
     if (!version)
-        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "%s does not exist in opset %lld",
-                       rule->op_type, (long long)m->opset);
+        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "%s does not exist in opset %lld", rule->op_type,
+                       (long long)m->opset);
     if (n->indices >= 0 && version < 8)
-        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "MaxPool-%d has one output; the Indices "
-                       "output exists from MaxPool-8", (int)version);
+        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
+                       "MaxPool-%d has one output; the Indices "
+                       "output exists from MaxPool-8",
+                       (int)version);
     convpool_status st = check_input(m, n->x, "input", rule, version);
     if (st != CONVPOOL_OK)
         return st;
@@ -238,8 +246,7 @@ convpool_status cp_node_setup_op(convpool_model *m, cp_node *n, const cp_op_rule
         const char *name = np->attribute[i]->name ? np->attribute[i]->name : "";
         for (size_t j = 0; j < i; j++)
             if (np->attribute[j]->name && strcmp(np->attribute[j]->name, name) == 0)
-                return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "attribute '%s' appears twice",
-                               name);
+                return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "attribute '%s' appears twice", name);
         st = apply_attr(n->desc, rule, version, np->attribute[i]);
         if (st != CONVPOOL_OK)
             return st;

@@ -38,16 +38,19 @@ static convpool_status open_inside(const char *dir, const char *location, const 
     if (location[0] == '/' || has_dotdot(location))
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                        "tensor '%s': external data location '%s' is outside the model's "
-                       "directory (absolute paths and '..' are refused)", what, location);
+                       "directory (absolute paths and '..' are refused)",
+                       what, location);
     char joined[PATH_MAX];
     int n = snprintf(joined, sizeof joined, "%s/%s", dir, location);
     if (n < 0 || (size_t)n >= sizeof joined)
-        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
-                       "tensor '%s': external data path is too long", what);
+        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "tensor '%s': external data path is too long",
+                       what);
     char real_dir[PATH_MAX], real_file[PATH_MAX];
     if (!realpath(dir, real_dir))
-        return cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': cannot resolve the model directory "
-                       "'%s': %s", what, dir, strerror(errno));
+        return cp_fail(CONVPOOL_ERROR_IO,
+                       "tensor '%s': cannot resolve the model directory "
+                       "'%s': %s",
+                       what, dir, strerror(errno));
     if (!realpath(joined, real_file))
         return cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': external data file '%s': %s", what,
                        location, strerror(errno));
@@ -57,11 +60,12 @@ static convpool_status open_inside(const char *dir, const char *location, const 
     if (!inside)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                        "tensor '%s': external data location '%s' resolves to '%s', outside "
-                       "the model's directory '%s'", what, location, real_file, real_dir);
+                       "the model's directory '%s'",
+                       what, location, real_file, real_dir);
     int fd = open(real_file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': cannot open external data '%s': %s",
-                       what, location, strerror(errno));
+        return cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': cannot open external data '%s': %s", what,
+                       location, strerror(errno));
     *fd_out = fd;
     return CONVPOOL_OK;
 }
@@ -80,8 +84,8 @@ convpool_status cp_read_external(const char *dir, const char *location, uint64_t
     } else if (offset > (uint64_t)sb.st_size || length > (uint64_t)sb.st_size - offset) {
         st = cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                      "tensor '%s': external data '%s' has %lld bytes; the tensor needs %zu at "
-                     "offset %llu", what, location, (long long)sb.st_size, length,
-                     (unsigned long long)offset);
+                     "offset %llu",
+                     what, location, (long long)sb.st_size, length, (unsigned long long)offset);
     } else {
         uint8_t *out = dest;
         for (size_t got = 0; got < length;) {
@@ -89,8 +93,8 @@ convpool_status cp_read_external(const char *dir, const char *location, uint64_t
             if (r < 0 && errno == EINTR)
                 continue;
             if (r <= 0) {
-                st = cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': cannot read external data '%s'",
-                             what, location);
+                st = cp_fail(CONVPOOL_ERROR_IO, "tensor '%s': cannot read external data '%s'", what,
+                             location);
                 break;
             }
             got += (size_t)r;

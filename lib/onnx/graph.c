@@ -15,9 +15,9 @@
 typedef struct file_node {
     const Onnx__NodeProto *np;
     const cp_op_rule *rule;
-    int32_t *inputs;    /* value index per input; -1 for an empty (absent) name */
-    int32_t *outputs;   /* value index per output; -1 for an empty name */
-    int32_t pending;    /* unsorted producers it waits for (Kahn) */
+    int32_t *inputs;  /* value index per input; -1 for an empty (absent) name */
+    int32_t *outputs; /* value index per output; -1 for an empty name */
+    int32_t pending;  /* unsorted producers it waits for (Kahn) */
 } file_node;
 
 typedef struct builder {
@@ -26,7 +26,7 @@ typedef struct builder {
     const cp_tensor_source *src;
     cp_names names;
     file_node *fn;
-    int32_t *value_producer;   /* file node index of NODE values, else -1 */
+    int32_t *value_producer; /* file node index of NODE values, else -1 */
 } builder;
 
 static const char *str(const char *s)
@@ -46,9 +46,10 @@ static int32_t add_value(builder *b, const char *name, int32_t source, const cha
     int32_t prev = cp_names_find(&b->names, name);
     if (prev >= 0) {
         int32_t ps = m->values[prev].source;
-        cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "%s'%s' is defined twice (already %s)", who,
-                name, ps == CP_VALUE_INPUT ? "a graph input"
-                      : ps == CP_VALUE_CONST ? "an initializer" : "a node output");
+        cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "%s'%s' is defined twice (already %s)", who, name,
+                ps == CP_VALUE_INPUT   ? "a graph input"
+                : ps == CP_VALUE_CONST ? "an initializer"
+                                       : "a node output");
         return -1;
     }
     cp_value *v = &m->values[m->value_count];
@@ -108,21 +109,26 @@ static convpool_status read_value_info(const Onnx__ValueInfoProto *vi, cp_io *io
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) {
         if (!required && !tp)
             return CONVPOOL_OK;
-        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "'%s' is not a tensor (sequences, maps, "
-                       "optionals and sparse tensors are not supported)", name);
+        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
+                       "'%s' is not a tensor (sequences, maps, "
+                       "optionals and sparse tensors are not supported)",
+                       name);
     }
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     io->dtype = tt->has_elem_type ? tt->elem_type : 0;
     if (io->dtype != 0 && !cp_dtype_size(io->dtype))
-        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "'%s' has element type %s; supported: "
-                       "FLOAT, UINT8, INT8, INT64", name, cp_dtype_name(io->dtype));
+        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
+                       "'%s' has element type %s; supported: "
+                       "FLOAT, UINT8, INT8, INT64",
+                       name, cp_dtype_name(io->dtype));
     if (required && io->dtype == 0)
-        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "graph input '%s' has no element type",
-                       name);
+        return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "graph input '%s' has no element type", name);
     if (!tt->shape) {
         if (required)
-            return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "graph input '%s' has no shape; the "
-                           "loader needs the rank of every input", name);
+            return cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
+                           "graph input '%s' has no shape; the "
+                           "loader needs the rank of every input",
+                           name);
         return CONVPOOL_OK;
     }
     if (tt->shape->n_dim > CP_MAX_RANK)
@@ -180,7 +186,9 @@ static convpool_status add_inputs(builder *b)
 /* Input and output counts each op type allows. */
 static convpool_status check_arity(const file_node *f)
 {
-    static const struct { int32_t kind, in_min, in_max, out_max; } arity[] = {
+    static const struct {
+        int32_t kind, in_min, in_max, out_max;
+    } arity[] = {
         {CONVPOOL_OP_CONV, 2, 3, 1},
         {CONVPOOL_OP_MAX_POOL, 1, 1, 2},
         {CONVPOOL_OP_AVERAGE_POOL, 1, 1, 1},
@@ -202,8 +210,7 @@ static convpool_status check_arity(const file_node *f)
     }
     for (size_t i = 0; i < np->n_input; i++)
         if (!*str(np->input[i]) && (i < 2 || f->rule->kind != CONVPOOL_OP_CONV))
-            return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "required input %zu has an empty name",
-                           i);
+            return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "required input %zu has an empty name", i);
     if (!*str(np->output[0]))
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "output 0 has an empty name");
     return CONVPOOL_OK;
@@ -279,9 +286,12 @@ static convpool_status link_node_inputs(builder *b)
                 continue;
             int32_t v = cp_names_find(&b->names, name);
             if (v < 0)
-                return fail_node(cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "input '%s' is not "
+                return fail_node(cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
+                                         "input '%s' is not "
                                          "defined (no graph input, initializer or node "
-                                         "output has that name)", name), f->np, i);
+                                         "output has that name)",
+                                         name),
+                                 f->np, i);
             f->inputs[k] = v;
             if (b->value_producer[v] >= 0)
                 f->pending++;
@@ -340,7 +350,8 @@ static convpool_status sort_nodes(builder *b, int32_t *order)
             if (b->fn[i].pending > 0)
                 return fail_node(cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                                          "the graph has a cycle through this node (%zu of %zu "
-                                         "nodes cannot be ordered)", n - tail, n),
+                                         "nodes cannot be ordered)",
+                                         n - tail, n),
                                  b->fn[i].np, i);
     }
     return CONVPOOL_OK;
@@ -352,11 +363,11 @@ static convpool_status fold_constant(builder *b, const file_node *f)
     const Onnx__NodeProto *np = f->np;
     if (np->n_attribute != 1 || strcmp(str(np->attribute[0]->name), "value") != 0)
         return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "Constant: only a single 'value' (tensor) "
-                       "attribute is supported");
+                                                   "attribute is supported");
     const Onnx__AttributeProto *ap = np->attribute[0];
     if (!ap->has_type || ap->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR || !ap->t)
         return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "Constant: attribute 'value' must "
-                       "have type TENSOR");
+                                                         "have type TENSOR");
     cp_tensor t;
     convpool_status st = cp_tensor_decode(ap->t, b->src, &t);
     if (st != CONVPOOL_OK)
@@ -424,19 +435,25 @@ static convpool_status add_outputs(builder *b)
         m->output_count++;
         int32_t v = cp_names_find(&b->names, name);
         if (v < 0)
-            return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "graph output '%s' is not produced by "
-                           "any node, input or initializer", name);
+            return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
+                           "graph output '%s' is not produced by "
+                           "any node, input or initializer",
+                           name);
         io->value = v;
         convpool_status st = read_value_info(b->g->output[i], io, 0);
         if (st != CONVPOOL_OK)
             return cp_fail_context(st, "graph output '%s': ", name);
         const cp_value *val = &m->values[v];
         if (io->dtype && io->dtype != val->dtype)
-            return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "graph output '%s' is declared %s but "
-                           "is %s", name, cp_dtype_name(io->dtype), cp_dtype_name(val->dtype));
+            return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
+                           "graph output '%s' is declared %s but "
+                           "is %s",
+                           name, cp_dtype_name(io->dtype), cp_dtype_name(val->dtype));
         if (io->has_shape && io->shape.rank != val->shape.rank)
-            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "graph output '%s' is declared with "
-                           "rank %zu but has rank %zu", name, io->shape.rank, val->shape.rank);
+            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                           "graph output '%s' is declared with "
+                           "rank %zu but has rank %zu",
+                           name, io->shape.rank, val->shape.rank);
         io->dtype = val->dtype;
         if (!io->has_shape) {
             io->shape = val->shape;
@@ -470,8 +487,7 @@ static convpool_status build(builder *b, int32_t *order)
     }
     if ((st = add_initializers(b)) != CONVPOOL_OK || (st = add_inputs(b)) != CONVPOOL_OK ||
         (st = add_node_outputs(b)) != CONVPOOL_OK || (st = link_node_inputs(b)) != CONVPOOL_OK ||
-        (st = sort_nodes(b, order)) != CONVPOOL_OK ||
-        (st = record_graph_nodes(b)) != CONVPOOL_OK)
+        (st = sort_nodes(b, order)) != CONVPOOL_OK || (st = record_graph_nodes(b)) != CONVPOOL_OK)
         return st;
     for (size_t i = 0; i < g->n_node; i++) {
         const file_node *f = &b->fn[order[i]];
@@ -503,8 +519,8 @@ convpool_status cp_graph_build(convpool_model *m, const Onnx__GraphProto *g,
     b.fn = calloc(g->n_node + 1, sizeof *b.fn);
     int32_t *order = malloc((g->n_node + 1) * sizeof *order);
     convpool_status st;
-    if (!m->values || !m->nodes || !m->graph_nodes || !m->names || !b.value_producer ||
-        !b.fn || !order || !cp_names_init(&b.names, names))
+    if (!m->values || !m->nodes || !m->graph_nodes || !m->names || !b.value_producer || !b.fn ||
+        !order || !cp_names_init(&b.names, names))
         st = cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate the graph");
     else
         st = build(&b, order);

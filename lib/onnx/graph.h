@@ -19,8 +19,8 @@
 /* The loader's view of one op type: its kind and the op's versions. */
 typedef struct cp_op_rule {
     const char *op_type;
-    int32_t kind;          /* convpool_op_kind or CP_FILE_NODE_* */
-    int32_t versions[8];   /* ascending, 0-terminated */
+    int32_t kind;        /* convpool_op_kind or CP_FILE_NODE_* */
+    int32_t versions[8]; /* ascending, 0-terminated */
 } cp_op_rule;
 
 /*

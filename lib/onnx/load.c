@@ -62,15 +62,17 @@ static convpool_status default_opset(const Onnx__ModelProto *mp, int64_t *opset)
             continue; /* other domains may be imported; their ops are refused if used */
         if (found++)
             return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "the default ONNX domain is imported "
-                           "twice");
+                                                         "twice");
         *opset = o->has_version ? o->version : 0;
     }
     if (!found)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "the model imports no default-domain "
-                       "(ai.onnx) opset");
+                                                     "(ai.onnx) opset");
     if (*opset < 1 || *opset > CP_MAX_OPSET)
-        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "the model imports opset %lld; supported: "
-                       "1 to %d", (long long)*opset, CP_MAX_OPSET);
+        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
+                       "the model imports opset %lld; supported: "
+                       "1 to %d",
+                       (long long)*opset, CP_MAX_OPSET);
     return CONVPOOL_OK;
 }
 
@@ -104,12 +106,14 @@ static convpool_status plan_static(convpool_model *m)
     return CONVPOOL_OK;
 }
 
-static convpool_status from_proto(const Onnx__ModelProto *mp, const char *dir,
-                                  size_t memory_limit, convpool_model **out)
+static convpool_status from_proto(const Onnx__ModelProto *mp, const char *dir, size_t memory_limit,
+                                  convpool_model **out)
 {
     if (!mp->has_ir_version || mp->ir_version < 3)
-        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "ONNX IR version %lld: IR version 3 or "
-                       "later is needed", (long long)mp->ir_version);
+        return cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
+                       "ONNX IR version %lld: IR version 3 or "
+                       "later is needed",
+                       (long long)mp->ir_version);
     if (!mp->graph)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "the model has no graph");
     convpool_model *m = calloc(1, sizeof *m);
@@ -125,8 +129,8 @@ static convpool_status from_proto(const Onnx__ModelProto *mp, const char *dir,
         (m->weight_bytes > memory_limit || m->packed_bytes > memory_limit - m->weight_bytes))
         st = cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
                      "weights need %zu bytes and the ops' packed copies of them %zu: more than "
-                     "the memory limit of %zu bytes", m->weight_bytes, m->packed_bytes,
-                     memory_limit);
+                     "the memory limit of %zu bytes",
+                     m->weight_bytes, m->packed_bytes, memory_limit);
     if (st == CONVPOOL_OK)
         st = plan_static(m);
     if (st != CONVPOOL_OK) {
@@ -148,8 +152,7 @@ static convpool_status load_bytes(const void *data, size_t size, const char *dir
     return st;
 }
 
-convpool_status cp_model_load_file(const char *path, size_t memory_limit,
-                                                      convpool_model **model)
+convpool_status cp_model_load_file(const char *path, size_t memory_limit, convpool_model **model)
 {
     if (!path || !model)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !path ? "path" : "model");
@@ -171,9 +174,8 @@ convpool_status cp_model_load_file(const char *path, size_t memory_limit,
     return st;
 }
 
-convpool_status cp_model_load_memory(const void *data, size_t size,
-                                                        size_t memory_limit,
-                                                        convpool_model **model)
+convpool_status cp_model_load_memory(const void *data, size_t size, size_t memory_limit,
+                                     convpool_model **model)
 {
     if ((!data && size) || !model)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !model ? "model" : "data");

@@ -10,7 +10,9 @@ convpool_status cp_report_shape(const cp_shape *shape, int32_t dtype, int32_t *d
 {
     if (!dtype_out || !rank || (!dims && capacity))
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL",
-                       !dtype_out ? "dtype" : !rank ? "rank" : "dims");
+                       !dtype_out ? "dtype"
+                       : !rank    ? "rank"
+                                  : "dims");
     *dtype_out = dtype;
     *rank = shape->rank;
     if (capacity < shape->rank)
@@ -54,12 +56,13 @@ const char *cp_model_output_name(const convpool_model *m, size_t index)
     return io ? m->values[io->value].name : NULL;
 }
 
-static convpool_status find(const convpool_model *m, int outputs, const char *name,
-                            size_t *index)
+static convpool_status find(const convpool_model *m, int outputs, const char *name, size_t *index)
 {
     if (!m || !name || !index)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL",
-                       !m ? "model" : !name ? "name" : "index");
+                       !m      ? "model"
+                       : !name ? "name"
+                               : "index");
     size_t count = outputs ? m->output_count : m->input_count;
     for (size_t i = 0; i < count; i++)
         if (strcmp(m->values[io_at(m, outputs, i)->value].name, name) == 0) {
@@ -70,14 +73,12 @@ static convpool_status find(const convpool_model *m, int outputs, const char *na
                    outputs ? "output" : "input", name);
 }
 
-convpool_status cp_model_input_index(const convpool_model *m,
-                                                        const char *name, size_t *index)
+convpool_status cp_model_input_index(const convpool_model *m, const char *name, size_t *index)
 {
     return find(m, 0, name, index);
 }
 
-convpool_status cp_model_output_index(const convpool_model *m,
-                                                         const char *name, size_t *index)
+convpool_status cp_model_output_index(const convpool_model *m, const char *name, size_t *index)
 {
     return find(m, 1, name, index);
 }
@@ -92,16 +93,14 @@ static convpool_status info(const convpool_model *m, int outputs, size_t index, 
     return cp_report_shape(&io->shape, io->dtype, dtype, rank, dims, capacity);
 }
 
-convpool_status cp_model_input_info(const convpool_model *m, size_t index,
-                                                       int32_t *dtype, size_t *rank,
-                                                       int64_t *dims, size_t dims_capacity)
+convpool_status cp_model_input_info(const convpool_model *m, size_t index, int32_t *dtype,
+                                    size_t *rank, int64_t *dims, size_t dims_capacity)
 {
     return info(m, 0, index, dtype, rank, dims, dims_capacity);
 }
 
-convpool_status cp_model_output_info(const convpool_model *m, size_t index,
-                                                        int32_t *dtype, size_t *rank,
-                                                        int64_t *dims, size_t dims_capacity)
+convpool_status cp_model_output_info(const convpool_model *m, size_t index, int32_t *dtype,
+                                     size_t *rank, int64_t *dims, size_t dims_capacity)
 {
     return info(m, 1, index, dtype, rank, dims, dims_capacity);
 }
@@ -112,14 +111,12 @@ static const char *dim_name(const convpool_model *m, int outputs, size_t index, 
     return io && dim < io->shape.rank ? io->dim_names[dim] : NULL;
 }
 
-const char *cp_model_input_dim_name(const convpool_model *m, size_t index,
-                                                       size_t dim)
+const char *cp_model_input_dim_name(const convpool_model *m, size_t index, size_t dim)
 {
     return dim_name(m, 0, index, dim);
 }
 
-const char *cp_model_output_dim_name(const convpool_model *m, size_t index,
-                                                        size_t dim)
+const char *cp_model_output_dim_name(const convpool_model *m, size_t index, size_t dim)
 {
     return dim_name(m, 1, index, dim);
 }
@@ -168,14 +165,12 @@ size_t cp_model_node_output_count(const convpool_model *m, size_t node)
     return node_links(m, node, 1, &names);
 }
 
-const char *cp_model_node_input_name(const convpool_model *m, size_t node,
-                                                        size_t i)
+const char *cp_model_node_input_name(const convpool_model *m, size_t node, size_t i)
 {
     return node_link(m, node, 0, i);
 }
 
-const char *cp_model_node_output_name(const convpool_model *m, size_t node,
-                                                         size_t i)
+const char *cp_model_node_output_name(const convpool_model *m, size_t node, size_t i)
 {
     return node_link(m, node, 1, i);
 }

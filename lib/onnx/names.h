@@ -11,7 +11,7 @@
 typedef struct cp_names {
     const char **keys;
     int32_t *values;
-    size_t capacity;   /* a power of two, > 2 * count */
+    size_t capacity; /* a power of two, > 2 * count */
     size_t count;
 } cp_names;
 

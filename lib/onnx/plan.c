@@ -77,12 +77,11 @@ static convpool_status check_symbols(const convpool_model *m, const cp_shape *in
                 for (size_t e = 0; e < (j == i ? d : inputs[j].rank); e++) {
                     const char *other = m->inputs[j].dim_names[e];
                     if (other && strcmp(sym, other) == 0 && inputs[j].dims[e] != inputs[i].dims[d])
-                        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
-                                       "dim '%s' is %lld in input '%s' but %lld in input '%s'",
-                                       sym, (long long)inputs[j].dims[e],
-                                       m->values[m->inputs[j].value].name,
-                                       (long long)inputs[i].dims[d],
-                                       m->values[m->inputs[i].value].name);
+                        return cp_fail(
+                            CONVPOOL_ERROR_SHAPE_MISMATCH,
+                            "dim '%s' is %lld in input '%s' but %lld in input '%s'", sym,
+                            (long long)inputs[j].dims[e], m->values[m->inputs[j].value].name,
+                            (long long)inputs[i].dims[d], m->values[m->inputs[i].value].name);
                 }
         }
     return CONVPOOL_OK;
@@ -105,11 +104,12 @@ static convpool_status infer_node(const convpool_model *m, const cp_node *n, cp_
         /* Conv with run-time weights: an op from zero weights of W's shape
          * answers the shape and workspace questions. */
         const cp_shape *ws = &p->shapes[n->w];
-        if (n->b >= 0 && (p->shapes[n->b].rank != 1 || ws->rank < 1 ||
-                          p->shapes[n->b].dims[0] != ws->dims[0]))
-            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "bias '%s' must have M = %lld "
-                           "elements", m->values[n->b].name,
-                           (long long)(ws->rank ? ws->dims[0] : 0));
+        if (n->b >= 0 &&
+            (p->shapes[n->b].rank != 1 || ws->rank < 1 || p->shapes[n->b].dims[0] != ws->dims[0]))
+            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                           "bias '%s' must have M = %lld "
+                           "elements",
+                           m->values[n->b].name, (long long)(ws->rank ? ws->dims[0] : 0));
         zeros = cp_calloc(p->counts[n->w] ? (size_t)p->counts[n->w] : 1, sizeof(float));
         if (!zeros)
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %lld weights",
@@ -142,7 +142,7 @@ static convpool_status size_value(const convpool_model *m, cp_plan *p, int32_t v
 /* First-fit placement among live blocks, kept sorted by offset. */
 typedef struct block {
     size_t offset, size;
-    int32_t free_after;   /* node index after which the block is free */
+    int32_t free_after; /* node index after which the block is free */
 } block;
 
 typedef struct arena_layout {
@@ -221,8 +221,7 @@ static convpool_status layout(const convpool_model *m, cp_plan *p)
             int32_t v = outs[k];
             if (v < 0 || cp_value_is_direct_output(m, v, NULL))
                 continue;
-            int32_t last = m->values[v].last_use > (int32_t)i ? m->values[v].last_use
-                                                              : (int32_t)i;
+            int32_t last = m->values[v].last_use > (int32_t)i ? m->values[v].last_use : (int32_t)i;
             st = place(&a, p->bytes[v], last, &p->offset[v]);
         }
         size_t scratch = 0;
@@ -246,8 +245,9 @@ static convpool_status check_declared_outputs(const convpool_model *m, const cp_
             if (io->shape.dims[d] >= 0 && io->shape.dims[d] != s->dims[d])
                 return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
                                "graph output '%s' is declared with dim %zu = %lld but computes "
-                               "to %lld", m->values[io->value].name, d,
-                               (long long)io->shape.dims[d], (long long)s->dims[d]);
+                               "to %lld",
+                               m->values[io->value].name, d, (long long)io->shape.dims[d],
+                               (long long)s->dims[d]);
     }
     return CONVPOOL_OK;
 }
@@ -279,12 +279,12 @@ static convpool_status plan_all(const convpool_model *m, const cp_shape *inputs,
         return st;
     /* weights + packed copies <= limit was checked at load */
     const size_t fixed = m->weight_bytes + m->packed_bytes;
-    if (m->memory_limit && (p->arena_bytes > m->memory_limit ||
-                            fixed > m->memory_limit - p->arena_bytes))
+    if (m->memory_limit &&
+        (p->arena_bytes > m->memory_limit || fixed > m->memory_limit - p->arena_bytes))
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
                        "intermediates need %zu bytes, weights %zu and the ops' packed copies "
-                       "%zu: more than the memory limit of %zu bytes", p->arena_bytes,
-                       m->weight_bytes, m->packed_bytes, m->memory_limit);
+                       "%zu: more than the memory limit of %zu bytes",
+                       p->arena_bytes, m->weight_bytes, m->packed_bytes, m->memory_limit);
     return CONVPOOL_OK;
 }
 
@@ -313,8 +313,8 @@ convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
         p->scratch = malloc(nn * sizeof *p->scratch);
         p->workspace = calloc(nn, sizeof *p->workspace);
     }
-    if (!p || !p->inputs || !p->shapes || !p->counts || !p->bytes || !p->offset ||
-        !p->scratch || !p->workspace) {
+    if (!p || !p->inputs || !p->shapes || !p->counts || !p->bytes || !p->offset || !p->scratch ||
+        !p->workspace) {
         cp_plan_free(p);
         cp_context_destroy(own);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a plan");

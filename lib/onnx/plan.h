@@ -13,14 +13,14 @@
 #define CP_NOT_IN_ARENA SIZE_MAX
 
 typedef struct cp_plan {
-    int32_t threads;       /* workspace sizes depend on the thread count */
-    cp_shape *inputs;      /* the key: shape of each graph input */
-    cp_shape *shapes;      /* per value */
-    int64_t *counts;       /* per value: elements */
-    size_t *bytes;         /* per value */
-    size_t *offset;        /* per value: arena offset or CP_NOT_IN_ARENA */
-    size_t *scratch;       /* per node: arena offset of its scratch */
-    size_t *workspace;     /* per node: workspace bytes within the scratch */
+    int32_t threads;   /* workspace sizes depend on the thread count */
+    cp_shape *inputs;  /* the key: shape of each graph input */
+    cp_shape *shapes;  /* per value */
+    int64_t *counts;   /* per value: elements */
+    size_t *bytes;     /* per value */
+    size_t *offset;    /* per value: arena offset or CP_NOT_IN_ARENA */
+    size_t *scratch;   /* per node: arena offset of its scratch */
+    size_t *workspace; /* per node: workspace bytes within the scratch */
     size_t arena_bytes;
 } cp_plan;
 
@@ -33,8 +33,8 @@ int cp_value_is_direct_output(const convpool_model *m, int32_t v, size_t *output
  * on `ctx`, whose thread count sizes the workspaces (NULL: one thread, for
  * load-time checks and shape queries; the default context is never
  * touched, so a program using only its own contexts never starts it):
- * shape inference through every node (errors name the node), declared static dims checked, symbolic dims consistent across
- * inputs, sizes overflow-checked, arena laid out and checked against the
+ * shape inference through every node (errors name the node), declared static dims checked, symbolic
+ * dims consistent across inputs, sizes overflow-checked, arena laid out and checked against the
  * model's memory limit.
  */
 convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,

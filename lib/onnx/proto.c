@@ -61,8 +61,7 @@ static int nesting_ok(const ProtobufCMessageDescriptor *d, const uint8_t *p, con
             p += len;
             break;
         }
-        default: /* groups (3, 4) are not used by onnx.proto; 6, 7 do not exist */
-            return 0;
+        default: /* groups (3, 4) are not used by onnx.proto; 6, 7 do not exist */ return 0;
         }
     }
     return 1;
@@ -78,14 +77,16 @@ static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *d, const uint8
     if (!nesting_ok(d, data, data + size, 0)) {
         cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                 "%s is not a valid ONNX %s: the protobuf encoding is malformed, truncated "
-                "or nested deeper than %d levels", what, d->short_name, CP_PROTO_MAX_DEPTH);
+                "or nested deeper than %d levels",
+                what, d->short_name, CP_PROTO_MAX_DEPTH);
         return NULL;
     }
     ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, size, data);
     if (!m)
         cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                 "%s is not a valid ONNX %s: protobuf decoding failed (wrong field types, "
-                "truncated data or not an ONNX file)", what, d->short_name);
+                "truncated data or not an ONNX file)",
+                what, d->short_name);
     return m;
 }
 

@@ -22,8 +22,6 @@
 Onnx__ModelProto *cp_proto_unpack_model(const uint8_t *data, size_t size, const char *what);
 Onnx__TensorProto *cp_proto_unpack_tensor(const uint8_t *data, size_t size, const char *what);
 
-
-
 #include "onnx/tensor.h"
 
 /*

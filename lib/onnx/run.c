@@ -30,9 +30,9 @@ static convpool_status run_8bit(const convpool_op *op, const cp_plan *p, const c
     const int8_t *xi = ptr[n->x];
     for (size_t i = 0; i < nx; i++)
         xf[i] = is_signed ? (float)xi[i] : (float)xu[i];
-    convpool_status st = cp_op_run_ex(op, ctx, xs->dims, xs->rank, xf, yf, ny,
-                                            n->indices >= 0 ? ptr[n->indices] : NULL,
-                                            ws_bytes ? ws : NULL, ws_bytes);
+    convpool_status st =
+        cp_op_run_ex(op, ctx, xs->dims, xs->rank, xf, yf, ny,
+                     n->indices >= 0 ? ptr[n->indices] : NULL, ws_bytes ? ws : NULL, ws_bytes);
     /* A window lying wholly in the padding has max -inf: it becomes the
      * type's lowest value, as -inf is float's. */
     float lowest = is_signed ? -128.0f : 0.0f;
@@ -53,9 +53,9 @@ static convpool_status run_op(const convpool_model *m, const cp_plan *p, size_t 
 {
     const cp_node *n = &m->nodes[index];
     convpool_op *op, *temp;
-    convpool_status st = cp_node_op(n, n->w >= 0 ? &p->shapes[n->w] : NULL,
-                                    n->w >= 0 ? ptr[n->w] : NULL,
-                                    n->b >= 0 ? ptr[n->b] : NULL, &op, &temp);
+    convpool_status st =
+        cp_node_op(n, n->w >= 0 ? &p->shapes[n->w] : NULL, n->w >= 0 ? ptr[n->w] : NULL,
+                   n->b >= 0 ? ptr[n->b] : NULL, &op, &temp);
     if (st != CONVPOOL_OK)
         return st;
     uint8_t *scratch = p->scratch[index] == CP_NOT_IN_ARENA ? NULL : arena + p->scratch[index];
@@ -66,9 +66,8 @@ static convpool_status run_op(const convpool_model *m, const cp_plan *p, size_t 
     } else {
         const cp_shape *xs = &p->shapes[n->x];
         st = cp_op_run_ex(op, ctx, xs->dims, xs->rank, ptr[n->x], ptr[n->y],
-                                (size_t)p->counts[n->y],
-                                n->indices >= 0 ? ptr[n->indices] : NULL,
-                                ws_bytes ? scratch : NULL, ws_bytes);
+                          (size_t)p->counts[n->y], n->indices >= 0 ? ptr[n->indices] : NULL,
+                          ws_bytes ? scratch : NULL, ws_bytes);
     }
     cp_op_destroy(temp);
     return st;

@@ -16,30 +16,30 @@
 #define CP_PLAN_CACHE 4
 
 typedef struct cached_plan {
-    cp_plan *plan;       /* owned, unless it is the model's static plan */
+    cp_plan *plan; /* owned, unless it is the model's static plan */
     uint8_t *arena;
 } cached_plan;
 
 typedef struct bound_output {
-    void *user;          /* caller buffer, or NULL */
+    void *user; /* caller buffer, or NULL */
     size_t user_bytes;
-    void *owned;         /* session buffer */
+    void *owned; /* session buffer */
     size_t owned_bytes;
-    cp_shape shape;      /* of the last run */
-    const void *data;    /* of the last run */
+    cp_shape shape;   /* of the last run */
+    const void *data; /* of the last run */
 } bound_output;
 
 struct convpool_session {
     const convpool_model *m;
     cp_shape *in_shapes;
     const void **in_data;
-    size_t bound;        /* inputs bound so far (each counted once) */
+    size_t bound; /* inputs bound so far (each counted once) */
     unsigned char *in_bound;
     bound_output *out;
     int has_result;
     cached_plan cache[CP_PLAN_CACHE];
     size_t next_evict;
-    void **ptr;          /* per value, filled for each run */
+    void **ptr; /* per value, filled for each run */
 };
 
 static void release_slot(convpool_session *s, cached_plan *slot)
@@ -51,12 +51,10 @@ static void release_slot(convpool_session *s, cached_plan *slot)
     slot->arena = NULL;
 }
 
-convpool_status cp_session_create(const convpool_model *model,
-                                                     convpool_session **session)
+convpool_status cp_session_create(const convpool_model *model, convpool_session **session)
 {
     if (!model || !session)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL",
-                       !model ? "model" : "session");
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL", !model ? "model" : "session");
     convpool_session *s = calloc(1, sizeof *s);
     if (s) {
         s->m = model;
@@ -90,38 +88,41 @@ void cp_session_destroy(convpool_session *s)
     free(s);
 }
 
-convpool_status cp_session_set_input(convpool_session *s, size_t index,
-                                                        int32_t dtype, const int64_t *shape,
-                                                        size_t rank, const void *data)
+convpool_status cp_session_set_input(convpool_session *s, size_t index, int32_t dtype,
+                                     const int64_t *shape, size_t rank, const void *data)
 {
     if (!s || (!shape && rank) || !data)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL",
-                       !s ? "session" : !data ? "data" : "shape");
+                       !s      ? "session"
+                       : !data ? "data"
+                               : "shape");
     const convpool_model *m = s->m;
     if (index >= m->input_count)
-        return cp_fail(CONVPOOL_ERROR_NOT_FOUND, "input index %zu: the model has %zu inputs",
-                       index, m->input_count);
+        return cp_fail(CONVPOOL_ERROR_NOT_FOUND, "input index %zu: the model has %zu inputs", index,
+                       m->input_count);
     const cp_io *io = &m->inputs[index];
     const char *name = m->values[io->value].name;
     if (dtype != io->dtype)
         return cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "input '%s' is %s; got %s", name,
                        cp_dtype_name(io->dtype), cp_dtype_name(dtype));
     if (rank != io->shape.rank)
-        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "input '%s' has rank %zu; got rank %zu",
-                       name, io->shape.rank, rank);
+        return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "input '%s' has rank %zu; got rank %zu", name,
+                       io->shape.rank, rank);
     for (size_t d = 0; d < rank; d++) {
         if (shape[d] < 0)
-            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "input '%s': dim %zu = %lld is "
-                           "negative", name, d, (long long)shape[d]);
+            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                           "input '%s': dim %zu = %lld is "
+                           "negative",
+                           name, d, (long long)shape[d]);
         if (io->shape.dims[d] >= 0 && io->shape.dims[d] != shape[d])
-            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "input '%s': dim %zu is %lld; the "
-                           "model declares %lld", name, d, (long long)shape[d],
-                           (long long)io->shape.dims[d]);
+            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                           "input '%s': dim %zu is %lld; the "
+                           "model declares %lld",
+                           name, d, (long long)shape[d], (long long)io->shape.dims[d]);
     }
     int64_t count;
     if (!cp_element_count(shape, rank, cp_dtype_size(dtype), &count))
-        return cp_fail(CONVPOOL_ERROR_OVERFLOW, "input '%s': the element count overflows",
-                       name);
+        return cp_fail(CONVPOOL_ERROR_OVERFLOW, "input '%s': the element count overflows", name);
     s->in_shapes[index].rank = rank;
     memcpy(s->in_shapes[index].dims, shape, rank * sizeof *shape);
     s->in_data[index] = data;
@@ -141,8 +142,10 @@ static convpool_status get_plan(convpool_session *s, convpool_context *ctx, cach
     if (s->bound < m->input_count) {
         for (size_t i = 0; i < m->input_count; i++)
             if (!s->in_bound[i])
-                return cp_fail(CONVPOOL_ERROR_INVALID_STATE, "input '%s' is not bound (see "
-                               "convpool_session_set_input)", m->values[m->inputs[i].value].name);
+                return cp_fail(CONVPOOL_ERROR_INVALID_STATE,
+                               "input '%s' is not bound (see "
+                               "convpool_session_set_input)",
+                               m->values[m->inputs[i].value].name);
     }
     int32_t threads = ctx ? cp_context_threads(ctx) : -1;
     cached_plan *slot = NULL;
@@ -174,14 +177,15 @@ static convpool_status check_output_index(const convpool_session *s, size_t inde
     if (!s)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "session is NULL");
     if (index >= s->m->output_count)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "output index %zu: the model has %zu "
-                       "outputs", index, s->m->output_count);
+        return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
+                       "output index %zu: the model has %zu "
+                       "outputs",
+                       index, s->m->output_count);
     return CONVPOOL_OK;
 }
 
-convpool_status cp_session_output_shape(convpool_session *s, size_t index,
-                                                           int32_t *dtype, size_t *rank,
-                                                           int64_t *dims, size_t dims_capacity)
+convpool_status cp_session_output_shape(convpool_session *s, size_t index, int32_t *dtype,
+                                        size_t *rank, int64_t *dims, size_t dims_capacity)
 {
     convpool_status st = check_output_index(s, index);
     if (st != CONVPOOL_OK)
@@ -194,18 +198,18 @@ convpool_status cp_session_output_shape(convpool_session *s, size_t index,
                            dims_capacity);
 }
 
-convpool_status cp_session_value_shape(convpool_session *s,
-                                                          const char *value_name, int32_t *dtype,
-                                                          size_t *rank, int64_t *dims,
-                                                          size_t dims_capacity)
+convpool_status cp_session_value_shape(convpool_session *s, const char *value_name, int32_t *dtype,
+                                       size_t *rank, int64_t *dims, size_t dims_capacity)
 {
     if (!s || !value_name)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s is NULL",
                        !s ? "session" : "value_name");
     int32_t v = *value_name ? cp_names_find(s->m->names, value_name) : -1;
     if (v < 0)
-        return cp_fail(CONVPOOL_ERROR_NOT_FOUND, "the model has no value named '%s' (no graph "
-                       "input, initializer or node output)", value_name);
+        return cp_fail(CONVPOOL_ERROR_NOT_FOUND,
+                       "the model has no value named '%s' (no graph "
+                       "input, initializer or node output)",
+                       value_name);
     cached_plan *c;
     convpool_status st = get_plan(s, NULL, &c);
     if (st != CONVPOOL_OK)
@@ -214,8 +218,8 @@ convpool_status cp_session_value_shape(convpool_session *s,
                            dims_capacity);
 }
 
-convpool_status cp_session_set_output(convpool_session *s, size_t index,
-                                                         void *data, size_t size_bytes)
+convpool_status cp_session_set_output(convpool_session *s, size_t index, void *data,
+                                      size_t size_bytes)
 {
     convpool_status st = check_output_index(s, index);
     if (st != CONVPOOL_OK)
@@ -237,17 +241,20 @@ static convpool_status prepare_outputs(convpool_session *s, const cp_plan *p)
         size_t need = p->bytes[v];
         if (o->user) {
             if (o->user_bytes < need)
-                return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL, "output '%s' needs %zu bytes; "
-                               "the bound buffer has %zu", m->values[v].name, need,
-                               o->user_bytes);
+                return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL,
+                               "output '%s' needs %zu bytes; "
+                               "the bound buffer has %zu",
+                               m->values[v].name, need, o->user_bytes);
             o->data = o->user;
             continue;
         }
         if (need > o->owned_bytes) {
             void *grown = cp_alloc(need);
             if (!grown)
-                return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu bytes for "
-                               "output '%s'", need, m->values[v].name);
+                return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
+                               "cannot allocate %zu bytes for "
+                               "output '%s'",
+                               need, m->values[v].name);
             cp_free(o->owned);
             o->owned = grown;
             o->owned_bytes = need;
@@ -263,7 +270,7 @@ static void resolve_pointers(convpool_session *s, const cached_plan *c)
     const convpool_model *m = s->m;
     for (size_t v = 0; v < m->value_count; v++) {
         const cp_value *val = &m->values[v];
-        s->ptr[v] = val->source == CP_VALUE_CONST ? (void *)val->data
+        s->ptr[v] = val->source == CP_VALUE_CONST           ? (void *)val->data
                     : c->plan->offset[v] != CP_NOT_IN_ARENA ? c->arena + c->plan->offset[v]
                                                             : NULL;
     }
@@ -303,16 +310,15 @@ convpool_status cp_session_run(convpool_session *s, convpool_context *ctx)
     return CONVPOOL_OK;
 }
 
-convpool_status cp_session_output(const convpool_session *s, size_t index,
-                                                     int32_t *dtype, size_t *rank,
-                                                     const int64_t **dims, const void **data)
+convpool_status cp_session_output(const convpool_session *s, size_t index, int32_t *dtype,
+                                  size_t *rank, const int64_t **dims, const void **data)
 {
     convpool_status st = check_output_index(s, index);
     if (st != CONVPOOL_OK)
         return st;
     if (!s->has_result)
         return cp_fail(CONVPOOL_ERROR_INVALID_STATE, "no successful run since the session was "
-                       "created or an output was rebound");
+                                                     "created or an output was rebound");
     const bound_output *o = &s->out[index];
     if (dtype)
         *dtype = s->m->values[s->m->outputs[index].value].dtype;

@@ -26,10 +26,10 @@ size_t cp_dtype_size(int32_t dtype)
 const char *cp_dtype_name(int32_t dtype)
 {
     static const char *names[] = {
-        "UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64",
-        "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64", "COMPLEX64",
-        "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2",
-        "FLOAT8E5M2FNUZ", "UINT4", "INT4", "FLOAT4E2M1"};
+        "UNDEFINED",      "FLOAT",      "UINT8",          "INT8",       "UINT16",   "INT16",
+        "INT32",          "INT64",      "STRING",         "BOOL",       "FLOAT16",  "DOUBLE",
+        "UINT32",         "UINT64",     "COMPLEX64",      "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN",
+        "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4",      "INT4",     "FLOAT4E2M1"};
     if (dtype >= 0 && (size_t)dtype < sizeof names / sizeof names[0])
         return names[dtype];
     return "unknown";
@@ -65,8 +65,7 @@ static void from_little_endian(void *data, size_t bytes, size_t elem)
 /* Reads the external_data entries; refuses unknown keys so that nothing
  * the file asks for is silently ignored. */
 static convpool_status external_location(const Onnx__TensorProto *p, const char *name,
-                                         const char **location, uint64_t *offset,
-                                         int64_t *length)
+                                         const char **location, uint64_t *offset, int64_t *length)
 {
     *location = NULL;
     *offset = 0;
@@ -82,8 +81,8 @@ static convpool_status external_location(const Onnx__TensorProto *p, const char 
             unsigned long long v = strtoull(value, &end, 10);
             if (errno || end == value || *end || value[0] == '-' || v > INT64_MAX)
                 return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
-                               "tensor '%s': external_data %s = '%s' is not a byte count",
-                               name, key, value);
+                               "tensor '%s': external_data %s = '%s' is not a byte count", name,
+                               key, value);
             if (key[0] == 'o')
                 *offset = v;
             else
@@ -91,7 +90,8 @@ static convpool_status external_location(const Onnx__TensorProto *p, const char 
         } else if (strcmp(key, "checksum") != 0) {
             return cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
                            "tensor '%s': external_data key '%s' is not supported "
-                           "(known: location, offset, length, checksum)", name, key);
+                           "(known: location, offset, length, checksum)",
+                           name, key);
         }
     }
     if (!*location || !**location)
@@ -123,8 +123,8 @@ static convpool_status copy_typed(const Onnx__TensorProto *p, cp_tensor *t)
             int32_t v = p->int32_data[i];
             if (v < lo || v > hi)
                 return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
-                               "tensor '%s': int32_data[%lld] = %d is out of range for %s",
-                               t->name, (long long)i, (int)v, cp_dtype_name(t->dtype));
+                               "tensor '%s': int32_data[%lld] = %d is out of range for %s", t->name,
+                               (long long)i, (int)v, cp_dtype_name(t->dtype));
             out[i] = (uint8_t)v;
         }
     }
@@ -136,20 +136,21 @@ static convpool_status decode_data(const Onnx__TensorProto *p, const cp_tensor_s
                                    cp_tensor *t)
 {
     const char *name = t->name;
-    int external = p->has_data_location &&
-                   p->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    int external =
+        p->has_data_location && p->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
     size_t n_typed = typed_count(p, t->dtype);
     size_t n_other = p->n_float_data + p->n_int32_data + p->n_int64_data + p->n_double_data +
                      p->n_uint64_data + p->n_string_data - n_typed;
     int sources = (p->has_raw_data ? 1 : 0) + (n_typed ? 1 : 0) + external;
     if (n_other)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
-                       "tensor '%s': a %s tensor has values in a data field of another type",
-                       name, cp_dtype_name(t->dtype));
+                       "tensor '%s': a %s tensor has values in a data field of another type", name,
+                       cp_dtype_name(t->dtype));
     if (sources > 1)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                        "tensor '%s': data given in more than one place (raw_data, typed "
-                       "data, external data)", name);
+                       "data, external data)",
+                       name);
     if (external && p->has_raw_data)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "tensor '%s': external data with raw_data",
                        name);
@@ -160,8 +161,9 @@ static convpool_status decode_data(const Onnx__TensorProto *p, const cp_tensor_s
     if (p->has_raw_data && p->raw_data.len != t->bytes)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                        "tensor '%s': raw_data has %zu bytes; dims need %lld %s elements = %zu "
-                       "bytes", name, p->raw_data.len, (long long)t->count,
-                       cp_dtype_name(t->dtype), t->bytes);
+                       "bytes",
+                       name, p->raw_data.len, (long long)t->count, cp_dtype_name(t->dtype),
+                       t->bytes);
     if (n_typed && n_typed != (uint64_t)t->count)
         return cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
                        "tensor '%s': the typed data field has %zu values; dims need %lld", name,
@@ -173,7 +175,8 @@ static convpool_status decode_data(const Onnx__TensorProto *p, const cp_tensor_s
         if (!src->dir)
             return cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
                            "tensor '%s': has external data, which a model loaded from memory "
-                           "cannot use (load it from its file)", name);
+                           "cannot use (load it from its file)",
+                           name);
         convpool_status st = external_location(p, name, &location, &offset, &length);
         if (st != CONVPOOL_OK)
             return st;
@@ -187,14 +190,14 @@ static convpool_status decode_data(const Onnx__TensorProto *p, const cp_tensor_s
     if (src->budget) {
         if (t->bytes > *src->budget)
             return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
-                           "tensor '%s': %zu bytes exceed the memory limit (%zu bytes left)",
-                           name, t->bytes, *src->budget);
+                           "tensor '%s': %zu bytes exceed the memory limit (%zu bytes left)", name,
+                           t->bytes, *src->budget);
         *src->budget -= t->bytes;
     }
     t->data = cp_alloc(t->bytes);
     if (!t->data)
-        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "tensor '%s': cannot allocate %zu bytes",
-                       name, t->bytes);
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "tensor '%s': cannot allocate %zu bytes", name,
+                       t->bytes);
     if (external)
         return cp_read_external(src->dir, location, offset, t->bytes, t->data, name);
     if (p->has_raw_data) {
@@ -220,8 +223,10 @@ convpool_status cp_tensor_decode(const Onnx__TensorProto *p, const cp_tensor_sou
         goto fail;
     }
     if (p->segment) {
-        st = cp_fail(CONVPOOL_ERROR_UNSUPPORTED, "tensor '%s': segmented tensors are not "
-                     "supported", name);
+        st = cp_fail(CONVPOOL_ERROR_UNSUPPORTED,
+                     "tensor '%s': segmented tensors are not "
+                     "supported",
+                     name);
         goto fail;
     }
     t->dtype = p->has_data_type ? p->data_type : 0;
@@ -230,21 +235,26 @@ convpool_status cp_tensor_decode(const Onnx__TensorProto *p, const cp_tensor_sou
         st = cp_fail(p->has_data_type && t->dtype != 0 ? CONVPOOL_ERROR_UNSUPPORTED
                                                        : CONVPOOL_ERROR_INVALID_MODEL,
                      "tensor '%s': element type %d (%s) is not supported (FLOAT, UINT8, INT8, "
-                     "INT64 are)", name, (int)t->dtype, cp_dtype_name(t->dtype));
+                     "INT64 are)",
+                     name, (int)t->dtype, cp_dtype_name(t->dtype));
         goto fail;
     }
     t->rank = p->n_dims;
     for (size_t i = 0; i < t->rank; i++) {
         if (p->dims[i] < 0) {
-            st = cp_fail(CONVPOOL_ERROR_INVALID_MODEL, "tensor '%s': dims[%zu] = %lld is "
-                         "negative", name, i, (long long)p->dims[i]);
+            st = cp_fail(CONVPOOL_ERROR_INVALID_MODEL,
+                         "tensor '%s': dims[%zu] = %lld is "
+                         "negative",
+                         name, i, (long long)p->dims[i]);
             goto fail;
         }
         t->dims[i] = p->dims[i];
     }
     if (!cp_element_count(t->dims, t->rank, elem, &t->count)) {
-        st = cp_fail(CONVPOOL_ERROR_OVERFLOW, "tensor '%s': the element count of its dims "
-                     "overflows", name);
+        st = cp_fail(CONVPOOL_ERROR_OVERFLOW,
+                     "tensor '%s': the element count of its dims "
+                     "overflows",
+                     name);
         goto fail;
     }
     t->bytes = (size_t)t->count * elem;
@@ -256,8 +266,7 @@ fail:
     return st;
 }
 
-convpool_status cp_read_whole_file(const char *path, size_t max_bytes, void **data,
-                                   size_t *size)
+convpool_status cp_read_whole_file(const char *path, size_t max_bytes, void **data, size_t *size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -270,8 +279,10 @@ convpool_status cp_read_whole_file(const char *path, size_t max_bytes, void **da
         goto done;
     }
     if ((uint64_t)sb.st_size > SIZE_MAX || (max_bytes && (size_t)sb.st_size > max_bytes)) {
-        st = cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "'%s' has %lld bytes, more than the memory "
-                     "limit %zu", path, (long long)sb.st_size, max_bytes);
+        st = cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
+                     "'%s' has %lld bytes, more than the memory "
+                     "limit %zu",
+                     path, (long long)sb.st_size, max_bytes);
         goto done;
     }
     size_t n = (size_t)sb.st_size;

@@ -15,19 +15,19 @@
 #define CP_TENSOR_MAX_RANK 8
 
 typedef struct cp_tensor {
-    char *name;                       /* malloc'd; "" if the proto has none */
-    int32_t dtype;                    /* convpool_dtype */
+    char *name;    /* malloc'd; "" if the proto has none */
+    int32_t dtype; /* convpool_dtype */
     size_t rank;
     int64_t dims[CP_TENSOR_MAX_RANK];
-    int64_t count;                    /* elements */
+    int64_t count; /* elements */
     size_t bytes;
-    void *data;                       /* cp_alloc'd, host byte order; NULL if bytes == 0 */
+    void *data; /* cp_alloc'd, host byte order; NULL if bytes == 0 */
 } cp_tensor;
 
 /* Where a tensor's bytes may come from, and how many it may take. */
 typedef struct cp_tensor_source {
-    const char *dir;        /* directory for external data; NULL: external data refused */
-    size_t *budget;         /* bytes still allowed (decremented); NULL: no limit */
+    const char *dir; /* directory for external data; NULL: external data refused */
+    size_t *budget;  /* bytes still allowed (decremented); NULL: no limit */
 } cp_tensor_source;
 
 /* Bytes of one element of `dtype`, or 0 for types the loader does not handle. */
@@ -50,8 +50,7 @@ void cp_tensor_free(cp_tensor *t);
  * Reads a whole file into cp_alloc'd memory (*data; NULL for an empty file).
  * Errors: IO, OUT_OF_MEMORY (also when the file exceeds `max_bytes`, 0: none).
  */
-convpool_status cp_read_whole_file(const char *path, size_t max_bytes, void **data,
-                                   size_t *size);
+convpool_status cp_read_whole_file(const char *path, size_t max_bytes, void **data, size_t *size);
 
 /* The directory part of `path` ("." if none), malloc'd; NULL if out of memory. */
 char *cp_dir_of(const char *path);

@@ -75,23 +75,25 @@ static convpool_status check_attr(const convpool_desc *desc, int32_t attr, int w
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "descriptor is NULL");
     const char *name = attr_name(attr);
     if (!name)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "attribute key %d is not a "
-                       "convpool_attr", (int)attr);
+        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
+                       "attribute key %d is not a "
+                       "convpool_attr",
+                       (int)attr);
     if (!attr_applies(desc->attrs.kind, attr))
-        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "%s has no attribute %s", 
+        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "%s has no attribute %s",
                        cp_op_kind_name(desc->attrs.kind), name);
     int is_list = attr == CONVPOOL_ATTR_KERNEL_SHAPE || attr == CONVPOOL_ATTR_STRIDES ||
                   attr == CONVPOOL_ATTR_DILATIONS || attr == CONVPOOL_ATTR_PADS;
     if (is_list != want_list)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "%s is %s attribute: use "
-                       "convpool_desc_set_%s() / convpool_desc_get_%s()", name,
-                       is_list ? "an ints" : "an int", is_list ? "ints" : "int",
+        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
+                       "%s is %s attribute: use "
+                       "convpool_desc_set_%s() / convpool_desc_get_%s()",
+                       name, is_list ? "an ints" : "an int", is_list ? "ints" : "int",
                        is_list ? "ints" : "int");
     return CONVPOOL_OK;
 }
 
-convpool_status cp_desc_create(int32_t kind, int32_t spatial_rank,
-                                                  convpool_desc **desc)
+convpool_status cp_desc_create(int32_t kind, int32_t spatial_rank, convpool_desc **desc)
 {
     if (!desc)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "convpool_desc_create: desc is NULL");
@@ -114,8 +116,8 @@ void cp_desc_destroy(convpool_desc *desc)
     free(desc);
 }
 
-convpool_status cp_desc_set_ints(convpool_desc *desc, int32_t attr,
-                                                    const int64_t *values, size_t count)
+convpool_status cp_desc_set_ints(convpool_desc *desc, int32_t attr, const int64_t *values,
+                                 size_t count)
 {
     convpool_status st = check_attr(desc, attr, 1);
     if (st != CONVPOOL_OK)
@@ -124,9 +126,8 @@ convpool_status cp_desc_set_ints(convpool_desc *desc, int32_t attr,
     cp_attrs *a = &desc->attrs;
     size_t want = (size_t)a->rank * (attr == CONVPOOL_ATTR_PADS ? 2 : 1);
     if (count != want)
-        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
-                       "%s has %zu values: a %d-D %s needs %zu", name, count, (int)a->rank,
-                       cp_op_kind_name(a->kind), want);
+        return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "%s has %zu values: a %d-D %s needs %zu",
+                       name, count, (int)a->rank, cp_op_kind_name(a->kind), want);
     if (!values)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "%s: values is NULL", name);
     int64_t min = attr == CONVPOOL_ATTR_PADS ? 0 : 1;
@@ -136,8 +137,8 @@ convpool_status cp_desc_set_ints(convpool_desc *desc, int32_t attr,
                            name, i, (long long)values[i], name, (long long)min);
         /* Far beyond any tensor, and keeps all later index arithmetic in range. */
         if (values[i] > (INT64_C(1) << 32))
-            return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "%s[%zu] = %lld: too large",
-                           name, i, (long long)values[i]);
+            return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "%s[%zu] = %lld: too large", name, i,
+                           (long long)values[i]);
     }
     switch (attr) {
     case CONVPOOL_ATTR_KERNEL_SHAPE:
@@ -154,8 +155,7 @@ convpool_status cp_desc_set_ints(convpool_desc *desc, int32_t attr,
     return CONVPOOL_OK;
 }
 
-convpool_status cp_desc_set_int(convpool_desc *desc, int32_t attr,
-                                                   int64_t value)
+convpool_status cp_desc_set_int(convpool_desc *desc, int32_t attr, int64_t value)
 {
     convpool_status st = check_attr(desc, attr, 0);
     if (st != CONVPOOL_OK)
@@ -165,7 +165,8 @@ convpool_status cp_desc_set_int(convpool_desc *desc, int32_t attr,
     switch (attr) {
     case CONVPOOL_ATTR_AUTO_PAD:
         if (value < CONVPOOL_AUTO_PAD_NOTSET || value > CONVPOOL_AUTO_PAD_VALID)
-            return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE, "auto_pad = %lld: must be one of "
+            return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
+                           "auto_pad = %lld: must be one of "
                            "NOTSET (0), SAME_UPPER (1), SAME_LOWER (2), VALID (3)",
                            (long long)value);
         a->auto_pad = (int32_t)value;
@@ -200,9 +201,8 @@ int32_t cp_desc_spatial_rank(const convpool_desc *desc)
     return desc ? desc->attrs.rank : 0;
 }
 
-convpool_status cp_desc_get_ints(const convpool_desc *desc, int32_t attr,
-                                                    int64_t *values, size_t capacity,
-                                                    size_t *count)
+convpool_status cp_desc_get_ints(const convpool_desc *desc, int32_t attr, int64_t *values,
+                                 size_t capacity, size_t *count)
 {
     convpool_status st = check_attr(desc, attr, 1);
     if (st != CONVPOOL_OK)
@@ -220,15 +220,16 @@ convpool_status cp_desc_get_ints(const convpool_desc *desc, int32_t attr,
         n = 0;
     *count = n;
     if (capacity < n)
-        return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL, "%s has %zu values; values has room for "
-                       "%zu", attr_name(attr), n, capacity);
+        return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL,
+                       "%s has %zu values; values has room for "
+                       "%zu",
+                       attr_name(attr), n, capacity);
     if (n)
         memcpy(values, src, n * sizeof *values);
     return CONVPOOL_OK;
 }
 
-convpool_status cp_desc_get_int(const convpool_desc *desc, int32_t attr,
-                                                   int64_t *value)
+convpool_status cp_desc_get_int(const convpool_desc *desc, int32_t attr, int64_t *value)
 {
     convpool_status st = check_attr(desc, attr, 0);
     if (st != CONVPOOL_OK)

@@ -58,9 +58,8 @@ static convpool_status resolve_dim(const cp_attrs *a, int i, int at, int64_t in,
                            "kernel_shape[%d] = %lld with dilations[%d] = %lld spans %lld, "
                            "larger than the padded input (%s = %lld + pads %lld + %lld = %lld): "
                            "output size would be <= 0",
-                           i, (long long)k, i, (long long)d, (long long)eff,
-                           dim_letter(a->rank, i), (long long)in, (long long)pb, (long long)pe,
-                           (long long)span);
+                           i, (long long)k, i, (long long)d, (long long)eff, dim_letter(a->rank, i),
+                           (long long)in, (long long)pb, (long long)pe, (long long)span);
         int64_t room = span - eff;
         out = room / s + 1;
         if (a->ceil_mode && a->auto_pad == CONVPOOL_AUTO_PAD_NOTSET) {
@@ -97,9 +96,11 @@ convpool_status cp_geom_resolve(const convpool_op *op, const int64_t *shape, siz
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "input shape is NULL");
     if (rank != (size_t)a->rank + 2)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
-                       "input has rank %zu: a %d-D %s takes rank %d (N, C, %s)", rank,
-                       (int)a->rank, cp_op_kind_name(a->kind), (int)a->rank + 2,
-                       a->rank == 1 ? "W" : a->rank == 2 ? "H, W" : "D, H, W");
+                       "input has rank %zu: a %d-D %s takes rank %d (N, C, %s)", rank, (int)a->rank,
+                       cp_op_kind_name(a->kind), (int)a->rank + 2,
+                       a->rank == 1   ? "W"
+                       : a->rank == 2 ? "H, W"
+                                      : "D, H, W");
     for (size_t i = 0; i < rank; i++)
         if (shape[i] < 1)
             return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
@@ -121,8 +122,8 @@ convpool_status cp_geom_resolve(const convpool_op *op, const int64_t *shape, siz
             return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
                            "input has C = %lld channels: the weight (C/group = %lld, "
                            "group = %lld) needs C = %lld",
-                           (long long)shape[1], (long long)op->c_per_group,
-                           (long long)a->group, (long long)c);
+                           (long long)shape[1], (long long)op->c_per_group, (long long)a->group,
+                           (long long)c);
         g->m = op->m;
         g->group = a->group;
     }

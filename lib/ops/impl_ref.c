@@ -66,8 +66,8 @@ static void ref_conv_run(const cp_run_args *a)
 {
     const cp_geom *g = a->geom;
     int64_t planes = g->n * g->m;
-    int64_t work = planes * cp_geom_out_plane(g) * (g->c / g->group) * g->kernel[0] *
-                   g->kernel[1] * g->kernel[2];
+    int64_t work = planes * cp_geom_out_plane(g) * (g->c / g->group) * g->kernel[0] * g->kernel[1] *
+                   g->kernel[2];
     cp_parallel_for(a->ctx, planes, cp_threads_for_work(work, CP_REF_MIN_WORK_PER_THREAD),
                     ref_conv_task, (void *)a);
 }
@@ -107,21 +107,29 @@ const cp_impl cp_impl_conv_ref = {
 };
 
 const cp_impl cp_impl_max_pool_ref = {
-    .name = "max_pool.ref", .kind = CONVPOOL_OP_MAX_POOL, .isa = CONVPOOL_ISA_SCALAR,
+    .name = "max_pool.ref",
+    .kind = CONVPOOL_OP_MAX_POOL,
+    .isa = CONVPOOL_ISA_SCALAR,
     .run = ref_pool_run,
 };
 
 const cp_impl cp_impl_avg_pool_ref = {
-    .name = "avg_pool.ref", .kind = CONVPOOL_OP_AVERAGE_POOL, .isa = CONVPOOL_ISA_SCALAR,
+    .name = "avg_pool.ref",
+    .kind = CONVPOOL_OP_AVERAGE_POOL,
+    .isa = CONVPOOL_ISA_SCALAR,
     .run = ref_pool_run,
 };
 
 const cp_impl cp_impl_global_max_pool_ref = {
-    .name = "global_max_pool.ref", .kind = CONVPOOL_OP_GLOBAL_MAX_POOL,
-    .isa = CONVPOOL_ISA_SCALAR, .run = ref_pool_run,
+    .name = "global_max_pool.ref",
+    .kind = CONVPOOL_OP_GLOBAL_MAX_POOL,
+    .isa = CONVPOOL_ISA_SCALAR,
+    .run = ref_pool_run,
 };
 
 const cp_impl cp_impl_global_avg_pool_ref = {
-    .name = "global_avg_pool.ref", .kind = CONVPOOL_OP_GLOBAL_AVERAGE_POOL,
-    .isa = CONVPOOL_ISA_SCALAR, .run = ref_pool_run,
+    .name = "global_avg_pool.ref",
+    .kind = CONVPOOL_OP_GLOBAL_AVERAGE_POOL,
+    .isa = CONVPOOL_ISA_SCALAR,
+    .run = ref_pool_run,
 };

@@ -25,8 +25,8 @@ static convpool_status check_attrs(const cp_attrs *a)
             if (a->pads[i] != 0)
                 return cp_fail(CONVPOOL_ERROR_INVALID_ATTRIBUTE,
                                "pads[%d] = %lld with auto_pad = %s: explicit pads need "
-                               "auto_pad = NOTSET", i, (long long)a->pads[i],
-                               auto_pad_name(a->auto_pad));
+                               "auto_pad = NOTSET",
+                               i, (long long)a->pads[i], auto_pad_name(a->auto_pad));
     }
     if ((a->kind == CONVPOOL_OP_MAX_POOL || a->kind == CONVPOOL_OP_AVERAGE_POOL) &&
         !a->has_kernel_shape)
@@ -51,11 +51,12 @@ static convpool_status check_weight(convpool_op *op, const int64_t *ws, size_t r
                        rank, (int)a->rank, (int)a->rank + 2);
     for (size_t i = 0; i < rank; i++)
         if (ws[i] < 1)
-            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH, "weight_shape[%zu] = %lld: dims must "
-                           "be >= 1", i, (long long)ws[i]);
+            return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
+                           "weight_shape[%zu] = %lld: dims must "
+                           "be >= 1",
+                           i, (long long)ws[i]);
     int64_t count, c;
-    if (!cp_element_count(ws, rank, sizeof(float), &count) ||
-        !cp_mul_i64(ws[1], a->group, &c))
+    if (!cp_element_count(ws, rank, sizeof(float), &count) || !cp_mul_i64(ws[1], a->group, &c))
         return cp_fail(CONVPOOL_ERROR_OVERFLOW, "weight shape: element count overflows");
     if (ws[0] % a->group != 0)
         return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
@@ -67,8 +68,8 @@ static convpool_status check_weight(convpool_op *op, const int64_t *ws, size_t r
                            2 + i, (long long)ws[2 + i]);
         if (a->has_kernel_shape && a->kernel_shape[i] != ws[2 + i])
             return cp_fail(CONVPOOL_ERROR_SHAPE_MISMATCH,
-                           "kernel_shape[%d] = %lld but the weight's kernel dim %d is %lld",
-                           i, (long long)a->kernel_shape[i], 2 + i, (long long)ws[2 + i]);
+                           "kernel_shape[%d] = %lld but the weight's kernel dim %d is %lld", i,
+                           (long long)a->kernel_shape[i], 2 + i, (long long)ws[2 + i]);
         a->kernel_shape[i] = ws[2 + i];
     }
     a->has_kernel_shape = 1;
@@ -113,10 +114,9 @@ convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_sh
     return CONVPOOL_OK;
 }
 
-convpool_status cp_conv_create(const convpool_desc *desc,
-                                                  const int64_t *weight_shape,
-                                                  size_t weight_rank, const float *weight,
-                                                  const float *bias, convpool_op **op)
+convpool_status cp_conv_create(const convpool_desc *desc, const int64_t *weight_shape,
+                               size_t weight_rank, const float *weight, const float *bias,
+                               convpool_op **op)
 {
     if (desc && desc->attrs.kind != CONVPOOL_OP_CONV)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
@@ -147,10 +147,8 @@ int32_t cp_op_kind_of(const convpool_op *op)
     return op ? op->attrs.kind : 0;
 }
 
-convpool_status cp_op_output_shape(const convpool_op *op,
-                                                      const int64_t *input_shape,
-                                                      size_t input_rank, int64_t *output_shape,
-                                                      size_t output_capacity)
+convpool_status cp_op_output_shape(const convpool_op *op, const int64_t *input_shape,
+                                   size_t input_rank, int64_t *output_shape, size_t output_capacity)
 {
     if (!op)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "op is NULL");
@@ -162,8 +160,8 @@ convpool_status cp_op_output_shape(const convpool_op *op,
         return st;
     if (output_capacity < input_rank)
         return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL,
-                       "output_shape has room for %zu dims; the output has %zu",
-                       output_capacity, input_rank);
+                       "output_shape has room for %zu dims; the output has %zu", output_capacity,
+                       input_rank);
     int lead = CP_MAX_SPATIAL - op->attrs.rank;
     output_shape[0] = g.n;
     output_shape[1] = g.m;
@@ -174,15 +172,12 @@ convpool_status cp_op_output_shape(const convpool_op *op,
 
 static size_t workspace_for(const convpool_op *op, const cp_geom *g, convpool_context *ctx)
 {
-    return op->impl->workspace_size ? op->impl->workspace_size(op, g, cp_context_threads(ctx))
-                                    : 0;
+    return op->impl->workspace_size ? op->impl->workspace_size(op, g, cp_context_threads(ctx)) : 0;
 }
 
-convpool_status cp_op_workspace_size(const convpool_op *op,
-                                                        convpool_context *ctx,
-                                                        const int64_t *input_shape,
-                                                        size_t input_rank,
-                                                        size_t *workspace_size)
+convpool_status cp_op_workspace_size(const convpool_op *op, convpool_context *ctx,
+                                     const int64_t *input_shape, size_t input_rank,
+                                     size_t *workspace_size)
 {
     if (!op)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "op is NULL");
@@ -199,10 +194,9 @@ convpool_status cp_op_workspace_size(const convpool_op *op,
 }
 
 convpool_status cp_op_run_ex(const convpool_op *op, convpool_context *ctx,
-                                                const int64_t *input_shape, size_t input_rank,
-                                                const float *x, float *y, size_t y_count,
-                                                int64_t *indices, void *workspace,
-                                                size_t workspace_size)
+                             const int64_t *input_shape, size_t input_rank, const float *x,
+                             float *y, size_t y_count, int64_t *indices, void *workspace,
+                             size_t workspace_size)
 {
     if (!op)
         return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT, "op is NULL");
@@ -239,8 +233,8 @@ convpool_status cp_op_run_ex(const convpool_op *op, convpool_context *ctx,
         } else {
             ws = owned = cp_context_scratch_acquire(ctx, need, &owned_cached);
             if (!ws)
-                return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY,
-                               "cannot allocate a %zu-byte workspace", need);
+                return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a %zu-byte workspace",
+                               need);
         }
     }
     cp_run_args args = {op, &g, ctx, x, y, indices, ws};

@@ -22,12 +22,12 @@ void cp_ref_conv(const cp_geom *g, const float *x, const float *w, const float *
                          g->in[0], &d_lo, &d_hi);
             for (int64_t oh = 0; oh < g->out[1]; oh++) {
                 int64_t h_lo, h_hi;
-                cp_tap_range(oh, g->stride[1], g->pad_begin[1], g->dilation[1], K1, 0, H,
-                             &h_lo, &h_hi);
+                cp_tap_range(oh, g->stride[1], g->pad_begin[1], g->dilation[1], K1, 0, H, &h_lo,
+                             &h_hi);
                 for (int64_t ow = 0; ow < g->out[2]; ow++) {
                     int64_t w_lo, w_hi;
-                    cp_tap_range(ow, g->stride[2], g->pad_begin[2], g->dilation[2], K2, 0, W,
-                                 &w_lo, &w_hi);
+                    cp_tap_range(ow, g->stride[2], g->pad_begin[2], g->dilation[2], K2, 0, W, &w_lo,
+                                 &w_hi);
                     const int64_t id0 = od * g->stride[0] - g->pad_begin[0];
                     const int64_t ih0 = oh * g->stride[1] - g->pad_begin[1];
                     const int64_t iw0 = ow * g->stride[2] - g->pad_begin[2];

@@ -26,16 +26,17 @@ void cp_ref_max_pool(const cp_geom *g, const float *x, float *y, int64_t *indice
                          g->in[0], &d_lo, &d_hi);
             for (int64_t oh = 0; oh < g->out[1]; oh++) {
                 int64_t h_lo, h_hi;
-                cp_tap_range(oh, g->stride[1], g->pad_begin[1], g->dilation[1], g->kernel[1],
-                             0, H, &h_lo, &h_hi);
+                cp_tap_range(oh, g->stride[1], g->pad_begin[1], g->dilation[1], g->kernel[1], 0, H,
+                             &h_lo, &h_hi);
                 for (int64_t ow = 0; ow < g->out[2]; ow++, o++) {
                     int64_t w_lo, w_hi;
-                    cp_tap_range(ow, g->stride[2], g->pad_begin[2], g->dilation[2],
-                                 g->kernel[2], 0, W, &w_lo, &w_hi);
+                    cp_tap_range(ow, g->stride[2], g->pad_begin[2], g->dilation[2], g->kernel[2], 0,
+                                 W, &w_lo, &w_hi);
                     float best = -INFINITY;
                     int64_t bd = -1, bh = -1, bw = -1;
                     for (int64_t kd = d_lo; kd < d_hi; kd++) {
-                        const int64_t id = od * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
+                        const int64_t id =
+                            od * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
                         for (int64_t kh = h_lo; kh < h_hi; kh++) {
                             const int64_t ih =
                                 oh * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
@@ -78,20 +79,20 @@ void cp_ref_avg_pool(const cp_geom *g, const float *x, float *y, int64_t plane_b
                          -g->pad_begin[0], g->in[0] + g->pad_end[0], &pd_lo, &pd_hi);
             for (int64_t oh = 0; oh < g->out[1]; oh++) {
                 int64_t h_lo, h_hi, ph_lo, ph_hi;
-                cp_tap_range(oh, g->stride[1], g->pad_begin[1], g->dilation[1], g->kernel[1],
-                             0, H, &h_lo, &h_hi);
+                cp_tap_range(oh, g->stride[1], g->pad_begin[1], g->dilation[1], g->kernel[1], 0, H,
+                             &h_lo, &h_hi);
                 cp_tap_range(oh, g->stride[1], g->pad_begin[1], g->dilation[1], g->kernel[1],
                              -g->pad_begin[1], H + g->pad_end[1], &ph_lo, &ph_hi);
                 for (int64_t ow = 0; ow < g->out[2]; ow++, o++) {
                     int64_t w_lo, w_hi, pw_lo, pw_hi;
-                    cp_tap_range(ow, g->stride[2], g->pad_begin[2], g->dilation[2],
-                                 g->kernel[2], 0, W, &w_lo, &w_hi);
-                    cp_tap_range(ow, g->stride[2], g->pad_begin[2], g->dilation[2],
-                                 g->kernel[2], -g->pad_begin[2], W + g->pad_end[2], &pw_lo,
-                                 &pw_hi);
+                    cp_tap_range(ow, g->stride[2], g->pad_begin[2], g->dilation[2], g->kernel[2], 0,
+                                 W, &w_lo, &w_hi);
+                    cp_tap_range(ow, g->stride[2], g->pad_begin[2], g->dilation[2], g->kernel[2],
+                                 -g->pad_begin[2], W + g->pad_end[2], &pw_lo, &pw_hi);
                     double sum = 0.0;
                     for (int64_t kd = d_lo; kd < d_hi; kd++) {
-                        const int64_t id = od * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
+                        const int64_t id =
+                            od * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
                         for (int64_t kh = h_lo; kh < h_hi; kh++) {
                             const int64_t ih =
                                 oh * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];

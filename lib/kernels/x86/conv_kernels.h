@@ -24,9 +24,9 @@
  * weights (zero past the group's last output channel); bias MR values.
  * Only `m_valid` rows and `n` pixels (1 .. nv_max*vw) are read and stored,
  * so tails need no padding. */
-typedef void (*cp_conv_gemm_fn)(int64_t channels, const float *x, int64_t x_stride,
-                                const float *w, const float *bias, float *y, int64_t y_stride,
-                                int64_t m_valid, int64_t n);
+typedef void (*cp_conv_gemm_fn)(int64_t channels, const float *x, int64_t x_stride, const float *w,
+                                const float *bias, float *y, int64_t y_stride, int64_t m_valid,
+                                int64_t n);
 
 /* The GEMM tile over packed input rows (any kernel, stride, dilation):
  * step k (input channel, tap) of pixel p reads x + offsets[k] + p and the
@@ -52,9 +52,8 @@ typedef void (*cp_conv_rows_fn)(int64_t steps, const int64_t *offsets, const flo
  * y + i*y_stride + j, for i < m_valid. */
 typedef void (*cp_conv_direct_fn)(int64_t stride, int64_t steps, const int64_t *offsets,
                                   const int64_t *w_codes, const float *x, const float *w,
-                                  int64_t w_mv_stride,
-                                  const float *bias, float *y, int64_t y_stride,
-                                  int64_t m_valid, int64_t edges);
+                                  int64_t w_mv_stride, const float *bias, float *y,
+                                  int64_t y_stride, int64_t m_valid, int64_t edges);
 /* Two output rows at once: as cp_conv_direct_fn, with the second row's
  * pixels reading x + x_row and writing y + y_row; the tile reads each
  * weight vector once for both. `edges` may also hold CP_CONV_EDGE_TOP
@@ -63,14 +62,13 @@ typedef void (*cp_conv_direct_fn)(int64_t stride, int64_t steps, const int64_t *
  * second row, likewise for the last output row). */
 typedef void (*cp_conv_direct2_fn)(int64_t stride, int64_t steps, const int64_t *offsets,
                                    const int64_t *w_codes, const float *x, int64_t x_row,
-                                   const float *w, int64_t w_mv_stride, const float *bias,
-                                   float *y, int64_t y_stride, int64_t y_row, int64_t m_valid,
-                                   int64_t edges);
-#define CP_CONV_EDGE_FIRST 1
-#define CP_CONV_EDGE_LAST 2
-#define CP_CONV_EDGE_TOP 4    /* two-row tiles: the step skips the first row */
+                                   const float *w, int64_t w_mv_stride, const float *bias, float *y,
+                                   int64_t y_stride, int64_t y_row, int64_t m_valid, int64_t edges);
+#define CP_CONV_EDGE_FIRST  1
+#define CP_CONV_EDGE_LAST   2
+#define CP_CONV_EDGE_TOP    4 /* two-row tiles: the step skips the first row */
 #define CP_CONV_EDGE_BOTTOM 8 /* two-row tiles: the step skips the second row */
-#define CP_CONV_EDGE_BITS 4
+#define CP_CONV_EDGE_BITS   4
 
 /* Depthwise: `rows` output rows of `n` pixels of one channel, row r read
  * from x + r*x_row_stride and written to y + r*y_row_stride. Tap t reads
@@ -78,8 +76,8 @@ typedef void (*cp_conv_direct2_fn)(int64_t stride, int64_t steps, const int64_t 
  * phases so that loads are contiguous, and pads rows to whole vectors) and
  * weighs it by w[t]. */
 typedef void (*cp_conv_depthwise_fn)(int64_t taps, const int64_t *offsets, const float *x,
-                                     int64_t x_row_stride, const float *w, float bias,
-                                     float *y, int64_t y_row_stride, int64_t rows, int64_t n);
+                                     int64_t x_row_stride, const float *w, float bias, float *y,
+                                     int64_t y_row_stride, int64_t rows, int64_t n);
 
 /* Depthwise with three taps along W at dilation 1 and stride 1 or 2 (the
  * common 3x3 and 3x3-stride-2 cases): as cp_conv_depthwise_fn, with
@@ -88,37 +86,36 @@ typedef void (*cp_conv_depthwise_fn)(int64_t taps, const int64_t *offsets, const
  * must be vector aligned. */
 typedef void (*cp_conv_depthwise3_fn)(int64_t stride, int64_t row_taps, const int64_t *offsets,
                                       int64_t phase_len, const float *x, int64_t x_row_stride,
-                                      const float *w, float bias, float *y,
-                                      int64_t y_row_stride, int64_t rows, int64_t n);
+                                      const float *w, float bias, float *y, int64_t y_row_stride,
+                                      int64_t rows, int64_t n);
 
 /* Depthwise with three taps along W, stride 2, dilation 1, read straight
  * from one input channel: output row r (of `rows`, n pixels each) sums,
  * for row tap t < taps, input row x + tap_rows[t] + r*x_row_stride at
  * columns 2*ow - pad + (0, 1, 2) weighed by tap_w[3t .. 3t+2]. Columns
  * outside [0, width) count as zero padding; they are never read. */
-typedef void (*cp_conv_depthwise3s2_fn)(int64_t taps, const int64_t *tap_rows,
-                                        const float *tap_w, const float *x,
-                                        int64_t x_row_stride, int64_t width, int64_t pad,
-                                        float bias, float *y, int64_t y_row_stride,
+typedef void (*cp_conv_depthwise3s2_fn)(int64_t taps, const int64_t *tap_rows, const float *tap_w,
+                                        const float *x, int64_t x_row_stride, int64_t width,
+                                        int64_t pad, float bias, float *y, int64_t y_row_stride,
                                         int64_t rows, int64_t n);
 
 /* Input packing: for each of `rows` rows (src and dst advance by their
  * strides), copies n floats to dst_even (phases 1), or sends the even ones
  * of n floats to dst_even and the odd ones to dst_odd (phases 2):
  * dst_even[i] = src[2i], dst_odd[i] = src[2i + 1]. */
-typedef void (*cp_conv_pack_rows_fn)(const float *src, int64_t src_stride, int64_t rows,
-                                     int64_t n, int64_t phases, float *dst_even,
-                                     float *dst_odd, int64_t dst_stride);
+typedef void (*cp_conv_pack_rows_fn)(const float *src, int64_t src_stride, int64_t rows, int64_t n,
+                                     int64_t phases, float *dst_even, float *dst_odd,
+                                     int64_t dst_stride);
 
-#define CP_CONV_DIRECT_NP_MAX 12
-#define CP_CONV_DIRECT_MV_MAX 3
+#define CP_CONV_DIRECT_NP_MAX  12
+#define CP_CONV_DIRECT_MV_MAX  3
 #define CP_CONV_DIRECT2_NP_MAX 7
 
 typedef struct cp_conv_kernels {
-    int32_t vw;              /* floats per vector */
-    int32_t gemm_mr;         /* output channels per GEMM tile */
-    int32_t gemm_nv;         /* pixel vectors per GEMM tile */
-    int32_t direct_np_max[3];/* pixels per direct tile, for mv = 1, 2, 3 */
+    int32_t vw;               /* floats per vector */
+    int32_t gemm_mr;          /* output channels per GEMM tile */
+    int32_t gemm_nv;          /* pixel vectors per GEMM tile */
+    int32_t direct_np_max[3]; /* pixels per direct tile, for mv = 1, 2, 3 */
     cp_conv_gemm_fn gemm;
     cp_conv_rows_fn rows;
     /* [mv - 1][stride class: 0 any, 1 stride 1, 2 stride 2][np - 1]; the

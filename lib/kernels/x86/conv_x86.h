@@ -93,7 +93,7 @@ typedef struct x86_conv {
     int64_t block;  /* output channels per packed block: gemm_mr, vw or 1 */
     int64_t blocks; /* blocks per group */
     float *w;
-    float *bias;    /* groups * blocks * block values, zero padded */
+    float *bias; /* groups * blocks * block values, zero padded */
     /* small ops: the weights as given and the bias (zeros if none), for
      * runs too small to pay for planning and packing (kernels/conv_tiny.h) */
     float *plain_w, *plain_bias;
@@ -102,25 +102,25 @@ typedef struct x86_conv {
 /* How one run is split into tasks and laid out in the workspace
  * (cp_x86_conv_make_plan). */
 typedef struct x86_conv_plan {
-    int64_t band_rows;   /* output rows per band (direct, depthwise) */
+    int64_t band_rows; /* output rows per band (direct, depthwise) */
     int64_t bands;
-    int64_t in_rows;     /* packed input rows per band and kernel depth */
-    int64_t phases;      /* stride phases a packed row is split into */
-    int64_t phase_len;   /* floats per phase row */
-    int64_t row_pitch;   /* floats per packed row: phases * phase_len */
-    int64_t chan_pitch;  /* floats per packed channel */
-    int64_t pack_floats; /* per thread, rounded to 64 bytes */
+    int64_t in_rows;       /* packed input rows per band and kernel depth */
+    int64_t phases;        /* stride phases a packed row is split into */
+    int64_t phase_len;     /* floats per phase row */
+    int64_t row_pitch;     /* floats per packed row: phases * phase_len */
+    int64_t chan_pitch;    /* floats per packed channel */
+    int64_t pack_floats;   /* per thread, rounded to 64 bytes */
     int64_t thread_floats; /* per thread: the pack, then (direct) the reduction
                             * steps of rows that skip taps in the padding */
-    int64_t offset_count;/* reduction steps in the offset table */
-    int64_t tasks_outer; /* batch x groups (or channels) x depth x bands */
-    int64_t m_chunks;    /* output-channel chunks per outer task */
-    int64_t m_chunk;     /* blocks per chunk (GEMM) or tiles per chunk (direct) */
-    int64_t p_chunks;    /* GEMM: pixel chunks */
-    int64_t p_chunk;     /* GEMM: pixel tiles per chunk */
-    int unpacked;        /* depthwise, direct: read straight from the input (no pack) */
-    int64_t mv;          /* direct: output-channel vectors per tile */
-    int64_t row_parts;   /* direct: tasks a band's rows are split into (else 1) */
+    int64_t offset_count;  /* reduction steps in the offset table */
+    int64_t tasks_outer;   /* batch x groups (or channels) x depth x bands */
+    int64_t m_chunks;      /* output-channel chunks per outer task */
+    int64_t m_chunk;       /* blocks per chunk (GEMM) or tiles per chunk (direct) */
+    int64_t p_chunks;      /* GEMM: pixel chunks */
+    int64_t p_chunk;       /* GEMM: pixel tiles per chunk */
+    int unpacked;          /* depthwise, direct: read straight from the input (no pack) */
+    int64_t mv;            /* direct: output-channel vectors per tile */
+    int64_t row_parts;     /* direct: tasks a band's rows are split into (else 1) */
 } x86_conv_plan;
 
 /* One run, as its tasks see it. */
@@ -130,7 +130,7 @@ typedef struct x86_conv_job {
     x86_conv_plan plan;
     const int64_t *offsets;
     const int64_t *w_offsets; /* direct: weight codes (cp_x86_conv_make_direct_codes) */
-    float *pack; /* per thread: thread_floats each */
+    float *pack;              /* per thread: thread_floats each */
     unsigned char zeroed[CP_MAX_THREADS_PER_RUN]; /* per thread: pack padding cleared */
     int shared_pack; /* the one band is packed once, in thread 0's pack, for all */
     int64_t packed_outer[CP_MAX_THREADS_PER_RUN]; /* per thread: band in its pack, or -1 */
@@ -187,8 +187,7 @@ static inline int cp_x86_conv_run_is_tiny(const x86_conv *xc, const cp_geom *g)
 /* ---- kernels/x86/conv_x86_plan.c ---- */
 
 /* Plans a run of xc on g; `threads`: how many take part in it. */
-void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads,
-                           x86_conv_plan *p);
+void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p);
 /* The cp_impl workspace_size: the reduction-step tables, then each
  * thread's share (pack, compact tables); 0 on the tiny path. */
 size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads);

@@ -64,8 +64,7 @@ void cp_x86_conv_pack_band(const x86_conv_plan *p, const cp_geom *g, const cp_co
             if (n_vec > 0)
                 k->pack_rows(src, W, r_hi - r_lo, n_vec, phases,
                              rows + (pw % phases) * len + pw / phases,
-                             rows + ((pw + 1) % phases) * len + (pw + 1) / phases,
-                             p->row_pitch);
+                             rows + ((pw + 1) % phases) * len + (pw + 1) / phases, p->row_pitch);
             for (int64_t r = 0; r < r_hi - r_lo; r++)
                 for (int64_t iw = n_vec; iw < W; iw++) {
                     int64_t i = (iw + pw) / phases;
@@ -134,15 +133,20 @@ void cp_x86_conv_make_direct_codes(int64_t steps, const cp_geom *g, int64_t vw, 
     const int64_t taps = KD * KH * KW, last_row = g->out[1] - 1, last_col = g->out[2] - 1;
     for (int64_t t = 0; t < taps; t++) {
         int64_t kh = t / KW % KH, kw = t % KW;
-        codes[t] = (t * vw) << CP_CONV_EDGE_BITS |
-                   (tap_in_padding(0, kw, g->stride[2], g->dilation[2], g->pad_begin[2],
-                                   g->in[2]) ? CP_CONV_EDGE_FIRST : 0) |
-                   (tap_in_padding(last_col, kw, g->stride[2], g->dilation[2], g->pad_begin[2],
-                                   g->in[2]) ? CP_CONV_EDGE_LAST : 0) |
-                   (tap_in_padding(0, kh, g->stride[1], g->dilation[1], g->pad_begin[1],
-                                   g->in[1]) ? CP_CONV_EDGE_TOP : 0) |
-                   (tap_in_padding(last_row, kh, g->stride[1], g->dilation[1], g->pad_begin[1],
-                                   g->in[1]) ? CP_CONV_EDGE_BOTTOM : 0);
+        codes[t] =
+            (t * vw) << CP_CONV_EDGE_BITS |
+            (tap_in_padding(0, kw, g->stride[2], g->dilation[2], g->pad_begin[2], g->in[2])
+                 ? CP_CONV_EDGE_FIRST
+                 : 0) |
+            (tap_in_padding(last_col, kw, g->stride[2], g->dilation[2], g->pad_begin[2], g->in[2])
+                 ? CP_CONV_EDGE_LAST
+                 : 0) |
+            (tap_in_padding(0, kh, g->stride[1], g->dilation[1], g->pad_begin[1], g->in[1])
+                 ? CP_CONV_EDGE_TOP
+                 : 0) |
+            (tap_in_padding(last_row, kh, g->stride[1], g->dilation[1], g->pad_begin[1], g->in[1])
+                 ? CP_CONV_EDGE_BOTTOM
+                 : 0);
     }
     /* from channel 0's codes, not the previous ones: no chain through memory */
     for (int64_t k0 = taps; k0 < steps; k0 += taps)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* A band's packed input should stay in L2 next to the weights it meets. */
-#define X86_CONV_BAND_BYTES (192 * 1024)
+#define X86_CONV_BAND_BYTES       (192 * 1024)
 #define X86_CONV_HEAVY_BAND_BYTES (400 * 1024)
 /* Input planes up to this size the direct kernel reads in place. */
 #define X86_CONV_IN_PLACE_PLANE_BYTES (64 * 1024)
@@ -19,7 +19,7 @@
 /* Tile shapes are balanced over at most this many threads and tasks
  * (more tasks split evenly enough) ... */
 #define X86_CONV_BALANCE_MAX_THREADS 64
-#define X86_CONV_BALANCE_MAX_TASKS 1024
+#define X86_CONV_BALANCE_MAX_TASKS   1024
 /* ... until the longest thread's share is within this of an even split. */
 #define X86_CONV_BALANCED 1.03
 
@@ -50,8 +50,8 @@ static int direct_reads_input(const cp_geom *g)
     return sw - pw >= 0 && (ow - 2) * sw - pw + (g->kernel[2] - 1) * g->dilation[2] < g->in[2];
 }
 
-static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
-                       int64_t channels, int64_t base_tasks)
+static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g, int64_t channels,
+                       int64_t base_tasks)
 {
     const int64_t oh = g->out[1];
     /* Every band streams the group's weights once more, every channel
@@ -60,7 +60,8 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g,
      * band take more of L2 (a tile's weights are the rest). */
     const int weights_heavier = weights_outweigh_input(xc, g, channels);
     int64_t bands = base_tasks >= X86_CONV_TASK_TARGET || weights_heavier
-                        ? 1 : min64(oh, ceil_div(X86_CONV_TASK_TARGET, base_tasks));
+                        ? 1
+                        : min64(oh, ceil_div(X86_CONV_TASK_TARGET, base_tasks));
     int64_t rows = ceil_div(oh, bands);
     for (;;) {
         p->band_rows = rows;
@@ -130,8 +131,8 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
     int64_t best = 1;
     double best_score = 0.0;
     for (int64_t mv = 1; mv <= CP_CONV_DIRECT_MV_MAX && mv <= xc->blocks; mv++) {
-        if (mv > 1 && mv * step_bytes + p->pack_floats * (int64_t)sizeof(float) >
-                          X86_CONV_TILE_L2_BYTES)
+        if (mv > 1 &&
+            mv * step_bytes + p->pack_floats * (int64_t)sizeof(float) > X86_CONV_TILE_L2_BYTES)
             break;
         double col_tiles = (double)ceil_div(ow, xc->k->direct_np_max[mv - 1]);
         double vectors = (double)xc->blocks / (double)ceil_div(xc->blocks, mv);
@@ -212,9 +213,9 @@ void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads
      * and not a multiple of 4 KiB (all channels' rows would fall in the
      * same L1 sets). */
     const int64_t plane_bytes = cp_geom_in_plane(g) * (int64_t)sizeof(float);
-    p->unpacked = direct_reads_input(g) && plane_bytes % 4096 != 0 &&
-                  (plane_bytes <= X86_CONV_IN_PLACE_PLANE_BYTES ||
-                   weights_outweigh_input(xc, g, xc->cpg));
+    p->unpacked =
+        direct_reads_input(g) && plane_bytes % 4096 != 0 &&
+        (plane_bytes <= X86_CONV_IN_PLACE_PLANE_BYTES || weights_outweigh_input(xc, g, xc->cpg));
     if (p->unpacked) {
         p->row_pitch = g->in[2];
         p->chan_pitch = cp_geom_in_plane(g);

@@ -115,9 +115,9 @@ void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t t
         if (p->unpacked) {
             for (int64_t j = 0; j < xc->mpg; j++) {
                 int64_t m = grp * xc->mpg + j;
-                depthwise_unpacked(xc, g, job->a->x + (n * g->c + grp) * in_plane, m, od, oh0,
-                                   oh1, job->a->y + (n * g->m + m) * out_plane +
-                                            od * g->out[1] * g->out[2]);
+                depthwise_unpacked(xc, g, job->a->x + (n * g->c + grp) * in_plane, m, od, oh0, oh1,
+                                   job->a->y + (n * g->m + m) * out_plane +
+                                       od * g->out[1] * g->out[2]);
             }
             continue;
         }
@@ -128,13 +128,12 @@ void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t t
             float *y = job->a->y + (n * g->m + m) * out_plane + od * g->out[1] * g->out[2];
             if (three_taps)
                 xc->k->depthwise3(g->stride[2], xc->taps / 3, job->offsets, p->phase_len, pack,
-                                  g->stride[1] * p->row_pitch, xc->w + m * xc->taps,
-                                  xc->bias[m], y + oh0 * g->out[2], g->out[2], oh1 - oh0,
-                                  g->out[2]);
+                                  g->stride[1] * p->row_pitch, xc->w + m * xc->taps, xc->bias[m],
+                                  y + oh0 * g->out[2], g->out[2], oh1 - oh0, g->out[2]);
             else
                 xc->k->depthwise(xc->taps, job->offsets, pack, g->stride[1] * p->row_pitch,
-                                 xc->w + m * xc->taps, xc->bias[m], y + oh0 * g->out[2],
-                                 g->out[2], oh1 - oh0, g->out[2]);
+                                 xc->w + m * xc->taps, xc->bias[m], y + oh0 * g->out[2], g->out[2],
+                                 oh1 - oh0, g->out[2]);
         }
     }
 }
@@ -208,10 +207,8 @@ static int64_t row_reduction(const x86_conv_job *job, int64_t od, int64_t oh, in
     const int64_t KD = g->kernel[0], KH = g->kernel[1], KW = g->kernel[2];
     const int64_t steps = xc->cpg * xc->taps;
     int64_t d_lo, d_hi, h_lo, h_hi;
-    cp_tap_range(od, g->stride[0], g->pad_begin[0], g->dilation[0], KD, 0, g->in[0], &d_lo,
-                 &d_hi);
-    cp_tap_range(oh, g->stride[1], g->pad_begin[1], g->dilation[1], KH, 0, g->in[1], &h_lo,
-                 &h_hi);
+    cp_tap_range(od, g->stride[0], g->pad_begin[0], g->dilation[0], KD, 0, g->in[0], &d_lo, &d_hi);
+    cp_tap_range(oh, g->stride[1], g->pad_begin[1], g->dilation[1], KH, 0, g->in[1], &h_lo, &h_hi);
     if (d_lo == 0 && d_hi == KD && h_lo == 0 && h_hi == KH)
         return steps;
     int64_t count = (d_hi - d_lo) * (h_hi - h_lo) * KW * xc->cpg;
@@ -253,8 +250,8 @@ void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thre
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, band0, band1, mc;
         int64_t part = t % p->row_parts;
-        start_band_task(job, t / p->row_parts, thread_index, pack, &n, &grp, &od, &band0,
-                        &band1, &mc);
+        start_band_task(job, t / p->row_parts, thread_index, pack, &n, &grp, &od, &band0, &band1,
+                        &mc);
         /* the band's first row: packed, or in the input */
         const float *band = pack;
         if (p->unpacked)
@@ -273,14 +270,14 @@ void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thre
             const float *bias = xc->bias + slot * vw;
             int64_t np_max = k->direct_np_max[mv - 1];
             int64_t col_tiles = ceil_div(ow, np_max);
-            float *y = job->a->y + (n * g->m + grp * xc->mpg + b0 * vw) * out_plane +
-                       od * g->out[1] * ow;
+            float *y =
+                job->a->y + (n * g->m + grp * xc->mpg + b0 * vw) * out_plane + od * g->out[1] * ow;
             /* Whole rows of the two-row tile's width and vectors go in
              * pairs where both take every reduction step, but for taps
              * in the padding of output row 0 (first of a pair) or of the
              * last output row (second of a pair), which the codes mark. */
-            const int pairs = mv == k->direct2_mv && ow <= k->direct2_np_max &&
-                              all_taps_inside(g, 0, od);
+            const int pairs =
+                mv == k->direct2_mv && ow <= k->direct2_np_max && all_taps_inside(g, 0, od);
             const int64_t x_row = g->stride[1] * p->row_pitch, last_row = g->out[1] - 1;
             for (int64_t oh = oh0; oh < oh1;) {
                 const float *row = band + (oh - band0) * x_row;
@@ -289,21 +286,20 @@ void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thre
                     int64_t edges = CP_CONV_EDGE_FIRST | CP_CONV_EDGE_LAST |
                                     (oh == 0 ? CP_CONV_EDGE_TOP : 0) |
                                     (oh + 1 == last_row ? CP_CONV_EDGE_BOTTOM : 0);
-                    k->direct2[stride_class][ow - 1](sw, steps, job->offsets, job->w_offsets,
-                                                     row, x_row, w, steps * vw, bias,
-                                                     y + oh * ow, out_plane, ow,
-                                                     xc->mpg - b0 * vw, edges);
+                    k->direct2[stride_class][ow - 1](sw, steps, job->offsets, job->w_offsets, row,
+                                                     x_row, w, steps * vw, bias, y + oh * ow,
+                                                     out_plane, ow, xc->mpg - b0 * vw, edges);
                     oh += 2;
                     continue;
                 }
                 const int64_t *x_off = job->offsets, *w_off = job->w_offsets;
-                int64_t row_steps = row_reduction(job, od, oh, compact, compact_keys, &x_off,
-                                                  &w_off);
+                int64_t row_steps =
+                    row_reduction(job, od, oh, compact, compact_keys, &x_off, &w_off);
                 /* Tiles of near-equal width: no narrow leftover tile. */
                 for (int64_t ct = 0; ct < col_tiles; ct++) {
                     int64_t c0 = ct * ow / col_tiles, c1 = (ct + 1) * ow / col_tiles;
-                    int64_t edges = (c0 == 0 ? CP_CONV_EDGE_FIRST : 0) |
-                                    (c1 == ow ? CP_CONV_EDGE_LAST : 0);
+                    int64_t edges =
+                        (c0 == 0 ? CP_CONV_EDGE_FIRST : 0) | (c1 == ow ? CP_CONV_EDGE_LAST : 0);
                     k->direct[mv - 1][stride_class][c1 - c0 - 1](
                         sw, row_steps, x_off, w_off, row + c0 * sw, w, steps * vw, bias,
                         y + oh * ow + c0, out_plane, xc->mpg - b0 * vw, edges);
@@ -331,14 +327,14 @@ void cp_x86_conv_rows_task(void *arg, int64_t begin, int64_t end, int32_t thread
         int64_t b_lo = mc * p->m_chunk, b_hi = min64(b_lo + p->m_chunk, xc->blocks);
         for (int64_t b = b_lo; b < b_hi; b++) {
             int64_t slot = grp * xc->blocks + b;
-            float *y = job->a->y + (n * g->m + grp * xc->mpg + b * mr) * out_plane +
-                       od * g->out[1] * ow;
+            float *y =
+                job->a->y + (n * g->m + grp * xc->mpg + b * mr) * out_plane + od * g->out[1] * ow;
             for (int64_t oh = oh0; oh < oh1; oh++) {
                 const float *row = pack + (oh - oh0) * g->stride[1] * p->row_pitch;
                 for (int64_t c0 = 0; c0 < ow; c0 += tile)
                     k->rows(steps, job->offsets, row + c0, xc->w + slot * steps * mr,
-                            xc->bias + slot * mr, y + oh * ow + c0, out_plane,
-                            xc->mpg - b * mr, min64(tile, ow - c0));
+                            xc->bias + slot * mr, y + oh * ow + c0, out_plane, xc->mpg - b * mr,
+                            min64(tile, ow - c0));
             }
         }
     }

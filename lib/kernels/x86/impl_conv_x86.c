@@ -93,7 +93,8 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
     for (int i = 0; i < op->attrs.rank; i++)
         xc->taps *= op->attrs.kernel_shape[i]; /* checked by op creation */
     xc->block = xc->algo == X86_CONV_GEMM || xc->algo == X86_CONV_ROWS ? k->gemm_mr
-                : xc->algo == X86_CONV_DIRECT ? k->vw : 1;
+                : xc->algo == X86_CONV_DIRECT                          ? k->vw
+                                                                       : 1;
     xc->blocks = ceil_div(xc->mpg, xc->block);
     size_t slots = (size_t)(xc->groups * xc->blocks * xc->block);
     size_t wcount = slots * (size_t)(xc->cpg * xc->taps);
@@ -115,8 +116,7 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
     if (!xc->w || !xc->bias || plain_failed) {
         x86_conv_release(op);
         op->packed = NULL;
-        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu packed weights",
-                       wcount);
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu packed weights", wcount);
     }
     pack_weights(xc, weight, bias);
     return CONVPOOL_OK;
@@ -171,8 +171,8 @@ static void x86_conv_run(const cp_run_args *a)
         for (int32_t i = 0; i < cp_context_threads(a->ctx); i++)
             job.packed_outer[i] = 0;
     }
-    cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks * job.plan.row_parts,
-                    threads, xc->algo == X86_CONV_DIRECT ? cp_x86_conv_direct_task
+    cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks * job.plan.row_parts, threads,
+                    xc->algo == X86_CONV_DIRECT ? cp_x86_conv_direct_task
                     : xc->algo == X86_CONV_ROWS ? cp_x86_conv_rows_task
                                                 : cp_x86_conv_depthwise_task,
                     &job);
