@@ -113,6 +113,11 @@ CONVPOOL_API const char *convpool_status_string(int32_t status);
  * library and stays valid until this thread's next call into the library.
  * Returns "" if no call of this thread has failed yet. Thread-safe (the
  * message is thread-local).
+ * Safe to print on a terminal: text taken from a model file (names, op
+ * types, external locations) is escaped in it, control bytes and invalid
+ * UTF-8 as \x1b, \xff, C1 controls and bidirectional overrides as \u009b,
+ * \u202e; everything else, valid UTF-8 included, is kept. Messages are cut
+ * at 1023 bytes.
  */
 CONVPOOL_API const char *convpool_last_error(void);
 
@@ -455,6 +460,19 @@ CONVPOOL_API int32_t convpool_isa_active(void);
 /** A constant name for a convpool_isa value ("avx2"); "unknown" if none. */
 CONVPOOL_API const char *convpool_isa_name(int32_t isa);
 
+/**
+ * What was wrong with the environment variables the library reads
+ * (CONVPOOL_NUM_THREADS, CONVPOOL_ISA): "" when each is unset or valid,
+ * else one "NAME='value' <problem>; using <what>" per invalid variable,
+ * separated by "; ". An invalid value is ignored (the default is used), in
+ * either variable alike. The library never writes to stderr or stdout: a
+ * program that wants its users to see this prints it (convpool-run does, as
+ * a warning). Both variables are read once per process, at first need (a
+ * run, a context, this call). The string is constant from then on.
+ * Thread-safe. Since 1.1 (CONVPOOL_1.1).
+ */
+CONVPOOL_API const char *convpool_environment_warnings(void);
+
 /* ------------------------------------------------------------------------ */
 /* Models: load an ONNX graph of these ops and run it                       */
 /* ------------------------------------------------------------------------ */
@@ -471,7 +489,15 @@ typedef enum convpool_dtype {
     CONVPOOL_DTYPE_INT64 = 7
 } convpool_dtype;
 
-/** A loaded, validated model. Immutable after loading: thread-safe. */
+/**
+ * A loaded, validated model. Immutable after loading: thread-safe.
+ *
+ * The convpool_model_*_name() and convpool_model_node_op_type() calls below
+ * return names exactly as the file stores them: any bytes but NUL, not
+ * necessarily valid UTF-8, possibly with control characters (ESC, CSI).
+ * Escape them before showing them to a person; convpool_last_error() and
+ * convpool-run already do.
+ */
 typedef struct convpool_model convpool_model;
 
 /** memory_limit for the library's default: convpool_default_memory_limit(). */

@@ -9,7 +9,7 @@ set -euo pipefail
 
 build_packages=(gcc meson ninja-build pkg-config libprotobuf-c-dev protobuf-c-compiler
                 libonnx-dev libpng-dev libjpeg62-turbo-dev)
-test_packages=(check valgrind abigail-tools clang clang-format python3-numpy python3-onnx python3-pytest
+test_packages=(check valgrind abigail-tools clang clang-format libclang-rt-14-dev python3-numpy python3-onnx python3-pytest
                python3-torch python3-matplotlib python3-setuptools python3-pip
                python3-venv libdnnl-dev python3-pil)
 # debian/control's Build-Depends (build_packages and the test tools it

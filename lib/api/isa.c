@@ -11,3 +11,8 @@ CONVPOOL_API const char *convpool_isa_name(int32_t isa)
 {
     return cp_isa_name(isa);
 }
+
+CONVPOOL_API const char *convpool_environment_warnings(void)
+{
+    return cp_environment_warnings();
+}

@@ -1,5 +1,8 @@
 /*
- * cpu.h - which instruction-set path the kernels take.
+ * cpu.h - which instruction-set path the kernels take, and the environment
+ * variables that tune the library (CONVPOOL_ISA, CONVPOOL_NUM_THREADS).
+ * Both are read once per process, at first need; an invalid value is
+ * ignored and described by convpool_environment_warnings(), never printed.
  */
 #ifndef CP_RUNTIME_CPU_H
 #define CP_RUNTIME_CPU_H
@@ -15,5 +18,11 @@ int32_t cp_isa_active(void);
 
 /* convpool_isa_name (lib/api/isa.c). */
 const char *cp_isa_name(int32_t isa);
+
+/* CONVPOOL_NUM_THREADS if set to a valid count (1..max threads), else 0. */
+int32_t cp_env_num_threads(void);
+
+/* convpool_environment_warnings (lib/api/isa.c). */
+const char *cp_environment_warnings(void);
 
 #endif

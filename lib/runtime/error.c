@@ -4,30 +4,43 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/escape.h"
+
 /* A message buffer of the public capacity always holds a whole message. */
 #define CP_ERROR_CAPACITY CONVPOOL_MESSAGE_CAPACITY
 
 static _Thread_local char last_error[CP_ERROR_CAPACITY];
 
+/* Formats into last_error, escaped (runtime/escape.h): messages name things
+ * from model files (node, value and attribute names, op types, external
+ * locations), and callers print them on terminals. Returns the length. */
+static size_t format_escaped(const char *fmt, va_list ap)
+{
+    char raw[CP_ERROR_CAPACITY];
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
+    size_t raw_len = n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
+    cp_escape(last_error, sizeof last_error, raw, raw_len, CP_ESCAPE_TEXT);
+    return strlen(last_error);
+}
+
 convpool_status cp_fail(convpool_status status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    format_escaped(fmt, ap);
     va_end(ap);
     return status;
 }
 
 convpool_status cp_fail_context(convpool_status status, const char *fmt, ...)
 {
-    char previous[CP_ERROR_CAPACITY];
+    char previous[CP_ERROR_CAPACITY]; /* already escaped */
     memcpy(previous, last_error, sizeof previous);
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
+    size_t n = format_escaped(fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof last_error)
-        snprintf(last_error + n, sizeof last_error - (size_t)n, "%s", previous);
+    snprintf(last_error + n, sizeof last_error - n, "%s", previous);
     return status;
 }
 

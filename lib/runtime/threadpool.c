@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "runtime/alloc.h"
+#include "runtime/cpu.h"
 #include "runtime/error.h"
 
 /* How long a thread spins on a flag before it sleeps on a condition
@@ -88,12 +89,14 @@ static int spin_expired(spin *s)
  */
 static void run_chunks(convpool_context *ctx, int32_t thread_index)
 {
-    int64_t begin = atomic_load_explicit(&ctx->next_task, memory_order_relaxed);
+    /* long long, the counter's own type: int64_t is long on LP64, and
+     * compare-exchange takes a pointer to exactly the atomic's type. */
+    long long begin = atomic_load_explicit(&ctx->next_task, memory_order_relaxed);
     for (;;) {
         if (begin >= ctx->task_count)
             break;
-        int64_t size = (ctx->task_count - begin) / ctx->chunk_divisor;
-        int64_t end = begin + (size < 1 ? 1 : size);
+        long long size = (ctx->task_count - begin) / ctx->chunk_divisor;
+        long long end = begin + (size < 1 ? 1 : size);
         if (!atomic_compare_exchange_weak(&ctx->next_task, &begin, end))
             continue; /* begin now holds the current value */
         ctx->fn(ctx->arg, begin, end, thread_index);
@@ -136,13 +139,9 @@ static void *worker_main(void *p)
 
 static int32_t default_thread_count(void)
 {
-    const char *env = getenv("CONVPOOL_NUM_THREADS");
-    if (env && *env) {
-        char *end;
-        long n = strtol(env, &end, 10);
-        if (*end == '\0' && n >= 1 && n <= CP_MAX_THREADS)
-            return (int32_t)n;
-    }
+    int32_t n = cp_env_num_threads();
+    if (n > 0)
+        return n;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (cpus < 1)
         cpus = 1;
@@ -241,6 +240,31 @@ static convpool_context single_thread_fallback = {
     .run_lock = PTHREAD_MUTEX_INITIALIZER,
     .scratch_lock = PTHREAD_MUTEX_INITIALIZER,
 };
+static pid_t default_context_pid; /* the process that started its workers */
+
+/*
+ * At exit (or when the library is unloaded), stops and joins the default
+ * context's workers, so that no thread outlives the library's code and
+ * tools such as valgrind see every thread's memory released. The context
+ * itself stays, with one thread: a call still running elsewhere during
+ * exit finishes on its caller (run_lock waits for a run in flight). In a
+ * child of fork() the workers are the parent's and do not exist: nothing
+ * to join there.
+ */
+__attribute__((destructor)) static void release_default_context(void)
+{
+    convpool_context *ctx = atomic_load_explicit(&default_context, memory_order_acquire);
+    if (!ctx || !ctx->workers || getpid() != default_context_pid)
+        return;
+    pthread_mutex_lock(&ctx->run_lock);
+    stop_workers(ctx, ctx->threads - 1);
+    cp_free(ctx->workers);
+    ctx->workers = NULL;
+    cp_free(ctx->starts);
+    ctx->starts = NULL;
+    ctx->threads = 1;
+    pthread_mutex_unlock(&ctx->run_lock);
+}
 
 convpool_context *cp_context_resolve(convpool_context *ctx)
 {
@@ -251,8 +275,10 @@ convpool_context *cp_context_resolve(convpool_context *ctx)
         return d;
     pthread_mutex_lock(&default_lock);
     d = atomic_load_explicit(&default_context, memory_order_relaxed);
-    if (!d && cp_context_create(0, &d) == CONVPOOL_OK)
+    if (!d && cp_context_create(0, &d) == CONVPOOL_OK) {
+        default_context_pid = getpid();
         atomic_store_explicit(&default_context, d, memory_order_release);
+    }
     pthread_mutex_unlock(&default_lock);
     return d ? d : &single_thread_fallback;
 }

@@ -185,6 +185,10 @@ static void test_pb_encodings(void)
     overflow[20] = 0x10;
     overflow[21] = 0x01;
     expect_pb_error("dims overflow", overflow, sizeof overflow, "overflow");
+    /* A huge shape and no data: refused before any allocation (a fuzzer's
+     * find: the decoder used to calloc 32 GiB first). */
+    unsigned char huge[] = {0x08, 0xff, 0xff, 0xff, 0xff, 0x7e, 0x10, 0x03};
+    expect_pb_error("huge shape, no data", huge, sizeof huge, "more than the file can hold");
     unsigned char count_mismatch[] = {0x08, 0x03, 0x10, 0x01, 0x25, 0, 0, 0, 0};
     expect_pb_error("too few floats", count_mismatch, sizeof count_mismatch, "needs 3");
     unsigned char mixed[] = {0x08, 0x01, 0x10, 0x01, 0x38, 0x01};
@@ -226,6 +230,9 @@ static void test_npy_errors(void)
                      "not supported");
     expect_npy_error("size mismatch", "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }",
                      "need 12");
+    expect_npy_error("huge shape, no data",
+                     "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1, 2999999999), }",
+                     "more than the file can hold");
     expect_npy_error("no shape", "{'descr': '<f4', 'fortran_order': False, }", "'shape'");
     expect_npy_error("bad shape", "{'descr': '<f4', 'fortran_order': False, 'shape': (a,), }",
                      "'shape'");

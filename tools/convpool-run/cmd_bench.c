@@ -21,11 +21,11 @@ static double gflops(const cli_cost *cost, const latency *l)
 static void print_text(const cli_options *opt, const cli_runner *r, const cli_timing *t,
                        const latency *l, const cli_cost *cost)
 {
-    printf("model: %s\n", opt->model_path);
+    printf("model: %s\n", cli_safe(opt->model_path));
     for (size_t i = 0; i < r->n_inputs; i++) {
         char shape[256];
         cli_format_shape(r->bound[i].dims, r->bound[i].rank, shape, sizeof shape);
-        printf("input '%s': %s %s\n", convpool_model_input_name(r->model, i),
+        printf("input '%s': %s %s\n", cli_safe(convpool_model_input_name(r->model, i)),
                cli_dtype_name(r->bound[i].dtype), shape);
     }
     printf("threads: %d  isa: %s\n", (int)convpool_context_num_threads(r->ctx),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "print.h"
 
 static void print_values(const cli_runner *r, int inputs)
 {
@@ -25,8 +26,8 @@ static void print_values(const cli_runner *r, int inputs)
         char shape[512];
         cli_format_declared_shape(r->model, inputs, i, shape, sizeof shape);
         printf("  %zu '%s': %s %s\n", i,
-               inputs ? convpool_model_input_name(r->model, i)
-                      : convpool_model_output_name(r->model, i),
+               cli_safe(inputs ? convpool_model_input_name(r->model, i)
+                               : convpool_model_output_name(r->model, i)),
                cli_dtype_name(dtype), shape);
     }
 }
@@ -38,7 +39,7 @@ static int print_inferred_shapes(cli_runner *r)
     for (size_t i = 0; i < r->n_inputs; i++) {
         char shape[512];
         cli_format_shape(r->bound[i].dims, r->bound[i].rank, shape, sizeof shape);
-        printf("  input '%s': %s\n", convpool_model_input_name(r->model, i), shape);
+        printf("  input '%s': %s\n", cli_safe(convpool_model_input_name(r->model, i)), shape);
     }
     for (size_t i = 0; i < convpool_model_output_count(r->model); i++) {
         cli_shape s;
@@ -46,7 +47,7 @@ static int print_inferred_shapes(cli_runner *r)
             return CLI_EXIT_FAILURE;
         char shape[512];
         cli_format_shape(s.dims, s.rank, shape, sizeof shape);
-        printf("  output '%s': %s\n", convpool_model_output_name(r->model, i), shape);
+        printf("  output '%s': %s\n", cli_safe(convpool_model_output_name(r->model, i)), shape);
     }
     return CLI_EXIT_OK;
 }
@@ -64,7 +65,7 @@ static int print_link(const cli_runner *r, const char *name, const char *sep)
         return -1;
     char shape[512];
     cli_format_shape(s.dims, s.rank, shape, sizeof shape);
-    printf("%s'%s' %s %s", sep, name, cli_dtype_name(s.dtype), shape);
+    printf("%s'%s' %s %s", sep, cli_safe(name), cli_dtype_name(s.dtype), shape);
     return 0;
 }
 
@@ -124,8 +125,8 @@ static void print_attributes(const convpool_desc *desc)
 static int print_node(const cli_runner *r, size_t node, cli_cost *cost)
 {
     const convpool_model *m = r->model;
-    printf("  node %zu '%s' %s\n    ", node, convpool_model_node_name(m, node),
-           convpool_model_node_op_type(m, node));
+    printf("  node %zu '%s' %s\n    ", node, cli_safe(convpool_model_node_name(m, node)),
+           cli_safe(convpool_model_node_op_type(m, node)));
     size_t n_in = convpool_model_node_input_count(m, node);
     for (size_t i = 0; i < n_in; i++)
         if (print_link(r, convpool_model_node_input_name(m, node, i), i ? ", " : "") != 0)
@@ -152,7 +153,7 @@ int cli_cmd_info(const cli_options *opt)
         rc = cli_bind_input_shapes(&r, opt);
     if (rc == CLI_EXIT_OK) {
         size_t n = convpool_model_node_count(r.model);
-        printf("model: %s\n", opt->model_path);
+        printf("model: %s\n", cli_safe(opt->model_path));
         print_values(&r, 1);
         print_values(&r, 0);
         rc = print_inferred_shapes(&r);

@@ -38,7 +38,7 @@ static int write_output_file(const cli_options *opt, const char *dir, size_t ind
         return -1;
     }
     if (!opt->quiet)
-        printf("  saved to %s\n", path);
+        printf("  saved to %s\n", cli_safe(path));
     return 0;
 }
 
@@ -96,7 +96,7 @@ static int print_outputs(const cli_options *opt, const convpool_model *model,
         if (!quiet) {
             char shape[256];
             cli_format_shape(view.dims, view.rank, shape, sizeof shape);
-            printf("output %zu '%s': %s %s\n", i, name, cli_dtype_name(view.dtype), shape);
+            printf("output %zu '%s': %s %s\n", i, cli_safe(name), cli_dtype_name(view.dtype), shape);
             cli_print_summary(stdout, &view);
             if (opt->print_full || view.count <= CLI_PRINT_FULL_LIMIT)
                 cli_print_torch_style(stdout, &view);

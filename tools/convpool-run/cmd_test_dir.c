@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "print.h"
 
 #define MAX_DATA_SETS 256
 
@@ -181,7 +182,8 @@ static int check_data_set(cli_runner *r, const cli_options *opt, const char *set
         }
         char shape[128];
         cli_format_shape(actual.dims, actual.rank, shape, sizeof shape);
-        printf("%s: output %zu '%s' %s %s: %s", label, i, convpool_model_output_name(r->model, i),
+        printf("%s: output %zu '%s' %s %s: %s", label, i,
+               cli_safe(convpool_model_output_name(r->model, i)),
                cli_dtype_name(actual.dtype), shape, c.pass ? "PASS" : "FAIL");
         if (c.reason[0])
             printf(" (%s)\n", c.reason);

@@ -452,6 +452,11 @@ int main(int argc, char **argv)
         cli_error("--rtol and --atol only apply to --test-dir");
         goto usage;
     }
+    /* The library ignores an invalid CONVPOOL_* variable and says so only
+     * when asked; a user should hear of it. */
+    const char *env_warnings = convpool_environment_warnings();
+    if (*env_warnings)
+        fprintf(stderr, "convpool-run: warning: %s\n", env_warnings);
     if (opt.test_dir)
         return cli_cmd_test_dir(&opt);
     if (opt.info)

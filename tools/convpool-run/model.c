@@ -11,18 +11,23 @@
 #include "cli.h"
 #include "print.h"
 
-static void report(const char *fmt, va_list ap)
+/* "convpool-run: <message><tail>" on stderr, escaped as a whole: messages
+ * quote names from the model and paths (escaping the library's message,
+ * already escaped, again changes nothing). */
+static void print_error(const char *tail, const char *fmt, va_list ap)
 {
-    fputs("convpool-run: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char message[2048];
+    int n = vsnprintf(message, sizeof message, fmt, ap);
+    if (n >= 0 && (size_t)n < sizeof message)
+        snprintf(message + n, sizeof message - (size_t)n, "%s", tail);
+    fprintf(stderr, "convpool-run: %s\n", cli_safe(message));
 }
 
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    report(fmt, ap);
+    print_error("", fmt, ap);
     va_end(ap);
 }
 
@@ -30,12 +35,12 @@ void cli_api_error(convpool_status status, const char *fmt, ...)
 {
     /* Read the library's message first: formatting must not disturb it. */
     const char *detail = convpool_last_error();
+    char tail[1200];
+    snprintf(tail, sizeof tail, ": %s%s%s", convpool_status_string(status), *detail ? ": " : "",
+             detail);
     va_list ap;
     va_start(ap, fmt);
-    fputs("convpool-run: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, ": %s%s%s\n", convpool_status_string(status), *detail ? ": " : "",
-            detail);
+    print_error(tail, fmt, ap);
     va_end(ap);
 }
 
@@ -45,7 +50,7 @@ void cli_note(const cli_options *opt, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    report(fmt, ap);
+    print_error("", fmt, ap);
     va_end(ap);
 }
 
@@ -508,7 +513,7 @@ void cli_format_declared_shape(const convpool_model *model, int is_input, size_t
         if (dims[d] >= 0)
             used += (size_t)snprintf(buf + used, size - used, "%s%lld", sep, (long long)dims[d]);
         else
-            used += (size_t)snprintf(buf + used, size - used, "%s%s", sep, symbol ? symbol : "?");
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", sep, symbol ? cli_safe(symbol) : "?");
     }
     if (used < size)
         snprintf(buf + used, size - used, "]");

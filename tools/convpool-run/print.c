@@ -10,9 +10,11 @@
 #include "print.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "convpool.h"
+#include "runtime/escape.h"
 
 enum { LINE_WIDTH = 80, TORCH_PREFIX = 7 /* strlen("tensor(") */ };
 
@@ -160,24 +162,43 @@ void cli_print_summary(FILE *out, const cli_tensor *t)
     }
 }
 
+/* s escaped in `mode` into a buffer of the slot's, grown as needed. */
+static const char *escape_into(char **buf, size_t *cap, const char *s, cp_escape_mode mode)
+{
+    size_t len = strlen(s);
+    size_t need = cp_escape(*buf, *cap, s, len, mode) + 1;
+    if (need > *cap) {
+        char *grown = realloc(*buf, need);
+        if (!grown)
+            return "(out of memory)";
+        *buf = grown;
+        *cap = need;
+        cp_escape(*buf, *cap, s, len, mode);
+    }
+    return *buf;
+}
+
 void cli_print_json_string(FILE *out, const char *s)
 {
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
+    static char *buf;
+    static size_t cap;
+    fprintf(out, "\"%s\"", escape_into(&buf, &cap, s, CP_ESCAPE_JSON));
+}
+
+const char *cli_safe(const char *s)
+{
+    static char *slots[CLI_SAFE_SLOTS];
+    static size_t caps[CLI_SAFE_SLOTS];
+    static unsigned next;
+    if (!s)
+        return "(null)";
+    unsigned i = next++ % CLI_SAFE_SLOTS;
+    return escape_into(&slots[i], &caps[i], s, CP_ESCAPE_TEXT);
 }
 
 void cli_format_name(char *buf, size_t size, const char *name)
 {
-    snprintf(buf, size, "'%s'", name);
+    snprintf(buf, size, "'%s'", cli_safe(name));
 }
 
 void cli_print_name(FILE *out, const char *name)

@@ -26,7 +26,19 @@ void cli_print_torch_style(FILE *out, const cli_tensor *t);
 void cli_format_name(char *buf, size_t size, const char *name);
 void cli_print_name(FILE *out, const char *name);
 
-/* Writes s as a JSON string literal (with quotes and escapes). */
+/* Writes s as a JSON string literal (with quotes and escapes): control
+ * characters as \u00NN, invalid UTF-8 bytes as the text \xNN (JSON text
+ * must be UTF-8), so the output is valid JSON whatever the model holds. */
 void cli_print_json_string(FILE *out, const char *s);
+
+/*
+ * s made safe to print on a terminal (runtime/escape.h): control bytes and
+ * invalid UTF-8 as \x1b, C1 controls and bidirectional overrides as
+ * \u009b. For every name, op type and path that reaches a human-readable
+ * line. The result lives in one of CLI_SAFE_SLOTS rotating buffers, so a
+ * printf may take that many cli_safe() arguments. NULL gives "(null)".
+ */
+#define CLI_SAFE_SLOTS 4
+const char *cli_safe(const char *s);
 
 #endif

@@ -41,6 +41,12 @@ const char *cli_dtype_name(int32_t dtype)
 int cli_tensor_alloc(cli_tensor *t, int32_t dtype, const int64_t *dims, size_t rank,
                      char err[CLI_ERR_LEN])
 {
+    return cli_tensor_alloc_within(t, dtype, dims, rank, SIZE_MAX, err);
+}
+
+int cli_tensor_alloc_within(cli_tensor *t, int32_t dtype, const int64_t *dims, size_t rank,
+                            size_t max_bytes, char err[CLI_ERR_LEN])
+{
     size_t elem = cli_dtype_size(dtype);
     if (elem == 0) {
         snprintf(err, CLI_ERR_LEN, "unsupported element type %s", cli_dtype_name(dtype));
@@ -65,6 +71,11 @@ int cli_tensor_alloc(cli_tensor *t, int32_t dtype, const int64_t *dims, size_t r
     }
     if (__builtin_mul_overflow(count, elem, &bytes)) {
         snprintf(err, CLI_ERR_LEN, "the byte size overflows");
+        return -1;
+    }
+    if (bytes > max_bytes) {
+        snprintf(err, CLI_ERR_LEN, "the shape needs %zu bytes, more than the file can hold (%zu)",
+                 bytes, max_bytes);
         return -1;
     }
     void *data = calloc(bytes ? bytes : 1, 1);

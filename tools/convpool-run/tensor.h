@@ -40,6 +40,12 @@ const char *cli_dtype_name(int32_t dtype);
 int cli_tensor_alloc(cli_tensor *t, int32_t dtype, const int64_t *dims, size_t rank,
                      char err[CLI_ERR_LEN]);
 
+/* As cli_tensor_alloc(), refusing without allocating a tensor of more than
+ * max_bytes: decoders pass what their file can hold, so that a few bytes
+ * declaring a huge shape cannot take the machine's memory. */
+int cli_tensor_alloc_within(cli_tensor *t, int32_t dtype, const int64_t *dims, size_t rank,
+                            size_t max_bytes, char err[CLI_ERR_LEN]);
+
 /* Frees the buffer and zeroes t. Safe on a zeroed tensor. */
 void cli_tensor_free(cli_tensor *t);
 

@@ -171,10 +171,10 @@ int cli_npy_decode(const unsigned char *data, size_t size, cli_tensor *t,
             rc = 0;
     }
     free(h.text);
-    if (rc != 0 || cli_tensor_alloc(t, dtype, dims, rank, err) != 0)
+    size_t body = size - header_at - header_len;
+    if (rc != 0 || cli_tensor_alloc_within(t, dtype, dims, rank, body, err) != 0)
         return -1;
     size_t elem = cli_dtype_size(dtype);
-    size_t body = size - header_at - header_len;
     if (body != t->count * elem) {
         snprintf(err, CLI_ERR_LEN, ".npy data holds %zu bytes; shape and dtype need %zu",
                  body, t->count * elem);

@@ -346,7 +346,10 @@ int cli_pb_decode(const unsigned char *data, size_t size, cli_tensor *t,
     }
     char name[sizeof t->name];
     memcpy(name, t->name, sizeof name);
-    if (cli_tensor_alloc(t, (int32_t)s.data_type, s.dims, s.rank, err) != 0)
+    /* Every value takes at least one byte of the file (a varint) and at
+     * most 8 in memory. */
+    size_t max_bytes = size <= SIZE_MAX / 8 ? size * 8 : SIZE_MAX;
+    if (cli_tensor_alloc_within(t, (int32_t)s.data_type, s.dims, s.rank, max_bytes, err) != 0)
         return -1;
     memcpy(t->name, name, sizeof name);
 

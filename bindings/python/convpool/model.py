@@ -86,6 +86,12 @@ class _Session(Handle):
 
 Feeds = Union[Dict[str, Any], Sequence[Any], np.ndarray]
 _NOT_GIVEN = object()  # run()'s first argument left out: run(feeds=...)
+def _decode_name(raw):
+    """A name from the model file as str. ONNX names are meant to be UTF-8,
+    but a file may hold any bytes: those that are not UTF-8 are kept as
+    \\xNN text (as convpool-run prints them), so loading never fails on a
+    name. Python's repr() then escapes any control character in it."""
+    return raw.decode("utf-8", errors="backslashreplace")
 
 
 class Model(Handle):
@@ -189,8 +195,8 @@ class Model(Handle):
                     shape.append(int(dims[d]))
                 else:
                     symbol = dim_name_fn(self._handle, i, d)
-                    shape.append(symbol.decode() if symbol else None)
-            infos.append(TensorInfo(name_fn(self._handle, i).decode(), tuple(shape),
+                    shape.append(_decode_name(symbol) if symbol else None)
+            infos.append(TensorInfo(_decode_name(name_fn(self._handle, i)), tuple(shape),
                                     _DTYPES.get(dtype.value)))
         return infos
 
