@@ -316,14 +316,14 @@ static int run_parent(const cli_options *opt)
         int ok = rc == CLI_EXIT_OK && res.failed == 0;
         passed += ok;
         if (ok && !opt->quiet)
-            printf("PASS %s (%zu output(s) in %d data set(s))\n", list.dirs[i], res.compared,
+            printf("PASS %s (%zu output(s) in %d data set(s))\n", cli_safe(list.dirs[i]), res.compared,
                    res.n_sets);
         else if (!ok)
-            printf("FAIL %s (%s)\n", list.dirs[i],
+            printf("FAIL %s (%s)\n", cli_safe(list.dirs[i]),
                    rc != CLI_EXIT_OK ? "error, see above" : "outputs differ");
     }
     printf("%s: %zu of %zu test(s) under %s passed (rtol %g, atol %g)\n",
-           passed == list.count ? "PASS" : "FAIL", passed, list.count, opt->test_dir, opt->rtol,
+           passed == list.count ? "PASS" : "FAIL", passed, list.count, cli_safe(opt->test_dir), opt->rtol,
            opt->atol);
     for (size_t i = 0; i < list.count; i++)
         free(list.dirs[i]);
