@@ -23,12 +23,12 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 # briefly on the committed corpora; new inputs go to a scratch folder, so
 # the committed corpora stay as they are. Any finding fails the script.
 echo "== clang build (-Werror): C suites =="
-CC=clang setup build-clang -Dwerror=true
-meson compile -C build-clang >/dev/null
+CC=clang configure build-clang -Dwerror=true
+build build-clang
 meson test -C build-clang --print-errorlogs --suite unit --suite onnx --suite cli
 echo "== fuzz build (clang, libFuzzer + ASan + UBSan): short runs =="
-CC=clang setup build-fuzz -Dfuzz=enabled
-meson compile -C build-fuzz tests/fuzz/fuzz_load tests/fuzz/fuzz_npy tests/fuzz/fuzz_pb >/dev/null
+CC=clang configure build-fuzz -Dfuzz=enabled
+_convpool_logged meson compile -C build-fuzz tests/fuzz/fuzz_load tests/fuzz/fuzz_npy tests/fuzz/fuzz_pb
 fuzz_scratch=$(mktemp -d)
 for target in load:120:corpus:65536 npy:30:corpus_npy:4096 pb:30:corpus_pb:4096; do
     IFS=: read -r name seconds corpus max_len <<<"$target"

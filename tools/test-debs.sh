@@ -151,7 +151,9 @@ expected_files() { # PACKAGE: the files it must hold, sorted
         printf '%s\n' usr/bin/convpool-run usr/share/man/man1/convpool-run.1.gz
         ;;
     python3-convpool)
-        (cd bindings/python && ls convpool/*.py) | sed 's|^|usr/lib/python3/dist-packages/|'
+        (cd bindings/python && ls convpool/*.py convpool/py.typed) |
+            sed 's|^|usr/lib/python3/dist-packages/|'
+        echo "usr/lib/python3/dist-packages/convpool-$version.dist-info/METADATA"
         ;;
     esac
     printf '%s\n' "$doc/changelog.gz" "$doc/copyright"
