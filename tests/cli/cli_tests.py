@@ -595,8 +595,11 @@ def case_test_dir_parent():
         proc = run("--test-dir", empty, expect=1)
         assert "no model.onnx in it or in any folder under it" in proc.stderr, proc.stderr
         # The repository's own torch tests, all at once.
-        out = run("--test-dir", os.path.join(DATA, "torch"), "-q").stdout
-        assert out.startswith("PASS: 26 of 26 test(s)"), out
+        torch_dir = os.path.join(DATA, "torch")
+        n = sum(os.path.exists(os.path.join(torch_dir, d, "model.onnx"))
+                for d in os.listdir(torch_dir))
+        out = run("--test-dir", torch_dir, "-q").stdout
+        assert out.startswith(f"PASS: {n} of {n} test(s)"), out
 
 
 def case_stdin_stdout():

@@ -99,7 +99,7 @@ test('the DAG model: every output and symbolic metadata', async () => {
 });
 
 const index = JSON.parse(fs.readFileSync(path.join(DATA, 'onnx-node', 'index.json'), 'utf8'));
-const SUPPORTED = new Set(['Conv', 'MaxPool', 'AveragePool', 'GlobalMaxPool', 'GlobalAveragePool']);
+const SUPPORTED = new Set(['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'LpPool', 'GlobalMaxPool', 'GlobalAveragePool', 'GlobalLpPool']);
 const TOLERANCE = { test_averagepool_2d_ceil_last_window_starts_on_pad: 1e-4 };
 
 test(`ONNX backend node tests (${index.tests.length})`, async (t) => {
