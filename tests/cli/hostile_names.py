@@ -79,7 +79,7 @@ def case_errors():
     assert "node 0 ('\\x1b]0;t\\x07'): op type 'MaxPool\\xff\\x9b[2J' is not supported" in err, err
     _, err, _ = run("--info", os.path.join(HOSTILE, "bad_attr_name.onnx"), expect=1)
     assert "attribute 'k\\x1b[2J'" in err, err
-    _, err, _ = run(VALID, "--input", "no\x1b[2Jsuch=x.npy", expect=1)
+    _, err, _ = run(VALID, "--input", "no\x1b[2Jsuch=x.npy", expect=2)
     assert "no\\x1b[2Jsuch" in err, err
     # A path the CLI prints back (here a missing model) is escaped too.
     _, err, _ = run("--info", "/nonexistent/\x1b]0;t\x07.onnx", expect=1)
