@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Turns `convpool-bench --json` output (stdin) into the Markdown results
 table of README.md's Performance section, followed by the targets of the
-fast-path issue (issue 4), each marked met or not met from the same rows.
+fast paths, each marked met or not met from the same rows.
 
     build/tools/bench/convpool-bench --json | tools/bench/table.py
 """
@@ -48,7 +48,7 @@ def main():
                   f'{fmt(ours / dnnl, 2) if dnnl else "-"} | {fmt(peer)} | '
                   f'{fmt(ours / peer, 2) if peer else "-"} |')
     print()
-    print("**Targets of issue 4** (from the table above):")
+    print("**Targets** (from the table above):")
     print()
     print("\n".join(targets(rows)))
 
@@ -58,7 +58,7 @@ POOLS_2X = ["dw112", "dw56s2", "maxpool_stem", "maxpool_vgg", "avgpool", "avgpoo
 
 
 def targets(rows):
-    """The issue's targets, evaluated on `rows`, as Markdown list items."""
+    """The speed targets, evaluated on `rows`, as Markdown list items."""
     by = {(r["case"], r["threads"]): r for r in rows}
     compared = [r for r in rows if r["best_peer_ms"]]  # the suite's cases
     out = []
