@@ -89,14 +89,14 @@ static int spin_expired(spin *s)
  */
 static void run_chunks(convpool_context *ctx, int32_t thread_index)
 {
-    /* long long, the counter's own type: int64_t is long on LP64, and
-     * compare-exchange takes a pointer to exactly the atomic's type. */
-    long long begin = atomic_load_explicit(&ctx->next_task, memory_order_relaxed);
+    /* int64_t, the counter's own type: compare-exchange takes a pointer to
+     * exactly the atomic's type. */
+    int64_t begin = atomic_load_explicit(&ctx->next_task, memory_order_relaxed);
     for (;;) {
         if (begin >= ctx->task_count)
             break;
-        long long size = (ctx->task_count - begin) / ctx->chunk_divisor;
-        long long end = begin + (size < 1 ? 1 : size);
+        int64_t size = (ctx->task_count - begin) / ctx->chunk_divisor;
+        int64_t end = begin + (size < 1 ? 1 : size);
         if (!atomic_compare_exchange_weak(&ctx->next_task, &begin, end))
             continue; /* begin now holds the current value */
         ctx->fn(ctx->arg, begin, end, thread_index);
