@@ -54,41 +54,32 @@ static void ref_conv_release(convpool_op *op)
     }
 }
 
+/* Conv and ConvTranspose share the packed weights, the split into output
+ * planes and the thread count; only the kernel and the work count differ. */
 static void ref_conv_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
     const cp_run_args *a = arg;
     const ref_conv_weights *rw = a->op->packed;
-    cp_ref_conv(a->geom, a->x, rw->weight, rw->bias, a->y, begin, end);
+    if (a->op->attrs.kind == CONVPOOL_OP_CONV_TRANSPOSE)
+        cp_ref_conv_transpose(a->geom, a->x, rw->weight, rw->bias, a->y, begin, end);
+    else
+        cp_ref_conv(a->geom, a->x, rw->weight, rw->bias, a->y, begin, end);
 }
 
 static void ref_conv_run(const cp_run_args *a)
 {
     const cp_geom *g = a->geom;
     int64_t planes = g->n * g->m;
-    int64_t work = planes * cp_geom_out_plane(g) * (g->c / g->group) * g->kernel[0] * g->kernel[1] *
-                   g->kernel[2];
+    int64_t taps = g->kernel[0] * g->kernel[1] * g->kernel[2];
+    /* Conv: every output element meets every tap of its group's channels;
+     * ConvTranspose: every input element meets every tap once per output
+     * channel of its group. */
+    int64_t work = a->op->attrs.kind == CONVPOOL_OP_CONV_TRANSPOSE
+                       ? g->n * g->c * cp_geom_in_plane(g) * (g->m / g->group) * taps
+                       : planes * cp_geom_out_plane(g) * (g->c / g->group) * taps;
     cp_parallel_for(a->ctx, planes, cp_threads_for_work(work, CP_REF_MIN_WORK_PER_THREAD),
                     ref_conv_task, (void *)a);
-}
-
-static void ref_conv_transpose_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
-{
-    (void)thread_index;
-    const cp_run_args *a = arg;
-    const ref_conv_weights *rw = a->op->packed;
-    cp_ref_conv_transpose(a->geom, a->x, rw->weight, rw->bias, a->y, begin, end);
-}
-
-static void ref_conv_transpose_run(const cp_run_args *a)
-{
-    const cp_geom *g = a->geom;
-    int64_t planes = g->n * g->m;
-    /* every input element meets every tap once per output channel of its group */
-    int64_t work = g->n * g->c * cp_geom_in_plane(g) * (g->m / g->group) * g->kernel[0] *
-                   g->kernel[1] * g->kernel[2];
-    cp_parallel_for(a->ctx, planes, cp_threads_for_work(work, CP_REF_MIN_WORK_PER_THREAD),
-                    ref_conv_transpose_task, (void *)a);
 }
 
 static void ref_max_pool_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
@@ -144,7 +135,7 @@ const cp_impl cp_impl_conv_transpose_ref = {
     .isa = CONVPOOL_ISA_SCALAR,
     .prepare = ref_conv_prepare,
     .release = ref_conv_release,
-    .run = ref_conv_transpose_run,
+    .run = ref_conv_run,
 };
 
 const cp_impl cp_impl_lp_pool_ref = {
