@@ -901,6 +901,145 @@ CONVPOOL_API convpool_status convpool_session_run_profiled(convpool_session *ses
                                                            int64_t *node_ns,
                                                            size_t node_count);
 
+/* ------------------------------------------------------------------------ */
+/* Training: gradients of an op (CONVPOOL_1.1)                              */
+/* ------------------------------------------------------------------------ */
+
+/** Flags of convpool_conv_create_ex(). Values are pinned; bits may be added. */
+typedef enum convpool_create_flags {
+    /** Also prepare what convpool_op_backward_data() needs for a Conv or
+     *  ConvTranspose: the weights in the layout of the transposed pass (one
+     *  more copy of the weights). Ops created without it run forward and
+     *  convpool_op_backward_weights(), but not convpool_op_backward_data(). */
+    CONVPOOL_CREATE_BACKWARD = 1
+} convpool_create_flags;
+
+/** Which backward pass convpool_op_backward_workspace_size() sizes. Pinned. */
+typedef enum convpool_backward_pass {
+    CONVPOOL_BACKWARD_DATA = 1,   /**< convpool_op_backward_data() */
+    CONVPOOL_BACKWARD_WEIGHTS = 2 /**< convpool_op_backward_weights() */
+} convpool_backward_pass;
+
+/**
+ * convpool_conv_create() with `flags`, a bitwise OR of convpool_create_flags
+ * (0 gives exactly convpool_conv_create()).
+ * Extra error: INVALID_ARGUMENT for an unknown flag bit. Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_conv_create_ex(const convpool_desc *desc,
+                                                     const int64_t *weight_shape,
+                                                     size_t weight_rank,
+                                                     const float *weight,
+                                                     const float *bias,
+                                                     uint32_t flags,
+                                                     convpool_op **op);
+
+/**
+ * The weight shape of a Conv or ConvTranspose op, as given at creation
+ * ((M, C/group, K...) for Conv, (C, M/group, K...) for ConvTranspose):
+ * sets *rank (spatial rank + 2) and writes that many dims to `shape`, which
+ * has room for `capacity`.
+ * Errors: INVALID_ARGUMENT (NULL op or rank, NULL shape with capacity > 0,
+ * a pooling op), BUFFER_TOO_SMALL (*rank is still set). Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_op_weight_shape(const convpool_op *op,
+                                                      int64_t *shape,
+                                                      size_t capacity,
+                                                      size_t *rank);
+
+/**
+ * The gradient with respect to the op's input. Given the forward input
+ * shape (`input_shape`, `input_rank`) and dy = dL/dy, the gradient of a loss
+ * L with respect to the op's output (dy_count elements: at least the
+ * element count of the output shape convpool_op_output_shape() gives),
+ * writes dx = dL/dx (the input shape's element count, <= dx_count).
+ * dx is overwritten, not accumulated into.
+ *
+ *  - Conv: dx = the ConvTranspose of dy with the op's weights (every
+ *    attribute of the forward op); ConvTranspose: dx = the Conv of dy with
+ *    its weights. The op must have been created with
+ *    CONVPOOL_CREATE_BACKWARD. `x` and `indices` must be NULL.
+ *  - MaxPool: each dy element goes to the input element its window took
+ *    the maximum from (summed where windows overlap). With `indices` (the
+ *    Indices output of a forward run of this op on this input shape, in the
+ *    op's STORAGE_ORDER) that position is read from it and `x` may be NULL;
+ *    each index must lie in its own (n, c) plane of the input. Without
+ *    `indices`, `x` (the forward input) is required and the position is the
+ *    one the forward pass would return as its index (the first maximum in
+ *    window order; a NaN in the window is the maximum).
+ *  - AveragePool: dy / (the divisor the forward pass used, per
+ *    COUNT_INCLUDE_PAD) to every element of the window; `x` may be NULL.
+ *  - GlobalAveragePool: dy / (spatial size) to every element; GlobalMaxPool
+ *    as MaxPool with one window (needs `x`; `indices` must be NULL).
+ *  - LpPool, GlobalLpPool: dx = dy * sign(x) |x|^(p-1) / y^(p-1) summed
+ *    over the windows containing x, where y is the forward output; 0 where
+ *    y is 0. Needs `x`; `indices` must be NULL.
+ *
+ * `ctx`, `workspace`, `workspace_size` as in convpool_op_run_ex() (the size
+ * from convpool_op_backward_workspace_size(..., CONVPOOL_BACKWARD_DATA, ...)).
+ * Results are bitwise identical whatever the thread count.
+ * Errors: as convpool_op_run_ex(), plus INVALID_ARGUMENT (a Conv or
+ * ConvTranspose op created without CONVPOOL_CREATE_BACKWARD; a missing `x`,
+ * `indices` given to an op that takes none, an index outside its plane),
+ * BUFFER_TOO_SMALL (dy_count or dx_count too small). Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_op_backward_data(const convpool_op *op,
+                                                       convpool_context *ctx,
+                                                       const int64_t *input_shape,
+                                                       size_t input_rank,
+                                                       const float *x,
+                                                       const int64_t *indices,
+                                                       const float *dy,
+                                                       size_t dy_count,
+                                                       float *dx,
+                                                       size_t dx_count,
+                                                       void *workspace,
+                                                       size_t workspace_size);
+
+/**
+ * The gradients of a Conv or ConvTranspose op with respect to its weights
+ * and bias, from the forward input `x` (shape `input_shape`) and dy as in
+ * convpool_op_backward_data(): dw (the op's weight shape,
+ * convpool_op_weight_shape(); dw_count elements of room) and db (M values,
+ * the op's output channels; db_count of room). Either may be NULL (with
+ * count 0) when that gradient is not wanted. Both are overwritten, not
+ * accumulated into. The sums over the batch and the output positions run
+ * in a fixed order: results are bitwise identical whatever the thread
+ * count. Works on any Conv or ConvTranspose op (no creation flag needed).
+ * `ctx`, `workspace`, `workspace_size` as in convpool_op_run_ex() (the size
+ * from convpool_op_backward_workspace_size(..., CONVPOOL_BACKWARD_WEIGHTS,
+ * ...)).
+ * Errors: as convpool_op_run_ex(), plus INVALID_ARGUMENT (a pooling op,
+ * NULL x with a non-empty input), BUFFER_TOO_SMALL. Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_op_backward_weights(const convpool_op *op,
+                                                          convpool_context *ctx,
+                                                          const int64_t *input_shape,
+                                                          size_t input_rank,
+                                                          const float *x,
+                                                          const float *dy,
+                                                          size_t dy_count,
+                                                          float *dw,
+                                                          size_t dw_count,
+                                                          float *db,
+                                                          size_t db_count,
+                                                          void *workspace,
+                                                          size_t workspace_size);
+
+/**
+ * The workspace in bytes that the backward pass `pass` (a
+ * convpool_backward_pass) of this op needs for this forward input shape with
+ * `ctx` (NULL: the default context); 0 if none. One size serves both forms
+ * of MaxPool's backward_data (with or without indices).
+ * Errors: as convpool_op_workspace_size(), plus INVALID_ARGUMENT (unknown
+ * pass, BACKWARD_WEIGHTS of a pooling op). Thread-safe.
+ */
+CONVPOOL_API convpool_status convpool_op_backward_workspace_size(const convpool_op *op,
+                                                                 convpool_context *ctx,
+                                                                 const int64_t *input_shape,
+                                                                 size_t input_rank,
+                                                                 int32_t pass,
+                                                                 size_t *workspace_size);
+
 #ifdef __cplusplus
 }
 #endif
