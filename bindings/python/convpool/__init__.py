@@ -10,6 +10,8 @@ avg_pool1d/2d/3d, lp_pool1d/2d/3d, adaptive_*_pool*d, global_avg_pool,
 global_max_pool, global_lp_pool, corr2d.
 Layers: Conv1d/2d/3d, ConvTranspose1d/2d/3d, MaxPool1d/2d/3d,
 AvgPool1d/2d/3d, LPPool1d/2d/3d, GlobalAvgPool, GlobalMaxPool, GlobalLpPool. Models: Model(path_or_bytes).run(...).
+Gradients: convpool.grad (conv*_input, conv*_weight as torch.nn.grad; pool
+*_backward), and backward(dy) on every layer (see convpool.layers: training).
 Threads: set_num_threads(n), get_num_threads().
 Errors: convpool.Error and its subclasses, each with the library's status
 code in ``status``; InputTypeError (a TypeError) for data the binding will
@@ -33,6 +35,7 @@ from .layers import (AvgPool1d, AvgPool2d, AvgPool3d, Conv1d, Conv2d, Conv3d,  #
                      GlobalLpPool, GlobalMaxPool, LPPool1d, LPPool2d, LPPool3d, MaxPool1d,
                      MaxPool2d, MaxPool3d)
 from .model import Model, TensorInfo  # noqa: E402
+from . import grad  # noqa: E402,F401
 from ._threads import get_num_threads, set_num_threads  # noqa: E402
 
 library_path = _lib.path

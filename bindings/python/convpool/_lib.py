@@ -92,6 +92,24 @@ _MODEL_API = {
 }
 
 
+# The training API (convpool.grad, the layers' backward()): optional, so that
+# inference keeps working with a library built before it; using it without
+# raises UnsupportedError naming the library.
+_TRAIN_API = {
+    "convpool_conv_create_ex": (c_int32, [c_void_p, p_int64, c_size_t, c_void_p, c_void_p,
+                                          ctypes.c_uint32, pp_void]),
+    "convpool_op_weight_shape": (c_int32, [c_void_p, p_int64, c_size_t, p_size_t]),
+    "convpool_op_backward_data": (c_int32, [c_void_p, c_void_p, p_int64, c_size_t, c_void_p,
+                                            c_void_p, c_void_p, c_size_t, c_void_p, c_size_t,
+                                            c_void_p, c_size_t]),
+    "convpool_op_backward_weights": (c_int32, [c_void_p, c_void_p, p_int64, c_size_t, c_void_p,
+                                               c_void_p, c_size_t, c_void_p, c_size_t,
+                                               c_void_p, c_size_t, c_void_p, c_size_t]),
+    "convpool_op_backward_workspace_size": (c_int32, [c_void_p, c_void_p, p_int64, c_size_t,
+                                                      c_int32, p_size_t]),
+}
+
+
 def _candidates():
     """(description, path-or-name) pairs in lookup order."""
     env = os.environ.get("CONVPOOL_LIBRARY")
@@ -139,12 +157,13 @@ def _declare(lib, table, required):
 
 lib = path = None
 has_model_api = False
+has_training_api = False
 
 
 def load(expected_version):
     """Opens the library, checks that it is version `expected_version` (the
     package's), and declares every function the package uses."""
-    global lib, path, has_model_api
+    global lib, path, has_model_api, has_training_api
     found, found_path = _open()
     try:
         version_fn = found.convpool_version
@@ -158,6 +177,7 @@ def load(expected_version):
                           (expected_version, expected_version, found_path, got))
     _declare(found, _OP_API, required=True)
     has_model_api = _declare(found, _MODEL_API, required=False)
+    has_training_api = _declare(found, _TRAIN_API, required=False)
     lib, path = found, found_path
 
 

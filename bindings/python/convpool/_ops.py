@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from . import _lib, _threads
-from ._errors import InputTypeError, InvalidArgumentError, InvalidAttributeError, check, check_call
+from ._errors import (InputTypeError, InvalidArgumentError, InvalidAttributeError,
+                      InvalidStateError, ShapeMismatchError, UnsupportedError, check, check_call)
 from ._handle import Handle
 
 CONV, MAX_POOL, AVERAGE_POOL, GLOBAL_MAX_POOL, GLOBAL_AVERAGE_POOL = 1, 2, 3, 4, 5
@@ -19,6 +20,7 @@ CONV_TRANSPOSE, LP_POOL, GLOBAL_LP_POOL = 6, 7, 8
 ATTR_KERNEL_SHAPE, ATTR_STRIDES, ATTR_DILATIONS, ATTR_PADS = 1, 2, 3, 4
 ATTR_AUTO_PAD, ATTR_GROUP, ATTR_CEIL_MODE, ATTR_COUNT_INCLUDE_PAD = 5, 6, 7, 8
 ATTR_OUTPUT_PADDING, ATTR_OUTPUT_SHAPE, ATTR_P = 10, 11, 12
+CREATE_BACKWARD = 1  # convpool_create_flags
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}  # the spatial dims, for messages
 
@@ -103,14 +105,24 @@ def as_input(x, rank, what):
     return arr, False
 
 
-def create_op(kind, rank, ints=None, scalars=None, weight=None, bias=None):
+def require_training_api(what):
+    """Raises UnsupportedError if the loaded library lacks the backward passes."""
+    if not _lib.has_training_api:
+        raise UnsupportedError("%s: %s has no backward passes (convpool_op_backward_data and "
+                               "the rest of libconvpool 1.1's training API)" % (what, _lib.path))
+
+
+def create_op(kind, rank, ints=None, scalars=None, weight=None, bias=None, flags=0):
     """A new convpool_op handle (an int) of `kind` over `rank` spatial dims;
     the caller owns it (see OpHandle).
 
     `ints` maps attribute keys to int lists, `scalars` to ints. For Conv,
     `weight` (M, C/group, K...) and `bias` (M,) are packed by the library
     here and may be freed afterwards; for ConvTranspose `weight` is (C,
-    M/group, K...)."""
+    M/group, K...). `flags` (Conv and ConvTranspose): convpool_create_flags,
+    CREATE_BACKWARD for an op that also runs backward_data."""
+    if flags:
+        require_training_api("a layer built for training")
     L = _lib.lib
     desc = ctypes.c_void_p()
     check(L.convpool_desc_create(kind, rank, ctypes.byref(desc)))
@@ -122,8 +134,13 @@ def create_op(kind, rank, ints=None, scalars=None, weight=None, bias=None):
         op = ctypes.c_void_p()
         if kind in (CONV, CONV_TRANSPOSE):
             bias_ptr = None if bias is None else bias.ctypes.data
-            check(L.convpool_conv_create(desc, _lib.int64_array(weight.shape), weight.ndim,
-                                         weight.ctypes.data, bias_ptr, ctypes.byref(op)))
+            if flags:
+                check(L.convpool_conv_create_ex(desc, _lib.int64_array(weight.shape), weight.ndim,
+                                                weight.ctypes.data, bias_ptr, flags,
+                                                ctypes.byref(op)))
+            else:
+                check(L.convpool_conv_create(desc, _lib.int64_array(weight.shape), weight.ndim,
+                                             weight.ctypes.data, bias_ptr, ctypes.byref(op)))
         else:
             check(L.convpool_pool_create(desc, ctypes.byref(op)))
     finally:
@@ -132,7 +149,28 @@ def create_op(kind, rank, ints=None, scalars=None, weight=None, bias=None):
 
 
 class OpHandle(Handle):
-    """A Handle holding a convpool_op."""
+    """A Handle holding a convpool_op.
+
+    In training mode (`training` True, see train()) every call keeps a
+    reference to its input (no copy) for backward(): changing that array in
+    place before backward() changes the gradients, and concurrent calls
+    from several threads overwrite each other's (pass x to backward() then).
+    """
+
+    training = False
+    _saved = None  # (batched float32 input, unbatched) of the last call in training mode
+
+    def train(self, mode: bool = True):
+        """As torch.nn.Module.train: sets training mode and returns the layer.
+        In training mode each call keeps its input for backward(dy)."""
+        self.training = bool(mode)
+        if not self.training:
+            self._saved = None
+        return self
+
+    def eval(self):
+        """train(False): calls keep nothing; backward() then needs its x."""
+        return self.train(False)
 
     def _destroy(self, handle):
         _lib.lib.convpool_op_destroy(handle)
@@ -147,7 +185,88 @@ class OpHandle(Handle):
         op's spatial rank `_rank`; the output is batched the same way."""
         x, unbatched = as_input(x, self._rank, type(self).__name__)
         y = self._run(x)
+        self._keep(x, unbatched)
         return y[0] if unbatched else y
+
+    def _keep(self, x, unbatched, *extra):
+        """Keeps a forward call's input (and `extra`) for backward() in
+        training mode."""
+        if self.training:
+            self._saved = (x, unbatched) + extra
+
+    def _forward_input(self, x, what):
+        """(batched input, unbatched) for a backward pass: `x` if given, else
+        the input the last call in training mode kept."""
+        if x is not None:
+            return as_input(x, self._rank, what)
+        if self._saved is None:
+            raise InvalidStateError(
+                "%s: no forward input to differentiate at: call the layer in training mode "
+                "(built with training=True, or after train()) first, or pass x" % what)
+        return self._saved[:2]
+
+    def _output_shape(self, input_shape):
+        shape = _lib.int64_array(input_shape)
+        out = (_lib.c_int64 * len(input_shape))()
+        check(_lib.lib.convpool_op_output_shape(self._live_handle(), shape, len(input_shape),
+                                                out, len(input_shape)))
+        return tuple(out)
+
+    def _grad_output(self, dy, input_shape, unbatched, what):
+        """dy as a float32 C array of exactly the forward output's shape for
+        `input_shape` (batched): the library is given its element count only,
+        so a dy of another shape would be read in the wrong order."""
+        dy = as_float_array(dy, what + " grad_output")
+        want = self._output_shape(input_shape)
+        if unbatched:
+            if dy.shape != want[1:]:
+                raise ShapeMismatchError(
+                    "%s: grad_output has shape %s, but the forward output for the input shape "
+                    "%s is %s" % (what, dy.shape, tuple(input_shape[1:]), want[1:]))
+            return dy[np.newaxis]
+        if dy.shape != want:
+            raise ShapeMismatchError(
+                "%s: grad_output has shape %s, but the forward output for the input shape %s "
+                "is %s" % (what, dy.shape, tuple(input_shape), want))
+        return dy
+
+    def _backward_data(self, input_shape, dy, x=None, indices=None):
+        """dx, a new float32 array of `input_shape`, from dy (checked by
+        _grad_output), the forward input `x` where the op needs it, and ONNX
+        whole-tensor int64 `indices` (MaxPool)."""
+        require_training_api(type(self).__name__ + " backward")
+        handle = self._live_handle()
+        dx = np.empty(tuple(input_shape), dtype=np.float32)
+        ctx = _threads.current()  # held until the call returns
+        status = _lib.lib.convpool_op_backward_data(
+            handle, _threads.handle(ctx), _lib.int64_array(input_shape), len(input_shape),
+            None if x is None else x.ctypes.data,
+            None if indices is None else indices.ctypes.data, dy.ctypes.data, dy.size,
+            dx.ctypes.data, dx.size, None, 0)
+        check(status)  # the message is thread-local: read in the calling thread
+        return dx
+
+    def _weight_shape(self):
+        shape = (_lib.c_int64 * 5)()
+        rank = _lib.c_size_t()
+        check(_lib.lib.convpool_op_weight_shape(self._live_handle(), shape, 5,
+                                                ctypes.byref(rank)))
+        return tuple(shape[:rank.value])
+
+    def _backward_weights(self, x, dy, bias_size):
+        """(dw, db): new float32 arrays of the op's weight shape and
+        (bias_size,), db None when bias_size is None."""
+        require_training_api(type(self).__name__ + " backward")
+        handle = self._live_handle()
+        dw = np.empty(self._weight_shape(), dtype=np.float32)
+        db = None if bias_size is None else np.empty(bias_size, dtype=np.float32)
+        ctx = _threads.current()
+        status = _lib.lib.convpool_op_backward_weights(
+            handle, _threads.handle(ctx), _lib.int64_array(x.shape), x.ndim, x.ctypes.data,
+            dy.ctypes.data, dy.size, dw.ctypes.data, dw.size,
+            None if db is None else db.ctypes.data, 0 if db is None else db.size, None, 0)
+        check(status)
+        return dw, db
 
     def _run(self, x, indices=False):
         """Runs the op on `x`, a C-contiguous float32 array of rank k+2 (see
@@ -155,9 +274,7 @@ class OpHandle(Handle):
         with ONNX's whole-tensor int64 Indices."""
         handle = self._live_handle()
         shape = _lib.int64_array(x.shape)
-        out_shape = (_lib.c_int64 * x.ndim)()
-        check(_lib.lib.convpool_op_output_shape(handle, shape, x.ndim, out_shape, x.ndim))
-        y = np.empty(tuple(out_shape), dtype=np.float32)
+        y = np.empty(self._output_shape(x.shape), dtype=np.float32)
         idx = np.empty(y.shape, dtype=np.int64) if indices else None
         ctx = _threads.current()  # held until the run returns
         # ctypes releases the GIL for the duration of the call.

@@ -2,6 +2,13 @@
 each holding a compiled convpool op: attributes are validated and Conv
 weights packed once, at construction; calling the layer only runs it.
 
+Training: Conv and ConvTranspose layers built with ``training=True`` (or put
+in training mode by ``train()``) also run backward passes, and every layer in
+training mode keeps its last input so that ``layer.backward(dy)`` returns the
+gradients (dx, and for conv layers dw and db). The weight and bias stay the
+caller's arrays: after an optimiser step on them in place (``w -= lr * dw``),
+``layer.update()`` rebuilds the op from them.
+
 A layer owns a C handle. It is freed by close(), at the end of a ``with``
 block, or when the layer is garbage collected. Calling a layer from several
 threads at once is allowed (the op is immutable; the GIL is released while
@@ -20,7 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _ops
-from ._errors import InvalidArgumentError, InvalidAttributeError, UnsupportedError
+from ._errors import (InputTypeError, InvalidArgumentError, InvalidAttributeError,
+                      ShapeMismatchError, UnsupportedError)
 from ._ops import OpHandle, as_float_array, as_input, create_op, ntuple, whole
 
 
@@ -34,8 +42,29 @@ def _ranked(base, family, rank):
                                 "__doc__": "As torch.nn.%s. %s" % (name, base.__doc__ or "")})
 
 
+def _pad_pairs(padding, rank):
+    """[(begin, end)] * rank if `padding` is a sequence of `rank` pairs (the
+    asymmetric form, as numpy.pad's pad_width), else None."""
+    if isinstance(padding, (str, int, np.integer)):
+        return None
+    try:
+        items = tuple(padding)
+    except TypeError:
+        return None
+    if not items or not all(isinstance(p, (tuple, list, np.ndarray)) for p in items):
+        return None
+    if len(items) != rank:
+        raise InvalidAttributeError("padding = %r: expected %d (begin, end) pairs" %
+                                    (padding, rank))
+    return [ntuple(p, 2, "padding pair") for p in items]
+
+
 def _conv_pads(padding, kernel, stride, dilation, rank):
-    """ONNX pads (begins then ends) for PyTorch's `padding` argument."""
+    """ONNX pads (begins then ends) for PyTorch's `padding` argument, or for
+    `rank` (begin, end) pairs."""
+    pairs = _pad_pairs(padding, rank)
+    if pairs is not None:
+        return [b for b, _ in pairs] + [e for _, e in pairs]
     if isinstance(padding, str):
         if padding == "valid":
             return [0] * (2 * rank)
@@ -62,7 +91,8 @@ class _ConvNd(OpHandle):
                  stride: IntOrTuple = 1, padding: Union[IntOrTuple, str] = 0,
                  dilation: IntOrTuple = 1, groups: int = 1,
                  bias: Union[bool, npt.ArrayLike] = True, padding_mode: str = "zeros", *,
-                 weight: Optional[npt.ArrayLike] = None, seed: Optional[int] = None):
+                 weight: Optional[npt.ArrayLike] = None, seed: Optional[int] = None,
+                 training: bool = False):
         """As torch.nn.ConvNd: in_channels, out_channels and groups ints (groups
         dividing both, default 1); kernel_size, stride (default 1) and dilation
         (default 1) an int or a k-tuple; padding an int, a k-tuple, 'same' or
@@ -73,14 +103,19 @@ class _ConvNd(OpHandle):
         given; given arrays are converted to float32 (bias=False: no bias).
         Calling the layer on (N, C, D1..Dk) or (C, D1..Dk) data returns a new
         float32 array (N, out_channels, out...); other real input types are
-        converted to float32 first, complex data is refused."""
+        converted to float32 first, complex data is refused. padding may
+        also be k (begin, end) pairs, e.g. ((0, 1), (1, 2)): asymmetric pads.
+        training=True: the op also runs backward() (see train()); a given
+        weight and bias must then be float32 C-contiguous arrays, which the
+        layer uses, not copies, so that an optimiser step on them in place
+        followed by update() trains the layer."""
         in_channels = whole(in_channels, "in_channels", 1)
         out_channels = whole(out_channels, "out_channels", 1)
         groups = whole(groups, "groups", 1)
         lead = (out_channels, in_channels // groups)
         weight, bias = self._initial(in_channels, out_channels, kernel_size, groups, bias,
                                      padding_mode, weight, seed, lead)
-        self._setup(weight, bias, stride, padding, dilation, groups)
+        self._setup(weight, bias, stride, padding, dilation, groups, training)
         self._check_lead(lead)
 
     def _initial(self, in_channels, out_channels, kernel_size, groups, bias, padding_mode,
@@ -102,9 +137,9 @@ class _ConvNd(OpHandle):
         if weight is None:
             rng = np.random.default_rng(seed)
             bound = 1.0 / math.sqrt(lead[1] * math.prod(kernel))
-            weight = rng.uniform(-bound, bound, lead + kernel)
+            weight = rng.uniform(-bound, bound, lead + kernel).astype(np.float32)
             if bias is True:
-                bias = rng.uniform(-bound, bound, out_channels)
+                bias = rng.uniform(-bound, bound, out_channels).astype(np.float32)
         if bias is True or bias is False:
             bias = None
         return weight, bias
@@ -117,24 +152,43 @@ class _ConvNd(OpHandle):
     @classmethod
     def from_weights(cls, weight: npt.ArrayLike, bias: Optional[npt.ArrayLike] = None,
                      stride: IntOrTuple = 1, padding: Union[IntOrTuple, str] = 0,
-                     dilation: IntOrTuple = 1, groups: int = 1) -> "_ConvNd":
+                     dilation: IntOrTuple = 1, groups: int = 1, *,
+                     training: bool = False) -> "_ConvNd":
         """A layer with the given weight (M, C/groups, K...) and bias (M,),
-        converted to float32."""
+        converted to float32 (with training=True: used as they are, see
+        __init__)."""
         self = cls.__new__(cls)
-        self._setup(weight, bias, stride, padding, dilation, groups)
+        self._setup(weight, bias, stride, padding, dilation, groups, training)
         return self
 
-    def _setup(self, weight, bias, stride, padding, dilation, groups):
+    @staticmethod
+    def _own_arrays(name, weight, bias, training):
+        """The weight and bias as float32 arrays; in training mode the
+        caller's own, which an optimiser updates in place."""
+        for what, array in (("weight", weight), ("bias", bias)):
+            if training and array is not None and not (
+                    isinstance(array, np.ndarray) and array.dtype == np.float32 and
+                    array.flags.c_contiguous):
+                raise InputTypeError(
+                    "%s %s: a layer built for training uses the caller's array, so that "
+                    "`w -= lr * dw` then update() trains it: pass a float32 C-contiguous "
+                    "ndarray (np.ascontiguousarray(w, dtype=np.float32)), not %s" %
+                    (name, what, getattr(array, "dtype", type(array).__name__)))
+        weight = as_float_array(weight, name + " weight")
+        if bias is not None:
+            bias = as_float_array(bias, name + " bias")
+        return weight, bias
+
+    def _setup(self, weight, bias, stride, padding, dilation, groups, training=False):
         """Validates and packs; the layer changes only if all succeeds."""
         k = self._rank
         name = type(self).__name__
-        weight = as_float_array(weight, name + " weight")
+        weight, bias = self._own_arrays(name, weight, bias, training)
         if weight.ndim != k + 2:
             raise InvalidArgumentError(
                 "%s weight: expected %d dims (out_channels, in_channels/groups, %s), got "
                 "shape %s" % (name, k + 2, _ops._SPATIAL[k], weight.shape))
         if bias is not None:
-            bias = as_float_array(bias, name + " bias")
             if bias.shape != weight.shape[:1]:
                 raise InvalidArgumentError("%s bias: expected shape (%d,), got %s" %
                                            (name, weight.shape[0], bias.shape))
@@ -146,14 +200,59 @@ class _ConvNd(OpHandle):
                                ints={_ops.ATTR_STRIDES: stride, _ops.ATTR_DILATIONS: dilation,
                                      _ops.ATTR_PADS: pads},
                                scalars={_ops.ATTR_GROUP: int(groups)},
-                               weight=weight, bias=bias))
+                               weight=weight, bias=bias, flags=self._flags(training)))
         self.kernel_size = weight.shape[2:]
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, \
             int(groups)
         self._weight, self._bias = weight, bias
+        self._set_training(training)
 
-    def _repack(self, weight, bias):
-        self._setup(weight, bias, self.stride, self.padding, self.dilation, self.groups)
+    @staticmethod
+    def _flags(training):
+        return _ops.CREATE_BACKWARD if training else 0
+
+    def _set_training(self, training):
+        OpHandle.train(self, training)
+
+    def _repack(self, weight, bias, training=None):
+        self._setup(weight, bias, self.stride, self.padding, self.dilation, self.groups,
+                    self.training if training is None else training)
+
+    def train(self, mode: bool = True):
+        """As torch.nn.Module.train: training mode (mode True) rebuilds the op
+        to run backward passes too (CONVPOOL_CREATE_BACKWARD: one more copy of
+        the weights) and keeps each call's input for backward(); mode False
+        rebuilds it for inference only. Returns the layer."""
+        if bool(mode) != self.training:
+            self._repack(self._weight, self._bias, bool(mode))
+        return self
+
+    def update(self):
+        """Rebuilds the op from the layer's weight and bias arrays after they
+        were changed in place (an optimiser step, `w -= lr * dw`); the
+        attributes and the mode stay. Returns the layer."""
+        self._repack(self._weight, self._bias)
+        return self
+
+    def backward(self, dy: npt.ArrayLike, x: Optional[npt.ArrayLike] = None, *,
+                 input_grad: bool = True
+                 ) -> Tuple[Optional[np.ndarray], np.ndarray, Optional[np.ndarray]]:
+        """The gradients of a loss L at the forward input x: (dx, dw, db) =
+        (dL/dx, dL/dweight, dL/dbias) from dy = dL/dy, an array of the forward
+        output's shape (ShapeMismatchError otherwise). x defaults to the input
+        of the last call in training mode; dx needs the op built for training
+        (training=True or train()), dw and db do not. db is None for a layer
+        without bias, dx None with input_grad=False (saves its pass). New
+        float32 arrays; dx without the batch dim if x had none."""
+        what = type(self).__name__ + ".backward"
+        x, unbatched = self._forward_input(x, what)
+        dy = self._grad_output(dy, x.shape, unbatched, what)
+        dx = self._backward_data(x.shape, dy) if input_grad else None
+        dw, db = self._backward_weights(x, dy, None if self._bias is None else
+                                        self.out_channels)
+        if dx is not None and unbatched:
+            dx = dx[0]
+        return dx, dw, db
 
     @staticmethod
     def _read_only(array):
@@ -165,8 +264,10 @@ class _ConvNd(OpHandle):
 
     @property
     def weight(self):
-        """The weight (a read-only view); assigning an array repacks the op."""
-        return self._read_only(self._weight)
+        """The weight: a read-only view, or in training mode the array itself
+        (so `layer.weight -= lr * dw` updates and repacks); assigning an
+        array repacks the op."""
+        return self._weight if self.training else self._read_only(self._weight)
 
     @weight.setter
     def weight(self, value):
@@ -174,8 +275,9 @@ class _ConvNd(OpHandle):
 
     @property
     def bias(self):
-        """The bias or None (a read-only view); assigning repacks the op."""
-        return self._read_only(self._bias)
+        """The bias or None (a read-only view; in training mode the array
+        itself); assigning repacks the op."""
+        return self._bias if self.training else self._read_only(self._bias)
 
     @bias.setter
     def bias(self, value):
@@ -194,7 +296,7 @@ class _ConvNd(OpHandle):
     def __reduce__(self):
         # The weights and attributes: the other process packs its own op.
         return (_rebuild_conv, (type(self), self._weight, self._bias, self.stride,
-                                self.padding, self.dilation, self.groups))
+                                self.padding, self.dilation, self.groups, self.training))
 
     def __repr__(self):
         return "%s(%d, %d, kernel_size=%s, stride=%s, padding=%r, dilation=%s, groups=%d, " \
@@ -206,15 +308,16 @@ class _ConvNd(OpHandle):
 Conv1d, Conv2d, Conv3d = (_ranked(_ConvNd, "Conv", r) for r in (1, 2, 3))
 
 
-def _rebuild_conv(cls, weight, bias, stride, padding, dilation, groups):
+def _rebuild_conv(cls, weight, bias, stride, padding, dilation, groups, training=False):
     """A pickled Conv layer made again (module level, so pickle finds it)."""
-    return cls.from_weights(weight, bias, stride, padding, dilation, groups)
+    return cls.from_weights(weight, bias, stride, padding, dilation, groups, training=training)
 
 
 def _rebuild_conv_transpose(cls, weight, bias, stride, padding, output_padding, groups,
-                            dilation):
+                            dilation, training=False):
     """A pickled ConvTranspose layer made again."""
-    return cls.from_weights(weight, bias, stride, padding, output_padding, groups, dilation)
+    return cls.from_weights(weight, bias, stride, padding, output_padding, groups, dilation,
+                            training=training)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -224,41 +327,43 @@ class _ConvTransposeNd(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", *,
-                 weight=None, seed=None):
+                 weight=None, seed=None, training=False):
         """As torch.nn.ConvTransposeNd: weight and bias drawn like PyTorch's
         default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in
         = out_channels/groups * prod(kernel) (numpy RNG `seed`), unless
-        `weight` (and a bias array for `bias`) are given."""
+        `weight` (and a bias array for `bias`) are given; training as in
+        ConvNd (backward() gives dx by a convolution)."""
         in_channels = whole(in_channels, "in_channels", 1)
         out_channels = whole(out_channels, "out_channels", 1)
         groups = whole(groups, "groups", 1)
         lead = (in_channels, out_channels // groups)
         weight, bias = self._initial(in_channels, out_channels, kernel_size, groups, bias,
                                      padding_mode, weight, seed, lead)
-        self._setup_transpose(weight, bias, stride, padding, output_padding, dilation, groups)
+        self._setup_transpose(weight, bias, stride, padding, output_padding, dilation, groups,
+                              training)
         self._check_lead(lead)
 
     @classmethod
     def from_weights(cls, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
+                     dilation=1, *, training=False):
         """A layer with the given weight (C, M/groups, K...) and bias (M,)."""
         self = cls.__new__(cls)
-        self._setup_transpose(weight, bias, stride, padding, output_padding, dilation, groups)
+        self._setup_transpose(weight, bias, stride, padding, output_padding, dilation, groups,
+                              training)
         return self
 
     def _setup_transpose(self, weight, bias, stride, padding, output_padding, dilation,
-                         groups):
+                         groups, training=False):
         """Validates and packs; the layer changes only if all succeeds."""
         k = self._rank
         name = type(self).__name__
-        weight = as_float_array(weight, name + " weight")
+        weight, bias = self._own_arrays(name, weight, bias, training)
         if weight.ndim != k + 2:
             raise InvalidArgumentError(
                 "%s weight: expected %d dims (in_channels, out_channels/groups, %s), got "
                 "shape %s" % (name, k + 2, _ops._SPATIAL[k], weight.shape))
         out_channels = weight.shape[1] * int(groups)
         if bias is not None:
-            bias = as_float_array(bias, name + " bias")
             if bias.shape != (out_channels,):
                 raise InvalidArgumentError("%s bias: expected shape (%d,), got %s" %
                                            (name, out_channels, bias.shape))
@@ -271,20 +376,22 @@ class _ConvTransposeNd(_ConvNd):
                                      _ops.ATTR_PADS: pads + pads,
                                      _ops.ATTR_OUTPUT_PADDING: output_padding},
                                scalars={_ops.ATTR_GROUP: int(groups)},
-                               weight=weight, bias=bias))
+                               weight=weight, bias=bias, flags=self._flags(training)))
         self.kernel_size = weight.shape[2:]
         self.stride, self.padding, self.output_padding = stride, tuple(pads), output_padding
         self.dilation, self.groups = dilation, int(groups)
         self._weight, self._bias = weight, bias
+        self._set_training(training)
 
     def __reduce__(self):
         return (_rebuild_conv_transpose, (type(self), self._weight, self._bias, self.stride,
                                           self.padding, self.output_padding, self.groups,
-                                          self.dilation))
+                                          self.dilation, self.training))
 
-    def _repack(self, weight, bias):
+    def _repack(self, weight, bias, training=None):
         self._setup_transpose(weight, bias, self.stride, self.padding, self.output_padding,
-                              self.dilation, self.groups)
+                              self.dilation, self.groups,
+                              self.training if training is None else training)
 
     @property
     def in_channels(self):
@@ -320,7 +427,31 @@ def _pool_geometry(rank, kernel_size, stride, padding):
 
 
 class _PoolNd(OpHandle):
+    """Pools: backward(dy) gives dx; train() makes calls keep their input."""
     _rank = None
+
+    def backward(self, dy: npt.ArrayLike, x: Optional[npt.ArrayLike] = None) -> np.ndarray:
+        """dL/dx, a new float32 array of the forward input's shape, from dy =
+        dL/dy (the forward output's shape; ShapeMismatchError otherwise) at
+        the forward input x, by default the input of the last call in
+        training mode (see train())."""
+        what = type(self).__name__ + ".backward"
+        x, unbatched = self._forward_input(x, what)
+        return self._input_grad(x.shape, unbatched, dy, what, x)
+
+    def _input_grad(self, input_shape, unbatched, dy, what, x=None, indices=None):
+        """dx for a batched `input_shape`; x (batched) may be None where the
+        op does not read it."""
+        dy = self._chain(self._grad_output(dy, input_shape, unbatched, what), input_shape)
+        dx = self._backward_data(input_shape, dy, x, indices)
+        return dx[0] if unbatched else dx
+
+    def _chain(self, dy, input_shape):
+        """dy for the library's op, where the layer's output is a function of it."""
+        return dy
+
+    def _pickled_state(self):
+        return {"training": True} if self.training else None
 
 
 class _MaxPoolNd(_PoolNd):
@@ -354,6 +485,7 @@ class _MaxPoolNd(_PoolNd):
         x, unbatched = as_input(x, self._rank, type(self).__name__)
         if not self.return_indices:
             y = self._run(x)
+            self._keep(x, unbatched)
             return y[0] if unbatched else y
         y, idx = self._run(x, indices=True)
         # ONNX flattens Indices over the whole (N, C, ...) tensor, PyTorch per
@@ -362,7 +494,49 @@ class _MaxPoolNd(_PoolNd):
         # library's -1 stays.
         np.remainder(idx, math.prod(x.shape[2:]), out=idx, where=idx >= 0)
         self._last_nan_indices(x, y, idx)
+        # backward() sends dy where these indices point (PyTorch's choice for NaNs too)
+        self._keep(x, unbatched, idx)
         return (y[0], idx[0]) if unbatched else (y, idx)
+
+    def backward(self, dy: npt.ArrayLike, x: Optional[npt.ArrayLike] = None,
+                 indices: Optional[npt.ArrayLike] = None) -> np.ndarray:
+        """dL/dx from dy = dL/dy: each dy element goes to the input element
+        its window took the maximum from (summed where windows overlap). That
+        position is read from `indices` (as a call with return_indices gives
+        them: within each (n, c) plane) if given, else from the indices the
+        last call in training mode returned when x is not given either, else
+        recomputed from x (the first maximum in window order)."""
+        what = type(self).__name__ + ".backward"
+        if x is None and indices is None and self._saved is not None and \
+                len(self._saved) > 2:
+            indices = self._saved[2][0] if self._saved[1] else self._saved[2]
+        x, unbatched = self._forward_input(x, what)
+        return self._input_grad(x.shape, unbatched, dy, what, x,
+                                self._whole_tensor_indices(indices, x.shape, unbatched, what))
+
+    def _whole_tensor_indices(self, indices, input_shape, unbatched, what):
+        """Per-plane indices (as __call__ returns them) made ONNX's whole-tensor
+        int64 Indices for the library, or None. Negative entries (no position)
+        stay as they are, and the library refuses them."""
+        if indices is None:
+            return None
+        arr = indices if isinstance(indices, np.ndarray) else np.asarray(indices)
+        if arr.dtype.kind not in "iu":
+            raise InputTypeError("%s: indices have dtype %s: expected integers (positions "
+                                 "within each (n, c) plane, as return_indices gives them)" %
+                                 (what, arr.dtype))
+        out = self._output_shape(input_shape)
+        want = out[1:] if unbatched else out
+        if arr.shape != want:
+            raise ShapeMismatchError("%s: indices have shape %s, but the forward output for "
+                                     "the input shape %s is %s" %
+                                     (what, arr.shape, tuple(input_shape[1 if unbatched else 0:]),
+                                      want))
+        idx = np.array(arr, dtype=np.int64, order="C").reshape(out)  # a copy: offsets added
+        n, c = input_shape[:2]
+        planes = np.arange(n * c, dtype=np.int64).reshape((n, c) + (1,) * self._rank)
+        np.add(idx, planes * math.prod(input_shape[2:]), out=idx, where=idx >= 0)
+        return idx
 
     def _last_nan_indices(self, x, y, idx):
         """PyTorch's CPU kernel keeps the last NaN of a window (every NaN
@@ -391,7 +565,7 @@ class _MaxPoolNd(_PoolNd):
 
     def __reduce__(self):
         return (type(self), (self.kernel_size, self.stride, self.padding, self.dilation,
-                             self.return_indices, self.ceil_mode))
+                             self.return_indices, self.ceil_mode), self._pickled_state())
 
     def __repr__(self):
         return "%s(kernel_size=%s, stride=%s, padding=%s, dilation=%s, ceil_mode=%s)" % (
@@ -447,6 +621,14 @@ class _AvgPoolNd(_PoolNd):
             counts = np.multiply.outer(counts, per_dim)
         return counts
 
+    def _chain(self, dy, input_shape):
+        """With divisor_override the layer's y is the library's times
+        count / divisor_override (see __call__): so is dy."""
+        if self.divisor_override is None:
+            return dy
+        scale = self._valid_counts(input_shape[2:], dy.shape[2:]) / self.divisor_override
+        return np.multiply(dy, scale, dtype=np.float32)
+
     def __call__(self, x: npt.ArrayLike) -> np.ndarray:
         y = self._apply(x)
         if self.divisor_override is not None:
@@ -460,7 +642,8 @@ class _AvgPoolNd(_PoolNd):
 
     def __reduce__(self):
         return (type(self), (self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                             self.count_include_pad, self.divisor_override))
+                             self.count_include_pad, self.divisor_override),
+                self._pickled_state())
 
     def __repr__(self):
         return "%s(kernel_size=%s, stride=%s, padding=%s, ceil_mode=%s, " \
@@ -502,7 +685,8 @@ class _LPPoolNd(_PoolNd):
     __call__ = forward = OpHandle._apply
 
     def __reduce__(self):
-        return (type(self), (self.norm_type, self.kernel_size, self.stride, self.ceil_mode))
+        return (type(self), (self.norm_type, self.kernel_size, self.stride, self.ceil_mode),
+                self._pickled_state())
 
     def __repr__(self):
         return "%s(norm_type=%d, kernel_size=%s, stride=%s, ceil_mode=%s)" % (
@@ -525,7 +709,7 @@ class _GlobalPool(_PoolNd):
     __call__ = forward = OpHandle._apply
 
     def __reduce__(self):
-        return (type(self), (self._rank,))
+        return (type(self), (self._rank,), self._pickled_state())
 
     def __repr__(self):
         return "%s(rank=%d)" % (type(self).__name__, self._rank)
@@ -555,4 +739,4 @@ class GlobalLpPool(_GlobalPool):
         super().__init__(rank, {_ops.ATTR_P: self.p})
 
     def __reduce__(self):
-        return (type(self), (self._rank, self.p))
+        return (type(self), (self._rank, self.p), self._pickled_state())

@@ -47,11 +47,11 @@ def edge_image():
 
 def loss_and_grad(X, Y, w):
     """Squared error of conv2d(X, w) against Y, and its gradient in w, both
-    with convpool: the gradient of sum((X * w - Y)^2) is 2 * corr(X, residual)."""
-    R = convpool.conv2d(X, w) - Y                          # (1, 1, 6, 7)
-    grad = 2.0 * convpool.conv2d(X.reshape(1, 1, 6, 8),    # correlate X with R
-                                 R.reshape(1, 1, 6, 7))
-    return np.float32(np.sum(R * R, dtype=np.float32)), grad.astype(np.float32)
+    by convpool: the library's weight gradient (convpool.grad.conv2d_weight)
+    of dL/dY_hat = 2 (Y_hat - Y), the squared error's own derivative."""
+    R = convpool.conv2d(X, w) - Y
+    grad = convpool.grad.conv2d_weight(X, w.shape, 2 * R)
+    return np.float32(np.sum(R * R, dtype=np.float32)), grad
 
 
 def recover_initial_kernel(X, Y, lr, loss_steps, losses, loss_digits, final_kernel,
@@ -98,11 +98,19 @@ def recover_initial_kernel(X, Y, lr, loss_steps, losses, loss_digits, final_kern
 
 
 def learn_kernel(X, Y, w, lr, epochs=10):
-    """D2L's loop: yields (i, loss before the update i), updating w in place."""
-    for i in range(epochs):
-        loss, grad = loss_and_grad(X, Y, w)
-        w -= np.float32(lr) * grad
-        yield i, loss
+    """D2L's loop, trained by convpool: a Conv2d layer built for training over
+    the caller's kernel array w (float32, updated in place), its backward()
+    giving the kernel's gradient. Yields (i, loss before the update i)."""
+    with convpool.Conv2d(1, 1, kernel_size=w.shape[2:], bias=False, weight=w,
+                         training=True) as conv2d:
+        for i in range(epochs):
+            Y_hat = conv2d(X)
+            l = (Y_hat - Y) ** 2
+            # dl/dY_hat, then the library's dl/dw (the input needs no gradient)
+            _, dw, _ = conv2d.backward(2 * (Y_hat - Y), input_grad=False)
+            w -= np.float32(lr) * dw  # Update the kernel
+            conv2d.update()
+            yield i, np.float32(l.sum(dtype=np.float32))
 
 
 def pool2d(X, pool_size, mode='max'):

@@ -25,9 +25,11 @@ _d2l.show(Y)
 _d2l.show(convpool.corr2d(np.ascontiguousarray(X.T), K))
 
 # In [29]: learn the kernel from X and Y. PyTorch drew the starting kernel at
-# random and did not print it; _d2l recovers it from the printed numbers. The
-# forward pass and the gradient (a correlation of X with the residual) are
-# both convpool.conv2d calls.
+# random and did not print it; _d2l recovers it from the printed numbers.
+# _d2l.learn_kernel trains a convpool.Conv2d built with training=True: each
+# epoch runs it forward, takes the kernel's gradient from its backward() (the
+# library's own, no formula here), steps `w -= lr * dw` on the kernel array
+# and update()s the layer.
 X = X.reshape((1, 1, 6, 8))
 Y = Y.reshape((1, 1, 6, 7))
 lr = 3e-2  # Learning rate

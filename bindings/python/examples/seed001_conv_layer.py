@@ -24,8 +24,9 @@ _d2l.show(Y)
 
 # In [7]: learning the kernel. The random start PyTorch drew is recovered
 # from the printed losses and kernel (see _d2l.recover_initial_kernel); each
-# step's forward pass and gradient are convpool.conv2d calls in float32. The
-# losses agree with the notebook's to about 1e-6 (float32 summation order).
+# step runs a convpool.Conv2d built for training forward and takes the
+# kernel's gradient from its backward(), in float32. The losses agree with
+# the notebook's to about 1e-6 (float32 summation order).
 X = X.reshape((1, 1, 6, 8))
 Y = Y.reshape((1, 1, 6, 7))
 printed = [10.075425148010254, 2.4747474193573, 0.7364716529846191, 0.25515487790107727,
