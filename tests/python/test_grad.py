@@ -87,7 +87,7 @@ def test_conv(torch, rank, index):
     # the layer: its input kept by the forward call, the caller's weight arrays
     layer_cls = getattr(convpool, "Conv%dd" % rank)
     with layer_cls.from_weights(w, b, training=True, **kw) as layer:
-        layer(x)
+        close(layer(x), y, "y", **kw)  # the forward pass, asymmetric pads included
         dx2, dw2, db2 = layer.backward(dy)
     close(dx2, tx.grad, "layer dx", **kw)
     close(dw2, tw.grad, "layer dw", **kw)
@@ -338,3 +338,54 @@ def test_training_workflow(torch):
     conv.train()
     assert conv.backward(np.ones((2, 3, 3, 3), np.float32), x)[0].shape == x.shape
     assert pickle.loads(pickle.dumps(convpool.MaxPool2d(2).train())).training
+
+
+def test_max_pool_nans_follow_the_indices(torch):
+    """A window holding NaNs: the layer's indices name the last NaN, as
+    PyTorch's, and the gradient goes there, as PyTorch's."""
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan
+    dy = np.array([[[[1.0, 2.0], [3.0, 4.0]]]], dtype=np.float32)
+    tx, = leaves(torch, x)
+    torch.nn.functional.max_pool2d(tx, 2).backward(torch.from_numpy(dy))
+    with convpool.MaxPool2d(2, return_indices=True).train() as pool:
+        pool(x)
+        np.testing.assert_array_equal(pool.backward(dy), tx.grad.numpy())
+
+
+def test_gradients_do_not_depend_on_the_thread_count():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 6, 13, 11)).astype(np.float32)
+    w = rng.standard_normal((8, 3, 3, 3)).astype(np.float32)
+    kw = dict(stride=2, padding=1, groups=2)
+    dy = rng.standard_normal(convpool.conv2d(x, w, **kw).shape).astype(np.float32)
+    dyp = rng.standard_normal(convpool.avg_pool2d(x, 3, 2, 1).shape).astype(np.float32)
+    before = convpool.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2, 3):
+            convpool.set_num_threads(n)
+            results.append((grad.conv2d_input(x.shape, w, dy, **kw),
+                            *grad.conv2d_weight(x, w.shape, dy, **kw, bias=True),
+                            grad.avg_pool2d_backward(dyp, x.shape, 3, 2, 1),
+                            grad.max_pool2d_backward(dyp, x, 3, 2, 1)))
+    finally:
+        convpool.set_num_threads(before)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_unbatched_and_empty_batches():
+    w = np.ones((3, 2, 3, 3), dtype=np.float32)
+    with convpool.Conv2d.from_weights(w, np.zeros(3, np.float32), training=True) as conv:
+        x = np.random.default_rng(0).random((2, 5, 5), dtype=np.float32)
+        conv(x)
+        dx, dw, db = conv.backward(np.ones((3, 3, 3), np.float32))
+        assert dx.shape == x.shape and dw.shape == w.shape and db.shape == (3,)
+        np.testing.assert_array_equal(db, [9, 9, 9])
+        conv(np.zeros((0, 2, 5, 5), np.float32))
+        dx, dw, db = conv.backward(np.zeros((0, 3, 3, 3), np.float32))
+        assert dx.shape == (0, 2, 5, 5)
+        np.testing.assert_array_equal(dw, 0)
+        np.testing.assert_array_equal(db, 0)

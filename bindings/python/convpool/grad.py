@@ -257,30 +257,32 @@ def avg_pool3d_backward(grad_output: npt.ArrayLike, input: ShapeOrArray,
                           grad_output, input, "avg_pool3d_backward", shape_ok=True)
 
 
+def _lp_pool_backward(rank, grad_output, input, norm_type, kernel_size, stride, ceil_mode):
+    pool = getattr(layers, "LPPool%dd" % rank)(norm_type, kernel_size, stride, ceil_mode)
+    return _pool_backward(pool, grad_output, input, "lp_pool%dd_backward" % rank)
+
+
 def lp_pool1d_backward(grad_output: npt.ArrayLike, input: npt.ArrayLike, norm_type,
                        kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
                        ceil_mode: bool = False) -> np.ndarray:
     """dL/dx of lp_pool1d(input, ...) (ONNX LpPool's |x|): grad_output *
     sign(x) |x|^(p-1) / y^(p-1) summed over the windows holding x, 0 where
     the window's y is 0."""
-    return _pool_backward(layers.LPPool1d(norm_type, kernel_size, stride, ceil_mode),
-                          grad_output, input, "lp_pool1d_backward")
+    return _lp_pool_backward(1, grad_output, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def lp_pool2d_backward(grad_output: npt.ArrayLike, input: npt.ArrayLike, norm_type,
                        kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
                        ceil_mode: bool = False) -> np.ndarray:
     """dL/dx of lp_pool2d(input, ...); see lp_pool1d_backward."""
-    return _pool_backward(layers.LPPool2d(norm_type, kernel_size, stride, ceil_mode),
-                          grad_output, input, "lp_pool2d_backward")
+    return _lp_pool_backward(2, grad_output, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def lp_pool3d_backward(grad_output: npt.ArrayLike, input: npt.ArrayLike, norm_type,
                        kernel_size: IntOrTuple, stride: Optional[IntOrTuple] = None,
                        ceil_mode: bool = False) -> np.ndarray:
     """dL/dx of lp_pool3d(input, ...); see lp_pool1d_backward."""
-    return _pool_backward(layers.LPPool3d(norm_type, kernel_size, stride, ceil_mode),
-                          grad_output, input, "lp_pool3d_backward")
+    return _lp_pool_backward(3, grad_output, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def _global_rank(input, what):
