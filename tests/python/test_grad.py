@@ -273,9 +273,23 @@ def test_max_pool_indices_errors():
         grad.max_pool2d_backward(dy, X, 2, indices=idx.astype(np.float64))
     with pytest.raises(convpool.InvalidArgumentError):  # outside its plane
         grad.max_pool2d_backward(dy, X.shape, 2, indices=idx + X[0, 0].size)
-    # global max pool needs x: its shape alone is not enough
-    with pytest.raises(convpool.InvalidArgumentError):
+    # global max pool and the LpPools need x: its shape alone is not enough
+    with pytest.raises(convpool.InvalidArgumentError, match="not only its shape"):
         grad.global_max_pool_backward(np.ones((1, 2, 1, 1), np.float32), X.shape)
+    with pytest.raises(convpool.InvalidArgumentError, match="not only its shape"):
+        grad.lp_pool2d_backward(np.ones((1, 2, 2, 2), np.float32), X.shape, 2, 2)
+
+
+def test_max_pool_windows_of_padding_only():
+    """A window that holds only padding (dilation) has index -1: its dy is
+    dropped, with the indices or without."""
+    x = np.arange(7, dtype=np.float32).reshape(1, 1, 1, 7)
+    args = ((2, 3), (2, 1), (1, 0), (2, 2))
+    y, idx = convpool.max_pool2d(x, *args, return_indices=True)
+    np.testing.assert_array_equal(idx, -1)
+    dy = np.ones_like(y)
+    np.testing.assert_array_equal(grad.max_pool2d_backward(dy, x.shape, *args, indices=idx), 0)
+    np.testing.assert_array_equal(grad.max_pool2d_backward(dy, x, *args), 0)
 
 
 def test_layer_errors():

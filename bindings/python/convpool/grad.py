@@ -163,7 +163,10 @@ def conv3d_weight(input: npt.ArrayLike, weight_size: Sequence[int], grad_output:
 def _pool_input(pool, input, what, shape_ok):
     """(batched input or None, batched shape, unbatched) from a forward
     input array or, where `shape_ok`, its shape alone."""
-    shape = _shape(input, what + " input") if shape_ok else None
+    shape = _shape(input, what + " input")
+    if shape is not None and not shape_ok:
+        raise InvalidArgumentError("%s: needs the forward input itself, not only its shape %s" %
+                                   (what, shape))
     if shape is None:
         x, unbatched = as_input(input, pool._rank, what + " input")
         return x, x.shape, unbatched

@@ -516,8 +516,9 @@ class _MaxPoolNd(_PoolNd):
 
     def _whole_tensor_indices(self, indices, input_shape, unbatched, what):
         """Per-plane indices (as __call__ returns them) made ONNX's whole-tensor
-        int64 Indices for the library, or None. Negative entries (no position)
-        stay as they are, and the library refuses them."""
+        int64 Indices for the library, or None. -1 (a window of padding only:
+        no position, its dy goes nowhere) stays -1; the library refuses other
+        positions outside their plane."""
         if indices is None:
             return None
         arr = indices if isinstance(indices, np.ndarray) else np.asarray(indices)
