@@ -19,18 +19,22 @@ static int is_conv(const convpool_op *op)
 /* op->transposed: the op of the other kind with the same weights W. A Conv's
  * W (M, C/group, K...) is, read as a ConvTranspose weight (C', M'/group,
  * K...), the ConvTranspose from M channels to C, and the other way round:
- * no copy in another layout is needed beyond what the inner op packs. Pads
- * are resolved per run (cp_backward_data_geom); only explicit ones are
- * passed on, so that an implementation choosing by attributes sees them. */
-static convpool_status backward_prepare(convpool_op *op, const float *weight)
+ * no copy in another layout is needed beyond what the inner op packs.
+ * Its pads are resolved per run (cp_backward_data_geom), but implementations
+ * may choose an algorithm by the attributes (a 1x1 stride-1 Conv without pads
+ * goes to a GEMM that assumes none): explicit pads are passed on as they
+ * are, and pads that auto_pad or output_shape decide per input size are
+ * announced as pads of 1, which only rules out the padding-free algorithms. */
+convpool_status cp_op_enable_backward(convpool_op *op, const float *weight)
 {
     convpool_desc d;
     d.attrs = op->attrs;
     d.attrs.kind =
         op->attrs.kind == CONVPOOL_OP_CONV ? CONVPOOL_OP_CONV_TRANSPOSE : CONVPOOL_OP_CONV;
     if (op->attrs.auto_pad != CONVPOOL_AUTO_PAD_NOTSET || op->attrs.has_output_shape) {
-        memset(d.attrs.pads, 0, sizeof d.attrs.pads);
-        d.attrs.has_pads = 0;
+        for (int i = 0; i < 2 * CP_MAX_SPATIAL; i++)
+            d.attrs.pads[i] = 1;
+        d.attrs.has_pads = 1;
     }
     d.attrs.auto_pad = CONVPOOL_AUTO_PAD_NOTSET;
     memset(d.attrs.output_padding, 0, sizeof d.attrs.output_padding);
@@ -41,7 +45,13 @@ static convpool_status backward_prepare(convpool_op *op, const float *weight)
     convpool_status st = cp_op_weight_shape(op, ws, 2 + CP_MAX_SPATIAL, &rank);
     if (st != CONVPOOL_OK)
         return st;
-    return cp_op_create(&d, ws, rank, weight, NULL, op->isa, &op->transposed);
+    st = cp_op_create(&d, ws, rank, weight, NULL, op->isa, &op->transposed);
+    if (st == CONVPOOL_OK && op->attrs.kind == CONVPOOL_OP_CONV_TRANSPOSE &&
+        op->isa > CONVPOOL_ISA_SCALAR &&
+        (op->attrs.has_output_shape || op->attrs.auto_pad == CONVPOOL_AUTO_PAD_SAME_UPPER ||
+         op->attrs.auto_pad == CONVPOOL_AUTO_PAD_SAME_LOWER))
+        st = cp_op_create(&d, ws, rank, weight, NULL, CONVPOOL_ISA_SCALAR, &op->transposed_ref);
+    return st;
 }
 
 convpool_status cp_conv_create_ex(const convpool_desc *desc, const int64_t *weight_shape,
@@ -59,7 +69,7 @@ convpool_status cp_conv_create_ex(const convpool_desc *desc, const int64_t *weig
     if (st != CONVPOOL_OK)
         return st;
     if (flags & CONVPOOL_CREATE_BACKWARD) {
-        st = backward_prepare(made, weight);
+        st = cp_op_enable_backward(made, weight);
         if (st != CONVPOOL_OK) {
             cp_op_destroy(made);
             return st;

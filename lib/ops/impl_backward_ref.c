@@ -35,21 +35,31 @@ void cp_backward_data_geom(const convpool_op *op, const cp_geom *g, cp_geom *t)
     }
 }
 
+/* The op that runs the dx pass of geometry t (see op->transposed_ref). */
+static const convpool_op *data_op(const convpool_op *op, const cp_geom *t)
+{
+    if (op->transposed_ref)
+        for (int i = 0; i < CP_MAX_SPATIAL; i++)
+            if (t->pad_begin[i] < 0)
+                return op->transposed_ref;
+    return op->transposed;
+}
+
 size_t cp_backward_conv_data_workspace(const convpool_op *op, const cp_geom *g, int32_t threads)
 {
-    const convpool_op *inner = op->transposed;
-    if (!inner || !inner->impl->workspace_size)
+    if (!op->transposed)
         return 0;
     cp_geom t;
     cp_backward_data_geom(op, g, &t);
-    return inner->impl->workspace_size(inner, &t, threads);
+    const convpool_op *inner = data_op(op, &t);
+    return inner->impl->workspace_size ? inner->impl->workspace_size(inner, &t, threads) : 0;
 }
 
 void cp_backward_conv_data(const cp_backward_args *a)
 {
-    const convpool_op *inner = a->op->transposed;
     cp_geom t;
     cp_backward_data_geom(a->op, a->geom, &t);
+    const convpool_op *inner = data_op(a->op, &t);
     cp_run_args r = {inner, &t, a->ctx, a->dy, a->dx, NULL, a->workspace};
     inner->impl->run(&r);
 }

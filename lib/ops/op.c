@@ -172,6 +172,7 @@ void cp_op_destroy(convpool_op *op)
     if (op->impl && op->impl->release)
         op->impl->release(op);
     cp_op_destroy(op->transposed);
+    cp_op_destroy(op->transposed_ref);
     cp_free(op);
 }
 

@@ -29,6 +29,11 @@ struct convpool_op {
     /* CONVPOOL_CREATE_BACKWARD on a Conv (ConvTranspose): the ConvTranspose
      * (Conv) op with the same weights and ISA path that computes dx. */
     convpool_op *transposed;
+    /* A ConvTranspose whose output_shape or auto_pad can make its pads
+     * negative: the reference Conv for those runs, which the fast paths'
+     * kernels (reading the input in place from the first window's origin)
+     * do not take. NULL otherwise. */
+    convpool_op *transposed_ref;
 };
 
 /* Everything one run needs, handed to an implementation. */
@@ -148,6 +153,12 @@ convpool_status cp_op_run_ex(const convpool_op *op, convpool_context *ctx,
 convpool_status cp_op_workspace_size(const convpool_op *op, convpool_context *ctx,
                                      const int64_t *input_shape, size_t input_rank,
                                      size_t *workspace_size);
+
+/* What CONVPOOL_CREATE_BACKWARD adds to a Conv or ConvTranspose op made by
+ * cp_op_create (weight as given at creation): op->transposed, on op's ISA
+ * path. Tests use it to pit each path's backward passes against the
+ * reference. */
+convpool_status cp_op_enable_backward(convpool_op *op, const float *weight);
 
 /* ops/backward.c: the training calls of include/convpool.h. */
 convpool_status cp_conv_create_ex(const convpool_desc *desc, const int64_t *weight_shape,
