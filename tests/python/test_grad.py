@@ -403,3 +403,20 @@ def test_unbatched_and_empty_batches():
         assert dx.shape == (0, 2, 5, 5)
         np.testing.assert_array_equal(dw, 0)
         np.testing.assert_array_equal(db, 0)
+
+
+def test_readme_training_example(capsys):
+    """The README's Python training example runs and prints what it says."""
+    import os
+    import re
+    from conftest import SOURCE_ROOT
+    with open(os.path.join(SOURCE_ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    section = readme[readme.index("\n## Training\n"):]
+    section = section[section.index("\n### Python\n"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    exec(compile(code, "README.md (Training, Python)", "exec"), {})
+    out = capsys.readouterr().out
+    assert "epoch 2, loss 2.880" in out and "epoch 10, loss 0.007" in out, out
+    kernel = re.search(r"\[\[ *(\S+) +(\S+)\]\]", out).groups()
+    np.testing.assert_allclose([float(v) for v in kernel], [0.9839522, -0.9989845], rtol=1e-5)
