@@ -7,7 +7,9 @@ in training mode by ``train()``) also run backward passes, and every layer in
 training mode keeps its last input so that ``layer.backward(dy)`` returns the
 gradients (dx, and for conv layers dw and db). The weight and bias stay the
 caller's arrays: after an optimiser step on them in place (``w -= lr * dw``),
-``layer.update()`` rebuilds the op from them.
+``layer.update()`` rebuilds the op from them. The kept input is a reference
+(changing that array before backward() changes the gradients), and calls
+from several threads overwrite each other's: pass x to backward() there.
 
 A layer owns a C handle. It is freed by close(), at the end of a ``with``
 block, or when the layer is garbage collected. Calling a layer from several
