@@ -1,5 +1,6 @@
 /*
- * The AVX-512 and AVX2 backward passes of Conv and ConvTranspose.
+ * The AVX-512 and AVX2 backward passes of Conv and ConvTranspose, and the
+ * pool backward passes that are a scatter or a fill (at the end).
  *
  * dx runs on op->transposed (cp_backward_conv_data), which is already on
  * this ISA path's fast kernels. The weight gradient is a correlation
@@ -16,6 +17,9 @@
  * The micro-kernel needs contiguous b rows: ops whose innermost stride is
  * not 1 stay on the reference. db is the shared reference sum.
  */
+#include <string.h>
+
+#include "kernels/ref/ref_kernels.h"
 #include "kernels/x86/grad_kernels.h"
 #include "ops/impl.h"
 #include "runtime/cpu.h"
@@ -153,3 +157,86 @@ X86_CONV_BACKWARD(cp_backward_conv_transpose_avx512, CONVPOOL_OP_CONV_TRANSPOSE,
                   "conv_transpose.backward.avx512", CONVPOOL_ISA_AVX512, weights_avx512);
 X86_CONV_BACKWARD(cp_backward_conv_transpose_avx2, CONVPOOL_OP_CONV_TRANSPOSE,
                   "conv_transpose.backward.avx2", CONVPOOL_ISA_AVX2, weights_avx2);
+
+/*
+ * Pool backward passes at memory speed where the walk is simple: MaxPool
+ * from Indices is a scatter of dy into zeroed dx planes (in window order,
+ * as the reference adds them: bitwise the same), GlobalAveragePool a fill
+ * of each plane with dy / (plane size). One plane per task, so the result
+ * does not depend on the thread count. MaxPool without Indices, the other
+ * average and Lp pools run the reference.
+ */
+
+/* Below this many dx elements per thread a pool backward pass stays on
+ * fewer threads. */
+#define X86_POOL_GRAD_MIN_PER_THREAD 32768
+
+static void scatter_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const cp_backward_args *a = arg;
+    const cp_geom *g = a->geom;
+    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
+    for (int64_t p = begin; p < end; p++) {
+        float *dxp = a->dx + p * in_plane;
+        const float *dyp = a->dy + p * out_plane;
+        const int64_t *ip = a->indices + p * out_plane;
+        memset(dxp, 0, (size_t)in_plane * sizeof(float));
+        for (int64_t o = 0; o < out_plane; o++) {
+            if (ip[o] < 0)
+                continue; /* a window without input element */
+            const int64_t at = ip[o] - p * in_plane;
+            dxp[g->storage_order ? cp_ref_index_to_row_major(g, at) : at] += dyp[o];
+        }
+    }
+}
+
+static void max_pool_data(const cp_backward_args *a)
+{
+    if (!a->indices) {
+        cp_backward_max_pool_ref.data(a);
+        return;
+    }
+    const int64_t planes = a->geom->n * a->geom->c;
+    cp_parallel_for(
+        a->ctx, planes,
+        cp_threads_for_work(planes * cp_geom_in_plane(a->geom), X86_POOL_GRAD_MIN_PER_THREAD),
+        scatter_task, (void *)a);
+}
+
+static void global_avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const cp_backward_args *a = arg;
+    const int64_t in_plane = cp_geom_in_plane(a->geom);
+    for (int64_t p = begin; p < end; p++) {
+        /* the reference's rounding: dy / count in double, then to float */
+        const float v = (float)((double)a->dy[p] / (double)in_plane);
+        float *dxp = a->dx + p * in_plane;
+        for (int64_t i = 0; i < in_plane; i++)
+            dxp[i] = v;
+    }
+}
+
+static void global_avg_pool_data(const cp_backward_args *a)
+{
+    const int64_t planes = a->geom->n * a->geom->c;
+    cp_parallel_for(
+        a->ctx, planes,
+        cp_threads_for_work(planes * cp_geom_in_plane(a->geom), X86_POOL_GRAD_MIN_PER_THREAD),
+        global_avg_task, (void *)a);
+}
+
+const cp_backward_impl cp_backward_max_pool_x86 = {
+    .name = "max_pool.backward.x86",
+    .kind = CONVPOOL_OP_MAX_POOL,
+    .isa = CONVPOOL_ISA_AVX2,
+    .data = max_pool_data,
+};
+
+const cp_backward_impl cp_backward_global_avg_pool_x86 = {
+    .name = "global_avg_pool.backward.x86",
+    .kind = CONVPOOL_OP_GLOBAL_AVERAGE_POOL,
+    .isa = CONVPOOL_ISA_AVX2,
+    .data = global_avg_pool_data,
+};
