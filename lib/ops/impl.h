@@ -40,6 +40,9 @@ extern const cp_backward_impl cp_backward_conv_avx512;
 extern const cp_backward_impl cp_backward_conv_avx2;
 extern const cp_backward_impl cp_backward_conv_transpose_avx512;
 extern const cp_backward_impl cp_backward_conv_transpose_avx2;
+/* ... and the pool backward passes that are a scatter or a fill */
+extern const cp_backward_impl cp_backward_max_pool_x86;
+extern const cp_backward_impl cp_backward_global_avg_pool_x86;
 #endif
 
 #endif
@@ -77,6 +80,9 @@ extern const cp_backward_impl cp_backward_conv_avx512;
 extern const cp_backward_impl cp_backward_conv_avx2;
 extern const cp_backward_impl cp_backward_conv_transpose_avx512;
 extern const cp_backward_impl cp_backward_conv_transpose_avx2;
+/* ... and the pool backward passes that are a scatter or a fill */
+extern const cp_backward_impl cp_backward_max_pool_x86;
+extern const cp_backward_impl cp_backward_global_avg_pool_x86;
 #endif
 
 #endif
@@ -115,6 +121,9 @@ extern const cp_backward_impl cp_backward_conv_avx512;
 extern const cp_backward_impl cp_backward_conv_avx2;
 extern const cp_backward_impl cp_backward_conv_transpose_avx512;
 extern const cp_backward_impl cp_backward_conv_transpose_avx2;
+/* ... and the pool backward passes that are a scatter or a fill */
+extern const cp_backward_impl cp_backward_max_pool_x86;
+extern const cp_backward_impl cp_backward_global_avg_pool_x86;
 #endif
 
 #endif

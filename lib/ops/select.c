@@ -51,6 +51,10 @@ static const cp_backward_impl *const backward_impls[] = {
 #endif
     &cp_backward_conv_ref,
     &cp_backward_conv_transpose_ref,
+#if defined(CP_X86_64)
+    &cp_backward_max_pool_x86,
+    &cp_backward_global_avg_pool_x86,
+#endif
     &cp_backward_max_pool_ref,
     &cp_backward_avg_pool_ref,
     &cp_backward_global_max_pool_ref,

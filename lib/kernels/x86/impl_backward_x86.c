@@ -1,5 +1,6 @@
 /*
- * The AVX-512 and AVX2 backward passes of Conv and ConvTranspose.
+ * The AVX-512 and AVX2 backward passes of Conv and ConvTranspose, and the
+ * pool backward passes that are a scatter or a fill (at the end).
  *
  * dx runs on op->transposed (cp_backward_conv_data), which is already on
  * this ISA path's fast kernels. The weight gradient is a correlation
@@ -7,15 +8,18 @@
  * (Conv: a = dy, b = x; ConvTranspose: a = x, b = dy; see
  * cp_ref_conv_weight_grad). Rows of the same group and b channel read the
  * same b row, so a task takes up to mr of them (consecutive a channels)
- * and, tap by tap, walks the batch and the rows of positions with the corr
- * micro-kernel, keeping per-lane partial sums that are reduced once at the
- * end. Every dw element is summed in an order fixed by the geometry alone
- * (batch, then position rows, position i in lane i % vw, lanes reduced in
- * order) on one thread: bitwise the same for any thread count.
+ * and, tap by tap, walks the batch and the planes of positions, each a call
+ * of the corr micro-kernel over its lines, keeping per-lane partial sums
+ * that are reduced once at the end. Every dw element is summed in an order fixed by the geometry
+ * alone (batch, then position rows, position i in lane i % vw, lanes reduced in order) on one
+ * thread: bitwise the same for any thread count.
  *
  * The micro-kernel needs contiguous b rows: ops whose innermost stride is
  * not 1 stay on the reference. db is the shared reference sum.
  */
+#include <string.h>
+
+#include "kernels/ref/ref_kernels.h"
 #include "kernels/x86/grad_kernels.h"
 #include "ops/impl.h"
 #include "runtime/cpu.h"
@@ -81,16 +85,15 @@ static void weight_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
             for (int64_t i = 0; i < rows * vw; i++)
                 acc[i] = 0.0f;
             const int64_t len = hi[2] - lo[2];
-            for (int64_t n = 0; len > 0 && n < g->n; n++) {
+            for (int64_t n = 0; len > 0 && hi[1] > lo[1] && n < g->n; n++) {
                 const float *ap = o.a + (n * o.a_ch + ac0) * a_plane + lo[2];
                 const float *bp = o.b + (n * o.b_ch + bc) * b_plane + lo[2] + off[2];
                 for (int64_t u0 = lo[0]; u0 < hi[0]; u0++) {
                     const int64_t v0 = u0 * g->stride[0] + off[0];
-                    for (int64_t u1 = lo[1]; u1 < hi[1]; u1++) {
-                        const int64_t v1 = u1 * g->stride[1] + off[1];
-                        j->k->corr(rows, ap + (u0 * ad[1] + u1) * ad[2], a_plane,
-                                   bp + (v0 * bd[1] + v1) * bd[2], len, acc);
-                    }
+                    const int64_t v1 = lo[1] * g->stride[1] + off[1];
+                    j->k->corr(rows, ap + (u0 * ad[1] + lo[1]) * ad[2], a_plane,
+                               bp + (v0 * bd[1] + v1) * bd[2], len, hi[1] - lo[1], ad[2],
+                               g->stride[1] * bd[2], acc);
                 }
             }
             for (int64_t r = 0; r < rows; r++) {
@@ -153,3 +156,86 @@ X86_CONV_BACKWARD(cp_backward_conv_transpose_avx512, CONVPOOL_OP_CONV_TRANSPOSE,
                   "conv_transpose.backward.avx512", CONVPOOL_ISA_AVX512, weights_avx512);
 X86_CONV_BACKWARD(cp_backward_conv_transpose_avx2, CONVPOOL_OP_CONV_TRANSPOSE,
                   "conv_transpose.backward.avx2", CONVPOOL_ISA_AVX2, weights_avx2);
+
+/*
+ * Pool backward passes at memory speed where the walk is simple: MaxPool
+ * from Indices is a scatter of dy into zeroed dx planes (in window order,
+ * as the reference adds them: bitwise the same), GlobalAveragePool a fill
+ * of each plane with dy / (plane size). One plane per task, so the result
+ * does not depend on the thread count. MaxPool without Indices, the other
+ * average and Lp pools run the reference.
+ */
+
+/* Below this many dx elements per thread a pool backward pass stays on
+ * fewer threads. */
+#define X86_POOL_GRAD_MIN_PER_THREAD 32768
+
+static void scatter_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const cp_backward_args *a = arg;
+    const cp_geom *g = a->geom;
+    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
+    for (int64_t p = begin; p < end; p++) {
+        float *dxp = a->dx + p * in_plane;
+        const float *dyp = a->dy + p * out_plane;
+        const int64_t *ip = a->indices + p * out_plane;
+        memset(dxp, 0, (size_t)in_plane * sizeof(float));
+        for (int64_t o = 0; o < out_plane; o++) {
+            if (ip[o] < 0)
+                continue; /* a window without input element */
+            const int64_t at = ip[o] - p * in_plane;
+            dxp[g->storage_order ? cp_ref_index_to_row_major(g, at) : at] += dyp[o];
+        }
+    }
+}
+
+static void max_pool_data(const cp_backward_args *a)
+{
+    if (!a->indices) {
+        cp_backward_max_pool_ref.data(a);
+        return;
+    }
+    const int64_t planes = a->geom->n * a->geom->c;
+    cp_parallel_for(
+        a->ctx, planes,
+        cp_threads_for_work(planes * cp_geom_in_plane(a->geom), X86_POOL_GRAD_MIN_PER_THREAD),
+        scatter_task, (void *)a);
+}
+
+static void global_avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const cp_backward_args *a = arg;
+    const int64_t in_plane = cp_geom_in_plane(a->geom);
+    for (int64_t p = begin; p < end; p++) {
+        /* the reference's rounding: dy / count in double, then to float */
+        const float v = (float)((double)a->dy[p] / (double)in_plane);
+        float *dxp = a->dx + p * in_plane;
+        for (int64_t i = 0; i < in_plane; i++)
+            dxp[i] = v;
+    }
+}
+
+static void global_avg_pool_data(const cp_backward_args *a)
+{
+    const int64_t planes = a->geom->n * a->geom->c;
+    cp_parallel_for(
+        a->ctx, planes,
+        cp_threads_for_work(planes * cp_geom_in_plane(a->geom), X86_POOL_GRAD_MIN_PER_THREAD),
+        global_avg_task, (void *)a);
+}
+
+const cp_backward_impl cp_backward_max_pool_x86 = {
+    .name = "max_pool.backward.x86",
+    .kind = CONVPOOL_OP_MAX_POOL,
+    .isa = CONVPOOL_ISA_AVX2,
+    .data = max_pool_data,
+};
+
+const cp_backward_impl cp_backward_global_avg_pool_x86 = {
+    .name = "global_avg_pool.backward.x86",
+    .kind = CONVPOOL_OP_GLOBAL_AVERAGE_POOL,
+    .isa = CONVPOOL_ISA_AVX2,
+    .data = global_avg_pool_data,
+};
