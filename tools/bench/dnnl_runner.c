@@ -68,9 +68,12 @@ static void run_reorder(dnnl_runner *r, dnnl_primitive_t reorder, dnnl_memory_t 
     dnnl_primitive_execute(reorder, r->stream, 2, args);
 }
 
-/* A case's NCHW src and dst dims and its 2-D geometry. */
-static void case_dims(const bench_case *c, dnnl_dims_t src_dims, dnnl_dims_t dst_dims,
-                      dnnl_dims_t strides, dnnl_dims_t pad_l, dnnl_dims_t pad_r, dnnl_dims_t kernel)
+/* Creates r's engine and stream, and gives a case's NCHW src and dst dims
+ * and memory descriptors and its 2-D geometry. */
+static int runner_open(dnnl_runner *r, const bench_case *c, dnnl_dims_t src_dims,
+                       dnnl_dims_t dst_dims, dnnl_dims_t strides, dnnl_dims_t pad_l,
+                       dnnl_dims_t pad_r, dnnl_dims_t kernel, dnnl_memory_desc_t *user_src_md,
+                       dnnl_memory_desc_t *user_dst_md)
 {
     const int64_t src[4] = {c->n, c->c, c->h, c->w},
                   dst[4] = {c->n, bench_is_conv(c) ? c->m : c->c, bench_out_h(c), bench_out_w(c)};
@@ -84,6 +87,13 @@ static void case_dims(const bench_case *c, dnnl_dims_t src_dims, dnnl_dims_t dst
     pad_r[1] = c->pads[3];
     kernel[0] = c->kh;
     kernel[1] = c->kw;
+    CHECK(dnnl_engine_create(&r->engine, dnnl_cpu, 0));
+    CHECK(dnnl_stream_create(&r->stream, r->engine, dnnl_stream_default_flags));
+    CHECK(dnnl_memory_desc_init_by_tag(user_src_md, 4, src_dims, dnnl_f32, dnnl_nchw));
+    CHECK(dnnl_memory_desc_init_by_tag(user_dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw));
+    return 1;
+fail:
+    return 0;
 }
 
 /* A Conv case's memory descriptors: src, weights and dst in format any
@@ -134,12 +144,10 @@ dnnl_runner *dnnl_runner_create(const bench_case *c, const float *x, const float
         return NULL;
     r->conv = bench_is_conv(c);
     dnnl_dims_t src_dims, dst_dims, strides, pad_l, pad_r, kernel;
-    case_dims(c, src_dims, dst_dims, strides, pad_l, pad_r, kernel);
     dnnl_memory_desc_t user_src_md, user_dst_md;
-    CHECK(dnnl_engine_create(&r->engine, dnnl_cpu, 0));
-    CHECK(dnnl_stream_create(&r->stream, r->engine, dnnl_stream_default_flags));
-    CHECK(dnnl_memory_desc_init_by_tag(&user_src_md, 4, src_dims, dnnl_f32, dnnl_nchw));
-    CHECK(dnnl_memory_desc_init_by_tag(&user_dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw));
+    if (!runner_open(r, c, src_dims, dst_dims, strides, pad_l, pad_r, kernel, &user_src_md,
+                     &user_dst_md))
+        goto fail;
     CHECK(dnnl_memory_create(&r->user_src, &user_src_md, r->engine, (void *)x));
     CHECK(dnnl_memory_create(&r->user_dst, &user_dst_md, r->engine, y));
     if (r->conv) {
@@ -325,6 +333,41 @@ fail:
     return 0;
 }
 
+enum { ARG_IN, ARG_ONCE, ARG_OUT };
+
+/* One argument of a backward primitive: its layout is the primitive
+ * descriptor's answer to (query, index); the user's buffer `data` has layout
+ * `user_md`. ARG_IN: reordered before each run; ARG_ONCE: reordered once at
+ * setup (weights, packed then as ours are); ARG_OUT: written, reordered
+ * after each run. */
+typedef struct backward_arg {
+    int arg;
+    dnnl_query_t query;
+    int index;
+    const dnnl_memory_desc_t *user_md;
+    float *data;
+    int kind;
+} backward_arg;
+
+/* Creates *pd from the backward descriptor `desc` (with `fwd` as its hint)
+ * and binds `count` arguments. */
+static int backward_args(dnnl_bwd_runner *b, const void *desc, dnnl_primitive_desc_t fwd,
+                         const backward_arg *args, int count, dnnl_primitive_desc_t *pd)
+{
+    CHECK(dnnl_primitive_desc_create(pd, desc, NULL, b->core.engine, fwd));
+    for (int i = 0; i < count; i++) {
+        const backward_arg *a = &args[i];
+        const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(*pd, a->query, a->index);
+        if (a->kind == ARG_OUT
+                ? !backward_output(b, a->user_md, a->data, md, a->arg)
+                : !backward_input(b, a->user_md, a->data, md, a->arg, a->kind == ARG_ONCE))
+            return 0;
+    }
+    return 1;
+fail:
+    return 0;
+}
+
 /* The primitive of pd, and for max pooling the workspace that a forward
  * training run of `fwd` on x fills (oneDNN's form of the Indices). */
 static int backward_pool_workspace(dnnl_bwd_runner *b, dnnl_primitive_desc_t fwd,
@@ -362,12 +405,10 @@ dnnl_bwd_runner *dnnl_bwd_runner_create(const bench_case *c, int weights, const 
         return NULL;
     dnnl_runner *r = &b->core;
     dnnl_dims_t src_dims, dst_dims, strides, pad_l, pad_r, kernel;
-    case_dims(c, src_dims, dst_dims, strides, pad_l, pad_r, kernel);
     dnnl_memory_desc_t user_src_md, user_dst_md;
-    CHECK(dnnl_engine_create(&r->engine, dnnl_cpu, 0));
-    CHECK(dnnl_stream_create(&r->stream, r->engine, dnnl_stream_default_flags));
-    CHECK(dnnl_memory_desc_init_by_tag(&user_src_md, 4, src_dims, dnnl_f32, dnnl_nchw));
-    CHECK(dnnl_memory_desc_init_by_tag(&user_dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw));
+    if (!runner_open(r, c, src_dims, dst_dims, strides, pad_l, pad_r, kernel, &user_src_md,
+                     &user_dst_md))
+        goto fail;
     int ok;
     if (bench_is_conv(c)) {
         dnnl_memory_desc_t src_any, dst_any, wei_any, user_wei_md, bias_md;
@@ -382,32 +423,20 @@ dnnl_bwd_runner *dnnl_bwd_runner_create(const bench_case *c, int weights, const 
             CHECK(dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct,
                                                               &src_any, &wei_any, &bias_md,
                                                               &dst_any, strides, pad_l, pad_r));
-            CHECK(dnnl_primitive_desc_create(&pd, &bd, NULL, r->engine, fwd));
-            ok = backward_input(b, &user_src_md, x,
-                                dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0),
-                                DNNL_ARG_SRC, 0) &&
-                 backward_input(b, &user_dst_md, dy,
-                                dnnl_primitive_desc_query_md(pd, dnnl_query_diff_dst_md, 0),
-                                DNNL_ARG_DIFF_DST, 0) &&
-                 backward_output(b, &user_wei_md, dw,
-                                 dnnl_primitive_desc_query_md(pd, dnnl_query_diff_weights_md, 0),
-                                 DNNL_ARG_DIFF_WEIGHTS) &&
-                 backward_output(b, &bias_md, db,
-                                 dnnl_primitive_desc_query_md(pd, dnnl_query_diff_weights_md, 1),
-                                 DNNL_ARG_DIFF_BIAS);
+            const backward_arg args[] = {
+                {DNNL_ARG_SRC, dnnl_query_src_md, 0, &user_src_md, (float *)x, ARG_IN},
+                {DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &user_dst_md, (float *)dy, ARG_IN},
+                {DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, 0, &user_wei_md, dw, ARG_OUT},
+                {DNNL_ARG_DIFF_BIAS, dnnl_query_diff_weights_md, 1, &bias_md, db, ARG_OUT}};
+            ok = backward_args(b, &bd, fwd, args, 4, &pd);
         } else {
             CHECK(dnnl_convolution_backward_data_desc_init(
                 &bd, dnnl_convolution_direct, &src_any, &wei_any, &dst_any, strides, pad_l, pad_r));
-            CHECK(dnnl_primitive_desc_create(&pd, &bd, NULL, r->engine, fwd));
-            ok = backward_input(b, &user_wei_md, w,
-                                dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
-                                DNNL_ARG_WEIGHTS, 1) &&
-                 backward_input(b, &user_dst_md, dy,
-                                dnnl_primitive_desc_query_md(pd, dnnl_query_diff_dst_md, 0),
-                                DNNL_ARG_DIFF_DST, 0) &&
-                 backward_output(b, &user_src_md, dx,
-                                 dnnl_primitive_desc_query_md(pd, dnnl_query_diff_src_md, 0),
-                                 DNNL_ARG_DIFF_SRC);
+            const backward_arg args[] = {
+                {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &user_wei_md, (float *)w, ARG_ONCE},
+                {DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &user_dst_md, (float *)dy, ARG_IN},
+                {DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, 0, &user_src_md, dx, ARG_OUT}};
+            ok = backward_args(b, &bd, fwd, args, 3, &pd);
         }
     } else {
         const dnnl_alg_kind_t alg = pool_geometry(c, strides, kernel, pad_l, pad_r);
@@ -417,9 +446,10 @@ dnnl_bwd_runner *dnnl_bwd_runner_create(const bench_case *c, int weights, const 
         CHECK(dnnl_primitive_desc_create(&fwd, &fd, NULL, r->engine, NULL));
         CHECK(dnnl_pooling_backward_desc_init(&bd, alg, &user_src_md, &user_dst_md, strides, kernel,
                                               pad_l, pad_r));
-        CHECK(dnnl_primitive_desc_create(&pd, &bd, NULL, r->engine, fwd));
-        ok = backward_input(b, &user_dst_md, dy, &user_dst_md, DNNL_ARG_DIFF_DST, 0) &&
-             backward_output(b, &user_src_md, dx, &user_src_md, DNNL_ARG_DIFF_SRC) &&
+        const backward_arg args[] = {
+            {DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &user_dst_md, (float *)dy, ARG_IN},
+            {DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, 0, &user_src_md, dx, ARG_OUT}};
+        ok = backward_args(b, &bd, fwd, args, 2, &pd) &&
              backward_pool_workspace(b, fwd, &user_src_md, &user_dst_md, x);
     }
     if (!ok)

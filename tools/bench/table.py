@@ -24,6 +24,26 @@ def pct(v):
     return f"{v:.0f}%" if v >= 10 else f"{v:.2g}%"
 
 
+def by_case(rows):
+    """(case, its rows by thread count), the cases in the order they first appear."""
+    order = []
+    for r in rows:
+        if r["case"] not in order:
+            order.append(r["case"])
+    for name in order:
+        yield name, sorted((r for r in rows if r["case"] == name), key=lambda r: r["threads"])
+
+
+def measured_cells(r):
+    """A row's cells from ours ms to ours / oneDNN."""
+    rate = (f'{r["gflops"]:.1f} GFLOP/s' if "gflops" in r
+            else f'{r["gbytes_per_s"]:.1f} GB/s')
+    ours, dnnl = r["ours_ms"], r["onednn_ms"]
+    dnnl_text = f'{fmt(dnnl)} ({fmt(r["onednn_min_ms"])})' if dnnl else "-"
+    return (f'{fmt(ours)} ({fmt(r["ours_min_ms"])}) | {rate} | {pct(r["percent_of_peak"])} | '
+            f'{dnnl_text} | {fmt(ours / dnnl, 2) if dnnl else "-"}')
+
+
 def main():
     header, rows = "", []
     for line in sys.stdin:
@@ -42,19 +62,10 @@ def main():
     print("| case | threads | ours ms: median (fastest) | rate | % of peak "
           "| oneDNN ms: median (fastest) | ours / oneDNN | best peer ms | ours / peer |")
     print("|---|---|---|---|---|---|---|---|---|")
-    order = []
-    for r in rows:
-        if r["case"] not in order:
-            order.append(r["case"])
-    for name in order:
-        for r in sorted((r for r in rows if r["case"] == name), key=lambda r: r["threads"]):
-            rate = (f'{r["gflops"]:.1f} GFLOP/s' if "gflops" in r
-                    else f'{r["gbytes_per_s"]:.1f} GB/s')
-            ours, dnnl, peer = r["ours_ms"], r["onednn_ms"], r["best_peer_ms"]
-            dnnl_text = f'{fmt(dnnl)} ({fmt(r["onednn_min_ms"])})' if dnnl else "-"
-            print(f'| {name} | {r["threads"]} | {fmt(ours)} ({fmt(r["ours_min_ms"])}) | {rate} | '
-                  f'{pct(r["percent_of_peak"])} | {dnnl_text} | '
-                  f'{fmt(ours / dnnl, 2) if dnnl else "-"} | {fmt(peer)} | '
+    for name, case_rows in by_case(rows):
+        for r in case_rows:
+            ours, peer = r["ours_ms"], r["best_peer_ms"]
+            print(f'| {name} | {r["threads"]} | {measured_cells(r)} | {fmt(peer)} | '
                   f'{fmt(ours / peer, 2) if peer else "-"} |')
     print()
     print("**Targets** (from the table above):")
@@ -128,21 +139,11 @@ def print_backward(rows):
     print("| case | gradient | threads | ours ms: median (fastest) | rate | % of peak "
           "| oneDNN ms: median (fastest) | ours / oneDNN |")
     print("|---|---|---|---|---|---|---|---|")
-    order = []
-    for r in rows:
-        if r["case"] not in order:
-            order.append(r["case"])
-    for name in order:
+    for name, case_rows in by_case(rows):
         case, suffix = split_pass(name)
-        for r in sorted((r for r in rows if r["case"] == name), key=lambda r: r["threads"]):
-            rate = (f'{r["gflops"]:.1f} GFLOP/s' if "gflops" in r
-                    else f'{r["gbytes_per_s"]:.1f} GB/s')
-            ours, dnnl = r["ours_ms"], r["onednn_ms"]
-            dnnl_text = f'{fmt(dnnl)} ({fmt(r["onednn_min_ms"])})' if dnnl else "-"
+        for r in case_rows:
             print(f'| {case} | {BWD_PASSES.get(suffix, suffix)} | {r["threads"]} | '
-                  f'{fmt(ours)} ({fmt(r["ours_min_ms"])}) | {rate} | '
-                  f'{pct(r["percent_of_peak"])} | {dnnl_text} | '
-                  f'{fmt(ours / dnnl, 2) if dnnl else "-"} |')
+                  f'{measured_cells(r)} |')
     print()
     print("**Backward-pass targets** (from the table above; ratios are our time / oneDNN's, "
           "so above 1 is slower):")
