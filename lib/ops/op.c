@@ -131,6 +131,7 @@ convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_sh
     }
     op->isa = isa < 0 ? cp_isa_active() : isa;
     op->impl = cp_select_impl(op, op->isa);
+    op->backward = cp_select_backward_impl(op, op->isa);
     if (op->impl->prepare) {
         const size_t before = cp_alloc_thread_total();
         st = op->impl->prepare(op, weight, bias);
@@ -170,6 +171,8 @@ void cp_op_destroy(convpool_op *op)
         return;
     if (op->impl && op->impl->release)
         op->impl->release(op);
+    cp_op_destroy(op->transposed);
+    cp_op_destroy(op->transposed_ref);
     cp_free(op);
 }
 
@@ -226,6 +229,36 @@ convpool_status cp_op_workspace_size(const convpool_op *op, convpool_context *ct
     return CONVPOOL_OK;
 }
 
+convpool_status cp_workspace_acquire(convpool_context *ctx, size_t need, void *workspace,
+                                     size_t workspace_size, const char *query, cp_workspace *out)
+{
+    out->ptr = out->owned = NULL;
+    out->cached = 0;
+    if (!need)
+        return CONVPOOL_OK;
+    if (workspace) {
+        uintptr_t p = (uintptr_t)workspace;
+        uintptr_t aligned = (p + CP_ALIGNMENT - 1) & ~(uintptr_t)(CP_ALIGNMENT - 1);
+        if (workspace_size < need || workspace_size - need < aligned - p)
+            return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL,
+                           "workspace has %zu bytes; this run needs %zu (see %s)", workspace_size,
+                           need + CP_ALIGNMENT, query);
+        out->ptr = (void *)aligned;
+        return CONVPOOL_OK;
+    }
+    out->ptr = out->owned = cp_context_scratch_acquire(ctx, need, &out->cached);
+    if (!out->ptr)
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a %zu-byte workspace", need);
+    return CONVPOOL_OK;
+}
+
+void cp_workspace_release(convpool_context *ctx, cp_workspace *ws)
+{
+    if (ws->owned)
+        cp_context_scratch_release(ctx, ws->owned, ws->cached);
+    ws->owned = NULL;
+}
+
 convpool_status cp_op_run_ex(const convpool_op *op, convpool_context *ctx,
                              const int64_t *input_shape, size_t input_rank, const float *x,
                              float *y, size_t y_count, int64_t *indices, void *workspace,
@@ -251,30 +284,13 @@ convpool_status cp_op_run_ex(const convpool_op *op, convpool_context *ctx,
                        "y has room for %zu elements; the output has %lld", y_count,
                        (long long)out_count);
     ctx = cp_context_resolve(ctx);
-    size_t need = workspace_for(op, &g, ctx);
-    void *owned = NULL;
-    int owned_cached = 0;
-    void *ws = NULL;
-    if (need) {
-        if (workspace) {
-            uintptr_t p = (uintptr_t)workspace;
-            uintptr_t aligned = (p + CP_ALIGNMENT - 1) & ~(uintptr_t)(CP_ALIGNMENT - 1);
-            if (workspace_size < need || workspace_size - need < aligned - p)
-                return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL,
-                               "workspace has %zu bytes; this run needs %zu "
-                               "(see convpool_op_workspace_size)",
-                               workspace_size, need + CP_ALIGNMENT);
-            ws = (void *)aligned;
-        } else {
-            ws = owned = cp_context_scratch_acquire(ctx, need, &owned_cached);
-            if (!ws)
-                return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a %zu-byte workspace",
-                               need);
-        }
-    }
-    cp_run_args args = {op, &g, ctx, x, y, indices, ws};
+    cp_workspace ws;
+    st = cp_workspace_acquire(ctx, workspace_for(op, &g, ctx), workspace, workspace_size,
+                              "convpool_op_workspace_size", &ws);
+    if (st != CONVPOOL_OK)
+        return st;
+    cp_run_args args = {op, &g, ctx, x, y, indices, ws.ptr};
     op->impl->run(&args);
-    if (owned)
-        cp_context_scratch_release(ctx, owned, owned_cached);
+    cp_workspace_release(ctx, &ws);
     return CONVPOOL_OK;
 }

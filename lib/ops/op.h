@@ -14,16 +14,26 @@
 #include "ops/desc.h"
 
 typedef struct cp_impl cp_impl;
+typedef struct cp_backward_impl cp_backward_impl;
 
 struct convpool_op {
     cp_attrs attrs;      /* kernel_shape filled in from W for Conv */
     int64_t m;           /* Conv output channels */
     int64_t c_per_group; /* Conv input channels per group */
     const cp_impl *impl;
-    void *packed;        /* impl-owned: weights and bias in its layout */
-    size_t packed_bytes; /* what prepare() allocated for it */
-    int32_t isa;         /* the ISA path the impl was chosen for; impls that
-                            build inner ops (ConvTranspose's GEMM) pass it on */
+    void *packed;                     /* impl-owned: weights and bias in its layout */
+    size_t packed_bytes;              /* what prepare() allocated for it */
+    int32_t isa;                      /* the ISA path the impl was chosen for; impls that
+                                         build inner ops (ConvTranspose's GEMM) pass it on */
+    const cp_backward_impl *backward; /* the gradients' implementation */
+    /* CONVPOOL_CREATE_BACKWARD on a Conv (ConvTranspose): the ConvTranspose
+     * (Conv) op with the same weights and ISA path that computes dx. */
+    convpool_op *transposed;
+    /* A ConvTranspose whose output_shape or auto_pad can make its pads
+     * negative: the reference Conv for those runs, which the fast paths'
+     * kernels (reading the input in place from the first window's origin)
+     * do not take. NULL otherwise. */
+    convpool_op *transposed_ref;
 };
 
 /* Everything one run needs, handed to an implementation. */
@@ -56,6 +66,54 @@ struct cp_impl {
     size_t (*workspace_size)(const convpool_op *op, const cp_geom *g, int32_t threads);
     void (*run)(const cp_run_args *args);
 };
+
+/* What a backward pass hands to its implementation. The geometry is the
+ * forward run's; dy has that run's output shape and dx its input shape. */
+typedef struct cp_backward_args {
+    const convpool_op *op;
+    const cp_geom *geom;
+    convpool_context *ctx;  /* resolved, never NULL */
+    const float *x;         /* the forward input; NULL where the pass needs none */
+    const int64_t *indices; /* MaxPool's forward Indices, validated; or NULL */
+    const float *dy;
+    float *dx;       /* backward_data */
+    float *dw;       /* backward_weights; NULL when not wanted */
+    float *db;       /* backward_weights; NULL when not wanted */
+    void *workspace; /* >= workspace_size() bytes, 64-byte aligned */
+} cp_backward_args;
+
+/*
+ * The backward passes of one op kind, listed like cp_impl in ops/select.c
+ * (best first, reference last) and chosen at op creation for its ISA path.
+ */
+struct cp_backward_impl {
+    const char *name;                       /* e.g. "conv.backward.ref" */
+    int32_t kind;                           /* convpool_op_kind */
+    int32_t isa;                            /* minimum convpool_isa */
+    int (*supports)(const convpool_op *op); /* NULL: all */
+    /* Scratch bytes of pass (convpool_backward_pass) for this forward
+     * geometry and thread count (NULL: 0). */
+    size_t (*workspace_size)(const convpool_op *op, const cp_geom *g, int32_t threads,
+                             int32_t pass);
+    void (*data)(const cp_backward_args *args);
+    void (*weights)(const cp_backward_args *args); /* NULL for the pools */
+};
+
+const cp_backward_impl *cp_select_backward_impl(const convpool_op *op, int32_t isa);
+
+/*
+ * The workspace of a run that needs `need` bytes: the caller's (aligned to
+ * CP_ALIGNMENT; BUFFER_TOO_SMALL naming `query`, the call that sizes it, if
+ * it is short) or the context's scratch. Release with cp_workspace_release.
+ */
+typedef struct cp_workspace {
+    void *ptr;   /* aligned, NULL when need is 0 */
+    void *owned; /* the context's scratch, to give back */
+    int cached;
+} cp_workspace;
+convpool_status cp_workspace_acquire(convpool_context *ctx, size_t need, void *workspace,
+                                     size_t workspace_size, const char *query, cp_workspace *out);
+void cp_workspace_release(convpool_context *ctx, cp_workspace *ws);
 
 /* The impl for this op on the active ISA path (never NULL: the reference
  * impls accept everything). */
@@ -95,5 +153,31 @@ convpool_status cp_op_run_ex(const convpool_op *op, convpool_context *ctx,
 convpool_status cp_op_workspace_size(const convpool_op *op, convpool_context *ctx,
                                      const int64_t *input_shape, size_t input_rank,
                                      size_t *workspace_size);
+
+/* What CONVPOOL_CREATE_BACKWARD adds to a Conv or ConvTranspose op made by
+ * cp_op_create (weight as given at creation): op->transposed, on op's ISA
+ * path. Tests use it to pit each path's backward passes against the
+ * reference. */
+convpool_status cp_op_enable_backward(convpool_op *op, const float *weight);
+
+/* ops/backward.c: the training calls of include/convpool.h. */
+convpool_status cp_conv_create_ex(const convpool_desc *desc, const int64_t *weight_shape,
+                                  size_t weight_rank, const float *weight, const float *bias,
+                                  uint32_t flags, convpool_op **op);
+convpool_status cp_op_weight_shape(const convpool_op *op, int64_t *shape, size_t capacity,
+                                   size_t *rank);
+convpool_status cp_op_backward_data(const convpool_op *op, convpool_context *ctx,
+                                    const int64_t *input_shape, size_t input_rank, const float *x,
+                                    const int64_t *indices, const float *dy, size_t dy_count,
+                                    float *dx, size_t dx_count, void *workspace,
+                                    size_t workspace_size);
+convpool_status cp_op_backward_weights(const convpool_op *op, convpool_context *ctx,
+                                       const int64_t *input_shape, size_t input_rank,
+                                       const float *x, const float *dy, size_t dy_count, float *dw,
+                                       size_t dw_count, float *db, size_t db_count, void *workspace,
+                                       size_t workspace_size);
+convpool_status cp_op_backward_workspace_size(const convpool_op *op, convpool_context *ctx,
+                                              const int64_t *input_shape, size_t input_rank,
+                                              int32_t pass, size_t *workspace_size);
 
 #endif

@@ -41,3 +41,20 @@ const cp_impl *cp_select_impl(const convpool_op *op, int32_t isa)
     }
     return NULL; /* unreachable: every kind has a reference impl */
 }
+
+static const cp_backward_impl *const backward_impls[] = {
+    &cp_backward_conv_ref,     &cp_backward_conv_transpose_ref,  &cp_backward_max_pool_ref,
+    &cp_backward_avg_pool_ref, &cp_backward_global_max_pool_ref, &cp_backward_global_avg_pool_ref,
+    &cp_backward_lp_pool_ref,  &cp_backward_global_lp_pool_ref,
+};
+
+const cp_backward_impl *cp_select_backward_impl(const convpool_op *op, int32_t isa)
+{
+    for (size_t i = 0; i < sizeof backward_impls / sizeof backward_impls[0]; i++) {
+        const cp_backward_impl *impl = backward_impls[i];
+        if (impl->kind == op->attrs.kind && impl->isa <= isa &&
+            (!impl->supports || impl->supports(op)))
+            return impl;
+    }
+    return NULL; /* unreachable: every kind has a reference backward impl */
+}

@@ -17,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backward_check.h"
 #include "convpool.h"
 #include "ops/op.h"
 #include "runtime/cpu.h"
 
 #define CONFIGS 5000
+#define BACKWARD_EVERY 4
 /* float32 rounding over the longest reduction here (< 1000 terms) stays
  * well below this fraction of the sum of the terms' magnitudes */
 #define MAX_REL_ERROR 2e-5
@@ -240,6 +242,12 @@ int main(void)
     convpool_context *ctx;
     if (convpool_context_create(2, &ctx) != CONVPOOL_OK)
         fail("context_create");
+    convpool_context *bctx[3]; /* backward passes: 1, 2, 3 threads */
+    for (int t = 0; t < 3; t++)
+        if (convpool_context_create(t + 1, &bctx[t]) != CONVPOOL_OK)
+            fail("context_create");
+    double worst_backward = 0;
+    long backward_runs = 0;
 
     double worst[3] = {0, 0, 0};
     long runs[3] = {0, 0, 0};
@@ -287,6 +295,11 @@ int main(void)
         run(ref, ctx, shape, rank, x, y_ref, (size_t)ycount);
         convpool_op *mag = create(&cc, wa, ba, CONVPOOL_ISA_SCALAR);
         run(mag, ctx, shape, rank, xa, y_mag, (size_t)ycount);
+        /* every BACKWARD_EVERY-th configuration also checks the backward passes */
+        const int backward = done % BACKWARD_EVERY == 0;
+        if (backward && (cp_op_enable_backward(ref, w) != CONVPOOL_OK ||
+                         cp_op_enable_backward(mag, wa) != CONVPOOL_OK))
+            fail("cp_op_enable_backward");
 
         for (int32_t isa = CONVPOOL_ISA_AVX2; isa <= active + 1; isa++) {
             /* isa = active + 1 stands for the public entry point */
@@ -329,6 +342,14 @@ int main(void)
                     worst[slot] = err;
             }
             runs[slot]++;
+            if (backward && isa <= active) {
+                if (cp_op_enable_backward(op, w) != CONVPOOL_OK)
+                    fail("cp_op_enable_backward");
+                backward_check bc = {ref, mag, op, shape, rank, x, xa, bctx, MAX_REL_ERROR};
+                double e = backward_check_run(&bc, (uint64_t)done, "conv_diff");
+                worst_backward = e > worst_backward ? e : worst_backward;
+                backward_runs++;
+            }
             convpool_op_destroy(op);
         }
         convpool_op_destroy(ref);
@@ -355,6 +376,10 @@ int main(void)
                     runs[isa] - fast_runs[isa]);
             return 1;
         }
+    printf("backward passes: %ld fast-path runs, max relative error %.3g\n", backward_runs,
+           worst_backward);
     convpool_context_destroy(ctx);
+    for (int t = 0; t < 3; t++)
+        convpool_context_destroy(bctx[t]);
     return 0;
 }

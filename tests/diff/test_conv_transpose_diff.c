@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backward_check.h"
 #include "convpool.h"
 #include "ops/op.h"
 #include "runtime/cpu.h"
@@ -140,7 +141,7 @@ int main(void)
         if (convpool_context_create(i + 1, &ctx[i]) != CONVPOOL_OK)
             fail("context_create", -1);
     int64_t compared = 0, fast_paths = 0;
-    double worst = 0;
+    double worst = 0, worst_backward = 0;
     for (int config = 0; config < CONFIGS; config++) {
         tcase t;
         draw(&t);
@@ -166,6 +167,9 @@ int main(void)
         float *got = malloc((size_t)yn * sizeof *got), *again = malloc((size_t)yn * sizeof *again);
         run(ref, ctx[0], &t, x, want, yn, config);
         run(aref, ctx[0], &t, ax, mag, yn, config);
+        if (cp_op_enable_backward(ref, w) != CONVPOOL_OK ||
+            cp_op_enable_backward(aref, aw) != CONVPOOL_OK)
+            fail("cp_op_enable_backward", config);
         for (int32_t isa = CONVPOOL_ISA_AVX2; isa <= active; isa++) {
             convpool_op *op = create(&t, w, b, isa, config);
             if (op->impl == ref->impl)
@@ -190,6 +194,11 @@ int main(void)
                     fail("results differ between 2 threads and another count", config);
             }
             compared += yn;
+            if (cp_op_enable_backward(op, w) != CONVPOOL_OK)
+                fail("cp_op_enable_backward", config);
+            backward_check bc = {ref, aref, op, t.xs, (size_t)rank, x, ax, ctx, MAX_REL_ERROR};
+            double e = backward_check_run(&bc, (uint64_t)config, "conv_transpose_diff");
+            worst_backward = e > worst_backward ? e : worst_backward;
             convpool_op_destroy(op);
         }
         convpool_op_destroy(ref);
@@ -202,5 +211,7 @@ int main(void)
     printf("%d configurations, %lld fast-path runs, %lld elements compared; worst relative "
            "error %.3g (bound %.1g); 1/2/3 threads bitwise equal\n",
            CONFIGS, (long long)fast_paths, (long long)compared, worst, MAX_REL_ERROR);
+    printf("backward passes (dx on the Conv fast path, dw, db): worst relative error %.3g\n",
+           worst_backward);
     return 0;
 }

@@ -4,7 +4,9 @@
  * channel chunks and batch, and every pool kind (MaxPool with Indices),
  * run on contexts of 1, 2 and 3 threads on every ISA path up to the active
  * one (and through the public entry points); outputs (and Indices) of the
- * 2- and 3-thread runs must equal the 1-thread run byte for byte.
+ * 2- and 3-thread runs must equal the 1-thread run byte for byte. The same
+ * holds for the backward passes: dx of every case (MaxPool from Indices and
+ * from x), dw and db of the convolutions.
  *
  * Exit 77 (skip) when CONVPOOL_ISA names a path this CPU lacks.
  */
@@ -97,9 +99,13 @@ static convpool_op *create(const det_case *c, int32_t isa)
         for (int64_t i = 0; i < c->weight_shape[0]; i++)
             b[i] = (float)i / 7.0f;
         if (isa < 0)
-            check(convpool_conv_create(d, c->weight_shape, rank + 2, w, b, &op), c->name);
-        else
+            check(convpool_conv_create_ex(d, c->weight_shape, rank + 2, w, b,
+                                          CONVPOOL_CREATE_BACKWARD, &op),
+                  c->name);
+        else {
             check(cp_op_create(d, c->weight_shape, rank + 2, w, b, isa, &op), c->name);
+            check(cp_op_enable_backward(op, w), c->name);
+        }
         free(w);
         free(b);
     } else {
@@ -118,6 +124,61 @@ static convpool_op *create(const det_case *c, int32_t isa)
     }
     convpool_desc_destroy(d);
     return op;
+}
+
+/* Backward passes of op on 1, 2, 3 threads: dx (MaxPool also from the
+ * Indices of a forward run), and dw, db for a convolution. */
+static int backward_differs(const det_case *c, const convpool_op *op, convpool_context *ctx[3],
+                            const float *x, size_t x_count, size_t y_count, const int64_t *ind)
+{
+    const size_t rank = (size_t)c->rank + 2;
+    const int conv = c->kind == CONVPOOL_OP_CONV;
+    int64_t ws[5];
+    size_t wr;
+    size_t w_count = 0, m = 0;
+    if (conv) {
+        check(convpool_op_weight_shape(op, ws, 5, &wr), "weight_shape");
+        w_count = (size_t)product(ws, wr);
+        m = (size_t)ws[0];
+    }
+    float *dy = malloc(y_count * sizeof(float));
+    for (size_t i = 0; i < y_count; i++)
+        dy[i] = (float)((i * 613) % 997) / 128.0f - 4.0f;
+    int differ = 0;
+    for (int form = 0; form < (c->kind == CONVPOOL_OP_MAX_POOL ? 2 : 1); form++) {
+        float *dx[3], *dw[3] = {NULL}, *db[3] = {NULL};
+        for (int t = 0; t < 3; t++) {
+            dx[t] = malloc(x_count * sizeof(float));
+            check(convpool_op_backward_data(op, ctx[t], c->shape, rank, conv ? NULL : x,
+                                            form ? ind : NULL, dy, y_count, dx[t], x_count, NULL,
+                                            0),
+                  c->name);
+            if (conv) {
+                dw[t] = malloc(w_count * sizeof(float));
+                db[t] = malloc(m * sizeof(float));
+                check(convpool_op_backward_weights(op, ctx[t], c->shape, rank, x, dy, y_count,
+                                                   dw[t], w_count, db[t], m, NULL, 0),
+                      c->name);
+            }
+        }
+        for (int t = 1; t < 3; t++)
+            if (memcmp(dx[0], dx[t], x_count * sizeof(float)) != 0 ||
+                (conv && (memcmp(dw[0], dw[t], w_count * sizeof(float)) != 0 ||
+                          memcmp(db[0], db[t], m * sizeof(float)) != 0))) {
+                fprintf(stderr, "%s backward on %s: %d threads differ from 1 thread\n", c->name,
+                        op->backward->name, t + 1);
+                differ = 1;
+            }
+        printf("%-30s %-22s backward%s 1/2/3 threads %s\n", c->name, op->backward->name,
+               form ? " (indices)" : "", differ ? "DIFFER" : "identical");
+        for (int t = 0; t < 3; t++) {
+            free(dx[t]);
+            free(dw[t]);
+            free(db[t]);
+        }
+    }
+    free(dy);
+    return differ;
 }
 
 int main(void)
@@ -167,6 +228,7 @@ int main(void)
             printf("%-30s %-22s 1/2/3 threads %s\n", c->name, op->impl->name,
                    differ ? "DIFFER" : "identical");
             failures += differ;
+            failures += backward_differs(c, op, ctx, x, x_count, y_count, ind[0]);
             for (int t = 0; t < 3; t++) {
                 free(y[t]);
                 free(ind[t]);

@@ -8,7 +8,9 @@
  * stride 1 and 2, stem-like rows, grouped 3-D) and every pool kind run a
  * few times to warm up, then repeatedly with counting on: with a caller
  * workspace, without one (the context's cached scratch), on a 2-thread
- * context and on the default one. Any allocation fails the test.
+ * context and on the default one. Any allocation fails the test. Each run
+ * is followed by the op's backward passes (dx; dw and db for the
+ * convolutions), with the caller's workspace or none alike.
  */
 #include <malloc.h>
 #include <stdatomic.h>
@@ -133,6 +135,9 @@ typedef struct prepared {
     int64_t *indices;
     void *ws;
     size_t ws_bytes;
+    /* backward: dy = y; one workspace serves both passes */
+    float *dx, *dw, *db;
+    size_t x_count, w_count, m;
 } prepared;
 
 static int64_t product(const int64_t *v, size_t n)
@@ -145,6 +150,7 @@ static int64_t product(const int64_t *v, size_t n)
 
 static void prepare(const op_case *c, convpool_context *ctx, prepared *p)
 {
+    memset(p, 0, sizeof *p);
     convpool_desc *d;
     check(convpool_desc_create(c->kind, c->rank, &d), "desc_create");
     int global = c->kind == CONVPOOL_OP_GLOBAL_MAX_POOL ||
@@ -168,7 +174,11 @@ static void prepare(const op_case *c, convpool_context *ctx, prepared *p)
             w[i] = (float)(i % 11) * 0.1f - 0.5f;
         for (int64_t i = 0; i < m; i++)
             b[i] = (float)i;
-        check(convpool_conv_create(d, c->weight_shape, p->rank, w, b, &p->op), c->name);
+        check(convpool_conv_create_ex(d, c->weight_shape, p->rank, w, b, CONVPOOL_CREATE_BACKWARD,
+                                      &p->op),
+              c->name);
+        p->w_count = wc;
+        p->m = (size_t)m;
         free(w);
         free(b);
     } else {
@@ -189,6 +199,17 @@ static void prepare(const op_case *c, convpool_context *ctx, prepared *p)
         p->x[i] = (float)((i * 7) % 23) * 0.25f - 2.0f;
     check(convpool_op_workspace_size(p->op, ctx, c->shape, p->rank, &p->ws_bytes),
           "workspace_size");
+    p->x_count = x_count;
+    p->dx = malloc(x_count * sizeof(float));
+    p->dw = p->w_count ? malloc(p->w_count * sizeof(float)) : NULL;
+    p->db = p->m ? malloc(p->m * sizeof(float)) : NULL;
+    for (int32_t pass = CONVPOOL_BACKWARD_DATA; pass <= (p->w_count ? 2 : 1); pass++) {
+        size_t bytes;
+        check(convpool_op_backward_workspace_size(p->op, ctx, c->shape, p->rank, pass, &bytes),
+              "backward_workspace_size");
+        if (bytes > p->ws_bytes)
+            p->ws_bytes = bytes;
+    }
     p->ws = p->ws_bytes ? malloc(p->ws_bytes) : NULL;
 }
 
@@ -198,6 +219,18 @@ static void run(const op_case *c, convpool_context *ctx, prepared *p, int caller
                              caller_workspace ? p->ws : NULL,
                              caller_workspace ? p->ws_bytes : 0),
           c->name);
+    const int needs_x = c->kind != CONVPOOL_OP_CONV && c->kind != CONVPOOL_OP_CONV_TRANSPOSE;
+    check(convpool_op_backward_data(p->op, ctx, c->shape, p->rank, needs_x ? p->x : NULL,
+                                    p->indices, p->y, p->y_count, p->dx, p->x_count,
+                                    caller_workspace ? p->ws : NULL,
+                                    caller_workspace ? p->ws_bytes : 0),
+          c->name);
+    if (p->w_count)
+        check(convpool_op_backward_weights(p->op, ctx, c->shape, p->rank, p->x, p->y, p->y_count,
+                                           p->dw, p->w_count, p->db, p->m,
+                                           caller_workspace ? p->ws : NULL,
+                                           caller_workspace ? p->ws_bytes : 0),
+              c->name);
 }
 
 int main(void)
@@ -235,6 +268,9 @@ int main(void)
             free(p[i].y);
             free(p[i].indices);
             free(p[i].ws);
+            free(p[i].dx);
+            free(p[i].dw);
+            free(p[i].db);
         }
     }
     convpool_context_destroy(two);

@@ -36,11 +36,18 @@ void cpt_cfg_init(cpt_cfg *c, int32_t kind, int32_t rank)
     c->auto_pad = CONVPOOL_AUTO_PAD_NOTSET;
     c->group = 1;
     c->m = 1;
+    c->p = 2;
 }
 
 static int is_global(int32_t kind)
 {
-    return kind == CONVPOOL_OP_GLOBAL_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+    return kind == CONVPOOL_OP_GLOBAL_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL ||
+           kind == CONVPOOL_OP_GLOBAL_LP_POOL;
+}
+
+static int has_weights(int32_t kind)
+{
+    return kind == CONVPOOL_OP_CONV || kind == CONVPOOL_OP_CONV_TRANSPOSE;
 }
 
 /* Sets every attribute of c that applies to its kind. */
@@ -48,9 +55,11 @@ static int32_t configure(convpool_desc *d, const cpt_cfg *c)
 {
     int32_t st = CONVPOOL_OK;
     size_t k = (size_t)c->rank;
-    if (is_global(c->kind))
+    if (c->kind == CONVPOOL_OP_GLOBAL_LP_POOL || c->kind == CONVPOOL_OP_LP_POOL)
+        st = convpool_desc_set_int(d, CONVPOOL_ATTR_P, c->p);
+    if (st || is_global(c->kind))
         return st;
-    if (c->kind != CONVPOOL_OP_CONV)
+    if (!has_weights(c->kind))
         st = convpool_desc_set_ints(d, CONVPOOL_ATTR_KERNEL_SHAPE, c->kernel, k);
     if (!st)
         st = convpool_desc_set_ints(d, CONVPOOL_ATTR_STRIDES, c->strides, k);
@@ -60,9 +69,13 @@ static int32_t configure(convpool_desc *d, const cpt_cfg *c)
         st = convpool_desc_set_ints(d, CONVPOOL_ATTR_PADS, c->pads, 2 * k);
     if (!st)
         st = convpool_desc_set_int(d, CONVPOOL_ATTR_AUTO_PAD, c->auto_pad);
-    if (!st && c->kind == CONVPOOL_OP_CONV)
+    if (!st && has_weights(c->kind))
         st = convpool_desc_set_int(d, CONVPOOL_ATTR_GROUP, c->group);
-    if (!st && c->kind != CONVPOOL_OP_CONV)
+    if (!st && c->kind == CONVPOOL_OP_CONV_TRANSPOSE)
+        st = convpool_desc_set_ints(d, CONVPOOL_ATTR_OUTPUT_PADDING, c->output_padding, k);
+    if (!st && c->kind == CONVPOOL_OP_CONV_TRANSPOSE && c->has_output_shape)
+        st = convpool_desc_set_ints(d, CONVPOOL_ATTR_OUTPUT_SHAPE, c->output_shape, k);
+    if (!st && !has_weights(c->kind))
         st = convpool_desc_set_int(d, CONVPOOL_ATTR_CEIL_MODE, c->ceil_mode);
     if (!st && c->kind == CONVPOOL_OP_AVERAGE_POOL)
         st = convpool_desc_set_int(d, CONVPOOL_ATTR_COUNT_INCLUDE_PAD, c->count_include_pad);
@@ -74,17 +87,28 @@ static int32_t configure(convpool_desc *d, const cpt_cfg *c)
 int32_t cpt_try_make_op(const cpt_cfg *c, int64_t channels, const float *w, const float *b,
                         convpool_op **op)
 {
+    return cpt_try_make_op_ex(c, channels, w, b, 0, op);
+}
+
+int32_t cpt_try_make_op_ex(const cpt_cfg *c, int64_t channels, const float *w, const float *b,
+                           uint32_t flags, convpool_op **op)
+{
     *op = NULL;
     convpool_desc *d = NULL;
     int32_t st = convpool_desc_create(c->kind, c->rank, &d);
     if (st)
         return st;
     st = configure(d, c);
-    if (!st && c->kind == CONVPOOL_OP_CONV) {
+    if (!st && has_weights(c->kind)) {
         int64_t ws[5] = {c->m, channels / c->group};
+        if (c->kind == CONVPOOL_OP_CONV_TRANSPOSE) {
+            ws[0] = channels;
+            ws[1] = c->m / c->group;
+        }
         for (int i = 0; i < c->rank; i++)
             ws[2 + i] = c->kernel[i];
-        st = convpool_conv_create(d, ws, (size_t)c->rank + 2, w, b, op);
+        st = flags ? convpool_conv_create_ex(d, ws, (size_t)c->rank + 2, w, b, flags, op)
+                   : convpool_conv_create(d, ws, (size_t)c->rank + 2, w, b, op);
     } else if (!st) {
         st = convpool_pool_create(d, op);
     }

@@ -42,6 +42,11 @@ typedef struct cpt_cfg {
     int32_t storage_order;
     int64_t group;         /* Conv */
     int64_t m;             /* Conv output channels */
+    /* ConvTranspose, LpPool (set only for those kinds) */
+    int64_t output_padding[3];
+    int64_t output_shape[3];
+    int32_t has_output_shape;
+    int64_t p; /* LpPool exponent, default 2 */
 } cpt_cfg;
 
 /* Fills `c` with ONNX defaults (kernel 1, stride 1, dilation 1, no pads,
@@ -57,6 +62,11 @@ convpool_op *cpt_make_op(const cpt_cfg *c, int64_t channels, const float *w, con
  * tests, which also expect failures). *op is NULL on failure. */
 int32_t cpt_try_make_op(const cpt_cfg *c, int64_t channels, const float *w, const float *b,
                         convpool_op **op);
+
+/* cpt_try_make_op through convpool_conv_create_ex with `flags` for Conv and
+ * ConvTranspose (whose w is (channels, m/group, kernel...)). */
+int32_t cpt_try_make_op_ex(const cpt_cfg *c, int64_t channels, const float *w, const float *b,
+                           uint32_t flags, convpool_op **op);
 
 /* The element count of a shape. */
 int64_t cpt_count(const int64_t *shape, size_t rank);

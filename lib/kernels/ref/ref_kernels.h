@@ -51,4 +51,44 @@ void cp_ref_lp_pool(const cp_geom *g, const float *x, float *y, int64_t plane_be
  * it too, so that they round as the reference does). */
 double cp_ref_lp_root(double sum, int64_t p);
 
+/* ---- Gradients. Pool kernels write the dx planes [plane_begin,
+ * plane_end) (input planes (n, c)), overwriting them; dy has the forward
+ * output's shape. ---- */
+
+/* MaxPool and GlobalMaxPool: each dy element goes to its window's maximum,
+ * read from `indices` (the forward Indices, each already checked to lie in
+ * its plane or be -1) or, when indices is NULL, found in x by the forward
+ * rule of cp_ref_max_pool. */
+void cp_ref_max_pool_backward(const cp_geom *g, const float *x, const int64_t *indices,
+                              const float *dy, float *dx, int64_t plane_begin, int64_t plane_end);
+
+/* AveragePool and GlobalAveragePool: dy / (the forward divisor) to each of
+ * the window's input elements. */
+void cp_ref_avg_pool_backward(const cp_geom *g, const float *dy, float *dx, int64_t plane_begin,
+                              int64_t plane_end);
+
+/* LpPool and GlobalLpPool: dy * sign(x) |x|^(p-1) / y^(p-1) to each of the
+ * window's input elements, y the forward value; nothing where y is 0. */
+void cp_ref_lp_pool_backward(const cp_geom *g, const float *x, const float *dy, float *dx,
+                             int64_t plane_begin, int64_t plane_end);
+
+/* The row-major in-plane position of an Indices value's spatial part
+ * (index - plane * in_plane), stored in g->storage_order. */
+int64_t cp_ref_index_to_row_major(const cp_geom *g, int64_t spatial);
+
+/*
+ * The weight gradient of a Conv (transposed = 0) or ConvTranspose
+ * (transposed = 1) of forward geometry g, input x and output gradient dy:
+ * rows [row_begin, row_end) of dw, a row being the taps of one (M, C/group)
+ * pair of Conv's W, or one (C, M/group) pair of ConvTranspose's. Each
+ * element is a double sum over the batch, then the positions in row-major
+ * order: the result does not depend on how rows are split.
+ */
+void cp_ref_conv_weight_grad(const cp_geom *g, int transposed, const float *x, const float *dy,
+                             float *dw, int64_t row_begin, int64_t row_end);
+
+/* db[m] = the sum of dy over the batch and the positions of channel m, for
+ * m in [m_begin, m_end); double sums in a fixed order. */
+void cp_ref_bias_grad(const cp_geom *g, const float *dy, float *db, int64_t m_begin, int64_t m_end);
+
 #endif
