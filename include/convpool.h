@@ -961,8 +961,10 @@ CONVPOOL_API convpool_status convpool_op_weight_shape(const convpool_op *op,
  *  - MaxPool: each dy element goes to the input element its window took
  *    the maximum from (summed where windows overlap). With `indices` (the
  *    Indices output of a forward run of this op on this input shape, in the
- *    op's STORAGE_ORDER) that position is read from it and `x` may be NULL;
- *    each index must lie in its own (n, c) plane of the input. Without
+ *    op's STORAGE_ORDER) that position is read from it and `x` may be NULL
+ *    (and is not read); each index must lie in its own (n, c) plane of the
+ *    input, or be -1 (the forward pass's index of a window holding no input
+ *    element, which passes nothing back). Without
  *    `indices`, `x` (the forward input) is required and the position is the
  *    one the forward pass would return as its index (the first maximum in
  *    window order; a NaN in the window is the maximum).
@@ -977,10 +979,12 @@ CONVPOOL_API convpool_status convpool_op_weight_shape(const convpool_op *op,
  * `ctx`, `workspace`, `workspace_size` as in convpool_op_run_ex() (the size
  * from convpool_op_backward_workspace_size(..., CONVPOOL_BACKWARD_DATA, ...)).
  * Results are bitwise identical whatever the thread count.
+ * An empty batch (N = 0) reads and writes nothing.
  * Errors: as convpool_op_run_ex(), plus INVALID_ARGUMENT (a Conv or
  * ConvTranspose op created without CONVPOOL_CREATE_BACKWARD; a missing `x`,
- * `indices` given to an op that takes none, an index outside its plane),
- * BUFFER_TOO_SMALL (dy_count or dx_count too small). Thread-safe.
+ * `indices` given to an op that takes none, an index outside its plane,
+ * checked before dx is written), BUFFER_TOO_SMALL (dy_count or dx_count too
+ * small). Thread-safe.
  */
 CONVPOOL_API convpool_status convpool_op_backward_data(const convpool_op *op,
                                                        convpool_context *ctx,
@@ -1008,8 +1012,11 @@ CONVPOOL_API convpool_status convpool_op_backward_data(const convpool_op *op,
  * `ctx`, `workspace`, `workspace_size` as in convpool_op_run_ex() (the size
  * from convpool_op_backward_workspace_size(..., CONVPOOL_BACKWARD_WEIGHTS,
  * ...)).
+ * With an empty batch (N = 0) dw and db are zeros (sums over nothing).
  * Errors: as convpool_op_run_ex(), plus INVALID_ARGUMENT (a pooling op,
- * NULL x with a non-empty input), BUFFER_TOO_SMALL. Thread-safe.
+ * NULL x or dy with a non-empty input, dw or db NULL with a non-zero
+ * count), BUFFER_TOO_SMALL (dy_count, dw_count or db_count too small).
+ * Thread-safe.
  */
 CONVPOOL_API convpool_status convpool_op_backward_weights(const convpool_op *op,
                                                           convpool_context *ctx,
@@ -1031,7 +1038,8 @@ CONVPOOL_API convpool_status convpool_op_backward_weights(const convpool_op *op,
  * `ctx` (NULL: the default context); 0 if none. One size serves both forms
  * of MaxPool's backward_data (with or without indices).
  * Errors: as convpool_op_workspace_size(), plus INVALID_ARGUMENT (unknown
- * pass, BACKWARD_WEIGHTS of a pooling op). Thread-safe.
+ * pass, BACKWARD_WEIGHTS of a pooling op, BACKWARD_DATA of a Conv or
+ * ConvTranspose op created without CONVPOOL_CREATE_BACKWARD). Thread-safe.
  */
 CONVPOOL_API convpool_status convpool_op_backward_workspace_size(const convpool_op *op,
                                                                  convpool_context *ctx,

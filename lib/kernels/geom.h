@@ -67,4 +67,22 @@ static inline void cp_tap_range(int64_t o, int64_t stride, int64_t pad, int64_t 
     *k_hi = b;
 }
 
+/*
+ * The positions u in [*lo, *hi) of a dim of size u_size whose
+ * u*stride + off lies in [0, v_size): the weight gradient's correlation
+ * range for one tap, off = k*dilation - pad_begin.
+ */
+static inline void cp_pos_range(int64_t off, int64_t stride, int64_t u_size, int64_t v_size,
+                                int64_t *lo, int64_t *hi)
+{
+    /* u >= ceil(-off / stride), u <= floor((v_size - 1 - off) / stride) */
+    int64_t a = -off <= 0 ? 0 : (-off + stride - 1) / stride;
+    int64_t top = v_size - 1 - off;
+    int64_t b = top < 0 ? 0 : top / stride + 1;
+    *lo = a;
+    *hi = b > u_size ? u_size : b;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
 #endif

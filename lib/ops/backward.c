@@ -188,6 +188,27 @@ static size_t backward_workspace(const convpool_op *op, const cp_geom *g, convpo
 
 static const char *const workspace_query = "convpool_op_backward_workspace_size";
 
+/* Runs pass (args filled in but for the workspace and the resolved context)
+ * on the caller's workspace or the context's scratch. */
+static convpool_status run_pass(cp_backward_args *args, int32_t pass, void *workspace,
+                                size_t workspace_size)
+{
+    args->ctx = cp_context_resolve(args->ctx);
+    cp_workspace ws;
+    convpool_status st =
+        cp_workspace_acquire(args->ctx, backward_workspace(args->op, args->geom, args->ctx, pass),
+                             workspace, workspace_size, workspace_query, &ws);
+    if (st != CONVPOOL_OK)
+        return st;
+    args->workspace = ws.ptr;
+    if (pass == CONVPOOL_BACKWARD_DATA)
+        args->op->backward->data(args);
+    else
+        args->op->backward->weights(args);
+    cp_workspace_release(args->ctx, &ws);
+    return CONVPOOL_OK;
+}
+
 convpool_status cp_op_backward_data(const convpool_op *op, convpool_context *ctx,
                                     const int64_t *input_shape, size_t input_rank, const float *x,
                                     const int64_t *indices, const float *dy, size_t dy_count,
@@ -217,23 +238,9 @@ convpool_status cp_op_backward_data(const convpool_op *op, convpool_context *ctx
                        (long long)in_count);
     if (indices && (st = check_indices(&g, indices)) != CONVPOOL_OK)
         return st;
-    ctx = cp_context_resolve(ctx);
-    cp_workspace ws;
-    st = cp_workspace_acquire(ctx, backward_workspace(op, &g, ctx, CONVPOOL_BACKWARD_DATA),
-                              workspace, workspace_size, workspace_query, &ws);
-    if (st != CONVPOOL_OK)
-        return st;
-    cp_backward_args args = {.op = op,
-                             .geom = &g,
-                             .ctx = ctx,
-                             .x = x,
-                             .indices = indices,
-                             .dy = dy,
-                             .dx = dx,
-                             .workspace = ws.ptr};
-    op->backward->data(&args);
-    cp_workspace_release(ctx, &ws);
-    return CONVPOOL_OK;
+    cp_backward_args args = {
+        .op = op, .geom = &g, .ctx = ctx, .x = x, .indices = indices, .dy = dy, .dx = dx};
+    return run_pass(&args, CONVPOOL_BACKWARD_DATA, workspace, workspace_size);
 }
 
 static convpool_status check_grad_buffer(const char *name, const float *buf, size_t count,
@@ -288,23 +295,9 @@ convpool_status cp_op_backward_weights(const convpool_op *op, convpool_context *
         return st;
     if (!dw && !db)
         return CONVPOOL_OK;
-    ctx = cp_context_resolve(ctx);
-    cp_workspace ws;
-    st = cp_workspace_acquire(ctx, backward_workspace(op, &g, ctx, CONVPOOL_BACKWARD_WEIGHTS),
-                              workspace, workspace_size, workspace_query, &ws);
-    if (st != CONVPOOL_OK)
-        return st;
-    cp_backward_args args = {.op = op,
-                             .geom = &g,
-                             .ctx = ctx,
-                             .x = x,
-                             .dy = dy,
-                             .dw = dw,
-                             .db = db,
-                             .workspace = ws.ptr};
-    op->backward->weights(&args);
-    cp_workspace_release(ctx, &ws);
-    return CONVPOOL_OK;
+    cp_backward_args args = {
+        .op = op, .geom = &g, .ctx = ctx, .x = x, .dy = dy, .dw = dw, .db = db};
+    return run_pass(&args, CONVPOOL_BACKWARD_WEIGHTS, workspace, workspace_size);
 }
 
 convpool_status cp_op_backward_workspace_size(const convpool_op *op, convpool_context *ctx,

@@ -32,6 +32,18 @@ extern const cp_backward_impl cp_backward_global_lp_pool_ref;
 void cp_backward_data_geom(const convpool_op *op, const cp_geom *g, cp_geom *t);
 size_t cp_backward_conv_data_workspace(const convpool_op *op, const cp_geom *g, int32_t threads);
 void cp_backward_conv_data(const cp_backward_args *args);
+/* db of a Conv or ConvTranspose (reference sums, split over channels). */
+void cp_backward_bias(const cp_backward_args *args);
+#if defined(CP_X86_64)
+/* kernels/x86/impl_backward_x86.c: dw on the x86 correlation kernels */
+extern const cp_backward_impl cp_backward_conv_avx512;
+extern const cp_backward_impl cp_backward_conv_avx2;
+extern const cp_backward_impl cp_backward_conv_transpose_avx512;
+extern const cp_backward_impl cp_backward_conv_transpose_avx2;
+/* ... and the pool backward passes that are a scatter or a fill */
+extern const cp_backward_impl cp_backward_max_pool_x86;
+extern const cp_backward_impl cp_backward_global_avg_pool_x86;
+#endif
 
 #endif
 #if defined(CP_X86_64)
@@ -60,6 +72,18 @@ extern const cp_backward_impl cp_backward_global_lp_pool_ref;
 void cp_backward_data_geom(const convpool_op *op, const cp_geom *g, cp_geom *t);
 size_t cp_backward_conv_data_workspace(const convpool_op *op, const cp_geom *g, int32_t threads);
 void cp_backward_conv_data(const cp_backward_args *args);
+/* db of a Conv or ConvTranspose (reference sums, split over channels). */
+void cp_backward_bias(const cp_backward_args *args);
+#if defined(CP_X86_64)
+/* kernels/x86/impl_backward_x86.c: dw on the x86 correlation kernels */
+extern const cp_backward_impl cp_backward_conv_avx512;
+extern const cp_backward_impl cp_backward_conv_avx2;
+extern const cp_backward_impl cp_backward_conv_transpose_avx512;
+extern const cp_backward_impl cp_backward_conv_transpose_avx2;
+/* ... and the pool backward passes that are a scatter or a fill */
+extern const cp_backward_impl cp_backward_max_pool_x86;
+extern const cp_backward_impl cp_backward_global_avg_pool_x86;
+#endif
 
 #endif
 extern const cp_impl cp_impl_conv_ref;
@@ -89,5 +113,17 @@ extern const cp_backward_impl cp_backward_global_lp_pool_ref;
 void cp_backward_data_geom(const convpool_op *op, const cp_geom *g, cp_geom *t);
 size_t cp_backward_conv_data_workspace(const convpool_op *op, const cp_geom *g, int32_t threads);
 void cp_backward_conv_data(const cp_backward_args *args);
+/* db of a Conv or ConvTranspose (reference sums, split over channels). */
+void cp_backward_bias(const cp_backward_args *args);
+#if defined(CP_X86_64)
+/* kernels/x86/impl_backward_x86.c: dw on the x86 correlation kernels */
+extern const cp_backward_impl cp_backward_conv_avx512;
+extern const cp_backward_impl cp_backward_conv_avx2;
+extern const cp_backward_impl cp_backward_conv_transpose_avx512;
+extern const cp_backward_impl cp_backward_conv_transpose_avx2;
+/* ... and the pool backward passes that are a scatter or a fill */
+extern const cp_backward_impl cp_backward_max_pool_x86;
+extern const cp_backward_impl cp_backward_global_avg_pool_x86;
+#endif
 
 #endif

@@ -85,6 +85,15 @@ static void ref_bias_task(void *arg, int64_t begin, int64_t end, int32_t thread_
     cp_ref_bias_grad(a->geom, a->dy, a->db, begin, end);
 }
 
+void cp_backward_bias(const cp_backward_args *a)
+{
+    const cp_geom *g = a->geom;
+    cp_parallel_for(a->ctx, g->m,
+                    cp_threads_for_work(g->m * g->n * cp_geom_out_plane(g),
+                                        CP_REF_BACKWARD_MIN_WORK_PER_THREAD),
+                    ref_bias_task, (void *)a);
+}
+
 static void ref_conv_weights(const cp_backward_args *a)
 {
     const cp_geom *g = a->geom;
@@ -101,10 +110,7 @@ static void ref_conv_weights(const cp_backward_args *a)
             cp_threads_for_work(rows * taps * positions, CP_REF_BACKWARD_MIN_WORK_PER_THREAD),
             ref_weight_task, (void *)a);
     if (a->db)
-        cp_parallel_for(a->ctx, g->m,
-                        cp_threads_for_work(g->m * g->n * cp_geom_out_plane(g),
-                                            CP_REF_BACKWARD_MIN_WORK_PER_THREAD),
-                        ref_bias_task, (void *)a);
+        cp_backward_bias(a);
 }
 
 const cp_backward_impl cp_backward_conv_ref = {

@@ -43,9 +43,24 @@ const cp_impl *cp_select_impl(const convpool_op *op, int32_t isa)
 }
 
 static const cp_backward_impl *const backward_impls[] = {
-    &cp_backward_conv_ref,     &cp_backward_conv_transpose_ref,  &cp_backward_max_pool_ref,
-    &cp_backward_avg_pool_ref, &cp_backward_global_max_pool_ref, &cp_backward_global_avg_pool_ref,
-    &cp_backward_lp_pool_ref,  &cp_backward_global_lp_pool_ref,
+#if defined(CP_X86_64)
+    &cp_backward_conv_avx512,
+    &cp_backward_conv_avx2,
+    &cp_backward_conv_transpose_avx512,
+    &cp_backward_conv_transpose_avx2,
+#endif
+    &cp_backward_conv_ref,
+    &cp_backward_conv_transpose_ref,
+#if defined(CP_X86_64)
+    &cp_backward_max_pool_x86,
+    &cp_backward_global_avg_pool_x86,
+#endif
+    &cp_backward_max_pool_ref,
+    &cp_backward_avg_pool_ref,
+    &cp_backward_global_max_pool_ref,
+    &cp_backward_global_avg_pool_ref,
+    &cp_backward_lp_pool_ref,
+    &cp_backward_global_lp_pool_ref,
 };
 
 const cp_backward_impl *cp_select_backward_impl(const convpool_op *op, int32_t isa)

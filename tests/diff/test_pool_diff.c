@@ -10,6 +10,8 @@
  * averages within a small tolerance (the fast path sums in float, the
  * reference in double). Each fast run is done at 1 and 2 threads and must
  * be bitwise identical. The seed is fixed; the maximum error is reported.
+ * The backward pass (dx) of each fast path's op is compared with the
+ * reference's the same way.
  */
 #include <math.h>
 #include <stdio.h>
@@ -96,6 +98,56 @@ static int run(const convpool_op *op, convpool_context *ctx, const int64_t *shap
 }
 
 /* Compares one fast path with the reference for a descriptor and input. */
+/* The backward pass of `fast` against the reference op's: dx from a
+ * fixed dy (MaxPool also from the reference's Indices), on 1 and 2
+ * threads (bitwise equal). Max and global-average gradients are exact
+ * (the same sums in the same order); the others within 1e-5. */
+static void compare_backward(const convpool_op *ref, const convpool_op *fast,
+                             const int64_t *shape, size_t rank, const float *x, int64_t out_count,
+                             const int64_t *indices, const char *config, const char *isa,
+                             convpool_context *ctx1, convpool_context *ctx2)
+{
+    int64_t in_count = 1;
+    for (size_t i = 0; i < rank; i++)
+        in_count *= shape[i];
+    float *dy = malloc((size_t)out_count * sizeof(float));
+    float *want = malloc((size_t)in_count * sizeof(float));
+    float *got[2] = {malloc((size_t)in_count * sizeof(float)),
+                     malloc((size_t)in_count * sizeof(float))};
+    for (int64_t i = 0; i < out_count; i++)
+        dy[i] = (float)(i % 17) * 0.125f - 1.0f;
+    const int exact = cp_op_kind_of(ref) != CONVPOOL_OP_AVERAGE_POOL &&
+                      cp_op_kind_of(ref) != CONVPOOL_OP_LP_POOL &&
+                      cp_op_kind_of(ref) != CONVPOOL_OP_GLOBAL_LP_POOL;
+    for (int with_idx = indices != NULL; with_idx >= 0; with_idx--) {
+        const int64_t *idx = with_idx ? indices : NULL;
+        if (convpool_op_backward_data(ref, ctx1, shape, rank, x, idx, dy, (size_t)out_count, want,
+                                      (size_t)in_count, NULL, 0) != CONVPOOL_OK) {
+            fail("backward (reference)", config, isa, 0, 0, 0);
+            break;
+        }
+        for (int t = 0; t < 2; t++)
+            if (convpool_op_backward_data(fast, t ? ctx2 : ctx1, shape, rank, x, idx, dy,
+                                          (size_t)out_count, got[t], (size_t)in_count, NULL,
+                                          0) != CONVPOOL_OK)
+                fail("backward", config, isa, 0, 0, 0);
+        if (memcmp(got[0], got[1], (size_t)in_count * sizeof(float)) != 0)
+            fail("backward: 1 vs 2 threads differ", config, isa, 0, 0, 0);
+        for (int64_t i = 0; i < in_count; i++) {
+            const double w = want[i], g = got[0][i];
+            if (exact ? !same_float(want[i], got[0][i])
+                      : !(fabs(w - g) <= 1e-5 * (1.0 + fabs(w)))) {
+                fail(with_idx ? "backward dx (Indices)" : "backward dx", config, isa, i, w, g);
+                break;
+            }
+        }
+    }
+    free(dy);
+    free(want);
+    free(got[0]);
+    free(got[1]);
+}
+
 static void check_paths(const convpool_desc *desc, int32_t kind, const int64_t *shape, size_t rank,
                         const float *x, const char *config, convpool_context *ctx1,
                         convpool_context *ctx2)
@@ -180,6 +232,8 @@ static void check_paths(const convpool_desc *desc, int32_t kind, const int64_t *
                 }
             }
         }
+        compare_backward(ref, fast, shape, rank, x, out_count, has_indices ? want.indices : NULL,
+                         config, convpool_isa_name(isa), ctx1, ctx2);
     next_isa:
         convpool_op_destroy(fast);
     }

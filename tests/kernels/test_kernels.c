@@ -17,6 +17,7 @@
 #include "convpool.h"
 #include "kernels/ref/ref_kernels.h"
 #include "kernels/x86/conv_kernels.h"
+#include "kernels/x86/grad_kernels.h"
 #include "kernels/x86/pool_x86.h"
 #include "runtime/cpu.h"
 
@@ -457,6 +458,36 @@ static void test_pool_walk(const cp_pool_kernels *k, const char *isa, const pool
     }
 }
 
+/* ---- the weight-gradient micro-kernel ------------------------------------ */
+
+/* corr: rows 1 .. mr, lengths reaching whole vectors and every tail, on
+ * partial sums that start non-zero (it accumulates). Each lane is compared
+ * with its own double sum. */
+static void test_grad_corr(const cp_grad_kernels *k, const char *isa)
+{
+    const int64_t vw = k->vw;
+    for (int64_t rows = 1; rows <= k->mr; rows++)
+        for (int64_t len = 1; len <= 3 * vw + 1; len += (len < vw + 2 ? 1 : vw - 1)) {
+            const int64_t a_stride = len + 5;
+            float *a = buffer((size_t)(rows * a_stride)), *b = buffer((size_t)len);
+            float *acc = buffer((size_t)(rows * vw)), *start = buffer((size_t)(rows * vw));
+            memcpy(start, acc, (size_t)(rows * vw) * sizeof(float));
+            k->corr(rows, a, a_stride, b, len, acc);
+            char shape[64];
+            snprintf(shape, sizeof shape, "rows=%lld len=%lld", (long long)rows, (long long)len);
+            for (int64_t j = 0; j < rows; j++)
+                for (int64_t l = 0; l < vw; l++) {
+                    double s = start[j * vw + l], scale = fabs(s);
+                    for (int64_t i = l; i < len; i += vw) {
+                        s += (double)a[j * a_stride + i] * b[i];
+                        scale += fabs((double)a[j * a_stride + i] * b[i]);
+                    }
+                    expect_close("grad_corr", isa, acc[j * vw + l], s, scale, shape);
+                }
+            free(a), free(b), free(acc), free(start);
+        }
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 typedef struct conv_case {
@@ -478,13 +509,16 @@ typedef struct isa_kernels {
     int32_t isa;
     const cp_conv_kernels *conv;
     const cp_pool_kernels *pool;
+    const cp_grad_kernels *grad;
 } isa_kernels;
 
 int main(void)
 {
     const isa_kernels isas[] = {
-        {"avx2", CONVPOOL_ISA_AVX2, &cp_conv_kernels_avx2, &cp_pool_kernels_avx2},
-        {"avx512", CONVPOOL_ISA_AVX512, &cp_conv_kernels_avx512, &cp_pool_kernels_avx512},
+        {"avx2", CONVPOOL_ISA_AVX2, &cp_conv_kernels_avx2, &cp_pool_kernels_avx2,
+         &cp_grad_kernels_avx2},
+        {"avx512", CONVPOOL_ISA_AVX512, &cp_conv_kernels_avx512, &cp_pool_kernels_avx512,
+         &cp_grad_kernels_avx512},
     };
     const int32_t supported = cp_isa_supported();
     int tested = 0;
@@ -498,6 +532,12 @@ int main(void)
             int before = checks, failed = failures;
             conv_cases[c].run(isas[i].conv, isas[i].name);
             printf("%-12s %-7s %6d checks%s\n", conv_cases[c].name, isas[i].name, checks - before,
+                   failures > failed ? "  FAILED" : "");
+        }
+        {
+            int before = checks, failed = failures;
+            test_grad_corr(isas[i].grad, isas[i].name);
+            printf("%-12s %-7s %6d checks%s\n", "grad_corr", isas[i].name, checks - before,
                    failures > failed ? "  FAILED" : "");
         }
         for (size_t w = 0; w < sizeof pool_walks / sizeof pool_walks[0]; w++) {

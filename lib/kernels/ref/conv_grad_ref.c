@@ -8,21 +8,6 @@
  * b is dy, since its output o = i*stride + k*dilation - pad_begin.
  */
 
-/* The positions u in [*lo, *hi) of a (size a_size) with
- * u*stride + off in [0, b_size). */
-static void pos_range(int64_t off, int64_t stride, int64_t a_size, int64_t b_size, int64_t *lo,
-                      int64_t *hi)
-{
-    /* u >= ceil(-off / stride), u <= floor((b_size - 1 - off) / stride) */
-    int64_t a = -off <= 0 ? 0 : (-off + stride - 1) / stride;
-    int64_t top = b_size - 1 - off;
-    int64_t b = top < 0 ? 0 : top / stride + 1;
-    *lo = a;
-    *hi = b > a_size ? a_size : b;
-    if (*hi < *lo)
-        *hi = *lo;
-}
-
 void cp_ref_conv_weight_grad(const cp_geom *g, int transposed, const float *x, const float *dy,
                              float *dw, int64_t row_begin, int64_t row_end)
 {
@@ -44,7 +29,7 @@ void cp_ref_conv_weight_grad(const cp_geom *g, int transposed, const float *x, c
                                             kw * g->dilation[2] - g->pad_begin[2]};
                     int64_t lo[3], hi[3];
                     for (int i = 0; i < 3; i++)
-                        pos_range(off[i], g->stride[i], a_dims[i], b_dims[i], &lo[i], &hi[i]);
+                        cp_pos_range(off[i], g->stride[i], a_dims[i], b_dims[i], &lo[i], &hi[i]);
                     double acc = 0.0;
                     for (int64_t n = 0; n < g->n; n++) {
                         const float *ap = a + (n * a_ch + ac) * a_plane;

@@ -1,0 +1,8 @@
+/* The weight-gradient micro-kernels for AVX2 + FMA (8 floats per vector). */
+#include "kernels/x86/simd_avx2.h"
+
+/* 16 registers: 4 accumulators, the b vector and the a loads */
+#define GRAD_MR           4
+#define GRAD_KERNELS_NAME cp_grad_kernels_avx2
+
+#include "kernels/x86/grad_kernels.inc"

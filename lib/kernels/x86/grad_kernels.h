@@ -1,0 +1,36 @@
+/*
+ * grad_kernels.h - the x86 micro-kernels of the weight gradient, one table
+ * per ISA (grad_kernels.inc built with AVX2+FMA and with AVX-512 flags).
+ * kernels/x86/impl_backward_x86.c walks the taps, batch and rows and calls
+ * them; they only multiply and add.
+ */
+#ifndef CP_KERNELS_X86_GRAD_KERNELS_H
+#define CP_KERNELS_X86_GRAD_KERNELS_H
+
+#include <stdint.h>
+
+/* The most rows one corr call takes (the widest table's mr). */
+#define CP_GRAD_MR_MAX 8
+/* The widest vector, in floats. */
+#define CP_GRAD_LANES_MAX 16
+
+/*
+ * acc[j*vw + l] += sum over positions i < len with i % vw == l of
+ * a[j*a_stride + i] * b[i], for rows j < rows (1 .. mr): lane-wise partial
+ * sums of `rows` dot products of a row of a with one row of b. Position i
+ * always lands in lane i % vw, and each lane sums in position order, so the
+ * result depends on the call sequence alone, never on threads.
+ */
+typedef void (*cp_grad_corr_fn)(int64_t rows, const float *a, int64_t a_stride, const float *b,
+                                int64_t len, float *acc);
+
+typedef struct cp_grad_kernels {
+    int32_t vw; /* floats per vector */
+    int32_t mr; /* rows per corr call, <= CP_GRAD_MR_MAX */
+    cp_grad_corr_fn corr;
+} cp_grad_kernels;
+
+extern const cp_grad_kernels cp_grad_kernels_avx2;
+extern const cp_grad_kernels cp_grad_kernels_avx512;
+
+#endif

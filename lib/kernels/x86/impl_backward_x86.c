@@ -1,0 +1,242 @@
+/*
+ * The AVX-512 and AVX2 backward passes of Conv and ConvTranspose, and the
+ * pool backward passes that are a scatter or a fill (at the end).
+ *
+ * dx runs on op->transposed (cp_backward_conv_data), which is already on
+ * this ISA path's fast kernels. The weight gradient is a correlation
+ *     dw[row, k] = sum_n sum_u a[n, ac, u] * b[n, bc, u*stride + off(k)]
+ * (Conv: a = dy, b = x; ConvTranspose: a = x, b = dy; see
+ * cp_ref_conv_weight_grad). Rows of the same group and b channel read the
+ * same b row, so a task takes up to mr of them (consecutive a channels)
+ * and, tap by tap, walks the batch and the rows of positions with the corr
+ * micro-kernel, keeping per-lane partial sums that are reduced once at the
+ * end. Every dw element is summed in an order fixed by the geometry alone
+ * (batch, then position rows, position i in lane i % vw, lanes reduced in
+ * order) on one thread: bitwise the same for any thread count.
+ *
+ * The micro-kernel needs contiguous b rows: ops whose innermost stride is
+ * not 1 stay on the reference. db is the shared reference sum.
+ */
+#include <string.h>
+
+#include "kernels/ref/ref_kernels.h"
+#include "kernels/x86/grad_kernels.h"
+#include "ops/impl.h"
+#include "runtime/cpu.h"
+#include "runtime/threadpool.h"
+
+/* Multiply-adds below which a second thread costs more than it saves. */
+#define X86_GRAD_MIN_WORK_PER_THREAD (1 << 17)
+
+static int supports(const convpool_op *op)
+{
+    return op->attrs.strides[op->attrs.rank - 1] == 1;
+}
+
+typedef struct grad_job {
+    const cp_backward_args *a;
+    const cp_grad_kernels *k;
+    int64_t a_blocks; /* ceil(a channels per group / mr) */
+} grad_job;
+
+/* The correlation operands of a Conv (a = dy) or ConvTranspose (a = x). */
+typedef struct corr_operands {
+    const float *a, *b;
+    int64_t a_ch, b_ch, a_pg, b_pg;
+    const int64_t *a_dims, *b_dims;
+} corr_operands;
+
+static corr_operands operands(const cp_backward_args *a)
+{
+    const cp_geom *g = a->geom;
+    const int t = a->op->attrs.kind == CONVPOOL_OP_CONV_TRANSPOSE;
+    corr_operands o = {
+        t ? a->x : a->dy,   t ? a->dy : a->x,  t ? g->c : g->m, t ? g->m : g->c, 0, 0,
+        t ? g->in : g->out, t ? g->out : g->in};
+    o.a_pg = o.a_ch / g->group;
+    o.b_pg = o.b_ch / g->group;
+    return o;
+}
+
+/* Task: (group, b channel in group, block of a channels). */
+static void weight_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const grad_job *j = arg;
+    const cp_geom *g = j->a->geom;
+    const corr_operands o = operands(j->a);
+    const int64_t *ad = o.a_dims, *bd = o.b_dims;
+    const int64_t a_plane = ad[0] * ad[1] * ad[2], b_plane = bd[0] * bd[1] * bd[2];
+    const int64_t K0 = g->kernel[0], K1 = g->kernel[1], K2 = g->kernel[2], taps = K0 * K1 * K2;
+    const int64_t vw = j->k->vw, mr = j->k->mr;
+    float acc[CP_GRAD_MR_MAX * CP_GRAD_LANES_MAX];
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t blk = t % j->a_blocks, bi = t / j->a_blocks % o.b_pg;
+        const int64_t grp = t / j->a_blocks / o.b_pg;
+        const int64_t ac0 = grp * o.a_pg + blk * mr, bc = grp * o.b_pg + bi;
+        const int64_t rows = o.a_pg - blk * mr < mr ? o.a_pg - blk * mr : mr;
+        for (int64_t k = 0; k < taps; k++) {
+            const int64_t kk[3] = {k / (K1 * K2), k / K2 % K1, k % K2};
+            int64_t off[3], lo[3], hi[3];
+            for (int i = 0; i < 3; i++) {
+                off[i] = kk[i] * g->dilation[i] - g->pad_begin[i];
+                cp_pos_range(off[i], g->stride[i], ad[i], bd[i], &lo[i], &hi[i]);
+            }
+            for (int64_t i = 0; i < rows * vw; i++)
+                acc[i] = 0.0f;
+            const int64_t len = hi[2] - lo[2];
+            for (int64_t n = 0; len > 0 && n < g->n; n++) {
+                const float *ap = o.a + (n * o.a_ch + ac0) * a_plane + lo[2];
+                const float *bp = o.b + (n * o.b_ch + bc) * b_plane + lo[2] + off[2];
+                for (int64_t u0 = lo[0]; u0 < hi[0]; u0++) {
+                    const int64_t v0 = u0 * g->stride[0] + off[0];
+                    for (int64_t u1 = lo[1]; u1 < hi[1]; u1++) {
+                        const int64_t v1 = u1 * g->stride[1] + off[1];
+                        j->k->corr(rows, ap + (u0 * ad[1] + u1) * ad[2], a_plane,
+                                   bp + (v0 * bd[1] + v1) * bd[2], len, acc);
+                    }
+                }
+            }
+            for (int64_t r = 0; r < rows; r++) {
+                float sum = 0.0f;
+                for (int64_t l = 0; l < vw; l++)
+                    sum += acc[r * vw + l];
+                j->a->dw[((ac0 + r) * o.b_pg + bi) * taps + k] = sum;
+            }
+        }
+    }
+}
+
+static void x86_weights(const cp_backward_args *a, const cp_grad_kernels *k)
+{
+    const cp_geom *g = a->geom;
+    if (a->dw) {
+        const corr_operands o = operands(a);
+        grad_job j = {a, k, (o.a_pg + k->mr - 1) / k->mr};
+        const int64_t tasks = g->group * o.b_pg * j.a_blocks;
+        const int64_t work = g->m * (g->c / g->group) * g->kernel[0] * g->kernel[1] * g->kernel[2] *
+                             g->n * o.a_dims[0] * o.a_dims[1] * o.a_dims[2];
+        cp_parallel_for(a->ctx, tasks, cp_threads_for_work(work, X86_GRAD_MIN_WORK_PER_THREAD),
+                        weight_task, &j);
+    }
+    if (a->db)
+        cp_backward_bias(a);
+}
+
+static void weights_avx512(const cp_backward_args *a)
+{
+    x86_weights(a, &cp_grad_kernels_avx512);
+}
+
+static void weights_avx2(const cp_backward_args *a)
+{
+    x86_weights(a, &cp_grad_kernels_avx2);
+}
+
+static size_t workspace(const convpool_op *op, const cp_geom *g, int32_t threads, int32_t pass)
+{
+    return pass == CONVPOOL_BACKWARD_DATA ? cp_backward_conv_data_workspace(op, g, threads) : 0;
+}
+
+#define X86_CONV_BACKWARD(var, op_kind, label, min_isa, weights_fn)                                \
+    const cp_backward_impl var = {                                                                 \
+        .name = label,                                                                             \
+        .kind = op_kind,                                                                           \
+        .isa = min_isa,                                                                            \
+        .supports = supports,                                                                      \
+        .workspace_size = workspace,                                                               \
+        .data = cp_backward_conv_data,                                                             \
+        .weights = weights_fn,                                                                     \
+    }
+
+X86_CONV_BACKWARD(cp_backward_conv_avx512, CONVPOOL_OP_CONV, "conv.backward.avx512",
+                  CONVPOOL_ISA_AVX512, weights_avx512);
+X86_CONV_BACKWARD(cp_backward_conv_avx2, CONVPOOL_OP_CONV, "conv.backward.avx2", CONVPOOL_ISA_AVX2,
+                  weights_avx2);
+X86_CONV_BACKWARD(cp_backward_conv_transpose_avx512, CONVPOOL_OP_CONV_TRANSPOSE,
+                  "conv_transpose.backward.avx512", CONVPOOL_ISA_AVX512, weights_avx512);
+X86_CONV_BACKWARD(cp_backward_conv_transpose_avx2, CONVPOOL_OP_CONV_TRANSPOSE,
+                  "conv_transpose.backward.avx2", CONVPOOL_ISA_AVX2, weights_avx2);
+
+/*
+ * Pool backward passes at memory speed where the walk is simple: MaxPool
+ * from Indices is a scatter of dy into zeroed dx planes (in window order,
+ * as the reference adds them: bitwise the same), GlobalAveragePool a fill
+ * of each plane with dy / (plane size). One plane per task, so the result
+ * does not depend on the thread count. MaxPool without Indices, the other
+ * average and Lp pools run the reference.
+ */
+
+/* Below this many dx elements per thread a pool backward pass stays on
+ * fewer threads. */
+#define X86_POOL_GRAD_MIN_PER_THREAD 32768
+
+static void scatter_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const cp_backward_args *a = arg;
+    const cp_geom *g = a->geom;
+    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
+    for (int64_t p = begin; p < end; p++) {
+        float *dxp = a->dx + p * in_plane;
+        const float *dyp = a->dy + p * out_plane;
+        const int64_t *ip = a->indices + p * out_plane;
+        memset(dxp, 0, (size_t)in_plane * sizeof(float));
+        for (int64_t o = 0; o < out_plane; o++) {
+            if (ip[o] < 0)
+                continue; /* a window without input element */
+            const int64_t at = ip[o] - p * in_plane;
+            dxp[g->storage_order ? cp_ref_index_to_row_major(g, at) : at] += dyp[o];
+        }
+    }
+}
+
+static void max_pool_data(const cp_backward_args *a)
+{
+    if (!a->indices) {
+        cp_backward_max_pool_ref.data(a);
+        return;
+    }
+    const int64_t planes = a->geom->n * a->geom->c;
+    cp_parallel_for(
+        a->ctx, planes,
+        cp_threads_for_work(planes * cp_geom_in_plane(a->geom), X86_POOL_GRAD_MIN_PER_THREAD),
+        scatter_task, (void *)a);
+}
+
+static void global_avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const cp_backward_args *a = arg;
+    const int64_t in_plane = cp_geom_in_plane(a->geom);
+    for (int64_t p = begin; p < end; p++) {
+        /* the reference's rounding: dy / count in double, then to float */
+        const float v = (float)((double)a->dy[p] / (double)in_plane);
+        float *dxp = a->dx + p * in_plane;
+        for (int64_t i = 0; i < in_plane; i++)
+            dxp[i] = v;
+    }
+}
+
+static void global_avg_pool_data(const cp_backward_args *a)
+{
+    const int64_t planes = a->geom->n * a->geom->c;
+    cp_parallel_for(
+        a->ctx, planes,
+        cp_threads_for_work(planes * cp_geom_in_plane(a->geom), X86_POOL_GRAD_MIN_PER_THREAD),
+        global_avg_task, (void *)a);
+}
+
+const cp_backward_impl cp_backward_max_pool_x86 = {
+    .name = "max_pool.backward.x86",
+    .kind = CONVPOOL_OP_MAX_POOL,
+    .isa = CONVPOOL_ISA_AVX2,
+    .data = max_pool_data,
+};
+
+const cp_backward_impl cp_backward_global_avg_pool_x86 = {
+    .name = "global_avg_pool.backward.x86",
+    .kind = CONVPOOL_OP_GLOBAL_AVERAGE_POOL,
+    .isa = CONVPOOL_ISA_AVX2,
+    .data = global_avg_pool_data,
+};
