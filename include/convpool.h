@@ -909,8 +909,10 @@ CONVPOOL_API convpool_status convpool_session_run_profiled(convpool_session *ses
 typedef enum convpool_create_flags {
     /** Also prepare what convpool_op_backward_data() needs for a Conv or
      *  ConvTranspose: the weights in the layout of the transposed pass (one
-     *  more copy of the weights). Ops created without it run forward and
-     *  convpool_op_backward_weights(), but not convpool_op_backward_data(). */
+     *  more copy of the weights; two for a ConvTranspose with OUTPUT_SHAPE
+     *  or auto_pad SAME_*, whose pads can be negative). Ops created without
+     *  it run forward and convpool_op_backward_weights(), but not
+     *  convpool_op_backward_data(). */
     CONVPOOL_CREATE_BACKWARD = 1
 } convpool_create_flags;
 

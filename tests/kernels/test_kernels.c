@@ -460,32 +460,39 @@ static void test_pool_walk(const cp_pool_kernels *k, const char *isa, const pool
 
 /* ---- the weight-gradient micro-kernel ------------------------------------ */
 
-/* corr: rows 1 .. mr, lengths reaching whole vectors and every tail, on
- * partial sums that start non-zero (it accumulates). Each lane is compared
- * with its own double sum. */
+/* corr: rows 1 .. mr, 1 to 3 lines, lengths reaching whole vectors and
+ * every tail, on partial sums that start non-zero (it accumulates). Each
+ * lane is compared with its own double sum. */
 static void test_grad_corr(const cp_grad_kernels *k, const char *isa)
 {
     const int64_t vw = k->vw;
     for (int64_t rows = 1; rows <= k->mr; rows++)
-        for (int64_t len = 1; len <= 3 * vw + 1; len += (len < vw + 2 ? 1 : vw - 1)) {
-            const int64_t a_stride = len + 5;
-            float *a = buffer((size_t)(rows * a_stride)), *b = buffer((size_t)len);
-            float *acc = buffer((size_t)(rows * vw)), *start = buffer((size_t)(rows * vw));
-            memcpy(start, acc, (size_t)(rows * vw) * sizeof(float));
-            k->corr(rows, a, a_stride, b, len, acc);
-            char shape[64];
-            snprintf(shape, sizeof shape, "rows=%lld len=%lld", (long long)rows, (long long)len);
-            for (int64_t j = 0; j < rows; j++)
-                for (int64_t l = 0; l < vw; l++) {
-                    double s = start[j * vw + l], scale = fabs(s);
-                    for (int64_t i = l; i < len; i += vw) {
-                        s += (double)a[j * a_stride + i] * b[i];
-                        scale += fabs((double)a[j * a_stride + i] * b[i]);
+        for (int64_t lines = 1; lines <= 3; lines++)
+            for (int64_t len = 1; len <= 3 * vw + 1; len += (len < vw + 2 ? 1 : vw - 1)) {
+                const int64_t a_pitch = len + 3, b_pitch = 2 * len + 1;
+                const int64_t a_stride = lines * a_pitch + 5;
+                float *a = buffer((size_t)(rows * a_stride)),
+                      *b = buffer((size_t)(lines * b_pitch));
+                float *acc = buffer((size_t)(rows * vw)), *start = buffer((size_t)(rows * vw));
+                memcpy(start, acc, (size_t)(rows * vw) * sizeof(float));
+                k->corr(rows, a, a_stride, b, len, lines, a_pitch, b_pitch, acc);
+                char shape[80];
+                snprintf(shape, sizeof shape, "rows=%lld lines=%lld len=%lld", (long long)rows,
+                         (long long)lines, (long long)len);
+                for (int64_t j = 0; j < rows; j++)
+                    for (int64_t l = 0; l < vw; l++) {
+                        double s = start[j * vw + l], scale = fabs(s);
+                        for (int64_t q = 0; q < lines; q++)
+                            for (int64_t i = l; i < len; i += vw) {
+                                const double t =
+                                    (double)a[j * a_stride + q * a_pitch + i] * b[q * b_pitch + i];
+                                s += t;
+                                scale += fabs(t);
+                            }
+                        expect_close("grad_corr", isa, acc[j * vw + l], s, scale, shape);
                     }
-                    expect_close("grad_corr", isa, acc[j * vw + l], s, scale, shape);
-                }
-            free(a), free(b), free(acc), free(start);
-        }
+                free(a), free(b), free(acc), free(start);
+            }
 }
 
 /* ---- the table ----------------------------------------------------------- */

@@ -15,14 +15,17 @@
 #define CP_GRAD_LANES_MAX 16
 
 /*
- * acc[j*vw + l] += sum over positions i < len with i % vw == l of
- * a[j*a_stride + i] * b[i], for rows j < rows (1 .. mr): lane-wise partial
- * sums of `rows` dot products of a row of a with one row of b. Position i
- * always lands in lane i % vw, and each lane sums in position order, so the
- * result depends on the call sequence alone, never on threads.
+ * acc[j*vw + l] += sum over lines q < lines and positions i < len with
+ * i % vw == l of a[j*a_stride + q*a_pitch + i] * b[q*b_pitch + i], for rows
+ * j < rows (1 .. mr): lane-wise partial sums of `rows` correlations of
+ * lines of a with the matching lines of b (one b line serves every row).
+ * Position i always lands in lane i % vw, and each lane sums lines in
+ * order and positions in order, so the result depends on the call sequence
+ * alone, never on threads.
  */
 typedef void (*cp_grad_corr_fn)(int64_t rows, const float *a, int64_t a_stride, const float *b,
-                                int64_t len, float *acc);
+                                int64_t len, int64_t lines, int64_t a_pitch, int64_t b_pitch,
+                                float *acc);
 
 typedef struct cp_grad_kernels {
     int32_t vw; /* floats per vector */

@@ -8,11 +8,11 @@
  * (Conv: a = dy, b = x; ConvTranspose: a = x, b = dy; see
  * cp_ref_conv_weight_grad). Rows of the same group and b channel read the
  * same b row, so a task takes up to mr of them (consecutive a channels)
- * and, tap by tap, walks the batch and the rows of positions with the corr
- * micro-kernel, keeping per-lane partial sums that are reduced once at the
- * end. Every dw element is summed in an order fixed by the geometry alone
- * (batch, then position rows, position i in lane i % vw, lanes reduced in
- * order) on one thread: bitwise the same for any thread count.
+ * and, tap by tap, walks the batch and the planes of positions, each a call
+ * of the corr micro-kernel over its lines, keeping per-lane partial sums
+ * that are reduced once at the end. Every dw element is summed in an order fixed by the geometry
+ * alone (batch, then position rows, position i in lane i % vw, lanes reduced in order) on one
+ * thread: bitwise the same for any thread count.
  *
  * The micro-kernel needs contiguous b rows: ops whose innermost stride is
  * not 1 stay on the reference. db is the shared reference sum.
@@ -85,16 +85,15 @@ static void weight_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
             for (int64_t i = 0; i < rows * vw; i++)
                 acc[i] = 0.0f;
             const int64_t len = hi[2] - lo[2];
-            for (int64_t n = 0; len > 0 && n < g->n; n++) {
+            for (int64_t n = 0; len > 0 && hi[1] > lo[1] && n < g->n; n++) {
                 const float *ap = o.a + (n * o.a_ch + ac0) * a_plane + lo[2];
                 const float *bp = o.b + (n * o.b_ch + bc) * b_plane + lo[2] + off[2];
                 for (int64_t u0 = lo[0]; u0 < hi[0]; u0++) {
                     const int64_t v0 = u0 * g->stride[0] + off[0];
-                    for (int64_t u1 = lo[1]; u1 < hi[1]; u1++) {
-                        const int64_t v1 = u1 * g->stride[1] + off[1];
-                        j->k->corr(rows, ap + (u0 * ad[1] + u1) * ad[2], a_plane,
-                                   bp + (v0 * bd[1] + v1) * bd[2], len, acc);
-                    }
+                    const int64_t v1 = lo[1] * g->stride[1] + off[1];
+                    j->k->corr(rows, ap + (u0 * ad[1] + lo[1]) * ad[2], a_plane,
+                               bp + (v0 * bd[1] + v1) * bd[2], len, hi[1] - lo[1], ad[2],
+                               g->stride[1] * bd[2], acc);
                 }
             }
             for (int64_t r = 0; r < rows; r++) {
