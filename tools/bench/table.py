@@ -151,6 +151,11 @@ def print_backward(rows):
     print("\n".join(backward_targets(rows)))
 
 
+def slower(ratio):
+    """How much slower a time ratio above 1 is, in words."""
+    return f"{100 * (ratio - 1):.0f}% slower" if ratio < 2 else f"{ratio:.1f}x the time"
+
+
 def backward_targets(rows):
     """The backward passes' speed targets, evaluated on `rows`, as Markdown list items:
     at 1 and 2 threads, every Conv case's dx and dw at least as fast as oneDNN's and
@@ -176,7 +181,7 @@ def backward_targets(rows):
                 f"{what} at least as fast as oneDNN's, {threads_text(th)}: "
                 f"{len(timed) - len(slow)} of {len(mine)}" +
                 ("" if not slow else "; slower (ours / oneDNN): " +
-                 ", ".join(f"{c} {v:.2f} ({100 * (v - 1):.0f}% slower)" for c, v in slow)) +
+                 ", ".join(f"{c} {v:.2f} ({slower(v)})" for c, v in slow)) +
                 ("" if not missing else f"; {missing} without a oneDNN time") + ".")
 
     for suffix, what in (("+bwd_data", "dx (backward data)"),
