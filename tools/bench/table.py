@@ -152,8 +152,8 @@ def print_backward(rows):
 
 
 def slower(ratio):
-    """How much slower a time ratio above 1 is, in words."""
-    return f"{100 * (ratio - 1):.0f}% slower" if ratio < 2 else f"{ratio:.1f}x the time"
+    """" (29% slower)" for a time ratio of 1.29; nothing from 2 on, where the ratio says it."""
+    return f" ({100 * (ratio - 1):.0f}% slower)" if ratio < 2 else ""
 
 
 def backward_targets(rows):
@@ -181,7 +181,7 @@ def backward_targets(rows):
                 f"{what} at least as fast as oneDNN's, {threads_text(th)}: "
                 f"{len(timed) - len(slow)} of {len(mine)}" +
                 ("" if not slow else "; slower (ours / oneDNN): " +
-                 ", ".join(f"{c} {v:.2f} ({slower(v)})" for c, v in slow)) +
+                 ", ".join(f"{c} {v:.2f}{slower(v)}" for c, v in slow)) +
                 ("" if not missing else f"; {missing} without a oneDNN time") + ".")
 
     for suffix, what in (("+bwd_data", "dx (backward data)"),
