@@ -4,7 +4,11 @@
  * built with oneDNN, against oneDNN on the same case in the same process.
  *
  *   convpool-bench [--threads 1,2] [--cases FILE] [--repeat R] [--only NAME[,NAME]]
- *                  [--no-dnnl] [--no-peak] [--json]
+ *                  [--backward] [--no-dnnl] [--no-peak] [--json]
+ *
+ * --backward times the gradients instead of the forward runs (rows
+ * case+bwd_data, case+bwd_weights, case+bwd_data_x; see "Backward passes"
+ * below), oneDNN's backward primitives beside them.
  *
  * Each figure is the median of R samples; a sample times back-to-back runs
  * on the same (cache-hot) buffers, enough of them to last >= 0.5 ms, and
@@ -144,7 +148,9 @@ static int32_t op_kind(const bench_case *c)
     return CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
 }
 
-static int case_setup(case_data *d, const bench_case *c, convpool_context *ctx)
+/* Sets up case c; `create_flags` as convpool_conv_create_ex() takes them. */
+static int case_setup_ex(case_data *d, const bench_case *c, convpool_context *ctx,
+                         uint32_t create_flags)
 {
     memset(d, 0, sizeof *d);
     d->c = c;
@@ -180,7 +186,7 @@ static int case_setup(case_data *d, const bench_case *c, convpool_context *ctx)
         int64_t wshape[4] = {c->m, c->c / c->group, c->kh, c->kw};
         d->w = random_floats((size_t)(c->m * (c->c / c->group) * c->kh * c->kw), &seed);
         d->b = random_floats((size_t)c->m, &seed);
-        st = convpool_conv_create(desc, wshape, 4, d->w, d->b, &d->op);
+        st = convpool_conv_create_ex(desc, wshape, 4, d->w, d->b, create_flags, &d->op);
     } else if (st == CONVPOOL_OK) {
         st = convpool_pool_create(desc, &d->op);
     }
@@ -194,6 +200,11 @@ static int case_setup(case_data *d, const bench_case *c, convpool_context *ctx)
         return 0;
     }
     return 1;
+}
+
+static int case_setup(case_data *d, const bench_case *c, convpool_context *ctx)
+{
+    return case_setup_ex(d, c, ctx, 0);
 }
 
 static void case_free(case_data *d)
@@ -245,6 +256,7 @@ typedef struct options options;
 struct options {
     int threads[4], thread_count, repeat, json, use_dnnl, measure_peak;
     const char *cases_path, *only;
+    int backward; /* --backward: the backward passes instead of the forward runs */
 };
 
 #ifdef BENCH_HAVE_DNNL
@@ -318,18 +330,20 @@ static int selected(const options *o, const char *name)
 static void usage(void)
 {
     fprintf(stderr, "usage: convpool-bench [--threads 1,2] [--cases FILE] [--repeat R] "
-                    "[--only NAME[,NAME...]] [--no-dnnl] [--no-peak] [--json]\n");
+                    "[--only NAME[,NAME...]] [--backward] [--no-dnnl] [--no-peak] [--json]\n");
 }
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    *o = (options){{1, 2}, 2, 21, 0, 1, 1, BENCH_DEFAULT_CASES, NULL};
+    *o = (options){{1, 2}, 2, 21, 0, 1, 1, BENCH_DEFAULT_CASES, NULL, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) {
             o->json = 1;
         } else if (strcmp(a, "--no-dnnl") == 0) {
             o->use_dnnl = 0;
+        } else if (strcmp(a, "--backward") == 0) {
+            o->backward = 1;
         } else if (strcmp(a, "--no-peak") == 0) {
             o->measure_peak = 0;
         } else if (strcmp(a, "--threads") == 0 && v) {
@@ -399,6 +413,219 @@ static void print_row(const options *o, const machine_peak *peak, const bench_ca
            rate, conv ? "GFLOPs" : "GB/s", of_peak, dnnl, dratio, peer, pratio);
 }
 
+/* ---- Backward passes (--backward) ---------------------------------------
+ * Rows case+bwd_data (dx from dy: Conv, with a MaxPool's Indices from a
+ * forward run, oneDNN reading its forward workspace), case+bwd_weights (Conv:
+ * dw and db from x and dy) and case+bwd_data_x (MaxPool without Indices: the
+ * argmax found again from x; oneDNN has no such form). The nominal work is
+ * the forward's (the same FLOPs; the same bytes of dy and dx). Every pass is
+ * also run once by both libraries on the same data, and the results
+ * compared. */
+enum { PASS_DATA, PASS_WEIGHTS, PASS_DATA_X, PASS_COUNT };
+static const char *const pass_suffix[PASS_COUNT] = {"+bwd_data", "+bwd_weights", "+bwd_data_x"};
+
+typedef struct backward_data {
+    case_data d; /* the op, x, w, b */
+    int pass;
+    float *dy, *dx, *dw, *db;
+    size_t x_count, w_count;
+    const float *x_arg;         /* the x given to backward_data, or NULL */
+    const int64_t *indices_arg; /* the Indices given to backward_data, or NULL */
+    void *workspace;            /* of the backward pass */
+    size_t workspace_size;
+} backward_data;
+
+static int pass_applies(const bench_case *c, int pass)
+{
+    if (pass == PASS_WEIGHTS)
+        return bench_is_conv(c);
+    if (pass == PASS_DATA_X)
+        return op_kind(c) == CONVPOOL_OP_MAX_POOL;
+    return 1;
+}
+
+static convpool_status backward_run(backward_data *b)
+{
+    case_data *d = &b->d;
+    if (b->pass == PASS_WEIGHTS)
+        return convpool_op_backward_weights(d->op, d->ctx, d->in_shape, 4, d->x, b->dy, d->y_count,
+                                            b->dw, b->w_count, b->db, (size_t)d->c->m, b->workspace,
+                                            b->workspace_size);
+    return convpool_op_backward_data(d->op, d->ctx, d->in_shape, 4, b->x_arg, b->indices_arg, b->dy,
+                                     d->y_count, b->dx, b->x_count, b->workspace,
+                                     b->workspace_size);
+}
+
+static void run_ours_backward(void *arg)
+{
+    backward_run(arg);
+}
+
+static void backward_free(backward_data *b)
+{
+    case_free(&b->d);
+    free(b->dy);
+    free(b->dx);
+    free(b->dw);
+    free(b->db);
+    free(b->workspace);
+}
+
+/* Sets up pass `pass` of case c and runs it once (so that an error shows as
+ * one, not as a fast time): b->dx, or b->dw and b->db, hold its result. */
+static int backward_setup(backward_data *b, const bench_case *c, convpool_context *ctx, int pass)
+{
+    memset(b, 0, sizeof *b);
+    b->pass = pass;
+    const int conv = bench_is_conv(c);
+    unsigned seed = 54321;
+    int ok = case_setup_ex(&b->d, c, ctx, conv && pass == PASS_DATA ? CONVPOOL_CREATE_BACKWARD : 0);
+    case_data *d = &b->d;
+    b->x_count = (size_t)(c->n * c->c * c->h * c->w);
+    b->dy = random_floats(d->y_count, &seed);
+    b->dx = malloc(b->x_count * sizeof(float));
+    if (conv) {
+        b->w_count = (size_t)(c->m * (c->c / c->group) * c->kh * c->kw);
+        b->dw = malloc(b->w_count * sizeof(float));
+        b->db = malloc((size_t)c->m * sizeof(float));
+    }
+    convpool_status st = ok ? CONVPOOL_OK : CONVPOOL_ERROR_INVALID_ARGUMENT;
+    if (st == CONVPOOL_OK && d->indices && pass == PASS_DATA) {
+        st = convpool_op_run_ex(d->op, ctx, d->in_shape, 4, d->x, d->y, d->y_count, d->indices,
+                                d->workspace, d->workspace_size);
+        b->indices_arg = d->indices;
+    } else if (pass == PASS_DATA_X || op_kind(c) == CONVPOOL_OP_GLOBAL_MAX_POOL) {
+        b->x_arg = d->x;
+    }
+    if (st == CONVPOOL_OK)
+        st = convpool_op_backward_workspace_size(d->op, ctx, d->in_shape, 4,
+                                                 pass == PASS_WEIGHTS ? CONVPOOL_BACKWARD_WEIGHTS
+                                                                      : CONVPOOL_BACKWARD_DATA,
+                                                 &b->workspace_size);
+    if (st == CONVPOOL_OK && b->workspace_size)
+        b->workspace = malloc(b->workspace_size);
+    if (st == CONVPOOL_OK)
+        st = backward_run(b);
+    if (st != CONVPOOL_OK) {
+        if (ok)
+            fprintf(stderr, "%s%s: %s\n", c->name, pass_suffix[pass], convpool_last_error());
+        backward_free(b);
+        return 0;
+    }
+    return 1;
+}
+
+/* Our pass on `threads` threads, in a context of its own (as measure_ours). */
+static void measure_backward_ours(const options *o, const bench_case *c, int threads, int pass,
+                                  result *r)
+{
+    convpool_context *ctx = NULL;
+    backward_data b;
+    if (convpool_context_create(threads, &ctx) != CONVPOOL_OK) {
+        fprintf(stderr, "context: %s\n", convpool_last_error());
+        return;
+    }
+    if (backward_setup(&b, c, ctx, pass)) {
+        r->ours_ms = 1e3 * time_median(run_ours_backward, &b, o->repeat, &r->ours_min);
+        r->ours_min *= 1e3;
+        backward_free(&b);
+    }
+    convpool_context_destroy(ctx);
+}
+
+#ifdef BENCH_HAVE_DNNL
+/* max |ours - theirs| / max |theirs| over n values (0 if theirs is all 0). */
+static double relative_difference(const float *ours, const float *theirs, size_t n)
+{
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff = fmax(diff, fabs((double)ours[i] - (double)theirs[i]));
+        scale = fmax(scale, fabs((double)theirs[i]));
+        if (isnan(ours[i]) != isnan(theirs[i]))
+            return INFINITY;
+    }
+    return scale > 0 ? diff / scale : diff;
+}
+
+static void run_dnnl_backward(void *arg)
+{
+    dnnl_bwd_runner_run(arg);
+}
+
+/* oneDNN's pass on `threads` OpenMP threads, on the data ours ran on; its
+ * result is compared with ours (one run each) and *worst keeps the largest
+ * relative difference. */
+static void measure_backward_dnnl(const options *o, const bench_case *c, int threads, int pass,
+                                  result *r, double *worst)
+{
+    convpool_context *ctx = NULL; /* one thread: ours runs once, for the comparison */
+    backward_data b;
+    if (convpool_context_create(1, &ctx) != CONVPOOL_OK)
+        return;
+    if (backward_setup(&b, c, ctx, pass)) {
+        const size_t m = bench_is_conv(c) ? (size_t)c->m : 0;
+        float *out = malloc((b.x_count + b.w_count + m) * sizeof(float));
+        float *dw = out + b.x_count, *db = dw + b.w_count;
+        dnnl_runner_set_threads(threads);
+        dnnl_bwd_runner *dr =
+            dnnl_bwd_runner_create(c, pass == PASS_WEIGHTS, b.d.x, b.d.w, b.dy, out, dw, db);
+        if (dr) {
+            dnnl_bwd_runner_run(dr);
+            double rel = pass == PASS_WEIGHTS ? fmax(relative_difference(b.dw, dw, b.w_count),
+                                                     relative_difference(b.db, db, m))
+                                              : relative_difference(b.dx, out, b.x_count);
+            if (!(rel <= 1e-4))
+                fprintf(stderr,
+                        "%s%s: ours and oneDNN's differ: max |diff| / max |oneDNN| = %.3g\n",
+                        c->name, pass_suffix[pass], rel);
+            *worst = isnan(*worst) || !(rel <= *worst) ? rel : *worst;
+            r->dnnl_ms = 1e3 * time_median(run_dnnl_backward, dr, o->repeat, &r->dnnl_min);
+            r->dnnl_min *= 1e3;
+        }
+        dnnl_bwd_runner_destroy(dr);
+        free(out);
+        backward_free(&b);
+    }
+    convpool_context_destroy(ctx);
+}
+#endif
+
+/* Every selected case's backward passes at `threads` threads, then their rows. */
+static void measure_backward_all(const options *o, const machine_peak *peak,
+                                 const bench_case *cases, int count, int threads)
+{
+    static result results[BENCH_MAX_CASES][PASS_COUNT];
+    double worst = NAN;
+    for (int i = 0; i < count; i++) {
+        for (int p = 0; p < PASS_COUNT; p++) {
+            results[i][p] = (result){NAN, NAN, NAN, NAN, NAN, NAN};
+            if (!selected(o, cases[i].name) || !pass_applies(&cases[i], p))
+                continue;
+            measure_backward_ours(o, &cases[i], threads, p, &results[i][p]);
+#ifdef BENCH_HAVE_DNNL
+            if (o->use_dnnl && p != PASS_DATA_X && !isnan(results[i][p].ours_ms)) {
+                idle();
+                measure_backward_dnnl(o, &cases[i], threads, p, &results[i][p], &worst);
+                idle();
+            }
+#endif
+        }
+    }
+    for (int i = 0; i < count; i++)
+        for (int p = 0; p < PASS_COUNT; p++)
+            if (!isnan(results[i][p].ours_ms)) {
+                char label[48];
+                snprintf(label, sizeof label, "%.31s%s", cases[i].name, pass_suffix[p]);
+                print_row(o, peak, &cases[i], threads, &results[i][p], label);
+            }
+    if (!isnan(worst))
+        fprintf(stderr,
+                "%d thread%s: backward results checked against oneDNN's, largest "
+                "max |diff| / max |oneDNN| %.3g\n",
+                threads, threads > 1 ? "s" : "", worst);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     options o;
@@ -433,6 +660,10 @@ int main(int argc, char **argv)
                "%peak", "oneDNN ms", "ratio", "peer ms", "ratio");
     for (int ti = 0; ti < o.thread_count; ti++) {
         const int threads = o.threads[ti];
+        if (o.backward) {
+            measure_backward_all(&o, &peak, cases, count, threads);
+            continue;
+        }
         static result results[BENCH_MAX_CASES];
         double toy_simple_ms = NAN, toy_simple_min = NAN;
         for (int i = 0; i < count; i++) {

@@ -24,4 +24,19 @@ void dnnl_runner_set_threads(int threads);
 /* "oneDNN 2.6.x" */
 const char *dnnl_runner_version(void);
 
+/* The backward passes of a case, with oneDNN's backward primitives (a
+ * forward-training primitive descriptor as their hint), on the user's NCHW /
+ * ONNX-layout buffers; the reorders of dy and x into oneDNN's layouts and of
+ * dx and dw back are timed, the weights' reorder is done once at setup.
+ * Conv: dx from dy and w (`weights` 0) or dw and db from x and dy
+ * (`weights` 1). Pools (`weights` 0): dx from dy; max pooling reads the
+ * workspace of one forward-training run on x made here. NULL if oneDNN
+ * refuses. */
+typedef struct dnnl_bwd_runner dnnl_bwd_runner;
+dnnl_bwd_runner *dnnl_bwd_runner_create(const bench_case *c, int weights, const float *x,
+                                        const float *w, const float *dy, float *dx, float *dw,
+                                        float *db);
+void dnnl_bwd_runner_run(dnnl_bwd_runner *b);
+void dnnl_bwd_runner_destroy(dnnl_bwd_runner *b);
+
 #endif

@@ -4,6 +4,9 @@ table of README.md's Performance section, followed by the targets of the
 fast paths, each marked met or not met from the same rows.
 
     build/tools/bench/convpool-bench --json | tools/bench/table.py
+
+The rows of `convpool-bench --backward` (case+bwd_data, case+bwd_weights,
+case+bwd_data_x) get a table of their own and the backward-pass targets.
 """
 import json
 import sys
@@ -21,6 +24,26 @@ def pct(v):
     return f"{v:.0f}%" if v >= 10 else f"{v:.2g}%"
 
 
+def by_case(rows):
+    """(case, its rows by thread count), the cases in the order they first appear."""
+    order = []
+    for r in rows:
+        if r["case"] not in order:
+            order.append(r["case"])
+    for name in order:
+        yield name, sorted((r for r in rows if r["case"] == name), key=lambda r: r["threads"])
+
+
+def measured_cells(r):
+    """A row's cells from ours ms to ours / oneDNN."""
+    rate = (f'{r["gflops"]:.1f} GFLOP/s' if "gflops" in r
+            else f'{r["gbytes_per_s"]:.1f} GB/s')
+    ours, dnnl = r["ours_ms"], r["onednn_ms"]
+    dnnl_text = f'{fmt(dnnl)} ({fmt(r["onednn_min_ms"])})' if dnnl else "-"
+    return (f'{fmt(ours)} ({fmt(r["ours_min_ms"])}) | {rate} | {pct(r["percent_of_peak"])} | '
+            f'{dnnl_text} | {fmt(ours / dnnl, 2) if dnnl else "-"}')
+
+
 def main():
     header, rows = "", []
     for line in sys.stdin:
@@ -30,22 +53,19 @@ def main():
         elif line.startswith("{"):
             rows.append(json.loads(line))
     print(f"<!-- {header} -->")
+    rows, backward = [r for r in rows if BWD not in r["case"]], [r for r in rows if BWD in r["case"]]
+    if backward:
+        print_backward(backward)
+        if not rows:
+            return
+        print()
     print("| case | threads | ours ms: median (fastest) | rate | % of peak "
           "| oneDNN ms: median (fastest) | ours / oneDNN | best peer ms | ours / peer |")
     print("|---|---|---|---|---|---|---|---|---|")
-    order = []
-    for r in rows:
-        if r["case"] not in order:
-            order.append(r["case"])
-    for name in order:
-        for r in sorted((r for r in rows if r["case"] == name), key=lambda r: r["threads"]):
-            rate = (f'{r["gflops"]:.1f} GFLOP/s' if "gflops" in r
-                    else f'{r["gbytes_per_s"]:.1f} GB/s')
-            ours, dnnl, peer = r["ours_ms"], r["onednn_ms"], r["best_peer_ms"]
-            dnnl_text = f'{fmt(dnnl)} ({fmt(r["onednn_min_ms"])})' if dnnl else "-"
-            print(f'| {name} | {r["threads"]} | {fmt(ours)} ({fmt(r["ours_min_ms"])}) | {rate} | '
-                  f'{pct(r["percent_of_peak"])} | {dnnl_text} | '
-                  f'{fmt(ours / dnnl, 2) if dnnl else "-"} | {fmt(peer)} | '
+    for name, case_rows in by_case(rows):
+        for r in case_rows:
+            ours, peer = r["ours_ms"], r["best_peer_ms"]
+            print(f'| {name} | {r["threads"]} | {measured_cells(r)} | {fmt(peer)} | '
                   f'{fmt(ours / peer, 2) if peer else "-"} |')
     print()
     print("**Targets** (from the table above):")
@@ -101,6 +121,86 @@ def targets(rows):
         verdict(all(v >= 1.85 for _, v in got), "2 threads >= 1.85x faster than 1 on the large "
                 "convolutions (speed-up of the medians): " +
                 ", ".join(f"{c} {v:.2f}x" for c, v in got) + ".")
+    return out
+
+
+BWD = "+bwd_"
+BWD_PASSES = {"+bwd_data": "dx", "+bwd_weights": "dw, db", "+bwd_data_x": "dx, argmax from x"}
+
+
+def split_pass(name):
+    """("r3x3", "+bwd_data") from "r3x3+bwd_data"."""
+    i = name.index(BWD)
+    return name[:i], name[i:]
+
+
+def print_backward(rows):
+    """The backward passes' table and targets."""
+    print("| case | gradient | threads | ours ms: median (fastest) | rate | % of peak "
+          "| oneDNN ms: median (fastest) | ours / oneDNN |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, case_rows in by_case(rows):
+        case, suffix = split_pass(name)
+        for r in case_rows:
+            print(f'| {case} | {BWD_PASSES.get(suffix, suffix)} | {r["threads"]} | '
+                  f'{measured_cells(r)} |')
+    print()
+    print("**Backward-pass targets** (from the table above; ratios are our time / oneDNN's, "
+          "so above 1 is slower):")
+    print()
+    print("\n".join(backward_targets(rows)))
+
+
+def slower(ratio):
+    """" (29% slower)" for a time ratio of 1.29; nothing from 2 on, where the ratio says it."""
+    return f" ({100 * (ratio - 1):.0f}% slower)" if ratio < 2 else ""
+
+
+def backward_targets(rows):
+    """The backward passes' speed targets, evaluated on `rows`, as Markdown list items:
+    at 1 and 2 threads, every Conv case's dx and dw at least as fast as oneDNN's and
+    >= 75% of the FMA peak on the large cases; pool backward at least as fast as
+    oneDNN's."""
+    by = {(r["case"], r["threads"]): r for r in rows}
+    out = []
+
+    def verdict(ok, text):
+        out.append(f'- **{"Met" if ok else "Not met"}** — {text}')
+
+    def threads_text(th):
+        return f'{th} thread{"s" if th > 1 else ""}'
+
+    def as_fast_as_dnnl(mine, what, th):
+        if not mine:
+            return
+        timed = [r for r in mine if r["onednn_ms"]]
+        slow = [(split_pass(r["case"])[0], r["ours_ms"] / r["onednn_ms"])
+                for r in timed if r["ours_ms"] > r["onednn_ms"]]
+        missing = len(mine) - len(timed)
+        verdict(not slow and not missing,
+                f"{what} at least as fast as oneDNN's, {threads_text(th)}: "
+                f"{len(timed) - len(slow)} of {len(mine)}" +
+                ("" if not slow else "; slower (ours / oneDNN): " +
+                 ", ".join(f"{c} {v:.2f}{slower(v)}" for c, v in slow)) +
+                ("" if not missing else f"; {missing} without a oneDNN time") + ".")
+
+    for suffix, what in (("+bwd_data", "dx (backward data)"),
+                         ("+bwd_weights", "dw and db (backward weights)")):
+        for th in (1, 2):
+            as_fast_as_dnnl([r for r in rows if r["op"] == "Conv" and r["threads"] == th
+                             and r["case"].endswith(suffix)], f"every Conv case's {what}", th)
+        for th in (1, 2):
+            got = [(c, by[(c + suffix, th)]["percent_of_peak"]) for c in LARGE_CONVS
+                   if (c + suffix, th) in by]
+            if got and all(v is not None for _, v in got):
+                short = [(c, v) for c, v in got if v < 75]
+                verdict(not short, f"{what} of the large convolutions at >= 75% of the measured "
+                        f"FMA peak, {threads_text(th)}: " +
+                        ", ".join(f"{c} {v:.0f}%" + (f" ({75 - v:.0f} points short)"
+                                                     if v < 75 else "") for c, v in got) + ".")
+    for th in (1, 2):
+        as_fast_as_dnnl([r for r in rows if r["op"] != "Conv" and r["threads"] == th
+                         and r["case"].endswith("+bwd_data")], "pool backward (dx)", th)
     return out
 
 
