@@ -412,7 +412,7 @@ def test_readme_training_example(capsys):
     from conftest import SOURCE_ROOT
     with open(os.path.join(SOURCE_ROOT, "README.md"), encoding="utf-8") as f:
         readme = f.read()
-    section = readme[readme.index("\n## Training\n"):]
+    section = readme[readme.index("\n## Training"):]
     section = section[section.index("\n### Python\n"):]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     exec(compile(code, "README.md (Training, Python)", "exec"), {})
