@@ -23,10 +23,14 @@ extern const cp_impl cp_impl_max_pool_avx512;
 extern const cp_impl cp_impl_avg_pool_avx512;
 extern const cp_impl cp_impl_global_max_pool_avx512;
 extern const cp_impl cp_impl_global_avg_pool_avx512;
+extern const cp_impl cp_impl_lp_pool_avx512;
+extern const cp_impl cp_impl_global_lp_pool_avx512;
 extern const cp_impl cp_impl_max_pool_avx2;
 extern const cp_impl cp_impl_avg_pool_avx2;
 extern const cp_impl cp_impl_global_max_pool_avx2;
 extern const cp_impl cp_impl_global_avg_pool_avx2;
+extern const cp_impl cp_impl_lp_pool_avx2;
+extern const cp_impl cp_impl_global_lp_pool_avx2;
 #endif
 extern const cp_impl cp_impl_conv_ref;
 extern const cp_impl cp_impl_max_pool_ref;

@@ -62,25 +62,6 @@ void cp_ref_max_pool(const cp_geom *g, const float *x, float *y, int64_t *indice
     }
 }
 
-/* |v|^p in double; the two common exponents without pow() (exact). */
-static double abs_pow(double v, int64_t p)
-{
-    if (p == 1)
-        return fabs(v);
-    if (p == 2)
-        return v * v;
-    return pow(fabs(v), (double)p);
-}
-
-double cp_ref_lp_root(double sum, int64_t p)
-{
-    if (p == 1)
-        return sum;
-    if (p == 2)
-        return sqrt(sum);
-    return pow(sum, 1.0 / (double)p);
-}
-
 /* AveragePool (lp == 0) and LpPool (lp = p >= 1) walk the same windows and
  * sum over their input elements; only the summand and the finish differ. */
 static void sum_pool(const cp_geom *g, const float *x, float *y, int64_t plane_begin,
@@ -121,12 +102,12 @@ static void sum_pool(const cp_geom *g, const float *x, float *y, int64_t plane_b
                                 (id * H + ih) * W + ow * g->stride[2] - g->pad_begin[2];
                             for (int64_t kw = w_lo; kw < w_hi; kw++) {
                                 const float v = xp[row + kw * g->dilation[2]];
-                                sum += lp ? abs_pow(v, lp) : v;
+                                sum += lp ? cp_lp_term(v, lp) : v;
                             }
                         }
                     }
                     if (lp) { /* padding adds |0|^p = 0 */
-                        y[o] = (float)cp_ref_lp_root(sum, lp);
+                        y[o] = (float)cp_lp_root(sum, lp);
                         continue;
                     }
                     int64_t count = g->count_include_pad

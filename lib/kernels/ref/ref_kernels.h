@@ -47,8 +47,4 @@ void cp_ref_conv_transpose(const cp_geom *g, const float *x, const float *w, con
 void cp_ref_lp_pool(const cp_geom *g, const float *x, float *y, int64_t plane_begin,
                     int64_t plane_end);
 
-/* The 1/p-th root the LpPool kernels finish each window with (fast paths use
- * it too, so that they round as the reference does). */
-double cp_ref_lp_root(double sum, int64_t p);
-
 #endif
