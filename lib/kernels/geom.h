@@ -10,6 +10,7 @@
 #ifndef CP_KERNELS_GEOM_H
 #define CP_KERNELS_GEOM_H
 
+#include <math.h>
 #include <stdint.h>
 
 #define CP_MAX_SPATIAL 3
@@ -83,6 +84,30 @@ static inline void cp_pos_range(int64_t off, int64_t stride, int64_t u_size, int
     *hi = b > u_size ? u_size : b;
     if (*hi < *lo)
         *hi = *lo;
+}
+
+/*
+ * LpPool's per-tap term |v|^p and its finishing root, in double: the
+ * reference's formula, which the fast paths also use for the outputs they
+ * finish in scalar code, so that both round the same way. p = 1 and 2 are
+ * exact without pow().
+ */
+static inline double cp_lp_term(double v, int64_t p)
+{
+    if (p == 1)
+        return fabs(v);
+    if (p == 2)
+        return v * v;
+    return pow(fabs(v), (double)p);
+}
+
+static inline double cp_lp_root(double sum, int64_t p)
+{
+    if (p == 1)
+        return sum;
+    if (p == 2)
+        return sqrt(sum);
+    return pow(sum, 1.0 / (double)p);
 }
 
 #endif

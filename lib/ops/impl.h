@@ -52,10 +52,14 @@ extern const cp_impl cp_impl_max_pool_avx512;
 extern const cp_impl cp_impl_avg_pool_avx512;
 extern const cp_impl cp_impl_global_max_pool_avx512;
 extern const cp_impl cp_impl_global_avg_pool_avx512;
+extern const cp_impl cp_impl_lp_pool_avx512;
+extern const cp_impl cp_impl_global_lp_pool_avx512;
 extern const cp_impl cp_impl_max_pool_avx2;
 extern const cp_impl cp_impl_avg_pool_avx2;
 extern const cp_impl cp_impl_global_max_pool_avx2;
 extern const cp_impl cp_impl_global_avg_pool_avx2;
+extern const cp_impl cp_impl_lp_pool_avx2;
+extern const cp_impl cp_impl_global_lp_pool_avx2;
 /* ops/impl_backward_ref.c: the reference backward passes, and the dx pass
  * of Conv and ConvTranspose (on op->transposed) that every backward impl
  * of those kinds shares. */

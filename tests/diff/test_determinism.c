@@ -1,7 +1,8 @@
 /*
  * test_determinism: outputs are bitwise identical whatever the thread
  * count. Conv on each algorithm and on shapes that split into bands,
- * channel chunks and batch, and every pool kind (MaxPool with Indices),
+ * channel chunks and batch, and every pool kind (MaxPool with Indices,
+ * LpPool at p = 1, 2 and another p),
  * run on contexts of 1, 2 and 3 threads on every ISA path up to the active
  * one (and through the public entry points); outputs (and Indices) of the
  * 2- and 3-thread runs must equal the 1-thread run byte for byte. The same
@@ -24,7 +25,7 @@ typedef struct det_case {
     int64_t shape[5];
     int64_t weight_shape[5];
     int64_t kernel[3], strides[3], dilations[3], pads[6];
-    int64_t group;
+    int64_t group; /* Conv's group; LpPool's p */
     int32_t ceil_mode, count_include_pad;
 } det_case;
 
@@ -57,6 +58,16 @@ static const det_case cases[] = {
      1, 0, 0},
     {"globalaveragepool", CONVPOOL_OP_GLOBAL_AVERAGE_POOL, 2, {2, 256, 9, 9}, {0}, {0}, {0},
      {0}, {0}, 1, 0, 0},
+    {"lppool p1 3x3 s2 ceil", CONVPOOL_OP_LP_POOL, 2, {2, 16, 33, 33}, {0}, {3, 3}, {2, 2},
+     {1, 1}, {1, 1, 1, 1}, 1, 1, 0},
+    {"lppool p2 2x2 s2", CONVPOOL_OP_LP_POOL, 2, {1, 32, 56, 56}, {0}, {2, 2}, {2, 2}, {1, 1},
+     {0}, 2, 0, 0},
+    {"lppool p3 3-D dilated", CONVPOOL_OP_LP_POOL, 3, {1, 8, 6, 20, 21}, {0}, {2, 3, 3},
+     {1, 2, 1}, {1, 1, 2}, {0, 1, 1, 1, 0, 1}, 3, 0, 0},
+    {"globallppool p2", CONVPOOL_OP_GLOBAL_LP_POOL, 2, {2, 256, 9, 9}, {0}, {0}, {0}, {0}, {0},
+     2, 0, 0},
+    {"globallppool p5", CONVPOOL_OP_GLOBAL_LP_POOL, 1, {2, 40, 100}, {0}, {0}, {0}, {0}, {0}, 5,
+     0, 0},
 };
 
 static void check(convpool_status st, const char *what)
@@ -82,7 +93,10 @@ static convpool_op *create(const det_case *c, int32_t isa)
     size_t rank = (size_t)c->rank;
     check(convpool_desc_create(c->kind, c->rank, &d), "desc_create");
     int global = c->kind == CONVPOOL_OP_GLOBAL_MAX_POOL ||
-                 c->kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+                 c->kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL ||
+                 c->kind == CONVPOOL_OP_GLOBAL_LP_POOL;
+    if (c->kind == CONVPOOL_OP_LP_POOL || c->kind == CONVPOOL_OP_GLOBAL_LP_POOL)
+        check(convpool_desc_set_int(d, CONVPOOL_ATTR_P, c->group), "p");
     if (!global) {
         check(convpool_desc_set_ints(d, CONVPOOL_ATTR_STRIDES, c->strides, rank), "strides");
         check(convpool_desc_set_ints(d, CONVPOOL_ATTR_DILATIONS, c->dilations, rank),

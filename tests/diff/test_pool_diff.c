@@ -1,14 +1,16 @@
 /*
  * test_pool_diff.c - randomised differential test of the pooling fast paths.
  *
- * Thousands of random MaxPool / AveragePool configurations (1-D, 2-D, 3-D;
+ * Thousands of random MaxPool / AveragePool / LpPool configurations (1-D, 2-D, 3-D;
  * kernel, strides, dilations, asymmetric pads, auto_pad, ceil_mode,
- * count_include_pad, storage_order, with and without Indices, N and C > 1,
+ * count_include_pad, storage_order, with and without Indices, LpPool's p =
+ * 1, 2 and others, N and C > 1,
  * widths that leave SIMD tails), 2x2 stride-2 and 3x3 pools and global pools, each run on every ISA
  * path this CPU has and compared with the reference kernels (the SCALAR
  * path). MaxPool values and Indices must match exactly (NaN matches NaN);
- * averages within a small tolerance (the fast path sums in float, the
- * reference in double). Each fast run is done at 1 and 2 threads and must
+ * averages and LpPool within |got - want| <= 1e-5 * (1 + |want|) (the fast
+ * path sums in float, the reference in double; LpPool's float sums that
+ * under- or overflow are redone in double by the fast path). Each fast run is done at 1 and 2 threads and must
  * be bitwise identical. The seed is fixed; the maximum error is reported.
  * The backward pass (dx) of each fast path's op is compared with the
  * reference's the same way.
@@ -46,7 +48,7 @@ static int64_t rnd(int64_t lo, int64_t hi)
 }
 
 static int failures;
-static double max_avg_error;
+static double max_avg_error, max_lp_error;
 static long compared_outputs, skipped_cases, tested_cases;
 static int32_t first_isa, last_isa; /* the fast paths under test */
 
@@ -59,7 +61,7 @@ static void fail(const char *what, const char *config, const char *isa, int64_t 
 }
 
 /* Input values: for MaxPool often few distinct values (ties), and now and
- * then NaN, +-inf and -0; for averages, finite values. */
+ * then NaN, +-inf and -0 (also for LpPool); for averages, finite values. */
 static void fill_input(float *x, int64_t count, int specials)
 {
     int mode = (int)rnd(0, 2);
@@ -135,8 +137,9 @@ static void compare_backward(const convpool_op *ref, const convpool_op *fast,
             fail("backward: 1 vs 2 threads differ", config, isa, 0, 0, 0);
         for (int64_t i = 0; i < in_count; i++) {
             const double w = want[i], g = got[0][i];
-            if (exact ? !same_float(want[i], got[0][i])
-                      : !(fabs(w - g) <= 1e-5 * (1.0 + fabs(w)))) {
+            /* inputs with NaN and infinities give the same non-finite dx */
+            if (!same_float(want[i], got[0][i]) &&
+                (exact || !(fabs(w - g) <= 1e-5 * (1.0 + fabs(w))))) {
                 fail(with_idx ? "backward dx (Indices)" : "backward dx", config, isa, i, w, g);
                 break;
             }
@@ -168,6 +171,9 @@ static void check_paths(const convpool_desc *desc, int32_t kind, const int64_t *
     for (size_t i = 0; i < rank; i++)
         out_count *= out_shape[i];
     const int is_max = kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_MAX_POOL;
+    const int is_lp = kind == CONVPOOL_OP_LP_POOL || kind == CONVPOOL_OP_GLOBAL_LP_POOL;
+    const char *what = is_lp ? "lp" : "average";
+    double *max_error = is_lp ? &max_lp_error : &max_avg_error;
     const int has_indices = kind == CONVPOOL_OP_MAX_POOL;
     run_result want = {malloc((size_t)out_count * sizeof(float)),
                        malloc((size_t)out_count * sizeof(int64_t))};
@@ -217,16 +223,16 @@ static void check_paths(const convpool_desc *desc, int32_t kind, const int64_t *
                 } else {
                     if (isnan(w) || isnan(g)) {
                         if (!(isnan(w) && isnan(g))) {
-                            fail("average (NaN)", config, convpool_isa_name(isa), i, w, g);
+                            fail(what, config, convpool_isa_name(isa), i, w, g);
                             break;
                         }
                         continue;
                     }
                     double err = fabs((double)w - (double)g);
-                    if (err > max_avg_error)
-                        max_avg_error = err;
+                    if (err > *max_error)
+                        *max_error = err;
                     if (err > 1e-5 * (1.0 + fabs((double)w))) {
-                        fail("average", config, convpool_isa_name(isa), i, w, g);
+                        fail(what, config, convpool_isa_name(isa), i, w, g);
                         break;
                     }
                 }
@@ -272,15 +278,54 @@ static void check_random_input(const convpool_desc *desc, int32_t kind, const in
     mprotect(map + (pages + 1) * page, page, PROT_NONE);
     float *x = (float *)(map + (pages + 1) * page - bytes);
     fill_input(x, (int64_t)count,
-               kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_MAX_POOL);
+               kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_MAX_POOL ||
+                   kind == CONVPOOL_OP_LP_POOL || kind == CONVPOOL_OP_GLOBAL_LP_POOL);
     check_paths(desc, kind, shape, rank, x, config, ctx1, ctx2);
     munmap(map, (pages + 2) * page);
+}
+
+/* LpPool's p: mostly 1 and 2 (their own kernels), else 3..12 (repeated
+ * squaring, the root in double), now and then a large p whose float terms
+ * underflow or overflow on these inputs (the double fallback). */
+static int64_t random_p(void)
+{
+    const int64_t r = rnd(0, 9);
+    return r < 3 ? 1 : r < 6 ? 2 : r < 9 ? rnd(3, 12) : rnd(20, 60);
+}
+
+static const char *kind_name(int32_t kind)
+{
+    switch (kind) {
+    case CONVPOOL_OP_MAX_POOL: return "MaxPool";
+    case CONVPOOL_OP_AVERAGE_POOL: return "AveragePool";
+    case CONVPOOL_OP_LP_POOL: return "LpPool";
+    case CONVPOOL_OP_GLOBAL_MAX_POOL: return "GlobalMaxPool";
+    case CONVPOOL_OP_GLOBAL_AVERAGE_POOL: return "GlobalAveragePool";
+    default: return "GlobalLpPool";
+    }
+}
+
+/* A windowed pool kind: MaxPool, AveragePool or (a quarter) LpPool. */
+static int32_t window_kind(void)
+{
+    const int64_t r = rnd(0, 7);
+    return r < 2 ? CONVPOOL_OP_LP_POOL : r < 5 ? CONVPOOL_OP_MAX_POOL : CONVPOOL_OP_AVERAGE_POOL;
+}
+
+/* Sets LpPool's p (a random one) on desc; *p gets it (0 for other kinds). */
+static int set_p(convpool_desc *desc, int32_t kind, int64_t *p)
+{
+    *p = 0;
+    if (kind != CONVPOOL_OP_LP_POOL && kind != CONVPOOL_OP_GLOBAL_LP_POOL)
+        return 1;
+    *p = random_p();
+    return convpool_desc_set_int(desc, CONVPOOL_ATTR_P, *p) == CONVPOOL_OK;
 }
 
 /* A random windowed pool; input shape and a description into config. */
 static void window_case(convpool_context *ctx1, convpool_context *ctx2)
 {
-    const int32_t kind = rnd(0, 1) ? CONVPOOL_OP_MAX_POOL : CONVPOOL_OP_AVERAGE_POOL;
+    const int32_t kind = window_kind();
     const int rank = (int)rnd(1, 3);
     int64_t kernel[3], strides[3], dil[3], pads[6], shape[5];
     shape[0] = rnd(1, 2);
@@ -330,6 +375,8 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
         ok = convpool_desc_set_int(desc, CONVPOOL_ATTR_COUNT_INCLUDE_PAD, include_pad) == 0;
     if (ok && kind == CONVPOOL_OP_MAX_POOL)
         ok = convpool_desc_set_int(desc, CONVPOOL_ATTR_STORAGE_ORDER, storage) == 0;
+    int64_t p = 0;
+    ok = ok && set_p(desc, kind, &p);
     if (!ok) {
         fprintf(stderr, "descriptor setup failed: %s\n", convpool_last_error());
         failures++;
@@ -337,8 +384,8 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
         return;
     }
     char config[400];
-    int len = snprintf(config, sizeof config, "%s rank %d in",
-                       kind == CONVPOOL_OP_MAX_POOL ? "MaxPool" : "AveragePool", rank);
+    int len = snprintf(config, sizeof config, "%s p %lld rank %d in", kind_name(kind),
+                       (long long)p, rank);
     for (int i = 0; i < rank + 2; i++)
         len += snprintf(config + len, sizeof config - (size_t)len, " %lld", (long long)shape[i]);
     len += snprintf(config + len, sizeof config - (size_t)len, " k/s/d/pb/pe");
@@ -355,7 +402,10 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
 
 static void global_case(convpool_context *ctx1, convpool_context *ctx2)
 {
-    const int32_t kind = rnd(0, 1) ? CONVPOOL_OP_GLOBAL_MAX_POOL : CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+    const int64_t r = rnd(0, 5);
+    const int32_t kind = r < 2   ? CONVPOOL_OP_GLOBAL_LP_POOL
+                         : r < 4 ? CONVPOOL_OP_GLOBAL_MAX_POOL
+                                 : CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
     const int rank = (int)rnd(1, 3);
     int64_t shape[5] = {rnd(1, 3), rnd(1, 40)};
     for (int i = 0; i < rank; i++)
@@ -365,9 +415,15 @@ static void global_case(convpool_context *ctx1, convpool_context *ctx2)
         failures++;
         return;
     }
+    int64_t p = 0;
+    if (!set_p(desc, kind, &p)) {
+        failures++;
+        convpool_desc_destroy(desc);
+        return;
+    }
     char config[200];
-    snprintf(config, sizeof config, "%s rank %d in %lld %lld %lld %lld %lld",
-             kind == CONVPOOL_OP_GLOBAL_MAX_POOL ? "GlobalMaxPool" : "GlobalAveragePool", rank,
+    snprintf(config, sizeof config, "%s p %lld rank %d in %lld %lld %lld %lld %lld",
+             kind_name(kind), (long long)p, rank,
              (long long)shape[0], (long long)shape[1], (long long)shape[2],
              (long long)(rank > 1 ? shape[3] : 0), (long long)(rank > 2 ? shape[4] : 0));
     check_random_input(desc, kind, shape, (size_t)rank + 2, config, ctx1, ctx2);
@@ -380,7 +436,7 @@ static void global_case(convpool_context *ctx1, convpool_context *ctx2)
  * widths around the vector length, MaxPool with and without Indices. */
 static void pair_case(convpool_context *ctx1, convpool_context *ctx2)
 {
-    const int32_t kind = rnd(0, 1) ? CONVPOOL_OP_MAX_POOL : CONVPOOL_OP_AVERAGE_POOL;
+    const int32_t kind = window_kind();
     int64_t shape[4] = {rnd(1, 2), rnd(1, 20), rnd(2, 40), rnd(2, 80)};
     int64_t k[2] = {2, 2}, pads[4] = {0, 0, rnd(0, 3) == 0, rnd(0, 3) == 0};
     const int64_t ceil_mode = rnd(0, 3) == 0;
@@ -393,9 +449,11 @@ static void pair_case(convpool_context *ctx1, convpool_context *ctx2)
     convpool_desc_set_ints(desc, CONVPOOL_ATTR_STRIDES, k, 2);
     convpool_desc_set_ints(desc, CONVPOOL_ATTR_PADS, pads, 4);
     convpool_desc_set_int(desc, CONVPOOL_ATTR_CEIL_MODE, ceil_mode);
+    int64_t p = 0;
+    set_p(desc, kind, &p);
     char config[200];
-    snprintf(config, sizeof config, "%s 2x2/2 in %lld %lld %lld %lld end pads %lld %lld ceil %lld",
-             kind == CONVPOOL_OP_MAX_POOL ? "MaxPool" : "AveragePool", (long long)shape[0],
+    snprintf(config, sizeof config, "%s p %lld 2x2/2 in %lld %lld %lld %lld end pads %lld %lld ceil %lld",
+             kind_name(kind), (long long)p, (long long)shape[0],
              (long long)shape[1], (long long)shape[2], (long long)shape[3], (long long)pads[2],
              (long long)pads[3], (long long)ceil_mode);
     check_random_input(desc, kind, shape, 4, config, ctx1, ctx2);
@@ -408,7 +466,7 @@ static void pair_case(convpool_context *ctx1, convpool_context *ctx2)
  * without Indices (Indices go to the general path). */
 static void win3_case(convpool_context *ctx1, convpool_context *ctx2)
 {
-    const int32_t kind = rnd(0, 1) ? CONVPOOL_OP_MAX_POOL : CONVPOOL_OP_AVERAGE_POOL;
+    const int32_t kind = window_kind();
     int64_t shape[4] = {rnd(1, 2), rnd(1, 12), rnd(2, 40), rnd(2, rnd(0, 3) ? 40 : 150)};
     int64_t k[2] = {3, 3}, strides[2] = {rnd(1, 2), rnd(1, 2)};
     int64_t pads[4] = {rnd(0, 1), rnd(0, 1), rnd(0, 1), rnd(0, 1)};
@@ -424,11 +482,13 @@ static void win3_case(convpool_context *ctx1, convpool_context *ctx2)
     convpool_desc_set_int(desc, CONVPOOL_ATTR_CEIL_MODE, ceil_mode);
     if (kind == CONVPOOL_OP_AVERAGE_POOL)
         convpool_desc_set_int(desc, CONVPOOL_ATTR_COUNT_INCLUDE_PAD, include_pad);
+    int64_t p = 0;
+    set_p(desc, kind, &p);
     char config[200];
     snprintf(config, sizeof config,
-             "%s 3x3 strides %lld %lld pads %lld %lld %lld %lld in %lld %lld %lld %lld ceil %lld "
+             "%s p %lld 3x3 strides %lld %lld pads %lld %lld %lld %lld in %lld %lld %lld %lld ceil %lld "
              "include_pad %lld",
-             kind == CONVPOOL_OP_MAX_POOL ? "MaxPool" : "AveragePool", (long long)strides[0],
+             kind_name(kind), (long long)p, (long long)strides[0],
              (long long)strides[1], (long long)pads[0], (long long)pads[1], (long long)pads[2],
              (long long)pads[3], (long long)shape[0], (long long)shape[1], (long long)shape[2],
              (long long)shape[3], (long long)ceil_mode, (long long)include_pad);
@@ -442,24 +502,32 @@ static void bench_like_cases(convpool_context *ctx1, convpool_context *ctx2)
 {
     static const struct {
         int32_t kind;
-        int64_t h, w, k, s, pad;
+        int64_t h, w, k, s, pad, p;
     } cases[] = {
-        {CONVPOOL_OP_MAX_POOL, 112, 112, 3, 2, 1},
-        {CONVPOOL_OP_MAX_POOL, 112, 112, 2, 2, 0},
-        {CONVPOOL_OP_AVERAGE_POOL, 56, 56, 2, 2, 0},
-        {CONVPOOL_OP_AVERAGE_POOL, 28, 28, 3, 1, 1},
-        {CONVPOOL_OP_GLOBAL_AVERAGE_POOL, 7, 7, 7, 1, 0},
+        {CONVPOOL_OP_MAX_POOL, 112, 112, 3, 2, 1, 0},
+        {CONVPOOL_OP_MAX_POOL, 112, 112, 2, 2, 0, 0},
+        {CONVPOOL_OP_AVERAGE_POOL, 56, 56, 2, 2, 0, 0},
+        {CONVPOOL_OP_AVERAGE_POOL, 28, 28, 3, 1, 1, 0},
+        {CONVPOOL_OP_GLOBAL_AVERAGE_POOL, 7, 7, 7, 1, 0, 0},
+        {CONVPOOL_OP_LP_POOL, 112, 112, 3, 2, 0, 2},
+        {CONVPOOL_OP_LP_POOL, 56, 56, 2, 2, 0, 1},
+        {CONVPOOL_OP_LP_POOL, 28, 28, 3, 1, 1, 3},
+        {CONVPOOL_OP_GLOBAL_LP_POOL, 7, 7, 7, 1, 0, 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         convpool_desc *desc = NULL;
         int64_t k[2] = {cases[i].k, cases[i].k}, s[2] = {cases[i].s, cases[i].s};
         int64_t p[4] = {cases[i].pad, cases[i].pad, cases[i].pad, cases[i].pad};
+        const int global = cases[i].kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL ||
+                           cases[i].kind == CONVPOOL_OP_GLOBAL_LP_POOL;
         convpool_desc_create(cases[i].kind, 2, &desc);
-        if (cases[i].kind != CONVPOOL_OP_GLOBAL_AVERAGE_POOL) {
+        if (!global) {
             convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, k, 2);
             convpool_desc_set_ints(desc, CONVPOOL_ATTR_STRIDES, s, 2);
             convpool_desc_set_ints(desc, CONVPOOL_ATTR_PADS, p, 4);
         }
+        if (cases[i].p)
+            convpool_desc_set_int(desc, CONVPOOL_ATTR_P, cases[i].p);
         int64_t shape[4] = {1, 3, cases[i].h, cases[i].w};
         check_random_input(desc, cases[i].kind, shape, 4, "bench shape", ctx1, ctx2);
         convpool_desc_destroy(desc);
@@ -490,15 +558,15 @@ int main(void)
         return 77; /* meson: skipped */
     if (isa_hi < CONVPOOL_ISA_AVX2) {
         /* scalar forced: the public constructor must pick the reference */
-        static const int32_t kinds[] = {CONVPOOL_OP_MAX_POOL, CONVPOOL_OP_AVERAGE_POOL,
-                                        CONVPOOL_OP_GLOBAL_MAX_POOL,
-                                        CONVPOOL_OP_GLOBAL_AVERAGE_POOL};
-        for (size_t i = 0; i < 4; i++) {
+        static const int32_t kinds[] = {CONVPOOL_OP_MAX_POOL,        CONVPOOL_OP_AVERAGE_POOL,
+                                        CONVPOOL_OP_LP_POOL,         CONVPOOL_OP_GLOBAL_MAX_POOL,
+                                        CONVPOOL_OP_GLOBAL_AVERAGE_POOL, CONVPOOL_OP_GLOBAL_LP_POOL};
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
             convpool_desc *desc = NULL;
             convpool_op *op = NULL;
             int64_t k = 2;
             convpool_desc_create(kinds[i], 1, &desc);
-            if (i < 2)
+            if (i < 3)
                 convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, &k, 1);
             if (convpool_pool_create(desc, &op) != CONVPOOL_OK || !strstr(op->impl->name, ".ref"))
                 fail("scalar path not the reference", op ? op->impl->name : "create", "scalar", 0,
@@ -527,9 +595,9 @@ int main(void)
     for (int i = 0; i < WIN3_CASES; i++)
         win3_case(ctx1, ctx2);
     printf("paths: %s..%s; configurations tested %ld (skipped as invalid %ld), outputs "
-           "compared %ld; max average error %.3g; failures %d\n",
+           "compared %ld; max average error %.3g; max LpPool error %.3g; failures %d\n",
            convpool_isa_name(isa_lo), convpool_isa_name(isa_hi), tested_cases, skipped_cases,
-           compared_outputs, max_avg_error, failures);
+           compared_outputs, max_avg_error, max_lp_error, failures);
     convpool_context_destroy(ctx1);
     convpool_context_destroy(ctx2);
     return failures ? 1 : 0;

@@ -319,11 +319,13 @@ static void make_geom(const pool_shape *s, int count_include_pad, cp_geom *g)
     g->spatial_rank = 2;
 }
 
+/* A walk: its task count for a geometry, its kernels (one per reduction),
+ * and, for the walks that carry MaxPool's Indices, that kernel. */
 typedef struct pool_walk {
     const char *name;
-    int is_max, is_global;
+    int is_global;
     int64_t (*tasks)(const cp_pool_kernels *k, const cp_geom *g);
-    cp_pool_range_fn (*values)(const cp_pool_kernels *k);
+    const cp_pool_range_fn *(*kernels)(const cp_pool_kernels *k);
     cp_pool_indexed_fn (*indexed)(const cp_pool_kernels *k);
 } pool_walk;
 
@@ -348,72 +350,72 @@ static int64_t win3_tasks(const cp_pool_kernels *k, const cp_geom *g)
 {
     return k->win3_tasks(g);
 }
-static cp_pool_range_fn avg_rows(const cp_pool_kernels *k)
+static const cp_pool_range_fn *rows(const cp_pool_kernels *k)
 {
-    return k->avg_rows;
+    return k->rows;
 }
-static cp_pool_indexed_fn max_rows(const cp_pool_kernels *k)
+static const cp_pool_range_fn *strips(const cp_pool_kernels *k)
 {
-    return k->max_rows;
+    return k->strips;
 }
-static cp_pool_range_fn avg_strips(const cp_pool_kernels *k)
+static const cp_pool_range_fn *pairs(const cp_pool_kernels *k)
 {
-    return k->avg_strips;
+    return k->pairs;
 }
-static cp_pool_indexed_fn max_strips(const cp_pool_kernels *k)
+static const cp_pool_range_fn *win3(const cp_pool_kernels *k)
 {
-    return k->max_strips;
+    return k->win3;
 }
-static cp_pool_range_fn avg_pairs(const cp_pool_kernels *k)
+static const cp_pool_range_fn *global(const cp_pool_kernels *k)
 {
-    return k->avg_pairs;
+    return k->global;
 }
-static cp_pool_range_fn max_pairs(const cp_pool_kernels *k)
+static cp_pool_indexed_fn max_rows_indexed(const cp_pool_kernels *k)
 {
-    return k->max_pairs;
+    return k->max_rows_indexed;
 }
-static cp_pool_range_fn avg_win3(const cp_pool_kernels *k)
+static cp_pool_indexed_fn max_strips_indexed(const cp_pool_kernels *k)
 {
-    return k->avg_win3;
-}
-static cp_pool_range_fn max_win3(const cp_pool_kernels *k)
-{
-    return k->max_win3;
-}
-static cp_pool_range_fn global_avg(const cp_pool_kernels *k)
-{
-    return k->global_avg;
-}
-static cp_pool_range_fn global_max(const cp_pool_kernels *k)
-{
-    return k->global_max;
+    return k->max_strips_indexed;
 }
 
 static const pool_walk pool_walks[] = {
-    {"max_rows", 1, 0, rows_tasks, NULL, max_rows},
-    {"avg_rows", 0, 0, rows_tasks, avg_rows, NULL},
-    {"max_strips", 1, 0, strip_tasks, NULL, max_strips},
-    {"avg_strips", 0, 0, strip_tasks, avg_strips, NULL},
-    {"max_pairs", 1, 0, pair_tasks, max_pairs, NULL},
-    {"avg_pairs", 0, 0, pair_tasks, avg_pairs, NULL},
-    {"max_win3", 1, 0, win3_tasks, max_win3, NULL},
-    {"avg_win3", 0, 0, win3_tasks, avg_win3, NULL},
-    {"global_max", 1, 1, global_tasks, global_max, NULL},
-    {"global_avg", 0, 1, global_tasks, global_avg, NULL},
+    {"rows", 0, rows_tasks, rows, max_rows_indexed},
+    {"strips", 0, strip_tasks, strips, max_strips_indexed},
+    {"pairs", 0, pair_tasks, pairs, NULL},
+    {"win3", 0, win3_tasks, win3, NULL},
+    {"global", 1, global_tasks, global, NULL},
+};
+
+/* The reductions each walk is tested with: MaxPool with Indices (walks
+ * that carry them), MaxPool, AveragePool, LpPool at p = 1, 2 and two
+ * others (odd and even, by repeated squaring). */
+typedef struct pool_red_case {
+    const char *name;
+    int red; /* cp_pool_red, or -1: MaxPool with Indices */
+    int64_t p;
+} pool_red_case;
+
+static const pool_red_case pool_reds[] = {
+    {"max+idx", -1, 0},      {"max", CP_POOL_MAX, 0}, {"avg", CP_POOL_AVG, 0},
+    {"lp1", CP_POOL_LP1, 1}, {"lp2", CP_POOL_LP2, 2}, {"lp3", CP_POOL_LPP, 3},
+    {"lp6", CP_POOL_LPP, 6},
 };
 
 static void test_pool_walk(const cp_pool_kernels *k, const char *isa, const pool_walk *walk,
-                           int *ran)
+                           const pool_red_case *rc, int *ran)
 {
+    const int is_max = rc->red < 0 || rc->red == CP_POOL_MAX;
     for (size_t si = 0; si < sizeof pool_shapes / sizeof pool_shapes[0]; si++) {
         pool_shape s = pool_shapes[si];
         if (walk->is_global) { /* the window is the whole plane */
             s.kh = s.h, s.kw = s.w, s.sh = s.sw = s.dh = s.dw = 1;
             s.ph0 = s.pw0 = s.ph1 = s.pw1 = 0;
         }
-        for (int cip = 0; cip <= (walk->is_max ? 0 : 1); cip++) {
+        for (int cip = 0; cip <= (rc->red == CP_POOL_AVG ? 1 : 0); cip++) {
             cp_geom g;
             make_geom(&s, cip, &g);
+            g.p = rc->p;
             const int64_t tasks = walk->tasks(k, &g);
             if (tasks <= 0)
                 continue; /* this walk does not take this shape */
@@ -428,24 +430,27 @@ static void test_pool_walk(const cp_pool_kernels *k, const char *isa, const pool
             /* two halves, as two threads would take them */
             for (int64_t half = 0; half < 2; half++) {
                 int64_t b = half * tasks / 2, e = (half + 1) * tasks / 2;
-                if (walk->indexed)
+                if (rc->red < 0)
                     walk->indexed(k)(&g, x, y, idx, b, e);
                 else
-                    walk->values(k)(&g, x, y, b, e);
+                    walk->kernels(k)[rc->red](&g, x, y, b, e);
             }
-            if (walk->is_max)
+            if (is_max)
                 cp_ref_max_pool(&g, x, want, want_idx, 0, planes);
-            else
+            else if (rc->red == CP_POOL_AVG)
                 cp_ref_avg_pool(&g, x, want, 0, planes);
+            else
+                cp_ref_lp_pool(&g, x, want, 0, planes);
             char shape[96];
             snprintf(shape, sizeof shape, "shape %zu (%lldx%lld k%lldx%lld s%lldx%lld) cip=%d", si,
                      (long long)s.h, (long long)s.w, (long long)s.kh, (long long)s.kw,
                      (long long)s.sh, (long long)s.sw, cip);
             for (int64_t i = 0; i < out; i++) {
-                /* max is exact; averages accumulate in float in the kernels */
-                double scale = walk->is_max ? 0 : (double)g.kernel[1] * g.kernel[2];
+                /* max is exact; sums accumulate in float in the kernels
+                 * (inputs in [-1, 1): the terms add up to at most the tap count) */
+                double scale = is_max ? 0 : (double)g.kernel[1] * g.kernel[2];
                 expect_close(walk->name, isa, y[i], want[i], scale, shape);
-                if (walk->indexed) {
+                if (rc->red < 0) {
                     checks++;
                     if (idx[i] != want_idx[i] && failures++ < 20)
                         fprintf(stderr, "FAIL %s [%s] %s: index %lld, want %lld at %lld\n",
@@ -547,17 +552,21 @@ int main(void)
             printf("%-12s %-7s %6d checks%s\n", "grad_corr", isas[i].name, checks - before,
                    failures > failed ? "  FAILED" : "");
         }
-        for (size_t w = 0; w < sizeof pool_walks / sizeof pool_walks[0]; w++) {
-            int before = checks, failed = failures, ran = 0;
-            test_pool_walk(isas[i].pool, isas[i].name, &pool_walks[w], &ran);
-            printf("%-12s %-7s %6d checks on %d shapes%s\n", pool_walks[w].name, isas[i].name,
-                   checks - before, ran, failures > failed ? "  FAILED" : "");
-            if (ran == 0) {
-                fprintf(stderr, "FAIL %s [%s]: no shape of the table reaches this walk\n",
-                        pool_walks[w].name, isas[i].name);
-                failures++;
+        for (size_t w = 0; w < sizeof pool_walks / sizeof pool_walks[0]; w++)
+            for (size_t r = 0; r < sizeof pool_reds / sizeof pool_reds[0]; r++) {
+                if (pool_reds[r].red < 0 && !pool_walks[w].indexed)
+                    continue;
+                int before = checks, failed = failures, ran = 0;
+                test_pool_walk(isas[i].pool, isas[i].name, &pool_walks[w], &pool_reds[r], &ran);
+                printf("%-7s %-8s %-7s %6d checks on %d shapes%s\n", pool_walks[w].name,
+                       pool_reds[r].name, isas[i].name, checks - before, ran,
+                       failures > failed ? "  FAILED" : "");
+                if (ran == 0) {
+                    fprintf(stderr, "FAIL %s %s [%s]: no shape of the table reaches this walk\n",
+                            pool_walks[w].name, pool_reds[r].name, isas[i].name);
+                    failures++;
+                }
             }
-        }
     }
     if (!tested) {
         printf("no x86 SIMD path on this CPU\n");

@@ -129,25 +129,6 @@ void cp_ref_max_pool(const cp_geom *g, const float *x, float *y, int64_t *indice
     for_each_window(g, plane_begin, plane_end, max_pool_window, &s);
 }
 
-/* |v|^p in double; the two common exponents without pow() (exact). */
-static double abs_pow(double v, int64_t p)
-{
-    if (p == 1)
-        return fabs(v);
-    if (p == 2)
-        return v * v;
-    return pow(fabs(v), (double)p);
-}
-
-double cp_ref_lp_root(double sum, int64_t p)
-{
-    if (p == 1)
-        return sum;
-    if (p == 2)
-        return sqrt(sum);
-    return pow(sum, 1.0 / (double)p);
-}
-
 typedef struct sum_state {
     const float *x; /* the plane */
     int64_t lp;     /* 0: plain sum, else sum of |x|^lp */
@@ -158,7 +139,7 @@ static void sum_tap(void *state, int64_t pos)
 {
     sum_state *s = state;
     const float v = s->x[pos];
-    s->sum += s->lp ? abs_pow(v, s->lp) : v;
+    s->sum += s->lp ? cp_lp_term(v, s->lp) : v;
 }
 
 /* Window o's sum of x (lp == 0) or of |x|^lp; padding adds nothing. */
@@ -182,7 +163,7 @@ static int64_t window_divisor(const cp_geom *g, const int64_t o[3])
 /* LpPool's forward value of window o, as the forward pass rounds it. */
 static float window_lp(const cp_geom *g, const float *xp, const int64_t o[3])
 {
-    return (float)cp_ref_lp_root(window_sum(g, xp, o, g->p), g->p);
+    return (float)cp_lp_root(window_sum(g, xp, o, g->p), g->p);
 }
 
 typedef struct sum_pool_state {

@@ -47,10 +47,6 @@ void cp_ref_conv_transpose(const cp_geom *g, const float *x, const float *w, con
 void cp_ref_lp_pool(const cp_geom *g, const float *x, float *y, int64_t plane_begin,
                     int64_t plane_end);
 
-/* The 1/p-th root the LpPool kernels finish each window with (fast paths use
- * it too, so that they round as the reference does). */
-double cp_ref_lp_root(double sum, int64_t p);
-
 /* ---- Gradients. Pool kernels write the dx planes [plane_begin,
  * plane_end) (input planes (n, c)), overwriting them; dy has the forward
  * output's shape. ---- */

@@ -1,8 +1,9 @@
 /*
- * The AVX-512 and AVX2 pooling implementations: every pooling attribute
- * (pads, auto_pad, ceil_mode, dilations, count_include_pad, storage_order,
- * Indices) is handled by the SIMD kernels of kernels/x86/pool_*, so
- * supports() accepts every op. Work is split over strips (bands of columns
+ * The AVX-512 and AVX2 pooling implementations (MaxPool, AveragePool,
+ * LpPool and their global forms): every pooling attribute (pads, auto_pad,
+ * ceil_mode, dilations, count_include_pad, storage_order, Indices, p) is
+ * handled by the SIMD kernels of kernels/x86/pool_*, so supports() accepts
+ * every op. Work is split over strips (bands of columns
  * of one plane: 1-D and 2-D windows), output rows (3-D windows) or groups
  * of planes (global pools); each is computed the same way whichever thread
  * takes it, so results are bitwise identical for any thread count.
@@ -54,6 +55,8 @@ static const cp_impl *reference_for(int32_t kind)
     case CONVPOOL_OP_MAX_POOL: return &cp_impl_max_pool_ref;
     case CONVPOOL_OP_AVERAGE_POOL: return &cp_impl_avg_pool_ref;
     case CONVPOOL_OP_GLOBAL_MAX_POOL: return &cp_impl_global_max_pool_ref;
+    case CONVPOOL_OP_LP_POOL: return &cp_impl_lp_pool_ref;
+    case CONVPOOL_OP_GLOBAL_LP_POOL: return &cp_impl_global_lp_pool_ref;
     default: return &cp_impl_global_avg_pool_ref;
     }
 }
@@ -69,29 +72,38 @@ static void pool_run(const cp_run_args *a, const cp_pool_kernels *k)
     const int64_t planes = g->n * g->c;
     const int64_t taps = planes * cp_geom_out_plane(g) * g->kernel[0] * g->kernel[1] * g->kernel[2];
     const int32_t threads = cp_threads_for_work(taps, CP_POOL_MIN_TAPS_PER_THREAD);
-    const int is_max = kind == CONVPOOL_OP_MAX_POOL;
-    if (kind == CONVPOOL_OP_GLOBAL_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL) {
-        run_tasks(a, (planes + k->lanes - 1) / k->lanes, threads,
-                  kind == CONVPOOL_OP_GLOBAL_MAX_POOL ? k->global_max : k->global_avg, NULL);
-        return;
-    }
-    /* the dedicated window shapes (values only), then the general walks */
-    const int64_t pair_rows = a->indices ? 0 : k->pair_rows(g);
-    if (pair_rows > 0) {
-        run_tasks(a, pair_rows, threads, is_max ? k->max_pairs : k->avg_pairs, NULL);
-        return;
-    }
-    const int64_t win3_tasks = a->indices ? 0 : k->win3_tasks(g);
-    if (win3_tasks > 0) {
-        run_tasks(a, win3_tasks, threads, is_max ? k->max_win3 : k->avg_win3, NULL);
+    const cp_pool_red red =
+        cp_pool_red_of(kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_MAX_POOL,
+                       kind == CONVPOOL_OP_LP_POOL || kind == CONVPOOL_OP_GLOBAL_LP_POOL, g->p);
+    if (kind == CONVPOOL_OP_GLOBAL_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL ||
+        kind == CONVPOOL_OP_GLOBAL_LP_POOL) {
+        run_tasks(a, (planes + k->lanes - 1) / k->lanes, threads, k->global[red], NULL);
         return;
     }
     const int64_t strips = k->strip_tasks(g);
-    if (strips > 0) {
-        run_tasks(a, strips, threads, k->avg_strips, is_max ? k->max_strips : NULL);
+    if (a->indices) { /* MaxPool with Indices: the walks that carry them */
+        if (strips > 0)
+            run_tasks(a, strips, threads, NULL, k->max_strips_indexed);
+        else
+            run_tasks(a, planes * g->out[0] * g->out[1], threads, NULL, k->max_rows_indexed);
         return;
     }
-    run_tasks(a, planes * g->out[0] * g->out[1], threads, k->avg_rows, is_max ? k->max_rows : NULL);
+    /* the dedicated window shapes, then the general walks */
+    const int64_t pair_rows = k->pair_rows(g);
+    if (pair_rows > 0) {
+        run_tasks(a, pair_rows, threads, k->pairs[red], NULL);
+        return;
+    }
+    const int64_t win3_tasks = k->win3_tasks(g);
+    if (win3_tasks > 0) {
+        run_tasks(a, win3_tasks, threads, k->win3[red], NULL);
+        return;
+    }
+    if (strips > 0) {
+        run_tasks(a, strips, threads, k->strips[red], NULL);
+        return;
+    }
+    run_tasks(a, planes * g->out[0] * g->out[1], threads, k->rows[red], NULL);
 }
 
 static void run_avx512(const cp_run_args *a)
@@ -115,6 +127,10 @@ POOL_IMPL(cp_impl_global_max_pool_avx512, "global_max_pool.avx512", CONVPOOL_OP_
           CONVPOOL_ISA_AVX512, run_avx512);
 POOL_IMPL(cp_impl_global_avg_pool_avx512, "global_avg_pool.avx512", CONVPOOL_OP_GLOBAL_AVERAGE_POOL,
           CONVPOOL_ISA_AVX512, run_avx512);
+POOL_IMPL(cp_impl_lp_pool_avx512, "lp_pool.avx512", CONVPOOL_OP_LP_POOL, CONVPOOL_ISA_AVX512,
+          run_avx512);
+POOL_IMPL(cp_impl_global_lp_pool_avx512, "global_lp_pool.avx512", CONVPOOL_OP_GLOBAL_LP_POOL,
+          CONVPOOL_ISA_AVX512, run_avx512);
 POOL_IMPL(cp_impl_max_pool_avx2, "max_pool.avx2", CONVPOOL_OP_MAX_POOL, CONVPOOL_ISA_AVX2,
           run_avx2);
 POOL_IMPL(cp_impl_avg_pool_avx2, "avg_pool.avx2", CONVPOOL_OP_AVERAGE_POOL, CONVPOOL_ISA_AVX2,
@@ -122,4 +138,7 @@ POOL_IMPL(cp_impl_avg_pool_avx2, "avg_pool.avx2", CONVPOOL_OP_AVERAGE_POOL, CONV
 POOL_IMPL(cp_impl_global_max_pool_avx2, "global_max_pool.avx2", CONVPOOL_OP_GLOBAL_MAX_POOL,
           CONVPOOL_ISA_AVX2, run_avx2);
 POOL_IMPL(cp_impl_global_avg_pool_avx2, "global_avg_pool.avx2", CONVPOOL_OP_GLOBAL_AVERAGE_POOL,
+          CONVPOOL_ISA_AVX2, run_avx2);
+POOL_IMPL(cp_impl_lp_pool_avx2, "lp_pool.avx2", CONVPOOL_OP_LP_POOL, CONVPOOL_ISA_AVX2, run_avx2);
+POOL_IMPL(cp_impl_global_lp_pool_avx2, "global_lp_pool.avx2", CONVPOOL_OP_GLOBAL_LP_POOL,
           CONVPOOL_ISA_AVX2, run_avx2);

@@ -13,7 +13,11 @@
  * memory, so nothing outside the input is touched. Dilation only changes
  * tap offsets, so it stays on these paths.
  *
- * Two walks:
+ * Every walk is written once over the reduction (cp_pool_red: max, or a
+ * sum of per-tap terms for AveragePool and LpPool) and specialised per
+ * reduction; one walk per window shape: 2x2/2 windows inside the plane
+ * (pool_pairs.h), 3x3 windows at stride <= 2 with pads <= 1 (pool_win3.h),
+ * then the general walks:
  *  - strips (no depth): a task is a band of chunks of one plane walked top
  *    to bottom; each input row is reduced along W once into a small ring
  *    (AVX-512 without Indices: the row's columns are loaded once and each
@@ -37,10 +41,22 @@
  * (from the same masks, with the padded bounds when count_include_pad is
  * set); strips multiply by its reciprocal, computed once per divisor.
  *
+ * LpPool: a float sum per lane of |x| (p = 1), x*x (p = 2) or |x|^p by
+ * repeated squaring (other p), then the root: sqrt in vector, other roots
+ * in double per output. Padding adds nothing. Outputs whose float sum left
+ * [POOL_LP_SUM_MIN, FLT_MAX] (a term underflowed or the sum overflowed,
+ * where the reference's double did not) are recomputed by the reference's
+ * formula, so the fast path stays within a few float ulps of the
+ * reference (see put_chunk).
+ *
+ * All of these results go through put_chunk (pool_common.h), the one place
+ * where a chunk is finished, fixed up by the reference rule and stored.
+ *
  * Global pools: each plane summed (or maxed) into a vector, then LANES
  * planes reduced together by a transpose tree, so small planes (7x7) cost
  * a few instructions each instead of a horizontal reduction apiece.
  */
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -55,19 +71,24 @@
 #include "kernels/x86/pool_pairs.h"
 #include "kernels/x86/pool_win3.h"
 
+/* One kernel per reduction, in cp_pool_red order. */
+#define POOL_BY_RED(walk)                                                                          \
+    {                                                                                              \
+        [CP_POOL_AVG] = POOL_FN(avg_##walk), [CP_POOL_MAX] = POOL_FN(max_##walk),                  \
+        [CP_POOL_LP1] = POOL_FN(lp1_##walk), [CP_POOL_LP2] = POOL_FN(lp2_##walk),                  \
+        [CP_POOL_LPP] = POOL_FN(lpp_##walk),                                                       \
+    }
+
 const cp_pool_kernels POOL_CAT(cp_pool_kernels, CP_POOL_ISA) = {
     .lanes = LANES,
-    .max_rows = POOL_FN(max_rows),
-    .avg_rows = POOL_FN(avg_rows),
-    .global_max = POOL_FN(global_max),
-    .global_avg = POOL_FN(global_avg),
+    .rows = POOL_BY_RED(rows),
+    .strips = POOL_BY_RED(strips),
+    .pairs = POOL_BY_RED(pairs),
+    .win3 = POOL_BY_RED(win3),
+    .global = POOL_BY_RED(global),
     .strip_tasks = POOL_FN(strip_tasks),
-    .max_strips = POOL_FN(max_strips),
-    .avg_strips = POOL_FN(avg_strips),
     .pair_rows = POOL_FN(pair_rows),
-    .max_pairs = POOL_FN(max_pairs),
-    .avg_pairs = POOL_FN(avg_pairs),
     .win3_tasks = POOL_FN(win3_tasks),
-    .max_win3 = POOL_FN(max_win3),
-    .avg_win3 = POOL_FN(avg_win3),
+    .max_rows_indexed = POOL_FN(max_rows_indexed),
+    .max_strips_indexed = POOL_FN(max_strips_indexed),
 };

@@ -1,7 +1,8 @@
 /*
- * pool_common.h - what both walks share: output rows and their vertical taps,
- * the W geometry with the edge-chunk masks, tap loads, the scalar reference-
- * rule fallback.
+ * pool_common.h - what every walk shares: the reduction (max, or a sum of
+ * per-tap terms) and its finish, output rows and their vertical taps, the W
+ * geometry with the edge-chunk masks, tap loads, and the one place where a
+ * chunk of results is finished, fixed up by the reference rule and stored.
  * Part of the pooling kernel template: included only by pool_body.h, once
  * per ISA, after the vector vocabulary is defined.
  */
@@ -9,8 +10,15 @@
 typedef struct pool_row {
     int64_t p, od, oh;
     int64_t d_lo, d_hi, h_lo, h_hi; /* taps inside the input */
-    int64_t count_dh;               /* AveragePool divisor from D and H */
+    int64_t count_dh;               /* AveragePool divisor from D and H; -1: taps not set */
 } pool_row;
+
+/* Row (od, oh) of plane p with its taps not computed yet (put_chunk
+ * computes them in the rare case it needs them). */
+static inline pool_row row_at(int64_t p, int64_t od, int64_t oh)
+{
+    return (pool_row){p, od, oh, 0, 0, 0, 0, -1};
+}
 
 /* Fills row's tap ranges for its (od, oh); p, od, oh are set by the caller. */
 static void row_taps(const cp_geom *g, pool_row *row)
@@ -63,28 +71,139 @@ static inline int64_t tap_row(const cp_geom *g, const pool_row *row, int64_t kd,
     return (*id * g->in[1] + *ih) * g->in[2];
 }
 
-/* MaxPool of one output (ow) of `row` by the reference rule: for the lanes
- * whose fast max (no Indices) saw a NaN. */
-static float max_one(const cp_geom *g, const pool_row *row, const float *xp, int64_t ow)
+/* The reduction of a walk (cp_pool_red), a constant in each of its
+ * specialisations. */
+#define RED_IS_SUM(red) ((red) != CP_POOL_MAX)
+#define RED_IS_LP(red)  ((red) >= CP_POOL_LP1)
+
+/* LpPool sums below this are finished in double from the input: a float
+ * |x|^p under it may have lost bits to gradual underflow (terms below
+ * FLT_MIN), which a float sum of at least 2^-100 cannot notice. Above
+ * FLT_MAX the float sum overflowed where the reference's double did not. */
+#define POOL_LP_SUM_MIN 0x1p-100f
+
+/* The reduction's identity: what a tap outside the input contributes. */
+CP_INLINE vf red_fill(int red)
 {
+    return red == CP_POOL_MAX ? vf_set1(-INFINITY) : vf_zero();
+}
+
+/* v^p for an integer p >= 1, by squaring: about 2 log2(p) products, each
+ * rounded, so the relative error is about p float ulps, which the p-th
+ * root divides by p again. */
+static inline vf vf_powi(vf v, int32_t p)
+{
+    vf r = (p & 1) ? v : vf_set1(1.0f);
+    for (p >>= 1; p; p >>= 1) {
+        v = vf_mul(v, v);
+        if (p & 1)
+            r = vf_mul(r, v);
+    }
+    return r;
+}
+
+/* A tap's term: the value (max, average), |v|, v^2 or |v|^p. Zeros (the
+ * masked-off lanes of a load) stay zeros. */
+CP_INLINE vf red_term(int red, vf v, int32_t p)
+{
+    if (red == CP_POOL_LP1)
+        return vf_abs(v);
+    if (red == CP_POOL_LP2)
+        return vf_mul(v, v);
+    if (red == CP_POOL_LPP)
+        return vf_powi(vf_abs(v), p);
+    return v;
+}
+
+/* acc combined with term t: max (t wins only if greater: the earlier value
+ * keeps ties) or sum. */
+CP_INLINE vf red_acc(int red, vf acc, vf t)
+{
+    return red == CP_POOL_MAX ? vf_max(t, acc) : vf_add(acc, t);
+}
+
+/* One output (ow) of `row` in the plane xp by the reference rule: MaxPool
+ * for the lanes whose fast max saw a NaN (taps in row-major order, the
+ * first maximum or the first NaN wins), LpPool for the lanes whose float
+ * sum left the range it is exact in (the terms summed in double). */
+static float ref_one(const cp_geom *g, const pool_row *row_in, const float *xp, int64_t ow, int red)
+{
+    pool_row row = *row_in;
+    if (row.count_dh < 0)
+        row_taps(g, &row);
     int64_t w_lo, w_hi;
     cp_tap_range(ow, g->stride[2], g->pad_begin[2], g->dilation[2], g->kernel[2], 0, g->in[2],
                  &w_lo, &w_hi);
     float best = -INFINITY;
+    double sum = 0.0;
     int have = 0;
-    for (int64_t kd = row->d_lo; kd < row->d_hi; kd++)
-        for (int64_t kh = row->h_lo; kh < row->h_hi; kh++) {
+    for (int64_t kd = row.d_lo; kd < row.d_hi; kd++)
+        for (int64_t kh = row.h_lo; kh < row.h_hi; kh++) {
             int64_t id, ih;
             const float *r =
-                xp + tap_row(g, row, kd, kh, &id, &ih) + ow * g->stride[2] - g->pad_begin[2];
+                xp + tap_row(g, &row, kd, kh, &id, &ih) + ow * g->stride[2] - g->pad_begin[2];
             for (int64_t kw = w_lo; kw < w_hi; kw++) {
                 float v = r[kw * g->dilation[2]];
-                if (!have || v > best || (isnan(v) && !isnan(best)))
+                if (RED_IS_LP(red))
+                    sum += cp_lp_term(v, g->p);
+                else if (!have || v > best || (isnan(v) && !isnan(best)))
                     best = v;
                 have = 1;
             }
         }
-    return best;
+    return RED_IS_LP(red) ? (float)cp_lp_root(sum, g->p) : best;
+}
+
+/* Stores the first n lanes of v at y. */
+CP_INLINE void store_n(float *y, vf v, int n)
+{
+    if (n == LANES)
+        vf_storeu(y, v);
+    else
+        vf_store_first(y, v, n);
+}
+
+/*
+ * Where the lanes of a chunk of results are: lane l is output
+ * ow0 + l * ow_step of `row` in the plane at xp + l * plane_step (a chunk
+ * along W: steps 1 and 0; LANES global pools: 0 and the plane size).
+ */
+typedef struct pool_lanes {
+    const pool_row *row;
+    const float *xp;
+    int64_t ow0, ow_step, plane_step;
+    int n; /* lanes that are outputs */
+} pool_lanes;
+
+/*
+ * The one place a chunk of results is finished and stored: `acc` is the
+ * reduction (AveragePool: already divided); LpPool takes its p-th root
+ * (p = 2 in vector, other p in double per lane); the lanes in `redo`
+ * (MaxPool: a NaN may have been read) and LpPool's lanes whose float sum
+ * left [POOL_LP_SUM_MIN, FLT_MAX] are recomputed by ref_one. Rare for
+ * MaxPool and LpPool p <= 2; every chunk for other p (the root).
+ */
+CP_INLINE void put_chunk(const cp_geom *g, const pool_lanes *at, vf acc, unsigned redo, int red,
+                         float *y)
+{
+    if (red == CP_POOL_LP2 || red == CP_POOL_LPP)
+        redo |= vm_bits(vm_outside(acc, POOL_LP_SUM_MIN, FLT_MAX));
+    if (red == CP_POOL_LP2)
+        acc = vf_sqrt(acc);
+    redo &= (1u << at->n) - 1u;
+    if (redo || red == CP_POOL_LPP) {
+        float tmp[LANES];
+        vf_storeu(tmp, acc);
+        for (int l = 0; l < at->n; l++) {
+            if (redo & (1u << l))
+                tmp[l] = ref_one(g, at->row, at->xp + l * at->plane_step, at->ow0 + l * at->ow_step,
+                                 red);
+            else if (red == CP_POOL_LPP)
+                tmp[l] = (float)cp_lp_root(tmp[l], g->p);
+        }
+        acc = vf_loadu(tmp);
+    }
+    store_n(y, acc, at->n);
 }
 
 /* Up to this many input rows (D x H taps) of an output row are listed once
@@ -116,6 +235,7 @@ typedef struct pool_edge {
 typedef struct pool_w {
     int32_t W, OW, s, dil, K, pb, pe, chunks;
     int32_t wmul;    /* Indices: position step per input column */
+    int32_t p;       /* LpPool's exponent */
     int S;           /* stride kind: 1, 2, or 0 (other) */
     vi lane_off;     /* lane * s */
     vi lane_ioff;    /* lane * s * wmul */
@@ -199,6 +319,7 @@ static void w_setup(const cp_geom *g, pool_w *w)
     w->pe = (int32_t)g->pad_end[2];
     w->chunks = (w->OW + LANES - 1) / LANES;
     w->S = w->s == 1 ? 1 : w->s == 2 ? 2 : 0;
+    w->p = (int32_t)g->p;
     w->wmul = g->storage_order ? (int32_t)(g->in[0] * g->in[1]) : 1;
     w->lane_off = vi_mul(vi_iota(), vi_set1(w->s));
     w->lane_ioff = vi_mul(w->lane_off, vi_set1(w->wmul));
@@ -313,3 +434,19 @@ static inline pool_chunk chunk_at(const pool_w *w, int32_t c)
         else                                                                                       \
             call2;                                                                                 \
     } while (0)
+
+/* Defines the kernels avg_<walk> .. lpp_<walk> (POOL_FN-suffixed, the
+ * cp_pool_range_fn of each reduction: pool_body.h lists them), each a call
+ * of body(g, x, y, begin, end, red) with red a constant. */
+#define POOL_WALK_KERNEL(walk, body, name, red)                                                    \
+    static void POOL_FN(name##_##walk)(const cp_geom *g, const float *x, float *y, int64_t begin,  \
+                                       int64_t end)                                                \
+    {                                                                                              \
+        body(g, x, y, begin, end, red);                                                            \
+    }
+#define POOL_WALK_KERNELS(walk, body)                                                              \
+    POOL_WALK_KERNEL(walk, body, avg, CP_POOL_AVG)                                                 \
+    POOL_WALK_KERNEL(walk, body, max, CP_POOL_MAX)                                                 \
+    POOL_WALK_KERNEL(walk, body, lp1, CP_POOL_LP1)                                                 \
+    POOL_WALK_KERNEL(walk, body, lp2, CP_POOL_LP2)                                                 \
+    POOL_WALK_KERNEL(walk, body, lpp, CP_POOL_LPP)

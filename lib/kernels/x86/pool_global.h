@@ -1,16 +1,17 @@
 /*
- * pool_global.h - GlobalMaxPool and GlobalAveragePool: planes reduced to
- * vectors, LANES planes at a time by a transpose tree.
+ * pool_global.h - GlobalMaxPool, GlobalAveragePool and GlobalLpPool: planes
+ * reduced to vectors, LANES planes at a time by a transpose tree.
  * Part of the pooling kernel template: included only by pool_body.h, once
  * per ISA, after the vector vocabulary is defined.
  */
-/* Sum (or max) of one plane's n values as a vector of partial results;
+/* The reduction of one plane's n values as a vector of partial results;
  * *nan_seen is set if a value was NaN (max only). Fixed order for a given n. */
-CP_INLINE vf plane_reduce(const float *p, int64_t n, int is_max, int *nan_seen)
+CP_INLINE vf plane_reduce(const float *p, int64_t n, int red, int32_t lp, int *nan_seen)
 {
-    const vf init = is_max ? vf_set1(-INFINITY) : vf_zero();
+    const int is_max = red == CP_POOL_MAX;
+    const vf init = red_fill(red);
     vf a0 = init, a1 = init, a2 = init, a3 = init, nan_sum = vf_zero();
-#define POOL_ACC(a, v) ((a) = is_max ? vf_max((v), (a)) : vf_add((a), (v)))
+#define POOL_ACC(a, v) ((a) = red_acc(red, (a), red_term(red, (v), lp)))
     int64_t i = 0;
     for (; i + 4 * LANES <= n; i += 4 * LANES) {
         vf v0 = vf_loadu(p + i), v1 = vf_loadu(p + i + LANES);
@@ -38,11 +39,9 @@ CP_INLINE vf plane_reduce(const float *p, int64_t n, int is_max, int *nan_seen)
         POOL_ACC(a1, v);
     }
 #undef POOL_ACC
-    if (is_max) {
+    if (is_max)
         *nan_seen = vm_bits(vm_isnan(nan_sum)) != 0;
-        return vf_max(vf_max(a0, a1), vf_max(a2, a3));
-    }
-    return vf_add(vf_add(a0, a1), vf_add(a2, a3));
+    return red_acc(red, red_acc(red, a0, a1), red_acc(red, a2, a3));
 }
 
 /*
@@ -57,13 +56,14 @@ CP_INLINE vf small_load(const float *p, int k, int full, vm mask)
     return k < full ? vf_loadu(p + k * LANES) : vf_loadz(mask, p + k * LANES);
 }
 
-CP_INLINE vf small_plane_reduce(const float *p, int full, const vm masks[4], int is_max,
+CP_INLINE vf small_plane_reduce(const float *p, int full, const vm masks[4], int red, int32_t lp,
                                 int *nan_seen)
 {
     vf v0 = small_load(p, 0, full, masks[0]), v1 = small_load(p, 1, full, masks[1]);
     vf v2 = small_load(p, 2, full, masks[2]), v3 = small_load(p, 3, full, masks[3]);
-    if (!is_max)
-        return vf_add(vf_add(v0, v1), vf_add(v2, v3));
+    if (red != CP_POOL_MAX) /* masked-off lanes are 0, whose term is 0 */
+        return vf_add(vf_add(red_term(red, v0, lp), red_term(red, v1, lp)),
+                      vf_add(red_term(red, v2, lp), red_term(red, v3, lp)));
     *nan_seen = vm_bits(vm_isnan(vf_add(vf_add(v0, v1), vf_add(v2, v3)))) != 0;
     const vf lo = vf_set1(-INFINITY);
     v0 = vf_select(masks[0], lo, v0);
@@ -74,13 +74,15 @@ CP_INLINE vf small_plane_reduce(const float *p, int full, const vm masks[4], int
 }
 
 CP_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                             int64_t group_end, int is_max, const int full)
+                             int64_t group_end, int red, const int full)
 {
     const int64_t S = cp_geom_in_plane(g), planes = g->n * g->c;
+    const int32_t lp = (int32_t)g->p;
     const int small = S <= 4 * LANES;
     vm masks[4];
     for (int k = 0; k < 4; k++)
         masks[k] = vm_range(vi_iota(), 0, small ? (int32_t)(S - k * LANES) : 0);
+    const pool_row row = row_at(0, 0, 0); /* the one output of every plane */
     for (int64_t grp = group_begin; grp < group_end; grp++) {
         const int64_t p0 = grp * LANES;
         const int np = planes - p0 < LANES ? (int)(planes - p0) : LANES;
@@ -91,7 +93,7 @@ CP_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64_t
 #pragma GCC unroll 16
             for (int j = 0; j < LANES; j++) {
                 int nan_seen = 0;
-                acc[j] = small_plane_reduce(x + (p0 + j) * S, full, masks, is_max, &nan_seen);
+                acc[j] = small_plane_reduce(x + (p0 + j) * S, full, masks, red, lp, &nan_seen);
                 nan_planes |= (unsigned)nan_seen << j;
             }
         } else {
@@ -100,54 +102,34 @@ CP_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64_t
                 if (j >= np)
                     acc[j] = vf_zero();
                 else if (small)
-                    acc[j] = small_plane_reduce(x + (p0 + j) * S, full, masks, is_max, &nan_seen);
+                    acc[j] = small_plane_reduce(x + (p0 + j) * S, full, masks, red, lp, &nan_seen);
                 else
-                    acc[j] = plane_reduce(x + (p0 + j) * S, S, is_max, &nan_seen);
+                    acc[j] = plane_reduce(x + (p0 + j) * S, S, red, lp, &nan_seen);
                 nan_planes |= (unsigned)nan_seen << j;
             }
         }
-        vf r = vf_reduce_each(acc, is_max);
-        if (!is_max)
+        vf r = vf_reduce_each(acc, red == CP_POOL_MAX);
+        if (red == CP_POOL_AVG)
             r = vf_div(r, vf_set1((float)S));
-        if (np == LANES)
-            vf_storeu(y + p0, r);
-        else
-            vf_store_first(y + p0, r, np);
-        for (int j = 0; j < np; j++) /* rare: the first NaN, by the reference rule */
-            if (nan_planes & (1u << j)) {
-                const float *xp = x + (p0 + j) * S;
-                float best = xp[0];
-                for (int64_t i = 1; i < S && !isnan(best); i++)
-                    if (xp[i] > best || isnan(xp[i]))
-                        best = xp[i];
-                y[p0 + j] = best;
-            }
+        /* lane j is plane p0 + j: the first NaN of a plane by the reference rule */
+        const pool_lanes at = {&row, x + p0 * S, 0, 0, S, np};
+        put_chunk(g, &at, r, nan_planes, red, y + p0);
     }
 }
 
 /* Small planes dispatched on their count of whole vectors, a constant in
  * each variant, so that their loads need no test. */
 CP_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                           int64_t group_end, int is_max)
+                           int64_t group_end, int red)
 {
     const int64_t S = cp_geom_in_plane(g);
     switch (S <= 4 * LANES ? S / LANES : 0) {
-    case 1: global_groups(g, x, y, group_begin, group_end, is_max, 1); break;
-    case 2: global_groups(g, x, y, group_begin, group_end, is_max, 2); break;
-    case 3: global_groups(g, x, y, group_begin, group_end, is_max, 3); break;
-    case 4: global_groups(g, x, y, group_begin, group_end, is_max, 4); break;
-    default: global_groups(g, x, y, group_begin, group_end, is_max, 0); break;
+    case 1: global_groups(g, x, y, group_begin, group_end, red, 1); break;
+    case 2: global_groups(g, x, y, group_begin, group_end, red, 2); break;
+    case 3: global_groups(g, x, y, group_begin, group_end, red, 3); break;
+    case 4: global_groups(g, x, y, group_begin, group_end, red, 4); break;
+    default: global_groups(g, x, y, group_begin, group_end, red, 0); break;
     }
 }
 
-static void POOL_FN(global_max)(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                                int64_t group_end)
-{
-    global_pool(g, x, y, group_begin, group_end, 1);
-}
-
-static void POOL_FN(global_avg)(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                                int64_t group_end)
-{
-    global_pool(g, x, y, group_begin, group_end, 0);
-}
+POOL_WALK_KERNELS(global, global_pool)

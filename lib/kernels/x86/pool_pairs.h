@@ -21,9 +21,10 @@ static inline int pairs_ok(const cp_geom *g)
 
 /* Output rows [row_begin, row_end) of all planes (row = plane * OH + oh). */
 CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t row_begin, int64_t row_end,
-                     int is_max)
+                     int red)
 {
     const int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
+    const int32_t lp = (int32_t)g->p;
     const int64_t whole = OW / LANES;
     const int32_t rest = (int32_t)(OW % LANES);
     /* the last, partial vector: its 2 * rest input columns */
@@ -33,6 +34,7 @@ CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t row_beg
         const int64_t p = r / OH, oh = r - p * OH;
         const float *r0 = x + (p * H + 2 * oh) * W, *r1 = r0 + W;
         float *yo = y + r * OW;
+        const pool_row row = row_at(p, 0, oh);
         for (int64_t c = 0; c <= whole; c++) {
             const int64_t ow0 = c * LANES;
             if (c == whole && rest == 0)
@@ -50,30 +52,19 @@ CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t row_beg
                 b0 = vf_loadz(m0, q1);
                 b1 = vf_loadz(m1, q1 + LANES);
             }
-            vf out;
-            int nan_seen = 0;
-            if (is_max) {
-                vf v0 = vf_max(a0, b0), v1 = vf_max(a1, b1);
-                out = vf_max(vf_even(v0, v1), vf_odd(v0, v1));
-                nan_seen = vm_bits(vm_isnan(vf_add(vf_add(a0, a1), vf_add(b0, b1)))) != 0;
-            } else {
-                vf s0 = vf_add(a0, b0), s1 = vf_add(a1, b1);
-                out = vf_mul(vf_add(vf_even(s0, s1), vf_odd(s0, s1)), quarter);
-            }
-            const int n = c < whole ? LANES : rest;
-            if (nan_seen) { /* rare: these lanes by the reference rule */
-                float tmp[LANES];
-                pool_row row = {p, 0, oh, 0, 1, 0, 0, 0};
-                row_taps(g, &row);
-                vf_storeu(tmp, out);
-                for (int l = 0; l < n; l++)
-                    tmp[l] = max_one(g, &row, x + p * H * W, ow0 + l);
-                out = vf_loadu(tmp);
-            }
-            if (n == LANES)
-                vf_storeu(yo + ow0, out);
-            else
-                vf_store_first(yo + ow0, out, n);
+            unsigned nan_seen = 0;
+            if (red == CP_POOL_MAX)
+                nan_seen = vm_bits(vm_isnan(vf_add(vf_add(a0, a1), vf_add(b0, b1)))) ? ~0u : 0u;
+            a0 = red_term(red, a0, lp);
+            a1 = red_term(red, a1, lp);
+            b0 = red_term(red, b0, lp);
+            b1 = red_term(red, b1, lp);
+            const vf v0 = red_acc(red, a0, b0), v1 = red_acc(red, a1, b1);
+            vf out = red_acc(red, vf_even(v0, v1), vf_odd(v0, v1));
+            if (red == CP_POOL_AVG)
+                out = vf_mul(out, quarter);
+            const pool_lanes at = {&row, x + p * H * W, ow0, 1, 0, c < whole ? LANES : rest};
+            put_chunk(g, &at, out, nan_seen, red, yo + ow0);
         }
     }
 }
@@ -85,14 +76,4 @@ static int64_t POOL_FN(pair_rows)(const cp_geom *g)
     return pairs_ok(g) ? g->n * g->c * g->out[1] : 0;
 }
 
-static void POOL_FN(max_pairs)(const cp_geom *g, const float *x, float *y, int64_t row_begin,
-                               int64_t row_end)
-{
-    pairs(g, x, y, row_begin, row_end, 1);
-}
-
-static void POOL_FN(avg_pairs)(const cp_geom *g, const float *x, float *y, int64_t row_begin,
-                               int64_t row_end)
-{
-    pairs(g, x, y, row_begin, row_end, 0);
-}
+POOL_WALK_KERNELS(pairs, pairs)

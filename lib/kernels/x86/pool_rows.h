@@ -38,15 +38,17 @@ CP_INLINE void max_taps(const pool_w *w, const pool_taps *t, int32_t first, int 
     }
 }
 
-CP_INLINE vf avg_taps(const pool_w *w, const pool_taps *t, int32_t first, int S, int mode,
-                      const pool_edge *e, vf sum)
+/* Sum pools: each tap's term added, row by row. */
+CP_INLINE vf sum_taps(const pool_w *w, const pool_taps *t, int32_t first, int S, int mode,
+                      const pool_edge *e, int red, vf sum)
 {
     for (int32_t r = 0; r < t->count; r++) {
         const float *p = t->ptr[r] + first;
         vf row_sum = vf_zero(); /* a second chain: rows and taps overlap */
         for (int32_t kw = 0; kw < w->K; kw++) {
             vm valid;
-            row_sum = vf_add(row_sum, load_tap(w, p, first, kw, S, mode, e, &valid));
+            row_sum =
+                vf_add(row_sum, red_term(red, load_tap(w, p, first, kw, S, mode, e, &valid), w->p));
         }
         sum = vf_add(sum, row_sum);
     }
@@ -77,28 +79,18 @@ CP_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row, c
         }
         if (total > POOL_ROW_CAP)
             list_taps(g, w, row, xp, 0, &t);
-        if (!with_idx) {
-            unsigned nan_lanes = vm_bits(vm_isnan(st.nan_sum)) & ((1u << n) - 1);
-            if (nan_lanes) {
-                float tmp[LANES];
-                vf_storeu(tmp, st.best);
-                for (int l = 0; l < n; l++)
-                    if (nan_lanes & (1u << l))
-                        tmp[l] = max_one(g, row, xp, ow0 + l);
-                st.best = vf_loadu(tmp);
-            }
-        }
-        if (n == LANES)
-            vf_storeu(yr + ow0, st.best);
-        else
-            vf_store_first(yr + ow0, st.best, n);
-        if (with_idx)
+        if (with_idx) {
+            store_n(yr + ow0, st.best, n);
             vi_store_index64(ir + ow0, st.bidx, index_base, n);
+        } else { /* the lanes that read a NaN (rare) by the reference rule */
+            const pool_lanes at = {row, xp, ow0, 1, 0, n};
+            put_chunk(g, &at, st.best, vm_bits(vm_isnan(st.nan_sum)), CP_POOL_MAX, yr + ow0);
+        }
     }
 }
 
-CP_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
-                       float *yr, int S)
+CP_INLINE void sum_row(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
+                       float *yr, int S, int red)
 {
     pool_taps t;
     const int64_t total = list_taps(g, w, row, xp, 0, &t);
@@ -111,9 +103,9 @@ CP_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row, c
         const pool_edge *e = ch.e;
         vf sum = vf_zero();
         for (int64_t start = 0;;) {
-            POOL_BY_MODE(mode, sum = avg_taps(w, &t, first, S, 0, e, sum),
-                         sum = avg_taps(w, &t, first, S, 1, e, sum),
-                         sum = avg_taps(w, &t, first, S, 2, e, sum));
+            POOL_BY_MODE(mode, sum = sum_taps(w, &t, first, S, 0, e, red, sum),
+                         sum = sum_taps(w, &t, first, S, 1, e, red, sum),
+                         sum = sum_taps(w, &t, first, S, 2, e, red, sum));
             start += POOL_ROW_CAP;
             if (start >= total)
                 break;
@@ -121,29 +113,32 @@ CP_INLINE void avg_row(const cp_geom *g, const pool_w *w, const pool_row *row, c
         }
         if (total > POOL_ROW_CAP)
             list_taps(g, w, row, xp, 0, &t);
-        const vf count = mode == 0
-                             ? count_interior
-                             : vf_mul(mode == 1 ? e->count_w : count_w_of(g, w, first), count_dh);
-        vf avg = vf_div(sum, count);
-        if (n == LANES)
-            vf_storeu(yr + ow0, avg);
-        else
-            vf_store_first(yr + ow0, avg, n);
+        if (red == CP_POOL_AVG)
+            sum = vf_div(sum, mode == 0 ? count_interior
+                                        : vf_mul(mode == 1 ? e->count_w : count_w_of(g, w, first),
+                                                 count_dh));
+        const pool_lanes at = {row, xp, ow0, 1, 0, n};
+        put_chunk(g, &at, sum, 0, red, yr + ow0);
     }
 }
 
-/* The row kernels specialised per stride kind (S: 1, 2, 0 = other), so
- * each inner loop is compiled for its load pattern. */
+/* The row kernels specialised per stride kind (S: 1, 2, 0 = other) and
+ * reduction, so each inner loop is compiled for its load pattern. */
 typedef void (*pool_row_fn)(const cp_geom *g, const pool_w *w, const pool_row *row, const float *xp,
                             float *yr, int64_t *ir, int64_t index_base);
-#define POOL_ROW_KERNELS(S)                                                                        \
-    static void avg_row_s##S(const cp_geom *g, const pool_w *w, const pool_row *row,               \
-                             const float *xp, float *yr, int64_t *ir, int64_t index_base)          \
+#define POOL_SUM_ROW(name, S, red)                                                                 \
+    static void name##_row_s##S(const cp_geom *g, const pool_w *w, const pool_row *row,            \
+                                const float *xp, float *yr, int64_t *ir, int64_t index_base)       \
     {                                                                                              \
         (void)ir;                                                                                  \
         (void)index_base;                                                                          \
-        avg_row(g, w, row, xp, yr, S);                                                             \
-    }                                                                                              \
+        sum_row(g, w, row, xp, yr, S, red);                                                        \
+    }
+#define POOL_ROW_KERNELS(S)                                                                        \
+    POOL_SUM_ROW(avg, S, CP_POOL_AVG)                                                              \
+    POOL_SUM_ROW(lp1, S, CP_POOL_LP1)                                                              \
+    POOL_SUM_ROW(lp2, S, CP_POOL_LP2)                                                              \
+    POOL_SUM_ROW(lpp, S, CP_POOL_LPP)                                                              \
     static void max_row_s##S(const cp_geom *g, const pool_w *w, const pool_row *row,               \
                              const float *xp, float *yr, int64_t *ir, int64_t index_base)          \
     {                                                                                              \
@@ -158,15 +153,20 @@ POOL_ROW_KERNELS(0)
 POOL_ROW_KERNELS(1)
 POOL_ROW_KERNELS(2)
 
-/* Rows [row_begin, row_end) of AveragePool (op 0), MaxPool (1) or MaxPool
- * with Indices (2). */
+/* Kernel rows: the reductions (cp_pool_red), then MaxPool with Indices. */
+#define POOL_ROW_INDEXED CP_POOL_REDS
+
+/* Output rows [row_begin, row_end) of all planes, by kernel row `op`. */
 static void pool_rows(const cp_geom *g, const float *x, float *y, int64_t *indices,
                       int64_t row_begin, int64_t row_end, int op)
 {
-    static const pool_row_fn kernels[3][3] = {
-        {avg_row_s0, avg_row_s1, avg_row_s2},
-        {max_row_s0, max_row_s1, max_row_s2},
-        {max_idx_row_s0, max_idx_row_s1, max_idx_row_s2},
+    static const pool_row_fn kernels[CP_POOL_REDS + 1][3] = {
+        [CP_POOL_AVG] = {avg_row_s0, avg_row_s1, avg_row_s2},
+        [CP_POOL_MAX] = {max_row_s0, max_row_s1, max_row_s2},
+        [CP_POOL_LP1] = {lp1_row_s0, lp1_row_s1, lp1_row_s2},
+        [CP_POOL_LP2] = {lp2_row_s0, lp2_row_s1, lp2_row_s2},
+        [CP_POOL_LPP] = {lpp_row_s0, lpp_row_s1, lpp_row_s2},
+        [POOL_ROW_INDEXED] = {max_idx_row_s0, max_idx_row_s1, max_idx_row_s2},
     };
     const int64_t in_plane = cp_geom_in_plane(g), OW = g->out[2];
     pool_w w;
@@ -183,14 +183,15 @@ static void pool_rows(const cp_geom *g, const float *x, float *y, int64_t *indic
     }
 }
 
-static void POOL_FN(max_rows)(const cp_geom *g, const float *x, float *y, int64_t *indices,
-                              int64_t row_begin, int64_t row_end)
+static void POOL_FN(max_rows_indexed)(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                                      int64_t row_begin, int64_t row_end)
 {
-    pool_rows(g, x, y, indices, row_begin, row_end, indices ? 2 : 1);
+    pool_rows(g, x, y, indices, row_begin, row_end, POOL_ROW_INDEXED);
 }
 
-static void POOL_FN(avg_rows)(const cp_geom *g, const float *x, float *y, int64_t row_begin,
-                              int64_t row_end)
+CP_INLINE void rows_values(const cp_geom *g, const float *x, float *y, int64_t begin, int64_t end,
+                           int red)
 {
-    pool_rows(g, x, y, NULL, row_begin, row_end, 0);
+    pool_rows(g, x, y, NULL, begin, end, red);
 }
+POOL_WALK_KERNELS(rows, rows_values)

@@ -35,12 +35,14 @@ CP_INLINE vf row_block(const pool_w *w, const float *rp, int32_t pos, vf fill)
 }
 #endif
 
-/* Horizontal window of every lane of the chunk at `first`, on input row rp;
- * *nan gets a sum of the values read (NaN if one was; max only). */
+/* Horizontal window of every lane of the chunk at `first`, on input row rp,
+ * reduced by `red`; *nan gets a sum of the values read (NaN if one was;
+ * max only). */
 CP_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, int mode,
-                        const pool_edge *e, int is_max, vf *nan)
+                        const pool_edge *e, int red, vf *nan)
 {
-    const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
+    const int is_max = red == CP_POOL_MAX;
+    const vf fill = red_fill(red);
     vf nan_sum = vf_zero(), acc = fill;
 #ifdef POOL_SEPARABLE
     if ((S == 1 || S == 2) && w->K <= POOL_KW_CAP && (w->K - 1) * w->dil <= 16) {
@@ -58,11 +60,15 @@ CP_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, 
 #undef POOL_BLOCK
         if (is_max)
             nan_sum = vf_add(vf_add(v0, nvec > 1 ? v1 : vf_zero()), nvec > 2 ? v2 : vf_zero());
+        /* each column's term once, before the taps take their lanes */
+        v0 = red_term(red, v0, w->p);
+        v1 = red_term(red, v1, w->p);
+        v2 = red_term(red, v2, w->p);
         for (int32_t kw = 0; kw < w->K; kw++) {
             vf h = S == 1 && kw == 0
                        ? v0
                        : vf_take(v0, v1, v2, w->take_idx[kw], w->take_idx2[kw], w->take_hi[kw]);
-            acc = is_max ? vf_max(h, acc) : vf_add(acc, h);
+            acc = red_acc(red, acc, h);
         }
         *nan = nan_sum;
         return acc;
@@ -76,7 +82,7 @@ CP_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, 
             acc = mode == 0 ? m : vf_select(valid, acc, m);
             nan_sum = vf_add(nan_sum, v);
         } else {
-            acc = vf_add(acc, v);
+            acc = vf_add(acc, red_term(red, v, w->p));
         }
     }
     *nan = nan_sum;
@@ -130,15 +136,16 @@ CP_INLINE vf chunk_count_w(const cp_geom *g, const pool_w *w, const pool_chunk *
 #define POOL_STRIP_CHUNKS 4
 
 CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt, const float *xp,
-                     float *yp, int32_t c0, int S, int is_max, int band)
+                     float *yp, int32_t c0, int S, int red, int band)
 {
+    const int is_max = red == CP_POOL_MAX;
     const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
     pool_chunk ch[POOL_STRIP_CHUNKS];
     vf count_w[POOL_STRIP_CHUNKS], scale[POOL_STRIP_CHUNKS];
     for (int cc = 0; cc < cc_n; cc++) {
         ch[cc] = chunk_at(w, c0 + cc);
         scale[cc] = vf_zero(); /* set at the first output row */
-        count_w[cc] = is_max ? vf_zero() : chunk_count_w(g, w, &ch[cc]);
+        count_w[cc] = red == CP_POOL_AVG ? chunk_count_w(g, w, &ch[cc]) : vf_zero();
     }
     const int64_t OH = g->out[1], sh = g->stride[1], dh = g->dilation[1];
     const int64_t ph = g->pad_begin[1];
@@ -154,7 +161,7 @@ CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt
         vf acc[POOL_STRIP_CHUNKS];
         int nan_seen = 0;
         for (int cc = 0; cc < cc_n; cc++)
-            acc[cc] = is_max ? vf_set1(-INFINITY) : vf_zero();
+            acc[cc] = red_fill(red);
         for (int64_t kh = row.h_lo; kh < row.h_hi; kh++) {
             const int64_t ih = oh * sh - ph + kh * dh;
             const int i = (int)(ih & (POOL_RING - 1));
@@ -164,11 +171,11 @@ CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt
                     vf nan_cc;
                     POOL_BY_MODE(ch[cc].mode,
                                  ring[i][cc] = horizontal(w, xp + ih * w->W, ch[cc].first, S, 0,
-                                                          ch[cc].e, is_max, &nan_cc),
+                                                          ch[cc].e, red, &nan_cc),
                                  ring[i][cc] = horizontal(w, xp + ih * w->W, ch[cc].first, S, 1,
-                                                          ch[cc].e, is_max, &nan_cc),
+                                                          ch[cc].e, red, &nan_cc),
                                  ring[i][cc] = horizontal(w, xp + ih * w->W, ch[cc].first, S, 2,
-                                                          ch[cc].e, is_max, &nan_cc));
+                                                          ch[cc].e, red, &nan_cc));
                     if (is_max)
                         nan = vf_add(nan, nan_cc);
                 }
@@ -176,10 +183,10 @@ CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt
                 tag[i] = ih;
             }
             for (int cc = 0; cc < cc_n; cc++)
-                acc[cc] = is_max ? vf_max(ring[i][cc], acc[cc]) : vf_add(acc[cc], ring[i][cc]);
+                acc[cc] = red_acc(red, acc[cc], ring[i][cc]);
             nan_seen |= ring_nan[i];
         }
-        if (!is_max && row.count_dh != scale_count) { /* divide once per divisor */
+        if (red == CP_POOL_AVG && row.count_dh != scale_count) { /* divide once per divisor */
             for (int cc = 0; cc < cc_n; cc++)
                 scale[cc] =
                     vf_div(vf_set1(1.0f), vf_mul(count_w[cc], vf_set1((float)row.count_dh)));
@@ -187,18 +194,9 @@ CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt
         }
         for (int cc = 0; cc < cc_n; cc++) {
             const int32_t ow0 = (c0 + cc) * LANES;
-            vf out = is_max ? acc[cc] : vf_mul(acc[cc], scale[cc]);
-            if (nan_seen) { /* rare: these lanes by the reference rule */
-                float tmp[LANES];
-                vf_storeu(tmp, out);
-                for (int l = 0; l < ch[cc].n; l++)
-                    tmp[l] = max_one(g, &row, xp, ow0 + l);
-                out = vf_loadu(tmp);
-            }
-            if (ch[cc].n == LANES)
-                vf_storeu(yp + oh * w->OW + ow0, out);
-            else
-                vf_store_first(yp + oh * w->OW + ow0, out, ch[cc].n);
+            const pool_lanes at = {&row, xp, ow0, 1, 0, ch[cc].n};
+            put_chunk(g, &at, red == CP_POOL_AVG ? vf_mul(acc[cc], scale[cc]) : acc[cc],
+                      nan_seen ? ~0u : 0u, red, yp + oh * w->OW + ow0);
         }
     }
 }
@@ -289,82 +287,9 @@ CP_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_table
         }
         for (int cc = 0; cc < cc_n; cc++) {
             const int64_t at = oh * w->OW + (c0 + cc) * LANES;
-            if (ch[cc].n == LANES)
-                vf_storeu(yp + at, best[cc]);
-            else
-                vf_store_first(yp + at, best[cc], ch[cc].n);
+            store_n(yp + at, best[cc], ch[cc].n);
             vi_store_index64(ip + at, idx[cc], index_base, ch[cc].n);
         }
-    }
-}
-
-/*
- * One-chunk strips of 3-row windows moving one row at a time (3x3-style
- * pools at stride 1 along H, the commonest): the window's three reduced
- * rows stay in registers and each output row reduces one new input row,
- * with no ring to tag, store and reload. Rows outside the input are the
- * reduction's identity, as the ring walk leaves them out.
- */
-CP_INLINE void strip_rows3(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
-                           const float *xp, float *yp, int32_t c, int S, int is_max)
-{
-    const pool_chunk ch = chunk_at(w, c);
-    const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
-    const vf count_w = is_max ? vf_zero() : chunk_count_w(g, w, &ch);
-    const int64_t H = g->in[1], ph = g->pad_begin[1];
-    vf r0 = fill, r1 = fill, r2 = fill, scale = vf_zero();
-    int nan0 = 0, nan1 = 0, nan2 = 0;
-    int64_t top = INT64_MIN, scale_count = -1; /* input row held in r0 */
-    for (int64_t oh = 0; oh < g->out[1]; oh++) {
-        pool_row row;
-        table_row(g, rt, oh, &row);
-        const int64_t ih0 = oh - ph;
-        const int keep = top == ih0 - 1 ? 2 : 0; /* rows already reduced */
-        if (keep) {
-            r0 = r1;
-            r1 = r2;
-            nan0 = nan1;
-            nan1 = nan2;
-        }
-        for (int j = keep; j < 3; j++) {
-            const int64_t ih = ih0 + j;
-            vf v = fill, nan = vf_zero();
-            if (ih >= 0 && ih < H)
-                POOL_BY_MODE(ch.mode,
-                             v = horizontal(w, xp + ih * w->W, ch.first, S, 0, ch.e, is_max, &nan),
-                             v = horizontal(w, xp + ih * w->W, ch.first, S, 1, ch.e, is_max, &nan),
-                             v = horizontal(w, xp + ih * w->W, ch.first, S, 2, ch.e, is_max, &nan));
-            const int v_nan = is_max && vm_bits(vm_isnan(nan)) != 0;
-            if (j == 0) {
-                r0 = v;
-                nan0 = v_nan;
-            } else if (j == 1) {
-                r1 = v;
-                nan1 = v_nan;
-            } else {
-                r2 = v;
-                nan2 = v_nan;
-            }
-        }
-        top = ih0;
-        vf out = is_max ? vf_max(r2, vf_max(r1, r0)) : vf_add(vf_add(r0, r1), r2);
-        if (!is_max) {
-            if (row.count_dh != scale_count) { /* divide once per divisor */
-                scale = vf_div(vf_set1(1.0f), vf_mul(count_w, vf_set1((float)row.count_dh)));
-                scale_count = row.count_dh;
-            }
-            out = vf_mul(out, scale);
-        } else if (nan0 | nan1 | nan2) { /* rare: these lanes by the reference rule */
-            float tmp[LANES];
-            vf_storeu(tmp, out);
-            for (int l = 0; l < ch.n; l++)
-                tmp[l] = max_one(g, &row, xp, ch.ow0 + l);
-            out = vf_loadu(tmp);
-        }
-        if (ch.n == LANES)
-            vf_storeu(yp + oh * w->OW + ch.ow0, out);
-        else
-            vf_store_first(yp + oh * w->OW + ch.ow0, out, ch.n);
     }
 }
 
@@ -375,9 +300,10 @@ static inline int strip_band(const cp_geom *g)
     return g->in[1] * g->in[2] <= 8192 ? 1 : POOL_STRIP_CHUNKS;
 }
 
-/* Strips [task_begin, task_end): task = plane * strips per plane + strip. */
+/* Strips [task_begin, task_end): task = plane * strips per plane + strip;
+ * MaxPool with Indices when indices is not NULL. */
 CP_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *indices,
-                      int64_t task_begin, int64_t task_end, int is_max)
+                      int64_t task_begin, int64_t task_end, int red)
 {
     pool_w w;
     pool_row_table rt;
@@ -386,7 +312,6 @@ CP_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *indic
     const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
     const int band = strip_band(g);
     const int32_t strips_per_plane = (w.chunks + band - 1) / band;
-    const int rows3 = band == 1 && g->kernel[1] == 3 && g->stride[1] == 1 && g->dilation[1] == 1;
     for (int64_t t = task_begin; t < task_end; t++) {
         const int64_t p = t / strips_per_plane;
         const int32_t c = (int32_t)(t - p * strips_per_plane) * band;
@@ -405,17 +330,13 @@ CP_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *indic
 #undef POOL_STRIP_IDX
             continue;
         }
-#define POOL_STRIP(S, band) strip(g, &w, &rt, xp, yp, c, S, is_max, band)
-#define POOL_ROWS3(S)       strip_rows3(g, &w, &rt, xp, yp, c, S, is_max)
-        if (rows3)
-            POOL_BY_STRIDE(w.S, POOL_ROWS3(1), POOL_ROWS3(2), POOL_ROWS3(0));
-        else if (band == 1)
+#define POOL_STRIP(S, band) strip(g, &w, &rt, xp, yp, c, S, red, band)
+        if (band == 1)
             POOL_BY_STRIDE(w.S, POOL_STRIP(1, 1), POOL_STRIP(2, 1), POOL_STRIP(0, 1));
         else
             POOL_BY_STRIDE(w.S, POOL_STRIP(1, POOL_STRIP_CHUNKS), POOL_STRIP(2, POOL_STRIP_CHUNKS),
                            POOL_STRIP(0, POOL_STRIP_CHUNKS));
 #undef POOL_STRIP
-#undef POOL_ROWS3
     }
 }
 
@@ -425,14 +346,15 @@ static int64_t POOL_FN(strip_tasks)(const cp_geom *g)
     return strips_ok(g) ? g->n * g->c * ((chunks + strip_band(g) - 1) / strip_band(g)) : 0;
 }
 
-static void POOL_FN(max_strips)(const cp_geom *g, const float *x, float *y, int64_t *indices,
-                                int64_t task_begin, int64_t task_end)
+static void POOL_FN(max_strips_indexed)(const cp_geom *g, const float *x, float *y,
+                                        int64_t *indices, int64_t task_begin, int64_t task_end)
 {
-    strips(g, x, y, indices, task_begin, task_end, 1);
+    strips(g, x, y, indices, task_begin, task_end, CP_POOL_MAX);
 }
 
-static void POOL_FN(avg_strips)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                                int64_t task_end)
+CP_INLINE void strips_values(const cp_geom *g, const float *x, float *y, int64_t begin, int64_t end,
+                             int red)
 {
-    strips(g, x, y, NULL, task_begin, task_end, 0);
+    strips(g, x, y, NULL, begin, end, red);
 }
+POOL_WALK_KERNELS(strips, strips_values)

@@ -5,15 +5,16 @@
  * Part of the pooling kernel template: included only by pool_body.h, once
  * per ISA, after the vector vocabulary is defined.
  *
- * The general strip walk handles these too, through per-tap permutes and a
- * ring of rows; this path is a narrower version of the same idea: a task
- * is a band of up to WIN3_BAND column chunks of one plane, walked down its
- * output rows. Each input row is reduced along W once per band (three taps
- * by plain unaligned loads at stride 1, by even/odd lane selection at
- * stride 2; masked loads only in the chunks that touch the row's ends) into
- * a 3-row ring, and each output row combines its three ring rows. Results
- * do not depend on how tasks are split, so any thread count gives the same
- * bits.
+ * These windows are the one shape the general strip walk (pool_strips.h)
+ * does not take when this path can: a task is a band of up to WIN3_BAND
+ * column chunks of one plane, walked down its output rows. Each input row
+ * is reduced along W once per band (three taps by plain unaligned loads at
+ * stride 1, by even/odd lane selection at stride 2; masked loads only in
+ * the chunks that touch the row's ends) into three registers per chunk,
+ * and each output row combines its three reduced rows: the strip walk's
+ * permutes, ring and per-tap masks cost about a third more here. Results
+ * do not depend on how tasks are split, so any thread count gives the
+ * same bits.
  */
 /* Chunks per band: the three reduced rows of a band (3 * WIN3_BAND
  * vectors) and its blocks stay in registers; AVX2 has half as many. */
@@ -82,10 +83,11 @@ CP_INLINE vf win3_block(const win3_blocks *b, int j, const float *rp, vf fill)
 
 /* Row rp reduced along W for every chunk of the band into h[]; returns
  * whether a value read was NaN (max only). */
-CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, int32_t pw,
-                       int is_max, vf *h)
+CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, int32_t pw, int red,
+                       int32_t p, vf *h)
 {
-    const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
+    const int is_max = red == CP_POOL_MAX;
+    const vf fill = red_fill(red);
     vf blk[WIN3_MAX_BLOCKS];
     vm nan = vm_none();
     const int count = win3_block_count(nb, sw);
@@ -97,6 +99,9 @@ CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, in
     }
     if (is_max && count % 2 == 1)
         nan = vm_or(nan, vm_isnan(blk[count - 1]));
+    if (RED_IS_LP(red)) /* each column's term once, before the taps take their lanes */
+        for (int j = 0; j < count; j++)
+            blk[j] = red_term(red, blk[j], p);
 #pragma GCC unroll 4
     for (int cc = 0; cc < nb; cc++) {
         vf t0, t1, t2;
@@ -119,7 +124,7 @@ CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, in
             t1 = vf_odd(a, c);
             t2 = vf_shift_in(t0, blk[2 * cc + 2], 1);
         }
-        h[cc] = is_max ? vf_max(vf_max(t0, t1), t2) : vf_add(vf_add(t0, t1), t2);
+        h[cc] = red_acc(red, red_acc(red, t0, t1), t2);
     }
     return is_max && vm_bits(nan) != 0;
 }
@@ -144,26 +149,26 @@ static int64_t POOL_FN(win3_tasks)(const cp_geom *g)
     return win3_ok(g) ? g->n * g->c * ((chunks + WIN3_BAND - 1) / WIN3_BAND) : 0;
 }
 
-/* Input row r reduced along W into h[] (fill outside the plane); returns
- * whether it read a NaN (max only). */
+/* Input row r reduced along W into h[] (the identity outside the plane);
+ * returns whether it read a NaN (max only). */
 CP_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32_t H, int32_t W,
-                         int nb, int sw, int32_t pw, int is_max, vf *h)
+                         int nb, int sw, int32_t pw, int red, int32_t p, vf *h)
 {
     if (r < 0 || r >= H) {
-        const vf fill = is_max ? vf_set1(-INFINITY) : vf_zero();
         for (int cc = 0; cc < nb; cc++)
-            h[cc] = fill;
+            h[cc] = red_fill(red);
         return 0;
     }
-    return win3_row(b, xp + (int64_t)r * W, nb, sw, pw, is_max, h);
+    return win3_row(b, xp + (int64_t)r * W, nb, sw, pw, red, p, h);
 }
 
 /* One band of NB chunks of plane xp, all output rows. NB and the W stride
  * sw are constants after inlining, so that the loops over chunks and
  * blocks unroll and the three reduced rows h0, h1, h2 stay in registers. */
 CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p, int32_t c0,
-                         const int NB, const int sw, int is_max)
+                         const int NB, const int sw, int red)
 {
+    const int32_t lp = (int32_t)g->p;
     const int32_t H = (int32_t)g->in[1], W = (int32_t)g->in[2];
     const int32_t OH = (int32_t)g->out[1], OW = (int32_t)g->out[2];
     const int sh = (int)g->stride[1];
@@ -174,15 +179,17 @@ CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p
     vf count_w[WIN3_BAND], scale[WIN3_BAND];
     for (int cc = 0; cc < NB; cc++)
         scale[cc] = count_w[cc] =
-            is_max ? vf_zero() : win3_count_w(g, (c0 + cc) * LANES * sw - pw, sw);
+            red == CP_POOL_AVG ? win3_count_w(g, (c0 + cc) * LANES * sw - pw, sw) : vf_zero();
     vf h0[WIN3_BAND], h1[WIN3_BAND], h2[WIN3_BAND];
+    for (int cc = 0; cc < NB; cc++) /* read only after the first row sets it */
+        h2[cc] = red_fill(red);
     int nan0 = 0, nan1 = 0, nan2 = 0;
     int32_t scale_count = -1;
     for (int32_t oh = 0; oh < OH; oh++) {
         const int32_t top = oh * sh - ph;
         if (oh == 0) {
-            nan0 = win3_fetch(&blocks, xp, top, H, W, NB, sw, pw, is_max, h0);
-            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, is_max, h1);
+            nan0 = win3_fetch(&blocks, xp, top, H, W, NB, sw, pw, red, lp, h0);
+            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, red, lp, h1);
         } else if (sh == 1) { /* rows top, top + 1 were the last two */
             for (int cc = 0; cc < NB; cc++) {
                 h0[cc] = h1[cc];
@@ -194,11 +201,11 @@ CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p
             for (int cc = 0; cc < NB; cc++)
                 h0[cc] = h2[cc];
             nan0 = nan2;
-            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, is_max, h1);
+            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, red, lp, h1);
         }
-        nan2 = win3_fetch(&blocks, xp, top + 2, H, W, NB, sw, pw, is_max, h2);
+        nan2 = win3_fetch(&blocks, xp, top + 2, H, W, NB, sw, pw, red, lp, h2);
         const int nan_seen = nan0 | nan1 | nan2;
-        if (!is_max) {
+        if (red == CP_POOL_AVG) {
             /* the window's rows inside the input (or inside the padded input
              * for count_include_pad), as row_taps() counts them */
             const int32_t lo = g->count_include_pad || top >= 0 ? top : 0;
@@ -210,31 +217,19 @@ CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p
                 scale_count = count_h;
             }
         }
+        const pool_row row = row_at(p, 0, oh);
         for (int cc = 0; cc < NB; cc++) {
             const int32_t ow0 = (c0 + cc) * LANES;
-            const int n = cc == NB - 1 ? last_n : LANES;
-            vf out = is_max ? vf_max(vf_max(h0[cc], h1[cc]), h2[cc])
-                            : vf_mul(vf_add(vf_add(h0[cc], h1[cc]), h2[cc]), scale[cc]);
-            if (nan_seen) { /* rare: these lanes by the reference rule */
-                pool_row row = {p, 0, oh, 0, 1, 0, 0, 0};
-                row_taps(g, &row);
-                float tmp[LANES];
-                vf_storeu(tmp, out);
-                for (int l = 0; l < n; l++)
-                    tmp[l] = max_one(g, &row, xp, ow0 + l);
-                out = vf_loadu(tmp);
-            }
-            float *yo = yp + (int64_t)oh * OW + ow0;
-            if (n == LANES)
-                vf_storeu(yo, out);
-            else
-                vf_store_first(yo, out, n);
+            const vf v = red_acc(red, red_acc(red, h0[cc], h1[cc]), h2[cc]);
+            const pool_lanes at = {&row, xp, ow0, 1, 0, cc == NB - 1 ? last_n : LANES};
+            put_chunk(g, &at, red == CP_POOL_AVG ? vf_mul(v, scale[cc]) : v, nan_seen ? ~0u : 0u,
+                      red, yp + (int64_t)oh * OW + ow0);
         }
     }
 }
 
 CP_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                    int64_t task_end, int is_max)
+                    int64_t task_end, int red)
 {
     const int64_t plane_in = g->in[1] * g->in[2], plane_out = g->out[1] * g->out[2];
     const int32_t chunks = (int32_t)((g->out[2] + LANES - 1) / LANES);
@@ -247,28 +242,18 @@ CP_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t task_beg
         const int nb = chunks - c0 < WIN3_BAND ? chunks - c0 : WIN3_BAND;
         /* band width and W stride as constants, so loops unroll */
         switch (g->stride[2] == 1 ? nb : -nb) {
-        case 1: win3_band(g, xp, yp, p, c0, 1, 1, is_max); break;
-        case 2: win3_band(g, xp, yp, p, c0, 2, 1, is_max); break;
+        case 1: win3_band(g, xp, yp, p, c0, 1, 1, red); break;
+        case 2: win3_band(g, xp, yp, p, c0, 2, 1, red); break;
 #if WIN3_BAND == 4
-        case 3: win3_band(g, xp, yp, p, c0, 3, 1, is_max); break;
-        case 4: win3_band(g, xp, yp, p, c0, 4, 1, is_max); break;
-        case -3: win3_band(g, xp, yp, p, c0, 3, 2, is_max); break;
-        case -4: win3_band(g, xp, yp, p, c0, 4, 2, is_max); break;
+        case 3: win3_band(g, xp, yp, p, c0, 3, 1, red); break;
+        case 4: win3_band(g, xp, yp, p, c0, 4, 1, red); break;
+        case -3: win3_band(g, xp, yp, p, c0, 3, 2, red); break;
+        case -4: win3_band(g, xp, yp, p, c0, 4, 2, red); break;
 #endif
-        case -1: win3_band(g, xp, yp, p, c0, 1, 2, is_max); break;
-        default: win3_band(g, xp, yp, p, c0, 2, 2, is_max); break;
+        case -1: win3_band(g, xp, yp, p, c0, 1, 2, red); break;
+        default: win3_band(g, xp, yp, p, c0, 2, 2, red); break;
         }
     }
 }
 
-static void POOL_FN(max_win3)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                              int64_t task_end)
-{
-    win3(g, x, y, task_begin, task_end, 1);
-}
-
-static void POOL_FN(avg_win3)(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                              int64_t task_end)
-{
-    win3(g, x, y, task_begin, task_end, 0);
-}
+POOL_WALK_KERNELS(win3, win3)

@@ -9,8 +9,10 @@
  * Each strip, row or group is computed the same way whichever range it is
  * part of, so results do not depend on how work is split across threads.
  *
- * Semantics are those of cp_ref_max_pool / cp_ref_avg_pool exactly, except
- * that averages accumulate in float (the reference uses double).
+ * Semantics are those of cp_ref_max_pool / cp_ref_avg_pool / cp_ref_lp_pool
+ * exactly, except that sums accumulate in float (the reference uses
+ * double); LpPool outputs whose float sum under- or overflows are finished
+ * by the reference's formula in double.
  */
 #ifndef CP_KERNELS_X86_POOL_X86_H
 #define CP_KERNELS_X86_POOL_X86_H
@@ -26,34 +28,58 @@ typedef void (*cp_pool_range_fn)(const cp_geom *g, const float *x, float *y, int
 typedef void (*cp_pool_indexed_fn)(const cp_geom *g, const float *x, float *y, int64_t *indices,
                                    int64_t begin, int64_t end);
 
+/*
+ * What a pooling kernel reduces over each window: the maximum (MaxPool),
+ * or the sum of a per-tap term: x (AveragePool, then divided by the tap
+ * count), |x|, x^2 or |x|^p (LpPool with p = 1, 2 or another p, then the
+ * p-th root). Every walk is written once over it; the kernel tables below
+ * hold one specialisation per reduction.
+ */
+typedef enum cp_pool_red {
+    CP_POOL_AVG,
+    CP_POOL_MAX,
+    CP_POOL_LP1,
+    CP_POOL_LP2,
+    CP_POOL_LPP,
+    CP_POOL_REDS /* the number of reductions */
+} cp_pool_red;
+
+/* The reduction of an op kind (CONVPOOL_OP_*_POOL) with LpPool's p. */
+static inline cp_pool_red cp_pool_red_of(int is_max, int is_lp, int64_t p)
+{
+    if (is_max)
+        return CP_POOL_MAX;
+    if (!is_lp)
+        return CP_POOL_AVG;
+    return p == 1 ? CP_POOL_LP1 : p == 2 ? CP_POOL_LP2 : CP_POOL_LPP;
+}
+
 typedef struct cp_pool_kernels {
     int32_t lanes;
-    /* MaxPool over rows [row_begin, row_end); indices may be NULL. */
-    cp_pool_indexed_fn max_rows;
-    cp_pool_range_fn avg_rows;
-    /* Global pools over plane groups [group_begin, group_end). */
-    cp_pool_range_fn global_max;
-    cp_pool_range_fn global_avg;
-    /* Strips: MaxPool (indices may be NULL) and AveragePool on geometries
-     * without depth, as tasks of a band of column chunks of one plane each.
-     * strip_tasks() is their count, 0 if the geometry does not suit them. */
+    /* The walks, one kernel per reduction (values only):
+     *  - rows: output rows [row_begin, row_end) of all planes (any window);
+     *  - strips: geometries without depth, as tasks of a band of column
+     *    chunks of one plane; strip_tasks() is their count, 0 if the
+     *    geometry does not suit them;
+     *  - pairs: 2x2 windows at stride 2 wholly inside the plane (no padding
+     *    or dilation), as tasks of output rows; pair_rows() counts them, 0
+     *    if the geometry does not suit them;
+     *  - win3: 3x3 windows at stride 1 or 2, dilation 1, pads of at most 1,
+     *    as tasks of a band of column chunks of one plane; win3_tasks()
+     *    counts them, 0 if the geometry does not suit them;
+     *  - global: global pools over plane groups [group_begin, group_end). */
+    cp_pool_range_fn rows[CP_POOL_REDS];
+    cp_pool_range_fn strips[CP_POOL_REDS];
+    cp_pool_range_fn pairs[CP_POOL_REDS];
+    cp_pool_range_fn win3[CP_POOL_REDS];
+    cp_pool_range_fn global[CP_POOL_REDS];
     int64_t (*strip_tasks)(const cp_geom *g);
-    cp_pool_indexed_fn max_strips;
-    cp_pool_range_fn avg_strips;
-    /* 2x2 windows at stride 2 wholly inside the plane (no padding or
-     * dilation; MaxPool without Indices, AveragePool), as tasks of output
-     * rows [row_begin, row_end) over all planes; pair_rows() is their
-     * count, 0 if the geometry does not suit them. */
     int64_t (*pair_rows)(const cp_geom *g);
-    cp_pool_range_fn max_pairs;
-    cp_pool_range_fn avg_pairs;
-    /* 3x3 windows at stride 1 or 2, dilation 1, pads of at most 1 (MaxPool
-     * without Indices, AveragePool), as tasks of a band of column chunks
-     * of one plane; win3_tasks() is their count, 0 if the geometry does
-     * not suit them. */
     int64_t (*win3_tasks)(const cp_geom *g);
-    cp_pool_range_fn max_win3;
-    cp_pool_range_fn avg_win3;
+    /* MaxPool with the Indices output (indices not NULL), on the rows and
+     * strips walks (same tasks as above). */
+    cp_pool_indexed_fn max_rows_indexed;
+    cp_pool_indexed_fn max_strips_indexed;
 } cp_pool_kernels;
 
 extern const cp_pool_kernels cp_pool_kernels_avx2;

@@ -12,6 +12,7 @@
  *   vf_storem(p, m, v)         store the lanes in m (no fault elsewhere)
  *   vf_store_first(p, v, n)    store the first n lanes
  *   vf_add, vf_mul, vf_div, vf_fma(a, b, acc), vf_max (NaN in a ignored)
+ *   vf_abs, vf_sqrt
  *   vf_select(m, a, b)         m ? b : a; vi_select likewise
  *   vf_even(a, b), vf_odd(a, b)  even / odd lanes of the pair a:b
  *   vf_shift_in(a, b, k)       lanes k .. k+LANES-1 of a:b (k constant)
@@ -21,6 +22,7 @@
  *   vi_set1, vi_iota, vi_add, vi_mul, vi_store_index64
  *   vm_first(n), vm_all, vm_none, vm_and, vm_or, vm_andnot(a, b) = ~a & b,
  *   vm_bits, vm_range(pos, lo, hi), vm_isnan, vm_either_nan, vm_takes
+ *   vm_outside(v, lo, hi)       lanes where v is not in [lo, hi] (NaN too)
  *
  * Everything is a static inline function over intrinsics; the kernels'
  * own helpers that take tile shapes as constant arguments are CP_INLINE,

@@ -203,6 +203,23 @@ static inline vf vf_count(vm m, vf acc)
     return _mm256_add_ps(acc, _mm256_and_ps(_mm256_castsi256_ps(m), _mm256_set1_ps(1.0f)));
 }
 
+/* |v| */
+static inline vf vf_abs(vf v)
+{
+    return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+}
+static inline vf vf_sqrt(vf v)
+{
+    return _mm256_sqrt_ps(v);
+}
+/* Lanes where v is not in [lo, hi] (NaN included). */
+static inline vm vm_outside(vf v, float lo, float hi)
+{
+    const __m256 in = _mm256_and_ps(_mm256_cmp_ps(v, _mm256_set1_ps(lo), _CMP_GE_OQ),
+                                    _mm256_cmp_ps(v, _mm256_set1_ps(hi), _CMP_LE_OQ));
+    return _mm256_andnot_si256(_mm256_castps_si256(in), _mm256_set1_epi32(-1));
+}
+
 /* Writes the first n lanes of idx + base as int64; lanes < 0 stay -1. */
 static inline void vi_store_index64(int64_t *dst, vi idx, int64_t base, int n)
 {

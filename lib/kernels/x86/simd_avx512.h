@@ -210,6 +210,23 @@ static inline vf vf_count(vm m, vf acc)
     return _mm512_mask_add_ps(acc, m, acc, _mm512_set1_ps(1.0f));
 }
 
+/* |v| */
+static inline vf vf_abs(vf v)
+{
+    return _mm512_abs_ps(v);
+}
+static inline vf vf_sqrt(vf v)
+{
+    return _mm512_sqrt_ps(v);
+}
+/* Lanes where v is not in [lo, hi] (NaN included). */
+static inline vm vm_outside(vf v, float lo, float hi)
+{
+    return (vm)(~(_mm512_cmp_ps_mask(v, _mm512_set1_ps(lo), _CMP_GE_OQ) &
+                  _mm512_cmp_ps_mask(v, _mm512_set1_ps(hi), _CMP_LE_OQ)) &
+                0xFFFFu);
+}
+
 /* Writes the first n lanes of idx + base as int64; lanes < 0 stay -1. */
 static inline void vi_store_index64(int64_t *dst, vi idx, int64_t base, int n)
 {
