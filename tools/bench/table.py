@@ -39,21 +39,36 @@ def main():
             order.append(r["case"])
     for name in order:
         for r in sorted((r for r in rows if r["case"] == name), key=lambda r: r["threads"]):
+            label = name
+            if r["op"] in LP_POOLS:  # oneDNN has no Lp pooling: say what it ran instead
+                label += " (vs oneDNN's avg pool)"
             rate = (f'{r["gflops"]:.1f} GFLOP/s' if "gflops" in r
                     else f'{r["gbytes_per_s"]:.1f} GB/s')
             ours, dnnl, peer = r["ours_ms"], r["onednn_ms"], r["best_peer_ms"]
             dnnl_text = f'{fmt(dnnl)} ({fmt(r["onednn_min_ms"])})' if dnnl else "-"
-            print(f'| {name} | {r["threads"]} | {fmt(ours)} ({fmt(r["ours_min_ms"])}) | {rate} | '
+            print(f'| {label} | {r["threads"]} | {fmt(ours)} ({fmt(r["ours_min_ms"])}) | {rate} | '
                   f'{pct(r["percent_of_peak"])} | {dnnl_text} | '
                   f'{fmt(ours / dnnl, 2) if dnnl else "-"} | {fmt(peer)} | '
                   f'{fmt(ours / peer, 2) if peer else "-"} |')
+    if any(r["op"] in LP_POOLS for r in rows):
+        print()
+        print("oneDNN has no Lp pooling: the LpPool rows compare with its average pooling "
+              "(pads included) of the same window, stride and pads, the same sum over the same "
+              "taps without the powers and the root.")
     print()
     print("**Targets** (from the table above):")
     print()
     print("\n".join(targets(rows)))
+    transpose_targets = conv_transpose_lp_targets(rows)
+    if transpose_targets:
+        print()
+        print("**ConvTranspose and LpPool targets** (from the table above):")
+        print()
+        print("\n".join(transpose_targets))
 
 
 LARGE_CONVS = ["stem", "r3x3", "r1x1a", "r1x1b", "r3x3_28", "r3x3_s2", "r3x3_7", "b8_r3x3"]
+LP_POOLS = ["LpPool", "GlobalLpPool"]
 POOLS_2X = ["dw112", "dw56s2", "maxpool_stem", "maxpool_vgg", "avgpool", "avgpool3_pad"]
 
 
@@ -101,6 +116,51 @@ def targets(rows):
         verdict(all(v >= 1.85 for _, v in got), "2 threads >= 1.85x faster than 1 on the large "
                 "convolutions (speed-up of the medians): " +
                 ", ".join(f"{c} {v:.2f}x" for c, v in got) + ".")
+    return out
+
+
+def conv_transpose_lp_targets(rows):
+    """The targets of the ConvTranspose and LpPool cases, as Markdown list
+    items: every ConvTranspose case at least as fast as oneDNN's
+    deconvolution, those of >= 100 MFLOP at >= 80% of the measured FMA peak,
+    LpPool at least as fast as oneDNN's pooling of the same window; each at
+    1 and 2 threads, with how far from the target it is when not met."""
+    out = []
+
+    def verdict(ok, text):
+        out.append(f'- **{"Met" if ok else "Not met"}** — {text}')
+
+    def plural(th):
+        return f'{th} thread{"s" if th > 1 else ""}'
+
+    def vs_onednn(ops, what, th):
+        mine = [r for r in rows if r["op"] in ops and r["threads"] == th and r["onednn_ms"]]
+        if not mine:
+            return
+        slow = [(r["case"], r["ours_ms"] / r["onednn_ms"]) for r in mine
+                if r["ours_ms"] > r["onednn_ms"]]
+        verdict(not slow, f"{what}, {plural(th)}: {len(mine) - len(slow)} of {len(mine)}" +
+                ("" if not slow else "; slower (our time / oneDNN's): " +
+                 ", ".join(f"{c} {v:.2f}" for c, v in slow)) + ".")
+
+    for th in (1, 2):
+        vs_onednn(["ConvTranspose"], "every ConvTranspose case at least as fast as oneDNN's "
+                  "deconvolution in the same run", th)
+    for th in (1, 2):
+        # GFLOP/s * ms = MFLOP
+        big = [r for r in rows if r["op"] == "ConvTranspose" and r["threads"] == th and
+               r.get("gflops") and r["gflops"] * r["ours_ms"] >= 100 and
+               r["percent_of_peak"] is not None]
+        if big:
+            short = [r for r in big if r["percent_of_peak"] < 80]
+            verdict(not short, "ConvTranspose cases of >= 100 MFLOP at >= 80% of the measured "
+                    f"FMA peak, {plural(th)}: " +
+                    ", ".join(f'{r["case"]} {r["percent_of_peak"]:.0f}%' +
+                              (f' ({80 - r["percent_of_peak"]:.0f} points short)'
+                               if r in short else "") for r in big) + ".")
+    for th in (1, 2):
+        vs_onednn(LP_POOLS, "LpPool and GlobalLpPool at least as fast as oneDNN's average "
+                  "pooling of the same window (oneDNN has no Lp pooling)", th)
     return out
 
 
