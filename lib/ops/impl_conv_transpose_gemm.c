@@ -1,20 +1,29 @@
 /*
- * ConvTranspose on the convolution fast paths: a GEMM, then a scatter-add.
+ * ConvTranspose on the convolution fast paths, in one of two ways chosen
+ * at creation.
  *
- * Every input element x[c, i] meets every tap k of every output channel m
- * of its group once, so the products form a matrix product
+ * Stride 1 with pads fixed by the attributes (NOTSET without output_shape,
+ * or VALID): ConvTranspose is then exactly a Conv of x with the kernel
+ * flipped in every spatial dim and transposed to (M, C/group, k...), with
+ * pads dilation*(k-1) - pad_begin before and dilation*(k-1) - pad_end +
+ * output_padding after: y[o] gathers x[o + pad_begin - tap*dilation] * W[tap],
+ * and the flipped tap k-1-tap reads x[o - pad' + tap'*dilation]. That Conv
+ * runs on the direct convolution kernels with their blocking and threads,
+ * bias included, and needs no column buffer (when a pad would be negative the
+ * op takes the other way).
+ *
+ * Otherwise a GEMM, then a scatter-add. Every input element x[c, i] meets
+ * every tap k of every output channel m of its group once, so the products
+ * form a matrix product
  *     cols[(m, k), i] = sum_c W[c, m, k] * x[c, i]
  * which is exactly a 1x1 Conv of x with the weight transposed to
  * (group * M/group * K, C/group): that Conv is created for the same ISA
  * path and runs on its packed kernels and threads. The second step adds
  * each column into the output at o = i*stride + k*dilation - pad_begin
- * ("col2im"), plane by plane over the output channels.
- *
- * Why this and not stride-phase convolutions: the GEMM does exactly the
- * FLOPs of the op whatever the stride, dilation, groups, pads, output_padding
- * or output_shape, with one code path; the scatter is a memory pass over
- * K * input-size floats per output channel, small next to the GEMM for the
- * channel counts where ConvTranspose is costly.
+ * ("col2im"), plane by plane over the output channels. The GEMM does exactly
+ * the FLOPs of the op whatever the stride, dilation, groups, pads,
+ * output_padding or output_shape, with one code path; the scatter is a
+ * memory pass over K * input-size floats per output channel.
  *
  * Determinism: the Conv's results do not depend on the thread count, and each
  * output element receives its contributions in tap order on one thread.
@@ -32,9 +41,11 @@
 #define CP_COL2IM_MIN_WORK_PER_THREAD 32768
 
 typedef struct gemm_packed {
-    convpool_op *inner; /* the 1x1 Conv: (N, C, in...) -> (N, M*K, in...) */
+    convpool_op *inner; /* the 1x1 Conv: (N, C, in...) -> (N, M*K, in...),
+                           or when direct the whole op as one Conv */
     float *bias;        /* M values, zeros if the op has none */
     int64_t taps;       /* K = prod(kernel) */
+    int direct;         /* inner is the op itself (stride 1) */
 } gemm_packed;
 
 static void gemm_release(convpool_op *op)
@@ -48,10 +59,81 @@ static void gemm_release(convpool_op *op)
     op->packed = NULL;
 }
 
+/* Whether the op is a Conv with flipped kernel: stride 1 everywhere and
+ * pads fixed by the attributes that leave the Conv's pads >= 0. */
+static int direct_conv_fits(const cp_attrs *a)
+{
+    if (a->has_output_shape ||
+        (a->auto_pad != CONVPOOL_AUTO_PAD_NOTSET && a->auto_pad != CONVPOOL_AUTO_PAD_VALID))
+        return 0;
+    for (int i = 0; i < a->rank; i++) {
+        const int64_t span = a->dilations[i] * (a->kernel_shape[i] - 1);
+        const int notset = a->auto_pad == CONVPOOL_AUTO_PAD_NOTSET;
+        const int64_t pb = notset ? a->pads[i] : 0, pe = notset ? a->pads[a->rank + i] : 0;
+        if (a->strides[i] != 1 || span - pb < 0 || span - pe + a->output_padding[i] < 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* The direct way: inner = Conv with W' (M, C/group, K) flipped, its pads;
+ * wf has room for W'. */
+static convpool_status direct_prepare(convpool_op *op, gemm_packed *gp, const float *weight,
+                                      const float *bias, float *wf)
+{
+    const cp_attrs *a = &op->attrs;
+    const int64_t group = a->group, cpg = op->c_per_group, mpg = op->m / group, taps = gp->taps;
+    /* W (group, C/group, M/group, K) -> W' (group, M/group, C/group, K reversed):
+     * reversing the flat tap index reverses every spatial dim. */
+    for (int64_t gi = 0; gi < group; gi++)
+        for (int64_t c = 0; c < cpg; c++)
+            for (int64_t m = 0; m < mpg; m++)
+                for (int64_t k = 0; k < taps; k++)
+                    wf[((gi * mpg + m) * cpg + c) * taps + (taps - 1 - k)] =
+                        weight[((gi * cpg + c) * mpg + m) * taps + k];
+    convpool_desc d;
+    cp_attrs_init(&d.attrs, CONVPOOL_OP_CONV, a->rank);
+    d.attrs.group = group;
+    d.attrs.has_pads = 1;
+    int64_t ws[2 + CP_MAX_SPATIAL] = {op->m, cpg};
+    const int notset = a->auto_pad == CONVPOOL_AUTO_PAD_NOTSET;
+    for (int i = 0; i < a->rank; i++) {
+        const int64_t span = a->dilations[i] * (a->kernel_shape[i] - 1);
+        d.attrs.dilations[i] = a->dilations[i];
+        d.attrs.pads[i] = span - (notset ? a->pads[i] : 0);
+        d.attrs.pads[a->rank + i] =
+            span - (notset ? a->pads[a->rank + i] : 0) + a->output_padding[i];
+        ws[2 + i] = a->kernel_shape[i];
+    }
+    gp->direct = 1;
+    return cp_op_create(&d, ws, (size_t)a->rank + 2, wf, bias, op->isa, &gp->inner);
+}
+
+/* The GEMM way: inner = 1x1 Conv with Wt (group * M/group * K, C/group);
+ * wt has room for Wt. */
+static convpool_status gemm_inner_prepare(convpool_op *op, gemm_packed *gp, const float *weight,
+                                          float *wt)
+{
+    const cp_attrs *a = &op->attrs;
+    const int64_t group = a->group, cpg = op->c_per_group, mpg = op->m / group, taps = gp->taps;
+    /* W (group, C/group, M/group, K) -> Wt (group, M/group, K, C/group) */
+    for (int64_t gi = 0; gi < group; gi++)
+        for (int64_t c = 0; c < cpg; c++)
+            for (int64_t m = 0; m < mpg; m++)
+                for (int64_t k = 0; k < taps; k++)
+                    wt[((gi * mpg + m) * taps + k) * cpg + c] =
+                        weight[((gi * cpg + c) * mpg + m) * taps + k];
+    convpool_desc d;
+    cp_attrs_init(&d.attrs, CONVPOOL_OP_CONV, a->rank);
+    d.attrs.group = group;
+    int64_t ws[2 + CP_MAX_SPATIAL] = {op->m * taps, cpg, 1, 1, 1};
+    return cp_op_create(&d, ws, (size_t)a->rank + 2, wt, NULL, op->isa, &gp->inner);
+}
+
 static convpool_status gemm_prepare(convpool_op *op, const float *weight, const float *bias)
 {
     const cp_attrs *a = &op->attrs;
-    const int64_t group = a->group, cpg = op->c_per_group, mpg = op->m / group;
+    const int64_t cpg = op->c_per_group;
     int64_t taps = 1;
     for (int i = 0; i < a->rank; i++)
         taps *= a->kernel_shape[i];    /* W's element count is checked */
@@ -71,29 +153,20 @@ static convpool_status gemm_prepare(convpool_op *op, const float *weight, const 
     gp->taps = taps;
     if (bias)
         memcpy(gp->bias, bias, (size_t)op->m * sizeof(float));
-    /* W (group, C/group, M/group, K) -> Wt (group, M/group, K, C/group) */
-    for (int64_t gi = 0; gi < group; gi++)
-        for (int64_t c = 0; c < cpg; c++)
-            for (int64_t m = 0; m < mpg; m++)
-                for (int64_t k = 0; k < taps; k++)
-                    wt[((gi * mpg + m) * taps + k) * cpg + c] =
-                        weight[((gi * cpg + c) * mpg + m) * taps + k];
-    convpool_desc d;
-    cp_attrs_init(&d.attrs, CONVPOOL_OP_CONV, a->rank);
-    d.attrs.group = group;
-    int64_t ws[2 + CP_MAX_SPATIAL] = {rows, cpg, 1, 1, 1};
     op->packed = gp;
-    convpool_status st = cp_op_create(&d, ws, (size_t)a->rank + 2, wt, NULL, op->isa, &gp->inner);
+    convpool_status st = direct_conv_fits(a) ? direct_prepare(op, gp, weight, bias, wt)
+                                             : gemm_inner_prepare(op, gp, weight, wt);
     cp_free(wt);
     if (st != CONVPOOL_OK)
         gemm_release(op);
     return st;
 }
 
-/* The inner Conv's geometry for one batch item of the op's input. */
+/* The inner Conv's geometry: for one batch item of the op's input (GEMM),
+ * or for all of it (direct). */
 static convpool_status inner_geom(const gemm_packed *gp, const cp_geom *g, cp_geom *ig)
 {
-    int64_t shape[2 + CP_MAX_SPATIAL] = {1, g->c};
+    int64_t shape[2 + CP_MAX_SPATIAL] = {gp->direct ? g->n : 1, g->c};
     const int lead = CP_MAX_SPATIAL - g->spatial_rank;
     for (int i = 0; i < g->spatial_rank; i++)
         shape[2 + i] = g->in[lead + i];
@@ -102,6 +175,8 @@ static convpool_status inner_geom(const gemm_packed *gp, const cp_geom *g, cp_ge
 
 static size_t cols_bytes(const cp_geom *g, const gemm_packed *gp)
 {
+    if (gp->direct)
+        return 0;
     size_t bytes = (size_t)(g->m * gp->taps * cp_geom_in_plane(g)) * sizeof(float);
     return (bytes + CP_ALIGNMENT - 1) & ~(size_t)(CP_ALIGNMENT - 1);
 }
@@ -201,6 +276,11 @@ static void gemm_run(const cp_run_args *a)
     cp_geom ig;
     if (inner_geom(gp, g, &ig) != CONVPOOL_OK)
         return; /* unreachable: the op's own geometry resolved */
+    if (gp->direct) {
+        cp_run_args inner = {gp->inner, &ig, a->ctx, a->x, a->y, NULL, a->workspace};
+        gp->inner->impl->run(&inner);
+        return;
+    }
     float *cols = a->workspace;
     void *inner_ws = (char *)a->workspace + cols_bytes(g, gp);
     const int64_t in_item = g->c * cp_geom_in_plane(g), out_item = g->m * cp_geom_out_plane(g);
