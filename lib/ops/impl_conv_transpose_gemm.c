@@ -109,9 +109,12 @@ static phase_dim phase_dim_of(const cp_attrs *a, int i, int64_t r)
  * per dim stride 1 or dilation 1 (then the taps of a phase are evenly
  * spaced), every phase with a tap, its Conv's pads >= 0 and giving every
  * phase an output for any input size. Stride 1 everywhere is one phase, a
- * Conv writing y itself. With more phases they must be worth it: enough
- * output channels, and a kernel larger than the stride somewhere (else every
- * phase is a 1x1 Conv, the GEMM cut into pieces). */
+ * Conv writing y itself. More phases need enough output channels to be worth
+ * it. Even where every phase is a 1x1 Conv (kernel = stride, U-Net's k2 s2)
+ * they beat the one GEMM: each phase's weights are a 1/phases slice (the
+ * GEMM's M*K x C/group weights can outgrow L2 and stream from L3 for every
+ * pixel tile), and the interleave only copies where col2im fills with bias
+ * and adds. */
 static int phases_fit(const convpool_op *op)
 {
     const cp_attrs *a = &op->attrs;
@@ -119,13 +122,11 @@ static int phases_fit(const convpool_op *op)
         (a->auto_pad != CONVPOOL_AUTO_PAD_NOTSET && a->auto_pad != CONVPOOL_AUTO_PAD_VALID))
         return 0;
     int64_t phases = 1;
-    int overlap = 0;
     for (int i = 0; i < a->rank; i++) {
         const int64_t s = a->strides[i], d = a->dilations[i];
         if ((s != 1 && d != 1) || a->kernel_shape[i] < s)
             return 0;
         phases *= s;
-        overlap |= a->kernel_shape[i] > s;
         if (phases > CP_MAX_PHASES)
             return 0;
         for (int64_t r = 0; r < s; r++) {
@@ -134,7 +135,7 @@ static int phases_fit(const convpool_op *op)
                 return 0;
         }
     }
-    return phases == 1 || (overlap && op->m / a->group >= CP_PHASE_MIN_M_PER_GROUP);
+    return phases == 1 || op->m / a->group >= CP_PHASE_MIN_M_PER_GROUP;
 }
 
 /* The phase way: one Conv per phase with the weights of its taps, flipped
