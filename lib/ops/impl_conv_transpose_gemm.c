@@ -1,16 +1,22 @@
 /*
  * ConvTranspose on the convolution fast paths, in one of two ways chosen
- * at creation.
+ * at creation (phases_fit says which).
  *
- * Stride 1 with pads fixed by the attributes (NOTSET without output_shape,
- * or VALID): ConvTranspose is then exactly a Conv of x with the kernel
- * flipped in every spatial dim and transposed to (M, C/group, k...), with
- * pads dilation*(k-1) - pad_begin before and dilation*(k-1) - pad_end +
- * output_padding after: y[o] gathers x[o + pad_begin - tap*dilation] * W[tap],
- * and the flipped tap k-1-tap reads x[o - pad' + tap'*dilation]. That Conv
- * runs on the direct convolution kernels with their blocking and threads,
- * bias included, and needs no column buffer (when a pad would be negative the
- * op takes the other way).
+ * Stride phases. Output o receives x[i] * W[k] where o = i*stride +
+ * k*dilation - pad_begin. Split the outputs by their phase r = (o +
+ * pad_begin) mod stride (per dim; dilation 1 where the stride is above 1):
+ * phase r receives only the taps k = r, r + stride, ..., and with o =
+ * q*stride + r - pad_begin reads x[q - t] for its t-th tap. That is a
+ * stride-1 Conv of x with those taps flipped and transposed to (M, C/group,
+ * taps...), whose pads follow from the attributes (phase_dim_of). Each phase
+ * runs as such a Conv on the direct convolution kernels, bias included, into
+ * the workspace; one pass then interleaves the phases into y. Stride 1 is a
+ * single phase: the whole op is one Conv writing y, with pads
+ * dilation*(k-1) - pad_begin before and dilation*(k-1) - pad_end +
+ * output_padding after. The FLOPs are those of the op, and no column buffer
+ * or scatter-add is needed. This needs pads fixed by the attributes
+ * (NOTSET without output_shape, or VALID), and pays only with enough output
+ * channels per phase.
  *
  * Otherwise a GEMM, then a scatter-add. Every input element x[c, i] meets
  * every tap k of every output channel m of its group once, so the products
@@ -25,10 +31,11 @@
  * output_padding or output_shape, with one code path; the scatter is a
  * memory pass over K * input-size floats per output channel.
  *
- * Determinism: the Conv's results do not depend on the thread count, and each
- * output element receives its contributions in tap order on one thread.
- * Steady state allocates nothing: cols and the Conv's scratch live in the
- * run's workspace.
+ * Determinism: the Convs' results do not depend on the thread count, the
+ * interleave only copies, and in col2im each output element receives its
+ * contributions in tap order on one thread. Steady state allocates nothing:
+ * the phases' outputs, cols and the Convs' scratch live in the run's
+ * workspace.
  */
 #include <string.h>
 
@@ -274,19 +281,22 @@ static size_t cols_bytes(const cp_geom *g, const gemm_packed *gp)
 }
 
 /* The phase way's workspace: phase p's output (N, M, its out...) at
- * off[p], then the Convs' scratch. Returns the bytes of those outputs: 0
+ * off[p], then the Convs' scratch; *outs gets the bytes of those outputs: 0
  * with one phase, whose Conv writes y itself. pg gets each phase's
- * geometry (they resolve: phases_fit gives each an output). */
-static size_t phase_layout(const gemm_packed *gp, const cp_geom *g, cp_geom *pg, size_t *off)
+ * geometry. 0 if one does not resolve (unreachable: phases_fit gives every
+ * phase an output for any input the op accepts). */
+static int phase_layout(const gemm_packed *gp, const cp_geom *g, cp_geom *pg, size_t *off,
+                        size_t *outs)
 {
-    size_t total = 0;
+    *outs = 0;
     for (int64_t p = 0; p < gp->phases; p++) {
-        conv_geom(gp->phase[p], g, g->n, &pg[p]);
-        off[p] = total;
+        if (conv_geom(gp->phase[p], g, g->n, &pg[p]) != CONVPOOL_OK)
+            return 0;
+        off[p] = *outs;
         if (gp->phases > 1)
-            total += align_up((size_t)(g->n * g->m * cp_geom_out_plane(&pg[p])) * sizeof(float));
+            *outs += align_up((size_t)(g->n * g->m * cp_geom_out_plane(&pg[p])) * sizeof(float));
     }
-    return total;
+    return 1;
 }
 
 static size_t gemm_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
@@ -294,8 +304,9 @@ static size_t gemm_workspace_size(const convpool_op *op, const cp_geom *g, int32
     const gemm_packed *gp = op->packed;
     if (!gp->inner) {
         cp_geom pg[CP_MAX_PHASES];
-        size_t off[CP_MAX_PHASES], scratch = 0;
-        const size_t outs = phase_layout(gp, g, pg, off);
+        size_t off[CP_MAX_PHASES], outs, scratch = 0;
+        if (!phase_layout(gp, g, pg, off, &outs))
+            return 0;
         for (int64_t p = 0; p < gp->phases; p++) {
             const convpool_op *conv = gp->phase[p];
             size_t bytes =
@@ -356,8 +367,9 @@ static void phases_run(const cp_run_args *a, const gemm_packed *gp)
 {
     const cp_geom *g = a->geom;
     cp_geom pg[CP_MAX_PHASES];
-    size_t off[CP_MAX_PHASES];
-    const size_t outs = phase_layout(gp, g, pg, off);
+    size_t off[CP_MAX_PHASES], outs;
+    if (!phase_layout(gp, g, pg, off, &outs))
+        return;
     char *base = a->workspace;
     for (int64_t p = 0; p < gp->phases; p++) {
         float *py = gp->phases == 1 ? a->y : (float *)(base + off[p]);
