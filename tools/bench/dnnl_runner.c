@@ -152,73 +152,76 @@ fail:
     return 0;
 }
 
-/* The memory descriptors of a weighted primitive with format_tag any. */
-static int any_mds(const dnnl_geom *g, int wrank, const dnnl_dims_t wdims, dnnl_memory_desc_t *src,
-                   dnnl_memory_desc_t *wei, dnnl_memory_desc_t *dst)
+/* The memory descriptors of a Conv or ConvTranspose case: src, weights and
+ * dst with format_tag any (oneDNN picks), the user's weights in ONNX layout
+ * and the bias. Conv's W (M, C/group, k) is oneDNN's (g)oihw; ConvTranspose's
+ * (C, M/group, k) is oneDNN's deconvolution weights (g, M/group, C/group, k)
+ * in layout (g)iohw. */
+typedef struct weighted_mds {
+    dnnl_memory_desc_t src, wei, dst, user_wei, bias;
+} weighted_mds;
+
+static int init_weighted_mds(const bench_case *c, const dnnl_geom *g, weighted_mds *md)
 {
-    CHECK(dnnl_memory_desc_init_by_tag(src, 4, g->src, dnnl_f32, dnnl_format_tag_any));
-    CHECK(dnnl_memory_desc_init_by_tag(dst, 4, g->dst, dnnl_f32, dnnl_format_tag_any));
-    CHECK(dnnl_memory_desc_init_by_tag(wei, wrank, wdims, dnnl_f32, dnnl_format_tag_any));
+    const int grouped = c->group > 1, wrank = grouped ? 5 : 4;
+    const int transposed = c->kind == BENCH_CONV_TRANSPOSE;
+    dnnl_dims_t wdims_g = {c->group, c->m / c->group, c->c / c->group, c->kh, c->kw};
+    dnnl_dims_t wdims = {c->m, c->c, c->kh, c->kw}, bdims = {c->m};
+    const dnnl_format_tag_t tag =
+        grouped ? (transposed ? dnnl_giohw : dnnl_goihw) : (transposed ? dnnl_iohw : dnnl_oihw);
+    CHECK(dnnl_memory_desc_init_by_tag(&md->src, 4, g->src, dnnl_f32, dnnl_format_tag_any));
+    CHECK(dnnl_memory_desc_init_by_tag(&md->dst, 4, g->dst, dnnl_f32, dnnl_format_tag_any));
+    CHECK(dnnl_memory_desc_init_by_tag(&md->wei, wrank, grouped ? wdims_g : wdims, dnnl_f32,
+                                       dnnl_format_tag_any));
+    CHECK(dnnl_memory_desc_init_by_tag(&md->user_wei, wrank, grouped ? wdims_g : wdims, dnnl_f32,
+                                       tag));
+    CHECK(dnnl_memory_desc_init_by_tag(&md->bias, 1, bdims, dnnl_f32, dnnl_x));
     return 1;
 fail:
     return 0;
 }
 
-/* Conv: W is (M, C/group, kh, kw), oneDNN's (g)oihw. */
-static int setup_convolution(dnnl_runner *r, const bench_case *c, const dnnl_geom *g,
-                             const float *w, const float *b)
+/* The primitive of op descriptor `od` and everything around it. */
+static int create_weighted(dnnl_runner *r, const dnnl_geom *g, const_dnnl_op_desc_t od,
+                           const weighted_mds *md, const float *w, const float *b)
 {
-    const int grouped = c->group > 1, wrank = grouped ? 5 : 4;
-    dnnl_dims_t wdims_g = {c->group, c->m / c->group, c->c / c->group, c->kh, c->kw};
-    dnnl_dims_t wdims = {c->m, c->c, c->kh, c->kw}, bdims = {c->m};
-    dnnl_memory_desc_t src_any, dst_any, wei_any, user_wei_md, bias_md;
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_convolution_desc_t cd;
-    if (!any_mds(g, wrank, grouped ? wdims_g : wdims, &src_any, &wei_any, &dst_any))
-        return 0;
-    CHECK(dnnl_memory_desc_init_by_tag(&user_wei_md, wrank, grouped ? wdims_g : wdims, dnnl_f32,
-                                       grouped ? dnnl_goihw : dnnl_oihw));
-    CHECK(dnnl_memory_desc_init_by_tag(&bias_md, 1, bdims, dnnl_f32, dnnl_x));
-    CHECK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-                                             &src_any, &wei_any, &bias_md, &dst_any, g->strides,
-                                             g->pad_l, g->pad_r));
-    CHECK(dnnl_primitive_desc_create(&pd, &cd, NULL, r->engine, NULL));
-    int ok = setup_weighted(r, g, pd, &user_wei_md, w, &bias_md, b);
+    CHECK(dnnl_primitive_desc_create(&pd, od, NULL, r->engine, NULL));
+    int ok = setup_weighted(r, g, pd, &md->user_wei, w, &md->bias, b);
     dnnl_primitive_desc_destroy(pd);
     return ok;
 fail:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
     return 0;
 }
 
-/* ConvTranspose: ONNX's W is (C, M/group, kh, kw), which is oneDNN's
- * deconvolution weights (g, M/group, C/group, kh, kw) in layout (g)iohw;
- * oneDNN's pads crop the full output as ONNX's do. */
+static int setup_convolution(dnnl_runner *r, const bench_case *c, const dnnl_geom *g,
+                             const float *w, const float *b)
+{
+    weighted_mds md;
+    dnnl_convolution_desc_t cd;
+    if (!init_weighted_mds(c, g, &md))
+        return 0;
+    CHECK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                             &md.src, &md.wei, &md.bias, &md.dst, g->strides,
+                                             g->pad_l, g->pad_r));
+    return create_weighted(r, g, &cd, &md, w, b);
+fail:
+    return 0;
+}
+
+/* oneDNN's pads crop the full output as ONNX's do (no output_padding here). */
 static int setup_deconvolution(dnnl_runner *r, const bench_case *c, const dnnl_geom *g,
                                const float *w, const float *b)
 {
-    const int grouped = c->group > 1, wrank = grouped ? 5 : 4;
-    dnnl_dims_t wdims_g = {c->group, c->m / c->group, c->c / c->group, c->kh, c->kw};
-    dnnl_dims_t wdims = {c->m, c->c, c->kh, c->kw}, bdims = {c->m};
-    dnnl_memory_desc_t src_any, dst_any, wei_any, user_wei_md, bias_md;
-    dnnl_primitive_desc_t pd = NULL;
+    weighted_mds md;
     dnnl_deconvolution_desc_t dd;
-    if (!any_mds(g, wrank, grouped ? wdims_g : wdims, &src_any, &wei_any, &dst_any))
+    if (!init_weighted_mds(c, g, &md))
         return 0;
-    CHECK(dnnl_memory_desc_init_by_tag(&user_wei_md, wrank, grouped ? wdims_g : wdims, dnnl_f32,
-                                       grouped ? dnnl_giohw : dnnl_iohw));
-    CHECK(dnnl_memory_desc_init_by_tag(&bias_md, 1, bdims, dnnl_f32, dnnl_x));
     CHECK(dnnl_deconvolution_forward_desc_init(&dd, dnnl_forward_inference,
-                                               dnnl_deconvolution_direct, &src_any, &wei_any,
-                                               &bias_md, &dst_any, g->strides, g->pad_l, g->pad_r));
-    CHECK(dnnl_primitive_desc_create(&pd, &dd, NULL, r->engine, NULL));
-    int ok = setup_weighted(r, g, pd, &user_wei_md, w, &bias_md, b);
-    dnnl_primitive_desc_destroy(pd);
-    return ok;
+                                               dnnl_deconvolution_direct, &md.src, &md.wei,
+                                               &md.bias, &md.dst, g->strides, g->pad_l, g->pad_r));
+    return create_weighted(r, g, &dd, &md, w, b);
 fail:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
     return 0;
 }
 
