@@ -96,7 +96,8 @@ extern const cp_impl cp_impl_avg_pool_ref;
 extern const cp_impl cp_impl_global_max_pool_ref;
 extern const cp_impl cp_impl_global_avg_pool_ref;
 extern const cp_impl cp_impl_conv_transpose_ref;
-/* ops/impl_conv_transpose_gemm.c: a 1x1 Conv on the fast paths, then col2im */
+/* ops/impl_conv_transpose_gemm.c: on the Conv fast paths (a Conv per stride
+ * phase, or a 1x1 Conv then col2im) */
 extern const cp_impl cp_impl_conv_transpose_gemm;
 extern const cp_impl cp_impl_lp_pool_ref;
 extern const cp_impl cp_impl_global_lp_pool_ref;

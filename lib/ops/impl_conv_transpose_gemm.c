@@ -1,25 +1,41 @@
 /*
- * ConvTranspose on the convolution fast paths: a GEMM, then a scatter-add.
+ * ConvTranspose on the convolution fast paths, in one of two ways chosen
+ * at creation (phases_fit says which).
  *
- * Every input element x[c, i] meets every tap k of every output channel m
- * of its group once, so the products form a matrix product
+ * Stride phases. Output o receives x[i] * W[k] where o = i*stride +
+ * k*dilation - pad_begin. Split the outputs by their phase r = (o +
+ * pad_begin) mod stride (per dim; dilation 1 where the stride is above 1):
+ * phase r receives only the taps k = r, r + stride, ..., and with o =
+ * q*stride + r - pad_begin reads x[q - t] for its t-th tap. That is a
+ * stride-1 Conv of x with those taps flipped and transposed to (M, C/group,
+ * taps...), whose pads follow from the attributes (phase_dim_of). Each phase
+ * runs as such a Conv on the direct convolution kernels, bias included, into
+ * the workspace; one pass then interleaves the phases into y. Stride 1 is a
+ * single phase: the whole op is one Conv writing y, with pads
+ * dilation*(k-1) - pad_begin before and dilation*(k-1) - pad_end +
+ * output_padding after. The FLOPs are those of the op, and no column buffer
+ * or scatter-add is needed. This needs pads fixed by the attributes
+ * (NOTSET without output_shape, or VALID), and pays only with enough output
+ * channels per phase.
+ *
+ * Otherwise a GEMM, then a scatter-add. Every input element x[c, i] meets
+ * every tap k of every output channel m of its group once, so the products
+ * form a matrix product
  *     cols[(m, k), i] = sum_c W[c, m, k] * x[c, i]
  * which is exactly a 1x1 Conv of x with the weight transposed to
  * (group * M/group * K, C/group): that Conv is created for the same ISA
  * path and runs on its packed kernels and threads. The second step adds
  * each column into the output at o = i*stride + k*dilation - pad_begin
- * ("col2im"), plane by plane over the output channels.
+ * ("col2im"), plane by plane over the output channels. The GEMM does exactly
+ * the FLOPs of the op whatever the stride, dilation, groups, pads,
+ * output_padding or output_shape, with one code path; the scatter is a
+ * memory pass over K * input-size floats per output channel.
  *
- * Why this and not stride-phase convolutions: the GEMM does exactly the
- * FLOPs of the op whatever the stride, dilation, groups, pads, output_padding
- * or output_shape, with one code path; the scatter is a memory pass over
- * K * input-size floats per output channel, small next to the GEMM for the
- * channel counts where ConvTranspose is costly.
- *
- * Determinism: the Conv's results do not depend on the thread count, and each
- * output element receives its contributions in tap order on one thread.
- * Steady state allocates nothing: cols and the Conv's scratch live in the
- * run's workspace.
+ * Determinism: the Convs' results do not depend on the thread count, the
+ * interleave only copies, and in col2im each output element receives its
+ * contributions in tap order on one thread. Steady state allocates nothing:
+ * the phases' outputs, cols and the Convs' scratch live in the run's
+ * workspace.
  */
 #include <string.h>
 
@@ -30,11 +46,19 @@
 
 /* Below this many scatter-adds a plane loop stays on one thread. */
 #define CP_COL2IM_MIN_WORK_PER_THREAD 32768
+/* At most this many stride phases (the product of the strides) take the
+ * phase way; more small Convs would each be too small to run well. */
+#define CP_MAX_PHASES 16
 
 typedef struct gemm_packed {
-    convpool_op *inner; /* the 1x1 Conv: (N, C, in...) -> (N, M*K, in...) */
+    convpool_op *inner; /* GEMM way: the 1x1 Conv (N, C, in...) -> (N, M*K, in...) */
     float *bias;        /* M values, zeros if the op has none */
     int64_t taps;       /* K = prod(kernel) */
+    /* Phase way (inner NULL): one Conv per stride phase, and each phase's
+     * residue (o + pad_begin) mod stride per dim, 3-D as in cp_geom. */
+    int64_t phases;
+    convpool_op *phase[CP_MAX_PHASES];
+    int64_t residue[CP_MAX_PHASES][CP_MAX_SPATIAL];
 } gemm_packed;
 
 static void gemm_release(convpool_op *op)
@@ -43,15 +67,165 @@ static void gemm_release(convpool_op *op)
     if (!gp)
         return;
     cp_op_destroy(gp->inner);
+    for (int64_t p = 0; p < gp->phases; p++)
+        cp_op_destroy(gp->phase[p]);
     cp_free(gp->bias);
     cp_free(gp);
     op->packed = NULL;
 }
 
+/* floor(a / b) and ceil(a / b) for b > 0 and any sign of a */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return -floor_div(-a, b);
+}
+
+/* One spatial dim of one stride phase: the outputs o with (o + pad_begin)
+ * mod stride = r are o = q*stride + r - pad_begin for q >= q0, and receive
+ * the taps k = r, r + stride, ... below the kernel size: a stride-1 Conv of
+ * x with those taps flipped, whose output j is q = q0 + j. */
+typedef struct phase_dim {
+    int64_t taps, q0, pad_begin, pad_end; /* pads of that Conv */
+} phase_dim;
+
+/* Only for pads fixed by the attributes (see phases_fit). */
+static phase_dim phase_dim_of(const cp_attrs *a, int i, int64_t r)
+{
+    const int64_t k = a->kernel_shape[i], s = a->strides[i], d = a->dilations[i];
+    const int notset = a->auto_pad == CONVPOOL_AUTO_PAD_NOTSET;
+    const int64_t pb = notset ? a->pads[i] : 0, pe = notset ? a->pads[a->rank + i] : 0;
+    phase_dim pd;
+    pd.taps = (k - r + s - 1) / s;
+    pd.q0 = ceil_div(pb - r, s);
+    pd.pad_begin = d * (pd.taps - 1) - pd.q0;
+    pd.pad_end = floor_div(d * (k - 1) - r + a->output_padding[i] - pe, s);
+    return pd;
+}
+
+/* Below this many output channels per group a phase's Conv runs its
+ * kernels mostly empty (they block M), and the one GEMM with M * K rows is
+ * faster: a DCGAN output layer (64 -> 3, k4 s2) runs 6x slower in 4 phases. */
+#define CP_PHASE_MIN_M_PER_GROUP 16
+
+/* Whether the op splits into stride phases: pads fixed by the attributes,
+ * per dim stride 1 or dilation 1 (then the taps of a phase are evenly
+ * spaced), every phase with a tap, its Conv's pads >= 0 and giving every
+ * phase an output for any input size. Stride 1 everywhere is one phase, a
+ * Conv writing y itself. More phases need enough output channels to be worth
+ * it. Even where every phase is a 1x1 Conv (kernel = stride, U-Net's k2 s2)
+ * they beat the one GEMM: each phase's weights are a 1/phases slice (the
+ * GEMM's M*K x C/group weights can outgrow L2 and stream from L3 for every
+ * pixel tile), and the interleave only copies where col2im fills with bias
+ * and adds. */
+static int phases_fit(const convpool_op *op)
+{
+    const cp_attrs *a = &op->attrs;
+    if (a->has_output_shape ||
+        (a->auto_pad != CONVPOOL_AUTO_PAD_NOTSET && a->auto_pad != CONVPOOL_AUTO_PAD_VALID))
+        return 0;
+    int64_t phases = 1;
+    for (int i = 0; i < a->rank; i++) {
+        const int64_t s = a->strides[i], d = a->dilations[i];
+        if ((s != 1 && d != 1) || a->kernel_shape[i] < s)
+            return 0;
+        phases *= s;
+        if (phases > CP_MAX_PHASES)
+            return 0;
+        for (int64_t r = 0; r < s; r++) {
+            phase_dim pd = phase_dim_of(a, i, r);
+            if (pd.pad_begin < 0 || pd.pad_end < 0 || pd.pad_begin + pd.pad_end < d * (pd.taps - 1))
+                return 0;
+        }
+    }
+    return phases == 1 || op->m / a->group >= CP_PHASE_MIN_M_PER_GROUP;
+}
+
+/* The phase way: one Conv per phase with the weights of its taps, flipped
+ * and transposed to (M, C/group, taps...); wf has room for all weights. */
+static convpool_status phases_prepare(convpool_op *op, gemm_packed *gp, const float *weight,
+                                      const float *bias, float *wf)
+{
+    const cp_attrs *a = &op->attrs;
+    const int rank = a->rank, lead = CP_MAX_SPATIAL - rank;
+    const int64_t group = a->group, cpg = op->c_per_group, mpg = op->m / group;
+    gp->phases = 1;
+    for (int i = 0; i < rank; i++)
+        gp->phases *= a->strides[i];
+    for (int64_t p = 0; p < gp->phases; p++) {
+        phase_dim pd[CP_MAX_SPATIAL];
+        int64_t r[CP_MAX_SPATIAL] = {0, 0, 0}, ptaps = 1, rest = p;
+        for (int i = rank - 1; i >= 0; i--) {
+            r[i] = rest % a->strides[i];
+            rest /= a->strides[i];
+            pd[i] = phase_dim_of(a, i, r[i]);
+            ptaps *= pd[i].taps;
+            gp->residue[p][lead + i] = r[i];
+        }
+        /* W (group, C/group, M/group, K) -> W' (group, M/group, C/group,
+         * phase taps), tap t of a dim reading kernel index r + (taps-1-t)*s */
+        for (int64_t t = 0; t < ptaps; t++) {
+            int64_t k = 0, tr = t, kstride = 1;
+            for (int i = rank - 1; i >= 0; i--) {
+                const int64_t ti = tr % pd[i].taps;
+                tr /= pd[i].taps;
+                k += (r[i] + (pd[i].taps - 1 - ti) * a->strides[i]) * kstride;
+                kstride *= a->kernel_shape[i];
+            }
+            for (int64_t gi = 0; gi < group; gi++)
+                for (int64_t c = 0; c < cpg; c++)
+                    for (int64_t m = 0; m < mpg; m++)
+                        wf[((gi * mpg + m) * cpg + c) * ptaps + t] =
+                            weight[((gi * cpg + c) * mpg + m) * gp->taps + k];
+        }
+        convpool_desc d;
+        cp_attrs_init(&d.attrs, CONVPOOL_OP_CONV, rank);
+        d.attrs.group = group;
+        d.attrs.has_pads = 1;
+        int64_t ws[2 + CP_MAX_SPATIAL] = {op->m, cpg};
+        for (int i = 0; i < rank; i++) {
+            d.attrs.dilations[i] = a->dilations[i];
+            d.attrs.pads[i] = pd[i].pad_begin;
+            d.attrs.pads[rank + i] = pd[i].pad_end;
+            ws[2 + i] = pd[i].taps;
+        }
+        convpool_status st =
+            cp_op_create(&d, ws, (size_t)rank + 2, wf, bias, op->isa, &gp->phase[p]);
+        if (st != CONVPOOL_OK)
+            return st;
+    }
+    return CONVPOOL_OK;
+}
+
+/* The GEMM way: inner = 1x1 Conv with Wt (group * M/group * K, C/group);
+ * wt has room for Wt. */
+static convpool_status gemm_inner_prepare(convpool_op *op, gemm_packed *gp, const float *weight,
+                                          float *wt)
+{
+    const cp_attrs *a = &op->attrs;
+    const int64_t group = a->group, cpg = op->c_per_group, mpg = op->m / group, taps = gp->taps;
+    /* W (group, C/group, M/group, K) -> Wt (group, M/group, K, C/group) */
+    for (int64_t gi = 0; gi < group; gi++)
+        for (int64_t c = 0; c < cpg; c++)
+            for (int64_t m = 0; m < mpg; m++)
+                for (int64_t k = 0; k < taps; k++)
+                    wt[((gi * mpg + m) * taps + k) * cpg + c] =
+                        weight[((gi * cpg + c) * mpg + m) * taps + k];
+    convpool_desc d;
+    cp_attrs_init(&d.attrs, CONVPOOL_OP_CONV, a->rank);
+    d.attrs.group = group;
+    int64_t ws[2 + CP_MAX_SPATIAL] = {op->m * taps, cpg, 1, 1, 1};
+    return cp_op_create(&d, ws, (size_t)a->rank + 2, wt, NULL, op->isa, &gp->inner);
+}
+
 static convpool_status gemm_prepare(convpool_op *op, const float *weight, const float *bias)
 {
     const cp_attrs *a = &op->attrs;
-    const int64_t group = a->group, cpg = op->c_per_group, mpg = op->m / group;
+    const int64_t cpg = op->c_per_group;
     int64_t taps = 1;
     for (int i = 0; i < a->rank; i++)
         taps *= a->kernel_shape[i];    /* W's element count is checked */
@@ -71,44 +245,76 @@ static convpool_status gemm_prepare(convpool_op *op, const float *weight, const 
     gp->taps = taps;
     if (bias)
         memcpy(gp->bias, bias, (size_t)op->m * sizeof(float));
-    /* W (group, C/group, M/group, K) -> Wt (group, M/group, K, C/group) */
-    for (int64_t gi = 0; gi < group; gi++)
-        for (int64_t c = 0; c < cpg; c++)
-            for (int64_t m = 0; m < mpg; m++)
-                for (int64_t k = 0; k < taps; k++)
-                    wt[((gi * mpg + m) * taps + k) * cpg + c] =
-                        weight[((gi * cpg + c) * mpg + m) * taps + k];
-    convpool_desc d;
-    cp_attrs_init(&d.attrs, CONVPOOL_OP_CONV, a->rank);
-    d.attrs.group = group;
-    int64_t ws[2 + CP_MAX_SPATIAL] = {rows, cpg, 1, 1, 1};
     op->packed = gp;
-    convpool_status st = cp_op_create(&d, ws, (size_t)a->rank + 2, wt, NULL, op->isa, &gp->inner);
+    convpool_status st = phases_fit(op) ? phases_prepare(op, gp, weight, bias, wt)
+                                        : gemm_inner_prepare(op, gp, weight, wt);
     cp_free(wt);
     if (st != CONVPOOL_OK)
         gemm_release(op);
     return st;
 }
 
-/* The inner Conv's geometry for one batch item of the op's input. */
-static convpool_status inner_geom(const gemm_packed *gp, const cp_geom *g, cp_geom *ig)
+static size_t align_up(size_t bytes)
 {
-    int64_t shape[2 + CP_MAX_SPATIAL] = {1, g->c};
+    return (bytes + CP_ALIGNMENT - 1) & ~(size_t)(CP_ALIGNMENT - 1);
+}
+
+/* The geometry of an inner Conv on n items of the op's input. */
+static convpool_status conv_geom(const convpool_op *conv, const cp_geom *g, int64_t n, cp_geom *cg)
+{
+    int64_t shape[2 + CP_MAX_SPATIAL] = {n, g->c};
     const int lead = CP_MAX_SPATIAL - g->spatial_rank;
     for (int i = 0; i < g->spatial_rank; i++)
         shape[2 + i] = g->in[lead + i];
-    return cp_geom_resolve(gp->inner, shape, (size_t)g->spatial_rank + 2, ig);
+    return cp_geom_resolve(conv, shape, (size_t)g->spatial_rank + 2, cg);
+}
+
+/* The GEMM's geometry: one batch item at a time. */
+static convpool_status inner_geom(const gemm_packed *gp, const cp_geom *g, cp_geom *ig)
+{
+    return conv_geom(gp->inner, g, 1, ig);
 }
 
 static size_t cols_bytes(const cp_geom *g, const gemm_packed *gp)
 {
-    size_t bytes = (size_t)(g->m * gp->taps * cp_geom_in_plane(g)) * sizeof(float);
-    return (bytes + CP_ALIGNMENT - 1) & ~(size_t)(CP_ALIGNMENT - 1);
+    return align_up((size_t)(g->m * gp->taps * cp_geom_in_plane(g)) * sizeof(float));
+}
+
+/* The phase way's workspace: phase p's output (N, M, its out...) at
+ * off[p], then the Convs' scratch; *outs gets the bytes of those outputs: 0
+ * with one phase, whose Conv writes y itself. pg gets each phase's
+ * geometry. 0 if one does not resolve (unreachable: phases_fit gives every
+ * phase an output for any input the op accepts). */
+static int phase_layout(const gemm_packed *gp, const cp_geom *g, cp_geom *pg, size_t *off,
+                        size_t *outs)
+{
+    *outs = 0;
+    for (int64_t p = 0; p < gp->phases; p++) {
+        if (conv_geom(gp->phase[p], g, g->n, &pg[p]) != CONVPOOL_OK)
+            return 0;
+        off[p] = *outs;
+        if (gp->phases > 1)
+            *outs += align_up((size_t)(g->n * g->m * cp_geom_out_plane(&pg[p])) * sizeof(float));
+    }
+    return 1;
 }
 
 static size_t gemm_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
 {
     const gemm_packed *gp = op->packed;
+    if (!gp->inner) {
+        cp_geom pg[CP_MAX_PHASES];
+        size_t off[CP_MAX_PHASES], outs, scratch = 0;
+        if (!phase_layout(gp, g, pg, off, &outs))
+            return 0;
+        for (int64_t p = 0; p < gp->phases; p++) {
+            const convpool_op *conv = gp->phase[p];
+            size_t bytes =
+                conv->impl->workspace_size ? conv->impl->workspace_size(conv, &pg[p], threads) : 0;
+            scratch = bytes > scratch ? bytes : scratch;
+        }
+        return outs + scratch;
+    }
     cp_geom ig;
     size_t inner = 0;
     if (gp->inner->impl->workspace_size && inner_geom(gp, g, &ig) == CONVPOOL_OK)
@@ -116,15 +322,68 @@ static size_t gemm_workspace_size(const convpool_op *op, const cp_geom *g, int32
     return cols_bytes(g, gp) + inner;
 }
 
-/* floor(a / b) and ceil(a / b) for b > 0 and any sign of a */
-static int64_t floor_div(int64_t a, int64_t b)
+typedef struct interleave_args {
+    const cp_geom *g, *pg; /* the op's and each phase's geometry */
+    const gemm_packed *gp;
+    const char *outs; /* the phases' outputs */
+    const size_t *off;
+    float *y;
+} interleave_args;
+
+/* Copies each phase's output planes into y's at their positions
+ * q*stride + residue - pad_begin. */
+static void interleave_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
+    (void)thread_index;
+    const interleave_args *a = arg;
+    const cp_geom *g = a->g;
+    const int64_t out_plane = cp_geom_out_plane(g), s2 = g->stride[2];
+    for (int64_t plane = begin; plane < end; plane++) {
+        float *yp = a->y + plane * out_plane;
+        for (int64_t p = 0; p < a->gp->phases; p++) {
+            const cp_geom *q = &a->pg[p];
+            const float *src = (const float *)(a->outs + a->off[p]) + plane * cp_geom_out_plane(q);
+            int64_t o0[CP_MAX_SPATIAL]; /* the phase's first output per dim */
+            for (int i = 0; i < CP_MAX_SPATIAL; i++) {
+                const int64_t r = a->gp->residue[p][i], st = g->stride[i];
+                o0[i] = ceil_div(g->pad_begin[i] - r, st) * st + r - g->pad_begin[i];
+            }
+            for (int64_t jd = 0; jd < q->out[0]; jd++) {
+                const int64_t od = o0[0] + jd * g->stride[0];
+                for (int64_t jh = 0; jh < q->out[1]; jh++) {
+                    const int64_t oh = o0[1] + jh * g->stride[1];
+                    const float *sr = src + (jd * q->out[1] + jh) * q->out[2];
+                    float *dr = yp + (od * g->out[1] + oh) * g->out[2] + o0[2];
+                    for (int64_t jw = 0; jw < q->out[2]; jw++)
+                        dr[jw * s2] = sr[jw];
+                }
+            }
+        }
+    }
 }
 
-static int64_t ceil_div(int64_t a, int64_t b)
+/* The phase way: each phase's Conv (bias included), then the interleave. */
+static void phases_run(const cp_run_args *a, const gemm_packed *gp)
 {
-    return -floor_div(-a, b);
+    const cp_geom *g = a->geom;
+    cp_geom pg[CP_MAX_PHASES];
+    size_t off[CP_MAX_PHASES], outs;
+    if (!phase_layout(gp, g, pg, off, &outs))
+        return;
+    char *base = a->workspace;
+    for (int64_t p = 0; p < gp->phases; p++) {
+        float *py = gp->phases == 1 ? a->y : (float *)(base + off[p]);
+        cp_run_args run = {gp->phase[p], &pg[p], a->ctx, a->x, py, NULL, base + outs};
+        gp->phase[p]->impl->run(&run);
+    }
+    if (gp->phases == 1)
+        return;
+    const int64_t planes = g->n * g->m;
+    interleave_args ia = {g, pg, gp, base, off, a->y};
+    cp_parallel_for(
+        a->ctx, planes,
+        cp_threads_for_work(planes * cp_geom_out_plane(g), CP_COL2IM_MIN_WORK_PER_THREAD),
+        interleave_task, &ia);
 }
 
 /* The inputs i in [*lo, *hi) whose tap k lands inside the output [0, out). */
@@ -198,6 +457,10 @@ static void gemm_run(const cp_run_args *a)
 {
     const cp_geom *g = a->geom;
     const gemm_packed *gp = a->op->packed;
+    if (!gp->inner) {
+        phases_run(a, gp);
+        return;
+    }
     cp_geom ig;
     if (inner_geom(gp, g, &ig) != CONVPOOL_OK)
         return; /* unreachable: the op's own geometry resolved */

@@ -1,16 +1,19 @@
 /*
  * test_conv_transpose_diff: randomised differential test of the
- * ConvTranspose fast path (a 1x1 Conv on the convolution fast paths, then
- * col2im) against the reference impl, on every ISA path up to the active
+ * ConvTranspose fast path (on the convolution fast paths: one Conv with the
+ * flipped kernel for stride 1 and fixed pads, one Conv per stride phase, or
+ * a 1x1 Conv then col2im) against the reference impl, on every ISA path up to the active
  * one (cp_op_create with that ISA).
  *
  * Thousands of random configurations (fixed seed): 1-D/2-D/3-D, groups,
  * strides, dilations, output_padding, asymmetric pads, output_shape (also
  * larger than the full output), every auto_pad, batch > 1, with and without
- * bias. The error of an element is measured against the reference run on
- * |x|, |w|, |b|, which bounds float rounding for any summation order. Each
- * fast run is repeated on contexts of 1, 2 and 3 threads and must be
- * bitwise identical, with a caller workspace of the queried size.
+ * bias; a quarter of them have stride 1 in every dim and a quarter are
+ * drawn to split into stride phases, so that every way of the fast path is
+ * well covered. The error of an element is measured against the reference run
+ * on |x|, |w|, |b|, which bounds float rounding for any summation order. Each fast run is repeated
+ * on contexts of 1, 2 and 3 threads and must be bitwise identical, with a caller workspace of the
+ * queried size.
  *
  * Exit 77 (skip) when CONVPOOL_ISA names a path this CPU lacks.
  */
@@ -50,26 +53,31 @@ typedef struct tcase {
     int64_t group;
     int32_t auto_pad;
     int has_os, has_bias;
+    int64_t mode; /* how it was drawn (draw()) */
 } tcase;
 
 static void draw(tcase *t)
 {
     memset(t, 0, sizeof *t);
+    /* 0: stride 1 everywhere (one Conv); 1: stride phases (dilation 1,
+     * kernel >= stride, >= 16 output channels per group, fixed pads);
+     * else anything (mostly the GEMM) */
+    const int64_t mode = t->mode = rnd_range(0, 3);
     t->rank = (int)rnd_range(1, 3);
     t->group = rnd_range(1, 3);
     int64_t cpg = rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
-    int64_t mpg = rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
+    int64_t mpg = mode == 1 ? rnd_range(16, 20) : rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
     t->xs[0] = rnd_range(1, 2);
     t->xs[1] = t->ws[0] = cpg * t->group;
     t->ws[1] = mpg;
-    t->auto_pad = (int32_t)rnd_range(0, 3);
-    t->has_os = t->auto_pad != CONVPOOL_AUTO_PAD_VALID && rnd_range(0, 3) == 0;
+    t->auto_pad = mode == 1 ? 3 * (int32_t)rnd_range(0, 1) : (int32_t)rnd_range(0, 3);
+    t->has_os = mode != 1 && t->auto_pad != CONVPOOL_AUTO_PAD_VALID && rnd_range(0, 3) == 0;
     t->has_bias = (int)rnd_range(0, 1);
     for (int i = 0; i < t->rank; i++) {
         t->xs[2 + i] = rnd_range(1, t->rank == 3 ? 5 : 11);
-        t->ws[2 + i] = rnd_range(1, 4);
-        t->strides[i] = rnd_range(1, 3);
-        t->dilations[i] = rnd_range(1, 2);
+        t->strides[i] = mode == 0 ? 1 : rnd_range(1, 3);
+        t->ws[2 + i] = rnd_range(mode == 1 ? t->strides[i] : 1, 4);
+        t->dilations[i] = mode == 1 ? 1 : rnd_range(1, 2);
         int64_t most = t->strides[i] > t->dilations[i] ? t->strides[i] : t->dilations[i];
         t->opad[i] = rnd_range(0, most - 1);
         int64_t full = t->strides[i] * (t->xs[2 + i] - 1) + t->opad[i] +
@@ -140,7 +148,7 @@ int main(void)
     for (int i = 0; i < 3; i++)
         if (convpool_context_create(i + 1, &ctx[i]) != CONVPOOL_OK)
             fail("context_create", -1);
-    int64_t compared = 0, fast_paths = 0;
+    int64_t compared = 0, fast_paths = 0, drawn[4] = {0, 0, 0, 0};
     double worst = 0, worst_backward = 0;
     for (int config = 0; config < CONFIGS; config++) {
         tcase t;
@@ -157,6 +165,7 @@ int main(void)
             ax[i] = fabsf(x[i] = (float)(rnd_range(-10000, 10000) / 10000.0));
         for (int64_t i = 0; i < mn; i++)
             ab[i] = fabsf(b[i] = (float)(rnd_range(-10000, 10000) / 10000.0));
+        drawn[t.mode]++;
         convpool_op *ref = create(&t, w, b, CONVPOOL_ISA_SCALAR, config);
         convpool_op *aref = create(&t, aw, ab, CONVPOOL_ISA_SCALAR, config);
         int64_t out[5];
@@ -208,9 +217,11 @@ int main(void)
     }
     for (int i = 0; i < 3; i++)
         convpool_context_destroy(ctx[i]);
-    printf("%d configurations, %lld fast-path runs, %lld elements compared; worst relative "
-           "error %.3g (bound %.1g); 1/2/3 threads bitwise equal\n",
-           CONFIGS, (long long)fast_paths, (long long)compared, worst, MAX_REL_ERROR);
+    printf("%d configurations (%lld drawn with stride 1, %lld for stride phases), %lld "
+           "fast-path runs, %lld elements compared; worst relative error %.3g (bound %.1g); "
+           "1/2/3 threads bitwise equal\n",
+           CONFIGS, (long long)drawn[0], (long long)drawn[1], (long long)fast_paths,
+           (long long)compared, worst, MAX_REL_ERROR);
     printf("backward passes (dx on the Conv fast path, dw, db): worst relative error %.3g\n",
            worst_backward);
     return 0;

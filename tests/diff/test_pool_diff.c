@@ -10,10 +10,9 @@
  * path). MaxPool values and Indices must match exactly (NaN matches NaN);
  * averages and LpPool within |got - want| <= 1e-5 * (1 + |want|) (the fast
  * path sums in float, the reference in double; LpPool's float sums that
- * under- or overflow are redone in double by the fast path). Each fast run is done at 1 and 2 threads and must
- * be bitwise identical. The seed is fixed; the maximum error is reported.
- * The backward pass (dx) of each fast path's op is compared with the
- * reference's the same way.
+ * under- or overflow are redone in double by the fast path). Each fast run is done at 1 and 2
+ * threads and must be bitwise identical. The seed is fixed; the maximum error is reported. The
+ * backward pass (dx) of each fast path's op is compared with the reference's the same way.
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,8 +27,8 @@
 
 #define WINDOW_CASES 8000
 #define GLOBAL_CASES 1000
-#define PAIR_CASES 600
-#define WIN3_CASES 800
+#define PAIR_CASES   600
+#define WIN3_CASES   800
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
@@ -104,10 +103,10 @@ static int run(const convpool_op *op, convpool_context *ctx, const int64_t *shap
  * fixed dy (MaxPool also from the reference's Indices), on 1 and 2
  * threads (bitwise equal). Max and global-average gradients are exact
  * (the same sums in the same order); the others within 1e-5. */
-static void compare_backward(const convpool_op *ref, const convpool_op *fast,
-                             const int64_t *shape, size_t rank, const float *x, int64_t out_count,
-                             const int64_t *indices, const char *config, const char *isa,
-                             convpool_context *ctx1, convpool_context *ctx2)
+static void compare_backward(const convpool_op *ref, const convpool_op *fast, const int64_t *shape,
+                             size_t rank, const float *x, int64_t out_count, const int64_t *indices,
+                             const char *config, const char *isa, convpool_context *ctx1,
+                             convpool_context *ctx2)
 {
     int64_t in_count = 1;
     for (size_t i = 0; i < rank; i++)
@@ -384,8 +383,8 @@ static void window_case(convpool_context *ctx1, convpool_context *ctx2)
         return;
     }
     char config[400];
-    int len = snprintf(config, sizeof config, "%s p %lld rank %d in", kind_name(kind),
-                       (long long)p, rank);
+    int len = snprintf(config, sizeof config, "%s p %lld rank %d in", kind_name(kind), (long long)p,
+                       rank);
     for (int i = 0; i < rank + 2; i++)
         len += snprintf(config + len, sizeof config - (size_t)len, " %lld", (long long)shape[i]);
     len += snprintf(config + len, sizeof config - (size_t)len, " k/s/d/pb/pe");
@@ -423,9 +422,9 @@ static void global_case(convpool_context *ctx1, convpool_context *ctx2)
     }
     char config[200];
     snprintf(config, sizeof config, "%s p %lld rank %d in %lld %lld %lld %lld %lld",
-             kind_name(kind), (long long)p, rank,
-             (long long)shape[0], (long long)shape[1], (long long)shape[2],
-             (long long)(rank > 1 ? shape[3] : 0), (long long)(rank > 2 ? shape[4] : 0));
+             kind_name(kind), (long long)p, rank, (long long)shape[0], (long long)shape[1],
+             (long long)shape[2], (long long)(rank > 1 ? shape[3] : 0),
+             (long long)(rank > 2 ? shape[4] : 0));
     check_random_input(desc, kind, shape, (size_t)rank + 2, config, ctx1, ctx2);
     convpool_desc_destroy(desc);
 }
@@ -452,10 +451,10 @@ static void pair_case(convpool_context *ctx1, convpool_context *ctx2)
     int64_t p = 0;
     set_p(desc, kind, &p);
     char config[200];
-    snprintf(config, sizeof config, "%s p %lld 2x2/2 in %lld %lld %lld %lld end pads %lld %lld ceil %lld",
-             kind_name(kind), (long long)p, (long long)shape[0],
-             (long long)shape[1], (long long)shape[2], (long long)shape[3], (long long)pads[2],
-             (long long)pads[3], (long long)ceil_mode);
+    snprintf(config, sizeof config,
+             "%s p %lld 2x2/2 in %lld %lld %lld %lld end pads %lld %lld ceil %lld", kind_name(kind),
+             (long long)p, (long long)shape[0], (long long)shape[1], (long long)shape[2],
+             (long long)shape[3], (long long)pads[2], (long long)pads[3], (long long)ceil_mode);
     check_random_input(desc, kind, shape, 4, config, ctx1, ctx2);
     convpool_desc_destroy(desc);
 }
@@ -485,13 +484,14 @@ static void win3_case(convpool_context *ctx1, convpool_context *ctx2)
     int64_t p = 0;
     set_p(desc, kind, &p);
     char config[200];
-    snprintf(config, sizeof config,
-             "%s p %lld 3x3 strides %lld %lld pads %lld %lld %lld %lld in %lld %lld %lld %lld ceil %lld "
-             "include_pad %lld",
-             kind_name(kind), (long long)p, (long long)strides[0],
-             (long long)strides[1], (long long)pads[0], (long long)pads[1], (long long)pads[2],
-             (long long)pads[3], (long long)shape[0], (long long)shape[1], (long long)shape[2],
-             (long long)shape[3], (long long)ceil_mode, (long long)include_pad);
+    snprintf(
+        config, sizeof config,
+        "%s p %lld 3x3 strides %lld %lld pads %lld %lld %lld %lld in %lld %lld %lld %lld ceil %lld "
+        "include_pad %lld",
+        kind_name(kind), (long long)p, (long long)strides[0], (long long)strides[1],
+        (long long)pads[0], (long long)pads[1], (long long)pads[2], (long long)pads[3],
+        (long long)shape[0], (long long)shape[1], (long long)shape[2], (long long)shape[3],
+        (long long)ceil_mode, (long long)include_pad);
     check_random_input(desc, kind, shape, 4, config, ctx1, ctx2);
     convpool_desc_destroy(desc);
 }
@@ -558,9 +558,12 @@ int main(void)
         return 77; /* meson: skipped */
     if (isa_hi < CONVPOOL_ISA_AVX2) {
         /* scalar forced: the public constructor must pick the reference */
-        static const int32_t kinds[] = {CONVPOOL_OP_MAX_POOL,        CONVPOOL_OP_AVERAGE_POOL,
-                                        CONVPOOL_OP_LP_POOL,         CONVPOOL_OP_GLOBAL_MAX_POOL,
-                                        CONVPOOL_OP_GLOBAL_AVERAGE_POOL, CONVPOOL_OP_GLOBAL_LP_POOL};
+        static const int32_t kinds[] = {CONVPOOL_OP_MAX_POOL,
+                                        CONVPOOL_OP_AVERAGE_POOL,
+                                        CONVPOOL_OP_LP_POOL,
+                                        CONVPOOL_OP_GLOBAL_MAX_POOL,
+                                        CONVPOOL_OP_GLOBAL_AVERAGE_POOL,
+                                        CONVPOOL_OP_GLOBAL_LP_POOL};
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
             convpool_desc *desc = NULL;
             convpool_op *op = NULL;

@@ -137,15 +137,39 @@ static float *random_floats(size_t n, unsigned *seed)
 
 static int32_t op_kind(const bench_case *c)
 {
-    if (bench_is_conv(c))
-        return CONVPOOL_OP_CONV;
-    if (strcmp(c->op, "MaxPool") == 0)
-        return CONVPOOL_OP_MAX_POOL;
-    if (strcmp(c->op, "AveragePool") == 0)
-        return CONVPOOL_OP_AVERAGE_POOL;
-    if (strcmp(c->op, "GlobalMaxPool") == 0)
-        return CONVPOOL_OP_GLOBAL_MAX_POOL;
-    return CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+    switch (c->kind) {
+    case BENCH_CONV: return CONVPOOL_OP_CONV;
+    case BENCH_MAX_POOL: return CONVPOOL_OP_MAX_POOL;
+    case BENCH_AVERAGE_POOL: return CONVPOOL_OP_AVERAGE_POOL;
+    case BENCH_GLOBAL_MAX_POOL: return CONVPOOL_OP_GLOBAL_MAX_POOL;
+    case BENCH_GLOBAL_AVERAGE_POOL: return CONVPOOL_OP_GLOBAL_AVERAGE_POOL;
+    case BENCH_CONV_TRANSPOSE: return CONVPOOL_OP_CONV_TRANSPOSE;
+    case BENCH_LP_POOL: return CONVPOOL_OP_LP_POOL;
+    case BENCH_GLOBAL_LP_POOL: return CONVPOOL_OP_GLOBAL_LP_POOL;
+    case BENCH_UNKNOWN: break;
+    }
+    return 0; /* unreachable: the reader refuses unknown ops */
+}
+
+/* The attributes of case c on desc (the kind's own ones only). */
+static convpool_status set_attrs(convpool_desc *desc, const bench_case *c)
+{
+    const int64_t strides[2] = {c->sh, c->sw}, kernel[2] = {c->kh, c->kw};
+    const bench_kind k = c->kind;
+    convpool_status st = CONVPOOL_OK;
+    if (k == BENCH_CONV || k == BENCH_CONV_TRANSPOSE)
+        st = convpool_desc_set_int(desc, CONVPOOL_ATTR_GROUP, c->group);
+    if (st == CONVPOOL_OK && k == BENCH_AVERAGE_POOL)
+        st = convpool_desc_set_int(desc, CONVPOOL_ATTR_COUNT_INCLUDE_PAD, c->count_include_pad);
+    if (st == CONVPOOL_OK && (k == BENCH_LP_POOL || k == BENCH_GLOBAL_LP_POOL))
+        st = convpool_desc_set_int(desc, CONVPOOL_ATTR_P, c->p);
+    if (st == CONVPOOL_OK && !bench_has_weights(c) && !bench_is_global(c))
+        st = convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, kernel, 2);
+    if (st == CONVPOOL_OK && !bench_is_global(c))
+        st = convpool_desc_set_ints(desc, CONVPOOL_ATTR_STRIDES, strides, 2);
+    if (st == CONVPOOL_OK && !bench_is_global(c))
+        st = convpool_desc_set_ints(desc, CONVPOOL_ATTR_PADS, c->pads, 4);
+    return st;
 }
 
 /* Sets up case c; `create_flags` as convpool_conv_create_ex() takes them. */
@@ -157,7 +181,7 @@ static int case_setup_ex(case_data *d, const bench_case *c, convpool_context *ct
     d->ctx = ctx;
     unsigned seed = 12345;
     const int32_t kind = op_kind(c);
-    const int64_t m = kind == CONVPOOL_OP_CONV ? c->m : c->c;
+    const int64_t m = bench_has_weights(c) ? c->m : c->c;
     int64_t shape[4] = {c->n, c->c, c->h, c->w};
     memcpy(d->in_shape, shape, sizeof shape);
     d->x = random_floats((size_t)(c->n * c->c * c->h * c->w), &seed);
@@ -167,24 +191,14 @@ static int case_setup_ex(case_data *d, const bench_case *c, convpool_context *ct
         d->indices = malloc(d->y_count * sizeof(int64_t));
     convpool_desc *desc = NULL;
     convpool_status st = convpool_desc_create(kind, 2, &desc);
-    if (st == CONVPOOL_OK && kind != CONVPOOL_OP_GLOBAL_MAX_POOL &&
-        kind != CONVPOOL_OP_GLOBAL_AVERAGE_POOL) {
-        int64_t strides[2] = {c->sh, c->sw};
-        st = convpool_desc_set_ints(desc, CONVPOOL_ATTR_STRIDES, strides, 2);
-        if (st == CONVPOOL_OK)
-            st = convpool_desc_set_ints(desc, CONVPOOL_ATTR_PADS, c->pads, 4);
-        if (st == CONVPOOL_OK && kind != CONVPOOL_OP_CONV) {
-            int64_t kernel[2] = {c->kh, c->kw};
-            st = convpool_desc_set_ints(desc, CONVPOOL_ATTR_KERNEL_SHAPE, kernel, 2);
-        }
-        if (st == CONVPOOL_OK && kind == CONVPOOL_OP_AVERAGE_POOL)
-            st = convpool_desc_set_int(desc, CONVPOOL_ATTR_COUNT_INCLUDE_PAD, c->count_include_pad);
-        if (st == CONVPOOL_OK && kind == CONVPOOL_OP_CONV)
-            st = convpool_desc_set_int(desc, CONVPOOL_ATTR_GROUP, c->group);
-    }
-    if (st == CONVPOOL_OK && kind == CONVPOOL_OP_CONV) {
-        int64_t wshape[4] = {c->m, c->c / c->group, c->kh, c->kw};
-        d->w = random_floats((size_t)(c->m * (c->c / c->group) * c->kh * c->kw), &seed);
+    if (st == CONVPOOL_OK)
+        st = set_attrs(desc, c);
+    if (st == CONVPOOL_OK && bench_has_weights(c)) {
+        /* W: (M, C/group, k) for Conv, (C, M/group, k) for ConvTranspose */
+        const int transpose = c->kind == BENCH_CONV_TRANSPOSE;
+        int64_t wshape[4] = {transpose ? c->c : c->m, transpose ? c->m / c->group : c->c / c->group,
+                             c->kh, c->kw};
+        d->w = random_floats((size_t)(wshape[0] * wshape[1] * c->kh * c->kw), &seed);
         d->b = random_floats((size_t)c->m, &seed);
         st = convpool_conv_create_ex(desc, wshape, 4, d->w, d->b, create_flags, &d->op);
     } else if (st == CONVPOOL_OK) {
@@ -295,6 +309,32 @@ static void measure_ours(const options *o, const bench_case *c, int threads, res
 }
 
 #ifdef BENCH_HAVE_DNNL
+/* d->y holds oneDNN's output: ours must agree with it where oneDNN ran the
+ * same op (not for Lp pooling), or the comparison would be of different
+ * work; a disagreement is reported on stderr. */
+static void check_same_op(case_data *d)
+{
+    if (d->c->kind == BENCH_LP_POOL || d->c->kind == BENCH_GLOBAL_LP_POOL)
+        return;
+    float *ours = malloc(d->y_count * sizeof(float));
+    if (!ours)
+        return;
+    float *theirs = d->y;
+    d->y = ours;
+    run_ours(d);
+    d->y = theirs;
+    double worst = 0, scale = 1e-6;
+    for (size_t i = 0; i < d->y_count; i++) {
+        double diff = fabs((double)ours[i] - (double)theirs[i]);
+        worst = diff > worst ? diff : worst;
+        scale = fabs((double)theirs[i]) > scale ? fabs((double)theirs[i]) : scale;
+    }
+    if (!(worst <= 1e-4 * scale))
+        fprintf(stderr, "%s: oneDNN's output differs from ours by up to %.3g (largest |y| %.3g)\n",
+                d->c->name, worst, scale);
+    free(ours);
+}
+
 /* oneDNN on case c with `threads` OpenMP threads, on the same data. */
 static void measure_dnnl(const options *o, const bench_case *c, int threads, result *r)
 {
@@ -308,6 +348,7 @@ static void measure_dnnl(const options *o, const bench_case *c, int threads, res
         if (dr) {
             r->dnnl_ms = 1e3 * time_median(run_dnnl, dr, o->repeat, &r->dnnl_min);
             r->dnnl_min *= 1e3;
+            check_same_op(&d);
         }
         dnnl_runner_destroy(dr);
         case_free(&d);
@@ -373,10 +414,21 @@ static int parse_args(int argc, char **argv, options *o)
     return o->thread_count > 0;
 }
 
+/* The oneDNN primitive a case is compared with, or "" without oneDNN. */
+static const char *onednn_primitive(const bench_case *c)
+{
+#ifdef BENCH_HAVE_DNNL
+    return dnnl_runner_primitive(c);
+#else
+    (void)c;
+    return "";
+#endif
+}
+
 static void print_row(const options *o, const machine_peak *peak, const bench_case *c, int threads,
                       const result *r, const char *label)
 {
-    const int conv = bench_is_conv(c);
+    const int conv = bench_has_weights(c);
     const double rate =
         conv ? bench_conv_flops(c) / (r->ours_ms * 1e6) : bench_pool_bytes(c) / (r->ours_ms * 1e6);
     const int pt = threads >= 2 ? 2 : 1;
@@ -395,9 +447,10 @@ static void print_row(const options *o, const machine_peak *peak, const bench_ca
             snprintf(peer_json, sizeof peer_json, "%.6g", pms);
         printf("{\"case\": \"%s\", \"op\": \"%s\", \"threads\": %d, \"ours_ms\": %.6g, "
                "\"ours_min_ms\": %.6g, \"%s\": %.4g, \"percent_of_peak\": %s, "
-               "\"onednn_ms\": %s, \"onednn_min_ms\": %s, \"best_peer_ms\": %s}\n",
+               "\"onednn_ms\": %s, \"onednn_min_ms\": %s, \"onednn_primitive\": \"%s\", "
+               "\"best_peer_ms\": %s}\n",
                label, c->op, threads, r->ours_ms, r->ours_min, conv ? "gflops" : "gbytes_per_s",
-               rate, peak_json, dnnl_json, dnnl_min_json, peer_json);
+               rate, peak_json, dnnl_json, dnnl_min_json, onednn_primitive(c), peer_json);
         return;
     }
     char dnnl[32] = "-", dratio[16] = "-", peer[32] = "-", pratio[16] = "-";
@@ -437,8 +490,13 @@ typedef struct backward_data {
 
 static int pass_applies(const bench_case *c, int pass)
 {
+    /* the training targets are Conv's and the pools' of the forward suite;
+     * ConvTranspose and the Lp pools are left out (oneDNN has no Lp pooling) */
+    if (c->kind == BENCH_CONV_TRANSPOSE || c->kind == BENCH_LP_POOL ||
+        c->kind == BENCH_GLOBAL_LP_POOL)
+        return 0;
     if (pass == PASS_WEIGHTS)
-        return bench_is_conv(c);
+        return c->kind == BENCH_CONV;
     if (pass == PASS_DATA_X)
         return op_kind(c) == CONVPOOL_OP_MAX_POOL;
     return 1;
@@ -477,7 +535,7 @@ static int backward_setup(backward_data *b, const bench_case *c, convpool_contex
 {
     memset(b, 0, sizeof *b);
     b->pass = pass;
-    const int conv = bench_is_conv(c);
+    const int conv = c->kind == BENCH_CONV;
     unsigned seed = 54321;
     int ok = case_setup_ex(&b->d, c, ctx, conv && pass == PASS_DATA ? CONVPOOL_CREATE_BACKWARD : 0);
     case_data *d = &b->d;
@@ -563,7 +621,7 @@ static void measure_backward_dnnl(const options *o, const bench_case *c, int thr
     if (convpool_context_create(1, &ctx) != CONVPOOL_OK)
         return;
     if (backward_setup(&b, c, ctx, pass)) {
-        const size_t m = bench_is_conv(c) ? (size_t)c->m : 0;
+        const size_t m = c->kind == BENCH_CONV ? (size_t)c->m : 0;
         float *out = malloc((b.x_count + b.w_count + m) * sizeof(float));
         float *dw = out + b.x_count, *db = dw + b.w_count;
         dnnl_runner_set_threads(threads);

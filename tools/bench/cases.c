@@ -77,6 +77,7 @@ static int64_t *field(bench_case *c, const char *key)
         {"sw", offsetof(bench_case, sw)},
         {"group", offsetof(bench_case, group)},
         {"count_include_pad", offsetof(bench_case, count_include_pad)},
+        {"p", offsetof(bench_case, p)},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (strcmp(fields[i].key, key) == 0)
@@ -84,11 +85,33 @@ static int64_t *field(bench_case *c, const char *key)
     return NULL;
 }
 
+static bench_kind kind_of(const char *op)
+{
+    static const struct {
+        const char *op;
+        bench_kind kind;
+    } kinds[] = {
+        {"Conv", BENCH_CONV},
+        {"MaxPool", BENCH_MAX_POOL},
+        {"AveragePool", BENCH_AVERAGE_POOL},
+        {"GlobalMaxPool", BENCH_GLOBAL_MAX_POOL},
+        {"GlobalAveragePool", BENCH_GLOBAL_AVERAGE_POOL},
+        {"ConvTranspose", BENCH_CONV_TRANSPOSE},
+        {"LpPool", BENCH_LP_POOL},
+        {"GlobalLpPool", BENCH_GLOBAL_LP_POOL},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].op, op) == 0)
+            return kinds[i].kind;
+    return BENCH_UNKNOWN;
+}
+
 /* One case object: known keys are stored, others skipped. */
 static int read_case(scanner *s, bench_case *c)
 {
     memset(c, 0, sizeof *c);
     c->n = c->group = c->sh = c->sw = 1;
+    c->p = 2;
     if (!expect(s, '{'))
         return 0;
     skip_space(s);
@@ -138,6 +161,11 @@ static int read_case(scanner *s, bench_case *c)
         skip_space(s);
     }
     s->p++;
+    c->kind = kind_of(c->op);
+    if (c->kind == BENCH_UNKNOWN) {
+        fprintf(stderr, "%s: case \"%s\": unknown op \"%s\"\n", s->path, c->name, c->op);
+        return 0;
+    }
     return 1;
 }
 
@@ -175,34 +203,45 @@ int bench_read_cases(const char *path, bench_case *cases)
     return count;
 }
 
-int bench_is_conv(const bench_case *c)
+int bench_has_weights(const bench_case *c)
 {
-    return strcmp(c->op, "Conv") == 0;
+    return c->kind == BENCH_CONV || c->kind == BENCH_CONV_TRANSPOSE;
 }
 
 int bench_is_global(const bench_case *c)
 {
-    return strncmp(c->op, "Global", 6) == 0;
+    return c->kind == BENCH_GLOBAL_MAX_POOL || c->kind == BENCH_GLOBAL_AVERAGE_POOL ||
+           c->kind == BENCH_GLOBAL_LP_POOL;
+}
+
+/* One spatial dim's output size: in, kernel, stride, pads at both ends. */
+static int64_t out_size(const bench_case *c, int64_t in, int64_t k, int64_t s, int64_t pads)
+{
+    if (bench_is_global(c))
+        return 1;
+    if (c->kind == BENCH_CONV_TRANSPOSE)
+        return (in - 1) * s + k - pads;
+    return (in + pads - k) / s + 1;
 }
 
 int64_t bench_out_h(const bench_case *c)
 {
-    if (bench_is_global(c))
-        return 1;
-    return (c->h + c->pads[0] + c->pads[2] - c->kh) / c->sh + 1;
+    return out_size(c, c->h, c->kh, c->sh, c->pads[0] + c->pads[2]);
 }
 
 int64_t bench_out_w(const bench_case *c)
 {
-    if (bench_is_global(c))
-        return 1;
-    return (c->w + c->pads[1] + c->pads[3] - c->kw) / c->sw + 1;
+    return out_size(c, c->w, c->kw, c->sw, c->pads[1] + c->pads[3]);
 }
 
 double bench_conv_flops(const bench_case *c)
 {
-    return 2.0 * (double)c->n * (double)c->m * (double)bench_out_h(c) * (double)bench_out_w(c) *
-           (double)(c->c / c->group) * (double)c->kh * (double)c->kw;
+    const double taps = 2.0 * (double)c->kh * (double)c->kw;
+    if (c->kind == BENCH_CONV_TRANSPOSE)
+        return taps * (double)c->n * (double)c->c * (double)c->h * (double)c->w *
+               (double)(c->m / c->group);
+    return taps * (double)c->n * (double)c->m * (double)bench_out_h(c) * (double)bench_out_w(c) *
+           (double)(c->c / c->group);
 }
 
 double bench_pool_bytes(const bench_case *c)
