@@ -12,9 +12,10 @@
 #include "runtime/cpu.h"
 
 /* A band's packed input should stay in L2 next to the weights it meets:
- * it may take this share of the L2 the CPU reports (in 1/64ths: 192 KiB
- * and 400 KiB of a 1 MiB L2) ... */
-#define X86_CONV_BAND_L2_64THS       12
+ * it may take this share of the L2 the CPU reports (in 1/64ths: 384 KiB
+ * and 400 KiB of a 1 MiB L2). Taller bands pack the rows that neighbouring
+ * bands share fewer times (in_rows / band_rows). */
+#define X86_CONV_BAND_L2_64THS       24
 #define X86_CONV_HEAVY_BAND_L2_64THS 25
 /* ... and a direct tile's weights and the packed band together this
  * share (800 KiB of 1 MiB). */
