@@ -247,6 +247,14 @@ int main(void)
         printf("CONVPOOL_ISA=%s: not supported by this CPU, skipped\n", forced);
         return 77;
     }
+    /* the cache sizes the x86 plans are sized from: reported or defaulted,
+     * never zero (a zero way size would disable output staging silently) */
+    const cp_cache_info *cache = cp_cache();
+    printf("caches: L1d %lld bytes %lld-way, L2 %lld bytes\n", (long long)cache->l1d_bytes,
+           (long long)cache->l1d_ways, (long long)cache->l2_bytes);
+    if (cache->l1d_bytes < 4096 || cache->l1d_ways < 1 || cache->l2_bytes < cache->l1d_bytes ||
+        cache->l1d_bytes % cache->l1d_ways != 0)
+        fail("cp_cache: implausible cache sizes");
     convpool_context *ctx;
     if (convpool_context_create(2, &ctx) != CONVPOOL_OK)
         fail("context_create");

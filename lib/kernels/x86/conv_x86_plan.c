@@ -196,27 +196,42 @@ static int64_t gcd64(int64_t a, int64_t b)
  * sets, copied out in whole vectors every few tiles. The values are the
  * same; only where they wait differs.
  */
-static void plan_stage(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
+/* Whether `rows` rows of the output, one output plane apart, fall in so
+ * few L1 sets that a set holds more than half its ways of them. */
+static int rows_crowd_l1(int64_t rows, const cp_geom *g, const cp_cache_info *cache)
 {
-    const cp_cache_info *cache = cp_cache();
-    const int64_t way_bytes = cache->l1d_bytes / cache->l1d_ways;
-    const int64_t rows = p->mv * xc->k->vw, line = 64;
+    const int64_t way_bytes = cache->l1d_bytes / cache->l1d_ways, line = 64;
     if (way_bytes < line || way_bytes % line)
-        return;
+        return 0;
     const int64_t plane_bytes = cp_geom_out_plane(g) * (int64_t)sizeof(float);
     const int64_t step = gcd64(plane_bytes % way_bytes, way_bytes); /* way_bytes if 0 */
     /* sets the rows' starts fall in: one per step up to the way, unless
      * steps shorter than a line put neighbours in one line anyway */
     const int64_t sets = step >= line ? way_bytes / step : way_bytes / line;
-    if (ceil_div(rows, sets) <= cache->l1d_ways / 2)
+    return ceil_div(rows, sets) > cache->l1d_ways / 2;
+}
+
+static void plan_stage(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
+{
+    const cp_cache_info *cache = cp_cache();
+    const int64_t vw = xc->k->vw;
+    /* The buffer is sized for the widest tile the group allows, whatever
+     * tile the thread count chose: workspace_size plans for the context's
+     * threads, a run for those its work needs, and both must agree. */
+    const int64_t rows_max = min64(CP_CONV_DIRECT_MV_MAX, xc->blocks) * vw;
+    if (!rows_crowd_l1(rows_max, g, cache))
         return;
-    const int64_t np_max = xc->k->direct_np_max[p->mv - 1];
-    const int64_t pixels = cache->l1d_bytes / 4 / (rows * (int64_t)sizeof(float));
-    p->stage_tiles = pixels > np_max ? pixels / np_max : 1;
-    p->stage_pitch = round_up(p->stage_tiles * np_max, xc->k->vw);
-    if (p->stage_pitch * (int64_t)sizeof(float) % way_bytes == 0)
-        p->stage_pitch += xc->k->vw;
-    p->stage_floats = round_up(rows * p->stage_pitch, 16);
+    int64_t pixels = cache->l1d_bytes / 4 / (rows_max * (int64_t)sizeof(float));
+    if (pixels < CP_CONV_DIRECT_NP_MAX)
+        pixels = CP_CONV_DIRECT_NP_MAX;
+    int64_t pitch = round_up(pixels, vw);
+    if (pitch * (int64_t)sizeof(float) % (cache->l1d_bytes / cache->l1d_ways) == 0)
+        pitch += vw;
+    p->stage_floats = round_up(rows_max * pitch, 16);
+    if (!rows_crowd_l1(p->mv * vw, g, cache))
+        return; /* this tile's rows spread enough: reserved, not used */
+    p->stage_pitch = pitch;
+    p->stage_tiles = pixels / xc->k->direct_np_max[p->mv - 1];
 }
 
 /* `threads`: how many take part in the run (tile shapes that split evenly) */
