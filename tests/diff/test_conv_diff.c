@@ -177,10 +177,10 @@ static const conv_case fixed_cases[] = {
     {2, 1, 24, 32, 1, {9, 7}, {3, 3}, {2, 1}, {2, 1}, {2, 0, 1, 2}, 0, 1},
     {2, 2, 16, 64, 2, {10, 12}, {3, 3}, {1, 2}, {1, 1}, {0, 1, 2, 0}, 0, 0},
     {3, 1, 8, 32, 1, {3, 4, 5}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
-    /* output planes a multiple of 4 KiB (the L1 way size): direct tiles
-     * store into the staging buffer, copied out every few tiles (rows of
-     * many tiles, a last channel vector partly used, stride 2 with
-     * asymmetric pads, groups and batch, 3-D, many input channels) */
+    /* large planes (a multiple of 4 KiB, the L1 way size, whose channel
+     * rows share L1 sets) on the direct path: rows of many tiles, a last
+     * channel vector partly used, stride 2 with asymmetric pads, groups
+     * and batch, 3-D, many input channels */
     {2, 1, 8, 20, 1, {16, 256}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 1, 16, 40, 1, {32, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 1, 12, 24, 1, {64, 64}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 0, 1}, 0, 0},
@@ -248,7 +248,7 @@ int main(void)
         return 77;
     }
     /* the cache sizes the x86 plans are sized from: reported or defaulted,
-     * never zero (a zero way size would disable output staging silently) */
+     * never zero */
     const cp_cache_info *cache = cp_cache();
     printf("caches: L1d %lld bytes %lld-way, L2 %lld bytes\n", (long long)cache->l1d_bytes,
            (long long)cache->l1d_ways, (long long)cache->l2_bytes);

@@ -28,9 +28,6 @@
  *    the first and last pixel of a row for taps in the left/right padding.
  *    Short rows (up to 7 pixels) go two at a time where the kernel has
  *    two-row tiles, which load each weight vector once for both rows.
- *    Where the output plane is a multiple of the L1 way size (64x64,
- *    224x224), tiles store into a small per-thread buffer copied out in
- *    whole vectors, not straight into rows that share one L1 set.
  *
  * Runs of a few dozen multiply-adds (X86_CONV_TINY_MAX_WORK, e.g. the D2L
  * edge detector) skip all of this: kernels/conv_tiny.c loops over a plain copy
@@ -40,8 +37,8 @@
  * are too few, output channels; each output element is computed by one
  * task in a fixed order, so results are the same for every thread count
  * (the plan picks tile shapes and whether threads share one packed band
- * by the thread count, and band and staging sizes by the cache sizes the
- * CPU reports, but none of these changes any element's order).
+ * by the thread count, and band sizes by the cache sizes the CPU
+ * reports, but none of these changes any element's order).
  *
  * The parts:
  *  - kernels/x86/impl_conv_x86.c: the algorithm choice, weight packing (prepare,
@@ -123,13 +120,6 @@ typedef struct x86_conv_plan {
     int unpacked;          /* depthwise, direct: read straight from the input (no pack) */
     int64_t mv;            /* direct: output-channel vectors per tile */
     int64_t row_parts;     /* direct: tasks a band's rows are split into (else 1) */
-    /* direct: where a tile's output rows (one output plane apart) would
-     * crowd into a few L1 sets, tiles store into a per-thread staging
-     * buffer of stage_pitch floats per output channel, copied out every
-     * stage_tiles column tiles (0: tiles store straight to the output) */
-    int64_t stage_pitch;
-    int64_t stage_tiles;
-    int64_t stage_floats; /* per thread, at the end of its share */
 } x86_conv_plan;
 
 /* What one thread of a run remembers between its tasks. The run keeps one

@@ -2,8 +2,8 @@
  * Run planning for the x86 convolution (kernels/x86/conv_x86.h), shared by
  * workspace_size and run: bands of output rows sized for the L2 the CPU
  * reports (runtime/cpu.h), output-channel and pixel chunks, direct tile
- * shapes balanced over the threads, whether the input is read in place and
- * whether direct tiles stage their output (by the L1's geometry).
+ * shapes balanced over the threads, and whether the input is read in
+ * place.
  */
 #include "kernels/x86/conv_x86.h"
 
@@ -12,10 +12,9 @@
 #include "runtime/cpu.h"
 
 /* A band's packed input should stay in L2 next to the weights it meets:
- * it may take this share of the L2 the CPU reports (in 1/64ths: 384 KiB
- * and 400 KiB of a 1 MiB L2). Taller bands pack the rows that neighbouring
- * bands share fewer times (in_rows / band_rows). */
-#define X86_CONV_BAND_L2_64THS       24
+ * it may take this share of the L2 the CPU reports (in 1/64ths: 192 KiB
+ * and 400 KiB of a 1 MiB L2). */
+#define X86_CONV_BAND_L2_64THS       12
 #define X86_CONV_HEAVY_BAND_L2_64THS 25
 /* ... and a direct tile's weights and the packed band together this
  * share (800 KiB of 1 MiB). */
@@ -175,65 +174,6 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
     }
 }
 
-static int64_t gcd64(int64_t a, int64_t b)
-{
-    while (b) {
-        int64_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
-/*
- * Output staging for the direct kernel. A tile stores its mv*vw output
- * channels' rows one output plane apart; where the plane is a multiple of
- * the L1 way size (4 KiB: 56x56 is not, 64x64, 224x224 and 256x256 are),
- * all of them fall in one L1 set, more lines than the set has ways, so
- * each tile's stores evict the lines the last tile wrote and the weights
- * and input the next one reads. Then tiles store into a small per-thread
- * buffer (about a quarter of L1) with a pitch that spreads them over the
- * sets, copied out in whole vectors every few tiles. The values are the
- * same; only where they wait differs.
- */
-/* Whether `rows` rows of the output, one output plane apart, fall in so
- * few L1 sets that a set holds more than half its ways of them. */
-static int rows_crowd_l1(int64_t rows, const cp_geom *g, const cp_cache_info *cache)
-{
-    const int64_t way_bytes = cache->l1d_bytes / cache->l1d_ways, line = 64;
-    if (way_bytes < line || way_bytes % line)
-        return 0;
-    const int64_t plane_bytes = cp_geom_out_plane(g) * (int64_t)sizeof(float);
-    const int64_t step = gcd64(plane_bytes % way_bytes, way_bytes); /* way_bytes if 0 */
-    /* sets the rows' starts fall in: one per step up to the way, unless
-     * steps shorter than a line put neighbours in one line anyway */
-    const int64_t sets = step >= line ? way_bytes / step : way_bytes / line;
-    return ceil_div(rows, sets) > cache->l1d_ways / 2;
-}
-
-static void plan_stage(const x86_conv *xc, const cp_geom *g, x86_conv_plan *p)
-{
-    const cp_cache_info *cache = cp_cache();
-    const int64_t vw = xc->k->vw;
-    /* The buffer is sized for the widest tile the group allows, whatever
-     * tile the thread count chose: workspace_size plans for the context's
-     * threads, a run for those its work needs, and both must agree. */
-    const int64_t rows_max = min64(CP_CONV_DIRECT_MV_MAX, xc->blocks) * vw;
-    if (!rows_crowd_l1(rows_max, g, cache))
-        return;
-    int64_t pixels = cache->l1d_bytes / 4 / (rows_max * (int64_t)sizeof(float));
-    if (pixels < CP_CONV_DIRECT_NP_MAX)
-        pixels = CP_CONV_DIRECT_NP_MAX;
-    int64_t pitch = round_up(pixels, vw);
-    if (pitch * (int64_t)sizeof(float) % (cache->l1d_bytes / cache->l1d_ways) == 0)
-        pitch += vw;
-    p->stage_floats = round_up(rows_max * pitch, 16);
-    if (!rows_crowd_l1(p->mv * vw, g, cache))
-        return; /* this tile's rows spread enough: reserved, not used */
-    p->stage_pitch = pitch;
-    p->stage_tiles = pixels / xc->k->direct_np_max[p->mv - 1];
-}
-
 /* `threads`: how many take part in the run (tile shapes that split evenly) */
 void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p)
 {
@@ -300,12 +240,9 @@ void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads
      * whose L2 still holds the tile's weights. */
     if (threads > 1 && p->tasks_outer * p->m_chunks < X86_CONV_TASK_TARGET && p->band_rows >= 4)
         p->row_parts = 2;
-    plan_stage(xc, g, p);
-    /* compact tables (input offsets and weight codes, int64 each), then
-     * the staging buffer */
-    p->thread_floats = p->pack_floats +
-                       round_up(X86_CONV_COMPACT_SLOTS * 2 * p->offset_count * 2, 16) +
-                       p->stage_floats;
+    /* compact tables: input offsets and weight codes, int64 each */
+    p->thread_floats =
+        p->pack_floats + round_up(X86_CONV_COMPACT_SLOTS * 2 * p->offset_count * 2, 16);
 }
 
 size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)

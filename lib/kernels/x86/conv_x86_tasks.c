@@ -246,7 +246,6 @@ void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thre
     float *own = job->pack + thread_index * p->thread_floats;
     float *pack = job->shared_pack ? job->pack : own;
     int64_t *compact = (int64_t *)(own + p->pack_floats);
-    float *stage = p->stage_pitch ? own + p->thread_floats - p->stage_floats : NULL;
     int64_t *compact_keys = job->per_thread[thread_index].compact_keys;
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, band0, band1, mc;
@@ -279,7 +278,6 @@ void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thre
              * last output row (second of a pair), which the codes mark. */
             const int pairs =
                 mv == k->direct2_mv && ow <= k->direct2_np_max && all_taps_inside(g, 0, od);
-            const int64_t m_valid = xc->mpg - b0 * vw;
             const int64_t x_row = g->stride[1] * p->row_pitch, last_row = g->out[1] - 1;
             for (int64_t oh = oh0; oh < oh1;) {
                 const float *row = band + (oh - band0) * x_row;
@@ -290,7 +288,7 @@ void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thre
                                     (oh + 1 == last_row ? CP_CONV_EDGE_BOTTOM : 0);
                     k->direct2[stride_class][ow - 1](sw, steps, job->offsets, job->w_offsets, row,
                                                      x_row, w, steps * vw, bias, y + oh * ow,
-                                                     out_plane, ow, m_valid, edges);
+                                                     out_plane, ow, xc->mpg - b0 * vw, edges);
                     oh += 2;
                     continue;
                 }
@@ -298,26 +296,13 @@ void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thre
                 int64_t row_steps =
                     row_reduction(job, od, oh, compact, compact_keys, &x_off, &w_off);
                 /* Tiles of near-equal width: no narrow leftover tile. */
-                float *y_row = y + oh * ow;
-                int64_t seg0 = 0; /* staging: the first column the buffer holds */
                 for (int64_t ct = 0; ct < col_tiles; ct++) {
                     int64_t c0 = ct * ow / col_tiles, c1 = (ct + 1) * ow / col_tiles;
                     int64_t edges =
                         (c0 == 0 ? CP_CONV_EDGE_FIRST : 0) | (c1 == ow ? CP_CONV_EDGE_LAST : 0);
-                    float *dst = y_row + c0;
-                    int64_t dst_stride = out_plane;
-                    if (stage) {
-                        if (ct % p->stage_tiles == 0)
-                            seg0 = c0;
-                        dst = stage + (c0 - seg0);
-                        dst_stride = p->stage_pitch;
-                    }
-                    k->direct[mv - 1][stride_class][c1 - c0 - 1](sw, row_steps, x_off, w_off,
-                                                                 row + c0 * sw, w, steps * vw, bias,
-                                                                 dst, dst_stride, m_valid, edges);
-                    if (stage && (ct % p->stage_tiles == p->stage_tiles - 1 || c1 == ow))
-                        k->pack_rows(stage, p->stage_pitch, min64(m_valid, mv * vw), c1 - seg0, 1,
-                                     y_row + seg0, NULL, out_plane);
+                    k->direct[mv - 1][stride_class][c1 - c0 - 1](
+                        sw, row_steps, x_off, w_off, row + c0 * sw, w, steps * vw, bias,
+                        y + oh * ow + c0, out_plane, xc->mpg - b0 * vw, edges);
                 }
                 oh++;
             }
