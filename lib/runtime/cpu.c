@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "runtime/escape.h"
 #include "runtime/threadpool.h"
@@ -121,4 +125,85 @@ const char *cp_isa_name(int32_t isa)
     case CONVPOOL_ISA_AVX512: return "avx512";
     default: return "unknown";
     }
+}
+
+/* Fallbacks where neither sysconf nor cpuid says: a common small L1 and the
+ * L2 of recent server cores. */
+#define CP_CACHE_DEFAULT_L1D      (32 * 1024)
+#define CP_CACHE_DEFAULT_L1D_WAYS 8
+#define CP_CACHE_DEFAULT_L2       (1024 * 1024)
+
+static cp_cache_info cache;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+#if defined(__x86_64__) || defined(__i386__)
+/* cpuid's deterministic cache parameters (leaf 4 on Intel, 0x8000001D on
+ * AMD; same layout); fields it does not report stay 0. */
+static void cache_from_cpuid(cp_cache_info *out)
+{
+    unsigned a, b, c, d;
+    unsigned leaf = 4;
+    if (!__get_cpuid(0, &a, &b, &c, &d))
+        return;
+    if (b == 0x68747541) { /* "Auth"enticAMD */
+        if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x8000001D)
+            return;
+        leaf = 0x8000001D;
+    } else if (a < 4) {
+        return;
+    }
+    for (unsigned i = 0; i < 16; i++) {
+        if (!__get_cpuid_count(leaf, i, &a, &b, &c, &d) || (a & 31) == 0)
+            break;
+        unsigned type = a & 31, level = (a >> 5) & 7;
+        int64_t ways = (int64_t)(b >> 22) + 1, parts = (int64_t)((b >> 12) & 1023) + 1;
+        int64_t line = (int64_t)(b & 4095) + 1, sets = (int64_t)c + 1;
+        int64_t bytes = ways * parts * line * sets;
+        if (level == 1 && type == 1) {
+            out->l1d_bytes = bytes;
+            out->l1d_ways = ways;
+        } else if (level == 2 && type != 2) {
+            out->l2_bytes = bytes;
+        }
+    }
+}
+#endif
+
+static int64_t sysconf_or_zero(int name)
+{
+    long v = sysconf(name);
+    return v > 0 ? (int64_t)v : 0;
+}
+
+static void read_cache(void)
+{
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    cache.l1d_bytes = sysconf_or_zero(_SC_LEVEL1_DCACHE_SIZE);
+    cache.l1d_ways = cache.l1d_bytes ? sysconf_or_zero(_SC_LEVEL1_DCACHE_ASSOC) : 0;
+    cache.l2_bytes = sysconf_or_zero(_SC_LEVEL2_CACHE_SIZE);
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+    if (!cache.l1d_bytes || !cache.l1d_ways || !cache.l2_bytes) {
+        cp_cache_info id = {0, 0, 0};
+        cache_from_cpuid(&id);
+        if (!cache.l1d_bytes || !cache.l1d_ways) {
+            cache.l1d_bytes = id.l1d_bytes;
+            cache.l1d_ways = id.l1d_ways;
+        }
+        if (!cache.l2_bytes)
+            cache.l2_bytes = id.l2_bytes;
+    }
+#endif
+    if (!cache.l1d_bytes || !cache.l1d_ways) {
+        cache.l1d_bytes = CP_CACHE_DEFAULT_L1D;
+        cache.l1d_ways = CP_CACHE_DEFAULT_L1D_WAYS;
+    }
+    if (!cache.l2_bytes)
+        cache.l2_bytes = CP_CACHE_DEFAULT_L2;
+}
+
+const cp_cache_info *cp_cache(void)
+{
+    pthread_once(&cache_once, read_cache);
+    return &cache;
 }

@@ -7,6 +7,8 @@
 #ifndef CP_RUNTIME_CPU_H
 #define CP_RUNTIME_CPU_H
 
+#include <stdint.h>
+
 #include "convpool.h"
 
 /* The best path this CPU and OS support (a convpool_isa). */
@@ -21,6 +23,19 @@ const char *cp_isa_name(int32_t isa);
 
 /* CONVPOOL_NUM_THREADS if set to a valid count (1..max threads), else 0. */
 int32_t cp_env_num_threads(void);
+
+/* The data caches a core sees, as the CPU reports them: what tile and block
+ * sizes are planned from. */
+typedef struct cp_cache_info {
+    int64_t l1d_bytes; /* level 1 data cache per core */
+    int64_t l1d_ways;  /* its associativity */
+    int64_t l2_bytes;  /* level 2 per core */
+} cp_cache_info;
+
+/* The caches of this CPU: sysconf, else cpuid's deterministic cache
+ * parameters, else (neither reports) 32 KiB 8-way L1 and 1 MiB L2. Read
+ * once per process; the same for every thread and every run. */
+const cp_cache_info *cp_cache(void);
 
 /* convpool_environment_warnings (lib/api/isa.c). */
 const char *cp_environment_warnings(void);

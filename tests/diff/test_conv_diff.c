@@ -179,6 +179,16 @@ static const conv_case fixed_cases[] = {
     {2, 1, 24, 32, 1, {9, 7}, {3, 3}, {2, 1}, {2, 1}, {2, 0, 1, 2}, 0, 1},
     {2, 2, 16, 64, 2, {10, 12}, {3, 3}, {1, 2}, {1, 1}, {0, 1, 2, 0}, 0, 0},
     {3, 1, 8, 32, 1, {3, 4, 5}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
+    /* large planes (a multiple of 4 KiB, the L1 way size, whose channel
+     * rows share L1 sets) on the direct path: rows of many tiles, a last
+     * channel vector partly used, stride 2 with asymmetric pads, groups
+     * and batch, 3-D, many input channels */
+    {2, 1, 8, 20, 1, {16, 256}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 16, 40, 1, {32, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 12, 24, 1, {64, 64}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 0, 1}, 0, 0},
+    {2, 2, 16, 36, 2, {32, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {3, 1, 6, 20, 1, {2, 32, 32}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
+    {2, 1, 96, 48, 1, {16, 64}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
 };
 
 static convpool_op *create(const conv_case *cc, const float *w, const float *b, int32_t isa)
@@ -239,6 +249,14 @@ int main(void)
         printf("CONVPOOL_ISA=%s: not supported by this CPU, skipped\n", forced);
         return 77;
     }
+    /* the cache sizes the x86 plans are sized from: reported or defaulted,
+     * never zero */
+    const cp_cache_info *cache = cp_cache();
+    printf("caches: L1d %lld bytes %lld-way, L2 %lld bytes\n", (long long)cache->l1d_bytes,
+           (long long)cache->l1d_ways, (long long)cache->l2_bytes);
+    if (cache->l1d_bytes < 4096 || cache->l1d_ways < 1 || cache->l2_bytes < cache->l1d_bytes ||
+        cache->l1d_bytes % cache->l1d_ways != 0)
+        fail("cp_cache: implausible cache sizes");
     convpool_context *ctx;
     if (convpool_context_create(2, &ctx) != CONVPOOL_OK)
         fail("context_create");

@@ -4,6 +4,8 @@ table of README.md's Performance section, followed by the targets of the
 fast paths, each marked met or not met from the same rows.
 
     build/tools/bench/convpool-bench --json | tools/bench/table.py
+    build/tools/bench/convpool-bench --cases tools/bench/cases-large.json --json \
+        | tools/bench/table.py
 
 The rows of `convpool-bench --backward` (case+bwd_data, case+bwd_weights,
 case+bwd_data_x) get a table of their own and the backward-pass targets.
@@ -92,6 +94,35 @@ def main():
 LARGE_CONVS = ["stem", "r3x3", "r1x1a", "r1x1b", "r3x3_28", "r3x3_s2", "r3x3_7", "b8_r3x3"]
 LP_POOLS = ["LpPool", "GlobalLpPool"]
 POOLS_2X = ["dw112", "dw56s2", "maxpool_stem", "maxpool_vgg", "avgpool", "avgpool3_pad"]
+# tools/bench/cases-large.json: working sets far beyond L2
+LARGE_3X3 = ["vgg_c1", "vgg_c2", "vgg_c3", "vgg_c4", "hires64", "unet_c2"]
+LARGE_ALL = LARGE_3X3 + ["hires_1x1", "maxpool_hires"]
+LARGE_PEAK = {1: 85, 2: 80}  # % of the measured FMA peak, by thread count
+
+
+def large_targets(by, verdict):
+    """The large-activation targets (cases-large.json), where its rows are."""
+    for th in (1, 2):
+        got = [(c, by[(c, th)]["percent_of_peak"]) for c in LARGE_3X3 if (c, th) in by]
+        got = [(c, v) for c, v in got if v is not None]
+        if not got:
+            continue
+        need = LARGE_PEAK[th]
+        verdict(all(v >= need for _, v in got),
+                f"large activations: every 3x3 case at >= {need}% of the measured FMA peak, "
+                f'{th} thread{"s" if th > 1 else ""}: ' +
+                ", ".join(f"{c} {v:.0f}%" + (f" (short by {need - v:.0f} points)"
+                                             if v < need else "") for c, v in got) + ".")
+    for th in (1, 2):
+        mine = [by[(c, th)] for c in LARGE_ALL if (c, th) in by and by[(c, th)]["onednn_ms"]]
+        if not mine:
+            continue
+        slow = [(r["case"], r["ours_ms"] / r["onednn_ms"]) for r in mine
+                if r["ours_ms"] > r["onednn_ms"]]
+        verdict(not slow, "large activations: no case slower than oneDNN in the same run, "
+                f'{th} thread{"s" if th > 1 else ""}: {len(mine) - len(slow)} of {len(mine)}' +
+                ("" if not slow else "; slower (our time / oneDNN's, 1.00 = level): " +
+                 ", ".join(f"{c} {v:.2f}" for c, v in slow)) + ".")
 
 
 def targets(rows):
@@ -106,7 +137,7 @@ def targets(rows):
     def as_fast_as(key, who, whose):
         for th in (1, 2):
             mine = [r for r in compared if r["threads"] == th and r[key]]
-            if not mine:  # e.g. --only with none of the suite's cases
+            if not mine:  # --only with none of them, or cases-large.json's rows
                 continue
             slow = [(r["case"], r["ours_ms"] / r[key]) for r in mine if r["ours_ms"] > r[key]]
             verdict(not slow, f"every case at least as fast as {who}, {th} thread"
@@ -132,6 +163,7 @@ def targets(rows):
                 f'{th} thread{"s" if th > 1 else ""} (peer\'s time / ours): ' +
                 ", ".join(f'{c} {v:.2f}x{" (short)" if c in short else ""}' for c, v in got) +
                 ".")
+    large_targets(by, verdict)
     if ("toy", 1) in by:
         us = by[("toy", 1)]["ours_ms"] * 1e3
         verdict(us <= 0.3, f"toy <= 0.3 µs per run through the op API: {us:.3f} µs "

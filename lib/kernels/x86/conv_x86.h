@@ -37,7 +37,8 @@
  * are too few, output channels; each output element is computed by one
  * task in a fixed order, so results are the same for every thread count
  * (the plan picks tile shapes and whether threads share one packed band
- * by the thread count, but neither changes any element's order).
+ * by the thread count, and band sizes by the cache sizes the CPU
+ * reports, but none of these changes any element's order).
  *
  * The parts:
  *  - kernels/x86/impl_conv_x86.c: the algorithm choice, weight packing (prepare,

@@ -1,27 +1,39 @@
 /*
  * Run planning for the x86 convolution (kernels/x86/conv_x86.h), shared by
- * workspace_size and run: bands of output rows sized for L2, output-channel
- * and pixel chunks, direct tile shapes balanced over the threads, and
- * whether the input is read in place.
+ * workspace_size and run: bands of output rows sized for the L2 the CPU
+ * reports (runtime/cpu.h), output-channel and pixel chunks, direct tile
+ * shapes balanced over the threads, and whether the input is read in
+ * place.
  */
 #include "kernels/x86/conv_x86.h"
 
 #include <string.h>
 
-/* A band's packed input should stay in L2 next to the weights it meets. */
-#define X86_CONV_BAND_BYTES       (192 * 1024)
-#define X86_CONV_HEAVY_BAND_BYTES (400 * 1024)
+#include "runtime/cpu.h"
+
+/* A band's packed input should stay in L2 next to the weights it meets:
+ * it may take this share of the L2 the CPU reports (in 1/64ths: 192 KiB
+ * and 400 KiB of a 1 MiB L2). */
+#define X86_CONV_BAND_L2_64THS       12
+#define X86_CONV_HEAVY_BAND_L2_64THS 25
+/* ... and a direct tile's weights and the packed band together this
+ * share (800 KiB of 1 MiB). */
+#define X86_CONV_TILE_L2_64THS 50
 /* Input planes up to this size the direct kernel reads in place. */
 #define X86_CONV_IN_PLACE_PLANE_BYTES (64 * 1024)
-/* A direct tile's weights and the packed band should fit this together:
- * L2 per core is 1 MiB on Zen 4/5 and more on recent Intel. */
-#define X86_CONV_TILE_L2_BYTES (800 * 1024)
+
 /* Tile shapes are balanced over at most this many threads and tasks
  * (more tasks split evenly enough) ... */
 #define X86_CONV_BALANCE_MAX_THREADS 64
 #define X86_CONV_BALANCE_MAX_TASKS   1024
 /* ... until the longest thread's share is within this of an even split. */
 #define X86_CONV_BALANCED 1.03
+
+/* The reported L2's share `n` 64ths. */
+static int64_t l2_share(int64_t n)
+{
+    return cp_cache()->l2_bytes / 64 * n;
+}
 
 static void plan_m_chunks(x86_conv_plan *p, int64_t outer, int64_t units)
 {
@@ -68,8 +80,8 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g, i
         p->in_rows = (rows - 1) * g->stride[1] + (g->kernel[1] - 1) * g->dilation[1] + 1;
         p->chan_pitch = g->kernel[0] * p->in_rows * p->row_pitch;
         int64_t bytes = channels * p->chan_pitch * (int64_t)sizeof(float);
-        if (rows == 1 ||
-            bytes <= (weights_heavier ? X86_CONV_HEAVY_BAND_BYTES : X86_CONV_BAND_BYTES))
+        if (rows == 1 || bytes <= l2_share(weights_heavier ? X86_CONV_HEAVY_BAND_L2_64THS
+                                                           : X86_CONV_BAND_L2_64THS))
             break;
         rows = ceil_div(rows, 2);
     }
@@ -131,8 +143,8 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
     int64_t best = 1;
     double best_score = 0.0;
     for (int64_t mv = 1; mv <= CP_CONV_DIRECT_MV_MAX && mv <= xc->blocks; mv++) {
-        if (mv > 1 &&
-            mv * step_bytes + p->pack_floats * (int64_t)sizeof(float) > X86_CONV_TILE_L2_BYTES)
+        if (mv > 1 && mv * step_bytes + p->pack_floats * (int64_t)sizeof(float) >
+                          l2_share(X86_CONV_TILE_L2_64THS))
             break;
         double col_tiles = (double)ceil_div(ow, xc->k->direct_np_max[mv - 1]);
         double vectors = (double)xc->blocks / (double)ceil_div(xc->blocks, mv);
