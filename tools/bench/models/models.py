@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""Whole-model benchmark: libconvpool's model path (`convpool-run --duration S --json`) against
+onnxruntime-node's session.run() on the conv/pool backbones of gen_models.py, at each thread
+count, and the largest difference of our output from ONNX Runtime's relative to the output's
+largest magnitude. Prints a text table, or Markdown with --markdown (README's model table).
+
+    (cd tools/bench/models && npm ci --ignore-scripts)     # once: ONNX Runtime, pinned
+    /usr/bin/python3 tools/bench/models/models.py --convpool-run build-rel/tools/convpool-run
+
+Models are built in a temporary directory (or --work DIR) with gen_models.py. Each model is timed
+ours, ONNX Runtime, ours (the faster of our two medians counts) so that both see the same machine
+load; ONNX Runtime runs in its own process, so neither library's idle threads spin during the
+other's runs. Exit status 1 if a run fails or an error exceeds --max-error."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import gen_models  # noqa: E402
+
+
+def ours_time(cr, models, name, threads, seconds):
+    cmd = [cr, "--duration", str(seconds), "--threads", str(threads), "--json",
+           os.path.join(models, name + ".onnx"), "--input", os.path.join(models, name + ".x.npy")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if r.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
+    return json.loads([line for line in r.stdout.splitlines() if line.startswith("{")][-1])["median_ms"]
+
+
+def ort_time(node_modules, models, out, name, threads, seconds):
+    cmd = ["node", os.path.join(HERE, "ort_models.js"), "--models", models, "--out", out,
+           "--threads", str(threads), "--min-time", str(seconds), name]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, NODE_PATH=node_modules))
+    if r.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
+    row = json.loads([line for line in r.stdout.splitlines() if line.startswith("{")][-1])
+    return row["median_ms"], row.get("ort")
+
+
+def ours_error(cr, models, out, name):
+    """max |ours - ORT| / max |ORT| over the model's output (ORT's saved by ort_time)."""
+    d = os.path.join(out, name + ".ours")
+    cmd = [cr, os.path.join(models, name + ".onnx"), "--input", os.path.join(models, name + ".x.npy"),
+           "--output-dir", d, "--output-format", "npy"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if r.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
+    y = np.load(os.path.join(d, "output_0.npy"))
+    ref = np.load(os.path.join(out, name + ".ort.npy"))
+    if y.shape != ref.shape:
+        raise RuntimeError(f"{name}: our output has shape {y.shape}, ONNX Runtime's {ref.shape}")
+    return float(np.max(np.abs(y - ref)) / max(1e-30, float(np.max(np.abs(ref)))))
+
+
+def load_average():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--convpool-run", required=True, help="the convpool-run binary to time")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--seconds", type=float, default=1.0, help="timed seconds per measurement (default 1)")
+    ap.add_argument("--node-modules", default=os.path.join(HERE, "node_modules"),
+                    help="where onnxruntime-node is installed (default: beside this script)")
+    ap.add_argument("--work", help="directory for models and outputs (default: a temporary one)")
+    ap.add_argument("--max-error", type=float, default=1e-4,
+                    help="largest relative output difference accepted (default 1e-4)")
+    ap.add_argument("--markdown", action="store_true", help="print README's Markdown table")
+    ap.add_argument("names", nargs="*", help=f"models (default: all of {', '.join(gen_models.MODELS)})")
+    a = ap.parse_args()
+    names = a.names or list(gen_models.MODELS)
+    unknown = [n for n in names if n not in gen_models.MODELS]
+    if unknown:
+        ap.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(gen_models.MODELS)}")
+    if not os.path.isdir(os.path.join(a.node_modules, "onnxruntime-node")):
+        ap.error(f"onnxruntime-node is not installed in {a.node_modules}: run "
+                 f"`npm ci --ignore-scripts` in {HERE}")
+    threads = [int(t) for t in a.threads.split(",")]
+    cr = os.path.abspath(a.convpool_run)
+
+    with tempfile.TemporaryDirectory(prefix="convpool-models-") as tmp:
+        work = a.work or tmp
+        models, out = os.path.join(work, "models"), os.path.join(work, "out")
+        os.makedirs(models, exist_ok=True)
+        for n in names:
+            gen_models.build(n, *gen_models.MODELS[n], models)
+        load_before = load_average()
+        rows, ort_version, failed = [], None, False
+        for t in threads:
+            for n in names:
+                o1 = ours_time(cr, models, n, t, a.seconds)
+                r, ort_version = ort_time(a.node_modules, models, out, n, t, a.seconds)
+                o2 = ours_time(cr, models, n, t, a.seconds)
+                e = ours_error(cr, models, out, n)
+                failed |= not e <= a.max_error
+                rows.append(dict(model=n, threads=t, ours_ms=min(o1, o2), ort_ms=r, ratio=r / min(o1, o2), error=e))
+                if not a.markdown:
+                    x = rows[-1]
+                    print(f"{n:14s} {t}T  ours {x['ours_ms']:9.4f} ms  ORT {r:9.4f} ms  ORT/ours {x['ratio']:5.2f}x"
+                          f"  max|err|/max|y| {e:.1e}", flush=True)
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        header = (f"{when}; onnxruntime-node {ort_version}; {os.cpu_count()} CPUs; "
+                  f"load average {load_before:.2f} before, {load_average():.2f} after")
+        if a.markdown:
+            print(f"<!-- {header} -->")
+            print("| model | threads | ours ms | ONNX Runtime ms | ORT / ours | max rel. error |")
+            print("|---|---|---|---|---|---|")
+            for x in rows:
+                print(f"| {x['model']} | {x['threads']} | {x['ours_ms']:.4g} | {x['ort_ms']:.4g} "
+                      f"| {x['ratio']:.2f}x | {x['error']:.1e} |")
+        else:
+            print(header)
+    if failed:
+        print(f"an output differs from ONNX Runtime's by more than {a.max_error:g} relative", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
