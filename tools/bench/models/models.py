@@ -7,7 +7,8 @@ largest magnitude. Prints a text table, or Markdown with --markdown (README's mo
     (cd tools/bench/models && npm ci --ignore-scripts)     # once: ONNX Runtime, pinned
     /usr/bin/python3 tools/bench/models/models.py --convpool-run build-rel/tools/convpool-run
 
-Models are built in a temporary directory (or --work DIR) with gen_models.py. Each model is timed
+The times are medians (and the fastest run, less disturbed on a busy machine); --profile adds
+the whole run's median over the sum of our node medians. Models are built in a temporary directory (or --work DIR) with gen_models.py. Each model is timed
 ours, ONNX Runtime, ours (the faster of our two medians counts) so that both see the same machine
 load; ONNX Runtime runs in its own process, so neither library's idle threads spin during the
 other's runs. Exit status 1 if a run fails or an error exceeds --max-error."""
@@ -26,13 +27,19 @@ sys.path.insert(0, HERE)
 import gen_models  # noqa: E402
 
 
-def ours_time(cr, models, name, threads, seconds):
+def ours_time(cr, models, name, threads, seconds, profile=False):
+    """Our (median, fastest) ms; with profile, also the sum of the node medians."""
     cmd = [cr, "--duration", str(seconds), "--threads", str(threads), "--json",
            os.path.join(models, name + ".onnx"), "--input", os.path.join(models, name + ".x.npy")]
+    if profile:
+        cmd.insert(1, "--profile")
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if r.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
-    return json.loads([line for line in r.stdout.splitlines() if line.startswith("{")][-1])["median_ms"]
+    row = json.loads([line for line in r.stdout.splitlines() if line.startswith("{")][-1])
+    if profile:
+        return row["median_ms"], row["node_median_sum_ms"]
+    return row["median_ms"], row["min_ms"]
 
 
 def ort_time(node_modules, models, out, name, threads, seconds):
@@ -43,7 +50,7 @@ def ort_time(node_modules, models, out, name, threads, seconds):
     if r.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
     row = json.loads([line for line in r.stdout.splitlines() if line.startswith("{")][-1])
-    return row["median_ms"], row.get("ort")
+    return row["median_ms"], row["min_ms"], row.get("ort")
 
 
 def ours_error(cr, models, out, name):
@@ -79,6 +86,9 @@ def main():
     ap.add_argument("--max-error", type=float, default=1e-4,
                     help="largest relative output difference accepted (default 1e-4)")
     ap.add_argument("--markdown", action="store_true", help="print README's Markdown table")
+    ap.add_argument("--profile", action="store_true",
+                    help="also time each of our nodes (convpool-run --profile) and give the whole "
+                         "run's median over the sum of the node medians (the model path's overhead)")
     ap.add_argument("names", nargs="*", help=f"models (default: all of {', '.join(gen_models.MODELS)})")
     a = ap.parse_args()
     names = a.names or list(gen_models.MODELS)
@@ -102,25 +112,36 @@ def main():
         for t in threads:
             for n in names:
                 o1 = ours_time(cr, models, n, t, a.seconds)
-                r, ort_version = ort_time(a.node_modules, models, out, n, t, a.seconds)
+                r, r_min, ort_version = ort_time(a.node_modules, models, out, n, t, a.seconds)
                 o2 = ours_time(cr, models, n, t, a.seconds)
                 e = ours_error(cr, models, out, n)
                 failed |= not e <= a.max_error
-                rows.append(dict(model=n, threads=t, ours_ms=min(o1, o2), ort_ms=r, ratio=r / min(o1, o2), error=e))
+                o, o_min = min(o1[0], o2[0]), min(o1[1], o2[1])
+                x = dict(model=n, threads=t, ours_ms=o, ours_min=o_min, ort_ms=r, ort_min=r_min,
+                         ratio=r / o, ratio_min=r_min / o_min, error=e, gap=None)
+                if a.profile:
+                    run_ms, node_sum_ms = ours_time(cr, models, n, t, a.seconds, profile=True)
+                    x["gap"] = run_ms / node_sum_ms
+                rows.append(x)
                 if not a.markdown:
-                    x = rows[-1]
-                    print(f"{n:14s} {t}T  ours {x['ours_ms']:9.4f} ms  ORT {r:9.4f} ms  ORT/ours {x['ratio']:5.2f}x"
-                          f"  max|err|/max|y| {e:.1e}", flush=True)
+                    gap = f"  run/nodes {x['gap']:.3f}" if a.profile else ""
+                    print(f"{n:14s} {t}T  ours {o:9.4f} ({o_min:.4f}) ms  ORT {r:9.4f} ({r_min:.4f}) ms"
+                          f"  ORT/ours {x['ratio']:5.2f}x ({x['ratio_min']:.2f}x)  max|err|/max|y| {e:.1e}{gap}",
+                          flush=True)
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         header = (f"{when}; onnxruntime-node {ort_version}; {os.cpu_count()} CPUs; "
                   f"load average {load_before:.2f} before, {load_average():.2f} after")
         if a.markdown:
             print(f"<!-- {header} -->")
-            print("| model | threads | ours ms | ONNX Runtime ms | ORT / ours | max rel. error |")
-            print("|---|---|---|---|---|---|")
+            gap_head = " run / sum of nodes |" if a.profile else ""
+            print("| model | threads | ours ms: median (fastest) | ONNX Runtime ms: median (fastest) "
+                  "| ORT / ours: median (fastest) | max rel. error |" + gap_head)
+            print("|---|---|---|---|---|---|" + ("---|" if a.profile else ""))
             for x in rows:
-                print(f"| {x['model']} | {x['threads']} | {x['ours_ms']:.4g} | {x['ort_ms']:.4g} "
-                      f"| {x['ratio']:.2f}x | {x['error']:.1e} |")
+                gap = f" {x['gap']:.3f} |" if a.profile else ""
+                print(f"| {x['model']} | {x['threads']} | {x['ours_ms']:.4g} ({x['ours_min']:.4g}) "
+                      f"| {x['ort_ms']:.4g} ({x['ort_min']:.4g}) | {x['ratio']:.2f}x ({x['ratio_min']:.2f}x) "
+                      f"| {x['error']:.1e} |{gap}")
         else:
             print(header)
     if failed:
