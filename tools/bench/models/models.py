@@ -8,11 +8,13 @@ largest magnitude. Prints a text table, or Markdown with --markdown (README's mo
     /usr/bin/python3 tools/bench/models/models.py --convpool-run build-rel/tools/convpool-run
 
 The times are medians (and the fastest run, less disturbed on a busy machine); --profile adds
-the whole run's median over the sum of our node medians. Models are built in a temporary directory (or --work DIR) with gen_models.py. Each model is timed
+each node's time, ours and ONNX Runtime's side by side, and our whole run's median over the sum
+of our node medians. Models are built in a temporary directory (or --work DIR) with gen_models.py. Each model is timed
 ours, ONNX Runtime, ours (the faster of our two medians counts) so that both see the same machine
 load; ONNX Runtime runs in its own process, so neither library's idle threads spin during the
 other's runs. Exit status 1 if a run fails or an error exceeds --max-error."""
 import argparse
+import glob
 import json
 import os
 import subprocess
@@ -38,19 +40,51 @@ def ours_time(cr, models, name, threads, seconds, profile=False):
         raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
     row = json.loads([line for line in r.stdout.splitlines() if line.startswith("{")][-1])
     if profile:
-        return row["median_ms"], row["node_median_sum_ms"]
+        return row["median_ms"], row["node_median_sum_ms"], row["nodes"]
     return row["median_ms"], row["min_ms"]
 
 
-def ort_time(node_modules, models, out, name, threads, seconds):
+def ort_time(node_modules, models, out, name, threads, seconds, profile_dir=None):
     cmd = ["node", os.path.join(HERE, "ort_models.js"), "--models", models, "--out", out,
            "--threads", str(threads), "--min-time", str(seconds), name]
+    if profile_dir:
+        cmd += ["--profile", profile_dir]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
                        env=dict(os.environ, NODE_PATH=node_modules))
     if r.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
     row = json.loads([line for line in r.stdout.splitlines() if line.startswith("{")][-1])
     return row["median_ms"], row["min_ms"], row.get("ort")
+
+
+def ort_nodes(profile_dir, name, threads):
+    """Median kernel time in ms per ONNX Runtime node from its profile, keyed by the node's
+    output name (the generator names node i's output t<i>; NCHWc nodes add '_nchwc');
+    ONNX Runtime's own nodes (layout reorders) keep their names."""
+    files = sorted(glob.glob(os.path.join(profile_dir, f"{name}.t{threads}_*.json")))
+    times = {}
+    for e in json.load(open(files[-1])):
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            key = e["name"][:-len("_kernel_time")]
+            key = key[:-len("_nchwc")] if key.endswith("_nchwc") else key
+            times.setdefault((key, e["args"].get("op_name", "?")), []).append(e["dur"] / 1000.0)
+    return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+
+
+def print_layers(name, threads, ours_nodes, ort):
+    print(f"  {name} {threads}T, per node (medians, ms)   ours        ORT   ORT/ours")
+    seen = set()
+    for i, nd in enumerate(ours_nodes):
+        key = next((k for k in ort if k[0] == f"t{i}"), None)
+        seen.add(key)
+        r = ort.get(key)
+        shape = "x".join(str(d) for d in nd["output_shape"])
+        ratio = f"{r / nd['median_ms']:5.2f}x" if r else "    -"
+        print(f"    t{i:<3d}{nd['op_type']:18s}{shape:>14s} {nd['median_ms']:9.4f} "
+              f"{r if r else float('nan'):9.4f}   {ratio}")
+    for k, r in ort.items():
+        if k not in seen:
+            print(f"    {k[1] + ' (ORT only)':36s}         - {r:9.4f}")
 
 
 def ours_error(cr, models, out, name):
@@ -87,8 +121,9 @@ def main():
                     help="largest relative output difference accepted (default 1e-4)")
     ap.add_argument("--markdown", action="store_true", help="print README's Markdown table")
     ap.add_argument("--profile", action="store_true",
-                    help="also time each of our nodes (convpool-run --profile) and give the whole "
-                         "run's median over the sum of the node medians (the model path's overhead)")
+                    help="also time each node, ours (convpool-run --profile) and ONNX Runtime's (its "
+                         "profiler), print them side by side, and give our whole run's median over "
+                         "the sum of our node medians (the model path's overhead)")
     ap.add_argument("names", nargs="*", help=f"models (default: all of {', '.join(gen_models.MODELS)})")
     a = ap.parse_args()
     names = a.names or list(gen_models.MODELS)
@@ -112,7 +147,8 @@ def main():
         for t in threads:
             for n in names:
                 o1 = ours_time(cr, models, n, t, a.seconds)
-                r, r_min, ort_version = ort_time(a.node_modules, models, out, n, t, a.seconds)
+                prof = os.path.join(work, "profiles") if a.profile else None
+                r, r_min, ort_version = ort_time(a.node_modules, models, out, n, t, a.seconds, prof)
                 o2 = ours_time(cr, models, n, t, a.seconds)
                 e = ours_error(cr, models, out, n)
                 failed |= not e <= a.max_error
@@ -120,14 +156,17 @@ def main():
                 x = dict(model=n, threads=t, ours_ms=o, ours_min=o_min, ort_ms=r, ort_min=r_min,
                          ratio=r / o, ratio_min=r_min / o_min, error=e, gap=None)
                 if a.profile:
-                    run_ms, node_sum_ms = ours_time(cr, models, n, t, a.seconds, profile=True)
+                    run_ms, node_sum_ms, nodes = ours_time(cr, models, n, t, a.seconds, profile=True)
                     x["gap"] = run_ms / node_sum_ms
+                    x["layers"] = (nodes, ort_nodes(prof, n, t))
                 rows.append(x)
                 if not a.markdown:
                     gap = f"  run/nodes {x['gap']:.3f}" if a.profile else ""
                     print(f"{n:14s} {t}T  ours {o:9.4f} ({o_min:.4f}) ms  ORT {r:9.4f} ({r_min:.4f}) ms"
                           f"  ORT/ours {x['ratio']:5.2f}x ({x['ratio_min']:.2f}x)  max|err|/max|y| {e:.1e}{gap}",
                           flush=True)
+                    if a.profile:
+                        print_layers(n, t, *x["layers"])
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         header = (f"{when}; onnxruntime-node {ort_version}; {os.cpu_count()} CPUs; "
                   f"load average {load_before:.2f} before, {load_average():.2f} after")

@@ -3,7 +3,9 @@
 // the median wall time of onnxruntime-node's session.run() (CPU, graph optimisations 'all',
 // sequential, intraOpNumThreads = --threads) over at least --min-time seconds after 5 warm-up runs,
 // printed as a JSON line; its output is saved as OUT/<name>.ort.npy for the accuracy check.
-//   node ort_models.js --models DIR --out OUT --threads 1 [--min-time 1] name...
+// With --profile PDIR, a second session with ONNX Runtime's profiler on then runs as long again
+// and writes its per-node times (Chrome trace JSON) as PDIR/<name>.t<threads>_<date>.json.
+//   node ort_models.js --models DIR --out OUT --threads 1 [--min-time 1] [--profile PDIR] name...
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -21,6 +23,7 @@ const modelsDir = opt('--models', null);
 const outDir = opt('--out', null);
 const threads = Number(opt('--threads', '1'));
 const minTime = Number(opt('--min-time', '1'));
+const profileDir = opt('--profile', null);
 if (!modelsDir || !outDir || !args.length || !(threads >= 1)) {
   console.error('usage: node ort_models.js --models DIR --out OUT --threads T [--min-time S] name...');
   process.exit(2);
@@ -54,24 +57,36 @@ function writeNpy(file, t) {
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
+function createSession(file, profilePrefix) {
+  const options = {
+    executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1,
+    graphOptimizationLevel: 'all', executionMode: 'sequential', logSeverityLevel: 3,
+  };
+  if (profilePrefix) Object.assign(options, { enableProfiling: true, profileFilePrefix: profilePrefix });
+  return ort.InferenceSession.create(file, options);
+}
+
+// Runs 5 warm-up runs, then timed runs for at least minTime s (and 10 runs); sorted times in ms.
+async function timeRuns(session, feeds) {
+  for (let i = 0; i < 5; i++) await session.run(feeds);
+  const times = [];
+  const t0 = nowMs();
+  while (nowMs() - t0 < minTime * 1000 || times.length < 10) {
+    const a = nowMs();
+    await session.run(feeds);
+    times.push(nowMs() - a);
+  }
+  return times.sort((x, y) => x - y);
+}
+
 (async () => {
   fs.mkdirSync(outDir, { recursive: true });
   for (const name of args) {
-    const session = await ort.InferenceSession.create(path.join(modelsDir, name + '.onnx'), {
-      executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1,
-      graphOptimizationLevel: 'all', executionMode: 'sequential', logSeverityLevel: 3,
-    });
+    const file = path.join(modelsDir, name + '.onnx');
+    const session = await createSession(file, null);
     const feeds = { [session.inputNames[0]]: readNpy(path.join(modelsDir, name + '.x.npy')) };
-    let out;
-    for (let i = 0; i < 5; i++) out = await session.run(feeds);
-    const times = [];
-    const t0 = nowMs();
-    while (nowMs() - t0 < minTime * 1000 || times.length < 10) {
-      const a = nowMs();
-      await session.run(feeds);
-      times.push(nowMs() - a);
-    }
-    times.sort((x, y) => x - y);
+    const out = await session.run(feeds);
+    const times = await timeRuns(session, feeds);
     const y = out[session.outputNames[0]];
     writeNpy(path.join(outDir, name + '.ort.npy'), y);
     console.log(JSON.stringify({
@@ -79,6 +94,13 @@ const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
       min_ms: times[0], shape: y.dims, ort: ort.env.versions ? ort.env.versions.common : undefined,
     }));
     await session.release();
+    if (profileDir) {
+      fs.mkdirSync(profileDir, { recursive: true });
+      const profiled = await createSession(file, path.join(profileDir, `${name}.t${threads}`));
+      await timeRuns(profiled, feeds);
+      profiled.endProfiling();
+      await profiled.release();
+    }
   }
 })().catch((e) => {
   console.error(`ort_models.js: ${e.message}`);
