@@ -58,33 +58,41 @@ def ort_time(node_modules, models, out, name, threads, seconds, profile_dir=None
 
 
 def ort_nodes(profile_dir, name, threads):
-    """Median kernel time in ms per ONNX Runtime node from its profile, keyed by the node's
-    output name (the generator names node i's output t<i>; NCHWc nodes add '_nchwc');
-    ONNX Runtime's own nodes (layout reorders) keep their names."""
+    """ONNX Runtime's nodes from its profile, in run order: name (the generator names node i's
+    output t<i>, which NCHWc nodes take as their name plus '_nchwc'; other nodes may get
+    names of ONNX Runtime's), op, output shape and median kernel time in ms."""
     files = sorted(glob.glob(os.path.join(profile_dir, f"{name}.t{threads}_*.json")))
-    times = {}
+    nodes = {}
     for e in json.load(open(files[-1])):
         if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
             key = e["name"][:-len("_kernel_time")]
-            key = key[:-len("_nchwc")] if key.endswith("_nchwc") else key
-            times.setdefault((key, e["args"].get("op_name", "?")), []).append(e["dur"] / 1000.0)
-    return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+            shapes = e["args"].get("output_type_shape") or [{}]
+            nd = nodes.setdefault(key, dict(name=key[:-len("_nchwc")] if key.endswith("_nchwc") else key,
+                                            op=e["args"].get("op_name", "?"),
+                                            shape=next(iter(shapes[0].values()), None), times=[]))
+            nd["times"].append(e["dur"] / 1000.0)
+    for nd in nodes.values():
+        nd["ms"] = sorted(nd["times"])[len(nd["times"]) // 2]
+    return list(nodes.values())
 
 
 def print_layers(name, threads, ours_nodes, ort):
+    """Our nodes beside ONNX Runtime's: matched by name, else by op and output shape in order."""
     print(f"  {name} {threads}T, per node (medians, ms)   ours        ORT   ORT/ours")
-    seen = set()
+    left = list(ort)
     for i, nd in enumerate(ours_nodes):
-        key = next((k for k in ort if k[0] == f"t{i}"), None)
-        seen.add(key)
-        r = ort.get(key)
+        match = next((o for o in left if o["name"] == f"t{i}"), None) or next(
+            (o for o in left if o["op"] == nd["op_type"] and o["shape"] == nd["output_shape"]), None)
+        if match:
+            left.remove(match)
+        r = match["ms"] if match else None
         shape = "x".join(str(d) for d in nd["output_shape"])
         ratio = f"{r / nd['median_ms']:5.2f}x" if r else "    -"
         print(f"    t{i:<3d}{nd['op_type']:18s}{shape:>14s} {nd['median_ms']:9.4f} "
               f"{r if r else float('nan'):9.4f}   {ratio}")
-    for k, r in ort.items():
-        if k not in seen:
-            print(f"    {k[1] + ' (ORT only)':36s}         - {r:9.4f}")
+    for o in left:
+        label = f"{o['op']} (ORT only)"
+        print(f"    {label:36s}         - {o['ms']:9.4f}")
 
 
 def ours_error(cr, models, out, name):
