@@ -9,8 +9,9 @@ largest magnitude. Prints a text table, or Markdown with --markdown (README's mo
 
 The times are medians (and the fastest run, less disturbed on a busy machine); --profile adds
 each node's time, ours and ONNX Runtime's side by side, and our whole run's median over the sum
-of our node medians. Models are built in a temporary directory (or --work DIR) with gen_models.py. Each model is timed
-ours, ONNX Runtime, ours (the faster of our two medians counts) so that both see the same machine
+of our node medians. Models are built in a temporary directory (or --work DIR) with
+gen_models.py. Each model is timed ours, ONNX Runtime, ours (--rounds R: R times ONNX Runtime
+then ours; each side's best median and fastest run count) so that both see the same machine
 load; ONNX Runtime runs in its own process, so neither library's idle threads spin during the
 other's runs. Exit status 1 if a run fails or an error exceeds --max-error."""
 import argparse
@@ -122,6 +123,9 @@ def main():
     ap.add_argument("--convpool-run", required=True, help="the convpool-run binary to time")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     ap.add_argument("--seconds", type=float, default=1.0, help="timed seconds per measurement (default 1)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="time ONNX Runtime this many times between ours (default 1: ours, ORT, ours); "
+                         "each side's best median and fastest run count")
     ap.add_argument("--node-modules", default=os.path.join(HERE, "node_modules"),
                     help="where onnxruntime-node is installed (default: beside this script)")
     ap.add_argument("--work", help="directory for models and outputs (default: a temporary one)")
@@ -154,13 +158,17 @@ def main():
         rows, ort_version, failed = [], None, False
         for t in threads:
             for n in names:
-                o1 = ours_time(cr, models, n, t, a.seconds)
                 prof = os.path.join(work, "profiles") if a.profile else None
-                r, r_min, ort_version = ort_time(a.node_modules, models, out, n, t, a.seconds, prof)
-                o2 = ours_time(cr, models, n, t, a.seconds)
+                ours_runs = [ours_time(cr, models, n, t, a.seconds)]
+                ort_runs = []
+                for _ in range(a.rounds):
+                    r, r_min, ort_version = ort_time(a.node_modules, models, out, n, t, a.seconds, prof)
+                    ort_runs.append((r, r_min))
+                    ours_runs.append(ours_time(cr, models, n, t, a.seconds))
                 e = ours_error(cr, models, out, n)
                 failed |= not e <= a.max_error
-                o, o_min = min(o1[0], o2[0]), min(o1[1], o2[1])
+                o, o_min = (min(v) for v in zip(*ours_runs))
+                r, r_min = (min(v) for v in zip(*ort_runs))
                 x = dict(model=n, threads=t, ours_ms=o, ours_min=o_min, ort_ms=r, ort_min=r_min,
                          ratio=r / o, ratio_min=r_min / o_min, error=e, gap=None)
                 if a.profile:
