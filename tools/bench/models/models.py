@@ -31,7 +31,7 @@ import gen_models  # noqa: E402
 
 
 def ours_time(cr, models, name, threads, seconds, profile=False):
-    """Our (median, fastest) ms; with profile, also the sum of the node medians."""
+    """Our (median, fastest) ms; with profile, (median, sum of the node medians, the nodes)."""
     cmd = [cr, "--duration", str(seconds), "--threads", str(threads), "--json",
            os.path.join(models, name + ".onnx"), "--input", os.path.join(models, name + ".x.npy")]
     if profile:
