@@ -8,8 +8,8 @@ largest magnitude. Prints a text table, or Markdown with --markdown (README's mo
     /usr/bin/python3 tools/bench/models/models.py --convpool-run build-rel/tools/convpool-run
 
 The times are medians (and the fastest run, less disturbed on a busy machine); --profile adds
-each node's time, ours and ONNX Runtime's side by side, and our whole run's median over the sum
-of our node medians. Models are built in a temporary directory (or --work DIR) with
+each node's time, ours and ONNX Runtime's side by side, and the median time our runs spend
+outside their nodes. Models are built in a temporary directory (or --work DIR) with
 gen_models.py. Each model is timed ours, ONNX Runtime, ours (--rounds R: R times ONNX Runtime
 then ours; each side's best median and fastest run count) so that both see the same machine
 load; ONNX Runtime runs in its own process, so neither library's idle threads spin during the
@@ -31,7 +31,7 @@ import gen_models  # noqa: E402
 
 
 def ours_time(cr, models, name, threads, seconds, profile=False):
-    """Our (median, fastest) ms; with profile, (median, sum of the node medians, the nodes)."""
+    """Our (median, fastest) ms; with profile, (median, median time outside the nodes, the nodes)."""
     cmd = [cr, "--duration", str(seconds), "--threads", str(threads), "--json",
            os.path.join(models, name + ".onnx"), "--input", os.path.join(models, name + ".x.npy")]
     if profile:
@@ -41,7 +41,7 @@ def ours_time(cr, models, name, threads, seconds, profile=False):
         raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
     row = json.loads([line for line in r.stdout.splitlines() if line.startswith("{")][-1])
     if profile:
-        return row["median_ms"], row["node_median_sum_ms"], row["nodes"]
+        return row["median_ms"], row["outside_nodes_median_ms"], row["nodes"]
     return row["median_ms"], row["min_ms"]
 
 
@@ -134,8 +134,8 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="print README's Markdown table")
     ap.add_argument("--profile", action="store_true",
                     help="also time each node, ours (convpool-run --profile) and ONNX Runtime's (its "
-                         "profiler), print them side by side, and give our whole run's median over "
-                         "the sum of our node medians (the model path's overhead)")
+                         "profiler), print them side by side, and give the median time our runs spend "
+                         "outside their nodes (the model path's own cost)")
     ap.add_argument("names", nargs="*", help=f"models (default: all of {', '.join(gen_models.MODELS)})")
     a = ap.parse_args()
     names = a.names or list(gen_models.MODELS)
@@ -172,12 +172,12 @@ def main():
                 x = dict(model=n, threads=t, ours_ms=o, ours_min=o_min, ort_ms=r, ort_min=r_min,
                          ratio=r / o, ratio_min=r_min / o_min, error=e, gap=None)
                 if a.profile:
-                    run_ms, node_sum_ms, nodes = ours_time(cr, models, n, t, a.seconds, profile=True)
-                    x["gap"] = run_ms / node_sum_ms
+                    _, outside_ms, nodes = ours_time(cr, models, n, t, a.seconds, profile=True)
+                    x["gap"] = outside_ms * 1e3
                     x["layers"] = (nodes, ort_nodes(prof, n, t))
                 rows.append(x)
                 if not a.markdown:
-                    gap = f"  run/nodes {x['gap']:.3f}" if a.profile else ""
+                    gap = f"  outside the nodes {x['gap']:.2f} us" if a.profile else ""
                     print(f"{n:14s} {t}T  ours {o:9.4f} ({o_min:.4f}) ms  ORT {r:9.4f} ({r_min:.4f}) ms"
                           f"  ORT/ours {x['ratio']:5.2f}x ({x['ratio_min']:.2f}x)  max|err|/max|y| {e:.1e}{gap}",
                           flush=True)
@@ -188,12 +188,12 @@ def main():
                   f"load average {load_before:.2f} before, {load_average():.2f} after")
         if a.markdown:
             print(f"<!-- {header} -->")
-            gap_head = " run / sum of nodes |" if a.profile else ""
+            gap_head = " outside the nodes, µs |" if a.profile else ""
             print("| model | threads | ours ms: median (fastest) | ONNX Runtime ms: median (fastest) "
                   "| ORT / ours: median (fastest) | max rel. error |" + gap_head)
             print("|---|---|---|---|---|---|" + ("---|" if a.profile else ""))
             for x in rows:
-                gap = f" {x['gap']:.3f} |" if a.profile else ""
+                gap = f" {x['gap']:.2f} |" if a.profile else ""
                 print(f"| {x['model']} | {x['threads']} | {x['ours_ms']:.4g} ({x['ours_min']:.4g}) "
                       f"| {x['ort_ms']:.4g} ({x['ort_min']:.4g}) | {x['ratio']:.2f}x ({x['ratio_min']:.2f}x) "
                       f"| {x['error']:.1e} |{gap}")
