@@ -517,6 +517,9 @@ def case_profile_text():
         if shape:
             assert shape in lines[i], lines[i]
     assert abs(shares - 100) < 0.5, shares
+    outside = out.splitlines()[-1].split()
+    assert outside[:3] == ["outside", "the", "nodes"], out
+    assert float(outside[outside.index("median") + 1]) > 0, out
 
 
 def case_profile_json():
@@ -535,6 +538,9 @@ def case_profile_json():
         assert abs(n["share"] - n["median_ms"] / result["node_median_sum_ms"]) < 1e-6, n
     assert abs(sum(n["share"] for n in nodes) - 1) < 1e-6, nodes
     assert abs(sum(n["median_ms"] for n in nodes) - result["node_median_sum_ms"]) < 1e-9
+    # A run's time outside its nodes: positive, and less than the run.
+    assert 0 < result["outside_nodes_median_ms"] <= result["outside_nodes_p90_ms"], result
+    assert result["outside_nodes_median_ms"] < result["median_ms"], result
     dag = os.path.join(DATA, "onnx-loader", "dag.onnx")
     result = json.loads(run("--profile", "--json", "--duration", "0.05", dag).stdout)
     folded = [n for n in result["nodes"] if not n["executed"]]

@@ -3,7 +3,9 @@
  * the timed runs of --bench, measured by the library's
  * convpool_session_run_profiled() (the same run path as an ordinary run),
  * with its share of the model's node time and its GFLOP/s (FLOPs as cost.c
- * counts them).
+ * counts them); and what each run spends outside its nodes (its wall time
+ * minus the sum of its node times: the session, the plan lookup, the loop),
+ * the model path's own cost.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +26,13 @@ struct cli_profile {
     cli_runner *r;
     size_t nodes;
     int64_t *ns;        /* runs x nodes, grown as runs come */
+    int64_t *outside;   /* runs: wall time minus the sum of the node times */
     int64_t *warmup_ns; /* nodes: the times of warm-up runs, not kept */
     size_t cap_runs;
     long runs;
     node_row *rows;
-    double sum_median_ms; /* of the nodes that ran */
+    double sum_median_ms;  /* of the nodes that ran */
+    cli_latency outside_l; /* ms */
 };
 
 cli_profile *cli_profile_create(cli_runner *r)
@@ -69,6 +73,7 @@ void cli_profile_destroy(cli_profile *p)
     if (!p)
         return;
     free(p->ns);
+    free(p->outside);
     free(p->warmup_ns);
     free(p->rows);
     free(p);
@@ -82,22 +87,31 @@ int cli_profile_run(void *profile, long run)
         int64_t *bigger = cap <= SIZE_MAX / sizeof *bigger / p->nodes
                               ? realloc(p->ns, cap * p->nodes * sizeof *bigger)
                               : NULL;
-        if (!bigger) {
+        if (bigger)
+            p->ns = bigger;
+        int64_t *outside = bigger ? realloc(p->outside, cap * sizeof *outside) : NULL;
+        if (!outside) {
             cli_error("out of memory for the node times of %zu runs", cap);
             return CLI_EXIT_FAILURE;
         }
-        p->ns = bigger;
+        p->outside = outside;
         p->cap_runs = cap;
     }
     /* Warm-up runs are profiled too, so that they warm the same path. */
     int64_t *times = run < 0 ? p->warmup_ns : p->ns + (size_t)run * p->nodes;
+    int64_t start = cli_now_ns();
     convpool_status st = convpool_session_run_profiled(p->r->session, p->r->ctx, times, p->nodes);
+    int64_t wall = cli_now_ns() - start;
     if (st != CONVPOOL_OK) {
         cli_api_error(st, "profiling the model");
         return CLI_EXIT_FAILURE;
     }
-    if (run >= 0)
+    if (run >= 0) {
+        for (size_t i = 0; i < p->nodes; i++)
+            wall -= times[i] > 0 ? times[i] : 0; /* -1: folded at load time */
+        p->outside[run] = wall;
         p->runs = run + 1;
+    }
     return CLI_EXIT_OK;
 }
 
@@ -117,6 +131,10 @@ static void summarise(cli_profile *p)
         cli_latency_summarise(ms, (size_t)p->runs, &row->l);
         p->sum_median_ms += row->l.median;
     }
+    for (long k = 0; ms && k < p->runs; k++)
+        ms[k] = (double)p->outside[k] / 1e6;
+    if (ms)
+        cli_latency_summarise(ms, (size_t)p->runs, &p->outside_l);
     free(ms);
 }
 
@@ -151,13 +169,20 @@ void cli_profile_print_text(FILE *out, cli_profile *p)
         cli_print_name(out, convpool_model_node_name(m, i));
         fputc('\n', out);
     }
+    fprintf(out,
+            "outside the nodes (the run's wall time minus its node times): median %.3f us, "
+            "p90 %.3f us\n",
+            p->outside_l.median * 1e3, p->outside_l.p90 * 1e3);
 }
 
 void cli_profile_print_json(FILE *out, cli_profile *p)
 {
     summarise(p);
     const convpool_model *m = p->r->model;
-    fprintf(out, ", \"node_median_sum_ms\": %.9g, \"nodes\": [", p->sum_median_ms);
+    fprintf(out,
+            ", \"node_median_sum_ms\": %.9g, \"outside_nodes_median_ms\": %.9g, "
+            "\"outside_nodes_p90_ms\": %.9g, \"nodes\": [",
+            p->sum_median_ms, p->outside_l.median, p->outside_l.p90);
     for (size_t i = 0; i < p->nodes; i++) {
         const node_row *row = &p->rows[i];
         fprintf(out, "%s{\"index\": %zu, \"name\": ", i ? ", " : "", i);

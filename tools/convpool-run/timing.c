@@ -13,7 +13,7 @@ enum { DEFAULT_WARMUP_RUNS = 3 };
 
 /* Whole nanoseconds: differences of doubles in milliseconds since boot
  * would carry rounding noise into sub-microsecond times. */
-static int64_t now_ns(void)
+int64_t cli_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -81,7 +81,7 @@ int cli_time_runs(const cli_options *opt, long default_runs, long max_runs, cli_
     int rc = CLI_EXIT_OK;
     for (long i = 0; rc == CLI_EXIT_OK && i < t->warmup; i++)
         rc = fn(arg, -1);
-    int64_t first = now_ns(), deadline = first + (int64_t)(opt->duration * 1e9);
+    int64_t first = cli_now_ns(), deadline = first + (int64_t)(opt->duration * 1e9);
     while (rc == CLI_EXIT_OK && t->runs < wanted) {
         if ((size_t)t->runs == cap) {
             double *bigger = realloc(t->ms, 2 * cap * sizeof *t->ms);
@@ -92,14 +92,14 @@ int cli_time_runs(const cli_options *opt, long default_runs, long max_runs, cli_
             t->ms = bigger;
             cap *= 2;
         }
-        int64_t start = now_ns();
+        int64_t start = cli_now_ns();
         rc = fn(arg, t->runs);
-        int64_t end = now_ns();
+        int64_t end = cli_now_ns();
         t->ms[t->runs++] = (double)(end - start) / 1e6;
         if (opt->duration > 0 && end >= deadline)
             break;
     }
     t->capped = opt->duration > 0 && t->runs == max_runs;
-    t->seconds = (double)(now_ns() - first) / 1e9;
+    t->seconds = (double)(cli_now_ns() - first) / 1e9;
     return rc;
 }

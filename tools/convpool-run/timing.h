@@ -7,6 +7,7 @@
 #define CLI_TIMING_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -21,6 +22,9 @@
 typedef struct cli_latency {
     double min, median, p90, p99, max, mean;
 } cli_latency;
+
+/* The monotonic clock in nanoseconds, which every timed run reads. */
+int64_t cli_now_ns(void);
 
 /* q-quantile (0..1) of n >= 1 sorted values. */
 double cli_quantile(const double *sorted, size_t n, double q);
