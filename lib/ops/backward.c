@@ -24,7 +24,8 @@ static int is_conv(const convpool_op *op)
  * may choose an algorithm by the attributes (a 1x1 stride-1 Conv without pads
  * goes to a GEMM that assumes none): explicit pads are passed on as they
  * are, and pads that auto_pad or output_shape decide per input size are
- * announced as pads of 1, which only rules out the padding-free algorithms. */
+ * announced as pads of 1, which only rules out the padding-free algorithms,
+ * and flagged (pads_per_run) for those that build on the pads' values. */
 convpool_status cp_op_enable_backward(convpool_op *op, const float *weight)
 {
     convpool_desc d;
@@ -35,6 +36,7 @@ convpool_status cp_op_enable_backward(convpool_op *op, const float *weight)
         for (int i = 0; i < 2 * CP_MAX_SPATIAL; i++)
             d.attrs.pads[i] = 1;
         d.attrs.has_pads = 1;
+        d.attrs.pads_per_run = 1;
     }
     d.attrs.auto_pad = CONVPOOL_AUTO_PAD_NOTSET;
     memset(d.attrs.output_padding, 0, sizeof d.attrs.output_padding);

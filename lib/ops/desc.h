@@ -31,6 +31,10 @@ typedef struct cp_attrs {
     int32_t has_output_shape;
     /* LpPool, GlobalLpPool: the norm's exponent */
     int64_t p;
+    /* The inner op of a backward pass whose pads auto_pad or output_shape
+     * decide per input size: each run's geometry brings them, the pads
+     * above are placeholders (ops/backward.c). */
+    int32_t pads_per_run;
 } cp_attrs;
 
 struct convpool_desc {

@@ -112,7 +112,8 @@ static phase_dim phase_dim_of(const cp_attrs *a, int i, int64_t r)
  * faster: a DCGAN output layer (64 -> 3, k4 s2) runs 6x slower in 4 phases. */
 #define CP_PHASE_MIN_M_PER_GROUP 16
 
-/* Whether the op splits into stride phases: pads fixed by the attributes,
+/* Whether the op splits into stride phases: pads fixed by the attributes
+ * (not those of a backward pass's inner op, which come with each run),
  * per dim stride 1 or dilation 1 (then the taps of a phase are evenly
  * spaced), every phase with a tap, its Conv's pads >= 0 and giving every
  * phase an output for any input size. Stride 1 everywhere is one phase, a
@@ -125,7 +126,7 @@ static phase_dim phase_dim_of(const cp_attrs *a, int i, int64_t r)
 static int phases_fit(const convpool_op *op)
 {
     const cp_attrs *a = &op->attrs;
-    if (a->has_output_shape ||
+    if (a->has_output_shape || a->pads_per_run ||
         (a->auto_pad != CONVPOOL_AUTO_PAD_NOTSET && a->auto_pad != CONVPOOL_AUTO_PAD_VALID))
         return 0;
     int64_t phases = 1;
@@ -280,6 +281,30 @@ static size_t cols_bytes(const cp_geom *g, const gemm_packed *gp)
     return align_up((size_t)(g->m * gp->taps * cp_geom_in_plane(g)) * sizeof(float));
 }
 
+/* A run's output can extend past what the attributes give (the dx pass of
+ * a Conv whose last input rows no window reached: cp_backward_data_geom),
+ * so phase p's Conv covers every output of its phase below g->out: its out
+ * size from g, its end padding (the rows no tap reaches: zeros, or the bias)
+ * to match. 0 if that leaves the phase no output or needs negative padding
+ * (unreachable: such geometries only grow the output). */
+static int phase_fill_output(const gemm_packed *gp, int64_t p, const cp_geom *g, cp_geom *q)
+{
+    for (int i = 0; i < CP_MAX_SPATIAL; i++) {
+        const int64_t r = gp->residue[p][i], st = g->stride[i];
+        const int64_t o0 = ceil_div(g->pad_begin[i] - r, st) * st + r - g->pad_begin[i];
+        if (o0 >= g->out[i])
+            return 0;
+        const int64_t count = (g->out[i] - 1 - o0) / st + 1;
+        const int64_t eff = (q->kernel[i] - 1) * q->dilation[i] + 1;
+        const int64_t pad_end = count - 1 + eff - q->in[i] - q->pad_begin[i];
+        if (pad_end < 0)
+            return 0;
+        q->out[i] = count;
+        q->pad_end[i] = pad_end;
+    }
+    return 1;
+}
+
 /* The phase way's workspace: phase p's output (N, M, its out...) at
  * off[p], then the Convs' scratch; *outs gets the bytes of those outputs: 0
  * with one phase, whose Conv writes y itself. pg gets each phase's
@@ -290,7 +315,8 @@ static int phase_layout(const gemm_packed *gp, const cp_geom *g, cp_geom *pg, si
 {
     *outs = 0;
     for (int64_t p = 0; p < gp->phases; p++) {
-        if (conv_geom(gp->phase[p], g, g->n, &pg[p]) != CONVPOOL_OK)
+        if (conv_geom(gp->phase[p], g, g->n, &pg[p]) != CONVPOOL_OK ||
+            !phase_fill_output(gp, p, g, &pg[p]))
             return 0;
         off[p] = *outs;
         if (gp->phases > 1)
