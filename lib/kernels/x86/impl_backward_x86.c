@@ -22,6 +22,7 @@
 #include "kernels/ref/ref_kernels.h"
 #include "kernels/x86/grad_kernels.h"
 #include "ops/impl.h"
+#include "runtime/alloc.h"
 #include "runtime/cpu.h"
 #include "runtime/threadpool.h"
 
@@ -162,8 +163,9 @@ X86_CONV_BACKWARD(cp_backward_conv_transpose_avx2, CONVPOOL_OP_CONV_TRANSPOSE,
  * from Indices is a scatter of dy into zeroed dx planes (in window order,
  * as the reference adds them: bitwise the same), GlobalAveragePool a fill
  * of each plane with dy / (plane size). One plane per task, so the result
- * does not depend on the thread count. MaxPool without Indices, the other
- * average and Lp pools run the reference.
+ * does not depend on the thread count. MaxPool without Indices scatters
+ * from the Indices of its own forward pass. The other average and Lp pools
+ * run the reference.
  */
 
 /* Below this many dx elements per thread a pool backward pass stays on
@@ -190,17 +192,42 @@ static void scatter_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
     }
 }
 
+/* MaxPool without Indices: the op's own forward pass finds the argmax (by
+ * the reference's tie and NaN rule, which the forward Indices keep) into the
+ * workspace, laid out as y (out_count floats), Indices (out_count int64),
+ * then that forward run's own workspace, each 64-byte aligned. */
+static size_t max_pool_forward_bytes(const cp_geom *g)
+{
+    const size_t outputs = (size_t)(g->n * g->c * cp_geom_out_plane(g));
+    return cp_align_up(outputs * sizeof(float)) + cp_align_up(outputs * sizeof(int64_t));
+}
+
+static size_t max_pool_workspace(const convpool_op *op, const cp_geom *g, int32_t threads,
+                                 int32_t pass)
+{
+    if (pass != CONVPOOL_BACKWARD_DATA)
+        return 0;
+    return max_pool_forward_bytes(g) +
+           (op->impl->workspace_size ? op->impl->workspace_size(op, g, threads) : 0);
+}
+
 static void max_pool_data(const cp_backward_args *a)
 {
+    const cp_geom *g = a->geom;
+    cp_backward_args scatter = *a;
     if (!a->indices) {
-        cp_backward_max_pool_ref.data(a);
-        return;
+        const size_t outputs = (size_t)(g->n * g->c * cp_geom_out_plane(g));
+        char *ws = a->workspace;
+        int64_t *indices = (int64_t *)(ws + cp_align_up(outputs * sizeof(float)));
+        const cp_run_args r = {
+            a->op, g, a->ctx, a->x, (float *)ws, indices, ws + max_pool_forward_bytes(g)};
+        a->op->impl->run(&r);
+        scatter.indices = indices;
     }
-    const int64_t planes = a->geom->n * a->geom->c;
-    cp_parallel_for(
-        a->ctx, planes,
-        cp_threads_for_work(planes * cp_geom_in_plane(a->geom), X86_POOL_GRAD_MIN_PER_THREAD),
-        scatter_task, (void *)a);
+    const int64_t planes = g->n * g->c;
+    cp_parallel_for(a->ctx, planes,
+                    cp_threads_for_work(planes * cp_geom_in_plane(g), X86_POOL_GRAD_MIN_PER_THREAD),
+                    scatter_task, &scatter);
 }
 
 static void global_avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
@@ -230,6 +257,7 @@ const cp_backward_impl cp_backward_max_pool_x86 = {
     .name = "max_pool.backward.x86",
     .kind = CONVPOOL_OP_MAX_POOL,
     .isa = CONVPOOL_ISA_AVX2,
+    .workspace_size = max_pool_workspace,
     .data = max_pool_data,
 };
 
