@@ -513,8 +513,8 @@ static void expect_same(const char *what, const char *isa, float got, float want
         fprintf(stderr, "FAIL %s [%s] %s: got %.9g, want %.9g\n", what, isa, shape, got, want);
 }
 
-/* pool_quotients: lengths reaching whole vectors and every tail, strides 1
- * to 3 (the gaps keep their values); pool_gather: 0 to 3 rows of 1 to 3 taps
+/* pool_quotients: two rows, lengths reaching whole vectors and every tail,
+ * strides 1 to 3 (the gaps keep their values); pool_gather: 0 to 3 rows of 1 to 3 taps
  * at steps 1 and 2, lengths up to past two blocks of four vectors, with and
  * without accumulating (the elements past n keep their values). */
 static void test_grad_pool(const cp_grad_kernels *k, const char *isa)
@@ -523,19 +523,26 @@ static void test_grad_pool(const cp_grad_kernels *k, const char *isa)
     char shape[96];
     for (int64_t n = 1; n <= 3 * vw + 1; n++)
         for (int64_t stride = 1; stride <= 3; stride++) {
-            float *dy = buffer((size_t)n), *count = buffer((size_t)n);
-            float *q = buffer((size_t)(n * stride)), *before = buffer((size_t)(n * stride));
+            /* two rows, the second with its own scale, at a pitch past the row */
+            const int64_t pitch = n * stride + 2;
+            const float scale[2] = {3.0f, 5.0f};
+            float *dy = buffer((size_t)(2 * n)), *count = buffer((size_t)n);
+            float *q = buffer((size_t)(2 * pitch)), *before = buffer((size_t)(2 * pitch));
             for (int64_t i = 0; i < n; i++)
                 count[i] = (float)(1 + (i * 7) % 5);
-            memcpy(before, q, (size_t)(n * stride) * sizeof(float));
-            k->pool_quotients(dy, count, 3.0f, n, stride, q);
+            memcpy(before, q, (size_t)(2 * pitch) * sizeof(float));
+            k->pool_quotients(dy, count, scale, 2, n, stride, q, pitch);
             snprintf(shape, sizeof shape, "n=%lld stride=%lld", (long long)n, (long long)stride);
-            for (int64_t i = 0; i < n * stride; i++)
-                expect_same("pool_quotients", isa, q[i],
-                            i % stride ? before[i]
-                                       : (float)((double)dy[i / stride] /
-                                                 (3.0 * (double)count[i / stride])),
-                            shape);
+            for (int64_t r = 0; r < 2; r++)
+                for (int64_t i = 0; i < pitch; i++) {
+                    const int64_t at = r * pitch + i, col = i / stride;
+                    const int placed = i % stride == 0 && col < n;
+                    expect_same("pool_quotients", isa, q[at],
+                                placed ? (float)((double)dy[r * n + col] /
+                                                 ((double)scale[r] * (double)count[col]))
+                                       : before[at],
+                                shape);
+                }
             free(dy), free(count), free(q), free(before);
         }
     for (int64_t rows = 0; rows <= 3; rows++)

@@ -290,11 +290,11 @@ static int64_t avg_row_len(const cp_geom *g)
     return avg_margin(g) + (placed > read ? placed : read);
 }
 
-/* A thread's workspace: the W part of each divisor (OW floats), the rows u
- * of a plane, and for D and H the outputs reaching each input position
- * (avg_reach). */
+/* A thread's workspace: the W part of each divisor (OW floats) and the D
+ * and H part of each output row's (OD * OH floats), the rows u of a plane, and for D and H the
+ * outputs reaching each input position (avg_reach). */
 typedef struct avg_scratch {
-    float *count_w, *u;
+    float *count_w, *count_dh, *u;
     int64_t *reach[2], *reached[2];
 } avg_scratch;
 
@@ -312,6 +312,7 @@ static size_t avg_scratch_at(const cp_geom *g, char *base, avg_scratch *sc)
     const size_t row = (size_t)g->out[2] * sizeof(float);
     size_t at = 0;
     sc->count_w = avg_part(base, &at, row);
+    sc->count_dh = avg_part(base, &at, (size_t)(g->out[0] * g->out[1]) * sizeof(float));
     sc->u = avg_part(base, &at, (size_t)(g->out[0] * g->out[1] * avg_row_len(g)) * sizeof(float));
     for (int i = 0; i < 2; i++) {
         sc->reach[i] = avg_part(base, &at, (size_t)(g->in[i] * g->kernel[i]) * sizeof(int64_t));
@@ -402,22 +403,18 @@ static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index
     int64_t lo, hi;
     for (int64_t ow = 0; ow < OW; ow++)
         sc.count_w[ow] = (float)avg_taps(g, 2, ow, &lo, &hi);
+    for (int64_t od = 0; od < g->out[0]; od++) {
+        const int64_t count_d = avg_taps(g, 0, od, &lo, &hi);
+        for (int64_t oh = 0; oh < g->out[1]; oh++)
+            sc.count_dh[od * g->out[1] + oh] = (float)(count_d * avg_taps(g, 1, oh, &lo, &hi));
+    }
     for (int i = 0; i < 2; i++)
         avg_reach(g, i, sc.reach[i], sc.reached[i]);
     /* the quotients land on the same positions for every plane */
     memset(sc.u, 0, (size_t)(g->out[0] * g->out[1] * len) * sizeof(float));
     for (int64_t p = begin; p < end; p++) {
-        const float *dyp = j->a->dy + p * out_plane;
-        for (int64_t od = 0; od < g->out[0]; od++) {
-            const int64_t count_d = avg_taps(g, 0, od, &lo, &hi);
-            for (int64_t oh = 0; oh < g->out[1]; oh++) {
-                const int64_t r = od * g->out[1] + oh;
-                const int64_t count_dh = count_d * avg_taps(g, 1, oh, &lo, &hi);
-                float *placed = sc.u + r * len + avg_margin(g);
-                j->k->pool_quotients(dyp + r * OW, sc.count_w, (float)count_dh, OW, g->stride[2],
-                                     placed);
-            }
-        }
+        j->k->pool_quotients(j->a->dy + p * out_plane, sc.count_w, sc.count_dh,
+                             g->out[0] * g->out[1], OW, g->stride[2], sc.u + avg_margin(g), len);
         float *dx_row = j->a->dx + p * in_plane;
         for (int64_t id = 0; id < g->in[0]; id++)
             for (int64_t ih = 0; ih < g->in[1]; ih++, dx_row += g->in[2])
