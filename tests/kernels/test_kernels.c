@@ -514,9 +514,9 @@ static void expect_same(const char *what, const char *isa, float got, float want
 }
 
 /* pool_quotients: two rows, lengths reaching whole vectors and every tail,
- * strides 1 to 3 (the gaps keep their values); pool_gather: 0 to 3 rows of 1 to 3 taps
- * at steps 1 and 2, lengths up to past two blocks of four vectors, with and
- * without accumulating (the elements past n keep their values). */
+ * strides 1 to 3 (zeros in between, the rest of the row kept); pool_gather: 0 to 3 rows of 1 to 3
+ * taps at steps 1 and 2, lengths up to past two blocks of four vectors, with and without
+ * accumulating (the elements past n keep their values). */
 static void test_grad_pool(const cp_grad_kernels *k, const char *isa)
 {
     const int64_t vw = k->vw;
@@ -536,12 +536,12 @@ static void test_grad_pool(const cp_grad_kernels *k, const char *isa)
             for (int64_t r = 0; r < 2; r++)
                 for (int64_t i = 0; i < pitch; i++) {
                     const int64_t at = r * pitch + i, col = i / stride;
-                    const int placed = i % stride == 0 && col < n;
-                    expect_same("pool_quotients", isa, q[at],
-                                placed ? (float)((double)dy[r * n + col] /
-                                                 ((double)scale[r] * (double)count[col]))
-                                       : before[at],
-                                shape);
+                    const float want = i >= (n - 1) * stride + 1 ? before[at]
+                                       : i % stride
+                                           ? 0.0f
+                                           : (float)((double)dy[r * n + col] /
+                                                     ((double)scale[r] * (double)count[col]));
+                    expect_same("pool_quotients", isa, q[at], want, shape);
                 }
             free(dy), free(count), free(q), free(before);
         }

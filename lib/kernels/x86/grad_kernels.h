@@ -30,8 +30,8 @@ typedef void (*cp_grad_corr_fn)(int64_t rows, const float *a, int64_t a_stride, 
 /*
  * AveragePool's dx. pool_quotients: q[r * q_pitch + i * stride] = dy[r * n
  * + i] / (scale[r] * count[i]) for rows r < rows, i < n (scale[r] *
- * count[i], the window's divisor, an exact float integer below 2^24); the
- * positions of q in between are left alone. A float quotient of a float by
+ * count[i], the window's divisor, an exact float integer below 2^24), and 0
+ * at the positions in between; the rest of each row is left alone. A float quotient of a float by
  * an exact integer rounds as the reference's double quotient rounded to
  * float. pool_gather: for i < n, dx[i] = (accumulate ? dx[i] : 0) plus
  * src[r][i + j * step] for r < rows, j < taps, added one at a time in that
