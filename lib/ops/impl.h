@@ -129,6 +129,9 @@ extern const cp_backward_impl cp_backward_conv_transpose_avx2;
 /* ... and the pool backward passes that are a scatter or a fill */
 extern const cp_backward_impl cp_backward_max_pool_x86;
 extern const cp_backward_impl cp_backward_global_avg_pool_x86;
+/* ... and AveragePool, on the grad kernels */
+extern const cp_backward_impl cp_backward_avg_pool_avx512;
+extern const cp_backward_impl cp_backward_avg_pool_avx2;
 #endif
 
 #endif

@@ -255,11 +255,6 @@ static convpool_status gemm_prepare(convpool_op *op, const float *weight, const 
     return st;
 }
 
-static size_t align_up(size_t bytes)
-{
-    return (bytes + CP_ALIGNMENT - 1) & ~(size_t)(CP_ALIGNMENT - 1);
-}
-
 /* The geometry of an inner Conv on n items of the op's input. */
 static convpool_status conv_geom(const convpool_op *conv, const cp_geom *g, int64_t n, cp_geom *cg)
 {
@@ -278,7 +273,7 @@ static convpool_status inner_geom(const gemm_packed *gp, const cp_geom *g, cp_ge
 
 static size_t cols_bytes(const cp_geom *g, const gemm_packed *gp)
 {
-    return align_up((size_t)(g->m * gp->taps * cp_geom_in_plane(g)) * sizeof(float));
+    return cp_align_up((size_t)(g->m * gp->taps * cp_geom_in_plane(g)) * sizeof(float));
 }
 
 /* A run's output can extend past what the attributes give (the dx pass of
@@ -320,7 +315,7 @@ static int phase_layout(const gemm_packed *gp, const cp_geom *g, cp_geom *pg, si
             return 0;
         off[p] = *outs;
         if (gp->phases > 1)
-            *outs += align_up((size_t)(g->n * g->m * cp_geom_out_plane(&pg[p])) * sizeof(float));
+            *outs += cp_align_up((size_t)(g->n * g->m * cp_geom_out_plane(&pg[p])) * sizeof(float));
     }
     return 1;
 }

@@ -12,6 +12,13 @@
 
 #define CP_ALIGNMENT 64
 
+/* bytes rounded up to a multiple of CP_ALIGNMENT: the offset of the next
+ * part of a workspace carved into aligned parts. */
+static inline size_t cp_align_up(size_t bytes)
+{
+    return (bytes + CP_ALIGNMENT - 1) & ~(size_t)(CP_ALIGNMENT - 1);
+}
+
 /* 64-byte aligned, so that packed weights, workspaces, arenas and tensor
  * data suit every SIMD width. NULL on failure or for size 0; the caller
  * reports OUT_OF_MEMORY. */

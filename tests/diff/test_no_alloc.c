@@ -115,6 +115,8 @@ static const op_case cases[] = {
      {0, 1, 1, 1, 0, 1}, 2, 0},
     {"maxpool + indices", CONVPOOL_OP_MAX_POOL, 2, {1, 8, 17, 17}, {0}, {3, 3}, {2, 2},
      {1, 1, 1, 1}, 1, 1},
+    {"maxpool, dx from x", CONVPOOL_OP_MAX_POOL, 2, {1, 8, 17, 17}, {0}, {3, 3}, {2, 2},
+     {1, 1, 1, 1}, 1, 0},
     {"averagepool", CONVPOOL_OP_AVERAGE_POOL, 2, {1, 8, 16, 16}, {0}, {3, 3}, {1, 1},
      {1, 1, 1, 1}, 1, 0},
     {"globalmaxpool", CONVPOOL_OP_GLOBAL_MAX_POOL, 2, {2, 8, 7, 7}, {0}, {0}, {0}, {0}, 1, 0},

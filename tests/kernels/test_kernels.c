@@ -500,6 +500,79 @@ static void test_grad_corr(const cp_grad_kernels *k, const char *isa)
             }
 }
 
+/* ---- AveragePool's dx micro-kernels ---------------------------------------- */
+
+/* Exact equality with a scalar loop (the kernels promise the reference's
+ * rounding and order); what lies outside the written positions stays. */
+static void expect_same(const char *what, const char *isa, float got, float want, const char *shape)
+{
+    checks++;
+    if (got == want || (isnan(got) && isnan(want)))
+        return;
+    if (failures++ < 20)
+        fprintf(stderr, "FAIL %s [%s] %s: got %.9g, want %.9g\n", what, isa, shape, got, want);
+}
+
+/* pool_quotients: two rows, lengths reaching whole vectors and every tail,
+ * strides 1 to 3 (zeros in between, the rest of the row kept); pool_gather: 0 to 3 rows of 1 to 3
+ * taps at steps 1 and 2, lengths up to past two blocks of four vectors, with and without
+ * accumulating (the elements past n keep their values). */
+static void test_grad_pool(const cp_grad_kernels *k, const char *isa)
+{
+    const int64_t vw = k->vw;
+    char shape[96];
+    for (int64_t n = 1; n <= 3 * vw + 1; n++)
+        for (int64_t stride = 1; stride <= 3; stride++) {
+            /* two rows, the second with its own scale, at a pitch past the row */
+            const int64_t pitch = n * stride + 2;
+            const float scale[2] = {3.0f, 5.0f};
+            float *dy = buffer((size_t)(2 * n)), *count = buffer((size_t)n);
+            float *q = buffer((size_t)(2 * pitch)), *before = buffer((size_t)(2 * pitch));
+            for (int64_t i = 0; i < n; i++)
+                count[i] = (float)(1 + (i * 7) % 5);
+            memcpy(before, q, (size_t)(2 * pitch) * sizeof(float));
+            k->pool_quotients(dy, count, scale, 2, n, stride, q, pitch);
+            snprintf(shape, sizeof shape, "n=%lld stride=%lld", (long long)n, (long long)stride);
+            for (int64_t r = 0; r < 2; r++)
+                for (int64_t i = 0; i < pitch; i++) {
+                    const int64_t at = r * pitch + i, col = i / stride;
+                    const float want = i >= (n - 1) * stride + 1 ? before[at]
+                                       : i % stride
+                                           ? 0.0f
+                                           : (float)((double)dy[r * n + col] /
+                                                     ((double)scale[r] * (double)count[col]));
+                    expect_same("pool_quotients", isa, q[at], want, shape);
+                }
+            free(dy), free(count), free(q), free(before);
+        }
+    for (int64_t rows = 0; rows <= 3; rows++)
+        for (int64_t taps = 1; taps <= 3; taps++)
+            for (int64_t step = 1; step <= 2; step++)
+                for (int64_t n = 1; n <= 9 * vw + 1; n += (n < 2 * vw + 2 ? 1 : vw - 1))
+                    for (int accumulate = 0; accumulate <= 1; accumulate++) {
+                        const int64_t len = n + (taps - 1) * step, tail = 3;
+                        float *src = buffer((size_t)(3 * len)), *dx = buffer((size_t)(n + tail));
+                        float *want = malloc((size_t)(n + tail) * sizeof(float));
+                        const float *rowp[3] = {src, src + len, src + 2 * len};
+                        memcpy(want, dx, (size_t)(n + tail) * sizeof(float));
+                        for (int64_t i = 0; i < n; i++) {
+                            float v = accumulate ? want[i] : 0.0f;
+                            for (int64_t r = 0; r < rows; r++)
+                                for (int64_t j = 0; j < taps; j++)
+                                    v += rowp[r][i + j * step];
+                            want[i] = v;
+                        }
+                        k->pool_gather(dx, rowp, rows, accumulate, n, taps, step);
+                        snprintf(shape, sizeof shape,
+                                 "rows=%lld taps=%lld step=%lld n=%lld accumulate=%d",
+                                 (long long)rows, (long long)taps, (long long)step, (long long)n,
+                                 accumulate);
+                        for (int64_t i = 0; i < n + tail; i++)
+                            expect_same("pool_gather", isa, dx[i], want[i], shape);
+                        free(src), free(dx), free(want);
+                    }
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 typedef struct conv_case {
@@ -514,6 +587,16 @@ static const conv_case conv_cases[] = {
     {"depthwise3", test_depthwise3},
     {"depthwise3s2", test_depthwise3s2},
     {"pack_rows", test_pack_rows},
+};
+
+typedef struct grad_case {
+    const char *name;
+    void (*run)(const cp_grad_kernels *k, const char *isa);
+} grad_case;
+
+static const grad_case grad_cases[] = {
+    {"grad_corr", test_grad_corr},
+    {"grad_pool", test_grad_pool},
 };
 
 typedef struct isa_kernels {
@@ -546,10 +629,10 @@ int main(void)
             printf("%-12s %-7s %6d checks%s\n", conv_cases[c].name, isas[i].name, checks - before,
                    failures > failed ? "  FAILED" : "");
         }
-        {
+        for (size_t c = 0; c < sizeof grad_cases / sizeof grad_cases[0]; c++) {
             int before = checks, failed = failures;
-            test_grad_corr(isas[i].grad, isas[i].name);
-            printf("%-12s %-7s %6d checks%s\n", "grad_corr", isas[i].name, checks - before,
+            grad_cases[c].run(isas[i].grad, isas[i].name);
+            printf("%-12s %-7s %6d checks%s\n", grad_cases[c].name, isas[i].name, checks - before,
                    failures > failed ? "  FAILED" : "");
         }
         for (size_t w = 0; w < sizeof pool_walks / sizeof pool_walks[0]; w++)

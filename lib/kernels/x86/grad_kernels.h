@@ -1,8 +1,8 @@
 /*
- * grad_kernels.h - the x86 micro-kernels of the weight gradient, one table
- * per ISA (grad_kernels.inc built with AVX2+FMA and with AVX-512 flags).
- * kernels/x86/impl_backward_x86.c walks the taps, batch and rows and calls
- * them; they only multiply and add.
+ * grad_kernels.h - the x86 micro-kernels of the weight gradient and of
+ * AveragePool's dx, one table per ISA (grad_kernels.inc built with AVX2+FMA
+ * and with AVX-512 flags). kernels/x86/impl_backward_x86.c walks the taps,
+ * batch and rows and calls them; they only multiply, divide and add.
  */
 #ifndef CP_KERNELS_X86_GRAD_KERNELS_H
 #define CP_KERNELS_X86_GRAD_KERNELS_H
@@ -27,10 +27,29 @@ typedef void (*cp_grad_corr_fn)(int64_t rows, const float *a, int64_t a_stride, 
                                 int64_t len, int64_t lines, int64_t a_pitch, int64_t b_pitch,
                                 float *acc);
 
+/*
+ * AveragePool's dx. pool_quotients: q[r * q_pitch + i * stride] = dy[r * n
+ * + i] / (scale[r] * count[i]) for rows r < rows, i < n (scale[r] *
+ * count[i], the window's divisor, an exact float integer below 2^24), and 0
+ * at the positions in between; the rest of each row is left alone. A float quotient of a float by
+ * an exact integer rounds as the reference's double quotient rounded to
+ * float. pool_gather: for i < n, dx[i] = (accumulate ? dx[i] : 0) plus
+ * src[r][i + j * step] for r < rows, j < taps, added one at a time in that
+ * order (r, then j): the order fixes each element's rounding. The src rows
+ * are read only at those positions.
+ */
+typedef void (*cp_grad_pool_quotients_fn)(const float *dy, const float *count, const float *scale,
+                                          int64_t rows, int64_t n, int64_t stride, float *q,
+                                          int64_t q_pitch);
+typedef void (*cp_grad_pool_gather_fn)(float *dx, const float *const *src, int64_t rows,
+                                       int accumulate, int64_t n, int64_t taps, int64_t step);
+
 typedef struct cp_grad_kernels {
     int32_t vw; /* floats per vector */
     int32_t mr; /* rows per corr call, <= CP_GRAD_MR_MAX */
     cp_grad_corr_fn corr;
+    cp_grad_pool_quotients_fn pool_quotients;
+    cp_grad_pool_gather_fn pool_gather;
 } cp_grad_kernels;
 
 extern const cp_grad_kernels cp_grad_kernels_avx2;

@@ -22,6 +22,7 @@
 #include "kernels/ref/ref_kernels.h"
 #include "kernels/x86/grad_kernels.h"
 #include "ops/impl.h"
+#include "runtime/alloc.h"
 #include "runtime/cpu.h"
 #include "runtime/threadpool.h"
 
@@ -162,8 +163,10 @@ X86_CONV_BACKWARD(cp_backward_conv_transpose_avx2, CONVPOOL_OP_CONV_TRANSPOSE,
  * from Indices is a scatter of dy into zeroed dx planes (in window order,
  * as the reference adds them: bitwise the same), GlobalAveragePool a fill
  * of each plane with dy / (plane size). One plane per task, so the result
- * does not depend on the thread count. MaxPool without Indices, the other
- * average and Lp pools run the reference.
+ * does not depend on the thread count. MaxPool without Indices scatters
+ * from the Indices of its own forward pass; AveragePool sums each dx row
+ * from the quotients dy / divisor of the output rows reaching it (below);
+ * the Lp pools run the reference.
  */
 
 /* Below this many dx elements per thread a pool backward pass stays on
@@ -190,17 +193,42 @@ static void scatter_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
     }
 }
 
+/* MaxPool without Indices: the op's own forward pass finds the argmax (by
+ * the reference's tie and NaN rule, which the forward Indices keep) into the
+ * workspace, laid out as y (out_count floats), Indices (out_count int64),
+ * then that forward run's own workspace, each 64-byte aligned. */
+static size_t max_pool_forward_bytes(const cp_geom *g)
+{
+    const size_t outputs = (size_t)(g->n * g->c * cp_geom_out_plane(g));
+    return cp_align_up(outputs * sizeof(float)) + cp_align_up(outputs * sizeof(int64_t));
+}
+
+static size_t max_pool_workspace(const convpool_op *op, const cp_geom *g, int32_t threads,
+                                 int32_t pass)
+{
+    if (pass != CONVPOOL_BACKWARD_DATA)
+        return 0;
+    return max_pool_forward_bytes(g) +
+           (op->impl->workspace_size ? op->impl->workspace_size(op, g, threads) : 0);
+}
+
 static void max_pool_data(const cp_backward_args *a)
 {
+    const cp_geom *g = a->geom;
+    cp_backward_args scatter = *a;
     if (!a->indices) {
-        cp_backward_max_pool_ref.data(a);
-        return;
+        const size_t outputs = (size_t)(g->n * g->c * cp_geom_out_plane(g));
+        char *ws = a->workspace;
+        int64_t *indices = (int64_t *)(ws + cp_align_up(outputs * sizeof(float)));
+        const cp_run_args r = {
+            a->op, g, a->ctx, a->x, (float *)ws, indices, ws + max_pool_forward_bytes(g)};
+        a->op->impl->run(&r);
+        scatter.indices = indices;
     }
-    const int64_t planes = a->geom->n * a->geom->c;
-    cp_parallel_for(
-        a->ctx, planes,
-        cp_threads_for_work(planes * cp_geom_in_plane(a->geom), X86_POOL_GRAD_MIN_PER_THREAD),
-        scatter_task, (void *)a);
+    const int64_t planes = g->n * g->c;
+    cp_parallel_for(a->ctx, planes,
+                    cp_threads_for_work(planes * cp_geom_in_plane(g), X86_POOL_GRAD_MIN_PER_THREAD),
+                    scatter_task, &scatter);
 }
 
 static void global_avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
@@ -226,10 +254,209 @@ static void global_avg_pool_data(const cp_backward_args *a)
         global_avg_task, (void *)a);
 }
 
+/*
+ * AveragePool, per plane in two steps. First each output row (od, oh) turns
+ * its dy into quotients q[ow] = dy / divisor, placed at u[ow * stride_w] in
+ * a row u of its own, zero elsewhere. Then each dx row (id, ih) is summed
+ * once from the rows u of the output rows that reach it, in ascending
+ * (od, oh) (each reaches it through a single tap (kd, kh)), and within one
+ * such row from its last tap kw down to the first, that is in ascending ow:
+ * the reference's window order, so the result is the reference's, bitwise.
+ * Positions of u that no window of the row maps to that dx column through
+ * that tap hold +0, which leaves the sum as it was (these sums are never
+ * -0).
+ */
+
+/* The divisor's terms must stay exact float integers. */
+static int avg_supports(const convpool_op *op)
+{
+    const cp_attrs *at = &op->attrs;
+    int64_t taps = 1;
+    for (int i = 0; i < at->rank; i++)
+        taps *= at->kernel_shape[i];
+    return taps < (1 << 24);
+}
+
+/* A row u: a margin of (K-1)*dil before position 0 (where the last tap reads
+ * for dx column 0), then the placed quotients and the padded dx row. */
+static int64_t avg_margin(const cp_geom *g)
+{
+    return (g->kernel[2] - 1) * g->dilation[2];
+}
+
+static int64_t avg_row_len(const cp_geom *g)
+{
+    const int64_t placed = (g->out[2] - 1) * g->stride[2] + 1, read = g->in[2] + g->pad_begin[2];
+    return avg_margin(g) + (placed > read ? placed : read);
+}
+
+/* A thread's workspace: the W part of each divisor (OW floats) and the D
+ * and H part of each output row's (OD * OH floats), the rows u of a plane, and for D and H the
+ * outputs reaching each input position (avg_reach). */
+typedef struct avg_scratch {
+    float *count_w, *count_dh, *u;
+    int64_t *reach[2], *reached[2];
+} avg_scratch;
+
+/* The next part of `bytes` of a workspace at base (NULL: only sizing). */
+static void *avg_part(char *base, size_t *at, size_t bytes)
+{
+    void *part = base ? base + *at : NULL;
+    *at += cp_align_up(bytes);
+    return part;
+}
+
+/* Carves sc out of base (NULL: only sizing); returns the bytes it takes. */
+static size_t avg_scratch_at(const cp_geom *g, char *base, avg_scratch *sc)
+{
+    const size_t row = (size_t)g->out[2] * sizeof(float);
+    size_t at = 0;
+    sc->count_w = avg_part(base, &at, row);
+    sc->count_dh = avg_part(base, &at, (size_t)(g->out[0] * g->out[1]) * sizeof(float));
+    sc->u = avg_part(base, &at, (size_t)(g->out[0] * g->out[1] * avg_row_len(g)) * sizeof(float));
+    for (int i = 0; i < 2; i++) {
+        sc->reach[i] = avg_part(base, &at, (size_t)(g->in[i] * g->kernel[i]) * sizeof(int64_t));
+        sc->reached[i] = avg_part(base, &at, (size_t)g->in[i] * sizeof(int64_t));
+    }
+    return at;
+}
+
+static size_t avg_workspace(const convpool_op *op, const cp_geom *g, int32_t threads, int32_t pass)
+{
+    (void)op;
+    avg_scratch sc;
+    return pass == CONVPOOL_BACKWARD_DATA ? (size_t)threads * avg_scratch_at(g, NULL, &sc) : 0;
+}
+
+/* The taps [*lo, *hi) of output position o along dim i inside the input,
+ * and how many of the window's taps the divisor counts. */
+static int64_t avg_taps(const cp_geom *g, int i, int64_t o, int64_t *lo, int64_t *hi)
+{
+    int64_t plo, phi;
+    cp_tap_range(o, g->stride[i], g->pad_begin[i], g->dilation[i], g->kernel[i], 0, g->in[i], lo,
+                 hi);
+    if (!g->count_include_pad)
+        return *hi - *lo;
+    cp_tap_range(o, g->stride[i], g->pad_begin[i], g->dilation[i], g->kernel[i], -g->pad_begin[i],
+                 g->in[i] + g->pad_end[i], &plo, &phi);
+    return phi - plo;
+}
+
+/* For each input position v of dim i, the outputs reaching it through one
+ * of their taps, ascending: reach[v*K .. v*K + reached[v]). */
+static void avg_reach(const cp_geom *g, int i, int64_t *reach, int64_t *reached)
+{
+    const int64_t K = g->kernel[i];
+    for (int64_t v = 0; v < g->in[i]; v++)
+        reached[v] = 0;
+    for (int64_t o = 0; o < g->out[i]; o++) {
+        int64_t lo, hi;
+        avg_taps(g, i, o, &lo, &hi);
+        for (int64_t k = lo; k < hi; k++) {
+            const int64_t v = o * g->stride[i] - g->pad_begin[i] + k * g->dilation[i];
+            reach[v * K + reached[v]++] = o;
+        }
+    }
+}
+
+typedef struct avg_job {
+    const cp_backward_args *a;
+    const cp_grad_kernels *k;
+} avg_job;
+
+/* Rows u handed to one pool_gather call. */
+#define AVG_GATHER_ROWS 32
+
+/* dx row (id, ih) of a plane whose rows u are filled in. */
+static void avg_dx_row(const avg_job *j, const avg_scratch *sc, float *dx_row, int64_t id,
+                       int64_t ih)
+{
+    const cp_geom *g = j->a->geom;
+    const int64_t len = avg_row_len(g), K0 = g->kernel[0], K1 = g->kernel[1];
+    const float *src[AVG_GATHER_ROWS];
+    int64_t rows = 0;
+    int accumulate = 0;
+    for (int64_t a = 0; a < sc->reached[0][id]; a++)
+        for (int64_t b = 0; b < sc->reached[1][ih]; b++) {
+            const int64_t r = sc->reach[0][id * K0 + a] * g->out[1] + sc->reach[1][ih * K1 + b];
+            src[rows++] = sc->u + r * len + g->pad_begin[2];
+            if (rows == AVG_GATHER_ROWS) {
+                j->k->pool_gather(dx_row, src, rows, accumulate, g->in[2], g->kernel[2],
+                                  g->dilation[2]);
+                rows = 0;
+                accumulate = 1;
+            }
+        }
+    if (rows > 0 || !accumulate) /* a row no window reaches gets zeros */
+        j->k->pool_gather(dx_row, src, rows, accumulate, g->in[2], g->kernel[2], g->dilation[2]);
+}
+
+static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    const avg_job *j = arg;
+    const cp_geom *g = j->a->geom;
+    const int64_t OW = g->out[2], len = avg_row_len(g);
+    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
+    avg_scratch sc;
+    const size_t bytes = avg_scratch_at(g, NULL, &sc);
+    avg_scratch_at(g, (char *)j->a->workspace + (size_t)thread_index * bytes, &sc);
+    int64_t lo, hi;
+    for (int64_t ow = 0; ow < OW; ow++)
+        sc.count_w[ow] = (float)avg_taps(g, 2, ow, &lo, &hi);
+    for (int64_t od = 0; od < g->out[0]; od++) {
+        const int64_t count_d = avg_taps(g, 0, od, &lo, &hi);
+        for (int64_t oh = 0; oh < g->out[1]; oh++)
+            sc.count_dh[od * g->out[1] + oh] = (float)(count_d * avg_taps(g, 1, oh, &lo, &hi));
+    }
+    for (int i = 0; i < 2; i++)
+        avg_reach(g, i, sc.reach[i], sc.reached[i]);
+    /* the quotients land on the same positions for every plane */
+    memset(sc.u, 0, (size_t)(g->out[0] * g->out[1] * len) * sizeof(float));
+    for (int64_t p = begin; p < end; p++) {
+        j->k->pool_quotients(j->a->dy + p * out_plane, sc.count_w, sc.count_dh,
+                             g->out[0] * g->out[1], OW, g->stride[2], sc.u + avg_margin(g), len);
+        float *dx_row = j->a->dx + p * in_plane;
+        for (int64_t id = 0; id < g->in[0]; id++)
+            for (int64_t ih = 0; ih < g->in[1]; ih++, dx_row += g->in[2])
+                avg_dx_row(j, &sc, dx_row, id, ih);
+    }
+}
+
+static void avg_pool_data(const cp_backward_args *a, const cp_grad_kernels *k)
+{
+    const cp_geom *g = a->geom;
+    const int64_t planes = g->n * g->c;
+    const int64_t work = planes * (cp_geom_in_plane(g) + cp_geom_out_plane(g) * g->kernel[0] *
+                                                             g->kernel[1] * g->kernel[2]);
+    avg_job j = {a, k};
+    cp_parallel_for(a->ctx, planes, cp_threads_for_work(work, X86_POOL_GRAD_MIN_PER_THREAD),
+                    avg_task, &j);
+}
+
+#define X86_AVG_POOL_BACKWARD(var, label, min_isa, kernels)                                        \
+    static void var##_data(const cp_backward_args *a)                                              \
+    {                                                                                              \
+        avg_pool_data(a, &kernels);                                                                \
+    }                                                                                              \
+    const cp_backward_impl var = {                                                                 \
+        .name = label,                                                                             \
+        .kind = CONVPOOL_OP_AVERAGE_POOL,                                                          \
+        .isa = min_isa,                                                                            \
+        .supports = avg_supports,                                                                  \
+        .workspace_size = avg_workspace,                                                           \
+        .data = var##_data,                                                                        \
+    }
+
+X86_AVG_POOL_BACKWARD(cp_backward_avg_pool_avx512, "avg_pool.backward.avx512", CONVPOOL_ISA_AVX512,
+                      cp_grad_kernels_avx512);
+X86_AVG_POOL_BACKWARD(cp_backward_avg_pool_avx2, "avg_pool.backward.avx2", CONVPOOL_ISA_AVX2,
+                      cp_grad_kernels_avx2);
+
 const cp_backward_impl cp_backward_max_pool_x86 = {
     .name = "max_pool.backward.x86",
     .kind = CONVPOOL_OP_MAX_POOL,
     .isa = CONVPOOL_ISA_AVX2,
+    .workspace_size = max_pool_workspace,
     .data = max_pool_data,
 };
 

@@ -15,6 +15,7 @@
  *   vf_abs, vf_sqrt
  *   vf_select(m, a, b)         m ? b : a; vi_select likewise
  *   vf_even(a, b), vf_odd(a, b)  even / odd lanes of the pair a:b
+ *   vf_zip_lo(a, b), vf_zip_hi(a, b)  first / last LANES of a0 b0 a1 b1 ...
  *   vf_shift_in(a, b, k)       lanes k .. k+LANES-1 of a:b (k constant)
  *   vf_next(a, b, p, k)        the same, given that a was loaded from p and
  *                              b from p + LANES (AVX2 reloads instead)

@@ -136,6 +136,18 @@ static inline vf vf_odd(vf a, vf b)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
+/* The first (vf_zip_lo) and last (vf_zip_hi) LANES elements of a0 b0 a1 b1
+ * ...: the inverse of vf_even / vf_odd. */
+static inline vf vf_zip_lo(vf a, vf b)
+{
+    /* per 128-bit half: a0 b0 a1 b1 | a4 b4 a5 b5 and a2 b2 a3 b3 | a6 b6 a7 b7 */
+    return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x20);
+}
+static inline vf vf_zip_hi(vf a, vf b)
+{
+    return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x31);
+}
+
 /* base[pos[i]] for lanes in m, 0 elsewhere. */
 static inline vf vf_gather(vm m, const float *base, vi pos)
 {

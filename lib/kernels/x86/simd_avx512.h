@@ -135,6 +135,20 @@ static inline vf vf_odd(vf a, vf b)
     return _mm512_permutex2var_ps(a, odd, b);
 }
 
+/* The first (vf_zip_lo) and last (vf_zip_hi) LANES elements of a0 b0 a1 b1
+ * ...: the inverse of vf_even / vf_odd. */
+static inline vf vf_zip_lo(vf a, vf b)
+{
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    return _mm512_permutex2var_ps(a, lo, b);
+}
+static inline vf vf_zip_hi(vf a, vf b)
+{
+    const __m512i hi =
+        _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    return _mm512_permutex2var_ps(a, hi, b);
+}
+
 /* base[pos[i]] for lanes in m, 0 elsewhere. */
 static inline vf vf_gather(vm m, const float *base, vi pos)
 {
