@@ -16,37 +16,6 @@ int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread);
 /* kernels/x86/impl_conv_x86.c: AVX-512 and AVX2+FMA convolution fast paths */
 extern const cp_impl cp_impl_conv_avx512;
 extern const cp_impl cp_impl_conv_avx2;
-/* ops/impl_backward_ref.c: the reference backward passes, and the dx pass
- * of Conv and ConvTranspose (on op->transposed) that every backward impl
- * of those kinds shares. */
-extern const cp_backward_impl cp_backward_conv_ref;
-extern const cp_backward_impl cp_backward_conv_transpose_ref;
-extern const cp_backward_impl cp_backward_max_pool_ref;
-extern const cp_backward_impl cp_backward_avg_pool_ref;
-extern const cp_backward_impl cp_backward_global_max_pool_ref;
-extern const cp_backward_impl cp_backward_global_avg_pool_ref;
-extern const cp_backward_impl cp_backward_lp_pool_ref;
-extern const cp_backward_impl cp_backward_global_lp_pool_ref;
-/* The geometry of op->transposed's run computing dx of a forward run of
- * geometry g; that run's workspace; the run itself. */
-void cp_backward_data_geom(const convpool_op *op, const cp_geom *g, cp_geom *t);
-size_t cp_backward_conv_data_workspace(const convpool_op *op, const cp_geom *g, int32_t threads);
-void cp_backward_conv_data(const cp_backward_args *args);
-/* db of a Conv or ConvTranspose (reference sums, split over channels). */
-void cp_backward_bias(const cp_backward_args *args);
-#if defined(CP_X86_64)
-/* kernels/x86/impl_backward_x86.c: dw on the x86 correlation kernels */
-extern const cp_backward_impl cp_backward_conv_avx512;
-extern const cp_backward_impl cp_backward_conv_avx2;
-extern const cp_backward_impl cp_backward_conv_transpose_avx512;
-extern const cp_backward_impl cp_backward_conv_transpose_avx2;
-/* ... and the pool backward passes that are a scatter or a fill */
-extern const cp_backward_impl cp_backward_max_pool_x86;
-extern const cp_backward_impl cp_backward_global_avg_pool_x86;
-#endif
-
-#endif
-#if defined(CP_X86_64)
 /* kernels/x86/impl_pool_x86.c: AVX-512 and AVX2 pooling fast paths (all attributes) */
 extern const cp_impl cp_impl_max_pool_avx512;
 extern const cp_impl cp_impl_avg_pool_avx512;
@@ -60,35 +29,6 @@ extern const cp_impl cp_impl_global_max_pool_avx2;
 extern const cp_impl cp_impl_global_avg_pool_avx2;
 extern const cp_impl cp_impl_lp_pool_avx2;
 extern const cp_impl cp_impl_global_lp_pool_avx2;
-/* ops/impl_backward_ref.c: the reference backward passes, and the dx pass
- * of Conv and ConvTranspose (on op->transposed) that every backward impl
- * of those kinds shares. */
-extern const cp_backward_impl cp_backward_conv_ref;
-extern const cp_backward_impl cp_backward_conv_transpose_ref;
-extern const cp_backward_impl cp_backward_max_pool_ref;
-extern const cp_backward_impl cp_backward_avg_pool_ref;
-extern const cp_backward_impl cp_backward_global_max_pool_ref;
-extern const cp_backward_impl cp_backward_global_avg_pool_ref;
-extern const cp_backward_impl cp_backward_lp_pool_ref;
-extern const cp_backward_impl cp_backward_global_lp_pool_ref;
-/* The geometry of op->transposed's run computing dx of a forward run of
- * geometry g; that run's workspace; the run itself. */
-void cp_backward_data_geom(const convpool_op *op, const cp_geom *g, cp_geom *t);
-size_t cp_backward_conv_data_workspace(const convpool_op *op, const cp_geom *g, int32_t threads);
-void cp_backward_conv_data(const cp_backward_args *args);
-/* db of a Conv or ConvTranspose (reference sums, split over channels). */
-void cp_backward_bias(const cp_backward_args *args);
-#if defined(CP_X86_64)
-/* kernels/x86/impl_backward_x86.c: dw on the x86 correlation kernels */
-extern const cp_backward_impl cp_backward_conv_avx512;
-extern const cp_backward_impl cp_backward_conv_avx2;
-extern const cp_backward_impl cp_backward_conv_transpose_avx512;
-extern const cp_backward_impl cp_backward_conv_transpose_avx2;
-/* ... and the pool backward passes that are a scatter or a fill */
-extern const cp_backward_impl cp_backward_max_pool_x86;
-extern const cp_backward_impl cp_backward_global_avg_pool_x86;
-#endif
-
 #endif
 extern const cp_impl cp_impl_conv_ref;
 extern const cp_impl cp_impl_max_pool_ref;
@@ -126,7 +66,7 @@ extern const cp_backward_impl cp_backward_conv_avx512;
 extern const cp_backward_impl cp_backward_conv_avx2;
 extern const cp_backward_impl cp_backward_conv_transpose_avx512;
 extern const cp_backward_impl cp_backward_conv_transpose_avx2;
-/* ... and the pool backward passes that are a scatter or a fill */
+/* ... the pool backward passes that are a scatter or a fill */
 extern const cp_backward_impl cp_backward_max_pool_x86;
 extern const cp_backward_impl cp_backward_global_avg_pool_x86;
 /* ... and AveragePool, on the grad kernels */
