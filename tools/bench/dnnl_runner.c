@@ -218,33 +218,27 @@ fail:
     return 0;
 }
 
-static int setup_convolution(dnnl_runner *r, const bench_case *c, const dnnl_geom *g,
-                             const float *w, const float *b)
+/* A Conv case on oneDNN's convolution, a ConvTranspose case on its
+ * deconvolution (whose pads crop the full output as ONNX's do; no
+ * output_padding here). */
+static int setup_weighted_case(dnnl_runner *r, const bench_case *c, const dnnl_geom *g,
+                               const float *w, const float *b)
 {
     weighted_mds md;
-    dnnl_convolution_desc_t cd;
     if (!init_weighted_mds(c, g, &md))
         return 0;
+    if (c->kind == BENCH_CONV_TRANSPOSE) {
+        dnnl_deconvolution_desc_t dd;
+        CHECK(dnnl_deconvolution_forward_desc_init(
+            &dd, dnnl_forward_inference, dnnl_deconvolution_direct, &md.src, &md.wei, &md.bias,
+            &md.dst, g->strides, g->pad_l, g->pad_r));
+        return create_weighted(r, g, &dd, &md, w, b);
+    }
+    dnnl_convolution_desc_t cd;
     CHECK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
                                              &md.src, &md.wei, &md.bias, &md.dst, g->strides,
                                              g->pad_l, g->pad_r));
     return create_weighted(r, g, &cd, &md, w, b);
-fail:
-    return 0;
-}
-
-/* oneDNN's pads crop the full output as ONNX's do (no output_padding here). */
-static int setup_deconvolution(dnnl_runner *r, const bench_case *c, const dnnl_geom *g,
-                               const float *w, const float *b)
-{
-    weighted_mds md;
-    dnnl_deconvolution_desc_t dd;
-    if (!init_weighted_mds(c, g, &md))
-        return 0;
-    CHECK(dnnl_deconvolution_forward_desc_init(&dd, dnnl_forward_inference,
-                                               dnnl_deconvolution_direct, &md.src, &md.wei,
-                                               &md.bias, &md.dst, g->strides, g->pad_l, g->pad_r));
-    return create_weighted(r, g, &dd, &md, w, b);
 fail:
     return 0;
 }
@@ -294,8 +288,8 @@ dnnl_runner *dnnl_runner_create(const bench_case *c, const float *x, const float
     CHECK(dnnl_memory_create(&r->user_dst, &g.user_dst_md, r->engine, y));
     int ok = 0;
     switch (c->kind) {
-    case BENCH_CONV: ok = setup_convolution(r, c, &g, w, b); break;
-    case BENCH_CONV_TRANSPOSE: ok = setup_deconvolution(r, c, &g, w, b); break;
+    case BENCH_CONV:
+    case BENCH_CONV_TRANSPOSE: ok = setup_weighted_case(r, c, &g, w, b); break;
     case BENCH_MAX_POOL:
     case BENCH_AVERAGE_POOL:
     case BENCH_GLOBAL_MAX_POOL:

@@ -46,6 +46,58 @@ def measured_cells(r):
             f'{dnnl_text} | {fmt(ours / dnnl, 2) if dnnl else "-"}')
 
 
+def threads_text(th):
+    return f'{th} thread{"s" if th > 1 else ""}'
+
+
+def verdict_item(ok, text):
+    return f'- **{"Met" if ok else "Not met"}** — {text}'
+
+
+def slower(ratio):
+    """" (29% slower)" for a time ratio of 1.29; nothing from 2 on, where the ratio says it."""
+    if ratio >= 2:
+        return ""
+    pct = 100 * (ratio - 1)
+    return f" ({pct:.0f}% slower)" if pct >= 1 else f" ({pct:.1f}% slower)"
+
+
+def as_fast_verdict(mine, key, what, th, whose="oneDNN's", label=lambda r: r["case"]):
+    """The verdict on `what`: every row of `mine` at least as fast as r[key] (a time in
+    ms; rows without one are counted as missing), with the slower ones and their ratio;
+    against oneDNN also how many of the fastest samples were at least as fast (on a
+    loaded machine they tell whether a miss is the load's)."""
+    timed = [r for r in mine if r[key]]
+    slow = [r for r in timed if r["ours_ms"] > r[key]]
+    missing = len(mine) - len(timed)
+    text = f"{what}, {threads_text(th)}: {len(timed) - len(slow)} of {len(mine)}"
+    if slow:
+        text += f"; slower (our time / {whose}): " + ", ".join(
+            f'{label(r)} {r["ours_ms"] / r[key]:.2f}{slower(r["ours_ms"] / r[key])}'
+            for r in slow)
+        if key == "onednn_ms":
+            fastest = [r for r in timed if r["ours_min_ms"] <= r["onednn_min_ms"]]
+            text += f"; comparing fastest samples, {len(fastest)} of {len(timed)} at least as fast"
+    if missing:
+        text += f"; {missing} without a time to compare"
+    return verdict_item(not slow and not missing, text + ".")
+
+
+def peak_verdict(rows, need, what, th, label=lambda r: r["case"]):
+    """The verdict on `what`: every row at >= need % of the measured FMA peak, with how
+    far each short one is (and its fastest sample's percentage)."""
+    short = [r for r in rows if r["percent_of_peak"] < need]
+
+    def cell(r):
+        v = r["percent_of_peak"]
+        if v >= need:
+            return f"{label(r)} {v:.0f}%"
+        best = v * r["ours_ms"] / r["ours_min_ms"]
+        return f"{label(r)} {v:.0f}% ({need - v:.0f} points short; fastest sample {best:.0f}%)"
+    return verdict_item(not short, f"{what} at >= {need}% of the measured FMA peak, "
+                        f"{threads_text(th)}: " + ", ".join(cell(r) for r in rows) + ".")
+
+
 def main():
     header, rows = "", []
     for line in sys.stdin:
@@ -77,18 +129,18 @@ def main():
         print("oneDNN has no Lp pooling: the LpPool rows compare with its average pooling "
               "(pads included) of the same window, stride and pads, the same sum over the same "
               "taps without the powers and the root.")
-    suite_targets = targets(rows)
-    if suite_targets:
+    print_targets("**Targets** (from the table above):", targets(rows))
+    print_targets("**ConvTranspose and LpPool targets** (from the table above):",
+                  conv_transpose_lp_targets(rows))
+
+
+def print_targets(title, items):
+    """A titled list of target verdicts after a blank line; nothing without items."""
+    if items:
         print()
-        print("**Targets** (from the table above):")
+        print(title)
         print()
-        print("\n".join(suite_targets))
-    transpose_targets = conv_transpose_lp_targets(rows)
-    if transpose_targets:
-        print()
-        print("**ConvTranspose and LpPool targets** (from the table above):")
-        print()
-        print("\n".join(transpose_targets))
+        print("\n".join(items))
 
 
 LARGE_CONVS = ["stem", "r3x3", "r1x1a", "r1x1b", "r3x3_28", "r3x3_s2", "r3x3_7", "b8_r3x3"]
@@ -100,29 +152,19 @@ LARGE_ALL = LARGE_3X3 + ["hires_1x1", "maxpool_hires"]
 LARGE_PEAK = {1: 85, 2: 80}  # % of the measured FMA peak, by thread count
 
 
-def large_targets(by, verdict):
+def large_targets(by, out):
     """The large-activation targets (cases-large.json), where its rows are."""
     for th in (1, 2):
-        got = [(c, by[(c, th)]["percent_of_peak"]) for c in LARGE_3X3 if (c, th) in by]
-        got = [(c, v) for c, v in got if v is not None]
-        if not got:
-            continue
-        need = LARGE_PEAK[th]
-        verdict(all(v >= need for _, v in got),
-                f"large activations: every 3x3 case at >= {need}% of the measured FMA peak, "
-                f'{th} thread{"s" if th > 1 else ""}: ' +
-                ", ".join(f"{c} {v:.0f}%" + (f" (short by {need - v:.0f} points)"
-                                             if v < need else "") for c, v in got) + ".")
+        got = [by[(c, th)] for c in LARGE_3X3
+               if (c, th) in by and by[(c, th)]["percent_of_peak"] is not None]
+        if got:
+            out.append(peak_verdict(got, LARGE_PEAK[th], "large activations: every 3x3 case",
+                                    th))
     for th in (1, 2):
         mine = [by[(c, th)] for c in LARGE_ALL if (c, th) in by and by[(c, th)]["onednn_ms"]]
-        if not mine:
-            continue
-        slow = [(r["case"], r["ours_ms"] / r["onednn_ms"]) for r in mine
-                if r["ours_ms"] > r["onednn_ms"]]
-        verdict(not slow, "large activations: no case slower than oneDNN in the same run, "
-                f'{th} thread{"s" if th > 1 else ""}: {len(mine) - len(slow)} of {len(mine)}' +
-                ("" if not slow else "; slower (our time / oneDNN's, 1.00 = level): " +
-                 ", ".join(f"{c} {v:.2f}" for c, v in slow)) + ".")
+        if mine:
+            out.append(as_fast_verdict(mine, "onednn_ms", "large activations: no case slower "
+                                       "than oneDNN in the same run", th))
 
 
 def targets(rows):
@@ -132,21 +174,15 @@ def targets(rows):
     out = []
 
     def verdict(ok, text):
-        out.append(f'- **{"Met" if ok else "Not met"}** — {text}')
+        out.append(verdict_item(ok, text))
 
-    def as_fast_as(key, who, whose):
+    for key, who, whose in (("best_peer_ms", "the best NCHW peer", "peer's"),
+                            ("onednn_ms", "oneDNN in the same run", "oneDNN's")):
         for th in (1, 2):
             mine = [r for r in compared if r["threads"] == th and r[key]]
-            if not mine:  # --only with none of them, or cases-large.json's rows
-                continue
-            slow = [(r["case"], r["ours_ms"] / r[key]) for r in mine if r["ours_ms"] > r[key]]
-            verdict(not slow, f"every case at least as fast as {who}, {th} thread"
-                    f'{"s" if th > 1 else ""}: {len(mine) - len(slow)} of {len(mine)}' +
-                    ("" if not slow else f"; slower (our time / {whose}): " +
-                     ", ".join(f"{c} {v:.2f}" for c, v in slow)) + ".")
-
-    as_fast_as("best_peer_ms", "the best NCHW peer", "peer's")
-    as_fast_as("onednn_ms", "oneDNN in the same run", "oneDNN's")
+            if mine:  # not with --only and none of them, nor on cases-large.json's rows
+                out.append(as_fast_verdict(mine, key, f"every case at least as fast as {who}",
+                                           th, whose))
     for th in (1, 2):
         got = [(c, by[(c, th)]["percent_of_peak"]) for c in LARGE_CONVS if (c, th) in by]
         if got and all(v is not None for _, v in got):
@@ -163,7 +199,7 @@ def targets(rows):
                 f'{th} thread{"s" if th > 1 else ""} (peer\'s time / ours): ' +
                 ", ".join(f'{c} {v:.2f}x{" (short)" if c in short else ""}' for c, v in got) +
                 ".")
-    large_targets(by, verdict)
+    large_targets(by, out)
     if ("toy", 1) in by:
         us = by[("toy", 1)]["ours_ms"] * 1e3
         verdict(us <= 0.3, f"toy <= 0.3 µs per run through the op API: {us:.3f} µs "
@@ -197,16 +233,8 @@ def print_backward(rows):
         for r in case_rows:
             print(f'| {case} | {BWD_PASSES.get(suffix, suffix)} | {r["threads"]} | '
                   f'{measured_cells(r)} |')
-    print()
-    print("**Backward-pass targets** (from the table above; ratios are our time / oneDNN's, "
-          "so above 1 is slower):")
-    print()
-    print("\n".join(backward_targets(rows)))
-
-
-def slower(ratio):
-    """" (29% slower)" for a time ratio of 1.29; nothing from 2 on, where the ratio says it."""
-    return f" ({100 * (ratio - 1):.0f}% slower)" if ratio < 2 else ""
+    print_targets("**Backward-pass targets** (from the table above; ratios are our time / "
+                  "oneDNN's, so above 1 is slower):", backward_targets(rows))
 
 
 def backward_targets(rows):
@@ -217,25 +245,10 @@ def backward_targets(rows):
     by = {(r["case"], r["threads"]): r for r in rows}
     out = []
 
-    def verdict(ok, text):
-        out.append(f'- **{"Met" if ok else "Not met"}** — {text}')
-
-    def threads_text(th):
-        return f'{th} thread{"s" if th > 1 else ""}'
-
     def as_fast_as_dnnl(mine, what, th):
-        if not mine:
-            return
-        timed = [r for r in mine if r["onednn_ms"]]
-        slow = [(split_pass(r["case"])[0], r["ours_ms"] / r["onednn_ms"])
-                for r in timed if r["ours_ms"] > r["onednn_ms"]]
-        missing = len(mine) - len(timed)
-        verdict(not slow and not missing,
-                f"{what} at least as fast as oneDNN's, {threads_text(th)}: "
-                f"{len(timed) - len(slow)} of {len(mine)}" +
-                ("" if not slow else "; slower (ours / oneDNN): " +
-                 ", ".join(f"{c} {v:.2f}{slower(v)}" for c, v in slow)) +
-                ("" if not missing else f"; {missing} without a oneDNN time") + ".")
+        if mine:
+            out.append(as_fast_verdict(mine, "onednn_ms", f"{what} at least as fast as oneDNN's",
+                                       th, label=lambda r: split_pass(r["case"])[0]))
 
     for suffix, what in (("+bwd_data", "dx (backward data)"),
                          ("+bwd_weights", "dw and db (backward weights)")):
@@ -243,14 +256,10 @@ def backward_targets(rows):
             as_fast_as_dnnl([r for r in rows if r["op"] == "Conv" and r["threads"] == th
                              and r["case"].endswith(suffix)], f"every Conv case's {what}", th)
         for th in (1, 2):
-            got = [(c, by[(c + suffix, th)]["percent_of_peak"]) for c in LARGE_CONVS
-                   if (c + suffix, th) in by]
-            if got and all(v is not None for _, v in got):
-                short = [(c, v) for c, v in got if v < 75]
-                verdict(not short, f"{what} of the large convolutions at >= 75% of the measured "
-                        f"FMA peak, {threads_text(th)}: " +
-                        ", ".join(f"{c} {v:.0f}%" + (f" ({75 - v:.0f} points short)"
-                                                     if v < 75 else "") for c, v in got) + ".")
+            got = [by[(c + suffix, th)] for c in LARGE_CONVS if (c + suffix, th) in by]
+            if got and all(r["percent_of_peak"] is not None for r in got):
+                out.append(peak_verdict(got, 75, f"{what} of the large convolutions", th,
+                                        label=lambda r: split_pass(r["case"])[0]))
     for th in (1, 2):
         as_fast_as_dnnl([r for r in rows if r["op"] != "Conv" and r["threads"] == th
                          and r["case"].endswith("+bwd_data")], "pool backward (dx)", th)
@@ -264,46 +273,25 @@ def conv_transpose_lp_targets(rows):
     LpPool at least as fast as oneDNN's pooling of the same window; each at
     1 and 2 threads, with how far from the target it is when not met."""
     out = []
-
-    def verdict(ok, text):
-        out.append(f'- **{"Met" if ok else "Not met"}** — {text}')
-
-    def plural(th):
-        return f'{th} thread{"s" if th > 1 else ""}'
-
-    def vs_onednn(ops, what, th):
-        mine = [r for r in rows if r["op"] in ops and r["threads"] == th and r["onednn_ms"]]
-        if not mine:
-            return
-        slow = [(r["case"], r["ours_ms"] / r["onednn_ms"]) for r in mine
-                if r["ours_ms"] > r["onednn_ms"]]
-        # on a loaded machine the fastest samples tell whether a miss is the load's
-        fastest = [r for r in mine if r["ours_min_ms"] <= r["onednn_min_ms"]]
-        verdict(not slow, f"{what}, {plural(th)}: {len(mine) - len(slow)} of {len(mine)}" +
-                ("" if not slow else "; slower (our time / oneDNN's): " +
-                 ", ".join(f"{c} {v:.2f}" for c, v in slow) +
-                 f"; comparing fastest samples, {len(fastest)} of {len(mine)} at least as "
-                 "fast") + ".")
-
     for th in (1, 2):
-        vs_onednn(["ConvTranspose"], "every ConvTranspose case at least as fast as oneDNN's "
-                  "deconvolution in the same run", th)
+        mine = [r for r in rows if r["op"] == "ConvTranspose" and r["threads"] == th and
+                r["onednn_ms"]]
+        if mine:
+            out.append(as_fast_verdict(mine, "onednn_ms", "every ConvTranspose case at least as "
+                                       "fast as oneDNN's deconvolution in the same run", th))
     for th in (1, 2):
         # GFLOP/s * ms = MFLOP
         big = [r for r in rows if r["op"] == "ConvTranspose" and r["threads"] == th and
                r.get("gflops") and r["gflops"] * r["ours_ms"] >= 100 and
                r["percent_of_peak"] is not None]
         if big:
-            short = [r for r in big if r["percent_of_peak"] < 80]
-            verdict(not short, "ConvTranspose cases of >= 100 MFLOP at >= 80% of the measured "
-                    f"FMA peak, {plural(th)}: " +
-                    ", ".join(f'{r["case"]} {r["percent_of_peak"]:.0f}%' +
-                              (f' ({80 - r["percent_of_peak"]:.0f} points short; fastest '
-                               f'sample {r["percent_of_peak"] * r["ours_ms"] / r["ours_min_ms"]:.0f}%)'
-                               if r in short else "") for r in big) + ".")
+            out.append(peak_verdict(big, 80, "ConvTranspose cases of >= 100 MFLOP", th))
     for th in (1, 2):
-        vs_onednn(LP_POOLS, "LpPool and GlobalLpPool at least as fast as oneDNN's average "
-                  "pooling of the same window (oneDNN has no Lp pooling)", th)
+        mine = [r for r in rows if r["op"] in LP_POOLS and r["threads"] == th and r["onednn_ms"]]
+        if mine:
+            out.append(as_fast_verdict(mine, "onednn_ms", "LpPool and GlobalLpPool at least as "
+                                       "fast as oneDNN's average pooling of the same window "
+                                       "(oneDNN has no Lp pooling)", th))
     return out
 
 
