@@ -107,7 +107,8 @@ def main():
         elif line.startswith("{"):
             rows.append(json.loads(line))
     print(f"<!-- {header} -->")
-    rows, backward = [r for r in rows if BWD not in r["case"]], [r for r in rows if BWD in r["case"]]
+    backward = [r for r in rows if BWD in r["case"]]
+    rows = [r for r in rows if BWD not in r["case"]]
     if backward:
         print_backward(backward)
         if not rows:
