@@ -12,6 +12,11 @@
  * ops/impl_common.c, the home of helpers every implementation shares. */
 int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread);
 
+/* ops/impl_conv_transpose_gemm.c: which way a ConvTranspose op on that
+ * impl took at creation: "depth_to_space", "phases" or "gemm" (for tests
+ * and diagnostics). */
+const char *cp_conv_transpose_way(const convpool_op *op);
+
 #if defined(CP_X86_64)
 /* kernels/x86/impl_conv_x86.c: AVX-512 and AVX2+FMA convolution fast paths */
 extern const cp_impl cp_impl_conv_avx512;

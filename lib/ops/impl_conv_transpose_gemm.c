@@ -1,6 +1,15 @@
 /*
- * ConvTranspose on the convolution fast paths, in one of two ways chosen
- * at creation (phases_fit says which).
+ * ConvTranspose on the convolution fast paths, in one of three ways chosen
+ * at creation (gemm_prepare).
+ *
+ * Depth to space. Where kernel = stride and nothing is padded (U-Net's k2
+ * s2 up-convolutions), each output o = i*stride + k receives exactly one
+ * tap: y[m, o] = b[m] + sum_c W[c, m, k] x[c, i], a 1x1 Conv of x to M*K
+ * channels (m, k) whose channel (m, k) belongs at positions k, k + stride,
+ * ... of y. The 1x1 Conv's fast path stores each tile it computes straight
+ * to those positions (cp_impl.run_depth_to_space), so no phase output
+ * round-trips through memory to be interleaved; outputs past in*stride
+ * (output_padding, or a backward pass's larger geometry) get the bias.
  *
  * Stride phases. Output o receives x[i] * W[k] where o = i*stride +
  * k*dilation - pad_begin. Split the outputs by their phase r = (o +
@@ -51,9 +60,13 @@
 #define CP_MAX_PHASES 16
 
 typedef struct gemm_packed {
-    convpool_op *inner; /* GEMM way: the 1x1 Conv (N, C, in...) -> (N, M*K, in...) */
-    float *bias;        /* M values, zeros if the op has none */
-    int64_t taps;       /* K = prod(kernel) */
+    /* GEMM and depth-to-space ways: the 1x1 Conv (N, C, in...) -> (N, M*K,
+     * in...), without bias (GEMM way) or with bias[m] on rows (m, k...) */
+    convpool_op *inner;
+    int depth_to_space;            /* inner runs depth to space, stride = kernel */
+    int64_t block[CP_MAX_SPATIAL]; /* that way: the strides, 3-D as in cp_geom */
+    float *bias;                   /* M values, zeros if the op has none */
+    int64_t taps;                  /* K = prod(kernel) */
     /* Phase way (inner NULL): one Conv per stride phase, and each phase's
      * residue (o + pad_begin) mod stride per dim, 3-D as in cp_geom. */
     int64_t phases;
@@ -202,10 +215,35 @@ static convpool_status phases_prepare(convpool_op *op, gemm_packed *gp, const fl
     return CONVPOOL_OK;
 }
 
-/* The GEMM way: inner = 1x1 Conv with Wt (group * M/group * K, C/group);
- * wt has room for Wt. */
+/* Whether the op takes the depth-to-space way: kernel = stride per dim
+ * (dilation 1 where the kernel is above 1), pads 0 for any input size (no
+ * pads, or auto_pad VALID, or SAME without output_padding, whose pads then
+ * sum to kernel - stride = 0), and more than one tap. */
+static int depth_to_space_fits(const cp_attrs *a)
+{
+    if (a->has_output_shape || a->pads_per_run)
+        return 0;
+    int64_t taps = 1;
+    for (int i = 0; i < a->rank; i++) {
+        const int64_t k = a->kernel_shape[i];
+        if (k != a->strides[i] || (k > 1 && a->dilations[i] != 1))
+            return 0;
+        if (a->auto_pad == CONVPOOL_AUTO_PAD_NOTSET && (a->pads[i] || a->pads[a->rank + i]))
+            return 0;
+        if ((a->auto_pad == CONVPOOL_AUTO_PAD_SAME_UPPER ||
+             a->auto_pad == CONVPOOL_AUTO_PAD_SAME_LOWER) &&
+            a->output_padding[i])
+            return 0;
+        taps *= k;
+    }
+    return taps > 1;
+}
+
+/* The GEMM and depth-to-space ways: inner = 1x1 Conv with Wt (group *
+ * M/group * K, C/group) and row_bias (NULL, or M*K values); wt has room
+ * for Wt. */
 static convpool_status gemm_inner_prepare(convpool_op *op, gemm_packed *gp, const float *weight,
-                                          float *wt)
+                                          const float *row_bias, float *wt)
 {
     const cp_attrs *a = &op->attrs;
     const int64_t group = a->group, cpg = op->c_per_group, mpg = op->m / group, taps = gp->taps;
@@ -220,7 +258,32 @@ static convpool_status gemm_inner_prepare(convpool_op *op, gemm_packed *gp, cons
     cp_attrs_init(&d.attrs, CONVPOOL_OP_CONV, a->rank);
     d.attrs.group = group;
     int64_t ws[2 + CP_MAX_SPATIAL] = {op->m * taps, cpg, 1, 1, 1};
-    return cp_op_create(&d, ws, (size_t)a->rank + 2, wt, NULL, op->isa, &gp->inner);
+    return cp_op_create(&d, ws, (size_t)a->rank + 2, wt, row_bias, op->isa, &gp->inner);
+}
+
+/* The depth-to-space way, if the inner Conv's impl stores depth to space;
+ * else nothing is kept and *taken is 0. wt as for gemm_inner_prepare,
+ * row_bias room for M*K values. */
+static convpool_status depth_to_space_prepare(convpool_op *op, gemm_packed *gp, const float *weight,
+                                              float *wt, float *row_bias, int *taken)
+{
+    *taken = 0;
+    for (int64_t r = 0; r < op->m * gp->taps; r++)
+        row_bias[r] = gp->bias[r / gp->taps];
+    convpool_status st = gemm_inner_prepare(op, gp, weight, row_bias, wt);
+    if (st != CONVPOOL_OK)
+        return st;
+    if (!gp->inner->impl->run_depth_to_space) {
+        cp_op_destroy(gp->inner);
+        gp->inner = NULL;
+        return CONVPOOL_OK;
+    }
+    const cp_attrs *a = &op->attrs;
+    const int lead = CP_MAX_SPATIAL - a->rank;
+    for (int i = 0; i < CP_MAX_SPATIAL; i++)
+        gp->block[i] = i < lead ? 1 : a->strides[i - lead];
+    gp->depth_to_space = *taken = 1;
+    return CONVPOOL_OK;
 }
 
 static convpool_status gemm_prepare(convpool_op *op, const float *weight, const float *bias)
@@ -233,10 +296,12 @@ static convpool_status gemm_prepare(convpool_op *op, const float *weight, const 
     const int64_t rows = op->m * taps; /* (group, M/group, K) */
     gemm_packed *gp = cp_calloc(1, sizeof *gp);
     float *wt = cp_alloc((size_t)(rows * cpg) * sizeof(float));
+    float *row_bias = cp_alloc((size_t)rows * sizeof(float));
     if (gp)
         gp->bias = cp_calloc((size_t)op->m, sizeof(float));
-    if (!gp || !wt || !gp->bias) {
+    if (!gp || !wt || !row_bias || !gp->bias) {
         cp_free(wt);
+        cp_free(row_bias);
         if (gp)
             cp_free(gp->bias);
         cp_free(gp);
@@ -247,9 +312,15 @@ static convpool_status gemm_prepare(convpool_op *op, const float *weight, const 
     if (bias)
         memcpy(gp->bias, bias, (size_t)op->m * sizeof(float));
     op->packed = gp;
-    convpool_status st = phases_fit(op) ? phases_prepare(op, gp, weight, bias, wt)
-                                        : gemm_inner_prepare(op, gp, weight, wt);
+    int taken = 0;
+    convpool_status st = depth_to_space_fits(&op->attrs)
+                             ? depth_to_space_prepare(op, gp, weight, wt, row_bias, &taken)
+                             : CONVPOOL_OK;
+    if (st == CONVPOOL_OK && !taken)
+        st = phases_fit(op) ? phases_prepare(op, gp, weight, bias, wt)
+                            : gemm_inner_prepare(op, gp, weight, NULL, wt);
     cp_free(wt);
+    cp_free(row_bias);
     if (st != CONVPOOL_OK)
         gemm_release(op);
     return st;
@@ -323,6 +394,12 @@ static int phase_layout(const gemm_packed *gp, const cp_geom *g, cp_geom *pg, si
 static size_t gemm_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
 {
     const gemm_packed *gp = op->packed;
+    if (gp->depth_to_space) {
+        cp_geom ig;
+        if (!gp->inner->impl->workspace_size || conv_geom(gp->inner, g, g->n, &ig) != CONVPOOL_OK)
+            return 0;
+        return gp->inner->impl->workspace_size(gp->inner, &ig, threads);
+    }
     if (!gp->inner) {
         cp_geom pg[CP_MAX_PHASES];
         size_t off[CP_MAX_PHASES], outs, scratch = 0;
@@ -461,6 +538,42 @@ static void phases_run(const cp_run_args *a, const gemm_packed *gp)
         interleave_task, &ia);
 }
 
+/* Sets y's outputs at or past `covered` in some dim (those no tap reaches)
+ * to the bias of their channel. */
+static void fill_margin(const cp_geom *g, const int64_t *covered, const float *bias, float *y)
+{
+    const int64_t o0 = g->out[0], o1 = g->out[1], o2 = g->out[2];
+    if (o0 <= covered[0] && o1 <= covered[1] && o2 <= covered[2])
+        return;
+    for (int64_t plane = 0; plane < g->n * g->m; plane++) {
+        const float b = bias[plane % g->m];
+        float *yp = y + plane * o0 * o1 * o2;
+        for (int64_t od = 0; od < o0; od++)
+            for (int64_t oh = 0; oh < o1; oh++) {
+                float *yr = yp + (od * o1 + oh) * o2;
+                const int64_t from = od >= covered[0] || oh >= covered[1] ? 0 : covered[2];
+                for (int64_t ow = from; ow < o2; ow++)
+                    yr[ow] = b;
+            }
+    }
+}
+
+/* The depth-to-space way: the 1x1 Conv storing each tile at its outputs,
+ * then the bias where no tap reaches. */
+static void depth_to_space_run(const cp_run_args *a, const gemm_packed *gp)
+{
+    const cp_geom *g = a->geom;
+    cp_geom ig;
+    if (conv_geom(gp->inner, g, g->n, &ig) != CONVPOOL_OK)
+        return; /* unreachable: the op's own geometry resolved */
+    const cp_run_args inner = {gp->inner, &ig, a->ctx, a->x, a->y, NULL, a->workspace};
+    gp->inner->impl->run_depth_to_space(&inner, gp->block, g->out);
+    int64_t covered[CP_MAX_SPATIAL];
+    for (int i = 0; i < CP_MAX_SPATIAL; i++)
+        covered[i] = g->in[i] * gp->block[i];
+    fill_margin(g, covered, gp->bias, a->y);
+}
+
 /* The inputs i in [*lo, *hi) whose tap k lands inside the output [0, out). */
 static void input_range(const cp_geom *g, int dim, int64_t k, int64_t *lo, int64_t *hi)
 {
@@ -532,6 +645,10 @@ static void gemm_run(const cp_run_args *a)
 {
     const cp_geom *g = a->geom;
     const gemm_packed *gp = a->op->packed;
+    if (gp->depth_to_space) {
+        depth_to_space_run(a, gp);
+        return;
+    }
     if (!gp->inner) {
         phases_run(a, gp);
         return;
@@ -550,6 +667,12 @@ static void gemm_run(const cp_run_args *a)
         col2im_args ca = {g, gp, cols, a->y + n * out_item};
         cp_parallel_for(a->ctx, g->m, threads, col2im_task, &ca);
     }
+}
+
+const char *cp_conv_transpose_way(const convpool_op *op)
+{
+    const gemm_packed *gp = op->packed;
+    return gp->depth_to_space ? "depth_to_space" : gp->inner ? "gemm" : "phases";
 }
 
 const cp_impl cp_impl_conv_transpose_gemm = {

@@ -65,6 +65,16 @@ struct cp_impl {
     /* Scratch bytes a run needs for this geometry and thread count (NULL: 0). */
     size_t (*workspace_size)(const convpool_op *op, const cp_geom *g, int32_t threads);
     void (*run)(const cp_run_args *args);
+    /* A pointwise Conv (1x1, stride 1, no pads) of M*K output channels,
+     * K = block[0]*block[1]*block[2], stored depth to space: output channel
+     * m*K + (kd*block[1] + kh)*block[2] + kw at pixel (i0, i1, i2) goes to
+     * args->y[n, m, i0*block[0] + kd, i1*block[1] + kh, i2*block[2] + kw],
+     * y having M channels of y_dims (3-D as in cp_geom, at least
+     * in*block). Positions beyond in*block are not written. This is
+     * ConvTranspose with kernel = stride, without the pass that would
+     * interleave the phases. NULL where the impl has none. */
+    void (*run_depth_to_space)(const cp_run_args *args, const int64_t *block,
+                               const int64_t *y_dims);
 };
 
 /* What a backward pass hands to its implementation. The geometry is the

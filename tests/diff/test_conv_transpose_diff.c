@@ -8,9 +8,10 @@
  * Thousands of random configurations (fixed seed): 1-D/2-D/3-D, groups,
  * strides, dilations, output_padding, asymmetric pads, output_shape (also
  * larger than the full output), every auto_pad, batch > 1, with and without
- * bias; a quarter of them have stride 1 in every dim and a quarter are
- * drawn to split into stride phases, so that every way of the fast path is
- * well covered. The error of an element is measured against the reference run
+ * bias; a fifth of them have stride 1 in every dim, a fifth are drawn to
+ * split into stride phases and a fifth to go depth to space (kernel =
+ * stride, no pads; the test checks that each took that way),
+ * so that every way of the fast path is well covered. The error of an element is measured against the reference run
  * on |x|, |w|, |b|, which bounds float rounding for any summation order. Each fast run is repeated
  * on contexts of 1, 2 and 3 threads and must be bitwise identical, with a caller workspace of the
  * queried size.
@@ -24,6 +25,7 @@
 
 #include "backward_check.h"
 #include "convpool.h"
+#include "ops/impl.h"
 #include "ops/op.h"
 #include "runtime/cpu.h"
 
@@ -61,8 +63,9 @@ static void draw(tcase *t)
     memset(t, 0, sizeof *t);
     /* 0: stride 1 everywhere (one Conv); 1: stride phases (dilation 1,
      * kernel >= stride, >= 16 output channels per group, fixed pads);
-     * else anything (mostly the GEMM) */
-    const int64_t mode = t->mode = rnd_range(0, 3);
+     * 4: depth to space (kernel = stride, no pads); else anything (mostly
+     * the GEMM) */
+    const int64_t mode = t->mode = rnd_range(0, 4);
     t->rank = (int)rnd_range(1, 3);
     t->group = rnd_range(1, 3);
     int64_t cpg = rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
@@ -71,7 +74,8 @@ static void draw(tcase *t)
     t->xs[1] = t->ws[0] = cpg * t->group;
     t->ws[1] = mpg;
     t->auto_pad = mode == 1 ? 3 * (int32_t)rnd_range(0, 1) : (int32_t)rnd_range(0, 3);
-    t->has_os = mode != 1 && t->auto_pad != CONVPOOL_AUTO_PAD_VALID && rnd_range(0, 3) == 0;
+    t->has_os = mode != 1 && mode != 4 && t->auto_pad != CONVPOOL_AUTO_PAD_VALID &&
+                rnd_range(0, 3) == 0;
     t->has_bias = (int)rnd_range(0, 1);
     for (int i = 0; i < t->rank; i++) {
         t->xs[2 + i] = rnd_range(1, t->rank == 3 ? 5 : 11);
@@ -88,6 +92,35 @@ static void draw(tcase *t)
             t->pads[t->rank + i] = rnd_range(0, (full - 1) / 2 < 2 ? (full - 1) / 2 : 2);
         }
         t->os[i] = rnd_range(full > 3 ? full - 3 : 1, full + t->strides[i] - 1);
+        if (mode == 4) {
+            /* kernel = stride, any dilation of a 1-tap dim, output_padding
+             * (not with SAME, whose pads it would make non-zero) */
+            t->ws[2 + i] = t->strides[i];
+            if (t->strides[i] > 1)
+                t->dilations[i] = 1;
+            int64_t most4 = t->strides[i] > t->dilations[i] ? t->strides[i] : t->dilations[i];
+            t->opad[i] = t->auto_pad == CONVPOOL_AUTO_PAD_SAME_UPPER ||
+                                 t->auto_pad == CONVPOOL_AUTO_PAD_SAME_LOWER
+                             ? 0
+                             : rnd_range(0, most4 - 1);
+            t->pads[i] = t->pads[t->rank + i] = 0;
+        }
+    }
+    if (mode == 4 && t->ws[2] == 1) /* at least two taps */
+        t->strides[0] = t->ws[2] = 2, t->dilations[0] = 1, t->opad[0] = 0;
+    if (mode == 4 && rnd_range(0, 2) == 0) {
+        /* rows of whole vectors (8 and 16 floats) with stride 2 along W:
+         * the GEMM's tiles store zipped row pairs straight to y */
+        const int w = t->rank - 1;
+        t->xs[2 + w] = 16 * rnd_range(1, 2);
+        t->strides[w] = t->ws[2 + w] = 2;
+        t->dilations[w] = 1;
+        t->opad[w] = t->auto_pad == CONVPOOL_AUTO_PAD_SAME_UPPER ||
+                             t->auto_pad == CONVPOOL_AUTO_PAD_SAME_LOWER
+                         ? 0
+                         : rnd_range(0, 1);
+        for (int i = 0; i < w; i++)
+            t->xs[2 + i] = rnd_range(1, 4);
     }
 }
 
@@ -148,7 +181,7 @@ int main(void)
     for (int i = 0; i < 3; i++)
         if (convpool_context_create(i + 1, &ctx[i]) != CONVPOOL_OK)
             fail("context_create", -1);
-    int64_t compared = 0, fast_paths = 0, drawn[4] = {0, 0, 0, 0};
+    int64_t compared = 0, fast_paths = 0, drawn[5] = {0, 0, 0, 0, 0};
     double worst = 0, worst_backward = 0;
     for (int config = 0; config < CONFIGS; config++) {
         tcase t;
@@ -183,6 +216,8 @@ int main(void)
             convpool_op *op = create(&t, w, b, isa, config);
             if (op->impl == ref->impl)
                 fail("the fast path did not take the op", config);
+            if (t.mode == 4 && strcmp(cp_conv_transpose_way(op), "depth_to_space") != 0)
+                fail("kernel = stride without pads did not go depth to space", config);
             fast_paths++;
             run(op, ctx[1], &t, x, got, yn, config);
             for (int64_t i = 0; i < yn; i++) {
@@ -217,10 +252,11 @@ int main(void)
     }
     for (int i = 0; i < 3; i++)
         convpool_context_destroy(ctx[i]);
-    printf("%d configurations (%lld drawn with stride 1, %lld for stride phases), %lld "
-           "fast-path runs, %lld elements compared; worst relative error %.3g (bound %.1g); "
-           "1/2/3 threads bitwise equal\n",
-           CONFIGS, (long long)drawn[0], (long long)drawn[1], (long long)fast_paths,
+    printf("%d configurations (%lld drawn with stride 1, %lld for stride phases, %lld depth to "
+           "space), %lld fast-path runs, %lld elements compared; worst relative error %.3g "
+           "(bound %.1g); 1/2/3 threads bitwise equal\n",
+           CONFIGS, (long long)drawn[0], (long long)drawn[1], (long long)drawn[4],
+           (long long)fast_paths,
            (long long)compared, worst, MAX_REL_ERROR);
     printf("backward passes (dx on the Conv fast path, dw, db): worst relative error %.3g\n",
            worst_backward);

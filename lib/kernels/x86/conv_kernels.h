@@ -28,6 +28,16 @@ typedef void (*cp_conv_gemm_fn)(int64_t channels, const float *x, int64_t x_stri
                                 const float *bias, float *y, int64_t y_stride, int64_t m_valid,
                                 int64_t n);
 
+/* The GEMM of a whole tile (gemm_nv*vw pixels) stored with each pair of
+ * rows zipped: for even i < m_valid (m_valid even), rows i and i + 1 of
+ * pixel vector v go to y + rows_at[i/2] + vectors_at[v] as a0 b0 a1 b1 ...
+ * (2*vw floats): the two W phases of a stride-2 ConvTranspose written
+ * straight into the output row they share. */
+typedef void (*cp_conv_gemm_zip_fn)(int64_t channels, const float *x, int64_t x_stride,
+                                    const float *w, const float *bias, float *y,
+                                    const int64_t *rows_at, const int64_t *vectors_at,
+                                    int64_t m_valid);
+
 /* The GEMM tile over packed input rows (any kernel, stride, dilation):
  * step k (input channel, tap) of pixel p reads x + offsets[k] + p and the
  * MR weights at w + k*MR. The glue splits strided rows into phases and
@@ -107,6 +117,16 @@ typedef void (*cp_conv_pack_rows_fn)(const float *src, int64_t src_stride, int64
                                      int64_t phases, float *dst_even, float *dst_odd,
                                      int64_t dst_stride);
 
+/* The inverse of pack_rows' split: dst[2i] = even[i], dst[2i + 1] = odd[i]
+ * for i < n (two stride-2 phases of an output row merged). */
+typedef void (*cp_conv_zip_rows_fn)(const float *even, const float *odd, int64_t n, float *dst);
+
+/* Bounds of a GEMM tile on every ISA: pixels, and floats (rows x pixels),
+ * for buffers that hold one tile. */
+#define CP_CONV_GEMM_MR_MAX          8
+#define CP_CONV_GEMM_TILE_PIXELS_MAX 64
+#define CP_CONV_GEMM_TILE_MAX        384
+
 #define CP_CONV_DIRECT_NP_MAX  12
 #define CP_CONV_DIRECT_MV_MAX  3
 #define CP_CONV_DIRECT2_NP_MAX 7
@@ -117,6 +137,7 @@ typedef struct cp_conv_kernels {
     int32_t gemm_nv;          /* pixel vectors per GEMM tile */
     int32_t direct_np_max[3]; /* pixels per direct tile, for mv = 1, 2, 3 */
     cp_conv_gemm_fn gemm;
+    cp_conv_gemm_zip_fn gemm_zip;
     cp_conv_rows_fn rows;
     /* [mv - 1][stride class: 0 any, 1 stride 1, 2 stride 2][np - 1]; the
      * stride-1 and stride-2 variants ignore their stride argument; NULL
@@ -131,6 +152,7 @@ typedef struct cp_conv_kernels {
     cp_conv_depthwise3_fn depthwise3;
     cp_conv_depthwise3s2_fn depthwise3s2;
     cp_conv_pack_rows_fn pack_rows;
+    cp_conv_zip_rows_fn zip_rows;
 } cp_conv_kernels;
 
 extern const cp_conv_kernels cp_conv_kernels_avx2;

@@ -133,10 +133,21 @@ typedef struct x86_conv_thread {
     unsigned char zeroed; /* pack padding cleared */
 } x86_conv_thread;
 
+/* Where a depth-to-space run (cp_impl.run_depth_to_space) stores the GEMM's
+ * output channel m*k + tap of an image: y has m channels of `out`. */
+typedef struct x86_conv_d2s {
+    int64_t block[CP_MAX_SPATIAL];
+    int64_t k; /* taps: the product of block */
+    int64_t out[CP_MAX_SPATIAL];
+    int64_t m;
+    int64_t image; /* floats of y per image: m * out[0] * out[1] * out[2] */
+} x86_conv_d2s;
+
 /* One run, as its tasks see it. */
 typedef struct x86_conv_job {
     const cp_run_args *a;
     const x86_conv *xc;
+    const x86_conv_d2s *d2s; /* GEMM: store depth to space; NULL: plainly */
     x86_conv_plan plan;
     const int64_t *offsets;
     const int64_t *w_offsets;    /* direct: weight codes (cp_x86_conv_make_direct_codes) */
@@ -222,6 +233,14 @@ void cp_x86_conv_make_input_offsets(const cp_geom *g, int64_t channels, int64_t 
 void cp_x86_conv_make_direct_codes(int64_t steps, const cp_geom *g, int64_t vw, int64_t *codes);
 
 /* ---- kernels/x86/conv_x86_tasks.c: cp_parallel_for tasks, arg an x86_conv_job ---- */
+
+/* Stores rows r0 .. r0 + rows - 1 (the GEMM's output channels, group
+ * offset included) of pixels q .. q + np - 1 (np <= CP_CONV_GEMM_TILE_PIXELS_MAX)
+ * of one image, row r read from src + r*src_stride, depth to space into
+ * that image's y (geometry g of the GEMM). */
+void cp_x86_conv_d2s_store(const cp_conv_kernels *k, const x86_conv_d2s *d, const cp_geom *g,
+                           const float *src, int64_t src_stride, float *y_image, int64_t r0,
+                           int64_t rows, int64_t q, int64_t np);
 
 /* GEMM: (image, group, pixel chunk) x output-channel chunk. */
 void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);

@@ -7,6 +7,54 @@
 
 #include <string.h>
 
+/* The GEMM's blocks b_lo .. b_hi - 1 of group grp on pixels q .. q + np - 1
+ * of image n, stored depth to space: with stride 2 along W, a whole tile
+ * whose vectors each lie in one input row goes straight to y, row pairs
+ * zipped in registers (the rows come in pairs of taps kw = 0, 1: the taps
+ * K and the blocks' rows are even); any other tile through an L1 buffer. */
+static void d2s_pixel_tile(const x86_conv_job *job, const float *x, int64_t n, int64_t grp,
+                           int64_t b_lo, int64_t b_hi, int64_t q, int64_t np)
+{
+    const x86_conv *xc = job->xc;
+    const x86_conv_d2s *d = job->d2s;
+    const cp_geom *g = job->a->geom;
+    const cp_conv_kernels *k = xc->k;
+    const int64_t vw = k->vw, tile = (int64_t)k->gemm_nv * vw, mr = xc->block;
+    const int64_t plane = cp_geom_out_plane(g), o1 = d->out[1], o2 = d->out[2];
+    float *y = job->a->y + n * d->image;
+    const int zip = d->block[2] == 2 && g->in[2] % vw == 0 && np == tile;
+    int64_t vectors_at[CP_CONV_GEMM_TILE_PIXELS_MAX];
+    for (int64_t v = 0; zip && v < k->gemm_nv; v++) {
+        const int64_t p = q + v * vw, i2 = p % g->in[2], i1 = p / g->in[2] % g->in[1];
+        const int64_t i0 = p / g->in[2] / g->in[1];
+        vectors_at[v] = (i0 * d->block[0] * o1 + i1 * d->block[1]) * o2 + i2 * 2;
+    }
+    /* the next even row's channel m and tap (kd, kh, 0), counted on
+     * without dividing */
+    const int64_t r_lo = grp * xc->mpg + b_lo * mr, half = r_lo % d->k / 2;
+    int64_t m = r_lo / d->k, kh = half % d->block[1], kd = half / d->block[1];
+    for (int64_t b = b_lo; b < b_hi; b++) {
+        const int64_t slot = grp * xc->blocks + b, rows = min64(mr, xc->mpg - b * mr);
+        const float *w = xc->w + slot * xc->cpg * mr, *bias = xc->bias + slot * mr;
+        if (!zip) {
+            float buf[CP_CONV_GEMM_TILE_MAX];
+            k->gemm(xc->cpg, x + q, plane, w, bias, buf, tile, rows, np);
+            cp_x86_conv_d2s_store(k, d, g, buf, tile, y, grp * xc->mpg + b * mr, rows, q, np);
+            continue;
+        }
+        int64_t rows_at[CP_CONV_GEMM_MR_MAX / 2];
+        for (int64_t i = 0; i < rows; i += 2) {
+            rows_at[i / 2] = (m * d->out[0] + kd) * o1 * o2 + kh * o2;
+            if (++kh == d->block[1]) {
+                kh = 0;
+                if (++kd == d->block[0])
+                    kd = 0, m++;
+            }
+        }
+        k->gemm_zip(xc->cpg, x + q, plane, w, bias, y, rows_at, vectors_at, rows);
+    }
+}
+
 void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -27,12 +75,56 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
         int64_t pt_hi = min64(pt_lo + job->plan.p_chunk, ceil_div(plane, tile));
         for (int64_t pt = pt_lo; pt < pt_hi; pt++) {
             int64_t q = pt * tile, np = min64(tile, plane - q);
+            if (job->d2s) {
+                d2s_pixel_tile(job, x, n, grp, b_lo, b_hi, q, np);
+                continue;
+            }
             for (int64_t b = b_lo; b < b_hi; b++) {
                 int64_t slot = grp * xc->blocks + b;
                 k->gemm(xc->cpg, x + q, plane, xc->w + slot * xc->cpg * mr, xc->bias + slot * mr,
                         y + b * mr * plane + q, plane, xc->mpg - b * mr, np);
             }
         }
+    }
+}
+
+void cp_x86_conv_d2s_store(const cp_conv_kernels *k, const x86_conv_d2s *d, const cp_geom *g,
+                           const float *src, int64_t src_stride, float *y_image, int64_t r0,
+                           int64_t rows, int64_t q, int64_t np)
+{
+    const int64_t in1 = g->in[1], in2 = g->in[2];
+    const int64_t b1 = d->block[1], b2 = d->block[2], o1 = d->out[1], o2 = d->out[2];
+    const int64_t out_plane = d->out[0] * o1 * o2;
+    /* the pixels as runs along input rows: run s is pixels at[s] ..
+     * at[s + 1] - 1 of the tile, whose tap-0 outputs start at base[s] */
+    int64_t at[CP_CONV_GEMM_TILE_PIXELS_MAX + 1], base[CP_CONV_GEMM_TILE_PIXELS_MAX];
+    int64_t runs = 0;
+    for (int64_t p = q; p < q + np; runs++) {
+        const int64_t i2 = p % in2, i1 = p / in2 % in1, i0 = p / in2 / in1;
+        at[runs] = p - q;
+        base[runs] = (i0 * d->block[0] * o1 + i1 * b1) * o2 + i2 * b2;
+        p += min64(in2 - i2, q + np - p);
+    }
+    at[runs] = np;
+    for (int64_t r = 0; r < rows;) {
+        const int64_t row = r0 + r, m = row / d->k, tap = row % d->k;
+        const int64_t kw = tap % b2, kh = tap / b2 % b1, kd = tap / b2 / b1;
+        float *ym = y_image + m * out_plane + (kd * o1 + kh) * o2 + kw;
+        const float *sr = src + r * src_stride;
+        /* with stride 2 along W, the next row is this one's odd phase */
+        const int pair = b2 == 2 && kw == 0 && r + 1 < rows;
+        for (int64_t s = 0; s < runs; s++) {
+            const int64_t len = at[s + 1] - at[s];
+            float *dr = ym + base[s];
+            if (pair)
+                k->zip_rows(sr + at[s], sr + src_stride + at[s], len, dr);
+            else if (b2 == 1)
+                memcpy(dr, sr + at[s], (size_t)len * sizeof(float));
+            else
+                for (int64_t j = 0; j < len; j++)
+                    dr[j * b2] = sr[at[s] + j];
+        }
+        r += pair ? 2 : 1;
     }
 }
 

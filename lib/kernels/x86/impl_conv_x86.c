@@ -122,6 +122,8 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
     return CONVPOOL_OK;
 }
 
+static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s);
+
 static void x86_conv_run(const cp_run_args *a)
 {
     const x86_conv *xc = a->op->packed;
@@ -130,9 +132,47 @@ static void x86_conv_run(const cp_run_args *a)
         cp_conv_tiny(g, xc->plain_w, xc->plain_bias, a->x, a->y);
         return;
     }
+    run_job(a, NULL);
+}
+
+/* A pointwise op stored depth to space; pointwise ops always take the GEMM
+ * algorithm (choose_algo), whose tasks do the store. */
+static void x86_conv_run_depth_to_space(const cp_run_args *a, const int64_t *block,
+                                        const int64_t *y_dims)
+{
+    const x86_conv *xc = a->op->packed;
+    const cp_geom *g = a->geom;
+    x86_conv_d2s d = {.k = 1, .m = g->m};
+    for (int i = 0; i < CP_MAX_SPATIAL; i++) {
+        d.block[i] = block[i];
+        d.k *= block[i];
+        d.out[i] = y_dims[i];
+    }
+    d.m /= d.k;
+    d.image = d.m * d.out[0] * d.out[1] * d.out[2];
+    if (!cp_x86_conv_run_is_tiny(xc, g)) {
+        run_job(a, &d);
+        return;
+    }
+    /* a tiny run's whole output (at most its work) goes through a buffer */
+    float buf[X86_CONV_TINY_MAX_WORK];
+    cp_conv_tiny(g, xc->plain_w, xc->plain_bias, a->x, buf);
+    const int64_t plane = cp_geom_out_plane(g);
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t q = 0; q < plane; q += CP_CONV_GEMM_TILE_PIXELS_MAX)
+            cp_x86_conv_d2s_store(xc->k, &d, g, buf + n * g->m * plane + q, plane,
+                                  a->y + n * d.image, 0, g->m, q,
+                                  min64(CP_CONV_GEMM_TILE_PIXELS_MAX, plane - q));
+}
+
+static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
+{
+    const x86_conv *xc = a->op->packed;
+    const cp_geom *g = a->geom;
     x86_conv_job job;
     job.a = a;
     job.xc = xc;
+    job.d2s = d2s;
     int32_t threads = cp_threads_for_work(cp_x86_conv_work(xc, g), X86_CONV_MIN_WORK_PER_THREAD);
     if (threads > cp_context_threads(a->ctx))
         threads = cp_context_threads(a->ctx);
@@ -199,6 +239,7 @@ const cp_impl cp_impl_conv_avx512 = {
     .release = x86_conv_release,
     .workspace_size = cp_x86_conv_workspace_size,
     .run = x86_conv_run,
+    .run_depth_to_space = x86_conv_run_depth_to_space,
 };
 
 const cp_impl cp_impl_conv_avx2 = {
@@ -209,4 +250,5 @@ const cp_impl cp_impl_conv_avx2 = {
     .release = x86_conv_release,
     .workspace_size = cp_x86_conv_workspace_size,
     .run = x86_conv_run,
+    .run_depth_to_space = x86_conv_run_depth_to_space,
 };
