@@ -128,11 +128,12 @@ static phase_dim phase_dim_of(const cp_attrs *a, int i, int64_t r)
 /* Whether the op splits into stride phases: pads fixed by the attributes
  * (not those of a backward pass's inner op, which come with each run),
  * per dim stride 1 or dilation 1 (then the taps of a phase are evenly
- * spaced), every phase with a tap, its Conv's pads >= 0 and giving every
- * phase an output for any input size. Stride 1 everywhere is one phase, a
- * Conv writing y itself. More phases need enough output channels to be worth
- * it. Even where every phase is a 1x1 Conv (kernel = stride, U-Net's k2 s2)
- * they beat the one GEMM: each phase's weights are a 1/phases slice (the
+ * spaced), every phase with a tap and its Conv's pads >= 0 (a phase may
+ * have no output for a small input: phase_layout leaves it out). Stride 1
+ * everywhere is one phase, a Conv writing y itself. More phases need enough
+ * output channels to be worth it, or one input and one output channel per
+ * group (depthwise: each phase is a depthwise Conv). Even where every phase is a 1x1 Conv (kernel =
+ * stride, U-Net's k2 s2) they beat the one GEMM: each phase's weights are a 1/phases slice (the
  * GEMM's M*K x C/group weights can outgrow L2 and stream from L3 for every
  * pixel tile), and the interleave only copies where col2im fills with bias
  * and adds. */
@@ -152,11 +153,12 @@ static int phases_fit(const convpool_op *op)
             return 0;
         for (int64_t r = 0; r < s; r++) {
             phase_dim pd = phase_dim_of(a, i, r);
-            if (pd.pad_begin < 0 || pd.pad_end < 0 || pd.pad_begin + pd.pad_end < d * (pd.taps - 1))
+            if (pd.pad_begin < 0 || pd.pad_end < 0)
                 return 0;
         }
     }
-    return phases == 1 || op->m / a->group >= CP_PHASE_MIN_M_PER_GROUP;
+    return phases == 1 || op->m / a->group >= CP_PHASE_MIN_M_PER_GROUP ||
+           (op->c_per_group == 1 && op->m == a->group);
 }
 
 /* The phase way: one Conv per phase with the weights of its taps, flipped
@@ -204,7 +206,14 @@ static convpool_status phases_prepare(convpool_op *op, gemm_packed *gp, const fl
         for (int i = 0; i < rank; i++) {
             d.attrs.dilations[i] = a->dilations[i];
             d.attrs.pads[i] = pd[i].pad_begin;
-            d.attrs.pads[rank + i] = pd[i].pad_end;
+            /* Each run sets the end padding its output needs
+             * (phase_fill_output); the op's own gives at least one output
+             * for any input, and is at least 1 for a one-tap phase: a run
+             * may need end padding (a dx pass's larger output), which the
+             * 1x1 algorithms (no padding at all) cannot give. */
+            const int64_t least =
+                ptaps == 1 ? 1 : a->dilations[i] * (pd[i].taps - 1) - pd[i].pad_begin;
+            d.attrs.pads[rank + i] = pd[i].pad_end > least ? pd[i].pad_end : least;
             ws[2 + i] = pd[i].taps;
         }
         convpool_status st =
@@ -347,17 +356,33 @@ static size_t cols_bytes(const cp_geom *g, const gemm_packed *gp)
     return cp_align_up((size_t)(g->m * gp->taps * cp_geom_in_plane(g)) * sizeof(float));
 }
 
+/* Phase p's first output along dim i of y. */
+static int64_t phase_first_output(const gemm_packed *gp, int64_t p, const cp_geom *g, int i)
+{
+    const int64_t r = gp->residue[p][i], st = g->stride[i];
+    return ceil_div(g->pad_begin[i] - r, st) * st + r - g->pad_begin[i];
+}
+
+/* Whether phase p has an output in y (a small y can leave a phase none). */
+static int phase_has_output(const gemm_packed *gp, int64_t p, const cp_geom *g)
+{
+    for (int i = 0; i < CP_MAX_SPATIAL; i++)
+        if (phase_first_output(gp, p, g, i) >= g->out[i])
+            return 0;
+    return 1;
+}
+
 /* A run's output can extend past what the attributes give (the dx pass of
  * a Conv whose last input rows no window reached: cp_backward_data_geom),
  * so phase p's Conv covers every output of its phase below g->out: its out
  * size from g, its end padding (the rows no tap reaches: zeros, or the bias)
  * to match. 0 if that leaves the phase no output or needs negative padding
- * (unreachable: such geometries only grow the output). */
+ * (unreachable: phase_layout asks only phases with an output, and the
+ * Convs' own end padding gives each at least one). */
 static int phase_fill_output(const gemm_packed *gp, int64_t p, const cp_geom *g, cp_geom *q)
 {
     for (int i = 0; i < CP_MAX_SPATIAL; i++) {
-        const int64_t r = gp->residue[p][i], st = g->stride[i];
-        const int64_t o0 = ceil_div(g->pad_begin[i] - r, st) * st + r - g->pad_begin[i];
+        const int64_t st = g->stride[i], o0 = phase_first_output(gp, p, g, i);
         if (o0 >= g->out[i])
             return 0;
         const int64_t count = (g->out[i] - 1 - o0) / st + 1;
@@ -374,17 +399,21 @@ static int phase_fill_output(const gemm_packed *gp, int64_t p, const cp_geom *g,
 /* The phase way's workspace: phase p's output (N, M, its out...) at
  * off[p], then the Convs' scratch; *outs gets the bytes of those outputs: 0
  * with one phase, whose Conv writes y itself. pg gets each phase's
- * geometry. 0 if one does not resolve (unreachable: phases_fit gives every
- * phase an output for any input the op accepts). */
+ * geometry, all zeros for a phase without output in this run (skipped).
+ * 0 if one does not resolve (unreachable, see phase_fill_output). */
 static int phase_layout(const gemm_packed *gp, const cp_geom *g, cp_geom *pg, size_t *off,
                         size_t *outs)
 {
     *outs = 0;
     for (int64_t p = 0; p < gp->phases; p++) {
+        off[p] = *outs;
+        if (!phase_has_output(gp, p, g)) {
+            memset(&pg[p], 0, sizeof pg[p]);
+            continue;
+        }
         if (conv_geom(gp->phase[p], g, g->n, &pg[p]) != CONVPOOL_OK ||
             !phase_fill_output(gp, p, g, &pg[p]))
             return 0;
-        off[p] = *outs;
         if (gp->phases > 1)
             *outs += cp_align_up((size_t)(g->n * g->m * cp_geom_out_plane(&pg[p])) * sizeof(float));
     }
@@ -407,8 +436,9 @@ static size_t gemm_workspace_size(const convpool_op *op, const cp_geom *g, int32
             return 0;
         for (int64_t p = 0; p < gp->phases; p++) {
             const convpool_op *conv = gp->phase[p];
-            size_t bytes =
-                conv->impl->workspace_size ? conv->impl->workspace_size(conv, &pg[p], threads) : 0;
+            size_t bytes = conv->impl->workspace_size && cp_geom_out_plane(&pg[p])
+                               ? conv->impl->workspace_size(conv, &pg[p], threads)
+                               : 0;
             scratch = bytes > scratch ? bytes : scratch;
         }
         return outs + scratch;
@@ -457,15 +487,15 @@ static void zip_row(float *dr, const float *even, const float *odd, int64_t n_ev
 }
 
 /* With stride 2 along W, the phase that shares p's D and H residues and
- * has the other W residue; -1 otherwise. */
-static int64_t w_partner(const gemm_packed *gp, const cp_geom *g, int64_t p)
+ * has the other W residue, if both have outputs; -1 otherwise. */
+static int64_t w_partner(const gemm_packed *gp, const cp_geom *g, const cp_geom *pg, int64_t p)
 {
     if (g->stride[2] != 2)
         return -1;
     for (int64_t q = 0; q < gp->phases; q++)
         if (q != p && gp->residue[q][0] == gp->residue[p][0] &&
             gp->residue[q][1] == gp->residue[p][1])
-            return q;
+            return cp_geom_out_plane(&pg[p]) && cp_geom_out_plane(&pg[q]) ? q : -1;
     return -1;
 }
 
@@ -482,13 +512,13 @@ static void interleave_task(void *arg, int64_t begin, int64_t end, int32_t threa
         float *yp = a->y + plane * out_plane;
         for (int64_t p = 0; p < a->gp->phases; p++) {
             const cp_geom *q = &a->pg[p];
+            if (!cp_geom_out_plane(q))
+                continue; /* no output in this run */
             const float *src = (const float *)(a->outs + a->off[p]) + plane * cp_geom_out_plane(q);
             int64_t o0[CP_MAX_SPATIAL]; /* the phase's first output per dim */
-            for (int i = 0; i < CP_MAX_SPATIAL; i++) {
-                const int64_t r = a->gp->residue[p][i], st = g->stride[i];
-                o0[i] = ceil_div(g->pad_begin[i] - r, st) * st + r - g->pad_begin[i];
-            }
-            const int64_t partner = w_partner(a->gp, g, p);
+            for (int i = 0; i < CP_MAX_SPATIAL; i++)
+                o0[i] = phase_first_output(a->gp, p, g, i);
+            const int64_t partner = w_partner(a->gp, g, a->pg, p);
             if (partner >= 0 && o0[2] != 0)
                 continue; /* the odd W phase: copied with its even partner */
             const cp_geom *qo = partner >= 0 ? &a->pg[partner] : NULL;
@@ -524,6 +554,8 @@ static void phases_run(const cp_run_args *a, const gemm_packed *gp)
         return;
     char *base = a->workspace;
     for (int64_t p = 0; p < gp->phases; p++) {
+        if (!cp_geom_out_plane(&pg[p]))
+            continue;
         float *py = gp->phases == 1 ? a->y : (float *)(base + off[p]);
         cp_run_args run = {gp->phase[p], &pg[p], a->ctx, a->x, py, NULL, base + outs};
         gp->phase[p]->impl->run(&run);

@@ -499,11 +499,67 @@ START_TEST(empty_batch)
 }
 END_TEST
 
+/* dx of a stride-2 3x3 Conv on 22x22: the last input row and column are in
+ * no window, so their dx is exactly 0; the rest is checked against the
+ * sum written out. With 16 channels (the fast path's stride phases, one of
+ * them 1x1, whose output a dx run must pad) and depthwise (each phase a
+ * depthwise Conv). */
+START_TEST(conv_dx_unreached_rows)
+{
+    const int64_t C = 16, H = 22, OH = 10;
+    for (int depthwise = 0; depthwise < 2; depthwise++) {
+        cpt_cfg c;
+        cpt_cfg_init(&c, CONVPOOL_OP_CONV, 2);
+        c.kernel[0] = c.kernel[1] = 3;
+        c.strides[0] = c.strides[1] = 2;
+        c.m = C;
+        c.group = depthwise ? C : 1;
+        const int64_t cpg = C / c.group, wn = C * cpg * 9, xn = C * H * H, yn = C * OH * OH;
+        float *w = malloc((size_t)wn * sizeof *w), *dy = malloc((size_t)yn * sizeof *dy);
+        float *dx = malloc((size_t)xn * sizeof *dx);
+        for (int64_t i = 0; i < wn; i++)
+            w[i] = (float)((i * 7 % 13) - 6) / 8;
+        for (int64_t i = 0; i < yn; i++)
+            dy[i] = (float)((i * 5 % 11) - 5) / 4;
+        convpool_op *op = make(&c, C, w, NULL);
+        const int64_t shape[4] = {1, C, H, H};
+        CPT_OK(convpool_op_backward_data(op, NULL, shape, 4, NULL, NULL, dy, (size_t)yn, dx,
+                                         (size_t)xn, NULL, 0));
+        for (int64_t ci = 0; ci < C; ci++)
+            for (int64_t ih = 0; ih < H; ih++)
+                for (int64_t iw = 0; iw < H; iw++) {
+                    double want = 0; /* dy[m, oh, ow] * w[m, ci, ih - 2oh, iw - 2ow] */
+                    for (int64_t m = 0; m < C; m++) {
+                        if (depthwise && m != ci)
+                            continue;
+                        const int64_t cw = depthwise ? 0 : ci;
+                        for (int64_t oh = 0; oh < OH; oh++)
+                            for (int64_t ow = 0; ow < OH; ow++) {
+                                const int64_t kh = ih - 2 * oh, kw = iw - 2 * ow;
+                                if (kh >= 0 && kh < 3 && kw >= 0 && kw < 3)
+                                    want += (double)dy[(m * OH + oh) * OH + ow] *
+                                            w[((m * cpg + cw) * 3 + kh) * 3 + kw];
+                            }
+                    }
+                    const int64_t i = (ci * H + ih) * H + iw;
+                    if (ih == H - 1 || iw == H - 1)
+                        ck_assert_msg(dx[i] == 0.0f, "dx[%lld] = %g, not reached by any window",
+                                      (long long)i, dx[i]);
+                    else
+                        assert_near(dx[i], want, 1e-5, "dx", i);
+                }
+        convpool_op_destroy(op);
+        free(w), free(dy), free(dx);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("backward");
     CPT_ADD(s, conv_by_hand);
     CPT_ADD(s, conv_fd);
+    CPT_ADD(s, conv_dx_unreached_rows);
     CPT_ADD(s, conv_transpose_fd);
     CPT_ADD(s, pool_fd);
     CPT_ADD(s, caller_workspace);
