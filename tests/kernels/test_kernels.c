@@ -285,6 +285,68 @@ static void test_pack_rows(const cp_conv_kernels *k, const char *isa)
         }
 }
 
+/* The GEMM with row pairs zipped: pair p of pixel vector v lands at
+ * rows_at[p] + vectors_at[v] (spread out here, so that a wrong offset
+ * shows), and nothing else of y changes. */
+static void test_gemm_zip(const cp_conv_kernels *k, const char *isa)
+{
+    const int64_t mr = k->gemm_mr, vw = k->vw, nv = k->gemm_nv, n = nv * vw;
+    for (int64_t channels = 1; channels <= 5; channels += 2)
+        for (int64_t m_valid = 2; m_valid <= mr; m_valid += 2) {
+            const int64_t x_stride = n + 3, vec_gap = 2 * vw + 3, pair_gap = nv * vec_gap + 5;
+            const int64_t y_len = mr / 2 * pair_gap + 8;
+            float *x = buffer((size_t)(channels * x_stride));
+            float *w = buffer((size_t)(channels * mr));
+            float *bias = buffer((size_t)mr);
+            float *y = buffer((size_t)y_len), *before = buffer((size_t)y_len);
+            memcpy(before, y, (size_t)y_len * sizeof *y);
+            int64_t rows_at[CP_CONV_GEMM_MR_MAX / 2], vectors_at[CP_CONV_GEMM_TILE_PIXELS_MAX];
+            for (int64_t p = 0; p < mr / 2; p++)
+                rows_at[p] = 3 + p * pair_gap;
+            for (int64_t v = 0; v < nv; v++)
+                vectors_at[v] = v * vec_gap;
+            k->gemm_zip(channels, x, x_stride, w, bias, y, rows_at, vectors_at, m_valid);
+            char shape[64];
+            snprintf(shape, sizeof shape, "C=%lld m_valid=%lld", (long long)channels,
+                     (long long)m_valid);
+            unsigned char *written = calloc((size_t)y_len, 1);
+            for (int64_t i = 0; i < m_valid; i++)
+                for (int64_t px = 0; px < n; px++) {
+                    double s = bias[i], scale = fabs(bias[i]);
+                    for (int64_t c = 0; c < channels; c++) {
+                        s += (double)w[c * mr + i] * x[c * x_stride + px];
+                        scale += fabs((double)w[c * mr + i] * x[c * x_stride + px]);
+                    }
+                    const int64_t at = rows_at[i / 2] + vectors_at[px / vw] + 2 * (px % vw) + i % 2;
+                    written[at] = 1;
+                    expect_close("gemm_zip", isa, y[at], s, scale, shape);
+                }
+            for (int64_t j = 0; j < y_len; j++)
+                if (!written[j])
+                    expect_close("gemm_zip (untouched)", isa, y[j], before[j], 0, shape);
+            free(x), free(w), free(bias), free(y), free(before), free(written);
+        }
+}
+
+static void test_zip_rows(const cp_conv_kernels *k, const char *isa)
+{
+    for (int64_t n = 1; n <= 4 * k->vw + 3; n++) {
+        float *even = buffer((size_t)n), *odd = buffer((size_t)n);
+        float *dst = buffer((size_t)(2 * n + 4)), *before = buffer((size_t)(2 * n + 4));
+        memcpy(before, dst, (size_t)(2 * n + 4) * sizeof *dst);
+        k->zip_rows(even, odd, n, dst);
+        char shape[32];
+        snprintf(shape, sizeof shape, "n=%lld", (long long)n);
+        for (int64_t i = 0; i < n; i++) {
+            expect_close("zip_rows", isa, dst[2 * i], even[i], 0, shape);
+            expect_close("zip_rows", isa, dst[2 * i + 1], odd[i], 0, shape);
+        }
+        for (int64_t i = 2 * n; i < 2 * n + 4; i++)
+            expect_close("zip_rows (past the end)", isa, dst[i], before[i], 0, shape);
+        free(even), free(odd), free(dst), free(before);
+    }
+}
+
 /* ---- pooling walks ----------------------------------------------------- */
 
 typedef struct pool_shape {
@@ -587,6 +649,8 @@ static const conv_case conv_cases[] = {
     {"depthwise3", test_depthwise3},
     {"depthwise3s2", test_depthwise3s2},
     {"pack_rows", test_pack_rows},
+    {"gemm_zip", test_gemm_zip},
+    {"zip_rows", test_zip_rows},
 };
 
 typedef struct grad_case {
