@@ -12,6 +12,13 @@
  * ops/impl_common.c, the home of helpers every implementation shares. */
 int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread);
 
+/* dr[2j] = even[j] for j < n_even and dr[2j + 1] = odd[j] for j < n_odd
+ * (n_even is n_odd or n_odd + 1): two stride-2 phases of a row merged
+ * (ConvTranspose's phase interleave, AveragePool's dx where windows tile
+ * the input). ISA-free; the x86 conv kernels have their own for the GEMM
+ * tiles they store. */
+void cp_zip_row(float *dr, const float *even, const float *odd, int64_t n_even, int64_t n_odd);
+
 /* ops/impl_conv_transpose_gemm.c: which way a ConvTranspose op on that
  * impl took at creation: "depth_to_space", "phases" or "gemm" (for tests
  * and diagnostics). */

@@ -458,34 +458,6 @@ typedef struct interleave_args {
     float *y;
 } interleave_args;
 
-/* Four floats in whatever vector registers the target has (GCC and clang
- * vector extensions; no ISA assumed). */
-typedef float cp_float4 __attribute__((vector_size(16)));
-
-/* dr[2j] = even[j] for j < n_even and dr[2j + 1] = odd[j] for j < n_odd
- * (n_even is n_odd or n_odd + 1): the two W phases of stride 2 merged into
- * one output row, four pairs at a time by vector shuffles and whole-vector
- * stores (the general copy stores one float at a time, strided). */
-static void zip_row(float *dr, const float *even, const float *odd, int64_t n_even, int64_t n_odd)
-{
-    int64_t j = 0;
-    for (; j + 4 <= n_odd; j += 4) {
-        cp_float4 e, o;
-        memcpy(&e, even + j, sizeof e);
-        memcpy(&o, odd + j, sizeof o);
-        const cp_float4 lo = __builtin_shufflevector(e, o, 0, 4, 1, 5);
-        const cp_float4 hi = __builtin_shufflevector(e, o, 2, 6, 3, 7);
-        memcpy(dr + 2 * j, &lo, sizeof lo);
-        memcpy(dr + 2 * j + 4, &hi, sizeof hi);
-    }
-    for (; j < n_odd; j++) {
-        dr[2 * j] = even[j];
-        dr[2 * j + 1] = odd[j];
-    }
-    if (n_even > n_odd)
-        dr[2 * j] = even[j];
-}
-
 /* With stride 2 along W, the phase that shares p's D and H residues and
  * has the other W residue, if both have outputs; -1 otherwise. */
 static int64_t w_partner(const gemm_packed *gp, const cp_geom *g, const cp_geom *pg, int64_t p)
@@ -501,7 +473,7 @@ static int64_t w_partner(const gemm_packed *gp, const cp_geom *g, const cp_geom 
 
 /* Copies each phase's output planes into y's at their positions
  * q*stride + residue - pad_begin; with stride 2 along W, the two phases of
- * an output row together (zip_row). */
+ * an output row together (cp_zip_row). */
 static void interleave_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -532,8 +504,8 @@ static void interleave_task(void *arg, int64_t begin, int64_t end, int32_t threa
                     const float *sr = src + (jd * q->out[1] + jh) * q->out[2];
                     float *dr = yp + (od * g->out[1] + oh) * g->out[2] + o0[2];
                     if (qo) {
-                        zip_row(dr, sr, odd + (jd * qo->out[1] + jh) * qo->out[2], q->out[2],
-                                qo->out[2]);
+                        cp_zip_row(dr, sr, odd + (jd * qo->out[1] + jh) * qo->out[2], q->out[2],
+                                   qo->out[2]);
                         continue;
                     }
                     for (int64_t jw = 0; jw < q->out[2]; jw++)

@@ -264,7 +264,9 @@ static void global_avg_pool_data(const cp_backward_args *a)
  * the reference's window order, so the result is the reference's, bitwise.
  * Positions of u that no window of the row maps to that dx column through
  * that tap hold +0, which leaves the sum as it was (these sums are never
- * -0).
+ * -0). Windows that tile the input (kernel = stride, no pads: the common
+ * 2x2 stride 2) need no sums: each dx element is its window's quotient
+ * (avg_tile_plane).
  */
 
 /* The divisor's terms must stay exact float integers. */
@@ -362,7 +364,55 @@ static void avg_reach(const cp_geom *g, int i, int64_t *reach, int64_t *reached)
 typedef struct avg_job {
     const cp_backward_args *a;
     const cp_grad_kernels *k;
+    int tiles; /* avg_windows_tile */
 } avg_job;
+
+/* Whether the windows tile the input: kernel = stride, one tap or dilation
+ * 1, no pads. Then each dx element takes the quotient of the one window
+ * holding it, or 0 past the last window. */
+static int avg_windows_tile(const cp_geom *g)
+{
+    for (int i = 0; i < CP_MAX_SPATIAL; i++)
+        if (g->kernel[i] != g->stride[i] || (g->kernel[i] > 1 && g->dilation[i] != 1) ||
+            g->pad_begin[i] != 0 || g->pad_end[i] != 0)
+            return 0;
+    return 1;
+}
+
+/* dx of plane p where the windows tile the input: the plane's quotients
+ * (into sc->u, a row of OW per output row), each repeated over its
+ * window; q + 0 as the reference's 0 + q (-0 becomes +0). */
+static void avg_tile_plane(const avg_job *j, const avg_scratch *sc, int64_t p)
+{
+    const cp_geom *g = j->a->geom;
+    const int64_t OH = g->out[1], OW = g->out[2], IW = g->in[2], s2 = g->stride[2];
+    const int64_t out_plane = cp_geom_out_plane(g);
+    j->k->pool_quotients(j->a->dy + p * out_plane, sc->count_w, sc->count_dh, g->out[0] * OH, OW, 1,
+                         sc->u, OW);
+    for (int64_t i = 0; i < out_plane; i++)
+        sc->u[i] += 0.0f;
+    float *dx_row = j->a->dx + p * cp_geom_in_plane(g);
+    for (int64_t id = 0; id < g->in[0]; id++)
+        for (int64_t ih = 0; ih < g->in[1]; ih++, dx_row += IW) {
+            const int64_t od = id / g->stride[0], oh = ih / g->stride[1];
+            if (od >= g->out[0] || oh >= OH) {
+                memset(dx_row, 0, (size_t)IW * sizeof(float));
+                continue;
+            }
+            const float *q = sc->u + (od * OH + oh) * OW;
+            const int64_t covered = OW * s2 < IW ? OW * s2 : IW;
+            int64_t iw = 0;
+            if (s2 == 2)
+                cp_zip_row(dx_row, q, q, (covered + 1) / 2, covered / 2);
+            else if (s2 == 1)
+                memcpy(dx_row, q, (size_t)covered * sizeof(float));
+            else
+                for (; iw < covered; iw++)
+                    dx_row[iw] = q[iw / s2];
+            for (iw = covered; iw < IW; iw++)
+                dx_row[iw] = 0.0f;
+        }
+}
 
 /* Rows u handed to one pool_gather call. */
 #define AVG_GATHER_ROWS 32
@@ -410,6 +460,11 @@ static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index
     }
     for (int i = 0; i < 2; i++)
         avg_reach(g, i, sc.reach[i], sc.reached[i]);
+    if (j->tiles) {
+        for (int64_t p = begin; p < end; p++)
+            avg_tile_plane(j, &sc, p);
+        return;
+    }
     /* the quotients land on the same positions for every plane */
     memset(sc.u, 0, (size_t)(g->out[0] * g->out[1] * len) * sizeof(float));
     for (int64_t p = begin; p < end; p++) {
@@ -428,7 +483,7 @@ static void avg_pool_data(const cp_backward_args *a, const cp_grad_kernels *k)
     const int64_t planes = g->n * g->c;
     const int64_t work = planes * (cp_geom_in_plane(g) + cp_geom_out_plane(g) * g->kernel[0] *
                                                              g->kernel[1] * g->kernel[2]);
-    avg_job j = {a, k};
+    avg_job j = {a, k, avg_windows_tile(g)};
     cp_parallel_for(a->ctx, planes, cp_threads_for_work(work, X86_POOL_GRAD_MIN_PER_THREAD),
                     avg_task, &j);
 }
