@@ -4,6 +4,7 @@
  * workspace handling live here, once for every kind; the passes themselves
  * are the op's cp_backward_impl (ops/select.c).
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "ops/impl.h"
@@ -159,25 +160,56 @@ static convpool_status check_data_inputs(const convpool_op *op, const float *x,
     return CONVPOOL_OK;
 }
 
-/* Each index is -1 (a window without input element) or lies in its own
- * (n, c) plane; checked before any dx element is written. */
-static convpool_status check_indices(const cp_geom *g, const int64_t *indices)
+/* Below this many indices the check stays on one thread. */
+#define CP_INDEX_CHECK_MIN_PER_THREAD 65536
+
+typedef struct index_check {
+    const cp_geom *g;
+    const int64_t *indices;
+    int64_t first_bad; /* the first bad position found, or INT64_MAX (an atomic minimum) */
+} index_check;
+
+static void index_check_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
-    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
-    const int64_t planes = g->n * g->c;
-    for (int64_t p = 0; p < planes; p++) {
-        const int64_t *ip = indices + p * out_plane;
+    (void)thread_index;
+    index_check *c = arg;
+    const int64_t in_plane = cp_geom_in_plane(c->g), out_plane = cp_geom_out_plane(c->g);
+    for (int64_t p = begin; p < end; p++) {
+        const int64_t *ip = c->indices + p * out_plane;
         const int64_t lo = p * in_plane, hi = lo + in_plane;
         for (int64_t o = 0; o < out_plane; o++)
-            if ((ip[o] < lo || ip[o] >= hi) && ip[o] != -1)
-                return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
-                               "indices[%lld] = %lld lies outside its (n, c) = (%lld, %lld) "
-                               "plane of the input, [%lld, %lld)",
-                               (long long)(p * out_plane + o), (long long)ip[o],
-                               (long long)(p / g->c), (long long)(p % g->c), (long long)lo,
-                               (long long)hi);
+            if ((ip[o] < lo || ip[o] >= hi) && ip[o] != -1) {
+                const int64_t at = p * out_plane + o;
+                int64_t seen = __atomic_load_n(&c->first_bad, __ATOMIC_RELAXED);
+                while (at < seen &&
+                       !__atomic_compare_exchange_n(&c->first_bad, &seen, at, 1, __ATOMIC_RELAXED,
+                                                    __ATOMIC_RELAXED))
+                    ;
+                return; /* the task's later planes come after it */
+            }
     }
-    return CONVPOOL_OK;
+}
+
+/* Each index is -1 (a window without input element) or lies in its own
+ * (n, c) plane; checked before any dx element is written, the planes split
+ * over the context's threads; the first bad index is the one reported. */
+static convpool_status check_indices(convpool_context *ctx, const cp_geom *g,
+                                     const int64_t *indices)
+{
+    index_check c = {.g = g, .indices = indices, .first_bad = INT64_MAX};
+    const int64_t planes = g->n * g->c, out_plane = cp_geom_out_plane(g);
+    cp_parallel_for(cp_context_resolve(ctx), planes,
+                    cp_threads_for_work(planes * out_plane, CP_INDEX_CHECK_MIN_PER_THREAD),
+                    index_check_task, &c);
+    const int64_t at = c.first_bad;
+    if (at == INT64_MAX)
+        return CONVPOOL_OK;
+    const int64_t p = at / out_plane, lo = p * cp_geom_in_plane(g);
+    return cp_fail(CONVPOOL_ERROR_INVALID_ARGUMENT,
+                   "indices[%lld] = %lld lies outside its (n, c) = (%lld, %lld) plane of the "
+                   "input, [%lld, %lld)",
+                   (long long)at, (long long)indices[at], (long long)(p / g->c),
+                   (long long)(p % g->c), (long long)lo, (long long)(lo + cp_geom_in_plane(g)));
 }
 
 static size_t backward_workspace(const convpool_op *op, const cp_geom *g, convpool_context *ctx,
@@ -238,7 +270,7 @@ convpool_status cp_op_backward_data(const convpool_op *op, convpool_context *ctx
         return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL,
                        "dx has room for %zu elements; the input has %lld", dx_count,
                        (long long)in_count);
-    if (indices && (st = check_indices(&g, indices)) != CONVPOOL_OK)
+    if (indices && (st = check_indices(ctx, &g, indices)) != CONVPOOL_OK)
         return st;
     cp_backward_args args = {
         .op = op, .geom = &g, .ctx = ctx, .x = x, .indices = indices, .dy = dy, .dx = dx};

@@ -554,6 +554,40 @@ START_TEST(conv_dx_unreached_rows)
 }
 END_TEST
 
+/* Bad Indices in several planes of an input large enough for the check to
+ * split over threads: the error names the first one, and dx is untouched. */
+START_TEST(indices_first_bad)
+{
+    cpt_cfg c;
+    cpt_cfg_init(&c, CONVPOOL_OP_MAX_POOL, 2);
+    c.kernel[0] = c.kernel[1] = 2;
+    c.strides[0] = c.strides[1] = 2;
+    convpool_op *mp = cpt_make_op(&c, 80, NULL, NULL);
+    const int64_t shape[4] = {2, 40, 64, 64}, in_plane = 64 * 64, out_plane = 32 * 32;
+    const int64_t planes = 80, outs = planes * out_plane, ins = planes * in_plane;
+    int64_t *idx = malloc((size_t)outs * sizeof *idx);
+    float *dy = calloc((size_t)outs, sizeof *dy), *dx = malloc((size_t)ins * sizeof *dx);
+    for (int64_t p = 0; p < planes; p++)
+        for (int64_t o = 0; o < out_plane; o++)
+            idx[p * out_plane + o] = p * in_plane + (o / 32) * 128 + (o % 32) * 2;
+    idx[70 * out_plane + 5] = -7;
+    idx[11 * out_plane + 900] = 12 * in_plane; /* the next plane's first element */
+    idx[60 * out_plane] = 0;
+    for (int64_t i = 0; i < ins; i++)
+        dx[i] = 42.0f;
+    convpool_context *ctx;
+    CPT_OK(convpool_context_create(2, &ctx));
+    CPT_FAILS(convpool_op_backward_data(mp, ctx, shape, 4, NULL, idx, dy, (size_t)outs, dx,
+                                        (size_t)ins, NULL, 0),
+              CONVPOOL_ERROR_INVALID_ARGUMENT, "indices[12164] = 49152", "(0, 11)");
+    for (int64_t i = 0; i < ins; i++)
+        ck_assert_msg(dx[i] == 42.0f, "dx[%lld] written before the check failed", (long long)i);
+    convpool_context_destroy(ctx);
+    convpool_op_destroy(mp);
+    free(idx), free(dy), free(dx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("backward");
@@ -564,6 +598,7 @@ int main(void)
     CPT_ADD(s, pool_fd);
     CPT_ADD(s, caller_workspace);
     CPT_ADD(s, errors);
+    CPT_ADD(s, indices_first_bad);
     CPT_ADD(s, empty_batch);
     return cpt_run_suite(s);
 }
