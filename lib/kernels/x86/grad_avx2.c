@@ -2,7 +2,10 @@
 #include "kernels/x86/simd_avx2.h"
 
 /* 16 registers: 4 accumulators, the b vector and the a loads */
-#define GRAD_MR           4
+#define GRAD_MR 4
+/* GEMM: 4 rows x 3 vectors, 12 accumulators and the 3 vectors of b */
+#define GRAD_GEMM_MR      4
+#define GRAD_GEMM_NV      3
 #define GRAD_KERNELS_NAME cp_grad_kernels_avx2
 
 #include "kernels/x86/grad_kernels.inc"

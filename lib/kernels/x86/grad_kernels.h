@@ -1,8 +1,9 @@
 /*
  * grad_kernels.h - the x86 micro-kernels of the weight gradient and of
  * AveragePool's dx, one table per ISA (grad_kernels.inc built with AVX2+FMA
- * and with AVX-512 flags). kernels/x86/impl_backward_x86.c walks the taps,
- * batch and rows and calls them; they only multiply, divide and add.
+ * and with AVX-512 flags). kernels/x86/conv_x86_wgrad.c and
+ * kernels/x86/impl_backward_x86.c pack the operands, walk the tiles and
+ * call them; they only multiply, divide and add.
  */
 #ifndef CP_KERNELS_X86_GRAD_KERNELS_H
 #define CP_KERNELS_X86_GRAD_KERNELS_H
@@ -44,10 +45,27 @@ typedef void (*cp_grad_pool_quotients_fn)(const float *dy, const float *count, c
 typedef void (*cp_grad_pool_gather_fn)(float *dx, const float *const *src, int64_t rows,
                                        int accumulate, int64_t n, int64_t taps, int64_t step);
 
+/*
+ * The weight gradient as a GEMM whose reduction runs over pixels: for rows
+ * i < m_valid and columns j < n (1 .. gemm_nv * vw),
+ *     s[i][j] = sum over p < steps, ascending, of a[p*gemm_mr + i] * b[p*b_pitch + j]
+ * (one fused multiply-add chain from +0 per element), then c[i*ldc + j] =
+ * s[i][j], or c[i*ldc + j] += s[i][j] when `accumulate`. a holds gemm_mr
+ * values per step (rows of the tile), b a packed row of at least
+ * ceil(n / vw) whole vectors per step (the columns past n are read, never
+ * stored). Each element's sum depends on its column of b and row of a
+ * alone, not on the tile it falls in.
+ */
+typedef void (*cp_grad_gemm_fn)(int64_t steps, const float *a, const float *b, int64_t b_pitch,
+                                float *c, int64_t ldc, int64_t m_valid, int64_t n, int accumulate);
+
 typedef struct cp_grad_kernels {
-    int32_t vw; /* floats per vector */
-    int32_t mr; /* rows per corr call, <= CP_GRAD_MR_MAX */
+    int32_t vw;      /* floats per vector */
+    int32_t mr;      /* rows per corr call, <= CP_GRAD_MR_MAX */
+    int32_t gemm_mr; /* rows per gemm tile */
+    int32_t gemm_nv; /* column vectors per gemm tile */
     cp_grad_corr_fn corr;
+    cp_grad_gemm_fn gemm;
     cp_grad_pool_quotients_fn pool_quotients;
     cp_grad_pool_gather_fn pool_gather;
 } cp_grad_kernels;
