@@ -59,6 +59,24 @@ typedef void (*cp_grad_pool_gather_fn)(float *dx, const float *const *src, int64
 typedef void (*cp_grad_gemm_fn)(int64_t steps, const float *a, const float *b, int64_t b_pitch,
                                 float *c, int64_t ldc, int64_t m_valid, int64_t n, int accumulate);
 
+/* The largest lane tiles (rows x columns) of any table. */
+#define CP_GRAD_LANE_MR_MAX 4
+#define CP_GRAD_LANE_NB_MAX 6
+
+/*
+ * The weight gradient with vectors along the reduction, for a tile of R
+ * rows and NB columns (the table's lane[R - 1][NB - 1]): for i < R, j < NB,
+ *     dw[i*ldc + j] = sum over n < batch, q < vecs * vw of
+ *                     a[n*a_batch + i*a_row + q] * b[n*b_batch + loff[j] + q]
+ * where lane l (q % vw == l) sums its terms in (n, q) order in one fused
+ * multiply-add chain from +0 and the lanes are then added in a fixed
+ * order. Rows of a are read whole vectors at a time (each row vw-aligned
+ * in length), lines of b from any offset.
+ */
+typedef void (*cp_grad_lane_fn)(int64_t batch, int64_t vecs, const float *a, int64_t a_row,
+                                int64_t a_batch, const float *b, const int64_t *loff,
+                                int64_t b_batch, float *dw, int64_t ldc);
+
 typedef struct cp_grad_kernels {
     int32_t vw;      /* floats per vector */
     int32_t mr;      /* rows per corr call, <= CP_GRAD_MR_MAX */
@@ -66,6 +84,8 @@ typedef struct cp_grad_kernels {
     int32_t gemm_nv; /* column vectors per gemm tile */
     cp_grad_corr_fn corr;
     cp_grad_gemm_fn gemm;
+    int32_t lane_mr, lane_nb; /* the largest lane tile, <= the _MAX above */
+    cp_grad_lane_fn lane[CP_GRAD_LANE_MR_MAX][CP_GRAD_LANE_NB_MAX];
     cp_grad_pool_quotients_fn pool_quotients;
     cp_grad_pool_gather_fn pool_gather;
 } cp_grad_kernels;
