@@ -1,6 +1,6 @@
 /*
- * The weight gradient on x86: its operands, what both paths share, and
- * the choice of path per run (kernels/x86/conv_x86_wgrad.h).
+ * The weight gradient on x86: its operands, what both paths share, the
+ * choice of path per run (kernels/x86/conv_x86_wgrad.h), and db.
  */
 #include "kernels/x86/conv_x86_wgrad.h"
 
@@ -86,8 +86,33 @@ size_t cp_x86_weight_grad_workspace(const convpool_op *op, const cp_geom *g, int
 {
     cp_wgrad_operands o;
     cp_wgrad_operands_of(op, g, NULL, NULL, &o);
-    return cp_x86_wgrad_lanes_fit(&o, g, k) ? cp_x86_wgrad_lanes_workspace(&o, g, k)
+    return cp_x86_wgrad_lanes_fit(&o, g, k) ? cp_x86_wgrad_lanes_workspace(&o, g, threads, k)
                                             : cp_x86_wgrad_gemm_workspace(&o, g, threads, k);
+}
+
+typedef struct bias_job {
+    const cp_backward_args *args;
+    const cp_grad_kernels *k;
+} bias_job;
+
+static void bias_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const bias_job *j = arg;
+    const cp_geom *g = j->args->geom;
+    const int64_t plane = cp_geom_out_plane(g);
+    for (int64_t m = begin; m < end; m++)
+        j->args->db[m] = j->k->sum(j->args->dy + m * plane, plane, g->n, g->m * plane);
+}
+
+void cp_x86_bias_grad(const cp_backward_args *a, const cp_grad_kernels *k)
+{
+    const cp_geom *g = a->geom;
+    bias_job j = {a, k};
+    cp_parallel_for(
+        a->ctx, g->m,
+        cp_threads_for_work(g->m * g->n * cp_geom_out_plane(g), WGRAD_MIN_WORK_PER_THREAD),
+        bias_task, &j);
 }
 
 void cp_x86_weight_grad(const cp_backward_args *a, const cp_grad_kernels *k)

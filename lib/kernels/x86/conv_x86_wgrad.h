@@ -59,7 +59,7 @@ void cp_x86_wgrad_gemm(const cp_backward_args *a, const cp_grad_kernels *k,
 
 /* Whether the lanes path suits this run (else the gemm path). */
 int cp_x86_wgrad_lanes_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k);
-size_t cp_x86_wgrad_lanes_workspace(const cp_wgrad_operands *o, const cp_geom *g,
+size_t cp_x86_wgrad_lanes_workspace(const cp_wgrad_operands *o, const cp_geom *g, int32_t threads,
                                     const cp_grad_kernels *k);
 void cp_x86_wgrad_lanes(const cp_backward_args *a, const cp_grad_kernels *k,
                         const cp_wgrad_operands *o);
@@ -70,5 +70,9 @@ size_t cp_x86_weight_grad_workspace(const convpool_op *op, const cp_geom *g, int
 
 /* dw of a backward_weights run (a->dw not NULL) on a->workspace. */
 void cp_x86_weight_grad(const cp_backward_args *a, const cp_grad_kernels *k);
+
+/* db (a->db not NULL): per channel, the kernels' sum of dy, one task per
+ * channel. */
+void cp_x86_bias_grad(const cp_backward_args *a, const cp_grad_kernels *k);
 
 #endif

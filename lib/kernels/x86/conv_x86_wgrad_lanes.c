@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "runtime/alloc.h"
+#include "runtime/cpu.h"
 #include "runtime/threadpool.h"
 
 /* Fewest vectors per tile reduction, and the least share of a's laid-out
@@ -35,27 +36,65 @@
 typedef struct lanes_plan {
     int64_t nph;                /* phase planes per channel: stride0 * stride1 * stride2 */
     int64_t qd[3];              /* a phase plane's dims */
-    int64_t lph;                /* floats per phase plane, with a vector of slack */
+    int64_t lph;                /* floats per phase plane (with a vector of slack if copied) */
     int64_t qlen;               /* floats per laid-out row of a, whole vectors */
     int64_t r_blocks, c_blocks; /* tiles per group */
-    size_t a_bytes, b_bytes, loff_bytes;
+    /* a and b read where they are, when their layout is already this one;
+     * staged: each task lays out one group's operands in its thread's
+     * scratch right before its tiles (groups are small), else one layout of
+     * everything is shared by all tasks */
+    int a_in_place, b_in_place, staged;
+    int rows_inner;                      /* tile order, see tile_task */
+    size_t a_bytes, b_bytes, loff_bytes; /* workspace parts; staged: per thread */
 } lanes_plan;
+
+static int64_t tap_offset(const cp_wgrad_operands *o, const cp_geom *g, const int64_t *qd,
+                          int64_t lph, int64_t t, int64_t *phase)
+{
+    const int64_t kk[3] = {t / (g->kernel[1] * g->kernel[2]), t / g->kernel[2] % g->kernel[1],
+                           t % g->kernel[2]};
+    int64_t at = 0;
+    *phase = 0;
+    for (int i = 0; i < 3; i++) {
+        const int64_t w = kk[i] * g->dilation[i] - g->pad_begin[i] + o->shift[i];
+        *phase = *phase * g->stride[i] + w % g->stride[i];
+        at = at * qd[i] + w / g->stride[i];
+    }
+    return *phase * lph + at;
+}
 
 static void plan_lanes(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k,
                        lanes_plan *p)
 {
-    const int64_t vw = k->vw, *ad = o->a_dims;
+    const int64_t vw = k->vw, *ad = o->a_dims, plane = ad[0] * ad[1] * ad[2];
     p->nph = g->stride[0] * g->stride[1] * g->stride[2];
     for (int i = 0; i < 3; i++)
         p->qd[i] = (o->pdims[i] + g->stride[i] - 1) / g->stride[i];
-    /* the last vector of a row reads past the last pixel's line by < vw */
-    p->lph = p->qd[0] * p->qd[1] * p->qd[2] + vw;
     p->qlen = (((ad[0] - 1) * p->qd[1] + ad[1] - 1) * p->qd[2] + ad[2] + vw - 1) / vw * vw;
+    p->a_in_place = p->qd[1] == ad[1] && p->qd[2] == ad[2] && plane % vw == 0;
+    /* in place, b's lines end inside their own plane */
+    p->b_in_place = !o->padded && p->nph == 1;
+    for (int64_t t = 0, phase; p->b_in_place && t < o->taps; t++)
+        p->b_in_place = p->qlen + tap_offset(o, g, p->qd, o->pplane, t, &phase) <= o->pplane;
+    /* the last vector of a row reads past the last pixel's line by < vw */
+    p->lph = p->b_in_place ? o->pplane : p->qd[0] * p->qd[1] * p->qd[2] + vw;
     p->r_blocks = (o->a_pg + k->lane_mr - 1) / k->lane_mr;
     p->c_blocks = (o->cols + k->lane_nb - 1) / k->lane_nb;
-    p->a_bytes = cp_align_up((size_t)(g->n * o->a_ch * p->qlen) * sizeof(float));
-    p->b_bytes = cp_align_up((size_t)(g->n * o->b_ch * p->nph * p->lph) * sizeof(float));
+    p->staged = o->group > 1;
+    const int64_t a_rows = p->staged ? o->a_pg : o->a_ch, b_planes = p->staged ? o->b_pg : o->b_ch;
+    p->a_bytes = p->a_in_place ? 0 : cp_align_up((size_t)(g->n * a_rows * p->qlen) * sizeof(float));
+    p->b_bytes = p->b_in_place
+                     ? 0
+                     : cp_align_up((size_t)(g->n * b_planes * p->nph * p->lph) * sizeof(float));
     p->loff_bytes = cp_align_up((size_t)o->cols * sizeof(int64_t));
+    /* reread from L2 if it fits there, else the fewer bytes */
+    const int64_t a_group = g->n * o->a_pg * p->qlen * 4,
+                  b_group = g->n * o->b_pg * p->nph * p->lph * 4;
+    const int64_t l2 = cp_cache()->l2_bytes;
+    if ((a_group <= l2) != (b_group <= l2))
+        p->rows_inner = a_group <= l2;
+    else
+        p->rows_inner = p->c_blocks * a_group < p->r_blocks * b_group;
 }
 
 int cp_x86_wgrad_lanes_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k)
@@ -69,12 +108,12 @@ int cp_x86_wgrad_lanes_fit(const cp_wgrad_operands *o, const cp_geom *g, const c
            plane * 100 >= p.qlen * LANES_MIN_FILL_PERCENT;
 }
 
-size_t cp_x86_wgrad_lanes_workspace(const cp_wgrad_operands *o, const cp_geom *g,
+size_t cp_x86_wgrad_lanes_workspace(const cp_wgrad_operands *o, const cp_geom *g, int32_t threads,
                                     const cp_grad_kernels *k)
 {
     lanes_plan p;
     plan_lanes(o, g, k, &p);
-    return p.a_bytes + p.b_bytes + p.loff_bytes;
+    return p.loff_bytes + (p.a_bytes + p.b_bytes) * (size_t)(p.staged ? threads : 1);
 }
 
 typedef struct lanes_job {
@@ -82,33 +121,34 @@ typedef struct lanes_job {
     const cp_grad_kernels *k;
     const cp_wgrad_operands *o;
     lanes_plan p;
-    float *aq, *bq; /* a laid out, b's phase planes */
-    int64_t *loff;  /* per column: its line's offset in the group's phase planes */
-    int64_t a_tasks;
+    char *scratch; /* the laid-out a, then b's phase planes (staged: per thread) */
+    int64_t *loff; /* per column: its line's offset in the group's phase planes */
 } lanes_job;
 
-/* a's plane `row` (n, channel) at the phase planes' pitch. */
-static void lay_out_a(const lanes_job *j, int64_t row)
+/* Where a group's operands are read: a's row r of batch item n at
+ * a + n*a_batch + r*qlen, b's channel c at b + n*b_batch + c*nph*lph. */
+typedef struct lanes_view {
+    const float *a, *b;
+    int64_t a_batch, b_batch;
+} lanes_view;
+
+/* One plane of a (its rows at the phase planes' pitch, zeros between). */
+static void lay_out_a(const lanes_job *j, const float *src, float *dst)
 {
-    const cp_wgrad_operands *o = j->o;
-    const int64_t *ad = o->a_dims, *qd = j->p.qd;
-    float *dst = j->aq + row * j->p.qlen;
-    const float *src = o->a + row * ad[0] * ad[1] * ad[2];
+    const int64_t *ad = j->o->a_dims, *qd = j->p.qd;
     memset(dst, 0, (size_t)j->p.qlen * sizeof(float));
     for (int64_t u0 = 0; u0 < ad[0]; u0++)
         for (int64_t u1 = 0; u1 < ad[1]; u1++, src += ad[2])
             memcpy(dst + (u0 * qd[1] + u1) * qd[2], src, (size_t)ad[2] * sizeof(float));
 }
 
-/* b's plane `plane` (n, channel) into its phase planes. */
-static void split_b(const lanes_job *j, int64_t plane)
+/* One plane of b into its phase planes. */
+static void split_b(const lanes_job *j, const float *src, float *dst)
 {
     const cp_wgrad_operands *o = j->o;
     const cp_geom *g = j->args->geom;
     const int64_t *bd = o->b_dims, *qd = j->p.qd, *sh = o->shift, *s = g->stride;
     const int64_t lph = j->p.lph;
-    float *dst = j->bq + plane * j->p.nph * lph;
-    const float *src = o->b + plane * bd[0] * bd[1] * bd[2];
     memset(dst, 0, (size_t)(j->p.nph * lph) * sizeof(float));
     for (int64_t v0 = 0; v0 < bd[0]; v0++)
         for (int64_t v1 = 0; v1 < bd[1]; v1++, src += bd[2]) {
@@ -126,37 +166,112 @@ static void split_b(const lanes_job *j, int64_t plane)
         }
 }
 
+/* Lays out channels [c0, c0 + count) of batch item n (a if `is_a`, else b)
+ * at dst, one plane after the other; nothing when read in place. */
+static void lay_out(const lanes_job *j, int is_a, int64_t n, int64_t c0, int64_t count, float *dst)
+{
+    const cp_wgrad_operands *o = j->o;
+    const int64_t *d = is_a ? o->a_dims : o->b_dims, plane = d[0] * d[1] * d[2];
+    const int64_t pitch = is_a ? j->p.qlen : j->p.nph * j->p.lph;
+    const float *src = (is_a ? o->a : o->b) + (n * (is_a ? o->a_ch : o->b_ch) + c0) * plane;
+    if (is_a ? j->p.a_in_place : j->p.b_in_place)
+        return;
+    for (int64_t c = 0; c < count; c++, src += plane, dst += pitch) {
+        if (is_a)
+            lay_out_a(j, src, dst);
+        else
+            split_b(j, src, dst);
+    }
+}
+
+/* The shared layout: task t < n*a_ch lays out a plane of a, the rest b's. */
 static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
     const lanes_job *j = arg;
+    const int64_t a_tasks = j->args->geom->n * j->o->a_ch;
+    float *aq = (float *)j->scratch, *bq = (float *)(j->scratch + j->p.a_bytes);
     for (int64_t t = begin; t < end; t++) {
-        if (t < j->a_tasks)
-            lay_out_a(j, t);
+        if (t < a_tasks)
+            lay_out(j, 1, t / j->o->a_ch, t % j->o->a_ch, 1, aq + t * j->p.qlen);
         else
-            split_b(j, t - j->a_tasks);
+            lay_out(j, 0, (t - a_tasks) / j->o->b_ch, (t - a_tasks) % j->o->b_ch, 1,
+                    bq + (t - a_tasks) * j->p.nph * j->p.lph);
     }
 }
 
-/* Task: one tile (group, block of rows, block of columns), columns inner
- * so that a thread's consecutive tiles share their rows of a. */
+/* Tile (row block rb, column block cb) of group grp. */
+static void run_tile(const lanes_job *j, const lanes_view *v, int64_t grp, int64_t rb, int64_t cb)
+{
+    const cp_wgrad_operands *o = j->o;
+    const int64_t mr = j->k->lane_mr, nb = j->k->lane_nb, r = rb * mr, c0 = cb * nb;
+    const int64_t rows = o->a_pg - r < mr ? o->a_pg - r : mr;
+    const int64_t cols = o->cols - c0 < nb ? o->cols - c0 : nb;
+    j->k->lane[rows - 1][cols - 1](j->args->geom->n, j->p.qlen / j->k->vw, v->a + r * j->p.qlen,
+                                   j->p.qlen, v->a_batch, v->b, j->loff + c0, v->b_batch,
+                                   j->args->dw + (grp * o->a_pg + r) * o->cols + c0, o->cols);
+}
+
+/* The view of group grp's operands: in place, in the shared layout, or (base
+ * not NULL) in a staged layout at base. */
+static lanes_view view_of(const lanes_job *j, int64_t grp, char *base)
+{
+    const cp_wgrad_operands *o = j->o;
+    const int64_t cpitch = j->p.nph * j->p.lph;
+    const int64_t a_plane = o->a_dims[0] * o->a_dims[1] * o->a_dims[2];
+    lanes_view v;
+    if (j->p.a_in_place) {
+        v.a = o->a + grp * o->a_pg * a_plane;
+        v.a_batch = o->a_ch * a_plane;
+    } else {
+        v.a = base ? (const float *)base : (const float *)j->scratch + grp * o->a_pg * j->p.qlen;
+        v.a_batch = (base ? o->a_pg : o->a_ch) * j->p.qlen;
+    }
+    if (j->p.b_in_place) {
+        v.b = o->b + grp * o->b_pg * cpitch;
+        v.b_batch = o->b_ch * cpitch;
+    } else {
+        const float *b = (const float *)((base ? base : j->scratch) + j->p.a_bytes);
+        v.b = base ? b : b + grp * o->b_pg * cpitch;
+        v.b_batch = (base ? o->b_pg : o->b_ch) * cpitch;
+    }
+    return v;
+}
+
+/* Shared layout: one tile per task. A thread's consecutive tiles share
+ * their rows of a (columns inner: all of b is read once per row block) or
+ * their lines of b (rows inner: all of a once per column block). */
 static void tile_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
     const lanes_job *j = arg;
-    const cp_wgrad_operands *o = j->o;
-    const cp_geom *g = j->args->geom;
-    const int64_t mr = j->k->lane_mr, nb = j->k->lane_nb, lph = j->p.lph;
+    const int64_t rbs = j->p.r_blocks, cbs = j->p.c_blocks;
+    const int rows_inner = j->p.rows_inner;
     for (int64_t t = begin; t < end; t++) {
-        const int64_t cb = t % j->p.c_blocks, rb = t / j->p.c_blocks % j->p.r_blocks;
-        const int64_t grp = t / j->p.c_blocks / j->p.r_blocks;
-        const int64_t r0 = grp * o->a_pg + rb * mr, c0 = cb * nb;
-        const int64_t rows = o->a_pg - rb * mr < mr ? o->a_pg - rb * mr : mr;
-        const int64_t cols = o->cols - c0 < nb ? o->cols - c0 : nb;
-        j->k->lane[rows - 1][cols - 1](
-            g->n, j->p.qlen / j->k->vw, j->aq + r0 * j->p.qlen, j->p.qlen, o->a_ch * j->p.qlen,
-            j->bq + grp * o->b_pg * j->p.nph * lph, j->loff + c0, o->b_ch * j->p.nph * lph,
-            j->args->dw + r0 * o->cols + c0, o->cols);
+        const int64_t inner = t % (rows_inner ? rbs : cbs), outer = t / (rows_inner ? rbs : cbs);
+        const int64_t rb = rows_inner ? inner : outer, cb = rows_inner ? outer : inner;
+        const lanes_view v = view_of(j, 0, NULL);
+        run_tile(j, &v, 0, rb, cb);
+    }
+}
+
+/* Staged: one group per task, laid out in the thread's scratch (still in
+ * cache for its tiles). */
+static void group_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    const lanes_job *j = arg;
+    const cp_wgrad_operands *o = j->o;
+    char *base = j->scratch + (size_t)thread_index * (j->p.a_bytes + j->p.b_bytes);
+    for (int64_t grp = begin; grp < end; grp++) {
+        for (int64_t n = 0; n < j->args->geom->n; n++) {
+            lay_out(j, 1, n, grp * o->a_pg, o->a_pg, (float *)base + n * o->a_pg * j->p.qlen);
+            lay_out(j, 0, n, grp * o->b_pg, o->b_pg,
+                    (float *)(base + j->p.a_bytes) + n * o->b_pg * j->p.nph * j->p.lph);
+        }
+        const lanes_view v = view_of(j, grp, base);
+        for (int64_t rb = 0; rb < j->p.r_blocks; rb++)
+            for (int64_t cb = 0; cb < j->p.c_blocks; cb++)
+                run_tile(j, &v, grp, rb, cb);
     }
 }
 
@@ -164,26 +279,19 @@ void cp_x86_wgrad_lanes(const cp_backward_args *a, const cp_grad_kernels *k,
                         const cp_wgrad_operands *o)
 {
     const cp_geom *g = a->geom;
-    lanes_job j = {a, k, o, {0}, NULL, NULL, NULL, 0};
+    lanes_job j = {a, k, o, {0}, NULL, NULL};
     plan_lanes(o, g, k, &j.p);
-    char *ws = a->workspace;
-    j.aq = (float *)ws;
-    j.bq = (float *)(ws + j.p.a_bytes);
-    j.loff = (int64_t *)(ws + j.p.a_bytes + j.p.b_bytes);
-    for (int64_t c = 0; c < o->cols; c++) {
-        const int64_t ch = c / o->taps, t = c % o->taps;
-        const int64_t kk[3] = {t / (g->kernel[1] * g->kernel[2]), t / g->kernel[2] % g->kernel[1],
-                               t % g->kernel[2]};
-        int64_t phase = 0, at = 0;
-        for (int i = 0; i < 3; i++) {
-            const int64_t w = kk[i] * g->dilation[i] - g->pad_begin[i] + o->shift[i];
-            phase = phase * g->stride[i] + w % g->stride[i];
-            at = at * j.p.qd[i] + w / g->stride[i];
-        }
-        j.loff[c] = (ch * j.p.nph + phase) * j.p.lph + at;
-    }
+    j.loff = (int64_t *)a->workspace;
+    j.scratch = (char *)a->workspace + j.p.loff_bytes;
+    for (int64_t c = 0, phase; c < o->cols; c++)
+        j.loff[c] = c / o->taps * j.p.nph * j.p.lph +
+                    tap_offset(o, g, j.p.qd, j.p.lph, c % o->taps, &phase);
     const int32_t threads = cp_wgrad_threads(a, o);
-    j.a_tasks = g->n * o->a_ch;
-    cp_parallel_for(a->ctx, j.a_tasks + g->n * o->b_ch, threads, prepare_task, &j);
-    cp_parallel_for(a->ctx, o->group * j.p.r_blocks * j.p.c_blocks, threads, tile_task, &j);
+    if (j.p.staged) {
+        cp_parallel_for(a->ctx, o->group, threads, group_task, &j);
+        return;
+    }
+    if (!j.p.a_in_place || !j.p.b_in_place)
+        cp_parallel_for(a->ctx, g->n * (o->a_ch + o->b_ch), threads, prepare_task, &j);
+    cp_parallel_for(a->ctx, j.p.r_blocks * j.p.c_blocks, threads, tile_task, &j);
 }

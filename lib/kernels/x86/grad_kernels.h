@@ -77,6 +77,13 @@ typedef void (*cp_grad_lane_fn)(int64_t batch, int64_t vecs, const float *a, int
                                 int64_t a_batch, const float *b, const int64_t *loff,
                                 int64_t b_batch, float *dw, int64_t ldc);
 
+/*
+ * db of one channel: the sum over n < batch and i < len of
+ * x[n*batch_stride + i]. Element i is added to partial sum i % (4 * vw) in
+ * (n, i) order; the partial sums are then added in a fixed order.
+ */
+typedef float (*cp_grad_sum_fn)(const float *x, int64_t len, int64_t batch, int64_t batch_stride);
+
 typedef struct cp_grad_kernels {
     int32_t vw;      /* floats per vector */
     int32_t mr;      /* rows per corr call, <= CP_GRAD_MR_MAX */
@@ -86,6 +93,7 @@ typedef struct cp_grad_kernels {
     cp_grad_gemm_fn gemm;
     int32_t lane_mr, lane_nb; /* the largest lane tile, <= the _MAX above */
     cp_grad_lane_fn lane[CP_GRAD_LANE_MR_MAX][CP_GRAD_LANE_NB_MAX];
+    cp_grad_sum_fn sum;
     cp_grad_pool_quotients_fn pool_quotients;
     cp_grad_pool_gather_fn pool_gather;
 } cp_grad_kernels;

@@ -4,8 +4,7 @@
  *
  * dx runs on op->transposed (cp_backward_conv_data), which is already on
  * this ISA path's fast kernels; dw is a GEMM over the pixels of the batch
- * (kernels/x86/conv_x86_wgrad.c), for every attribute; db is the shared
- * reference sum.
+ * (kernels/x86/conv_x86_wgrad.c), for every attribute, and so is db.
  */
 #include <string.h>
 
@@ -22,7 +21,7 @@ static void x86_weights(const cp_backward_args *a, const cp_grad_kernels *k)
     if (a->dw)
         cp_x86_weight_grad(a, k);
     if (a->db)
-        cp_backward_bias(a);
+        cp_x86_bias_grad(a, k);
 }
 
 static void weights_avx512(const cp_backward_args *a)
