@@ -1,8 +1,6 @@
 /* The weight-gradient micro-kernels for AVX2 + FMA (8 floats per vector). */
 #include "kernels/x86/simd_avx2.h"
 
-/* 16 registers: 4 accumulators, the b vector and the a loads */
-#define GRAD_MR 4
 /* GEMM: 4 rows x 3 vectors, 12 accumulators and the 3 vectors of b */
 #define GRAD_GEMM_MR 4
 #define GRAD_GEMM_NV 3

@@ -1,8 +1,6 @@
 /* The weight-gradient micro-kernels for AVX-512 (16 floats per vector). */
 #include "kernels/x86/simd_avx512.h"
 
-/* 32 registers: 8 accumulators, the b vector and the a loads */
-#define GRAD_MR 8
 /* GEMM: 4 rows x 6 vectors, 24 accumulators and the 6 vectors of b */
 #define GRAD_GEMM_MR 4
 #define GRAD_GEMM_NV 6

@@ -10,24 +10,6 @@
 
 #include <stdint.h>
 
-/* The most rows one corr call takes (the widest table's mr). */
-#define CP_GRAD_MR_MAX 8
-/* The widest vector, in floats. */
-#define CP_GRAD_LANES_MAX 16
-
-/*
- * acc[j*vw + l] += sum over lines q < lines and positions i < len with
- * i % vw == l of a[j*a_stride + q*a_pitch + i] * b[q*b_pitch + i], for rows
- * j < rows (1 .. mr): lane-wise partial sums of `rows` correlations of
- * lines of a with the matching lines of b (one b line serves every row).
- * Position i always lands in lane i % vw, and each lane sums lines in
- * order and positions in order, so the result depends on the call sequence
- * alone, never on threads.
- */
-typedef void (*cp_grad_corr_fn)(int64_t rows, const float *a, int64_t a_stride, const float *b,
-                                int64_t len, int64_t lines, int64_t a_pitch, int64_t b_pitch,
-                                float *acc);
-
 /*
  * AveragePool's dx. pool_quotients: q[r * q_pitch + i * stride] = dy[r * n
  * + i] / (scale[r] * count[i]) for rows r < rows, i < n (scale[r] *
@@ -86,10 +68,8 @@ typedef float (*cp_grad_sum_fn)(const float *x, int64_t len, int64_t batch, int6
 
 typedef struct cp_grad_kernels {
     int32_t vw;      /* floats per vector */
-    int32_t mr;      /* rows per corr call, <= CP_GRAD_MR_MAX */
     int32_t gemm_mr; /* rows per gemm tile */
     int32_t gemm_nv; /* column vectors per gemm tile */
-    cp_grad_corr_fn corr;
     cp_grad_gemm_fn gemm;
     int32_t lane_mr, lane_nb; /* the largest lane tile, <= the _MAX above */
     cp_grad_lane_fn lane[CP_GRAD_LANE_MR_MAX][CP_GRAD_LANE_NB_MAX];
