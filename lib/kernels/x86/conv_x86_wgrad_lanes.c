@@ -132,17 +132,32 @@ typedef struct lanes_view {
     int64_t a_batch, b_batch;
 } lanes_view;
 
+/* Zeros dst[*done, to), then *done = to: the gaps of a layout, so that
+ * each float is written once. */
+static void zero_until(float *dst, int64_t *done, int64_t to)
+{
+    if (to > *done)
+        memset(dst + *done, 0, (size_t)(to - *done) * sizeof(float));
+    *done = to > *done ? to : *done;
+}
+
 /* One plane of a (its rows at the phase planes' pitch, zeros between). */
 static void lay_out_a(const lanes_job *j, const float *src, float *dst)
 {
     const int64_t *ad = j->o->a_dims, *qd = j->p.qd;
-    memset(dst, 0, (size_t)j->p.qlen * sizeof(float));
+    int64_t done = 0;
     for (int64_t u0 = 0; u0 < ad[0]; u0++)
-        for (int64_t u1 = 0; u1 < ad[1]; u1++, src += ad[2])
-            memcpy(dst + (u0 * qd[1] + u1) * qd[2], src, (size_t)ad[2] * sizeof(float));
+        for (int64_t u1 = 0; u1 < ad[1]; u1++, src += ad[2]) {
+            const int64_t at = (u0 * qd[1] + u1) * qd[2];
+            zero_until(dst, &done, at);
+            memcpy(dst + at, src, (size_t)ad[2] * sizeof(float));
+            done = at + ad[2];
+        }
+    zero_until(dst, &done, j->p.qlen);
 }
 
-/* One plane of b into its phase planes. */
+/* One plane of b into its phase planes: row by row of the frame, each
+ * phase of a row a strided copy (no division per element). */
 static void split_b(const lanes_job *j, const float *src, float *dst)
 {
     const cp_wgrad_operands *o = j->o;
@@ -159,9 +174,12 @@ static void split_b(const lanes_job *j, const float *src, float *dst)
                 memcpy(row + sh[2], src, (size_t)bd[2] * sizeof(float));
                 continue;
             }
-            for (int64_t v2 = 0; v2 < bd[2]; v2++) {
-                const int64_t w2 = v2 + sh[2];
-                row[(w2 % s[2]) * lph + w2 / s[2]] = src[v2];
+            /* v2 = v_first, v_first + s2, ... land on phase (v_first + sh2) % s2 */
+            for (int64_t v_first = 0; v_first < s[2] && v_first < bd[2]; v_first++) {
+                const int64_t w2 = v_first + sh[2];
+                float *d = row + (w2 % s[2]) * lph + w2 / s[2];
+                for (int64_t v2 = v_first, i = 0; v2 < bd[2]; v2 += s[2], i++)
+                    d[i] = src[v2];
             }
         }
 }
