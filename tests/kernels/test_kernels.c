@@ -468,6 +468,33 @@ static void expect_same(const char *what, const char *isa, float got, float want
 
 /* ---- the weight-gradient micro-kernels ----------------------------------- */
 
+static double *sums(size_t n)
+{
+    double *p = calloc(n ? n : 1, sizeof(double));
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* A tile of `rows` x ldc floats after a kernel wrote its first valid_rows
+ * x valid_cols: those close to want (terms of magnitude `scale`), the
+ * others as they were (start). */
+static void expect_tile(const char *what, const char *isa, const float *got, const float *start,
+                        const double *want, const double *scale, int64_t rows, int64_t ldc,
+                        int64_t valid_rows, int64_t valid_cols, const char *shape)
+{
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < ldc; j++) {
+            const int64_t at = i * ldc + j;
+            if (i < valid_rows && j < valid_cols)
+                expect_close(what, isa, got[at], want[at], scale[at], shape);
+            else
+                expect_same(what, isa, got[at], start[at], shape);
+        }
+}
+
 /* gemm: rows 1 .. gemm_mr, column counts reaching whole vectors and every
  * tail up to the widest tile, short and long reductions, storing and
  * accumulating; what lies past the valid rows and columns stays. */
@@ -486,21 +513,21 @@ static void test_grad_gemm(const cp_grad_kernels *k, const char *isa)
                     char shape[96];
                     snprintf(shape, sizeof shape, "steps=%lld rows=%lld n=%lld accumulate=%d",
                              (long long)steps, (long long)m_valid, (long long)n, accumulate);
-                    for (int64_t i = 0; i < mr; i++)
-                        for (int64_t j = 0; j < ldc; j++) {
+                    double *want = sums((size_t)(mr * ldc)), *scale = sums((size_t)(mr * ldc));
+                    for (int64_t i = 0; i < m_valid; i++)
+                        for (int64_t j = 0; j < n; j++) {
                             const int64_t at = i * ldc + j;
-                            if (i >= m_valid || j >= n) {
-                                expect_same("grad_gemm", isa, c[at], start[at], shape);
-                                continue;
-                            }
-                            double sum = accumulate ? start[at] : 0, scale = fabs(sum);
+                            want[at] = accumulate ? start[at] : 0;
+                            scale[at] = fabs(want[at]);
                             for (int64_t q = 0; q < steps; q++) {
                                 const double t = (double)a[q * mr + i] * b[q * pitch + j];
-                                sum += t;
-                                scale += fabs(t);
+                                want[at] += t;
+                                scale[at] += fabs(t);
                             }
-                            expect_close("grad_gemm", isa, c[at], sum, scale, shape);
                         }
+                    expect_tile("grad_gemm", isa, c, start, want, scale, mr, ldc, m_valid, n,
+                                shape);
+                    free(want), free(scale);
                     free(a), free(b), free(c), free(start);
                 }
 }
@@ -530,23 +557,19 @@ static void test_grad_lane(const cp_grad_kernels *k, const char *isa)
                     char shape[96];
                     snprintf(shape, sizeof shape, "tile %lldx%lld batch=%lld vecs=%lld",
                              (long long)r, (long long)nb, (long long)batch, (long long)vecs);
-                    for (int64_t i = 0; i <= r; i++)
-                        for (int64_t c = 0; c < ldc; c++) {
-                            const int64_t at = i * ldc + c;
-                            if (i >= r || c >= nb) {
-                                expect_same("grad_lane", isa, dw[at], start[at], shape);
-                                continue;
-                            }
-                            double sum = 0, scale = 0;
+                    double *want = sums((size_t)((r + 1) * ldc)),
+                           *scale = sums((size_t)((r + 1) * ldc));
+                    for (int64_t i = 0; i < r; i++)
+                        for (int64_t c = 0; c < nb; c++)
                             for (int64_t n = 0; n < batch; n++)
                                 for (int64_t q = 0; q < vecs * vw; q++) {
                                     const double t = (double)a[n * a_batch + i * a_row + q] *
                                                      b[n * b_batch + loff[c] + q];
-                                    sum += t;
-                                    scale += fabs(t);
+                                    want[i * ldc + c] += t;
+                                    scale[i * ldc + c] += fabs(t);
                                 }
-                            expect_close("grad_lane", isa, dw[at], sum, scale, shape);
-                        }
+                    expect_tile("grad_lane", isa, dw, start, want, scale, r + 1, ldc, r, nb, shape);
+                    free(want), free(scale);
                     free(a), free(b), free(dw), free(start);
                 }
 }
