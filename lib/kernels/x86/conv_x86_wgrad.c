@@ -115,12 +115,12 @@ void cp_x86_bias_grad(const cp_backward_args *a, const cp_grad_kernels *k)
         bias_task, &j);
 }
 
-void cp_x86_weight_grad(const cp_backward_args *a, const cp_grad_kernels *k)
+int cp_x86_weight_grad(const cp_backward_args *a, const cp_grad_kernels *k)
 {
     cp_wgrad_operands o;
     cp_wgrad_operands_of(a->op, a->geom, a->x, a->dy, &o);
     if (cp_x86_wgrad_lanes_fit(&o, a->geom, k))
-        cp_x86_wgrad_lanes(a, k, &o);
-    else
-        cp_x86_wgrad_gemm(a, k, &o);
+        return cp_x86_wgrad_lanes(a, k, &o);
+    cp_x86_wgrad_gemm(a, k, &o);
+    return 0;
 }

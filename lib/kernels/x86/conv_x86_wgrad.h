@@ -61,15 +61,18 @@ void cp_x86_wgrad_gemm(const cp_backward_args *a, const cp_grad_kernels *k,
 int cp_x86_wgrad_lanes_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k);
 size_t cp_x86_wgrad_lanes_workspace(const cp_wgrad_operands *o, const cp_geom *g, int32_t threads,
                                     const cp_grad_kernels *k);
-void cp_x86_wgrad_lanes(const cp_backward_args *a, const cp_grad_kernels *k,
-                        const cp_wgrad_operands *o);
+/* Also writes a Conv's db when a->db is set (a is dy): returns whether
+ * it did. */
+int cp_x86_wgrad_lanes(const cp_backward_args *a, const cp_grad_kernels *k,
+                       const cp_wgrad_operands *o);
 
 /* The workspace bytes cp_x86_weight_grad needs on `threads` threads. */
 size_t cp_x86_weight_grad_workspace(const convpool_op *op, const cp_geom *g, int32_t threads,
                                     const cp_grad_kernels *k);
 
-/* dw of a backward_weights run (a->dw not NULL) on a->workspace. */
-void cp_x86_weight_grad(const cp_backward_args *a, const cp_grad_kernels *k);
+/* dw of a backward_weights run (a->dw not NULL) on a->workspace, and db
+ * when a->db is set and the path takes it along: returns whether it did. */
+int cp_x86_weight_grad(const cp_backward_args *a, const cp_grad_kernels *k);
 
 /* db (a->db not NULL): per channel, the kernels' sum of dy, one task per
  * channel. */

@@ -123,6 +123,7 @@ typedef struct lanes_job {
     lanes_plan p;
     char *scratch; /* the laid-out a, then b's phase planes (staged: per thread) */
     int64_t *loff; /* per column: its line's offset in the group's phase planes */
+    int with_db;   /* a is dy: db comes with the tiles */
 } lanes_job;
 
 /* Where a group's operands are read: a's row r of batch item n at
@@ -157,31 +158,42 @@ static void lay_out_a(const lanes_job *j, const float *src, float *dst)
 }
 
 /* One plane of b into its phase planes: row by row of the frame, each
- * phase of a row a strided copy (no division per element). */
+ * phase of a row a strided copy (no division per element or row). With
+ * one phase plane only its gaps are zeroed, so each float is written
+ * once. */
 static void split_b(const lanes_job *j, const float *src, float *dst)
 {
     const cp_wgrad_operands *o = j->o;
     const cp_geom *g = j->args->geom;
     const int64_t *bd = o->b_dims, *qd = j->p.qd, *sh = o->shift, *s = g->stride;
     const int64_t lph = j->p.lph;
-    memset(dst, 0, (size_t)(j->p.nph * lph) * sizeof(float));
-    for (int64_t v0 = 0; v0 < bd[0]; v0++)
-        for (int64_t v1 = 0; v1 < bd[1]; v1++, src += bd[2]) {
-            const int64_t w0 = v0 + sh[0], w1 = v1 + sh[1];
-            float *row = dst + ((w0 % s[0]) * s[1] + w1 % s[1]) * s[2] * lph +
-                         ((w0 / s[0]) * qd[1] + w1 / s[1]) * qd[2];
-            if (s[2] == 1) {
+    int64_t done = 0;
+    if (j->p.nph > 1)
+        memset(dst, 0, (size_t)(j->p.nph * lph) * sizeof(float));
+    for (int64_t v0 = 0, p0 = sh[0] % s[0], i0 = sh[0] / s[0]; v0 < bd[0]; v0++) {
+        for (int64_t v1 = 0, p1 = sh[1] % s[1], i1 = sh[1] / s[1]; v1 < bd[1]; v1++, src += bd[2]) {
+            float *row = dst + (p0 * s[1] + p1) * s[2] * lph + (i0 * qd[1] + i1) * qd[2];
+            if (j->p.nph == 1) {
+                zero_until(dst, &done, row + sh[2] - dst);
                 memcpy(row + sh[2], src, (size_t)bd[2] * sizeof(float));
-                continue;
+                done = row + sh[2] + bd[2] - dst;
+            } else {
+                /* v2 = v_first, v_first + s2, ... land on phase (v_first + sh2) % s2 */
+                for (int64_t v_first = 0; v_first < s[2] && v_first < bd[2]; v_first++) {
+                    const int64_t w2 = v_first + sh[2];
+                    float *d = row + (w2 % s[2]) * lph + w2 / s[2];
+                    for (int64_t v2 = v_first, i = 0; v2 < bd[2]; v2 += s[2], i++)
+                        d[i] = src[v2];
+                }
             }
-            /* v2 = v_first, v_first + s2, ... land on phase (v_first + sh2) % s2 */
-            for (int64_t v_first = 0; v_first < s[2] && v_first < bd[2]; v_first++) {
-                const int64_t w2 = v_first + sh[2];
-                float *d = row + (w2 % s[2]) * lph + w2 / s[2];
-                for (int64_t v2 = v_first, i = 0; v2 < bd[2]; v2 += s[2], i++)
-                    d[i] = src[v2];
-            }
+            if (++p1 == s[1])
+                p1 = 0, i1++;
         }
+        if (++p0 == s[0])
+            p0 = 0, i0++;
+    }
+    if (j->p.nph == 1)
+        zero_until(dst, &done, lph);
 }
 
 /* Lays out channels [c0, c0 + count) of batch item n (a if `is_a`, else b)
@@ -228,6 +240,12 @@ static void run_tile(const lanes_job *j, const lanes_view *v, int64_t grp, int64
     j->k->lane[rows - 1][cols - 1](j->args->geom->n, j->p.qlen / j->k->vw, v->a + r * j->p.qlen,
                                    j->p.qlen, v->a_batch, v->b, j->loff + c0, v->b_batch,
                                    j->args->dw + (grp * o->a_pg + r) * o->cols + c0, o->cols);
+    /* a Conv's db: its rows of a (dy), while the first column block has
+     * them in cache (the zeros between rows add nothing) */
+    if (cb == 0 && j->with_db)
+        for (int64_t i = 0; i < rows; i++)
+            j->args->db[grp * o->a_pg + r + i] =
+                j->k->sum(v->a + (r + i) * j->p.qlen, j->p.qlen, j->args->geom->n, v->a_batch);
 }
 
 /* The view of group grp's operands: in place, in the shared layout, or (base
@@ -293,11 +311,11 @@ static void group_task(void *arg, int64_t begin, int64_t end, int32_t thread_ind
     }
 }
 
-void cp_x86_wgrad_lanes(const cp_backward_args *a, const cp_grad_kernels *k,
-                        const cp_wgrad_operands *o)
+int cp_x86_wgrad_lanes(const cp_backward_args *a, const cp_grad_kernels *k,
+                       const cp_wgrad_operands *o)
 {
     const cp_geom *g = a->geom;
-    lanes_job j = {a, k, o, {0}, NULL, NULL};
+    lanes_job j = {a, k, o, {0}, NULL, NULL, a->db && a->op->attrs.kind == CONVPOOL_OP_CONV};
     plan_lanes(o, g, k, &j.p);
     j.loff = (int64_t *)a->workspace;
     j.scratch = (char *)a->workspace + j.p.loff_bytes;
@@ -307,9 +325,10 @@ void cp_x86_wgrad_lanes(const cp_backward_args *a, const cp_grad_kernels *k,
     const int32_t threads = cp_wgrad_threads(a, o);
     if (j.p.staged) {
         cp_parallel_for(a->ctx, o->group, threads, group_task, &j);
-        return;
+        return j.with_db;
     }
     if (!j.p.a_in_place || !j.p.b_in_place)
         cp_parallel_for(a->ctx, g->n * (o->a_ch + o->b_ch), threads, prepare_task, &j);
     cp_parallel_for(a->ctx, j.p.r_blocks * j.p.c_blocks, threads, tile_task, &j);
+    return j.with_db;
 }

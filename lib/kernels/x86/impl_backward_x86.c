@@ -18,9 +18,8 @@
 
 static void x86_weights(const cp_backward_args *a, const cp_grad_kernels *k)
 {
-    if (a->dw)
-        cp_x86_weight_grad(a, k);
-    if (a->db)
+    const int db_done = a->dw && cp_x86_weight_grad(a, k);
+    if (a->db && !db_done)
         cp_x86_bias_grad(a, k);
 }
 
