@@ -539,7 +539,7 @@ static void test_grad_lane(const cp_grad_kernels *k, const char *isa)
 {
     const int64_t vw = k->vw;
     for (int64_t r = 1; r <= k->lane_mr; r++)
-        for (int64_t nb = 1; nb <= k->lane_nb; nb++)
+        for (int64_t nb = 1; nb <= CP_GRAD_LANE_NB_MAX && r * nb <= k->lane_acc; nb++)
             for (int64_t batch = 1; batch <= 2; batch++)
                 for (int64_t vecs = 1; vecs <= 3; vecs++) {
                     const int64_t a_row = (vecs + 1) * vw, a_batch = r * a_row + vw;

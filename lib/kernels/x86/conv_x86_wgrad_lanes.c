@@ -38,6 +38,7 @@ typedef struct lanes_plan {
     int64_t qd[3];              /* a phase plane's dims */
     int64_t lph;                /* floats per phase plane (with a vector of slack if copied) */
     int64_t qlen;               /* floats per laid-out row of a, whole vectors */
+    int64_t nb;                 /* columns per tile */
     int64_t r_blocks, c_blocks; /* tiles per group */
     /* a and b read where they are, when their layout is already this one;
      * staged: each task lays out one group's operands in its thread's
@@ -79,7 +80,10 @@ static void plan_lanes(const cp_wgrad_operands *o, const cp_geom *g, const cp_gr
     /* the last vector of a row reads past the last pixel's line by < vw */
     p->lph = p->b_in_place ? o->pplane : p->qd[0] * p->qd[1] * p->qd[2] + vw;
     p->r_blocks = (o->a_pg + k->lane_mr - 1) / k->lane_mr;
-    p->c_blocks = (o->cols + k->lane_nb - 1) / k->lane_nb;
+    /* groups of fewer rows than lane_mr (depthwise) take wider tiles */
+    p->nb = k->lane_acc / (o->a_pg < k->lane_mr ? o->a_pg : k->lane_mr);
+    p->nb = p->nb < CP_GRAD_LANE_NB_MAX ? p->nb : CP_GRAD_LANE_NB_MAX;
+    p->c_blocks = (o->cols + p->nb - 1) / p->nb;
     p->staged = o->group > 1;
     const int64_t a_rows = p->staged ? o->a_pg : o->a_ch, b_planes = p->staged ? o->b_pg : o->b_ch;
     p->a_bytes = p->a_in_place ? 0 : cp_align_up((size_t)(g->n * a_rows * p->qlen) * sizeof(float));
@@ -234,7 +238,7 @@ static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
 static void run_tile(const lanes_job *j, const lanes_view *v, int64_t grp, int64_t rb, int64_t cb)
 {
     const cp_wgrad_operands *o = j->o;
-    const int64_t mr = j->k->lane_mr, nb = j->k->lane_nb, r = rb * mr, c0 = cb * nb;
+    const int64_t mr = j->k->lane_mr, nb = j->p.nb, r = rb * mr, c0 = cb * nb;
     const int64_t rows = o->a_pg - r < mr ? o->a_pg - r : mr;
     const int64_t cols = o->cols - c0 < nb ? o->cols - c0 : nb;
     j->k->lane[rows - 1][cols - 1](j->args->geom->n, j->p.qlen / j->k->vw, v->a + r * j->p.qlen,

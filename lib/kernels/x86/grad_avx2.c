@@ -4,9 +4,9 @@
 /* GEMM: 4 rows x 3 vectors, 12 accumulators and the 3 vectors of b */
 #define GRAD_GEMM_MR 4
 #define GRAD_GEMM_NV 3
-/* lanes: 3 rows x 4 columns, 12 accumulators, 3 vectors of a, 1 of b */
+/* lanes: up to 3 rows, 12 accumulators (3 x 4, 1 x 12), the vectors of a, 1 of b */
 #define GRAD_LANE_MR      3
-#define GRAD_LANE_NB      4
+#define GRAD_LANE_ACC     12
 #define GRAD_KERNELS_NAME cp_grad_kernels_avx2
 
 #include "kernels/x86/grad_kernels.inc"

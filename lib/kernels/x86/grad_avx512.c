@@ -4,9 +4,9 @@
 /* GEMM: 4 rows x 6 vectors, 24 accumulators and the 6 vectors of b */
 #define GRAD_GEMM_MR 4
 #define GRAD_GEMM_NV 6
-/* lanes: 4 rows x 6 columns, 24 accumulators, 4 vectors of a, 1 of b */
+/* lanes: up to 4 rows, 24 accumulators (4 x 6, 2 x 12), the vectors of a, 1 of b */
 #define GRAD_LANE_MR      4
-#define GRAD_LANE_NB      6
+#define GRAD_LANE_ACC     24
 #define GRAD_KERNELS_NAME cp_grad_kernels_avx512
 
 #include "kernels/x86/grad_kernels.inc"

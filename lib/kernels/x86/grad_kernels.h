@@ -41,9 +41,9 @@ typedef void (*cp_grad_pool_gather_fn)(float *dx, const float *const *src, int64
 typedef void (*cp_grad_gemm_fn)(int64_t steps, const float *a, const float *b, int64_t b_pitch,
                                 float *c, int64_t ldc, int64_t m_valid, int64_t n, int accumulate);
 
-/* The largest lane tiles (rows x columns) of any table. */
+/* The largest lane tile dimensions (rows, columns) of any table. */
 #define CP_GRAD_LANE_MR_MAX 4
-#define CP_GRAD_LANE_NB_MAX 6
+#define CP_GRAD_LANE_NB_MAX 12
 
 /*
  * The weight gradient with vectors along the reduction, for a tile of R
@@ -71,7 +71,9 @@ typedef struct cp_grad_kernels {
     int32_t gemm_mr; /* rows per gemm tile */
     int32_t gemm_nv; /* column vectors per gemm tile */
     cp_grad_gemm_fn gemm;
-    int32_t lane_mr, lane_nb; /* the largest lane tile, <= the _MAX above */
+    /* lane tiles: up to lane_mr rows and lane_acc accumulators (rows x
+     * columns), columns up to CP_GRAD_LANE_NB_MAX; NULL past those */
+    int32_t lane_mr, lane_acc;
     cp_grad_lane_fn lane[CP_GRAD_LANE_MR_MAX][CP_GRAD_LANE_NB_MAX];
     cp_grad_sum_fn sum;
     cp_grad_pool_quotients_fn pool_quotients;
