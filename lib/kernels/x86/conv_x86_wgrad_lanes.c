@@ -181,6 +181,11 @@ static void split_b(const lanes_job *j, const float *src, float *dst)
                 zero_until(dst, &done, row + sh[2] - dst);
                 memcpy(row + sh[2], src, (size_t)bd[2] * sizeof(float));
                 done = row + sh[2] + bd[2] - dst;
+            } else if (s[2] == 2) {
+                /* even v2 = 2i land on phase sh2 % 2 at i + sh2 / 2, odd ones on
+                 * the other phase at i + (sh2 + 1) / 2 */
+                j->k->conv->pack_rows(src, 0, 1, bd[2], 2, row + sh[2] % 2 * lph + sh[2] / 2,
+                                      row + (sh[2] + 1) % 2 * lph + (sh[2] + 1) / 2, 0);
             } else {
                 /* v2 = v_first, v_first + s2, ... land on phase (v_first + sh2) % s2 */
                 for (int64_t v_first = 0; v_first < s[2] && v_first < bd[2]; v_first++) {

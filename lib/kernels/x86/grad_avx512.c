@@ -7,6 +7,7 @@
 /* lanes: up to 4 rows, 24 accumulators (4 x 6, 2 x 12), the vectors of a, 1 of b */
 #define GRAD_LANE_MR      4
 #define GRAD_LANE_ACC     24
+#define GRAD_CONV_KERNELS cp_conv_kernels_avx512
 #define GRAD_KERNELS_NAME cp_grad_kernels_avx512
 
 #include "kernels/x86/grad_kernels.inc"

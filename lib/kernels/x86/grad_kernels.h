@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "kernels/x86/conv_kernels.h"
+
 /*
  * AveragePool's dx. pool_quotients: q[r * q_pitch + i * stride] = dy[r * n
  * + i] / (scale[r] * count[i]) for rows r < rows, i < n (scale[r] *
@@ -76,6 +78,9 @@ typedef struct cp_grad_kernels {
     int32_t lane_mr, lane_acc;
     cp_grad_lane_fn lane[CP_GRAD_LANE_MR_MAX][CP_GRAD_LANE_NB_MAX];
     cp_grad_sum_fn sum;
+    /* the conv kernels of the same ISA, whose row packing splits strided
+     * rows of b into phases */
+    const cp_conv_kernels *conv;
     cp_grad_pool_quotients_fn pool_quotients;
     cp_grad_pool_gather_fn pool_gather;
 } cp_grad_kernels;
