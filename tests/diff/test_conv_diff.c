@@ -194,7 +194,8 @@ static const conv_case fixed_cases[] = {
 /* The weight gradient's two x86 paths and their variants, each run with
  * the backward passes (besides every BACKWARD_EVERY-th case above):
  * long reductions on the lanes path (one group: a layout shared by all
- * tasks, tiles rows- or columns-inner; several groups and depthwise: staged
+ * tasks, tiles rows- or columns-inner, batches in blocks of tiles paused
+ * between batch items; several groups and depthwise: staged
  * per task; 1x1 stride 1 on planes of whole vectors: read in place), short
  * ones on many channels on the GEMM path; every one with rows and columns
  * that leave partial tiles (M, C*K not multiples of 4, 6, 16). */
@@ -209,6 +210,10 @@ static const conv_case backward_cases[] = {
     {3, 2, 4, 6, 1, {6, 12, 13}, {3, 3, 3}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 1, 2, 2}, 0, 1},
     {2, 1, 6, 10, 1, {28, 28}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_UPPER, 1},
     {2, 1, 5, 7, 1, {27, 29}, {2, 3}, {2, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_LOWER, 1},
+    /* lanes, a batch in blocks of tiles: several blocks of rows, and of
+     * columns */
+    {2, 3, 6, 70, 1, {21, 22}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 48, 3, 1, {20, 21}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     /* lanes, in place (1x1 stride 1, planes of whole vectors), many rows
      * or many columns */
     {2, 2, 9, 70, 1, {16, 32}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},

@@ -532,8 +532,9 @@ static void test_grad_gemm(const cp_grad_kernels *k, const char *isa)
                 }
 }
 
-/* lane: every tile shape of the table, one and two batch items, one to
- * three vectors, lines of b at offsets that are not vector aligned; the
+/* lane: every tile shape of the table, one and two batch items (the
+ * reduction in one call, or paused after the first item and resumed), one
+ * to three vectors, lines of b at offsets that are not vector aligned; the
  * elements around the tile stay. */
 static void test_grad_lane(const cp_grad_kernels *k, const char *isa)
 {
@@ -541,37 +542,50 @@ static void test_grad_lane(const cp_grad_kernels *k, const char *isa)
     for (int64_t r = 1; r <= k->lane_mr; r++)
         for (int64_t nb = 1; nb <= CP_GRAD_LANE_NB_MAX && r * nb <= k->lane_acc; nb++)
             for (int64_t batch = 1; batch <= 2; batch++)
-                for (int64_t vecs = 1; vecs <= 3; vecs++) {
-                    const int64_t a_row = (vecs + 1) * vw, a_batch = r * a_row + vw;
-                    const int64_t b_batch = vecs * vw + 3 * nb + 5, ldc = nb + 2;
-                    int64_t loff[CP_GRAD_LANE_NB_MAX];
-                    for (int64_t c = 0; c < nb; c++)
-                        loff[c] = 3 * c + 1;
-                    float *a = buffer((size_t)(batch * a_batch)),
-                          *b = buffer((size_t)(batch * b_batch));
-                    float *dw = buffer((size_t)((r + 1) * ldc)),
-                          *start = buffer((size_t)((r + 1) * ldc));
-                    memcpy(start, dw, (size_t)((r + 1) * ldc) * sizeof(float));
-                    k->lane[r - 1][nb - 1](batch, vecs, a, a_row, a_batch, b, loff, b_batch, dw,
-                                           ldc);
-                    char shape[96];
-                    snprintf(shape, sizeof shape, "tile %lldx%lld batch=%lld vecs=%lld",
-                             (long long)r, (long long)nb, (long long)batch, (long long)vecs);
-                    double *want = sums((size_t)((r + 1) * ldc)),
-                           *scale = sums((size_t)((r + 1) * ldc));
-                    for (int64_t i = 0; i < r; i++)
+                for (int split = 0; split <= 1; split++)
+                    for (int64_t vecs = 1; vecs <= 3; vecs++) {
+                        const int64_t a_row = (vecs + 1) * vw, a_batch = r * a_row + vw;
+                        const int64_t b_batch = vecs * vw + 3 * nb + 5, ldc = nb + 2;
+                        int64_t loff[CP_GRAD_LANE_NB_MAX];
                         for (int64_t c = 0; c < nb; c++)
-                            for (int64_t n = 0; n < batch; n++)
-                                for (int64_t q = 0; q < vecs * vw; q++) {
-                                    const double t = (double)a[n * a_batch + i * a_row + q] *
-                                                     b[n * b_batch + loff[c] + q];
-                                    want[i * ldc + c] += t;
-                                    scale[i * ldc + c] += fabs(t);
-                                }
-                    expect_tile("grad_lane", isa, dw, start, want, scale, r + 1, ldc, r, nb, shape);
-                    free(want), free(scale);
-                    free(a), free(b), free(dw), free(start);
-                }
+                            loff[c] = 3 * c + 1;
+                        float *a = buffer((size_t)(batch * a_batch)),
+                              *b = buffer((size_t)(batch * b_batch));
+                        float *dw = buffer((size_t)((r + 1) * ldc)),
+                              *start = buffer((size_t)((r + 1) * ldc));
+                        memcpy(start, dw, (size_t)((r + 1) * ldc) * sizeof(float));
+                        /* the reduction whole, and split after the first batch item */
+                        float part[CP_GRAD_LANE_MR_MAX * CP_GRAD_LANE_NB_MAX * 16];
+                        if (split && batch > 1) {
+                            k->lane[r - 1][nb - 1](1, vecs, a, a_row, a_batch, b, loff, b_batch,
+                                                   part, CP_GRAD_LANE_PAUSE, dw, ldc);
+                            k->lane[r - 1][nb - 1](batch - 1, vecs, a + a_batch, a_row, a_batch,
+                                                   b + b_batch, loff, b_batch, part,
+                                                   CP_GRAD_LANE_RESUME, dw, ldc);
+                        } else {
+                            k->lane[r - 1][nb - 1](batch, vecs, a, a_row, a_batch, b, loff, b_batch,
+                                                   NULL, 0, dw, ldc);
+                        }
+                        char shape[96];
+                        snprintf(shape, sizeof shape,
+                                 "tile %lldx%lld batch=%lld vecs=%lld split=%d", (long long)r,
+                                 (long long)nb, (long long)batch, (long long)vecs, split);
+                        double *want = sums((size_t)((r + 1) * ldc)),
+                               *scale = sums((size_t)((r + 1) * ldc));
+                        for (int64_t i = 0; i < r; i++)
+                            for (int64_t c = 0; c < nb; c++)
+                                for (int64_t n = 0; n < batch; n++)
+                                    for (int64_t q = 0; q < vecs * vw; q++) {
+                                        const double t = (double)a[n * a_batch + i * a_row + q] *
+                                                         b[n * b_batch + loff[c] + q];
+                                        want[i * ldc + c] += t;
+                                        scale[i * ldc + c] += fabs(t);
+                                    }
+                        expect_tile("grad_lane", isa, dw, start, want, scale, r + 1, ldc, r, nb,
+                                    shape);
+                        free(want), free(scale);
+                        free(a), free(b), free(dw), free(start);
+                    }
 }
 
 /* sum: lengths reaching whole blocks of four vectors and every tail, one

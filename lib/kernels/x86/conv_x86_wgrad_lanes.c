@@ -32,6 +32,10 @@
  * rows that holds pixels, for the lanes path on groups of many rows. */
 #define LANES_MIN_VECTORS      32
 #define LANES_MIN_FILL_PERCENT 75
+/* A batch's block of tiles (a task's): at most this many row blocks and
+ * tiles, their chains paused in the thread's scratch between batch items. */
+#define LANES_BLOCK_ROWS  8
+#define LANES_BLOCK_TILES 64
 
 typedef struct lanes_plan {
     int64_t nph;                /* phase planes per channel: stride0 * stride1 * stride2 */
@@ -45,8 +49,13 @@ typedef struct lanes_plan {
      * scratch right before its tiles (groups are small), else one layout of
      * everything is shared by all tasks */
     int a_in_place, b_in_place, staged;
-    int rows_inner;                      /* tile order, see tile_task */
+    int rows_inner; /* tile order, see tile_task */
+    /* batches (shared layout) run in blocks of tiles: batch item by batch
+     * item over a block, whose rows and lines of one item stay in L2 */
+    int blocked;
+    int64_t block_rows, block_cols;      /* row and column blocks per block */
     size_t a_bytes, b_bytes, loff_bytes; /* workspace parts; staged: per thread */
+    size_t part_bytes;                   /* blocked, per thread: a block's paused chains */
 } lanes_plan;
 
 static int64_t tap_offset(const cp_wgrad_operands *o, const cp_geom *g, const int64_t *qd,
@@ -99,6 +108,14 @@ static void plan_lanes(const cp_wgrad_operands *o, const cp_geom *g, const cp_gr
         p->rows_inner = a_group <= l2;
     else
         p->rows_inner = p->c_blocks * a_group < p->r_blocks * b_group;
+    p->blocked = !p->staged && g->n > 1;
+    p->block_rows = p->r_blocks < LANES_BLOCK_ROWS ? p->r_blocks : LANES_BLOCK_ROWS;
+    p->block_cols = LANES_BLOCK_TILES / p->block_rows;
+    p->block_cols = p->c_blocks < p->block_cols ? p->c_blocks : p->block_cols;
+    p->part_bytes = p->blocked
+                        ? cp_align_up((size_t)(p->block_rows * p->block_cols * k->lane_acc * vw) *
+                                      sizeof(float))
+                        : 0;
 }
 
 int cp_x86_wgrad_lanes_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k)
@@ -117,7 +134,8 @@ size_t cp_x86_wgrad_lanes_workspace(const cp_wgrad_operands *o, const cp_geom *g
 {
     lanes_plan p;
     plan_lanes(o, g, k, &p);
-    return p.loff_bytes + (p.a_bytes + p.b_bytes) * (size_t)(p.staged ? threads : 1);
+    return p.loff_bytes + (p.a_bytes + p.b_bytes) * (size_t)(p.staged ? threads : 1) +
+           p.part_bytes * (size_t)threads;
 }
 
 typedef struct lanes_job {
@@ -128,6 +146,7 @@ typedef struct lanes_job {
     char *scratch; /* the laid-out a, then b's phase planes (staged: per thread) */
     int64_t *loff; /* per column: its line's offset in the group's phase planes */
     int with_db;   /* a is dy: db comes with the tiles */
+    char *parts;   /* blocked, per thread: paused chains */
 } lanes_job;
 
 /* Where a group's operands are read: a's row r of batch item n at
@@ -239,19 +258,23 @@ static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
     }
 }
 
-/* Tile (row block rb, column block cb) of group grp. */
-static void run_tile(const lanes_job *j, const lanes_view *v, int64_t grp, int64_t rb, int64_t cb)
+/* Tile (row block rb, column block cb) of group grp over batch items
+ * [n0, n0 + count), its chains resumed from or paused to `part` by flags
+ * (cp_grad_lane_fn). */
+static void run_tile(const lanes_job *j, const lanes_view *v, int64_t grp, int64_t rb, int64_t cb,
+                     int64_t n0, int64_t count, float *part, int flags)
 {
     const cp_wgrad_operands *o = j->o;
     const int64_t mr = j->k->lane_mr, nb = j->p.nb, r = rb * mr, c0 = cb * nb;
     const int64_t rows = o->a_pg - r < mr ? o->a_pg - r : mr;
     const int64_t cols = o->cols - c0 < nb ? o->cols - c0 : nb;
-    j->k->lane[rows - 1][cols - 1](j->args->geom->n, j->p.qlen / j->k->vw, v->a + r * j->p.qlen,
-                                   j->p.qlen, v->a_batch, v->b, j->loff + c0, v->b_batch,
+    j->k->lane[rows - 1][cols - 1](count, j->p.qlen / j->k->vw,
+                                   v->a + n0 * v->a_batch + r * j->p.qlen, j->p.qlen, v->a_batch,
+                                   v->b + n0 * v->b_batch, j->loff + c0, v->b_batch, part, flags,
                                    j->args->dw + (grp * o->a_pg + r) * o->cols + c0, o->cols);
     /* a Conv's db: its rows of a (dy), while the first column block has
      * them in cache (the zeros between rows add nothing) */
-    if (cb == 0 && j->with_db)
+    if (cb == 0 && j->with_db && !(flags & CP_GRAD_LANE_PAUSE))
         for (int64_t i = 0; i < rows; i++)
             j->args->db[grp * o->a_pg + r + i] =
                 j->k->sum(v->a + (r + i) * j->p.qlen, j->p.qlen, j->args->geom->n, v->a_batch);
@@ -296,7 +319,34 @@ static void tile_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
         const int64_t inner = t % (rows_inner ? rbs : cbs), outer = t / (rows_inner ? rbs : cbs);
         const int64_t rb = rows_inner ? inner : outer, cb = rows_inner ? outer : inner;
         const lanes_view v = view_of(j, 0, NULL);
-        run_tile(j, &v, 0, rb, cb);
+        run_tile(j, &v, 0, rb, cb, 0, j->args->geom->n, NULL, 0);
+    }
+}
+
+/* Shared layout of a batch: one block of tiles per task, batch item by
+ * batch item (columns outer within an item, so that a column block's
+ * lines serve the block's rows in turn). */
+static void block_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    const lanes_job *j = arg;
+    const lanes_plan *p = &j->p;
+    const int64_t slabs = (p->r_blocks + p->block_rows - 1) / p->block_rows,
+                  batch = j->args->geom->n;
+    const int64_t tile_floats = (int64_t)j->k->lane_acc * j->k->vw;
+    float *part = (float *)(j->parts + (size_t)thread_index * p->part_bytes);
+    const lanes_view v = view_of(j, 0, NULL);
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t rb0 = t % slabs * p->block_rows, cb0 = t / slabs * p->block_cols;
+        const int64_t rb1 = rb0 + p->block_rows < p->r_blocks ? rb0 + p->block_rows : p->r_blocks;
+        const int64_t cb1 = cb0 + p->block_cols < p->c_blocks ? cb0 + p->block_cols : p->c_blocks;
+        for (int64_t n = 0; n < batch; n++) {
+            const int flags =
+                (n > 0 ? CP_GRAD_LANE_RESUME : 0) | (n < batch - 1 ? CP_GRAD_LANE_PAUSE : 0);
+            float *tile_part = part;
+            for (int64_t cb = cb0; cb < cb1; cb++)
+                for (int64_t rb = rb0; rb < rb1; rb++, tile_part += tile_floats)
+                    run_tile(j, &v, 0, rb, cb, n, 1, tile_part, flags);
+        }
     }
 }
 
@@ -316,7 +366,7 @@ static void group_task(void *arg, int64_t begin, int64_t end, int32_t thread_ind
         const lanes_view v = view_of(j, grp, base);
         for (int64_t rb = 0; rb < j->p.r_blocks; rb++)
             for (int64_t cb = 0; cb < j->p.c_blocks; cb++)
-                run_tile(j, &v, grp, rb, cb);
+                run_tile(j, &v, grp, rb, cb, 0, j->args->geom->n, NULL, 0);
     }
 }
 
@@ -324,10 +374,11 @@ int cp_x86_wgrad_lanes(const cp_backward_args *a, const cp_grad_kernels *k,
                        const cp_wgrad_operands *o)
 {
     const cp_geom *g = a->geom;
-    lanes_job j = {a, k, o, {0}, NULL, NULL, a->db && a->op->attrs.kind == CONVPOOL_OP_CONV};
+    lanes_job j = {a, k, o, {0}, NULL, NULL, a->db && a->op->attrs.kind == CONVPOOL_OP_CONV, NULL};
     plan_lanes(o, g, k, &j.p);
     j.loff = (int64_t *)a->workspace;
-    j.scratch = (char *)a->workspace + j.p.loff_bytes;
+    j.parts = (char *)a->workspace + j.p.loff_bytes;
+    j.scratch = j.parts + (size_t)cp_context_threads(a->ctx) * j.p.part_bytes;
     for (int64_t c = 0, phase; c < o->cols; c++)
         j.loff[c] = c / o->taps * j.p.nph * j.p.lph +
                     tap_offset(o, g, j.p.qd, j.p.lph, c % o->taps, &phase);
@@ -338,6 +389,12 @@ int cp_x86_wgrad_lanes(const cp_backward_args *a, const cp_grad_kernels *k,
     }
     if (!j.p.a_in_place || !j.p.b_in_place)
         cp_parallel_for(a->ctx, g->n * (o->a_ch + o->b_ch), threads, prepare_task, &j);
-    cp_parallel_for(a->ctx, j.p.r_blocks * j.p.c_blocks, threads, tile_task, &j);
+    if (j.p.blocked)
+        cp_parallel_for(a->ctx,
+                        (j.p.r_blocks + j.p.block_rows - 1) / j.p.block_rows *
+                            ((j.p.c_blocks + j.p.block_cols - 1) / j.p.block_cols),
+                        threads, block_task, &j);
+    else
+        cp_parallel_for(a->ctx, j.p.r_blocks * j.p.c_blocks, threads, tile_task, &j);
     return j.with_db;
 }

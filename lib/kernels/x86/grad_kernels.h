@@ -53,13 +53,18 @@ typedef void (*cp_grad_gemm_fn)(int64_t steps, const float *a, const float *b, i
  *     dw[i*ldc + j] = sum over n < batch, q < vecs * vw of
  *                     a[n*a_batch + i*a_row + q] * b[n*b_batch + loff[j] + q]
  * where lane l (q % vw == l) sums its terms in (n, q) order in one fused
- * multiply-add chain from +0 and the lanes are then added in a fixed
- * order. Rows of a are read whole vectors at a time (each row vw-aligned
- * in length), lines of b from any offset.
+ * multiply-add chain and the lanes are then added in a fixed order. Rows
+ * of a are read whole vectors at a time, lines of b from any offset.
+ * A reduction may be split over calls: the chains start from +0, or from
+ * the R*NB vectors at `part` with CP_GRAD_LANE_RESUME; with
+ * CP_GRAD_LANE_PAUSE they are stored back to `part` and dw is not written.
+ * Split or not, every lane sums the same terms in the same order.
  */
+#define CP_GRAD_LANE_RESUME 1
+#define CP_GRAD_LANE_PAUSE  2
 typedef void (*cp_grad_lane_fn)(int64_t batch, int64_t vecs, const float *a, int64_t a_row,
                                 int64_t a_batch, const float *b, const int64_t *loff,
-                                int64_t b_batch, float *dw, int64_t ldc);
+                                int64_t b_batch, float *part, int flags, float *dw, int64_t ldc);
 
 /*
  * db of one channel: the sum over n < batch and i < len of
