@@ -17,8 +17,9 @@
  *
  * Order: lane l of a tile's accumulator sums the terms at q = l (mod vw)
  * in batch order then q order; the lanes are reduced in the kernel's fixed
- * order. One task owns a tile over the whole reduction: the same result
- * for any thread count.
+ * order, whether the reduction runs in one call or batch item by batch
+ * item (paused in between). One task owns a tile (or a block of tiles)
+ * over the whole reduction: the same result for any thread count.
  */
 #include "kernels/x86/conv_x86_wgrad.h"
 

@@ -3,8 +3,8 @@
  * pool backward passes that are a scatter or a fill (at the end).
  *
  * dx runs on op->transposed (cp_backward_conv_data), which is already on
- * this ISA path's fast kernels; dw is a GEMM over the pixels of the batch
- * (kernels/x86/conv_x86_wgrad.c), for every attribute, and so is db.
+ * this ISA path's fast kernels; dw and db run on the weight-gradient
+ * kernels (kernels/x86/conv_x86_wgrad.h), for every attribute.
  */
 #include <string.h>
 
