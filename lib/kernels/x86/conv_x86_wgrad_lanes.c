@@ -181,6 +181,30 @@ static void lay_out_a(const lanes_job *j, const float *src, float *dst)
     zero_until(dst, &done, j->p.qlen);
 }
 
+/* split_b for strides up to 2 along W: the rows of one depth that land on
+ * one phase plane (every s1-th) in one call of the conv kernels' row
+ * packing, which splits each into its two phases (or copies it). The
+ * phase planes are zero already. */
+static void split_b_rows(const lanes_job *j, const float *src, float *dst)
+{
+    const cp_wgrad_operands *o = j->o;
+    const int64_t *bd = o->b_dims, *qd = j->p.qd, *sh = o->shift, *s = j->args->geom->stride;
+    const int64_t lph = j->p.lph;
+    for (int64_t v0 = 0; v0 < bd[0]; v0++)
+        for (int64_t f = 0; f < s[1] && f < bd[1]; f++) {
+            const int64_t w0 = v0 + sh[0], w1 = f + sh[1], rows = (bd[1] - f + s[1] - 1) / s[1];
+            float *row = dst + ((w0 % s[0]) * s[1] + w1 % s[1]) * s[2] * lph +
+                         ((w0 / s[0]) * qd[1] + w1 / s[1]) * qd[2];
+            const float *from = src + (v0 * bd[1] + f) * bd[2];
+            if (s[2] == 2) /* even v2 = 2i on phase sh2 % 2 at i + sh2 / 2, odd on the other */
+                j->k->conv->pack_rows(from, s[1] * bd[2], rows, bd[2], 2,
+                                      row + sh[2] % 2 * lph + sh[2] / 2,
+                                      row + (sh[2] + 1) % 2 * lph + (sh[2] + 1) / 2, qd[2]);
+            else
+                j->k->conv->pack_rows(from, s[1] * bd[2], rows, bd[2], 1, row + sh[2], NULL, qd[2]);
+        }
+}
+
 /* One plane of b into its phase planes: row by row of the frame, each
  * phase of a row a strided copy (no division per element or row). With
  * one phase plane only its gaps are zeroed, so each float is written
@@ -194,6 +218,10 @@ static void split_b(const lanes_job *j, const float *src, float *dst)
     int64_t done = 0;
     if (j->p.nph > 1)
         memset(dst, 0, (size_t)(j->p.nph * lph) * sizeof(float));
+    if (j->p.nph > 1 && s[2] <= 2) {
+        split_b_rows(j, src, dst);
+        return;
+    }
     for (int64_t v0 = 0, p0 = sh[0] % s[0], i0 = sh[0] / s[0]; v0 < bd[0]; v0++) {
         for (int64_t v1 = 0, p1 = sh[1] % s[1], i1 = sh[1] / s[1]; v1 < bd[1]; v1++, src += bd[2]) {
             float *row = dst + (p0 * s[1] + p1) * s[2] * lph + (i0 * qd[1] + i1) * qd[2];
@@ -201,11 +229,6 @@ static void split_b(const lanes_job *j, const float *src, float *dst)
                 zero_until(dst, &done, row + sh[2] - dst);
                 memcpy(row + sh[2], src, (size_t)bd[2] * sizeof(float));
                 done = row + sh[2] + bd[2] - dst;
-            } else if (s[2] == 2) {
-                /* even v2 = 2i land on phase sh2 % 2 at i + sh2 / 2, odd ones on
-                 * the other phase at i + (sh2 + 1) / 2 */
-                j->k->conv->pack_rows(src, 0, 1, bd[2], 2, row + sh[2] % 2 * lph + sh[2] / 2,
-                                      row + (sh[2] + 1) % 2 * lph + (sh[2] + 1) / 2, 0);
             } else {
                 /* v2 = v_first, v_first + s2, ... land on phase (v_first + sh2) % s2 */
                 for (int64_t v_first = 0; v_first < s[2] && v_first < bd[2]; v_first++) {
