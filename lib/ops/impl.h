@@ -73,7 +73,7 @@ void cp_backward_conv_data(const cp_backward_args *args);
 /* db of a Conv or ConvTranspose (reference sums, split over channels). */
 void cp_backward_bias(const cp_backward_args *args);
 #if defined(CP_X86_64)
-/* kernels/x86/impl_backward_x86.c: dw on the x86 correlation kernels */
+/* kernels/x86/impl_backward_x86.c: dw and db on the x86 weight-gradient kernels */
 extern const cp_backward_impl cp_backward_conv_avx512;
 extern const cp_backward_impl cp_backward_conv_avx2;
 extern const cp_backward_impl cp_backward_conv_transpose_avx512;

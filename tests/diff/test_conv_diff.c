@@ -191,6 +191,50 @@ static const conv_case fixed_cases[] = {
     {2, 1, 96, 48, 1, {16, 64}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
 };
 
+/* The weight gradient's two x86 paths and their variants, each run with
+ * the backward passes (besides every BACKWARD_EVERY-th case above):
+ * long reductions on the lanes path (one group: a layout shared by all
+ * tasks, tiles rows- or columns-inner, batches in blocks of tiles paused
+ * between batch items; several groups and depthwise: staged
+ * per task; 1x1 stride 1 on planes of whole vectors: read in place), short
+ * ones on many channels on the GEMM path; every one with rows and columns
+ * that leave partial tiles (M, C*K not multiples of 4, 6, 16). */
+static const conv_case backward_cases[] = {
+    /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
+    /* lanes, shared layout: strides, dilations, asymmetric pads */
+    {2, 1, 7, 13, 1, {37, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 5, 9, 1, {40, 33}, {3, 5}, {2, 2}, {1, 2}, {0, 2, 3, 1}, 0, 1},
+    {2, 1, 3, 10, 1, {45, 46}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, 0, 1},
+    {2, 1, 6, 11, 1, {30, 31}, {3, 3}, {3, 2}, {2, 3}, {2, 0, 1, 2}, 0, 0},
+    {1, 3, 5, 7, 1, {300}, {5}, {2}, {3}, {4, 1}, 0, 1},
+    {3, 2, 4, 6, 1, {6, 12, 13}, {3, 3, 3}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 1, 2, 2}, 0, 1},
+    {2, 1, 6, 10, 1, {28, 28}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_UPPER, 1},
+    {2, 1, 5, 7, 1, {27, 29}, {2, 3}, {2, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_LOWER, 1},
+    /* lanes, a batch in blocks of tiles: several blocks of rows, and of
+     * columns */
+    {2, 3, 6, 70, 1, {21, 22}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 48, 3, 1, {20, 21}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    /* lanes, in place (1x1 stride 1, planes of whole vectors), many rows
+     * or many columns */
+    {2, 2, 9, 70, 1, {16, 32}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 1, 70, 9, 1, {32, 16}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    /* lanes, staged per group: depthwise, channel multipliers, groups */
+    {2, 1, 13, 13, 13, {40, 37}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 6, 6, 6, {33, 35}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 0, 1}, 0, 1},
+    {2, 1, 4, 12, 4, {30, 30}, {5, 5}, {1, 1}, {2, 2}, {4, 4, 4, 4}, 0, 1},
+    {2, 1, 9, 15, 3, {36, 34}, {3, 3}, {1, 2}, {1, 1}, {1, 1, 1, 1}, 0, 0},
+    {1, 1, 8, 8, 8, {500}, {3}, {1}, {1}, {1, 1}, 0, 1},
+    {3, 1, 5, 5, 5, {8, 14, 16}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
+    /* GEMM: short reductions on many rows, partial row and column tiles */
+    {2, 1, 30, 45, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 40, 33, 1, {14, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 17, 23, 1, {5, 6}, {3, 2}, {1, 2}, {2, 1}, {2, 0, 1, 1}, 0, 1},
+    {2, 1, 24, 40, 2, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {1, 1, 20, 37, 1, {9}, {4}, {2}, {2}, {3, 1}, 0, 1},
+    {3, 1, 12, 22, 1, {3, 4, 5}, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {1, 1, 0, 1, 1, 2}, 0, 1},
+    {2, 3, 19, 14, 1, {4, 4}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+};
+
 static convpool_op *create(const conv_case *cc, const float *w, const float *b, int32_t isa)
 {
     convpool_desc *d = make_desc(cc);
@@ -271,11 +315,14 @@ int main(void)
     long runs[3] = {0, 0, 0};
     long fast_runs[3] = {0, 0, 0};
     int done = 0;
-    const int fixed = (int)(sizeof fixed_cases / sizeof fixed_cases[0]);
+    const int forward_fixed = (int)(sizeof fixed_cases / sizeof fixed_cases[0]);
+    const int fixed = forward_fixed + (int)(sizeof backward_cases / sizeof backward_cases[0]);
     while (done < CONFIGS + fixed) {
         conv_case cc;
-        if (done < fixed)
+        if (done < forward_fixed)
             memcpy(&cc, &fixed_cases[done], sizeof cc);
+        else if (done < fixed)
+            memcpy(&cc, &backward_cases[done - forward_fixed], sizeof cc);
         else
             random_case(&cc);
         int64_t ws[5] = {cc.m, cc.c / cc.group};
@@ -314,7 +361,8 @@ int main(void)
         convpool_op *mag = create(&cc, wa, ba, CONVPOOL_ISA_SCALAR);
         run(mag, ctx, shape, rank, xa, y_mag, (size_t)ycount);
         /* every BACKWARD_EVERY-th configuration also checks the backward passes */
-        const int backward = done % BACKWARD_EVERY == 0;
+        const int backward =
+            done % BACKWARD_EVERY == 0 || (done >= forward_fixed && done < fixed);
         if (backward && (cp_op_enable_backward(ref, w) != CONVPOOL_OK ||
                          cp_op_enable_backward(mag, wa) != CONVPOOL_OK))
             fail("cp_op_enable_backward");
@@ -363,6 +411,11 @@ int main(void)
             if (backward && isa <= active) {
                 if (cp_op_enable_backward(op, w) != CONVPOOL_OK)
                     fail("cp_op_enable_backward");
+                if (isa >= CONVPOOL_ISA_AVX2 && strstr(op->backward->name, ".ref")) {
+                    fprintf(stderr, "case %d: the backward passes fell back to %s\n", done,
+                            op->backward->name);
+                    return 1;
+                }
                 backward_check bc = {ref, mag, op, shape, rank, x, xa, bctx, MAX_REL_ERROR};
                 double e = backward_check_run(&bc, (uint64_t)done, "conv_diff");
                 worst_backward = e > worst_backward ? e : worst_backward;

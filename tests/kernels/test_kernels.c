@@ -525,41 +525,151 @@ static void test_pool_walk(const cp_pool_kernels *k, const char *isa, const pool
     }
 }
 
-/* ---- the weight-gradient micro-kernel ------------------------------------ */
+static void expect_same(const char *what, const char *isa, float got, float want,
+                        const char *shape);
 
-/* corr: rows 1 .. mr, 1 to 3 lines, lengths reaching whole vectors and
- * every tail, on partial sums that start non-zero (it accumulates). Each
- * lane is compared with its own double sum. */
-static void test_grad_corr(const cp_grad_kernels *k, const char *isa)
+/* ---- the weight-gradient micro-kernels ----------------------------------- */
+
+static double *sums(size_t n)
+{
+    double *p = calloc(n ? n : 1, sizeof(double));
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* A tile of `rows` x ldc floats after a kernel wrote its first valid_rows
+ * x valid_cols: those close to want (terms of magnitude `scale`), the
+ * others as they were (start). */
+static void expect_tile(const char *what, const char *isa, const float *got, const float *start,
+                        const double *want, const double *scale, int64_t rows, int64_t ldc,
+                        int64_t valid_rows, int64_t valid_cols, const char *shape)
+{
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < ldc; j++) {
+            const int64_t at = i * ldc + j;
+            if (i < valid_rows && j < valid_cols)
+                expect_close(what, isa, got[at], want[at], scale[at], shape);
+            else
+                expect_same(what, isa, got[at], start[at], shape);
+        }
+}
+
+/* gemm: rows 1 .. gemm_mr, column counts reaching whole vectors and every
+ * tail up to the widest tile, short and long reductions, storing and
+ * accumulating; what lies past the valid rows and columns stays. */
+static void test_grad_gemm(const cp_grad_kernels *k, const char *isa)
+{
+    const int64_t mr = k->gemm_mr, vw = k->vw;
+    for (int64_t steps = 1; steps <= 41; steps += 20)
+        for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
+            for (int64_t n = 1; n <= k->gemm_nv * vw; n += (n < 2 * vw ? 1 : vw - 1))
+                for (int accumulate = 0; accumulate <= 1; accumulate++) {
+                    const int64_t pitch = (n + vw - 1) / vw * vw + vw, ldc = n + 3;
+                    float *a = buffer((size_t)(steps * mr)), *b = buffer((size_t)(steps * pitch));
+                    float *c = buffer((size_t)(mr * ldc)), *start = buffer((size_t)(mr * ldc));
+                    memcpy(start, c, (size_t)(mr * ldc) * sizeof(float));
+                    k->gemm(steps, a, b, pitch, c, ldc, m_valid, n, accumulate);
+                    char shape[96];
+                    snprintf(shape, sizeof shape, "steps=%lld rows=%lld n=%lld accumulate=%d",
+                             (long long)steps, (long long)m_valid, (long long)n, accumulate);
+                    double *want = sums((size_t)(mr * ldc)), *scale = sums((size_t)(mr * ldc));
+                    for (int64_t i = 0; i < m_valid; i++)
+                        for (int64_t j = 0; j < n; j++) {
+                            const int64_t at = i * ldc + j;
+                            want[at] = accumulate ? start[at] : 0;
+                            scale[at] = fabs(want[at]);
+                            for (int64_t q = 0; q < steps; q++) {
+                                const double t = (double)a[q * mr + i] * b[q * pitch + j];
+                                want[at] += t;
+                                scale[at] += fabs(t);
+                            }
+                        }
+                    expect_tile("grad_gemm", isa, c, start, want, scale, mr, ldc, m_valid, n,
+                                shape);
+                    free(want), free(scale);
+                    free(a), free(b), free(c), free(start);
+                }
+}
+
+/* lane: every tile shape of the table, one and two batch items (the
+ * reduction in one call, or paused after the first item and resumed), one
+ * to three vectors, lines of b at offsets that are not vector aligned; the
+ * elements around the tile stay. */
+static void test_grad_lane(const cp_grad_kernels *k, const char *isa)
 {
     const int64_t vw = k->vw;
-    for (int64_t rows = 1; rows <= k->mr; rows++)
-        for (int64_t lines = 1; lines <= 3; lines++)
-            for (int64_t len = 1; len <= 3 * vw + 1; len += (len < vw + 2 ? 1 : vw - 1)) {
-                const int64_t a_pitch = len + 3, b_pitch = 2 * len + 1;
-                const int64_t a_stride = lines * a_pitch + 5;
-                float *a = buffer((size_t)(rows * a_stride)),
-                      *b = buffer((size_t)(lines * b_pitch));
-                float *acc = buffer((size_t)(rows * vw)), *start = buffer((size_t)(rows * vw));
-                memcpy(start, acc, (size_t)(rows * vw) * sizeof(float));
-                k->corr(rows, a, a_stride, b, len, lines, a_pitch, b_pitch, acc);
-                char shape[80];
-                snprintf(shape, sizeof shape, "rows=%lld lines=%lld len=%lld", (long long)rows,
-                         (long long)lines, (long long)len);
-                for (int64_t j = 0; j < rows; j++)
-                    for (int64_t l = 0; l < vw; l++) {
-                        double s = start[j * vw + l], scale = fabs(s);
-                        for (int64_t q = 0; q < lines; q++)
-                            for (int64_t i = l; i < len; i += vw) {
-                                const double t =
-                                    (double)a[j * a_stride + q * a_pitch + i] * b[q * b_pitch + i];
-                                s += t;
-                                scale += fabs(t);
-                            }
-                        expect_close("grad_corr", isa, acc[j * vw + l], s, scale, shape);
+    for (int64_t r = 1; r <= k->lane_mr; r++)
+        for (int64_t nb = 1; nb <= CP_GRAD_LANE_NB_MAX && r * nb <= k->lane_acc; nb++)
+            for (int64_t batch = 1; batch <= 2; batch++)
+                for (int split = 0; split <= 1; split++)
+                    for (int64_t vecs = 1; vecs <= 3; vecs++) {
+                        const int64_t a_row = (vecs + 1) * vw, a_batch = r * a_row + vw;
+                        const int64_t b_batch = vecs * vw + 3 * nb + 5, ldc = nb + 2;
+                        int64_t loff[CP_GRAD_LANE_NB_MAX];
+                        for (int64_t c = 0; c < nb; c++)
+                            loff[c] = 3 * c + 1;
+                        float *a = buffer((size_t)(batch * a_batch)),
+                              *b = buffer((size_t)(batch * b_batch));
+                        float *dw = buffer((size_t)((r + 1) * ldc)),
+                              *start = buffer((size_t)((r + 1) * ldc));
+                        memcpy(start, dw, (size_t)((r + 1) * ldc) * sizeof(float));
+                        /* the reduction whole, and split after the first batch item */
+                        float part[CP_GRAD_LANE_MR_MAX * CP_GRAD_LANE_NB_MAX * 16];
+                        if (split && batch > 1) {
+                            k->lane[r - 1][nb - 1](1, vecs, a, a_row, a_batch, b, loff, b_batch,
+                                                   part, CP_GRAD_LANE_PAUSE, dw, ldc);
+                            k->lane[r - 1][nb - 1](batch - 1, vecs, a + a_batch, a_row, a_batch,
+                                                   b + b_batch, loff, b_batch, part,
+                                                   CP_GRAD_LANE_RESUME, dw, ldc);
+                        } else {
+                            k->lane[r - 1][nb - 1](batch, vecs, a, a_row, a_batch, b, loff, b_batch,
+                                                   NULL, 0, dw, ldc);
+                        }
+                        char shape[96];
+                        snprintf(shape, sizeof shape,
+                                 "tile %lldx%lld batch=%lld vecs=%lld split=%d", (long long)r,
+                                 (long long)nb, (long long)batch, (long long)vecs, split);
+                        double *want = sums((size_t)((r + 1) * ldc)),
+                               *scale = sums((size_t)((r + 1) * ldc));
+                        for (int64_t i = 0; i < r; i++)
+                            for (int64_t c = 0; c < nb; c++)
+                                for (int64_t n = 0; n < batch; n++)
+                                    for (int64_t q = 0; q < vecs * vw; q++) {
+                                        const double t = (double)a[n * a_batch + i * a_row + q] *
+                                                         b[n * b_batch + loff[c] + q];
+                                        want[i * ldc + c] += t;
+                                        scale[i * ldc + c] += fabs(t);
+                                    }
+                        expect_tile("grad_lane", isa, dw, start, want, scale, r + 1, ldc, r, nb,
+                                    shape);
+                        free(want), free(scale);
+                        free(a), free(b), free(dw), free(start);
                     }
-                free(a), free(b), free(acc), free(start);
-            }
+}
+
+/* sum: lengths reaching whole blocks of four vectors and every tail, one
+ * and three batch items at a stride past the row. */
+static void test_grad_sum(const cp_grad_kernels *k, const char *isa)
+{
+    const int64_t vw = k->vw;
+    for (int64_t batch = 1; batch <= 3; batch += 2)
+        for (int64_t len = 1; len <= 8 * vw + 3; len++) {
+            const int64_t stride = len + 7;
+            float *x = buffer((size_t)(batch * stride));
+            double sum = 0, scale = 0;
+            for (int64_t n = 0; n < batch; n++)
+                for (int64_t i = 0; i < len; i++) {
+                    sum += x[n * stride + i];
+                    scale += fabs(x[n * stride + i]);
+                }
+            char shape[64];
+            snprintf(shape, sizeof shape, "len=%lld batch=%lld", (long long)len, (long long)batch);
+            expect_close("grad_sum", isa, k->sum(x, len, batch, stride), sum, scale, shape);
+            free(x);
+        }
 }
 
 /* ---- AveragePool's dx micro-kernels ---------------------------------------- */
@@ -659,7 +769,9 @@ typedef struct grad_case {
 } grad_case;
 
 static const grad_case grad_cases[] = {
-    {"grad_corr", test_grad_corr},
+    {"grad_gemm", test_grad_gemm},
+    {"grad_lane", test_grad_lane},
+    {"grad_sum", test_grad_sum},
     {"grad_pool", test_grad_pool},
 };
 

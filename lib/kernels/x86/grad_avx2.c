@@ -1,8 +1,13 @@
 /* The weight-gradient micro-kernels for AVX2 + FMA (8 floats per vector). */
 #include "kernels/x86/simd_avx2.h"
 
-/* 16 registers: 4 accumulators, the b vector and the a loads */
-#define GRAD_MR           4
+/* GEMM: 4 rows x 3 vectors, 12 accumulators and the 3 vectors of b */
+#define GRAD_GEMM_MR 4
+#define GRAD_GEMM_NV 3
+/* lanes: up to 3 rows, 12 accumulators (3 x 4, 1 x 12), the vectors of a, 1 of b */
+#define GRAD_LANE_MR      3
+#define GRAD_LANE_ACC     12
+#define GRAD_CONV_KERNELS cp_conv_kernels_avx2
 #define GRAD_KERNELS_NAME cp_grad_kernels_avx2
 
 #include "kernels/x86/grad_kernels.inc"

@@ -1,8 +1,13 @@
 /* The weight-gradient micro-kernels for AVX-512 (16 floats per vector). */
 #include "kernels/x86/simd_avx512.h"
 
-/* 32 registers: 8 accumulators, the b vector and the a loads */
-#define GRAD_MR           8
+/* GEMM: 4 rows x 6 vectors, 24 accumulators and the 6 vectors of b */
+#define GRAD_GEMM_MR 4
+#define GRAD_GEMM_NV 6
+/* lanes: up to 4 rows, 24 accumulators (4 x 6, 2 x 12), the vectors of a, 1 of b */
+#define GRAD_LANE_MR      4
+#define GRAD_LANE_ACC     24
+#define GRAD_CONV_KERNELS cp_conv_kernels_avx512
 #define GRAD_KERNELS_NAME cp_grad_kernels_avx512
 
 #include "kernels/x86/grad_kernels.inc"

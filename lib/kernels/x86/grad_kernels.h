@@ -1,31 +1,16 @@
 /*
  * grad_kernels.h - the x86 micro-kernels of the weight gradient and of
  * AveragePool's dx, one table per ISA (grad_kernels.inc built with AVX2+FMA
- * and with AVX-512 flags). kernels/x86/impl_backward_x86.c walks the taps,
- * batch and rows and calls them; they only multiply, divide and add.
+ * and with AVX-512 flags). kernels/x86/conv_x86_wgrad.c and
+ * kernels/x86/impl_backward_x86.c pack the operands, walk the tiles and
+ * call them; they only multiply, divide and add.
  */
 #ifndef CP_KERNELS_X86_GRAD_KERNELS_H
 #define CP_KERNELS_X86_GRAD_KERNELS_H
 
 #include <stdint.h>
 
-/* The most rows one corr call takes (the widest table's mr). */
-#define CP_GRAD_MR_MAX 8
-/* The widest vector, in floats. */
-#define CP_GRAD_LANES_MAX 16
-
-/*
- * acc[j*vw + l] += sum over lines q < lines and positions i < len with
- * i % vw == l of a[j*a_stride + q*a_pitch + i] * b[q*b_pitch + i], for rows
- * j < rows (1 .. mr): lane-wise partial sums of `rows` correlations of
- * lines of a with the matching lines of b (one b line serves every row).
- * Position i always lands in lane i % vw, and each lane sums lines in
- * order and positions in order, so the result depends on the call sequence
- * alone, never on threads.
- */
-typedef void (*cp_grad_corr_fn)(int64_t rows, const float *a, int64_t a_stride, const float *b,
-                                int64_t len, int64_t lines, int64_t a_pitch, int64_t b_pitch,
-                                float *acc);
+#include "kernels/x86/conv_kernels.h"
 
 /*
  * AveragePool's dx. pool_quotients: q[r * q_pitch + i * stride] = dy[r * n
@@ -44,10 +29,63 @@ typedef void (*cp_grad_pool_quotients_fn)(const float *dy, const float *count, c
 typedef void (*cp_grad_pool_gather_fn)(float *dx, const float *const *src, int64_t rows,
                                        int accumulate, int64_t n, int64_t taps, int64_t step);
 
+/*
+ * The weight gradient as a GEMM whose reduction runs over pixels: for rows
+ * i < m_valid and columns j < n (1 .. gemm_nv * vw),
+ *     s[i][j] = sum over p < steps, ascending, of a[p*gemm_mr + i] * b[p*b_pitch + j]
+ * (one fused multiply-add chain from +0 per element), then c[i*ldc + j] =
+ * s[i][j], or c[i*ldc + j] += s[i][j] when `accumulate`. a holds gemm_mr
+ * values per step (rows of the tile), b a packed row of at least
+ * ceil(n / vw) whole vectors per step (the columns past n are read, never
+ * stored). Each element's sum depends on its column of b and row of a
+ * alone, not on the tile it falls in.
+ */
+typedef void (*cp_grad_gemm_fn)(int64_t steps, const float *a, const float *b, int64_t b_pitch,
+                                float *c, int64_t ldc, int64_t m_valid, int64_t n, int accumulate);
+
+/* The largest lane tile dimensions (rows, columns) of any table. */
+#define CP_GRAD_LANE_MR_MAX 4
+#define CP_GRAD_LANE_NB_MAX 12
+
+/*
+ * The weight gradient with vectors along the reduction, for a tile of R
+ * rows and NB columns (the table's lane[R - 1][NB - 1]): for i < R, j < NB,
+ *     dw[i*ldc + j] = sum over n < batch, q < vecs * vw of
+ *                     a[n*a_batch + i*a_row + q] * b[n*b_batch + loff[j] + q]
+ * where lane l (q % vw == l) sums its terms in (n, q) order in one fused
+ * multiply-add chain and the lanes are then added in a fixed order. Rows
+ * of a are read whole vectors at a time, lines of b from any offset.
+ * A reduction may be split over calls: the chains start from +0, or from
+ * the R*NB vectors at `part` with CP_GRAD_LANE_RESUME; with
+ * CP_GRAD_LANE_PAUSE they are stored back to `part` and dw is not written.
+ * Split or not, every lane sums the same terms in the same order.
+ */
+#define CP_GRAD_LANE_RESUME 1
+#define CP_GRAD_LANE_PAUSE  2
+typedef void (*cp_grad_lane_fn)(int64_t batch, int64_t vecs, const float *a, int64_t a_row,
+                                int64_t a_batch, const float *b, const int64_t *loff,
+                                int64_t b_batch, float *part, int flags, float *dw, int64_t ldc);
+
+/*
+ * db of one channel: the sum over n < batch and i < len of
+ * x[n*batch_stride + i]. Element i is added to partial sum i % (4 * vw) in
+ * (n, i) order; the partial sums are then added in a fixed order.
+ */
+typedef float (*cp_grad_sum_fn)(const float *x, int64_t len, int64_t batch, int64_t batch_stride);
+
 typedef struct cp_grad_kernels {
-    int32_t vw; /* floats per vector */
-    int32_t mr; /* rows per corr call, <= CP_GRAD_MR_MAX */
-    cp_grad_corr_fn corr;
+    int32_t vw;      /* floats per vector */
+    int32_t gemm_mr; /* rows per gemm tile */
+    int32_t gemm_nv; /* column vectors per gemm tile */
+    cp_grad_gemm_fn gemm;
+    /* lane tiles: up to lane_mr rows and lane_acc accumulators (rows x
+     * columns), columns up to CP_GRAD_LANE_NB_MAX; NULL past those */
+    int32_t lane_mr, lane_acc;
+    cp_grad_lane_fn lane[CP_GRAD_LANE_MR_MAX][CP_GRAD_LANE_NB_MAX];
+    cp_grad_sum_fn sum;
+    /* the conv kernels of the same ISA, whose row packing splits strided
+     * rows of b into phases */
+    const cp_conv_kernels *conv;
     cp_grad_pool_quotients_fn pool_quotients;
     cp_grad_pool_gather_fn pool_gather;
 } cp_grad_kernels;

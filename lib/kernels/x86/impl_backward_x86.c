@@ -3,124 +3,24 @@
  * pool backward passes that are a scatter or a fill (at the end).
  *
  * dx runs on op->transposed (cp_backward_conv_data), which is already on
- * this ISA path's fast kernels. The weight gradient is a correlation
- *     dw[row, k] = sum_n sum_u a[n, ac, u] * b[n, bc, u*stride + off(k)]
- * (Conv: a = dy, b = x; ConvTranspose: a = x, b = dy; see
- * cp_ref_conv_weight_grad). Rows of the same group and b channel read the
- * same b row, so a task takes up to mr of them (consecutive a channels)
- * and, tap by tap, walks the batch and the planes of positions, each a call
- * of the corr micro-kernel over its lines, keeping per-lane partial sums
- * that are reduced once at the end. Every dw element is summed in an order fixed by the geometry
- * alone (batch, then position rows, position i in lane i % vw, lanes reduced in order) on one
- * thread: bitwise the same for any thread count.
- *
- * The micro-kernel needs contiguous b rows: ops whose innermost stride is
- * not 1 stay on the reference. db is the shared reference sum.
+ * this ISA path's fast kernels; dw and db run on the weight-gradient
+ * kernels (kernels/x86/conv_x86_wgrad.h), for every attribute.
  */
 #include <string.h>
 
 #include "kernels/ref/ref_kernels.h"
+#include "kernels/x86/conv_x86_wgrad.h"
 #include "kernels/x86/grad_kernels.h"
 #include "ops/impl.h"
 #include "runtime/alloc.h"
 #include "runtime/cpu.h"
 #include "runtime/threadpool.h"
 
-/* Multiply-adds below which a second thread costs more than it saves. */
-#define X86_GRAD_MIN_WORK_PER_THREAD (1 << 17)
-
-static int supports(const convpool_op *op)
-{
-    return op->attrs.strides[op->attrs.rank - 1] == 1;
-}
-
-typedef struct grad_job {
-    const cp_backward_args *a;
-    const cp_grad_kernels *k;
-    int64_t a_blocks; /* ceil(a channels per group / mr) */
-} grad_job;
-
-/* The correlation operands of a Conv (a = dy) or ConvTranspose (a = x). */
-typedef struct corr_operands {
-    const float *a, *b;
-    int64_t a_ch, b_ch, a_pg, b_pg;
-    const int64_t *a_dims, *b_dims;
-} corr_operands;
-
-static corr_operands operands(const cp_backward_args *a)
-{
-    const cp_geom *g = a->geom;
-    const int t = a->op->attrs.kind == CONVPOOL_OP_CONV_TRANSPOSE;
-    corr_operands o = {
-        t ? a->x : a->dy,   t ? a->dy : a->x,  t ? g->c : g->m, t ? g->m : g->c, 0, 0,
-        t ? g->in : g->out, t ? g->out : g->in};
-    o.a_pg = o.a_ch / g->group;
-    o.b_pg = o.b_ch / g->group;
-    return o;
-}
-
-/* Task: (group, b channel in group, block of a channels). */
-static void weight_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
-{
-    (void)thread_index;
-    const grad_job *j = arg;
-    const cp_geom *g = j->a->geom;
-    const corr_operands o = operands(j->a);
-    const int64_t *ad = o.a_dims, *bd = o.b_dims;
-    const int64_t a_plane = ad[0] * ad[1] * ad[2], b_plane = bd[0] * bd[1] * bd[2];
-    const int64_t K0 = g->kernel[0], K1 = g->kernel[1], K2 = g->kernel[2], taps = K0 * K1 * K2;
-    const int64_t vw = j->k->vw, mr = j->k->mr;
-    float acc[CP_GRAD_MR_MAX * CP_GRAD_LANES_MAX];
-    for (int64_t t = begin; t < end; t++) {
-        const int64_t blk = t % j->a_blocks, bi = t / j->a_blocks % o.b_pg;
-        const int64_t grp = t / j->a_blocks / o.b_pg;
-        const int64_t ac0 = grp * o.a_pg + blk * mr, bc = grp * o.b_pg + bi;
-        const int64_t rows = o.a_pg - blk * mr < mr ? o.a_pg - blk * mr : mr;
-        for (int64_t k = 0; k < taps; k++) {
-            const int64_t kk[3] = {k / (K1 * K2), k / K2 % K1, k % K2};
-            int64_t off[3], lo[3], hi[3];
-            for (int i = 0; i < 3; i++) {
-                off[i] = kk[i] * g->dilation[i] - g->pad_begin[i];
-                cp_pos_range(off[i], g->stride[i], ad[i], bd[i], &lo[i], &hi[i]);
-            }
-            for (int64_t i = 0; i < rows * vw; i++)
-                acc[i] = 0.0f;
-            const int64_t len = hi[2] - lo[2];
-            for (int64_t n = 0; len > 0 && hi[1] > lo[1] && n < g->n; n++) {
-                const float *ap = o.a + (n * o.a_ch + ac0) * a_plane + lo[2];
-                const float *bp = o.b + (n * o.b_ch + bc) * b_plane + lo[2] + off[2];
-                for (int64_t u0 = lo[0]; u0 < hi[0]; u0++) {
-                    const int64_t v0 = u0 * g->stride[0] + off[0];
-                    const int64_t v1 = lo[1] * g->stride[1] + off[1];
-                    j->k->corr(rows, ap + (u0 * ad[1] + lo[1]) * ad[2], a_plane,
-                               bp + (v0 * bd[1] + v1) * bd[2], len, hi[1] - lo[1], ad[2],
-                               g->stride[1] * bd[2], acc);
-                }
-            }
-            for (int64_t r = 0; r < rows; r++) {
-                float sum = 0.0f;
-                for (int64_t l = 0; l < vw; l++)
-                    sum += acc[r * vw + l];
-                j->a->dw[((ac0 + r) * o.b_pg + bi) * taps + k] = sum;
-            }
-        }
-    }
-}
-
 static void x86_weights(const cp_backward_args *a, const cp_grad_kernels *k)
 {
-    const cp_geom *g = a->geom;
-    if (a->dw) {
-        const corr_operands o = operands(a);
-        grad_job j = {a, k, (o.a_pg + k->mr - 1) / k->mr};
-        const int64_t tasks = g->group * o.b_pg * j.a_blocks;
-        const int64_t work = g->m * (g->c / g->group) * g->kernel[0] * g->kernel[1] * g->kernel[2] *
-                             g->n * o.a_dims[0] * o.a_dims[1] * o.a_dims[2];
-        cp_parallel_for(a->ctx, tasks, cp_threads_for_work(work, X86_GRAD_MIN_WORK_PER_THREAD),
-                        weight_task, &j);
-    }
-    if (a->db)
-        cp_backward_bias(a);
+    const int db_done = a->dw && cp_x86_weight_grad(a, k);
+    if (a->db && !db_done)
+        cp_x86_bias_grad(a, k);
 }
 
 static void weights_avx512(const cp_backward_args *a)
@@ -133,30 +33,43 @@ static void weights_avx2(const cp_backward_args *a)
     x86_weights(a, &cp_grad_kernels_avx2);
 }
 
-static size_t workspace(const convpool_op *op, const cp_geom *g, int32_t threads, int32_t pass)
+static size_t workspace(const convpool_op *op, const cp_geom *g, int32_t threads, int32_t pass,
+                        const cp_grad_kernels *k)
 {
-    return pass == CONVPOOL_BACKWARD_DATA ? cp_backward_conv_data_workspace(op, g, threads) : 0;
+    return pass == CONVPOOL_BACKWARD_DATA ? cp_backward_conv_data_workspace(op, g, threads)
+                                          : cp_x86_weight_grad_workspace(op, g, threads, k);
 }
 
-#define X86_CONV_BACKWARD(var, op_kind, label, min_isa, weights_fn)                                \
+static size_t workspace_avx512(const convpool_op *op, const cp_geom *g, int32_t threads,
+                               int32_t pass)
+{
+    return workspace(op, g, threads, pass, &cp_grad_kernels_avx512);
+}
+
+static size_t workspace_avx2(const convpool_op *op, const cp_geom *g, int32_t threads, int32_t pass)
+{
+    return workspace(op, g, threads, pass, &cp_grad_kernels_avx2);
+}
+
+#define X86_CONV_BACKWARD(var, op_kind, label, min_isa, weights_fn, workspace_fn)                  \
     const cp_backward_impl var = {                                                                 \
         .name = label,                                                                             \
         .kind = op_kind,                                                                           \
         .isa = min_isa,                                                                            \
-        .supports = supports,                                                                      \
-        .workspace_size = workspace,                                                               \
+        .workspace_size = workspace_fn,                                                            \
         .data = cp_backward_conv_data,                                                             \
         .weights = weights_fn,                                                                     \
     }
 
 X86_CONV_BACKWARD(cp_backward_conv_avx512, CONVPOOL_OP_CONV, "conv.backward.avx512",
-                  CONVPOOL_ISA_AVX512, weights_avx512);
+                  CONVPOOL_ISA_AVX512, weights_avx512, workspace_avx512);
 X86_CONV_BACKWARD(cp_backward_conv_avx2, CONVPOOL_OP_CONV, "conv.backward.avx2", CONVPOOL_ISA_AVX2,
-                  weights_avx2);
+                  weights_avx2, workspace_avx2);
 X86_CONV_BACKWARD(cp_backward_conv_transpose_avx512, CONVPOOL_OP_CONV_TRANSPOSE,
-                  "conv_transpose.backward.avx512", CONVPOOL_ISA_AVX512, weights_avx512);
+                  "conv_transpose.backward.avx512", CONVPOOL_ISA_AVX512, weights_avx512,
+                  workspace_avx512);
 X86_CONV_BACKWARD(cp_backward_conv_transpose_avx2, CONVPOOL_OP_CONV_TRANSPOSE,
-                  "conv_transpose.backward.avx2", CONVPOOL_ISA_AVX2, weights_avx2);
+                  "conv_transpose.backward.avx2", CONVPOOL_ISA_AVX2, weights_avx2, workspace_avx2);
 
 /*
  * Pool backward passes at memory speed where the walk is simple: MaxPool
