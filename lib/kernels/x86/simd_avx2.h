@@ -154,6 +154,14 @@ static inline vf vf_gather(vm m, const float *base, vi pos)
     return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, pos, _mm256_castsi256_ps(m), 4);
 }
 
+static inline vi vi_loadu(const int32_t *p)
+{
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+static inline void vi_storeu(int32_t *p, vi v)
+{
+    _mm256_storeu_si256((__m256i *)p, v);
+}
 static inline vi vi_add(vi a, vi b)
 {
     return _mm256_add_epi32(a, b);
@@ -202,12 +210,10 @@ static inline vm vm_isnan(vf v)
 {
     return _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
 }
-/* Where v should replace best under MaxPool's rule: best is not NaN and v
- * is greater or NaN. */
-static inline vm vm_takes(vf v, vf best)
+/* a > b lane by lane; false where either is NaN. */
+static inline vm vm_gt(vf a, vf b)
 {
-    return _mm256_castps_si256(
-        _mm256_and_ps(_mm256_cmp_ps(best, best, _CMP_ORD_Q), _mm256_cmp_ps(v, best, _CMP_NLE_UQ)));
+    return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GT_OQ));
 }
 /* acc + 1 in lanes m. */
 static inline vf vf_count(vm m, vf acc)

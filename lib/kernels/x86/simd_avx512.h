@@ -163,6 +163,14 @@ static inline vi vi_iota(void)
 {
     return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 }
+static inline vi vi_loadu(const int32_t *p)
+{
+    return _mm512_loadu_si512(p);
+}
+static inline void vi_storeu(int32_t *p, vi v)
+{
+    _mm512_storeu_si512(p, v);
+}
 static inline vi vi_add(vi a, vi b)
 {
     return _mm512_add_epi32(a, b);
@@ -211,12 +219,10 @@ static inline vm vm_isnan(vf v)
 {
     return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
 }
-/* Where v should replace best under MaxPool's rule: best is not NaN and v
- * is greater or NaN. */
-static inline vm vm_takes(vf v, vf best)
+/* a > b lane by lane; false where either is NaN. */
+static inline vm vm_gt(vf a, vf b)
 {
-    return _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(best, best, _CMP_ORD_Q), v, best,
-                                   _CMP_NLE_UQ);
+    return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ);
 }
 /* acc + 1 in lanes m. */
 static inline vf vf_count(vm m, vf acc)
