@@ -220,11 +220,12 @@ CP_INLINE void put_chunk(const cp_geom *g, const pool_lanes *at, vf acc, vi pos,
 {
     if (red == CP_POOL_LP2 || red == CP_POOL_LPP)
         redo |= vm_bits(vm_outside(acc, POOL_LP_SUM_MIN, FLT_MAX));
-    if (red == CP_POOL_MAX_IDX)
-        redo |= vm_bits(vm_outside(acc, -FLT_MAX, INFINITY));
+    if (red == CP_POOL_MAX_IDX) /* -inf (NaN is in redo already) */
+        redo |= vm_bits(vm_gt(vf_set1(-FLT_MAX), acc));
     if (red == CP_POOL_LP2)
         acc = vf_sqrt(acc);
     redo &= (1u << at->n) - 1u;
+    unsigned empty = 0; /* Indices: lanes of windows without taps (-1) */
     if (redo || red == CP_POOL_LPP) {
         float tmp[LANES];
         int32_t tmp_pos[LANES];
@@ -232,10 +233,11 @@ CP_INLINE void put_chunk(const cp_geom *g, const pool_lanes *at, vf acc, vi pos,
         if (red == CP_POOL_MAX_IDX)
             vi_storeu(tmp_pos, pos);
         for (int l = 0; l < at->n; l++) {
-            if (redo & (1u << l))
+            if (redo & (1u << l)) {
                 tmp[l] = ref_one(g, at->row, at->xp + l * at->plane_step, at->ow0 + l * at->ow_step,
                                  red, &tmp_pos[l]);
-            else if (red == CP_POOL_LPP)
+                empty |= (unsigned)(tmp_pos[l] < 0) << l;
+            } else if (red == CP_POOL_LPP)
                 tmp[l] = (float)cp_lp_root(tmp[l], g->p);
         }
         acc = vf_loadu(tmp);
@@ -243,8 +245,12 @@ CP_INLINE void put_chunk(const cp_geom *g, const pool_lanes *at, vf acc, vi pos,
             pos = vi_loadu(tmp_pos);
     }
     store_n(y, acc, at->n);
-    if (red == CP_POOL_MAX_IDX)
+    if (red == CP_POOL_MAX_IDX) {
         vi_store_index64(ip, pos, at->index_base, at->n);
+        for (int l = 0; empty; l++, empty >>= 1)
+            if (empty & 1u)
+                ip[l] = -1;
+    }
 }
 
 /* Up to this many input rows (D x H taps) of an output row are listed once

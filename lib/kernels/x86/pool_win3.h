@@ -262,6 +262,8 @@ CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t *
             }
         }
         const pool_row row = row_at(p, 0, oh);
+        /* unrolled, so that h0..h2 (indexed by cc) stay in registers */
+#pragma GCC unroll 4
         for (int cc = 0; cc < NB; cc++) {
             const int32_t ow0 = (c0 + cc) * LANES;
             const int64_t at_out = (int64_t)oh * OW + ow0;

@@ -238,15 +238,12 @@ static inline vm vm_outside(vf v, float lo, float hi)
     return _mm256_andnot_si256(_mm256_castps_si256(in), _mm256_set1_epi32(-1));
 }
 
-/* Writes the first n lanes of idx + base as int64; lanes < 0 stay -1. */
+/* Writes the first n lanes of idx + base as int64. */
 static inline void vi_store_index64(int64_t *dst, vi idx, int64_t base, int n)
 {
     const __m256i b = _mm256_set1_epi64x(base);
-    __m256i lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(idx));
-    __m256i hi = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(idx, 1));
-    /* add base where idx >= 0: the mask of lanes > -1 */
-    lo = _mm256_add_epi64(lo, _mm256_and_si256(b, _mm256_cmpgt_epi64(lo, _mm256_set1_epi64x(-1))));
-    hi = _mm256_add_epi64(hi, _mm256_and_si256(b, _mm256_cmpgt_epi64(hi, _mm256_set1_epi64x(-1))));
+    const __m256i lo = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(idx)), b);
+    const __m256i hi = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(idx, 1)), b);
     if (n >= 8) {
         _mm256_storeu_si256((__m256i *)dst, lo);
         _mm256_storeu_si256((__m256i *)(dst + 4), hi);

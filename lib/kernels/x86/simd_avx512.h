@@ -247,15 +247,19 @@ static inline vm vm_outside(vf v, float lo, float hi)
                 0xFFFFu);
 }
 
-/* Writes the first n lanes of idx + base as int64; lanes < 0 stay -1. */
+/* Writes the first n lanes of idx + base as int64. */
 static inline void vi_store_index64(int64_t *dst, vi idx, int64_t base, int n)
 {
     const __m512i b = _mm512_set1_epi64(base);
-    __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(idx));
-    __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(idx, 1));
-    lo = _mm512_mask_add_epi64(lo, _mm512_cmpge_epi64_mask(lo, _mm512_setzero_si512()), lo, b);
-    hi = _mm512_mask_add_epi64(hi, _mm512_cmpge_epi64_mask(hi, _mm512_setzero_si512()), hi, b);
-    unsigned m = n >= 16 ? 0xFFFFu : (1u << n) - 1;
+    const __m512i lo = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(idx)), b);
+    const __m512i hi =
+        _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(idx, 1)), b);
+    if (n >= 16) {
+        _mm512_storeu_si512(dst, lo);
+        _mm512_storeu_si512(dst + 8, hi);
+        return;
+    }
+    const unsigned m = (1u << n) - 1;
     _mm512_mask_storeu_epi64(dst, (__mmask8)(m & 0xFF), lo);
     _mm512_mask_storeu_epi64(dst + 8, (__mmask8)(m >> 8), hi);
 }
