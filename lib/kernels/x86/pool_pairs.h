@@ -8,8 +8,9 @@
  * ring rows and edge masks; here each output vector is four plain loads
  * (two input rows, 2 * LANES columns), a vertical combine and an
  * even/odd lane combine, which is about twice as fast on the benchmark's
- * shapes. Results are computed per output row, the same whichever thread
- * takes it.
+ * shapes (with Indices, the even/odd split of each row and then the four
+ * taps in window order). Results are computed per output row, the same
+ * whichever thread takes it.
  */
 static inline int pairs_ok(const cp_geom *g)
 {
