@@ -61,13 +61,16 @@ static void fail(const char *what, const char *config, const char *isa, int64_t 
 }
 
 /* Input values: for MaxPool often few distinct values (ties), and now and
- * then NaN, +-inf and -0 (also for LpPool); for averages, finite values. */
+ * then NaN, +-inf and -0 (also for LpPool), sometimes a quarter of them
+ * (windows of -inf only, next to padding, which must not win); for
+ * averages, finite values. */
 static void fill_input(float *x, int64_t count, int specials)
 {
     int mode = (int)rnd(0, 2);
+    const int64_t special_odds = rnd(0, 4) ? 199 : 3;
     for (int64_t i = 0; i < count; i++) {
         float v = mode == 0 ? (float)rnd(-3, 3) : (float)((double)rnd(-1000000, 1000000) / 1e6);
-        if (specials && rnd(0, 199) == 0) {
+        if (specials && rnd(0, special_odds) == 0) {
             static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f};
             v = special[rnd(0, 4)];
         }
@@ -436,6 +439,16 @@ static void global_case(convpool_context *ctx1, convpool_context *ctx2)
     convpool_desc_destroy(desc);
 }
 
+/* MaxPool: a random storage_order (a quarter column-major), returned. */
+static int64_t set_storage_order(convpool_desc *desc, int32_t kind)
+{
+    if (kind != CONVPOOL_OP_MAX_POOL)
+        return 0;
+    const int64_t storage = rnd(0, 3) == 0;
+    convpool_desc_set_int(desc, CONVPOOL_ATTR_STORAGE_ORDER, storage);
+    return storage;
+}
+
 /* 2x2 windows at stride 2 without padding (the dedicated pairs path when
  * every window lies inside the plane): odd and even sizes, ceil_mode (a
  * last window that overhangs sends the op to the general path), end pads,
@@ -455,13 +468,15 @@ static void pair_case(convpool_context *ctx1, convpool_context *ctx2)
     convpool_desc_set_ints(desc, CONVPOOL_ATTR_STRIDES, k, 2);
     convpool_desc_set_ints(desc, CONVPOOL_ATTR_PADS, pads, 4);
     convpool_desc_set_int(desc, CONVPOOL_ATTR_CEIL_MODE, ceil_mode);
+    const int64_t storage = set_storage_order(desc, kind);
     int64_t p = 0;
     set_p(desc, kind, &p);
     char config[200];
     snprintf(config, sizeof config,
-             "%s p %lld 2x2/2 in %lld %lld %lld %lld end pads %lld %lld ceil %lld", kind_name(kind),
-             (long long)p, (long long)shape[0], (long long)shape[1], (long long)shape[2],
-             (long long)shape[3], (long long)pads[2], (long long)pads[3], (long long)ceil_mode);
+             "%s p %lld 2x2/2 in %lld %lld %lld %lld end pads %lld %lld ceil %lld storage %lld",
+             kind_name(kind), (long long)p, (long long)shape[0], (long long)shape[1],
+             (long long)shape[2], (long long)shape[3], (long long)pads[2], (long long)pads[3],
+             (long long)ceil_mode, (long long)storage);
     check_random_input(desc, kind, shape, 4, config, ctx1, ctx2);
     convpool_desc_destroy(desc);
 }
@@ -469,7 +484,7 @@ static void pair_case(convpool_context *ctx1, convpool_context *ctx2)
 /* 3x3 windows at stride 1 or 2 (per axis) with pads of 0 or 1 per side:
  * the dedicated win3 path. Sizes around the vector lengths and the band
  * width (4 vectors), ceil_mode, count_include_pad, MaxPool with and
- * without Indices (Indices go to the general path). */
+ * without Indices, in either storage order. */
 static void win3_case(convpool_context *ctx1, convpool_context *ctx2)
 {
     const int32_t kind = window_kind();
@@ -488,17 +503,18 @@ static void win3_case(convpool_context *ctx1, convpool_context *ctx2)
     convpool_desc_set_int(desc, CONVPOOL_ATTR_CEIL_MODE, ceil_mode);
     if (kind == CONVPOOL_OP_AVERAGE_POOL)
         convpool_desc_set_int(desc, CONVPOOL_ATTR_COUNT_INCLUDE_PAD, include_pad);
+    const int64_t storage = set_storage_order(desc, kind);
     int64_t p = 0;
     set_p(desc, kind, &p);
-    char config[200];
+    char config[240];
     snprintf(
         config, sizeof config,
         "%s p %lld 3x3 strides %lld %lld pads %lld %lld %lld %lld in %lld %lld %lld %lld ceil %lld "
-        "include_pad %lld",
+        "include_pad %lld storage %lld",
         kind_name(kind), (long long)p, (long long)strides[0], (long long)strides[1],
         (long long)pads[0], (long long)pads[1], (long long)pads[2], (long long)pads[3],
         (long long)shape[0], (long long)shape[1], (long long)shape[2], (long long)shape[3],
-        (long long)ceil_mode, (long long)include_pad);
+        (long long)ceil_mode, (long long)include_pad, (long long)storage);
     check_random_input(desc, kind, shape, 4, config, ctx1, ctx2);
     convpool_desc_destroy(desc);
 }
@@ -509,10 +525,12 @@ static void bench_like_cases(convpool_context *ctx1, convpool_context *ctx2)
 {
     static const struct {
         int32_t kind;
-        int64_t h, w, k, s, pad, p;
+        int64_t h, w, k, s, pad, p; /* p: LpPool's p, MaxPool's storage_order */
     } cases[] = {
         {CONVPOOL_OP_MAX_POOL, 112, 112, 3, 2, 1, 0},
         {CONVPOOL_OP_MAX_POOL, 112, 112, 2, 2, 0, 0},
+        {CONVPOOL_OP_MAX_POOL, 112, 112, 3, 2, 1, 1},
+        {CONVPOOL_OP_MAX_POOL, 224, 224, 2, 2, 0, 1},
         {CONVPOOL_OP_AVERAGE_POOL, 56, 56, 2, 2, 0, 0},
         {CONVPOOL_OP_AVERAGE_POOL, 28, 28, 3, 1, 1, 0},
         {CONVPOOL_OP_GLOBAL_AVERAGE_POOL, 7, 7, 7, 1, 0, 0},
@@ -534,7 +552,10 @@ static void bench_like_cases(convpool_context *ctx1, convpool_context *ctx2)
             convpool_desc_set_ints(desc, CONVPOOL_ATTR_PADS, p, 4);
         }
         if (cases[i].p)
-            convpool_desc_set_int(desc, CONVPOOL_ATTR_P, cases[i].p);
+            convpool_desc_set_int(desc,
+                                  cases[i].kind == CONVPOOL_OP_MAX_POOL ? CONVPOOL_ATTR_STORAGE_ORDER
+                                                                        : CONVPOOL_ATTR_P,
+                                  cases[i].p);
         int64_t shape[4] = {1, 3, cases[i].h, cases[i].w};
         check_random_input(desc, cases[i].kind, shape, 4, "bench shape", ctx1, ctx2);
         convpool_desc_destroy(desc);

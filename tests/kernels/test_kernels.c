@@ -381,14 +381,13 @@ static void make_geom(const pool_shape *s, int count_include_pad, cp_geom *g)
     g->spatial_rank = 2;
 }
 
-/* A walk: its task count for a geometry, its kernels (one per reduction),
- * and, for the walks that carry MaxPool's Indices, that kernel. */
+/* A walk: its task count for a geometry and its kernels (one per
+ * reduction; NULL for a reduction it does not take). */
 typedef struct pool_walk {
     const char *name;
     int is_global;
     int64_t (*tasks)(const cp_pool_kernels *k, const cp_geom *g);
-    const cp_pool_range_fn *(*kernels)(const cp_pool_kernels *k);
-    cp_pool_indexed_fn (*indexed)(const cp_pool_kernels *k);
+    const cp_pool_fn *(*kernels)(const cp_pool_kernels *k);
 } pool_walk;
 
 static int64_t rows_tasks(const cp_pool_kernels *k, const cp_geom *g)
@@ -412,62 +411,60 @@ static int64_t win3_tasks(const cp_pool_kernels *k, const cp_geom *g)
 {
     return k->win3_tasks(g);
 }
-static const cp_pool_range_fn *rows(const cp_pool_kernels *k)
+static const cp_pool_fn *rows(const cp_pool_kernels *k)
 {
     return k->rows;
 }
-static const cp_pool_range_fn *strips(const cp_pool_kernels *k)
+static const cp_pool_fn *strips(const cp_pool_kernels *k)
 {
     return k->strips;
 }
-static const cp_pool_range_fn *pairs(const cp_pool_kernels *k)
+static const cp_pool_fn *pairs(const cp_pool_kernels *k)
 {
     return k->pairs;
 }
-static const cp_pool_range_fn *win3(const cp_pool_kernels *k)
+static const cp_pool_fn *win3(const cp_pool_kernels *k)
 {
     return k->win3;
 }
-static const cp_pool_range_fn *global(const cp_pool_kernels *k)
+static const cp_pool_fn *global(const cp_pool_kernels *k)
 {
     return k->global;
 }
-static cp_pool_indexed_fn max_rows_indexed(const cp_pool_kernels *k)
-{
-    return k->max_rows_indexed;
-}
-static cp_pool_indexed_fn max_strips_indexed(const cp_pool_kernels *k)
-{
-    return k->max_strips_indexed;
-}
-
 static const pool_walk pool_walks[] = {
-    {"rows", 0, rows_tasks, rows, max_rows_indexed},
-    {"strips", 0, strip_tasks, strips, max_strips_indexed},
-    {"pairs", 0, pair_tasks, pairs, NULL},
-    {"win3", 0, win3_tasks, win3, NULL},
-    {"global", 1, global_tasks, global, NULL},
+    {"rows", 0, rows_tasks, rows},       {"strips", 0, strip_tasks, strips},
+    {"pairs", 0, pair_tasks, pairs},     {"win3", 0, win3_tasks, win3},
+    {"global", 1, global_tasks, global},
 };
 
-/* The reductions each walk is tested with: MaxPool with Indices (walks
- * that carry them), MaxPool, AveragePool, LpPool at p = 1, 2 and two
- * others (odd and even, by repeated squaring). */
+/* The reductions each walk is tested with: MaxPool with Indices (the
+ * windowed walks; also in column-major storage order, and on inputs of a
+ * few values, whose windows tie), MaxPool, AveragePool, LpPool at p = 1, 2
+ * and two others (odd and even, by repeated squaring). */
 typedef struct pool_red_case {
     const char *name;
-    int red; /* cp_pool_red, or -1: MaxPool with Indices */
+    int red; /* cp_pool_red */
     int64_t p;
+    int storage_order;
+    int ties; /* inputs rounded to a few values */
 } pool_red_case;
 
 static const pool_red_case pool_reds[] = {
-    {"max+idx", -1, 0},      {"max", CP_POOL_MAX, 0}, {"avg", CP_POOL_AVG, 0},
-    {"lp1", CP_POOL_LP1, 1}, {"lp2", CP_POOL_LP2, 2}, {"lp3", CP_POOL_LPP, 3},
-    {"lp6", CP_POOL_LPP, 6},
+    {"max+idx", CP_POOL_MAX_IDX, 0, 0, 0},
+    {"max+idx/col", CP_POOL_MAX_IDX, 0, 1, 0},
+    {"max+idx/tie", CP_POOL_MAX_IDX, 0, 0, 1},
+    {"max", CP_POOL_MAX, 0, 0, 0},
+    {"avg", CP_POOL_AVG, 0, 0, 0},
+    {"lp1", CP_POOL_LP1, 1, 0, 0},
+    {"lp2", CP_POOL_LP2, 2, 0, 0},
+    {"lp3", CP_POOL_LPP, 3, 0, 0},
+    {"lp6", CP_POOL_LPP, 6, 0, 0},
 };
 
 static void test_pool_walk(const cp_pool_kernels *k, const char *isa, const pool_walk *walk,
                            const pool_red_case *rc, int *ran)
 {
-    const int is_max = rc->red < 0 || rc->red == CP_POOL_MAX;
+    const int is_max = rc->red == CP_POOL_MAX_IDX || rc->red == CP_POOL_MAX;
     for (size_t si = 0; si < sizeof pool_shapes / sizeof pool_shapes[0]; si++) {
         pool_shape s = pool_shapes[si];
         if (walk->is_global) { /* the window is the whole plane */
@@ -478,12 +475,15 @@ static void test_pool_walk(const cp_pool_kernels *k, const char *isa, const pool
             cp_geom g;
             make_geom(&s, cip, &g);
             g.p = rc->p;
+            g.storage_order = rc->storage_order;
             const int64_t tasks = walk->tasks(k, &g);
             if (tasks <= 0)
                 continue; /* this walk does not take this shape */
             (*ran)++;
             const int64_t planes = g.n * g.c, out = planes * cp_geom_out_plane(&g);
             float *x = buffer((size_t)(planes * cp_geom_in_plane(&g)));
+            for (int64_t i = 0; rc->ties && i < planes * cp_geom_in_plane(&g); i++)
+                x[i] = floorf(x[i] * 2.0f);
             float *y = buffer((size_t)out), *want = buffer((size_t)out);
             int64_t *idx = calloc((size_t)out, sizeof *idx);
             int64_t *want_idx = calloc((size_t)out, sizeof *want_idx);
@@ -492,10 +492,7 @@ static void test_pool_walk(const cp_pool_kernels *k, const char *isa, const pool
             /* two halves, as two threads would take them */
             for (int64_t half = 0; half < 2; half++) {
                 int64_t b = half * tasks / 2, e = (half + 1) * tasks / 2;
-                if (rc->red < 0)
-                    walk->indexed(k)(&g, x, y, idx, b, e);
-                else
-                    walk->kernels(k)[rc->red](&g, x, y, b, e);
+                walk->kernels(k)[rc->red](&g, x, y, rc->red == CP_POOL_MAX_IDX ? idx : NULL, b, e);
             }
             if (is_max)
                 cp_ref_max_pool(&g, x, want, want_idx, 0, planes);
@@ -512,7 +509,7 @@ static void test_pool_walk(const cp_pool_kernels *k, const char *isa, const pool
                  * (inputs in [-1, 1): the terms add up to at most the tap count) */
                 double scale = is_max ? 0 : (double)g.kernel[1] * g.kernel[2];
                 expect_close(walk->name, isa, y[i], want[i], scale, shape);
-                if (rc->red < 0) {
+                if (rc->red == CP_POOL_MAX_IDX) {
                     checks++;
                     if (idx[i] != want_idx[i] && failures++ < 20)
                         fprintf(stderr, "FAIL %s [%s] %s: index %lld, want %lld at %lld\n",
@@ -813,11 +810,11 @@ int main(void)
         }
         for (size_t w = 0; w < sizeof pool_walks / sizeof pool_walks[0]; w++)
             for (size_t r = 0; r < sizeof pool_reds / sizeof pool_reds[0]; r++) {
-                if (pool_reds[r].red < 0 && !pool_walks[w].indexed)
+                if (!pool_walks[w].kernels(isas[i].pool)[pool_reds[r].red])
                     continue;
                 int before = checks, failed = failures, ran = 0;
                 test_pool_walk(isas[i].pool, isas[i].name, &pool_walks[w], &pool_reds[r], &ran);
-                printf("%-7s %-8s %-7s %6d checks on %d shapes%s\n", pool_walks[w].name,
+                printf("%-7s %-11s %-7s %6d checks on %d shapes%s\n", pool_walks[w].name,
                        pool_reds[r].name, isas[i].name, checks - before, ran,
                        failures > failed ? "  FAILED" : "");
                 if (ran == 0) {

@@ -17,34 +17,24 @@
  * taps take, so a thread below it would cost more than it saves. */
 #define CP_POOL_MIN_TAPS_PER_THREAD 16384
 
-/* A run split into tasks: a kernel over a task range, with or without
- * the Indices output. */
+/* A run split into tasks: a kernel over a task range. */
 typedef struct pool_job {
     const cp_run_args *a;
-    cp_pool_range_fn values;    /* kernels without Indices */
-    cp_pool_indexed_fn indexed; /* MaxPool kernels that may write Indices */
+    cp_pool_fn fn;
 } pool_job;
 
-static void values_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+static void pool_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
     const pool_job *j = arg;
-    j->values(j->a->geom, j->a->x, j->a->y, begin, end);
+    j->fn(j->a->geom, j->a->x, j->a->y, j->a->indices, begin, end);
 }
 
-static void indexed_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+/* Runs fn over `tasks` tasks. */
+static void run_tasks(const cp_run_args *a, int64_t tasks, int32_t threads, cp_pool_fn fn)
 {
-    (void)thread_index;
-    const pool_job *j = arg;
-    j->indexed(j->a->geom, j->a->x, j->a->y, j->a->indices, begin, end);
-}
-
-/* Runs fn (or, for MaxPool, indexed) over `tasks` tasks. */
-static void run_tasks(const cp_run_args *a, int64_t tasks, int32_t threads, cp_pool_range_fn fn,
-                      cp_pool_indexed_fn indexed)
-{
-    pool_job job = {a, fn, indexed};
-    cp_parallel_for(a->ctx, tasks, threads, indexed ? indexed_task : values_task, &job);
+    pool_job job = {a, fn};
+    cp_parallel_for(a->ctx, tasks, threads, pool_task, &job);
 }
 
 /* The reference impl of the same kind, for geometries too large for the
@@ -72,38 +62,34 @@ static void pool_run(const cp_run_args *a, const cp_pool_kernels *k)
     const int64_t planes = g->n * g->c;
     const int64_t taps = planes * cp_geom_out_plane(g) * g->kernel[0] * g->kernel[1] * g->kernel[2];
     const int32_t threads = cp_threads_for_work(taps, CP_POOL_MIN_TAPS_PER_THREAD);
+    /* MaxPool with Indices is a reduction of its own (the maximum and its
+     * position), on the same walks as the others */
     const cp_pool_red red =
         cp_pool_red_of(kind == CONVPOOL_OP_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_MAX_POOL,
-                       kind == CONVPOOL_OP_LP_POOL || kind == CONVPOOL_OP_GLOBAL_LP_POOL, g->p);
+                       kind == CONVPOOL_OP_LP_POOL || kind == CONVPOOL_OP_GLOBAL_LP_POOL, g->p,
+                       a->indices != NULL);
     if (kind == CONVPOOL_OP_GLOBAL_MAX_POOL || kind == CONVPOOL_OP_GLOBAL_AVERAGE_POOL ||
         kind == CONVPOOL_OP_GLOBAL_LP_POOL) {
-        run_tasks(a, (planes + k->lanes - 1) / k->lanes, threads, k->global[red], NULL);
-        return;
-    }
-    const int64_t strips = k->strip_tasks(g);
-    if (a->indices) { /* MaxPool with Indices: the walks that carry them */
-        if (strips > 0)
-            run_tasks(a, strips, threads, NULL, k->max_strips_indexed);
-        else
-            run_tasks(a, planes * g->out[0] * g->out[1], threads, NULL, k->max_rows_indexed);
+        run_tasks(a, (planes + k->lanes - 1) / k->lanes, threads, k->global[red]);
         return;
     }
     /* the dedicated window shapes, then the general walks */
     const int64_t pair_rows = k->pair_rows(g);
     if (pair_rows > 0) {
-        run_tasks(a, pair_rows, threads, k->pairs[red], NULL);
+        run_tasks(a, pair_rows, threads, k->pairs[red]);
         return;
     }
     const int64_t win3_tasks = k->win3_tasks(g);
     if (win3_tasks > 0) {
-        run_tasks(a, win3_tasks, threads, k->win3[red], NULL);
+        run_tasks(a, win3_tasks, threads, k->win3[red]);
         return;
     }
+    const int64_t strips = k->strip_tasks(g);
     if (strips > 0) {
-        run_tasks(a, strips, threads, k->strips[red], NULL);
+        run_tasks(a, strips, threads, k->strips[red]);
         return;
     }
-    run_tasks(a, planes * g->out[0] * g->out[1], threads, k->rows[red], NULL);
+    run_tasks(a, planes * g->out[0] * g->out[1], threads, k->rows[red]);
 }
 
 static void run_avx512(const cp_run_args *a)

@@ -13,29 +13,32 @@
  * memory, so nothing outside the input is touched. Dilation only changes
  * tap offsets, so it stays on these paths.
  *
- * Every walk is written once over the reduction (cp_pool_red: max, or a
- * sum of per-tap terms for AveragePool and LpPool) and specialised per
- * reduction; one walk per window shape: 2x2/2 windows inside the plane
- * (pool_pairs.h), 3x3 windows at stride <= 2 with pads <= 1 (pool_win3.h),
- * then the general walks:
+ * Every walk is written once over the reduction (cp_pool_red: max, max
+ * with its position for Indices, or a sum of per-tap terms for AveragePool
+ * and LpPool) and specialised per reduction; one walk per window shape:
+ * 2x2/2 windows inside the plane (pool_pairs.h), 3x3 windows at stride
+ * <= 2 with pads <= 1 (pool_win3.h), then the general walks:
  *  - strips (no depth): a task is a band of chunks of one plane walked top
  *    to bottom; each input row is reduced along W once into a small ring
- *    (AVX-512 without Indices: the row's columns are loaded once and each
- *    tap's lanes taken by permutes; with Indices: value, column and
- *    any-tap mask per lane), and each output row combines the ring rows of
- *    its window in order;
+ *    (AVX-512: the row's columns are loaded once and each tap's lanes taken
+ *    by permutes), and each output row combines the ring rows of its
+ *    window in order;
  *  - rows (3-D): a task is an output row; its input rows are listed once,
- *    then each chunk reads them tap by tap in row-major order, tracking
- *    value and int32 position with blends for Indices.
+ *    then each chunk reads them tap by tap in row-major order.
  *
  * MaxPool rule (as cp_ref_max_pool): taps in row-major order; a tap wins if
  * it is greater than the best so far, or NaN while the best is not: the
- * first maximum and the first NaN win. With Indices this is done per tap
- * (compare, two blends). Without, a plain vector max (which keeps the
- * earlier value on ties) and a running sum of the values read, which turns
- * NaN if one was NaN; the rare outputs whose window may hold a NaN are
- * recomputed by scalar code under the reference rule. (Only the sign of a
- * zero maximum can differ from the reference when -0 and +0 tie.)
+ * first maximum and the first NaN win. Without Indices, a plain vector max
+ * (which keeps the earlier value on ties); with them, the same max and
+ * each lane's position as an int32 (in the op's storage order, within the
+ * plane), replaced by a blend where the tap is greater (red_acc_at), and
+ * widened to the int64 flat index only when stored. Both keep a running
+ * sum of the values read, which turns NaN if one was NaN; the rare outputs
+ * whose window may hold a NaN, and with Indices those whose maximum is
+ * -inf (padding reads as -inf, so a padded tap may hold the position),
+ * are recomputed by scalar code under the reference rule. (Without
+ * Indices, only the sign of a zero maximum can differ from the reference
+ * when -0 and +0 tie.)
  *
  * AveragePool: a float sum per lane divided by the per-lane tap count
  * (from the same masks, with the padded bounds when count_include_pad is
@@ -71,24 +74,29 @@
 #include "kernels/x86/pool_pairs.h"
 #include "kernels/x86/pool_win3.h"
 
-/* One kernel per reduction, in cp_pool_red order. */
+/* One kernel per reduction, in cp_pool_red order (global pools: no
+ * CP_POOL_MAX_IDX). */
+#define POOL_VALUE_REDS(walk)                                                                      \
+    [CP_POOL_AVG] = POOL_FN(avg_##walk), [CP_POOL_MAX] = POOL_FN(max_##walk),                      \
+    [CP_POOL_LP1] = POOL_FN(lp1_##walk), [CP_POOL_LP2] = POOL_FN(lp2_##walk),                      \
+    [CP_POOL_LPP] = POOL_FN(lpp_##walk)
 #define POOL_BY_RED(walk)                                                                          \
     {                                                                                              \
-        [CP_POOL_AVG] = POOL_FN(avg_##walk), [CP_POOL_MAX] = POOL_FN(max_##walk),                  \
-        [CP_POOL_LP1] = POOL_FN(lp1_##walk), [CP_POOL_LP2] = POOL_FN(lp2_##walk),                  \
-        [CP_POOL_LPP] = POOL_FN(lpp_##walk),                                                       \
+        POOL_VALUE_REDS(walk)                                                                      \
+    }
+#define POOL_BY_RED_IDX(walk)                                                                      \
+    {                                                                                              \
+        POOL_VALUE_REDS(walk), [CP_POOL_MAX_IDX] = POOL_FN(max_idx_##walk)                         \
     }
 
 const cp_pool_kernels POOL_CAT(cp_pool_kernels, CP_POOL_ISA) = {
     .lanes = LANES,
-    .rows = POOL_BY_RED(rows),
-    .strips = POOL_BY_RED(strips),
-    .pairs = POOL_BY_RED(pairs),
-    .win3 = POOL_BY_RED(win3),
+    .rows = POOL_BY_RED_IDX(rows),
+    .strips = POOL_BY_RED_IDX(strips),
+    .pairs = POOL_BY_RED_IDX(pairs),
+    .win3 = POOL_BY_RED_IDX(win3),
     .global = POOL_BY_RED(global),
     .strip_tasks = POOL_FN(strip_tasks),
     .pair_rows = POOL_FN(pair_rows),
     .win3_tasks = POOL_FN(win3_tasks),
-    .max_rows_indexed = POOL_FN(max_rows_indexed),
-    .max_strips_indexed = POOL_FN(max_strips_indexed),
 };

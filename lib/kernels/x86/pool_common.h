@@ -73,7 +73,8 @@ static inline int64_t tap_row(const cp_geom *g, const pool_row *row, int64_t kd,
 
 /* The reduction of a walk (cp_pool_red), a constant in each of its
  * specialisations. */
-#define RED_IS_SUM(red) ((red) != CP_POOL_MAX)
+#define RED_IS_MAX(red) ((red) == CP_POOL_MAX || (red) == CP_POOL_MAX_IDX)
+#define RED_IS_SUM(red) (!RED_IS_MAX(red))
 #define RED_IS_LP(red)  ((red) >= CP_POOL_LP1)
 
 /* LpPool sums below this are finished in double from the input: a float
@@ -82,10 +83,12 @@ static inline int64_t tap_row(const cp_geom *g, const pool_row *row, int64_t kd,
  * FLT_MAX the float sum overflowed where the reference's double did not. */
 #define POOL_LP_SUM_MIN 0x1p-100f
 
-/* The reduction's identity: what a tap outside the input contributes. */
+/* The reduction's identity: what a tap outside the input contributes.
+ * MaxPool's -inf never wins over a value read (see red_acc_at); where it
+ * may have (a maximum of -inf), put_chunk recomputes the lane. */
 CP_INLINE vf red_fill(int red)
 {
-    return red == CP_POOL_MAX ? vf_set1(-INFINITY) : vf_zero();
+    return RED_IS_MAX(red) ? vf_set1(-INFINITY) : vf_zero();
 }
 
 /* v^p for an integer p >= 1, by squaring: about 2 log2(p) products, each
@@ -119,14 +122,33 @@ CP_INLINE vf red_term(int red, vf v, int32_t p)
  * keeps ties) or sum. */
 CP_INLINE vf red_acc(int red, vf acc, vf t)
 {
-    return red == CP_POOL_MAX ? vf_max(t, acc) : vf_add(acc, t);
+    return RED_IS_MAX(red) ? vf_max(t, acc) : vf_add(acc, t);
+}
+
+/*
+ * The same, carrying each lane's in-plane position for CP_POOL_MAX_IDX:
+ * term t (read at positions tpos) replaces acc and its position *pos only
+ * where it is greater, so the earlier tap keeps ties, and a NaN never
+ * replaces: walks combine taps in window order (row-major, each row's
+ * taps first when a row is reduced on its own, which gives the same first
+ * maximum), and put_chunk recomputes the lanes that read a NaN. Other
+ * reductions ignore the positions (dead code once red is a constant).
+ */
+CP_INLINE void red_acc_at(int red, vf *acc, vi *pos, vf t, vi tpos)
+{
+    if (red == CP_POOL_MAX_IDX)
+        *pos = vi_select(vm_gt(t, *acc), *pos, tpos);
+    *acc = red_acc(red, *acc, t);
 }
 
 /* One output (ow) of `row` in the plane xp by the reference rule: MaxPool
- * for the lanes whose fast max saw a NaN (taps in row-major order, the
- * first maximum or the first NaN wins), LpPool for the lanes whose float
- * sum left the range it is exact in (the terms summed in double). */
-static float ref_one(const cp_geom *g, const pool_row *row_in, const float *xp, int64_t ow, int red)
+ * for the lanes whose fast max saw a NaN or is -inf (taps in row-major
+ * order, the first maximum or the first NaN wins; *pos gets its in-plane
+ * Indices position, -1 for a window without taps), LpPool for the lanes
+ * whose float sum left the range it is exact in (the terms summed in
+ * double). */
+static float ref_one(const cp_geom *g, const pool_row *row_in, const float *xp, int64_t ow, int red,
+                     int32_t *pos)
 {
     pool_row row = *row_in;
     if (row.count_dh < 0)
@@ -137,17 +159,22 @@ static float ref_one(const cp_geom *g, const pool_row *row_in, const float *xp, 
     float best = -INFINITY;
     double sum = 0.0;
     int have = 0;
+    *pos = -1;
     for (int64_t kd = row.d_lo; kd < row.d_hi; kd++)
         for (int64_t kh = row.h_lo; kh < row.h_hi; kh++) {
             int64_t id, ih;
-            const float *r =
-                xp + tap_row(g, &row, kd, kh, &id, &ih) + ow * g->stride[2] - g->pad_begin[2];
+            const int64_t w0 = ow * g->stride[2] - g->pad_begin[2];
+            const float *r = xp + tap_row(g, &row, kd, kh, &id, &ih) + w0;
             for (int64_t kw = w_lo; kw < w_hi; kw++) {
                 float v = r[kw * g->dilation[2]];
-                if (RED_IS_LP(red))
+                if (RED_IS_LP(red)) {
                     sum += cp_lp_term(v, g->p);
-                else if (!have || v > best || (isnan(v) && !isnan(best)))
+                } else if (!have || v > best || (isnan(v) && !isnan(best))) {
+                    const int64_t iw = w0 + kw * g->dilation[2];
                     best = v;
+                    *pos = (int32_t)(g->storage_order ? (iw * g->in[1] + ih) * g->in[0] + id
+                                                      : (id * g->in[1] + ih) * g->in[2] + iw);
+                }
                 have = 1;
             }
         }
@@ -172,38 +199,58 @@ typedef struct pool_lanes {
     const pool_row *row;
     const float *xp;
     int64_t ow0, ow_step, plane_step;
-    int n; /* lanes that are outputs */
+    int n;              /* lanes that are outputs */
+    int64_t index_base; /* Indices: the flat index of the plane's first element */
 } pool_lanes;
 
 /*
  * The one place a chunk of results is finished and stored: `acc` is the
  * reduction (AveragePool: already divided); LpPool takes its p-th root
  * (p = 2 in vector, other p in double per lane); the lanes in `redo`
- * (MaxPool: a NaN may have been read) and LpPool's lanes whose float sum
- * left [POOL_LP_SUM_MIN, FLT_MAX] are recomputed by ref_one. Rare for
- * MaxPool and LpPool p <= 2; every chunk for other p (the root).
+ * (MaxPool: a NaN may have been read), MaxPool's lanes whose maximum is
+ * -inf with Indices (the walks read padding as -inf, so a padded tap may
+ * hold the position) and LpPool's lanes whose float sum left
+ * [POOL_LP_SUM_MIN, FLT_MAX] are recomputed by ref_one. Rare for MaxPool
+ * and LpPool p <= 2; every chunk for other p (the root). With Indices
+ * (CP_POOL_MAX_IDX), `pos` holds each lane's in-plane position, written
+ * to ip as int64 with the plane's index_base added.
  */
-CP_INLINE void put_chunk(const cp_geom *g, const pool_lanes *at, vf acc, unsigned redo, int red,
-                         float *y)
+CP_INLINE void put_chunk(const cp_geom *g, const pool_lanes *at, vf acc, vi pos, unsigned redo,
+                         int red, float *y, int64_t *ip)
 {
     if (red == CP_POOL_LP2 || red == CP_POOL_LPP)
         redo |= vm_bits(vm_outside(acc, POOL_LP_SUM_MIN, FLT_MAX));
+    if (red == CP_POOL_MAX_IDX) /* -inf (NaN is in redo already) */
+        redo |= vm_bits(vm_gt(vf_set1(-FLT_MAX), acc));
     if (red == CP_POOL_LP2)
         acc = vf_sqrt(acc);
     redo &= (1u << at->n) - 1u;
+    unsigned empty = 0; /* Indices: lanes of windows without taps (-1) */
     if (redo || red == CP_POOL_LPP) {
         float tmp[LANES];
+        int32_t tmp_pos[LANES];
         vf_storeu(tmp, acc);
+        if (red == CP_POOL_MAX_IDX)
+            vi_storeu(tmp_pos, pos);
         for (int l = 0; l < at->n; l++) {
-            if (redo & (1u << l))
+            if (redo & (1u << l)) {
                 tmp[l] = ref_one(g, at->row, at->xp + l * at->plane_step, at->ow0 + l * at->ow_step,
-                                 red);
-            else if (red == CP_POOL_LPP)
+                                 red, &tmp_pos[l]);
+                empty |= (unsigned)(tmp_pos[l] < 0) << l;
+            } else if (red == CP_POOL_LPP)
                 tmp[l] = (float)cp_lp_root(tmp[l], g->p);
         }
         acc = vf_loadu(tmp);
+        if (red == CP_POOL_MAX_IDX)
+            pos = vi_loadu(tmp_pos);
     }
     store_n(y, acc, at->n);
+    if (red == CP_POOL_MAX_IDX) {
+        vi_store_index64(ip, pos, at->index_base, at->n);
+        for (int l = 0; empty; l++, empty >>= 1)
+            if (empty & 1u)
+                ip[l] = -1;
+    }
 }
 
 /* Up to this many input rows (D x H taps) of an output row are listed once
@@ -436,17 +483,22 @@ static inline pool_chunk chunk_at(const pool_w *w, int32_t c)
     } while (0)
 
 /* Defines the kernels avg_<walk> .. lpp_<walk> (POOL_FN-suffixed, the
- * cp_pool_range_fn of each reduction: pool_body.h lists them), each a call
- * of body(g, x, y, begin, end, red) with red a constant. */
+ * cp_pool_fn of each reduction: pool_body.h lists them), each a call of
+ * body(g, x, y, indices, begin, end, red) with red a constant;
+ * POOL_WALK_KERNELS includes max_idx_<walk> (MaxPool with Indices),
+ * POOL_VALUE_KERNELS not. */
 #define POOL_WALK_KERNEL(walk, body, name, red)                                                    \
-    static void POOL_FN(name##_##walk)(const cp_geom *g, const float *x, float *y, int64_t begin,  \
-                                       int64_t end)                                                \
+    static void POOL_FN(name##_##walk)(const cp_geom *g, const float *x, float *y,                 \
+                                       int64_t *indices, int64_t begin, int64_t end)               \
     {                                                                                              \
-        body(g, x, y, begin, end, red);                                                            \
+        body(g, x, y, indices, begin, end, red);                                                   \
     }
-#define POOL_WALK_KERNELS(walk, body)                                                              \
+#define POOL_VALUE_KERNELS(walk, body)                                                             \
     POOL_WALK_KERNEL(walk, body, avg, CP_POOL_AVG)                                                 \
     POOL_WALK_KERNEL(walk, body, max, CP_POOL_MAX)                                                 \
     POOL_WALK_KERNEL(walk, body, lp1, CP_POOL_LP1)                                                 \
     POOL_WALK_KERNEL(walk, body, lp2, CP_POOL_LP2)                                                 \
     POOL_WALK_KERNEL(walk, body, lpp, CP_POOL_LPP)
+#define POOL_WALK_KERNELS(walk, body)                                                              \
+    POOL_VALUE_KERNELS(walk, body)                                                                 \
+    POOL_WALK_KERNEL(walk, body, max_idx, CP_POOL_MAX_IDX)

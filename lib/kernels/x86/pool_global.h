@@ -112,16 +112,17 @@ CP_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64_t
         if (red == CP_POOL_AVG)
             r = vf_div(r, vf_set1((float)S));
         /* lane j is plane p0 + j: the first NaN of a plane by the reference rule */
-        const pool_lanes at = {&row, x + p0 * S, 0, 0, S, np};
-        put_chunk(g, &at, r, nan_planes, red, y + p0);
+        const pool_lanes at = {&row, x + p0 * S, 0, 0, S, np, 0};
+        put_chunk(g, &at, r, vi_set1(0), nan_planes, red, y + p0, NULL);
     }
 }
 
 /* Small planes dispatched on their count of whole vectors, a constant in
  * each variant, so that their loads need no test. */
-CP_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t group_begin,
-                           int64_t group_end, int red)
+CP_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                           int64_t group_begin, int64_t group_end, int red)
 {
+    (void)indices; /* global pools have no Indices */
     const int64_t S = cp_geom_in_plane(g);
     switch (S <= 4 * LANES ? S / LANES : 0) {
     case 1: global_groups(g, x, y, group_begin, group_end, red, 1); break;
@@ -132,4 +133,4 @@ CP_INLINE void global_pool(const cp_geom *g, const float *x, float *y, int64_t g
     }
 }
 
-POOL_WALK_KERNELS(global, global_pool)
+POOL_VALUE_KERNELS(global, global_pool)

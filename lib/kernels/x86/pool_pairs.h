@@ -8,8 +8,9 @@
  * ring rows and edge masks; here each output vector is four plain loads
  * (two input rows, 2 * LANES columns), a vertical combine and an
  * even/odd lane combine, which is about twice as fast on the benchmark's
- * shapes. Results are computed per output row, the same whichever thread
- * takes it.
+ * shapes (with Indices, the even/odd split of each row and then the four
+ * taps in window order). Results are computed per output row, the same
+ * whichever thread takes it.
  */
 static inline int pairs_ok(const cp_geom *g)
 {
@@ -20,8 +21,8 @@ static inline int pairs_ok(const cp_geom *g)
 }
 
 /* Output rows [row_begin, row_end) of all planes (row = plane * OH + oh). */
-CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t row_begin, int64_t row_end,
-                     int red)
+CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                     int64_t row_begin, int64_t row_end, int red)
 {
     const int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
     const int32_t lp = (int32_t)g->p;
@@ -30,10 +31,18 @@ CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t row_beg
     /* the last, partial vector: its 2 * rest input columns */
     const vm m0 = vm_range(vi_iota(), 0, 2 * rest), m1 = vm_range(vi_iota(), 0, 2 * rest - LANES);
     const vf quarter = vf_set1(0.25f);
+    /* Indices: position steps per input row and column (no depth: the
+     * column-major position is w * H + h), the window's taps relative to
+     * its first, and each lane's first tap relative to the chunk's */
+    const int32_t hmul = g->storage_order ? 1 : (int32_t)W;
+    const int32_t wmul = g->storage_order ? (int32_t)H : 1;
+    const vi tap01 = vi_set1(wmul), tap10 = vi_set1(hmul), tap11 = vi_set1(hmul + wmul);
+    const vi lane_pos = vi_mul(vi_iota(), vi_set1(2 * wmul));
     for (int64_t r = row_begin; r < row_end; r++) {
         const int64_t p = r / OH, oh = r - p * OH;
         const float *r0 = x + (p * H + 2 * oh) * W, *r1 = r0 + W;
         float *yo = y + r * OW;
+        int64_t *io = indices ? indices + r * OW : NULL;
         const pool_row row = row_at(p, 0, oh);
         for (int64_t c = 0; c <= whole; c++) {
             const int64_t ow0 = c * LANES;
@@ -53,18 +62,33 @@ CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t row_beg
                 b1 = vf_loadz(m1, q1 + LANES);
             }
             unsigned nan_seen = 0;
-            if (red == CP_POOL_MAX)
+            if (RED_IS_MAX(red))
                 nan_seen = vm_bits(vm_isnan(vf_add(vf_add(a0, a1), vf_add(b0, b1)))) ? ~0u : 0u;
-            a0 = red_term(red, a0, lp);
-            a1 = red_term(red, a1, lp);
-            b0 = red_term(red, b0, lp);
-            b1 = red_term(red, b1, lp);
-            const vf v0 = red_acc(red, a0, b0), v1 = red_acc(red, a1, b1);
-            vf out = red_acc(red, vf_even(v0, v1), vf_odd(v0, v1));
-            if (red == CP_POOL_AVG)
-                out = vf_mul(out, quarter);
-            const pool_lanes at = {&row, x + p * H * W, ow0, 1, 0, c < whole ? LANES : rest};
-            put_chunk(g, &at, out, nan_seen, red, yo + ow0);
+            vf out;
+            vi pos = vi_set1(0);
+            if (red == CP_POOL_MAX_IDX) {
+                /* each row's pair first, then the rows: the first maximum
+                 * in row-major order (columns first would take (1, 0)
+                 * over an equal (0, 1)) */
+                out = vf_even(a0, a1);
+                red_acc_at(red, &out, &pos, vf_odd(a0, a1), tap01);
+                red_acc_at(red, &out, &pos, vf_even(b0, b1), tap10);
+                red_acc_at(red, &out, &pos, vf_odd(b0, b1), tap11);
+                pos =
+                    vi_add(pos, vi_add(lane_pos, vi_set1((int32_t)(2 * (oh * hmul + ow0 * wmul)))));
+            } else {
+                a0 = red_term(red, a0, lp);
+                a1 = red_term(red, a1, lp);
+                b0 = red_term(red, b0, lp);
+                b1 = red_term(red, b1, lp);
+                const vf v0 = red_acc(red, a0, b0), v1 = red_acc(red, a1, b1);
+                out = red_acc(red, vf_even(v0, v1), vf_odd(v0, v1));
+                if (red == CP_POOL_AVG)
+                    out = vf_mul(out, quarter);
+            }
+            const pool_lanes at = {&row,     x + p * H * W, ow0, 1, 0, c < whole ? LANES : rest,
+                                   p * H * W};
+            put_chunk(g, &at, out, pos, nan_seen, red, yo + ow0, io ? io + ow0 : NULL);
         }
     }
 }

@@ -8,11 +8,12 @@
  * Strips (pools on planes without depth): one task is a band of column
  * chunks of one plane, walked down all its output rows. Each input row is
  * reduced along W once (the horizontal window of every lane: AVX-512 loads
- * the row's columns once and takes each tap's lanes with permutes; AVX2,
- * and MaxPool with Indices, load per tap) and kept in a small ring of rows;
- * each output row then combines the ring rows of its window. Rows shared by
- * consecutive windows (stride < kernel) are not recomputed, and there is
- * no per-row setup beyond a tag check.
+ * the row's columns once and takes each tap's lanes with permutes; AVX2
+ * loads per tap) and kept in a small ring of rows (with Indices, each
+ * lane's maximum with its position); each output row then combines the
+ * ring rows of its window. Rows shared by consecutive windows (stride <
+ * kernel) are not recomputed, and there is no per-row setup beyond a tag
+ * check.
  */
 #define POOL_RING 32
 
@@ -37,13 +38,15 @@ CP_INLINE vf row_block(const pool_w *w, const float *rp, int32_t pos, vf fill)
 
 /* Horizontal window of every lane of the chunk at `first`, on input row rp,
  * reduced by `red`; *nan gets a sum of the values read (NaN if one was;
- * max only). */
+ * max only); with Indices, *pos the position of each lane's maximum, given
+ * `base`, the position of each lane's first tap. */
 CP_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, int mode,
-                        const pool_edge *e, int red, vf *nan)
+                        const pool_edge *e, int red, vi base, vf *nan, vi *pos)
 {
-    const int is_max = red == CP_POOL_MAX;
+    const int is_max = RED_IS_MAX(red);
     const vf fill = red_fill(red);
     vf nan_sum = vf_zero(), acc = fill;
+    vi at = vi_set1(0); /* Indices: tap of the maximum, relative to the first */
 #ifdef POOL_SEPARABLE
     if ((S == 1 || S == 2) && w->K <= POOL_KW_CAP && (w->K - 1) * w->dil <= 16) {
         const int32_t ext = (w->K - 1) * w->dil;
@@ -68,9 +71,10 @@ CP_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, 
             vf h = S == 1 && kw == 0
                        ? v0
                        : vf_take(v0, v1, v2, w->take_idx[kw], w->take_idx2[kw], w->take_hi[kw]);
-            acc = red_acc(red, acc, h);
+            red_acc_at(red, &acc, &at, h, vi_set1(kw * w->dil * w->wmul));
         }
         *nan = nan_sum;
+        *pos = vi_add(base, at);
         return acc;
     }
 #endif
@@ -78,14 +82,16 @@ CP_INLINE vf horizontal(const pool_w *w, const float *rp, int32_t first, int S, 
         vm valid;
         vf v = load_tap(w, rp + first, first, kw, S, mode, e, &valid);
         if (is_max) {
-            vf m = vf_max(v, acc);
-            acc = mode == 0 ? m : vf_select(valid, acc, m);
             nan_sum = vf_add(nan_sum, v);
+            if (mode != 0) /* lanes whose tap is outside the row: the identity */
+                v = vf_select(valid, fill, v);
+            red_acc_at(red, &acc, &at, v, vi_set1(kw * w->dil * w->wmul));
         } else {
             acc = vf_add(acc, red_term(red, v, w->p));
         }
     }
     *nan = nan_sum;
+    *pos = vi_add(base, at);
     return acc;
 }
 
@@ -135,10 +141,13 @@ CP_INLINE vf chunk_count_w(const cp_geom *g, const pool_w *w, const pool_chunk *
  * (the hardware prefetcher follows those; it loses narrower columns). */
 #define POOL_STRIP_CHUNKS 4
 
+/* One strip: the band of chunks from c0 of plane xp (outputs yp, Indices
+ * ip, the plane's first element at flat index index_base). */
 CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt, const float *xp,
-                     float *yp, int32_t c0, int S, int red, int band)
+                     float *yp, int64_t *ip, int64_t index_base, int32_t c0, int S, int red,
+                     int band)
 {
-    const int is_max = red == CP_POOL_MAX;
+    const int is_max = RED_IS_MAX(red);
     const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
     pool_chunk ch[POOL_STRIP_CHUNKS];
     vf count_w[POOL_STRIP_CHUNKS], scale[POOL_STRIP_CHUNKS];
@@ -150,6 +159,7 @@ CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt
     const int64_t OH = g->out[1], sh = g->stride[1], dh = g->dilation[1];
     const int64_t ph = g->pad_begin[1];
     vf ring[POOL_RING][POOL_STRIP_CHUNKS];
+    vi ring_pos[POOL_RING][POOL_STRIP_CHUNKS]; /* Indices */
     int64_t tag[POOL_RING];
     unsigned char ring_nan[POOL_RING];
     for (int i = 0; i < POOL_RING; i++)
@@ -159,23 +169,33 @@ CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt
         pool_row row;
         table_row(g, rt, oh, &row);
         vf acc[POOL_STRIP_CHUNKS];
+        vi pos[POOL_STRIP_CHUNKS];
         int nan_seen = 0;
-        for (int cc = 0; cc < cc_n; cc++)
+        for (int cc = 0; cc < cc_n; cc++) {
             acc[cc] = red_fill(red);
+            pos[cc] = vi_set1(0);
+        }
         for (int64_t kh = row.h_lo; kh < row.h_hi; kh++) {
             const int64_t ih = oh * sh - ph + kh * dh;
             const int i = (int)(ih & (POOL_RING - 1));
             if (tag[i] != ih) { /* a new input row: reduce it along W once */
                 vf nan = vf_zero();
+                /* Indices: position of this row's column 0 in the plane (no
+                 * depth: the column-major position is w * H + h) */
+                const int32_t row_pos = g->storage_order ? (int32_t)ih : (int32_t)ih * w->W;
                 for (int cc = 0; cc < cc_n; cc++) {
+                    const float *rp = xp + ih * w->W;
+                    const int32_t first = ch[cc].first;
+                    const vi base = vi_add(vi_set1(row_pos + first * w->wmul), w->lane_ioff);
                     vf nan_cc;
+                    vi *rpos = &ring_pos[i][cc];
                     POOL_BY_MODE(ch[cc].mode,
-                                 ring[i][cc] = horizontal(w, xp + ih * w->W, ch[cc].first, S, 0,
-                                                          ch[cc].e, red, &nan_cc),
-                                 ring[i][cc] = horizontal(w, xp + ih * w->W, ch[cc].first, S, 1,
-                                                          ch[cc].e, red, &nan_cc),
-                                 ring[i][cc] = horizontal(w, xp + ih * w->W, ch[cc].first, S, 2,
-                                                          ch[cc].e, red, &nan_cc));
+                                 ring[i][cc] = horizontal(w, rp, first, S, 0, ch[cc].e, red, base,
+                                                          &nan_cc, rpos),
+                                 ring[i][cc] = horizontal(w, rp, first, S, 1, ch[cc].e, red, base,
+                                                          &nan_cc, rpos),
+                                 ring[i][cc] = horizontal(w, rp, first, S, 2, ch[cc].e, red, base,
+                                                          &nan_cc, rpos));
                     if (is_max)
                         nan = vf_add(nan, nan_cc);
                 }
@@ -183,7 +203,7 @@ CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt
                 tag[i] = ih;
             }
             for (int cc = 0; cc < cc_n; cc++)
-                acc[cc] = red_acc(red, acc[cc], ring[i][cc]);
+                red_acc_at(red, &acc[cc], &pos[cc], ring[i][cc], ring_pos[i][cc]);
             nan_seen |= ring_nan[i];
         }
         if (red == CP_POOL_AVG && row.count_dh != scale_count) { /* divide once per divisor */
@@ -194,101 +214,10 @@ CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt
         }
         for (int cc = 0; cc < cc_n; cc++) {
             const int32_t ow0 = (c0 + cc) * LANES;
-            const pool_lanes at = {&row, xp, ow0, 1, 0, ch[cc].n};
-            put_chunk(g, &at, red == CP_POOL_AVG ? vf_mul(acc[cc], scale[cc]) : acc[cc],
-                      nan_seen ? ~0u : 0u, red, yp + oh * w->OW + ow0);
-        }
-    }
-}
-
-/* MaxPool with Indices along W on input row rp: per lane the winning tap
- * by the reference rule (kw order), its column, and whether any tap of the
- * lane was inside the row. */
-CP_INLINE void horizontal_idx(const pool_w *w, const float *rp, int32_t first, int S, int mode,
-                              const pool_edge *e, vf *best, vi *col, vm *have)
-{
-    vf b = vf_set1(-INFINITY);
-    vi c = vi_set1(-1);
-    vm h = vm_none();
-    const vi lane_col = vi_add(vi_set1(first), w->lane_off);
-    for (int32_t kw = 0; kw < w->K; kw++) {
-        vm valid;
-        vf v = load_tap(w, rp + first, first, kw, S, mode, e, &valid);
-        vm take = vm_takes(v, b);
-        if (mode == 0 && kw == 0)
-            take = vm_all(); /* all -inf: the first tap wins */
-        else if (mode != 0)
-            take = vm_and(valid, vm_or(vm_andnot(h, vm_all()), take));
-        b = vf_select(take, b, v);
-        c = vi_select(take, c, vi_add(lane_col, vi_set1(kw * w->dil)));
-        h = vm_or(h, valid);
-    }
-    *best = b;
-    *col = c;
-    *have = h;
-}
-
-/* The strip walk for MaxPool with Indices: rows reduced along W into a ring
- * of (value, column, any-tap) triples, combined down the window in kh order
- * by the same rule, so the first maximum and the first NaN win as in the
- * reference (row-major tap order). */
-CP_INLINE void strip_idx(const cp_geom *g, const pool_w *w, const pool_row_table *rt,
-                         const float *xp, float *yp, int64_t *ip, int64_t index_base, int32_t c0,
-                         int S, int band)
-{
-    const int cc_n = band == 1 || w->chunks - c0 >= band ? band : w->chunks - c0; /* >= 1 */
-    pool_chunk ch[POOL_STRIP_CHUNKS];
-    for (int cc = 0; cc < cc_n; cc++)
-        ch[cc] = chunk_at(w, c0 + cc);
-    vf ring_best[POOL_RING][POOL_STRIP_CHUNKS];
-    vi ring_pos[POOL_RING][POOL_STRIP_CHUNKS]; /* column * wmul */
-    vm ring_have[POOL_RING][POOL_STRIP_CHUNKS];
-    int64_t tag[POOL_RING];
-    for (int i = 0; i < POOL_RING; i++)
-        tag[i] = -1;
-    const vi wmul = vi_set1(w->wmul);
-    for (int64_t oh = 0; oh < g->out[1]; oh++) {
-        pool_row row;
-        table_row(g, rt, oh, &row);
-        vf best[POOL_STRIP_CHUNKS];
-        vi idx[POOL_STRIP_CHUNKS];
-        vm have[POOL_STRIP_CHUNKS];
-        for (int cc = 0; cc < cc_n; cc++) {
-            best[cc] = vf_set1(-INFINITY);
-            idx[cc] = vi_set1(-1);
-            have[cc] = vm_none();
-        }
-        for (int64_t kh = row.h_lo; kh < row.h_hi; kh++) {
-            const int64_t ih = oh * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
-            const int i = (int)(ih & (POOL_RING - 1));
-            if (tag[i] != ih) { /* a new input row: reduce it along W once */
-                for (int cc = 0; cc < cc_n; cc++) {
-                    vi col;
-                    POOL_BY_MODE(ch[cc].mode,
-                                 horizontal_idx(w, xp + ih * w->W, ch[cc].first, S, 0, ch[cc].e,
-                                                &ring_best[i][cc], &col, &ring_have[i][cc]),
-                                 horizontal_idx(w, xp + ih * w->W, ch[cc].first, S, 1, ch[cc].e,
-                                                &ring_best[i][cc], &col, &ring_have[i][cc]),
-                                 horizontal_idx(w, xp + ih * w->W, ch[cc].first, S, 2, ch[cc].e,
-                                                &ring_best[i][cc], &col, &ring_have[i][cc]));
-                    ring_pos[i][cc] = vi_mul(col, wmul);
-                }
-                tag[i] = ih;
-            }
-            /* position of this row's column 0 in the plane (no depth) */
-            const vi rowpos = vi_set1(g->storage_order ? (int32_t)ih : (int32_t)ih * w->W);
-            for (int cc = 0; cc < cc_n; cc++) {
-                vm take = vm_and(ring_have[i][cc], vm_or(vm_andnot(have[cc], vm_all()),
-                                                         vm_takes(ring_best[i][cc], best[cc])));
-                best[cc] = vf_select(take, best[cc], ring_best[i][cc]);
-                idx[cc] = vi_select(take, idx[cc], vi_add(rowpos, ring_pos[i][cc]));
-                have[cc] = vm_or(have[cc], ring_have[i][cc]);
-            }
-        }
-        for (int cc = 0; cc < cc_n; cc++) {
-            const int64_t at = oh * w->OW + (c0 + cc) * LANES;
-            store_n(yp + at, best[cc], ch[cc].n);
-            vi_store_index64(ip + at, idx[cc], index_base, ch[cc].n);
+            const int64_t at_out = oh * w->OW + ow0;
+            const pool_lanes at = {&row, xp, ow0, 1, 0, ch[cc].n, index_base};
+            put_chunk(g, &at, red == CP_POOL_AVG ? vf_mul(acc[cc], scale[cc]) : acc[cc], pos[cc],
+                      nan_seen ? ~0u : 0u, red, yp + at_out, ip ? ip + at_out : NULL);
         }
     }
 }
@@ -300,8 +229,7 @@ static inline int strip_band(const cp_geom *g)
     return g->in[1] * g->in[2] <= 8192 ? 1 : POOL_STRIP_CHUNKS;
 }
 
-/* Strips [task_begin, task_end): task = plane * strips per plane + strip;
- * MaxPool with Indices when indices is not NULL. */
+/* Strips [task_begin, task_end): task = plane * strips per plane + strip. */
 CP_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *indices,
                       int64_t task_begin, int64_t task_end, int red)
 {
@@ -317,20 +245,8 @@ CP_INLINE void strips(const cp_geom *g, const float *x, float *y, int64_t *indic
         const int32_t c = (int32_t)(t - p * strips_per_plane) * band;
         const float *xp = x + p * in_plane;
         float *yp = y + p * out_plane;
-        if (indices) {
-            int64_t *ip = indices + p * out_plane, base = p * in_plane;
-#define POOL_STRIP_IDX(S, band) strip_idx(g, &w, &rt, xp, yp, ip, base, c, S, band)
-            if (band == 1)
-                POOL_BY_STRIDE(w.S, POOL_STRIP_IDX(1, 1), POOL_STRIP_IDX(2, 1),
-                               POOL_STRIP_IDX(0, 1));
-            else
-                POOL_BY_STRIDE(w.S, POOL_STRIP_IDX(1, POOL_STRIP_CHUNKS),
-                               POOL_STRIP_IDX(2, POOL_STRIP_CHUNKS),
-                               POOL_STRIP_IDX(0, POOL_STRIP_CHUNKS));
-#undef POOL_STRIP_IDX
-            continue;
-        }
-#define POOL_STRIP(S, band) strip(g, &w, &rt, xp, yp, c, S, red, band)
+        int64_t *ip = indices ? indices + p * out_plane : NULL;
+#define POOL_STRIP(S, band) strip(g, &w, &rt, xp, yp, ip, p *in_plane, c, S, red, band)
         if (band == 1)
             POOL_BY_STRIDE(w.S, POOL_STRIP(1, 1), POOL_STRIP(2, 1), POOL_STRIP(0, 1));
         else
@@ -346,15 +262,4 @@ static int64_t POOL_FN(strip_tasks)(const cp_geom *g)
     return strips_ok(g) ? g->n * g->c * ((chunks + strip_band(g) - 1) / strip_band(g)) : 0;
 }
 
-static void POOL_FN(max_strips_indexed)(const cp_geom *g, const float *x, float *y,
-                                        int64_t *indices, int64_t task_begin, int64_t task_end)
-{
-    strips(g, x, y, indices, task_begin, task_end, CP_POOL_MAX);
-}
-
-CP_INLINE void strips_values(const cp_geom *g, const float *x, float *y, int64_t begin, int64_t end,
-                             int red)
-{
-    strips(g, x, y, NULL, begin, end, red);
-}
-POOL_WALK_KERNELS(strips, strips_values)
+POOL_WALK_KERNELS(strips, strips)

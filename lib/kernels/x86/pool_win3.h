@@ -81,12 +81,33 @@ CP_INLINE vf win3_block(const win3_blocks *b, int j, const float *rp, vf fill)
     return vf_select(b->mask[j], fill, vf_loadz(b->mask[j], p));
 }
 
-/* Row rp reduced along W for every chunk of the band into h[]; returns
- * whether a value read was NaN (max only). */
-CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, int32_t pw, int red,
-                       int32_t p, vf *h)
+/* MaxPool with Indices: where the taps of a band are in the plane. */
+typedef struct win3_pos {
+    vi col[WIN3_BAND]; /* each lane's first tap column, as a position */
+    vi tap1, tap2;     /* the second and third tap relative to the first */
+    int32_t hmul;      /* position step per input row */
+} win3_pos;
+
+static void win3_pos_setup(const cp_geom *g, win3_pos *ps, int32_t c0, int sw, int32_t pw)
 {
-    const int is_max = red == CP_POOL_MAX;
+    /* no depth: the column-major position is w * H + h */
+    const int32_t wmul = g->storage_order ? (int32_t)g->in[1] : 1;
+    ps->hmul = g->storage_order ? 1 : (int32_t)g->in[2];
+    ps->tap1 = vi_set1(wmul);
+    ps->tap2 = vi_set1(2 * wmul);
+    for (int cc = 0; cc < WIN3_BAND; cc++) {
+        const vi col = vi_add(vi_set1((c0 + cc) * LANES * sw - pw), vi_mul(vi_iota(), vi_set1(sw)));
+        ps->col[cc] = vi_mul(col, vi_set1(wmul));
+    }
+}
+
+/* Row r at rp reduced along W for every chunk of the band into h[] (with
+ * Indices, the positions of each lane's maximum into hp[]); returns
+ * whether a value read was NaN (max only). */
+CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int32_t r, int nb, int sw, int32_t pw,
+                       int red, int32_t p, const win3_pos *ps, vf *h, vi *hp)
+{
+    const int is_max = RED_IS_MAX(red);
     const vf fill = red_fill(red);
     vf blk[WIN3_MAX_BLOCKS];
     vm nan = vm_none();
@@ -124,7 +145,12 @@ CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int nb, int sw, in
             t1 = vf_odd(a, c);
             t2 = vf_shift_in(t0, blk[2 * cc + 2], 1);
         }
-        h[cc] = red_acc(red, red_acc(red, t0, t1), t2);
+        vi at = vi_set1(0); /* tap of the maximum, relative to the first */
+        h[cc] = t0;
+        red_acc_at(red, &h[cc], &at, t1, ps->tap1);
+        red_acc_at(red, &h[cc], &at, t2, ps->tap2);
+        if (red == CP_POOL_MAX_IDX)
+            hp[cc] = vi_add(at, vi_add(ps->col[cc], vi_set1(r * ps->hmul)));
     }
     return is_max && vm_bits(nan) != 0;
 }
@@ -149,24 +175,29 @@ static int64_t POOL_FN(win3_tasks)(const cp_geom *g)
     return win3_ok(g) ? g->n * g->c * ((chunks + WIN3_BAND - 1) / WIN3_BAND) : 0;
 }
 
-/* Input row r reduced along W into h[] (the identity outside the plane);
- * returns whether it read a NaN (max only). */
+/* Input row r reduced along W into h[] and hp[] (the identity outside the
+ * plane); returns whether it read a NaN (max only). */
 CP_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32_t H, int32_t W,
-                         int nb, int sw, int32_t pw, int red, int32_t p, vf *h)
+                         int nb, int sw, int32_t pw, int red, int32_t p, const win3_pos *ps, vf *h,
+                         vi *hp)
 {
     if (r < 0 || r >= H) {
-        for (int cc = 0; cc < nb; cc++)
+        for (int cc = 0; cc < nb; cc++) {
             h[cc] = red_fill(red);
+            if (red == CP_POOL_MAX_IDX)
+                hp[cc] = vi_set1(0); /* -inf never wins: any position */
+        }
         return 0;
     }
-    return win3_row(b, xp + (int64_t)r * W, nb, sw, pw, red, p, h);
+    return win3_row(b, xp + (int64_t)r * W, r, nb, sw, pw, red, p, ps, h, hp);
 }
 
-/* One band of NB chunks of plane xp, all output rows. NB and the W stride
- * sw are constants after inlining, so that the loops over chunks and
- * blocks unroll and the three reduced rows h0, h1, h2 stay in registers. */
-CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p, int32_t c0,
-                         const int NB, const int sw, int red)
+/* One band of NB chunks of plane p (input xp, outputs yp, Indices ip),
+ * all output rows. NB and the W stride sw are constants after inlining, so
+ * that the loops over chunks and blocks unroll and the three reduced rows
+ * h0, h1, h2 (and with Indices their positions) stay in registers. */
+CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t *ip, int64_t p,
+                         int32_t c0, const int NB, const int sw, int red)
 {
     const int32_t lp = (int32_t)g->p;
     const int32_t H = (int32_t)g->in[1], W = (int32_t)g->in[2];
@@ -176,34 +207,47 @@ CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p
     const int32_t last_n = OW - (c0 + NB - 1) * LANES < LANES ? OW - (c0 + NB - 1) * LANES : LANES;
     win3_blocks blocks;
     win3_blocks_setup(&blocks, c0, NB, sw, pw, W);
+    win3_pos ps;
+    if (red == CP_POOL_MAX_IDX)
+        win3_pos_setup(g, &ps, c0, sw, pw);
     vf count_w[WIN3_BAND], scale[WIN3_BAND];
     for (int cc = 0; cc < NB; cc++)
         scale[cc] = count_w[cc] =
             red == CP_POOL_AVG ? win3_count_w(g, (c0 + cc) * LANES * sw - pw, sw) : vf_zero();
     vf h0[WIN3_BAND], h1[WIN3_BAND], h2[WIN3_BAND];
-    for (int cc = 0; cc < NB; cc++) /* read only after the first row sets it */
+    vi hp0[WIN3_BAND], hp1[WIN3_BAND], hp2[WIN3_BAND]; /* Indices */
+    for (int cc = 0; cc < NB; cc++) {                  /* read only after the first row sets it */
         h2[cc] = red_fill(red);
+        hp0[cc] = hp1[cc] = hp2[cc] = vi_set1(0);
+    }
     int nan0 = 0, nan1 = 0, nan2 = 0;
     int32_t scale_count = -1;
     for (int32_t oh = 0; oh < OH; oh++) {
         const int32_t top = oh * sh - ph;
         if (oh == 0) {
-            nan0 = win3_fetch(&blocks, xp, top, H, W, NB, sw, pw, red, lp, h0);
-            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, red, lp, h1);
+            nan0 = win3_fetch(&blocks, xp, top, H, W, NB, sw, pw, red, lp, &ps, h0, hp0);
+            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, red, lp, &ps, h1, hp1);
         } else if (sh == 1) { /* rows top, top + 1 were the last two */
             for (int cc = 0; cc < NB; cc++) {
                 h0[cc] = h1[cc];
                 h1[cc] = h2[cc];
+                if (red == CP_POOL_MAX_IDX) {
+                    hp0[cc] = hp1[cc];
+                    hp1[cc] = hp2[cc];
+                }
             }
             nan0 = nan1;
             nan1 = nan2;
         } else { /* stride 2: row top was the last one */
-            for (int cc = 0; cc < NB; cc++)
+            for (int cc = 0; cc < NB; cc++) {
                 h0[cc] = h2[cc];
+                if (red == CP_POOL_MAX_IDX)
+                    hp0[cc] = hp2[cc];
+            }
             nan0 = nan2;
-            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, red, lp, h1);
+            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, red, lp, &ps, h1, hp1);
         }
-        nan2 = win3_fetch(&blocks, xp, top + 2, H, W, NB, sw, pw, red, lp, h2);
+        nan2 = win3_fetch(&blocks, xp, top + 2, H, W, NB, sw, pw, red, lp, &ps, h2, hp2);
         const int nan_seen = nan0 | nan1 | nan2;
         if (red == CP_POOL_AVG) {
             /* the window's rows inside the input (or inside the padded input
@@ -218,18 +262,24 @@ CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t p
             }
         }
         const pool_row row = row_at(p, 0, oh);
+        /* unrolled, so that h0..h2 (indexed by cc) stay in registers */
+#pragma GCC unroll 4
         for (int cc = 0; cc < NB; cc++) {
             const int32_t ow0 = (c0 + cc) * LANES;
-            const vf v = red_acc(red, red_acc(red, h0[cc], h1[cc]), h2[cc]);
-            const pool_lanes at = {&row, xp, ow0, 1, 0, cc == NB - 1 ? last_n : LANES};
-            put_chunk(g, &at, red == CP_POOL_AVG ? vf_mul(v, scale[cc]) : v, nan_seen ? ~0u : 0u,
-                      red, yp + (int64_t)oh * OW + ow0);
+            const int64_t at_out = (int64_t)oh * OW + ow0;
+            vf v = h0[cc];
+            vi pos = hp0[cc];
+            red_acc_at(red, &v, &pos, h1[cc], hp1[cc]);
+            red_acc_at(red, &v, &pos, h2[cc], hp2[cc]);
+            const pool_lanes at = {&row, xp, ow0, 1, 0, cc == NB - 1 ? last_n : LANES, p * H * W};
+            put_chunk(g, &at, red == CP_POOL_AVG ? vf_mul(v, scale[cc]) : v, pos,
+                      nan_seen ? ~0u : 0u, red, yp + at_out, ip ? ip + at_out : NULL);
         }
     }
 }
 
-CP_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t task_begin,
-                    int64_t task_end, int red)
+CP_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                    int64_t task_begin, int64_t task_end, int red)
 {
     const int64_t plane_in = g->in[1] * g->in[2], plane_out = g->out[1] * g->out[2];
     const int32_t chunks = (int32_t)((g->out[2] + LANES - 1) / LANES);
@@ -239,19 +289,20 @@ CP_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t task_beg
         const int32_t c0 = (int32_t)(t % bands) * WIN3_BAND;
         const float *xp = x + p * plane_in;
         float *yp = y + p * plane_out;
+        int64_t *ip = indices ? indices + p * plane_out : NULL;
         const int nb = chunks - c0 < WIN3_BAND ? chunks - c0 : WIN3_BAND;
         /* band width and W stride as constants, so loops unroll */
         switch (g->stride[2] == 1 ? nb : -nb) {
-        case 1: win3_band(g, xp, yp, p, c0, 1, 1, red); break;
-        case 2: win3_band(g, xp, yp, p, c0, 2, 1, red); break;
+        case 1: win3_band(g, xp, yp, ip, p, c0, 1, 1, red); break;
+        case 2: win3_band(g, xp, yp, ip, p, c0, 2, 1, red); break;
 #if WIN3_BAND == 4
-        case 3: win3_band(g, xp, yp, p, c0, 3, 1, red); break;
-        case 4: win3_band(g, xp, yp, p, c0, 4, 1, red); break;
-        case -3: win3_band(g, xp, yp, p, c0, 3, 2, red); break;
-        case -4: win3_band(g, xp, yp, p, c0, 4, 2, red); break;
+        case 3: win3_band(g, xp, yp, ip, p, c0, 3, 1, red); break;
+        case 4: win3_band(g, xp, yp, ip, p, c0, 4, 1, red); break;
+        case -3: win3_band(g, xp, yp, ip, p, c0, 3, 2, red); break;
+        case -4: win3_band(g, xp, yp, ip, p, c0, 4, 2, red); break;
 #endif
-        case -1: win3_band(g, xp, yp, p, c0, 1, 2, red); break;
-        default: win3_band(g, xp, yp, p, c0, 2, 2, red); break;
+        case -1: win3_band(g, xp, yp, ip, p, c0, 1, 2, red); break;
+        default: win3_band(g, xp, yp, ip, p, c0, 2, 2, red); break;
         }
     }
 }

@@ -21,34 +21,36 @@
 
 #include "kernels/geom.h"
 
-/* A kernel over tasks [begin, end) (rows, strips, bands or plane groups). */
-typedef void (*cp_pool_range_fn)(const cp_geom *g, const float *x, float *y, int64_t begin,
-                                 int64_t end);
-/* The same for MaxPool kernels that also write Indices (may be NULL). */
-typedef void (*cp_pool_indexed_fn)(const cp_geom *g, const float *x, float *y, int64_t *indices,
-                                   int64_t begin, int64_t end);
+/* A kernel over tasks [begin, end) (rows, strips, bands or plane groups):
+ * y gets the outputs, and `indices` MaxPool's Indices for the reduction
+ * CP_POOL_MAX_IDX (NULL for the others). */
+typedef void (*cp_pool_fn)(const cp_geom *g, const float *x, float *y, int64_t *indices,
+                           int64_t begin, int64_t end);
 
 /*
- * What a pooling kernel reduces over each window: the maximum (MaxPool),
- * or the sum of a per-tap term: x (AveragePool, then divided by the tap
- * count), |x|, x^2 or |x|^p (LpPool with p = 1, 2 or another p, then the
- * p-th root). Every walk is written once over it; the kernel tables below
- * hold one specialisation per reduction.
+ * What a pooling kernel reduces over each window: the maximum (MaxPool;
+ * with its Indices, the position of the maximum too), or the sum of a
+ * per-tap term: x (AveragePool, then divided by the tap count), |x|, x^2
+ * or |x|^p (LpPool with p = 1, 2 or another p, then the p-th root). Every
+ * walk is written once over it; the kernel tables below hold one
+ * specialisation per reduction.
  */
 typedef enum cp_pool_red {
     CP_POOL_AVG,
     CP_POOL_MAX,
+    CP_POOL_MAX_IDX, /* MaxPool writing Indices: windowed walks only */
     CP_POOL_LP1,
     CP_POOL_LP2,
     CP_POOL_LPP,
     CP_POOL_REDS /* the number of reductions */
 } cp_pool_red;
 
-/* The reduction of an op kind (CONVPOOL_OP_*_POOL) with LpPool's p. */
-static inline cp_pool_red cp_pool_red_of(int is_max, int is_lp, int64_t p)
+/* The reduction of an op kind (CONVPOOL_OP_*_POOL) with LpPool's p, and
+ * for MaxPool whether the run writes Indices. */
+static inline cp_pool_red cp_pool_red_of(int is_max, int is_lp, int64_t p, int with_indices)
 {
     if (is_max)
-        return CP_POOL_MAX;
+        return with_indices ? CP_POOL_MAX_IDX : CP_POOL_MAX;
     if (!is_lp)
         return CP_POOL_AVG;
     return p == 1 ? CP_POOL_LP1 : p == 2 ? CP_POOL_LP2 : CP_POOL_LPP;
@@ -56,7 +58,7 @@ static inline cp_pool_red cp_pool_red_of(int is_max, int is_lp, int64_t p)
 
 typedef struct cp_pool_kernels {
     int32_t lanes;
-    /* The walks, one kernel per reduction (values only):
+    /* The walks, one kernel per reduction:
      *  - rows: output rows [row_begin, row_end) of all planes (any window);
      *  - strips: geometries without depth, as tasks of a band of column
      *    chunks of one plane; strip_tasks() is their count, 0 if the
@@ -67,19 +69,16 @@ typedef struct cp_pool_kernels {
      *  - win3: 3x3 windows at stride 1 or 2, dilation 1, pads of at most 1,
      *    as tasks of a band of column chunks of one plane; win3_tasks()
      *    counts them, 0 if the geometry does not suit them;
-     *  - global: global pools over plane groups [group_begin, group_end). */
-    cp_pool_range_fn rows[CP_POOL_REDS];
-    cp_pool_range_fn strips[CP_POOL_REDS];
-    cp_pool_range_fn pairs[CP_POOL_REDS];
-    cp_pool_range_fn win3[CP_POOL_REDS];
-    cp_pool_range_fn global[CP_POOL_REDS];
+     *  - global: global pools over plane groups [group_begin, group_end)
+     *    (no CP_POOL_MAX_IDX: global pools have no Indices). */
+    cp_pool_fn rows[CP_POOL_REDS];
+    cp_pool_fn strips[CP_POOL_REDS];
+    cp_pool_fn pairs[CP_POOL_REDS];
+    cp_pool_fn win3[CP_POOL_REDS];
+    cp_pool_fn global[CP_POOL_REDS];
     int64_t (*strip_tasks)(const cp_geom *g);
     int64_t (*pair_rows)(const cp_geom *g);
     int64_t (*win3_tasks)(const cp_geom *g);
-    /* MaxPool with the Indices output (indices not NULL), on the rows and
-     * strips walks (same tasks as above). */
-    cp_pool_indexed_fn max_rows_indexed;
-    cp_pool_indexed_fn max_strips_indexed;
 } cp_pool_kernels;
 
 extern const cp_pool_kernels cp_pool_kernels_avx2;

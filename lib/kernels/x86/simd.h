@@ -20,9 +20,10 @@
  *   vf_next(a, b, p, k)        the same, given that a was loaded from p and
  *                              b from p + LANES (AVX2 reloads instead)
  *   vf_gather, vf_count, vf_reduce_each
- *   vi_set1, vi_iota, vi_add, vi_mul, vi_store_index64
+ *   vi_set1, vi_iota, vi_loadu, vi_storeu, vi_add, vi_mul, vi_store_index64
  *   vm_first(n), vm_all, vm_none, vm_and, vm_or, vm_andnot(a, b) = ~a & b,
- *   vm_bits, vm_range(pos, lo, hi), vm_isnan, vm_either_nan, vm_takes
+ *   vm_bits, vm_range(pos, lo, hi), vm_isnan, vm_either_nan
+ *   vm_gt(a, b)                a > b (false where either is NaN)
  *   vm_outside(v, lo, hi)       lanes where v is not in [lo, hi] (NaN too)
  *
  * Everything is a static inline function over intrinsics; the kernels'

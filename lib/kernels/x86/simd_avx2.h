@@ -154,6 +154,14 @@ static inline vf vf_gather(vm m, const float *base, vi pos)
     return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, pos, _mm256_castsi256_ps(m), 4);
 }
 
+static inline vi vi_loadu(const int32_t *p)
+{
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+static inline void vi_storeu(int32_t *p, vi v)
+{
+    _mm256_storeu_si256((__m256i *)p, v);
+}
 static inline vi vi_add(vi a, vi b)
 {
     return _mm256_add_epi32(a, b);
@@ -202,12 +210,10 @@ static inline vm vm_isnan(vf v)
 {
     return _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
 }
-/* Where v should replace best under MaxPool's rule: best is not NaN and v
- * is greater or NaN. */
-static inline vm vm_takes(vf v, vf best)
+/* a > b lane by lane; false where either is NaN. */
+static inline vm vm_gt(vf a, vf b)
 {
-    return _mm256_castps_si256(
-        _mm256_and_ps(_mm256_cmp_ps(best, best, _CMP_ORD_Q), _mm256_cmp_ps(v, best, _CMP_NLE_UQ)));
+    return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GT_OQ));
 }
 /* acc + 1 in lanes m. */
 static inline vf vf_count(vm m, vf acc)
@@ -232,15 +238,12 @@ static inline vm vm_outside(vf v, float lo, float hi)
     return _mm256_andnot_si256(_mm256_castps_si256(in), _mm256_set1_epi32(-1));
 }
 
-/* Writes the first n lanes of idx + base as int64; lanes < 0 stay -1. */
+/* Writes the first n lanes of idx + base as int64. */
 static inline void vi_store_index64(int64_t *dst, vi idx, int64_t base, int n)
 {
     const __m256i b = _mm256_set1_epi64x(base);
-    __m256i lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(idx));
-    __m256i hi = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(idx, 1));
-    /* add base where idx >= 0: the mask of lanes > -1 */
-    lo = _mm256_add_epi64(lo, _mm256_and_si256(b, _mm256_cmpgt_epi64(lo, _mm256_set1_epi64x(-1))));
-    hi = _mm256_add_epi64(hi, _mm256_and_si256(b, _mm256_cmpgt_epi64(hi, _mm256_set1_epi64x(-1))));
+    const __m256i lo = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(idx)), b);
+    const __m256i hi = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(idx, 1)), b);
     if (n >= 8) {
         _mm256_storeu_si256((__m256i *)dst, lo);
         _mm256_storeu_si256((__m256i *)(dst + 4), hi);

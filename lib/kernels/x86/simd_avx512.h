@@ -163,6 +163,14 @@ static inline vi vi_iota(void)
 {
     return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 }
+static inline vi vi_loadu(const int32_t *p)
+{
+    return _mm512_loadu_si512(p);
+}
+static inline void vi_storeu(int32_t *p, vi v)
+{
+    _mm512_storeu_si512(p, v);
+}
 static inline vi vi_add(vi a, vi b)
 {
     return _mm512_add_epi32(a, b);
@@ -211,12 +219,10 @@ static inline vm vm_isnan(vf v)
 {
     return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
 }
-/* Where v should replace best under MaxPool's rule: best is not NaN and v
- * is greater or NaN. */
-static inline vm vm_takes(vf v, vf best)
+/* a > b lane by lane; false where either is NaN. */
+static inline vm vm_gt(vf a, vf b)
 {
-    return _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(best, best, _CMP_ORD_Q), v, best,
-                                   _CMP_NLE_UQ);
+    return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ);
 }
 /* acc + 1 in lanes m. */
 static inline vf vf_count(vm m, vf acc)
@@ -241,15 +247,19 @@ static inline vm vm_outside(vf v, float lo, float hi)
                 0xFFFFu);
 }
 
-/* Writes the first n lanes of idx + base as int64; lanes < 0 stay -1. */
+/* Writes the first n lanes of idx + base as int64. */
 static inline void vi_store_index64(int64_t *dst, vi idx, int64_t base, int n)
 {
     const __m512i b = _mm512_set1_epi64(base);
-    __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(idx));
-    __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(idx, 1));
-    lo = _mm512_mask_add_epi64(lo, _mm512_cmpge_epi64_mask(lo, _mm512_setzero_si512()), lo, b);
-    hi = _mm512_mask_add_epi64(hi, _mm512_cmpge_epi64_mask(hi, _mm512_setzero_si512()), hi, b);
-    unsigned m = n >= 16 ? 0xFFFFu : (1u << n) - 1;
+    const __m512i lo = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(idx)), b);
+    const __m512i hi =
+        _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(idx, 1)), b);
+    if (n >= 16) {
+        _mm512_storeu_si512(dst, lo);
+        _mm512_storeu_si512(dst + 8, hi);
+        return;
+    }
+    const unsigned m = (1u << n) - 1;
     _mm512_mask_storeu_epi64(dst, (__mmask8)(m & 0xFF), lo);
     _mm512_mask_storeu_epi64(dst + 8, (__mmask8)(m >> 8), hi);
 }
