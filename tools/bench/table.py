@@ -147,6 +147,10 @@ def print_targets(title, items):
 LARGE_CONVS = ["stem", "r3x3", "r1x1a", "r1x1b", "r3x3_28", "r3x3_s2", "r3x3_7", "b8_r3x3"]
 LP_POOLS = ["LpPool", "GlobalLpPool"]
 POOLS_2X = ["dw112", "dw56s2", "maxpool_stem", "maxpool_vgg", "avgpool", "avgpool3_pad"]
+# oneDNN's NCHW pooling time over its time on its own blocked layout (no reorders), from
+# ../shared/bench/README.md: how much faster than oneDNN NCHW the memory system allows
+POOLS_BLOCKED = {"maxpool_stem": 2.8, "maxpool_vgg": 3.5, "avgpool": 3.4, "avgpool3_pad": 2.1,
+                 "gap": 3.0}
 # tools/bench/cases-large.json: working sets far beyond L2
 LARGE_3X3 = ["vgg_c1", "vgg_c2", "vgg_c3", "vgg_c4", "hires64", "unet_c2"]
 LARGE_ALL = LARGE_3X3 + ["hires_1x1", "maxpool_hires"]
@@ -166,6 +170,25 @@ def large_targets(by, out):
         if mine:
             out.append(as_fast_verdict(mine, "onednn_ms", "large activations: no case slower "
                                        "than oneDNN in the same run", th))
+
+
+INDICES = "+Indices"  # MaxPool rows timed with the Indices output too
+INDICES_MAX_RATIO = 1.3  # of the same case's value-only time
+
+
+def indices_targets(by, out):
+    """MaxPool with Indices within 1.3x of the value-only time, where such rows are."""
+    for th in (1, 2):
+        pairs = []
+        for (c, t), r in by.items():
+            base = (c[:-len(INDICES)], t)
+            if t == th and c.endswith(INDICES) and base in by:
+                pairs.append((base[0], r["ours_ms"] / by[base]["ours_ms"]))
+        if pairs:
+            out.append(verdict_item(
+                all(v <= INDICES_MAX_RATIO for _, v in pairs),
+                f"MaxPool with Indices within {INDICES_MAX_RATIO}x of the value-only time, "
+                f"{threads_text(th)}: " + ", ".join(f"{c} {v:.2f}x" for c, v in pairs) + "."))
 
 
 def targets(rows):
@@ -201,6 +224,16 @@ def targets(rows):
                 ", ".join(f'{c} {v:.2f}x{" (short)" if c in short else ""}' for c, v in got) +
                 ".")
     large_targets(by, out)
+    indices_targets(by, out)
+    for th in (1, 2):
+        got = [(c, by[(c, th)]["onednn_ms"] / by[(c, th)]["ours_ms"], need)
+               for c, need in POOLS_BLOCKED.items() if (c, th) in by and by[(c, th)]["onednn_ms"]]
+        if got:
+            verdict(all(v >= need for _, v, need in got),
+                    "pools at oneDNN's blocked-layout speed, NCHW kept: oneDNN NCHW's time / "
+                    f"ours at least oneDNN's NCHW / blocked ratio, {threads_text(th)}: " +
+                    ", ".join(f'{c} {v:.2f}x{"" if v >= need else f" (short of {need}x)"}'
+                              for c, v, need in got) + ".")
     if ("toy", 1) in by:
         us = by[("toy", 1)]["ours_ms"] * 1e3
         verdict(us <= 0.3, f"toy <= 0.3 µs per run through the op API: {us:.3f} µs "
