@@ -669,6 +669,32 @@ static void test_grad_sum(const cp_grad_kernels *k, const char *isa)
         }
 }
 
+/* A non-finite value (inf, -inf, NaN) at every position of arrays of
+ * every length up to past one block (64 vectors), and none beyond n. */
+static void test_grad_all_finite(const cp_grad_kernels *k, const char *isa)
+{
+    const float bad[3] = {INFINITY, -INFINITY, NAN};
+    for (int64_t n = 1; n <= 64 * k->vw + 2 * k->vw + 3; n += n < 3 * k->vw ? 1 : 7) {
+        float *x = buffer((size_t)n + 1);
+        char shape[48];
+        snprintf(shape, sizeof shape, "n=%lld", (long long)n);
+        x[n] = NAN; /* past the end: not read */
+        checks++;
+        if (!k->all_finite(x, n) && failures++ < 20)
+            fprintf(stderr, "FAIL grad_all_finite [%s] %s: finite data refused\n", isa, shape);
+        for (int64_t at = 0; at < n; at += at < 2 * k->vw ? 1 : 5) {
+            const float keep = x[at];
+            x[at] = bad[at % 3];
+            checks++;
+            if (k->all_finite(x, n) && failures++ < 20)
+                fprintf(stderr, "FAIL grad_all_finite [%s] %s: %g at %lld missed\n", isa, shape,
+                        x[at], (long long)at);
+            x[at] = keep;
+        }
+        free(x);
+    }
+}
+
 /* ---- AveragePool's dx micro-kernels ---------------------------------------- */
 
 /* Exact equality with a scalar loop (the kernels promise the reference's
@@ -766,9 +792,8 @@ typedef struct grad_case {
 } grad_case;
 
 static const grad_case grad_cases[] = {
-    {"grad_gemm", test_grad_gemm},
-    {"grad_lane", test_grad_lane},
-    {"grad_sum", test_grad_sum},
+    {"grad_gemm", test_grad_gemm}, {"grad_lane", test_grad_lane},
+    {"grad_sum", test_grad_sum},   {"grad_all_finite", test_grad_all_finite},
     {"grad_pool", test_grad_pool},
 };
 

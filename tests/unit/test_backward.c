@@ -588,12 +588,52 @@ START_TEST(indices_first_bad)
 }
 END_TEST
 
+/* dw and db with an infinity in an input column no window reaches (3x3
+ * stride 2 on 114 columns: the last one): finite, as the reference's sums,
+ * which leave that column out; on the fast paths, whose sums run over
+ * padded frames, such runs take the reference. An infinity in dy makes
+ * its channel's db infinite. */
+START_TEST(weights_non_finite)
+{
+    const int64_t C = 8, M = 8, H = 114, OH = 56;
+    cpt_cfg c;
+    cpt_cfg_init(&c, CONVPOOL_OP_CONV, 2);
+    c.kernel[0] = c.kernel[1] = 3;
+    c.strides[0] = c.strides[1] = 2;
+    c.m = M;
+    const int64_t wn = M * C * 9, xn = C * H * H, yn = M * OH * OH;
+    float *w = calloc((size_t)wn, sizeof *w), *x = malloc((size_t)xn * sizeof *x);
+    float *dy = malloc((size_t)yn * sizeof *dy), *dw = malloc((size_t)wn * sizeof *dw), db[8];
+    for (int64_t i = 0; i < xn; i++)
+        x[i] = (i % 2 ? 1.0f : -1.0f) / (float)(1 + i % 5);
+    for (int64_t i = 0; i < yn; i++)
+        dy[i] = (float)(i % 3) - 1.0f;
+    for (int64_t ci = 0; ci < C; ci++)
+        x[(ci * H + 7) * H + H - 1] = INFINITY;
+    convpool_op *op = make(&c, C, w, NULL);
+    const int64_t shape[4] = {1, C, H, H};
+    CPT_OK(convpool_op_backward_weights(op, NULL, shape, 4, x, dy, (size_t)yn, dw, (size_t)wn,
+                                        db, (size_t)M, NULL, 0));
+    for (int64_t i = 0; i < wn; i++)
+        ck_assert_msg(isfinite(dw[i]), "dw[%lld] = %g", (long long)i, dw[i]);
+    dy[3 * OH * OH + 100] = INFINITY;
+    CPT_OK(convpool_op_backward_weights(op, NULL, shape, 4, x, dy, (size_t)yn, dw, (size_t)wn,
+                                        db, (size_t)M, NULL, 0));
+    for (int64_t m = 0; m < M; m++)
+        ck_assert_msg(m == 3 ? isinf(db[m]) : isfinite(db[m]), "db[%lld] = %g", (long long)m,
+                      db[m]);
+    convpool_op_destroy(op);
+    free(w), free(x), free(dy), free(dw);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("backward");
     CPT_ADD(s, conv_by_hand);
     CPT_ADD(s, conv_fd);
     CPT_ADD(s, conv_dx_unreached_rows);
+    CPT_ADD(s, weights_non_finite);
     CPT_ADD(s, conv_transpose_fd);
     CPT_ADD(s, pool_fd);
     CPT_ADD(s, caller_workspace);

@@ -73,6 +73,9 @@ typedef void (*cp_grad_lane_fn)(int64_t batch, int64_t vecs, const float *a, int
  */
 typedef float (*cp_grad_sum_fn)(const float *x, int64_t len, int64_t batch, int64_t batch_stride);
 
+/* Whether the n floats at x are all finite (no infinity, no NaN). */
+typedef int (*cp_grad_all_finite_fn)(const float *x, int64_t n);
+
 typedef struct cp_grad_kernels {
     int32_t vw;      /* floats per vector */
     int32_t gemm_mr; /* rows per gemm tile */
@@ -83,6 +86,7 @@ typedef struct cp_grad_kernels {
     int32_t lane_mr, lane_acc;
     cp_grad_lane_fn lane[CP_GRAD_LANE_MR_MAX][CP_GRAD_LANE_NB_MAX];
     cp_grad_sum_fn sum;
+    cp_grad_all_finite_fn all_finite;
     /* the conv kernels of the same ISA, whose row packing splits strided
      * rows of b into phases */
     const cp_conv_kernels *conv;
