@@ -132,11 +132,12 @@ static phase_dim phase_dim_of(const cp_attrs *a, int i, int64_t r)
  * have no output for a small input: phase_layout leaves it out). Stride 1
  * everywhere is one phase, a Conv writing y itself. More phases need enough
  * output channels to be worth it, or one input and one output channel per
- * group (depthwise: each phase is a depthwise Conv). Even where every phase is a 1x1 Conv (kernel =
- * stride, U-Net's k2 s2) they beat the one GEMM: each phase's weights are a 1/phases slice (the
- * GEMM's M*K x C/group weights can outgrow L2 and stream from L3 for every
- * pixel tile), and the interleave only copies where col2im fills with bias
- * and adds. */
+ * group (depthwise: each phase is a depthwise Conv). Even where every phase
+ * is a 1x1 Conv (kernel = stride with pads, which depth to space does not
+ * take) they beat the one GEMM: each phase's weights are a 1/phases slice
+ * (the GEMM's M*K x C/group weights can outgrow L2 and stream from L3 for
+ * every pixel tile), and the interleave only copies where col2im fills with
+ * bias and adds. */
 static int phases_fit(const convpool_op *op)
 {
     const cp_attrs *a = &op->attrs;
