@@ -61,6 +61,22 @@ static void expect_close(const char *what, const char *isa, float got, double wa
 
 /* ---- convolution micro-kernels --------------------------------------- */
 
+/* Element (row i, pixel p) of a GEMM tile in double: bias[i] plus
+ * w[c*mr + i] * x[c*x_stride + p] over the channels; *scale gets the sum
+ * of the terms' magnitudes (for expect_close). */
+static double gemm_element(int64_t channels, const float *x, int64_t x_stride, const float *w,
+                           int64_t mr, const float *bias, int64_t i, int64_t p, double *scale)
+{
+    double s = bias[i];
+    *scale = fabs(bias[i]);
+    for (int64_t c = 0; c < channels; c++) {
+        const double t = (double)w[c * mr + i] * x[c * x_stride + p];
+        s += t;
+        *scale += fabs(t);
+    }
+    return s;
+}
+
 static void test_gemm(const cp_conv_kernels *k, const char *isa)
 {
     const int64_t mr = k->gemm_mr, vw = k->vw;
@@ -78,11 +94,9 @@ static void test_gemm(const cp_conv_kernels *k, const char *isa)
                          (long long)m_valid, (long long)n);
                 for (int64_t i = 0; i < m_valid; i++)
                     for (int64_t p = 0; p < n; p++) {
-                        double s = bias[i], scale = fabs(bias[i]);
-                        for (int64_t c = 0; c < channels; c++) {
-                            s += (double)w[c * mr + i] * x[c * x_stride + p];
-                            scale += fabs((double)w[c * mr + i] * x[c * x_stride + p]);
-                        }
+                        double scale;
+                        const double s =
+                            gemm_element(channels, x, x_stride, w, mr, bias, i, p, &scale);
                         expect_close("gemm", isa, y[i * y_stride + p], s, scale, shape);
                     }
                 free(x), free(w), free(bias), free(y);
@@ -312,11 +326,9 @@ static void test_gemm_zip(const cp_conv_kernels *k, const char *isa)
             unsigned char *written = calloc((size_t)y_len, 1);
             for (int64_t i = 0; i < m_valid; i++)
                 for (int64_t px = 0; px < n; px++) {
-                    double s = bias[i], scale = fabs(bias[i]);
-                    for (int64_t c = 0; c < channels; c++) {
-                        s += (double)w[c * mr + i] * x[c * x_stride + px];
-                        scale += fabs((double)w[c * mr + i] * x[c * x_stride + px]);
-                    }
+                    double scale;
+                    const double s =
+                        gemm_element(channels, x, x_stride, w, mr, bias, i, px, &scale);
                     const int64_t at = rows_at[i / 2] + vectors_at[px / vw] + 2 * (px % vw) + i % 2;
                     written[at] = 1;
                     expect_close("gemm_zip", isa, y[at], s, scale, shape);
