@@ -48,6 +48,19 @@ static inline int64_t cp_geom_out_plane(const cp_geom *g)
     return g->out[0] * g->out[1] * g->out[2];
 }
 
+/* floor(a / b) and ceil(a / b) for b > 0 and a of either sign (C's
+ * division truncates toward zero): ConvTranspose's stride phases and
+ * residue classes, whose positions can be negative. */
+static inline int64_t cp_floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static inline int64_t cp_ceil_div(int64_t a, int64_t b)
+{
+    return -cp_floor_div(-a, b);
+}
+
 /*
  * The range of kernel taps [*k_lo, *k_hi) along one dim whose input position
  * o*stride - pad + k*dil lies in [lo, hi). Kernels use it to skip the

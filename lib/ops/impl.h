@@ -19,9 +19,9 @@ int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread);
  * tiles they store. */
 void cp_zip_row(float *dr, const float *even, const float *odd, int64_t n_even, int64_t n_odd);
 
-/* ops/impl_conv_transpose_gemm.c: which way a ConvTranspose op on that
- * impl took at creation: "depth_to_space", "phases" or "gemm" (for tests
- * and diagnostics). */
+/* ops/impl_conv_transpose_gemm.c: which way a ConvTranspose op took at
+ * creation: "depth_to_space", "phases" or "gemm" on that impl, else the
+ * name of its impl (for tests and diagnostics). */
 const char *cp_conv_transpose_way(const convpool_op *op);
 
 #if defined(CP_X86_64)
@@ -41,6 +41,10 @@ extern const cp_impl cp_impl_global_max_pool_avx2;
 extern const cp_impl cp_impl_global_avg_pool_avx2;
 extern const cp_impl cp_impl_lp_pool_avx2;
 extern const cp_impl cp_impl_global_lp_pool_avx2;
+/* kernels/x86/impl_conv_transpose_dw_x86.c: depthwise ConvTranspose with a
+ * stride above 1, in one pass on the depthwise kernel */
+extern const cp_impl cp_impl_conv_transpose_depthwise_avx512;
+extern const cp_impl cp_impl_conv_transpose_depthwise_avx2;
 #endif
 extern const cp_impl cp_impl_conv_ref;
 extern const cp_impl cp_impl_max_pool_ref;

@@ -1,6 +1,7 @@
 /*
  * ConvTranspose on the convolution fast paths, in one of three ways chosen
- * at creation (gemm_prepare).
+ * at creation (gemm_prepare). Depthwise ops with a stride above 1 are not
+ * among them: ops/select.c gives those to kernels/x86/impl_conv_transpose_dw_x86.c.
  *
  * Depth to space. Where kernel = stride and nothing is padded (U-Net's k2
  * s2 up-convolutions), each output o = i*stride + k receives exactly one
@@ -87,17 +88,6 @@ static void gemm_release(convpool_op *op)
     op->packed = NULL;
 }
 
-/* floor(a / b) and ceil(a / b) for b > 0 and any sign of a */
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
-static int64_t ceil_div(int64_t a, int64_t b)
-{
-    return -floor_div(-a, b);
-}
-
 /* One spatial dim of one stride phase: the outputs o with (o + pad_begin)
  * mod stride = r are o = q*stride + r - pad_begin for q >= q0, and receive
  * the taps k = r, r + stride, ... below the kernel size: a stride-1 Conv of
@@ -114,9 +104,9 @@ static phase_dim phase_dim_of(const cp_attrs *a, int i, int64_t r)
     const int64_t pb = notset ? a->pads[i] : 0, pe = notset ? a->pads[a->rank + i] : 0;
     phase_dim pd;
     pd.taps = (k - r + s - 1) / s;
-    pd.q0 = ceil_div(pb - r, s);
+    pd.q0 = cp_ceil_div(pb - r, s);
     pd.pad_begin = d * (pd.taps - 1) - pd.q0;
-    pd.pad_end = floor_div(d * (k - 1) - r + a->output_padding[i] - pe, s);
+    pd.pad_end = cp_floor_div(d * (k - 1) - r + a->output_padding[i] - pe, s);
     return pd;
 }
 
@@ -131,8 +121,9 @@ static phase_dim phase_dim_of(const cp_attrs *a, int i, int64_t r)
  * spaced), every phase with a tap and its Conv's pads >= 0 (a phase may
  * have no output for a small input: phase_layout leaves it out). Stride 1
  * everywhere is one phase, a Conv writing y itself. More phases need enough
- * output channels to be worth it, or one input and one output channel per
- * group (depthwise: each phase is a depthwise Conv). Even where every phase
+ * output channels to be worth it (a depthwise op with a stride above 1 does
+ * not come here: kernels/x86/impl_conv_transpose_dw_x86.c runs it in one
+ * pass). Even where every phase
  * is a 1x1 Conv (kernel = stride with pads, which depth to space does not
  * take) they beat the one GEMM: each phase's weights are a 1/phases slice
  * (the GEMM's M*K x C/group weights can outgrow L2 and stream from L3 for
@@ -158,8 +149,7 @@ static int phases_fit(const convpool_op *op)
                 return 0;
         }
     }
-    return phases == 1 || op->m / a->group >= CP_PHASE_MIN_M_PER_GROUP ||
-           (op->c_per_group == 1 && op->m == a->group);
+    return phases == 1 || op->m / a->group >= CP_PHASE_MIN_M_PER_GROUP;
 }
 
 /* The phase way: one Conv per phase with the weights of its taps, flipped
@@ -361,7 +351,7 @@ static size_t cols_bytes(const cp_geom *g, const gemm_packed *gp)
 static int64_t phase_first_output(const gemm_packed *gp, int64_t p, const cp_geom *g, int i)
 {
     const int64_t r = gp->residue[p][i], st = g->stride[i];
-    return ceil_div(g->pad_begin[i] - r, st) * st + r - g->pad_begin[i];
+    return cp_ceil_div(g->pad_begin[i] - r, st) * st + r - g->pad_begin[i];
 }
 
 /* Whether phase p has an output in y (a small y can leave a phase none). */
@@ -583,8 +573,8 @@ static void depth_to_space_run(const cp_run_args *a, const gemm_packed *gp)
 static void input_range(const cp_geom *g, int dim, int64_t k, int64_t *lo, int64_t *hi)
 {
     const int64_t off = k * g->dilation[dim] - g->pad_begin[dim];
-    int64_t a = ceil_div(-off, g->stride[dim]);
-    int64_t b = floor_div(g->out[dim] - 1 - off, g->stride[dim]) + 1;
+    int64_t a = cp_ceil_div(-off, g->stride[dim]);
+    int64_t b = cp_floor_div(g->out[dim] - 1 - off, g->stride[dim]) + 1;
     *lo = a < 0 ? 0 : a;
     *hi = b > g->in[dim] ? g->in[dim] : b;
     if (*hi < *lo)
@@ -676,6 +666,8 @@ static void gemm_run(const cp_run_args *a)
 
 const char *cp_conv_transpose_way(const convpool_op *op)
 {
+    if (op->impl != &cp_impl_conv_transpose_gemm)
+        return op->impl->name;
     const gemm_packed *gp = op->packed;
     return gp->depth_to_space ? "depth_to_space" : gp->inner ? "gemm" : "phases";
 }

@@ -25,6 +25,10 @@ static const cp_impl *const impls[] = {
     &cp_impl_avg_pool_ref,
     &cp_impl_global_max_pool_ref,
     &cp_impl_global_avg_pool_ref,
+#if defined(CP_X86_64)
+    &cp_impl_conv_transpose_depthwise_avx512,
+    &cp_impl_conv_transpose_depthwise_avx2,
+#endif
     &cp_impl_conv_transpose_gemm,
     &cp_impl_conv_transpose_ref,
 #if defined(CP_X86_64)

@@ -8,9 +8,12 @@
  * Thousands of random configurations (fixed seed): 1-D/2-D/3-D, groups,
  * strides, dilations, output_padding, asymmetric pads, output_shape (also
  * larger than the full output), every auto_pad, batch > 1, with and without
- * bias; a fifth of them have stride 1 in every dim, a fifth are drawn to
- * split into stride phases and a fifth to go depth to space (kernel =
- * stride, no pads; the test checks that each took that way),
+ * bias; a sixth of them have stride 1 in every dim, a sixth are drawn to
+ * split into stride phases, a sixth to go depth to space (kernel =
+ * stride, no pads) and a sixth are depthwise with a stride above 1 (one
+ * channel in and out per group, any other attribute); the test checks that
+ * each of the last three took its way (a depthwise op with a stride above
+ * 1, however drawn, takes the depthwise impl),
  * so that every way of the fast path is well covered. The error of an element is measured against the reference run
  * on |x|, |w|, |b|, which bounds float rounding for any summation order. Each fast run is repeated
  * on contexts of 1, 2 and 3 threads and must be bitwise identical, with a caller workspace of the
@@ -63,13 +66,15 @@ static void draw(tcase *t)
     memset(t, 0, sizeof *t);
     /* 0: stride 1 everywhere (one Conv); 1: stride phases (dilation 1,
      * kernel >= stride, >= 16 output channels per group, fixed pads);
-     * 4: depth to space (kernel = stride, no pads); else anything (mostly
-     * the GEMM) */
-    const int64_t mode = t->mode = rnd_range(0, 4);
+     * 4: depth to space (kernel = stride, no pads); 5: depthwise, a
+     * stride above 1; else anything (mostly the GEMM) */
+    const int64_t mode = t->mode = rnd_range(0, 5);
     t->rank = (int)rnd_range(1, 3);
-    t->group = rnd_range(1, 3);
-    int64_t cpg = rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
-    int64_t mpg = mode == 1 ? rnd_range(16, 20) : rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
+    t->group = mode == 5 ? rnd_range(1, 12) : rnd_range(1, 3);
+    int64_t cpg = mode == 5 ? 1 : rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
+    int64_t mpg = mode == 1   ? rnd_range(16, 20)
+                  : mode == 5 ? 1
+                              : rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
     t->xs[0] = rnd_range(1, 2);
     t->xs[1] = t->ws[0] = cpg * t->group;
     t->ws[1] = mpg;
@@ -106,6 +111,10 @@ static void draw(tcase *t)
             t->pads[i] = t->pads[t->rank + i] = 0;
         }
     }
+    if (mode == 5 && t->strides[t->rank - 1] == 1) /* a stride above 1 */
+        t->strides[t->rank - 1] = rnd_range(2, 3);
+    if (mode == 5 && rnd_range(0, 2) == 0)
+        t->xs[1 + t->rank] = rnd_range(12, 40); /* rows of several vectors */
     if (mode == 4 && t->ws[2] == 1) /* at least two taps */
         t->strides[0] = t->ws[2] = 2, t->dilations[0] = 1, t->opad[0] = 0;
     if (mode == 4 && rnd_range(0, 2) == 0) {
@@ -181,7 +190,7 @@ int main(void)
     for (int i = 0; i < 3; i++)
         if (convpool_context_create(i + 1, &ctx[i]) != CONVPOOL_OK)
             fail("context_create", -1);
-    int64_t compared = 0, fast_paths = 0, drawn[5] = {0, 0, 0, 0, 0};
+    int64_t compared = 0, fast_paths = 0, drawn[6] = {0, 0, 0, 0, 0, 0}, drawn_depthwise = 0;
     double worst = 0, worst_backward = 0;
     for (int config = 0; config < CONFIGS; config++) {
         tcase t;
@@ -216,8 +225,13 @@ int main(void)
             convpool_op *op = create(&t, w, b, isa, config);
             if (op->impl == ref->impl)
                 fail("the fast path did not take the op", config);
-            if (t.mode == 4 && strcmp(cp_conv_transpose_way(op), "depth_to_space") != 0)
+            const char *way = cp_conv_transpose_way(op);
+            const int depthwise = strncmp(way, "conv_transpose.depthwise", 24) == 0;
+            if (t.mode == 5 && !depthwise)
+                fail("a strided depthwise op did not take the depthwise impl", config);
+            if (t.mode == 4 && !depthwise && strcmp(way, "depth_to_space") != 0)
                 fail("kernel = stride without pads did not go depth to space", config);
+            drawn_depthwise += depthwise;
             fast_paths++;
             run(op, ctx[1], &t, x, got, yn, config);
             for (int64_t i = 0; i < yn; i++) {
@@ -253,10 +267,11 @@ int main(void)
     for (int i = 0; i < 3; i++)
         convpool_context_destroy(ctx[i]);
     printf("%d configurations (%lld drawn with stride 1, %lld for stride phases, %lld depth to "
-           "space), %lld fast-path runs, %lld elements compared; worst relative error %.3g "
-           "(bound %.1g); 1/2/3 threads bitwise equal\n",
+           "space, %lld depthwise strided), %lld fast-path runs (%lld on the depthwise impl), "
+           "%lld elements compared; worst relative error %.3g (bound %.1g); 1/2/3 threads "
+           "bitwise equal\n",
            CONFIGS, (long long)drawn[0], (long long)drawn[1], (long long)drawn[4],
-           (long long)fast_paths,
+           (long long)drawn[5], (long long)fast_paths, (long long)drawn_depthwise,
            (long long)compared, worst, MAX_REL_ERROR);
     printf("backward passes (dx on the Conv fast path, dw, db): worst relative error %.3g\n",
            worst_backward);

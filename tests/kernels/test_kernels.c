@@ -342,21 +342,29 @@ static void test_gemm_zip(const cp_conv_kernels *k, const char *isa)
 
 static void test_zip_rows(const cp_conv_kernels *k, const char *isa)
 {
-    for (int64_t n = 1; n <= 4 * k->vw + 3; n++) {
-        float *even = buffer((size_t)n), *odd = buffer((size_t)n);
-        float *dst = buffer((size_t)(2 * n + 4)), *before = buffer((size_t)(2 * n + 4));
-        memcpy(before, dst, (size_t)(2 * n + 4) * sizeof *dst);
-        k->zip_rows(even, odd, n, dst);
-        char shape[32];
-        snprintf(shape, sizeof shape, "n=%lld", (long long)n);
-        for (int64_t i = 0; i < n; i++) {
-            expect_close("zip_rows", isa, dst[2 * i], even[i], 0, shape);
-            expect_close("zip_rows", isa, dst[2 * i + 1], odd[i], 0, shape);
+    for (int64_t n = 1; n <= 4 * k->vw + 3; n++)
+        for (int64_t rows = 1; rows <= 3; rows += 2) {
+            /* rows of the sources n + 5 apart, of dst 2n + 7: the gaps
+             * must stay untouched */
+            const int64_t ss = n + 5, ds = 2 * n + 7;
+            float *even = buffer((size_t)(rows * ss)), *odd = buffer((size_t)(rows * ss));
+            float *dst = buffer((size_t)(rows * ds)), *before = buffer((size_t)(rows * ds));
+            memcpy(before, dst, (size_t)(rows * ds) * sizeof *dst);
+            k->zip_rows(even, odd, ss, n, rows, dst, ds);
+            char shape[48];
+            snprintf(shape, sizeof shape, "n=%lld rows=%lld", (long long)n, (long long)rows);
+            for (int64_t r = 0; r < rows; r++) {
+                for (int64_t i = 0; i < n; i++) {
+                    expect_close("zip_rows", isa, dst[r * ds + 2 * i], even[r * ss + i], 0, shape);
+                    expect_close("zip_rows", isa, dst[r * ds + 2 * i + 1], odd[r * ss + i], 0,
+                                 shape);
+                }
+                for (int64_t i = 2 * n; i < ds; i++)
+                    expect_close("zip_rows (past the end)", isa, dst[r * ds + i],
+                                 before[r * ds + i], 0, shape);
+            }
+            free(even), free(odd), free(dst), free(before);
         }
-        for (int64_t i = 2 * n; i < 2 * n + 4; i++)
-            expect_close("zip_rows (past the end)", isa, dst[i], before[i], 0, shape);
-        free(even), free(odd), free(dst), free(before);
-    }
 }
 
 /* ---- pooling walks ----------------------------------------------------- */

@@ -117,9 +117,12 @@ typedef void (*cp_conv_pack_rows_fn)(const float *src, int64_t src_stride, int64
                                      int64_t phases, float *dst_even, float *dst_odd,
                                      int64_t dst_stride);
 
-/* The inverse of pack_rows' split: dst[2i] = even[i], dst[2i + 1] = odd[i]
- * for i < n (two stride-2 phases of an output row merged). */
-typedef void (*cp_conv_zip_rows_fn)(const float *even, const float *odd, int64_t n, float *dst);
+/* The inverse of pack_rows' split, over `rows` rows (even, odd advance by
+ * src_stride, dst by dst_stride): dst[2i] = even[i], dst[2i + 1] = odd[i]
+ * for i < n (two stride-2 phases of output rows merged); nothing past
+ * dst[2n - 1] is written. */
+typedef void (*cp_conv_zip_rows_fn)(const float *even, const float *odd, int64_t src_stride,
+                                    int64_t n, int64_t rows, float *dst, int64_t dst_stride);
 
 /* Bounds of a GEMM tile on every ISA: pixels, and floats (rows x pixels),
  * for buffers that hold one tile. */

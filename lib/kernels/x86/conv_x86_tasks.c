@@ -117,7 +117,7 @@ void cp_x86_conv_d2s_store(const cp_conv_kernels *k, const x86_conv_d2s *d, cons
             const int64_t len = at[s + 1] - at[s];
             float *dr = ym + base[s];
             if (pair)
-                k->zip_rows(sr + at[s], sr + src_stride + at[s], len, dr);
+                k->zip_rows(sr + at[s], sr + src_stride + at[s], 0, len, 1, dr, 0);
             else if (b2 == 1)
                 memcpy(dr, sr + at[s], (size_t)len * sizeof(float));
             else
