@@ -199,11 +199,15 @@ static convpool_status phases_prepare(convpool_op *op, gemm_packed *gp, const fl
             d.attrs.pads[i] = pd[i].pad_begin;
             /* Each run sets the end padding its output needs
              * (phase_fill_output); the op's own gives at least one output
-             * for any input, and is at least 1 for a one-tap phase: a run
-             * may need end padding (a dx pass's larger output), which the
-             * 1x1 algorithms (no padding at all) cannot give. */
-            const int64_t least =
-                ptaps == 1 ? 1 : a->dilations[i] * (pd[i].taps - 1) - pd[i].pad_begin;
+             * for any input, and is at least 1 for a one-tap phase along a
+             * strided dim: there a run may need end padding (a dx pass's
+             * output has the rows no window of the strided Conv reached),
+             * which the 1x1 algorithms (no padding at all) cannot give.
+             * Along a stride-1 dim every output has its tap, so a 1x1
+             * stride-1 op (the dx of a pointwise Conv) keeps the GEMM. */
+            const int64_t least = ptaps == 1 && a->strides[i] > 1
+                                      ? 1
+                                      : a->dilations[i] * (pd[i].taps - 1) - pd[i].pad_begin;
             d.attrs.pads[rank + i] = pd[i].pad_end > least ? pd[i].pad_end : least;
             ws[2 + i] = pd[i].taps;
         }
