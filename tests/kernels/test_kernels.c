@@ -62,15 +62,17 @@ static void expect_close(const char *what, const char *isa, float got, double wa
 /* ---- convolution micro-kernels --------------------------------------- */
 
 /* Element (row i, pixel p) of a GEMM tile in double: bias[i] plus
- * w[c*mr + i] * x[c*x_stride + p] over the channels; *scale gets the sum
- * of the terms' magnitudes (for expect_close). */
-static double gemm_element(int64_t channels, const float *x, int64_t x_stride, const float *w,
-                           int64_t mr, const float *bias, int64_t i, int64_t p, double *scale)
+ * w[c*mr + i] * x[at_c + p] over the steps c, at_c = offsets[c] (the row
+ * kernels) or c*x_stride (offsets NULL); *scale gets the sum of the terms'
+ * magnitudes (for expect_close). */
+static double gemm_element(int64_t channels, const float *x, int64_t x_stride,
+                           const int64_t *offsets, const float *w, int64_t mr, const float *bias,
+                           int64_t i, int64_t p, double *scale)
 {
     double s = bias[i];
     *scale = fabs(bias[i]);
     for (int64_t c = 0; c < channels; c++) {
-        const double t = (double)w[c * mr + i] * x[c * x_stride + p];
+        const double t = (double)w[c * mr + i] * x[(offsets ? offsets[c] : c * x_stride) + p];
         s += t;
         *scale += fabs(t);
     }
@@ -96,11 +98,55 @@ static void test_gemm(const cp_conv_kernels *k, const char *isa)
                     for (int64_t p = 0; p < n; p++) {
                         double scale;
                         const double s =
-                            gemm_element(channels, x, x_stride, w, mr, bias, i, p, &scale);
+                            gemm_element(channels, x, x_stride, NULL, w, mr, bias, i, p, &scale);
                         expect_close("gemm", isa, y[i * y_stride + p], s, scale, shape);
                     }
                 free(x), free(w), free(bias), free(y);
             }
+}
+
+/* The row kernels (rows: gemm_mr channels a tile; rows_narrow: narrow_mr)
+ * over steps at scattered offsets, as a packed band's taps are. */
+static void test_rows_with(const cp_conv_kernels *k, const char *isa, const char *name,
+                           cp_conv_rows_fn fn, int64_t mr, int64_t nv)
+{
+    const int64_t vw = k->vw;
+    for (int64_t steps = 1; steps <= 7; steps += 3)
+        for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
+            for (int64_t n = 1; n <= nv * vw; n += (n < 2 * vw ? 1 : 5)) {
+                /* step s reads a row of its own, shifted by s % 3 floats */
+                const int64_t x_row = nv * vw + 5, y_stride = n + 2;
+                int64_t offsets[7];
+                for (int64_t s = 0; s < steps; s++)
+                    offsets[s] = (steps - 1 - s) * x_row + s % 3;
+                float *x = buffer((size_t)(steps * x_row)), *w = buffer((size_t)(steps * mr));
+                float *bias = buffer((size_t)mr), *y = buffer((size_t)(mr * y_stride));
+                float *before = buffer((size_t)(mr * y_stride));
+                memcpy(before, y, (size_t)(mr * y_stride) * sizeof *y);
+                fn(steps, offsets, x, w, bias, y, y_stride, m_valid, n);
+                char shape[96];
+                snprintf(shape, sizeof shape, "steps=%lld m_valid=%lld n=%lld", (long long)steps,
+                         (long long)m_valid, (long long)n);
+                for (int64_t i = 0; i < mr; i++)
+                    for (int64_t p = 0; p < y_stride; p++) {
+                        double scale;
+                        if (i >= m_valid || p >= n) {
+                            expect_close(name, isa, y[i * y_stride + p], before[i * y_stride + p],
+                                         0, shape); /* untouched */
+                            continue;
+                        }
+                        const double s =
+                            gemm_element(steps, x, 0, offsets, w, mr, bias, i, p, &scale);
+                        expect_close(name, isa, y[i * y_stride + p], s, scale, shape);
+                    }
+                free(x), free(w), free(bias), free(y), free(before);
+            }
+}
+
+static void test_rows(const cp_conv_kernels *k, const char *isa)
+{
+    test_rows_with(k, isa, "rows", k->rows, k->gemm_mr, k->gemm_nv);
+    test_rows_with(k, isa, "rows_narrow", k->rows_narrow, k->narrow_mr, k->narrow_nv);
 }
 
 /* Direct tiles: a 1-D convolution of C channels and K taps; some steps
@@ -328,7 +374,7 @@ static void test_gemm_zip(const cp_conv_kernels *k, const char *isa)
                 for (int64_t px = 0; px < n; px++) {
                     double scale;
                     const double s =
-                        gemm_element(channels, x, x_stride, w, mr, bias, i, px, &scale);
+                        gemm_element(channels, x, x_stride, NULL, w, mr, bias, i, px, &scale);
                     const int64_t at = rows_at[i / 2] + vectors_at[px / vw] + 2 * (px % vw) + i % 2;
                     written[at] = 1;
                     expect_close("gemm_zip", isa, y[at], s, scale, shape);
@@ -797,6 +843,7 @@ typedef struct conv_case {
 
 static const conv_case conv_cases[] = {
     {"gemm", test_gemm},
+    {"conv_rows", test_rows},
     {"direct", test_direct},
     {"depthwise", test_depthwise},
     {"depthwise3", test_depthwise3},

@@ -138,10 +138,16 @@ typedef struct cp_conv_kernels {
     int32_t vw;               /* floats per vector */
     int32_t gemm_mr;          /* output channels per GEMM tile */
     int32_t gemm_nv;          /* pixel vectors per GEMM tile */
+    int32_t narrow_mr;        /* output channels per narrow row tile (rows_narrow) */
+    int32_t narrow_nv;        /* pixel vectors per narrow row tile */
     int32_t direct_np_max[3]; /* pixels per direct tile, for mv = 1, 2, 3 */
     cp_conv_gemm_fn gemm;
     cp_conv_gemm_zip_fn gemm_zip;
     cp_conv_rows_fn rows;
+    /* rows with narrow_mr output channels and narrow_nv pixel vectors a
+     * tile (weights w + k*narrow_mr), for ops with at most narrow_mr
+     * output channels per group */
+    cp_conv_rows_fn rows_narrow;
     /* [mv - 1][stride class: 0 any, 1 stride 1, 2 stride 2][np - 1]; the
      * stride-1 and stride-2 variants ignore their stride argument; NULL
      * past direct_np_max[mv - 1] */

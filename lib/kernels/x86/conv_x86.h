@@ -17,7 +17,10 @@
  *    that reads the input itself (masked loads, no copy).
  *  - rows: few input channels per group (the 7x7 stride-2 stem): the GEMM
  *    tile over packed, phase-split input rows, one reduction step per
- *    (channel, tap); stores are contiguous rows.
+ *    (channel, tap); stores are contiguous rows. Also ops with at most
+ *    narrow_mr output channels per group (the stem's dx, a DCGAN output
+ *    layer), on a narrower, wider tile (rows_narrow), where the direct
+ *    kernel would fill a few lanes of each channel vector.
  *  - direct: everything else (any kernel, stride, dilation, pads, groups,
  *    1-D/2-D/3-D). Each task copies a band of zero-padded input rows of one
  *    group (deep layers on small planes, whose padding taps are all left
@@ -89,7 +92,8 @@ typedef struct x86_conv {
     x86_conv_algo algo;
     const cp_conv_kernels *k;
     int64_t groups, cpg, mpg, taps;
-    int64_t block;  /* output channels per packed block: gemm_mr, vw or 1 */
+    int64_t block;  /* output channels per packed block: gemm_mr, narrow_mr, vw or 1 */
+    int narrow;     /* rows algorithm on the narrow tile (rows_narrow) */
     int64_t blocks; /* blocks per group */
     float *w;
     float *bias; /* groups * blocks * block values, zero padded */

@@ -410,7 +410,9 @@ void cp_x86_conv_rows_task(void *arg, int64_t begin, int64_t end, int32_t thread
     const cp_conv_kernels *k = xc->k;
     const x86_conv_plan *p = &job->plan;
     const int64_t out_plane = cp_geom_out_plane(g);
-    const int64_t ow = g->out[2], mr = xc->block, tile = (int64_t)k->gemm_nv * k->vw;
+    const int64_t ow = g->out[2], mr = xc->block;
+    const int64_t tile = (int64_t)(xc->narrow ? k->narrow_nv : k->gemm_nv) * k->vw;
+    const cp_conv_rows_fn rows = xc->narrow ? k->rows_narrow : k->rows;
     const int64_t steps = xc->cpg * xc->taps;
     float *pack = job->shared_pack ? job->pack : job->pack + thread_index * p->thread_floats;
     for (int64_t t = begin; t < end; t++) {
@@ -424,9 +426,9 @@ void cp_x86_conv_rows_task(void *arg, int64_t begin, int64_t end, int32_t thread
             for (int64_t oh = oh0; oh < oh1; oh++) {
                 const float *row = pack + (oh - oh0) * g->stride[1] * p->row_pitch;
                 for (int64_t c0 = 0; c0 < ow; c0 += tile)
-                    k->rows(steps, job->offsets, row + c0, xc->w + slot * steps * mr,
-                            xc->bias + slot * mr, y + oh * ow + c0, out_plane, xc->mpg - b * mr,
-                            min64(tile, ow - c0));
+                    rows(steps, job->offsets, row + c0, xc->w + slot * steps * mr,
+                         xc->bias + slot * mr, y + oh * ow + c0, out_plane, xc->mpg - b * mr,
+                         min64(tile, ow - c0));
             }
         }
     }

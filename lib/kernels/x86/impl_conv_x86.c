@@ -42,6 +42,11 @@ static x86_conv_algo choose_algo(const convpool_op *op, const cp_conv_kernels *k
         return X86_CONV_DEPTHWISE;
     if (op->c_per_group <= X86_CONV_ROWS_MAX_CHANNELS && mpg >= k->gemm_mr)
         return X86_CONV_ROWS;
+    /* A few output channels (the stem's dx, a DCGAN output layer) would
+     * fill a direct tile's channel vector a few lanes wide: the narrow row
+     * tile puts pixels along the vectors instead. */
+    if (mpg <= k->narrow_mr)
+        return X86_CONV_ROWS;
     return X86_CONV_DIRECT;
 }
 
@@ -92,9 +97,11 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
     xc->taps = 1;
     for (int i = 0; i < op->attrs.rank; i++)
         xc->taps *= op->attrs.kernel_shape[i]; /* checked by op creation */
-    xc->block = xc->algo == X86_CONV_GEMM || xc->algo == X86_CONV_ROWS ? k->gemm_mr
-                : xc->algo == X86_CONV_DIRECT                          ? k->vw
-                                                                       : 1;
+    xc->narrow = xc->algo == X86_CONV_ROWS && xc->mpg <= k->narrow_mr;
+    xc->block = xc->narrow                                               ? k->narrow_mr
+                : xc->algo == X86_CONV_GEMM || xc->algo == X86_CONV_ROWS ? k->gemm_mr
+                : xc->algo == X86_CONV_DIRECT                            ? k->vw
+                                                                         : 1;
     xc->blocks = ceil_div(xc->mpg, xc->block);
     size_t slots = (size_t)(xc->groups * xc->blocks * xc->block);
     size_t wcount = slots * (size_t)(xc->cpg * xc->taps);
