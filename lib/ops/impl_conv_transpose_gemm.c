@@ -56,6 +56,8 @@
 
 /* Below this many scatter-adds a plane loop stays on one thread. */
 #define CP_COL2IM_MIN_WORK_PER_THREAD 32768
+/* col2im tasks per thread when output channels are fewer */
+#define CP_COL2IM_TASKS_PER_THREAD 4
 /* At most this many stride phases (the product of the strides) take the
  * phase way; more small Convs would each be too small to run well. */
 #define CP_MAX_PHASES 16
@@ -590,8 +592,10 @@ typedef struct col2im_args {
     const gemm_packed *gp;
     const float *cols; /* one batch item: (M*K, in_plane) */
     float *y;          /* one batch item: (M, out_plane) */
+    int64_t bands;     /* tasks per output channel: bands of output rows */
 } col2im_args;
 
+/* Task t: band t % bands of the rows (dim 1) of output channel t / bands. */
 static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -599,12 +603,15 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     const cp_geom *g = a->g;
     const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
     const int64_t K0 = g->kernel[0], K1 = g->kernel[1], K2 = g->kernel[2];
-    const int64_t s2 = g->stride[2];
-    for (int64_t m = begin; m < end; m++) {
+    const int64_t s2 = g->stride[2], band = cp_ceil_div(g->out[1], a->bands);
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t m = t / a->bands, oh0 = t % a->bands * band;
+        const int64_t oh1 = oh0 + band < g->out[1] ? oh0 + band : g->out[1];
         float *yp = a->y + m * out_plane;
         const float b = a->gp->bias[m];
-        for (int64_t o = 0; o < out_plane; o++)
-            yp[o] = b;
+        for (int64_t od = 0; od < g->out[0]; od++)
+            for (int64_t o = oh0 * g->out[2]; o < oh1 * g->out[2]; o++)
+                yp[od * g->out[1] * g->out[2] + o] = b;
         const float *cm = a->cols + m * a->gp->taps * in_plane;
         for (int64_t kd = 0; kd < K0; kd++) {
             int64_t d_lo, d_hi;
@@ -612,11 +619,28 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
             for (int64_t kh = 0; kh < K1; kh++) {
                 int64_t h_lo, h_hi;
                 input_range(g, 1, kh, &h_lo, &h_hi);
+                /* the input rows whose outputs fall in the band */
+                const int64_t h_off = kh * g->dilation[1] - g->pad_begin[1];
+                const int64_t b_lo = cp_ceil_div(oh0 - h_off, g->stride[1]);
+                const int64_t b_hi = cp_floor_div(oh1 - 1 - h_off, g->stride[1]) + 1;
+                h_lo = b_lo > h_lo ? b_lo : h_lo;
+                h_hi = b_hi < h_hi ? b_hi : h_hi;
                 for (int64_t kw = 0; kw < K2; kw++) {
                     int64_t w_lo, w_hi;
                     input_range(g, 2, kw, &w_lo, &w_hi);
                     const float *ck = cm + ((kd * K1 + kh) * K2 + kw) * in_plane;
                     const int64_t w_off = kw * g->dilation[2] - g->pad_begin[2];
+                    /* With stride 2 and dilation 1 along W, taps kw and
+                     * kw + 1 fill the even and odd columns of one run of
+                     * outputs: added together, zipped, where both reach. */
+                    const int pair = s2 == 2 && g->dilation[2] == 1 && kw + 1 < K2;
+                    int64_t n_lo = 0, n_hi = 0, p_lo = 0, p_hi = 0; /* kw + 1's; both's */
+                    if (pair) {
+                        input_range(g, 2, kw + 1, &n_lo, &n_hi);
+                        p_lo = n_lo > w_lo ? n_lo : w_lo;
+                        p_hi = n_hi < w_hi ? n_hi : w_hi;
+                        p_hi = p_hi > p_lo ? p_hi : p_lo;
+                    }
                     for (int64_t id = d_lo; id < d_hi; id++) {
                         const int64_t od =
                             id * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
@@ -625,7 +649,19 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                                 ih * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
                             const float *cr = ck + (id * g->in[1] + ih) * g->in[2];
                             float *yr = yp + (od * g->out[1] + oh) * g->out[2] + w_off;
-                            if (s2 == 1) {
+                            if (pair) {
+                                const float *cn = cr + in_plane; /* tap kw + 1 */
+                                /* the ends only one of the two reaches */
+                                for (int64_t iw = w_lo; iw < w_hi && iw < p_lo; iw++)
+                                    yr[iw * 2] += cr[iw];
+                                for (int64_t iw = n_lo; iw < n_hi && iw < p_lo; iw++)
+                                    yr[iw * 2 + 1] += cn[iw];
+                                cp_zip_add_row(yr + 2 * p_lo, cr + p_lo, cn + p_lo, p_hi - p_lo);
+                                for (int64_t iw = p_hi > w_lo ? p_hi : w_lo; iw < w_hi; iw++)
+                                    yr[iw * 2] += cr[iw];
+                                for (int64_t iw = p_hi > n_lo ? p_hi : n_lo; iw < n_hi; iw++)
+                                    yr[iw * 2 + 1] += cn[iw];
+                            } else if (s2 == 1) {
                                 for (int64_t iw = w_lo; iw < w_hi; iw++)
                                     yr[iw] += cr[iw];
                             } else {
@@ -634,6 +670,7 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                             }
                         }
                     }
+                    kw += pair; /* tap kw + 1 is done */
                 }
             }
         }
@@ -658,13 +695,22 @@ static void gemm_run(const cp_run_args *a)
     float *cols = a->workspace;
     void *inner_ws = (char *)a->workspace + cols_bytes(g, gp);
     const int64_t in_item = g->c * cp_geom_in_plane(g), out_item = g->m * cp_geom_out_plane(g);
-    const int32_t threads =
+    int32_t threads =
         cp_threads_for_work(g->m * gp->taps * cp_geom_in_plane(g), CP_COL2IM_MIN_WORK_PER_THREAD);
+    if (threads > cp_context_threads(a->ctx))
+        threads = cp_context_threads(a->ctx);
+    /* Few output channels (the stem's dx: 3) split into bands of rows, so
+     * that every thread gets about CP_COL2IM_TASKS_PER_THREAD tasks. */
+    int64_t bands = 1;
+    if (threads > 1 && g->m < (int64_t)threads * CP_COL2IM_TASKS_PER_THREAD) {
+        bands = cp_ceil_div((int64_t)threads * CP_COL2IM_TASKS_PER_THREAD, g->m);
+        bands = bands < g->out[1] ? bands : g->out[1];
+    }
     for (int64_t n = 0; n < g->n; n++) {
         cp_run_args inner = {gp->inner, &ig, a->ctx, a->x + n * in_item, cols, NULL, inner_ws};
         gp->inner->impl->run(&inner);
-        col2im_args ca = {g, gp, cols, a->y + n * out_item};
-        cp_parallel_for(a->ctx, g->m, threads, col2im_task, &ca);
+        col2im_args ca = {g, gp, cols, a->y + n * out_item, bands};
+        cp_parallel_for(a->ctx, g->m * bands, threads, col2im_task, &ca);
     }
 }
 
