@@ -218,6 +218,11 @@ static const conv_case backward_cases[] = {
      * or many columns */
     {2, 2, 9, 70, 1, {16, 32}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     {2, 1, 70, 9, 1, {32, 16}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    /* lanes, 1x1 reductions longer than a chunk (chunk by chunk of each
+     * batch item): laid out or in place, batch of 1 or 2, 1-D */
+    {2, 1, 40, 70, 1, {33, 35}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 2, 70, 9, 1, {32, 48}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {1, 1, 9, 20, 1, {1300}, {1}, {1}, {1}, {0, 0}, 0, 0},
     /* lanes, staged per group: depthwise, channel multipliers, groups */
     {2, 1, 13, 13, 13, {40, 37}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 2, 6, 6, 6, {33, 35}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 0, 1}, 0, 1},
