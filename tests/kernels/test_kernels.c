@@ -722,12 +722,13 @@ static void expect_same(const char *what, const char *isa, float got, float want
 
 /* pool_gather over dx_rows rows at a pitch past n (the elements between
  * keep their values), each summing `rows` of 4 source rows (in a mixed
- * order, one source row shared by several dx rows). */
+ * order, one source row shared by several dx rows), with the room the
+ * kernel may read past the last. */
 static void test_pool_gather(const cp_grad_kernels *k, const char *isa, int64_t dx_rows,
                              int64_t rows, int64_t taps, int64_t step, int64_t n)
 {
     const int64_t len = n + (taps - 1) * step, pitch = n + 3, count = dx_rows * pitch;
-    float *src = buffer((size_t)(4 * len)), *dx = buffer((size_t)count);
+    float *src = buffer((size_t)(4 * len + CP_GRAD_GATHER_OVERREAD)), *dx = buffer((size_t)count);
     float *want = malloc((size_t)count * sizeof(float));
     const float **rowp = malloc((size_t)(dx_rows * rows + 1) * sizeof(*rowp));
     char shape[96];

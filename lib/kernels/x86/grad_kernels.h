@@ -21,10 +21,12 @@
  * float. pool_gather: for dx rows t < dx_rows (at dx + t * dx_pitch) and
  * i < n, dx[i] = 0 plus src[t * rows + r][i + j * step] for r < rows, j <
  * taps, added one at a time in that order (r, then j): the order fixes
- * each element's rounding. The src rows are read only at those positions.
+ * each element's rounding. The src rows may be read up to
+ * CP_GRAD_GATHER_OVERREAD floats past position n (their values unused).
  */
 typedef void (*cp_grad_pool_quotients_fn)(const float *dy, const float *divisor, int64_t rows,
                                           int64_t n, int64_t stride, float *q, int64_t q_pitch);
+#define CP_GRAD_GATHER_OVERREAD (3 * 16)
 typedef void (*cp_grad_pool_gather_fn)(float *dx, int64_t dx_pitch, int64_t dx_rows,
                                        const float *const *src, int64_t rows, int64_t n,
                                        int64_t taps, int64_t step);

@@ -219,6 +219,14 @@ static int64_t avg_row_len(const cp_geom *g)
     return avg_margin(g) + (placed > read ? placed : read);
 }
 
+/* The rows u of a plane, a row of zeros, and what pool_gather may read past
+ * the last row. */
+static size_t avg_u_bytes(const cp_geom *g)
+{
+    return (size_t)((g->out[0] * g->out[1] + 1) * avg_row_len(g) + CP_GRAD_GATHER_OVERREAD) *
+           sizeof(float);
+}
+
 /* A thread's workspace: the divisor of each window (a plane of dy), the
  * rows u of a plane and after them a row of zeros, for D and H the outputs
  * reaching each input position (avg_reach), and the rows u each dx row
@@ -240,10 +248,10 @@ static void *avg_part(char *base, size_t *at, size_t bytes)
 /* Carves sc out of base (NULL: only sizing); returns the bytes it takes. */
 static size_t avg_scratch_at(const cp_geom *g, char *base, avg_scratch *sc)
 {
-    const int64_t out_rows = g->out[0] * g->out[1], in_rows = g->in[0] * g->in[1];
+    const int64_t in_rows = g->in[0] * g->in[1];
     size_t at = 0;
     sc->divisor = avg_part(base, &at, (size_t)cp_geom_out_plane(g) * sizeof(float));
-    sc->u = avg_part(base, &at, (size_t)((out_rows + 1) * avg_row_len(g)) * sizeof(float));
+    sc->u = avg_part(base, &at, avg_u_bytes(g));
     for (int i = 0; i < 2; i++) {
         sc->reach[i] = avg_part(base, &at, (size_t)(g->in[i] * g->kernel[i]) * sizeof(int64_t));
         sc->reached[i] = avg_part(base, &at, (size_t)g->in[i] * sizeof(int64_t));
@@ -413,7 +421,7 @@ static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index
     }
     const int64_t reaching = avg_gather_table(g, &sc);
     /* the quotients land on the same positions for every plane */
-    memset(sc.u, 0, (size_t)((g->out[0] * g->out[1] + 1) * len) * sizeof(float));
+    memset(sc.u, 0, avg_u_bytes(g));
     for (int64_t p = begin; p < end; p++) {
         j->k->pool_quotients(j->a->dy + p * out_plane, sc.divisor, g->out[0] * g->out[1], OW,
                              g->stride[2], sc.u + avg_margin(g), len);
