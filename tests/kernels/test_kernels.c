@@ -721,32 +721,34 @@ static void expect_same(const char *what, const char *isa, float got, float want
 }
 
 /* pool_gather over dx_rows rows at a pitch past n (the elements between
- * keep their values), each summing `rows` of 4 source rows (in a mixed
- * order, one source row shared by several dx rows), with the room the
- * kernel may read past the last. */
+ * keep their values), each summing `rows` of 4 source rows: with a list of
+ * its own per dx row (src_step = rows; in a mixed order, one source row
+ * shared by several dx rows) or, sliding (src_step = 1), rows t .. t + rows
+ * of one list; with the room the kernel may read past the last row. */
 static void test_pool_gather(const cp_grad_kernels *k, const char *isa, int64_t dx_rows,
-                             int64_t rows, int64_t taps, int64_t step, int64_t n)
+                             int64_t rows, int64_t taps, int64_t step, int64_t n, int slide)
 {
     const int64_t len = n + (taps - 1) * step, pitch = n + 3, count = dx_rows * pitch;
+    const int64_t src_step = slide ? 1 : rows, listed = slide ? dx_rows + rows : dx_rows * rows + 1;
     float *src = buffer((size_t)(4 * len + CP_GRAD_GATHER_OVERREAD)), *dx = buffer((size_t)count);
     float *want = malloc((size_t)count * sizeof(float));
-    const float **rowp = malloc((size_t)(dx_rows * rows + 1) * sizeof(*rowp));
-    char shape[96];
+    const float **rowp = malloc((size_t)listed * sizeof(*rowp));
+    char shape[112];
     memcpy(want, dx, (size_t)count * sizeof(float));
-    for (int64_t t = 0; t < dx_rows; t++)
-        for (int64_t r = 0; r < rows; r++)
-            rowp[t * rows + r] = src + ((t * 3 + r * 5) % 4) * len;
+    for (int64_t at = 0; at < listed; at++)
+        rowp[at] = src + ((at * 3 + at / 4) % 4) * len;
     for (int64_t t = 0; t < dx_rows; t++)
         for (int64_t i = 0; i < n; i++) {
             float v = 0.0f;
             for (int64_t r = 0; r < rows; r++)
                 for (int64_t j = 0; j < taps; j++)
-                    v += rowp[t * rows + r][i + j * step];
+                    v += rowp[t * src_step + r][i + j * step];
             want[t * pitch + i] = v;
         }
-    k->pool_gather(dx, pitch, dx_rows, rowp, rows, n, taps, step);
-    snprintf(shape, sizeof shape, "dx_rows=%lld rows=%lld taps=%lld step=%lld n=%lld",
-             (long long)dx_rows, (long long)rows, (long long)taps, (long long)step, (long long)n);
+    k->pool_gather(dx, pitch, dx_rows, rowp, src_step, rows, n, taps, step);
+    snprintf(shape, sizeof shape, "dx_rows=%lld rows=%lld taps=%lld step=%lld n=%lld slide=%d",
+             (long long)dx_rows, (long long)rows, (long long)taps, (long long)step, (long long)n,
+             slide);
     for (int64_t i = 0; i < count; i++)
         expect_same("pool_gather", isa, dx[i], want[i], shape);
     free(src), free(dx), free(want), free(rowp);
@@ -755,8 +757,8 @@ static void test_pool_gather(const cp_grad_kernels *k, const char *isa, int64_t 
 /* pool_quotients: two rows, lengths reaching whole vectors and every tail,
  * strides 1 to 3 (zeros in between, the rest of the row kept); pool_gather: 1 to 9 dx rows
  * (blocks of four, the last overlapping, and fewer), 0 to 3 source rows of 1 to 4 taps (the
- * unrolled 2 and 3 and any other) at steps 1 and 2, lengths up to past two blocks of two
- * vectors. */
+ * shifted 2 and 3 and any other) at steps 1 and 2, lists per dx row or sliding, lengths up
+ * to past two blocks of two vectors. */
 static void test_grad_pool(const cp_grad_kernels *k, const char *isa)
 {
     const int64_t vw = k->vw;
@@ -789,7 +791,8 @@ static void test_grad_pool(const cp_grad_kernels *k, const char *isa)
             for (int64_t taps = 1; taps <= 4; taps++)
                 for (int64_t step = 1; step <= 2; step++)
                     for (int64_t n = 1; n <= 5 * vw + 1; n += (n < 2 * vw + 2 ? 1 : vw - 1))
-                        test_pool_gather(k, isa, dx_rows, rows, taps, step, n);
+                        for (int slide = 0; slide <= 1; slide++)
+                            test_pool_gather(k, isa, dx_rows, rows, taps, step, n, slide);
 }
 
 /* ---- the table ----------------------------------------------------------- */

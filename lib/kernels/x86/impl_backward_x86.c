@@ -371,35 +371,49 @@ static void avg_tile_plane(const avg_job *j, const avg_scratch *sc, int64_t p)
         }
 }
 
-/* The rows u each dx row (id, ih) sums, as pool_gather takes them: for dx
- * row t = id * IH + ih, gather[t * reaching ..] holds those of the output
- * rows reaching it, in ascending (od, oh), then the row of zeros up to
- * `reaching` (the most any dx row has): adding +0 leaves a sum as it was,
- * and the same count for every dx row lets one call sum a whole plane.
- * Returns `reaching`. */
-static int64_t avg_gather_table(const cp_geom *g, const avg_scratch *sc)
+/* The rows u each dx row (id, ih) sums, as pool_gather takes them, for dx
+ * row t = id * IH + ih: those of the output rows reaching it, in ascending
+ * (od, oh), padded with the row of zeros to the same count `rows` for
+ * every dx row (adding +0 leaves a sum as it was), so that one call sums a
+ * whole plane. Where D is trivial and H has stride and dilation 1, dx row
+ * ih sums the K1 rows of gather[ih ..] (src_step 1): the output rows ih +
+ * pad - (K1 - 1) .. ih + pad, zeros standing in for those outside, so
+ * that the kernel loads each row once for the dx rows that share it.
+ * Otherwise dx row t's rows are gather[t * rows ..] (src_step = rows). */
+static int64_t avg_gather_table(const cp_geom *g, const avg_scratch *sc, int64_t *src_step)
 {
-    const int64_t len = avg_row_len(g), zeros = g->out[0] * g->out[1];
+    const int64_t len = avg_row_len(g), OH = g->out[1], K1 = g->kernel[1];
+    const float *zeros = sc->u + g->out[0] * OH * len + g->pad_begin[2];
+    const float **next = sc->gather;
+    if (g->in[0] == 1 && g->out[0] == 1 && g->kernel[0] == 1 && g->pad_begin[0] == 0 &&
+        g->stride[1] == 1 && g->dilation[1] == 1) {
+        for (int64_t j = 0; j < g->in[1] + K1 - 1; j++) {
+            const int64_t oh = j + g->pad_begin[1] - (K1 - 1);
+            *next++ = oh >= 0 && oh < OH ? sc->u + oh * len + g->pad_begin[2] : zeros;
+        }
+        *src_step = 1;
+        return K1;
+    }
     int64_t most[2] = {0, 0};
     for (int i = 0; i < 2; i++)
         for (int64_t v = 0; v < g->in[i]; v++)
             if (sc->reached[i][v] > most[i])
                 most[i] = sc->reached[i][v];
-    const int64_t reaching = most[0] * most[1];
-    const float **next = sc->gather;
+    const int64_t rows = most[0] * most[1];
     for (int64_t id = 0; id < g->in[0]; id++)
         for (int64_t ih = 0; ih < g->in[1]; ih++) {
-            const float **end = next + reaching;
+            const float **end = next + rows;
             for (int64_t a = 0; a < sc->reached[0][id]; a++)
                 for (int64_t b = 0; b < sc->reached[1][ih]; b++) {
-                    const int64_t r = sc->reach[0][id * g->kernel[0] + a] * g->out[1] +
+                    const int64_t r = sc->reach[0][id * g->kernel[0] + a] * OH +
                                       sc->reach[1][ih * g->kernel[1] + b];
                     *next++ = sc->u + r * len + g->pad_begin[2];
                 }
             while (next < end)
-                *next++ = sc->u + zeros * len + g->pad_begin[2];
+                *next++ = zeros;
         }
-    return reaching;
+    *src_step = rows;
+    return rows;
 }
 
 static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
@@ -419,14 +433,15 @@ static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index
             avg_tile_plane(j, &sc, p);
         return;
     }
-    const int64_t reaching = avg_gather_table(g, &sc);
+    int64_t src_step;
+    const int64_t rows = avg_gather_table(g, &sc, &src_step);
     /* the quotients land on the same positions for every plane */
     memset(sc.u, 0, avg_u_bytes(g));
     for (int64_t p = begin; p < end; p++) {
         j->k->pool_quotients(j->a->dy + p * out_plane, sc.divisor, g->out[0] * g->out[1], OW,
                              g->stride[2], sc.u + avg_margin(g), len);
         j->k->pool_gather(j->a->dx + p * in_plane, g->in[2], g->in[0] * g->in[1], sc.gather,
-                          reaching, g->in[2], g->kernel[2], g->dilation[2]);
+                          src_step, rows, g->in[2], g->kernel[2], g->dilation[2]);
     }
 }
 
