@@ -729,10 +729,11 @@ static void test_pool_gather(const cp_grad_kernels *k, const char *isa, int64_t 
                              int64_t rows, int64_t taps, int64_t step, int64_t n, int slide)
 {
     const int64_t len = n + (taps - 1) * step, pitch = n + 3, count = dx_rows * pitch;
-    const int64_t src_step = slide ? 1 : rows, listed = slide ? dx_rows + rows : dx_rows * rows + 1;
+    /* exactly the pointers the sums use, so that a read past them shows (ASan) */
+    const int64_t src_step = slide ? 1 : rows, listed = slide ? dx_rows + rows - 1 : dx_rows * rows;
     float *src = buffer((size_t)(4 * len + CP_GRAD_GATHER_OVERREAD)), *dx = buffer((size_t)count);
     float *want = malloc((size_t)count * sizeof(float));
-    const float **rowp = malloc((size_t)listed * sizeof(*rowp));
+    const float **rowp = malloc((size_t)(listed > 0 ? listed : 1) * sizeof(*rowp));
     char shape[112];
     memcpy(want, dx, (size_t)count * sizeof(float));
     for (int64_t at = 0; at < listed; at++)
