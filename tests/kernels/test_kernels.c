@@ -774,64 +774,80 @@ static void expect_same(const char *what, const char *isa, float got, float want
         fprintf(stderr, "FAIL %s [%s] %s: got %.9g, want %.9g\n", what, isa, shape, got, want);
 }
 
+/* pool_gather over dx_rows rows at a pitch past n (the elements between
+ * keep their values), each summing `rows` of 4 source rows: with a list of
+ * its own per dx row (src_step = rows; in a mixed order, one source row
+ * shared by several dx rows) or, sliding (src_step = 1), rows t .. t + rows
+ * of one list; with the room the kernel may read past the last row. */
+static void test_pool_gather(const cp_grad_kernels *k, const char *isa, int64_t dx_rows,
+                             int64_t rows, int64_t taps, int64_t step, int64_t n, int slide)
+{
+    const int64_t len = n + (taps - 1) * step, pitch = n + 3, count = dx_rows * pitch;
+    /* exactly the pointers the sums use, so that a read past them shows (ASan) */
+    const int64_t src_step = slide ? 1 : rows, listed = slide ? dx_rows + rows - 1 : dx_rows * rows;
+    float *src = buffer((size_t)(4 * len + CP_GRAD_GATHER_OVERREAD)), *dx = buffer((size_t)count);
+    float *want = malloc((size_t)count * sizeof(float));
+    const float **rowp = malloc((size_t)(listed > 0 ? listed : 1) * sizeof(*rowp));
+    char shape[112];
+    memcpy(want, dx, (size_t)count * sizeof(float));
+    for (int64_t at = 0; at < listed; at++)
+        rowp[at] = src + ((at * 3 + at / 4) % 4) * len;
+    for (int64_t t = 0; t < dx_rows; t++)
+        for (int64_t i = 0; i < n; i++) {
+            float v = 0.0f;
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t j = 0; j < taps; j++)
+                    v += rowp[t * src_step + r][i + j * step];
+            want[t * pitch + i] = v;
+        }
+    k->pool_gather(dx, pitch, dx_rows, rowp, src_step, rows, n, taps, step);
+    snprintf(shape, sizeof shape, "dx_rows=%lld rows=%lld taps=%lld step=%lld n=%lld slide=%d",
+             (long long)dx_rows, (long long)rows, (long long)taps, (long long)step, (long long)n,
+             slide);
+    for (int64_t i = 0; i < count; i++)
+        expect_same("pool_gather", isa, dx[i], want[i], shape);
+    free(src), free(dx), free(want), free(rowp);
+}
+
 /* pool_quotients: two rows, lengths reaching whole vectors and every tail,
- * strides 1 to 3 (zeros in between, the rest of the row kept); pool_gather: 0 to 3 rows of 1 to 3
- * taps at steps 1 and 2, lengths up to past two blocks of four vectors, with and without
- * accumulating (the elements past n keep their values). */
+ * strides 1 to 3 (zeros in between, the rest of the row kept); pool_gather: 1 to 9 dx rows
+ * (blocks of four, the last overlapping, and fewer), 0 to 3 source rows of 1 to 4 taps (the
+ * shifted 2 and 3 and any other) at steps 1 and 2, lists per dx row or sliding, lengths up
+ * to past two blocks of two vectors. */
 static void test_grad_pool(const cp_grad_kernels *k, const char *isa)
 {
     const int64_t vw = k->vw;
     char shape[96];
     for (int64_t n = 1; n <= 3 * vw + 1; n++)
         for (int64_t stride = 1; stride <= 3; stride++) {
-            /* two rows, the second with its own scale, at a pitch past the row */
+            /* two rows at a pitch past the row */
             const int64_t pitch = n * stride + 2;
-            const float scale[2] = {3.0f, 5.0f};
-            float *dy = buffer((size_t)(2 * n)), *count = buffer((size_t)n);
+            float *dy = buffer((size_t)(2 * n)), *divisor = buffer((size_t)(2 * n));
             float *q = buffer((size_t)(2 * pitch)), *before = buffer((size_t)(2 * pitch));
-            for (int64_t i = 0; i < n; i++)
-                count[i] = (float)(1 + (i * 7) % 5);
+            for (int64_t i = 0; i < 2 * n; i++)
+                divisor[i] = (float)(1 + (i * 7) % 9);
             memcpy(before, q, (size_t)(2 * pitch) * sizeof(float));
-            k->pool_quotients(dy, count, scale, 2, n, stride, q, pitch);
+            k->pool_quotients(dy, divisor, 2, n, stride, q, pitch);
             snprintf(shape, sizeof shape, "n=%lld stride=%lld", (long long)n, (long long)stride);
             for (int64_t r = 0; r < 2; r++)
                 for (int64_t i = 0; i < pitch; i++) {
                     const int64_t at = r * pitch + i, col = i / stride;
-                    const float want = i >= (n - 1) * stride + 1 ? before[at]
-                                       : i % stride
-                                           ? 0.0f
-                                           : (float)((double)dy[r * n + col] /
-                                                     ((double)scale[r] * (double)count[col]));
+                    const float want =
+                        i >= (n - 1) * stride + 1 ? before[at]
+                        : i % stride
+                            ? 0.0f
+                            : (float)((double)dy[r * n + col] / (double)divisor[r * n + col]);
                     expect_same("pool_quotients", isa, q[at], want, shape);
                 }
-            free(dy), free(count), free(q), free(before);
+            free(dy), free(divisor), free(q), free(before);
         }
-    for (int64_t rows = 0; rows <= 3; rows++)
-        for (int64_t taps = 1; taps <= 3; taps++)
-            for (int64_t step = 1; step <= 2; step++)
-                for (int64_t n = 1; n <= 9 * vw + 1; n += (n < 2 * vw + 2 ? 1 : vw - 1))
-                    for (int accumulate = 0; accumulate <= 1; accumulate++) {
-                        const int64_t len = n + (taps - 1) * step, tail = 3;
-                        float *src = buffer((size_t)(3 * len)), *dx = buffer((size_t)(n + tail));
-                        float *want = malloc((size_t)(n + tail) * sizeof(float));
-                        const float *rowp[3] = {src, src + len, src + 2 * len};
-                        memcpy(want, dx, (size_t)(n + tail) * sizeof(float));
-                        for (int64_t i = 0; i < n; i++) {
-                            float v = accumulate ? want[i] : 0.0f;
-                            for (int64_t r = 0; r < rows; r++)
-                                for (int64_t j = 0; j < taps; j++)
-                                    v += rowp[r][i + j * step];
-                            want[i] = v;
-                        }
-                        k->pool_gather(dx, rowp, rows, accumulate, n, taps, step);
-                        snprintf(shape, sizeof shape,
-                                 "rows=%lld taps=%lld step=%lld n=%lld accumulate=%d",
-                                 (long long)rows, (long long)taps, (long long)step, (long long)n,
-                                 accumulate);
-                        for (int64_t i = 0; i < n + tail; i++)
-                            expect_same("pool_gather", isa, dx[i], want[i], shape);
-                        free(src), free(dx), free(want);
-                    }
+    for (int64_t dx_rows = 1; dx_rows <= 9; dx_rows += (dx_rows < 5 ? 1 : 4))
+        for (int64_t rows = 0; rows <= 3; rows++)
+            for (int64_t taps = 1; taps <= 4; taps++)
+                for (int64_t step = 1; step <= 2; step++)
+                    for (int64_t n = 1; n <= 5 * vw + 1; n += (n < 2 * vw + 2 ? 1 : vw - 1))
+                        for (int slide = 0; slide <= 1; slide++)
+                            test_pool_gather(k, isa, dx_rows, rows, taps, step, n, slide);
 }
 
 /* ---- the table ----------------------------------------------------------- */

@@ -14,20 +14,24 @@
 
 /*
  * AveragePool's dx. pool_quotients: q[r * q_pitch + i * stride] = dy[r * n
- * + i] / (scale[r] * count[i]) for rows r < rows, i < n (scale[r] *
- * count[i], the window's divisor, an exact float integer below 2^24), and 0
- * at the positions in between; the rest of each row is left alone. A float quotient of a float by
- * an exact integer rounds as the reference's double quotient rounded to
- * float. pool_gather: for i < n, dx[i] = (accumulate ? dx[i] : 0) plus
- * src[r][i + j * step] for r < rows, j < taps, added one at a time in that
- * order (r, then j): the order fixes each element's rounding. The src rows
- * are read only at those positions.
+ * + i] / divisor[r * n + i] for rows r < rows, i < n (each divisor an
+ * exact float integer below 2^24), and 0 at the positions in between; the
+ * rest of each row is left alone. A float quotient of a float by an exact
+ * integer rounds as the reference's double quotient rounded to
+ * float. pool_gather: for dx rows t < dx_rows (at dx + t * dx_pitch) and
+ * i < n, dx[i] = 0 plus src[t * src_step + r][i + j * step] for r < rows,
+ * j < taps, added one at a time in that order (r, then j): the order fixes
+ * each element's rounding. src_step is rows (a list of its own per dx row)
+ * or 1 (dx row t sums src[t .. t + rows): neighbouring dx rows share their
+ * src rows, which the kernel then loads once). The src rows may be read up to
+ * CP_GRAD_GATHER_OVERREAD floats past position n (their values unused).
  */
-typedef void (*cp_grad_pool_quotients_fn)(const float *dy, const float *count, const float *scale,
-                                          int64_t rows, int64_t n, int64_t stride, float *q,
-                                          int64_t q_pitch);
-typedef void (*cp_grad_pool_gather_fn)(float *dx, const float *const *src, int64_t rows,
-                                       int accumulate, int64_t n, int64_t taps, int64_t step);
+typedef void (*cp_grad_pool_quotients_fn)(const float *dy, const float *divisor, int64_t rows,
+                                          int64_t n, int64_t stride, float *q, int64_t q_pitch);
+#define CP_GRAD_GATHER_OVERREAD (3 * 16)
+typedef void (*cp_grad_pool_gather_fn)(float *dx, int64_t dx_pitch, int64_t dx_rows,
+                                       const float *const *src, int64_t src_step, int64_t rows,
+                                       int64_t n, int64_t taps, int64_t step);
 
 /*
  * The weight gradient as a GEMM whose reduction runs over pixels: for rows

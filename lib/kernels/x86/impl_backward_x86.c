@@ -188,9 +188,12 @@ static void global_avg_pool_data(const cp_backward_args *a)
  * the reference's window order, so the result is the reference's, bitwise.
  * Positions of u that no window of the row maps to that dx column through
  * that tap hold +0, which leaves the sum as it was (these sums are never
- * -0). Windows that tile the input (kernel = stride, no pads: the common
- * 2x2 stride 2) need no sums: each dx element is its window's quotient
- * (avg_tile_plane).
+ * -0). One kernel call sums all dx rows of a plane, several rows at once
+ * so that their chains of dependent adds overlap (pool_gather), from a
+ * table of the rows u each dx row reaches, built once per task
+ * (avg_gather_table). Windows that tile the input (kernel = stride, no
+ * pads: the common 2x2 stride 2) need no sums: each dx element is its
+ * window's quotient (avg_tile_plane).
  */
 
 /* The divisor's terms must stay exact float integers. */
@@ -216,12 +219,22 @@ static int64_t avg_row_len(const cp_geom *g)
     return avg_margin(g) + (placed > read ? placed : read);
 }
 
-/* A thread's workspace: the W part of each divisor (OW floats) and the D
- * and H part of each output row's (OD * OH floats), the rows u of a plane, and for D and H the
- * outputs reaching each input position (avg_reach). */
+/* The rows u of a plane, a row of zeros, and what pool_gather may read past
+ * the last row. */
+static size_t avg_u_bytes(const cp_geom *g)
+{
+    return (size_t)((g->out[0] * g->out[1] + 1) * avg_row_len(g) + CP_GRAD_GATHER_OVERREAD) *
+           sizeof(float);
+}
+
+/* A thread's workspace: the divisor of each window (a plane of dy), the
+ * rows u of a plane and after them a row of zeros, for D and H the outputs
+ * reaching each input position (avg_reach), and the rows u each dx row
+ * sums (avg_gather_table). */
 typedef struct avg_scratch {
-    float *count_w, *count_dh, *u;
+    float *divisor, *u;
     int64_t *reach[2], *reached[2];
+    const float **gather;
 } avg_scratch;
 
 /* The next part of `bytes` of a workspace at base (NULL: only sizing). */
@@ -235,15 +248,16 @@ static void *avg_part(char *base, size_t *at, size_t bytes)
 /* Carves sc out of base (NULL: only sizing); returns the bytes it takes. */
 static size_t avg_scratch_at(const cp_geom *g, char *base, avg_scratch *sc)
 {
-    const size_t row = (size_t)g->out[2] * sizeof(float);
+    const int64_t in_rows = g->in[0] * g->in[1];
     size_t at = 0;
-    sc->count_w = avg_part(base, &at, row);
-    sc->count_dh = avg_part(base, &at, (size_t)(g->out[0] * g->out[1]) * sizeof(float));
-    sc->u = avg_part(base, &at, (size_t)(g->out[0] * g->out[1] * avg_row_len(g)) * sizeof(float));
+    sc->divisor = avg_part(base, &at, (size_t)cp_geom_out_plane(g) * sizeof(float));
+    sc->u = avg_part(base, &at, avg_u_bytes(g));
     for (int i = 0; i < 2; i++) {
         sc->reach[i] = avg_part(base, &at, (size_t)(g->in[i] * g->kernel[i]) * sizeof(int64_t));
         sc->reached[i] = avg_part(base, &at, (size_t)g->in[i] * sizeof(int64_t));
     }
+    sc->gather = avg_part(base, &at,
+                          (size_t)(in_rows * g->kernel[0] * g->kernel[1]) * sizeof(const float *));
     return at;
 }
 
@@ -266,6 +280,26 @@ static int64_t avg_taps(const cp_geom *g, int i, int64_t o, int64_t *lo, int64_t
     cp_tap_range(o, g->stride[i], g->pad_begin[i], g->dilation[i], g->kernel[i], -g->pad_begin[i],
                  g->in[i] + g->pad_end[i], &plo, &phi);
     return phi - plo;
+}
+
+/* Each window's divisor, in dy's order: the same for every plane. The
+ * product stays an exact float integer (avg_supports). The W parts are
+ * counted once, into the first row. */
+static void avg_divisors(const cp_geom *g, float *divisor)
+{
+    const int64_t OW = g->out[2];
+    int64_t lo, hi;
+    for (int64_t ow = 0; ow < OW; ow++)
+        divisor[ow] = (float)avg_taps(g, 2, ow, &lo, &hi);
+    for (int64_t od = g->out[0] - 1; od >= 0; od--) {
+        const int64_t count_d = avg_taps(g, 0, od, &lo, &hi);
+        for (int64_t oh = g->out[1] - 1; oh >= 0; oh--) {
+            const float count_dh = (float)(count_d * avg_taps(g, 1, oh, &lo, &hi));
+            float *row = divisor + (od * g->out[1] + oh) * OW;
+            for (int64_t ow = 0; ow < OW; ow++)
+                row[ow] = count_dh * divisor[ow];
+        }
+    }
 }
 
 /* For each input position v of dim i, the outputs reaching it through one
@@ -311,8 +345,7 @@ static void avg_tile_plane(const avg_job *j, const avg_scratch *sc, int64_t p)
     const cp_geom *g = j->a->geom;
     const int64_t OH = g->out[1], OW = g->out[2], IW = g->in[2], s2 = g->stride[2];
     const int64_t out_plane = cp_geom_out_plane(g);
-    j->k->pool_quotients(j->a->dy + p * out_plane, sc->count_w, sc->count_dh, g->out[0] * OH, OW, 1,
-                         sc->u, OW);
+    j->k->pool_quotients(j->a->dy + p * out_plane, sc->divisor, g->out[0] * OH, OW, 1, sc->u, OW);
     for (int64_t i = 0; i < out_plane; i++)
         sc->u[i] += 0.0f;
     float *dx_row = j->a->dx + p * cp_geom_in_plane(g);
@@ -338,31 +371,49 @@ static void avg_tile_plane(const avg_job *j, const avg_scratch *sc, int64_t p)
         }
 }
 
-/* Rows u handed to one pool_gather call. */
-#define AVG_GATHER_ROWS 32
-
-/* dx row (id, ih) of a plane whose rows u are filled in. */
-static void avg_dx_row(const avg_job *j, const avg_scratch *sc, float *dx_row, int64_t id,
-                       int64_t ih)
+/* The rows u each dx row (id, ih) sums, as pool_gather takes them, for dx
+ * row t = id * IH + ih: those of the output rows reaching it, in ascending
+ * (od, oh), padded with the row of zeros to the same count `rows` for
+ * every dx row (adding +0 leaves a sum as it was), so that one call sums a
+ * whole plane. Where D is trivial and H has stride and dilation 1, dx row
+ * ih sums the K1 rows of gather[ih ..] (src_step 1): the output rows ih +
+ * pad - (K1 - 1) .. ih + pad, zeros standing in for those outside, so
+ * that the kernel loads each row once for the dx rows that share it.
+ * Otherwise dx row t's rows are gather[t * rows ..] (src_step = rows). */
+static int64_t avg_gather_table(const cp_geom *g, const avg_scratch *sc, int64_t *src_step)
 {
-    const cp_geom *g = j->a->geom;
-    const int64_t len = avg_row_len(g), K0 = g->kernel[0], K1 = g->kernel[1];
-    const float *src[AVG_GATHER_ROWS];
-    int64_t rows = 0;
-    int accumulate = 0;
-    for (int64_t a = 0; a < sc->reached[0][id]; a++)
-        for (int64_t b = 0; b < sc->reached[1][ih]; b++) {
-            const int64_t r = sc->reach[0][id * K0 + a] * g->out[1] + sc->reach[1][ih * K1 + b];
-            src[rows++] = sc->u + r * len + g->pad_begin[2];
-            if (rows == AVG_GATHER_ROWS) {
-                j->k->pool_gather(dx_row, src, rows, accumulate, g->in[2], g->kernel[2],
-                                  g->dilation[2]);
-                rows = 0;
-                accumulate = 1;
-            }
+    const int64_t len = avg_row_len(g), OH = g->out[1], K1 = g->kernel[1];
+    const float *zeros = sc->u + g->out[0] * OH * len + g->pad_begin[2];
+    const float **next = sc->gather;
+    if (g->in[0] == 1 && g->out[0] == 1 && g->kernel[0] == 1 && g->pad_begin[0] == 0 &&
+        g->stride[1] == 1 && g->dilation[1] == 1) {
+        for (int64_t j = 0; j < g->in[1] + K1 - 1; j++) {
+            const int64_t oh = j + g->pad_begin[1] - (K1 - 1);
+            *next++ = oh >= 0 && oh < OH ? sc->u + oh * len + g->pad_begin[2] : zeros;
         }
-    if (rows > 0 || !accumulate) /* a row no window reaches gets zeros */
-        j->k->pool_gather(dx_row, src, rows, accumulate, g->in[2], g->kernel[2], g->dilation[2]);
+        *src_step = 1;
+        return K1;
+    }
+    int64_t most[2] = {0, 0};
+    for (int i = 0; i < 2; i++)
+        for (int64_t v = 0; v < g->in[i]; v++)
+            if (sc->reached[i][v] > most[i])
+                most[i] = sc->reached[i][v];
+    const int64_t rows = most[0] * most[1];
+    for (int64_t id = 0; id < g->in[0]; id++)
+        for (int64_t ih = 0; ih < g->in[1]; ih++) {
+            const float **end = next + rows;
+            for (int64_t a = 0; a < sc->reached[0][id]; a++)
+                for (int64_t b = 0; b < sc->reached[1][ih]; b++) {
+                    const int64_t r = sc->reach[0][id * g->kernel[0] + a] * OH +
+                                      sc->reach[1][ih * g->kernel[1] + b];
+                    *next++ = sc->u + r * len + g->pad_begin[2];
+                }
+            while (next < end)
+                *next++ = zeros;
+        }
+    *src_step = rows;
+    return rows;
 }
 
 static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
@@ -374,14 +425,7 @@ static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index
     avg_scratch sc;
     const size_t bytes = avg_scratch_at(g, NULL, &sc);
     avg_scratch_at(g, (char *)j->a->workspace + (size_t)thread_index * bytes, &sc);
-    int64_t lo, hi;
-    for (int64_t ow = 0; ow < OW; ow++)
-        sc.count_w[ow] = (float)avg_taps(g, 2, ow, &lo, &hi);
-    for (int64_t od = 0; od < g->out[0]; od++) {
-        const int64_t count_d = avg_taps(g, 0, od, &lo, &hi);
-        for (int64_t oh = 0; oh < g->out[1]; oh++)
-            sc.count_dh[od * g->out[1] + oh] = (float)(count_d * avg_taps(g, 1, oh, &lo, &hi));
-    }
+    avg_divisors(g, sc.divisor);
     for (int i = 0; i < 2; i++)
         avg_reach(g, i, sc.reach[i], sc.reached[i]);
     if (j->tiles) {
@@ -389,15 +433,15 @@ static void avg_task(void *arg, int64_t begin, int64_t end, int32_t thread_index
             avg_tile_plane(j, &sc, p);
         return;
     }
+    int64_t src_step;
+    const int64_t rows = avg_gather_table(g, &sc, &src_step);
     /* the quotients land on the same positions for every plane */
-    memset(sc.u, 0, (size_t)(g->out[0] * g->out[1] * len) * sizeof(float));
+    memset(sc.u, 0, avg_u_bytes(g));
     for (int64_t p = begin; p < end; p++) {
-        j->k->pool_quotients(j->a->dy + p * out_plane, sc.count_w, sc.count_dh,
-                             g->out[0] * g->out[1], OW, g->stride[2], sc.u + avg_margin(g), len);
-        float *dx_row = j->a->dx + p * in_plane;
-        for (int64_t id = 0; id < g->in[0]; id++)
-            for (int64_t ih = 0; ih < g->in[1]; ih++, dx_row += g->in[2])
-                avg_dx_row(j, &sc, dx_row, id, ih);
+        j->k->pool_quotients(j->a->dy + p * out_plane, sc.divisor, g->out[0] * g->out[1], OW,
+                             g->stride[2], sc.u + avg_margin(g), len);
+        j->k->pool_gather(j->a->dx + p * in_plane, g->in[2], g->in[0] * g->in[1], sc.gather,
+                          src_step, rows, g->in[2], g->kernel[2], g->dilation[2]);
     }
 }
 

@@ -8,6 +8,8 @@
  *   LANES                      floats per vector
  *   vf, vi, vm                 float vector, int32 vector, lane mask
  *   vf_set1, vf_zero, vf_loadu, vf_storeu
+ *   vf_load_once(p)            vf_loadu, held in a register (not folded
+ *                              into each use as a memory operand)
  *   vf_loadz(m, p)             lanes in m from p, 0 elsewhere (no fault)
  *   vf_storem(p, m, v)         store the lanes in m (no fault elsewhere)
  *   vf_store_first(p, v, n)    store the first n lanes

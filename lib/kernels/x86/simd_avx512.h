@@ -119,6 +119,15 @@ static inline vf vf_shift_in(vf a, vf b, int k)
     }
 }
 
+/* vf_loadu(p), kept in a register: the compiler cannot fold the load into
+ * each instruction that uses the value (one load serves them all). */
+static inline vf vf_load_once(const float *p)
+{
+    vf v = vf_loadu(p);
+    __asm__("" : "+v"(v));
+    return v;
+}
+
 /* The vector k (1 or 2) floats on from a, where a was loaded from p and b
  * from p + LANES: a shift of the register pair, no load. */
 static inline vf vf_next(vf a, vf b, const float *p, int k)
