@@ -79,6 +79,37 @@ static double gemm_element(int64_t channels, const float *x, int64_t x_stride,
     return s;
 }
 
+/* A GEMM or row-kernel tile's inputs (gemm_element's arguments). */
+typedef struct gemm_tile_case {
+    int64_t steps;
+    const float *x;
+    int64_t x_stride;
+    const int64_t *offsets;
+    const float *w, *bias;
+    int64_t mr, m_valid, n;
+} gemm_tile_case;
+
+/* Checks the tile y (rows y_stride apart) against gemm_element, and with
+ * `before` (y's contents before the call) that rows past m_valid and
+ * columns past n were left alone. */
+static void check_gemm_tile(const char *name, const char *isa, const gemm_tile_case *t,
+                            const float *y, const float *before, int64_t y_stride,
+                            const char *shape)
+{
+    for (int64_t i = 0; i < (before ? t->mr : t->m_valid); i++)
+        for (int64_t p = 0; p < (before ? y_stride : t->n); p++) {
+            if (i >= t->m_valid || p >= t->n) {
+                expect_close(name, isa, y[i * y_stride + p], before[i * y_stride + p], 0,
+                             shape); /* untouched */
+                continue;
+            }
+            double scale;
+            const double s = gemm_element(t->steps, t->x, t->x_stride, t->offsets, t->w, t->mr,
+                                          t->bias, i, p, &scale);
+            expect_close(name, isa, y[i * y_stride + p], s, scale, shape);
+        }
+}
+
 static void test_gemm(const cp_conv_kernels *k, const char *isa)
 {
     const int64_t mr = k->gemm_mr, vw = k->vw;
@@ -94,13 +125,8 @@ static void test_gemm(const cp_conv_kernels *k, const char *isa)
                 char shape[96];
                 snprintf(shape, sizeof shape, "C=%lld m_valid=%lld n=%lld", (long long)channels,
                          (long long)m_valid, (long long)n);
-                for (int64_t i = 0; i < m_valid; i++)
-                    for (int64_t p = 0; p < n; p++) {
-                        double scale;
-                        const double s =
-                            gemm_element(channels, x, x_stride, NULL, w, mr, bias, i, p, &scale);
-                        expect_close("gemm", isa, y[i * y_stride + p], s, scale, shape);
-                    }
+                const gemm_tile_case t = {channels, x, x_stride, NULL, w, bias, mr, m_valid, n};
+                check_gemm_tile("gemm", isa, &t, y, NULL, y_stride, shape);
                 free(x), free(w), free(bias), free(y);
             }
 }
@@ -127,18 +153,8 @@ static void test_rows_with(const cp_conv_kernels *k, const char *isa, const char
                 char shape[96];
                 snprintf(shape, sizeof shape, "steps=%lld m_valid=%lld n=%lld", (long long)steps,
                          (long long)m_valid, (long long)n);
-                for (int64_t i = 0; i < mr; i++)
-                    for (int64_t p = 0; p < y_stride; p++) {
-                        double scale;
-                        if (i >= m_valid || p >= n) {
-                            expect_close(name, isa, y[i * y_stride + p], before[i * y_stride + p],
-                                         0, shape); /* untouched */
-                            continue;
-                        }
-                        const double s =
-                            gemm_element(steps, x, 0, offsets, w, mr, bias, i, p, &scale);
-                        expect_close(name, isa, y[i * y_stride + p], s, scale, shape);
-                    }
+                const gemm_tile_case t = {steps, x, 0, offsets, w, bias, mr, m_valid, n};
+                check_gemm_tile(name, isa, &t, y, before, y_stride, shape);
                 free(x), free(w), free(bias), free(y), free(before);
             }
 }
