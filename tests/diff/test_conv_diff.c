@@ -191,11 +191,13 @@ static const conv_case fixed_cases[] = {
     {2, 1, 96, 48, 1, {16, 64}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
 };
 
-/* The weight gradient's two x86 paths and their variants, each run with
+/* The weight gradient's three x86 paths and their variants, each run with
  * the backward passes (besides every BACKWARD_EVERY-th case above):
- * long reductions on the lanes path (one group: a layout shared by all
- * tasks, tiles rows- or columns-inner, batches in blocks of tiles paused
- * between batch items; several groups and depthwise: staged
+ * depthwise on planes (one input channel per group, 1-D/2-D, W stride 1
+ * or 2, kernels up to 8 wide) on the depthwise path; long reductions on
+ * the lanes path (one group: a layout shared by all tasks, tiles rows- or
+ * columns-inner, batches in blocks of tiles paused between batch items;
+ * several groups and the depthwise ops the depthwise path leaves: staged
  * per task; 1x1 stride 1 on planes of whole vectors: read in place), short
  * ones on many channels on the GEMM path; every one with rows and columns
  * that leave partial tiles (M, C*K not multiples of 4, 6, 16). */
@@ -223,13 +225,24 @@ static const conv_case backward_cases[] = {
     {2, 1, 40, 70, 1, {33, 35}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     {2, 2, 70, 9, 1, {32, 48}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     {1, 1, 9, 20, 1, {1300}, {1}, {1}, {1}, {0, 0}, 0, 0},
-    /* lanes, staged per group: depthwise, channel multipliers, groups */
+    /* depthwise: strides 1 and 2, batch, asymmetric pads, a channel
+     * multiplier with dilation and pads past a vector (kernel rows in
+     * blocks), 1-D; an 8-wide kernel at W stride 2 and dilation 2; rows
+     * whose every kernel row reads padding; rows all edge vectors (pads
+     * wider than a vector) */
     {2, 1, 13, 13, 13, {40, 37}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 2, 6, 6, 6, {33, 35}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 0, 1}, 0, 1},
     {2, 1, 4, 12, 4, {30, 30}, {5, 5}, {1, 1}, {2, 2}, {4, 4, 4, 4}, 0, 1},
-    {2, 1, 9, 15, 3, {36, 34}, {3, 3}, {1, 2}, {1, 1}, {1, 1, 1, 1}, 0, 0},
     {1, 1, 8, 8, 8, {500}, {3}, {1}, {1}, {1, 1}, 0, 1},
+    {2, 2, 5, 5, 5, {20, 70}, {2, 8}, {1, 2}, {3, 2}, {1, 7, 2, 3}, 0, 1},
+    {2, 1, 4, 8, 4, {5, 40}, {3, 3}, {1, 2}, {1, 1}, {4, 1, 4, 1}, 0, 1},
+    {2, 1, 3, 3, 3, {9, 10}, {3, 7}, {2, 1}, {1, 3}, {2, 20, 1, 20}, 0, 0},
+    /* lanes, staged per group: groups, and depthwise the depthwise path
+     * leaves (3-D, W stride 3, kernels 9 wide) */
+    {2, 1, 9, 15, 3, {36, 34}, {3, 3}, {1, 2}, {1, 1}, {1, 1, 1, 1}, 0, 0},
     {3, 1, 5, 5, 5, {8, 14, 16}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
+    {2, 1, 6, 6, 6, {30, 31}, {3, 3}, {3, 3}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 6, 6, 6, {12, 40}, {1, 9}, {1, 1}, {1, 1}, {0, 4, 0, 4}, 0, 1},
     /* GEMM: short reductions on many rows, partial row and column tiles */
     {2, 1, 30, 45, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 1, 40, 33, 1, {14, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},

@@ -124,6 +124,15 @@ int cpt_naive_output_shape(const cpt_cfg *c, const int64_t *shape, int64_t *out_
         suite_add_tcase((suite), tc_);              \
     } while (0)
 
+/* The same for a loop test: fn runs with _i from lo to hi - 1. */
+#define CPT_ADD_LOOP(suite, fn, lo, hi)             \
+    do {                                            \
+        TCase *tc_ = tcase_create(#fn);             \
+        tcase_add_loop_test(tc_, fn, (lo), (hi));   \
+        tcase_set_timeout(tc_, 60);                 \
+        suite_add_tcase((suite), tc_);              \
+    } while (0)
+
 /* Runs a suite with CK_NORMAL output; returns the process exit status. */
 int cpt_run_suite(Suite *s);
 

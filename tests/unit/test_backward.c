@@ -591,8 +591,9 @@ END_TEST
 /* dw and db with an infinity in an input column no window reaches (3x3
  * stride 2 on 114 columns: the last one): finite, as the reference's sums,
  * which leave that column out; on the fast paths, whose sums run over
- * padded frames, such runs take the reference. An infinity in dy makes
- * its channel's db infinite. */
+ * padded frames, such runs take the reference (the depthwise path does
+ * not read it). An infinity in dy makes its channel's db infinite. Dense
+ * and depthwise (_i 1). */
 START_TEST(weights_non_finite)
 {
     const int64_t C = 8, M = 8, H = 114, OH = 56;
@@ -601,7 +602,8 @@ START_TEST(weights_non_finite)
     c.kernel[0] = c.kernel[1] = 3;
     c.strides[0] = c.strides[1] = 2;
     c.m = M;
-    const int64_t wn = M * C * 9, xn = C * H * H, yn = M * OH * OH;
+    c.group = _i ? C : 1;
+    const int64_t wn = M * C / c.group * 9, xn = C * H * H, yn = M * OH * OH;
     float *w = calloc((size_t)wn, sizeof *w), *x = malloc((size_t)xn * sizeof *x);
     float *dy = malloc((size_t)yn * sizeof *dy), *dw = malloc((size_t)wn * sizeof *dw), db[8];
     for (int64_t i = 0; i < xn; i++)
@@ -633,7 +635,7 @@ int main(void)
     CPT_ADD(s, conv_by_hand);
     CPT_ADD(s, conv_fd);
     CPT_ADD(s, conv_dx_unreached_rows);
-    CPT_ADD(s, weights_non_finite);
+    CPT_ADD_LOOP(s, weights_non_finite, 0, 2);
     CPT_ADD(s, conv_transpose_fd);
     CPT_ADD(s, pool_fd);
     CPT_ADD(s, caller_workspace);

@@ -86,6 +86,8 @@ size_t cp_x86_weight_grad_workspace(const convpool_op *op, const cp_geom *g, int
 {
     cp_wgrad_operands o;
     cp_wgrad_operands_of(op, g, NULL, NULL, &o);
+    if (cp_x86_wgrad_dw_fit(&o, g))
+        return 0;
     return cp_x86_wgrad_lanes_fit(&o, g, k) ? cp_x86_wgrad_lanes_workspace(&o, g, threads, k)
                                             : cp_x86_wgrad_gemm_workspace(&o, g, threads, k);
 }
@@ -119,6 +121,8 @@ int cp_x86_weight_grad(const cp_backward_args *a, const cp_grad_kernels *k)
 {
     cp_wgrad_operands o;
     cp_wgrad_operands_of(a->op, a->geom, a->x, a->dy, &o);
+    if (cp_x86_wgrad_dw_fit(&o, a->geom))
+        return cp_x86_wgrad_dw(a, k, &o);
     if (cp_x86_wgrad_lanes_fit(&o, a->geom, k))
         return cp_x86_wgrad_lanes(a, k, &o);
     cp_x86_wgrad_gemm(a, k, &o);

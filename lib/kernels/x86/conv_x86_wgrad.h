@@ -11,7 +11,9 @@
  * zero-padded frame (pdims) that holds every position a tap reaches, so no
  * term needs a bounds test; terms that read the padding add exact zeros.
  *
- * Two paths (conv_x86_wgrad.c picks one per run):
+ * Three paths (conv_x86_wgrad.c picks one per run):
+ *  - depthwise (conv_x86_wgrad_dw.c): one b channel per row of dw, on
+ *    planes: each row reads a and b in place, vectors along a's rows.
  *  - lanes (conv_x86_wgrad_lanes.c): vectors run along the reduction, over
  *    rows of a laid out at b's padded (stride-phase) pitch; no gather.
  *    For long reductions: large planes, depthwise.
@@ -56,6 +58,15 @@ size_t cp_x86_wgrad_gemm_workspace(const cp_wgrad_operands *o, const cp_geom *g,
                                    const cp_grad_kernels *k);
 void cp_x86_wgrad_gemm(const cp_backward_args *a, const cp_grad_kernels *k,
                        const cp_wgrad_operands *o);
+
+/* Whether the depthwise path takes this run: every dw row reads one
+ * channel of b, on planes, stride_w 1 or 2, kernel_w up to
+ * CP_GRAD_DW_KW_MAX. It needs no workspace. */
+int cp_x86_wgrad_dw_fit(const cp_wgrad_operands *o, const cp_geom *g);
+/* Also writes a Conv's db when a->db is set (a is dy): returns whether
+ * it did. */
+int cp_x86_wgrad_dw(const cp_backward_args *a, const cp_grad_kernels *k,
+                    const cp_wgrad_operands *o);
 
 /* Whether the lanes path suits this run (else the gemm path). */
 int cp_x86_wgrad_lanes_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k);

@@ -71,6 +71,28 @@ typedef void (*cp_grad_lane_fn)(int64_t batch, int64_t vecs, const float *a, int
                                 int64_t b_batch, float *part, int flags, float *dw, int64_t ldc);
 
 /*
+ * The weight gradient of a depthwise correlation on planes (2-D, or 1-D
+ * with h = 1), one row of dw: for ki < kh, kj < kw,
+ *     dw[ki*kw + kj] = sum over n < batch, oh < a_h, ow < a_w of
+ *                      a[n*a_batch + oh*a_w + ow] * b[n*b_batch + ih*b_w + iw]
+ * with ih = oh*stride_h + ki*dil_h - pad_h, iw = ow*stride_w + kj*dil_w -
+ * pad_w; terms whose (ih, iw) lies outside b's plane are left out (rows)
+ * or add a * 0 (columns). stride_w is 1 or 2, kw at most
+ * CP_GRAD_DW_KW_MAX. Vectors run along ow: lane l of tap (ki, kj)'s
+ * accumulator sums the terms of ow % vw == l in (n, oh, ow) order, then
+ * the lanes are added in a fixed order. With db not NULL, *db = the sum of
+ * the row's a in the same way (Conv's bias gradient, a being dy).
+ */
+#define CP_GRAD_DW_KW_MAX 8
+typedef struct cp_grad_dw_geom {
+    int64_t batch, a_batch, b_batch;
+    int32_t a_h, a_w, b_h, b_w;
+    int32_t kh, kw, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+} cp_grad_dw_geom;
+typedef void (*cp_grad_dw_fn)(const cp_grad_dw_geom *d, const float *a, const float *b, float *dw,
+                              float *db);
+
+/*
  * db of one channel: the sum over n < batch and i < len of
  * x[n*batch_stride + i]. Element i is added to partial sum i % (4 * vw) in
  * (n, i) order; the partial sums are then added in a fixed order.
@@ -89,6 +111,7 @@ typedef struct cp_grad_kernels {
      * columns), columns up to CP_GRAD_LANE_NB_MAX; NULL past those */
     int32_t lane_mr, lane_acc;
     cp_grad_lane_fn lane[CP_GRAD_LANE_MR_MAX][CP_GRAD_LANE_NB_MAX];
+    cp_grad_dw_fn depthwise;
     cp_grad_sum_fn sum;
     cp_grad_all_finite_fn all_finite;
     /* the conv kernels of the same ISA, whose row packing splits strided
