@@ -595,6 +595,28 @@ typedef struct col2im_args {
     int64_t bands;     /* tasks per output channel: bands of output rows */
 } col2im_args;
 
+/* dst[2i] += even[i], dst[2i + 1] += odd[i] (odd NULL: only the even
+ * positions) for i < n over `rows` rows: the inner Conv's ISA kernel, or
+ * row by row here. */
+static void zip_add(const gemm_packed *gp, const float *even, const float *odd, int64_t src_stride,
+                    int64_t n, int64_t rows, float *dst, int64_t dst_stride)
+{
+    const cp_impl *impl = gp->inner->impl;
+    if (impl->zip_add_rows) {
+        impl->zip_add_rows(gp->inner, even, odd, src_stride, n, rows, dst, dst_stride);
+        return;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        float *dr = dst + r * dst_stride;
+        const float *er = even + r * src_stride;
+        if (odd)
+            cp_zip_add_row(dr, er, odd + r * src_stride, n);
+        else
+            for (int64_t i = 0; i < n; i++)
+                dr[2 * i] += er[i];
+    }
+}
+
 /* Task t: band t % bands of the rows (dim 1) of output channel t / bands. */
 static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
@@ -634,6 +656,7 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                      * kw + 1 fill the even and odd columns of one run of
                      * outputs: added together, zipped, where both reach. */
                     const int pair = s2 == 2 && g->dilation[2] == 1 && kw + 1 < K2;
+                    const int single = s2 == 2 && g->dilation[2] == 1 && !pair;
                     int64_t n_lo = 0, n_hi = 0, p_lo = 0, p_hi = 0; /* kw + 1's; both's */
                     if (pair) {
                         input_range(g, 2, kw + 1, &n_lo, &n_hi);
@@ -644,11 +667,22 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                     for (int64_t id = d_lo; id < d_hi; id++) {
                         const int64_t od =
                             id * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
+                        const int64_t oh_lo =
+                            h_lo * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
+                        const int64_t y_step = g->stride[1] * g->out[2];
+                        float *y_lo = yp + (od * g->out[1] + oh_lo) * g->out[2] + w_off;
+                        const float *c_lo = ck + (id * g->in[1] + h_lo) * g->in[2];
+                        if (pair) /* where both reach, all rows in one call */
+                            zip_add(a->gp, c_lo + p_lo, c_lo + in_plane + p_lo, g->in[2],
+                                    p_hi - p_lo, h_hi - h_lo, y_lo + 2 * p_lo, y_step);
+                        if (single) { /* the last of an odd number of taps */
+                            zip_add(a->gp, c_lo + w_lo, NULL, g->in[2], w_hi - w_lo, h_hi - h_lo,
+                                    y_lo + 2 * w_lo, y_step);
+                            continue;
+                        }
                         for (int64_t ih = h_lo; ih < h_hi; ih++) {
-                            const int64_t oh =
-                                ih * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
-                            const float *cr = ck + (id * g->in[1] + ih) * g->in[2];
-                            float *yr = yp + (od * g->out[1] + oh) * g->out[2] + w_off;
+                            const float *cr = c_lo + (ih - h_lo) * g->in[2];
+                            float *yr = y_lo + (ih - h_lo) * y_step;
                             if (pair) {
                                 const float *cn = cr + in_plane; /* tap kw + 1 */
                                 /* the ends only one of the two reaches */
@@ -656,7 +690,6 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                                     yr[iw * 2] += cr[iw];
                                 for (int64_t iw = n_lo; iw < n_hi && iw < p_lo; iw++)
                                     yr[iw * 2 + 1] += cn[iw];
-                                cp_zip_add_row(yr + 2 * p_lo, cr + p_lo, cn + p_lo, p_hi - p_lo);
                                 for (int64_t iw = p_hi > w_lo ? p_hi : w_lo; iw < w_hi; iw++)
                                     yr[iw * 2] += cr[iw];
                                 for (int64_t iw = p_hi > n_lo ? p_hi : n_lo; iw < n_hi; iw++)

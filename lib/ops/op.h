@@ -75,6 +75,14 @@ struct cp_impl {
      * interleave the phases. NULL where the impl has none. */
     void (*run_depth_to_space)(const cp_run_args *args, const int64_t *block,
                                const int64_t *y_dims);
+    /* dst[2i] += even[i], dst[2i + 1] += odd[i] for i < n over `rows` rows
+     * (even and odd advancing by src_stride, dst by dst_stride; odd NULL:
+     * only the even positions, the odd ones not written) on the op's ISA
+     * path: the scatter of ConvTranspose's GEMM way adds its stride-2 taps
+     * with its inner Conv's. NULL where the impl has none. */
+    void (*zip_add_rows)(const convpool_op *op, const float *even, const float *odd,
+                         int64_t src_stride, int64_t n, int64_t rows, float *dst,
+                         int64_t dst_stride);
 };
 
 /* What a backward pass hands to its implementation. The geometry is the

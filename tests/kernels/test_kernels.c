@@ -402,31 +402,47 @@ static void test_gemm_zip(const cp_conv_kernels *k, const char *isa)
         }
 }
 
+/* zip_rows (mode 0), zip_add_rows of pairs (1) and of even positions only
+ * (2, odd NULL: the odd positions untouched). */
 static void test_zip_rows(const cp_conv_kernels *k, const char *isa)
 {
-    for (int64_t n = 1; n <= 4 * k->vw + 3; n++)
-        for (int64_t rows = 1; rows <= 3; rows += 2) {
-            /* rows of the sources n + 5 apart, of dst 2n + 7: the gaps
-             * must stay untouched */
-            const int64_t ss = n + 5, ds = 2 * n + 7;
-            float *even = buffer((size_t)(rows * ss)), *odd = buffer((size_t)(rows * ss));
-            float *dst = buffer((size_t)(rows * ds)), *before = buffer((size_t)(rows * ds));
-            memcpy(before, dst, (size_t)(rows * ds) * sizeof *dst);
-            k->zip_rows(even, odd, ss, n, rows, dst, ds);
-            char shape[48];
-            snprintf(shape, sizeof shape, "n=%lld rows=%lld", (long long)n, (long long)rows);
-            for (int64_t r = 0; r < rows; r++) {
-                for (int64_t i = 0; i < n; i++) {
-                    expect_close("zip_rows", isa, dst[r * ds + 2 * i], even[r * ss + i], 0, shape);
-                    expect_close("zip_rows", isa, dst[r * ds + 2 * i + 1], odd[r * ss + i], 0,
-                                 shape);
+    static const char *const names[] = {"zip_rows", "zip_add_rows", "zip_add_rows (even only)"};
+    for (int mode = 0; mode < 3; mode++)
+        for (int64_t n = 1; n <= 4 * k->vw + 3; n++)
+            for (int64_t rows = 1; rows <= 3; rows += 2) {
+                /* rows of the sources n + 5 apart, of dst 2n + 7: the gaps
+                 * must stay untouched */
+                const int64_t ss = n + 5, ds = 2 * n + 7;
+                float *even = buffer((size_t)(rows * ss)), *odd = buffer((size_t)(rows * ss));
+                float *dst = buffer((size_t)(rows * ds)), *before = buffer((size_t)(rows * ds));
+                if (mode == 2) /* -0 + 0 would be +0: a write shows */
+                    for (int64_t i = 1; i < rows * ds; i += 2)
+                        dst[i] = -0.0f;
+                memcpy(before, dst, (size_t)(rows * ds) * sizeof *dst);
+                if (mode == 0)
+                    k->zip_rows(even, odd, ss, n, rows, dst, ds);
+                else
+                    k->zip_add_rows(even, mode == 1 ? odd : NULL, ss, n, rows, dst, ds);
+                char shape[48];
+                snprintf(shape, sizeof shape, "n=%lld rows=%lld", (long long)n, (long long)rows);
+                for (int64_t r = 0; r < rows; r++) {
+                    const float *b = before + r * ds, *e = even + r * ss, *o = odd + r * ss;
+                    for (int64_t i = 0; i < n; i++) {
+                        const float want_e = mode ? b[2 * i] + e[i] : e[i];
+                        const float want_o = mode == 0   ? o[i]
+                                             : mode == 1 ? b[2 * i + 1] + o[i]
+                                                         : b[2 * i + 1];
+                        expect_close(names[mode], isa, dst[r * ds + 2 * i], want_e, 0, shape);
+                        expect_close(names[mode], isa, dst[r * ds + 2 * i + 1], want_o, 0, shape);
+                        if (mode == 2 && !signbit(dst[r * ds + 2 * i + 1]) && signbit(want_o))
+                            expect_close("zip_add_rows (odd position written)", isa, 1.0f, 0.0f, 0,
+                                         shape);
+                    }
+                    for (int64_t i = 2 * n; i < ds; i++)
+                        expect_close(names[mode], isa, dst[r * ds + i], b[i], 0, shape);
                 }
-                for (int64_t i = 2 * n; i < ds; i++)
-                    expect_close("zip_rows (past the end)", isa, dst[r * ds + i],
-                                 before[r * ds + i], 0, shape);
+                free(even), free(odd), free(dst), free(before);
             }
-            free(even), free(odd), free(dst), free(before);
-        }
 }
 
 /* ---- pooling walks ----------------------------------------------------- */

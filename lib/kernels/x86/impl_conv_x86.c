@@ -228,6 +228,14 @@ static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
                     &job);
 }
 
+static void x86_conv_zip_add_rows(const convpool_op *op, const float *even, const float *odd,
+                                  int64_t src_stride, int64_t n, int64_t rows, float *dst,
+                                  int64_t dst_stride)
+{
+    const x86_conv *xc = op->packed;
+    xc->k->zip_add_rows(even, odd, src_stride, n, rows, dst, dst_stride);
+}
+
 static convpool_status prepare_avx2(convpool_op *op, const float *weight, const float *bias)
 {
     return x86_conv_prepare_with(op, weight, bias, &cp_conv_kernels_avx2);
@@ -247,6 +255,7 @@ const cp_impl cp_impl_conv_avx512 = {
     .workspace_size = cp_x86_conv_workspace_size,
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
+    .zip_add_rows = x86_conv_zip_add_rows,
 };
 
 const cp_impl cp_impl_conv_avx2 = {
@@ -258,4 +267,5 @@ const cp_impl cp_impl_conv_avx2 = {
     .workspace_size = cp_x86_conv_workspace_size,
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
+    .zip_add_rows = x86_conv_zip_add_rows,
 };
