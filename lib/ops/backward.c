@@ -166,8 +166,18 @@ static convpool_status check_data_inputs(const convpool_op *op, const float *x,
 typedef struct index_check {
     const cp_geom *g;
     const int64_t *indices;
+    /* the backward impl's vector check, or NULL (first_bad_in_plane) */
+    int64_t (*first_bad_index)(const int64_t *ip, int64_t n, int64_t lo, int64_t hi);
     int64_t first_bad; /* the first bad position found, or INT64_MAX (an atomic minimum) */
 } index_check;
+
+static int64_t first_bad_in_plane(const int64_t *ip, int64_t n, int64_t lo, int64_t hi)
+{
+    for (int64_t o = 0; o < n; o++)
+        if ((ip[o] < lo || ip[o] >= hi) && ip[o] != -1)
+            return o;
+    return -1;
+}
 
 static void index_check_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
@@ -175,28 +185,29 @@ static void index_check_task(void *arg, int64_t begin, int64_t end, int32_t thre
     index_check *c = arg;
     const int64_t in_plane = cp_geom_in_plane(c->g), out_plane = cp_geom_out_plane(c->g);
     for (int64_t p = begin; p < end; p++) {
-        const int64_t *ip = c->indices + p * out_plane;
-        const int64_t lo = p * in_plane, hi = lo + in_plane;
-        for (int64_t o = 0; o < out_plane; o++)
-            if ((ip[o] < lo || ip[o] >= hi) && ip[o] != -1) {
-                const int64_t at = p * out_plane + o;
-                int64_t seen = __atomic_load_n(&c->first_bad, __ATOMIC_RELAXED);
-                while (at < seen &&
-                       !__atomic_compare_exchange_n(&c->first_bad, &seen, at, 1, __ATOMIC_RELAXED,
-                                                    __ATOMIC_RELAXED))
-                    ;
-                return; /* the task's later planes come after it */
-            }
+        const int64_t lo = p * in_plane;
+        const int64_t o =
+            c->first_bad_index(c->indices + p * out_plane, out_plane, lo, lo + in_plane);
+        if (o >= 0) {
+            const int64_t at = p * out_plane + o;
+            int64_t seen = __atomic_load_n(&c->first_bad, __ATOMIC_RELAXED);
+            while (at < seen && !__atomic_compare_exchange_n(&c->first_bad, &seen, at, 1,
+                                                             __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                ;
+            return; /* the task's later planes come after it */
+        }
     }
 }
 
 /* Each index is -1 (a window without input element) or lies in its own
  * (n, c) plane; checked before any dx element is written, the planes split
  * over the context's threads; the first bad index is the one reported. */
-static convpool_status check_indices(convpool_context *ctx, const cp_geom *g,
+static convpool_status check_indices(const convpool_op *op, convpool_context *ctx, const cp_geom *g,
                                      const int64_t *indices)
 {
     index_check c = {.g = g, .indices = indices, .first_bad = INT64_MAX};
+    c.first_bad_index =
+        op->backward->first_bad_index ? op->backward->first_bad_index : first_bad_in_plane;
     const int64_t planes = g->n * g->c, out_plane = cp_geom_out_plane(g);
     cp_parallel_for(cp_context_resolve(ctx), planes,
                     cp_threads_for_work(planes * out_plane, CP_INDEX_CHECK_MIN_PER_THREAD),
@@ -270,7 +281,7 @@ convpool_status cp_op_backward_data(const convpool_op *op, convpool_context *ctx
         return cp_fail(CONVPOOL_ERROR_BUFFER_TOO_SMALL,
                        "dx has room for %zu elements; the input has %lld", dx_count,
                        (long long)in_count);
-    if (indices && (st = check_indices(ctx, &g, indices)) != CONVPOOL_OK)
+    if (indices && (st = check_indices(op, ctx, &g, indices)) != CONVPOOL_OK)
         return st;
     cp_backward_args args = {
         .op = op, .geom = &g, .ctx = ctx, .x = x, .indices = indices, .dy = dy, .dx = dx};

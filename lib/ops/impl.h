@@ -86,7 +86,8 @@ extern const cp_backward_impl cp_backward_conv_avx2;
 extern const cp_backward_impl cp_backward_conv_transpose_avx512;
 extern const cp_backward_impl cp_backward_conv_transpose_avx2;
 /* ... the pool backward passes that are a scatter or a fill */
-extern const cp_backward_impl cp_backward_max_pool_x86;
+extern const cp_backward_impl cp_backward_max_pool_avx512;
+extern const cp_backward_impl cp_backward_max_pool_avx2;
 extern const cp_backward_impl cp_backward_global_avg_pool_x86;
 /* ... and AveragePool, on the grad kernels */
 extern const cp_backward_impl cp_backward_avg_pool_avx512;

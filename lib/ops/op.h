@@ -115,6 +115,10 @@ struct cp_backward_impl {
                              int32_t pass);
     void (*data)(const cp_backward_args *args);
     void (*weights)(const cp_backward_args *args); /* NULL for the pools */
+    /* MaxPool's Indices check on this ISA path: the first i < n with ip[i]
+     * outside [lo, hi) and not -1, or -1 if there is none. NULL: the
+     * ISA-free loop of ops/backward.c. */
+    int64_t (*first_bad_index)(const int64_t *ip, int64_t n, int64_t lo, int64_t hi);
 };
 
 const cp_backward_impl *cp_select_backward_impl(const convpool_op *op, int32_t isa);

@@ -62,7 +62,8 @@ static const cp_backward_impl *const backward_impls[] = {
     &cp_backward_conv_ref,
     &cp_backward_conv_transpose_ref,
 #if defined(CP_X86_64)
-    &cp_backward_max_pool_x86,
+    &cp_backward_max_pool_avx512,
+    &cp_backward_max_pool_avx2,
     &cp_backward_global_avg_pool_x86,
     &cp_backward_avg_pool_avx512,
     &cp_backward_avg_pool_avx2,

@@ -793,6 +793,41 @@ static void test_grad_all_finite(const cp_grad_kernels *k, const char *isa)
     }
 }
 
+/* MaxPool's Indices check: in-plane values, -1 and the bounds themselves
+ * pass; one bad value (below lo, at hi, far outside) at each position is
+ * found there, and the first of two is the one returned. */
+static void test_grad_first_bad_index(const cp_grad_kernels *k, const char *isa)
+{
+    const int64_t lo = 1000, hi = 5000;
+    const int64_t bad[4] = {lo - 1, hi, INT64_MIN, INT64_MAX};
+    for (int64_t n = 1; n <= 8 * k->vw + 3; n += n < 3 * k->vw ? 1 : 5) {
+        int64_t *ip = malloc((size_t)(n + 1) * sizeof *ip);
+        for (int64_t i = 0; i < n; i++)
+            ip[i] = i % 7 == 3 ? -1 : i % 5 == 0 ? lo : i % 5 == 1 ? hi - 1 : lo + (i * 37) % 4000;
+        ip[n] = lo - 1; /* past the end: not read */
+        char shape[48];
+        snprintf(shape, sizeof shape, "n=%lld", (long long)n);
+        checks++;
+        int64_t got = k->first_bad_index(ip, n, lo, hi);
+        if (got != -1 && failures++ < 20)
+            fprintf(stderr, "FAIL grad_first_bad_index [%s] %s: %lld for good data\n", isa, shape,
+                    (long long)got);
+        for (int64_t at = 0; at < n; at++) {
+            const int64_t keep = ip[at], later = at + 3 < n ? at + 3 : at, keep_later = ip[later];
+            ip[at] = bad[at % 4];
+            ip[later] = bad[(at + 1) % 4];
+            checks++;
+            got = k->first_bad_index(ip, n, lo, hi);
+            if (got != at && failures++ < 20)
+                fprintf(stderr, "FAIL grad_first_bad_index [%s] %s: %lld, want %lld\n", isa, shape,
+                        (long long)got, (long long)at);
+            ip[later] = keep_later;
+            ip[at] = keep;
+        }
+        free(ip);
+    }
+}
+
 /* ---- AveragePool's dx micro-kernels ---------------------------------------- */
 
 /* Exact equality with a scalar loop (the kernels promise the reference's
@@ -909,7 +944,7 @@ typedef struct grad_case {
 static const grad_case grad_cases[] = {
     {"grad_gemm", test_grad_gemm}, {"grad_lane", test_grad_lane},
     {"grad_sum", test_grad_sum},   {"grad_all_finite", test_grad_all_finite},
-    {"grad_pool", test_grad_pool},
+    {"grad_pool", test_grad_pool}, {"grad_first_bad_index", test_grad_first_bad_index},
 };
 
 typedef struct isa_kernels {

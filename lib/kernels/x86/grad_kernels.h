@@ -102,6 +102,10 @@ typedef float (*cp_grad_sum_fn)(const float *x, int64_t len, int64_t batch, int6
 /* Whether the n floats at x are all finite (no infinity, no NaN). */
 typedef int (*cp_grad_all_finite_fn)(const float *x, int64_t n);
 
+/* MaxPool's Indices check: the first i < n with ip[i] outside [lo, hi) and
+ * not -1, or -1 if there is none. */
+typedef int64_t (*cp_grad_first_bad_index_fn)(const int64_t *ip, int64_t n, int64_t lo, int64_t hi);
+
 typedef struct cp_grad_kernels {
     int32_t vw;      /* floats per vector */
     int32_t gemm_mr; /* rows per gemm tile */
@@ -114,6 +118,7 @@ typedef struct cp_grad_kernels {
     cp_grad_dw_fn depthwise;
     cp_grad_sum_fn sum;
     cp_grad_all_finite_fn all_finite;
+    cp_grad_first_bad_index_fn first_bad_index;
     /* the conv kernels of the same ISA, whose row packing splits strided
      * rows of b into phases */
     const cp_conv_kernels *conv;

@@ -475,13 +475,31 @@ X86_AVG_POOL_BACKWARD(cp_backward_avg_pool_avx512, "avg_pool.backward.avx512", C
 X86_AVG_POOL_BACKWARD(cp_backward_avg_pool_avx2, "avg_pool.backward.avx2", CONVPOOL_ISA_AVX2,
                       cp_grad_kernels_avx2);
 
-const cp_backward_impl cp_backward_max_pool_x86 = {
-    .name = "max_pool.backward.x86",
-    .kind = CONVPOOL_OP_MAX_POOL,
-    .isa = CONVPOOL_ISA_AVX2,
-    .workspace_size = max_pool_workspace,
-    .data = max_pool_data,
-};
+/* The Indices check on the grad kernels of each ISA. */
+static int64_t first_bad_index_avx512(const int64_t *ip, int64_t n, int64_t lo, int64_t hi)
+{
+    return cp_grad_kernels_avx512.first_bad_index(ip, n, lo, hi);
+}
+
+static int64_t first_bad_index_avx2(const int64_t *ip, int64_t n, int64_t lo, int64_t hi)
+{
+    return cp_grad_kernels_avx2.first_bad_index(ip, n, lo, hi);
+}
+
+#define X86_MAX_POOL_BACKWARD(var, label, min_isa, check)                                          \
+    const cp_backward_impl var = {                                                                 \
+        .name = label,                                                                             \
+        .kind = CONVPOOL_OP_MAX_POOL,                                                              \
+        .isa = min_isa,                                                                            \
+        .workspace_size = max_pool_workspace,                                                      \
+        .data = max_pool_data,                                                                     \
+        .first_bad_index = check,                                                                  \
+    }
+
+X86_MAX_POOL_BACKWARD(cp_backward_max_pool_avx512, "max_pool.backward.avx512", CONVPOOL_ISA_AVX512,
+                      first_bad_index_avx512);
+X86_MAX_POOL_BACKWARD(cp_backward_max_pool_avx2, "max_pool.backward.avx2", CONVPOOL_ISA_AVX2,
+                      first_bad_index_avx2);
 
 const cp_backward_impl cp_backward_global_avg_pool_x86 = {
     .name = "global_avg_pool.backward.x86",

@@ -204,6 +204,19 @@ static inline unsigned vm_bits(vm m)
 {
     return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m));
 }
+/* Of the LANES / 2 int64 at p: bit i set where p[i] lies outside [lo, hi)
+ * and is not -1 (MaxPool's Indices check). */
+static inline unsigned vq_bad_bits(const int64_t *p, int64_t lo, int64_t hi)
+{
+    const __m256i v = _mm256_loadu_si256((const __m256i *)p);
+    const __m256i below = _mm256_cmpgt_epi64(_mm256_set1_epi64x(lo), v);
+    const __m256i inside_hi = _mm256_cmpgt_epi64(_mm256_set1_epi64x(hi), v);
+    const __m256i bad = _mm256_andnot_si256(
+        _mm256_cmpeq_epi64(v, _mm256_set1_epi64x(-1)),
+        _mm256_or_si256(below, _mm256_xor_si256(inside_hi, _mm256_set1_epi64x(-1))));
+    return (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(bad));
+}
+
 /* lo <= pos < hi, lane by lane. */
 static inline vm vm_range(vi pos, int32_t lo, int32_t hi)
 {

@@ -288,6 +288,16 @@ static inline vf vf_reduce_each(const vf *v, int is_max)
     return _mm512_loadu_ps(r);
 }
 
+/* Of the LANES / 2 int64 at p: bit i set where p[i] lies outside [lo, hi)
+ * and is not -1 (MaxPool's Indices check). */
+static inline unsigned vq_bad_bits(const int64_t *p, int64_t lo, int64_t hi)
+{
+    const __m512i v = _mm512_loadu_si512(p);
+    const __mmask8 out = _mm512_cmplt_epi64_mask(v, _mm512_set1_epi64(lo)) |
+                         _mm512_cmpge_epi64_mask(v, _mm512_set1_epi64(hi));
+    return out & ~_mm512_cmpeq_epi64_mask(v, _mm512_set1_epi64(-1)) & 0xFFu;
+}
+
 /* m ? p[i] : fill[i]; masked-off lanes read nothing. */
 static inline vf vf_loadm(vm m, const float *p, vf fill)
 {
