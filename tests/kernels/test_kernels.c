@@ -411,14 +411,17 @@ static void test_zip_rows(const cp_conv_kernels *k, const char *isa)
         for (int64_t n = 1; n <= 4 * k->vw + 3; n++)
             for (int64_t rows = 1; rows <= 3; rows += 2) {
                 /* rows of the sources n + 5 apart, of dst 2n + 7: the gaps
-                 * must stay untouched */
+                 * must stay untouched; even only, dst ends at the last even
+                 * position (nothing past it may be read: ASan builds) */
                 const int64_t ss = n + 5, ds = 2 * n + 7;
+                const int64_t size = mode == 2 ? (rows - 1) * ds + 2 * n - 1 : rows * ds;
                 float *even = buffer((size_t)(rows * ss)), *odd = buffer((size_t)(rows * ss));
-                float *dst = buffer((size_t)(rows * ds)), *before = buffer((size_t)(rows * ds));
+                float *dst = malloc((size_t)size * sizeof *dst), *before = buffer((size_t)size);
+                memcpy(dst, before, (size_t)size * sizeof *dst); /* exact size: see above */
                 if (mode == 2) /* -0 + 0 would be +0: a write shows */
-                    for (int64_t i = 1; i < rows * ds; i += 2)
+                    for (int64_t i = 1; i < size; i += 2)
                         dst[i] = -0.0f;
-                memcpy(before, dst, (size_t)(rows * ds) * sizeof *dst);
+                memcpy(before, dst, (size_t)size * sizeof *dst);
                 if (mode == 0)
                     k->zip_rows(even, odd, ss, n, rows, dst, ds);
                 else
@@ -433,12 +436,14 @@ static void test_zip_rows(const cp_conv_kernels *k, const char *isa)
                                              : mode == 1 ? b[2 * i + 1] + o[i]
                                                          : b[2 * i + 1];
                         expect_close(names[mode], isa, dst[r * ds + 2 * i], want_e, 0, shape);
+                        if (r * ds + 2 * i + 1 >= size)
+                            break;
                         expect_close(names[mode], isa, dst[r * ds + 2 * i + 1], want_o, 0, shape);
                         if (mode == 2 && !signbit(dst[r * ds + 2 * i + 1]) && signbit(want_o))
                             expect_close("zip_add_rows (odd position written)", isa, 1.0f, 0.0f, 0,
                                          shape);
                     }
-                    for (int64_t i = 2 * n; i < ds; i++)
+                    for (int64_t i = 2 * n; i < ds && r * ds + i < size; i++)
                         expect_close(names[mode], isa, dst[r * ds + i], b[i], 0, shape);
                 }
                 free(even), free(odd), free(dst), free(before);
