@@ -191,40 +191,59 @@ static const conv_case fixed_cases[] = {
     {2, 1, 96, 48, 1, {16, 64}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
 };
 
-/* The weight gradient's three x86 paths and their variants, each run with
+/* The weight gradient's four x86 paths and their variants, each run with
  * the backward passes (besides every BACKWARD_EVERY-th case above):
  * depthwise on planes (one input channel per group, 1-D/2-D, W stride 1
- * or 2, kernels up to 8 wide) on the depthwise path; long reductions on
- * the lanes path (one group: a layout shared by all tasks, tiles rows- or
- * columns-inner, batches in blocks of tiles paused between batch items;
- * several groups and the depthwise ops the depthwise path leaves: staged
- * per task; 1x1 stride 1 on planes of whole vectors: read in place), short
- * ones on many channels on the GEMM path; every one with rows and columns
- * that leave partial tiles (M, C*K not multiples of 4, 6, 16). */
+ * or 2, kernels up to 8 wide) on the depthwise path; planes of 256 pixels
+ * and more on groups of rows that fill vectors (16, 30, 32, 64, 70 rows)
+ * and 512 columns and more (C/group * taps) on the outer path (partial
+ * slabs and column tiles, chunks of a's rows paused between them and
+ * between batch items); long reductions on few rows (at most 6 a group, or
+ * 9, which fills no slab), on fewer columns, and batches of smaller planes
+ * on the lanes path (one group: a layout shared by all
+ * tasks, tiles rows- or columns-inner, batches in blocks of tiles paused
+ * between batch items; several groups and the depthwise ops the depthwise
+ * path leaves: staged per task; 1x1 stride 1 on planes of whole vectors:
+ * read in place), short ones on many channels on the GEMM path; every one
+ * with rows and columns that leave partial tiles (M, C*K not multiples of
+ * 4, 6, 16). */
 static const conv_case backward_cases[] = {
     /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
+    /* outer: strides, dilations, asymmetric pads, 1-D, 3-D, groups, auto_pad,
+     * batches (at least 512 columns a group: C/group * taps) */
+    {2, 1, 57, 16, 1, {37, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 35, 32, 1, {40, 33}, {3, 5}, {2, 2}, {1, 2}, {0, 2, 3, 1}, 0, 1},
+    {2, 1, 11, 64, 1, {45, 46}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, 0, 0},
+    {2, 1, 58, 30, 1, {50, 31}, {3, 3}, {3, 1}, {2, 3}, {2, 0, 1, 2}, 0, 1},
+    {1, 2, 103, 16, 1, {600}, {5}, {2}, {3}, {4, 1}, 0, 1},
+    {3, 2, 19, 16, 1, {8, 14, 16}, {3, 3, 3}, {1, 1, 1}, {1, 1, 2}, {1, 0, 1, 1, 2, 2}, 0, 1},
+    {2, 1, 114, 32, 2, {20, 30}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_UPPER, 1},
+    {2, 1, 520, 70, 1, {16, 20}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    /* outer, a's rows in chunks (a chunk's slab in half of L2: 2048 pixels
+     * of 64 rows on 1 MiB, 4096 on 2 MiB) */
+    {2, 1, 57, 64, 1, {130, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     /* lanes, shared layout: strides, dilations, asymmetric pads */
-    {2, 1, 7, 13, 1, {37, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
-    {2, 2, 5, 9, 1, {40, 33}, {3, 5}, {2, 2}, {1, 2}, {0, 2, 3, 1}, 0, 1},
-    {2, 1, 3, 10, 1, {45, 46}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, 0, 1},
-    {2, 1, 6, 11, 1, {30, 31}, {3, 3}, {3, 2}, {2, 3}, {2, 0, 1, 2}, 0, 0},
-    {1, 3, 5, 7, 1, {300}, {5}, {2}, {3}, {4, 1}, 0, 1},
+    {2, 1, 7, 5, 1, {37, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 5, 6, 1, {40, 33}, {3, 5}, {2, 2}, {1, 2}, {0, 2, 3, 1}, 0, 1},
+    {2, 1, 3, 5, 1, {45, 46}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, 0, 1},
+    {2, 1, 6, 5, 1, {30, 31}, {3, 3}, {3, 2}, {2, 3}, {2, 0, 1, 2}, 0, 0},
+    {1, 3, 5, 6, 1, {300}, {5}, {2}, {3}, {4, 1}, 0, 1},
     {3, 2, 4, 6, 1, {6, 12, 13}, {3, 3, 3}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 1, 2, 2}, 0, 1},
-    {2, 1, 6, 10, 1, {28, 28}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_UPPER, 1},
-    {2, 1, 5, 7, 1, {27, 29}, {2, 3}, {2, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_LOWER, 1},
-    /* lanes, a batch in blocks of tiles: several blocks of rows, and of
-     * columns */
-    {2, 3, 6, 70, 1, {21, 22}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 6, 5, 1, {28, 28}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_UPPER, 1},
+    {2, 1, 5, 6, 1, {27, 29}, {2, 3}, {2, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_LOWER, 1},
+    /* lanes, a batch in blocks of tiles: several blocks of rows (planes
+     * below the outer path's), and of columns */
+    {2, 3, 6, 70, 1, {12, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 2, 48, 3, 1, {20, 21}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     /* lanes, in place (1x1 stride 1, planes of whole vectors), many rows
      * or many columns */
-    {2, 2, 9, 70, 1, {16, 32}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
-    {2, 1, 70, 9, 1, {32, 16}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 4, 9, 70, 1, {8, 16}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 1, 70, 5, 1, {32, 16}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     /* lanes, 1x1 reductions longer than a chunk (chunk by chunk of each
      * batch item): laid out or in place, batch of 1 or 2, 1-D */
-    {2, 1, 40, 70, 1, {33, 35}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 1, 40, 5, 1, {33, 35}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     {2, 2, 70, 9, 1, {32, 48}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
-    {1, 1, 9, 20, 1, {1300}, {1}, {1}, {1}, {0, 0}, 0, 0},
+    {1, 1, 9, 6, 1, {1300}, {1}, {1}, {1}, {0, 0}, 0, 0},
     /* depthwise: strides 1 and 2, batch, asymmetric pads, a channel
      * multiplier with dilation and pads past a vector (kernel rows in
      * blocks), 1-D; an 8-wide kernel at W stride 2 and dilation 2; rows

@@ -70,10 +70,15 @@ static void draw(tcase *t)
      * stride above 1; else anything (mostly the GEMM) */
     const int64_t mode = t->mode = rnd_range(0, 5);
     t->rank = (int)rnd_range(1, 3);
+    /* planes of 256 pixels and more on 16 input channels a group: the
+     * weight gradient's outer path (a = x) where the kernel gives 512
+     * columns a group or more (M/group * taps) */
+    const int big = mode == 0 && t->rank == 2 && rnd_range(0, 7) == 0;
     t->group = mode == 5 ? rnd_range(1, 12) : rnd_range(1, 3);
-    int64_t cpg = mode == 5 ? 1 : rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
+    int64_t cpg = mode == 5 ? 1 : big ? 16 : rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
     int64_t mpg = mode == 1   ? rnd_range(16, 20)
                   : mode == 5 ? 1
+                  : big       ? 64
                               : rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
     t->xs[0] = rnd_range(1, 2);
     t->xs[1] = t->ws[0] = cpg * t->group;
@@ -83,9 +88,9 @@ static void draw(tcase *t)
                 rnd_range(0, 3) == 0;
     t->has_bias = (int)rnd_range(0, 1);
     for (int i = 0; i < t->rank; i++) {
-        t->xs[2 + i] = rnd_range(1, t->rank == 3 ? 5 : 11);
+        t->xs[2 + i] = big ? rnd_range(16, 24) : rnd_range(1, t->rank == 3 ? 5 : 11);
         t->strides[i] = mode == 0 ? 1 : rnd_range(1, 3);
-        t->ws[2 + i] = rnd_range(mode == 1 ? t->strides[i] : 1, 4);
+        t->ws[2 + i] = rnd_range(mode == 1 ? t->strides[i] : big ? 3 : 1, 4);
         t->dilations[i] = mode == 1 ? 1 : rnd_range(1, 2);
         int64_t most = t->strides[i] > t->dilations[i] ? t->strides[i] : t->dilations[i];
         t->opad[i] = rnd_range(0, most - 1);

@@ -11,9 +11,12 @@
  * zero-padded frame (pdims) that holds every position a tap reaches, so no
  * term needs a bounds test; terms that read the padding add exact zeros.
  *
- * Three paths (conv_x86_wgrad.c picks one per run):
+ * Four paths (conv_x86_wgrad.c picks one per run):
  *  - depthwise (conv_x86_wgrad_dw.c): one b channel per row of dw, on
  *    planes: each row reads a and b in place, vectors along a's rows.
+ *  - outer (conv_x86_wgrad_outer.c): vectors run along dw's rows over a
+ *    transposed once; b broadcast from its frame in place. For long
+ *    reductions on groups of many rows: dense convolutions on large planes.
  *  - lanes (conv_x86_wgrad_lanes.c): vectors run along the reduction, over
  *    rows of a laid out at b's padded (stride-phase) pitch; no gather.
  *    For long reductions: large planes, depthwise.
@@ -44,9 +47,10 @@ typedef struct cp_wgrad_operands {
 void cp_wgrad_operands_of(const convpool_op *op, const cp_geom *g, const float *x, const float *dy,
                           cp_wgrad_operands *o);
 
-/* Column j's offset in b's frame from its pixel's window origin (position
- * u*stride of the frame), within its group's planes. */
-int64_t cp_wgrad_column_offset(const cp_wgrad_operands *o, const cp_geom *g, int64_t j);
+/* coff[j] for every column j < cols: its offset in b's frame from its
+ * pixel's window origin (position u*stride of the frame), within its
+ * group's planes. */
+void cp_wgrad_column_offsets(const cp_wgrad_operands *o, const cp_geom *g, int64_t *coff);
 
 /* Threads for a run: by its multiply-adds, at most the context's. */
 int32_t cp_wgrad_threads(const cp_backward_args *a, const cp_wgrad_operands *o);
@@ -67,6 +71,15 @@ int cp_x86_wgrad_dw_fit(const cp_wgrad_operands *o, const cp_geom *g);
  * it did. */
 int cp_x86_wgrad_dw(const cp_backward_args *a, const cp_grad_kernels *k,
                     const cp_wgrad_operands *o);
+
+/* Whether the outer path suits this run: planes of at least a few hundred
+ * pixels, groups of many columns, and a group's rows filling the slabs of
+ * vectors. */
+int cp_x86_wgrad_outer_fit(const cp_wgrad_operands *o, const cp_grad_kernels *k);
+size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g,
+                                    const cp_grad_kernels *k);
+void cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,
+                        const cp_wgrad_operands *o);
 
 /* Whether the lanes path suits this run (else the gemm path). */
 int cp_x86_wgrad_lanes_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k);

@@ -196,8 +196,7 @@ void cp_x86_wgrad_gemm(const cp_backward_args *a, const cp_grad_kernels *k,
     j.apack = (float *)(ws + p->pad_bytes);
     j.coff = (int64_t *)(ws + p->pad_bytes + p->a_bytes);
     j.panels = ws + p->pad_bytes + p->a_bytes + p->coff_bytes;
-    for (int64_t c = 0; c < o->cols; c++)
-        j.coff[c] = cp_wgrad_column_offset(o, g, c);
+    cp_wgrad_column_offsets(o, g, j.coff);
     const int32_t threads = cp_wgrad_threads(a, o);
     j.pad_tasks = p->o.padded ? g->n * p->o.b_ch : 0;
     cp_parallel_for(a->ctx, j.pad_tasks + p->o.group * p->m_blocks, threads, prepare_task, &j);

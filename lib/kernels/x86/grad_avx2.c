@@ -5,8 +5,12 @@
 #define GRAD_GEMM_MR 4
 #define GRAD_GEMM_NV 3
 /* lanes: up to 3 rows, 12 accumulators (3 x 4, 1 x 12), the vectors of a, 1 of b */
-#define GRAD_LANE_MR      3
-#define GRAD_LANE_ACC     12
+#define GRAD_LANE_MR  3
+#define GRAD_LANE_ACC 12
+/* outer: up to 3 row vectors, 12 accumulators (3 x 4, 2 x 6, 1 x 12), the
+ * vectors of a, 1 broadcast of b */
+#define GRAD_OUTER_MV     3
+#define GRAD_OUTER_ACC    12
 #define GRAD_CONV_KERNELS cp_conv_kernels_avx2
 #define GRAD_KERNELS_NAME cp_grad_kernels_avx2
 

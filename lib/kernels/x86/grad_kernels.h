@@ -70,6 +70,30 @@ typedef void (*cp_grad_lane_fn)(int64_t batch, int64_t vecs, const float *a, int
                                 int64_t a_batch, const float *b, const int64_t *loff,
                                 int64_t b_batch, float *part, int flags, float *dw, int64_t ldc);
 
+/* The largest outer tile dimensions (row vectors, columns) of any table. */
+#define CP_GRAD_OUTER_MV_MAX 4
+#define CP_GRAD_OUTER_NC_MAX 12
+
+/*
+ * The weight gradient with vectors along a's rows, for a tile of MV
+ * vectors of rows and NC columns (the table's outer[MV - 1][NC - 1]):
+ * for i < MV * vw, j < NC,
+ *     s[j][i] = sum over r < rows, then u < width, of
+ *               a[(r*width + u)*a_pitch + i] * b[r*b_row + coff[j] + u*stride]
+ * in one fused multiply-add chain per element, started from +0, or from
+ * out[j*out_pitch + i] with `resume`; then out[j*out_pitch + i] = s[j][i].
+ * a holds a's rows transposed (a_pitch floats per pixel, the tile's rows
+ * first), b is read one float at a time (broadcast) from any offset: a
+ * reduction split over calls sums the same terms in the same order.
+ */
+typedef void (*cp_grad_outer_fn)(int64_t rows, int64_t width, const float *a, int64_t a_pitch,
+                                 const float *b, int64_t b_row, int64_t stride, const int64_t *coff,
+                                 float *out, int64_t out_pitch, int resume);
+
+/* dst[c*dst_pitch + r] = src[r*src_pitch + c] for r < rows, c < cols. */
+typedef void (*cp_grad_transpose_fn)(const float *src, int64_t src_pitch, int64_t rows,
+                                     int64_t cols, float *dst, int64_t dst_pitch);
+
 /*
  * The weight gradient of a depthwise correlation on planes (2-D, or 1-D
  * with h = 1), one row of dw: for ki < kh, kj < kw,
@@ -115,6 +139,12 @@ typedef struct cp_grad_kernels {
      * columns), columns up to CP_GRAD_LANE_NB_MAX; NULL past those */
     int32_t lane_mr, lane_acc;
     cp_grad_lane_fn lane[CP_GRAD_LANE_MR_MAX][CP_GRAD_LANE_NB_MAX];
+    /* outer tiles: up to outer_mv row vectors and outer_acc accumulators
+     * (row vectors x columns), columns up to CP_GRAD_OUTER_NC_MAX; NULL
+     * past those */
+    int32_t outer_mv, outer_acc;
+    cp_grad_outer_fn outer[CP_GRAD_OUTER_MV_MAX][CP_GRAD_OUTER_NC_MAX];
+    cp_grad_transpose_fn transpose;
     cp_grad_dw_fn depthwise;
     cp_grad_sum_fn sum;
     cp_grad_all_finite_fn all_finite;

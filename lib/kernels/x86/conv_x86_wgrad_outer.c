@@ -1,0 +1,232 @@
+/*
+ * The weight gradient's outer path (see kernels/x86/conv_x86_wgrad.h for
+ * the operands): vectors run along dw's rows (a's channels) and b's floats
+ * are broadcast from its frame where they lie. a is transposed once per
+ * run into slabs of mv vectors of rows, pixel by pixel (zeros past the
+ * group's last row); a tile of a slab's rows x nc columns then adds one
+ * outer product per pixel: no gather of b, no lanes to reduce, no waste
+ * between a's rows. For long reductions on groups of many rows (dense
+ * convolutions on large planes and batches).
+ *
+ * A task owns a block of tiles of one slab. It walks the reduction chunk
+ * by chunk of a's rows (a chunk of the slab sized to stay in L2 while the
+ * task's tiles read it in turn), each tile pausing its sums in the task's
+ * part of a [column][row] block between chunks, and at the end writes its
+ * columns of dw from that block.
+ *
+ * Order: each dw element is one fused multiply-add chain over the pixels
+ * in (n, u0, u1, u2) order, paused and resumed unchanged between chunks;
+ * the chunk length comes from the cache sizes alone, and a task owns its
+ * elements over the whole reduction: the same result for any thread count.
+ */
+#include "kernels/x86/conv_x86_wgrad.h"
+
+#include <string.h>
+
+#include "runtime/alloc.h"
+#include "runtime/cpu.h"
+#include "runtime/threadpool.h"
+
+/* Fewest pixels per batch item: a tile's start and end (its sums read,
+ * stored and written to dw transposed) stay a small part of its work. */
+#define OUTER_MIN_PIXELS 256
+/* Fewest columns a group: a's transposition (a pass over a, about a tenth
+ * of the stem's dw with its 147 columns, and more at 2 threads, where 1x1
+ * convolutions on 64 and 256 columns ran 1.3x-1.6x the lanes path's time)
+ * stays a small part of the multiply-adds, cols per element of a. */
+#define OUTER_MIN_COLUMNS 512
+/* The most rows a slab may hold past the group's last, in eighths of the
+ * group's rows (zeros multiplied for nothing). */
+#define OUTER_MAX_WASTE_EIGHTHS 2
+/* a's transposition: pixels per task, and per call of the kernel */
+#define OUTER_PREP_PIXELS 2048
+#define OUTER_PREP_BLOCK  256
+/* Tasks per thread, so that threads finishing early balance the rest. */
+#define OUTER_TASKS_PER_THREAD 2
+
+typedef struct outer_plan {
+    int64_t mv, nc;                                   /* tile: row vectors, columns */
+    int64_t mrows;                                    /* rows per slab: mv * vw */
+    int64_t m_blocks;                                 /* slabs per group */
+    int64_t tiles;                                    /* column tiles per slab */
+    int64_t plane;                                    /* a's pixels per batch item */
+    int64_t chunk_rows;                               /* rows of a's grid (u1) per chunk */
+    size_t pad_bytes, a_bytes, out_bytes, coff_bytes; /* workspace parts */
+} outer_plan;
+
+static int64_t min64(int64_t x, int64_t y)
+{
+    return x < y ? x : y;
+}
+
+/* The widest slab whose rows past the group's last stay within the waste
+ * allowed; 0 if none. */
+static int64_t slab_vectors(const cp_wgrad_operands *o, const cp_grad_kernels *k)
+{
+    for (int64_t mv = k->outer_mv; mv >= 1; mv--) {
+        const int64_t mrows = mv * k->vw, padded = (o->a_pg + mrows - 1) / mrows * mrows;
+        if ((padded - o->a_pg) * 8 <= o->a_pg * OUTER_MAX_WASTE_EIGHTHS)
+            return mv;
+    }
+    return 0;
+}
+
+static void plan_outer(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k,
+                       outer_plan *p)
+{
+    p->mv = slab_vectors(o, k);
+    if (p->mv == 0)
+        p->mv = 1; /* sizing only: outer_fit() says no */
+    p->nc = min64(CP_GRAD_OUTER_NC_MAX, k->outer_acc / p->mv);
+    p->mrows = p->mv * k->vw;
+    p->m_blocks = (o->a_pg + p->mrows - 1) / p->mrows;
+    p->tiles = (o->cols + p->nc - 1) / p->nc;
+    p->plane = o->a_dims[0] * o->a_dims[1] * o->a_dims[2];
+    /* a chunk of the slab in half of L2, the rest for b's rows and the sums */
+    const int64_t row_bytes = o->a_dims[2] * p->mrows * (int64_t)sizeof(float);
+    p->chunk_rows = (int64_t)cp_cache()->l2_bytes / 2 / row_bytes;
+    p->chunk_rows = p->chunk_rows < 1 ? 1 : min64(p->chunk_rows, o->a_dims[1]);
+    p->pad_bytes =
+        o->padded ? cp_align_up((size_t)(g->n * o->b_ch * o->pplane) * sizeof(float)) : 0;
+    p->a_bytes =
+        cp_align_up((size_t)(o->group * p->m_blocks * g->n * p->plane * p->mrows) * sizeof(float));
+    p->out_bytes =
+        cp_align_up((size_t)(o->group * p->m_blocks * o->cols * p->mrows) * sizeof(float));
+    p->coff_bytes = cp_align_up((size_t)o->cols * sizeof(int64_t));
+}
+
+int cp_x86_wgrad_outer_fit(const cp_wgrad_operands *o, const cp_grad_kernels *k)
+{
+    const int64_t plane = o->a_dims[0] * o->a_dims[1] * o->a_dims[2];
+    return plane >= OUTER_MIN_PIXELS && o->cols >= OUTER_MIN_COLUMNS && o->pixels > 0 &&
+           slab_vectors(o, k) > 0;
+}
+
+size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g,
+                                    const cp_grad_kernels *k)
+{
+    outer_plan p;
+    plan_outer(o, g, k, &p);
+    return p.pad_bytes + p.a_bytes + p.out_bytes + p.coff_bytes;
+}
+
+typedef struct outer_job {
+    const cp_backward_args *args;
+    const cp_grad_kernels *k;
+    const cp_wgrad_operands *o;
+    outer_plan p;
+    float *bpad;            /* b as read (its padded frame, or b itself) */
+    float *at;              /* [group][slab][n][pixel][mrows] */
+    float *out;             /* [group][slab][column][mrows]: the tiles' sums */
+    int64_t *coff;          /* per column: offset from a pixel's window origin */
+    int64_t tiles_per_task; /* column tiles per task */
+    int64_t task_blocks;    /* tasks per slab */
+    int64_t pad_tasks;      /* preparation: b planes to frame, then a's slabs */
+} outer_job;
+
+/* Pixels [p0, p0 + OUTER_PREP_PIXELS) of slab s (group-major) of batch
+ * item n, transposed: mrows floats per pixel, zeros past the group's rows.
+ * One transpose call per OUTER_PREP_BLOCK pixels, whose rows (a few lines
+ * each, read in turn) and mrows floats per pixel stay in L1. */
+static void transpose_slab(const outer_job *j, int64_t s, int64_t n, int64_t p0)
+{
+    const outer_plan *p = &j->p;
+    const cp_wgrad_operands *o = j->o;
+    const int64_t grp = s / p->m_blocks, r0 = s % p->m_blocks * p->mrows;
+    const int64_t rows = min64(p->mrows, o->a_pg - r0), plane = p->plane, mrows = p->mrows;
+    float *dst = j->at + (s * j->args->geom->n + n) * plane * mrows;
+    const float *src = o->a + (n * o->a_ch + grp * o->a_pg + r0) * plane;
+    const int64_t end = min64(plane, p0 + OUTER_PREP_PIXELS);
+    for (int64_t b0 = p0; b0 < end; b0 += OUTER_PREP_BLOCK) {
+        const int64_t b1 = min64(end, b0 + OUTER_PREP_BLOCK);
+        j->k->transpose(src + b0, plane, rows, b1 - b0, dst + b0 * mrows, mrows);
+        for (int64_t u = b0; rows < mrows && u < b1; u++)
+            memset(dst + u * mrows + rows, 0, (size_t)(mrows - rows) * sizeof(float));
+    }
+}
+
+/* Preparation: b's planes into their frames, then a's slabs transposed,
+ * OUTER_PREP_PIXELS pixels a task. */
+static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const outer_job *j = arg;
+    const int64_t batch = j->args->geom->n;
+    const int64_t pieces = (j->p.plane + OUTER_PREP_PIXELS - 1) / OUTER_PREP_PIXELS;
+    for (int64_t t = begin; t < end; t++) {
+        if (t < j->pad_tasks) {
+            cp_wgrad_frame_plane(j->o, t, j->bpad + t * j->o->pplane);
+            continue;
+        }
+        const int64_t piece = (t - j->pad_tasks) % pieces, sn = (t - j->pad_tasks) / pieces;
+        transpose_slab(j, sn / batch, sn % batch, piece * OUTER_PREP_PIXELS);
+    }
+}
+
+/* Task: a block of column tiles [j0, j1) of slab s over the whole
+ * reduction, then those columns of the slab's rows of dw. */
+static void tile_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const outer_job *j = arg;
+    const outer_plan *p = &j->p;
+    const cp_wgrad_operands *o = j->o;
+    const cp_geom *g = j->args->geom;
+    const int64_t *ad = o->a_dims, mrows = p->mrows;
+    const int64_t s1 = g->stride[1] * o->pdims[2], s0 = g->stride[0] * o->pdims[1] * o->pdims[2];
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t s = t / j->task_blocks, grp = s / p->m_blocks;
+        const int64_t j0 = t % j->task_blocks * j->tiles_per_task * p->nc;
+        const int64_t j1 = min64(o->cols, j0 + j->tiles_per_task * p->nc);
+        float *out = j->out + (s * o->cols + j0) * mrows;
+        const float *slab = j->at + s * g->n * p->plane * mrows;
+        for (int64_t n = 0; n < g->n; n++)
+            for (int64_t u0 = 0; u0 < ad[0]; u0++)
+                for (int64_t u1 = 0; u1 < ad[1]; u1 += p->chunk_rows) {
+                    const int64_t rows = min64(p->chunk_rows, ad[1] - u1);
+                    const float *a = slab + ((n * ad[0] + u0) * ad[1] + u1) * ad[2] * mrows;
+                    const float *b =
+                        j->bpad + (n * o->b_ch + grp * o->b_pg) * o->pplane + u0 * s0 + u1 * s1;
+                    const int resume = n > 0 || u0 > 0 || u1 > 0;
+                    for (int64_t c = j0; c < j1; c += p->nc) {
+                        const int64_t nc = min64(p->nc, j1 - c);
+                        j->k->outer[p->mv - 1][nc - 1](rows, ad[2], a, mrows, b, s1, g->stride[2],
+                                                       j->coff + c, out + (c - j0) * mrows, mrows,
+                                                       resume);
+                    }
+                }
+        const int64_t r0 = s % p->m_blocks * mrows, rows = min64(mrows, o->a_pg - r0);
+        j->k->transpose(out, mrows, j1 - j0, rows,
+                        j->args->dw + (grp * o->a_pg + r0) * o->cols + j0, o->cols);
+    }
+}
+
+void cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,
+                        const cp_wgrad_operands *o)
+{
+    const cp_geom *g = a->geom;
+    outer_job j;
+    j.args = a;
+    j.k = k;
+    j.o = o;
+    plan_outer(o, g, k, &j.p);
+    const outer_plan *p = &j.p;
+    char *ws = a->workspace;
+    j.bpad = o->padded ? (float *)ws : (float *)o->b;
+    j.at = (float *)(ws + p->pad_bytes);
+    j.out = (float *)(ws + p->pad_bytes + p->a_bytes);
+    j.coff = (int64_t *)(ws + p->pad_bytes + p->a_bytes + p->out_bytes);
+    cp_wgrad_column_offsets(o, g, j.coff);
+    const int32_t threads = cp_wgrad_threads(a, o);
+    const int64_t slabs = o->group * p->m_blocks;
+    j.pad_tasks = o->padded ? g->n * o->b_ch : 0;
+    const int64_t pieces = (p->plane + OUTER_PREP_PIXELS - 1) / OUTER_PREP_PIXELS;
+    cp_parallel_for(a->ctx, j.pad_tasks + slabs * g->n * pieces, threads, prepare_task, &j);
+    /* blocks of tiles: enough tasks to balance the threads, as few as that
+     * allows (each task starts and ends its tiles once per chunk) */
+    const int64_t want = (int64_t)threads * OUTER_TASKS_PER_THREAD;
+    j.task_blocks = threads == 1 ? 1 : min64(p->tiles, (want + slabs - 1) / slabs);
+    j.tiles_per_task = (p->tiles + j.task_blocks - 1) / j.task_blocks;
+    j.task_blocks = (p->tiles + j.tiles_per_task - 1) / j.tiles_per_task;
+    cp_parallel_for(a->ctx, slabs * j.task_blocks, threads, tile_task, &j);
+}
