@@ -39,7 +39,7 @@
  * group's rows (zeros multiplied for nothing). */
 #define OUTER_MAX_WASTE_EIGHTHS 2
 /* a's transposition: pixels per task, and per call of the kernel */
-#define OUTER_PREP_PIXELS 2048
+#define OUTER_PREP_PIXELS 512
 #define OUTER_PREP_BLOCK  256
 /* Tasks per thread, so that threads finishing early balance the rest. */
 #define OUTER_TASKS_PER_THREAD 2
@@ -121,7 +121,7 @@ typedef struct outer_job {
     int64_t *coff;          /* per column: offset from a pixel's window origin */
     int64_t tiles_per_task; /* column tiles per task */
     int64_t task_blocks;    /* tasks per slab */
-    int64_t pad_tasks;      /* preparation: b planes to frame, then a's slabs */
+    int64_t a_tasks;        /* preparation: a's slabs in pieces, then b's frames */
 } outer_job;
 
 /* Pixels [p0, p0 + OUTER_PREP_PIXELS) of slab s (group-major) of batch
@@ -139,14 +139,15 @@ static void transpose_slab(const outer_job *j, int64_t s, int64_t n, int64_t p0)
     const int64_t end = min64(plane, p0 + OUTER_PREP_PIXELS);
     for (int64_t b0 = p0; b0 < end; b0 += OUTER_PREP_BLOCK) {
         const int64_t b1 = min64(end, b0 + OUTER_PREP_BLOCK);
-        j->k->transpose(src + b0, plane, rows, b1 - b0, dst + b0 * mrows, mrows);
+        j->k->transpose_stream(src + b0, plane, rows, b1 - b0, dst + b0 * mrows, mrows);
         for (int64_t u = b0; rows < mrows && u < b1; u++)
             memset(dst + u * mrows + rows, 0, (size_t)(mrows - rows) * sizeof(float));
     }
 }
 
-/* Preparation: b's planes into their frames, then a's slabs transposed,
- * OUTER_PREP_PIXELS pixels a task. */
+/* Preparation: a's slabs transposed, OUTER_PREP_PIXELS pixels a task (the
+ * larger tasks first, so that the threads end together), then b's planes
+ * into their frames. */
 static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -154,11 +155,12 @@ static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
     const int64_t batch = j->args->geom->n;
     const int64_t pieces = (j->p.plane + OUTER_PREP_PIXELS - 1) / OUTER_PREP_PIXELS;
     for (int64_t t = begin; t < end; t++) {
-        if (t < j->pad_tasks) {
-            cp_wgrad_frame_plane(j->o, t, j->bpad + t * j->o->pplane);
+        if (t >= j->a_tasks) {
+            const int64_t plane = t - j->a_tasks;
+            cp_wgrad_frame_plane(j->o, plane, j->bpad + plane * j->o->pplane);
             continue;
         }
-        const int64_t piece = (t - j->pad_tasks) % pieces, sn = (t - j->pad_tasks) / pieces;
+        const int64_t piece = t % pieces, sn = t / pieces;
         transpose_slab(j, sn / batch, sn % batch, piece * OUTER_PREP_PIXELS);
     }
 }
@@ -219,11 +221,11 @@ void cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,
     cp_wgrad_column_offsets(o, g, j.coff);
     const int32_t threads = cp_wgrad_threads(a, o);
     const int64_t slabs = o->group * p->m_blocks;
-    j.pad_tasks = o->padded ? g->n * o->b_ch : 0;
-    const int64_t pieces = (p->plane + OUTER_PREP_PIXELS - 1) / OUTER_PREP_PIXELS;
-    cp_parallel_for(a->ctx, j.pad_tasks + slabs * g->n * pieces, threads, prepare_task, &j);
-    /* blocks of tiles: enough tasks to balance the threads, as few as that
-     * allows (each task starts and ends its tiles once per chunk) */
+    j.a_tasks = slabs * g->n * ((p->plane + OUTER_PREP_PIXELS - 1) / OUTER_PREP_PIXELS);
+    cp_parallel_for(a->ctx, j.a_tasks + (o->padded ? g->n * o->b_ch : 0), threads, prepare_task,
+                    &j);
+    /* blocks of tiles: enough tasks to balance the threads, and as few as
+     * that allows (each task reads its slab of a whole) */
     const int64_t want = (int64_t)threads * OUTER_TASKS_PER_THREAD;
     j.task_blocks = threads == 1 ? 1 : min64(p->tiles, (want + slabs - 1) / slabs);
     j.tiles_per_task = (p->tiles + j.task_blocks - 1) / j.task_blocks;
