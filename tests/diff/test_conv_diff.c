@@ -196,7 +196,7 @@ static const conv_case fixed_cases[] = {
  * depthwise on planes (one input channel per group, 1-D/2-D, W stride 1
  * or 2, kernels up to 8 wide) on the depthwise path; planes of 256 pixels
  * and more on groups of rows that fill vectors (16, 30, 32, 64, 70 rows)
- * and 512 columns and more (C/group * taps) on the outer path (partial
+ * and 256 columns and more (C/group * taps) on the outer path (partial
  * slabs and column tiles, chunks of a's rows paused between them and
  * between batch items); long reductions on few rows (at most 6 a group, or
  * 9, which fills no slab), on fewer columns, and batches of smaller planes
@@ -210,7 +210,7 @@ static const conv_case fixed_cases[] = {
 static const conv_case backward_cases[] = {
     /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
     /* outer: strides, dilations, asymmetric pads, 1-D, 3-D, groups, auto_pad,
-     * batches (at least 512 columns a group: C/group * taps) */
+     * batches (at least 256 columns a group: C/group * taps) */
     {2, 1, 57, 16, 1, {37, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 2, 35, 32, 1, {40, 33}, {3, 5}, {2, 2}, {1, 2}, {0, 2, 3, 1}, 0, 1},
     {2, 1, 11, 64, 1, {45, 46}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, 0, 0},

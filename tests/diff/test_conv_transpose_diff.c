@@ -71,7 +71,7 @@ static void draw(tcase *t)
     const int64_t mode = t->mode = rnd_range(0, 5);
     t->rank = (int)rnd_range(1, 3);
     /* planes of 256 pixels and more on 16 input channels a group: the
-     * weight gradient's outer path (a = x) where the kernel gives 512
+     * weight gradient's outer path (a = x) where the kernel gives 256
      * columns a group or more (M/group * taps) */
     const int big = mode == 0 && t->rank == 2 && rnd_range(0, 7) == 0;
     t->group = mode == 5 ? rnd_range(1, 12) : rnd_range(1, 3);

@@ -30,11 +30,11 @@
 /* Fewest pixels per batch item: a tile's start and end (its sums read,
  * stored and written to dw transposed) stay a small part of its work. */
 #define OUTER_MIN_PIXELS 256
-/* Fewest columns a group: a's transposition (a pass over a, about a tenth
- * of the stem's dw with its 147 columns, and more at 2 threads, where 1x1
- * convolutions on 64 and 256 columns ran 1.3x-1.6x the lanes path's time)
- * stays a small part of the multiply-adds, cols per element of a. */
-#define OUTER_MIN_COLUMNS 512
+/* Fewest columns a group: below it a's transposition and the tiles' starts
+ * and ends weigh more than the outer products save over the lanes path
+ * (measured at 1 and 2 threads: the stem's 147 columns and a 1x1 on 64 ran
+ * as fast or faster on the lanes path, a 1x1 on 256 1.2x-1.4x slower). */
+#define OUTER_MIN_COLUMNS 256
 /* The most rows a slab may hold past the group's last, in eighths of the
  * group's rows (zeros multiplied for nothing). */
 #define OUTER_MAX_WASTE_EIGHTHS 2
