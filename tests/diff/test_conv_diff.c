@@ -219,6 +219,11 @@ static const conv_case backward_cases[] = {
     {3, 2, 19, 16, 1, {8, 14, 16}, {3, 3, 3}, {1, 1, 1}, {1, 1, 2}, {1, 0, 1, 1, 2, 2}, 0, 1},
     {2, 1, 114, 32, 2, {20, 30}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_UPPER, 1},
     {2, 1, 520, 70, 1, {16, 20}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    /* outer, 1x1 at stride 1 with fewer input than output channels: x
+     * transposed, dy's channels the columns (a partial slab; groups and a
+     * batch) */
+    {2, 1, 30, 300, 1, {16, 20}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 2, 32, 600, 2, {16, 17}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 0},
     /* outer, a's rows in chunks (a chunk's slab in half of L2: 2048 pixels
      * of 64 rows on 1 MiB, 4096 on 2 MiB) */
     {2, 1, 57, 64, 1, {130, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},

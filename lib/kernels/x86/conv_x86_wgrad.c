@@ -97,7 +97,7 @@ size_t cp_x86_weight_grad_workspace(const convpool_op *op, const cp_geom *g, int
     cp_wgrad_operands_of(op, g, NULL, NULL, &o);
     if (cp_x86_wgrad_dw_fit(&o, g))
         return 0;
-    if (cp_x86_wgrad_outer_fit(&o, k))
+    if (cp_x86_wgrad_outer_fit(&o, g, k))
         return cp_x86_wgrad_outer_workspace(&o, g, k);
     return cp_x86_wgrad_lanes_fit(&o, g, k) ? cp_x86_wgrad_lanes_workspace(&o, g, threads, k)
                                             : cp_x86_wgrad_gemm_workspace(&o, g, threads, k);
@@ -134,7 +134,7 @@ int cp_x86_weight_grad(const cp_backward_args *a, const cp_grad_kernels *k)
     cp_wgrad_operands_of(a->op, a->geom, a->x, a->dy, &o);
     if (cp_x86_wgrad_dw_fit(&o, a->geom))
         return cp_x86_wgrad_dw(a, k, &o);
-    if (cp_x86_wgrad_outer_fit(&o, k)) {
+    if (cp_x86_wgrad_outer_fit(&o, a->geom, k)) {
         cp_x86_wgrad_outer(a, k, &o);
         return 0;
     }

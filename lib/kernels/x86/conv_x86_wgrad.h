@@ -75,7 +75,7 @@ int cp_x86_wgrad_dw(const cp_backward_args *a, const cp_grad_kernels *k,
 /* Whether the outer path suits this run: planes of at least a few hundred
  * pixels, groups of many columns, and a group's rows filling the slabs of
  * vectors. */
-int cp_x86_wgrad_outer_fit(const cp_wgrad_operands *o, const cp_grad_kernels *k);
+int cp_x86_wgrad_outer_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k);
 size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g,
                                     const cp_grad_kernels *k);
 void cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,

@@ -95,25 +95,51 @@ static void plan_outer(const cp_wgrad_operands *o, const cp_geom *g, const cp_gr
     p->coff_bytes = cp_align_up((size_t)o->cols * sizeof(int64_t));
 }
 
-int cp_x86_wgrad_outer_fit(const cp_wgrad_operands *o, const cp_grad_kernels *k)
+/* A 1x1 convolution at stride 1 reads a and b (unpadded) at the same
+ * pixels: dw transposed is the same correlation with a and b swapped. The
+ * path then transposes the operand with fewer channels a group (less to
+ * transpose, more columns to share each load of a) and writes its tiles'
+ * columns as dw's rows. *use gets the operands the path runs on; returns
+ * whether they are swapped. */
+static int operands_to_use(const cp_wgrad_operands *o, const cp_geom *g, cp_wgrad_operands *use)
 {
-    const int64_t plane = o->a_dims[0] * o->a_dims[1] * o->a_dims[2];
-    return plane >= OUTER_MIN_PIXELS && o->cols >= OUTER_MIN_COLUMNS && o->pixels > 0 &&
-           slab_vectors(o, k) > 0;
+    *use = *o;
+    int swap = o->taps == 1 && !o->padded && o->b_pg < o->a_pg;
+    for (int i = 0; i < 3; i++)
+        swap &= g->stride[i] == 1;
+    if (!swap)
+        return 0;
+    use->a = o->b, use->b = o->a;
+    use->a_ch = o->b_ch, use->b_ch = o->a_ch;
+    use->a_pg = o->b_pg, use->b_pg = o->a_pg;
+    use->cols = o->a_pg; /* one tap */
+    return 1;
+}
+
+int cp_x86_wgrad_outer_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k)
+{
+    cp_wgrad_operands u;
+    operands_to_use(o, g, &u);
+    const int64_t plane = u.a_dims[0] * u.a_dims[1] * u.a_dims[2];
+    return plane >= OUTER_MIN_PIXELS && u.cols >= OUTER_MIN_COLUMNS && u.pixels > 0 &&
+           slab_vectors(&u, k) > 0;
 }
 
 size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g,
                                     const cp_grad_kernels *k)
 {
+    cp_wgrad_operands u;
+    operands_to_use(o, g, &u);
     outer_plan p;
-    plan_outer(o, g, k, &p);
+    plan_outer(&u, g, k, &p);
     return p.pad_bytes + p.a_bytes + p.out_bytes + p.coff_bytes;
 }
 
 typedef struct outer_job {
     const cp_backward_args *args;
     const cp_grad_kernels *k;
-    const cp_wgrad_operands *o;
+    const cp_wgrad_operands *o; /* as run: swapped, if so */
+    int swapped;                /* o is the run's operands swapped */
     outer_plan p;
     float *bpad;            /* b as read (its padded frame, or b itself) */
     float *at;              /* [group][slab][n][pixel][mrows] */
@@ -198,19 +224,29 @@ static void tile_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
                     }
                 }
         const int64_t r0 = s % p->m_blocks * mrows, rows = min64(mrows, o->a_pg - r0);
-        j->k->transpose(out, mrows, j1 - j0, rows,
-                        j->args->dw + (grp * o->a_pg + r0) * o->cols + j0, o->cols);
+        if (!j->swapped) {
+            j->k->transpose(out, mrows, j1 - j0, rows,
+                            j->args->dw + (grp * o->a_pg + r0) * o->cols + j0, o->cols);
+            continue;
+        }
+        /* swapped: column c is dw's row, the slab's rows its columns */
+        for (int64_t c = j0; c < j1; c++)
+            memcpy(j->args->dw + (grp * o->b_pg + c) * o->a_pg + r0, out + (c - j0) * mrows,
+                   (size_t)rows * sizeof(float));
     }
 }
 
 void cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,
-                        const cp_wgrad_operands *o)
+                        const cp_wgrad_operands *run)
 {
     const cp_geom *g = a->geom;
+    cp_wgrad_operands use;
+    const cp_wgrad_operands *o = &use;
     outer_job j;
     j.args = a;
     j.k = k;
     j.o = o;
+    j.swapped = operands_to_use(run, g, &use);
     plan_outer(o, g, k, &j.p);
     const outer_plan *p = &j.p;
     char *ws = a->workspace;
