@@ -196,7 +196,8 @@ static const conv_case fixed_cases[] = {
  * depthwise on planes (one input channel per group, 1-D/2-D, W stride 1
  * or 2, kernels up to 8 wide) on the depthwise path; planes of 256 pixels
  * and more on groups of rows that fill vectors (16, 30, 32, 64, 70 rows)
- * and 256 columns and more (C/group * taps) on the outer path (partial
+ * and 256 columns and more (C/group * taps) on the outer path (AVX-512;
+ * the lanes path on AVX2) (partial
  * slabs and column tiles, chunks of a's rows paused between them and
  * between batch items); long reductions on few rows (at most 6 a group, or
  * 9, which fills no slab), on fewer columns, and batches of smaller planes

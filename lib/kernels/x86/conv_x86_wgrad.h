@@ -16,7 +16,8 @@
  *    planes: each row reads a and b in place, vectors along a's rows.
  *  - outer (conv_x86_wgrad_outer.c): vectors run along dw's rows over a
  *    transposed once; b broadcast from its frame in place. For long
- *    reductions on groups of many rows: dense convolutions on large planes.
+ *    reductions on groups of many rows: dense convolutions on large planes
+ *    (AVX-512; on AVX2 the lanes path measured faster).
  *  - lanes (conv_x86_wgrad_lanes.c): vectors run along the reduction, over
  *    rows of a laid out at b's padded (stride-phase) pitch; no gather.
  *    For long reductions: large planes, depthwise.

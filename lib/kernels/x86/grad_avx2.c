@@ -7,10 +7,10 @@
 /* lanes: up to 3 rows, 12 accumulators (3 x 4, 1 x 12), the vectors of a, 1 of b */
 #define GRAD_LANE_MR  3
 #define GRAD_LANE_ACC 12
-/* outer: up to 3 row vectors, 12 accumulators (3 x 4, 2 x 6, 1 x 12), the
- * vectors of a, 1 broadcast of b */
-#define GRAD_OUTER_MV     3
-#define GRAD_OUTER_ACC    12
+/* outer: none (0 row vectors): on 8-float vectors the lanes path, which
+ * needs no transposition, measured 2%-10% faster on the same runs */
+#define GRAD_OUTER_MV     0
+#define GRAD_OUTER_ACC    0
 #define GRAD_CONV_KERNELS cp_conv_kernels_avx2
 #define GRAD_KERNELS_NAME cp_grad_kernels_avx2
 

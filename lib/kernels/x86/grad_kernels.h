@@ -145,7 +145,7 @@ typedef struct cp_grad_kernels {
     cp_grad_lane_fn lane[CP_GRAD_LANE_MR_MAX][CP_GRAD_LANE_NB_MAX];
     /* outer tiles: up to outer_mv row vectors and outer_acc accumulators
      * (row vectors x columns), columns up to CP_GRAD_OUTER_NC_MAX; NULL
-     * past those */
+     * past those (outer_mv 0: none, the outer path is not taken) */
     int32_t outer_mv, outer_acc;
     cp_grad_outer_fn outer[CP_GRAD_OUTER_MV_MAX][CP_GRAD_OUTER_NC_MAX];
     cp_grad_transpose_fn transpose, transpose_stream;
