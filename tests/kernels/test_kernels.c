@@ -750,6 +750,87 @@ static void test_grad_lane(const cp_grad_kernels *k, const char *isa)
                     }
 }
 
+/* outer: every tile shape of the table (none on a table without outer
+ * tiles), one and three rows of a's grid, widths 1 and 5, b strides 1 and
+ * 2 at column offsets that are not vector aligned, from zero and resumed
+ * from the sums in out; the floats of out past the tile's columns stay. */
+static void test_grad_outer(const cp_grad_kernels *k, const char *isa)
+{
+    const int64_t vw = k->vw;
+    for (int64_t mv = 1; mv <= k->outer_mv; mv++)
+        for (int64_t nc = 1; nc <= CP_GRAD_OUTER_NC_MAX && mv * nc <= k->outer_acc; nc++)
+            for (int64_t rows = 1; rows <= 3; rows += 2)
+                for (int64_t width = 1; width <= 5; width += 4)
+                    for (int64_t stride = 1; stride <= 2; stride++)
+                        for (int resume = 0; resume <= 1; resume++) {
+                            const int64_t a_pitch = mv * vw + vw, out_pitch = mv * vw + 5;
+                            const int64_t b_row = width * stride + 3 * nc + 7;
+                            int64_t coff[CP_GRAD_OUTER_NC_MAX];
+                            for (int64_t c = 0; c < nc; c++)
+                                coff[c] = 3 * c + 1;
+                            float *a = buffer((size_t)(rows * width * a_pitch));
+                            float *b = buffer((size_t)(rows * b_row));
+                            float *out = buffer((size_t)((nc + 1) * out_pitch));
+                            float *start = buffer((size_t)((nc + 1) * out_pitch));
+                            memcpy(start, out, (size_t)((nc + 1) * out_pitch) * sizeof(float));
+                            k->outer[mv - 1][nc - 1](rows, width, a, a_pitch, b, b_row, stride,
+                                                     coff, out, out_pitch, resume);
+                            char shape[96];
+                            snprintf(shape, sizeof shape,
+                                     "tile %lldx%lld rows=%lld width=%lld stride=%lld resume=%d",
+                                     (long long)mv, (long long)nc, (long long)rows,
+                                     (long long)width, (long long)stride, resume);
+                            double *want = sums((size_t)((nc + 1) * out_pitch)),
+                                   *scale = sums((size_t)((nc + 1) * out_pitch));
+                            for (int64_t c = 0; c < nc; c++)
+                                for (int64_t i = 0; i < mv * vw; i++) {
+                                    const int64_t at = c * out_pitch + i;
+                                    want[at] = resume ? start[at] : 0;
+                                    scale[at] = fabs(want[at]);
+                                    for (int64_t r = 0; r < rows; r++)
+                                        for (int64_t u = 0; u < width; u++) {
+                                            const double t =
+                                                (double)a[(r * width + u) * a_pitch + i] *
+                                                b[r * b_row + coff[c] + u * stride];
+                                            want[at] += t;
+                                            scale[at] += fabs(t);
+                                        }
+                                }
+                            expect_tile("grad_outer", isa, out, start, want, scale, nc + 1,
+                                        out_pitch, nc, mv * vw, shape);
+                            free(want), free(scale);
+                            free(a), free(b), free(out), free(start);
+                        }
+}
+
+/* transpose and transpose_stream: sizes around the 8 x 8 blocks (whole
+ * blocks and every tail), dst at a pitch past its rows (multiples of 8 for
+ * the streamed form, whose dst is aligned); what lies past stays. */
+static void test_grad_transpose(const cp_grad_kernels *k, const char *isa)
+{
+    for (int stream = 0; stream <= 1; stream++)
+        for (int64_t rows = 1; rows <= 19; rows += (rows < 9 ? 1 : 5))
+            for (int64_t cols = 1; cols <= 19; cols += (cols < 9 ? 1 : 5)) {
+                const int64_t src_pitch = cols + 3;
+                const int64_t dst_pitch = stream ? (rows + 7) / 8 * 8 + 8 : rows + 2;
+                float *src = buffer((size_t)(rows * src_pitch));
+                float *dst = buffer((size_t)(cols * dst_pitch)),
+                      *start = buffer((size_t)(cols * dst_pitch));
+                memcpy(start, dst, (size_t)(cols * dst_pitch) * sizeof(float));
+                (stream ? k->transpose_stream : k->transpose)(src, src_pitch, rows, cols, dst,
+                                                              dst_pitch);
+                char shape[64];
+                snprintf(shape, sizeof shape, "%lldx%lld stream=%d", (long long)rows,
+                         (long long)cols, stream);
+                for (int64_t c = 0; c < cols; c++)
+                    for (int64_t r = 0; r < dst_pitch; r++)
+                        expect_same("grad_transpose", isa, dst[c * dst_pitch + r],
+                                    r < rows ? src[r * src_pitch + c] : start[c * dst_pitch + r],
+                                    shape);
+                free(src), free(dst), free(start);
+            }
+}
+
 /* sum: lengths reaching whole blocks of four vectors and every tail, one
  * and three batch items at a stride past the row. */
 static void test_grad_sum(const cp_grad_kernels *k, const char *isa)
@@ -947,9 +1028,10 @@ typedef struct grad_case {
 } grad_case;
 
 static const grad_case grad_cases[] = {
-    {"grad_gemm", test_grad_gemm}, {"grad_lane", test_grad_lane},
-    {"grad_sum", test_grad_sum},   {"grad_all_finite", test_grad_all_finite},
-    {"grad_pool", test_grad_pool}, {"grad_first_bad_index", test_grad_first_bad_index},
+    {"grad_gemm", test_grad_gemm},   {"grad_lane", test_grad_lane},
+    {"grad_outer", test_grad_outer}, {"grad_transpose", test_grad_transpose},
+    {"grad_sum", test_grad_sum},     {"grad_all_finite", test_grad_all_finite},
+    {"grad_pool", test_grad_pool},   {"grad_first_bad_index", test_grad_first_bad_index},
 };
 
 typedef struct isa_kernels {
