@@ -26,14 +26,21 @@ static int is_conv(const convpool_op *op)
  * goes to a GEMM that assumes none): explicit pads are passed on as they
  * are, and pads that auto_pad or output_shape decide per input size are
  * announced as pads of 1, which only rules out the padding-free algorithms,
- * and flagged (pads_per_run) for those that build on the pads' values. */
+ * and flagged (pads_per_run) for those that build on the pads' values. So
+ * is a ConvTranspose's output_padding: its dx Conv then has less end
+ * padding than the attributes say (negative for a 1x1 stride-1 op, whose
+ * outputs past the input's end the Conv must leave out). */
 convpool_status cp_op_enable_backward(convpool_op *op, const float *weight)
 {
     convpool_desc d;
     d.attrs = op->attrs;
     d.attrs.kind =
         op->attrs.kind == CONVPOOL_OP_CONV ? CONVPOOL_OP_CONV_TRANSPOSE : CONVPOOL_OP_CONV;
-    if (op->attrs.auto_pad != CONVPOOL_AUTO_PAD_NOTSET || op->attrs.has_output_shape) {
+    int output_padding = 0;
+    for (int i = 0; i < op->attrs.rank; i++)
+        output_padding |= op->attrs.output_padding[i] != 0;
+    if (op->attrs.auto_pad != CONVPOOL_AUTO_PAD_NOTSET || op->attrs.has_output_shape ||
+        output_padding) {
         for (int i = 0; i < 2 * CP_MAX_SPATIAL; i++)
             d.attrs.pads[i] = 1;
         d.attrs.has_pads = 1;
