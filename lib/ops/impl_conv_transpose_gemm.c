@@ -51,6 +51,7 @@
 
 #include "ops/impl.h"
 #include "runtime/alloc.h"
+#include "runtime/cpu.h"
 #include "runtime/error.h"
 #include "runtime/threadpool.h"
 
@@ -325,6 +326,9 @@ static convpool_status gemm_prepare(convpool_op *op, const float *weight, const 
     if (st == CONVPOOL_OK && !taken)
         st = phases_fit(op) ? phases_prepare(op, gp, weight, bias, wt)
                             : gemm_inner_prepare(op, gp, weight, NULL, wt);
+    /* unreachable: the inner Conv gets an x86 impl, which runs pixel ranges */
+    if (st == CONVPOOL_OK && gp->inner && !gp->depth_to_space && !gp->inner->impl->run_pixels)
+        st = cp_fail(CONVPOOL_ERROR_INTERNAL, "the GEMM way's Conv cannot run a range of pixels");
     cp_free(wt);
     cp_free(row_bias);
     if (st != CONVPOOL_OK)
@@ -346,11 +350,6 @@ static convpool_status conv_geom(const convpool_op *conv, const cp_geom *g, int6
 static convpool_status inner_geom(const gemm_packed *gp, const cp_geom *g, cp_geom *ig)
 {
     return conv_geom(gp->inner, g, 1, ig);
-}
-
-static size_t cols_bytes(const cp_geom *g, const gemm_packed *gp)
-{
-    return cp_align_up((size_t)(g->m * gp->taps * cp_geom_in_plane(g)) * sizeof(float));
 }
 
 /* Phase p's first output along dim i of y. */
@@ -415,36 +414,6 @@ static int phase_layout(const gemm_packed *gp, const cp_geom *g, cp_geom *pg, si
             *outs += cp_align_up((size_t)(g->n * g->m * cp_geom_out_plane(&pg[p])) * sizeof(float));
     }
     return 1;
-}
-
-static size_t gemm_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
-{
-    const gemm_packed *gp = op->packed;
-    if (gp->depth_to_space) {
-        cp_geom ig;
-        if (!gp->inner->impl->workspace_size || conv_geom(gp->inner, g, g->n, &ig) != CONVPOOL_OK)
-            return 0;
-        return gp->inner->impl->workspace_size(gp->inner, &ig, threads);
-    }
-    if (!gp->inner) {
-        cp_geom pg[CP_MAX_PHASES];
-        size_t off[CP_MAX_PHASES], outs, scratch = 0;
-        if (!phase_layout(gp, g, pg, off, &outs))
-            return 0;
-        for (int64_t p = 0; p < gp->phases; p++) {
-            const convpool_op *conv = gp->phase[p];
-            size_t bytes = conv->impl->workspace_size && cp_geom_out_plane(&pg[p])
-                               ? conv->impl->workspace_size(conv, &pg[p], threads)
-                               : 0;
-            scratch = bytes > scratch ? bytes : scratch;
-        }
-        return outs + scratch;
-    }
-    cp_geom ig;
-    size_t inner = 0;
-    if (gp->inner->impl->workspace_size && inner_geom(gp, g, &ig) == CONVPOOL_OK)
-        inner = gp->inner->impl->workspace_size(gp->inner, &ig, threads);
-    return cols_bytes(g, gp) + inner;
 }
 
 typedef struct interleave_args {
@@ -590,9 +559,12 @@ static void input_range(const cp_geom *g, int dim, int64_t k, int64_t *lo, int64
 typedef struct col2im_args {
     const cp_geom *g;
     const gemm_packed *gp;
-    const float *cols; /* one batch item: (M*K, in_plane) */
-    float *y;          /* one batch item: (M, out_plane) */
-    int64_t bands;     /* tasks per output channel: bands of output rows */
+    const float *cols;  /* one batch item: (M*K, ring input rows) */
+    int64_t col_plane;  /* floats per row (m, k) of cols: ring * in[2] */
+    int64_t ring;       /* input rows cols holds, row i in slot i % ring */
+    float *y;           /* one batch item: (M, out_plane) */
+    int64_t y_lo, y_hi; /* the output rows (dim 1) this scatter finishes */
+    int64_t bands;      /* tasks per output channel: bands of those rows */
 } col2im_args;
 
 /* dst[2i] += even[i], dst[2i + 1] += odd[i] (odd NULL: only the even
@@ -617,24 +589,92 @@ static void zip_add(const gemm_packed *gp, const float *even, const float *odd, 
     }
 }
 
-/* Task t: band t % bands of the rows (dim 1) of output channel t / bands. */
+/* One tap kw of a row of taps as col2im adds it: the inputs [w_lo, w_hi)
+ * it reaches; with stride 2 and dilation 1 along W, taps kw and kw + 1
+ * fill the even and odd columns of one run of outputs and are added
+ * together, zipped, where both reach (pair: kw + 1 reaches [n_lo, n_hi),
+ * both [p_lo, p_hi)); single: the last of an odd number of such taps. */
+typedef struct tap_run {
+    int64_t w_lo, w_hi, n_lo, n_hi, p_lo, p_hi;
+    int pair, single;
+} tap_run;
+
+/* Adds `rows` rows of tap run t's columns (c, the next tap's col_plane
+ * further) into y's rows from yr, y_step apart. */
+static void add_tap_rows(const col2im_args *a, const tap_run *t, const float *c, int64_t rows,
+                         float *yr0, int64_t y_step)
+{
+    const int64_t in2 = a->g->in[2], s2 = a->g->stride[2];
+    if (t->pair) /* where both reach, all rows in one call */
+        zip_add(a->gp, c + t->p_lo, c + a->col_plane + t->p_lo, in2, t->p_hi - t->p_lo, rows,
+                yr0 + 2 * t->p_lo, y_step);
+    if (t->single) {
+        zip_add(a->gp, c + t->w_lo, NULL, in2, t->w_hi - t->w_lo, rows, yr0 + 2 * t->w_lo, y_step);
+        return;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        const float *cr = c + r * in2;
+        float *yr = yr0 + r * y_step;
+        if (t->pair) {
+            const float *cn = cr + a->col_plane; /* tap kw + 1 */
+            /* the ends only one of the two reaches */
+            for (int64_t iw = t->w_lo; iw < t->w_hi && iw < t->p_lo; iw++)
+                yr[iw * 2] += cr[iw];
+            for (int64_t iw = t->n_lo; iw < t->n_hi && iw < t->p_lo; iw++)
+                yr[iw * 2 + 1] += cn[iw];
+            for (int64_t iw = t->p_hi > t->w_lo ? t->p_hi : t->w_lo; iw < t->w_hi; iw++)
+                yr[iw * 2] += cr[iw];
+            for (int64_t iw = t->p_hi > t->n_lo ? t->p_hi : t->n_lo; iw < t->n_hi; iw++)
+                yr[iw * 2 + 1] += cn[iw];
+        } else if (s2 == 1) {
+            for (int64_t iw = t->w_lo; iw < t->w_hi; iw++)
+                yr[iw] += cr[iw];
+        } else {
+            for (int64_t iw = t->w_lo; iw < t->w_hi; iw++)
+                yr[iw * s2] += cr[iw];
+        }
+    }
+}
+
+static tap_run tap_run_of(const cp_geom *g, int64_t kw)
+{
+    tap_run t = {0};
+    input_range(g, 2, kw, &t.w_lo, &t.w_hi);
+    const int zipped = g->stride[2] == 2 && g->dilation[2] == 1;
+    t.pair = zipped && kw + 1 < g->kernel[2];
+    t.single = zipped && !t.pair;
+    if (t.pair) {
+        input_range(g, 2, kw + 1, &t.n_lo, &t.n_hi);
+        t.p_lo = t.n_lo > t.w_lo ? t.n_lo : t.w_lo;
+        t.p_hi = t.n_hi < t.w_hi ? t.n_hi : t.w_hi;
+        t.p_hi = t.p_hi > t.p_lo ? t.p_hi : t.p_lo;
+    }
+    return t;
+}
+
+/* Task t: band t % bands of rows y_lo .. y_hi - 1 (dim 1) of output
+ * channel t / bands: the bias, then every tap that reaches them, in tap
+ * order. */
 static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
     const col2im_args *a = arg;
     const cp_geom *g = a->g;
-    const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
+    const int64_t out_plane = cp_geom_out_plane(g);
     const int64_t K0 = g->kernel[0], K1 = g->kernel[1], K2 = g->kernel[2];
-    const int64_t s2 = g->stride[2], band = cp_ceil_div(g->out[1], a->bands);
+    const int64_t band = cp_ceil_div(a->y_hi - a->y_lo, a->bands);
+    const int64_t y_step = g->stride[1] * g->out[2];
     for (int64_t t = begin; t < end; t++) {
-        const int64_t m = t / a->bands, oh0 = t % a->bands * band;
-        const int64_t oh1 = oh0 + band < g->out[1] ? oh0 + band : g->out[1];
+        const int64_t m = t / a->bands, oh0 = a->y_lo + t % a->bands * band;
+        const int64_t oh1 = oh0 + band < a->y_hi ? oh0 + band : a->y_hi;
+        if (oh0 >= oh1)
+            continue;
         float *yp = a->y + m * out_plane;
         const float b = a->gp->bias[m];
         for (int64_t od = 0; od < g->out[0]; od++)
             for (int64_t o = oh0 * g->out[2]; o < oh1 * g->out[2]; o++)
                 yp[od * g->out[1] * g->out[2] + o] = b;
-        const float *cm = a->cols + m * a->gp->taps * in_plane;
+        const float *cm = a->cols + m * a->gp->taps * a->col_plane;
         for (int64_t kd = 0; kd < K0; kd++) {
             int64_t d_lo, d_hi;
             input_range(g, 0, kd, &d_lo, &d_hi);
@@ -648,66 +688,242 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                 h_lo = b_lo > h_lo ? b_lo : h_lo;
                 h_hi = b_hi < h_hi ? b_hi : h_hi;
                 for (int64_t kw = 0; kw < K2; kw++) {
-                    int64_t w_lo, w_hi;
-                    input_range(g, 2, kw, &w_lo, &w_hi);
-                    const float *ck = cm + ((kd * K1 + kh) * K2 + kw) * in_plane;
+                    const tap_run tr = tap_run_of(g, kw);
+                    const float *ck = cm + ((kd * K1 + kh) * K2 + kw) * a->col_plane;
                     const int64_t w_off = kw * g->dilation[2] - g->pad_begin[2];
-                    /* With stride 2 and dilation 1 along W, taps kw and
-                     * kw + 1 fill the even and odd columns of one run of
-                     * outputs: added together, zipped, where both reach. */
-                    const int pair = s2 == 2 && g->dilation[2] == 1 && kw + 1 < K2;
-                    const int single = s2 == 2 && g->dilation[2] == 1 && !pair;
-                    int64_t n_lo = 0, n_hi = 0, p_lo = 0, p_hi = 0; /* kw + 1's; both's */
-                    if (pair) {
-                        input_range(g, 2, kw + 1, &n_lo, &n_hi);
-                        p_lo = n_lo > w_lo ? n_lo : w_lo;
-                        p_hi = n_hi < w_hi ? n_hi : w_hi;
-                        p_hi = p_hi > p_lo ? p_hi : p_lo;
-                    }
                     for (int64_t id = d_lo; id < d_hi; id++) {
                         const int64_t od =
                             id * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
-                        const int64_t oh_lo =
-                            h_lo * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
-                        const int64_t y_step = g->stride[1] * g->out[2];
-                        float *y_lo = yp + (od * g->out[1] + oh_lo) * g->out[2] + w_off;
-                        const float *c_lo = ck + (id * g->in[1] + h_lo) * g->in[2];
-                        if (pair) /* where both reach, all rows in one call */
-                            zip_add(a->gp, c_lo + p_lo, c_lo + in_plane + p_lo, g->in[2],
-                                    p_hi - p_lo, h_hi - h_lo, y_lo + 2 * p_lo, y_step);
-                        if (single) { /* the last of an odd number of taps */
-                            zip_add(a->gp, c_lo + w_lo, NULL, g->in[2], w_hi - w_lo, h_hi - h_lo,
-                                    y_lo + 2 * w_lo, y_step);
-                            continue;
-                        }
-                        for (int64_t ih = h_lo; ih < h_hi; ih++) {
-                            const float *cr = c_lo + (ih - h_lo) * g->in[2];
-                            float *yr = y_lo + (ih - h_lo) * y_step;
-                            if (pair) {
-                                const float *cn = cr + in_plane; /* tap kw + 1 */
-                                /* the ends only one of the two reaches */
-                                for (int64_t iw = w_lo; iw < w_hi && iw < p_lo; iw++)
-                                    yr[iw * 2] += cr[iw];
-                                for (int64_t iw = n_lo; iw < n_hi && iw < p_lo; iw++)
-                                    yr[iw * 2 + 1] += cn[iw];
-                                for (int64_t iw = p_hi > w_lo ? p_hi : w_lo; iw < w_hi; iw++)
-                                    yr[iw * 2] += cr[iw];
-                                for (int64_t iw = p_hi > n_lo ? p_hi : n_lo; iw < n_hi; iw++)
-                                    yr[iw * 2 + 1] += cn[iw];
-                            } else if (s2 == 1) {
-                                for (int64_t iw = w_lo; iw < w_hi; iw++)
-                                    yr[iw] += cr[iw];
-                            } else {
-                                for (int64_t iw = w_lo; iw < w_hi; iw++)
-                                    yr[iw * s2] += cr[iw];
-                            }
+                        const int64_t oh_lo = h_lo * g->stride[1] + h_off;
+                        float *yr = yp + (od * g->out[1] + oh_lo) * g->out[2] + w_off;
+                        /* the rows in cols' slots, split where they wrap */
+                        for (int64_t row = id * g->in[1] + h_lo, left = h_hi - h_lo; left > 0;) {
+                            const int64_t slot = row % a->ring;
+                            const int64_t n = left < a->ring - slot ? left : a->ring - slot;
+                            add_tap_rows(a, &tr, ck + slot * g->in[2], n, yr, y_step);
+                            row += n;
+                            left -= n;
+                            yr += n * y_step;
                         }
                     }
-                    kw += pair; /* tap kw + 1 is done */
+                    kw += tr.pair; /* tap kw + 1 is done */
                 }
             }
         }
     }
+}
+
+/* The output rows (dim 1) all of whose taps read input rows below r1: an
+ * output row oh reads input rows up to (oh + pad_begin) / stride. */
+static int64_t rows_done(const cp_geom *g, int64_t r1)
+{
+    const int64_t done = r1 * g->stride[1] - g->pad_begin[1];
+    return done < 0 ? 0 : done < g->out[1] ? done : g->out[1];
+}
+
+/* The first input row (dim 1) that output rows from y0 on read. */
+static int64_t first_row_read(const cp_geom *g, int64_t y0)
+{
+    const int64_t lo =
+        cp_ceil_div(y0 + g->pad_begin[1] - (g->kernel[1] - 1) * g->dilation[1], g->stride[1]);
+    return lo > 0 ? lo : 0;
+}
+
+/*
+ * How the GEMM way schedules its columns and scatter. Where the columns of
+ * a 2-D plane outgrow a share of L2 (the stem's dx: 7.4 MB), they are
+ * computed a band of input rows (dim 1) at a time, and the output rows a
+ * band finishes are scattered before the next band, so the scatter reads
+ * the columns from L2, not from DRAM. cols then holds `ring` input rows of
+ * each row (m, k), input row i in slot i % ring: the band's and the
+ * earlier ones that unfinished output rows still read. With more than one
+ * thread, each takes a segment of the output rows and runs this on its own
+ * (its own ring, no section to wait for between bands), computing the few
+ * input rows its segment shares with the next one's again. Each output
+ * element still receives its taps in tap order on one thread, from column
+ * values that do not depend on the band: the result is bitwise that of
+ * one band. Otherwise (columns that fit, 3-D with depth, 1-D) one band of
+ * all rows, each step's sections parallel.
+ */
+typedef struct col_plan {
+    int64_t rows;     /* input rows in all: in[0] * in[1] */
+    int64_t band;     /* input rows per band */
+    int64_t ring;     /* input rows a segment's columns hold */
+    int64_t segments; /* of the output rows, one task each; 1: parallel sections */
+    int32_t threads;  /* the context's */
+} col_plan;
+
+/* The columns of all bands may take this share of the L2 the CPU reports
+ * (in 64ths) ... */
+#define CP_COL_BANDS_L2_64THS 32
+/* ... and a band has at least this many pixels. */
+#define CP_COL_BAND_MIN_PIXELS 512
+
+/* Segment s's output rows [*y0, *y1) (dim 1) and the input rows [*lo,
+ * *hi) they read (with one segment: every row of every slice). */
+static void segment_rows(const cp_geom *g, const col_plan *cp, int64_t s, int64_t *y0, int64_t *y1,
+                         int64_t *lo, int64_t *hi)
+{
+    *y0 = g->out[1] * s / cp->segments;
+    *y1 = g->out[1] * (s + 1) / cp->segments;
+    *lo = 0;
+    *hi = cp->rows;
+    if (cp->segments == 1)
+        return;
+    *lo = first_row_read(g, *y0);
+    const int64_t last = cp_floor_div(*y1 - 1 + g->pad_begin[1], g->stride[1]) + 1;
+    *hi = last < cp->rows ? last : cp->rows;
+    *hi = *hi > *lo ? *hi : *lo;
+}
+
+/* The input rows a segment's columns must hold: per band, its last row
+ * minus the first row that the unfinished output rows read. */
+static int64_t ring_rows(const cp_geom *g, const col_plan *cp)
+{
+    int64_t ring = 1;
+    for (int64_t s = 0; s < cp->segments; s++) {
+        int64_t y, y1, lo, hi;
+        segment_rows(g, cp, s, &y, &y1, &lo, &hi);
+        for (int64_t r0 = lo; r0 < hi; r0 += cp->band) {
+            const int64_t r1 = r0 + cp->band < hi ? r0 + cp->band : hi;
+            const int64_t first = first_row_read(g, y);
+            const int64_t held = r1 - (first < r0 ? first : r0);
+            ring = held > ring ? held : ring;
+            const int64_t done = rows_done(g, r1);
+            y = done > y ? done : y;
+        }
+    }
+    return ring < cp->rows ? ring : cp->rows;
+}
+
+static col_plan col_plan_of(const gemm_packed *gp, const cp_geom *g, int32_t threads)
+{
+    const int64_t rows = g->in[0] * g->in[1];
+    col_plan cp = {rows, rows, rows, 1, threads};
+    const int64_t row_bytes = g->m * gp->taps * g->in[2] * (int64_t)sizeof(float);
+    const int64_t budget = cp_cache()->l2_bytes / 64 * CP_COL_BANDS_L2_64THS;
+    if (g->in[0] != 1 || rows * row_bytes <= budget)
+        return cp;
+    /* the rows a band's output rows read beyond it, plus one */
+    const int64_t halo = (g->kernel[1] - 1) * g->dilation[1] / g->stride[1] + 1;
+    const int64_t least = cp_ceil_div(CP_COL_BAND_MIN_PIXELS, g->in[2]);
+    int64_t band = budget / row_bytes - halo;
+    band = band > least ? band : least;
+    if (band >= rows)
+        return cp;
+    cp.band = band;
+    if (threads > 1 && rows >= threads * band)
+        cp.segments = threads;
+    cp.ring = ring_rows(g, &cp);
+    return cp;
+}
+
+static size_t cols_bytes(const cp_geom *g, const gemm_packed *gp, const col_plan *cp)
+{
+    return cp_align_up((size_t)(g->m * gp->taps * cp->ring * g->in[2]) * sizeof(float));
+}
+
+/* One batch item of a GEMM-way run, as its segments see it. */
+typedef struct item_args {
+    const cp_geom *g;
+    const gemm_packed *gp;
+    const col_plan *cp;
+    cp_run_args inner; /* the 1x1 Conv on this item's x */
+    float *cols;       /* segment s's ring at s * cols_bytes */
+    size_t ring_bytes;
+    float *y;
+} item_args;
+
+/* The columns of input rows [r0, r1) into their slots of cols, on at most
+ * `threads` threads. */
+static void band_columns(const item_args *it, int64_t r0, int64_t r1, float *cols, int32_t threads)
+{
+    const convpool_op *conv = it->inner.op;
+    const int64_t in2 = it->g->in[2], ring = it->cp->ring;
+    while (r0 < r1) {
+        const int64_t slot = r0 % ring;
+        const int64_t n = r1 - r0 < ring - slot ? r1 - r0 : ring - slot;
+        cp_run_args part = it->inner;
+        part.y = cols + slot * in2;
+        conv->impl->run_pixels(&part, r0 * in2, n * in2, ring * in2, threads);
+        r0 += n;
+    }
+}
+
+/* Output rows [y0, y1) of every channel from cols, on at most `threads`
+ * threads. */
+static void scatter(const item_args *it, const float *cols, int64_t y0, int64_t y1, int32_t threads)
+{
+    const cp_geom *g = it->g;
+    const int64_t rows = y1 - y0;
+    const int32_t worth =
+        cp_threads_for_work(it->gp->taps * g->m * cp_geom_in_plane(g) * rows / g->out[1],
+                            CP_COL2IM_MIN_WORK_PER_THREAD);
+    threads = threads < worth ? threads : worth;
+    col2im_args ca = {g, it->gp, cols, it->cp->ring * g->in[2], it->cp->ring, it->y, y0, y1, 1};
+    /* Few output channels (the stem's dx: 3) split into bands of rows, so
+     * that every thread gets about CP_COL2IM_TASKS_PER_THREAD tasks. */
+    if (threads > 1 && g->m < (int64_t)threads * CP_COL2IM_TASKS_PER_THREAD) {
+        ca.bands = cp_ceil_div((int64_t)threads * CP_COL2IM_TASKS_PER_THREAD, g->m);
+        ca.bands = ca.bands < rows ? ca.bands : rows;
+    }
+    cp_parallel_for(it->inner.ctx, g->m * ca.bands, threads, col2im_task, &ca);
+}
+
+/* Segment s, band by band; its steps use `threads` threads (1 inside a
+ * task of the segments' section). */
+static void run_segment(const item_args *it, int64_t s, int32_t threads)
+{
+    const cp_geom *g = it->g;
+    float *cols = (float *)((char *)it->cols + (size_t)s * it->ring_bytes);
+    int64_t y, y1, lo, hi;
+    segment_rows(g, it->cp, s, &y, &y1, &lo, &hi);
+    int64_t r0 = lo;
+    do {
+        const int64_t r1 = r0 + it->cp->band < hi ? r0 + it->cp->band : hi;
+        band_columns(it, r0, r1, cols, threads);
+        int64_t done = r1 >= hi ? y1 : rows_done(g, r1);
+        done = done < y1 ? done : y1;
+        if (done > y) {
+            scatter(it, cols, y, done, threads);
+            y = done;
+        }
+        r0 = r1;
+    } while (r0 < hi);
+}
+
+static void segment_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    for (int64_t s = begin; s < end; s++)
+        run_segment(arg, s, 1);
+}
+
+static size_t gemm_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
+{
+    const gemm_packed *gp = op->packed;
+    if (gp->depth_to_space) {
+        cp_geom ig;
+        if (!gp->inner->impl->workspace_size || conv_geom(gp->inner, g, g->n, &ig) != CONVPOOL_OK)
+            return 0;
+        return gp->inner->impl->workspace_size(gp->inner, &ig, threads);
+    }
+    if (!gp->inner) {
+        cp_geom pg[CP_MAX_PHASES];
+        size_t off[CP_MAX_PHASES], outs, scratch = 0;
+        if (!phase_layout(gp, g, pg, off, &outs))
+            return 0;
+        for (int64_t p = 0; p < gp->phases; p++) {
+            const convpool_op *conv = gp->phase[p];
+            size_t bytes = conv->impl->workspace_size && cp_geom_out_plane(&pg[p])
+                               ? conv->impl->workspace_size(conv, &pg[p], threads)
+                               : 0;
+            scratch = bytes > scratch ? bytes : scratch;
+        }
+        return outs + scratch;
+    }
+    const col_plan cp = col_plan_of(gp, g, threads);
+    return (size_t)cp.segments * cols_bytes(g, gp, &cp);
 }
 
 static void gemm_run(const cp_run_args *a)
@@ -725,25 +941,20 @@ static void gemm_run(const cp_run_args *a)
     cp_geom ig;
     if (inner_geom(gp, g, &ig) != CONVPOOL_OK)
         return; /* unreachable: the op's own geometry resolved */
-    float *cols = a->workspace;
-    void *inner_ws = (char *)a->workspace + cols_bytes(g, gp);
+    const col_plan cp = col_plan_of(gp, g, cp_context_threads(a->ctx));
     const int64_t in_item = g->c * cp_geom_in_plane(g), out_item = g->m * cp_geom_out_plane(g);
-    int32_t threads =
-        cp_threads_for_work(g->m * gp->taps * cp_geom_in_plane(g), CP_COL2IM_MIN_WORK_PER_THREAD);
-    if (threads > cp_context_threads(a->ctx))
-        threads = cp_context_threads(a->ctx);
-    /* Few output channels (the stem's dx: 3) split into bands of rows, so
-     * that every thread gets about CP_COL2IM_TASKS_PER_THREAD tasks. */
-    int64_t bands = 1;
-    if (threads > 1 && g->m < (int64_t)threads * CP_COL2IM_TASKS_PER_THREAD) {
-        bands = cp_ceil_div((int64_t)threads * CP_COL2IM_TASKS_PER_THREAD, g->m);
-        bands = bands < g->out[1] ? bands : g->out[1];
-    }
     for (int64_t n = 0; n < g->n; n++) {
-        cp_run_args inner = {gp->inner, &ig, a->ctx, a->x + n * in_item, cols, NULL, inner_ws};
-        gp->inner->impl->run(&inner);
-        col2im_args ca = {g, gp, cols, a->y + n * out_item, bands};
-        cp_parallel_for(a->ctx, g->m * bands, threads, col2im_task, &ca);
+        item_args it = {g,
+                        gp,
+                        &cp,
+                        {gp->inner, &ig, a->ctx, a->x + n * in_item, NULL, NULL, NULL},
+                        a->workspace,
+                        cols_bytes(g, gp, &cp),
+                        a->y + n * out_item};
+        if (cp.segments == 1)
+            run_segment(&it, 0, cp.threads);
+        else
+            cp_parallel_for(a->ctx, cp.segments, cp.threads, segment_task, &it);
     }
 }
 

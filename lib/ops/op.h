@@ -75,6 +75,16 @@ struct cp_impl {
      * interleave the phases. NULL where the impl has none. */
     void (*run_depth_to_space)(const cp_run_args *args, const int64_t *block,
                                const int64_t *y_dims);
+    /* A pointwise Conv (as above) on pixels q0 .. q0 + pixels - 1 of the
+     * one image of args (args->geom->n is 1; x's channels a whole plane
+     * apart as in run), output channel r of pixel q stored at
+     * args->y[r * y_stride + q - q0], on at most max_threads threads of
+     * args->ctx (1: on the calling thread, as a task of a parallel section
+     * may). ConvTranspose's GEMM way computes its columns a band of input
+     * rows at a time with it. Every impl a GEMM-way inner Conv can get has
+     * one. */
+    void (*run_pixels)(const cp_run_args *args, int64_t q0, int64_t pixels, int64_t y_stride,
+                       int32_t max_threads);
     /* dst[2i] += even[i], dst[2i + 1] += odd[i] for i < n over `rows` rows
      * (even and odd advancing by src_stride, dst by dst_stride; odd NULL:
      * only the even positions, the odd ones not written) on the op's ISA

@@ -268,6 +268,16 @@ static const conv_case backward_cases[] = {
     {3, 1, 5, 5, 5, {8, 14, 16}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
     {2, 1, 6, 6, 6, {30, 31}, {3, 3}, {3, 3}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 1, 6, 6, 6, {12, 40}, {1, 9}, {1, 1}, {1, 1}, {0, 4, 0, 4}, 0, 1},
+    /* dx on ConvTranspose's GEMM way with the columns in bands of input
+     * rows (more than half of a 1 MiB L2; the first three also of 2 MiB):
+     * a ring of rows that wraps inside a band, a segment of output rows
+     * per thread at 2 and 3 threads; the stem's 7x7 stride 2, stride 3
+     * and dilation 2 down H with asymmetric pads, groups and a batch,
+     * auto_pad (pads per run) */
+    {2, 1, 3, 32, 1, {200, 96}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, 0, 1},
+    {2, 1, 6, 24, 1, {300, 70}, {5, 4}, {3, 2}, {2, 1}, {4, 1, 2, 3}, 0, 0},
+    {2, 2, 4, 8, 2, {150, 60}, {7, 7}, {2, 2}, {1, 1}, {2, 3, 3, 2}, 0, 1},
+    {2, 1, 3, 16, 1, {160, 64}, {5, 5}, {2, 2}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_LOWER, 1},
     /* GEMM: short reductions on many rows, partial row and column tiles */
     {2, 1, 30, 45, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 1, 40, 33, 1, {14, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},

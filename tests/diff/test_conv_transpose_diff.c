@@ -74,11 +74,16 @@ static void draw(tcase *t)
      * weight gradient's outer path (a = x) where the kernel gives 256
      * columns a group or more (M/group * taps) */
     const int big = mode == 0 && t->rank == 2 && rnd_range(0, 7) == 0;
+    /* planes of 100-150 rows, a stride above 1 and few output channels:
+     * the GEMM way's columns (over 512 KiB) in bands of input rows, one
+     * segment of output rows per thread */
+    const int banded = (mode == 2 || mode == 3) && t->rank == 2 && rnd_range(0, 11) == 0;
     t->group = mode == 5 ? rnd_range(1, 12) : rnd_range(1, 3);
     int64_t cpg = mode == 5 ? 1 : big ? 16 : rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
     int64_t mpg = mode == 1   ? rnd_range(16, 20)
                   : mode == 5 ? 1
                   : big       ? 64
+                  : banded    ? rnd_range(3, 5)
                               : rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
     t->xs[0] = rnd_range(1, 2);
     t->xs[1] = t->ws[0] = cpg * t->group;
@@ -88,9 +93,11 @@ static void draw(tcase *t)
                 rnd_range(0, 3) == 0;
     t->has_bias = (int)rnd_range(0, 1);
     for (int i = 0; i < t->rank; i++) {
-        t->xs[2 + i] = big ? rnd_range(16, 24) : rnd_range(1, t->rank == 3 ? 5 : 11);
-        t->strides[i] = mode == 0 ? 1 : rnd_range(1, 3);
-        t->ws[2 + i] = rnd_range(mode == 1 ? t->strides[i] : big ? 3 : 1, 4);
+        t->xs[2 + i] = big      ? rnd_range(16, 24)
+                       : banded ? rnd_range(i ? 40 : 100, i ? 64 : 150)
+                                : rnd_range(1, t->rank == 3 ? 5 : 11);
+        t->strides[i] = mode == 0 ? 1 : rnd_range(banded && !i ? 2 : 1, 3);
+        t->ws[2 + i] = rnd_range(mode == 1 ? t->strides[i] : big || banded ? 3 : 1, 4);
         t->dilations[i] = mode == 1 ? 1 : rnd_range(1, 2);
         int64_t most = t->strides[i] > t->dilations[i] ? t->strides[i] : t->dilations[i];
         t->opad[i] = rnd_range(0, most - 1);

@@ -152,6 +152,11 @@ typedef struct x86_conv_job {
     const cp_run_args *a;
     const x86_conv *xc;
     const x86_conv_d2s *d2s; /* GEMM: store depth to space; NULL: plainly */
+    /* GEMM: pixels q0 .. q0 + pixels - 1 of each plane, output channel r
+     * of pixel q at y[r * y_stride + q - q0] (a whole run: 0, the plane,
+     * args->y and the plane; cp_impl.run_pixels: a range of one image) */
+    int64_t q0, pixels, y_stride;
+    float *y;
     x86_conv_plan plan;
     const int64_t *offsets;
     const int64_t *w_offsets;    /* direct: weight codes (cp_x86_conv_make_direct_codes) */
@@ -215,6 +220,9 @@ static inline int cp_x86_conv_run_is_tiny(const x86_conv *xc, const cp_geom *g)
 
 /* Plans a run of xc on g; `threads`: how many take part in it. */
 void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p);
+/* The GEMM's plan for `pixels` pixels of each of `items` images (what
+ * cp_x86_conv_make_plan gives the GEMM for a whole run). */
+void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, x86_conv_plan *p);
 /* The cp_impl workspace_size: the reduction-step tables, then each
  * thread's share (pack, compact tables); 0 on the tiny path. */
 size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads);

@@ -175,18 +175,24 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
 }
 
 /* `threads`: how many take part in the run (tile shapes that split evenly) */
+void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, x86_conv_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    p->row_parts = 1;
+    const int64_t tiles = ceil_div(pixels, (int64_t)xc->k->gemm_nv * xc->k->vw);
+    p->p_chunk = min64(tiles, 4);
+    p->p_chunks = ceil_div(tiles, p->p_chunk);
+    p->tasks_outer = items * xc->groups * p->p_chunks;
+    plan_m_chunks(p, p->tasks_outer, xc->blocks);
+}
+
 void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->row_parts = 1;
     const int64_t vw = xc->k->vw;
     if (xc->algo == X86_CONV_GEMM) {
-        int64_t tile = (int64_t)xc->k->gemm_nv * vw;
-        int64_t tiles = ceil_div(cp_geom_out_plane(g), tile);
-        p->p_chunk = min64(tiles, 4);
-        p->p_chunks = ceil_div(tiles, p->p_chunk);
-        p->tasks_outer = g->n * xc->groups * p->p_chunks;
-        plan_m_chunks(p, p->tasks_outer, xc->blocks);
+        cp_x86_conv_plan_gemm(xc, g->n, cp_geom_out_plane(g), p);
         return;
     }
     const int64_t ow = g->out[2], sw = g->stride[2], kw_span = (g->kernel[2] - 1) * g->dilation[2];

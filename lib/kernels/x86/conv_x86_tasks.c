@@ -63,18 +63,18 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
     const cp_geom *g = job->a->geom;
     const cp_conv_kernels *k = xc->k;
     const int64_t plane = cp_geom_out_plane(g), tile = (int64_t)k->gemm_nv * k->vw;
-    const int64_t mr = xc->block;
+    const int64_t mr = xc->block, ys = job->y_stride;
     for (int64_t t = begin; t < end; t++) {
         int64_t mc = t % job->plan.m_chunks, rest = t / job->plan.m_chunks;
         int64_t pc = rest % job->plan.p_chunks, ng = rest / job->plan.p_chunks;
         int64_t n = ng / xc->groups, grp = ng % xc->groups;
         const float *x = job->a->x + (n * g->c + grp * xc->cpg) * plane;
-        float *y = job->a->y + (n * g->m + grp * xc->mpg) * plane;
+        float *y = job->y + (n * g->m + grp * xc->mpg) * ys;
         int64_t b_lo = mc * job->plan.m_chunk, b_hi = min64(b_lo + job->plan.m_chunk, xc->blocks);
         int64_t pt_lo = pc * job->plan.p_chunk;
-        int64_t pt_hi = min64(pt_lo + job->plan.p_chunk, ceil_div(plane, tile));
+        int64_t pt_hi = min64(pt_lo + job->plan.p_chunk, ceil_div(job->pixels, tile));
         for (int64_t pt = pt_lo; pt < pt_hi; pt++) {
-            int64_t q = pt * tile, np = min64(tile, plane - q);
+            int64_t q = job->q0 + pt * tile, np = min64(tile, job->q0 + job->pixels - q);
             if (job->d2s) {
                 d2s_pixel_tile(job, x, n, grp, b_lo, b_hi, q, np);
                 continue;
@@ -82,7 +82,7 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
             for (int64_t b = b_lo; b < b_hi; b++) {
                 int64_t slot = grp * xc->blocks + b;
                 k->gemm(xc->cpg, x + q, plane, xc->w + slot * xc->cpg * mr, xc->bias + slot * mr,
-                        y + b * mr * plane + q, plane, xc->mpg - b * mr, np);
+                        y + b * mr * ys + (q - job->q0), ys, xc->mpg - b * mr, np);
             }
         }
     }

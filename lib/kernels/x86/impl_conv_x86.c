@@ -180,6 +180,9 @@ static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
     job.a = a;
     job.xc = xc;
     job.d2s = d2s;
+    job.q0 = 0;
+    job.pixels = job.y_stride = cp_geom_out_plane(g);
+    job.y = a->y;
     int32_t threads = cp_threads_for_work(cp_x86_conv_work(xc, g), X86_CONV_MIN_WORK_PER_THREAD);
     if (threads > cp_context_threads(a->ctx))
         threads = cp_context_threads(a->ctx);
@@ -228,6 +231,28 @@ static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
                     &job);
 }
 
+/* A pointwise op's GEMM on a range of one image's pixels (pointwise ops
+ * always take the GEMM algorithm). On one thread, each pixel tile meets
+ * all output-channel blocks while it is in L1. */
+static void x86_conv_run_pixels(const cp_run_args *a, int64_t q0, int64_t pixels, int64_t y_stride,
+                                int32_t max_threads)
+{
+    const x86_conv *xc = a->op->packed;
+    x86_conv_job job = {.a = a, .xc = xc, .q0 = q0, .pixels = pixels, .y_stride = y_stride};
+    job.y = a->y;
+    int32_t threads =
+        cp_threads_for_work(a->geom->m * pixels * xc->cpg, X86_CONV_MIN_WORK_PER_THREAD);
+    if (threads > max_threads)
+        threads = max_threads;
+    cp_x86_conv_plan_gemm(xc, 1, pixels, &job.plan);
+    if (threads <= 1) {
+        job.plan.m_chunks = 1;
+        job.plan.m_chunk = xc->blocks;
+    }
+    cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,
+                    cp_x86_conv_gemm_task, &job);
+}
+
 static void x86_conv_zip_add_rows(const convpool_op *op, const float *even, const float *odd,
                                   int64_t src_stride, int64_t n, int64_t rows, float *dst,
                                   int64_t dst_stride)
@@ -255,6 +280,7 @@ const cp_impl cp_impl_conv_avx512 = {
     .workspace_size = cp_x86_conv_workspace_size,
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
+    .run_pixels = x86_conv_run_pixels,
     .zip_add_rows = x86_conv_zip_add_rows,
 };
 
@@ -267,5 +293,6 @@ const cp_impl cp_impl_conv_avx2 = {
     .workspace_size = cp_x86_conv_workspace_size,
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
+    .run_pixels = x86_conv_run_pixels,
     .zip_add_rows = x86_conv_zip_add_rows,
 };
