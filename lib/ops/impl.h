@@ -18,9 +18,6 @@ int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread);
  * the input). ISA-free; the x86 conv kernels have their own for the GEMM
  * tiles they store. */
 void cp_zip_row(float *dr, const float *even, const float *odd, int64_t n_even, int64_t n_odd);
-/* dr[2j] += even[j] and dr[2j + 1] += odd[j] for j < n (ConvTranspose's
- * col2im with stride 2: two neighbouring taps' columns added at once). */
-void cp_zip_add_row(float *dr, const float *even, const float *odd, int64_t n);
 
 /* ops/impl_conv_transpose_gemm.c: which way a ConvTranspose op took at
  * creation: "depth_to_space", "phases" or "gemm" on that impl, else the

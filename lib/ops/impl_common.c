@@ -15,43 +15,24 @@ int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread)
  * vector extensions; no ISA assumed). */
 typedef float cp_float4 __attribute__((vector_size(16)));
 
-/* Four pairs at a time by vector shuffles and whole-vector stores (a
- * plain loop stores one float at a time, strided); adds to dr's values
- * when `accumulate`. */
-static void zip_row(float *dr, const float *even, const float *odd, int64_t n_even, int64_t n_odd,
-                    int accumulate)
+void cp_zip_row(float *dr, const float *even, const float *odd, int64_t n_even, int64_t n_odd)
 {
+    /* four pairs at a time by vector shuffles and whole-vector stores (a
+     * plain loop stores one float at a time, strided) */
     int64_t j = 0;
     for (; j + 4 <= n_odd; j += 4) {
         cp_float4 e, o;
         memcpy(&e, even + j, sizeof e);
         memcpy(&o, odd + j, sizeof o);
-        cp_float4 lo = __builtin_shufflevector(e, o, 0, 4, 1, 5);
-        cp_float4 hi = __builtin_shufflevector(e, o, 2, 6, 3, 7);
-        if (accumulate) {
-            cp_float4 d0, d1;
-            memcpy(&d0, dr + 2 * j, sizeof d0);
-            memcpy(&d1, dr + 2 * j + 4, sizeof d1);
-            lo = d0 + lo;
-            hi = d1 + hi;
-        }
+        const cp_float4 lo = __builtin_shufflevector(e, o, 0, 4, 1, 5);
+        const cp_float4 hi = __builtin_shufflevector(e, o, 2, 6, 3, 7);
         memcpy(dr + 2 * j, &lo, sizeof lo);
         memcpy(dr + 2 * j + 4, &hi, sizeof hi);
     }
     for (; j < n_odd; j++) {
-        dr[2 * j] = accumulate ? dr[2 * j] + even[j] : even[j];
-        dr[2 * j + 1] = accumulate ? dr[2 * j + 1] + odd[j] : odd[j];
+        dr[2 * j] = even[j];
+        dr[2 * j + 1] = odd[j];
     }
     if (n_even > n_odd)
-        dr[2 * j] = accumulate ? dr[2 * j] + even[j] : even[j];
-}
-
-void cp_zip_row(float *dr, const float *even, const float *odd, int64_t n_even, int64_t n_odd)
-{
-    zip_row(dr, even, odd, n_even, n_odd, 0);
-}
-
-void cp_zip_add_row(float *dr, const float *even, const float *odd, int64_t n)
-{
-    zip_row(dr, even, odd, n, n, 1);
+        dr[2 * j] = even[j];
 }

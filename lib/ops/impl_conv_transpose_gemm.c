@@ -326,9 +326,11 @@ static convpool_status gemm_prepare(convpool_op *op, const float *weight, const 
     if (st == CONVPOOL_OK && !taken)
         st = phases_fit(op) ? phases_prepare(op, gp, weight, bias, wt)
                             : gemm_inner_prepare(op, gp, weight, NULL, wt);
-    /* unreachable: the inner Conv gets an x86 impl, which runs pixel ranges */
-    if (st == CONVPOOL_OK && gp->inner && !gp->depth_to_space && !gp->inner->impl->run_pixels)
-        st = cp_fail(CONVPOOL_ERROR_INTERNAL, "the GEMM way's Conv cannot run a range of pixels");
+    /* unreachable: the inner Conv gets an x86 impl, which has both */
+    if (st == CONVPOOL_OK && gp->inner && !gp->depth_to_space &&
+        (!gp->inner->impl->run_pixels || !gp->inner->impl->zip_add_taps))
+        st = cp_fail(CONVPOOL_ERROR_INTERNAL,
+                     "the GEMM way's Conv lacks run_pixels or zip_add_taps");
     cp_free(wt);
     cp_free(row_bias);
     if (st != CONVPOOL_OK)
@@ -567,74 +569,15 @@ typedef struct col2im_args {
     int64_t bands;      /* tasks per output channel: bands of those rows */
 } col2im_args;
 
-/* dst[2i] += even[i], dst[2i + 1] += odd[i] (odd NULL: only the even
- * positions) for i < n over `rows` rows: the inner Conv's ISA kernel, or
- * row by row here. */
-static void zip_add(const gemm_packed *gp, const float *even, const float *odd, int64_t src_stride,
-                    int64_t n, int64_t rows, float *dst, int64_t dst_stride)
-{
-    const cp_impl *impl = gp->inner->impl;
-    if (impl->zip_add_rows) {
-        impl->zip_add_rows(gp->inner, even, odd, src_stride, n, rows, dst, dst_stride);
-        return;
-    }
-    for (int64_t r = 0; r < rows; r++) {
-        float *dr = dst + r * dst_stride;
-        const float *er = even + r * src_stride;
-        if (odd)
-            cp_zip_add_row(dr, er, odd + r * src_stride, n);
-        else
-            for (int64_t i = 0; i < n; i++)
-                dr[2 * i] += er[i];
-    }
-}
-
-/* One tap kw of a row of taps as col2im adds it: the inputs [w_lo, w_hi)
- * it reaches; with stride 2 and dilation 1 along W, taps kw and kw + 1
- * fill the even and odd columns of one run of outputs and are added
- * together, zipped, where both reach (pair: kw + 1 reaches [n_lo, n_hi),
- * both [p_lo, p_hi)); single: the last of an odd number of such taps. */
+/* The inputs [w_lo, w_hi) that tap kw reaches along W. With stride 2 and
+ * dilation 1 along W, taps kw and kw + 1 fill the even and odd columns of
+ * one run of outputs and are added together, zipped, where both reach
+ * (pair: kw + 1 reaches [n_lo, n_hi), both [p_lo, p_hi)); single: the
+ * last of an odd number of such taps, on the even columns alone. */
 typedef struct tap_run {
     int64_t w_lo, w_hi, n_lo, n_hi, p_lo, p_hi;
     int pair, single;
 } tap_run;
-
-/* Adds `rows` rows of tap run t's columns (c, the next tap's col_plane
- * further) into y's rows from yr, y_step apart. */
-static void add_tap_rows(const col2im_args *a, const tap_run *t, const float *c, int64_t rows,
-                         float *yr0, int64_t y_step)
-{
-    const int64_t in2 = a->g->in[2], s2 = a->g->stride[2];
-    if (t->pair) /* where both reach, all rows in one call */
-        zip_add(a->gp, c + t->p_lo, c + a->col_plane + t->p_lo, in2, t->p_hi - t->p_lo, rows,
-                yr0 + 2 * t->p_lo, y_step);
-    if (t->single) {
-        zip_add(a->gp, c + t->w_lo, NULL, in2, t->w_hi - t->w_lo, rows, yr0 + 2 * t->w_lo, y_step);
-        return;
-    }
-    for (int64_t r = 0; r < rows; r++) {
-        const float *cr = c + r * in2;
-        float *yr = yr0 + r * y_step;
-        if (t->pair) {
-            const float *cn = cr + a->col_plane; /* tap kw + 1 */
-            /* the ends only one of the two reaches */
-            for (int64_t iw = t->w_lo; iw < t->w_hi && iw < t->p_lo; iw++)
-                yr[iw * 2] += cr[iw];
-            for (int64_t iw = t->n_lo; iw < t->n_hi && iw < t->p_lo; iw++)
-                yr[iw * 2 + 1] += cn[iw];
-            for (int64_t iw = t->p_hi > t->w_lo ? t->p_hi : t->w_lo; iw < t->w_hi; iw++)
-                yr[iw * 2] += cr[iw];
-            for (int64_t iw = t->p_hi > t->n_lo ? t->p_hi : t->n_lo; iw < t->n_hi; iw++)
-                yr[iw * 2 + 1] += cn[iw];
-        } else if (s2 == 1) {
-            for (int64_t iw = t->w_lo; iw < t->w_hi; iw++)
-                yr[iw] += cr[iw];
-        } else {
-            for (int64_t iw = t->w_lo; iw < t->w_hi; iw++)
-                yr[iw * s2] += cr[iw];
-        }
-    }
-}
 
 static tap_run tap_run_of(const cp_geom *g, int64_t kw)
 {
@@ -652,9 +595,87 @@ static tap_run tap_run_of(const cp_geom *g, int64_t kw)
     return t;
 }
 
+/* Rows (kd, kh) of taps that reach one output row, handed to the zip
+ * kernel at once; more are added in further calls, in order. */
+#define CP_COL2IM_ZIP_ROWS 16
+
+/* Output row yr, (od, oh), of channel m (its columns at cm) with stride 2
+ * along W: for each pair or single tap along W in order, the columns of
+ * every row of taps (kd, kh) that reaches the row, in that order, added
+ * with the row held in registers. */
+static void zip_output_row(const col2im_args *a, const float *cm, int64_t od, int64_t oh, float *yr)
+{
+    const cp_geom *g = a->g;
+    const int64_t K1 = g->kernel[1], K2 = g->kernel[2], in2 = g->in[2];
+    /* offsets in cm of tap (kd, kh, 0) at the input row each reads */
+    int64_t at[CP_COL2IM_ZIP_ROWS];
+    const float *even[CP_COL2IM_ZIP_ROWS], *odd[CP_COL2IM_ZIP_ROWS];
+    for (int64_t k = 0; k < g->kernel[0] * K1;) {
+        int64_t rows = 0;
+        for (; k < g->kernel[0] * K1 && rows < CP_COL2IM_ZIP_ROWS; k++) {
+            const int64_t kd = k / K1, kh = k % K1;
+            const int64_t td = od + g->pad_begin[0] - kd * g->dilation[0];
+            const int64_t th = oh + g->pad_begin[1] - kh * g->dilation[1];
+            if (td < 0 || th < 0 || td % g->stride[0] || th % g->stride[1])
+                continue;
+            const int64_t id = td / g->stride[0], ih = th / g->stride[1];
+            if (id >= g->in[0] || ih >= g->in[1])
+                continue;
+            at[rows++] = k * K2 * a->col_plane + (id * g->in[1] + ih) % a->ring * in2;
+        }
+        for (int64_t kw = 0; kw < K2 && rows; kw++) {
+            const tap_run t = tap_run_of(g, kw);
+            float *yw = yr + kw - g->pad_begin[2]; /* input iw lands at yw[2 iw] */
+            const float *c0 = cm + kw * a->col_plane;
+            const int64_t lo = t.pair ? t.p_lo : t.w_lo, hi = t.pair ? t.p_hi : t.w_hi;
+            for (int64_t r = 0; r < rows; r++) {
+                even[r] = c0 + at[r] + lo;
+                odd[r] = even[r] + a->col_plane; /* tap kw + 1 */
+            }
+            if (hi > lo)
+                a->gp->inner->impl->zip_add_taps(a->gp->inner, even, t.pair ? odd : NULL, rows,
+                                                 hi - lo, yw + 2 * lo);
+            for (int64_t r = 0; t.pair && r < rows; r++) {
+                /* the ends only one of the two reaches */
+                const float *ce = c0 + at[r], *co = ce + a->col_plane;
+                for (int64_t iw = t.w_lo; iw < t.w_hi && iw < t.p_lo; iw++)
+                    yw[iw * 2] += ce[iw];
+                for (int64_t iw = t.n_lo; iw < t.n_hi && iw < t.p_lo; iw++)
+                    yw[iw * 2 + 1] += co[iw];
+                for (int64_t iw = t.p_hi > t.w_lo ? t.p_hi : t.w_lo; iw < t.w_hi; iw++)
+                    yw[iw * 2] += ce[iw];
+                for (int64_t iw = t.p_hi > t.n_lo ? t.p_hi : t.n_lo; iw < t.n_hi; iw++)
+                    yw[iw * 2 + 1] += co[iw];
+            }
+            kw += t.pair; /* tap kw + 1 is done */
+        }
+    }
+}
+
+/* Adds `rows` rows of tap kw's columns (c) into y's rows from yr0, y_step
+ * apart; W stride other than 2 (or dilated). */
+static void add_tap_rows(const cp_geom *g, int64_t kw, const float *c, int64_t rows, float *yr0,
+                         int64_t y_step)
+{
+    const int64_t in2 = g->in[2], s2 = g->stride[2];
+    int64_t w_lo, w_hi;
+    input_range(g, 2, kw, &w_lo, &w_hi);
+    for (int64_t r = 0; r < rows; r++) {
+        const float *cr = c + r * in2;
+        float *yr = yr0 + r * y_step;
+        if (s2 == 1)
+            for (int64_t iw = w_lo; iw < w_hi; iw++)
+                yr[iw] += cr[iw];
+        else
+            for (int64_t iw = w_lo; iw < w_hi; iw++)
+                yr[iw * s2] += cr[iw];
+    }
+}
+
 /* Task t: band t % bands of rows y_lo .. y_hi - 1 (dim 1) of output
- * channel t / bands: the bias, then every tap that reaches them, in tap
- * order. */
+ * channel t / bands: the bias, then every tap that reaches them. Each
+ * output element gets its taps in a fixed order on one thread: (kw pair,
+ * kd, kh) with stride 2 along W, else (kd, kh, kw). */
 static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -664,6 +685,7 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     const int64_t K0 = g->kernel[0], K1 = g->kernel[1], K2 = g->kernel[2];
     const int64_t band = cp_ceil_div(a->y_hi - a->y_lo, a->bands);
     const int64_t y_step = g->stride[1] * g->out[2];
+    const int zipped = g->stride[2] == 2 && g->dilation[2] == 1;
     for (int64_t t = begin; t < end; t++) {
         const int64_t m = t / a->bands, oh0 = a->y_lo + t % a->bands * band;
         const int64_t oh1 = oh0 + band < a->y_hi ? oh0 + band : a->y_hi;
@@ -675,6 +697,12 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
             for (int64_t o = oh0 * g->out[2]; o < oh1 * g->out[2]; o++)
                 yp[od * g->out[1] * g->out[2] + o] = b;
         const float *cm = a->cols + m * a->gp->taps * a->col_plane;
+        if (zipped) {
+            for (int64_t od = 0; od < g->out[0]; od++)
+                for (int64_t oh = oh0; oh < oh1; oh++)
+                    zip_output_row(a, cm, od, oh, yp + (od * g->out[1] + oh) * g->out[2]);
+            continue;
+        }
         for (int64_t kd = 0; kd < K0; kd++) {
             int64_t d_lo, d_hi;
             input_range(g, 0, kd, &d_lo, &d_hi);
@@ -688,7 +716,6 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                 h_lo = b_lo > h_lo ? b_lo : h_lo;
                 h_hi = b_hi < h_hi ? b_hi : h_hi;
                 for (int64_t kw = 0; kw < K2; kw++) {
-                    const tap_run tr = tap_run_of(g, kw);
                     const float *ck = cm + ((kd * K1 + kh) * K2 + kw) * a->col_plane;
                     const int64_t w_off = kw * g->dilation[2] - g->pad_begin[2];
                     for (int64_t id = d_lo; id < d_hi; id++) {
@@ -700,13 +727,12 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                         for (int64_t row = id * g->in[1] + h_lo, left = h_hi - h_lo; left > 0;) {
                             const int64_t slot = row % a->ring;
                             const int64_t n = left < a->ring - slot ? left : a->ring - slot;
-                            add_tap_rows(a, &tr, ck + slot * g->in[2], n, yr, y_step);
+                            add_tap_rows(g, kw, ck + slot * g->in[2], n, yr, y_step);
                             row += n;
                             left -= n;
                             yr += n * y_step;
                         }
                     }
-                    kw += tr.pair; /* tap kw + 1 is done */
                 }
             }
         }

@@ -85,14 +85,14 @@ struct cp_impl {
      * one. */
     void (*run_pixels)(const cp_run_args *args, int64_t q0, int64_t pixels, int64_t y_stride,
                        int32_t max_threads);
-    /* dst[2i] += even[i], dst[2i + 1] += odd[i] for i < n over `rows` rows
-     * (even and odd advancing by src_stride, dst by dst_stride; odd NULL:
-     * only the even positions, the odd ones not written) on the op's ISA
-     * path: the scatter of ConvTranspose's GEMM way adds its stride-2 taps
-     * with its inner Conv's. NULL where the impl has none. */
-    void (*zip_add_rows)(const convpool_op *op, const float *even, const float *odd,
-                         int64_t src_stride, int64_t n, int64_t rows, float *dst,
-                         int64_t dst_stride);
+    /* dst[2i] += even[t][i], dst[2i + 1] += odd[t][i] for i < n and t = 0
+     * .. taps - 1 in that order (odd NULL: only the even positions, the
+     * odd ones not written) on the op's ISA path: the scatter of
+     * ConvTranspose's GEMM way adds the stride-2 taps that reach an output
+     * row with its inner Conv's. Every impl a GEMM-way inner Conv can get
+     * has one. */
+    void (*zip_add_taps)(const convpool_op *op, const float *const *even, const float *const *odd,
+                         int64_t taps, int64_t n, float *dst);
 };
 
 /* What a backward pass hands to its implementation. The geometry is the

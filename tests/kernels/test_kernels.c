@@ -402,50 +402,75 @@ static void test_gemm_zip(const cp_conv_kernels *k, const char *isa)
         }
 }
 
-/* zip_rows (mode 0), zip_add_rows of pairs (1) and of even positions only
- * (2, odd NULL: the odd positions untouched). */
+/* zip_rows: rows of two phases merged; the gaps between rows untouched. */
 static void test_zip_rows(const cp_conv_kernels *k, const char *isa)
 {
-    static const char *const names[] = {"zip_rows", "zip_add_rows", "zip_add_rows (even only)"};
-    for (int mode = 0; mode < 3; mode++)
+    for (int64_t n = 1; n <= 4 * k->vw + 3; n++)
+        for (int64_t rows = 1; rows <= 3; rows += 2) {
+            /* rows of the sources n + 5 apart, of dst 2n + 7 */
+            const int64_t ss = n + 5, ds = 2 * n + 7, size = rows * ds;
+            float *even = buffer((size_t)(rows * ss)), *odd = buffer((size_t)(rows * ss));
+            float *dst = buffer((size_t)size), *before = buffer((size_t)size);
+            memcpy(dst, before, (size_t)size * sizeof *dst);
+            k->zip_rows(even, odd, ss, n, rows, dst, ds);
+            char shape[48];
+            snprintf(shape, sizeof shape, "n=%lld rows=%lld", (long long)n, (long long)rows);
+            for (int64_t r = 0; r < rows; r++) {
+                const float *b = before + r * ds, *e = even + r * ss, *o = odd + r * ss;
+                for (int64_t i = 0; i < n; i++) {
+                    expect_close("zip_rows", isa, dst[r * ds + 2 * i], e[i], 0, shape);
+                    expect_close("zip_rows", isa, dst[r * ds + 2 * i + 1], o[i], 0, shape);
+                }
+                for (int64_t i = 2 * n; i < ds; i++)
+                    expect_close("zip_rows", isa, dst[r * ds + i], b[i], 0, shape);
+            }
+            free(even), free(odd), free(dst), free(before);
+        }
+}
+
+/* zip_add_taps of pairs (mode 1) and of even positions only (2, odd NULL:
+ * the odd positions untouched), 1 to 3 taps added in order (bitwise the
+ * sequential float sums). */
+static void test_zip_add_taps(const cp_conv_kernels *k, const char *isa)
+{
+    static const char *const names[] = {"", "zip_add_taps", "zip_add_taps (even only)"};
+    for (int mode = 1; mode < 3; mode++)
         for (int64_t n = 1; n <= 4 * k->vw + 3; n++)
-            for (int64_t rows = 1; rows <= 3; rows += 2) {
-                /* rows of the sources n + 5 apart, of dst 2n + 7: the gaps
-                 * must stay untouched; even only, dst ends at the last even
-                 * position (nothing past it may be read: ASan builds) */
-                const int64_t ss = n + 5, ds = 2 * n + 7;
-                const int64_t size = mode == 2 ? (rows - 1) * ds + 2 * n - 1 : rows * ds;
-                float *even = buffer((size_t)(rows * ss)), *odd = buffer((size_t)(rows * ss));
+            for (int64_t taps = 1; taps <= 3; taps++) {
+                /* taps' sources n + 5 apart; even only, dst ends at the last
+                 * even position (nothing past it may be read: ASan builds),
+                 * else 3 floats past the row that must stay untouched */
+                const int64_t ss = n + 5, size = mode == 2 ? 2 * n - 1 : 2 * n + 3;
+                float *even = buffer((size_t)(taps * ss)), *odd = buffer((size_t)(taps * ss));
                 float *dst = malloc((size_t)size * sizeof *dst), *before = buffer((size_t)size);
                 memcpy(dst, before, (size_t)size * sizeof *dst); /* exact size: see above */
                 if (mode == 2) /* -0 + 0 would be +0: a write shows */
                     for (int64_t i = 1; i < size; i += 2)
                         dst[i] = -0.0f;
                 memcpy(before, dst, (size_t)size * sizeof *dst);
-                if (mode == 0)
-                    k->zip_rows(even, odd, ss, n, rows, dst, ds);
-                else
-                    k->zip_add_rows(even, mode == 1 ? odd : NULL, ss, n, rows, dst, ds);
+                const float *ev[3], *od[3];
+                for (int64_t t = 0; t < taps; t++)
+                    ev[t] = even + t * ss, od[t] = odd + t * ss;
+                k->zip_add_taps(ev, mode == 1 ? od : NULL, taps, n, dst);
                 char shape[48];
-                snprintf(shape, sizeof shape, "n=%lld rows=%lld", (long long)n, (long long)rows);
-                for (int64_t r = 0; r < rows; r++) {
-                    const float *b = before + r * ds, *e = even + r * ss, *o = odd + r * ss;
-                    for (int64_t i = 0; i < n; i++) {
-                        const float want_e = mode ? b[2 * i] + e[i] : e[i];
-                        const float want_o = mode == 0   ? o[i]
-                                             : mode == 1 ? b[2 * i + 1] + o[i]
-                                                         : b[2 * i + 1];
-                        expect_close(names[mode], isa, dst[r * ds + 2 * i], want_e, 0, shape);
-                        if (r * ds + 2 * i + 1 >= size)
-                            break;
-                        expect_close(names[mode], isa, dst[r * ds + 2 * i + 1], want_o, 0, shape);
-                        if (mode == 2 && !signbit(dst[r * ds + 2 * i + 1]) && signbit(want_o))
-                            expect_close("zip_add_rows (odd position written)", isa, 1.0f, 0.0f, 0,
-                                         shape);
+                snprintf(shape, sizeof shape, "n=%lld taps=%lld", (long long)n, (long long)taps);
+                for (int64_t i = 0; i < n; i++) {
+                    float want_e = before[2 * i], want_o = i < size / 2 ? before[2 * i + 1] : 0;
+                    for (int64_t t = 0; t < taps; t++) {
+                        want_e += ev[t][i];
+                        if (mode == 1)
+                            want_o += od[t][i];
                     }
-                    for (int64_t i = 2 * n; i < ds && r * ds + i < size; i++)
-                        expect_close(names[mode], isa, dst[r * ds + i], b[i], 0, shape);
+                    expect_close(names[mode], isa, dst[2 * i], want_e, 0, shape);
+                    if (2 * i + 1 >= size)
+                        break;
+                    expect_close(names[mode], isa, dst[2 * i + 1], want_o, 0, shape);
+                    if (mode == 2 && !signbit(dst[2 * i + 1]))
+                        expect_close("zip_add_taps (odd position written)", isa, 1.0f, 0.0f, 0,
+                                     shape);
                 }
+                for (int64_t i = 2 * n; i < size; i++)
+                    expect_close(names[mode], isa, dst[i], before[i], 0, shape);
                 free(even), free(odd), free(dst), free(before);
             }
 }
@@ -1020,6 +1045,7 @@ static const conv_case conv_cases[] = {
     {"pack_rows", test_pack_rows},
     {"gemm_zip", test_gemm_zip},
     {"zip_rows", test_zip_rows},
+    {"zip_add_taps", test_zip_add_taps},
 };
 
 typedef struct grad_case {

@@ -123,9 +123,12 @@ typedef void (*cp_conv_pack_rows_fn)(const float *src, int64_t src_stride, int64
  * dst[2n - 1] is written. */
 typedef void (*cp_conv_zip_rows_fn)(const float *even, const float *odd, int64_t src_stride,
                                     int64_t n, int64_t rows, float *dst, int64_t dst_stride);
-/* zip_add_rows: the same adding into dst (dst[2i] += even[i], dst[2i + 1]
- * += odd[i]; with odd NULL, dst[2i] += even[i] and the odd positions are
- * not written): ConvTranspose's scatter of stride-2 taps. */
+/* ConvTranspose's scatter of stride-2 taps into one output row: dst[2i]
+ * += even[t][i] and dst[2i + 1] += odd[t][i] for i < n, t = 0 .. taps - 1
+ * in that order, dst held in registers across the taps (with odd NULL,
+ * only the even positions: the odd ones are not written). */
+typedef void (*cp_conv_zip_add_taps_fn)(const float *const *even, const float *const *odd,
+                                        int64_t taps, int64_t n, float *dst);
 
 /* Bounds of a GEMM tile on every ISA: pixels, and floats (rows x pixels),
  * for buffers that hold one tile. */
@@ -164,7 +167,8 @@ typedef struct cp_conv_kernels {
     cp_conv_depthwise3_fn depthwise3;
     cp_conv_depthwise3s2_fn depthwise3s2;
     cp_conv_pack_rows_fn pack_rows;
-    cp_conv_zip_rows_fn zip_rows, zip_add_rows;
+    cp_conv_zip_rows_fn zip_rows;
+    cp_conv_zip_add_taps_fn zip_add_taps;
 } cp_conv_kernels;
 
 extern const cp_conv_kernels cp_conv_kernels_avx2;

@@ -253,12 +253,11 @@ static void x86_conv_run_pixels(const cp_run_args *a, int64_t q0, int64_t pixels
                     cp_x86_conv_gemm_task, &job);
 }
 
-static void x86_conv_zip_add_rows(const convpool_op *op, const float *even, const float *odd,
-                                  int64_t src_stride, int64_t n, int64_t rows, float *dst,
-                                  int64_t dst_stride)
+static void x86_conv_zip_add_taps(const convpool_op *op, const float *const *even,
+                                  const float *const *odd, int64_t taps, int64_t n, float *dst)
 {
     const x86_conv *xc = op->packed;
-    xc->k->zip_add_rows(even, odd, src_stride, n, rows, dst, dst_stride);
+    xc->k->zip_add_taps(even, odd, taps, n, dst);
 }
 
 static convpool_status prepare_avx2(convpool_op *op, const float *weight, const float *bias)
@@ -281,7 +280,7 @@ const cp_impl cp_impl_conv_avx512 = {
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
     .run_pixels = x86_conv_run_pixels,
-    .zip_add_rows = x86_conv_zip_add_rows,
+    .zip_add_taps = x86_conv_zip_add_taps,
 };
 
 const cp_impl cp_impl_conv_avx2 = {
@@ -294,5 +293,5 @@ const cp_impl cp_impl_conv_avx2 = {
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
     .run_pixels = x86_conv_run_pixels,
-    .zip_add_rows = x86_conv_zip_add_rows,
+    .zip_add_taps = x86_conv_zip_add_taps,
 };
