@@ -39,13 +39,16 @@
  * ("col2im"), plane by plane over the output channels. The GEMM does exactly
  * the FLOPs of the op whatever the stride, dilation, groups, pads,
  * output_padding or output_shape, with one code path; the scatter is a
- * memory pass over K * input-size floats per output channel.
+ * memory pass over K * input-size floats per output channel. Where a 2-D
+ * plane's columns outgrow a share of L2, the two steps alternate band by
+ * band of input rows (col_plan, below), so the scatter reads the columns
+ * from L2.
  *
  * Determinism: the Convs' results do not depend on the thread count, the
  * interleave only copies, and in col2im each output element receives its
- * contributions in tap order on one thread. Steady state allocates nothing:
- * the phases' outputs, cols and the Convs' scratch live in the run's
- * workspace.
+ * contributions in one fixed tap order on one thread, whatever the bands.
+ * Steady state allocates nothing: the phases' outputs, cols and the Convs'
+ * scratch live in the run's workspace.
  */
 #include <string.h>
 
