@@ -20,6 +20,12 @@ static inline int pairs_ok(const cp_geom *g)
            g->pad_begin[2] == 0 && 2 * g->out[1] <= g->in[1] && 2 * g->out[2] <= g->in[2];
 }
 
+/* Each vector's lines are prefetched this many input rows ahead: the
+ * hardware's prefetch alone left maxpool_vgg (2x2 on 128 x 112 x 112) at
+ * about half of the L3 copy speed, 0.16 ms on 1 thread; with it 0.10-0.11
+ * (2 to 12 rows measured alike). */
+#define PAIRS_PREFETCH_ROWS 8
+
 /* Output rows [row_begin, row_end) of all planes (row = plane * OH + oh). */
 CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t *indices,
                      int64_t row_begin, int64_t row_end, int red)
@@ -38,8 +44,9 @@ CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t *indice
     const int32_t wmul = g->storage_order ? (int32_t)H : 1;
     const vi tap01 = vi_set1(wmul), tap10 = vi_set1(hmul), tap11 = vi_set1(hmul + wmul);
     const vi lane_pos = vi_mul(vi_iota(), vi_set1(2 * wmul));
-    for (int64_t r = row_begin; r < row_end; r++) {
-        const int64_t p = r / OH, oh = r - p * OH;
+    /* (plane, output row) of r, counted on rather than divided per row */
+    int64_t p = row_begin / OH, oh = row_begin - p * OH;
+    for (int64_t r = row_begin; r < row_end; r++, oh = oh + 1 < OH ? oh + 1 : (p++, 0)) {
         const float *r0 = x + (p * H + 2 * oh) * W, *r1 = r0 + W;
         float *yo = y + r * OW;
         int64_t *io = indices ? indices + r * OW : NULL;
@@ -49,6 +56,14 @@ CP_INLINE void pairs(const cp_geom *g, const float *x, float *y, int64_t *indice
             if (c == whole && rest == 0)
                 break;
             const float *q0 = r0 + 2 * ow0, *q1 = r1 + 2 * ow0;
+            /* the lines of this vector PAIRS_PREFETCH_ROWS input rows on
+             * (past the plane: the next plane's; past the buffer: an
+             * address a prefetch does not fault on, formed as an integer) */
+            const uintptr_t ahead = (uintptr_t)q0 + (uintptr_t)(PAIRS_PREFETCH_ROWS * W * 4);
+            __builtin_prefetch((const void *)ahead);
+            __builtin_prefetch((const void *)(ahead + LANES * 4));
+            __builtin_prefetch((const void *)(ahead + (uintptr_t)(W * 4)));
+            __builtin_prefetch((const void *)(ahead + (uintptr_t)(W * 4) + LANES * 4));
             vf a0, a1, b0, b1;
             if (c < whole) {
                 a0 = vf_loadu(q0);

@@ -175,6 +175,15 @@ static int64_t POOL_FN(win3_tasks)(const cp_geom *g)
     return win3_ok(g) ? g->n * g->c * ((chunks + WIN3_BAND - 1) / WIN3_BAND) : 0;
 }
 
+/* MaxPool without Indices, which streams its input with little work per
+ * line, prefetches each fetched row's band lines this many rows ahead:
+ * the hardware's prefetch alone left maxpool_stem (3x3/2 on 64 x 112 x
+ * 112) at 0.076-0.078 ms on 1 thread; with it 0.070-0.074 (8 rows
+ * measured alike). With Indices or averaging (more work per line) the
+ * prefetches cost more than they gave: maxpool_stem+Indices 0.117 ->
+ * 0.13, avgpool3_pad 0.032 -> 0.038. */
+#define WIN3_PREFETCH_ROWS 4
+
 /* Input row r reduced along W into h[] and hp[] (the identity outside the
  * plane); returns whether it read a NaN (max only). */
 CP_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32_t H, int32_t W,
@@ -189,6 +198,14 @@ CP_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32
         }
         return 0;
     }
+    /* the band's lines of row r + WIN3_PREFETCH_ROWS (past the plane: the
+     * next plane's, or an address a prefetch does not fault on; formed as
+     * an integer, as it may lie past the buffer) */
+    const uintptr_t ahead = (uintptr_t)xp + (uintptr_t)((int64_t)(r + WIN3_PREFETCH_ROWS) * W * 4);
+    const int32_t lo = b->pos[0] > 0 ? b->pos[0] : 0;
+    const int32_t last = b->pos[win3_block_count(nb, sw) - 1] + LANES;
+    for (int32_t c = lo; red == CP_POOL_MAX && c < (last < W ? last : W); c += 16) /* a line */
+        __builtin_prefetch((const void *)(ahead + (uintptr_t)c * 4));
     return win3_row(b, xp + (int64_t)r * W, r, nb, sw, pw, red, p, ps, h, hp);
 }
 
