@@ -174,7 +174,6 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
     }
 }
 
-/* `threads`: how many take part in the run (tile shapes that split evenly) */
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
@@ -186,6 +185,7 @@ void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, x8
     plan_m_chunks(p, p->tasks_outer, xc->blocks);
 }
 
+/* `threads`: how many take part in the run (tile shapes that split evenly) */
 void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
