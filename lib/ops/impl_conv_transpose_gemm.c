@@ -605,7 +605,8 @@ static tap_run tap_run_of(const cp_geom *g, int64_t kw)
 /* Output row yr, (od, oh), of channel m (its columns at cm) with stride 2
  * along W: for each pair or single tap along W in order, the columns of
  * every row of taps (kd, kh) that reaches the row, in that order, added
- * with the row held in registers. */
+ * with the row held in registers (more than CP_COL2IM_ZIP_ROWS such rows:
+ * group by group of them, each group's taps along W in order). */
 static void zip_output_row(const col2im_args *a, const float *cm, int64_t od, int64_t oh, float *yr)
 {
     const cp_geom *g = a->g;
@@ -678,7 +679,7 @@ static void add_tap_rows(const cp_geom *g, int64_t kw, const float *c, int64_t r
 /* Task t: band t % bands of rows y_lo .. y_hi - 1 (dim 1) of output
  * channel t / bands: the bias, then every tap that reaches them. Each
  * output element gets its taps in a fixed order on one thread: (kw pair,
- * kd, kh) with stride 2 along W, else (kd, kh, kw). */
+ * kd, kh) with stride 2 along W (see zip_output_row), else (kd, kh, kw). */
 static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
