@@ -278,6 +278,9 @@ static const conv_case backward_cases[] = {
     {2, 1, 6, 24, 1, {300, 70}, {5, 4}, {3, 2}, {2, 1}, {4, 1, 2, 3}, 0, 0},
     {2, 2, 4, 8, 2, {150, 60}, {7, 7}, {2, 2}, {1, 1}, {2, 3, 3, 2}, 0, 1},
     {2, 1, 3, 16, 1, {160, 64}, {5, 5}, {2, 2}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_LOWER, 1},
+    /* the same way in 3-D, W stride 2: 25 rows of taps reach an output row,
+     * more than the scatter hands to its kernel at once */
+    {3, 1, 2, 6, 1, {9, 8, 42}, {5, 5, 4}, {1, 1, 2}, {1, 1, 1}, {2, 1, 2, 2, 1, 1}, 0, 1},
     /* GEMM: short reductions on many rows, partial row and column tiles */
     {2, 1, 30, 45, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 1, 40, 33, 1, {14, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
