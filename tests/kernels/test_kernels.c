@@ -721,10 +721,8 @@ static void test_grad_gemm(const cp_grad_kernels *k, const char *isa)
 
 /* lane: every tile shape of the table, one and two batch items (the
  * reduction in one call, or paused after the first item and resumed), one
- * to three vectors, lines of b at offsets that are not vector aligned;
- * walks of one flat line and of two lines (at pitches that are not vector
- * aligned) whose last vector counts 3 floats, the floats of a past them
- * NaN (never read); the elements around the tile stay. */
+ * to three vectors, lines of b at offsets that are not vector aligned; the
+ * elements around the tile stay. */
 static void test_grad_lane(const cp_grad_kernels *k, const char *isa)
 {
     const int64_t vw = k->vw;
@@ -732,66 +730,49 @@ static void test_grad_lane(const cp_grad_kernels *k, const char *isa)
         for (int64_t nb = 1; nb <= CP_GRAD_LANE_NB_MAX && r * nb <= k->lane_acc; nb++)
             for (int64_t batch = 1; batch <= 2; batch++)
                 for (int split = 0; split <= 1; split++)
-                    for (int64_t vecs = 1; vecs <= 3; vecs++)
-                        for (int lines = 1; lines <= 2; lines++) {
-                            const cp_grad_lane_walk w = {lines, vecs, lines > 1 ? vecs * vw + 5 : 0,
-                                                         lines > 1 ? vecs * vw + 7 : 0,
-                                                         lines > 1 ? 3 : (int32_t)vw};
-                            const int64_t a_row = lines * (vecs * vw + 5) + vw,
-                                          a_batch = r * a_row + vw;
-                            const int64_t b_batch = lines * (vecs * vw + 7) + 3 * nb + 5,
-                                          ldc = nb + 2;
-                            int64_t loff[CP_GRAD_LANE_NB_MAX];
-                            for (int64_t c = 0; c < nb; c++)
-                                loff[c] = 3 * c + 1;
-                            float *a = buffer((size_t)(batch * a_batch)),
-                                  *b = buffer((size_t)(batch * b_batch));
-                            /* the floats of a a walk must not read */
-                            const int64_t counted = (vecs - 1) * vw + w.tail;
-                            for (int64_t n = 0; n < batch; n++)
-                                for (int64_t i = 0; i < r; i++)
-                                    for (int64_t t = 0; t < lines; t++)
-                                        for (int64_t q = counted; q < vecs * vw; q++)
-                                            a[n * a_batch + i * a_row + t * w.a_pitch + q] = NAN;
-                            float *dw = buffer((size_t)((r + 1) * ldc)),
-                                  *start = buffer((size_t)((r + 1) * ldc));
-                            memcpy(start, dw, (size_t)((r + 1) * ldc) * sizeof(float));
-                            /* the reduction whole, and split after the first batch item */
-                            float part[CP_GRAD_LANE_MR_MAX * CP_GRAD_LANE_NB_MAX * 16];
-                            if (split && batch > 1) {
-                                k->lane[r - 1][nb - 1](1, &w, a, a_row, a_batch, b, loff, b_batch,
-                                                       part, CP_GRAD_LANE_PAUSE, dw, ldc);
-                                k->lane[r - 1][nb - 1](batch - 1, &w, a + a_batch, a_row, a_batch,
-                                                       b + b_batch, loff, b_batch, part,
-                                                       CP_GRAD_LANE_RESUME, dw, ldc);
-                            } else {
-                                k->lane[r - 1][nb - 1](batch, &w, a, a_row, a_batch, b, loff,
-                                                       b_batch, NULL, 0, dw, ldc);
-                            }
-                            char shape[96];
-                            snprintf(shape, sizeof shape,
-                                     "tile %lldx%lld batch=%lld vecs=%lld lines=%d split=%d",
-                                     (long long)r, (long long)nb, (long long)batch, (long long)vecs,
-                                     lines, split);
-                            double *want = sums((size_t)((r + 1) * ldc)),
-                                   *scale = sums((size_t)((r + 1) * ldc));
-                            for (int64_t i = 0; i < r; i++)
-                                for (int64_t c = 0; c < nb; c++)
-                                    for (int64_t n = 0; n < batch; n++)
-                                        for (int64_t t = 0; t < lines; t++)
-                                            for (int64_t q = 0; q < counted; q++) {
-                                                const double term =
-                                                    (double)a[n * a_batch + i * a_row +
-                                                              t * w.a_pitch + q] *
-                                                    b[n * b_batch + loff[c] + t * w.b_pitch + q];
-                                                want[i * ldc + c] += term;
-                                                scale[i * ldc + c] += fabs(term);
-                                            }
-                            expect_tile("grad_lane", isa, dw, start, want, scale, r + 1, ldc, r, nb,
-                                        shape);
-                            free(want), free(scale);
-                            free(a), free(b), free(dw), free(start);
+                    for (int64_t vecs = 1; vecs <= 3; vecs++) {
+                        const int64_t a_row = (vecs + 1) * vw, a_batch = r * a_row + vw;
+                        const int64_t b_batch = vecs * vw + 3 * nb + 5, ldc = nb + 2;
+                        int64_t loff[CP_GRAD_LANE_NB_MAX];
+                        for (int64_t c = 0; c < nb; c++)
+                            loff[c] = 3 * c + 1;
+                        float *a = buffer((size_t)(batch * a_batch)),
+                              *b = buffer((size_t)(batch * b_batch));
+                        float *dw = buffer((size_t)((r + 1) * ldc)),
+                              *start = buffer((size_t)((r + 1) * ldc));
+                        memcpy(start, dw, (size_t)((r + 1) * ldc) * sizeof(float));
+                        /* the reduction whole, and split after the first batch item */
+                        float part[CP_GRAD_LANE_MR_MAX * CP_GRAD_LANE_NB_MAX * 16];
+                        if (split && batch > 1) {
+                            k->lane[r - 1][nb - 1](1, vecs, a, a_row, a_batch, b, loff, b_batch,
+                                                   part, CP_GRAD_LANE_PAUSE, dw, ldc);
+                            k->lane[r - 1][nb - 1](batch - 1, vecs, a + a_batch, a_row, a_batch,
+                                                   b + b_batch, loff, b_batch, part,
+                                                   CP_GRAD_LANE_RESUME, dw, ldc);
+                        } else {
+                            k->lane[r - 1][nb - 1](batch, vecs, a, a_row, a_batch, b, loff, b_batch,
+                                                   NULL, 0, dw, ldc);
                         }
+                        char shape[96];
+                        snprintf(shape, sizeof shape,
+                                 "tile %lldx%lld batch=%lld vecs=%lld split=%d", (long long)r,
+                                 (long long)nb, (long long)batch, (long long)vecs, split);
+                        double *want = sums((size_t)((r + 1) * ldc)),
+                               *scale = sums((size_t)((r + 1) * ldc));
+                        for (int64_t i = 0; i < r; i++)
+                            for (int64_t c = 0; c < nb; c++)
+                                for (int64_t n = 0; n < batch; n++)
+                                    for (int64_t q = 0; q < vecs * vw; q++) {
+                                        const double t = (double)a[n * a_batch + i * a_row + q] *
+                                                         b[n * b_batch + loff[c] + q];
+                                        want[i * ldc + c] += t;
+                                        scale[i * ldc + c] += fabs(t);
+                                    }
+                        expect_tile("grad_lane", isa, dw, start, want, scale, r + 1, ldc, r, nb,
+                                    shape);
+                        free(want), free(scale);
+                        free(a), free(b), free(dw), free(start);
+                    }
 }
 
 /* outer: every tile shape of the table (none on a table without outer

@@ -6,22 +6,19 @@
  * plane phase(k) at u + off(k): a contiguous line for any stride and
  * dilation. a is laid out at the phase planes' pitch (its row u0, u1 at
  * (u0*qd1 + u1)*qd2), zeros between its rows, so one flat index q serves
- * both and a row of a's grid never needs a bounds test; or, for a 1-D or
- * 2-D a, read where it is, row by row, each row's last vector masked and
- * the lines of b stepping by qd2 (the walk, cp_grad_lane_walk). A tile of
- * rows x columns then correlates rows of a with column lines of b, lane
- * by lane, over the whole batch, and reduces each lane sum once at the end.
+ * both and a row of a's grid never needs a bounds test. A tile of rows x
+ * columns then correlates rows of a with column lines of b, lane by lane,
+ * over the whole batch, and reduces each lane sum once at the end.
  *
- * The zeros between a's laid-out rows (or the masked lanes of its rows read
- * in place) cost a share of the work, and each tile's final reduction a
- * fixed amount: the path is for long reductions (large planes, batches)
- * and for groups of few rows (depthwise), whose GEMM tiles would be mostly
- * empty.
+ * The zeros between a's rows cost (qd2 - a2) / qd2 of the work, and each
+ * tile's final reduction a fixed amount: the path is for long reductions
+ * (large planes, batches) and for groups of few rows (depthwise), whose
+ * GEMM tiles would be mostly empty.
  *
  * Order: lane l of a tile's accumulator sums the terms at q = l (mod vw)
- * in batch order then the walk's (line, q) order; the lanes are reduced in
- * the kernel's fixed order, whether the reduction runs in one call or
- * batch item by batch item (paused in between). One task owns a tile (or a block of tiles)
+ * in batch order then q order; the lanes are reduced in the kernel's fixed
+ * order, whether the reduction runs in one call or batch item by batch
+ * item (paused in between). One task owns a tile (or a block of tiles)
  * over the whole reduction: the same result for any thread count.
  */
 #include "kernels/x86/conv_x86_wgrad.h"
@@ -49,15 +46,10 @@
 #define LANES_CHUNK_FLOATS 512
 
 typedef struct lanes_plan {
-    int64_t nph;   /* phase planes per channel: stride0 * stride1 * stride2 */
-    int64_t qd[3]; /* a phase plane's dims */
-    int64_t lph;   /* floats per phase plane (with a vector of slack if copied) */
-    int64_t qlen;  /* floats per laid-out row of a, whole vectors */
-    /* a read in place, row by row of its plane (a_rows; see plan_lanes),
-     * or a's rows (channels) laid out flat, one line each */
-    int a_rows;
-    cp_grad_lane_walk walk;     /* a batch item's reduction (lines of a and b) */
-    int64_t a_row;              /* floats from one row (channel) of a to the next */
+    int64_t nph;                /* phase planes per channel: stride0 * stride1 * stride2 */
+    int64_t qd[3];              /* a phase plane's dims */
+    int64_t lph;                /* floats per phase plane (with a vector of slack if copied) */
+    int64_t qlen;               /* floats per laid-out row of a, whole vectors */
     int64_t nb;                 /* columns per tile */
     int64_t r_blocks, c_blocks; /* tiles per group */
     /* a and b read where they are, when their layout is already this one;
@@ -100,27 +92,10 @@ static void plan_lanes(const cp_wgrad_operands *o, const cp_geom *g, const cp_gr
         p->qd[i] = (o->pdims[i] + g->stride[i] - 1) / g->stride[i];
     p->qlen = (((ad[0] - 1) * p->qd[1] + ad[1] - 1) * p->qd[2] + ad[2] + vw - 1) / vw * vw;
     p->a_in_place = p->qd[1] == ad[1] && p->qd[2] == ad[2] && plane % vw == 0;
-    /* A 1-D or 2-D a whose laid-out rows would pad its plane (the phase
-     * planes are wider than a's rows) is read where it is, line by line
-     * (its last vector masked), where that walks no more vectors than the
-     * flat layout: the stem's 64 x 112 x 112 dy is then not copied (3.2
-     * MB, a sixth of its dw at 2 threads) and its 7 vectors per row carry
-     * no zeros. One reduction per batch item only (taps > 1: see chunk). */
-    const int64_t row_vecs = (ad[2] + vw - 1) / vw;
-    p->a_rows = !p->a_in_place && ad[0] == 1 && o->taps > 1 && ad[1] * row_vecs * vw <= p->qlen;
-    p->a_in_place |= p->a_rows;
-    p->a_row = p->a_rows ? plane : p->qlen;
-    if (p->a_rows)
-        p->walk = (cp_grad_lane_walk){ad[1], row_vecs, ad[2], p->qd[2],
-                                      (int32_t)(ad[2] - (row_vecs - 1) * vw)};
-    else
-        p->walk = (cp_grad_lane_walk){1, p->qlen / vw, 0, 0, (int32_t)vw};
-    /* how far past a column's first float a walk reads b (whole vectors) */
-    const int64_t extent = (p->walk.lines - 1) * p->walk.b_pitch + p->walk.vecs * vw;
     /* in place, b's lines end inside their own plane */
     p->b_in_place = !o->padded && p->nph == 1;
     for (int64_t t = 0, phase; p->b_in_place && t < o->taps; t++)
-        p->b_in_place = extent + tap_offset(o, g, p->qd, o->pplane, t, &phase) <= o->pplane;
+        p->b_in_place = p->qlen + tap_offset(o, g, p->qd, o->pplane, t, &phase) <= o->pplane;
     /* the last vector of a row reads past the last pixel's line by < vw */
     p->lph = p->b_in_place ? o->pplane : p->qd[0] * p->qd[1] * p->qd[2] + vw;
     p->r_blocks = (o->a_pg + k->lane_mr - 1) / k->lane_mr;
@@ -129,10 +104,8 @@ static void plan_lanes(const cp_wgrad_operands *o, const cp_geom *g, const cp_gr
     p->nb = p->nb < CP_GRAD_LANE_NB_MAX ? p->nb : CP_GRAD_LANE_NB_MAX;
     p->c_blocks = (o->cols + p->nb - 1) / p->nb;
     p->staged = o->group > 1;
-    const int64_t a_planes = p->staged ? o->a_pg : o->a_ch,
-                  b_planes = p->staged ? o->b_pg : o->b_ch;
-    p->a_bytes =
-        p->a_in_place ? 0 : cp_align_up((size_t)(g->n * a_planes * p->qlen) * sizeof(float));
+    const int64_t a_rows = p->staged ? o->a_pg : o->a_ch, b_planes = p->staged ? o->b_pg : o->b_ch;
+    p->a_bytes = p->a_in_place ? 0 : cp_align_up((size_t)(g->n * a_rows * p->qlen) * sizeof(float));
     p->b_bytes = p->b_in_place
                      ? 0
                      : cp_align_up((size_t)(g->n * b_planes * p->nph * p->lph) * sizeof(float));
@@ -323,8 +296,8 @@ static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
 
 /* Tile (row block rb, column block cb) of group grp over batch items
  * [n0, n0 + count), of each the vecs vectors from float q0 of the
- * reduction (a laid out flat; read by rows, the whole walk: q0 = 0), its
- * chains resumed from or paused to `part` by flags (cp_grad_lane_fn). */
+ * reduction, its chains resumed from or paused to `part` by flags
+ * (cp_grad_lane_fn). */
 static void run_tile(const lanes_job *j, const lanes_view *v, int64_t grp, int64_t rb, int64_t cb,
                      int64_t n0, int64_t count, int64_t q0, int64_t vecs, float *part, int flags)
 {
@@ -332,20 +305,16 @@ static void run_tile(const lanes_job *j, const lanes_view *v, int64_t grp, int64
     const int64_t mr = j->k->lane_mr, nb = j->p.nb, r = rb * mr, c0 = cb * nb;
     const int64_t rows = o->a_pg - r < mr ? o->a_pg - r : mr;
     const int64_t cols = o->cols - c0 < nb ? o->cols - c0 : nb;
-    cp_grad_lane_walk walk = j->p.walk;
-    if (!j->p.a_rows)
-        walk.vecs = vecs;
-    j->k->lane[rows - 1][cols - 1](count, &walk, v->a + n0 * v->a_batch + r * j->p.a_row + q0,
-                                   j->p.a_row, v->a_batch, v->b + n0 * v->b_batch + q0,
-                                   j->loff + c0, v->b_batch, part, flags,
+    j->k->lane[rows - 1][cols - 1](count, vecs, v->a + n0 * v->a_batch + r * j->p.qlen + q0,
+                                   j->p.qlen, v->a_batch, v->b + n0 * v->b_batch + q0, j->loff + c0,
+                                   v->b_batch, part, flags,
                                    j->args->dw + (grp * o->a_pg + r) * o->cols + c0, o->cols);
     /* a Conv's db: its rows of a (dy), while the first column block has
-     * them in cache (the zeros between laid-out rows add nothing) */
-    const int64_t a_len = j->p.a_rows ? j->p.a_row : j->p.qlen;
+     * them in cache (the zeros between rows add nothing) */
     if (cb == 0 && j->with_db && !(flags & CP_GRAD_LANE_PAUSE))
         for (int64_t i = 0; i < rows; i++)
             j->args->db[grp * o->a_pg + r + i] =
-                j->k->sum(v->a + (r + i) * j->p.a_row, a_len, j->args->geom->n, v->a_batch);
+                j->k->sum(v->a + (r + i) * j->p.qlen, j->p.qlen, j->args->geom->n, v->a_batch);
 }
 
 /* The view of group grp's operands: in place, in the shared layout, or (base

@@ -52,27 +52,13 @@ typedef void (*cp_grad_gemm_fn)(int64_t steps, const float *a, const float *b, i
 #define CP_GRAD_LANE_NB_MAX 12
 
 /*
- * How a lane tile walks its reduction within one batch item: `lines`
- * lines, line l of a at a + l*a_pitch and of b at b + l*b_pitch, each
- * `vecs` vectors long, of whose last vector only the first `tail` floats
- * count (tail = vw: all). One line (a laid out flat) or a's rows read where
- * they are, the lines of b at the pitch of its padded plane.
- */
-typedef struct cp_grad_lane_walk {
-    int64_t lines, vecs, a_pitch, b_pitch;
-    int32_t tail;
-} cp_grad_lane_walk;
-
-/*
  * The weight gradient with vectors along the reduction, for a tile of R
  * rows and NB columns (the table's lane[R - 1][NB - 1]): for i < R, j < NB,
- *     dw[i*ldc + j] = sum over n < batch, t < lines, q < (vecs - 1) * vw + tail of
- *                     a[n*a_batch + i*a_row + t*a_pitch + q] *
- *                     b[n*b_batch + loff[j] + t*b_pitch + q]
- * (of the walk w) where lane l (q % vw == l) sums its terms in (n, t, q) order
- * in one fused multiply-add chain and the lanes are then added in a fixed
- * order. Rows of a are read whole vectors at a time (the floats past a
- * line's tail are not read), lines of b from any offset and whole vectors.
+ *     dw[i*ldc + j] = sum over n < batch, q < vecs * vw of
+ *                     a[n*a_batch + i*a_row + q] * b[n*b_batch + loff[j] + q]
+ * where lane l (q % vw == l) sums its terms in (n, q) order in one fused
+ * multiply-add chain and the lanes are then added in a fixed order. Rows
+ * of a are read whole vectors at a time, lines of b from any offset.
  * A reduction may be split over calls: the chains start from +0, or from
  * the R*NB vectors at `part` with CP_GRAD_LANE_RESUME; with
  * CP_GRAD_LANE_PAUSE they are stored back to `part` and dw is not written.
@@ -80,8 +66,8 @@ typedef struct cp_grad_lane_walk {
  */
 #define CP_GRAD_LANE_RESUME 1
 #define CP_GRAD_LANE_PAUSE  2
-typedef void (*cp_grad_lane_fn)(int64_t batch, const cp_grad_lane_walk *w, const float *a,
-                                int64_t a_row, int64_t a_batch, const float *b, const int64_t *loff,
+typedef void (*cp_grad_lane_fn)(int64_t batch, int64_t vecs, const float *a, int64_t a_row,
+                                int64_t a_batch, const float *b, const int64_t *loff,
                                 int64_t b_batch, float *part, int flags, float *dw, int64_t ldc);
 
 /* The largest outer tile dimensions (row vectors, columns) of any table. */
