@@ -58,6 +58,12 @@ typedef struct lanes_plan {
      * everything is shared by all tasks */
     int a_in_place, b_in_place, staged;
     int rows_inner; /* tile order, see tile_task */
+    /* one batch item, columns inner: each thread lays out the rows of a of
+     * its tiles' row block in its own scratch, where they stay in L2 for
+     * the block's tiles (a_bytes per thread), instead of the whole of a in
+     * the shared layout: the stem's 3.2 MB dy is then not written to and
+     * read back from L3 (a sixth of its dw at 2 threads) */
+    int a_by_block;
     /* batches and long reductions (shared layout) run in blocks of tiles:
      * chunk by chunk of each batch item over a block, whose rows of a
      * chunk stay in L2 and a column block's lines in L1 */
@@ -129,6 +135,20 @@ static void plan_lanes(const cp_wgrad_operands *o, const cp_geom *g, const cp_gr
                         ? cp_align_up((size_t)(p->block_rows * p->block_cols * k->lane_acc * vw) *
                                       sizeof(float))
                         : 0;
+    p->a_by_block = !p->a_in_place && !p->staged && !p->blocked && !p->rows_inner;
+    if (p->a_by_block)
+        p->a_bytes = cp_align_up((size_t)(k->lane_mr * p->qlen) * sizeof(float));
+}
+
+/* Scratch bytes of each kind: one shared layout (or none), and per thread. */
+static size_t shared_bytes(const lanes_plan *p)
+{
+    return p->staged ? 0 : p->a_by_block ? p->b_bytes : p->a_bytes + p->b_bytes;
+}
+
+static size_t thread_bytes(const lanes_plan *p)
+{
+    return p->staged ? p->a_bytes + p->b_bytes : p->a_by_block ? p->a_bytes : 0;
 }
 
 int cp_x86_wgrad_lanes_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k)
@@ -147,8 +167,7 @@ size_t cp_x86_wgrad_lanes_workspace(const cp_wgrad_operands *o, const cp_geom *g
 {
     lanes_plan p;
     plan_lanes(o, g, k, &p);
-    return p.loff_bytes + (p.a_bytes + p.b_bytes) * (size_t)(p.staged ? threads : 1) +
-           p.part_bytes * (size_t)threads;
+    return p.loff_bytes + shared_bytes(&p) + (thread_bytes(&p) + p.part_bytes) * (size_t)threads;
 }
 
 typedef struct lanes_job {
@@ -156,17 +175,19 @@ typedef struct lanes_job {
     const cp_grad_kernels *k;
     const cp_wgrad_operands *o;
     lanes_plan p;
-    char *scratch; /* the laid-out a, then b's phase planes (staged: per thread) */
+    char *scratch; /* the shared layout, then each thread's (shared_bytes, thread_bytes) */
     int64_t *loff; /* per column: its line's offset in the group's phase planes */
     int with_db;   /* a is dy: db comes with the tiles */
     char *parts;   /* blocked, per thread: paused chains */
 } lanes_job;
 
 /* Where a group's operands are read: a's row r of batch item n at
- * a + n*a_batch + r*qlen, b's channel c at b + n*b_batch + c*nph*lph. */
+ * a + n*a_batch + (r - a_row0)*qlen (a_row0: the first row laid out, 0
+ * but for a_by_block), b's channel c at b + n*b_batch + c*nph*lph. */
 typedef struct lanes_view {
     const float *a, *b;
     int64_t a_batch, b_batch;
+    int64_t a_row0;
 } lanes_view;
 
 /* Zeros dst[*done, to), then *done = to: the gaps of a layout, so that
@@ -278,13 +299,26 @@ static void lay_out(const lanes_job *j, int is_a, int64_t n, int64_t c0, int64_t
     }
 }
 
-/* The shared layout: task t < n*a_ch lays out a plane of a, the rest b's. */
+/* Planes of a in the shared layout (none when read in place or laid out
+ * by row block), and where b's layout starts in it. */
+static int64_t shared_a_planes(const lanes_job *j)
+{
+    return j->p.a_in_place || j->p.a_by_block ? 0 : j->args->geom->n * j->o->a_ch;
+}
+
+static size_t shared_b_offset(const lanes_plan *p)
+{
+    return p->a_by_block ? 0 : p->a_bytes;
+}
+
+/* The shared layout: task t < shared_a_planes lays out a plane of a, the
+ * rest b's. */
 static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
     const lanes_job *j = arg;
-    const int64_t a_tasks = j->args->geom->n * j->o->a_ch;
-    float *aq = (float *)j->scratch, *bq = (float *)(j->scratch + j->p.a_bytes);
+    const int64_t a_tasks = shared_a_planes(j);
+    float *aq = (float *)j->scratch, *bq = (float *)(j->scratch + shared_b_offset(&j->p));
     for (int64_t t = begin; t < end; t++) {
         if (t < a_tasks)
             lay_out(j, 1, t / j->o->a_ch, t % j->o->a_ch, 1, aq + t * j->p.qlen);
@@ -305,8 +339,9 @@ static void run_tile(const lanes_job *j, const lanes_view *v, int64_t grp, int64
     const int64_t mr = j->k->lane_mr, nb = j->p.nb, r = rb * mr, c0 = cb * nb;
     const int64_t rows = o->a_pg - r < mr ? o->a_pg - r : mr;
     const int64_t cols = o->cols - c0 < nb ? o->cols - c0 : nb;
-    j->k->lane[rows - 1][cols - 1](count, vecs, v->a + n0 * v->a_batch + r * j->p.qlen + q0,
-                                   j->p.qlen, v->a_batch, v->b + n0 * v->b_batch + q0, j->loff + c0,
+    const float *a_rows = v->a + (r - v->a_row0) * j->p.qlen; /* of batch item 0 */
+    j->k->lane[rows - 1][cols - 1](count, vecs, a_rows + n0 * v->a_batch + q0, j->p.qlen,
+                                   v->a_batch, v->b + n0 * v->b_batch + q0, j->loff + c0,
                                    v->b_batch, part, flags,
                                    j->args->dw + (grp * o->a_pg + r) * o->cols + c0, o->cols);
     /* a Conv's db: its rows of a (dy), while the first column block has
@@ -314,7 +349,7 @@ static void run_tile(const lanes_job *j, const lanes_view *v, int64_t grp, int64
     if (cb == 0 && j->with_db && !(flags & CP_GRAD_LANE_PAUSE))
         for (int64_t i = 0; i < rows; i++)
             j->args->db[grp * o->a_pg + r + i] =
-                j->k->sum(v->a + (r + i) * j->p.qlen, j->p.qlen, j->args->geom->n, v->a_batch);
+                j->k->sum(a_rows + i * j->p.qlen, j->p.qlen, j->args->geom->n, v->a_batch);
 }
 
 /* The view of group grp's operands: in place, in the shared layout, or (base
@@ -325,6 +360,7 @@ static lanes_view view_of(const lanes_job *j, int64_t grp, char *base)
     const int64_t cpitch = j->p.nph * j->p.lph;
     const int64_t a_plane = o->a_dims[0] * o->a_dims[1] * o->a_dims[2];
     lanes_view v;
+    v.a_row0 = 0;
     if (j->p.a_in_place) {
         v.a = o->a + grp * o->a_pg * a_plane;
         v.a_batch = o->a_ch * a_plane;
@@ -336,7 +372,8 @@ static lanes_view view_of(const lanes_job *j, int64_t grp, char *base)
         v.b = o->b + grp * o->b_pg * cpitch;
         v.b_batch = o->b_ch * cpitch;
     } else {
-        const float *b = (const float *)((base ? base : j->scratch) + j->p.a_bytes);
+        const float *b =
+            (const float *)(base ? base + j->p.a_bytes : j->scratch + shared_b_offset(&j->p));
         v.b = base ? b : b + grp * o->b_pg * cpitch;
         v.b_batch = (base ? o->b_pg : o->b_ch) * cpitch;
     }
@@ -345,18 +382,29 @@ static lanes_view view_of(const lanes_job *j, int64_t grp, char *base)
 
 /* Shared layout: one tile per task. A thread's consecutive tiles share
  * their rows of a (columns inner: all of b is read once per row block) or
- * their lines of b (rows inner: all of a once per column block). */
+ * their lines of b (rows inner: all of a once per column block). With
+ * a_by_block, the thread lays out each row block it comes to in its
+ * scratch (a block split between two threads' task ranges is laid out by
+ * both: the same floats). */
 static void tile_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
-    (void)thread_index;
     const lanes_job *j = arg;
-    const int64_t rbs = j->p.r_blocks, cbs = j->p.c_blocks;
-    const int rows_inner = j->p.rows_inner;
+    const lanes_plan *p = &j->p;
+    const int64_t rbs = p->r_blocks, cbs = p->c_blocks, mr = j->k->lane_mr;
+    const int rows_inner = p->rows_inner;
+    float *own = (float *)(j->scratch + shared_bytes(p) + (size_t)thread_index * thread_bytes(p));
+    lanes_view v = view_of(j, 0, NULL);
+    int64_t laid = -1; /* the row block in own */
     for (int64_t t = begin; t < end; t++) {
         const int64_t inner = t % (rows_inner ? rbs : cbs), outer = t / (rows_inner ? rbs : cbs);
         const int64_t rb = rows_inner ? inner : outer, cb = rows_inner ? outer : inner;
-        const lanes_view v = view_of(j, 0, NULL);
-        run_tile(j, &v, 0, rb, cb, 0, j->args->geom->n, 0, j->p.qlen / j->k->vw, NULL, 0);
+        if (p->a_by_block && rb != laid) {
+            const int64_t r0 = rb * mr, rows = j->o->a_pg - r0 < mr ? j->o->a_pg - r0 : mr;
+            lay_out(j, 1, 0, r0, rows, own);
+            v.a = own, v.a_row0 = r0, v.a_batch = mr * p->qlen;
+            laid = rb;
+        }
+        run_tile(j, &v, 0, rb, cb, 0, j->args->geom->n, 0, p->qlen / j->k->vw, NULL, 0);
     }
 }
 
@@ -397,7 +445,7 @@ static void group_task(void *arg, int64_t begin, int64_t end, int32_t thread_ind
 {
     const lanes_job *j = arg;
     const cp_wgrad_operands *o = j->o;
-    char *base = j->scratch + (size_t)thread_index * (j->p.a_bytes + j->p.b_bytes);
+    char *base = j->scratch + (size_t)thread_index * thread_bytes(&j->p);
     for (int64_t grp = begin; grp < end; grp++) {
         for (int64_t n = 0; n < j->args->geom->n; n++) {
             lay_out(j, 1, n, grp * o->a_pg, o->a_pg, (float *)base + n * o->a_pg * j->p.qlen);
@@ -428,8 +476,9 @@ int cp_x86_wgrad_lanes(const cp_backward_args *a, const cp_grad_kernels *k,
         cp_parallel_for(a->ctx, o->group, threads, group_task, &j);
         return j.with_db;
     }
-    if (!j.p.a_in_place || !j.p.b_in_place)
-        cp_parallel_for(a->ctx, g->n * (o->a_ch + o->b_ch), threads, prepare_task, &j);
+    const int64_t layouts = shared_a_planes(&j) + (j.p.b_in_place ? 0 : g->n * o->b_ch);
+    if (layouts > 0)
+        cp_parallel_for(a->ctx, layouts, threads, prepare_task, &j);
     if (j.p.blocked)
         cp_parallel_for(a->ctx,
                         (j.p.r_blocks + j.p.block_rows - 1) / j.p.block_rows *
