@@ -221,10 +221,15 @@ static const conv_case backward_cases[] = {
     {2, 1, 114, 32, 2, {20, 30}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_UPPER, 1},
     {2, 1, 520, 70, 1, {16, 20}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     /* outer, 1x1 at stride 1 with fewer input than output channels: x
-     * transposed, dy's channels the columns (a partial slab; groups and a
-     * batch) */
+     * transposed, dy's channels the columns, db summed by the first slab's
+     * tasks chunk by chunk (a partial slab; groups and a batch; two slabs
+     * and a batch) */
     {2, 1, 30, 300, 1, {16, 20}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     {2, 2, 32, 600, 2, {16, 17}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 0},
+    {2, 2, 80, 260, 1, {16, 17}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    /* ... and x's rows in chunks (128 rows of 16 pixels x 64 channels on
+     * 1 MiB of L2) */
+    {2, 1, 60, 256, 1, {136, 16}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     /* outer, a's rows in chunks (a chunk's slab in half of L2: 2048 pixels
      * of 64 rows on 1 MiB, 4096 on 2 MiB) */
     {2, 1, 57, 64, 1, {130, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},

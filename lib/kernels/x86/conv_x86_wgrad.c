@@ -134,10 +134,8 @@ int cp_x86_weight_grad(const cp_backward_args *a, const cp_grad_kernels *k)
     cp_wgrad_operands_of(a->op, a->geom, a->x, a->dy, &o);
     if (cp_x86_wgrad_dw_fit(&o, a->geom))
         return cp_x86_wgrad_dw(a, k, &o);
-    if (cp_x86_wgrad_outer_fit(&o, a->geom, k)) {
-        cp_x86_wgrad_outer(a, k, &o);
-        return 0;
-    }
+    if (cp_x86_wgrad_outer_fit(&o, a->geom, k))
+        return cp_x86_wgrad_outer(a, k, &o);
     if (cp_x86_wgrad_lanes_fit(&o, a->geom, k))
         return cp_x86_wgrad_lanes(a, k, &o);
     cp_x86_wgrad_gemm(a, k, &o);

@@ -79,8 +79,10 @@ int cp_x86_wgrad_dw(const cp_backward_args *a, const cp_grad_kernels *k,
 int cp_x86_wgrad_outer_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k);
 size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g,
                                     const cp_grad_kernels *k);
-void cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,
-                        const cp_wgrad_operands *o);
+/* Also writes a Conv's db when a->db is set and the path runs on a and b
+ * swapped (b is dy): returns whether it did. */
+int cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,
+                       const cp_wgrad_operands *o);
 
 /* Whether the lanes path suits this run (else the gemm path). */
 int cp_x86_wgrad_lanes_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k);
