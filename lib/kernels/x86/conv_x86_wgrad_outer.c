@@ -22,9 +22,9 @@
  * A Conv's db, when the operands are swapped (b is dy, read in place):
  * the tasks of each group's first slab sum their columns' chunks of dy
  * right after the tile that read them, from L1 and L2 (a pass of its own
- * read all of dy from L3 again, 6%-7% of r1x1a's dw; taken along, it
- * costs a third of that), each element the kernels' sum of each chunk
- * added in chunk order.
+ * read all of dy from L3 again, 6%-7% of r1x1a's dw; taken along, about
+ * two thirds of that), each element the kernels' sum of each chunk added
+ * in chunk order.
  */
 #include "kernels/x86/conv_x86_wgrad.h"
 
