@@ -138,6 +138,5 @@ int cp_x86_weight_grad(const cp_backward_args *a, const cp_grad_kernels *k)
         return cp_x86_wgrad_outer(a, k, &o);
     if (cp_x86_wgrad_lanes_fit(&o, a->geom, k))
         return cp_x86_wgrad_lanes(a, k, &o);
-    cp_x86_wgrad_gemm(a, k, &o);
-    return 0;
+    return cp_x86_wgrad_gemm(a, k, &o);
 }

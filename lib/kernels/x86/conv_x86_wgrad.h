@@ -61,8 +61,10 @@ void cp_wgrad_frame_plane(const cp_wgrad_operands *o, int64_t plane, float *dst)
 
 size_t cp_x86_wgrad_gemm_workspace(const cp_wgrad_operands *o, const cp_geom *g, int32_t threads,
                                    const cp_grad_kernels *k);
-void cp_x86_wgrad_gemm(const cp_backward_args *a, const cp_grad_kernels *k,
-                       const cp_wgrad_operands *o);
+/* Also writes a Conv's db when a->db is set (a is dy): returns whether
+ * it did. */
+int cp_x86_wgrad_gemm(const cp_backward_args *a, const cp_grad_kernels *k,
+                      const cp_wgrad_operands *o);
 
 /* Whether the depthwise path takes this run: every dw row reads one
  * channel of b, on planes, stride_w 1 or 2, kernel_w up to

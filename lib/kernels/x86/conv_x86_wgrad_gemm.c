@@ -6,7 +6,8 @@
  *    b at a constant offset from the pixel's window origin and no term
  *    needs a bounds test; strides and dilations are in the offsets.
  *  - a is packed once per run, per block of gemm_mr rows, as gemm_mr values
- *    per pixel (zeros past the group's last row), shared by all threads.
+ *    per pixel (zeros past the group's last row), shared by all threads;
+ *    a Conv's db (a is dy) is summed from each block as it is packed.
  *  - b's columns are gathered per task, a panel of up to gemm_nv vectors of
  *    columns over a chunk of pixels sized to stay in L1 while every row
  *    block of the task runs over it.
@@ -85,28 +86,40 @@ typedef struct wgrad_job {
     char *panels;      /* per thread: one packed panel of a chunk */
     int64_t m_slabs;   /* slabs of row blocks per (group, panel) */
     int64_t pad_tasks; /* preparation: b planes to copy, then a blocks */
+    float *db;         /* a Conv's db (a is dy), summed as a is packed; else NULL */
 } wgrad_job;
 
 /* Row block `blk` (group-major) of a: mr values per pixel, zeros past the
- * group's rows. */
+ * group's rows. A Conv's db of those rows is summed right after, from the
+ * rows just read (by the bias pass's own sum over the batch: the same
+ * result), instead of by a pass of its own over dy. */
 static void pack_a(const wgrad_job *j, int64_t blk)
 {
     const wgrad_plan *p = &j->p;
     const int64_t grp = blk / p->m_blocks, r0 = blk % p->m_blocks * p->mr;
     const int64_t rows = min64(p->mr, p->o.a_pg - r0), plane = p->o.pixels / j->args->geom->n;
     float *dst = j->apack + blk * p->mr * p->o.pixels;
+    const float *src[CP_GRAD_GEMM_MR_MAX];
     for (int64_t n = 0; n < j->args->geom->n; n++, dst += plane * p->mr) {
-        for (int64_t i = 0; i < p->mr; i++) {
-            float *d = dst + i;
-            if (i >= rows) {
-                for (int64_t u = 0; u < plane; u++)
-                    d[u * p->mr] = 0.0f;
-                continue;
+        for (int64_t i = 0; i < rows; i++)
+            src[i] = p->o.a + (n * p->o.a_ch + grp * p->o.a_pg + r0 + i) * plane;
+        /* pixel by pixel: mr contiguous floats per store run */
+        if (rows == 4 && p->mr == 4) {
+            for (int64_t u = 0; u < plane; u++) {
+                dst[u * 4] = src[0][u];
+                dst[u * 4 + 1] = src[1][u];
+                dst[u * 4 + 2] = src[2][u];
+                dst[u * 4 + 3] = src[3][u];
             }
-            const float *s = p->o.a + (n * p->o.a_ch + grp * p->o.a_pg + r0 + i) * plane;
-            for (int64_t u = 0; u < plane; u++)
-                d[u * p->mr] = s[u];
+            continue;
         }
+        for (int64_t u = 0; u < plane; u++)
+            for (int64_t i = 0; i < p->mr; i++)
+                dst[u * p->mr + i] = i < rows ? src[i][u] : 0.0f;
+    }
+    for (int64_t i = 0; j->db && i < rows; i++) {
+        const int64_t m = grp * p->o.a_pg + r0 + i;
+        j->db[m] = j->k->sum(p->o.a + m * plane, plane, j->args->geom->n, p->o.a_ch * plane);
     }
 }
 
@@ -124,8 +137,9 @@ static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
 
 /* Columns [j0, j0 + cols) of group grp over pixels [p0, p0 + count), as
  * `width` floats per pixel (zeros past cols). Run by run of pixels along
- * a's rows, column by column: each column of a run reads b at one stride,
- * from the few lines of its rows. */
+ * a's rows, pixel by pixel: a pixel's columns are stored contiguously,
+ * read from the few lines of its window (column by column, the stores
+ * strided by the panel's width cost r3x3_s2's dw 3% more at 2 threads). */
 static void pack_panel(const wgrad_job *j, int64_t grp, int64_t j0, int64_t cols, int64_t width,
                        int64_t p0, int64_t count, float *dst)
 {
@@ -146,13 +160,23 @@ static void pack_panel(const wgrad_job *j, int64_t grp, int64_t j0, int64_t cols
         const float *base =
             j->bpad + (n * p->o.b_ch + grp * p->o.b_pg) * p->o.pplane + u0 * s0 + u1 * s1 + u2 * s2;
         float *d = dst + q * width;
-        for (int64_t c = 0; c < cols; c++) {
-            const float *src = base + coff[c];
-            for (int64_t i = 0; i < run; i++)
-                d[i * width + c] = src[i * s2];
+        for (int64_t i = 0; i < run; i++, d += width) {
+            const float *src = base + i * s2;
+            for (int64_t c = 0; c < cols; c++)
+                d[c] = src[coff[c]];
         }
         q += run;
     }
+}
+
+/* The next row block's tile of dw, fetched for writing while this one
+ * runs: with short reductions (r3x3_s2: 49 pixels) a tile's stores missed
+ * in cache and stalled the kernel on their reads for ownership. */
+static void prefetch_tile(const float *c, int64_t ldc, int64_t rows, int64_t cols)
+{
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t f = 0; f < cols; f += 64 / (int64_t)sizeof(float))
+            __builtin_prefetch(c + i * ldc + f, 1, 3);
 }
 
 /* Task: (group, column panel, slab of row blocks). */
@@ -175,6 +199,9 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
             for (int64_t blk = b0; blk < b1; blk++) {
                 const float *a = j->apack + ((grp * p->m_blocks + blk) * p->o.pixels + p0) * p->mr;
                 float *c = j->args->dw + (grp * p->o.a_pg + blk * p->mr) * p->o.cols + j0;
+                if (blk + 1 < b1)
+                    prefetch_tile(c + p->mr * p->o.cols, p->o.cols,
+                                  min64(p->mr, p->o.a_pg - (blk + 1) * p->mr), cols);
                 j->k->gemm(count, a, panel, width, c, p->o.cols,
                            min64(p->mr, p->o.a_pg - blk * p->mr), cols, p0 > 0);
             }
@@ -182,8 +209,8 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
     }
 }
 
-void cp_x86_wgrad_gemm(const cp_backward_args *a, const cp_grad_kernels *k,
-                       const cp_wgrad_operands *o)
+int cp_x86_wgrad_gemm(const cp_backward_args *a, const cp_grad_kernels *k,
+                      const cp_wgrad_operands *o)
 {
     const cp_geom *g = a->geom;
     wgrad_job j;
@@ -199,6 +226,7 @@ void cp_x86_wgrad_gemm(const cp_backward_args *a, const cp_grad_kernels *k,
     cp_wgrad_column_offsets(o, g, j.coff);
     const int32_t threads = cp_wgrad_threads(a, o);
     j.pad_tasks = p->o.padded ? g->n * p->o.b_ch : 0;
+    j.db = a->db && a->op->attrs.kind == CONVPOOL_OP_CONV ? a->db : NULL;
     cp_parallel_for(a->ctx, j.pad_tasks + p->o.group * p->m_blocks, threads, prepare_task, &j);
     /* enough tasks to balance the threads; each slab gathers its own panels */
     const int64_t tasks = p->o.group * p->panels;
@@ -206,4 +234,5 @@ void cp_x86_wgrad_gemm(const cp_backward_args *a, const cp_grad_kernels *k,
                     ? 1
                     : min64(p->m_blocks, (2 * threads + tasks - 1) / tasks);
     cp_parallel_for(a->ctx, tasks * j.m_slabs, threads, gemm_task, &j);
+    return j.db != NULL;
 }

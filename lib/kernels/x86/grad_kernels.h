@@ -47,6 +47,9 @@ typedef void (*cp_grad_pool_gather_fn)(float *dx, int64_t dx_pitch, int64_t dx_r
 typedef void (*cp_grad_gemm_fn)(int64_t steps, const float *a, const float *b, int64_t b_pitch,
                                 float *c, int64_t ldc, int64_t m_valid, int64_t n, int accumulate);
 
+/* The most rows of a gemm tile of any table. */
+#define CP_GRAD_GEMM_MR_MAX 4
+
 /* The largest lane tile dimensions (rows, columns) of any table. */
 #define CP_GRAD_LANE_MR_MAX 4
 #define CP_GRAD_LANE_NB_MAX 12
