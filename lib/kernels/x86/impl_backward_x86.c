@@ -120,11 +120,28 @@ static void scatter_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
         const float *dyp = a->dy + p * out_plane;
         const int64_t *ip = a->indices + p * out_plane;
         memset(dxp, 0, (size_t)in_plane * sizeof(float));
+        if (!g->storage_order) {
+            /* Row-major Indices are positions in the whole of dx (checked to
+             * lie in their plane), added in order four to a loop step: the
+             * one-index loop ran 15%-20% slower on maxpool_stem (and 10%
+             * faster or slower with where its code happened to lie) */
+            float *const dx = a->dx;
+            int64_t o = 0;
+            for (; o + 4 <= out_plane; o += 4) {
+#pragma GCC unroll 4
+                for (int u = 0; u < 4; u++)
+                    if (ip[o + u] >= 0) /* -1: a window without input element */
+                        dx[ip[o + u]] += dyp[o + u];
+            }
+            for (; o < out_plane; o++)
+                if (ip[o] >= 0)
+                    dx[ip[o]] += dyp[o];
+            continue;
+        }
         for (int64_t o = 0; o < out_plane; o++) {
             if (ip[o] < 0)
                 continue; /* a window without input element */
-            const int64_t at = ip[o] - p * in_plane;
-            dxp[g->storage_order ? cp_ref_index_to_row_major(g, at) : at] += dyp[o];
+            dxp[cp_ref_index_to_row_major(g, ip[o] - p * in_plane)] += dyp[o];
         }
     }
 }
