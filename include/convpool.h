@@ -305,6 +305,10 @@ typedef struct convpool_op convpool_op;
  * M/group, K1, ..., Kk) as ONNX lays it out, C must be divisible by GROUP,
  * the input has C channels and the output M = weight_shape[1] * group;
  * `bias` has M elements or is NULL.
+ * A tap in the padding adds nothing (not 0 * w); since 1.1.0 an op whose
+ * weights are not all finite runs on the reference kernels, so that every
+ * ISA path gives the same outputs (the fast kernels multiply some padding
+ * taps by zeros, which makes NaN of inf * 0).
  * Errors: INVALID_ARGUMENT, INVALID_ATTRIBUTE, SHAPE_MISMATCH, OVERFLOW,
  * OUT_OF_MEMORY. Thread-safe (the descriptor is only read).
  */

@@ -2,6 +2,7 @@
  * and the run path shared by the op API and the model executor. */
 #include "ops/op.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,25 @@ static convpool_status check_weight(convpool_op *op, const int64_t *ws, size_t r
     return CONVPOOL_OK;
 }
 
+/*
+ * Whether every weight is finite. A tap that falls in the padding adds
+ * nothing (README, Semantics), but the fast paths multiply some such taps
+ * by the padding's zeros (packed rows, frames), which adds 0 for finite
+ * weights and NaN for an infinite or NaN one: ops with such weights run on
+ * the reference kernels, forward and backward, so that every ISA path gives
+ * the same outputs. Only the check of the weights costs the others.
+ */
+static int weights_finite(const int64_t *ws, size_t rank, const float *weight)
+{
+    int64_t count = 1;
+    for (size_t i = 0; i < rank; i++)
+        count *= ws[i]; /* checked by check_weight */
+    for (int64_t i = 0; i < count; i++)
+        if (!isfinite(weight[i]))
+            return 0;
+    return 1;
+}
+
 convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_shape,
                              size_t weight_rank, const float *weight, const float *bias,
                              int32_t isa, convpool_op **out)
@@ -130,6 +150,9 @@ convpool_status cp_op_create(const convpool_desc *desc, const int64_t *weight_sh
         }
     }
     op->isa = isa < 0 ? cp_isa_active() : isa;
+    if (cp_kind_has_weights(op->attrs.kind) && op->isa > CONVPOOL_ISA_SCALAR &&
+        !weights_finite(weight_shape, weight_rank, weight))
+        op->isa = CONVPOOL_ISA_SCALAR;
     op->impl = cp_select_impl(op, op->isa);
     op->backward = cp_select_backward_impl(op, op->isa);
     if (op->impl->prepare) {

@@ -182,6 +182,12 @@ void cpt_assert_close(const float *got, const float *want, int64_t n, double tol
                       const char *what)
 {
     for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(want[i])) {
+            ck_assert_msg(isnan(want[i]) ? isnan(got[i]) : got[i] == want[i],
+                          "%s: element %lld is %.9g, expected %.9g", what, (long long)i,
+                          (double)got[i], (double)want[i]);
+            continue;
+        }
         double err = fabs((double)got[i] - (double)want[i]);
         ck_assert_msg(err <= tol * (1.0 + fabs((double)want[i])),
                       "%s: element %lld is %.9g, expected %.9g (error %.3g)", what,

@@ -86,8 +86,9 @@ int64_t cpt_rng_int(cpt_rng *r, int64_t lo, int64_t hi); /* inclusive */
 float cpt_rng_float(cpt_rng *r);                          /* in [-1, 1) */
 void cpt_rng_fill(cpt_rng *r, float *v, int64_t n);
 
-/* Asserts |got - want| <= tol * (1 + |want|) elementwise; `what` names
- * the comparison in the failure message. */
+/* Asserts |got - want| <= tol * (1 + |want|) elementwise, and where want
+ * is not finite, got the same infinity or a NaN alike; `what` names the
+ * comparison in the failure message. */
 void cpt_assert_close(const float *got, const float *want, int64_t n, double tol,
                       const char *what);
 

@@ -4,6 +4,7 @@
  * cpt_naive.c; then a few hundred random configurations (fixed seed)
  * compared with the oracle.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,6 +463,53 @@ START_TEST(conv_without_bias_equals_zero_bias)
 }
 END_TEST
 
+/* An infinite or NaN weight: a tap of it that falls in the padding adds
+ * nothing (README, Semantics), so outputs whose windows have it only
+ * there stay finite, on every ISA path. The fast paths multiply some such
+ * taps by the padding's zeros (inf x 0 is NaN): the op runs on the
+ * reference kernels instead. Shapes that take each fast algorithm: the
+ * stem's rows (3 input channels), the narrow rows tile (3 outputs),
+ * depthwise, and the direct kernel with 2 columns of padding. */
+START_TEST(conv_non_finite_weights)
+{
+    static const struct {
+        int64_t c, m, group, k, s, pad;
+    } cases[] = {
+        {3, 8, 1, 7, 2, 3}, {16, 3, 1, 3, 1, 1}, {16, 16, 16, 3, 1, 1}, {16, 16, 1, 5, 1, 2},
+    };
+    cpt_rng r;
+    cpt_rng_seed(&r, 2026);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cpt_cfg c;
+        cpt_cfg_init(&c, CONVPOOL_OP_CONV, 2);
+        c.m = cases[i].m;
+        c.group = cases[i].group;
+        c.kernel[0] = c.kernel[1] = cases[i].k;
+        c.strides[0] = c.strides[1] = cases[i].s;
+        for (int j = 0; j < 4; j++)
+            c.pads[j] = cases[i].pad;
+        const int64_t k = cases[i].k, cg = cases[i].c / cases[i].group;
+        const int64_t wn = c.m * cg * k * k, shape[4] = {1, cases[i].c, 20, 20};
+        float *w = malloc((size_t)wn * sizeof *w), *x = malloc(20 * 20 * 16 * sizeof *x);
+        cpt_rng_fill(&r, w, wn);
+        cpt_rng_fill(&r, x, 20 * 20 * 16);
+        /* the first tap of channel 0, the last of channel 1: in the padding
+         * for the first (last) outputs, inside for the others; a NaN in
+         * the first column of channel 2 */
+        w[0] = INFINITY;
+        w[(1 * cg + cg - 1) * k * k + k * k - 1] = -INFINITY;
+        w[(2 * cg) * k * k + k * (k / 2)] = NAN;
+        char what[64];
+        snprintf(what, sizeof what, "case %zu: %lld -> %lld, %lldx%lld, pads %lld", i,
+                 (long long)cases[i].c, (long long)c.m, (long long)k, (long long)k,
+                 (long long)cases[i].pad);
+        check_op(&c, shape, x, w, NULL, NULL, NULL, what);
+        free(w);
+        free(x);
+    }
+}
+END_TEST
+
 /* Size limits of random configurations. */
 typedef struct random_limits {
     int64_t max_batch;
@@ -647,6 +695,7 @@ int main(void)
     CPT_ADD(s, one_d_and_three_d);
     CPT_ADD(s, global_pools);
     CPT_ADD(s, conv_without_bias_equals_zero_bias);
+    CPT_ADD(s, conv_non_finite_weights);
     CPT_ADD(s, random_small_configurations_match_oracle);
     CPT_ADD(s, random_larger_configurations_match_oracle);
     return cpt_run_suite(s);

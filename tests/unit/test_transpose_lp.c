@@ -485,6 +485,52 @@ START_TEST(transpose_random)
 }
 END_TEST
 
+/* An infinite or NaN weight reaches only the outputs its input elements
+ * land on (the oracle's scatter adds nothing else), on every ISA path:
+ * the stride phases (16 output channels a group) run Convs whose taps in
+ * the padding the fast kernels would multiply by zero (inf x 0 is NaN), so
+ * such ops run on the reference kernels. k5 and k7 at stride 2 without
+ * pads: the phases' Convs have 2 and 3 columns of padding. */
+START_TEST(transpose_non_finite_weights)
+{
+    cpt_rng r;
+    cpt_rng_seed(&r, 77);
+    for (int64_t k = 5; k <= 7; k += 2) {
+        tcfg t;
+        memset(&t, 0, sizeof t);
+        t.rank = 2;
+        t.n = 1, t.c = 16, t.m_per_group = 16, t.group = 1;
+        for (int i = 0; i < 2; i++) {
+            t.in[i] = 9, t.k[i] = k, t.s[i] = 2, t.d[i] = 1;
+        }
+        convpool_desc *d = make_desc(CONVPOOL_OP_CONV_TRANSPOSE, 2);
+        CPT_OK(convpool_desc_set_ints(d, CONVPOOL_ATTR_STRIDES, t.s, 2));
+        const int64_t ws[4] = {16, 16, k, k}, xs[4] = {1, 16, 9, 9};
+        const int64_t wn = 16 * 16 * k * k;
+        float *w = malloc((size_t)wn * sizeof *w), x[16 * 81];
+        cpt_rng_fill(&r, w, wn);
+        cpt_rng_fill(&r, x, 16 * 81);
+        w[0] = INFINITY;                        /* c 0 -> m 0, tap (0, 0) */
+        w[(16 + 5) * k * k + k * k - 1] = NAN;  /* c 1 -> m 5, the last tap */
+        w[(32 + 9) * k * k + k] = -INFINITY;    /* c 2 -> m 9, tap (1, 0) */
+        convpool_op *op = NULL;
+        CPT_OK(convpool_conv_create(d, ws, 4, w, NULL, &op));
+        int64_t out[2], pb[2], out_shape[4], count;
+        for (int i = 0; i < 2; i++)
+            out[i] = oracle_dim(&t, i, &pb[i]);
+        float *y = cpt_run(op, NULL, xs, 4, x, out_shape, &count, NULL);
+        float *want = malloc((size_t)count * sizeof *want);
+        oracle_transpose(&t, x, w, NULL, out, pb, want);
+        cpt_assert_close(y, want, count, 1e-5, k == 5 ? "k5 s2" : "k7 s2");
+        free(want);
+        free(y);
+        free(w);
+        convpool_op_destroy(op);
+        convpool_desc_destroy(d);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("transpose_lp");
@@ -494,5 +540,6 @@ int main(void)
     CPT_ADD(s, lp_pool_by_hand);
     CPT_ADD(s, lp_pool_errors);
     CPT_ADD(s, transpose_random);
+    CPT_ADD(s, transpose_non_finite_weights);
     return cpt_run_suite(s);
 }
