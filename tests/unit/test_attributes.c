@@ -493,9 +493,10 @@ START_TEST(conv_non_finite_weights)
         float *w = malloc((size_t)wn * sizeof *w), *x = malloc(20 * 20 * 16 * sizeof *x);
         cpt_rng_fill(&r, w, wn);
         cpt_rng_fill(&r, x, 20 * 20 * 16);
-        /* the first tap of channel 0, the last of channel 1: in the padding
-         * for the first (last) outputs, inside for the others; a NaN in
-         * the first column of channel 2 */
+        /* output channel 0's first tap (input channel 0), output channel
+         * 1's last (its last input channel): in the padding for the first
+         * (last) outputs, inside for the others; a NaN in output channel
+         * 2's middle row of taps, first column */
         w[0] = INFINITY;
         w[(1 * cg + cg - 1) * k * k + k * k - 1] = -INFINITY;
         w[(2 * cg) * k * k + k * (k / 2)] = NAN;
