@@ -83,7 +83,8 @@ static int spin_expired(spin *s)
 
 /*
  * Guided self-scheduling: each claim takes a share of the tasks still left
- * (remaining / (2 * participants), at least one), so claims start large
+ * (remaining / (claim divisor * participants), at least one; the divisor
+ * is 2 but where cp_parallel_for_claims() says), so claims start large
  * and contiguous (consecutive tasks often share packed input) and end
  * small, which evens out a thread that started late or drew dearer tasks.
  */
@@ -322,6 +323,12 @@ static void keep_workers_off_caller_cpu(convpool_context *ctx)
 void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads, cp_task_fn fn,
                      void *arg)
 {
+    cp_parallel_for_claims(ctx, task_count, max_threads, fn, arg, 2);
+}
+
+void cp_parallel_for_claims(convpool_context *ctx, int64_t task_count, int32_t max_threads,
+                            cp_task_fn fn, void *arg, int32_t claim_divisor)
+{
     if (task_count <= 0)
         return;
     int32_t threads = ctx->threads;
@@ -337,7 +344,7 @@ void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_thre
     ctx->fn = fn;
     ctx->arg = arg;
     ctx->task_count = task_count;
-    ctx->chunk_divisor = 2 * (int64_t)threads;
+    ctx->chunk_divisor = (int64_t)(claim_divisor > 1 ? claim_divisor : 1) * threads;
     ctx->participants = threads;
     keep_workers_off_caller_cpu(ctx);
     atomic_store(&ctx->next_task, 0);

@@ -36,6 +36,17 @@ void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_thre
                      void *arg);
 
 /*
+ * The same with the claims' size chosen: each claim takes the tasks still
+ * left / (claim_divisor * threads), at least one. cp_parallel_for() uses 2,
+ * which evens out a thread that starts late or runs slower; 1 keeps each
+ * thread on longer runs of consecutive tasks (the first claim half of
+ * them), for tasks that stream their output to memory and gain from
+ * continuing where their thread's last task ended.
+ */
+void cp_parallel_for_claims(convpool_context *ctx, int64_t task_count, int32_t max_threads,
+                            cp_task_fn fn, void *arg, int32_t claim_divisor);
+
+/*
  * Scratch memory for a run that got no caller workspace: the context keeps
  * one 64-byte aligned buffer, grown on first use and reused, so that
  * steady-state runs allocate nothing. One run at a time holds it; a run
