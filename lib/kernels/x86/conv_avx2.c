@@ -1,11 +1,14 @@
 /* The convolution micro-kernels for AVX2 + FMA (8 floats per vector). */
 #include "kernels/x86/simd_avx2.h"
 
-/* 16 registers: GEMM 4x3 vectors, the narrow row tile 3x4 and direct 6
- * pixels x 2 vectors (or 12 x 1, or 4 x 3) leave room for the operands. */
+/* 16 registers: GEMM 4x3 vectors, the narrow row tile 3x4, the tall row
+ * tile 6x2 and direct 6 pixels x 2 vectors (or 12 x 1, or 4 x 3) leave
+ * room for the operands. */
 #define GEMM_MR        4
 #define NARROW_NV      4
 #define GEMM_NV        3
+#define TALL_MR        6
+#define TALL_NV        2
 #define DIRECT_NP_MAX1 12
 #define DIRECT_NP_MAX2 6
 #define DIRECT_NP_MAX3 4

@@ -1,11 +1,14 @@
 /* The convolution micro-kernels for AVX-512 (16 floats per vector). */
 #include "kernels/x86/simd_avx512.h"
 
-/* 32 registers: GEMM 6x4 vectors, the narrow row tile 3x8 and direct 12
- * pixels x 2 vectors (or 8 x 3) leave room for the operands. */
+/* 32 registers: GEMM 6x4 vectors, the narrow row tile 3x8, the tall row
+ * tile 8x3 and direct 12 pixels x 2 vectors (or 8 x 3) leave room for the
+ * operands. */
 #define GEMM_MR        6
 #define NARROW_NV      8
 #define GEMM_NV        4
+#define TALL_MR        8
+#define TALL_NV        3
 #define DIRECT_NP_MAX1 12
 #define DIRECT_NP_MAX2 12
 #define DIRECT_NP_MAX3 8

@@ -146,6 +146,8 @@ typedef struct cp_conv_kernels {
     int32_t gemm_nv;          /* pixel vectors per GEMM tile */
     int32_t narrow_mr;        /* output channels per narrow row tile (rows_narrow) */
     int32_t narrow_nv;        /* pixel vectors per narrow row tile */
+    int32_t tall_mr;          /* output channels per tall row tile (rows_tall) */
+    int32_t tall_nv;          /* pixel vectors per tall row tile */
     int32_t direct_np_max[3]; /* pixels per direct tile, for mv = 1, 2, 3 */
     cp_conv_gemm_fn gemm;
     cp_conv_gemm_zip_fn gemm_zip;
@@ -154,6 +156,10 @@ typedef struct cp_conv_kernels {
      * tile (weights w + k*narrow_mr), for ops with at most narrow_mr
      * output channels per group */
     cp_conv_rows_fn rows_narrow;
+    /* rows with tall_mr (> gemm_mr) output channels and tall_nv pixel
+     * vectors a tile (weights w + k*tall_mr), for ops whose output
+     * channels per group it pads less than the gemm_mr tile would */
+    cp_conv_rows_fn rows_tall;
     /* [mv - 1][stride class: 0 any, 1 stride 1, 2 stride 2][np - 1]; the
      * stride-1 and stride-2 variants ignore their stride argument; NULL
      * past direct_np_max[mv - 1] */

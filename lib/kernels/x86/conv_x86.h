@@ -20,7 +20,9 @@
  *    (channel, tap); stores are contiguous rows. Also ops with at most
  *    narrow_mr output channels per group (the stem's dx, a DCGAN output
  *    layer), on a narrower, wider tile (rows_narrow), where the direct
- *    kernel would fill a few lanes of each channel vector.
+ *    kernel would fill a few lanes of each channel vector; and, where it
+ *    pads the output channels less (16 or 32 of them on AVX-512), on a
+ *    taller, narrower tile (rows_tall).
  *  - direct: everything else (any kernel, stride, dilation, pads, groups,
  *    1-D/2-D/3-D). Each task copies a band of zero-padded input rows of one
  *    group (deep layers on small planes, whose padding taps are all left
@@ -92,8 +94,11 @@ typedef struct x86_conv {
     x86_conv_algo algo;
     const cp_conv_kernels *k;
     int64_t groups, cpg, mpg, taps;
-    int64_t block;  /* output channels per packed block: gemm_mr, narrow_mr, vw or 1 */
-    int narrow;     /* rows algorithm on the narrow tile (rows_narrow) */
+    int64_t block; /* output channels per packed block: gemm_mr, narrow_mr, tall_mr, vw or 1 */
+    /* the rows algorithm's tile: rows, rows_narrow or rows_tall, and its
+     * pixel vectors */
+    cp_conv_rows_fn rows_fn;
+    int64_t rows_nv;
     int64_t blocks; /* blocks per group */
     float *w;
     float *bias; /* groups * blocks * block values, zero padded */

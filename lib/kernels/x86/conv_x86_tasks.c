@@ -411,8 +411,10 @@ void cp_x86_conv_rows_task(void *arg, int64_t begin, int64_t end, int32_t thread
     const x86_conv_plan *p = &job->plan;
     const int64_t out_plane = cp_geom_out_plane(g);
     const int64_t ow = g->out[2], mr = xc->block;
-    const int64_t tile = (int64_t)(xc->narrow ? k->narrow_nv : k->gemm_nv) * k->vw;
-    const cp_conv_rows_fn rows = xc->narrow ? k->rows_narrow : k->rows;
+    const cp_conv_rows_fn rows = xc->rows_fn;
+    /* a row's tiles of near-equal whole vectors (112 pixels on 3-vector
+     * tiles: 2 + 2 + 3 vectors, not 3 + 3 + 1) */
+    const int64_t row_vecs = ceil_div(ow, k->vw), tiles = ceil_div(row_vecs, xc->rows_nv);
     const int64_t steps = xc->cpg * xc->taps;
     float *pack = job->shared_pack ? job->pack : job->pack + thread_index * p->thread_floats;
     for (int64_t t = begin; t < end; t++) {
@@ -425,10 +427,13 @@ void cp_x86_conv_rows_task(void *arg, int64_t begin, int64_t end, int32_t thread
                 job->a->y + (n * g->m + grp * xc->mpg + b * mr) * out_plane + od * g->out[1] * ow;
             for (int64_t oh = oh0; oh < oh1; oh++) {
                 const float *row = pack + (oh - oh0) * g->stride[1] * p->row_pitch;
-                for (int64_t c0 = 0; c0 < ow; c0 += tile)
+                for (int64_t ct = 0; ct < tiles; ct++) {
+                    int64_t c0 = ct * row_vecs / tiles * k->vw;
+                    int64_t c1 = min64((ct + 1) * row_vecs / tiles * k->vw, ow);
                     rows(steps, job->offsets, row + c0, xc->w + slot * steps * mr,
                          xc->bias + slot * mr, y + oh * ow + c0, out_plane, xc->mpg - b * mr,
-                         min64(tile, ow - c0));
+                         c1 - c0);
+                }
             }
         }
     }
