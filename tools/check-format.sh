@@ -1,7 +1,7 @@
 #!/bin/sh
-# Checks that the C sources of the library (lib/, tests/kernels/; the public
-# header is laid out by hand for reading at 80 columns)
-# are formatted as .clang-format says (clang-format 14, Debian 12), and
+# Checks that the C sources of the library (lib/, tests/kernels/,
+# tests/runtime/; the public header is laid out by hand for reading at 80
+# columns) are formatted as .clang-format says (clang-format 14, Debian 12), and
 # lists the files that are not. With --fix, formats them in place instead.
 #   tools/check-format.sh [--fix] [SOURCE_ROOT]
 # Run by `meson test --suite lint` (and so by CI); exits 77 (skip) when
@@ -18,7 +18,7 @@ command -v clang-format >/dev/null 2>&1 || {
     echo "check-format: clang-format not found (Debian: apt install clang-format)"
     exit 77
 }
-files=$(find lib tests/kernels -type f \( -name '*.c' -o -name '*.h' -o -name '*.inc' \) | sort)
+files=$(find lib tests/kernels tests/runtime -type f \( -name '*.c' -o -name '*.h' -o -name '*.inc' \) | sort)
 if [ $fix = 1 ]; then
     # shellcheck disable=SC2086
     clang-format -i --style=file $files

@@ -13,8 +13,8 @@ echo "== sanitizer build (ASan + UBSan): C suites =="
 configure build-sanitize -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 build build-sanitize
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-sanitize --print-errorlogs --suite unit --suite diff --suite kernels --suite onnx --suite cli \
-    --suite malformed-asan
+    meson test -C build-sanitize --print-errorlogs --suite unit --suite runtime --suite diff --suite kernels \
+    --suite onnx --suite cli --suite malformed-asan
 
 # ---- clang and fuzzing -------------------------------------------------
 # clang is a supported compiler: everything builds -Werror clean with it and
@@ -25,7 +25,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 echo "== clang build (-Werror): C suites =="
 CC=clang configure build-clang -Dwerror=true
 build build-clang
-meson test -C build-clang --print-errorlogs --suite unit --suite onnx --suite cli
+meson test -C build-clang --print-errorlogs --suite unit --suite runtime --suite onnx --suite cli
 echo "== fuzz build (clang, libFuzzer + ASan + UBSan): short runs =="
 CC=clang configure build-fuzz -Dfuzz=enabled
 _convpool_logged meson compile -C build-fuzz tests/fuzz/fuzz_load tests/fuzz/fuzz_npy tests/fuzz/fuzz_pb

@@ -1,10 +1,11 @@
 /*
  * threadpool.h - the threads behind convpool_context.
  *
- * A parallel-for over independent tasks. Tasks are handed out in chunks
- * from a shared counter, so threads that finish early take more work; the
- * result never depends on which thread ran a task, so outputs are bitwise
- * identical for any thread count.
+ * A parallel-for over independent tasks. Each thread takes its own
+ * contiguous share of the tasks (the same one run after run, so what a task
+ * writes stays in that core's caches) and, once done, the back half of the
+ * largest share still open; the result never depends on which thread ran a
+ * task, so outputs are bitwise identical for any thread count.
  */
 #ifndef CP_RUNTIME_THREADPOOL_H
 #define CP_RUNTIME_THREADPOOL_H
@@ -30,21 +31,28 @@ int32_t cp_context_threads(const convpool_context *ctx);
  * Runs fn over [0, task_count) on the context's threads and returns when
  * all tasks are done. At most `max_threads` threads take part (<= 0: all);
  * callers pass fewer when the work is too small to pay for waking threads.
- * Concurrent calls on one context take turns. Must not be nested.
+ * fn gets runs of consecutive tasks, so tasks that share work (a packed
+ * band) can do it once per run. Concurrent calls on one context take
+ * turns. Must not be nested.
  */
 void cp_parallel_for(convpool_context *ctx, int64_t task_count, int32_t max_threads, cp_task_fn fn,
                      void *arg);
 
+/* The most threads cp_parallel_for_balance() plays out. */
+#define CP_BALANCE_MAX_THREADS 64
+
 /*
- * The same with the claims' size chosen: each claim takes the tasks still
- * left / (claim_divisor * threads), at least one. cp_parallel_for() uses 2,
- * which evens out a thread that starts late or runs slower; 1 keeps each
- * thread on longer runs of consecutive tasks (the first claim half of
- * them), for tasks that stream their output to memory and gain from
- * continuing where their thread's last task ended.
+ * How evenly `threads` equally fast threads would share task_count tasks
+ * of cost(arg, t) under cp_parallel_for()'s claims, played out (the thread
+ * free first claims next): the longest thread's total cost times threads
+ * over the sum, 1.0 for an even split (fewer tasks than threads leave
+ * threads idle: 2 tasks on 4 threads give at least 2.0). 1.0 also where it
+ * cannot tell (fewer than 2 or more than CP_BALANCE_MAX_THREADS threads, no
+ * task, more than 2^32 - 1 tasks). For planners choosing between task
+ * shapes; allocates nothing.
  */
-void cp_parallel_for_claims(convpool_context *ctx, int64_t task_count, int32_t max_threads,
-                            cp_task_fn fn, void *arg, int32_t claim_divisor);
+double cp_parallel_for_balance(int64_t task_count, int32_t threads,
+                               double (*cost)(const void *arg, int64_t task), const void *arg);
 
 /*
  * Scratch memory for a run that got no caller workspace: the context keeps

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runtime/cpu.h"
+#include "runtime/threadpool.h"
 
 /* A band's packed input should stay in L2 next to the weights it meets:
  * it may take this share of the L2 the CPU reports (in 1/64ths: 192 KiB
@@ -22,10 +23,9 @@
 /* Input planes up to this size the direct kernel reads in place. */
 #define X86_CONV_IN_PLACE_PLANE_BYTES (64 * 1024)
 
-/* Tile shapes are balanced over at most this many threads and tasks
- * (more tasks split evenly enough) ... */
-#define X86_CONV_BALANCE_MAX_THREADS 64
-#define X86_CONV_BALANCE_MAX_TASKS   1024
+/* Tile shapes are balanced over at most CP_BALANCE_MAX_THREADS threads
+ * and this many tasks (more tasks split evenly enough) ... */
+#define X86_CONV_BALANCE_MAX_TASKS 1024
 /* ... until the longest thread's share is within this of an even split. */
 #define X86_CONV_BALANCED 1.03
 
@@ -92,35 +92,29 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g, i
     (void)xc;
 }
 
-/*
- * How much longer than an even split `threads` threads take over the
- * direct tasks of plan p with tiles of mv vectors, a task costing its
- * vectors: the pool's guided claims (the thread free first takes the next
- * remaining / (2 * threads) tasks, at least one) played out.
- */
+/* A direct task's cost for direct_imbalance: its output-channel vectors. */
+typedef struct direct_costs {
+    const x86_conv *xc;
+    const x86_conv_plan *p;
+    int64_t mv;
+} direct_costs;
+
+static double direct_task_cost(const void *arg, int64_t t)
+{
+    const direct_costs *d = arg;
+    const int64_t tiles = ceil_div(d->xc->blocks, d->mv), chunk = t % d->p->m_chunks;
+    const int64_t b_lo = chunk * d->p->m_chunk * d->mv;
+    return (double)(min64(min64((chunk + 1) * d->p->m_chunk, tiles) * d->mv, d->xc->blocks) - b_lo);
+}
+
+/* How much longer than an even split `threads` threads take over the
+ * direct tasks of plan p with tiles of mv vectors (the pool's claims
+ * played out). */
 static double direct_imbalance(const x86_conv *xc, const x86_conv_plan *p, int64_t mv,
                                int32_t threads)
 {
-    double load[X86_CONV_BALANCE_MAX_THREADS] = {0};
-    const int64_t tiles = ceil_div(xc->blocks, mv);
-    const int64_t total = p->tasks_outer * xc->blocks, tasks = p->tasks_outer * p->m_chunks;
-    for (int64_t t = 0; t < tasks;) {
-        int32_t first = 0;
-        for (int32_t i = 1; i < threads; i++)
-            if (load[i] < load[first])
-                first = i;
-        int64_t claim = (tasks - t) / (2 * threads);
-        for (int64_t end = t + (claim < 1 ? 1 : claim); t < end; t++) {
-            int64_t chunk = t % p->m_chunks;
-            int64_t b_lo = chunk * p->m_chunk * mv;
-            int64_t b_hi = min64(min64((chunk + 1) * p->m_chunk, tiles) * mv, xc->blocks);
-            load[first] += (double)(b_hi - b_lo);
-        }
-    }
-    double longest = 0.0;
-    for (int32_t i = 0; i < threads; i++)
-        longest = load[i] > longest ? load[i] : longest;
-    return longest * threads / (double)total;
+    const direct_costs d = {xc, p, mv};
+    return cp_parallel_for_balance(p->tasks_outer * p->m_chunks, threads, direct_task_cost, &d);
 }
 
 /*
@@ -159,7 +153,7 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
     }
     p->mv = best;
     plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, best));
-    if (threads < 2 || threads > X86_CONV_BALANCE_MAX_THREADS ||
+    if (threads < 2 || threads > CP_BALANCE_MAX_THREADS ||
         p->tasks_outer * p->m_chunks > X86_CONV_BALANCE_MAX_TASKS ||
         direct_imbalance(xc, p, best, threads) <= X86_CONV_BALANCED)
         return;

@@ -248,18 +248,11 @@ static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
         for (int32_t i = 0; i < ctx_threads; i++)
             job.per_thread[i].packed_outer = 0;
     }
-    /* The row and depthwise kernels write their output for little
-     * arithmetic: their threads run faster on long runs of consecutive
-     * bands (2 threads, noisy minutes: vgg_c1 0.569 -> 0.523 ms, dw112
-     * 0.077 -> 0.067; quiet ones: level to 3% faster), where the direct
-     * kernel measured level with either claim size. */
-    const int32_t claim_divisor = xc->algo == X86_CONV_DIRECT ? 2 : 1;
-    cp_parallel_for_claims(a->ctx, job.plan.tasks_outer * job.plan.m_chunks * job.plan.row_parts,
-                           threads,
-                           xc->algo == X86_CONV_DIRECT ? cp_x86_conv_direct_task
-                           : xc->algo == X86_CONV_ROWS ? cp_x86_conv_rows_task
-                                                       : cp_x86_conv_depthwise_task,
-                           &job, claim_divisor);
+    cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks * job.plan.row_parts, threads,
+                    xc->algo == X86_CONV_DIRECT ? cp_x86_conv_direct_task
+                    : xc->algo == X86_CONV_ROWS ? cp_x86_conv_rows_task
+                                                : cp_x86_conv_depthwise_task,
+                    &job);
 }
 
 /* A pointwise op's GEMM on a range of one image's pixels (pointwise ops
