@@ -828,32 +828,27 @@ static void test_grad_outer(const cp_grad_kernels *k, const char *isa)
                         }
 }
 
-/* transpose and transpose_stream: sizes around the 8 x 8 blocks (whole
- * blocks and every tail), dst at a pitch past its rows (multiples of 8 for
- * the streamed form, whose dst is aligned); what lies past stays. */
+/* transpose: sizes around the 8 x 8 blocks (whole blocks and every tail),
+ * dst at a pitch past its rows; what lies past stays. */
 static void test_grad_transpose(const cp_grad_kernels *k, const char *isa)
 {
-    for (int stream = 0; stream <= 1; stream++)
-        for (int64_t rows = 1; rows <= 19; rows += (rows < 9 ? 1 : 5))
-            for (int64_t cols = 1; cols <= 19; cols += (cols < 9 ? 1 : 5)) {
-                const int64_t src_pitch = cols + 3;
-                const int64_t dst_pitch = stream ? (rows + 7) / 8 * 8 + 8 : rows + 2;
-                float *src = buffer((size_t)(rows * src_pitch));
-                float *dst = buffer((size_t)(cols * dst_pitch)),
-                      *start = buffer((size_t)(cols * dst_pitch));
-                memcpy(start, dst, (size_t)(cols * dst_pitch) * sizeof(float));
-                (stream ? k->transpose_stream : k->transpose)(src, src_pitch, rows, cols, dst,
-                                                              dst_pitch);
-                char shape[64];
-                snprintf(shape, sizeof shape, "%lldx%lld stream=%d", (long long)rows,
-                         (long long)cols, stream);
-                for (int64_t c = 0; c < cols; c++)
-                    for (int64_t r = 0; r < dst_pitch; r++)
-                        expect_same("grad_transpose", isa, dst[c * dst_pitch + r],
-                                    r < rows ? src[r * src_pitch + c] : start[c * dst_pitch + r],
-                                    shape);
-                free(src), free(dst), free(start);
-            }
+    for (int64_t rows = 1; rows <= 19; rows += (rows < 9 ? 1 : 5))
+        for (int64_t cols = 1; cols <= 19; cols += (cols < 9 ? 1 : 5)) {
+            const int64_t src_pitch = cols + 3, dst_pitch = rows + 2;
+            float *src = buffer((size_t)(rows * src_pitch));
+            float *dst = buffer((size_t)(cols * dst_pitch)),
+                  *start = buffer((size_t)(cols * dst_pitch));
+            memcpy(start, dst, (size_t)(cols * dst_pitch) * sizeof(float));
+            k->transpose(src, src_pitch, rows, cols, dst, dst_pitch);
+            char shape[64];
+            snprintf(shape, sizeof shape, "%lldx%lld", (long long)rows, (long long)cols);
+            for (int64_t c = 0; c < cols; c++)
+                for (int64_t r = 0; r < dst_pitch; r++)
+                    expect_same("grad_transpose", isa, dst[c * dst_pitch + r],
+                                r < rows ? src[r * src_pitch + c] : start[c * dst_pitch + r],
+                                shape);
+            free(src), free(dst), free(start);
+        }
 }
 
 /* sum: lengths reaching whole blocks of four vectors and every tail, one

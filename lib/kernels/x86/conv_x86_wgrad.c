@@ -98,7 +98,7 @@ size_t cp_x86_weight_grad_workspace(const convpool_op *op, const cp_geom *g, int
     if (cp_x86_wgrad_dw_fit(&o, g))
         return 0;
     if (cp_x86_wgrad_outer_fit(&o, g, k))
-        return cp_x86_wgrad_outer_workspace(&o, g, k);
+        return cp_x86_wgrad_outer_workspace(&o, g, threads, k);
     return cp_x86_wgrad_lanes_fit(&o, g, k) ? cp_x86_wgrad_lanes_workspace(&o, g, threads, k)
                                             : cp_x86_wgrad_gemm_workspace(&o, g, threads, k);
 }

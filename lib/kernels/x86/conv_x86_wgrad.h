@@ -15,7 +15,8 @@
  *  - depthwise (conv_x86_wgrad_dw.c): one b channel per row of dw, on
  *    planes: each row reads a and b in place, vectors along a's rows.
  *  - outer (conv_x86_wgrad_outer.c): vectors run along dw's rows over a
- *    transposed once; b broadcast from its frame in place. For long
+ *    transposed chunk by chunk in each task's scratch; b broadcast from its
+ *    frame in place. For long
  *    reductions on groups of many rows: dense convolutions on large planes
  *    (AVX-512; on AVX2 the lanes path measured faster).
  *  - lanes (conv_x86_wgrad_lanes.c): vectors run along the reduction, over
@@ -79,7 +80,7 @@ int cp_x86_wgrad_dw(const cp_backward_args *a, const cp_grad_kernels *k,
  * pixels, groups of many columns, and a group's rows filling the slabs of
  * vectors. */
 int cp_x86_wgrad_outer_fit(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k);
-size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g,
+size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g, int32_t threads,
                                     const cp_grad_kernels *k);
 /* Also writes a Conv's db when a->db is set and the path runs on a and b
  * swapped (b is dy): returns whether it did. */

@@ -1,18 +1,23 @@
 /*
  * The weight gradient's outer path (see kernels/x86/conv_x86_wgrad.h for
  * the operands): vectors run along dw's rows (a's channels) and b's floats
- * are broadcast from its frame where they lie. a is transposed once per
- * run into slabs of mv vectors of rows, pixel by pixel (zeros past the
- * group's last row); a tile of a slab's rows x nc columns then adds one
- * outer product per pixel: no gather of b, no lanes to reduce, no waste
- * between a's rows. For long reductions on groups of many rows (dense
- * convolutions on large planes and batches).
+ * are broadcast from its frame where they lie. a is read in slabs of mv
+ * vectors of rows, transposed pixel by pixel (zeros past the group's last
+ * row); a tile of a slab's rows x nc columns then adds one outer product
+ * per pixel: no gather of b, no lanes to reduce, no waste between a's rows.
+ * For long reductions on groups of many rows (dense convolutions on large
+ * planes and batches).
  *
  * A task owns a block of tiles of one slab. It walks the reduction chunk
- * by chunk of a's rows (a chunk of the slab sized to stay in L2 while the
- * task's tiles read it in turn), each tile pausing its sums in the task's
- * part of a [column][row] block between chunks, and at the end writes its
- * columns of dw from that block.
+ * by chunk of a's rows: it transposes the slab's chunk into its thread's
+ * scratch (sized to stay in L2 while the task's tiles read it in turn),
+ * each tile pausing its sums in the task's part of a [column][row] block
+ * between chunks, and at the end writes its columns of dw from that block.
+ * Transposing per task, not once per run into a layout all threads share,
+ * keeps the slab out of memory and off the other core: with one slab split
+ * between two threads each transposes all of it, and still r1x1b's dw ran
+ * 3%-7% faster at 2 threads than reading the shared layout, half of which
+ * the other core had written (and 2%-6% faster at 1 thread).
  *
  * Order: each dw element is one fused multiply-add chain over the pixels
  * in (n, u0, u1, u2) order, paused and resumed unchanged between chunks;
@@ -45,23 +50,24 @@
 /* The most rows a slab may hold past the group's last, in eighths of the
  * group's rows (zeros multiplied for nothing). */
 #define OUTER_MAX_WASTE_EIGHTHS 2
-/* a's transposition: pixels per task, and per call of the kernel */
-#define OUTER_PREP_PIXELS 512
-#define OUTER_PREP_BLOCK  256
-/* Tasks per thread. Each task reads its slab of a whole, from L3 or
- * memory: one task a thread reads it least (two a thread, which let a
- * thread finishing early take more, made b8_r3x3's dw at 2 threads about
- * 2.5% slower and r3x3's 1%). */
+/* a's transposition: pixels per call of the kernel (its rows and
+ * transposed pixels in L1) */
+#define OUTER_TRANSPOSE_PIXELS 256
+/* Tasks per thread. Each task reads and transposes its slab of a whole:
+ * one task a thread does it least (two a thread, which let a thread
+ * finishing early take more, made b8_r3x3's dw at 2 threads about 2.5%
+ * slower and r3x3's 1%). */
 #define OUTER_TASKS_PER_THREAD 1
 
 typedef struct outer_plan {
-    int64_t mv, nc;                                   /* tile: row vectors, columns */
-    int64_t mrows;                                    /* rows per slab: mv * vw */
-    int64_t m_blocks;                                 /* slabs per group */
-    int64_t tiles;                                    /* column tiles per slab */
-    int64_t plane;                                    /* a's pixels per batch item */
-    int64_t chunk_rows;                               /* rows of a's grid (u1) per chunk */
-    size_t pad_bytes, a_bytes, out_bytes, coff_bytes; /* workspace parts */
+    int64_t mv, nc;                          /* tile: row vectors, columns */
+    int64_t mrows;                           /* rows per slab: mv * vw */
+    int64_t m_blocks;                        /* slabs per group */
+    int64_t tiles;                           /* column tiles per slab */
+    int64_t plane;                           /* a's pixels per batch item */
+    int64_t chunk_rows;                      /* rows of a's grid (u1) per chunk */
+    size_t pad_bytes, out_bytes, coff_bytes; /* workspace parts... */
+    size_t chunk_bytes;                      /* ... and per thread */
 } outer_plan;
 
 static int64_t min64(int64_t x, int64_t y)
@@ -98,11 +104,10 @@ static void plan_outer(const cp_wgrad_operands *o, const cp_geom *g, const cp_gr
     p->chunk_rows = p->chunk_rows < 1 ? 1 : min64(p->chunk_rows, o->a_dims[1]);
     p->pad_bytes =
         o->padded ? cp_align_up((size_t)(g->n * o->b_ch * o->pplane) * sizeof(float)) : 0;
-    p->a_bytes =
-        cp_align_up((size_t)(o->group * p->m_blocks * g->n * p->plane * p->mrows) * sizeof(float));
     p->out_bytes =
         cp_align_up((size_t)(o->group * p->m_blocks * o->cols * p->mrows) * sizeof(float));
     p->coff_bytes = cp_align_up((size_t)o->cols * sizeof(int64_t));
+    p->chunk_bytes = cp_align_up((size_t)(p->chunk_rows * o->a_dims[2] * p->mrows) * sizeof(float));
 }
 
 /* A 1x1 convolution at stride 1 reads a and b (unpadded) at the same
@@ -135,14 +140,14 @@ int cp_x86_wgrad_outer_fit(const cp_wgrad_operands *o, const cp_geom *g, const c
            slab_vectors(&u, k) > 0;
 }
 
-size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g,
+size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g, int32_t threads,
                                     const cp_grad_kernels *k)
 {
     cp_wgrad_operands u;
     operands_to_use(o, g, &u);
     outer_plan p;
     plan_outer(&u, g, k, &p);
-    return p.pad_bytes + p.a_bytes + p.out_bytes + p.coff_bytes;
+    return p.pad_bytes + p.out_bytes + p.coff_bytes + (size_t)threads * p.chunk_bytes;
 }
 
 typedef struct outer_job {
@@ -152,78 +157,62 @@ typedef struct outer_job {
     int swapped;                /* o is the run's operands swapped */
     outer_plan p;
     float *bpad;            /* b as read (its padded frame, or b itself) */
-    float *at;              /* [group][slab][n][pixel][mrows] */
+    char *chunks;           /* per thread: a chunk of a slab, [pixel][mrows] */
     float *out;             /* [group][slab][column][mrows]: the tiles' sums */
     int64_t *coff;          /* per column: offset from a pixel's window origin */
     int64_t tiles_per_task; /* column tiles per task */
     int64_t task_blocks;    /* tasks per slab */
-    int64_t a_tasks;        /* preparation: a's slabs in pieces, then b's frames */
     float *db;              /* a Conv's db, taken along (swapped), else NULL */
 } outer_job;
 
-/* Pixels [p0, p0 + OUTER_PREP_PIXELS) of slab s (group-major) of batch
- * item n, transposed: mrows floats per pixel, zeros past the group's rows.
- * One transpose call per OUTER_PREP_BLOCK pixels, whose rows (a few lines
- * each, read in turn) and mrows floats per pixel stay in L1. */
-static void transpose_slab(const outer_job *j, int64_t s, int64_t n, int64_t p0)
+/* Pixels [q0, q0 + count) of slab s (group-major) of batch item n into
+ * dst: mrows floats per pixel, zeros past the group's rows. */
+static void transpose_chunk(const outer_job *j, int64_t s, int64_t n, int64_t q0, int64_t count,
+                            float *dst)
 {
     const outer_plan *p = &j->p;
     const cp_wgrad_operands *o = j->o;
     const int64_t grp = s / p->m_blocks, r0 = s % p->m_blocks * p->mrows;
-    const int64_t rows = min64(p->mrows, o->a_pg - r0), plane = p->plane, mrows = p->mrows;
-    float *dst = j->at + (s * j->args->geom->n + n) * plane * mrows;
-    const float *src = o->a + (n * o->a_ch + grp * o->a_pg + r0) * plane;
-    const int64_t end = min64(plane, p0 + OUTER_PREP_PIXELS);
-    for (int64_t b0 = p0; b0 < end; b0 += OUTER_PREP_BLOCK) {
-        const int64_t b1 = min64(end, b0 + OUTER_PREP_BLOCK);
-        j->k->transpose_stream(src + b0, plane, rows, b1 - b0, dst + b0 * mrows, mrows);
+    const int64_t rows = min64(p->mrows, o->a_pg - r0), mrows = p->mrows;
+    const float *src = o->a + (n * o->a_ch + grp * o->a_pg + r0) * p->plane + q0;
+    for (int64_t b0 = 0; b0 < count; b0 += OUTER_TRANSPOSE_PIXELS) {
+        const int64_t b1 = min64(count, b0 + OUTER_TRANSPOSE_PIXELS);
+        j->k->transpose(src + b0, p->plane, rows, b1 - b0, dst + b0 * mrows, mrows);
         for (int64_t u = b0; rows < mrows && u < b1; u++)
             memset(dst + u * mrows + rows, 0, (size_t)(mrows - rows) * sizeof(float));
     }
 }
 
-/* Preparation: a's slabs transposed, OUTER_PREP_PIXELS pixels a task (the
- * larger tasks first, so that the threads end together), then b's planes
- * into their frames. */
-static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+/* Preparation: b's planes into their frames. */
+static void frame_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
     const outer_job *j = arg;
-    const int64_t batch = j->args->geom->n;
-    const int64_t pieces = (j->p.plane + OUTER_PREP_PIXELS - 1) / OUTER_PREP_PIXELS;
-    for (int64_t t = begin; t < end; t++) {
-        if (t >= j->a_tasks) {
-            const int64_t plane = t - j->a_tasks;
-            cp_wgrad_frame_plane(j->o, plane, j->bpad + plane * j->o->pplane);
-            continue;
-        }
-        const int64_t piece = t % pieces, sn = t / pieces;
-        transpose_slab(j, sn / batch, sn % batch, piece * OUTER_PREP_PIXELS);
-    }
+    for (int64_t plane = begin; plane < end; plane++)
+        cp_wgrad_frame_plane(j->o, plane, j->bpad + plane * j->o->pplane);
 }
 
 /* Task: a block of column tiles [j0, j1) of slab s over the whole
  * reduction, then those columns of the slab's rows of dw. */
 static void tile_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
-    (void)thread_index;
     const outer_job *j = arg;
     const outer_plan *p = &j->p;
     const cp_wgrad_operands *o = j->o;
     const cp_geom *g = j->args->geom;
     const int64_t *ad = o->a_dims, mrows = p->mrows;
     const int64_t s1 = g->stride[1] * o->pdims[2], s0 = g->stride[0] * o->pdims[1] * o->pdims[2];
+    float *a = (float *)(j->chunks + (size_t)thread_index * p->chunk_bytes);
     for (int64_t t = begin; t < end; t++) {
         const int64_t s = t / j->task_blocks, grp = s / p->m_blocks;
         const int64_t j0 = t % j->task_blocks * j->tiles_per_task * p->nc;
         const int64_t j1 = min64(o->cols, j0 + j->tiles_per_task * p->nc);
         float *out = j->out + (s * o->cols + j0) * mrows;
-        const float *slab = j->at + s * g->n * p->plane * mrows;
         for (int64_t n = 0; n < g->n; n++)
             for (int64_t u0 = 0; u0 < ad[0]; u0++)
                 for (int64_t u1 = 0; u1 < ad[1]; u1 += p->chunk_rows) {
                     const int64_t rows = min64(p->chunk_rows, ad[1] - u1);
-                    const float *a = slab + ((n * ad[0] + u0) * ad[1] + u1) * ad[2] * mrows;
+                    transpose_chunk(j, s, n, (u0 * ad[1] + u1) * ad[2], rows * ad[2], a);
                     const float *b =
                         j->bpad + (n * o->b_ch + grp * o->b_pg) * o->pplane + u0 * s0 + u1 * s1;
                     const int resume = n > 0 || u0 > 0 || u1 > 0;
@@ -270,17 +259,16 @@ int cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,
     const outer_plan *p = &j.p;
     char *ws = a->workspace;
     j.bpad = o->padded ? (float *)ws : (float *)o->b;
-    j.at = (float *)(ws + p->pad_bytes);
-    j.out = (float *)(ws + p->pad_bytes + p->a_bytes);
-    j.coff = (int64_t *)(ws + p->pad_bytes + p->a_bytes + p->out_bytes);
+    j.out = (float *)(ws + p->pad_bytes);
+    j.coff = (int64_t *)(ws + p->pad_bytes + p->out_bytes);
+    j.chunks = ws + p->pad_bytes + p->out_bytes + p->coff_bytes;
     cp_wgrad_column_offsets(o, g, j.coff);
     const int32_t threads = cp_wgrad_threads(a, o);
     const int64_t slabs = o->group * p->m_blocks;
-    j.a_tasks = slabs * g->n * ((p->plane + OUTER_PREP_PIXELS - 1) / OUTER_PREP_PIXELS);
-    cp_parallel_for(a->ctx, j.a_tasks + (o->padded ? g->n * o->b_ch : 0), threads, prepare_task,
-                    &j);
+    if (o->padded)
+        cp_parallel_for(a->ctx, g->n * o->b_ch, threads, frame_task, &j);
     /* blocks of tiles: enough tasks to balance the threads, and as few as
-     * that allows (each task reads its slab of a whole) */
+     * that allows (each task transposes its slab of a whole) */
     const int64_t want = (int64_t)threads * OUTER_TASKS_PER_THREAD;
     j.task_blocks = threads == 1 ? 1 : min64(p->tiles, (want + slabs - 1) / slabs);
     j.tiles_per_task = (p->tiles + j.task_blocks - 1) / j.task_blocks;

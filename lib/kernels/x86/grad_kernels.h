@@ -93,11 +93,7 @@ typedef void (*cp_grad_outer_fn)(int64_t rows, int64_t width, const float *a, in
                                  const float *b, int64_t b_row, int64_t stride, const int64_t *coff,
                                  float *out, int64_t out_pitch, int resume);
 
-/* dst[c*dst_pitch + r] = src[r*src_pitch + c] for r < rows, c < cols.
- * The table's transpose_stream writes dst past the caches: for a buffer
- * that other threads read next (a line another core holds costs a probe
- * to write in place: 3x the time of a layout at 2 threads); dst and
- * dst_pitch must be multiples of 8 floats (32 bytes). */
+/* dst[c*dst_pitch + r] = src[r*src_pitch + c] for r < rows, c < cols. */
 typedef void (*cp_grad_transpose_fn)(const float *src, int64_t src_pitch, int64_t rows,
                                      int64_t cols, float *dst, int64_t dst_pitch);
 
@@ -151,7 +147,7 @@ typedef struct cp_grad_kernels {
      * past those (outer_mv 0: none, the outer path is not taken) */
     int32_t outer_mv, outer_acc;
     cp_grad_outer_fn outer[CP_GRAD_OUTER_MV_MAX][CP_GRAD_OUTER_NC_MAX];
-    cp_grad_transpose_fn transpose, transpose_stream;
+    cp_grad_transpose_fn transpose;
     cp_grad_dw_fn depthwise;
     cp_grad_sum_fn sum;
     cp_grad_all_finite_fn all_finite;
