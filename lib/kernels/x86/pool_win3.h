@@ -42,9 +42,15 @@ static inline int win3_ok(const cp_geom *g)
  * Stride 1: block j holds columns [(c0 - 1 + j) * LANES, + LANES), i.e. the
  * columns of output chunk c0 - 1 + j, so a chunk's taps come from its own
  * block and its neighbours'. Stride 2: two blocks per chunk (its 2 * LANES
- * columns from 2 * ow0 - pad) and the first of the next chunk. Blocks wholly
- * inside the row are plain loads (a masked load is slower even with every
- * lane set); the others masked loads, `fill` outside the row.
+ * columns from 2 * ow0 - pad) and the first of the next chunk.
+ *
+ * Only the first block and the last chunk's blocks (win3_edge) can reach
+ * past the row: every other block belongs to a chunk of LANES outputs with
+ * a chunk after it, so its columns are inside the row. Those are plain
+ * loads and the edge blocks masked ones (`fill` outside the row), decided
+ * by the block's index alone, a constant once the loops unroll. Testing
+ * each block of each row for whether it was inside (a branch each) cost
+ * maxpool_stem 7%-10% on 1 thread (docs/performance.md).
  */
 #define WIN3_MAX_BLOCKS (2 * WIN3_BAND + 2)
 
@@ -54,9 +60,14 @@ static inline int win3_block_count(int nb, int sw)
     return sw == 1 ? nb + 2 : 2 * nb + 1;
 }
 
+/* Whether block j of a band of nb chunks may reach past the row. */
+static inline int win3_edge(int j, int nb, int sw)
+{
+    return j == 0 || j >= (sw == 1 ? nb : 2 * (nb - 1));
+}
+
 typedef struct win3_blocks {
     int32_t pos[WIN3_MAX_BLOCKS];
-    int inside[WIN3_MAX_BLOCKS];
     vm mask[WIN3_MAX_BLOCKS];
 } win3_blocks;
 
@@ -66,16 +77,16 @@ static void win3_blocks_setup(win3_blocks *b, int32_t c0, int nb, int sw, int32_
         int32_t pos =
             sw == 1 ? (c0 - 1 + j) * LANES : 2 * (c0 + j / 2) * LANES - pw + (j % 2) * LANES;
         b->pos[j] = pos;
-        b->inside[j] = pos >= 0 && pos + LANES <= W;
         b->mask[j] = vm_range(vi_add(vi_set1(pos), vi_iota()), 0, W);
     }
 }
 
-/* Block j of row rp. Masked-off lanes read nothing; the address is formed
- * as an integer because the block may start before the buffer. */
-CP_INLINE vf win3_block(const win3_blocks *b, int j, const float *rp, vf fill)
+/* Block j of row rp in a band of nb chunks. Masked-off lanes read nothing;
+ * the address is formed as an integer because the block may start before
+ * the buffer. */
+CP_INLINE vf win3_block(const win3_blocks *b, int j, int nb, int sw, const float *rp, vf fill)
 {
-    if (b->inside[j])
+    if (!win3_edge(j, nb, sw))
         return vf_loadu(rp + b->pos[j]);
     const float *p = (const float *)((uintptr_t)rp + (uintptr_t)((intptr_t)b->pos[j] * 4));
     return vf_select(b->mask[j], fill, vf_loadz(b->mask[j], p));
@@ -114,7 +125,7 @@ CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int32_t r, int nb,
     const int count = win3_block_count(nb, sw);
 #pragma GCC unroll 10
     for (int j = 0; j < count; j++) {
-        blk[j] = win3_block(b, j, rp, fill);
+        blk[j] = win3_block(b, j, nb, sw, rp, fill);
         if (is_max && j % 2 == 1)
             nan = vm_or(nan, vm_either_nan(blk[j - 1], blk[j]));
     }
