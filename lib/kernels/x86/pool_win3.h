@@ -112,15 +112,14 @@ static void win3_pos_setup(const cp_geom *g, win3_pos *ps, int32_t c0, int sw, i
     }
 }
 
-/* Row r at rp reduced along W for every chunk of the band into h[] (with
- * Indices, the positions of each lane's maximum into hp[]); returns
- * whether a value read was NaN (max only). */
-CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int32_t r, int nb, int sw, int32_t pw,
-                       int red, int32_t p, const win3_pos *ps, vf *h, vi *hp)
+/* Row rp's blocks into blk[] (LpPool: each column's term, taken once
+ * before the taps take their lanes); returns whether a value read was NaN
+ * (max only). */
+CP_INLINE int win3_load(const win3_blocks *b, const float *rp, int nb, int sw, int red, int32_t p,
+                        vf *blk)
 {
     const int is_max = RED_IS_MAX(red);
     const vf fill = red_fill(red);
-    vf blk[WIN3_MAX_BLOCKS];
     vm nan = vm_none();
     const int count = win3_block_count(nb, sw);
 #pragma GCC unroll 10
@@ -131,31 +130,48 @@ CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int32_t r, int nb,
     }
     if (is_max && count % 2 == 1)
         nan = vm_or(nan, vm_isnan(blk[count - 1]));
-    if (RED_IS_LP(red)) /* each column's term once, before the taps take their lanes */
+    if (RED_IS_LP(red))
         for (int j = 0; j < count; j++)
             blk[j] = red_term(red, blk[j], p);
+    return is_max && vm_bits(nan) != 0;
+}
+
+/* The three window taps along W of chunk cc, from a row's blocks. */
+CP_INLINE void win3_taps(const vf *blk, int cc, int sw, int32_t pw, vf *t0, vf *t1, vf *t2)
+{
+    if (sw == 1) {
+        /* block cc + 1 is the chunk's own columns: window taps are
+         * columns ow - pw .. ow - pw + 2 */
+        const vf prev = blk[cc], cur = blk[cc + 1], next = blk[cc + 2];
+        if (pw == 1) {
+            *t0 = vf_shift_in(prev, cur, LANES - 1);
+            *t1 = cur;
+            *t2 = vf_shift_in(cur, next, 1);
+        } else {
+            *t0 = cur;
+            *t1 = vf_shift_in(cur, next, 1);
+            *t2 = vf_shift_in(cur, next, 2);
+        }
+    } else {
+        const vf a = blk[2 * cc], c = blk[2 * cc + 1];
+        *t0 = vf_even(a, c);
+        *t1 = vf_odd(a, c);
+        *t2 = vf_shift_in(*t0, blk[2 * cc + 2], 1);
+    }
+}
+
+/* Row r at rp reduced along W for every chunk of the band into h[] (with
+ * Indices, the positions of each lane's maximum into hp[]); returns
+ * whether a value read was NaN (max only). */
+CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int32_t r, int nb, int sw, int32_t pw,
+                       int red, int32_t p, const win3_pos *ps, vf *h, vi *hp)
+{
+    vf blk[WIN3_MAX_BLOCKS];
+    const int nan = win3_load(b, rp, nb, sw, red, p, blk);
 #pragma GCC unroll 4
     for (int cc = 0; cc < nb; cc++) {
         vf t0, t1, t2;
-        if (sw == 1) {
-            /* block cc + 1 is the chunk's own columns: window taps are
-             * columns ow - pw .. ow - pw + 2 */
-            const vf prev = blk[cc], cur = blk[cc + 1], next = blk[cc + 2];
-            if (pw == 1) {
-                t0 = vf_shift_in(prev, cur, LANES - 1);
-                t1 = cur;
-                t2 = vf_shift_in(cur, next, 1);
-            } else {
-                t0 = cur;
-                t1 = vf_shift_in(cur, next, 1);
-                t2 = vf_shift_in(cur, next, 2);
-            }
-        } else {
-            const vf a = blk[2 * cc], c = blk[2 * cc + 1];
-            t0 = vf_even(a, c);
-            t1 = vf_odd(a, c);
-            t2 = vf_shift_in(t0, blk[2 * cc + 2], 1);
-        }
+        win3_taps(blk, cc, sw, pw, &t0, &t1, &t2);
         vi at = vi_set1(0); /* tap of the maximum, relative to the first */
         h[cc] = t0;
         red_acc_at(red, &h[cc], &at, t1, ps->tap1);
@@ -163,7 +179,7 @@ CP_INLINE int win3_row(const win3_blocks *b, const float *rp, int32_t r, int nb,
         if (red == CP_POOL_MAX_IDX)
             hp[cc] = vi_add(at, vi_add(ps->col[cc], vi_set1(r * ps->hmul)));
     }
-    return is_max && vm_bits(nan) != 0;
+    return nan;
 }
 
 /* AveragePool: taps per lane along W of the chunk whose first tap is at
@@ -195,6 +211,20 @@ static int64_t POOL_FN(win3_tasks)(const cp_geom *g)
  * 0.13, avgpool3_pad 0.032 -> 0.038. */
 #define WIN3_PREFETCH_ROWS 4
 
+/* The band's lines of row r + WIN3_PREFETCH_ROWS (MaxPool without
+ * Indices only; past the plane: the next plane's, or an address a
+ * prefetch does not fault on, formed as an integer, as it may lie past
+ * the buffer). */
+CP_INLINE void win3_prefetch(const win3_blocks *b, const float *xp, int32_t r, int32_t W, int nb,
+                             int sw, int red)
+{
+    const uintptr_t ahead = (uintptr_t)xp + (uintptr_t)((int64_t)(r + WIN3_PREFETCH_ROWS) * W * 4);
+    const int32_t lo = b->pos[0] > 0 ? b->pos[0] : 0;
+    const int32_t last = b->pos[win3_block_count(nb, sw) - 1] + LANES;
+    for (int32_t c = lo; red == CP_POOL_MAX && c < (last < W ? last : W); c += 16) /* a line */
+        __builtin_prefetch((const void *)(ahead + (uintptr_t)c * 4));
+}
+
 /* Input row r reduced along W into h[] and hp[] (the identity outside the
  * plane); returns whether it read a NaN (max only). */
 CP_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32_t H, int32_t W,
@@ -209,23 +239,40 @@ CP_INLINE int win3_fetch(const win3_blocks *b, const float *xp, int32_t r, int32
         }
         return 0;
     }
-    /* the band's lines of row r + WIN3_PREFETCH_ROWS (past the plane: the
-     * next plane's, or an address a prefetch does not fault on; formed as
-     * an integer, as it may lie past the buffer) */
-    const uintptr_t ahead = (uintptr_t)xp + (uintptr_t)((int64_t)(r + WIN3_PREFETCH_ROWS) * W * 4);
-    const int32_t lo = b->pos[0] > 0 ? b->pos[0] : 0;
-    const int32_t last = b->pos[win3_block_count(nb, sw) - 1] + LANES;
-    for (int32_t c = lo; red == CP_POOL_MAX && c < (last < W ? last : W); c += 16) /* a line */
-        __builtin_prefetch((const void *)(ahead + (uintptr_t)c * 4));
+    win3_prefetch(b, xp, r, W, nb, sw, red);
     return win3_row(b, xp + (int64_t)r * W, r, nb, sw, pw, red, p, ps, h, hp);
 }
 
-/* One band of NB chunks of plane p (input xp, outputs yp, Indices ip),
- * all output rows. NB and the W stride sw are constants after inlining, so
- * that the loops over chunks and blocks unroll and the three reduced rows
- * h0, h1, h2 (and with Indices their positions) stay in registers. */
+/* Input row r's blocks into blk[] (the identity outside the plane);
+ * returns whether it read a NaN (max only). */
+CP_INLINE int win3_fetch_blocks(const win3_blocks *b, const float *xp, int32_t r, int32_t H,
+                                int32_t W, int nb, int sw, int red, int32_t p, vf *blk)
+{
+    if (r < 0 || r >= H) {
+        for (int j = 0; j < win3_block_count(nb, sw); j++)
+            blk[j] = red_fill(red);
+        return 0;
+    }
+    win3_prefetch(b, xp, r, W, nb, sw, red);
+    return win3_load(b, xp + (int64_t)r * W, nb, sw, red, p, blk);
+}
+
+/*
+ * One band of NB chunks of plane p (input xp, outputs yp, Indices ip),
+ * all output rows. NB, the W stride sw and `rows_first` are constants
+ * after inlining, so that the loops over chunks and blocks unroll and what
+ * is kept between output rows stays in registers:
+ *  - columns first: each input row reduced along W, the three reduced rows
+ *    h0, h1, h2 (and with Indices their positions) kept; at stride 1 along
+ *    H each row is reduced once for all three output rows it reaches;
+ *  - rows first (stride 2 along H, no Indices): the window's three rows of
+ *    blocks combined, then the one result reduced along W; the last row's
+ *    blocks kept for the next output row. Each output row then takes one
+ *    reduction along W (its permutes) instead of two: maxpool_stem 4%-8%
+ *    faster on 1 thread, 3% on 2 (docs/performance.md).
+ */
 CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t *ip, int64_t p,
-                         int32_t c0, const int NB, const int sw, int red)
+                         int32_t c0, const int NB, const int sw, const int rows_first, int red)
 {
     const int32_t lp = (int32_t)g->p;
     const int32_t H = (int32_t)g->in[1], W = (int32_t)g->in[2];
@@ -248,35 +295,67 @@ CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t *
         h2[cc] = red_fill(red);
         hp0[cc] = hp1[cc] = hp2[cc] = vi_set1(0);
     }
+    vf kept[WIN3_MAX_BLOCKS]; /* rows first: the last row's blocks */
     int nan0 = 0, nan1 = 0, nan2 = 0;
     int32_t scale_count = -1;
     for (int32_t oh = 0; oh < OH; oh++) {
         const int32_t top = oh * sh - ph;
-        if (oh == 0) {
-            nan0 = win3_fetch(&blocks, xp, top, H, W, NB, sw, pw, red, lp, &ps, h0, hp0);
-            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, red, lp, &ps, h1, hp1);
-        } else if (sh == 1) { /* rows top, top + 1 were the last two */
+        vf out[WIN3_BAND];
+        vi out_pos[WIN3_BAND];
+        if (rows_first) {
+            vf rows[WIN3_MAX_BLOCKS], next[WIN3_MAX_BLOCKS];
+            if (oh == 0)
+                nan0 = win3_fetch_blocks(&blocks, xp, top, H, W, NB, sw, red, lp, kept);
+            nan1 = win3_fetch_blocks(&blocks, xp, top + 1, H, W, NB, sw, red, lp, rows);
+            nan2 = win3_fetch_blocks(&blocks, xp, top + 2, H, W, NB, sw, red, lp, next);
+#pragma GCC unroll 10
+            for (int j = 0; j < win3_block_count(NB, sw); j++) {
+                rows[j] = red_acc(red, red_acc(red, kept[j], rows[j]), next[j]);
+                kept[j] = next[j];
+            }
+#pragma GCC unroll 4
             for (int cc = 0; cc < NB; cc++) {
-                h0[cc] = h1[cc];
-                h1[cc] = h2[cc];
-                if (red == CP_POOL_MAX_IDX) {
-                    hp0[cc] = hp1[cc];
-                    hp1[cc] = hp2[cc];
+                vf t0, t1, t2;
+                win3_taps(rows, cc, sw, pw, &t0, &t1, &t2);
+                out[cc] = red_acc(red, red_acc(red, t0, t1), t2);
+                out_pos[cc] = vi_set1(0);
+            }
+        } else {
+            if (oh == 0) {
+                nan0 = win3_fetch(&blocks, xp, top, H, W, NB, sw, pw, red, lp, &ps, h0, hp0);
+                nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, red, lp, &ps, h1, hp1);
+            } else if (sh == 1) { /* rows top, top + 1 were the last two */
+                for (int cc = 0; cc < NB; cc++) {
+                    h0[cc] = h1[cc];
+                    h1[cc] = h2[cc];
+                    if (red == CP_POOL_MAX_IDX) {
+                        hp0[cc] = hp1[cc];
+                        hp1[cc] = hp2[cc];
+                    }
                 }
+                nan0 = nan1;
+                nan1 = nan2;
+            } else { /* stride 2: row top was the last one */
+                for (int cc = 0; cc < NB; cc++) {
+                    h0[cc] = h2[cc];
+                    if (red == CP_POOL_MAX_IDX)
+                        hp0[cc] = hp2[cc];
+                }
+                nan0 = nan2;
+                nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, red, lp, &ps, h1, hp1);
             }
-            nan0 = nan1;
-            nan1 = nan2;
-        } else { /* stride 2: row top was the last one */
+            nan2 = win3_fetch(&blocks, xp, top + 2, H, W, NB, sw, pw, red, lp, &ps, h2, hp2);
+#pragma GCC unroll 4
             for (int cc = 0; cc < NB; cc++) {
-                h0[cc] = h2[cc];
-                if (red == CP_POOL_MAX_IDX)
-                    hp0[cc] = hp2[cc];
+                out[cc] = h0[cc];
+                out_pos[cc] = hp0[cc];
+                red_acc_at(red, &out[cc], &out_pos[cc], h1[cc], hp1[cc]);
+                red_acc_at(red, &out[cc], &out_pos[cc], h2[cc], hp2[cc]);
             }
-            nan0 = nan2;
-            nan1 = win3_fetch(&blocks, xp, top + 1, H, W, NB, sw, pw, red, lp, &ps, h1, hp1);
         }
-        nan2 = win3_fetch(&blocks, xp, top + 2, H, W, NB, sw, pw, red, lp, &ps, h2, hp2);
         const int nan_seen = nan0 | nan1 | nan2;
+        if (rows_first) /* the next output row's first input row is this one's last */
+            nan0 = nan2;
         if (red == CP_POOL_AVG) {
             /* the window's rows inside the input (or inside the padded input
              * for count_include_pad), as row_taps() counts them */
@@ -290,20 +369,25 @@ CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t *
             }
         }
         const pool_row row = row_at(p, 0, oh);
-        /* unrolled, so that h0..h2 (indexed by cc) stay in registers */
 #pragma GCC unroll 4
         for (int cc = 0; cc < NB; cc++) {
             const int32_t ow0 = (c0 + cc) * LANES;
             const int64_t at_out = (int64_t)oh * OW + ow0;
-            vf v = h0[cc];
-            vi pos = hp0[cc];
-            red_acc_at(red, &v, &pos, h1[cc], hp1[cc]);
-            red_acc_at(red, &v, &pos, h2[cc], hp2[cc]);
             const pool_lanes at = {&row, xp, ow0, 1, 0, cc == NB - 1 ? last_n : LANES, p * H * W};
-            put_chunk(g, &at, red == CP_POOL_AVG ? vf_mul(v, scale[cc]) : v, pos,
-                      nan_seen ? ~0u : 0u, red, yp + at_out, ip ? ip + at_out : NULL);
+            put_chunk(g, &at, red == CP_POOL_AVG ? vf_mul(out[cc], scale[cc]) : out[cc],
+                      out_pos[cc], nan_seen ? ~0u : 0u, red, yp + at_out, ip ? ip + at_out : NULL);
         }
     }
+}
+
+/* A band, rows first where that takes fewer permutes (see win3_band). */
+CP_INLINE void win3_band_any(const cp_geom *g, const float *xp, float *yp, int64_t *ip, int64_t p,
+                             int32_t c0, const int NB, const int sw, int red)
+{
+    if (g->stride[1] == 2 && red != CP_POOL_MAX_IDX)
+        win3_band(g, xp, yp, ip, p, c0, NB, sw, 1, red);
+    else
+        win3_band(g, xp, yp, ip, p, c0, NB, sw, 0, red);
 }
 
 CP_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t *indices,
@@ -321,16 +405,16 @@ CP_INLINE void win3(const cp_geom *g, const float *x, float *y, int64_t *indices
         const int nb = chunks - c0 < WIN3_BAND ? chunks - c0 : WIN3_BAND;
         /* band width and W stride as constants, so loops unroll */
         switch (g->stride[2] == 1 ? nb : -nb) {
-        case 1: win3_band(g, xp, yp, ip, p, c0, 1, 1, red); break;
-        case 2: win3_band(g, xp, yp, ip, p, c0, 2, 1, red); break;
+        case 1: win3_band_any(g, xp, yp, ip, p, c0, 1, 1, red); break;
+        case 2: win3_band_any(g, xp, yp, ip, p, c0, 2, 1, red); break;
 #if WIN3_BAND == 4
-        case 3: win3_band(g, xp, yp, ip, p, c0, 3, 1, red); break;
-        case 4: win3_band(g, xp, yp, ip, p, c0, 4, 1, red); break;
-        case -3: win3_band(g, xp, yp, ip, p, c0, 3, 2, red); break;
-        case -4: win3_band(g, xp, yp, ip, p, c0, 4, 2, red); break;
+        case 3: win3_band_any(g, xp, yp, ip, p, c0, 3, 1, red); break;
+        case 4: win3_band_any(g, xp, yp, ip, p, c0, 4, 1, red); break;
+        case -3: win3_band_any(g, xp, yp, ip, p, c0, 3, 2, red); break;
+        case -4: win3_band_any(g, xp, yp, ip, p, c0, 4, 2, red); break;
 #endif
-        case -1: win3_band(g, xp, yp, ip, p, c0, 1, 2, red); break;
-        default: win3_band(g, xp, yp, ip, p, c0, 2, 2, red); break;
+        case -1: win3_band_any(g, xp, yp, ip, p, c0, 1, 2, red); break;
+        default: win3_band_any(g, xp, yp, ip, p, c0, 2, 2, red); break;
         }
     }
 }
