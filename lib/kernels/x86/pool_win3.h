@@ -8,13 +8,15 @@
  * These windows are the one shape the general strip walk (pool_strips.h)
  * does not take when this path can: a task is a band of up to WIN3_BAND
  * column chunks of one plane, walked down its output rows. Each input row
- * is reduced along W once per band (three taps by plain unaligned loads at
- * stride 1, by even/odd lane selection at stride 2; masked loads only in
- * the chunks that touch the row's ends) into three registers per chunk,
- * and each output row combines its three reduced rows: the strip walk's
- * permutes, ring and per-tap masks cost about a third more here. Results
- * do not depend on how tasks are split, so any thread count gives the
- * same bits.
+ * is loaded once per band (plain loads, masked ones only for the blocks
+ * that can touch the row's ends) and its three taps per output taken by
+ * lane shifts at stride 1, by even/odd lane selection at stride 2. Each
+ * row is reduced along W into three registers per chunk and each output
+ * row combines its three reduced rows, or, at stride 2 along H without
+ * Indices, each output row combines its three input rows first and
+ * reduces the result along W (see win3_band): the strip walk's permutes,
+ * ring and per-tap masks cost about a third more here. Results do not
+ * depend on how tasks are split, so any thread count gives the same bits.
  */
 /* Chunks per band: the three reduced rows of a band (3 * WIN3_BAND
  * vectors) and its blocks stay in registers; AVX2 has half as many. */
