@@ -75,31 +75,56 @@ static int64_t min64(int64_t x, int64_t y)
     return x < y ? x : y;
 }
 
-/* The widest slab whose rows past the group's last stay within the waste
- * allowed; 0 if none. */
-static int64_t slab_vectors(const cp_wgrad_operands *o, const cp_grad_kernels *k)
+/* Whether slabs of mv vectors leave at most the waste allowed past the
+ * group's last row. */
+static int slab_fits(const cp_wgrad_operands *o, const cp_grad_kernels *k, int64_t mv)
 {
-    for (int64_t mv = k->outer_mv; mv >= 1; mv--) {
-        const int64_t mrows = mv * k->vw, padded = (o->a_pg + mrows - 1) / mrows * mrows;
-        if ((padded - o->a_pg) * 8 <= o->a_pg * OUTER_MAX_WASTE_EIGHTHS)
-            return mv;
-    }
-    return 0;
+    const int64_t mrows = mv * k->vw, padded = (o->a_pg + mrows - 1) / mrows * mrows;
+    return (padded - o->a_pg) * 8 <= o->a_pg * OUTER_MAX_WASTE_EIGHTHS;
 }
 
-static void plan_outer(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k,
-                       outer_plan *p)
+static int64_t slab_count(const cp_wgrad_operands *o, const cp_grad_kernels *k, int64_t mv)
 {
-    p->mv = slab_vectors(o, k);
-    if (p->mv == 0)
-        p->mv = 1; /* sizing only: outer_fit() says no */
+    return o->group * ((o->a_pg + mv * k->vw - 1) / (mv * k->vw));
+}
+
+/* The slab's row vectors for a run on `threads` threads: the widest that
+ * fits (fewest slabs, so fewest transpositions of a), or 0 if none. Where
+ * that leaves fewer slabs than threads, the threads would split a slab's
+ * columns and each transpose the whole slab; a narrower slab of at least
+ * 2 vectors that gives every thread a slab of its own is taken instead.
+ * 64 rows at 2 threads, 2 slabs of 2 vectors against 1 of 4 split by
+ * columns (whole processes alternating): r1x1b's dw 2%-6% faster,
+ * b8_r3x3's 1%, r3x3's and r1x1a's level; the 2 x 12 tile ran level with
+ * the 4 x 6 at 1 thread. */
+static int64_t slab_vectors(const cp_wgrad_operands *o, const cp_grad_kernels *k, int32_t threads)
+{
+    int64_t widest = 0;
+    for (int64_t mv = k->outer_mv; mv >= 1 && widest == 0; mv--)
+        widest = slab_fits(o, k, mv) ? mv : 0;
+    if (widest == 0 || slab_count(o, k, widest) >= threads)
+        return widest;
+    for (int64_t mv = widest - 1; mv >= 2; mv--)
+        if (slab_fits(o, k, mv) && slab_count(o, k, mv) >= threads)
+            return mv;
+    return widest;
+}
+
+/* The plan for slabs of mv row vectors. */
+static void plan_outer(const cp_wgrad_operands *o, const cp_geom *g, const cp_grad_kernels *k,
+                       int64_t mv, outer_plan *p)
+{
+    p->mv = mv < 1 ? 1 : mv; /* 0: sizing only, outer_fit() says no */
     p->nc = min64(CP_GRAD_OUTER_NC_MAX, k->outer_acc / p->mv);
     p->mrows = p->mv * k->vw;
     p->m_blocks = (o->a_pg + p->mrows - 1) / p->mrows;
     p->tiles = (o->cols + p->nc - 1) / p->nc;
     p->plane = o->a_dims[0] * o->a_dims[1] * o->a_dims[2];
-    /* a chunk of the slab in half of L2, the rest for b's rows and the sums */
-    const int64_t row_bytes = o->a_dims[2] * p->mrows * (int64_t)sizeof(float);
+    /* a chunk of the widest slab in half of L2, the rest for b's rows and
+     * the sums; the same chunks for narrower slabs, so that a swapped
+     * run's db (summed chunk by chunk) does not depend on the thread count */
+    const int64_t widest = slab_vectors(o, k, 1) > 0 ? slab_vectors(o, k, 1) : 1;
+    const int64_t row_bytes = o->a_dims[2] * widest * k->vw * (int64_t)sizeof(float);
     p->chunk_rows = (int64_t)cp_cache()->l2_bytes / 2 / row_bytes;
     p->chunk_rows = p->chunk_rows < 1 ? 1 : min64(p->chunk_rows, o->a_dims[1]);
     p->pad_bytes =
@@ -137,7 +162,7 @@ int cp_x86_wgrad_outer_fit(const cp_wgrad_operands *o, const cp_geom *g, const c
     operands_to_use(o, g, &u);
     const int64_t plane = u.a_dims[0] * u.a_dims[1] * u.a_dims[2];
     return plane >= OUTER_MIN_PIXELS && u.cols >= OUTER_MIN_COLUMNS && u.pixels > 0 &&
-           slab_vectors(&u, k) > 0;
+           slab_vectors(&u, k, 1) > 0;
 }
 
 size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g, int32_t threads,
@@ -145,9 +170,17 @@ size_t cp_x86_wgrad_outer_workspace(const cp_wgrad_operands *o, const cp_geom *g
 {
     cp_wgrad_operands u;
     operands_to_use(o, g, &u);
-    outer_plan p;
-    plan_outer(&u, g, k, &p);
-    return p.pad_bytes + p.out_bytes + p.coff_bytes + (size_t)threads * p.chunk_bytes;
+    /* a run takes the slab of its own thread count, at most `threads`:
+     * room for the largest of them */
+    size_t most = 0;
+    for (int64_t mv = 1; mv <= k->outer_mv; mv++) {
+        outer_plan p;
+        plan_outer(&u, g, k, mv, &p);
+        const size_t bytes =
+            p.pad_bytes + p.out_bytes + p.coff_bytes + (size_t)threads * p.chunk_bytes;
+        most = bytes > most ? bytes : most;
+    }
+    return most;
 }
 
 typedef struct outer_job {
@@ -255,7 +288,8 @@ int cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,
     j.o = o;
     j.swapped = operands_to_use(run, g, &use);
     j.db = j.swapped && a->db && a->op->attrs.kind == CONVPOOL_OP_CONV ? a->db : NULL;
-    plan_outer(o, g, k, &j.p);
+    const int32_t threads = cp_wgrad_threads(a, o);
+    plan_outer(o, g, k, slab_vectors(o, k, threads), &j.p);
     const outer_plan *p = &j.p;
     char *ws = a->workspace;
     j.bpad = o->padded ? (float *)ws : (float *)o->b;
@@ -263,7 +297,6 @@ int cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,
     j.coff = (int64_t *)(ws + p->pad_bytes + p->out_bytes);
     j.chunks = ws + p->pad_bytes + p->out_bytes + p->coff_bytes;
     cp_wgrad_column_offsets(o, g, j.coff);
-    const int32_t threads = cp_wgrad_threads(a, o);
     const int64_t slabs = o->group * p->m_blocks;
     if (o->padded)
         cp_parallel_for(a->ctx, g->n * o->b_ch, threads, frame_task, &j);
