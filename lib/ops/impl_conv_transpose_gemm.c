@@ -601,13 +601,18 @@ static tap_run tap_run_of(const cp_geom *g, int64_t kw)
 /* Rows (kd, kh) of taps that reach one output row, handed to the zip
  * kernel at once; more are added in further calls, in order. */
 #define CP_COL2IM_ZIP_ROWS 16
+/* Kernels up to this wide along W take the zipped scatter (stride 2): a
+ * task works out their taps' runs once, not once per output row. */
+#define CP_COL2IM_ZIP_KW 16
 
 /* Output row yr, (od, oh), of channel m (its columns at cm) with stride 2
  * along W: for each pair or single tap along W in order, the columns of
  * every row of taps (kd, kh) that reaches the row, in that order, added
  * with the row held in registers (more than CP_COL2IM_ZIP_ROWS such rows:
- * group by group of them, each group's taps along W in order). */
-static void zip_output_row(const col2im_args *a, const float *cm, int64_t od, int64_t oh, float *yr)
+ * group by group of them, each group's taps along W in order). runs[kw]:
+ * tap_run_of(g, kw). */
+static void zip_output_row(const col2im_args *a, const tap_run *runs, const float *cm, int64_t od,
+                           int64_t oh, float *yr)
 {
     const cp_geom *g = a->g;
     const int64_t K1 = g->kernel[1], K2 = g->kernel[2], in2 = g->in[2];
@@ -628,7 +633,7 @@ static void zip_output_row(const col2im_args *a, const float *cm, int64_t od, in
             at[rows++] = k * K2 * a->col_plane + (id * g->in[1] + ih) % a->ring * in2;
         }
         for (int64_t kw = 0; kw < K2 && rows; kw++) {
-            const tap_run t = tap_run_of(g, kw);
+            const tap_run t = runs[kw];
             float *yw = yr + kw - g->pad_begin[2]; /* input iw lands at yw[2 iw] */
             const float *c0 = cm + kw * a->col_plane;
             const int64_t lo = t.pair ? t.p_lo : t.w_lo, hi = t.pair ? t.p_hi : t.w_hi;
@@ -679,7 +684,8 @@ static void add_tap_rows(const cp_geom *g, int64_t kw, const float *c, int64_t r
 /* Task t: band t % bands of rows y_lo .. y_hi - 1 (dim 1) of output
  * channel t / bands: the bias, then every tap that reaches them. Each
  * output element gets its taps in a fixed order on one thread: (kw pair,
- * kd, kh) with stride 2 along W (see zip_output_row), else (kd, kh, kw). */
+ * kd, kh) with stride 2 along W and at most CP_COL2IM_ZIP_KW taps (see
+ * zip_output_row), else (kd, kh, kw). */
 static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -689,7 +695,10 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     const int64_t K0 = g->kernel[0], K1 = g->kernel[1], K2 = g->kernel[2];
     const int64_t band = cp_ceil_div(a->y_hi - a->y_lo, a->bands);
     const int64_t y_step = g->stride[1] * g->out[2];
-    const int zipped = g->stride[2] == 2 && g->dilation[2] == 1;
+    const int zipped = g->stride[2] == 2 && g->dilation[2] == 1 && K2 <= CP_COL2IM_ZIP_KW;
+    tap_run runs[CP_COL2IM_ZIP_KW];
+    for (int64_t kw = 0; zipped && kw < K2; kw++)
+        runs[kw] = tap_run_of(g, kw);
     for (int64_t t = begin; t < end; t++) {
         const int64_t m = t / a->bands, oh0 = a->y_lo + t % a->bands * band;
         const int64_t oh1 = oh0 + band < a->y_hi ? oh0 + band : a->y_hi;
@@ -704,7 +713,7 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
         if (zipped) {
             for (int64_t od = 0; od < g->out[0]; od++)
                 for (int64_t oh = oh0; oh < oh1; oh++)
-                    zip_output_row(a, cm, od, oh, yp + (od * g->out[1] + oh) * g->out[2]);
+                    zip_output_row(a, runs, cm, od, oh, yp + (od * g->out[1] + oh) * g->out[2]);
             continue;
         }
         for (int64_t kd = 0; kd < K0; kd++) {

@@ -78,6 +78,9 @@ static void draw(tcase *t)
      * the GEMM way's columns (over 512 KiB) in bands of input rows, one
      * segment of output rows per thread */
     const int banded = (mode == 2 || mode == 3) && t->rank == 2 && rnd_range(0, 11) == 0;
+    /* 15-18 taps along W with stride 2: col2im's zipped scatter up to 16
+     * (CP_COL2IM_ZIP_KW), the scatter in (kd, kh, kw) order beyond */
+    const int wide = (mode == 2 || mode == 3) && !banded && rnd_range(0, 7) == 0;
     t->group = mode == 5 ? rnd_range(1, 12) : rnd_range(1, 3);
     int64_t cpg = mode == 5 ? 1 : big ? 16 : rnd_range(1, rnd_range(0, 3) == 0 ? 20 : 4);
     int64_t mpg = mode == 1   ? rnd_range(16, 20)
@@ -96,9 +99,11 @@ static void draw(tcase *t)
         t->xs[2 + i] = big      ? rnd_range(16, 24)
                        : banded ? rnd_range(i ? 40 : 100, i ? 64 : 150)
                                 : rnd_range(1, t->rank == 3 ? 5 : 11);
-        t->strides[i] = mode == 0 ? 1 : rnd_range(banded && !i ? 2 : 1, 3);
-        t->ws[2 + i] = rnd_range(mode == 1 ? t->strides[i] : big || banded ? 3 : 1, 4);
-        t->dilations[i] = mode == 1 ? 1 : rnd_range(1, 2);
+        const int wide_dim = wide && i == t->rank - 1;
+        t->strides[i] = mode == 0 ? 1 : wide_dim ? 2 : rnd_range(banded && !i ? 2 : 1, 3);
+        t->ws[2 + i] =
+            wide_dim ? rnd_range(15, 18) : rnd_range(mode == 1 ? t->strides[i] : big || banded ? 3 : 1, 4);
+        t->dilations[i] = mode == 1 || wide_dim ? 1 : rnd_range(1, 2);
         int64_t most = t->strides[i] > t->dilations[i] ? t->strides[i] : t->dilations[i];
         t->opad[i] = rnd_range(0, most - 1);
         int64_t full = t->strides[i] * (t->xs[2 + i] - 1) + t->opad[i] +
