@@ -189,6 +189,10 @@ static const conv_case fixed_cases[] = {
     {2, 2, 16, 36, 2, {32, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {3, 1, 6, 20, 1, {2, 32, 32}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
     {2, 1, 96, 48, 1, {16, 64}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    /* output-channel vectors split into direct tiles of near-equal size
+     * (AVX-512: 16 vectors, the last partly used, on tiles of up to 3:
+     * 3 3 3 3 2 2) */
+    {2, 1, 24, 248, 1, {6, 30}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     /* the row kernel's tall tile (few input channels, 32 or 40 output
      * channels): rows of several near-equal tiles of whole vectors, and a
      * partial last vector; batch 2 */

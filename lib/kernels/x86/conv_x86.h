@@ -127,7 +127,7 @@ typedef struct x86_conv_plan {
     int64_t p_chunks;      /* GEMM: pixel chunks */
     int64_t p_chunk;       /* GEMM: pixel tiles per chunk */
     int unpacked;          /* depthwise, direct: read straight from the input (no pack) */
-    int64_t mv;            /* direct: output-channel vectors per tile */
+    int64_t mv;            /* direct: output-channel vectors per tile, at most */
     int64_t row_parts;     /* direct: tasks a band's rows are split into (else 1) */
 } x86_conv_plan;
 
@@ -183,6 +183,17 @@ static inline int64_t round_up(int64_t a, int64_t b)
 static inline int64_t min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
+}
+
+/* The first output-channel vector (block) of direct tile mt: a group's
+ * blocks split into ceil(blocks / mv) tiles of near-equal size, the larger
+ * first (the last tasks claimed are the short ones), so that 16 vectors
+ * on tiles of 3 take 3 3 3 3 2 2, not 3 3 3 3 3 1 (a 1-vector tile loads
+ * a weight vector per 12 FMAs, not per 24-36). */
+static inline int64_t x86_conv_tile_block(int64_t blocks, int64_t mv, int64_t mt)
+{
+    const int64_t tiles = ceil_div(blocks, mv), small = blocks / tiles, big = blocks % tiles;
+    return mt * small + min64(mt, big);
 }
 
 /* Reduction-step tables at the head of the workspace: input offsets and,

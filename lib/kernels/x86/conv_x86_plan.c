@@ -102,9 +102,11 @@ typedef struct direct_costs {
 static double direct_task_cost(const void *arg, int64_t t)
 {
     const direct_costs *d = arg;
-    const int64_t tiles = ceil_div(d->xc->blocks, d->mv), chunk = t % d->p->m_chunks;
-    const int64_t b_lo = chunk * d->p->m_chunk * d->mv;
-    return (double)(min64(min64((chunk + 1) * d->p->m_chunk, tiles) * d->mv, d->xc->blocks) - b_lo);
+    const int64_t blocks = d->xc->blocks, tiles = ceil_div(blocks, d->mv);
+    const int64_t chunk = t % d->p->m_chunks;
+    const int64_t mt_lo = chunk * d->p->m_chunk, mt_hi = min64(mt_lo + d->p->m_chunk, tiles);
+    return (double)(x86_conv_tile_block(blocks, d->mv, mt_hi) -
+                    x86_conv_tile_block(blocks, d->mv, mt_lo));
 }
 
 /* How much longer than an even split `threads` threads take over the
@@ -122,8 +124,8 @@ static double direct_imbalance(const x86_conv *xc, const x86_conv_plan *p, int64
  * keeps v*p accumulators (the more, the better latency is hidden) and
  * loads v + p operands per step for v*p FMAs: it scores (v*p)^2 / (v + p),
  * averaged over rows of `ow` pixels cut into tiles of at most
- * direct_np_max pixels and over the group's vectors (a last tile of fewer
- * vectors counts as such); rows that two-row tiles take count twice their
+ * direct_np_max pixels and over the group's vectors (tiles of near-equal
+ * size, x86_conv_tile_block); rows that two-row tiles take count twice their
  * pixels. Short rows (7 pixels) take more vectors, unless
  * a tile's weights and the band would not stay in L2 together (the tile
  * walks its weights once per output row). With several threads, fewer

@@ -356,7 +356,8 @@ void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thre
         int64_t tiles = ceil_div(xc->blocks, p->mv);
         int64_t mt_lo = mc * p->m_chunk, mt_hi = min64(mt_lo + p->m_chunk, tiles);
         for (int64_t mt = mt_lo; mt < mt_hi; mt++) {
-            int64_t b0 = p->mv * mt, mv = min64(p->mv, xc->blocks - b0);
+            int64_t b0 = x86_conv_tile_block(xc->blocks, p->mv, mt);
+            int64_t mv = x86_conv_tile_block(xc->blocks, p->mv, mt + 1) - b0;
             int64_t slot = grp * xc->blocks + b0;
             const float *w = xc->w + slot * steps * vw;
             const float *bias = xc->bias + slot * vw;
