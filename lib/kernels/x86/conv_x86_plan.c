@@ -252,7 +252,7 @@ size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32
     if (cp_x86_conv_run_is_tiny(op->packed, g))
         return 0;
     x86_conv_plan p;
-    cp_x86_conv_make_plan(op->packed, g, threads, &p);
+    cp_x86_conv_make_plan(cp_x86_conv_for(op->packed, g), g, threads, &p);
     return cp_x86_conv_offsets_bytes(&p) + cp_x86_conv_thread_bytes(threads) +
            (size_t)threads * (size_t)p.thread_floats * sizeof(float);
 }
