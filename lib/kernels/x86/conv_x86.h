@@ -24,8 +24,8 @@
  *    pads the output channels less (16 or 32 of them on AVX-512), on a
  *    taller, narrower tile (rows_tall). On AVX-512 a direct op (below)
  *    with a short reduction at stride 1 also keeps its weights packed for
- *    the tall tile, which runs it where the output planes are a multiple
- *    of the L1 way size (cp_x86_conv_for).
+ *    the tall tile, which runs it where the output planes put a direct
+ *    tile's channel rows in a few L1 sets (cp_x86_conv_for).
  *  - direct: everything else (any kernel, stride, dilation, pads, groups,
  *    1-D/2-D/3-D). Each task copies a band of zero-padded input rows of one
  *    group (deep layers on small planes, whose padding taps are all left
@@ -205,22 +205,30 @@ static inline int64_t x86_conv_tile_block(int64_t blocks, int64_t mv, int64_t mt
 
 /* Reduction-step tables at the head of the workspace: input offsets and,
  * for the direct kernel, weight offsets. */
+/* A direct op's rows_alt runs where the output plane is a multiple of
+ * this fraction of the L1 way size: a direct tile's channel rows, one
+ * plane apart, then fall in at most this many L1 set positions. */
+#define X86_CONV_ROWS_ALT_WAY_PARTS 4
+
 /*
  * The packed op a run of geometry g takes: a direct op's rows_alt where the
- * output planes are a multiple of the L1 way size. There every output
- * channel row of a direct tile (32-48 of them, one plane apart) falls in
- * the same L1 sets, and its stores evict one another; the row kernel's
- * tile stores 8 channel rows of whole vectors (unet_c2 0.85-0.90 of the
- * time, hires64 0.93-0.95, 16 -> 128 channels on 128 x 128 0.70). On
- * other planes the direct kernel is faster (the tall tile 1.0x-1.3x the
- * time on 100 x 100 and 120 x 120).
+ * output plane is a multiple of a quarter of the L1 way size (1 KiB of 4).
+ * There the 32-48 channel rows of a direct tile, one plane apart, fall in
+ * at most 4 set positions, as many rows in each as the L1 has ways, and
+ * the tile's stores evict one another; the row kernel's tall tile stores
+ * 8 channel rows of whole vectors. unet_c2 (planes of 256 KiB) 0.85-0.90
+ * of the time, hires64 0.93-0.95, vgg_c2 (49 KiB) 0.98, and on a vCPU in
+ * the slow state (docs/performance.md) 0.82-0.94 for planes of 1 KiB
+ * multiples. On planes of 100 x 100, 120 x 120 or 200 x 200 (64 or 16
+ * positions), and 56 x 56, the direct kernel is faster.
  */
 static inline const x86_conv *cp_x86_conv_for(const x86_conv *xc, const cp_geom *g)
 {
     const cp_cache_info *c = cp_cache();
     const int64_t way = c->l1d_ways > 0 ? c->l1d_bytes / c->l1d_ways : 4096;
+    const int64_t part = way / X86_CONV_ROWS_ALT_WAY_PARTS;
     const int64_t plane_bytes = cp_geom_out_plane(g) * (int64_t)sizeof(float);
-    return xc->rows_alt && way > 0 && plane_bytes % way == 0 ? xc->rows_alt : xc;
+    return xc->rows_alt && part > 0 && plane_bytes % part == 0 ? xc->rows_alt : xc;
 }
 
 static inline size_t cp_x86_conv_offsets_bytes(const x86_conv_plan *p)
