@@ -189,19 +189,22 @@ static const conv_case fixed_cases[] = {
     {2, 2, 16, 36, 2, {32, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {3, 1, 6, 20, 1, {2, 32, 32}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
     {2, 1, 96, 48, 1, {16, 64}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
-    /* output planes a multiple of 4 KiB (the L1 way size) with short
-     * reductions at stride 1: on AVX-512 the row kernel's tall tile runs
-     * them instead of the direct one (cp_x86_conv_for): 3x3, grouped with
-     * batch 2, 7x7, dilation 2 with 21 channels (a partial tall block),
-     * no pads, 3-D and 1-D; and one at stride 2 that stays direct */
+    /* output planes a multiple of 1 KiB with short reductions at stride 1
+     * and rows of at least 48 pixels: on AVX-512 the row kernel's tall
+     * tile runs them instead of the direct one (cp_x86_conv_for): 3x3 on
+     * 4 KiB and 1 KiB planes, grouped with batch 2, 7x7, dilation 2 with
+     * 21 channels (a partial tall block), no pads, 3-D and 1-D; and at
+     * stride 2 and on 32-pixel rows, which stay direct */
     {2, 1, 32, 32, 1, {64, 64}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
-    {2, 2, 16, 40, 2, {32, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 0},
+    {2, 1, 32, 40, 1, {16, 48}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 16, 40, 2, {16, 64}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 0},
     {2, 1, 8, 64, 1, {32, 64}, {7, 7}, {1, 1}, {1, 1}, {3, 3, 3, 3}, 0, 1},
     {2, 1, 24, 21, 1, {16, 64}, {3, 3}, {1, 1}, {2, 2}, {2, 2, 2, 2}, 0, 1},
-    {2, 1, 16, 24, 1, {34, 34}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
-    {3, 1, 8, 20, 1, {4, 16, 16}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
+    {2, 1, 16, 24, 1, {18, 66}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {3, 1, 8, 20, 1, {4, 8, 64}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
     {1, 2, 32, 48, 1, {1024}, {9}, {1}, {1}, {4, 4}, 0, 1},
     {2, 1, 32, 32, 1, {128, 128}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 16, 40, 1, {32, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     /* output-channel vectors split into direct tiles of near-equal size
      * (AVX-512: 16 vectors, the last partly used, on tiles of up to 3:
      * 3 3 3 3 2 2) */

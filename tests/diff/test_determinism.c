@@ -51,7 +51,7 @@ static const det_case cases[] = {
     {"conv 3x3 32->48 64x64", CONVPOOL_OP_CONV, 2, {1, 32, 64, 64},
      {48, 32, 3, 3}, {0}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
     /* AVX-512: the row kernel's tall tile on 4 KiB output planes */
-    {"conv 3x3 16->40 grouped 32x32 batch 2", CONVPOOL_OP_CONV, 2, {2, 16, 32, 32},
+    {"conv 3x3 16->40 grouped 16x64 batch 2", CONVPOOL_OP_CONV, 2, {2, 16, 16, 64},
      {40, 8, 3, 3}, {0}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 2, 0, 0},
     {"conv 3-D", CONVPOOL_OP_CONV, 3, {1, 6, 9, 10, 11}, {20, 6, 3, 3, 3}, {0}, {1, 1, 1},
      {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 1, 0, 0},

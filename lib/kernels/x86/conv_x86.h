@@ -220,7 +220,9 @@ static inline int64_t x86_conv_tile_block(int64_t blocks, int64_t mv, int64_t mt
  * of the time, hires64 0.93-0.95, vgg_c2 (49 KiB) 0.98, and on a vCPU in
  * the slow state (docs/performance.md) 0.82-0.94 for planes of 1 KiB
  * multiples. On planes of 100 x 100, 120 x 120 or 200 x 200 (64 or 16
- * positions), and 56 x 56, the direct kernel is faster.
+ * positions), and 56 x 56, the direct kernel is faster, and on rows
+ * shorter than a tall tile (ct_dcgan16's stride phases, 16 x 16: 1.6x the
+ * time), where the tile runs mostly empty.
  */
 static inline const x86_conv *cp_x86_conv_for(const x86_conv *xc, const cp_geom *g)
 {
@@ -228,7 +230,10 @@ static inline const x86_conv *cp_x86_conv_for(const x86_conv *xc, const cp_geom 
     const int64_t way = c->l1d_ways > 0 ? c->l1d_bytes / c->l1d_ways : 4096;
     const int64_t part = way / X86_CONV_ROWS_ALT_WAY_PARTS;
     const int64_t plane_bytes = cp_geom_out_plane(g) * (int64_t)sizeof(float);
-    return xc->rows_alt && part > 0 && plane_bytes % part == 0 ? xc->rows_alt : xc;
+    const x86_conv *alt = xc->rows_alt;
+    /* rows of at least one whole tall tile (48 pixels on AVX-512) */
+    const int wide = alt && g->out[2] >= alt->rows_nv * alt->k->vw;
+    return wide && part > 0 && plane_bytes % part == 0 ? alt : xc;
 }
 
 static inline size_t cp_x86_conv_offsets_bytes(const x86_conv_plan *p)
