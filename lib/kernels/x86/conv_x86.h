@@ -203,8 +203,6 @@ static inline int64_t x86_conv_tile_block(int64_t blocks, int64_t mv, int64_t mt
     return mt * small + min64(mt, big);
 }
 
-/* Reduction-step tables at the head of the workspace: input offsets and,
- * for the direct kernel, weight offsets. */
 /* A direct op's rows_alt runs where the output plane is a multiple of
  * this fraction of the L1 way size: a direct tile's channel rows, one
  * plane apart, then fall in at most this many L1 set positions. */
@@ -236,6 +234,8 @@ static inline const x86_conv *cp_x86_conv_for(const x86_conv *xc, const cp_geom 
     return wide && part > 0 && plane_bytes % part == 0 ? alt : xc;
 }
 
+/* Reduction-step tables at the head of the workspace: input offsets and,
+ * for the direct kernel, weight offsets. */
 static inline size_t cp_x86_conv_offsets_bytes(const x86_conv_plan *p)
 {
     return (size_t)round_up(p->offset_count * (int64_t)sizeof(int64_t) * 2, CP_ALIGNMENT);

@@ -18,9 +18,9 @@
 #define X86_CONV_ROWS_MAX_CHANNELS 4
 /* On AVX-512, direct ops with up to this many reduction steps (input
  * channels per group x taps: 64 channels of 3x3) and stride 1 also keep
- * their weights for the row kernel's tall tile, which runs them where the
- * output planes are a multiple of the L1 way size (cp_x86_conv_for). On
- * AVX2, whose direct tiles hold half as many channel rows, the same
+ * their weights for the row kernel's tall tile, which runs them where a
+ * direct tile's output rows would share a few L1 sets (cp_x86_conv_for).
+ * On AVX2, whose direct tiles hold half as many channel rows, the same
  * switch measured 0.95x-1.04x the time: not taken. */
 #define X86_CONV_ROWS_ALT_MAX_STEPS 576
 /* Channel multipliers up to this go to the depthwise kernel; above, the
