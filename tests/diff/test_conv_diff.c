@@ -214,6 +214,18 @@ static const conv_case fixed_cases[] = {
      * partial last vector; batch 2 */
     {2, 1, 3, 32, 1, {9, 112}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 2, 4, 40, 1, {6, 100}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    /* short reductions (at most 64 steps) whose output is at least twice
+     * L2 (4 MiB and more, for L2s of up to 2 MiB): the GEMM and row tiles
+     * store their vectors in 256-bit halves on AVX-512 (impl_conv_x86.c,
+     * X86_CONV_HALVES_MAX_STEPS): the tall, GEMM-shaped and narrow row
+     * tiles (partial last vectors, batch), a direct op run on the tall
+     * tile, the 1x1 GEMM with groups and batch */
+    {2, 1, 3, 40, 1, {160, 170}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 3, 24, 1, {150, 150}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 4, 7, 3, 1, {300, 300}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 7, 32, 1, {128, 128}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 32, 48, 1, {150, 150}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 2, 64, 64, 2, {100, 90}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 0},
 };
 
 /* The weight gradient's four x86 paths and their variants, each run with

@@ -113,56 +113,60 @@ static void check_gemm_tile(const char *name, const char *isa, const gemm_tile_c
 static void test_gemm(const cp_conv_kernels *k, const char *isa)
 {
     const int64_t mr = k->gemm_mr, vw = k->vw;
-    for (int64_t channels = 1; channels <= 5; channels += 2)
-        for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
-            for (int64_t n = 1; n <= k->gemm_nv * vw; n += (n < 2 * vw ? 1 : 5)) {
-                const int64_t x_stride = k->gemm_nv * vw + 3, y_stride = n + 2;
-                float *x = buffer((size_t)(channels * x_stride));
-                float *w = buffer((size_t)(channels * mr));
-                float *bias = buffer((size_t)mr);
-                float *y = buffer((size_t)(mr * y_stride));
-                k->gemm(channels, x, x_stride, w, bias, y, y_stride, m_valid, n);
-                char shape[96];
-                snprintf(shape, sizeof shape, "C=%lld m_valid=%lld n=%lld", (long long)channels,
-                         (long long)m_valid, (long long)n);
-                const gemm_tile_case t = {channels, x, x_stride, NULL, w, bias, mr, m_valid, n};
-                check_gemm_tile("gemm", isa, &t, y, NULL, y_stride, shape);
-                free(x), free(w), free(bias), free(y);
-            }
+    for (int halves = 0; halves <= 1; halves++)
+        for (int64_t channels = 1; channels <= 5; channels += 2)
+            for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
+                for (int64_t n = 1; n <= k->gemm_nv * vw; n += (n < 2 * vw ? 1 : 5)) {
+                    const int64_t x_stride = k->gemm_nv * vw + 3, y_stride = n + 2;
+                    float *x = buffer((size_t)(channels * x_stride));
+                    float *w = buffer((size_t)(channels * mr));
+                    float *bias = buffer((size_t)mr);
+                    float *y = buffer((size_t)(mr * y_stride));
+                    k->gemm(channels, x, x_stride, w, bias, y, y_stride, m_valid, n, halves);
+                    char shape[96];
+                    snprintf(shape, sizeof shape, "C=%lld m_valid=%lld n=%lld halves=%d",
+                             (long long)channels, (long long)m_valid, (long long)n, halves);
+                    const gemm_tile_case t = {channels, x, x_stride, NULL, w, bias, mr, m_valid, n};
+                    check_gemm_tile("gemm", isa, &t, y, NULL, y_stride, shape);
+                    free(x), free(w), free(bias), free(y);
+                }
 }
 
-/* The row kernels (rows: gemm_mr channels a tile; rows_narrow: narrow_mr)
- * over steps at scattered offsets, as a packed band's taps are. */
+/* The row kernels (rows: gemm_mr channels a tile; rows_narrow: narrow_mr;
+ * rows_tall: tall_mr) over steps at scattered offsets, as a packed band's
+ * taps are, with whole-vector and half-vector stores. */
 static void test_rows_with(const cp_conv_kernels *k, const char *isa, const char *name,
                            cp_conv_rows_fn fn, int64_t mr, int64_t nv)
 {
     const int64_t vw = k->vw;
-    for (int64_t steps = 1; steps <= 7; steps += 3)
-        for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
-            for (int64_t n = 1; n <= nv * vw; n += (n < 2 * vw ? 1 : 5)) {
-                /* step s reads a row of its own, shifted by s % 3 floats */
-                const int64_t x_row = nv * vw + 5, y_stride = n + 2;
-                int64_t offsets[7];
-                for (int64_t s = 0; s < steps; s++)
-                    offsets[s] = (steps - 1 - s) * x_row + s % 3;
-                float *x = buffer((size_t)(steps * x_row)), *w = buffer((size_t)(steps * mr));
-                float *bias = buffer((size_t)mr), *y = buffer((size_t)(mr * y_stride));
-                float *before = buffer((size_t)(mr * y_stride));
-                memcpy(before, y, (size_t)(mr * y_stride) * sizeof *y);
-                fn(steps, offsets, x, w, bias, y, y_stride, m_valid, n);
-                char shape[96];
-                snprintf(shape, sizeof shape, "steps=%lld m_valid=%lld n=%lld", (long long)steps,
-                         (long long)m_valid, (long long)n);
-                const gemm_tile_case t = {steps, x, 0, offsets, w, bias, mr, m_valid, n};
-                check_gemm_tile(name, isa, &t, y, before, y_stride, shape);
-                free(x), free(w), free(bias), free(y), free(before);
-            }
+    for (int halves = 0; halves <= 1; halves++)
+        for (int64_t steps = 1; steps <= 7; steps += 3)
+            for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
+                for (int64_t n = 1; n <= nv * vw; n += (n < 2 * vw ? 1 : 5)) {
+                    /* step s reads a row of its own, shifted by s % 3 floats */
+                    const int64_t x_row = nv * vw + 5, y_stride = n + 2;
+                    int64_t offsets[7];
+                    for (int64_t s = 0; s < steps; s++)
+                        offsets[s] = (steps - 1 - s) * x_row + s % 3;
+                    float *x = buffer((size_t)(steps * x_row)), *w = buffer((size_t)(steps * mr));
+                    float *bias = buffer((size_t)mr), *y = buffer((size_t)(mr * y_stride));
+                    float *before = buffer((size_t)(mr * y_stride));
+                    memcpy(before, y, (size_t)(mr * y_stride) * sizeof *y);
+                    fn(steps, offsets, x, w, bias, y, y_stride, m_valid, n, halves);
+                    char shape[96];
+                    snprintf(shape, sizeof shape, "steps=%lld m_valid=%lld n=%lld halves=%d",
+                             (long long)steps, (long long)m_valid, (long long)n, halves);
+                    const gemm_tile_case t = {steps, x, 0, offsets, w, bias, mr, m_valid, n};
+                    check_gemm_tile(name, isa, &t, y, before, y_stride, shape);
+                    free(x), free(w), free(bias), free(y), free(before);
+                }
 }
 
 static void test_rows(const cp_conv_kernels *k, const char *isa)
 {
     test_rows_with(k, isa, "rows", k->rows, k->gemm_mr, k->gemm_nv);
     test_rows_with(k, isa, "rows_narrow", k->rows_narrow, k->narrow_mr, k->narrow_nv);
+    test_rows_with(k, isa, "rows_tall", k->rows_tall, k->tall_mr, k->tall_nv);
 }
 
 /* Direct tiles: a 1-D convolution of C channels and K taps; some steps

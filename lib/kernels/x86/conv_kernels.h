@@ -23,10 +23,11 @@
  * pixel, channel c at x + c*x_stride. w holds, per input channel, MR
  * weights (zero past the group's last output channel); bias MR values.
  * Only `m_valid` rows and `n` pixels (1 .. nv_max*vw) are read and stored,
- * so tails need no padding. */
+ * so tails need no padding. `halves`: whole vectors are stored as 256-bit
+ * halves (vf_storeu_halves; the glue's choice, X86_CONV_HALVES_MAX_STEPS). */
 typedef void (*cp_conv_gemm_fn)(int64_t channels, const float *x, int64_t x_stride, const float *w,
                                 const float *bias, float *y, int64_t y_stride, int64_t m_valid,
-                                int64_t n);
+                                int64_t n, int halves);
 
 /* The GEMM of a whole tile (gemm_nv*vw pixels) stored with each pair of
  * rows zipped: for even i < m_valid (m_valid even), rows i and i + 1 of
@@ -42,10 +43,11 @@ typedef void (*cp_conv_gemm_zip_fn)(int64_t channels, const float *x, int64_t x_
  * step k (input channel, tap) of pixel p reads x + offsets[k] + p and the
  * MR weights at w + k*MR. The glue splits strided rows into phases and
  * pads them to whole vectors; used where input channels are few (the
- * stem), so that the direct kernel's transposed store would not pay. */
+ * stem), so that the direct kernel's transposed store would not pay.
+ * `halves` as for the GEMM. */
 typedef void (*cp_conv_rows_fn)(int64_t steps, const int64_t *offsets, const float *x,
                                 const float *w, const float *bias, float *y, int64_t y_stride,
-                                int64_t m_valid, int64_t n);
+                                int64_t m_valid, int64_t n, int halves);
 
 /* Direct convolution on a zero-padded copy of the input: np output pixels
  * of one row (np = 1 .. direct_np_max) times mv vectors of output channels

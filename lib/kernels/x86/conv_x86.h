@@ -169,6 +169,7 @@ typedef struct x86_conv_job {
      * args->y and the plane; cp_impl.run_pixels: a range of one image) */
     int64_t q0, pixels, y_stride;
     float *y;
+    int store_halves; /* GEMM, rows: the tiles' `halves` (X86_CONV_HALVES_MAX_STEPS) */
     x86_conv_plan plan;
     const int64_t *offsets;
     const int64_t *w_offsets;    /* direct: weight codes (cp_x86_conv_make_direct_codes) */

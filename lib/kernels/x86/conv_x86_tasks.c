@@ -38,7 +38,7 @@ static void d2s_pixel_tile(const x86_conv_job *job, const float *x, int64_t n, i
         const float *w = xc->w + slot * xc->cpg * mr, *bias = xc->bias + slot * mr;
         if (!zip) {
             float buf[CP_CONV_GEMM_TILE_MAX];
-            k->gemm(xc->cpg, x + q, plane, w, bias, buf, tile, rows, np);
+            k->gemm(xc->cpg, x + q, plane, w, bias, buf, tile, rows, np, 0);
             cp_x86_conv_d2s_store(k, d, g, buf, tile, y, grp * xc->mpg + b * mr, rows, q, np);
             continue;
         }
@@ -82,7 +82,8 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
             for (int64_t b = b_lo; b < b_hi; b++) {
                 int64_t slot = grp * xc->blocks + b;
                 k->gemm(xc->cpg, x + q, plane, xc->w + slot * xc->cpg * mr, xc->bias + slot * mr,
-                        y + b * mr * ys + (q - job->q0), ys, xc->mpg - b * mr, np);
+                        y + b * mr * ys + (q - job->q0), ys, xc->mpg - b * mr, np,
+                        job->store_halves);
             }
         }
     }
@@ -433,7 +434,7 @@ void cp_x86_conv_rows_task(void *arg, int64_t begin, int64_t end, int32_t thread
                     int64_t c1 = min64((ct + 1) * row_vecs / tiles * k->vw, ow);
                     rows(steps, job->offsets, row + c0, xc->w + slot * steps * mr,
                          xc->bias + slot * mr, y + oh * ow + c0, out_plane, xc->mpg - b * mr,
-                         c1 - c0);
+                         c1 - c0, job->store_halves);
                 }
             }
         }

@@ -12,6 +12,7 @@
  *                              into each use as a memory operand)
  *   vf_loadz(m, p)             lanes in m from p, 0 elsewhere (no fault)
  *   vf_storem(p, m, v)         store the lanes in m (no fault elsewhere)
+ *   vf_storeu_halves(p, v)     vf_storeu as 256-bit stores (AVX2: the same)
  *   vf_store_first(p, v, n)    store the first n lanes
  *   vf_add, vf_mul, vf_div, vf_fma(a, b, acc), vf_max (NaN in a ignored)
  *   vf_abs, vf_sqrt

@@ -39,6 +39,11 @@ static inline void vf_storeu(float *p, vf v)
 {
     _mm256_storeu_ps(p, v);
 }
+/* A vector is one 256-bit store already. */
+static inline void vf_storeu_halves(float *p, vf v)
+{
+    vf_storeu(p, v);
+}
 static inline vi vi_iota(void)
 {
     return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);

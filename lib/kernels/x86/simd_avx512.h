@@ -38,6 +38,12 @@ static inline void vf_storeu(float *p, vf v)
 {
     _mm512_storeu_ps(p, v);
 }
+/* The same store as two 256-bit halves (see X86_CONV_HALVES_MAX_STEPS). */
+static inline void vf_storeu_halves(float *p, vf v)
+{
+    _mm256_storeu_ps(p, _mm512_castps512_ps256(v));
+    _mm256_storeu_ps(p + 8, _mm512_extractf32x8_ps(v, 1));
+}
 /* The first n lanes (0 <= n <= LANES). */
 static inline vm vm_first(int n)
 {
