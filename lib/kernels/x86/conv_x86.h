@@ -26,6 +26,8 @@
  *    with a short reduction at stride 1 also keeps its weights packed for
  *    the tall tile, which runs it where the output planes put a direct
  *    tile's channel rows in a few L1 sets (cp_x86_conv_for).
+ *    The GEMM and rows tiles of short reductions store in 256-bit halves
+ *    where the output is far beyond L2 (X86_CONV_HALVES_MAX_STEPS).
  *  - direct: everything else (any kernel, stride, dilation, pads, groups,
  *    1-D/2-D/3-D). Each task copies a band of zero-padded input rows of one
  *    group (deep layers on small planes, whose padding taps are all left
