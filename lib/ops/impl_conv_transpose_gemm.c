@@ -561,6 +561,49 @@ static void input_range(const cp_geom *g, int dim, int64_t k, int64_t *lo, int64
         *hi = *lo;
 }
 
+/* The taps k of one dimension that reach output o: those for which
+ * o + pad_begin - k * dilation is a multiple of the stride, the input it
+ * reads, i = (o + pad_begin - k * dilation) / stride, inside [0, in). The
+ * walk keeps i as a quotient and remainder while k rises, so that an
+ * output row's taps cost one division, not several per tap (the stem's dx
+ * spent about 1% of its time dividing here). */
+typedef struct tap_walk {
+    int64_t k, kernel, q, r, stride, step_q, step_r, in;
+} tap_walk;
+
+static void tap_walk_start(tap_walk *w, const cp_geom *g, int dim, int64_t o)
+{
+    const int64_t t = o + g->pad_begin[dim];
+    w->k = 0;
+    w->kernel = g->kernel[dim];
+    w->stride = g->stride[dim];
+    w->in = g->in[dim];
+    w->q = t < 0 ? -1 : t / w->stride; /* t < 0: no tap reaches o */
+    w->r = t < 0 ? 0 : t - w->q * w->stride;
+    w->step_q = g->dilation[dim] / w->stride;
+    w->step_r = g->dilation[dim] - w->step_q * w->stride;
+}
+
+/* The next tap that reaches the output, its k and input i; 0 when none is
+ * left (the inputs only fall as k rises, so a negative one ends the walk). */
+static int tap_walk_next(tap_walk *w, int64_t *k, int64_t *i)
+{
+    while (w->k < w->kernel && w->q >= 0) {
+        const int hit = w->r == 0 && w->q < w->in;
+        *k = w->k++;
+        *i = w->q;
+        w->q -= w->step_q;
+        w->r -= w->step_r;
+        if (w->r < 0) {
+            w->r += w->stride;
+            w->q--;
+        }
+        if (hit)
+            return 1;
+    }
+    return 0;
+}
+
 typedef struct col2im_args {
     const cp_geom *g;
     const gemm_packed *gp;
@@ -572,15 +615,29 @@ typedef struct col2im_args {
     int64_t bands;      /* tasks per output channel: bands of those rows */
 } col2im_args;
 
+/* Inputs [lo, hi) of one tap of a pair that the other does not reach. */
+typedef struct tap_end {
+    int64_t lo, hi;
+    int odd; /* 0: tap kw's, on even columns; 1: tap kw + 1's */
+} tap_end;
+
 /* The inputs [w_lo, w_hi) that tap kw reaches along W. With stride 2 and
  * dilation 1 along W, taps kw and kw + 1 fill the even and odd columns of
  * one run of outputs and are added together, zipped, where both reach
  * (pair: kw + 1 reaches [n_lo, n_hi), both [p_lo, p_hi)); single: the
- * last of an odd number of such taps, on the even columns alone. */
+ * last of an odd number of such taps, on the even columns alone. A pair's
+ * ends, end[0, ends), are added one by one after the zipped middle. */
 typedef struct tap_run {
     int64_t w_lo, w_hi, n_lo, n_hi, p_lo, p_hi;
-    int pair, single;
+    int pair, single, ends;
+    tap_end end[4];
 } tap_run;
+
+static void add_end(tap_run *t, int64_t lo, int64_t hi, int odd)
+{
+    if (hi > lo)
+        t->end[t->ends++] = (tap_end){lo, hi, odd};
+}
 
 static tap_run tap_run_of(const cp_geom *g, int64_t kw)
 {
@@ -594,6 +651,10 @@ static tap_run tap_run_of(const cp_geom *g, int64_t kw)
         t.p_lo = t.n_lo > t.w_lo ? t.n_lo : t.w_lo;
         t.p_hi = t.n_hi < t.w_hi ? t.n_hi : t.w_hi;
         t.p_hi = t.p_hi > t.p_lo ? t.p_hi : t.p_lo;
+        add_end(&t, t.w_lo, t.w_hi < t.p_lo ? t.w_hi : t.p_lo, 0);
+        add_end(&t, t.n_lo, t.n_hi < t.p_lo ? t.n_hi : t.p_lo, 1);
+        add_end(&t, t.p_hi > t.w_lo ? t.p_hi : t.w_lo, t.w_hi, 0);
+        add_end(&t, t.p_hi > t.n_lo ? t.p_hi : t.n_lo, t.n_hi, 1);
     }
     return t;
 }
@@ -605,12 +666,42 @@ static tap_run tap_run_of(const cp_geom *g, int64_t kw)
  * task works out their taps' runs once, not once per output row. */
 #define CP_COL2IM_ZIP_KW 16
 
-/* Output row yr, (od, oh), of channel m (its columns at cm) with stride 2
- * along W: for each pair or single tap along W in order, the columns of
- * every row of taps (kd, kh) that reaches the row, in that order, added
- * with the row held in registers (more than CP_COL2IM_ZIP_ROWS such rows:
- * group by group of them, each group's taps along W in order). runs[kw]:
+/* Adds `rows` rows of taps (kd, kh), whose tap (kd, kh, 0) columns are at
+ * cm + at[r], into output row yr (stride 2 along W): for each pair or
+ * single tap along W in order, all rows at once with the row held in
+ * registers, then the ends only one tap of a pair reaches. runs[kw]:
  * tap_run_of(g, kw). */
+static void zip_rows(const col2im_args *a, const tap_run *runs, const float *cm, const int64_t *at,
+                     int64_t rows, float *yr)
+{
+    const cp_geom *g = a->g;
+    const float *even[CP_COL2IM_ZIP_ROWS], *odd[CP_COL2IM_ZIP_ROWS];
+    for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
+        const tap_run *t = &runs[kw];
+        float *yw = yr + kw - g->pad_begin[2]; /* input iw lands at yw[2 iw] */
+        const float *c0 = cm + kw * a->col_plane;
+        const int64_t lo = t->pair ? t->p_lo : t->w_lo, hi = t->pair ? t->p_hi : t->w_hi;
+        for (int64_t r = 0; r < rows; r++) {
+            even[r] = c0 + at[r] + lo;
+            odd[r] = even[r] + a->col_plane; /* tap kw + 1 */
+        }
+        if (hi > lo)
+            a->gp->inner->impl->zip_add_taps(a->gp->inner, even, t->pair ? odd : NULL, rows,
+                                             hi - lo, yw + 2 * lo);
+        for (int64_t r = 0; r < rows; r++)
+            for (int e = 0; e < t->ends; e++) {
+                const float *c = c0 + at[r] + t->end[e].odd * a->col_plane;
+                float *y = yw + t->end[e].odd;
+                for (int64_t iw = t->end[e].lo; iw < t->end[e].hi; iw++)
+                    y[iw * 2] += c[iw];
+            }
+        kw += t->pair; /* tap kw + 1 is done */
+    }
+}
+
+/* Output row yr, (od, oh), of channel m (its columns at cm) with stride 2
+ * along W: the rows of taps (kd, kh) that reach it, in that order, through
+ * zip_rows (more than CP_COL2IM_ZIP_ROWS such rows: group by group). */
 static void zip_output_row(const col2im_args *a, const tap_run *runs, const float *cm, int64_t od,
                            int64_t oh, float *yr)
 {
@@ -618,47 +709,21 @@ static void zip_output_row(const col2im_args *a, const tap_run *runs, const floa
     const int64_t K1 = g->kernel[1], K2 = g->kernel[2], in2 = g->in[2];
     /* offsets in cm of tap (kd, kh, 0) at the input row each reads */
     int64_t at[CP_COL2IM_ZIP_ROWS];
-    const float *even[CP_COL2IM_ZIP_ROWS], *odd[CP_COL2IM_ZIP_ROWS];
-    for (int64_t k = 0; k < g->kernel[0] * K1;) {
-        int64_t rows = 0;
-        for (; k < g->kernel[0] * K1 && rows < CP_COL2IM_ZIP_ROWS; k++) {
-            const int64_t kd = k / K1, kh = k % K1;
-            const int64_t td = od + g->pad_begin[0] - kd * g->dilation[0];
-            const int64_t th = oh + g->pad_begin[1] - kh * g->dilation[1];
-            if (td < 0 || th < 0 || td % g->stride[0] || th % g->stride[1])
-                continue;
-            const int64_t id = td / g->stride[0], ih = th / g->stride[1];
-            if (id >= g->in[0] || ih >= g->in[1])
-                continue;
-            at[rows++] = k * K2 * a->col_plane + (id * g->in[1] + ih) % a->ring * in2;
-        }
-        for (int64_t kw = 0; kw < K2 && rows; kw++) {
-            const tap_run t = runs[kw];
-            float *yw = yr + kw - g->pad_begin[2]; /* input iw lands at yw[2 iw] */
-            const float *c0 = cm + kw * a->col_plane;
-            const int64_t lo = t.pair ? t.p_lo : t.w_lo, hi = t.pair ? t.p_hi : t.w_hi;
-            for (int64_t r = 0; r < rows; r++) {
-                even[r] = c0 + at[r] + lo;
-                odd[r] = even[r] + a->col_plane; /* tap kw + 1 */
+    int64_t rows = 0, kd, id, kh, ih;
+    tap_walk wd, wh;
+    tap_walk_start(&wd, g, 0, od);
+    while (tap_walk_next(&wd, &kd, &id)) {
+        tap_walk_start(&wh, g, 1, oh);
+        while (tap_walk_next(&wh, &kh, &ih)) {
+            if (rows == CP_COL2IM_ZIP_ROWS) {
+                zip_rows(a, runs, cm, at, rows, yr);
+                rows = 0;
             }
-            if (hi > lo)
-                a->gp->inner->impl->zip_add_taps(a->gp->inner, even, t.pair ? odd : NULL, rows,
-                                                 hi - lo, yw + 2 * lo);
-            for (int64_t r = 0; t.pair && r < rows; r++) {
-                /* the ends only one of the two reaches */
-                const float *ce = c0 + at[r], *co = ce + a->col_plane;
-                for (int64_t iw = t.w_lo; iw < t.w_hi && iw < t.p_lo; iw++)
-                    yw[iw * 2] += ce[iw];
-                for (int64_t iw = t.n_lo; iw < t.n_hi && iw < t.p_lo; iw++)
-                    yw[iw * 2 + 1] += co[iw];
-                for (int64_t iw = t.p_hi > t.w_lo ? t.p_hi : t.w_lo; iw < t.w_hi; iw++)
-                    yw[iw * 2] += ce[iw];
-                for (int64_t iw = t.p_hi > t.n_lo ? t.p_hi : t.n_lo; iw < t.n_hi; iw++)
-                    yw[iw * 2 + 1] += co[iw];
-            }
-            kw += t.pair; /* tap kw + 1 is done */
+            at[rows++] = (kd * K1 + kh) * K2 * a->col_plane + (id * g->in[1] + ih) % a->ring * in2;
         }
     }
+    if (rows)
+        zip_rows(a, runs, cm, at, rows, yr);
 }
 
 /* Adds `rows` rows of tap kw's columns (c) into y's rows from yr0, y_step
