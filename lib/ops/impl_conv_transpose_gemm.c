@@ -331,9 +331,9 @@ static convpool_status gemm_prepare(convpool_op *op, const float *weight, const 
                             : gemm_inner_prepare(op, gp, weight, NULL, wt);
     /* unreachable: the inner Conv gets an x86 impl, which has both */
     if (st == CONVPOOL_OK && gp->inner && !gp->depth_to_space &&
-        (!gp->inner->impl->run_pixels || !gp->inner->impl->zip_add_taps))
+        (!gp->inner->impl->run_pixels || !gp->inner->impl->zip_phase_sums))
         st = cp_fail(CONVPOOL_ERROR_INTERNAL,
-                     "the GEMM way's Conv lacks run_pixels or zip_add_taps");
+                     "the GEMM way's Conv lacks run_pixels or zip_phase_sums");
     cp_free(wt);
     cp_free(row_bias);
     if (st != CONVPOOL_OK)
@@ -615,47 +615,20 @@ typedef struct col2im_args {
     int64_t bands;      /* tasks per output channel: bands of those rows */
 } col2im_args;
 
-/* Inputs [lo, hi) of one tap of a pair that the other does not reach. */
-typedef struct tap_end {
-    int64_t lo, hi;
-    int odd; /* 0: tap kw's, on even columns; 1: tap kw + 1's */
-} tap_end;
-
-/* The inputs [w_lo, w_hi) that tap kw reaches along W. With stride 2 and
- * dilation 1 along W, taps kw and kw + 1 fill the even and odd columns of
- * one run of outputs and are added together, zipped, where both reach
- * (pair: kw + 1 reaches [n_lo, n_hi), both [p_lo, p_hi)); single: the
- * last of an odd number of such taps, on the even columns alone. A pair's
- * ends, end[0, ends), are added one by one after the zipped middle. */
+/* Tap kw along W with stride 2 and dilation 1 (the zipped scatter): it
+ * reaches inputs [w_lo, w_hi), and input iw lands on output column 2 iw +
+ * kw - pad_begin = 2 j + phase, at zipped position j = iw + shift. */
 typedef struct tap_run {
-    int64_t w_lo, w_hi, n_lo, n_hi, p_lo, p_hi;
-    int pair, single, ends;
-    tap_end end[4];
+    int64_t w_lo, w_hi, shift;
+    int phase;
 } tap_run;
-
-static void add_end(tap_run *t, int64_t lo, int64_t hi, int odd)
-{
-    if (hi > lo)
-        t->end[t->ends++] = (tap_end){lo, hi, odd};
-}
 
 static tap_run tap_run_of(const cp_geom *g, int64_t kw)
 {
-    tap_run t = {0};
+    tap_run t;
     input_range(g, 2, kw, &t.w_lo, &t.w_hi);
-    const int zipped = g->stride[2] == 2 && g->dilation[2] == 1;
-    t.pair = zipped && kw + 1 < g->kernel[2];
-    t.single = zipped && !t.pair;
-    if (t.pair) {
-        input_range(g, 2, kw + 1, &t.n_lo, &t.n_hi);
-        t.p_lo = t.n_lo > t.w_lo ? t.n_lo : t.w_lo;
-        t.p_hi = t.n_hi < t.w_hi ? t.n_hi : t.w_hi;
-        t.p_hi = t.p_hi > t.p_lo ? t.p_hi : t.p_lo;
-        add_end(&t, t.w_lo, t.w_hi < t.p_lo ? t.w_hi : t.p_lo, 0);
-        add_end(&t, t.n_lo, t.n_hi < t.p_lo ? t.n_hi : t.p_lo, 1);
-        add_end(&t, t.p_hi > t.w_lo ? t.p_hi : t.w_lo, t.w_hi, 0);
-        add_end(&t, t.p_hi > t.n_lo ? t.p_hi : t.n_lo, t.n_hi, 1);
-    }
+    t.shift = cp_floor_div(kw - g->pad_begin[2], 2);
+    t.phase = (int)(kw - g->pad_begin[2] - 2 * t.shift);
     return t;
 }
 
@@ -665,65 +638,74 @@ static tap_run tap_run_of(const cp_geom *g, int64_t kw)
 /* Kernels up to this wide along W take the zipped scatter (stride 2): a
  * task works out their taps' runs once, not once per output row. */
 #define CP_COL2IM_ZIP_KW 16
+/* Sources of one phase in a call: every tap of that many rows. */
+#define CP_COL2IM_ZIP_SOURCES (CP_COL2IM_ZIP_ROWS * CP_COL2IM_ZIP_KW)
 
-/* Adds `rows` rows of taps (kd, kh), whose tap (kd, kh, 0) columns are at
- * cm + at[r], into output row yr (stride 2 along W): for each pair or
- * single tap along W in order, all rows at once with the row held in
- * registers, then the ends only one tap of a pair reaches. runs[kw]:
- * tap_run_of(g, kw). */
-static void zip_rows(const col2im_args *a, const tap_run *runs, const float *cm, const int64_t *at,
-                     int64_t rows, float *yr)
+/* The sources of the two phases of one output row, gathered for a call of
+ * the zip kernel. */
+typedef struct zip_call {
+    const float *src[2][CP_COL2IM_ZIP_SOURCES];
+    int64_t shift[2][CP_COL2IM_ZIP_SOURCES], lo[2][CP_COL2IM_ZIP_SOURCES],
+        hi[2][CP_COL2IM_ZIP_SOURCES];
+    int64_t count[2];
+} zip_call;
+
+/* The row's sources so far into yr: onto the bias if `first`, else added
+ * to what earlier calls wrote. */
+static void zip_flush(const col2im_args *a, zip_call *z, float bias, int first, float *yr)
 {
-    const cp_geom *g = a->g;
-    const float *even[CP_COL2IM_ZIP_ROWS], *odd[CP_COL2IM_ZIP_ROWS];
-    for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
-        const tap_run *t = &runs[kw];
-        float *yw = yr + kw - g->pad_begin[2]; /* input iw lands at yw[2 iw] */
-        const float *c0 = cm + kw * a->col_plane;
-        const int64_t lo = t->pair ? t->p_lo : t->w_lo, hi = t->pair ? t->p_hi : t->w_hi;
-        for (int64_t r = 0; r < rows; r++) {
-            even[r] = c0 + at[r] + lo;
-            odd[r] = even[r] + a->col_plane; /* tap kw + 1 */
-        }
-        if (hi > lo)
-            a->gp->inner->impl->zip_add_taps(a->gp->inner, even, t->pair ? odd : NULL, rows,
-                                             hi - lo, yw + 2 * lo);
-        for (int64_t r = 0; r < rows; r++)
-            for (int e = 0; e < t->ends; e++) {
-                const float *c = c0 + at[r] + t->end[e].odd * a->col_plane;
-                float *y = yw + t->end[e].odd;
-                for (int64_t iw = t->end[e].lo; iw < t->end[e].hi; iw++)
-                    y[iw * 2] += c[iw];
-            }
-        kw += t->pair; /* tap kw + 1 is done */
-    }
+    cp_zip_phase ph[2];
+    for (int p = 0; p < 2; p++)
+        ph[p] = (cp_zip_phase){z->src[p], z->shift[p], z->lo[p], z->hi[p], z->count[p]};
+    a->gp->inner->impl->zip_phase_sums(a->gp->inner, &ph[0], &ph[1], a->g->out[2], bias, !first,
+                                       yr);
+    z->count[0] = z->count[1] = 0;
 }
 
-/* Output row yr, (od, oh), of channel m (its columns at cm) with stride 2
- * along W: the rows of taps (kd, kh) that reach it, in that order, through
- * zip_rows (more than CP_COL2IM_ZIP_ROWS such rows: group by group). */
-static void zip_output_row(const col2im_args *a, const tap_run *runs, const float *cm, int64_t od,
-                           int64_t oh, float *yr)
+/* Output row yr, (od, oh), of channel m (its columns at cm, its bias `bias`)
+ * with stride 2 and dilation 1 along W: every tap that reaches the row,
+ * by rows (kd, kh) in order and along W in order within a row, added to
+ * its phase's sum by the zip kernel, which writes the whole row (more
+ * than CP_COL2IM_ZIP_ROWS rows of taps: group by group, the first onto
+ * the bias, the others onto the row). runs[kw]: tap_run_of(g, kw). */
+static void zip_output_row(const col2im_args *a, const tap_run *runs, const float *cm, float bias,
+                           int64_t od, int64_t oh, float *yr)
 {
     const cp_geom *g = a->g;
     const int64_t K1 = g->kernel[1], K2 = g->kernel[2], in2 = g->in[2];
-    /* offsets in cm of tap (kd, kh, 0) at the input row each reads */
-    int64_t at[CP_COL2IM_ZIP_ROWS];
+    zip_call z;
+    z.count[0] = z.count[1] = 0;
     int64_t rows = 0, kd, id, kh, ih;
+    int first = 1;
     tap_walk wd, wh;
     tap_walk_start(&wd, g, 0, od);
     while (tap_walk_next(&wd, &kd, &id)) {
         tap_walk_start(&wh, g, 1, oh);
         while (tap_walk_next(&wh, &kh, &ih)) {
             if (rows == CP_COL2IM_ZIP_ROWS) {
-                zip_rows(a, runs, cm, at, rows, yr);
+                zip_flush(a, &z, bias, first, yr);
+                first = 0;
                 rows = 0;
             }
-            at[rows++] = (kd * K1 + kh) * K2 * a->col_plane + (id * g->in[1] + ih) % a->ring * in2;
+            rows++;
+            /* tap (kd, kh, 0)'s columns at the input row this row of taps reads */
+            const float *c =
+                cm + (kd * K1 + kh) * K2 * a->col_plane + (id * g->in[1] + ih) % a->ring * in2;
+            for (int64_t kw = 0; kw < K2; kw++) {
+                const tap_run *t = &runs[kw];
+                if (t->w_hi <= t->w_lo)
+                    continue;
+                const int p = t->phase;
+                const int64_t at = z.count[p]++;
+                z.src[p][at] = c + kw * a->col_plane;
+                z.shift[p][at] = t->shift;
+                z.lo[p][at] = t->w_lo + t->shift;
+                z.hi[p][at] = t->w_hi + t->shift;
+            }
         }
     }
-    if (rows)
-        zip_rows(a, runs, cm, at, rows, yr);
+    if (first || z.count[0] || z.count[1]) /* a row no tap reaches still gets its bias */
+        zip_flush(a, &z, bias, first, yr);
 }
 
 /* Adds `rows` rows of tap kw's columns (c) into y's rows from yr0, y_step
@@ -748,9 +730,10 @@ static void add_tap_rows(const cp_geom *g, int64_t kw, const float *c, int64_t r
 
 /* Task t: band t % bands of rows y_lo .. y_hi - 1 (dim 1) of output
  * channel t / bands: the bias, then every tap that reaches them. Each
- * output element gets its taps in a fixed order on one thread: (kw pair,
- * kd, kh) with stride 2 along W and at most CP_COL2IM_ZIP_KW taps (see
- * zip_output_row), else (kd, kh, kw). */
+ * output element gets its taps in a fixed order on one thread: with
+ * stride 2 and dilation 1 along W and at most CP_COL2IM_ZIP_KW taps, the
+ * bias plus the sum of its taps in (kd, kh, kw) order (see
+ * zip_output_row), else the bias, then each tap in (kd, kh, kw) order. */
 static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -771,16 +754,16 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
             continue;
         float *yp = a->y + m * out_plane;
         const float b = a->gp->bias[m];
-        for (int64_t od = 0; od < g->out[0]; od++)
-            for (int64_t o = oh0 * g->out[2]; o < oh1 * g->out[2]; o++)
-                yp[od * g->out[1] * g->out[2] + o] = b;
         const float *cm = a->cols + m * a->gp->taps * a->col_plane;
         if (zipped) {
             for (int64_t od = 0; od < g->out[0]; od++)
                 for (int64_t oh = oh0; oh < oh1; oh++)
-                    zip_output_row(a, runs, cm, od, oh, yp + (od * g->out[1] + oh) * g->out[2]);
+                    zip_output_row(a, runs, cm, b, od, oh, yp + (od * g->out[1] + oh) * g->out[2]);
             continue;
         }
+        for (int64_t od = 0; od < g->out[0]; od++)
+            for (int64_t o = oh0 * g->out[2]; o < oh1 * g->out[2]; o++)
+                yp[od * g->out[1] * g->out[2] + o] = b;
         for (int64_t kd = 0; kd < K0; kd++) {
             int64_t d_lo, d_hi;
             input_range(g, 0, kd, &d_lo, &d_hi);

@@ -85,14 +85,15 @@ struct cp_impl {
      * one. */
     void (*run_pixels)(const cp_run_args *args, int64_t q0, int64_t pixels, int64_t y_stride,
                        int32_t max_threads);
-    /* dst[2i] += even[t][i], dst[2i + 1] += odd[t][i] for i < n and t = 0
-     * .. taps - 1 in that order (odd NULL: only the even positions, the
-     * odd ones not written) on the op's ISA path: the scatter of
-     * ConvTranspose's GEMM way adds the stride-2 taps that reach an output
-     * row with its inner Conv's. Every impl a GEMM-way inner Conv can get
-     * has one. */
-    void (*zip_add_taps)(const convpool_op *op, const float *const *even, const float *const *odd,
-                         int64_t taps, int64_t n, float *dst);
+    /* One output row of `width` floats from its two stride-2 phases
+     * (cp_zip_phase): each phase's sources summed (in a fixed order), then
+     * dst[2j] = base + even sum, dst[2j + 1] = base + odd sum, base `init`
+     * or (accumulate) dst's value; every float of the row written, on the
+     * op's ISA path. The scatter of ConvTranspose's GEMM way writes the
+     * output rows of a stride-2 W with its inner Conv's. Every impl a
+     * GEMM-way inner Conv can get has one. */
+    void (*zip_phase_sums)(const convpool_op *op, const cp_zip_phase *even, const cp_zip_phase *odd,
+                           int64_t width, float init, int accumulate, float *dst);
 };
 
 /* What a backward pass hands to its implementation. The geometry is the

@@ -432,51 +432,74 @@ static void test_zip_rows(const cp_conv_kernels *k, const char *isa)
         }
 }
 
-/* zip_add_taps of pairs (mode 1) and of even positions only (2, odd NULL:
- * the odd positions untouched), 1 to 3 taps added in order (bitwise the
- * sequential float sums). */
-static void test_zip_add_taps(const cp_conv_kernels *k, const char *isa)
+/* An integer in [lo, hi], from the same generator as rnd(). */
+static int64_t rnd_int(int64_t lo, int64_t hi)
 {
-    static const char *const names[] = {"", "zip_add_taps", "zip_add_taps (even only)"};
-    for (int mode = 1; mode < 3; mode++)
-        for (int64_t n = 1; n <= 4 * k->vw + 3; n++)
-            for (int64_t taps = 1; taps <= 3; taps++) {
-                /* taps' sources n + 5 apart; even only, dst ends at the last
-                 * even position (nothing past it may be read: ASan builds),
-                 * else 3 floats past the row that must stay untouched */
-                const int64_t ss = n + 5, size = mode == 2 ? 2 * n - 1 : 2 * n + 3;
-                float *even = buffer((size_t)(taps * ss)), *odd = buffer((size_t)(taps * ss));
-                float *dst = malloc((size_t)size * sizeof *dst), *before = buffer((size_t)size);
-                memcpy(dst, before, (size_t)size * sizeof *dst); /* exact size: see above */
-                if (mode == 2) /* -0 + 0 would be +0: a write shows */
-                    for (int64_t i = 1; i < size; i += 2)
-                        dst[i] = -0.0f;
-                memcpy(before, dst, (size_t)size * sizeof *dst);
-                const float *ev[3], *od[3];
-                for (int64_t t = 0; t < taps; t++)
-                    ev[t] = even + t * ss, od[t] = odd + t * ss;
-                k->zip_add_taps(ev, mode == 1 ? od : NULL, taps, n, dst);
-                char shape[48];
-                snprintf(shape, sizeof shape, "n=%lld taps=%lld", (long long)n, (long long)taps);
-                for (int64_t i = 0; i < n; i++) {
-                    float want_e = before[2 * i], want_o = i < size / 2 ? before[2 * i + 1] : 0;
-                    for (int64_t t = 0; t < taps; t++) {
-                        want_e += ev[t][i];
-                        if (mode == 1)
-                            want_o += od[t][i];
-                    }
-                    expect_close(names[mode], isa, dst[2 * i], want_e, 0, shape);
-                    if (2 * i + 1 >= size)
-                        break;
-                    expect_close(names[mode], isa, dst[2 * i + 1], want_o, 0, shape);
-                    if (mode == 2 && !signbit(dst[2 * i + 1]))
-                        expect_close("zip_add_taps (odd position written)", isa, 1.0f, 0.0f, 0,
-                                     shape);
+    return lo + (int64_t)((rnd() + 1.0f) * 0.5f * (float)(hi - lo + 1)) % (hi - lo + 1);
+}
+
+/* zip_phase_sums: rows of every width up to four vector pairs and more,
+ * 0 to 3 sources per phase with shifts of either sign and ranges that
+ * start or end inside a vector, cover the row or are empty; onto a
+ * constant and added to the row. Each source's buffer holds exactly the
+ * floats its range reads, so a read outside it shows in ASan builds;
+ * the row's buffer is exactly `width` floats. Expected: per phase the
+ * sources' sum, then the base plus that sum (the kernel adds in another
+ * fixed order: equal within rounding). */
+static void test_zip_phase_sums(const cp_conv_kernels *k, const char *isa)
+{
+    enum { MAX_SRC = 3 };
+    for (int64_t width = 1; width <= 8 * k->vw + 5; width++)
+        for (int round = 0; round < 6; round++) {
+            const int accumulate = round % 2;
+            const int64_t n = (width + 1) / 2;
+            const float *src[2][MAX_SRC];
+            float *buf[2][MAX_SRC];
+            int64_t shift[2][MAX_SRC], lo[2][MAX_SRC], hi[2][MAX_SRC];
+            cp_zip_phase ph[2];
+            for (int p = 0; p < 2; p++) {
+                /* the odd phase ends a column earlier on rows of odd width */
+                const int64_t end = p ? width / 2 : n;
+                const int64_t count = rnd_int(0, MAX_SRC);
+                for (int64_t t = 0; t < count; t++) {
+                    shift[p][t] = rnd_int(-3, 3);
+                    const int whole = rnd_int(0, 2) == 0;
+                    lo[p][t] = whole ? 0 : rnd_int(0, end);
+                    hi[p][t] = whole ? end : rnd_int(lo[p][t], end);
+                    const int64_t len = hi[p][t] - lo[p][t];
+                    buf[p][t] = malloc((size_t)(len > 0 ? len : 1) * sizeof(float));
+                    for (int64_t i = 0; i < len; i++)
+                        buf[p][t][i] = rnd();
+                    /* src[j - shift] is buf[j - lo] */
+                    src[p][t] = (const float *)((uintptr_t)buf[p][t] -
+                                                (uintptr_t)((lo[p][t] - shift[p][t]) * 4));
                 }
-                for (int64_t i = 2 * n; i < size; i++)
-                    expect_close(names[mode], isa, dst[i], before[i], 0, shape);
-                free(even), free(odd), free(dst), free(before);
+                ph[p] = (cp_zip_phase){src[p], shift[p], lo[p], hi[p], count};
             }
+            float *dst = malloc((size_t)width * sizeof *dst), before[2 * 8 * 16 + 8];
+            for (int64_t x = 0; x < width; x++)
+                before[x] = dst[x] = rnd();
+            const float init = rnd();
+            k->zip_phase_sums(&ph[0], &ph[1], width, init, accumulate, dst);
+            char shape[64];
+            snprintf(shape, sizeof shape, "width=%lld sources=%lld+%lld%s", (long long)width,
+                     (long long)ph[0].count, (long long)ph[1].count,
+                     accumulate ? " accumulate" : "");
+            for (int64_t x = 0; x < width; x++) {
+                const int p = (int)(x % 2);
+                const int64_t j = x / 2;
+                float sum = 0.0f;
+                for (int64_t t = 0; t < ph[p].count; t++)
+                    if (j >= lo[p][t] && j < hi[p][t])
+                        sum += buf[p][t][j - lo[p][t]];
+                expect_close("zip_phase_sums", isa, dst[x], (accumulate ? before[x] : init) + sum,
+                             0, shape);
+            }
+            for (int p = 0; p < 2; p++)
+                for (int64_t t = 0; t < ph[p].count; t++)
+                    free(buf[p][t]);
+            free(dst);
+        }
 }
 
 /* ---- pooling walks ----------------------------------------------------- */
@@ -1044,7 +1067,7 @@ static const conv_case conv_cases[] = {
     {"pack_rows", test_pack_rows},
     {"gemm_zip", test_gemm_zip},
     {"zip_rows", test_zip_rows},
-    {"zip_add_taps", test_zip_add_taps},
+    {"zip_phase_sums", test_zip_phase_sums},
 };
 
 typedef struct grad_case {

@@ -17,6 +17,7 @@
 #define CP_KERNELS_X86_CONV_KERNELS_H
 
 #include <stdint.h>
+#include "kernels/geom.h"
 
 /* GEMM on NCHW (1x1, stride 1, no pads): y[MR rows][pixels] for one tile of
  * up to GEMM_NV vectors of pixels. x is input channel 0 at the tile's first
@@ -125,12 +126,14 @@ typedef void (*cp_conv_pack_rows_fn)(const float *src, int64_t src_stride, int64
  * dst[2n - 1] is written. */
 typedef void (*cp_conv_zip_rows_fn)(const float *even, const float *odd, int64_t src_stride,
                                     int64_t n, int64_t rows, float *dst, int64_t dst_stride);
-/* ConvTranspose's scatter of stride-2 taps into one output row: dst[2i]
- * += even[t][i] and dst[2i + 1] += odd[t][i] for i < n, t = 0 .. taps - 1
- * in that order, dst held in registers across the taps (with odd NULL,
- * only the even positions: the odd ones are not written). */
-typedef void (*cp_conv_zip_add_taps_fn)(const float *const *even, const float *const *odd,
-                                        int64_t taps, int64_t n, float *dst);
+/* ConvTranspose's scatter of stride-2 taps into one output row of `width`
+ * floats: each phase's sources summed into s (see cp_zip_phase; in an
+ * order fixed by the sources and j, so the same call gives the same bits),
+ * then dst[2j] = base + s_even(j) and dst[2j + 1] = base + s_odd(j), base
+ * `init` or (accumulate) dst's own value. Every float of the row is
+ * written, nothing past it. */
+typedef void (*cp_conv_zip_phase_sums_fn)(const cp_zip_phase *even, const cp_zip_phase *odd,
+                                          int64_t width, float init, int accumulate, float *dst);
 
 /* Bounds of a GEMM tile on every ISA: pixels, and floats (rows x pixels),
  * for buffers that hold one tile. */
@@ -176,7 +179,7 @@ typedef struct cp_conv_kernels {
     cp_conv_depthwise3s2_fn depthwise3s2;
     cp_conv_pack_rows_fn pack_rows;
     cp_conv_zip_rows_fn zip_rows;
-    cp_conv_zip_add_taps_fn zip_add_taps;
+    cp_conv_zip_phase_sums_fn zip_phase_sums;
 } cp_conv_kernels;
 
 extern const cp_conv_kernels cp_conv_kernels_avx2;

@@ -346,11 +346,12 @@ static void x86_conv_run_pixels(const cp_run_args *a, int64_t q0, int64_t pixels
                     cp_x86_conv_gemm_task, &job);
 }
 
-static void x86_conv_zip_add_taps(const convpool_op *op, const float *const *even,
-                                  const float *const *odd, int64_t taps, int64_t n, float *dst)
+static void x86_conv_zip_phase_sums(const convpool_op *op, const cp_zip_phase *even,
+                                    const cp_zip_phase *odd, int64_t width, float init,
+                                    int accumulate, float *dst)
 {
     const x86_conv *xc = op->packed;
-    xc->k->zip_add_taps(even, odd, taps, n, dst);
+    xc->k->zip_phase_sums(even, odd, width, init, accumulate, dst);
 }
 
 static convpool_status prepare_avx2(convpool_op *op, const float *weight, const float *bias)
@@ -373,7 +374,7 @@ const cp_impl cp_impl_conv_avx512 = {
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
     .run_pixels = x86_conv_run_pixels,
-    .zip_add_taps = x86_conv_zip_add_taps,
+    .zip_phase_sums = x86_conv_zip_phase_sums,
 };
 
 const cp_impl cp_impl_conv_avx2 = {
@@ -386,5 +387,5 @@ const cp_impl cp_impl_conv_avx2 = {
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
     .run_pixels = x86_conv_run_pixels,
-    .zip_add_taps = x86_conv_zip_add_taps,
+    .zip_phase_sums = x86_conv_zip_phase_sums,
 };
