@@ -607,13 +607,24 @@ static int tap_walk_next(tap_walk *w, int64_t *k, int64_t *i)
 typedef struct col2im_args {
     const cp_geom *g;
     const gemm_packed *gp;
-    const float *cols;  /* one batch item: (M*K, ring input rows) */
+    /* one batch item's columns: (M*K, ring input rows), input row i in
+     * slot i % ring of cols, or of cols_hi from row `split` on (a seam
+     * between two segments' rings; else cols_hi = cols) */
+    const float *cols, *cols_hi;
+    int64_t split;
     int64_t col_plane;  /* floats per row (m, k) of cols: ring * in[2] */
-    int64_t ring;       /* input rows cols holds, row i in slot i % ring */
+    int64_t ring;       /* input rows cols holds */
     float *y;           /* one batch item: (M, out_plane) */
     int64_t y_lo, y_hi; /* the output rows (dim 1) this scatter finishes */
     int64_t bands;      /* tasks per output channel: bands of those rows */
 } col2im_args;
+
+/* Input row `row`'s columns in row (m, k) = 0 of cols; row (m, k) lies
+ * (m * taps + k) col_planes on. */
+static const float *col_row(const col2im_args *a, int64_t row)
+{
+    return (row >= a->split ? a->cols_hi : a->cols) + row % a->ring * a->g->in[2];
+}
 
 /* Tap kw along W with stride 2 and dilation 1 (the zipped scatter): it
  * reaches inputs [w_lo, w_hi), and input iw lands on output column 2 iw +
@@ -662,17 +673,17 @@ static void zip_flush(const col2im_args *a, zip_call *z, float bias, int first, 
     z->count[0] = z->count[1] = 0;
 }
 
-/* Output row yr, (od, oh), of channel m (its columns at cm, its bias `bias`)
+/* Output row yr, (od, oh), of channel m (its bias `bias`)
  * with stride 2 and dilation 1 along W: every tap that reaches the row,
  * by rows (kd, kh) in order and along W in order within a row, added to
  * its phase's sum by the zip kernel, which writes the whole row (more
  * than CP_COL2IM_ZIP_ROWS rows of taps: group by group, the first onto
  * the bias, the others onto the row). runs[kw]: tap_run_of(g, kw). */
-static void zip_output_row(const col2im_args *a, const tap_run *runs, const float *cm, float bias,
+static void zip_output_row(const col2im_args *a, const tap_run *runs, int64_t m, float bias,
                            int64_t od, int64_t oh, float *yr)
 {
     const cp_geom *g = a->g;
-    const int64_t K1 = g->kernel[1], K2 = g->kernel[2], in2 = g->in[2];
+    const int64_t K1 = g->kernel[1], K2 = g->kernel[2];
     zip_call z;
     z.count[0] = z.count[1] = 0;
     int64_t rows = 0, kd, id, kh, ih;
@@ -689,8 +700,8 @@ static void zip_output_row(const col2im_args *a, const tap_run *runs, const floa
             }
             rows++;
             /* tap (kd, kh, 0)'s columns at the input row this row of taps reads */
-            const float *c =
-                cm + (kd * K1 + kh) * K2 * a->col_plane + (id * g->in[1] + ih) % a->ring * in2;
+            const float *c = col_row(a, id * g->in[1] + ih) +
+                             (m * a->gp->taps + (kd * K1 + kh) * K2) * a->col_plane;
             for (int64_t kw = 0; kw < K2; kw++) {
                 const tap_run *t = &runs[kw];
                 if (t->w_hi <= t->w_lo)
@@ -754,11 +765,10 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
             continue;
         float *yp = a->y + m * out_plane;
         const float b = a->gp->bias[m];
-        const float *cm = a->cols + m * a->gp->taps * a->col_plane;
         if (zipped) {
             for (int64_t od = 0; od < g->out[0]; od++)
                 for (int64_t oh = oh0; oh < oh1; oh++)
-                    zip_output_row(a, runs, cm, b, od, oh, yp + (od * g->out[1] + oh) * g->out[2]);
+                    zip_output_row(a, runs, m, b, od, oh, yp + (od * g->out[1] + oh) * g->out[2]);
             continue;
         }
         for (int64_t od = 0; od < g->out[0]; od++)
@@ -777,18 +787,20 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
                 h_lo = b_lo > h_lo ? b_lo : h_lo;
                 h_hi = b_hi < h_hi ? b_hi : h_hi;
                 for (int64_t kw = 0; kw < K2; kw++) {
-                    const float *ck = cm + ((kd * K1 + kh) * K2 + kw) * a->col_plane;
+                    const int64_t ck = (m * a->gp->taps + (kd * K1 + kh) * K2 + kw) * a->col_plane;
                     const int64_t w_off = kw * g->dilation[2] - g->pad_begin[2];
                     for (int64_t id = d_lo; id < d_hi; id++) {
                         const int64_t od =
                             id * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
                         const int64_t oh_lo = h_lo * g->stride[1] + h_off;
                         float *yr = yp + (od * g->out[1] + oh_lo) * g->out[2] + w_off;
-                        /* the rows in cols' slots, split where they wrap */
+                        /* the rows in cols' slots, split where they wrap
+                         * and where two rings meet */
                         for (int64_t row = id * g->in[1] + h_lo, left = h_hi - h_lo; left > 0;) {
                             const int64_t slot = row % a->ring;
-                            const int64_t n = left < a->ring - slot ? left : a->ring - slot;
-                            add_tap_rows(g, kw, ck + slot * g->in[2], n, yr, y_step);
+                            int64_t n = left < a->ring - slot ? left : a->ring - slot;
+                            n = row < a->split && a->split - row < n ? a->split - row : n;
+                            add_tap_rows(g, kw, col_row(a, row) + ck, n, yr, y_step);
                             row += n;
                             left -= n;
                             yr += n * y_step;
@@ -808,12 +820,30 @@ static int64_t rows_done(const cp_geom *g, int64_t r1)
     return done < 0 ? 0 : done < g->out[1] ? done : g->out[1];
 }
 
+/* The first output row from which on every row's taps read input rows at
+ * r0 or later (the mirror of rows_done). */
+static int64_t rows_from(const cp_geom *g, int64_t r0)
+{
+    if (r0 <= 0)
+        return 0;
+    const int64_t from =
+        (r0 - 1) * g->stride[1] + 1 - g->pad_begin[1] + (g->kernel[1] - 1) * g->dilation[1];
+    return from < 0 ? 0 : from < g->out[1] ? from : g->out[1];
+}
+
 /* The first input row (dim 1) that output rows from y0 on read. */
 static int64_t first_row_read(const cp_geom *g, int64_t y0)
 {
     const int64_t lo =
         cp_ceil_div(y0 + g->pad_begin[1] - (g->kernel[1] - 1) * g->dilation[1], g->stride[1]);
     return lo > 0 ? lo : 0;
+}
+
+/* One past the last input row (dim 1) that output rows below y1 read. */
+static int64_t end_row_read(const cp_geom *g, int64_t y1, int64_t rows)
+{
+    const int64_t end = cp_floor_div(y1 - 1 + g->pad_begin[1], g->stride[1]) + 1;
+    return end < 0 ? 0 : end < rows ? end : rows;
 }
 
 /*
@@ -823,20 +853,27 @@ static int64_t first_row_read(const cp_geom *g, int64_t y0)
  * band finishes are scattered before the next band, so the scatter reads
  * the columns from L2, not from DRAM. cols then holds `ring` input rows of
  * each row (m, k), input row i in slot i % ring: the band's and the
- * earlier ones that unfinished output rows still read. With more than one
- * thread, each takes a segment of the output rows and runs this on its own
- * (its own ring, no section to wait for between bands), computing the few
- * input rows its segment shares with the next one's again. Each output
- * element still receives its taps in tap order on one thread, from column
- * values that do not depend on the band: the result is bitwise that of
- * one band. Otherwise (columns that fit, 3-D with depth, 1-D) one band of
- * all rows, each step's sections parallel.
+ * others that unfinished output rows still read.
+ *
+ * With more than one thread, each runs a segment of the rows on its own
+ * (its own ring, no section to wait for between bands). Segments go in
+ * pairs: the first of a pair runs its bands down, the second up from the
+ * bottom, and the two split the input rows between them at row R without
+ * computing any twice; the output rows that read rows on both sides of R
+ * (the seam) are scattered after both are done, from the first's ring
+ * (rows below R, its last) and the second's (rows from R, its last too,
+ * as it ran upwards). Between pairs the segments split the output rows and
+ * each computes the few input rows they share. Each output element still
+ * receives its taps in tap order on one thread, from column values that
+ * do not depend on the band: the result is bitwise that of one band.
+ * Otherwise (columns that fit, 3-D with depth, 1-D) one band of all rows,
+ * each step's sections parallel.
  */
 typedef struct col_plan {
     int64_t rows;     /* input rows in all: in[0] * in[1] */
     int64_t band;     /* input rows per band */
     int64_t ring;     /* input rows a segment's columns hold */
-    int64_t segments; /* of the output rows, one task each; 1: parallel sections */
+    int64_t segments; /* one task each; 1: parallel sections */
     int32_t threads;  /* the context's */
 } col_plan;
 
@@ -846,38 +883,109 @@ typedef struct col_plan {
 /* ... and a band has at least this many pixels. */
 #define CP_COL_BAND_MIN_PIXELS 512
 
-/* Segment s's output rows [*y0, *y1) (dim 1) and the input rows [*lo,
- * *hi) they read (with one segment: every row of every slice). */
-static void segment_rows(const cp_geom *g, const col_plan *cp, int64_t s, int64_t *y0, int64_t *y1,
-                         int64_t *lo, int64_t *hi)
+/* A segment: the output rows [y0, y1) (dim 1) it finishes, the input rows
+ * [lo, hi) it computes, bands downwards (up 0) or upwards. */
+typedef struct segment {
+    int64_t y0, y1, lo, hi;
+    int up;
+} segment;
+
+/* Where the segments of pair p (segments 2p and 2p + 1) split the input rows. */
+static int64_t pair_split(const col_plan *cp, int64_t p)
 {
-    *y0 = g->out[1] * s / cp->segments;
-    *y1 = g->out[1] * (s + 1) / cp->segments;
-    *lo = 0;
-    *hi = cp->rows;
-    if (cp->segments == 1)
-        return;
-    *lo = first_row_read(g, *y0);
-    const int64_t last = cp_floor_div(*y1 - 1 + g->pad_begin[1], g->stride[1]) + 1;
-    *hi = last < cp->rows ? last : cp->rows;
-    *hi = *hi > *lo ? *hi : *lo;
+    return cp->rows * (2 * p + 1) / cp->segments;
 }
 
-/* The input rows a segment's columns must hold: per band, its last row
- * minus the first row that the unfinished output rows read. */
+static segment segment_of(const cp_geom *g, const col_plan *cp, int64_t s)
+{
+    const int64_t S = cp->segments, out = g->out[1];
+    segment sg = {0, out, 0, cp->rows, (int)(s % 2)};
+    if (S == 1)
+        return sg;
+    if (s % 2) { /* the second of a pair: from the pair's split on */
+        sg.lo = pair_split(cp, s / 2);
+        sg.y0 = rows_from(g, sg.lo);
+        /* the first's last row, if the seam is empty */
+        sg.y0 = sg.y0 > rows_done(g, sg.lo) ? sg.y0 : rows_done(g, sg.lo);
+    } else if (s > 0) { /* after another pair: the output rows split */
+        sg.y0 = out * s / S;
+        sg.lo = first_row_read(g, sg.y0);
+    }
+    if (s % 2 == 0 && s + 1 < S) { /* the first of a pair: rows below the split */
+        sg.hi = pair_split(cp, s / 2);
+        sg.y1 = rows_done(g, sg.hi);
+    } else if (s + 1 < S) { /* before another pair */
+        sg.y1 = out * (s + 1) / S;
+        sg.hi = end_row_read(g, sg.y1, cp->rows);
+    }
+    sg.y1 = sg.y1 > sg.y0 ? sg.y1 : sg.y0;
+    sg.hi = sg.hi > sg.lo ? sg.hi : sg.lo;
+    return sg;
+}
+
+/* Whether the segments' output rows, with the pairs' seams between them,
+ * cover the rows once each in order (not so where a plane is short next to
+ * its kernel and its segments many: such runs take one segment). */
+static int segments_fit(const cp_geom *g, const col_plan *cp)
+{
+    int64_t y = 0;
+    for (int64_t s = 0; s < cp->segments; s++) {
+        const segment sg = segment_of(g, cp, s);
+        if (s % 2 ? sg.y0 < y : sg.y0 != y)
+            return 0;
+        y = sg.y1;
+    }
+    return y == g->out[1];
+}
+
+/* The bands of a segment in the order it runs them: band b is input rows
+ * [*r0, *r1); 0 past the last. */
+static int segment_band(const segment *sg, int64_t band, int64_t b, int64_t *r0, int64_t *r1)
+{
+    if (sg->up) {
+        *r1 = sg->hi - b * band;
+        *r0 = *r1 - band > sg->lo ? *r1 - band : sg->lo;
+        return *r1 > sg->lo;
+    }
+    *r0 = sg->lo + b * band;
+    *r1 = *r0 + band < sg->hi ? *r0 + band : sg->hi;
+    return *r0 < sg->hi;
+}
+
+/* After band [r0, r1) of sg, the output rows it has finished: [sg->y0, *y)
+ * so far going down (*y the next unfinished), [*y, sg->y1) going up. */
+static void segment_done(const cp_geom *g, const segment *sg, int64_t r0, int64_t r1, int64_t *y)
+{
+    if (sg->up) {
+        const int64_t from = r0 <= sg->lo ? sg->y0 : rows_from(g, r0);
+        *y = from > sg->y0 ? (from < *y ? from : *y) : sg->y0;
+    } else {
+        const int64_t done = r1 >= sg->hi ? sg->y1 : rows_done(g, r1);
+        *y = done < sg->y1 ? (done > *y ? done : *y) : sg->y1;
+    }
+}
+
+/* The input rows a segment's columns must hold: per band, the band and the
+ * rows the output rows not yet finished read beyond it. */
 static int64_t ring_rows(const cp_geom *g, const col_plan *cp)
 {
     int64_t ring = 1;
     for (int64_t s = 0; s < cp->segments; s++) {
-        int64_t y, y1, lo, hi;
-        segment_rows(g, cp, s, &y, &y1, &lo, &hi);
-        for (int64_t r0 = lo; r0 < hi; r0 += cp->band) {
-            const int64_t r1 = r0 + cp->band < hi ? r0 + cp->band : hi;
-            const int64_t first = first_row_read(g, y);
-            const int64_t held = r1 - (first < r0 ? first : r0);
+        const segment sg = segment_of(g, cp, s);
+        int64_t y = sg.up ? sg.y1 : sg.y0, r0, r1;
+        for (int64_t b = 0; segment_band(&sg, cp->band, b, &r0, &r1); b++) {
+            /* the unfinished rows: below y going down (to the seam's,
+             * read after the pair), above y going up (from the seam's) */
+            int64_t held;
+            if (sg.up) {
+                const int64_t end = end_row_read(g, y, cp->rows);
+                held = (end > r1 ? end : r1) - r0;
+            } else {
+                const int64_t first = first_row_read(g, y);
+                held = r1 - (first < r0 ? first : r0);
+            }
             ring = held > ring ? held : ring;
-            const int64_t done = rows_done(g, r1);
-            y = done > y ? done : y;
+            segment_done(g, &sg, r0, r1, &y);
         }
     }
     return ring < cp->rows ? ring : cp->rows;
@@ -899,8 +1007,11 @@ static col_plan col_plan_of(const gemm_packed *gp, const cp_geom *g, int32_t thr
     if (band >= rows)
         return cp;
     cp.band = band;
-    if (threads > 1 && rows >= threads * band)
+    if (threads > 1 && rows >= threads * band) {
         cp.segments = threads;
+        if (!segments_fit(g, &cp))
+            cp.segments = 1;
+    }
     cp.ring = ring_rows(g, &cp);
     return cp;
 }
@@ -937,9 +1048,10 @@ static void band_columns(const item_args *it, int64_t r0, int64_t r1, float *col
     }
 }
 
-/* Output rows [y0, y1) of every channel from cols, on at most `threads`
- * threads. */
-static void scatter(const item_args *it, const float *cols, int64_t y0, int64_t y1, int32_t threads)
+/* Output rows [y0, y1) of every channel from the columns in cols (input
+ * rows from `split` on in cols_hi), on at most `threads` threads. */
+static void scatter(const item_args *it, const float *cols, const float *cols_hi, int64_t split,
+                    int64_t y0, int64_t y1, int32_t threads)
 {
     const cp_geom *g = it->g;
     const int64_t rows = y1 - y0;
@@ -947,7 +1059,8 @@ static void scatter(const item_args *it, const float *cols, int64_t y0, int64_t 
         cp_threads_for_work(it->gp->taps * g->m * cp_geom_in_plane(g) * rows / g->out[1],
                             CP_COL2IM_MIN_WORK_PER_THREAD);
     threads = threads < worth ? threads : worth;
-    col2im_args ca = {g, it->gp, cols, it->cp->ring * g->in[2], it->cp->ring, it->y, y0, y1, 1};
+    col2im_args ca = {g,     it->gp, cols, cols_hi, split, it->cp->ring * g->in[2], it->cp->ring,
+                      it->y, y0,     y1,   1};
     /* Few output channels (the stem's dx: 3) split into bands of rows, so
      * that every thread gets about CP_COL2IM_TASKS_PER_THREAD tasks. */
     if (threads > 1 && g->m < (int64_t)threads * CP_COL2IM_TASKS_PER_THREAD) {
@@ -957,26 +1070,26 @@ static void scatter(const item_args *it, const float *cols, int64_t y0, int64_t 
     cp_parallel_for(it->inner.ctx, g->m * ca.bands, threads, col2im_task, &ca);
 }
 
+static float *segment_cols(const item_args *it, int64_t s)
+{
+    return (float *)((char *)it->cols + (size_t)s * it->ring_bytes);
+}
+
 /* Segment s, band by band; its steps use `threads` threads (1 inside a
  * task of the segments' section). */
 static void run_segment(const item_args *it, int64_t s, int32_t threads)
 {
     const cp_geom *g = it->g;
-    float *cols = (float *)((char *)it->cols + (size_t)s * it->ring_bytes);
-    int64_t y, y1, lo, hi;
-    segment_rows(g, it->cp, s, &y, &y1, &lo, &hi);
-    int64_t r0 = lo;
-    do {
-        const int64_t r1 = r0 + it->cp->band < hi ? r0 + it->cp->band : hi;
+    float *cols = segment_cols(it, s);
+    const segment sg = segment_of(g, it->cp, s);
+    int64_t y = sg.up ? sg.y1 : sg.y0, r0, r1;
+    for (int64_t b = 0; segment_band(&sg, it->cp->band, b, &r0, &r1); b++) {
         band_columns(it, r0, r1, cols, threads);
-        int64_t done = r1 >= hi ? y1 : rows_done(g, r1);
-        done = done < y1 ? done : y1;
-        if (done > y) {
-            scatter(it, cols, y, done, threads);
-            y = done;
-        }
-        r0 = r1;
-    } while (r0 < hi);
+        const int64_t before = y;
+        segment_done(g, &sg, r0, r1, &y);
+        if (y != before)
+            scatter(it, cols, cols, INT64_MAX, sg.up ? y : before, sg.up ? before : y, threads);
+    }
 }
 
 static void segment_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
@@ -984,6 +1097,18 @@ static void segment_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
     (void)thread_index;
     for (int64_t s = begin; s < end; s++)
         run_segment(arg, s, 1);
+}
+
+/* The seams of the segments' pairs, after all segments are done. */
+static void scatter_seams(const item_args *it)
+{
+    for (int64_t s = 0; s + 1 < it->cp->segments; s += 2) {
+        const segment first = segment_of(it->g, it->cp, s);
+        const segment second = segment_of(it->g, it->cp, s + 1);
+        if (second.y0 > first.y1)
+            scatter(it, segment_cols(it, s), segment_cols(it, s + 1), second.lo, first.y1,
+                    second.y0, it->cp->threads);
+    }
 }
 
 static size_t gemm_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads)
@@ -1038,10 +1163,12 @@ static void gemm_run(const cp_run_args *a)
                         a->workspace,
                         cols_bytes(g, gp, &cp),
                         a->y + n * out_item};
-        if (cp.segments == 1)
+        if (cp.segments == 1) {
             run_segment(&it, 0, cp.threads);
-        else
+        } else {
             cp_parallel_for(a->ctx, cp.segments, cp.threads, segment_task, &it);
+            scatter_seams(&it);
+        }
     }
 }
 

@@ -42,6 +42,11 @@ static const det_case cases[] = {
      {0}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
     {"conv stem 7x7 s2", CONVPOOL_OP_CONV, 2, {1, 3, 64, 64}, {32, 3, 7, 7}, {0}, {2, 2},
      {1, 1}, {3, 3, 3, 3}, 1, 0, 0},
+    /* dx on x86: the GEMM way's columns in bands, one segment of rows per
+     * thread: at 2 threads a pair (down, up) and its seam, at 3 a pair and
+     * a segment after it that shares input rows with the pair's second */
+    {"conv stem 7x7 s2 160x160", CONVPOOL_OP_CONV, 2, {1, 3, 160, 160}, {32, 3, 7, 7}, {0},
+     {2, 2}, {1, 1}, {3, 3, 3, 3}, 1, 0, 0},
     {"conv depthwise s2", CONVPOOL_OP_CONV, 2, {1, 40, 40, 40}, {40, 1, 3, 3}, {0}, {2, 2},
      {1, 1}, {1, 1, 1, 1}, 40, 0, 0},
     {"conv depthwise dilated x2", CONVPOOL_OP_CONV, 2, {2, 8, 33, 35}, {16, 1, 3, 3}, {0},
