@@ -50,6 +50,7 @@
  * Steady state allocates nothing: the phases' outputs, cols and the Convs'
  * scratch live in the run's workspace.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "ops/impl.h"
@@ -855,19 +856,22 @@ static int64_t end_row_read(const cp_geom *g, int64_t y1, int64_t rows)
  * each row (m, k), input row i in slot i % ring: the band's and the
  * others that unfinished output rows still read.
  *
- * With more than one thread, each runs a segment of the rows on its own
- * (its own ring, no section to wait for between bands). Segments go in
- * pairs: the first of a pair runs its bands down, the second up from the
- * bottom, and the two split the input rows between them at row R without
- * computing any twice; the output rows that read rows on both sides of R
- * (the seam) are scattered after both are done, from the first's ring
- * (rows below R, its last) and the second's (rows from R, its last too,
- * as it ran upwards). Between pairs the segments split the output rows and
- * each computes the few input rows they share. Each output element still
- * receives its taps in tap order on one thread, from column values that
- * do not depend on the band: the result is bitwise that of one band.
- * Otherwise (columns that fit, 3-D with depth, 1-D) one band of all rows,
- * each step's sections parallel.
+ * With more than one thread, each runs a segment on its own (its own ring,
+ * no section to wait for between bands). Segments go in pairs that share a
+ * run of output rows and the input rows these read: the first claims bands
+ * from the top down, the second from the bottom up, each band as it starts
+ * it, until the two meet at some input row R. Where they meet follows how
+ * fast each ran, so a thread slowed by other load (a busy core, more
+ * threads than cores) does fewer rows instead of keeping the other
+ * waiting. Neither computes a row twice; the output rows that read rows on
+ * both sides of R (the seam) are scattered after both are done, from the
+ * first's ring (rows below R, its last) and the second's (rows from R, its
+ * last too, as it ran upwards). Between pairs the output rows split evenly
+ * and each pair computes the few input rows the next one reads too. Each
+ * output element still receives its taps in tap order on one thread, from
+ * column values that do not depend on the band: the result is bitwise
+ * that of one band, wherever R falls. Otherwise (columns that fit, 3-D
+ * with depth, 1-D) one band of all rows, each step's sections parallel.
  */
 typedef struct col_plan {
     int64_t rows;     /* input rows in all: in[0] * in[1] */
@@ -883,63 +887,30 @@ typedef struct col_plan {
 /* ... and a band has at least this many pixels. */
 #define CP_COL_BAND_MIN_PIXELS 512
 
-/* A segment: the output rows [y0, y1) (dim 1) it finishes, the input rows
- * [lo, hi) it computes, bands downwards (up 0) or upwards. */
+/* A segment: the output rows [y0, y1) (dim 1) that it, with its partner if
+ * `paired`, finishes, and the input rows [lo, hi) they read; it runs its
+ * bands downwards (up 0) or upwards. */
 typedef struct segment {
     int64_t y0, y1, lo, hi;
-    int up;
+    int up, paired;
 } segment;
-
-/* Where the segments of pair p (segments 2p and 2p + 1) split the input rows. */
-static int64_t pair_split(const col_plan *cp, int64_t p)
-{
-    return cp->rows * (2 * p + 1) / cp->segments;
-}
 
 static segment segment_of(const cp_geom *g, const col_plan *cp, int64_t s)
 {
     const int64_t S = cp->segments, out = g->out[1];
-    segment sg = {0, out, 0, cp->rows, (int)(s % 2)};
-    if (S == 1)
-        return sg;
-    if (s % 2) { /* the second of a pair: from the pair's split on */
-        sg.lo = pair_split(cp, s / 2);
-        sg.y0 = rows_from(g, sg.lo);
-        /* the first's last row, if the seam is empty */
-        sg.y0 = sg.y0 > rows_done(g, sg.lo) ? sg.y0 : rows_done(g, sg.lo);
-    } else if (s > 0) { /* after another pair: the output rows split */
-        sg.y0 = out * s / S;
+    /* the pair's first segment, and the next pair's (S past the last) */
+    const int64_t first = s - s % 2, next = first + 2 < S ? first + 2 : S;
+    segment sg = {out * first / S, out * next / S, 0, cp->rows, (int)(s % 2), next - first == 2};
+    if (first > 0)
         sg.lo = first_row_read(g, sg.y0);
-    }
-    if (s % 2 == 0 && s + 1 < S) { /* the first of a pair: rows below the split */
-        sg.hi = pair_split(cp, s / 2);
-        sg.y1 = rows_done(g, sg.hi);
-    } else if (s + 1 < S) { /* before another pair */
-        sg.y1 = out * (s + 1) / S;
+    if (next < S)
         sg.hi = end_row_read(g, sg.y1, cp->rows);
-    }
-    sg.y1 = sg.y1 > sg.y0 ? sg.y1 : sg.y0;
     sg.hi = sg.hi > sg.lo ? sg.hi : sg.lo;
     return sg;
 }
 
-/* Whether the segments' output rows, with the pairs' seams between them,
- * cover the rows once each in order (not so where a plane is short next to
- * its kernel and its segments many: such runs take one segment). */
-static int segments_fit(const cp_geom *g, const col_plan *cp)
-{
-    int64_t y = 0;
-    for (int64_t s = 0; s < cp->segments; s++) {
-        const segment sg = segment_of(g, cp, s);
-        if (s % 2 ? sg.y0 < y : sg.y0 != y)
-            return 0;
-        y = sg.y1;
-    }
-    return y == g->out[1];
-}
-
-/* The bands of a segment in the order it runs them: band b is input rows
- * [*r0, *r1); 0 past the last. */
+/* The bands of a segment in the order it runs them alone: band b is input
+ * rows [*r0, *r1); 0 past the last. */
 static int segment_band(const segment *sg, int64_t band, int64_t b, int64_t *r0, int64_t *r1)
 {
     if (sg->up) {
@@ -952,12 +923,70 @@ static int segment_band(const segment *sg, int64_t band, int64_t b, int64_t *r0,
     return *r0 < sg->hi;
 }
 
+/* A pair's shared state, a line of its own in the workspace. */
+typedef struct pair_state {
+    /* its input rows not claimed yet, [front, back) as front | back << 32:
+     * one compare-exchange claims a band at either end */
+    _Atomic uint64_t unclaimed;
+    /* when both are done: the first's next unfinished output row and the
+     * second's last unfinished one plus one, the seam between them */
+    int64_t seam_y0, seam_y1;
+} __attribute__((aligned(64))) pair_state;
+
+static void pair_start(pair_state *ps, const segment *sg)
+{
+    atomic_init(&ps->unclaimed, (uint64_t)sg->lo | (uint64_t)sg->hi << 32);
+    ps->seam_y0 = sg->y0;
+    ps->seam_y1 = sg->y1;
+}
+
+/* The row where the pair's claims met, once both are done. */
+static int64_t pair_split(pair_state *ps)
+{
+    return (int64_t)(atomic_load_explicit(&ps->unclaimed, memory_order_relaxed) & 0xffffffffu);
+}
+
+/* The segment's next band, [*r0, *r1), claimed at its end of the pair's
+ * unclaimed rows: the band segment_band gives, cut short where the
+ * partner's claims begin; 0 when none are left. The claims hand over no
+ * data (each segment reads only the rows it computed until the join), so
+ * relaxed order serves. */
+static int claim_band(pair_state *ps, const segment *sg, int64_t band, int64_t *r0, int64_t *r1)
+{
+    uint64_t u = atomic_load_explicit(&ps->unclaimed, memory_order_relaxed), next;
+    int64_t front, back;
+    do {
+        front = (int64_t)(u & 0xffffffffu);
+        back = (int64_t)(u >> 32);
+        if (front >= back)
+            return 0;
+        if (sg->up) {
+            *r1 = back;
+            *r0 = back - band > front ? back - band : front;
+            next = (uint64_t)front | (uint64_t)*r0 << 32;
+        } else {
+            *r0 = front;
+            *r1 = front + band < back ? front + band : back;
+            next = (uint64_t)*r1 | (uint64_t)back << 32;
+        }
+    } while (!atomic_compare_exchange_weak_explicit(&ps->unclaimed, &u, next, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return 1;
+}
+
 /* After band [r0, r1) of sg, the output rows it has finished: [sg->y0, *y)
- * so far going down (*y the next unfinished), [*y, sg->y1) going up. */
+ * so far going down (*y the next unfinished), [*y, sg->y1) going up. Going
+ * up, a row that reads no input row at all (stride above the kernel's
+ * reach) can lie below rows_done(r0) too, where the first segment of the
+ * pair finishes it if they meet at r0: such rows are left to the seam. */
 static void segment_done(const cp_geom *g, const segment *sg, int64_t r0, int64_t r1, int64_t *y)
 {
     if (sg->up) {
-        const int64_t from = r0 <= sg->lo ? sg->y0 : rows_from(g, r0);
+        int64_t from = sg->y0;
+        if (r0 > sg->lo) {
+            from = rows_from(g, r0);
+            from = from > rows_done(g, r0) ? from : rows_done(g, r0);
+        }
         *y = from > sg->y0 ? (from < *y ? from : *y) : sg->y0;
     } else {
         const int64_t done = r1 >= sg->hi ? sg->y1 : rows_done(g, r1);
@@ -966,7 +995,9 @@ static void segment_done(const cp_geom *g, const segment *sg, int64_t r0, int64_
 }
 
 /* The input rows a segment's columns must hold: per band, the band and the
- * rows the output rows not yet finished read beyond it. */
+ * rows the output rows not yet finished read beyond it. A paired segment's
+ * bands are a prefix of those it would run alone (the last perhaps cut
+ * short, which holds fewer), so its walk alone bounds them. */
 static int64_t ring_rows(const cp_geom *g, const col_plan *cp)
 {
     int64_t ring = 1;
@@ -1007,11 +1038,9 @@ static col_plan col_plan_of(const gemm_packed *gp, const cp_geom *g, int32_t thr
     if (band >= rows)
         return cp;
     cp.band = band;
-    if (threads > 1 && rows >= threads * band) {
+    /* pair_state's claims keep a row in 32 bits */
+    if (threads > 1 && rows >= threads * band && rows <= (int64_t)UINT32_MAX)
         cp.segments = threads;
-        if (!segments_fit(g, &cp))
-            cp.segments = 1;
-    }
     cp.ring = ring_rows(g, &cp);
     return cp;
 }
@@ -1019,6 +1048,13 @@ static col_plan col_plan_of(const gemm_packed *gp, const cp_geom *g, int32_t thr
 static size_t cols_bytes(const cp_geom *g, const gemm_packed *gp, const col_plan *cp)
 {
     return cp_align_up((size_t)(g->m * gp->taps * cp->ring * g->in[2]) * sizeof(float));
+}
+
+/* The workspace of a GEMM-way run: each segment's ring, then each pair's state. */
+static size_t plan_bytes(const cp_geom *g, const gemm_packed *gp, const col_plan *cp)
+{
+    return (size_t)cp->segments * cols_bytes(g, gp, cp) +
+           (size_t)(cp->segments / 2) * sizeof(pair_state);
 }
 
 /* One batch item of a GEMM-way run, as its segments see it. */
@@ -1029,6 +1065,7 @@ typedef struct item_args {
     cp_run_args inner; /* the 1x1 Conv on this item's x */
     float *cols;       /* segment s's ring at s * cols_bytes */
     size_t ring_bytes;
+    pair_state *pairs; /* pair p's (segments 2p, 2p + 1) after the rings */
     float *y;
 } item_args;
 
@@ -1082,14 +1119,21 @@ static void run_segment(const item_args *it, int64_t s, int32_t threads)
     const cp_geom *g = it->g;
     float *cols = segment_cols(it, s);
     const segment sg = segment_of(g, it->cp, s);
+    pair_state *ps = sg.paired ? &it->pairs[s / 2] : NULL;
     int64_t y = sg.up ? sg.y1 : sg.y0, r0, r1;
-    for (int64_t b = 0; segment_band(&sg, it->cp->band, b, &r0, &r1); b++) {
+    for (int64_t b = 0; ps ? claim_band(ps, &sg, it->cp->band, &r0, &r1)
+                           : segment_band(&sg, it->cp->band, b, &r0, &r1);
+         b++) {
         band_columns(it, r0, r1, cols, threads);
         const int64_t before = y;
         segment_done(g, &sg, r0, r1, &y);
         if (y != before)
             scatter(it, cols, cols, INT64_MAX, sg.up ? y : before, sg.up ? before : y, threads);
     }
+    if (ps && sg.up)
+        ps->seam_y1 = y;
+    else if (ps)
+        ps->seam_y0 = y;
 }
 
 static void segment_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
@@ -1103,11 +1147,10 @@ static void segment_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
 static void scatter_seams(const item_args *it)
 {
     for (int64_t s = 0; s + 1 < it->cp->segments; s += 2) {
-        const segment first = segment_of(it->g, it->cp, s);
-        const segment second = segment_of(it->g, it->cp, s + 1);
-        if (second.y0 > first.y1)
-            scatter(it, segment_cols(it, s), segment_cols(it, s + 1), second.lo, first.y1,
-                    second.y0, it->cp->threads);
+        pair_state *ps = &it->pairs[s / 2];
+        if (ps->seam_y1 > ps->seam_y0)
+            scatter(it, segment_cols(it, s), segment_cols(it, s + 1), pair_split(ps), ps->seam_y0,
+                    ps->seam_y1, it->cp->threads);
     }
 }
 
@@ -1135,7 +1178,7 @@ static size_t gemm_workspace_size(const convpool_op *op, const cp_geom *g, int32
         return outs + scratch;
     }
     const col_plan cp = col_plan_of(gp, g, threads);
-    return (size_t)cp.segments * cols_bytes(g, gp, &cp);
+    return plan_bytes(g, gp, &cp);
 }
 
 static void gemm_run(const cp_run_args *a)
@@ -1156,16 +1199,22 @@ static void gemm_run(const cp_run_args *a)
     const col_plan cp = col_plan_of(gp, g, cp_context_threads(a->ctx));
     const int64_t in_item = g->c * cp_geom_in_plane(g), out_item = g->m * cp_geom_out_plane(g);
     for (int64_t n = 0; n < g->n; n++) {
-        item_args it = {g,
-                        gp,
-                        &cp,
-                        {gp->inner, &ig, a->ctx, a->x + n * in_item, NULL, NULL, NULL},
-                        a->workspace,
-                        cols_bytes(g, gp, &cp),
-                        a->y + n * out_item};
+        item_args it = {
+            g,
+            gp,
+            &cp,
+            {gp->inner, &ig, a->ctx, a->x + n * in_item, NULL, NULL, NULL},
+            a->workspace,
+            cols_bytes(g, gp, &cp),
+            (pair_state *)((char *)a->workspace + (size_t)cp.segments * cols_bytes(g, gp, &cp)),
+            a->y + n * out_item};
         if (cp.segments == 1) {
             run_segment(&it, 0, cp.threads);
         } else {
+            for (int64_t s = 0; s + 1 < cp.segments; s += 2) {
+                const segment sg = segment_of(g, &cp, s);
+                pair_start(&it.pairs[s / 2], &sg);
+            }
             cp_parallel_for(a->ctx, cp.segments, cp.threads, segment_task, &it);
             scatter_seams(&it);
         }

@@ -43,8 +43,9 @@ static const det_case cases[] = {
     {"conv stem 7x7 s2", CONVPOOL_OP_CONV, 2, {1, 3, 64, 64}, {32, 3, 7, 7}, {0}, {2, 2},
      {1, 1}, {3, 3, 3, 3}, 1, 0, 0},
     /* dx on x86: the GEMM way's columns in bands, one segment of rows per
-     * thread: at 2 threads a pair (down, up) and its seam, at 3 a pair and
-     * a segment after it that shares input rows with the pair's second */
+     * thread: at 2 threads a pair (down, up) meeting where their claims
+     * meet, and its seam; at 3 a pair and a segment after it that shares
+     * input rows with the pair */
     {"conv stem 7x7 s2 160x160", CONVPOOL_OP_CONV, 2, {1, 3, 160, 160}, {32, 3, 7, 7}, {0},
      {2, 2}, {1, 1}, {3, 3, 3, 3}, 1, 0, 0},
     {"conv depthwise s2", CONVPOOL_OP_CONV, 2, {1, 40, 40, 40}, {40, 1, 3, 3}, {0}, {2, 2},
@@ -154,6 +155,9 @@ static convpool_op *create(const det_case *c, int32_t isa)
     return op;
 }
 
+/* Further dx runs of a convolution on 2 and 3 threads. */
+#define DX_REPEATS 6
+
 /* Backward passes of op on 1, 2, 3 threads: dx (MaxPool also from the
  * Indices of a forward run), and dw, db for a convolution. */
 static int backward_differs(const det_case *c, const convpool_op *op, convpool_context *ctx[3],
@@ -189,6 +193,21 @@ static int backward_differs(const det_case *c, const convpool_op *op, convpool_c
                       c->name);
             }
         }
+        /* Where the GEMM way's segment pairs meet depends on how fast each
+         * thread ran: repeated runs meet at other rows */
+        float *again = malloc(x_count * sizeof(float));
+        for (int t = 1; t < 3 && conv; t++)
+            for (int r = 0; r < DX_REPEATS; r++) {
+                check(convpool_op_backward_data(op, ctx[t], c->shape, rank, NULL, NULL, dy,
+                                                y_count, again, x_count, NULL, 0),
+                      c->name);
+                if (memcmp(dx[0], again, x_count * sizeof(float)) != 0) {
+                    fprintf(stderr, "%s backward on %s: %d threads, repeat %d, differ\n",
+                            c->name, op->backward->name, t + 1, r + 1);
+                    differ = 1;
+                }
+            }
+        free(again);
         for (int t = 1; t < 3; t++)
             if (memcmp(dx[0], dx[t], x_count * sizeof(float)) != 0 ||
                 (conv && (memcmp(dw[0], dw[t], w_count * sizeof(float)) != 0 ||
