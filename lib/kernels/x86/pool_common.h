@@ -201,6 +201,11 @@ typedef struct pool_lanes {
     int64_t ow0, ow_step, plane_step;
     int n;              /* lanes that are outputs */
     int64_t index_base; /* Indices: the flat index of the plane's first element */
+    /* if row_hi is set, lanes from `split` on are outputs ow0_hi + (l -
+     * split) * ow_step of row_hi instead (a chunk that spans two rows) */
+    const pool_row *row_hi;
+    int split;
+    int64_t ow0_hi;
 } pool_lanes;
 
 /*
@@ -234,8 +239,11 @@ CP_INLINE void put_chunk(const cp_geom *g, const pool_lanes *at, vf acc, vi pos,
             vi_storeu(tmp_pos, pos);
         for (int l = 0; l < at->n; l++) {
             if (redo & (1u << l)) {
-                tmp[l] = ref_one(g, at->row, at->xp + l * at->plane_step, at->ow0 + l * at->ow_step,
-                                 red, &tmp_pos[l]);
+                const int hi = at->row_hi && l >= at->split;
+                const int64_t ow =
+                    hi ? at->ow0_hi + (l - at->split) * at->ow_step : at->ow0 + l * at->ow_step;
+                tmp[l] = ref_one(g, hi ? at->row_hi : at->row, at->xp + l * at->plane_step, ow, red,
+                                 &tmp_pos[l]);
                 empty |= (unsigned)(tmp_pos[l] < 0) << l;
             } else if (red == CP_POOL_LPP)
                 tmp[l] = (float)cp_lp_root(tmp[l], g->p);

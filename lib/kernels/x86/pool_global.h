@@ -112,7 +112,7 @@ CP_INLINE void global_groups(const cp_geom *g, const float *x, float *y, int64_t
         if (red == CP_POOL_AVG)
             r = vf_div(r, vf_set1((float)S));
         /* lane j is plane p0 + j: the first NaN of a plane by the reference rule */
-        const pool_lanes at = {&row, x + p0 * S, 0, 0, S, np, 0};
+        const pool_lanes at = {&row, x + p0 * S, 0, 0, S, np, 0, NULL, 0, 0};
         put_chunk(g, &at, r, vi_set1(0), nan_planes, red, y + p0, NULL);
     }
 }

@@ -68,7 +68,7 @@ CP_INLINE void max_row(const cp_geom *g, const pool_w *w, const pool_row *row, c
         if (total > POOL_ROW_CAP)
             list_taps(g, w, row, xp, 0, &t);
         /* the lanes that read a NaN (rare) by the reference rule */
-        const pool_lanes at = {row, xp, ow0, 1, 0, ch.n, index_base};
+        const pool_lanes at = {row, xp, ow0, 1, 0, ch.n, index_base, NULL, 0, 0};
         put_chunk(g, &at, st.best, st.pos, vm_bits(vm_isnan(st.nan_sum)), red, yr + ow0,
                   ir ? ir + ow0 : NULL);
     }
@@ -102,7 +102,7 @@ CP_INLINE void sum_row(const cp_geom *g, const pool_w *w, const pool_row *row, c
             sum = vf_div(sum, mode == 0 ? count_interior
                                         : vf_mul(mode == 1 ? e->count_w : count_w_of(g, w, first),
                                                  count_dh));
-        const pool_lanes at = {row, xp, ow0, 1, 0, n, 0};
+        const pool_lanes at = {row, xp, ow0, 1, 0, n, 0, NULL, 0, 0};
         put_chunk(g, &at, sum, vi_set1(0), 0, red, yr + ow0, NULL);
     }
 }

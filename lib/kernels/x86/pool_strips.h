@@ -215,7 +215,7 @@ CP_INLINE void strip(const cp_geom *g, const pool_w *w, const pool_row_table *rt
         for (int cc = 0; cc < cc_n; cc++) {
             const int32_t ow0 = (c0 + cc) * LANES;
             const int64_t at_out = oh * w->OW + ow0;
-            const pool_lanes at = {&row, xp, ow0, 1, 0, ch[cc].n, index_base};
+            const pool_lanes at = {&row, xp, ow0, 1, 0, ch[cc].n, index_base, NULL, 0, 0};
             put_chunk(g, &at, red == CP_POOL_AVG ? vf_mul(acc[cc], scale[cc]) : acc[cc], pos[cc],
                       nan_seen ? ~0u : 0u, red, yp + at_out, ip ? ip + at_out : NULL);
         }

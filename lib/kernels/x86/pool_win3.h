@@ -375,7 +375,8 @@ CP_INLINE void win3_band(const cp_geom *g, const float *xp, float *yp, int64_t *
         for (int cc = 0; cc < NB; cc++) {
             const int32_t ow0 = (c0 + cc) * LANES;
             const int64_t at_out = (int64_t)oh * OW + ow0;
-            const pool_lanes at = {&row, xp, ow0, 1, 0, cc == NB - 1 ? last_n : LANES, p * H * W};
+            const pool_lanes at = {&row,      xp,   ow0, 1, 0, cc == NB - 1 ? last_n : LANES,
+                                   p * H * W, NULL, 0,   0};
             put_chunk(g, &at, red == CP_POOL_AVG ? vf_mul(out[cc], scale[cc]) : out[cc],
                       out_pos[cc], nan_seen ? ~0u : 0u, red, yp + at_out, ip ? ip + at_out : NULL);
         }
