@@ -147,7 +147,7 @@ CP_INLINE void pairs_by_row(const cp_geom *g, const float *x, float *y, int64_t 
  * starts the vector with it (the outputs of consecutive rows are
  * consecutive), so that no vector is partial but the last. Row by row,
  * each row would end in a partial vector of half the work: maxpool_vgg's
- * rows of 56 outputs take 3.5 vectors instead of 4, 0.85-0.92 of the time.
+ * rows of 56 outputs take 3.5 vectors instead of 4, 0.84-0.94 of the time.
  * Not with Indices, which ran 1.05-1.15x slower this way than row by row
  * (not understood: the same loads, stores and lines). */
 #define PAIRS_HALF (LANES / 2)
