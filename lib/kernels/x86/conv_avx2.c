@@ -12,7 +12,10 @@
 #define DIRECT_NP_MAX1 12
 #define DIRECT_NP_MAX2 6
 #define DIRECT_NP_MAX3 4
-#define DEPTHWISE_ACC  10
+/* the stride-2 depthwise kernel reads input rows per tap: 16 registers
+ * cannot keep nine weights beside the sums */
+#define DW_S2_ROWS_SHARED 0
+#define DEPTHWISE_ACC     10
 /* no two-row direct tiles: 16 registers hold no more pixels */
 #define DIRECT2_MV   0
 #define KERNELS_NAME cp_conv_kernels_avx2
