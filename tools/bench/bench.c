@@ -38,27 +38,29 @@
 #define SAMPLE_SECONDS 5e-4
 
 /* The best NCHW peer per case from ../shared/bench/README.md (measured
- * 2026-11-21 on this kind of machine): name, peer, ms at 1 and 2 threads. */
+ * 2026-12-02 on this kind of machine, Zen 5): name, peer, ms at 1 and 2
+ * threads. Fixed figures from another run: the oneDNN columns, measured in
+ * the same process, are the fair comparison. */
 static const struct {
     const char *name, *peer1, *peer2;
     double ms1, ms2;
 } peers[] = {
-    {"toy", "XNNPACK", "XNNPACK", 0.00011, 0.00047},
-    {"stem", "ORT", "oneDNN", 2.305, 1.231},
-    {"r3x3", "ORT", "ORT", 2.088, 1.093},
-    {"r1x1a", "oneDNN", "oneDNN", 1.008, 0.525},
-    {"r1x1b", "oneDNN", "oneDNN", 0.920, 0.471},
-    {"r3x3_28", "oneDNN", "ORT", 2.008, 1.114},
-    {"r3x3_s2", "oneDNN", "oneDNN", 0.984, 0.544},
-    {"r3x3_7", "oneDNN", "oneDNN", 1.878, 0.940},
-    {"dw112", "ORT", "ORT", 0.191, 0.132},
-    {"dw56s2", "XNNPACK", "XNNPACK", 0.0907, 0.0544},
-    {"b8_r3x3", "ORT", "torch", 18.17, 9.579},
-    {"maxpool_stem", "ORT", "oneDNN", 0.171, 0.101},
-    {"maxpool_vgg", "oneDNN", "oneDNN", 0.451, 0.213},
-    {"avgpool", "oneDNN", "oneDNN", 0.0417, 0.0289},
-    {"avgpool3_pad", "oneDNN", "oneDNN", 0.102, 0.0602},
-    {"gap", "XNNPACK", "XNNPACK", 0.0059, 0.00619},
+    {"toy", "XNNPACK", "XNNPACK", 0.000135, 0.00174},
+    {"stem", "ORT", "ORT", 1.401, 0.846},
+    {"r3x3", "ORT", "oneDNN", 1.244, 0.729},
+    {"r1x1a", "oneDNN", "oneDNN", 0.617, 0.436},
+    {"r1x1b", "oneDNN", "oneDNN", 0.566, 0.294},
+    {"r3x3_28", "ORT", "oneDNN", 1.181, 0.705},
+    {"r3x3_s2", "oneDNN", "oneDNN", 0.608, 0.33},
+    {"r3x3_7", "oneDNN", "oneDNN", 1.188, 0.605},
+    {"dw112", "torch", "XNNPACK", 0.225, 0.136},
+    {"dw56s2", "XNNPACK", "XNNPACK", 0.0875, 0.0521},
+    {"b8_r3x3", "oneDNN", "ORT", 11.579, 5.846},
+    {"maxpool_stem", "oneDNN", "oneDNN", 0.188, 0.132},
+    {"maxpool_vgg", "oneDNN", "oneDNN", 0.397, 0.204},
+    {"avgpool", "oneDNN", "oneDNN", 0.0356, 0.0422},
+    {"avgpool3_pad", "oneDNN", "oneDNN", 0.0759, 0.0641},
+    {"gap", "XNNPACK", "XNNPACK", 0.00521, 0.00648},
 };
 
 static double peer_ms(const char *name, int threads)
