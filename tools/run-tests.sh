@@ -18,8 +18,9 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 
 # ---- clang and fuzzing -------------------------------------------------
 # clang is a supported compiler: everything builds -Werror clean with it and
-# the C suites pass. Then the libFuzzer targets (tests/fuzz; the library,
-# its SIMD kernels and the CLI's codecs instrumented, ASan + UBSan) run
+# the C suites pass. Then the libFuzzer targets (tests/fuzz; the library
+# and the CLI's codecs instrumented with ASan + UBSan, the SIMD kernels with
+# ASan; see tests/fuzz/meson.build) run
 # briefly on the committed corpora; new inputs go to a scratch folder, so
 # the committed corpora stay as they are. Any finding fails the script.
 echo "== clang build (-Werror): C suites =="

@@ -1,5 +1,5 @@
 #!/bin/sh
-# check-default-prefix.sh SOURCE_DIR CONSUMER_C MODEL_DIR
+# check-default-prefix.sh SOURCE_DIR CONSUMER_C MODEL_DIR [BUILD_DIR]
 # `meson install` with the default prefix (/usr/local), as the README tells
 # a user to do, then the C library, the CLI and the Python package used the
 # way a user would: no variable set. So that this machine's /usr/local and
@@ -12,11 +12,15 @@
 #     runs without LD_LIBRARY_PATH;
 #   - /usr/local/bin/convpool-run runs the edge-detector model in MODEL_DIR;
 #   - /usr/bin/python3 imports convpool from /usr/local and runs a conv.
+# BUILD_DIR, a meson build of SOURCE_DIR that is built in full, is the one
+# installed when it has the default prefix and a shared library; otherwise
+# (or without it) a build of its own.
 # Needs root and unshare (util-linux); skips otherwise.
 set -eu
 src=$1
 consumer=$2
 models=$3
+outer_build=${4:-}
 
 if [ "${CONVPOOL_IN_NAMESPACE:-}" != 1 ]; then
     for tool in meson ninja pkg-config cc unshare; do
@@ -36,10 +40,7 @@ if [ "${CONVPOOL_IN_NAMESPACE:-}" != 1 ]; then
 import json, sys
 print([o["value"] for o in json.load(sys.stdin) if o["name"] == sys.argv[1]][0])' "$2"
     }
-    # The build meson test runs in has been built in full; it is used as
-    # it is when it has the default prefix and a shared library. Otherwise
-    # a build of its own.
-    build=${MESON_BUILD_ROOT:-}
+    build=$outer_build
     if [ -z "$build" ] || [ "$(option "$build" prefix)" != /usr/local ] ||
         [ "$(option "$build" default_library)" = static ]; then
         # Variables meson test sets for the outer project must not leak

@@ -14,10 +14,11 @@
 
 #define MAX_ELEMENTS (1 << 20)
 /* Runs whose work (multiply-adds or window taps) could exceed this many are
- * not run: the fuzz build's SIMD kernels (-O0, ASan, UBSan) run some 3000x
- * slower than a release build's, so a legitimate but large window (a 59x5
- * MaxPool with pads of 126 on a 93x97x5 input: 3.9e8 taps, 8 ms released)
- * took 27 s, past the fuzzer's 10 s timeout, without finding anything. */
+ * not run: the fuzz build's SIMD kernels (coverage and ASan on every
+ * access) run thousands of times slower than a release build's, so a
+ * legitimate but large window (a 59x5 MaxPool with pads of 126 on a
+ * 93x97x5 input: 3.9e8 taps, 8 ms released) took 27 s, past the fuzzer's
+ * 10 s timeout, without finding anything. */
 #define MAX_WORK ((int64_t)1 << 22)
 
 /* Elements of value `name` as the session inferred it; 0 if the session
