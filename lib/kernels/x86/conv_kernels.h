@@ -177,6 +177,9 @@ typedef struct cp_conv_kernels {
     cp_conv_depthwise_fn depthwise;
     cp_conv_depthwise3_fn depthwise3;
     cp_conv_depthwise3s2_fn depthwise3s2;
+    /* as depthwise3s2 at stride 1 along W (columns ow - pad + (0, 1, 2)),
+     * for pad 0 or 1; NULL where the ISA packs instead (AVX2) */
+    cp_conv_depthwise3s2_fn depthwise3s1;
     cp_conv_pack_rows_fn pack_rows;
     cp_conv_zip_rows_fn zip_rows;
     cp_conv_zip_phase_sums_fn zip_phase_sums;

@@ -208,7 +208,10 @@ void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads
         p->offset_count = xc->taps;
         plan_bands(p, xc, g, 1, g->n * xc->groups * g->out[0]);
         p->m_chunks = 1;
-        p->unpacked = g->kernel[2] == 3 && g->dilation[2] == 1 && sw == 2 &&
+        /* three taps along W read in place: at stride 2 always, at stride
+         * 1 where the ISA has the kernel and the left pad is 0 or 1 */
+        p->unpacked = g->kernel[2] == 3 && g->dilation[2] == 1 &&
+                      (sw == 2 || (sw == 1 && xc->k->depthwise3s1 && g->pad_begin[2] <= 1)) &&
                       g->kernel[0] * g->kernel[1] <= X86_CONV_DW_MAX_ROW_TAPS;
         if (p->unpacked) {
             p->pack_floats = p->thread_floats = 0;

@@ -154,7 +154,7 @@ static void decode_outer(const x86_conv_job *job, int64_t t, int64_t groups, int
 }
 
 /*
- * Depthwise with three taps along W at stride 2, from the input itself:
+ * Depthwise with three taps along W at stride 1 or 2, from the input itself:
  * output rows whose windows lie wholly inside the input in D and H go to
  * the kernel together; the others one by one, with only their inside taps.
  */
@@ -186,8 +186,9 @@ static void depthwise_unpacked(const x86_conv *xc, const cp_geom *g, const float
                 memcpy(tap_w + 3 * taps, w + (kd * KH + kh) * 3, 3 * sizeof(float));
             }
         }
-        xc->k->depthwise3s2(taps, tap_rows, tap_w, x, sh * W, W, g->pad_begin[2], xc->bias[m],
-                            y + oh * g->out[2], g->out[2], rows, g->out[2]);
+        (g->stride[2] == 1 ? xc->k->depthwise3s1 : xc->k->depthwise3s2)(
+            taps, tap_rows, tap_w, x, sh * W, W, g->pad_begin[2], xc->bias[m], y + oh * g->out[2],
+            g->out[2], rows, g->out[2]);
         oh += rows;
     }
 }
