@@ -303,7 +303,8 @@ static void test_depthwise3(const cp_conv_kernels *k, const char *isa)
 }
 
 /* The in-place three-tap kernels (depthwise3s2; depthwise3s1 where the ISA
- * has it) for every left pad they take and end pads of 0 to 2. */
+ * has it) for every left pad they take and end pads of 0 to 2, with two row
+ * taps and with three consecutive ones (the stride-1 kernel's shared rows). */
 static void depthwise3_in_place(const cp_conv_kernels *k, const char *isa, int64_t stride)
 {
     const cp_conv_depthwise3s2_fn fn = stride == 1 ? k->depthwise3s1 : k->depthwise3s2;
@@ -313,38 +314,39 @@ static void depthwise3_in_place(const cp_conv_kernels *k, const char *isa, int64
     const int64_t vw = k->vw;
     for (int64_t width = 1; width <= 4 * vw + 3; width += (width < 2 * vw + 2 ? 1 : vw))
         for (int64_t pad = 0; pad <= 1; pad++)
-            for (int64_t pad_end = 0; pad_end <= 2; pad_end++) {
-                if (width + pad + pad_end < 3)
-                    continue;
-                const int64_t n = (width + pad + pad_end - 3) / stride + 1;
-                const int64_t taps = 2, rows = 2, x_row_stride = width + 5;
-                int64_t tap_rows[2] = {0, x_row_stride};
-                float *x = buffer((size_t)((rows + taps) * x_row_stride));
-                float *tap_w = buffer(3 * (size_t)taps);
-                const float bias = rnd();
-                const int64_t y_row_stride = n + 3;
-                float *y = buffer((size_t)(rows * y_row_stride));
-                fn(taps, tap_rows, tap_w, x, x_row_stride, width, pad, bias, y, y_row_stride, rows,
-                   n);
-                char shape[64];
-                snprintf(shape, sizeof shape, "width=%lld pad=%lld,%lld", (long long)width,
-                         (long long)pad, (long long)pad_end);
-                for (int64_t r = 0; r < rows; r++)
-                    for (int64_t ow = 0; ow < n; ow++) {
-                        double s = bias, scale = fabs(bias);
-                        for (int64_t t = 0; t < taps; t++)
-                            for (int64_t j = 0; j < 3; j++) {
-                                int64_t col = stride * ow - pad + j;
-                                if (col < 0 || col >= width)
-                                    continue;
-                                double v = (double)tap_w[3 * t + j] *
-                                           x[tap_rows[t] + r * x_row_stride + col];
-                                s += v, scale += fabs(v);
-                            }
-                        expect_close(name, isa, y[r * y_row_stride + ow], s, scale, shape);
-                    }
-                free(x), free(tap_w), free(y);
-            }
+            for (int64_t pad_end = 0; pad_end <= 2; pad_end++)
+                for (int64_t taps = 2; taps <= 3; taps++) {
+                    if (width + pad + pad_end < 3)
+                        continue;
+                    const int64_t n = (width + pad + pad_end - 3) / stride + 1;
+                    const int64_t rows = 5, x_row_stride = width + 5;
+                    const int64_t tap_rows[3] = {0, x_row_stride, 2 * x_row_stride};
+                    float *x = buffer((size_t)((rows + taps) * x_row_stride));
+                    float *tap_w = buffer(3 * (size_t)taps);
+                    const float bias = rnd();
+                    const int64_t y_row_stride = n + 3;
+                    float *y = buffer((size_t)(rows * y_row_stride));
+                    fn(taps, tap_rows, tap_w, x, x_row_stride, width, pad, bias, y, y_row_stride,
+                       rows, n);
+                    char shape[64];
+                    snprintf(shape, sizeof shape, "width=%lld pad=%lld,%lld", (long long)width,
+                             (long long)pad, (long long)pad_end);
+                    for (int64_t r = 0; r < rows; r++)
+                        for (int64_t ow = 0; ow < n; ow++) {
+                            double s = bias, scale = fabs(bias);
+                            for (int64_t t = 0; t < taps; t++)
+                                for (int64_t j = 0; j < 3; j++) {
+                                    int64_t col = stride * ow - pad + j;
+                                    if (col < 0 || col >= width)
+                                        continue;
+                                    double v = (double)tap_w[3 * t + j] *
+                                               x[tap_rows[t] + r * x_row_stride + col];
+                                    s += v, scale += fabs(v);
+                                }
+                            expect_close(name, isa, y[r * y_row_stride + ow], s, scale, shape);
+                        }
+                    free(x), free(tap_w), free(y);
+                }
 }
 
 static void test_depthwise3s2(const cp_conv_kernels *k, const char *isa)

@@ -17,7 +17,9 @@
 #define DW_S2_ROWS_SHARED 1
 /* the stride-1 depthwise 3x3 reads its input in place (no packed copy) */
 #define DW_S1_IN_PLACE 1
-#define DEPTHWISE_ACC  12
+/* and reads each input row once per block of output rows */
+#define DW_S1_ROWS_SHARED 1
+#define DEPTHWISE_ACC     12
 /* two rows of up to 7 pixels x 2 vectors: 28 accumulators */
 #define DIRECT2_MV   2
 #define KERNELS_NAME cp_conv_kernels_avx512
