@@ -20,6 +20,9 @@
 #include "backward_check.h"
 #include "convpool.h"
 #include "ops/op.h"
+#if defined(CP_X86_64)
+#include "kernels/x86/conv_x86_winograd.h"
+#endif
 #include "runtime/cpu.h"
 
 #define CONFIGS 5000
@@ -228,6 +231,28 @@ static const conv_case fixed_cases[] = {
     {2, 2, 64, 64, 2, {100, 90}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 0},
 };
 
+/* Winograd F(2x2, 3x3) (kernels/x86/conv_x86_winograd.h: 3x3, stride 1,
+ * one group, at least 16 channels each way, output planes of 400 pixels
+ * and more), each checked to take that path: odd and even output sizes
+ * (a last tile half outside), pads 0 to 3 each side (even and odd left
+ * pads, the input's last columns and rows unread), auto_pad, batches, no
+ * bias, channel counts off the GEMM tiles, one tile column, several bands
+ * of tile rows with a short last one. */
+static const conv_case winograd_cases[] = {
+    /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
+    {2, 1, 16, 16, 1, {20, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 17, 33, 1, {25, 23}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 40, 24, 1, {30, 31}, {3, 3}, {1, 1}, {1, 1}, {0, 2, 3, 1}, 0, 0},
+    {2, 1, 20, 50, 1, {41, 19}, {3, 3}, {1, 1}, {1, 1}, {3, 0, 0, 3}, 0, 1},
+    {2, 3, 16, 20, 1, {24, 24}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 1, 24, 16, 1, {27, 26}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_UPPER, 1},
+    {2, 1, 16, 24, 1, {26, 27}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_LOWER, 0},
+    {2, 1, 16, 16, 1, {400, 2}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 16, 16, 1, {3, 300}, {3, 3}, {1, 1}, {1, 1}, {1, 2, 1, 1}, 0, 1},
+    {2, 1, 130, 140, 1, {60, 58}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 96, 64, 1, {45, 47}, {3, 3}, {1, 1}, {1, 1}, {2, 1, 1, 2}, 0, 1},
+};
+
 /* The weight gradient's four x86 paths and their variants, each run with
  * the backward passes (besides every BACKWARD_EVERY-th case above):
  * depthwise on planes (one input channel per group, 1-D/2-D, W stride 1
@@ -333,6 +358,21 @@ static const conv_case backward_cases[] = {
     {2, 3, 19, 14, 1, {4, 4}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
 };
 
+/* Whether a run of op on this input takes the Winograd path. */
+static int takes_winograd(const convpool_op *op, const int64_t *shape, size_t rank)
+{
+#if defined(CP_X86_64)
+    cp_geom g;
+    if (strncmp(op->impl->name, "conv.avx", 8) != 0 ||
+        cp_geom_resolve(op, shape, rank, &g) != CONVPOOL_OK)
+        return 0;
+    return cp_x86_wino_takes(op->packed, &g);
+#else
+    (void)op, (void)shape, (void)rank;
+    return 0;
+#endif
+}
+
 static convpool_op *create(const conv_case *cc, const float *w, const float *b, int32_t isa)
 {
     convpool_desc *d = make_desc(cc);
@@ -414,13 +454,17 @@ int main(void)
     long fast_runs[3] = {0, 0, 0};
     int done = 0;
     const int forward_fixed = (int)(sizeof fixed_cases / sizeof fixed_cases[0]);
-    const int fixed = forward_fixed + (int)(sizeof backward_cases / sizeof backward_cases[0]);
+    const int winograd_end = forward_fixed + (int)(sizeof winograd_cases / sizeof winograd_cases[0]);
+    const int fixed = winograd_end + (int)(sizeof backward_cases / sizeof backward_cases[0]);
+    long winograd_runs = 0;
     while (done < CONFIGS + fixed) {
         conv_case cc;
         if (done < forward_fixed)
             memcpy(&cc, &fixed_cases[done], sizeof cc);
+        else if (done < winograd_end)
+            memcpy(&cc, &winograd_cases[done - forward_fixed], sizeof cc);
         else if (done < fixed)
-            memcpy(&cc, &backward_cases[done - forward_fixed], sizeof cc);
+            memcpy(&cc, &backward_cases[done - winograd_end], sizeof cc);
         else
             random_case(&cc);
         int64_t ws[5] = {cc.m, cc.c / cc.group};
@@ -460,7 +504,7 @@ int main(void)
         run(mag, ctx, shape, rank, xa, y_mag, (size_t)ycount);
         /* every BACKWARD_EVERY-th configuration also checks the backward passes */
         const int backward =
-            done % BACKWARD_EVERY == 0 || (done >= forward_fixed && done < fixed);
+            done % BACKWARD_EVERY == 0 || (done >= winograd_end && done < fixed);
         if (backward && (cp_op_enable_backward(ref, w) != CONVPOOL_OK ||
                          cp_op_enable_backward(mag, wa) != CONVPOOL_OK))
             fail("cp_op_enable_backward");
@@ -482,6 +526,13 @@ int main(void)
             for (int64_t i = 0; i < ycount; i++)
                 y[i] = NAN;
             run(op, ctx, shape, rank, x, y, (size_t)ycount);
+            if (done >= forward_fixed && done < winograd_end && isa <= active &&
+                !takes_winograd(op, shape, rank)) {
+                fprintf(stderr, "Winograd case %d on %s: not on the Winograd path\n",
+                        done - forward_fixed, op->impl->name);
+                return 1;
+            }
+            winograd_runs += takes_winograd(op, shape, rank);
             for (int64_t i = 0; i < ycount; i++) {
                 double err = fabs((double)y[i] - y_ref[i]) / ((double)y_mag[i] + 1e-30);
                 if (!(err <= MAX_REL_ERROR)) {
@@ -545,6 +596,7 @@ int main(void)
                     runs[isa] - fast_runs[isa]);
             return 1;
         }
+    printf("Winograd F(2x2, 3x3): %ld runs\n", winograd_runs);
     printf("backward passes: %ld fast-path runs, max relative error %.3g\n", backward_runs,
            worst_backward);
     convpool_context_destroy(ctx);

@@ -39,6 +39,12 @@
  *    Short rows (up to 7 pixels) go two at a time where the kernel has
  *    two-row tiles, which load each weight vector once for both rows.
  *
+ * Dense 3x3 stride-1 ops of at least 16 channels each way also keep
+ * their weights Winograd-transformed: runs on output planes of 400 pixels
+ * and more take Winograd F(2x2, 3x3) instead of their algorithm
+ * (kernels/x86/conv_x86_winograd.h), 2.25x fewer multiply-adds on the
+ * GEMM kernels.
+ *
  * Runs of a few dozen multiply-adds (X86_CONV_TINY_MAX_WORK, e.g. the D2L
  * edge detector) skip all of this: kernels/conv_tiny.c loops over a plain copy
  * of the weights that small ops keep.
@@ -61,7 +67,9 @@
  *    bands of rows) and the reduction-step tables the kernels walk (input
  *    offsets; for the direct kernel, weight codes with edge bits);
  *  - kernels/x86/conv_x86_tasks.c: the thread-pool tasks, one per algorithm plus
- *    one that packs a band all threads share.
+ *    one that packs a band all threads share;
+ *  - kernels/x86/conv_x86_winograd.c: the Winograd path, around the
+ *    transforms of kernels/x86/conv_kernels_wino.inc.
  */
 #ifndef CP_KERNELS_X86_CONV_X86_H
 #define CP_KERNELS_X86_CONV_X86_H
@@ -114,6 +122,9 @@ typedef struct x86_conv {
     /* direct ops of short reductions, stride 1: the same op packed for the
      * rows algorithm (tall tile), for runs cp_x86_conv_for gives it; or NULL */
     struct x86_conv *rows_alt;
+    /* 3x3 stride-1 ops: Winograd F(2x2, 3x3) for the runs it takes
+     * (kernels/x86/conv_x86_winograd.h); or NULL */
+    struct x86_wino *wino;
 } x86_conv;
 
 /* How one run is split into tasks and laid out in the workspace

@@ -6,6 +6,7 @@
  * place.
  */
 #include "kernels/x86/conv_x86.h"
+#include "kernels/x86/conv_x86_winograd.h"
 
 #include <string.h>
 
@@ -254,6 +255,8 @@ size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32
 {
     if (cp_x86_conv_run_is_tiny(op->packed, g))
         return 0;
+    if (cp_x86_wino_takes(op->packed, g))
+        return cp_x86_wino_workspace_size(op->packed, g, threads);
     x86_conv_plan p;
     cp_x86_conv_make_plan(cp_x86_conv_for(op->packed, g), g, threads, &p);
     return cp_x86_conv_offsets_bytes(&p) + cp_x86_conv_thread_bytes(threads) +

@@ -5,6 +5,8 @@
  */
 #include "kernels/x86/conv_x86.h"
 
+#include "kernels/x86/conv_x86_winograd.h"
+
 #include <string.h>
 
 #include "runtime/cpu.h"
@@ -100,6 +102,7 @@ static void free_packed(x86_conv *xc)
 {
     if (xc) {
         free_packed(xc->rows_alt);
+        cp_x86_wino_release(xc->wino);
         cp_free(xc->w);
         cp_free(xc->bias);
         cp_free(xc->plain_w);
@@ -190,6 +193,14 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
         xc->rows_alt = pack_for(op, weight, bias, k, X86_CONV_ROWS);
         failed = !xc->rows_alt;
     }
+    if (!failed) {
+        const convpool_status st = cp_x86_wino_prepare(op, xc, weight, bias);
+        if (st != CONVPOOL_OK) {
+            x86_conv_release(op);
+            op->packed = NULL;
+            return st;
+        }
+    }
     const size_t plain = (size_t)(op->m * xc->cpg * xc->taps);
     if (!failed && plain <= X86_CONV_TINY_MAX_WORK) {
         xc->plain_w = cp_alloc(plain * sizeof(float));
@@ -217,6 +228,10 @@ static void x86_conv_run(const cp_run_args *a)
     const cp_geom *g = a->geom;
     if (cp_x86_conv_run_is_tiny(xc, g)) {
         cp_conv_tiny(g, xc->plain_w, xc->plain_bias, a->x, a->y);
+        return;
+    }
+    if (cp_x86_wino_takes(xc, g)) {
+        cp_x86_wino_run(a);
         return;
     }
     run_job(a, NULL);

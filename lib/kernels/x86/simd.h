@@ -14,7 +14,7 @@
  *   vf_storem(p, m, v)         store the lanes in m (no fault elsewhere)
  *   vf_storeu_halves(p, v)     vf_storeu as 256-bit stores (AVX2: the same)
  *   vf_store_first(p, v, n)    store the first n lanes
- *   vf_add, vf_mul, vf_div, vf_fma(a, b, acc), vf_max (NaN in a ignored)
+ *   vf_add, vf_sub, vf_mul, vf_div, vf_fma(a, b, acc), vf_max (NaN in a ignored)
  *   vf_abs, vf_sqrt
  *   vf_select(m, a, b)         m ? b : a; vi_select likewise
  *   vf_even(a, b), vf_odd(a, b)  even / odd lanes of the pair a:b

@@ -69,6 +69,11 @@ static inline vf vf_add(vf a, vf b)
 {
     return _mm256_add_ps(a, b);
 }
+static inline vf vf_sub(vf a, vf b)
+{
+    return _mm256_sub_ps(a, b);
+}
+
 static inline vf vf_div(vf a, vf b)
 {
     return _mm256_div_ps(a, b);

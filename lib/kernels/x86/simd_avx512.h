@@ -62,6 +62,11 @@ static inline vf vf_add(vf a, vf b)
 {
     return _mm512_add_ps(a, b);
 }
+static inline vf vf_sub(vf a, vf b)
+{
+    return _mm512_sub_ps(a, b);
+}
+
 static inline vf vf_div(vf a, vf b)
 {
     return _mm512_div_ps(a, b);

@@ -1,0 +1,225 @@
+/*
+ * Winograd F(2x2, 3x3) on the x86 fast paths (kernels/x86/conv_x86_winograd.h).
+ */
+#include "kernels/x86/conv_x86_winograd.h"
+
+#include <string.h>
+
+#include "runtime/error.h"
+#include "runtime/threadpool.h"
+
+/* Both channel counts at least this: below, the transforms weigh more than
+ * the multiply-adds they save. */
+#define WINO_MIN_CHANNELS 16
+/* Output planes of at least this many pixels: smaller ones leave the inner
+ * GEMM too few tiles to run well (7 x 7 planes run at the FMA peak direct). */
+#define WINO_MIN_PIXELS 400
+/* A band's V and products take at most this share of L2 (in 64ths), and a
+ * band holds at least WINO_MIN_BAND_TILES tiles (the GEMM's pixel tiles). */
+#define WINO_BAND_L2_64THS  64
+#define WINO_MIN_BAND_TILES 64
+/* The 16 values of a transformed tile */
+#define WINO_VALUES 16
+
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+static int qualifies(const convpool_op *op)
+{
+    const cp_attrs *a = &op->attrs;
+    return a->rank == 2 && a->group == 1 && a->kernel_shape[0] == 3 && a->kernel_shape[1] == 3 &&
+           a->strides[0] == 1 && a->strides[1] == 1 && a->dilations[0] == 1 &&
+           a->dilations[1] == 1 && op->c_per_group >= WINO_MIN_CHANNELS &&
+           op->m >= WINO_MIN_CHANNELS;
+}
+
+convpool_status cp_x86_wino_prepare(const convpool_op *op, x86_conv *xc, const float *weight,
+                                    const float *bias)
+{
+    if (!qualifies(op))
+        return CONVPOOL_OK;
+    const int64_t C = op->c_per_group, M = op->m;
+    x86_wino *w = cp_calloc(1, sizeof *w);
+    float *u = cp_alloc((size_t)(WINO_VALUES * M * C) * sizeof(float));
+    if (w)
+        w->bias = cp_calloc((size_t)M, sizeof(float));
+    if (!w || !u || !w->bias) {
+        cp_free(u);
+        cp_x86_wino_release(w);
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate Winograd weights");
+    }
+    w->c = C;
+    w->m = M;
+    if (bias)
+        memcpy(w->bias, bias, (size_t)M * sizeof(float));
+    /* U = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], value
+     * (r, s) of pair (m, c) as weight (r*4 + s)*M + m, c of the inner Conv */
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t c = 0; c < C; c++) {
+            const float *g = weight + (m * C + c) * 9;
+            float t[4][3]; /* G g */
+            for (int j = 0; j < 3; j++) {
+                const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+                t[0][j] = g0;
+                t[1][j] = 0.5f * (g0 + g1 + g2);
+                t[2][j] = 0.5f * (g0 - g1 + g2);
+                t[3][j] = g2;
+            }
+            for (int r = 0; r < 4; r++) {
+                const float v[4] = {t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]),
+                                    0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2]};
+                for (int s = 0; s < 4; s++)
+                    u[((r * 4 + s) * M + m) * C + c] = v[s];
+            }
+        }
+    convpool_desc d;
+    cp_attrs_init(&d.attrs, CONVPOOL_OP_CONV, 2);
+    d.attrs.group = WINO_VALUES;
+    const int64_t ws[4] = {WINO_VALUES * M, C, 1, 1};
+    convpool_status st = cp_op_create(&d, ws, 4, u, NULL, op->isa, &w->gemm);
+    cp_free(u);
+    if (st == CONVPOOL_OK && !w->gemm->impl->run_pixels)
+        st = cp_fail(CONVPOOL_ERROR_INTERNAL, "the Winograd GEMM's Conv lacks run_pixels");
+    if (st != CONVPOOL_OK) {
+        cp_x86_wino_release(w);
+        return st;
+    }
+    xc->wino = w;
+    return CONVPOOL_OK;
+}
+
+void cp_x86_wino_release(x86_wino *w)
+{
+    if (!w)
+        return;
+    cp_op_destroy(w->gemm);
+    cp_free(w->bias);
+    cp_free(w);
+}
+
+int cp_x86_wino_takes(const x86_conv *xc, const cp_geom *g)
+{
+    return xc->wino && g->out[1] * g->out[2] >= WINO_MIN_PIXELS;
+}
+
+/* How a run is cut up: the same for any thread count. */
+typedef struct wino_plan {
+    int64_t tiles_h, tiles_w; /* tiles a plane: ceil(out / 2) */
+    int64_t band_rows;        /* tile rows a band */
+    int64_t bands;            /* bands an image */
+    int64_t band_tiles;       /* tiles a full band: band_rows * tiles_w */
+    int64_t line;             /* floats of a split input row: (tiles_w + 1), rounded up */
+    size_t v_bytes, p_bytes, split_bytes, thread_bytes;
+} wino_plan;
+
+static void plan_of(const x86_wino *w, const cp_geom *g, wino_plan *p)
+{
+    p->tiles_h = (g->out[1] + 1) / 2;
+    p->tiles_w = (g->out[2] + 1) / 2;
+    const int64_t tile_bytes = WINO_VALUES * (w->c + w->m) * (int64_t)sizeof(float);
+    const int64_t budget = (int64_t)cp_cache()->l2_bytes / 64 * WINO_BAND_L2_64THS;
+    const int64_t tiles = max64(WINO_MIN_BAND_TILES, budget / tile_bytes);
+    p->band_rows = ceil_div(tiles, p->tiles_w);
+    p->band_rows = p->band_rows < p->tiles_h ? p->band_rows : p->tiles_h;
+    p->bands = ceil_div(p->tiles_h, p->band_rows);
+    p->band_tiles = p->band_rows * p->tiles_w;
+    /* tiles_w + 1 floats of each phase, and a vector's worth that the
+     * kernels' split writes past them */
+    p->line = round_up(p->tiles_w + 1 + 16, 16);
+    p->v_bytes = cp_align_up((size_t)(WINO_VALUES * w->c * p->band_tiles) * sizeof(float));
+    p->p_bytes = cp_align_up((size_t)(WINO_VALUES * w->m * p->band_tiles) * sizeof(float));
+    /* a padded input row, then the band's 2 * band_rows + 2 rows split */
+    p->split_bytes = cp_align_up((size_t)(2 * p->line * (2 * p->band_rows + 3)) * sizeof(float));
+    p->thread_bytes = p->v_bytes + p->p_bytes + p->split_bytes;
+}
+
+size_t cp_x86_wino_workspace_size(const x86_conv *xc, const cp_geom *g, int32_t threads)
+{
+    wino_plan p;
+    plan_of(xc->wino, g, &p);
+    return (size_t)threads * p.thread_bytes;
+}
+
+typedef struct wino_job {
+    const cp_run_args *a;
+    const x86_wino *w;
+    const cp_conv_kernels *k;
+    wino_plan p;
+    cp_geom gemm_geom; /* the inner Conv on one full band: (1, 16 C, 1, band_tiles) */
+} wino_job;
+
+/* Input row `row` of channel plane x into split: the padded row (pad_left
+ * zeros, the row, zeros to 2 * (tiles_w + 1) floats) as even and odd
+ * columns, `line` floats apart; rows outside the plane are zeros. */
+static void split_row(const wino_job *j, const float *x, int64_t row, float *padded, float *split)
+{
+    const cp_geom *g = j->a->geom;
+    const int64_t width = 2 * (j->p.tiles_w + 1), pl = g->pad_begin[2];
+    memset(padded, 0, (size_t)width * sizeof(float));
+    if (row >= 0 && row < g->in[1] && pl < width) {
+        const int64_t n = g->in[2] < width - pl ? g->in[2] : width - pl;
+        memcpy(padded + pl, x + row * g->in[2], (size_t)n * sizeof(float));
+    }
+    j->k->wino_split(padded, width, split, split + j->p.line);
+}
+
+/* Band b of image n: V, the inner GEMM, the output rows. */
+static void band_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    const wino_job *j = arg;
+    const wino_plan *p = &j->p;
+    const cp_geom *g = j->a->geom;
+    const x86_wino *w = j->w;
+    char *scratch = (char *)j->a->workspace + (size_t)thread_index * p->thread_bytes;
+    float *v = (float *)scratch, *prod = (float *)(scratch + p->v_bytes);
+    float *padded = (float *)(scratch + p->v_bytes + p->p_bytes), *split = padded + 2 * p->line;
+    const int64_t in_plane = g->in[1] * g->in[2], out_plane = g->out[1] * g->out[2];
+    const int64_t pitch = p->band_tiles; /* floats per inner channel */
+    for (int64_t task = begin; task < end; task++) {
+        const int64_t n = task / p->bands, b = task % p->bands;
+        const int64_t ty0 = b * p->band_rows;
+        const int64_t rows = p->tiles_h - ty0 < p->band_rows ? p->tiles_h - ty0 : p->band_rows;
+        const int64_t tiles = rows * p->tiles_w, top = 2 * ty0 - g->pad_begin[1];
+        for (int64_t c = 0; c < w->c; c++) {
+            const float *x = j->a->x + (n * w->c + c) * in_plane;
+            for (int64_t r = 0; r < 2 * rows + 2; r++)
+                split_row(j, x, top + r, padded, split + r * 2 * p->line);
+            for (int64_t ty = 0; ty < rows; ty++) {
+                const float *even[4], *odd[4];
+                for (int i = 0; i < 4; i++) {
+                    even[i] = split + (2 * ty + i) * 2 * p->line;
+                    odd[i] = even[i] + p->line;
+                }
+                j->k->wino_input(even, odd, p->tiles_w, v + c * pitch + ty * p->tiles_w,
+                                 w->c * pitch);
+            }
+        }
+        cp_run_args inner = {w->gemm, &j->gemm_geom, j->a->ctx, v, prod, NULL, NULL};
+        w->gemm->impl->run_pixels(&inner, 0, tiles, pitch, 1);
+        for (int64_t m = 0; m < w->m; m++) {
+            float *y = j->a->y + (n * w->m + m) * out_plane;
+            for (int64_t ty = 0; ty < rows; ty++) {
+                const int64_t oy = 2 * (ty0 + ty);
+                j->k->wino_output(prod + m * pitch + ty * p->tiles_w, w->m * pitch, p->tiles_w,
+                                  w->bias[m], y + oy * g->out[2],
+                                  oy + 1 < g->out[1] ? y + (oy + 1) * g->out[2] : NULL, g->out[2]);
+            }
+        }
+    }
+}
+
+void cp_x86_wino_run(const cp_run_args *a)
+{
+    const x86_conv *xc = a->op->packed;
+    wino_job j = {.a = a, .w = xc->wino, .k = xc->k};
+    plan_of(j.w, a->geom, &j.p);
+    const int64_t shape[4] = {1, WINO_VALUES * j.w->c, 1, j.p.band_tiles};
+    if (cp_geom_resolve(j.w->gemm, shape, 4, &j.gemm_geom) != CONVPOOL_OK)
+        return; /* unreachable: a 1x1 Conv takes any plane */
+    const int64_t tasks = a->geom->n * j.p.bands;
+    int32_t threads = cp_context_threads(a->ctx);
+    threads = tasks < threads ? (int32_t)tasks : threads;
+    cp_parallel_for(a->ctx, tasks, threads, band_task, &j);
+}
