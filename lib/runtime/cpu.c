@@ -36,6 +36,7 @@ int32_t cp_isa_supported(void)
 static struct {
     int32_t isa;
     int32_t num_threads;
+    int winograd;
     char warnings[768];
 } env;
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
@@ -93,10 +94,23 @@ static void read_num_threads(void)
     warn("CONVPOOL_NUM_THREADS", value, problem, "one thread per online CPU");
 }
 
+static void read_winograd(void)
+{
+    env.winograd = 1;
+    const char *value = getenv("CONVPOOL_WINOGRAD");
+    if (!value || !*value)
+        return;
+    if (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)
+        env.winograd = value[0] == '1';
+    else
+        warn("CONVPOOL_WINOGRAD", value, "is not 0 or 1", "1");
+}
+
 static void read_environment(void)
 {
     read_num_threads();
     read_isa();
+    read_winograd();
 }
 
 int32_t cp_isa_active(void)
@@ -109,6 +123,12 @@ int32_t cp_env_num_threads(void)
 {
     pthread_once(&env_once, read_environment);
     return env.num_threads;
+}
+
+int cp_env_winograd(void)
+{
+    pthread_once(&env_once, read_environment);
+    return env.winograd;
 }
 
 const char *cp_environment_warnings(void)

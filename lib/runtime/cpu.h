@@ -1,7 +1,7 @@
 /*
  * cpu.h - which instruction-set path the kernels take, and the environment
- * variables that tune the library (CONVPOOL_ISA, CONVPOOL_NUM_THREADS).
- * Both are read once per process, at first need; an invalid value is
+ * variables that tune the library (CONVPOOL_ISA, CONVPOOL_NUM_THREADS,
+ * CONVPOOL_WINOGRAD). All are read once per process, at first need; an invalid value is
  * ignored and described by convpool_environment_warnings(), never printed.
  */
 #ifndef CP_RUNTIME_CPU_H
@@ -23,6 +23,10 @@ const char *cp_isa_name(int32_t isa);
 
 /* CONVPOOL_NUM_THREADS if set to a valid count (1..max threads), else 0. */
 int32_t cp_env_num_threads(void);
+
+/* 0 if CONVPOOL_WINOGRAD is 0 (ops created from then on compute every
+ * convolution with direct multiply-adds), else 1. */
+int cp_env_winograd(void);
 
 /* The data caches a core sees, as the CPU reports them: what tile and block
  * sizes are planned from. */

@@ -233,7 +233,8 @@ static const conv_case fixed_cases[] = {
 
 /* Winograd F(2x2, 3x3) (kernels/x86/conv_x86_winograd.h: 3x3, stride 1,
  * one group, at least 16 channels each way, output planes of 400 pixels
- * and more), each checked to take that path: odd and even output sizes
+ * and more), each checked to take that path (and not to with
+ * CONVPOOL_WINOGRAD=0): odd and even output sizes
  * (a last tile half outside), pads 0 to 3 each side (even and odd left
  * pads, the input's last columns and rows unread), auto_pad, batches, no
  * bias, channel counts off the GEMM tiles, one tile column, several bands
@@ -457,6 +458,9 @@ int main(void)
     const int winograd_end = forward_fixed + (int)(sizeof winograd_cases / sizeof winograd_cases[0]);
     const int fixed = winograd_end + (int)(sizeof backward_cases / sizeof backward_cases[0]);
     long winograd_runs = 0;
+    /* CONVPOOL_WINOGRAD=0: no op takes it */
+    const char *winograd_env = getenv("CONVPOOL_WINOGRAD");
+    const int winograd_on = !(winograd_env && strcmp(winograd_env, "0") == 0);
     while (done < CONFIGS + fixed) {
         conv_case cc;
         if (done < forward_fixed)
@@ -527,9 +531,9 @@ int main(void)
                 y[i] = NAN;
             run(op, ctx, shape, rank, x, y, (size_t)ycount);
             if (done >= forward_fixed && done < winograd_end && isa <= active &&
-                !takes_winograd(op, shape, rank)) {
-                fprintf(stderr, "Winograd case %d on %s: not on the Winograd path\n",
-                        done - forward_fixed, op->impl->name);
+                takes_winograd(op, shape, rank) != winograd_on) {
+                fprintf(stderr, "Winograd case %d on %s: %s the Winograd path\n",
+                        done - forward_fixed, op->impl->name, winograd_on ? "not on" : "on");
                 return 1;
             }
             winograd_runs += takes_winograd(op, shape, rank);

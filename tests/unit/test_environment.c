@@ -1,6 +1,7 @@
 /*
  * The environment variables the library reads (CONVPOOL_NUM_THREADS,
- * CONVPOOL_ISA), set by meson per case: an invalid value of either is
+ * CONVPOOL_ISA, CONVPOOL_WINOGRAD), set by meson per case: an invalid value
+ * of any is
  * ignored the same way (the default is used) and described by
  * convpool_environment_warnings(); the library writes nothing to stderr.
  *   test_environment -            every variable valid or unset: no warning

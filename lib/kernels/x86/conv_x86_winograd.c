@@ -15,9 +15,16 @@
  * GEMM too few tiles to run well (7 x 7 planes run at the FMA peak direct). */
 #define WINO_MIN_PIXELS 400
 /* A band's V and products take at most this share of L2 (in 64ths), and a
- * band holds at least WINO_MIN_BAND_TILES tiles (the GEMM's pixel tiles). */
+ * band holds at least WINO_MIN_BAND_TILES tiles (the GEMM's pixel tiles).
+ * Shares of 16 to 128 64ths and 32 to 128 tiles measured within the noise
+ * of one another (C = M = 32 to 512, 28 x 28 to 256 x 256). */
 #define WINO_BAND_L2_64THS  64
 #define WINO_MIN_BAND_TILES 64
+/* Below this many bands per thread, bands shrink (to a tile row at
+ * least) so that the threads finish together: 64 -> 64 on 20 x 20 took
+ * 0.065-0.069 ms at 2 threads with 2 tasks a thread, 0.085-0.10 with 3 or
+ * 4, 0.087 with 1; larger planes level. */
+#define WINO_TASKS_PER_THREAD 2
 /* The 16 values of a transformed tile */
 #define WINO_VALUES 16
 
@@ -38,7 +45,7 @@ static int qualifies(const convpool_op *op)
 convpool_status cp_x86_wino_prepare(const convpool_op *op, x86_conv *xc, const float *weight,
                                     const float *bias)
 {
-    if (!qualifies(op))
+    if (!qualifies(op) || !cp_env_winograd())
         return CONVPOOL_OK;
     const int64_t C = op->c_per_group, M = op->m;
     x86_wino *w = cp_calloc(1, sizeof *w);
@@ -114,7 +121,7 @@ typedef struct wino_plan {
     size_t v_bytes, p_bytes, split_bytes, thread_bytes;
 } wino_plan;
 
-static void plan_of(const x86_wino *w, const cp_geom *g, wino_plan *p)
+static void plan_of(const x86_wino *w, const cp_geom *g, int32_t threads, wino_plan *p)
 {
     p->tiles_h = (g->out[1] + 1) / 2;
     p->tiles_w = (g->out[2] + 1) / 2;
@@ -123,6 +130,14 @@ static void plan_of(const x86_wino *w, const cp_geom *g, wino_plan *p)
     const int64_t tiles = max64(WINO_MIN_BAND_TILES, budget / tile_bytes);
     p->band_rows = ceil_div(tiles, p->tiles_w);
     p->band_rows = p->band_rows < p->tiles_h ? p->band_rows : p->tiles_h;
+    /* enough tasks for the threads to finish together: each tile's values
+     * do not depend on its band, so the bands may follow the thread count */
+    const int64_t want = (int64_t)threads * WINO_TASKS_PER_THREAD;
+    if (threads > 1 && g->n * ceil_div(p->tiles_h, p->band_rows) < want) {
+        const int64_t per_image = ceil_div(want, g->n);
+        const int64_t rows = max64(1, ceil_div(p->tiles_h, per_image));
+        p->band_rows = rows < p->band_rows ? rows : p->band_rows;
+    }
     p->bands = ceil_div(p->tiles_h, p->band_rows);
     p->band_tiles = p->band_rows * p->tiles_w;
     /* tiles_w + 1 floats of each phase, and a vector's worth that the
@@ -138,7 +153,7 @@ static void plan_of(const x86_wino *w, const cp_geom *g, wino_plan *p)
 size_t cp_x86_wino_workspace_size(const x86_conv *xc, const cp_geom *g, int32_t threads)
 {
     wino_plan p;
-    plan_of(xc->wino, g, &p);
+    plan_of(xc->wino, g, threads, &p);
     return (size_t)threads * p.thread_bytes;
 }
 
@@ -214,7 +229,7 @@ void cp_x86_wino_run(const cp_run_args *a)
 {
     const x86_conv *xc = a->op->packed;
     wino_job j = {.a = a, .w = xc->wino, .k = xc->k};
-    plan_of(j.w, a->geom, &j.p);
+    plan_of(j.w, a->geom, cp_context_threads(a->ctx), &j.p);
     const int64_t shape[4] = {1, WINO_VALUES * j.w->c, 1, j.p.band_tiles};
     if (cp_geom_resolve(j.w->gemm, shape, 4, &j.gemm_geom) != CONVPOOL_OK)
         return; /* unreachable: a 1x1 Conv takes any plane */

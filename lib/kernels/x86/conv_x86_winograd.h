@@ -15,10 +15,13 @@
  * 24 and lose about two more digits).
  *
  * A run splits each image into bands of tile rows (sized from L2 and the
- * channel counts alone) that tasks take whole: a task transforms its
- * band's input into V, runs the inner GEMM on V on its own thread,
- * and transforms the products into the band's output rows. Every output
- * element is computed in one fixed order whatever the thread count.
+ * channel counts, smaller where that leaves the threads too few) that
+ * tasks take whole: a task transforms its band's input into V, runs the
+ * inner GEMM on V on its own thread, and transforms the products into the
+ * band's output rows. A tile's values do not depend on its band (the
+ * GEMM sums each pixel's channels in one order wherever the pixel lies in
+ * its range), so every output element is the same whatever the thread
+ * count.
  *
  * Ops qualify at creation (cp_x86_wino_prepare: 2-D, 3x3, stride 1,
  * dilation 1, one group, enough channels); a run takes this path when its
