@@ -31,12 +31,12 @@ typedef struct det_case {
 
 static const det_case cases[] = {
     /* x86: Winograd F(2x2, 3x3), bands of tile rows taken by whole tasks
-     * (six here; the batch-2 case a short last band of each image) */
+     * (ten here; the batch-2 case a short last band of each image) */
     {"conv 3x3 64->64 56x56", CONVPOOL_OP_CONV, 2, {1, 64, 56, 56}, {64, 64, 3, 3}, {0}, {1, 1},
      {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
     {"conv 3x3 40->36 batch 2 Winograd", CONVPOOL_OP_CONV, 2, {2, 40, 45, 47}, {36, 40, 3, 3},
      {0}, {1, 1}, {1, 1}, {2, 1, 1, 2}, 1, 0, 0},
-    /* ... and bands that shrink with the thread count (1, 4, 5 of them) */
+    /* ... and bands that shrink with the thread count (2, 4, 5 of them) */
     {"conv 3x3 64->48 20x20 Winograd", CONVPOOL_OP_CONV, 2, {1, 64, 20, 20}, {48, 64, 3, 3},
      {0}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
     {"conv 1x1 64->72 batch 2", CONVPOOL_OP_CONV, 2, {2, 64, 30, 31}, {72, 64, 1, 1}, {0},

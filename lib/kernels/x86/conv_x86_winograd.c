@@ -15,11 +15,13 @@
  * GEMM too few tiles to run well (7 x 7 planes run at the FMA peak direct). */
 #define WINO_MIN_PIXELS 400
 /* A band's V and products take at most this share of L2 (in 64ths), and a
- * band holds at least WINO_MIN_BAND_TILES tiles (the GEMM's pixel tiles).
- * Shares of 16 to 128 64ths and 32 to 128 tiles measured within the noise
- * of one another (C = M = 32 to 512, 28 x 28 to 256 x 256). */
-#define WINO_BAND_L2_64THS  64
-#define WINO_MIN_BAND_TILES 64
+ * band holds at least WINO_MIN_BAND_TILES tiles (two GEMM pixel tiles on
+ * AVX-512). At 1 thread shares of 16 to 128 64ths and 16 to 128 tiles
+ * measured within the noise of one another (C = M = 32 to 512, 28 x 28 to
+ * 256 x 256); at 2 threads half of L2 ran 64 -> 64 on 56 x 56 in
+ * 0.41-0.42 ms against 0.45-0.46 with all of it. */
+#define WINO_BAND_L2_64THS  32
+#define WINO_MIN_BAND_TILES 32
 /* Below this many bands per thread, bands shrink (to a tile row at
  * least) so that the threads finish together: 64 -> 64 on 20 x 20 took
  * 0.065-0.069 ms at 2 threads with 2 tasks a thread, 0.085-0.10 with 3 or
