@@ -142,13 +142,12 @@ static void plan_of(const x86_wino *w, const cp_geom *g, int32_t threads, wino_p
     }
     p->bands = ceil_div(p->tiles_h, p->band_rows);
     p->band_tiles = p->band_rows * p->tiles_w;
-    /* tiles_w + 1 floats of each phase, and a vector's worth that the
-     * kernels' split writes past them */
-    p->line = round_up(p->tiles_w + 1 + 16, 16);
+    /* tiles_w + 1 floats of each phase, rows 64 bytes apart */
+    p->line = round_up(p->tiles_w + 1, 16);
     p->v_bytes = cp_align_up((size_t)(WINO_VALUES * w->c * p->band_tiles) * sizeof(float));
     p->p_bytes = cp_align_up((size_t)(WINO_VALUES * w->m * p->band_tiles) * sizeof(float));
-    /* a padded input row, then the band's 2 * band_rows + 2 rows split */
-    p->split_bytes = cp_align_up((size_t)(2 * p->line * (2 * p->band_rows + 3)) * sizeof(float));
+    /* the band's 2 * band_rows + 2 input rows split */
+    p->split_bytes = cp_align_up((size_t)(2 * p->line * (2 * p->band_rows + 2)) * sizeof(float));
     p->thread_bytes = p->v_bytes + p->p_bytes + p->split_bytes;
 }
 
@@ -167,19 +166,36 @@ typedef struct wino_job {
     cp_geom gemm_geom; /* the inner Conv on one full band: (1, 16 C, 1, band_tiles) */
 } wino_job;
 
-/* Input row `row` of channel plane x into split: the padded row (pad_left
- * zeros, the row, zeros to 2 * (tiles_w + 1) floats) as even and odd
- * columns, `line` floats apart; rows outside the plane are zeros. */
-static void split_row(const wino_job *j, const float *x, int64_t row, float *padded, float *split)
+/* Zeros over [from, to) of p. */
+static void zero_range(float *p, int64_t from, int64_t to)
+{
+    if (to > from)
+        memset(p + from, 0, (size_t)(to - from) * sizeof(float));
+}
+
+/* Input row `row` of channel plane x, zero padded (pad_left zeros, the
+ * row, zeros to 2 * (tiles_w + 1) columns), as its even and odd columns:
+ * split and split + line, tiles_w + 1 floats each. Rows outside the plane
+ * are zeros. The row is split where it lies, into the phases its first
+ * column falls on. */
+static void split_row(const wino_job *j, const float *x, int64_t row, float *split)
 {
     const cp_geom *g = j->a->geom;
-    const int64_t width = 2 * (j->p.tiles_w + 1), pl = g->pad_begin[2];
-    memset(padded, 0, (size_t)width * sizeof(float));
-    if (row >= 0 && row < g->in[1] && pl < width) {
-        const int64_t n = g->in[2] < width - pl ? g->in[2] : width - pl;
-        memcpy(padded + pl, x + row * g->in[2], (size_t)n * sizeof(float));
-    }
-    j->k->wino_split(padded, width, split, split + j->p.line);
+    const int64_t half = j->p.tiles_w + 1, pl = g->pad_begin[2];
+    float *even = split, *odd = split + j->p.line;
+    int64_t n = 0; /* columns of the row inside the padded row */
+    if (row >= 0 && row < g->in[1] && pl < 2 * half)
+        n = g->in[2] < 2 * half - pl ? g->in[2] : 2 * half - pl;
+    /* column pl takes the row's column 0, pl + 1 its column 1 */
+    float *first = pl % 2 ? odd : even, *second = pl % 2 ? even : odd;
+    const int64_t f0 = pl / 2, s0 = (pl + 1) / 2;
+    const int64_t f1 = n ? f0 + (n + 1) / 2 : 0, s1 = n ? s0 + n / 2 : 0;
+    if (n)
+        j->k->wino_split(x + row * g->in[2], n, first + f0, second + s0);
+    zero_range(first, 0, n ? f0 : half);
+    zero_range(first, f1, half);
+    zero_range(second, 0, n ? s0 : half);
+    zero_range(second, s1, half);
 }
 
 /* Band b of image n: V, the inner GEMM, the output rows. */
@@ -191,7 +207,7 @@ static void band_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
     const x86_wino *w = j->w;
     char *scratch = (char *)j->a->workspace + (size_t)thread_index * p->thread_bytes;
     float *v = (float *)scratch, *prod = (float *)(scratch + p->v_bytes);
-    float *padded = (float *)(scratch + p->v_bytes + p->p_bytes), *split = padded + 2 * p->line;
+    float *split = (float *)(scratch + p->v_bytes + p->p_bytes);
     const int64_t in_plane = g->in[1] * g->in[2], out_plane = g->out[1] * g->out[2];
     const int64_t pitch = p->band_tiles; /* floats per inner channel */
     for (int64_t task = begin; task < end; task++) {
@@ -202,7 +218,7 @@ static void band_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
         for (int64_t c = 0; c < w->c; c++) {
             const float *x = j->a->x + (n * w->c + c) * in_plane;
             for (int64_t r = 0; r < 2 * rows + 2; r++)
-                split_row(j, x, top + r, padded, split + r * 2 * p->line);
+                split_row(j, x, top + r, split + r * 2 * p->line);
             for (int64_t ty = 0; ty < rows; ty++) {
                 const float *even[4], *odd[4];
                 for (int i = 0; i < 4; i++) {
