@@ -36,7 +36,7 @@ static const det_case cases[] = {
      {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
     {"conv 3x3 40->36 batch 2 Winograd", CONVPOOL_OP_CONV, 2, {2, 40, 45, 47}, {36, 40, 3, 3},
      {0}, {1, 1}, {1, 1}, {2, 1, 1, 2}, 1, 0, 0},
-    /* ... and bands that shrink with the thread count (2, 4, 5 of them) */
+    /* ... and bands that shrink with the thread count (2, 4, 6 of them) */
     {"conv 3x3 64->48 20x20 Winograd", CONVPOOL_OP_CONV, 2, {1, 64, 20, 20}, {48, 64, 3, 3},
      {0}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
     {"conv 1x1 64->72 batch 2", CONVPOOL_OP_CONV, 2, {2, 64, 30, 31}, {72, 64, 1, 1}, {0},

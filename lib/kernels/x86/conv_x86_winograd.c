@@ -22,10 +22,13 @@
  * 0.41-0.42 ms against 0.45-0.46 with all of it. */
 #define WINO_BAND_L2_64THS  32
 #define WINO_MIN_BAND_TILES 32
-/* Below this many bands per thread, bands shrink (to a tile row at
- * least) so that the threads finish together: 64 -> 64 on 20 x 20 took
- * 0.065-0.069 ms at 2 threads with 2 tasks a thread, 0.085-0.10 with 3 or
- * 4, 0.087 with 1; larger planes level. */
+/* Below this many bands per thread, bands shrink so that the threads
+ * finish together: 64 -> 64 on 20 x 20 took 0.065-0.069 ms at 2 threads
+ * with 2 tasks a thread, 0.085-0.10 with 3 or 4, 0.087 with 1; larger
+ * planes level. Bands of equal length in tiles, not whole tile rows,
+ * took 128 -> 128 on 28 x 28 (14 rows: bands of 3 rows left one thread
+ * 8 rows, the other 6) from 0.44-0.46 ms to 0.40 at 2 threads, and 64 ->
+ * 64 on 56 x 56 from 0.44 to 0.40-0.42. */
 #define WINO_TASKS_PER_THREAD 2
 /* The 16 values of a transformed tile */
 #define WINO_VALUES 16
@@ -116,9 +119,10 @@ int cp_x86_wino_takes(const x86_conv *xc, const cp_geom *g)
 /* How a run is cut up: the same for any thread count. */
 typedef struct wino_plan {
     int64_t tiles_h, tiles_w; /* tiles a plane: ceil(out / 2) */
-    int64_t band_rows;        /* tile rows a band */
+    int64_t tiles;            /* tiles an image: tiles_h * tiles_w */
+    int64_t band_tiles;       /* tiles a band (the last of an image may have fewer) */
     int64_t bands;            /* bands an image */
-    int64_t band_tiles;       /* tiles a full band: band_rows * tiles_w */
+    int64_t band_rows;        /* the most tile rows a band touches */
     int64_t line;             /* floats of a split input row: (tiles_w + 1), rounded up */
     size_t v_bytes, p_bytes, split_bytes, thread_bytes;
 } wino_plan;
@@ -127,26 +131,28 @@ static void plan_of(const x86_wino *w, const cp_geom *g, int32_t threads, wino_p
 {
     p->tiles_h = (g->out[1] + 1) / 2;
     p->tiles_w = (g->out[2] + 1) / 2;
+    p->tiles = p->tiles_h * p->tiles_w;
     const int64_t tile_bytes = WINO_VALUES * (w->c + w->m) * (int64_t)sizeof(float);
     const int64_t budget = (int64_t)cp_cache()->l2_bytes / 64 * WINO_BAND_L2_64THS;
-    const int64_t tiles = max64(WINO_MIN_BAND_TILES, budget / tile_bytes);
-    p->band_rows = ceil_div(tiles, p->tiles_w);
-    p->band_rows = p->band_rows < p->tiles_h ? p->band_rows : p->tiles_h;
-    /* enough tasks for the threads to finish together: each tile's values
-     * do not depend on its band, so the bands may follow the thread count */
+    const int64_t fit = max64(WINO_MIN_BAND_TILES, budget / tile_bytes);
+    int64_t bands = ceil_div(p->tiles, fit);
+    /* enough tasks for the threads to finish together, of equal size:
+     * each tile's values do not depend on its band, so the bands may
+     * follow the thread count */
     const int64_t want = (int64_t)threads * WINO_TASKS_PER_THREAD;
-    if (threads > 1 && g->n * ceil_div(p->tiles_h, p->band_rows) < want) {
-        const int64_t per_image = ceil_div(want, g->n);
-        const int64_t rows = max64(1, ceil_div(p->tiles_h, per_image));
-        p->band_rows = rows < p->band_rows ? rows : p->band_rows;
-    }
-    p->bands = ceil_div(p->tiles_h, p->band_rows);
-    p->band_tiles = p->band_rows * p->tiles_w;
+    if (threads > 1 && g->n * bands < want)
+        bands = ceil_div(want, g->n);
+    bands = bands < p->tiles ? bands : p->tiles;
+    p->band_tiles = ceil_div(p->tiles, bands);
+    p->bands = ceil_div(p->tiles, p->band_tiles);
+    /* a run of band_tiles tiles from any column touches at most this many rows */
+    p->band_rows = (p->band_tiles - 1) / p->tiles_w + 2;
+    p->band_rows = p->band_rows < p->tiles_h ? p->band_rows : p->tiles_h;
     /* tiles_w + 1 floats of each phase, rows 64 bytes apart */
     p->line = round_up(p->tiles_w + 1, 16);
     p->v_bytes = cp_align_up((size_t)(WINO_VALUES * w->c * p->band_tiles) * sizeof(float));
     p->p_bytes = cp_align_up((size_t)(WINO_VALUES * w->m * p->band_tiles) * sizeof(float));
-    /* the band's 2 * band_rows + 2 input rows split */
+    /* the 2 * band_rows + 2 input rows a band reads, split */
     p->split_bytes = cp_align_up((size_t)(2 * p->line * (2 * p->band_rows + 2)) * sizeof(float));
     p->thread_bytes = p->v_bytes + p->p_bytes + p->split_bytes;
 }
@@ -211,33 +217,42 @@ static void band_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
     const int64_t in_plane = g->in[1] * g->in[2], out_plane = g->out[1] * g->out[2];
     const int64_t pitch = p->band_tiles; /* floats per inner channel */
     for (int64_t task = begin; task < end; task++) {
-        const int64_t n = task / p->bands, b = task % p->bands;
-        const int64_t ty0 = b * p->band_rows;
-        const int64_t rows = p->tiles_h - ty0 < p->band_rows ? p->tiles_h - ty0 : p->band_rows;
-        const int64_t tiles = rows * p->tiles_w, top = 2 * ty0 - g->pad_begin[1];
+        const int64_t n = task / p->bands, t0 = task % p->bands * p->band_tiles;
+        const int64_t t1 = t0 + p->band_tiles < p->tiles ? t0 + p->band_tiles : p->tiles;
+        /* tile rows ty0 .. ty1, the first from column t0 % tiles_w on, the
+         * last up to column (t1 - 1) % tiles_w */
+        const int64_t ty0 = t0 / p->tiles_w, ty1 = (t1 - 1) / p->tiles_w;
+        const int64_t top = 2 * ty0 - g->pad_begin[1];
         for (int64_t c = 0; c < w->c; c++) {
             const float *x = j->a->x + (n * w->c + c) * in_plane;
-            for (int64_t r = 0; r < 2 * rows + 2; r++)
+            for (int64_t r = 0; r < 2 * (ty1 - ty0) + 4; r++)
                 split_row(j, x, top + r, split + r * 2 * p->line);
-            for (int64_t ty = 0; ty < rows; ty++) {
+            for (int64_t ty = ty0; ty <= ty1; ty++) {
+                const int64_t tx0 = ty == ty0 ? t0 % p->tiles_w : 0;
+                const int64_t tx1 = ty == ty1 ? (t1 - 1) % p->tiles_w + 1 : p->tiles_w;
                 const float *even[4], *odd[4];
                 for (int i = 0; i < 4; i++) {
-                    even[i] = split + (2 * ty + i) * 2 * p->line;
+                    even[i] = split + (2 * (ty - ty0) + i) * 2 * p->line + tx0;
                     odd[i] = even[i] + p->line;
                 }
-                j->k->wino_input(even, odd, p->tiles_w, v + c * pitch + ty * p->tiles_w,
+                j->k->wino_input(even, odd, tx1 - tx0, v + c * pitch + ty * p->tiles_w + tx0 - t0,
                                  w->c * pitch);
             }
         }
         cp_run_args inner = {w->gemm, &j->gemm_geom, j->a->ctx, v, prod, NULL, NULL};
-        w->gemm->impl->run_pixels(&inner, 0, tiles, pitch, 1);
+        w->gemm->impl->run_pixels(&inner, 0, t1 - t0, pitch, 1);
         for (int64_t m = 0; m < w->m; m++) {
             float *y = j->a->y + (n * w->m + m) * out_plane;
-            for (int64_t ty = 0; ty < rows; ty++) {
-                const int64_t oy = 2 * (ty0 + ty);
-                j->k->wino_output(prod + m * pitch + ty * p->tiles_w, w->m * pitch, p->tiles_w,
-                                  w->bias[m], y + oy * g->out[2],
-                                  oy + 1 < g->out[1] ? y + (oy + 1) * g->out[2] : NULL, g->out[2]);
+            for (int64_t ty = ty0; ty <= ty1; ty++) {
+                const int64_t tx0 = ty == ty0 ? t0 % p->tiles_w : 0;
+                const int64_t tx1 = ty == ty1 ? (t1 - 1) % p->tiles_w + 1 : p->tiles_w;
+                const int64_t oy = 2 * ty, ox = 2 * tx0;
+                const int64_t width =
+                    g->out[2] - ox < 2 * (tx1 - tx0) ? g->out[2] - ox : 2 * (tx1 - tx0);
+                float *y0 = y + oy * g->out[2] + ox;
+                j->k->wino_output(prod + m * pitch + ty * p->tiles_w + tx0 - t0, w->m * pitch,
+                                  tx1 - tx0, w->bias[m], y0,
+                                  oy + 1 < g->out[1] ? y0 + g->out[2] : NULL, width);
             }
         }
     }

@@ -14,9 +14,10 @@
  * kernel's (larger tiles, F(4x4, 3x3), multiply by up to 8 and divide by
  * 24 and lose about two more digits).
  *
- * A run splits each image into bands of tile rows (sized from L2 and the
- * channel counts, smaller where that leaves the threads too few) that
- * tasks take whole: a task transforms its band's input into V, runs the
+ * A run splits each image's tiles, in row-major order, into bands of
+ * equal length (sized from L2 and the channel counts, shorter where that
+ * leaves the threads too few; a band may start and end inside a tile row)
+ * that tasks take whole: a task transforms its band's input into V, runs the
  * inner GEMM on V on its own thread, and transforms the products into the
  * band's output rows. A tile's values do not depend on its band (the
  * GEMM sums each pixel's channels in one order wherever the pixel lies in
