@@ -31,7 +31,7 @@ typedef struct det_case {
 
 static const det_case cases[] = {
     /* x86: Winograd F(2x2, 3x3), bands of tile rows taken by whole tasks
-     * (ten here; the batch-2 case a short last band of each image) */
+     * (13 here; the batch-2 case bands that start and end inside tile rows) */
     {"conv 3x3 64->64 56x56", CONVPOOL_OP_CONV, 2, {1, 64, 56, 56}, {64, 64, 3, 3}, {0}, {1, 1},
      {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
     {"conv 3x3 40->36 batch 2 Winograd", CONVPOOL_OP_CONV, 2, {2, 40, 45, 47}, {36, 40, 3, 3},
