@@ -116,7 +116,8 @@ int cp_x86_wino_takes(const x86_conv *xc, const cp_geom *g)
     return xc->wino && g->out[1] * g->out[2] >= WINO_MIN_PIXELS;
 }
 
-/* How a run is cut up: the same for any thread count. */
+/* How a run is cut up (by the thread count too, which changes no tile's
+ * values). */
 typedef struct wino_plan {
     int64_t tiles_h, tiles_w; /* tiles a plane: ceil(out / 2) */
     int64_t tiles;            /* tiles an image: tiles_h * tiles_w */
