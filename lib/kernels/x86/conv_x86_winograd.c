@@ -25,10 +25,11 @@
 /* Below this many bands per thread, bands shrink so that the threads
  * finish together: 64 -> 64 on 20 x 20 took 0.065-0.069 ms at 2 threads
  * with 2 tasks a thread, 0.085-0.10 with 3 or 4, 0.087 with 1; larger
- * planes level. Bands of equal length in tiles, not whole tile rows,
- * took 128 -> 128 on 28 x 28 (14 rows: bands of 3 rows left one thread
- * 8 rows, the other 6) from 0.44-0.46 ms to 0.40 at 2 threads, and 64 ->
- * 64 on 56 x 56 from 0.44 to 0.40-0.42. */
+ * planes level. Bands are of equal length in tiles, not whole tile rows
+ * (128 -> 128 on 28 x 28 has 14 rows: bands of 3 rows left one thread 8
+ * rows, the other 6): at 2 threads, alternating with whole-row bands,
+ * that case took 0.90-1.0x the time, 256 -> 256 on 56 x 56 0.88-0.97x,
+ * the others level. */
 #define WINO_TASKS_PER_THREAD 2
 /* The 16 values of a transformed tile */
 #define WINO_VALUES 16
