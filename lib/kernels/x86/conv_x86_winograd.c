@@ -28,8 +28,8 @@
  * planes level. Bands are of equal length in tiles, not whole tile rows
  * (128 -> 128 on 28 x 28 has 14 rows: bands of 3 rows left one thread 8
  * rows, the other 6): at 2 threads, alternating with whole-row bands,
- * that case took 0.90-1.0x the time, 256 -> 256 on 56 x 56 0.88-0.97x,
- * the others level. */
+ * that case took 0.87-1.0x the time, 128 -> 256 on 56 x 56 0.88-0.98x,
+ * 256 -> 256 0.93-1.0x, 64 -> 64 on 56 x 56 level. */
 #define WINO_TASKS_PER_THREAD 2
 /* The 16 values of a transformed tile */
 #define WINO_VALUES 16
