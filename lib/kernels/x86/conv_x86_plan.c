@@ -3,13 +3,14 @@
  * workspace_size and run: bands of output rows sized for the L2 the CPU
  * reports (runtime/cpu.h), output-channel and pixel chunks, direct tile
  * shapes balanced over the threads, and whether the input is read in
- * place.
+ * place; runs the Winograd path takes are sized by it
+ * (kernels/x86/conv_x86_winograd.h).
  */
 #include "kernels/x86/conv_x86.h"
-#include "kernels/x86/conv_x86_winograd.h"
 
 #include <string.h>
 
+#include "kernels/x86/conv_x86_winograd.h"
 #include "runtime/cpu.h"
 #include "runtime/threadpool.h"
 

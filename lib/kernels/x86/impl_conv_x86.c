@@ -5,10 +5,9 @@
  */
 #include "kernels/x86/conv_x86.h"
 
-#include "kernels/x86/conv_x86_winograd.h"
-
 #include <string.h>
 
+#include "kernels/x86/conv_x86_winograd.h"
 #include "runtime/cpu.h"
 #include "runtime/error.h"
 #include "runtime/threadpool.h"
