@@ -306,8 +306,8 @@ typedef struct convpool_op convpool_op;
  * the input has C channels and the output M = weight_shape[1] * group;
  * `bias` has M elements or is NULL.
  * Since 1.1.0, on the AVX2 and AVX-512 paths, a 2-D Conv with a 3x3 kernel,
- * stride 1, dilation 1 and at least 16 input and 16 output channels per
- * group computes runs whose output plane has at least 400 pixels as
+ * stride 1, dilation 1, one group and at least 16 input and 16 output
+ * channels computes runs whose output plane has at least 400 pixels as
  * Winograd F(2x2, 3x3): 2.25x fewer multiply-adds, its results differing
  * from direct sums by rounding only (within a few units of float32
  * rounding of the sum of the terms' magnitudes, as the direct kernels' own

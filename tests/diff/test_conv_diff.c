@@ -232,13 +232,13 @@ static const conv_case fixed_cases[] = {
 };
 
 /* Winograd F(2x2, 3x3) (kernels/x86/conv_x86_winograd.h: 3x3, stride 1,
- * at least 16 channels each way a group, output planes of 400 pixels
+ * one group, at least 16 channels each way, output planes of 400 pixels
  * and more), each checked to take that path (and not to with
  * CONVPOOL_WINOGRAD=0): odd and even output sizes
  * (a last tile half outside), pads 0 to 3 each side (even and odd left
  * pads, the input's last columns and rows unread), auto_pad, batches, no
  * bias, channel counts off the GEMM tiles, one tile column, several bands
- * of tile rows with a short last one, groups. */
+ * of tile rows with a short last one. */
 static const conv_case winograd_cases[] = {
     /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
     {2, 1, 16, 16, 1, {20, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
@@ -253,9 +253,6 @@ static const conv_case winograd_cases[] = {
     {2, 1, 16, 18, 1, {22, 21}, {3, 3}, {1, 1}, {1, 1}, {1, 3, 2, 0}, 0, 1},
     {2, 1, 130, 140, 1, {60, 58}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 2, 96, 64, 1, {45, 47}, {3, 3}, {1, 1}, {1, 1}, {2, 1, 1, 2}, 0, 1},
-    /* groups of 16 channels and more (ResNeXt's grouped 3x3) */
-    {2, 1, 64, 64, 2, {24, 26}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
-    {2, 2, 51, 48, 3, {21, 23}, {3, 3}, {1, 1}, {1, 1}, {0, 1, 2, 1}, 0, 0},
 };
 
 /* The weight gradient's four x86 paths and their variants, each run with

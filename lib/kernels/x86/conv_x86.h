@@ -39,7 +39,7 @@
  *    Short rows (up to 7 pixels) go two at a time where the kernel has
  *    two-row tiles, which load each weight vector once for both rows.
  *
- * 3x3 stride-1 ops of at least 16 channels each way per group also keep
+ * Dense 3x3 stride-1 ops of at least 16 channels each way also keep
  * their weights Winograd-transformed: runs on output planes of 400 pixels
  * and more take Winograd F(2x2, 3x3) instead of their algorithm
  * (kernels/x86/conv_x86_winograd.h), 2.25x fewer multiply-adds on the

@@ -42,10 +42,10 @@ static int64_t max64(int64_t a, int64_t b)
 static int qualifies(const convpool_op *op)
 {
     const cp_attrs *a = &op->attrs;
-    return a->rank == 2 && a->kernel_shape[0] == 3 && a->kernel_shape[1] == 3 &&
+    return a->rank == 2 && a->group == 1 && a->kernel_shape[0] == 3 && a->kernel_shape[1] == 3 &&
            a->strides[0] == 1 && a->strides[1] == 1 && a->dilations[0] == 1 &&
            a->dilations[1] == 1 && op->c_per_group >= WINO_MIN_CHANNELS &&
-           op->m / a->group >= WINO_MIN_CHANNELS;
+           op->m >= WINO_MIN_CHANNELS;
 }
 
 convpool_status cp_x86_wino_prepare(const convpool_op *op, x86_conv *xc, const float *weight,
@@ -53,9 +53,9 @@ convpool_status cp_x86_wino_prepare(const convpool_op *op, x86_conv *xc, const f
 {
     if (!qualifies(op) || !cp_env_winograd())
         return CONVPOOL_OK;
-    const int64_t G = op->attrs.group, cpg = op->c_per_group, M = op->m;
+    const int64_t C = op->c_per_group, M = op->m;
     x86_wino *w = cp_calloc(1, sizeof *w);
-    float *u = cp_alloc((size_t)(WINO_VALUES * M * cpg) * sizeof(float));
+    float *u = cp_alloc((size_t)(WINO_VALUES * M * C) * sizeof(float));
     if (w)
         w->bias = cp_calloc((size_t)M, sizeof(float));
     if (!w || !u || !w->bias) {
@@ -63,18 +63,15 @@ convpool_status cp_x86_wino_prepare(const convpool_op *op, x86_conv *xc, const f
         cp_x86_wino_release(w);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate Winograd weights");
     }
-    w->c = cpg * G;
+    w->c = C;
     w->m = M;
     if (bias)
         memcpy(w->bias, bias, (size_t)M * sizeof(float));
     /* U = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], value
-     * (r, s) of pair (m, c) (c within m's group) as weight (r*4 + s)*M + m,
-     * c of the inner Conv: its group (r*4 + s)*group + m's group reads
-     * input channels (r*4 + s)*C + that group's, where the input
-     * transform puts their values (r, s) */
+     * (r, s) of pair (m, c) as weight (r*4 + s)*M + m, c of the inner Conv */
     for (int64_t m = 0; m < M; m++)
-        for (int64_t c = 0; c < cpg; c++) {
-            const float *g = weight + (m * cpg + c) * 9;
+        for (int64_t c = 0; c < C; c++) {
+            const float *g = weight + (m * C + c) * 9;
             float t[4][3]; /* G g */
             for (int j = 0; j < 3; j++) {
                 const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
@@ -87,13 +84,13 @@ convpool_status cp_x86_wino_prepare(const convpool_op *op, x86_conv *xc, const f
                 const float v[4] = {t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]),
                                     0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2]};
                 for (int s = 0; s < 4; s++)
-                    u[((r * 4 + s) * M + m) * cpg + c] = v[s];
+                    u[((r * 4 + s) * M + m) * C + c] = v[s];
             }
         }
     convpool_desc d;
     cp_attrs_init(&d.attrs, CONVPOOL_OP_CONV, 2);
-    d.attrs.group = WINO_VALUES * G;
-    const int64_t ws[4] = {WINO_VALUES * M, cpg, 1, 1};
+    d.attrs.group = WINO_VALUES;
+    const int64_t ws[4] = {WINO_VALUES * M, C, 1, 1};
     convpool_status st = cp_op_create(&d, ws, 4, u, NULL, op->isa, &w->gemm);
     cp_free(u);
     if (st == CONVPOOL_OK && !w->gemm->impl->run_pixels)

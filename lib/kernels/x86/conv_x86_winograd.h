@@ -7,9 +7,8 @@
  * with V[c] = B^T d B the tile's 4x4 window d of input channel c and U =
  * G g G^T each 3x3 kernel g transformed once, at creation: 16
  * multiply-adds per tile and channel pair instead of 36, 2.25x fewer. The
- * 16 sums are 16 independent matrix products per group (M/group x C/group
- * times C/group x tiles), run as one grouped 1x1 Conv of 16 x group groups
- * on the GEMM kernels (the inner op).
+ * 16 sums are 16 independent matrix products (M x C times C x tiles), run
+ * as one grouped 1x1 Conv of 16 groups on the GEMM kernels (the inner op).
  * F(2x2, 3x3)'s transforms only add and subtract, and U holds halves and
  * quarters of sums of weights, so its rounding stays near the direct
  * kernel's (larger tiles, F(4x4, 3x3), multiply by up to 8 and divide by
@@ -26,7 +25,7 @@
  * count.
  *
  * Ops qualify at creation (cp_x86_wino_prepare: 2-D, 3x3, stride 1,
- * dilation 1, enough channels a group); a run takes this path when its
+ * dilation 1, one group, enough channels); a run takes this path when its
  * output plane is large enough (cp_x86_wino_takes), else the op's direct
  * algorithm.
  */
@@ -36,9 +35,9 @@
 #include "kernels/x86/conv_x86.h"
 
 typedef struct x86_wino {
-    convpool_op *gemm; /* 1x1 Conv, 16 x group groups of M/group x C/group: U */
+    convpool_op *gemm; /* 1x1 Conv, 16 groups of M x C: U, transposed */
     float *bias;       /* M values, zeros if the op has none */
-    int64_t c, m;      /* the op's input and output channels */
+    int64_t c, m;
 } x86_wino;
 
 /* xc->wino for an op that qualifies (else leaves it NULL): CONVPOOL_OK or
