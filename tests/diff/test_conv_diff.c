@@ -238,7 +238,7 @@ static const conv_case fixed_cases[] = {
  * (a last tile half outside), pads 0 to 3 each side (even and odd left
  * pads, the input's last columns and rows unread), auto_pad, batches, no
  * bias, channel counts off the GEMM tiles, one tile column, several bands
- * of tile rows with a short last one. */
+ * (runs of tiles that start and end inside tile rows, a short last one). */
 static const conv_case winograd_cases[] = {
     /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
     {2, 1, 16, 16, 1, {20, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
