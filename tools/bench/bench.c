@@ -455,7 +455,9 @@ static void print_row(const options *o, const machine_peak *peak, const bench_ca
                rate, peak_json, dnnl_json, dnnl_min_json, onednn_primitive(c), peer_json);
         return;
     }
-    char dnnl[32] = "-", dratio[16] = "-", peer[32] = "-", pratio[16] = "-";
+    char dnnl[32] = "-", dratio[16] = "-", peer[32] = "-", pratio[16] = "-", pct[16] = "-";
+    if (!isnan(of_peak))
+        snprintf(pct, sizeof pct, "%.0f%%", of_peak);
     if (!isnan(r->dnnl_ms)) {
         snprintf(dnnl, sizeof dnnl, "%.4g", r->dnnl_ms);
         snprintf(dratio, sizeof dratio, "%.2f", r->ours_ms / r->dnnl_ms);
@@ -464,8 +466,8 @@ static void print_row(const options *o, const machine_peak *peak, const bench_ca
         snprintf(peer, sizeof peer, "%.4g", pms);
         snprintf(pratio, sizeof pratio, "%.2f", r->ours_ms / pms);
     }
-    printf("%-21s %2d %10.4g %8.1f %-6s %5.0f%% %10s %6s %9s %6s\n", label, threads, r->ours_ms,
-           rate, conv ? "GFLOPs" : "GB/s", of_peak, dnnl, dratio, peer, pratio);
+    printf("%-21s %2d %10.4g %8.1f %-6s %6s %10s %6s %9s %6s\n", label, threads, r->ours_ms,
+           rate, conv ? "GFLOPs" : "GB/s", pct, dnnl, dratio, peer, pratio);
 }
 
 /* ---- Backward passes (--backward) ---------------------------------------
@@ -709,12 +711,15 @@ int main(int argc, char **argv)
     /* Other processes share the cores: the load average says how much. */
     double load[1] = {NAN};
     getloadavg(load, 1);
-    printf("%sconvpool %s, ISA path %s; %s; peak (%s): FMA %.0f / %.0f GFLOP/s, L3 copy %.0f / "
-           "%.0f GB/s (1 / 2 threads); load average %.2f%s\n",
-           o.json ? "# " : "", convpool_version(), convpool_isa_name(convpool_isa_active()),
-           dnnl_name, peak.isa, peak.fma_gflops[1], peak.fma_gflops[2], peak.copy_gbs[1],
-           peak.copy_gbs[2], load[0],
-           o.json ? "" : "\nratios are time / time: below 1 means convpool is faster");
+    char peak_text[160] = "peak not measured";
+    if (o.measure_peak)
+        snprintf(peak_text, sizeof peak_text,
+                 "peak (%s): FMA %.0f / %.0f GFLOP/s, L3 copy %.0f / %.0f GB/s (1 / 2 threads)",
+                 peak.isa, peak.fma_gflops[1], peak.fma_gflops[2], peak.copy_gbs[1],
+                 peak.copy_gbs[2]);
+    printf("%sconvpool %s, ISA path %s; %s; %s; load average %.2f%s\n", o.json ? "# " : "",
+           convpool_version(), convpool_isa_name(convpool_isa_active()), dnnl_name, peak_text,
+           load[0], o.json ? "" : "\nratios are time / time: below 1 means convpool is faster");
     if (!o.json)
         printf("%-21s %2s %10s %15s %6s %10s %6s %9s %6s\n", "case", "th", "ours ms", "rate",
                "%peak", "oneDNN ms", "ratio", "peer ms", "ratio");
