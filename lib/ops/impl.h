@@ -19,7 +19,7 @@ int32_t cp_threads_for_work(int64_t work, int64_t min_work_per_thread);
  * tiles they store. */
 void cp_zip_row(float *dr, const float *even, const float *odd, int64_t n_even, int64_t n_odd);
 
-/* ops/impl_conv_transpose_gemm.c: which way a ConvTranspose op took at
+/* ops/impl_conv_transpose.c: which way a ConvTranspose op took at
  * creation: "depth_to_space", "phases" or "gemm" on that impl, else the
  * name of its impl (for tests and diagnostics). */
 const char *cp_conv_transpose_way(const convpool_op *op);
@@ -52,8 +52,8 @@ extern const cp_impl cp_impl_avg_pool_ref;
 extern const cp_impl cp_impl_global_max_pool_ref;
 extern const cp_impl cp_impl_global_avg_pool_ref;
 extern const cp_impl cp_impl_conv_transpose_ref;
-/* ops/impl_conv_transpose_gemm.c: on the Conv fast paths (a Conv per stride
- * phase, or a 1x1 Conv then col2im) */
+/* ops/impl_conv_transpose.c: on the Conv fast paths (a 1x1 Conv stored
+ * depth to space, a Conv per stride phase, or a 1x1 Conv then col2im) */
 extern const cp_impl cp_impl_conv_transpose_gemm;
 extern const cp_impl cp_impl_lp_pool_ref;
 extern const cp_impl cp_impl_global_lp_pool_ref;

@@ -19,7 +19,7 @@
  * with stride 1 along W, straight into y's rows of that H class), and
  * merges the W classes of each H class's rows into y (zip_rows for
  * stride 2).
- * The generic phase way (ops/impl_conv_transpose_gemm.c) instead runs one
+ * The generic phase way (ops/impl_conv_transpose.c) instead runs one
  * depthwise Conv per phase over the whole tensor, each a parallel pass with
  * its own packing, and then a pass that interleaves the phases through
  * memory: the dx of MobileNet's 3x3 s2 layers ran 3x to 5x slower so.
