@@ -54,7 +54,7 @@ extern const cp_impl cp_impl_global_avg_pool_ref;
 extern const cp_impl cp_impl_conv_transpose_ref;
 /* ops/impl_conv_transpose.c: on the Conv fast paths (a 1x1 Conv stored
  * depth to space, a Conv per stride phase, or a 1x1 Conv then col2im) */
-extern const cp_impl cp_impl_conv_transpose_gemm;
+extern const cp_impl cp_impl_conv_transpose_on_conv;
 extern const cp_impl cp_impl_lp_pool_ref;
 extern const cp_impl cp_impl_global_lp_pool_ref;
 

@@ -240,14 +240,14 @@ static void conv_transpose_run(const cp_run_args *a)
 
 const char *cp_conv_transpose_way(const convpool_op *op)
 {
-    if (op->impl != &cp_impl_conv_transpose_gemm)
+    if (op->impl != &cp_impl_conv_transpose_on_conv)
         return op->impl->name;
     const cp_conv_transpose_packed *pk = op->packed;
     return pk->depth_to_space ? "depth_to_space" : pk->inner ? "gemm" : "phases";
 }
 
-const cp_impl cp_impl_conv_transpose_gemm = {
-    .name = "conv_transpose.gemm",
+const cp_impl cp_impl_conv_transpose_on_conv = {
+    .name = "conv_transpose.on_conv",
     .kind = CONVPOOL_OP_CONV_TRANSPOSE,
     .isa = CONVPOOL_ISA_AVX2,
     .prepare = conv_transpose_prepare,

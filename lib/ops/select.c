@@ -29,7 +29,7 @@ static const cp_impl *const impls[] = {
     &cp_impl_conv_transpose_depthwise_avx512,
     &cp_impl_conv_transpose_depthwise_avx2,
 #endif
-    &cp_impl_conv_transpose_gemm,
+    &cp_impl_conv_transpose_on_conv,
     &cp_impl_conv_transpose_ref,
 #if defined(CP_X86_64)
     &cp_impl_lp_pool_avx512,
