@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "backward_check.h"
+#include "diff_setup.h"
 #include "convpool.h"
 #include "ops/op.h"
 #if defined(CP_X86_64)
@@ -426,21 +427,10 @@ static float *abs_copy(const float *p, size_t count)
 
 int main(void)
 {
-    /* CPT_SEED=n draws other random configurations than the fixed seed's
-     * (a longer search by hand; CI runs the fixed seed) */
-    const char *seed = getenv("CPT_SEED");
-    if (seed) {
-        rng_state ^= strtoull(seed, NULL, 0) * 0xD1B54A32D192ED03ull;
-        rng_state += !rng_state; /* xorshift: never zero */
-        printf("CPT_SEED=%s\n", seed);
-    }
+    rng_state = diff_seed(rng_state); /* CPT_SEED: a search by hand */
     const int32_t active = cp_isa_active();
-    const char *forced = getenv("CONVPOOL_ISA");
-    if (forced && ((strcmp(forced, "avx512") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX512) ||
-                   (strcmp(forced, "avx2") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX2))) {
-        printf("CONVPOOL_ISA=%s: not supported by this CPU, skipped\n", forced);
+    if (diff_forced_isa_missing())
         return 77;
-    }
     /* the cache sizes the x86 plans are sized from: reported or defaulted,
      * never zero */
     const cp_cache_info *cache = cp_cache();

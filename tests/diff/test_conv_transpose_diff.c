@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "backward_check.h"
+#include "diff_setup.h"
 #include "convpool.h"
 #include "ops/impl.h"
 #include "ops/op.h"
@@ -196,21 +197,10 @@ static int64_t count_of(const int64_t *s, int rank)
 
 int main(void)
 {
-    /* CPT_SEED=n draws other random configurations than the fixed seed's
-     * (a longer search by hand; CI runs the fixed seed) */
-    const char *seed = getenv("CPT_SEED");
-    if (seed) {
-        rng_state ^= strtoull(seed, NULL, 0) * 0xD1B54A32D192ED03ull;
-        rng_state += !rng_state; /* xorshift: never zero */
-        printf("CPT_SEED=%s\n", seed);
-    }
+    rng_state = diff_seed(rng_state); /* CPT_SEED: a search by hand */
     const int32_t active = cp_isa_active();
-    const char *forced = getenv("CONVPOOL_ISA");
-    if (forced && ((strcmp(forced, "avx512") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX512) ||
-                   (strcmp(forced, "avx2") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX2))) {
-        printf("skip: CONVPOOL_ISA=%s is not supported by this CPU\n", forced);
+    if (diff_forced_isa_missing())
         return 77;
-    }
     convpool_context *ctx[3];
     for (int i = 0; i < 3; i++)
         if (convpool_context_create(i + 1, &ctx[i]) != CONVPOOL_OK)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "convpool.h"
+#include "diff_setup.h"
 #include "ops/op.h"
 #include "runtime/cpu.h"
 
@@ -237,12 +238,8 @@ static int backward_differs(const det_case *c, const convpool_op *op, convpool_c
 
 int main(void)
 {
-    const char *forced = getenv("CONVPOOL_ISA");
-    if (forced && ((strcmp(forced, "avx512") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX512) ||
-                   (strcmp(forced, "avx2") == 0 && cp_isa_supported() < CONVPOOL_ISA_AVX2))) {
-        printf("CONVPOOL_ISA=%s: not supported by this CPU, skipped\n", forced);
+    if (diff_forced_isa_missing())
         return 77;
-    }
     convpool_context *ctx[3];
     for (int t = 0; t < 3; t++)
         check(convpool_context_create(t + 1, &ctx[t]), "context_create");

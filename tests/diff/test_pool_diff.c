@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "convpool.h"
+#include "diff_setup.h"
 #include "ops/op.h"
 #include "runtime/cpu.h"
 
@@ -584,13 +585,7 @@ static int paths_to_test(int32_t *lo, int32_t *hi)
 
 int main(void)
 {
-    /* CPT_SEED=n draws other random configurations than the fixed seed's
-     * (a longer search by hand; CI runs the fixed seed) */
-    const char *seed = getenv("CPT_SEED");
-    if (seed) {
-        rng_state ^= strtoull(seed, NULL, 0) * 0xD1B54A32D192ED03ull;
-        printf("CPT_SEED=%s\n", seed);
-    }
+    rng_state = diff_seed(rng_state); /* CPT_SEED: a search by hand */
     int32_t isa_lo, isa_hi;
     if (paths_to_test(&isa_lo, &isa_hi))
         return 77; /* meson: skipped */
