@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "backward_check.h"
-#include "diff_setup.h"
 #include "convpool.h"
+#include "diff_setup.h"
 #include "ops/op.h"
 #if defined(CP_X86_64)
 #include "kernels/x86/conv_x86_winograd.h"

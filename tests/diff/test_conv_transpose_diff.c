@@ -27,8 +27,8 @@
 #include <string.h>
 
 #include "backward_check.h"
-#include "diff_setup.h"
 #include "convpool.h"
+#include "diff_setup.h"
 #include "ops/impl.h"
 #include "ops/op.h"
 #include "runtime/cpu.h"
