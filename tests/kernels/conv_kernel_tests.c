@@ -176,6 +176,40 @@ static void test_direct(const cp_conv_kernels *k, const char *isa)
             }
 }
 
+/* The depthwise kernels' outputs, rows x n at y (rows y_row_stride
+ * apart): output (r, p) against bias plus the terms term(c, r, p, t, &v)
+ * gives for t < terms, in that order (a term it declines, on the padding,
+ * adds nothing). */
+typedef int (*dw_term_fn)(const void *c, int64_t r, int64_t p, int64_t t, double *v);
+
+static void expect_dw_rows(const char *what, const char *isa, const float *y, int64_t y_row_stride,
+                           int64_t rows, int64_t n, float bias, int64_t terms, dw_term_fn term,
+                           const void *c, const char *shape)
+{
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t p = 0; p < n; p++) {
+            double s = bias, scale = fabs(bias), v;
+            for (int64_t t = 0; t < terms; t++)
+                if (term(c, r, p, t, &v))
+                    s += v, scale += fabs(v);
+            expect_close(what, isa, y[r * y_row_stride + p], s, scale, shape);
+        }
+}
+
+/* depthwise: tap t of output (r, p) reads x at row r's offsets[t] + p */
+typedef struct dw_rows_case {
+    const float *x, *w;
+    const int64_t *offsets;
+    int64_t x_row_stride;
+} dw_rows_case;
+
+static int dw_rows_term(const void *c, int64_t r, int64_t p, int64_t t, double *v)
+{
+    const dw_rows_case *d = c;
+    *v = (double)d->w[t] * d->x[r * d->x_row_stride + d->offsets[t] + p];
+    return 1;
+}
+
 static void test_depthwise(const cp_conv_kernels *k, const char *isa)
 {
     const int64_t vw = k->vw;
@@ -192,17 +226,31 @@ static void test_depthwise(const cp_conv_kernels *k, const char *isa)
             k->depthwise(taps, offsets, x, x_row_stride, w, bias, y, y_row_stride, rows, n);
             char shape[64];
             snprintf(shape, sizeof shape, "n=%lld rows=%lld", (long long)n, (long long)rows);
-            for (int64_t r = 0; r < rows; r++)
-                for (int64_t p = 0; p < n; p++) {
-                    double s = bias, scale = fabs(bias);
-                    for (int64_t t = 0; t < taps; t++) {
-                        double v = (double)w[t] * x[r * x_row_stride + offsets[t] + p];
-                        s += v, scale += fabs(v);
-                    }
-                    expect_close("depthwise", isa, y[r * y_row_stride + p], s, scale, shape);
-                }
+            const dw_rows_case d = {x, w, offsets, x_row_stride};
+            expect_dw_rows("depthwise", isa, y, y_row_stride, rows, n, bias, taps, dw_rows_term, &d,
+                           shape);
             free(x), free(w), free(y);
         }
+}
+
+/* depthwise3: term 3 * t + j of output (r, p) is column tap j of row tap
+ * t, from the row's even phase (stride 1: columns p + j) or both phases
+ * (stride 2: even p, odd p, even p + 1) */
+typedef struct dw3_case {
+    const float *x, *w;
+    const int64_t *offsets;
+    int64_t x_row_stride, phase_len, stride;
+} dw3_case;
+
+static int dw3_term(const void *c, int64_t r, int64_t p, int64_t t, double *v)
+{
+    const dw3_case *d = c;
+    const int64_t j = t % 3;
+    const float *even = d->x + r * d->x_row_stride + d->offsets[t - j];
+    const float *odd = even + d->phase_len;
+    const float in = d->stride == 1 ? even[p + j] : j == 1 ? odd[p] : even[p + j / 2];
+    *v = (double)d->w[t] * in;
+    return 1;
 }
 
 static void test_depthwise3(const cp_conv_kernels *k, const char *isa)
@@ -227,27 +275,9 @@ static void test_depthwise3(const cp_conv_kernels *k, const char *isa)
                           y_row_stride, rows, n);
             char shape[64];
             snprintf(shape, sizeof shape, "stride=%lld n=%lld", (long long)stride, (long long)n);
-            for (int64_t r = 0; r < rows; r++)
-                for (int64_t p = 0; p < n; p++) {
-                    double s = bias, scale = fabs(bias);
-                    for (int64_t t = 0; t < row_taps; t++) {
-                        const float *even = x + r * x_row_stride + offsets[3 * t];
-                        const float *odd = even + phase_len;
-                        double v[3];
-                        if (stride == 1) {
-                            v[0] = (double)w[3 * t] * even[p];
-                            v[1] = (double)w[3 * t + 1] * even[p + 1];
-                            v[2] = (double)w[3 * t + 2] * even[p + 2];
-                        } else {
-                            v[0] = (double)w[3 * t] * even[p];
-                            v[1] = (double)w[3 * t + 1] * odd[p];
-                            v[2] = (double)w[3 * t + 2] * even[p + 1];
-                        }
-                        for (int j = 0; j < 3; j++)
-                            s += v[j], scale += fabs(v[j]);
-                    }
-                    expect_close("depthwise3", isa, y[r * y_row_stride + p], s, scale, shape);
-                }
+            const dw3_case d = {x, w, offsets, x_row_stride, phase_len, stride};
+            expect_dw_rows("depthwise3", isa, y, y_row_stride, rows, n, bias, 3 * row_taps,
+                           dw3_term, &d, shape);
             free(x), free(w), free(y);
         }
 }
@@ -255,6 +285,24 @@ static void test_depthwise3(const cp_conv_kernels *k, const char *isa)
 /* The in-place three-tap kernels (depthwise3s2; depthwise3s1 where the ISA
  * has it) for every left pad they take and end pads of 0 to 2, with two row
  * taps and with three consecutive ones (the stride-1 kernel's shared rows). */
+/* in place: term 3 * t + j of output (r, ow) is column stride * ow - pad +
+ * j of row tap t, none where that column is padding */
+typedef struct dw3_in_place_case {
+    const float *x, *tap_w;
+    const int64_t *tap_rows;
+    int64_t x_row_stride, width, pad, stride;
+} dw3_in_place_case;
+
+static int dw3_in_place_term(const void *c, int64_t r, int64_t ow, int64_t t, double *v)
+{
+    const dw3_in_place_case *d = c;
+    const int64_t col = d->stride * ow - d->pad + t % 3;
+    if (col < 0 || col >= d->width)
+        return 0;
+    *v = (double)d->tap_w[t] * d->x[d->tap_rows[t / 3] + r * d->x_row_stride + col];
+    return 1;
+}
+
 static void depthwise3_in_place(const cp_conv_kernels *k, const char *isa, int64_t stride)
 {
     const cp_conv_depthwise3s2_fn fn = stride == 1 ? k->depthwise3s1 : k->depthwise3s2;
@@ -281,20 +329,10 @@ static void depthwise3_in_place(const cp_conv_kernels *k, const char *isa, int64
                     char shape[64];
                     snprintf(shape, sizeof shape, "width=%lld pad=%lld,%lld", (long long)width,
                              (long long)pad, (long long)pad_end);
-                    for (int64_t r = 0; r < rows; r++)
-                        for (int64_t ow = 0; ow < n; ow++) {
-                            double s = bias, scale = fabs(bias);
-                            for (int64_t t = 0; t < taps; t++)
-                                for (int64_t j = 0; j < 3; j++) {
-                                    int64_t col = stride * ow - pad + j;
-                                    if (col < 0 || col >= width)
-                                        continue;
-                                    double v = (double)tap_w[3 * t + j] *
-                                               x[tap_rows[t] + r * x_row_stride + col];
-                                    s += v, scale += fabs(v);
-                                }
-                            expect_close(name, isa, y[r * y_row_stride + ow], s, scale, shape);
-                        }
+                    const dw3_in_place_case d = {x,     tap_w, tap_rows, x_row_stride,
+                                                 width, pad,   stride};
+                    expect_dw_rows(name, isa, y, y_row_stride, rows, n, bias, 3 * taps,
+                                   dw3_in_place_term, &d, shape);
                     free(x), free(tap_w), free(y);
                 }
 }

@@ -11,21 +11,46 @@
 
 #include "kernel_check.h"
 
+/* What a tile of n floats is checked against: per element the sum in
+ * double and the sum of its terms' magnitudes (expect_close's scale). */
+typedef struct tile_sums {
+    double *want, *scale;
+} tile_sums;
+
+static tile_sums tile_sums_of(size_t n)
+{
+    return (tile_sums){sums(n), sums(n)};
+}
+
+/* Element at starts from `from` (a kernel accumulating onto it) or 0. */
+static void tile_sums_start(tile_sums *t, int64_t at, double from)
+{
+    t->want[at] = from;
+    t->scale[at] = fabs(from);
+}
+
+static void tile_sums_add(tile_sums *t, int64_t at, double term)
+{
+    t->want[at] += term;
+    t->scale[at] += fabs(term);
+}
+
 /* A tile of `rows` x ldc floats after a kernel wrote its first valid_rows
- * x valid_cols: those close to want (terms of magnitude `scale`), the
- * others as they were (start). */
+ * x valid_cols: those close to the sums, the others as they were (start).
+ * Frees the sums. */
 static void expect_tile(const char *what, const char *isa, const float *got, const float *start,
-                        const double *want, const double *scale, int64_t rows, int64_t ldc,
-                        int64_t valid_rows, int64_t valid_cols, const char *shape)
+                        tile_sums *t, int64_t rows, int64_t ldc, int64_t valid_rows,
+                        int64_t valid_cols, const char *shape)
 {
     for (int64_t i = 0; i < rows; i++)
         for (int64_t j = 0; j < ldc; j++) {
             const int64_t at = i * ldc + j;
             if (i < valid_rows && j < valid_cols)
-                expect_close(what, isa, got[at], want[at], scale[at], shape);
+                expect_close(what, isa, got[at], t->want[at], t->scale[at], shape);
             else
                 expect_same(what, isa, got[at], start[at], shape);
         }
+    free(t->want), free(t->scale);
 }
 
 /* gemm: rows 1 .. gemm_mr, column counts reaching whole vectors and every
@@ -46,21 +71,15 @@ static void test_grad_gemm(const cp_grad_kernels *k, const char *isa)
                     char shape[96];
                     snprintf(shape, sizeof shape, "steps=%lld rows=%lld n=%lld accumulate=%d",
                              (long long)steps, (long long)m_valid, (long long)n, accumulate);
-                    double *want = sums((size_t)(mr * ldc)), *scale = sums((size_t)(mr * ldc));
+                    tile_sums ts = tile_sums_of((size_t)(mr * ldc));
                     for (int64_t i = 0; i < m_valid; i++)
                         for (int64_t j = 0; j < n; j++) {
                             const int64_t at = i * ldc + j;
-                            want[at] = accumulate ? start[at] : 0;
-                            scale[at] = fabs(want[at]);
-                            for (int64_t q = 0; q < steps; q++) {
-                                const double t = (double)a[q * mr + i] * b[q * pitch + j];
-                                want[at] += t;
-                                scale[at] += fabs(t);
-                            }
+                            tile_sums_start(&ts, at, accumulate ? start[at] : 0);
+                            for (int64_t q = 0; q < steps; q++)
+                                tile_sums_add(&ts, at, (double)a[q * mr + i] * b[q * pitch + j]);
                         }
-                    expect_tile("grad_gemm", isa, c, start, want, scale, mr, ldc, m_valid, n,
-                                shape);
-                    free(want), free(scale);
+                    expect_tile("grad_gemm", isa, c, start, &ts, mr, ldc, m_valid, n, shape);
                     free(a), free(b), free(c), free(start);
                 }
 }
@@ -103,20 +122,15 @@ static void test_grad_lane(const cp_grad_kernels *k, const char *isa)
                         snprintf(shape, sizeof shape,
                                  "tile %lldx%lld batch=%lld vecs=%lld split=%d", (long long)r,
                                  (long long)nb, (long long)batch, (long long)vecs, split);
-                        double *want = sums((size_t)((r + 1) * ldc)),
-                               *scale = sums((size_t)((r + 1) * ldc));
+                        tile_sums ts = tile_sums_of((size_t)((r + 1) * ldc)); /* from 0 */
                         for (int64_t i = 0; i < r; i++)
                             for (int64_t c = 0; c < nb; c++)
                                 for (int64_t n = 0; n < batch; n++)
-                                    for (int64_t q = 0; q < vecs * vw; q++) {
-                                        const double t = (double)a[n * a_batch + i * a_row + q] *
-                                                         b[n * b_batch + loff[c] + q];
-                                        want[i * ldc + c] += t;
-                                        scale[i * ldc + c] += fabs(t);
-                                    }
-                        expect_tile("grad_lane", isa, dw, start, want, scale, r + 1, ldc, r, nb,
-                                    shape);
-                        free(want), free(scale);
+                                    for (int64_t q = 0; q < vecs * vw; q++)
+                                        tile_sums_add(&ts, i * ldc + c,
+                                                      (double)a[n * a_batch + i * a_row + q] *
+                                                          b[n * b_batch + loff[c] + q]);
+                        expect_tile("grad_lane", isa, dw, start, &ts, r + 1, ldc, r, nb, shape);
                         free(a), free(b), free(dw), free(start);
                     }
 }
@@ -151,25 +165,19 @@ static void test_grad_outer(const cp_grad_kernels *k, const char *isa)
                                      "tile %lldx%lld rows=%lld width=%lld stride=%lld resume=%d",
                                      (long long)mv, (long long)nc, (long long)rows,
                                      (long long)width, (long long)stride, resume);
-                            double *want = sums((size_t)((nc + 1) * out_pitch)),
-                                   *scale = sums((size_t)((nc + 1) * out_pitch));
+                            tile_sums ts = tile_sums_of((size_t)((nc + 1) * out_pitch));
                             for (int64_t c = 0; c < nc; c++)
                                 for (int64_t i = 0; i < mv * vw; i++) {
                                     const int64_t at = c * out_pitch + i;
-                                    want[at] = resume ? start[at] : 0;
-                                    scale[at] = fabs(want[at]);
+                                    tile_sums_start(&ts, at, resume ? start[at] : 0);
                                     for (int64_t r = 0; r < rows; r++)
-                                        for (int64_t u = 0; u < width; u++) {
-                                            const double t =
-                                                (double)a[(r * width + u) * a_pitch + i] *
-                                                b[r * b_row + coff[c] + u * stride];
-                                            want[at] += t;
-                                            scale[at] += fabs(t);
-                                        }
+                                        for (int64_t u = 0; u < width; u++)
+                                            tile_sums_add(&ts, at,
+                                                          (double)a[(r * width + u) * a_pitch + i] *
+                                                              b[r * b_row + coff[c] + u * stride]);
                                 }
-                            expect_tile("grad_outer", isa, out, start, want, scale, nc + 1,
-                                        out_pitch, nc, mv * vw, shape);
-                            free(want), free(scale);
+                            expect_tile("grad_outer", isa, out, start, &ts, nc + 1, out_pitch, nc,
+                                        mv * vw, shape);
                             free(a), free(b), free(out), free(start);
                         }
 }
