@@ -239,7 +239,8 @@ static const conv_case fixed_cases[] = {
  * (a last tile half outside), pads 0 to 3 each side (even and odd left
  * pads, the input's last columns and rows unread), auto_pad, batches, no
  * bias, channel counts off the GEMM tiles, one tile column, several bands
- * (runs of tiles that start and end inside tile rows, a short last one). */
+ * (runs of tiles that start and end inside tile rows, a short last one),
+ * rows split with a float past their vectors (every length: test_kernels). */
 static const conv_case winograd_cases[] = {
     /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
     {2, 1, 16, 16, 1, {20, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
@@ -254,6 +255,8 @@ static const conv_case winograd_cases[] = {
     {2, 1, 16, 18, 1, {22, 21}, {3, 3}, {1, 1}, {1, 1}, {1, 3, 2, 0}, 0, 1},
     {2, 1, 130, 140, 1, {60, 58}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 2, 96, 64, 1, {45, 47}, {3, 3}, {1, 1}, {1, 1}, {2, 1, 1, 2}, 0, 1},
+    /* rows of 33 columns: one float past the vectors when split */
+    {2, 1, 16, 20, 1, {20, 33}, {3, 3}, {1, 1}, {1, 1}, {0, 1, 0, 0}, 0, 1},
 };
 
 /* The weight gradient's four x86 paths and their variants, each run with

@@ -216,7 +216,7 @@ static void split_row(const wino_job *j, const float *x, int64_t row, float *spl
     const int64_t f0 = pl / 2, s0 = (pl + 1) / 2;
     const int64_t f1 = n ? f0 + (n + 1) / 2 : 0, s1 = n ? s0 + n / 2 : 0;
     if (n)
-        j->k->wino_split(x + row * g->in[2], n, first + f0, second + s0);
+        j->k->pack_rows(x + row * g->in[2], 0, 1, n, 2, first + f0, second + s0, 0);
     zero_range(first, 0, n ? f0 : half);
     zero_range(first, f1, half);
     zero_range(second, 0, n ? s0 : half);
