@@ -17,7 +17,8 @@ typedef struct pool_shape {
 
 static const pool_shape pool_shapes[] = {
     /* n  c   h   w  kh kw sh sw dh dw ph0 pw0 ph1 pw1 */
-    {1, 3, 9, 37, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0},  /* pairs */
+    {1, 3, 9, 37, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0},  /* pairs: rows of a vector and more */
+    {2, 3, 5, 13, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0},  /* pairs: rows shorter than a vector */
     {2, 2, 11, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, /* 3x3 stride 1, pad 1 */
     {1, 2, 14, 33, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, /* 3x3 stride 2, pad 1 */
     {1, 2, 13, 29, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0}, /* 3x3 stride 2, no pad */
