@@ -127,10 +127,11 @@ typedef void (*cp_conv_pack_rows_fn)(const float *src, int64_t src_stride, int64
 typedef void (*cp_conv_zip_rows_fn)(const float *even, const float *odd, int64_t src_stride,
                                     int64_t n, int64_t rows, float *dst, int64_t dst_stride);
 /* Winograd F(2x2, 3x3) (kernels/x86/conv_x86_winograd.h; its input rows
- * are split into even and odd columns by pack_rows). wino_input: B^T d B of `tiles` tiles of one
- * tile row of one channel: tile t reads columns 2t .. 2t + 3 of four input rows, row i given split
- * as even[i], odd[i] (tiles + 1 floats each); value (r, s) of tile t goes to dst[(4r + s) * pitch +
- * t]. */
+ * are split into even and odd columns by pack_rows).
+ * wino_input: B^T d B of `tiles` tiles of one tile row of one channel:
+ * tile t reads columns 2t .. 2t + 3 of four input rows, row i given split
+ * as even[i], odd[i] (tiles + 1 floats each); value (r, s) of tile t goes
+ * to dst[(4r + s) * pitch + t]. */
 typedef void (*cp_conv_wino_input_fn)(const float *const *even, const float *const *odd,
                                       int64_t tiles, float *dst, int64_t pitch);
 /* wino_output: A^T m A + bias of `tiles` tiles, m's value (r, s) of tile t
