@@ -264,7 +264,7 @@ static const conv_case winograd_cases[] = {
  * depthwise on planes (one input channel per group, 1-D/2-D, W stride 1
  * or 2, kernels up to 8 wide) on the depthwise path; planes of 256 pixels
  * and more on groups of rows that fill vectors (16, 30, 32, 64, 70 rows)
- * and 256 columns and more (C/group * taps) on the outer path (AVX-512;
+ * and 64 columns and more (C/group * taps) on the outer path (AVX-512;
  * the lanes path on AVX2) (partial
  * slabs and column tiles, chunks of a's rows paused between them and
  * between batch items); long reductions on few rows (at most 6 a group, or
@@ -279,7 +279,9 @@ static const conv_case winograd_cases[] = {
 static const conv_case backward_cases[] = {
     /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
     /* outer: strides, dilations, asymmetric pads, 1-D, 3-D, groups, auto_pad,
-     * batches (at least 256 columns a group: C/group * taps) */
+     * batches (at least 64 columns a group: C/group * taps); the stem's
+     * 147 columns and a 1x1's 100, tiles of fewer columns than a slab's
+     * widest */
     {2, 1, 57, 16, 1, {37, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 2, 35, 32, 1, {40, 33}, {3, 5}, {2, 2}, {1, 2}, {0, 2, 3, 1}, 0, 1},
     {2, 1, 11, 64, 1, {45, 46}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, 0, 0},
@@ -288,6 +290,8 @@ static const conv_case backward_cases[] = {
     {3, 2, 19, 16, 1, {8, 14, 16}, {3, 3, 3}, {1, 1, 1}, {1, 1, 2}, {1, 0, 1, 1, 2, 2}, 0, 1},
     {2, 1, 114, 32, 2, {20, 30}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_UPPER, 1},
     {2, 1, 520, 70, 1, {16, 20}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 1, 3, 64, 1, {41, 44}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 2, 3}, 0, 1},
+    {2, 2, 100, 61, 1, {20, 24}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     /* outer, 1x1 at stride 1 with fewer input than output channels: x
      * transposed, dy's channels the columns, db summed by the first slab's
      * tasks chunk by chunk (a partial slab; groups and a batch; two slabs

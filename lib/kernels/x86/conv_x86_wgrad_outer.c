@@ -43,10 +43,14 @@
  * stored and written to dw transposed) stay a small part of its work. */
 #define OUTER_MIN_PIXELS 256
 /* Fewest columns a group: below it a's transposition and the tiles' starts
- * and ends weigh more than the outer products save over the lanes path
- * (measured at 1 and 2 threads: the stem's 147 columns and a 1x1 on 64 ran
- * as fast or faster on the lanes path, a 1x1 on 256 1.2x-1.4x slower). */
-#define OUTER_MIN_COLUMNS 256
+ * and ends weigh more than the outer products save over the lanes path.
+ * Measured against the lanes path at 1 and 2 threads: on Zen 5 the stem's
+ * 147 columns and a 1x1 on 64 ran level or faster on lanes; on a Sapphire
+ * Rapids-class Xeon the outer path ran the stem in 0.85x / 0.96x of
+ * lanes' time, a 1x1 on 128 (112 x 112) 0.67x / 0.63x, on 64 and 96
+ * 0.71x-0.84x, while 3x3s on 4 and 6 channels (36 and 54 columns) ran
+ * 1.03x-1.2x slower and on 8 (72) level. */
+#define OUTER_MIN_COLUMNS 64
 /* The most rows a slab may hold past the group's last, in eighths of the
  * group's rows (zeros multiplied for nothing). */
 #define OUTER_MAX_WASTE_EIGHTHS 2
