@@ -540,10 +540,22 @@ static size_t cols_bytes(const cp_geom *g, const cp_conv_transpose_packed *pk, c
     return cp_align_up((size_t)(g->m * pk->taps * cp->ring * g->in[2]) * sizeof(float));
 }
 
-/* The workspace of a GEMM-way run: each segment's ring, then each pair's state. */
+/* A segment's scratch for the inner Conv's run_pixels (on the segment's
+ * threads: all of the run's when it is alone, else 1). */
+static size_t inner_bytes(const cp_conv_transpose_packed *pk, const cp_geom *g, const col_plan *cp)
+{
+    cp_geom ig;
+    if (inner_geom(pk, g, &ig) != CONVPOOL_OK)
+        return 0; /* unreachable: the op's own geometry resolved */
+    return pk->inner->impl->pixels_workspace_size(pk->inner, &ig,
+                                                  cp->segments == 1 ? cp->threads : 1);
+}
+
+/* The workspace of a GEMM-way run: each segment's ring, each segment's
+ * inner scratch, then each pair's state. */
 static size_t plan_bytes(const cp_geom *g, const cp_conv_transpose_packed *pk, const col_plan *cp)
 {
-    return (size_t)cp->segments * cols_bytes(g, pk, cp) +
+    return (size_t)cp->segments * (cols_bytes(g, pk, cp) + inner_bytes(pk, g, cp)) +
            (size_t)(cp->segments / 2) * sizeof(pair_state);
 }
 
@@ -555,13 +567,16 @@ typedef struct item_args {
     cp_run_args inner; /* the 1x1 Conv on this item's x */
     float *cols;       /* segment s's ring at s * cols_bytes */
     size_t ring_bytes;
-    pair_state *pairs; /* pair p's (segments 2p, 2p + 1) after the rings */
+    char *inner_ws; /* segment s's scratch for the inner Conv at s * inner_bytes */
+    size_t inner_ws_bytes;
+    pair_state *pairs; /* pair p's (segments 2p, 2p + 1) after the scratches */
     float *y;
 } item_args;
 
-/* The columns of input rows [r0, r1) into their slots of cols, on at most
- * `threads` threads. */
-static void band_columns(const item_args *it, int64_t r0, int64_t r1, float *cols, int32_t threads)
+/* Segment s's columns of input rows [r0, r1) into their slots of cols, on
+ * at most `threads` threads. */
+static void band_columns(const item_args *it, int64_t s, int64_t r0, int64_t r1, float *cols,
+                         int32_t threads)
 {
     const convpool_op *conv = it->inner.op;
     const int64_t in2 = it->g->in[2], ring = it->cp->ring;
@@ -570,6 +585,7 @@ static void band_columns(const item_args *it, int64_t r0, int64_t r1, float *col
         const int64_t n = r1 - r0 < ring - slot ? r1 - r0 : ring - slot;
         cp_run_args part = it->inner;
         part.y = cols + slot * in2;
+        part.workspace = it->inner_ws + (size_t)s * it->inner_ws_bytes;
         conv->impl->run_pixels(&part, r0 * in2, n * in2, ring * in2, threads);
         r0 += n;
     }
@@ -614,7 +630,7 @@ static void run_segment(const item_args *it, int64_t s, int32_t threads)
     for (int64_t b = 0; ps ? claim_band(ps, &sg, it->cp->band, &r0, &r1)
                            : segment_band(&sg, it->cp->band, b, &r0, &r1);
          b++) {
-        band_columns(it, r0, r1, cols, threads);
+        band_columns(it, s, r0, r1, cols, threads);
         const int64_t before = y;
         segment_done(g, &sg, r0, r1, &y);
         if (y != before)
@@ -659,16 +675,19 @@ void cp_col2im_run(const cp_run_args *a, const cp_conv_transpose_packed *pk)
         return; /* unreachable: the op's own geometry resolved */
     const col_plan cp = col_plan_of(pk, g, cp_context_threads(a->ctx));
     const int64_t in_item = g->c * cp_geom_in_plane(g), out_item = g->m * cp_geom_out_plane(g);
+    const size_t ring_bytes = cols_bytes(g, pk, &cp), scratch_bytes = inner_bytes(pk, g, &cp);
+    char *inner_ws = (char *)a->workspace + (size_t)cp.segments * ring_bytes;
     for (int64_t n = 0; n < g->n; n++) {
-        item_args it = {
-            g,
-            pk,
-            &cp,
-            {pk->inner, &ig, a->ctx, a->x + n * in_item, NULL, NULL, NULL},
-            a->workspace,
-            cols_bytes(g, pk, &cp),
-            (pair_state *)((char *)a->workspace + (size_t)cp.segments * cols_bytes(g, pk, &cp)),
-            a->y + n * out_item};
+        item_args it = {g,
+                        pk,
+                        &cp,
+                        {pk->inner, &ig, a->ctx, a->x + n * in_item, NULL, NULL, NULL},
+                        a->workspace,
+                        ring_bytes,
+                        inner_ws,
+                        scratch_bytes,
+                        (pair_state *)(inner_ws + (size_t)cp.segments * scratch_bytes),
+                        a->y + n * out_item};
         if (cp.segments == 1) {
             run_segment(&it, 0, cp.threads);
         } else {

@@ -154,11 +154,13 @@ static convpool_status conv_transpose_prepare(convpool_op *op, const float *weig
     if (st == CONVPOOL_OK && !taken)
         st = cp_phases_fit(op) ? cp_phases_prepare(op, pk, weight, bias, wt)
                                : gemm_inner_prepare(op, pk, weight, NULL, wt);
-    /* unreachable: the inner Conv gets an x86 impl, which has both */
+    /* unreachable: the inner Conv gets an x86 impl, which has them all */
     if (st == CONVPOOL_OK && pk->inner && !pk->depth_to_space &&
-        (!pk->inner->impl->run_pixels || !pk->inner->impl->zip_phase_sums))
+        (!pk->inner->impl->run_pixels || !pk->inner->impl->pixels_workspace_size ||
+         !pk->inner->impl->zip_phase_sums))
         st = cp_fail(CONVPOOL_ERROR_INTERNAL,
-                     "the GEMM way's Conv lacks run_pixels or zip_phase_sums");
+                     "the GEMM way's Conv lacks run_pixels, pixels_workspace_size or "
+                     "zip_phase_sums");
     cp_free(wt);
     cp_free(row_bias);
     if (st != CONVPOOL_OK)

@@ -80,11 +80,15 @@ struct cp_impl {
      * apart as in run), output channel r of pixel q stored at
      * args->y[r * y_stride + q - q0], on at most max_threads threads of
      * args->ctx (1: on the calling thread, as a task of a parallel section
-     * may). ConvTranspose's GEMM way computes its columns a band of input
-     * rows at a time with it. Every impl a GEMM-way inner Conv can get has
-     * one. */
+     * may), args->workspace holding pixels_workspace_size(op, geom,
+     * max_threads) bytes. ConvTranspose's GEMM way computes its columns a
+     * band of input rows at a time with it. Every impl a GEMM-way inner
+     * Conv can get has one. */
     void (*run_pixels)(const cp_run_args *args, int64_t q0, int64_t pixels, int64_t y_stride,
                        int32_t max_threads);
+    /* Scratch bytes run_pixels needs on geometry g (its input plane) and at
+     * most max_threads threads, 64-byte aligned. */
+    size_t (*pixels_workspace_size)(const convpool_op *op, const cp_geom *g, int32_t max_threads);
     /* One output row of `width` floats from its two stride-2 phases
      * (cp_zip_phase): each phase's sources summed (in a fixed order), then
      * dst[2j] = base + even sum, dst[2j + 1] = base + odd sum, base `init`

@@ -230,6 +230,12 @@ static const conv_case fixed_cases[] = {
     {2, 2, 7, 32, 1, {128, 128}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 1, 32, 48, 1, {150, 150}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     {2, 2, 64, 64, 2, {100, 90}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 0},
+    /* the 1x1 GEMM on input planes a multiple of 1 KiB whose channels
+     * outgrow L2 (over 4 MiB): each pixel tile's input copied into the
+     * thread's pack first (conv_x86_plan.c, gemm_packs); partial row
+     * blocks, groups and batch (and partial pixel tiles on AVX2) */
+    {2, 1, 72, 13, 1, {128, 128}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 2, 140, 30, 2, {96, 128}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
 };
 
 /* Winograd F(2x2, 3x3) (kernels/x86/conv_x86_winograd.h: 3x3, stride 1,
@@ -355,6 +361,10 @@ static const conv_case backward_cases[] = {
     {2, 1, 6, 24, 1, {300, 70}, {5, 4}, {3, 2}, {2, 1}, {4, 1, 2, 3}, 0, 0},
     {2, 2, 4, 8, 2, {150, 60}, {7, 7}, {2, 2}, {1, 1}, {2, 3, 3, 2}, 0, 1},
     {2, 1, 3, 16, 1, {160, 64}, {5, 5}, {2, 2}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_LOWER, 1},
+    /* ... and dy's planes a multiple of 1 KiB, its channels over 4 MiB:
+     * the inner GEMM's pixel tiles packed (bands of 2 x 128 pixels, and
+     * partial pixel tiles on AVX2) */
+    {2, 1, 3, 72, 1, {256, 256}, {4, 4}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     /* the same way in 3-D, W stride 2: 25 rows of taps reach an output row,
      * more than the scatter hands to its kernel at once */
     {3, 1, 2, 6, 1, {9, 8, 42}, {5, 5, 4}, {1, 1, 2}, {1, 1, 1}, {2, 1, 2, 2, 1, 1}, 0, 1},

@@ -57,7 +57,6 @@ static void d2s_pixel_tile(const x86_conv_job *job, const float *x, int64_t n, i
 
 void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
-    (void)thread_index;
     x86_conv_job *job = arg;
     const x86_conv *xc = job->xc;
     const cp_geom *g = job->a->geom;
@@ -79,9 +78,16 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
                 d2s_pixel_tile(job, x, n, grp, b_lo, b_hi, q, np);
                 continue;
             }
+            const float *xt = x + q;
+            int64_t xs = plane;
+            if (job->plan.gemm_packs) { /* the tile's channels a tile apart, in L1 */
+                float *pack = job->pack + thread_index * job->plan.thread_floats;
+                k->pack_rows(x + q, plane, xc->cpg, np, 1, pack, NULL, tile);
+                xt = pack, xs = tile;
+            }
             for (int64_t b = b_lo; b < b_hi; b++) {
                 int64_t slot = grp * xc->blocks + b;
-                k->gemm(xc->cpg, x + q, plane, xc->w + slot * xc->cpg * mr, xc->bias + slot * mr,
+                k->gemm(xc->cpg, xt, xs, xc->w + slot * xc->cpg * mr, xc->bias + slot * mr,
                         y + b * mr * ys + (q - job->q0), ys, xc->mpg - b * mr, np,
                         job->store_halves);
             }

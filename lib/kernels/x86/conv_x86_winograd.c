@@ -132,7 +132,7 @@ typedef struct wino_plan {
     int64_t bands;            /* bands an image */
     int64_t band_rows;        /* the most tile rows a band touches */
     int64_t line;             /* floats of a split input row: (tiles_w + 1), rounded up */
-    size_t v_bytes, p_bytes, split_bytes, thread_bytes;
+    size_t v_bytes, p_bytes, split_bytes, gemm_bytes, thread_bytes;
 } wino_plan;
 
 static void plan_of(const x86_wino *w, const cp_geom *g, int32_t threads, wino_plan *p)
@@ -173,7 +173,11 @@ static void plan_of(const x86_wino *w, const cp_geom *g, int32_t threads, wino_p
     p->p_bytes = cp_align_up((size_t)(WINO_VALUES * w->m * p->band_tiles) * sizeof(float));
     /* the 2 * band_rows + 2 input rows a band reads, split */
     p->split_bytes = cp_align_up((size_t)(2 * p->line * (2 * p->band_rows + 2)) * sizeof(float));
-    p->thread_bytes = p->v_bytes + p->p_bytes + p->split_bytes;
+    /* the inner GEMM's scratch (run_pixels on the band, 1 thread) */
+    x86_conv_plan gp;
+    cp_x86_conv_plan_gemm(w->gemm->packed, 1, p->band_tiles, p->band_tiles, &gp);
+    p->gemm_bytes = cp_align_up((size_t)gp.thread_floats * sizeof(float));
+    p->thread_bytes = p->v_bytes + p->p_bytes + p->split_bytes + p->gemm_bytes;
 }
 
 size_t cp_x86_wino_workspace_size(const x86_conv *xc, const cp_geom *g, int32_t threads)
@@ -233,6 +237,7 @@ static void band_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
     char *scratch = (char *)j->a->workspace + (size_t)thread_index * p->thread_bytes;
     float *v = (float *)scratch, *prod = (float *)(scratch + p->v_bytes);
     float *split = (float *)(scratch + p->v_bytes + p->p_bytes);
+    void *gemm_scratch = scratch + p->v_bytes + p->p_bytes + p->split_bytes;
     const int64_t in_plane = g->in[1] * g->in[2], out_plane = g->out[1] * g->out[2];
     const int64_t pitch = p->band_tiles; /* floats per inner channel */
     for (int64_t task = begin; task < end; task++) {
@@ -258,7 +263,7 @@ static void band_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
                                  w->c * pitch);
             }
         }
-        cp_run_args inner = {w->gemm, &j->gemm_geom, j->a->ctx, v, prod, NULL, NULL};
+        cp_run_args inner = {w->gemm, &j->gemm_geom, j->a->ctx, v, prod, NULL, gemm_scratch};
         w->gemm->impl->run_pixels(&inner, 0, t1 - t0, pitch, 1);
         for (int64_t m = 0; m < w->m; m++) {
             float *y = j->a->y + (n * w->m + m) * out_plane;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernels/x86/conv_x86_winograd.h"
+#include "runtime/alloc.h"
 #include "runtime/cpu.h"
 #include "runtime/error.h"
 #include "runtime/threadpool.h"
@@ -294,6 +295,8 @@ static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
         threads = cp_context_threads(a->ctx);
     cp_x86_conv_make_plan(xc, g, threads, &job.plan);
     if (xc->algo == X86_CONV_GEMM) {
+        job.pack = (float *)((char *)a->workspace + cp_x86_conv_offsets_bytes(&job.plan) +
+                             cp_x86_conv_thread_bytes(cp_context_threads(a->ctx)));
         cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,
                         cp_x86_conv_gemm_task, &job);
         return;
@@ -351,13 +354,22 @@ static void x86_conv_run_pixels(const cp_run_args *a, int64_t q0, int64_t pixels
         cp_threads_for_work(a->geom->m * pixels * xc->cpg, X86_CONV_MIN_WORK_PER_THREAD);
     if (threads > max_threads)
         threads = max_threads;
-    cp_x86_conv_plan_gemm(xc, 1, pixels, &job.plan);
+    cp_x86_conv_plan_gemm(xc, 1, pixels, cp_geom_in_plane(a->geom), &job.plan);
+    job.pack = a->workspace;
     if (threads <= 1) {
         job.plan.m_chunks = 1;
         job.plan.m_chunk = xc->blocks;
     }
     cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,
                     cp_x86_conv_gemm_task, &job);
+}
+
+static size_t x86_conv_pixels_workspace_size(const convpool_op *op, const cp_geom *g,
+                                             int32_t max_threads)
+{
+    x86_conv_plan p;
+    cp_x86_conv_plan_gemm(op->packed, 1, cp_geom_in_plane(g), cp_geom_in_plane(g), &p);
+    return cp_align_up((size_t)max_threads * (size_t)p.thread_floats * sizeof(float));
 }
 
 static void x86_conv_zip_phase_sums(const convpool_op *op, const cp_zip_phase *even,
@@ -388,6 +400,7 @@ const cp_impl cp_impl_conv_avx512 = {
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
     .run_pixels = x86_conv_run_pixels,
+    .pixels_workspace_size = x86_conv_pixels_workspace_size,
     .zip_phase_sums = x86_conv_zip_phase_sums,
 };
 
@@ -401,5 +414,6 @@ const cp_impl cp_impl_conv_avx2 = {
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
     .run_pixels = x86_conv_run_pixels,
+    .pixels_workspace_size = x86_conv_pixels_workspace_size,
     .zip_phase_sums = x86_conv_zip_phase_sums,
 };
