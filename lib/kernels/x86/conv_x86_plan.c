@@ -194,16 +194,16 @@ static int gemm_tile_crowds_l1(int64_t channels, int64_t plane_bytes, int64_t li
     int64_t count[X86_CONV_L1_SETS_MAX] = {0};
     if (sets < 1 || sets > X86_CONV_L1_SETS_MAX)
         return 0;
-    int64_t most = 0, next = 0; /* the first line not yet counted */
+    int64_t next = 0; /* the first line not yet counted */
     for (int64_t ch = 0; ch < channels; ch++)
         for (int64_t line = ch * plane_bytes / 64; line < ch * plane_bytes / 64 + lines; line++) {
             if (line < next)
                 continue; /* planes closer than a tile share lines */
             next = line + 1;
-            const int64_t set = line % sets;
-            most = ++count[set] > most ? count[set] : most;
+            if (++count[line % sets] > c->l1d_ways)
+                return 1;
         }
-    return most > c->l1d_ways;
+    return 0;
 }
 
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, int64_t plane,
