@@ -136,9 +136,11 @@ static void test_grad_lane(const cp_grad_kernels *k, const char *isa)
 }
 
 /* outer: every tile shape of the table (none on a table without outer
- * tiles), one and three rows of a's grid, widths 1 and 5, b strides 1 and
- * 2 at column offsets that are not vector aligned, from zero and resumed
- * from the sums in out; the floats of out past the tile's columns stay. */
+ * tiles), one and three rows of a's grid, widths 1 and 5, b strides 1, 2
+ * and 3 at column offsets that are not vector aligned, a's pixels packed
+ * (mv vectors apart, as the outer path lays them out: its own loop at
+ * stride 2) or a vector further apart, from zero and resumed from the sums
+ * in out; the floats of out past the tile's columns stay. */
 static void test_grad_outer(const cp_grad_kernels *k, const char *isa)
 {
     const int64_t vw = k->vw;
@@ -146,40 +148,44 @@ static void test_grad_outer(const cp_grad_kernels *k, const char *isa)
         for (int64_t nc = 1; nc <= CP_GRAD_OUTER_NC_MAX && mv * nc <= k->outer_acc; nc++)
             for (int64_t rows = 1; rows <= 3; rows += 2)
                 for (int64_t width = 1; width <= 5; width += 4)
-                    for (int64_t stride = 1; stride <= 2; stride++)
-                        for (int resume = 0; resume <= 1; resume++) {
-                            const int64_t a_pitch = mv * vw + vw, out_pitch = mv * vw + 5;
-                            const int64_t b_row = width * stride + 3 * nc + 7;
-                            int64_t coff[CP_GRAD_OUTER_NC_MAX];
-                            for (int64_t c = 0; c < nc; c++)
-                                coff[c] = 3 * c + 1;
-                            float *a = buffer((size_t)(rows * width * a_pitch));
-                            float *b = buffer((size_t)(rows * b_row));
-                            float *out = buffer((size_t)((nc + 1) * out_pitch));
-                            float *start = buffer((size_t)((nc + 1) * out_pitch));
-                            memcpy(start, out, (size_t)((nc + 1) * out_pitch) * sizeof(float));
-                            k->outer[mv - 1][nc - 1](rows, width, a, a_pitch, b, b_row, stride,
-                                                     coff, out, out_pitch, resume);
-                            char shape[96];
-                            snprintf(shape, sizeof shape,
-                                     "tile %lldx%lld rows=%lld width=%lld stride=%lld resume=%d",
-                                     (long long)mv, (long long)nc, (long long)rows,
-                                     (long long)width, (long long)stride, resume);
-                            tile_sums ts = tile_sums_of((size_t)((nc + 1) * out_pitch));
-                            for (int64_t c = 0; c < nc; c++)
-                                for (int64_t i = 0; i < mv * vw; i++) {
-                                    const int64_t at = c * out_pitch + i;
-                                    tile_sums_start(&ts, at, resume ? start[at] : 0);
-                                    for (int64_t r = 0; r < rows; r++)
-                                        for (int64_t u = 0; u < width; u++)
-                                            tile_sums_add(&ts, at,
-                                                          (double)a[(r * width + u) * a_pitch + i] *
-                                                              b[r * b_row + coff[c] + u * stride]);
-                                }
-                            expect_tile("grad_outer", isa, out, start, &ts, nc + 1, out_pitch, nc,
-                                        mv * vw, shape);
-                            free(a), free(b), free(out), free(start);
-                        }
+                    for (int64_t stride = 1; stride <= 3; stride++)
+                        for (int resume = 0; resume <= 1; resume++)
+                            for (int64_t gap = 0; gap <= vw; gap += vw) {
+                                const int64_t a_pitch = mv * vw + gap, out_pitch = mv * vw + 5;
+                                const int64_t b_row = width * stride + 3 * nc + 7;
+                                int64_t coff[CP_GRAD_OUTER_NC_MAX];
+                                for (int64_t c = 0; c < nc; c++)
+                                    coff[c] = 3 * c + 1;
+                                float *a = buffer((size_t)(rows * width * a_pitch));
+                                float *b = buffer((size_t)(rows * b_row));
+                                float *out = buffer((size_t)((nc + 1) * out_pitch));
+                                float *start = buffer((size_t)((nc + 1) * out_pitch));
+                                memcpy(start, out, (size_t)((nc + 1) * out_pitch) * sizeof(float));
+                                k->outer[mv - 1][nc - 1](rows, width, a, a_pitch, b, b_row, stride,
+                                                         coff, out, out_pitch, resume);
+                                char shape[96];
+                                snprintf(
+                                    shape, sizeof shape,
+                                    "tile %lldx%lld rows=%lld width=%lld stride=%lld resume=%d "
+                                    "a_pitch=%lld",
+                                    (long long)mv, (long long)nc, (long long)rows, (long long)width,
+                                    (long long)stride, resume, (long long)a_pitch);
+                                tile_sums ts = tile_sums_of((size_t)((nc + 1) * out_pitch));
+                                for (int64_t c = 0; c < nc; c++)
+                                    for (int64_t i = 0; i < mv * vw; i++) {
+                                        const int64_t at = c * out_pitch + i;
+                                        tile_sums_start(&ts, at, resume ? start[at] : 0);
+                                        for (int64_t r = 0; r < rows; r++)
+                                            for (int64_t u = 0; u < width; u++)
+                                                tile_sums_add(
+                                                    &ts, at,
+                                                    (double)a[(r * width + u) * a_pitch + i] *
+                                                        b[r * b_row + coff[c] + u * stride]);
+                                    }
+                                expect_tile("grad_outer", isa, out, start, &ts, nc + 1, out_pitch,
+                                            nc, mv * vw, shape);
+                                free(a), free(b), free(out), free(start);
+                            }
 }
 
 /* transpose: sizes around the 8 x 8 blocks (whole blocks and every tail),
