@@ -233,6 +233,37 @@ static void test_grad_sum(const cp_grad_kernels *k, const char *isa)
         }
 }
 
+/* column_sums: 1 to 5 vectors of columns (a group of four and the rest),
+ * rows a gap past them, added to a running sum; the floats past the
+ * columns stay as they were. */
+static void test_grad_column_sums(const cp_grad_kernels *k, const char *isa)
+{
+    const int64_t vw = k->vw;
+    for (int64_t vectors = 1; vectors <= 5; vectors++)
+        for (int64_t pixels = 1; pixels <= 40; pixels += pixels < 6 ? 1 : 17) {
+            const int64_t cols = vectors * vw, pitch = cols + (vectors % 2) * vw;
+            float *a = buffer((size_t)(pixels * pitch));
+            float *acc = buffer((size_t)(cols + vw)), *start = buffer((size_t)(cols + vw));
+            memcpy(start, acc, (size_t)(cols + vw) * sizeof(float));
+            k->column_sums(a, pixels, pitch, vectors, acc);
+            char shape[64];
+            snprintf(shape, sizeof shape, "vectors=%lld pixels=%lld", (long long)vectors,
+                     (long long)pixels);
+            for (int64_t i = 0; i < cols + vw; i++) {
+                double sum = i < cols ? start[i] : 0, scale = fabs(sum);
+                for (int64_t u = 0; i < cols && u < pixels; u++) {
+                    sum += a[u * pitch + i];
+                    scale += fabs(a[u * pitch + i]);
+                }
+                if (i < cols)
+                    expect_close("grad_column_sums", isa, acc[i], sum, scale, shape);
+                else
+                    expect_same("grad_column_sums", isa, acc[i], start[i], shape);
+            }
+            free(a), free(acc), free(start);
+        }
+}
+
 /* A non-finite value (inf, -inf, NaN) at every position of arrays of
  * every length up to past one block (64 vectors), and none beyond n. */
 static void test_grad_all_finite(const cp_grad_kernels *k, const char *isa)
@@ -376,10 +407,15 @@ typedef struct grad_case {
 } grad_case;
 
 static const grad_case grad_cases[] = {
-    {"grad_gemm", test_grad_gemm},   {"grad_lane", test_grad_lane},
-    {"grad_outer", test_grad_outer}, {"grad_transpose", test_grad_transpose},
-    {"grad_sum", test_grad_sum},     {"grad_all_finite", test_grad_all_finite},
-    {"grad_pool", test_grad_pool},   {"grad_first_bad_index", test_grad_first_bad_index},
+    {"grad_gemm", test_grad_gemm},
+    {"grad_lane", test_grad_lane},
+    {"grad_outer", test_grad_outer},
+    {"grad_transpose", test_grad_transpose},
+    {"grad_sum", test_grad_sum},
+    {"grad_column_sums", test_grad_column_sums},
+    {"grad_all_finite", test_grad_all_finite},
+    {"grad_pool", test_grad_pool},
+    {"grad_first_bad_index", test_grad_first_bad_index},
 };
 
 void test_grad_kernels(const cp_grad_kernels *k, const char *isa)

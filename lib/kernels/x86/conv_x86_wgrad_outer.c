@@ -24,12 +24,16 @@
  * the chunk length comes from the cache sizes alone, and a task owns its
  * elements over the whole reduction: the same result for any thread count.
  *
- * A Conv's db, when the operands are swapped (b is dy, read in place):
- * the tasks of each group's first slab sum their columns' chunks of dy
- * right after the tile that read them, from L1 and L2 (a pass of its own
- * read all of dy from L3 again, 6%-7% of r1x1a's dw; taken along, about
- * two thirds of that), each element the kernels' sum of each chunk added
- * in chunk order.
+ * A Conv's db is taken along: a pass of its own read all of dy from L3
+ * again (6%-7% of r1x1a's dw, 7% of the stem's). Where a is dy, the task
+ * of each slab's first columns sums each block of pixels it has just
+ * transposed, from L1, into its rows' sums (one chain of adds per block,
+ * the blocks' sums added in order). Where the operands are swapped (b is
+ * dy, read in place), the tasks of each group's first slab sum their
+ * columns' chunks of dy right after the tile that read them, from L1 and
+ * L2 (about two thirds of the pass's cost stay), each element the
+ * kernels' sum of each chunk added in chunk order. Either way the order
+ * follows the chunks and blocks, not the threads.
  */
 #include "kernels/x86/conv_x86_wgrad.h"
 
@@ -199,13 +203,14 @@ typedef struct outer_job {
     int64_t *coff;          /* per column: offset from a pixel's window origin */
     int64_t tiles_per_task; /* column tiles per task */
     int64_t task_blocks;    /* tasks per slab */
-    float *db;              /* a Conv's db, taken along (swapped), else NULL */
+    float *db;              /* a Conv's db, taken along, else NULL */
 } outer_job;
 
 /* Pixels [q0, q0 + count) of slab s (group-major) of batch item n into
- * dst: mrows floats per pixel, zeros past the group's rows. */
+ * dst: mrows floats per pixel, zeros past the group's rows. With sums not
+ * NULL, each block's column sums are added to sums[0 .. mrows). */
 static void transpose_chunk(const outer_job *j, int64_t s, int64_t n, int64_t q0, int64_t count,
-                            float *dst)
+                            float *dst, float *sums)
 {
     const outer_plan *p = &j->p;
     const cp_wgrad_operands *o = j->o;
@@ -217,6 +222,8 @@ static void transpose_chunk(const outer_job *j, int64_t s, int64_t n, int64_t q0
         j->k->transpose(src + b0, p->plane, rows, b1 - b0, dst + b0 * mrows, mrows);
         for (int64_t u = b0; rows < mrows && u < b1; u++)
             memset(dst + u * mrows + rows, 0, (size_t)(mrows - rows) * sizeof(float));
+        if (sums)
+            j->k->column_sums(dst + b0 * mrows, b1 - b0, mrows, p->mv, sums);
     }
 }
 
@@ -245,11 +252,16 @@ static void tile_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
         const int64_t j0 = t % j->task_blocks * j->tiles_per_task * p->nc;
         const int64_t j1 = min64(o->cols, j0 + j->tiles_per_task * p->nc);
         float *out = j->out + (s * o->cols + j0) * mrows;
+        /* a is dy: the slab's rows' db, summed by its first columns' task */
+        float row_sums[CP_GRAD_OUTER_MV_MAX * CP_GRAD_VW_MAX];
+        float *sums = j->db && !j->swapped && j0 == 0 ? row_sums : NULL;
+        if (sums)
+            memset(row_sums, 0, sizeof row_sums);
         for (int64_t n = 0; n < g->n; n++)
             for (int64_t u0 = 0; u0 < ad[0]; u0++)
                 for (int64_t u1 = 0; u1 < ad[1]; u1 += p->chunk_rows) {
                     const int64_t rows = min64(p->chunk_rows, ad[1] - u1);
-                    transpose_chunk(j, s, n, (u0 * ad[1] + u1) * ad[2], rows * ad[2], a);
+                    transpose_chunk(j, s, n, (u0 * ad[1] + u1) * ad[2], rows * ad[2], a, sums);
                     const float *b =
                         j->bpad + (n * o->b_ch + grp * o->b_pg) * o->pplane + u0 * s0 + u1 * s1;
                     const int resume = n > 0 || u0 > 0 || u1 > 0;
@@ -260,7 +272,8 @@ static void tile_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
                                                        resume);
                         /* swapped: a 1x1 at stride 1 on unpadded planes, so a
                          * column's chunk is rows * ad[2] floats in a line */
-                        for (int64_t i = c; j->db && s % p->m_blocks == 0 && i < c + nc; i++) {
+                        for (int64_t i = c;
+                             j->db && j->swapped && s % p->m_blocks == 0 && i < c + nc; i++) {
                             const float sum = j->k->sum(b + j->coff[i], rows * ad[2], 1, 0);
                             float *d = j->db + grp * o->b_pg + i;
                             *d = resume ? *d + sum : sum;
@@ -268,6 +281,8 @@ static void tile_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
                     }
                 }
         const int64_t r0 = s % p->m_blocks * mrows, rows = min64(mrows, o->a_pg - r0);
+        if (sums)
+            memcpy(j->db + grp * o->a_pg + r0, sums, (size_t)rows * sizeof(float));
         if (!j->swapped) {
             j->k->transpose(out, mrows, j1 - j0, rows,
                             j->args->dw + (grp * o->a_pg + r0) * o->cols + j0, o->cols);
@@ -291,7 +306,7 @@ int cp_x86_wgrad_outer(const cp_backward_args *a, const cp_grad_kernels *k,
     j.k = k;
     j.o = o;
     j.swapped = operands_to_use(run, g, &use);
-    j.db = j.swapped && a->db && a->op->attrs.kind == CONVPOOL_OP_CONV ? a->db : NULL;
+    j.db = a->db && a->op->attrs.kind == CONVPOOL_OP_CONV ? a->db : NULL;
     const int32_t threads = cp_wgrad_threads(a, o);
     plan_outer(o, g, k, slab_vectors(o, k, threads), &j.p);
     const outer_plan *p = &j.p;

@@ -73,6 +73,9 @@ typedef void (*cp_grad_lane_fn)(int64_t batch, int64_t vecs, const float *a, int
                                 int64_t a_batch, const float *b, const int64_t *loff,
                                 int64_t b_batch, float *part, int flags, float *dw, int64_t ldc);
 
+/* The most floats per vector of any table. */
+#define CP_GRAD_VW_MAX 16
+
 /* The largest outer tile dimensions (row vectors, columns) of any table. */
 #define CP_GRAD_OUTER_MV_MAX 4
 #define CP_GRAD_OUTER_NC_MAX 12
@@ -126,6 +129,15 @@ typedef void (*cp_grad_dw_fn)(const cp_grad_dw_geom *d, const float *a, const fl
  */
 typedef float (*cp_grad_sum_fn)(const float *x, int64_t len, int64_t batch, int64_t batch_stride);
 
+/*
+ * A Conv's db on the outer path, from a's rows transposed (a being dy): for
+ * i < vectors * vw, acc[i] += the sum over u < pixels of a[u*pitch + i],
+ * that sum one chain of adds from +0 in u order. Summing a block of pixels
+ * while the transposition has it in L1 saves db's own pass over dy.
+ */
+typedef void (*cp_grad_column_sums_fn)(const float *a, int64_t pixels, int64_t pitch,
+                                       int64_t vectors, float *acc);
+
 /* Whether the n floats at x are all finite (no infinity, no NaN). */
 typedef int (*cp_grad_all_finite_fn)(const float *x, int64_t n);
 
@@ -150,6 +162,7 @@ typedef struct cp_grad_kernels {
     cp_grad_transpose_fn transpose;
     cp_grad_dw_fn depthwise;
     cp_grad_sum_fn sum;
+    cp_grad_column_sums_fn column_sums;
     cp_grad_all_finite_fn all_finite;
     cp_grad_first_bad_index_fn first_bad_index;
     /* the conv kernels of the same ISA, whose row packing splits strided
