@@ -236,6 +236,14 @@ static const conv_case fixed_cases[] = {
      * blocks, groups and batch (and partial pixel tiles on AVX2) */
     {2, 1, 72, 13, 1, {128, 128}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     {2, 2, 140, 30, 2, {96, 128}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    /* the 1x1 GEMM on tiles of half its vectors, packed (conv_x86_plan.c,
+     * gemm_tile_pixels), where a group's input outgrows L2 and a tile's
+     * channels overfill L1's share at full width on planes a multiple of
+     * 1 KiB (AVX-512 with 48 KiB of L1 and 2 MiB of L2: 145 to 288
+     * channels): partial row blocks, groups and batch */
+    {2, 1, 256, 70, 1, {64, 64}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 2, 400, 26, 2, {48, 64}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 0},
+    {2, 1, 160, 13, 1, {64, 64}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
 };
 
 /* Winograd F(2x2, 3x3) (kernels/x86/conv_x86_winograd.h: 3x3, stride 1,

@@ -146,6 +146,7 @@ typedef struct x86_conv_plan {
     int64_t m_chunk;       /* blocks per chunk (GEMM) or tiles per chunk (direct) */
     int64_t p_chunks;      /* GEMM: pixel chunks */
     int64_t p_chunk;       /* GEMM: pixel tiles per chunk */
+    int64_t tile;          /* GEMM: pixels per tile */
     int gemm_packs;        /* GEMM: each pixel tile's input copied into the thread's pack */
     int unpacked;          /* depthwise, direct: read straight from the input (no pack) */
     int64_t mv;            /* direct: output-channel vectors per tile, at most */
@@ -287,13 +288,17 @@ static inline int cp_x86_conv_run_is_tiny(const x86_conv *xc, const cp_geom *g)
 
 /* ---- kernels/x86/conv_x86_plan.c ---- */
 
-/* Plans a run of xc on g; `threads`: how many take part in it. */
-void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p);
+/* Plans a run of xc on g; `threads`: how many take part in it;
+ * `whole_tiles`: a GEMM's tiles keep gemm_nv vectors (depth to space zips
+ * them). A plan with whole_tiles 0 needs at least the workspace of one
+ * with 1. */
+void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, int whole_tiles,
+                           x86_conv_plan *p);
 /* The GEMM's plan for `pixels` pixels of each of `items` images whose
  * input planes are `plane` floats apart (what cp_x86_conv_make_plan gives
  * the GEMM for a whole run). */
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, int64_t plane,
-                           x86_conv_plan *p);
+                           int whole_tiles, x86_conv_plan *p);
 /* The cp_impl workspace_size: the reduction-step tables, then each
  * thread's share (pack, compact tables); 0 on the tiny path. */
 size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads);

@@ -22,9 +22,14 @@
 /* ... and a direct tile's weights and the packed band together this
  * share (800 KiB of 1 MiB). */
 #define X86_CONV_TILE_L2_64THS 50
-/* A GEMM pixel tile's input may be copied into a pack of its own where it
- * fits in this share of L1d (in 1/64ths), next to the weights streamed. */
+/* A GEMM pixel tile's input may be copied into a pack of its own, or the
+ * tile narrowed, so that it fits in this share of L1d (in 1/64ths), next to
+ * the weights streamed. */
 #define X86_CONV_GEMM_PACK_L1_64THS 48
+/* The fewest accumulators a narrowed GEMM tile may keep: two FMA ports of
+ * 4 cycles' latency need 8 chains in flight, and a few more cover the
+ * loads. */
+#define X86_CONV_GEMM_MIN_ACC 12
 /* The most L1 sets a CPU may report for gemm_tile_crowds_l1 (else: no
  * packing). */
 #define X86_CONV_L1_SETS_MAX 256
@@ -179,19 +184,23 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
 }
 
 /*
- * Whether a GEMM pixel tile's input lines, read in place, crowd L1: the
+ * Where a GEMM pixel tile's input lines, read in place, fall in L1: the
  * tile reads `lines` lines from each of `channels` planes `plane_bytes`
  * apart, and every output-channel block reads them all again. Planes a
  * multiple of 1 KiB apart (112 x 112, 128 x 128) put those lines in a few
  * sets; where a set gets more of them than it has ways, they are evicted
- * between blocks. (The planes' start within a line is ignored: a tile
- * may touch one line more per plane.)
+ * between blocks. Returns how many of L1's sets they fall in (0 if the
+ * CPU reports more sets than X86_CONV_L1_SETS_MAX), *crowded whether a set
+ * gets more than its ways (counting stops there if stop_when_crowded). (The planes' start within a
+ * line is ignored: a tile may touch one line more per plane.)
  */
-static int gemm_tile_crowds_l1(int64_t channels, int64_t plane_bytes, int64_t lines)
+static int64_t gemm_tile_l1_sets(int64_t channels, int64_t plane_bytes, int64_t lines,
+                                 int stop_when_crowded, int *crowded)
 {
     const cp_cache_info *c = cp_cache();
     int64_t sets = c->l1d_bytes / 64 / (c->l1d_ways > 0 ? c->l1d_ways : 1);
-    int64_t count[X86_CONV_L1_SETS_MAX] = {0};
+    int64_t count[X86_CONV_L1_SETS_MAX] = {0}, used = 0;
+    *crowded = 0;
     if (sets < 1 || sets > X86_CONV_L1_SETS_MAX)
         return 0;
     int64_t next = 0; /* the first line not yet counted */
@@ -200,19 +209,62 @@ static int gemm_tile_crowds_l1(int64_t channels, int64_t plane_bytes, int64_t li
             if (line < next)
                 continue; /* planes closer than a tile share lines */
             next = line + 1;
-            if (++count[line % sets] > c->l1d_ways)
-                return 1;
+            used += count[line % sets]++ == 0;
+            *crowded |= count[line % sets] > c->l1d_ways;
+            if (*crowded && stop_when_crowded)
+                return used;
         }
-    return 0;
+    return used;
+}
+
+static int gemm_tile_crowds_l1(int64_t channels, int64_t plane_bytes, int64_t lines)
+{
+    int crowded;
+    gemm_tile_l1_sets(channels, plane_bytes, lines, 1, &crowded);
+    return crowded;
+}
+
+/*
+ * The GEMM's pixels per tile: gemm_nv vectors, or half as many where the
+ * tile's input (its pixels of every input channel of the group) comes from
+ * beyond L2 (the input planes outgrow it), overfills the share of L1 a
+ * pack may take at full width and, read in place, falls in at most half
+ * of L1's sets (planes a multiple of 1 KiB apart), but fits the share at
+ * half width: the half tile is then packed (gemm_packs), and every
+ * output-channel block reads it from L1 rather than from L2. Only where
+ * the half tile keeps X86_CONV_GEMM_MIN_ACC accumulators (the FMAs'
+ * latency). Measured at 1 thread on the Xeon (new / old time, 48 KiB L1,
+ * 2 MiB L2), 1x1 on 112 x 112 and 128 x 128: 160 -> 64 0.78x, 256 -> 64
+ * 0.77x, 240 -> 240 0.72x, 192 -> 96 0.82x. Not where the lines spread
+ * over L1's sets: 256 -> 64 on 56 x 56 ran 0.92x with the vCPU in its slow
+ * state but 1.11x in its fast one; nor where the input stays in L2 (256
+ * -> 128 on 28 x 28 1.04x, 288 -> 96 on 14 x 14 1.17x).
+ */
+static int64_t gemm_tile_pixels(const x86_conv *xc, int64_t plane_bytes, int whole_tiles)
+{
+    const cp_conv_kernels *k = xc->k;
+    const cp_cache_info *c = cp_cache();
+    const int64_t full = (int64_t)k->gemm_nv * k->vw, half = full / 2;
+    const int64_t share = c->l1d_bytes * X86_CONV_GEMM_PACK_L1_64THS / 64;
+    const int64_t full_bytes = xc->cpg * full * (int64_t)sizeof(float);
+    if (whole_tiles || k->gemm_nv % 2 || k->gemm_mr * (k->gemm_nv / 2) < X86_CONV_GEMM_MIN_ACC ||
+        full_bytes <= share || full_bytes / 2 > share || xc->cpg * plane_bytes <= c->l2_bytes)
+        return full;
+    const int64_t sets = c->l1d_bytes / 64 / (c->l1d_ways > 0 ? c->l1d_ways : 1);
+    int crowded;
+    const int64_t used = gemm_tile_l1_sets(xc->cpg, plane_bytes, full / 16, 0, &crowded);
+    return used > 0 && 2 * used <= sets ? half : full;
 }
 
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, int64_t plane,
-                           x86_conv_plan *p)
+                           int whole_tiles, x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->row_parts = 1;
-    const int64_t tile = (int64_t)xc->k->gemm_nv * xc->k->vw;
+    const int64_t plane_bytes = plane * (int64_t)sizeof(float);
+    const int64_t tile = gemm_tile_pixels(xc, plane_bytes, whole_tiles);
     const int64_t tiles = ceil_div(pixels, tile);
+    p->tile = tile;
     /* Where the tile's input crowds L1 and the input planes outgrow L2,
      * each task first copies the tile's input into a pack of its own (its
      * channels a tile apart), which every block then reads from L1.
@@ -223,7 +275,6 @@ void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, in
      * 1.0x-1.05x slower packed (64 channels of 32 x 32 and 64 x 64), and
      * 32 channels of 112 x 112 (8 lines a set of 12 ways) 1.2x slower. */
     const int64_t tile_bytes = tile * (int64_t)sizeof(float);
-    const int64_t plane_bytes = plane * (int64_t)sizeof(float);
     p->gemm_packs =
         xc->cpg * tile_bytes <= cp_cache()->l1d_bytes * X86_CONV_GEMM_PACK_L1_64THS / 64 &&
         xc->cpg * plane_bytes > cp_cache()->l2_bytes &&
@@ -242,13 +293,14 @@ void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, in
 }
 
 /* `threads`: how many take part in the run (tile shapes that split evenly) */
-void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, x86_conv_plan *p)
+void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, int whole_tiles,
+                           x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->row_parts = 1;
     const int64_t vw = xc->k->vw;
     if (xc->algo == X86_CONV_GEMM) {
-        cp_x86_conv_plan_gemm(xc, g->n, cp_geom_out_plane(g), cp_geom_in_plane(g), p);
+        cp_x86_conv_plan_gemm(xc, g->n, cp_geom_out_plane(g), cp_geom_in_plane(g), whole_tiles, p);
         if (threads <= 1) { /* each pixel tile meets all blocks while in L1 (packed once) */
             p->m_chunks = 1;
             p->m_chunk = xc->blocks;
@@ -321,7 +373,7 @@ size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32
     if (cp_x86_wino_takes(op->packed, g))
         return cp_x86_wino_workspace_size(op->packed, g, threads);
     x86_conv_plan p;
-    cp_x86_conv_make_plan(cp_x86_conv_for(op->packed, g), g, threads, &p);
+    cp_x86_conv_make_plan(cp_x86_conv_for(op->packed, g), g, threads, 0, &p);
     return cp_x86_conv_offsets_bytes(&p) + cp_x86_conv_thread_bytes(threads) +
            (size_t)threads * (size_t)p.thread_floats * sizeof(float);
 }

@@ -61,7 +61,7 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
     const x86_conv *xc = job->xc;
     const cp_geom *g = job->a->geom;
     const cp_conv_kernels *k = xc->k;
-    const int64_t plane = cp_geom_out_plane(g), tile = (int64_t)k->gemm_nv * k->vw;
+    const int64_t plane = cp_geom_out_plane(g), tile = job->plan.tile;
     const int64_t mr = xc->block, ys = job->y_stride;
     for (int64_t t = begin; t < end; t++) {
         int64_t mc = t % job->plan.m_chunks, rest = t / job->plan.m_chunks;
