@@ -191,11 +191,13 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
  * sets; where a set gets more of them than it has ways, they are evicted
  * between blocks. Returns how many of L1's sets they fall in (0 if the
  * CPU reports more sets than X86_CONV_L1_SETS_MAX), *crowded whether a set
- * gets more than its ways (counting stops there if stop_when_crowded). (The planes' start within a
- * line is ignored: a tile may touch one line more per plane.)
+ * gets more than its ways. Counting stops there if stop_when_crowded,
+ * and once the lines have filled more than stop_past_sets sets (the plan
+ * is made at every run). The planes' start within a line is ignored: a
+ * tile may touch one line more per plane.
  */
 static int64_t gemm_tile_l1_sets(int64_t channels, int64_t plane_bytes, int64_t lines,
-                                 int stop_when_crowded, int *crowded)
+                                 int stop_when_crowded, int64_t stop_past_sets, int *crowded)
 {
     const cp_cache_info *c = cp_cache();
     int64_t sets = c->l1d_bytes / 64 / (c->l1d_ways > 0 ? c->l1d_ways : 1);
@@ -211,7 +213,7 @@ static int64_t gemm_tile_l1_sets(int64_t channels, int64_t plane_bytes, int64_t 
             next = line + 1;
             used += count[line % sets]++ == 0;
             *crowded |= count[line % sets] > c->l1d_ways;
-            if (*crowded && stop_when_crowded)
+            if ((*crowded && stop_when_crowded) || used > stop_past_sets)
                 return used;
         }
     return used;
@@ -220,7 +222,7 @@ static int64_t gemm_tile_l1_sets(int64_t channels, int64_t plane_bytes, int64_t 
 static int gemm_tile_crowds_l1(int64_t channels, int64_t plane_bytes, int64_t lines)
 {
     int crowded;
-    gemm_tile_l1_sets(channels, plane_bytes, lines, 1, &crowded);
+    gemm_tile_l1_sets(channels, plane_bytes, lines, 1, X86_CONV_L1_SETS_MAX, &crowded);
     return crowded;
 }
 
@@ -252,7 +254,7 @@ static int64_t gemm_tile_pixels(const x86_conv *xc, int64_t plane_bytes, int who
         return full;
     const int64_t sets = c->l1d_bytes / 64 / (c->l1d_ways > 0 ? c->l1d_ways : 1);
     int crowded;
-    const int64_t used = gemm_tile_l1_sets(xc->cpg, plane_bytes, full / 16, 0, &crowded);
+    const int64_t used = gemm_tile_l1_sets(xc->cpg, plane_bytes, full / 16, 0, sets / 2, &crowded);
     return used > 0 && 2 * used <= sets ? half : full;
 }
 
