@@ -244,6 +244,16 @@ static const conv_case fixed_cases[] = {
     {2, 1, 256, 70, 1, {64, 64}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     {2, 2, 400, 26, 2, {48, 64}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 0},
     {2, 1, 160, 13, 1, {64, 64}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    /* the 1x1 GEMM in parts of its input channels, sums carried in y
+     * (conv_x86_plan.c, gemm_k_chunk), where a group's input outgrows L2
+     * and a full tile overfills L1's share with lines that crowd some of
+     * its sets (48 KiB of L1 and 2 MiB of L2: on AVX-512 2 parts of 128
+     * channels, 6 of 134 (the last 130), 2 of 130; on AVX2, whose tiles
+     * read one line a channel, 3 parts of 267 of the 800): partial row
+     * blocks and pixel tiles, batch, groups */
+    {2, 1, 256, 70, 1, {56, 57}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 2, 800, 7, 1, {30, 50}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 0},
+    {2, 1, 520, 18, 2, {56, 40}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
 };
 
 /* Winograd F(2x2, 3x3) (kernels/x86/conv_x86_winograd.h: 3x3, stride 1,

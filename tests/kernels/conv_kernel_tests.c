@@ -82,6 +82,44 @@ static void test_gemm(const cp_conv_kernels *k, const char *isa)
                 }
 }
 
+/* The GEMM in parts of the input channels: a first part from the bias,
+ * the rest (bias NULL) carrying on from y, must give the bits of one call
+ * over all channels (the same chain of FMAs), and leave rows past m_valid
+ * and pixels past n alone. */
+static void test_gemm_carried(const cp_conv_kernels *k, const char *isa)
+{
+    const int64_t mr = k->gemm_mr, vw = k->vw;
+    for (int64_t channels = 2; channels <= 9; channels += 7)
+        for (int64_t split = 1; split < channels; split += 3)
+            for (int64_t m_valid = 1; m_valid <= mr; m_valid += (m_valid < 2 ? 1 : mr - 2))
+                for (int64_t n = 1; n <= k->gemm_nv * vw; n += (n < 2 * vw ? 1 : 7)) {
+                    const int64_t x_stride = k->gemm_nv * vw + 3, y_stride = n + 2;
+                    float *x = buffer((size_t)(channels * x_stride));
+                    float *w = buffer((size_t)(channels * mr));
+                    float *bias = buffer((size_t)mr);
+                    float *whole = buffer((size_t)(mr * y_stride));
+                    float *parts = buffer((size_t)(mr * y_stride));
+                    float *before = buffer((size_t)(mr * y_stride));
+                    memcpy(before, parts, (size_t)(mr * y_stride) * sizeof(float));
+                    k->gemm(channels, x, x_stride, w, bias, whole, y_stride, m_valid, n, 0);
+                    k->gemm(split, x, x_stride, w, bias, parts, y_stride, m_valid, n, 0);
+                    k->gemm(channels - split, x + split * x_stride, x_stride, w + split * mr, NULL,
+                            parts, y_stride, m_valid, n, 1);
+                    char shape[96];
+                    snprintf(shape, sizeof shape, "C=%lld split=%lld m_valid=%lld n=%lld",
+                             (long long)channels, (long long)split, (long long)m_valid,
+                             (long long)n);
+                    for (int64_t i = 0; i < mr; i++)
+                        for (int64_t p = 0; p < y_stride; p++) {
+                            const int64_t at = i * y_stride + p;
+                            const int inside = i < m_valid && p < n;
+                            expect_same("gemm_carried", isa, parts[at],
+                                        inside ? whole[at] : before[at], shape);
+                        }
+                    free(x), free(w), free(bias), free(whole), free(parts), free(before);
+                }
+}
+
 /* The row kernels (rows: gemm_mr channels a tile; rows_narrow: narrow_mr;
  * rows_tall: tall_mr) over steps at scattered offsets, as a packed band's
  * taps are, with whole-vector and half-vector stores. */
@@ -511,6 +549,7 @@ typedef struct conv_case {
 
 static const conv_case conv_cases[] = {
     {"gemm", test_gemm},
+    {"gemm_carried", test_gemm_carried},
     {"conv_rows", test_rows},
     {"direct", test_direct},
     {"depthwise", test_depthwise},

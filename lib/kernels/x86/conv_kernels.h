@@ -22,7 +22,9 @@
 /* GEMM on NCHW (1x1, stride 1, no pads): y[MR rows][pixels] for one tile of
  * up to GEMM_NV vectors of pixels. x is input channel 0 at the tile's first
  * pixel, channel c at x + c*x_stride. w holds, per input channel, MR
- * weights (zero past the group's last output channel); bias MR values.
+ * weights (zero past the group's last output channel); bias MR values,
+ * or NULL: the sums start from y's values instead (a part of the input
+ * channels after another; rows below m_valid, pixels below n).
  * Only `m_valid` rows and `n` pixels (1 .. nv_max*vw) are read and stored,
  * so tails need no padding. `halves`: whole vectors are stored as 256-bit
  * halves (vf_storeu_halves; the glue's choice, X86_CONV_HALVES_MAX_STEPS). */

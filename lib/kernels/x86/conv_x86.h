@@ -147,6 +147,7 @@ typedef struct x86_conv_plan {
     int64_t p_chunks;      /* GEMM: pixel chunks */
     int64_t p_chunk;       /* GEMM: pixel tiles per chunk */
     int64_t tile;          /* GEMM: pixels per tile */
+    int64_t k_chunk;       /* GEMM: input channels per pass of a tile over its blocks */
     int gemm_packs;        /* GEMM: each pixel tile's input copied into the thread's pack */
     int unpacked;          /* depthwise, direct: read straight from the input (no pack) */
     int64_t mv;            /* direct: output-channel vectors per tile, at most */

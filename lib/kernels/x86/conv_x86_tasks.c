@@ -85,11 +85,16 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
                 k->pack_rows(x + q, plane, xc->cpg, np, 1, pack, NULL, tile);
                 xt = pack, xs = tile;
             }
-            for (int64_t b = b_lo; b < b_hi; b++) {
-                int64_t slot = grp * xc->blocks + b;
-                k->gemm(xc->cpg, xt, xs, xc->w + slot * xc->cpg * mr, xc->bias + slot * mr,
-                        y + b * mr * ys + (q - job->q0), ys, xc->mpg - b * mr, np,
-                        job->store_halves);
+            /* part by part of the input channels (plan.k_chunk), each
+             * block's sums carried in y from one part to the next */
+            for (int64_t c0 = 0; c0 < xc->cpg; c0 += job->plan.k_chunk) {
+                const int64_t cc = min64(job->plan.k_chunk, xc->cpg - c0);
+                for (int64_t b = b_lo; b < b_hi; b++) {
+                    const int64_t slot = grp * xc->blocks + b;
+                    k->gemm(cc, xt + c0 * xs, xs, xc->w + (slot * xc->cpg + c0) * mr,
+                            c0 ? NULL : xc->bias + slot * mr, y + b * mr * ys + (q - job->q0), ys,
+                            xc->mpg - b * mr, np, job->store_halves);
+                }
             }
         }
     }
