@@ -264,6 +264,32 @@ static void test_grad_column_sums(const cp_grad_kernels *k, const char *isa)
         }
 }
 
+/* The GEMM panel's column gather: columns at random offsets (some far
+ * apart, some repeated), every count up to past three vectors, each float
+ * the source's exactly; floats past cols untouched. */
+static void test_grad_gather_columns(const cp_grad_kernels *k, const char *isa)
+{
+    const int64_t span = 1 << 20, most = 3 * k->vw + 5;
+    float *src = buffer((size_t)span);
+    int64_t *offsets = malloc((size_t)most * sizeof(int64_t));
+    if (!offsets)
+        exit(2);
+    for (int64_t cols = 1; cols <= most; cols++) {
+        for (int64_t c = 0; c < cols; c++)
+            offsets[c] = c % 5 == 4 ? offsets[c - 2] : rnd_int(0, c % 2 ? span - 1 : 40);
+        float *dst = buffer((size_t)most + 1), *before = buffer((size_t)most + 1);
+        memcpy(before, dst, (size_t)(most + 1) * sizeof(float));
+        k->gather_columns(src, offsets, cols, dst);
+        char shape[32];
+        snprintf(shape, sizeof shape, "cols=%lld", (long long)cols);
+        for (int64_t c = 0; c <= most; c++)
+            expect_same("grad_gather_columns", isa, dst[c], c < cols ? src[offsets[c]] : before[c],
+                        shape);
+        free(dst), free(before);
+    }
+    free(src), free(offsets);
+}
+
 /* A non-finite value (inf, -inf, NaN) at every position of arrays of
  * every length up to past one block (64 vectors), and none beyond n. */
 static void test_grad_all_finite(const cp_grad_kernels *k, const char *isa)
@@ -408,6 +434,7 @@ typedef struct grad_case {
 
 static const grad_case grad_cases[] = {
     {"grad_gemm", test_grad_gemm},
+    {"grad_gather_columns", test_grad_gather_columns},
     {"grad_lane", test_grad_lane},
     {"grad_outer", test_grad_outer},
     {"grad_transpose", test_grad_transpose},

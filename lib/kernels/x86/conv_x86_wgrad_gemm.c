@@ -139,7 +139,9 @@ static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
  * `width` floats per pixel (zeros past cols). Run by run of pixels along
  * a's rows, pixel by pixel: a pixel's columns are stored contiguously,
  * read from the few lines of its window (column by column, the stores
- * strided by the panel's width cost r3x3_s2's dw 3% more at 2 threads). */
+ * strided by the panel's width cost r3x3_s2's dw 3% more at 2 threads),
+ * by gathers where the ISA's are fast (scalar, the gather was 7% of
+ * r3x3_7's and r3x3_s2's dw at 1 thread). */
 static void pack_panel(const wgrad_job *j, int64_t grp, int64_t j0, int64_t cols, int64_t width,
                        int64_t p0, int64_t count, float *dst)
 {
@@ -160,11 +162,8 @@ static void pack_panel(const wgrad_job *j, int64_t grp, int64_t j0, int64_t cols
         const float *base =
             j->bpad + (n * p->o.b_ch + grp * p->o.b_pg) * p->o.pplane + u0 * s0 + u1 * s1 + u2 * s2;
         float *d = dst + q * width;
-        for (int64_t i = 0; i < run; i++, d += width) {
-            const float *src = base + i * s2;
-            for (int64_t c = 0; c < cols; c++)
-                d[c] = src[coff[c]];
-        }
+        for (int64_t i = 0; i < run; i++, d += width)
+            j->k->gather_columns(base + i * s2, coff, cols, d);
         q += run;
     }
 }

@@ -9,9 +9,13 @@
 #define GRAD_LANE_ACC 12
 /* outer: none (0 row vectors): on 8-float vectors the lanes path, which
  * needs no transposition, measured 2%-10% faster on the same runs */
-#define GRAD_OUTER_MV     0
-#define GRAD_OUTER_ACC    0
-#define GRAD_CONV_KERNELS cp_conv_kernels_avx2
-#define GRAD_KERNELS_NAME cp_grad_kernels_avx2
+#define GRAD_OUTER_MV  0
+#define GRAD_OUTER_ACC 0
+/* gather_columns by scalar loads: the gather instructions of AVX2-only
+ * CPUs (Haswell to Tiger Lake, more so under the Downfall microcode; Zen 1
+ * to 3) fetch a float no faster than a scalar load */
+#define GRAD_GATHER_VECTORS 0
+#define GRAD_CONV_KERNELS   cp_conv_kernels_avx2
+#define GRAD_KERNELS_NAME   cp_grad_kernels_avx2
 
 #include "kernels/x86/grad_kernels.inc"

@@ -145,11 +145,17 @@ typedef int (*cp_grad_all_finite_fn)(const float *x, int64_t n);
  * not -1, or -1 if there is none. */
 typedef int64_t (*cp_grad_first_bad_index_fn)(const int64_t *ip, int64_t n, int64_t lo, int64_t hi);
 
+/* dst[c] = src[offsets[c]] for c < cols: a pixel's columns of b, gathered
+ * into the GEMM path's panel (offsets from the pixel's window origin). */
+typedef void (*cp_grad_gather_columns_fn)(const float *src, const int64_t *offsets, int64_t cols,
+                                          float *dst);
+
 typedef struct cp_grad_kernels {
     int32_t vw;      /* floats per vector */
     int32_t gemm_mr; /* rows per gemm tile */
     int32_t gemm_nv; /* column vectors per gemm tile */
     cp_grad_gemm_fn gemm;
+    cp_grad_gather_columns_fn gather_columns;
     /* lane tiles: up to lane_mr rows and lane_acc accumulators (rows x
      * columns), columns up to CP_GRAD_LANE_NB_MAX; NULL past those */
     int32_t lane_mr, lane_acc;

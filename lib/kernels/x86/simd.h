@@ -23,6 +23,8 @@
  *   vf_next(a, b, p, k)        the same, given that a was loaded from p and
  *                              b from p + LANES (AVX2 reloads instead)
  *   vf_gather, vf_count, vf_reduce_each
+ *   vf_gather64(base, pos)     base[pos[i]] for LANES int64 positions pos[i]
+ *                              (AVX-512 only: GRAD_GATHER_VECTORS)
  *   vi_set1, vi_iota, vi_loadu, vi_storeu, vi_add, vi_mul, vi_store_index64
  *   vm_first(n), vm_all, vm_none, vm_and, vm_or, vm_andnot(a, b) = ~a & b,
  *   vm_bits, vm_range(pos, lo, hi), vm_isnan, vm_either_nan

@@ -175,6 +175,14 @@ static inline vf vf_gather(vm m, const float *base, vi pos)
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, pos, base, 4);
 }
 
+/* base[pos[i]] for the 16 int64 positions at pos (two 8-lane gathers). */
+static inline vf vf_gather64(const float *base, const int64_t *pos)
+{
+    const __m256 lo = _mm512_i64gather_ps(_mm512_loadu_si512(pos), base, 4);
+    const __m256 hi = _mm512_i64gather_ps(_mm512_loadu_si512(pos + 8), base, 4);
+    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+}
+
 static inline vi vi_set1(int32_t v)
 {
     return _mm512_set1_epi32(v);
