@@ -318,11 +318,14 @@ void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, in
     p->pack_floats = p->thread_floats = p->gemm_packs ? round_up(xc->cpg * tile, 16) : 0;
     p->k_chunk = gemm_k_chunk(xc, plane_bytes, tile, p->gemm_packs, whole_tiles);
     p->p_chunk = min64(tiles, 4);
-    /* each task packs its tiles for its own blocks: where tasks are too
-     * few, more of them by pixels rather than by output channels (64 ->
-     * 48 on 32 x 32 in blocks of one: 1.9x the time) */
+    /* each task packs its tiles for its own blocks, or runs them part by
+     * part over its blocks: where tasks are too few, more of them by
+     * pixels rather than by output channels, so that every block meets
+     * the tile's input (or a part of it) in L1 (packs: 64 -> 48 on 32 x 32
+     * in blocks of one took 1.9x the time; parts: r1x1b at 2 threads
+     * 0.95x) */
     const int64_t spread = items * xc->groups * tiles / X86_CONV_TASK_TARGET;
-    if (p->gemm_packs)
+    if (p->gemm_packs || p->k_chunk < xc->cpg)
         p->p_chunk = spread < 1 ? 1 : min64(p->p_chunk, spread);
     p->p_chunks = ceil_div(tiles, p->p_chunk);
     p->tasks_outer = items * xc->groups * p->p_chunks;
