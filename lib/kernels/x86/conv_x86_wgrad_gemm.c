@@ -140,8 +140,8 @@ static void prepare_task(void *arg, int64_t begin, int64_t end, int32_t thread_i
  * a's rows, pixel by pixel: a pixel's columns are stored contiguously,
  * read from the few lines of its window (column by column, the stores
  * strided by the panel's width cost r3x3_s2's dw 3% more at 2 threads),
- * by gathers where the ISA's are fast (scalar, the gather was 7% of
- * r3x3_7's and r3x3_s2's dw at 1 thread). */
+ * by gather instructions where the ISA's are fast (with scalar loads the
+ * gather took 7% of r3x3_7's and r3x3_s2's dw at 1 thread). */
 static void pack_panel(const wgrad_job *j, int64_t grp, int64_t j0, int64_t cols, int64_t width,
                        int64_t p0, int64_t count, float *dst)
 {

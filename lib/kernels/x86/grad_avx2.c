@@ -11,9 +11,9 @@
  * needs no transposition, measured 2%-10% faster on the same runs */
 #define GRAD_OUTER_MV  0
 #define GRAD_OUTER_ACC 0
-/* gather_columns by scalar loads: the gather instructions of AVX2-only
- * CPUs (Haswell to Tiger Lake, more so under the Downfall microcode; Zen 1
- * to 3) fetch a float no faster than a scalar load */
+/* gather_columns by scalar loads: on AVX2-only CPUs (Haswell to Tiger
+ * Lake, more so under the Downfall microcode; Zen 1 to 3) gathers are
+ * reported no faster than scalar loads (not measured: no such CPU here) */
 #define GRAD_GATHER_VECTORS 0
 #define GRAD_CONV_KERNELS   cp_conv_kernels_avx2
 #define GRAD_KERNELS_NAME   cp_grad_kernels_avx2
