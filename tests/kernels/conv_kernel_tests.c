@@ -60,6 +60,28 @@ static void check_gemm_tile(const char *name, const char *isa, const gemm_tile_c
         }
 }
 
+/* A 1x1 GEMM tile's random operands for `channels` steps: x (rows a tile
+ * and 3 floats apart), w and bias; gemm_operands_free releases them. */
+typedef struct gemm_operands {
+    float *x, *w, *bias;
+    int64_t x_stride;
+} gemm_operands;
+
+static gemm_operands gemm_operands_new(const cp_conv_kernels *k, int64_t channels)
+{
+    gemm_operands g;
+    g.x_stride = (int64_t)k->gemm_nv * k->vw + 3;
+    g.x = buffer((size_t)(channels * g.x_stride));
+    g.w = buffer((size_t)(channels * k->gemm_mr));
+    g.bias = buffer((size_t)k->gemm_mr);
+    return g;
+}
+
+static void gemm_operands_free(gemm_operands *g)
+{
+    free(g->x), free(g->w), free(g->bias);
+}
+
 static void test_gemm(const cp_conv_kernels *k, const char *isa)
 {
     const int64_t mr = k->gemm_mr, vw = k->vw;
@@ -67,18 +89,19 @@ static void test_gemm(const cp_conv_kernels *k, const char *isa)
         for (int64_t channels = 1; channels <= 5; channels += 2)
             for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
                 for (int64_t n = 1; n <= k->gemm_nv * vw; n += (n < 2 * vw ? 1 : 5)) {
-                    const int64_t x_stride = k->gemm_nv * vw + 3, y_stride = n + 2;
-                    float *x = buffer((size_t)(channels * x_stride));
-                    float *w = buffer((size_t)(channels * mr));
-                    float *bias = buffer((size_t)mr);
+                    const int64_t y_stride = n + 2;
+                    gemm_operands g = gemm_operands_new(k, channels);
                     float *y = buffer((size_t)(mr * y_stride));
-                    k->gemm(channels, x, x_stride, w, bias, y, y_stride, m_valid, n, halves);
+                    k->gemm(channels, g.x, g.x_stride, g.w, g.bias, y, y_stride, m_valid, n,
+                            halves);
                     char shape[96];
                     snprintf(shape, sizeof shape, "C=%lld m_valid=%lld n=%lld halves=%d",
                              (long long)channels, (long long)m_valid, (long long)n, halves);
-                    const gemm_tile_case t = {channels, x, x_stride, NULL, w, bias, mr, m_valid, n};
+                    const gemm_tile_case t = {channels, g.x, g.x_stride, NULL, g.w,
+                                              g.bias,   mr,  m_valid,    n};
                     check_gemm_tile("gemm", isa, &t, y, NULL, y_stride, shape);
-                    free(x), free(w), free(bias), free(y);
+                    gemm_operands_free(&g);
+                    free(y);
                 }
 }
 
@@ -93,18 +116,16 @@ static void test_gemm_carried(const cp_conv_kernels *k, const char *isa)
         for (int64_t split = 1; split < channels; split += 3)
             for (int64_t m_valid = 1; m_valid <= mr; m_valid += (m_valid < 2 ? 1 : mr - 2))
                 for (int64_t n = 1; n <= k->gemm_nv * vw; n += (n < 2 * vw ? 1 : 7)) {
-                    const int64_t x_stride = k->gemm_nv * vw + 3, y_stride = n + 2;
-                    float *x = buffer((size_t)(channels * x_stride));
-                    float *w = buffer((size_t)(channels * mr));
-                    float *bias = buffer((size_t)mr);
+                    const int64_t y_stride = n + 2;
+                    gemm_operands g = gemm_operands_new(k, channels);
                     float *whole = buffer((size_t)(mr * y_stride));
                     float *parts = buffer((size_t)(mr * y_stride));
                     float *before = buffer((size_t)(mr * y_stride));
                     memcpy(before, parts, (size_t)(mr * y_stride) * sizeof(float));
-                    k->gemm(channels, x, x_stride, w, bias, whole, y_stride, m_valid, n, 0);
-                    k->gemm(split, x, x_stride, w, bias, parts, y_stride, m_valid, n, 0);
-                    k->gemm(channels - split, x + split * x_stride, x_stride, w + split * mr, NULL,
-                            parts, y_stride, m_valid, n, 1);
+                    k->gemm(channels, g.x, g.x_stride, g.w, g.bias, whole, y_stride, m_valid, n, 0);
+                    k->gemm(split, g.x, g.x_stride, g.w, g.bias, parts, y_stride, m_valid, n, 0);
+                    k->gemm(channels - split, g.x + split * g.x_stride, g.x_stride,
+                            g.w + split * mr, NULL, parts, y_stride, m_valid, n, 1);
                     char shape[96];
                     snprintf(shape, sizeof shape, "C=%lld split=%lld m_valid=%lld n=%lld",
                              (long long)channels, (long long)split, (long long)m_valid,
@@ -116,7 +137,8 @@ static void test_gemm_carried(const cp_conv_kernels *k, const char *isa)
                             expect_same("gemm_carried", isa, parts[at],
                                         inside ? whole[at] : before[at], shape);
                         }
-                    free(x), free(w), free(bias), free(whole), free(parts), free(before);
+                    gemm_operands_free(&g);
+                    free(whole), free(parts), free(before);
                 }
 }
 
