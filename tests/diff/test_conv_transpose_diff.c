@@ -14,7 +14,9 @@
  * channel in and out per group, any other attribute); the test checks that
  * each of the last three took its way (a depthwise op with a stride above
  * 1, however drawn, takes the depthwise impl),
- * so that every way of the fast path is well covered. The error of an element is measured against the reference run
+ * so that every way of the fast path is well covered. A few fixed
+ * configurations follow: depth to space on inputs large enough for its
+ * tiles to be packed. The error of an element is measured against the reference run
  * on |x|, |w|, |b|, which bounds float rounding for any summation order. Each fast run is repeated
  * on contexts of 1, 2 and 3 threads and must be bitwise identical, with a caller workspace of the
  * queried size.
@@ -151,6 +153,24 @@ static void draw(tcase *t)
     }
 }
 
+/* Run after the drawn ones: depth to space where each pixel tile's input
+ * is first copied into the thread's pack (conv_x86_plan.c, gemm_packs):
+ * a group's input of 3 MiB and more on planes a multiple of 1 KiB, so
+ * that it outgrows L2 and a tile's lines crowd a few of L1's sets (with
+ * 48 KiB of L1 and 2 MiB of L2, on AVX-512 and AVX2): tiles stored as
+ * zipped row pairs (2-D and 3-D), through the L1 buffer (stride 1 along
+ * W, W not a multiple of the vector), output_padding, groups and batch,
+ * partial row blocks */
+static const tcase fixed[] = {
+    {.rank = 2, .xs = {1, 128, 64, 128}, .ws = {128, 5, 2, 2}, .strides = {2, 2},
+     .dilations = {1, 1}, .group = 1, .has_bias = 1, .mode = 4},
+    {.rank = 2, .xs = {2, 256, 32, 200}, .ws = {256, 4, 2, 1}, .strides = {2, 1},
+     .dilations = {1, 1}, .opad = {1, 0}, .group = 2, .has_bias = 1, .mode = 4},
+    {.rank = 3, .xs = {1, 128, 4, 32, 64}, .ws = {128, 3, 2, 2, 2}, .strides = {2, 2, 2},
+     .dilations = {1, 1, 1}, .group = 1, .has_bias = 0, .mode = 4},
+};
+#define FIXED (int)(sizeof fixed / sizeof fixed[0])
+
 static convpool_op *create(const tcase *t, const float *w, const float *b, int32_t isa, int config)
 {
     convpool_desc *d;
@@ -207,9 +227,12 @@ int main(void)
             fail("context_create", -1);
     int64_t compared = 0, fast_paths = 0, drawn[6] = {0, 0, 0, 0, 0, 0}, drawn_depthwise = 0;
     double worst = 0, worst_backward = 0;
-    for (int config = 0; config < CONFIGS; config++) {
+    for (int config = 0; config < CONFIGS + FIXED; config++) {
         tcase t;
-        draw(&t);
+        if (config < CONFIGS)
+            draw(&t);
+        else
+            t = fixed[config - CONFIGS];
         int rank = t.rank + 2;
         int64_t wn = count_of(t.ws, rank), xn = count_of(t.xs, rank);
         int64_t mn = t.ws[1] * t.group;
@@ -281,12 +304,12 @@ int main(void)
     }
     for (int i = 0; i < 3; i++)
         convpool_context_destroy(ctx[i]);
-    printf("%d configurations (%lld drawn with stride 1, %lld for stride phases, %lld depth to "
-           "space, %lld depthwise strided), %lld fast-path runs (%lld on the depthwise impl), "
-           "%lld elements compared; worst relative error %.3g (bound %.1g); 1/2/3 threads "
-           "bitwise equal\n",
-           CONFIGS, (long long)drawn[0], (long long)drawn[1], (long long)drawn[4],
-           (long long)drawn[5], (long long)fast_paths, (long long)drawn_depthwise,
+    printf("%d configurations (%lld with stride 1, %lld for stride phases, %lld depth to "
+           "space (%d of them fixed, packed tiles), %lld depthwise strided), %lld fast-path runs "
+           "(%lld on the depthwise impl), %lld elements compared; worst relative error %.3g "
+           "(bound %.1g); 1/2/3 threads bitwise equal\n",
+           CONFIGS + FIXED, (long long)drawn[0], (long long)drawn[1], (long long)drawn[4],
+           FIXED, (long long)drawn[5], (long long)fast_paths, (long long)drawn_depthwise,
            (long long)compared, worst, MAX_REL_ERROR);
     printf("backward passes (dx on the Conv fast path, dw, db): worst relative error %.3g\n",
            worst_backward);

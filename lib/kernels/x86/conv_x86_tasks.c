@@ -11,16 +11,17 @@
  * of image n, stored depth to space: with stride 2 along W, a whole tile
  * whose vectors each lie in one input row goes straight to y, row pairs
  * zipped in registers (the rows come in pairs of taps kw = 0, 1: the taps
- * K and the blocks' rows are even); any other tile through an L1 buffer. */
-static void d2s_pixel_tile(const x86_conv_job *job, const float *x, int64_t n, int64_t grp,
-                           int64_t b_lo, int64_t b_hi, int64_t q, int64_t np)
+ * K and the blocks' rows are even); any other tile through an L1 buffer.
+ * xt: the tile's input, its channels xs floats apart (in place or packed). */
+static void d2s_pixel_tile(const x86_conv_job *job, const float *xt, int64_t xs, int64_t n,
+                           int64_t grp, int64_t b_lo, int64_t b_hi, int64_t q, int64_t np)
 {
     const x86_conv *xc = job->xc;
     const x86_conv_d2s *d = job->d2s;
     const cp_geom *g = job->a->geom;
     const cp_conv_kernels *k = xc->k;
     const int64_t vw = k->vw, tile = (int64_t)k->gemm_nv * vw, mr = xc->block;
-    const int64_t plane = cp_geom_out_plane(g), o1 = d->out[1], o2 = d->out[2];
+    const int64_t o1 = d->out[1], o2 = d->out[2];
     float *y = job->a->y + n * d->image;
     const int zip = d->block[2] == 2 && g->in[2] % vw == 0 && np == tile;
     int64_t vectors_at[CP_CONV_GEMM_TILE_PIXELS_MAX];
@@ -38,7 +39,7 @@ static void d2s_pixel_tile(const x86_conv_job *job, const float *x, int64_t n, i
         const float *w = xc->w + slot * xc->cpg * mr, *bias = xc->bias + slot * mr;
         if (!zip) {
             float buf[CP_CONV_GEMM_TILE_MAX];
-            k->gemm(xc->cpg, x + q, plane, w, bias, buf, tile, rows, np, 0);
+            k->gemm(xc->cpg, xt, xs, w, bias, buf, tile, rows, np, 0);
             cp_x86_conv_d2s_store(k, d, g, buf, tile, y, grp * xc->mpg + b * mr, rows, q, np);
             continue;
         }
@@ -51,7 +52,7 @@ static void d2s_pixel_tile(const x86_conv_job *job, const float *x, int64_t n, i
                     kd = 0, m++;
             }
         }
-        k->gemm_zip(xc->cpg, x + q, plane, w, bias, y, rows_at, vectors_at, rows);
+        k->gemm_zip(xc->cpg, xt, xs, w, bias, y, rows_at, vectors_at, rows);
     }
 }
 
@@ -74,16 +75,16 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
         int64_t pt_hi = min64(pt_lo + job->plan.p_chunk, ceil_div(job->pixels, tile));
         for (int64_t pt = pt_lo; pt < pt_hi; pt++) {
             int64_t q = job->q0 + pt * tile, np = min64(tile, job->q0 + job->pixels - q);
-            if (job->d2s) {
-                d2s_pixel_tile(job, x, n, grp, b_lo, b_hi, q, np);
-                continue;
-            }
             const float *xt = x + q;
             int64_t xs = plane;
             if (job->plan.gemm_packs) { /* the tile's channels a tile apart, in L1 */
                 float *pack = job->pack + thread_index * job->plan.thread_floats;
                 k->pack_rows(x + q, plane, xc->cpg, np, 1, pack, NULL, tile);
                 xt = pack, xs = tile;
+            }
+            if (job->d2s) {
+                d2s_pixel_tile(job, xt, xs, n, grp, b_lo, b_hi, q, np);
+                continue;
             }
             /* part by part of the input channels (plan.k_chunk), each
              * block's sums carried in y from one part to the next */
