@@ -9,6 +9,10 @@ fast paths, each marked met or not met from the same rows.
 
 The rows of `convpool-bench --backward` (case+bwd_data, case+bwd_weights,
 case+bwd_data_x) get a table of their own and the backward-pass targets.
+
+--no-peers leaves out the best-peer columns and the targets measured against
+them: the tool's peer times come from one machine (../shared/bench/README.md)
+and compare with nothing on another CPU.
 """
 import json
 import sys
@@ -99,6 +103,10 @@ def peak_verdict(rows, need, what, th, label=lambda r: r["case"]):
 
 
 def main():
+    args = sys.argv[1:]
+    if any(a != "--no-peers" for a in args):
+        sys.exit("usage: table.py [--no-peers] < convpool-bench --json output")
+    peers = "--no-peers" not in args
     header, rows = "", []
     for line in sys.stdin:
         line = line.strip()
@@ -114,23 +122,24 @@ def main():
         if not rows:
             return
         print()
+    peer_head = " best peer ms | ours / peer |" if peers else ""
     print("| case | threads | ours ms: median (fastest) | rate | % of peak "
-          "| oneDNN ms: median (fastest) | ours / oneDNN | best peer ms | ours / peer |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          f"| oneDNN ms: median (fastest) | ours / oneDNN |{peer_head}")
+    print("|---|---|---|---|---|---|---|" + ("---|---|" if peers else ""))
     for name, case_rows in by_case(rows):
         for r in case_rows:
             ours, peer = r["ours_ms"], r["best_peer_ms"]
             label = name
             if r["op"] in LP_POOLS:  # oneDNN has no Lp pooling: say what it ran instead
                 label += " (vs oneDNN's avg pool)"
-            print(f'| {label} | {r["threads"]} | {measured_cells(r)} | {fmt(peer)} | '
-                  f'{fmt(ours / peer, 2) if peer else "-"} |')
+            peer_cells = f' {fmt(peer)} | {fmt(ours / peer, 2) if peer else "-"} |' if peers else ""
+            print(f'| {label} | {r["threads"]} | {measured_cells(r)} |{peer_cells}')
     if any(r["op"] in LP_POOLS for r in rows):
         print()
         print("oneDNN has no Lp pooling: the LpPool rows compare with its average pooling "
               "(pads included) of the same window, stride and pads, the same sum over the same "
               "taps without the powers and the root.")
-    print_targets("**Targets** (from the table above):", targets(rows))
+    print_targets("**Targets** (from the table above):", targets(rows, peers))
     print_targets("**ConvTranspose and LpPool targets** (from the table above):",
                   conv_transpose_lp_targets(rows))
 
@@ -191,8 +200,9 @@ def indices_targets(by, out):
                 f"{threads_text(th)}: " + ", ".join(f"{c} {v:.2f}x" for c, v in pairs) + "."))
 
 
-def targets(rows):
-    """The speed targets, evaluated on `rows`, as Markdown list items."""
+def targets(rows, peers=True):
+    """The speed targets, evaluated on `rows`, as Markdown list items; those against the
+    best peer only with `peers`."""
     by = {(r["case"], r["threads"]): r for r in rows}
     compared = [r for r in rows if r["best_peer_ms"]]  # the suite's cases
     out = []
@@ -200,8 +210,10 @@ def targets(rows):
     def verdict(ok, text):
         out.append(verdict_item(ok, text))
 
-    for key, who, whose in (("best_peer_ms", "the best NCHW peer", "peer's"),
-                            ("onednn_ms", "oneDNN in the same run", "oneDNN's")):
+    against = [("onednn_ms", "oneDNN in the same run", "oneDNN's")]
+    if peers:
+        against.insert(0, ("best_peer_ms", "the best NCHW peer", "peer's"))
+    for key, who, whose in against:
         for th in (1, 2):
             mine = [r for r in compared if r["threads"] == th and r[key]]
             if mine:  # not with --only and none of them, nor on cases-large.json's rows
@@ -213,7 +225,7 @@ def targets(rows):
             verdict(all(v >= 90 for _, v in got), "large convolutions at >= 90% of the measured "
                     f'FMA peak, {th} thread{"s" if th > 1 else ""}: ' +
                     ", ".join(f"{c} {v:.0f}%" for c, v in got) + ".")
-    for th in (1, 2):
+    for th in (1, 2) if peers else ():
         got = [(c, by[(c, th)]["best_peer_ms"] / by[(c, th)]["ours_ms"])
                for c in POOLS_2X + ["gap"] if (c, th) in by]
         if not got:
