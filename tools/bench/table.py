@@ -97,7 +97,10 @@ def peak_verdict(rows, need, what, th, label=lambda r: r["case"]):
         if v >= need:
             return f"{label(r)} {v:.0f}%"
         best = v * r["ours_ms"] / r["ours_min_ms"]
-        return f"{label(r)} {v:.0f}% ({need - v:.0f} points short; fastest sample {best:.0f}%)"
+        gap = need - v
+        gap_text = f"{gap:.1f} points" if gap < 1 else f"{gap:.0f} point{'s' if gap >= 1.5 else ''}"
+        shown = f"{v:.1f}%" if round(v) >= need else f"{v:.0f}%"  # not "75%" for 74.9%
+        return f"{label(r)} {shown} ({gap_text} short; fastest sample {best:.0f}%)"
     return verdict_item(not short, f"{what} at >= {need}% of the measured FMA peak, "
                         f"{threads_text(th)}: " + ", ".join(cell(r) for r in rows) + ".")
 
