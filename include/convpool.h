@@ -903,7 +903,11 @@ CONVPOOL_API convpool_status convpool_session_run_msg(convpool_session *session,
  * the convpool_model_node_*() calls index nodes) took in this run, and -1
  * for a node that does no work at run time (a Constant, or an Identity of
  * a constant, which the loader folds away). The times of a multi-threaded
- * node span all its threads. Timing adds two clock reads per node; the sum
+ * node span all its threads. Since 1.1.0 the model path runs a depthwise
+ * Conv together with the pointwise Conv that alone consumes its output, a
+ * band of rows at a time, where the intermediate outgrows half of L2 (see
+ * the README, "Whole models"): those two nodes share the pair's time in
+ * the proportion their parts took on the threads. Timing adds two clock reads per node; the sum
  * of the node times is therefore a little less than the run's wall time.
  * On failure node_ns is unspecified.
  * Errors: INVALID_ARGUMENT (NULL session, NULL node_ns with node_count > 0,

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "ops/conv_pair.h"
 #include "ops/desc.h"
 #include "ops/op.h"
 #include "runtime/alloc.h"
@@ -51,6 +52,7 @@ void cp_plan_free(cp_plan *p)
     cp_free(p->offset);
     cp_free(p->scratch);
     cp_free(p->workspace);
+    cp_free(p->pairs);
     cp_free(p);
 }
 
@@ -135,6 +137,36 @@ static convpool_status infer_node(const convpool_model *m, const cp_node *n, cp_
     if (st == CONVPOOL_OK && n->indices >= 0)
         p->shapes[n->indices] = *ys;
     return st;
+}
+
+static int is_graph_output(const convpool_model *m, int32_t v)
+{
+    for (size_t j = 0; j < m->output_count; j++)
+        if (m->outputs[j].value == v)
+            return 1;
+    return 0;
+}
+
+/* Node i runs with node i + 1 as a pair (ops/conv_pair.h) where i's output
+ * is read by i + 1 alone, as its X, and nowhere else (not a graph output),
+ * both are Conv nodes with their own ops (constant weights), and the ops
+ * take the pair on these shapes. */
+static void choose_pairs(const convpool_model *m, cp_plan *p)
+{
+    for (size_t i = 0; i + 1 < m->node_count; i++) {
+        const cp_node *a = &m->nodes[i], *b = &m->nodes[i + 1];
+        if (a->kind != CP_NODE_OP || b->kind != CP_NODE_OP || a->op_kind != CONVPOOL_OP_CONV ||
+            b->op_kind != CONVPOOL_OP_CONV || !a->op || !b->op || b->x != a->y ||
+            m->values[a->y].last_use != (int32_t)i + 1 || is_graph_output(m, a->y) ||
+            m->values[a->x].dtype != CONVPOOL_DTYPE_FLOAT)
+            continue;
+        const cp_shape *xs = &p->shapes[a->x];
+        if (!cp_conv_pair_plan(a->op, b->op, xs->dims, xs->rank, p->threads, &p->pairs[i]))
+            continue;
+        p->workspace[i] = p->pairs[i].workspace;
+        p->workspace[i + 1] = 0;
+        i++;
+    }
 }
 
 static convpool_status size_value(const convpool_model *m, cp_plan *p, int32_t v)
@@ -224,7 +256,11 @@ static convpool_status layout(const convpool_model *m, cp_plan *p)
     for (size_t i = 0; i < m->node_count && st == CONVPOOL_OK; i++) {
         const cp_node *n = &m->nodes[i];
         release_before(&a, (int32_t)i);
-        int32_t outs[2] = {n->y, n->indices};
+        p->scratch[i] = CP_NOT_IN_ARENA;
+        if (i > 0 && p->pairs[i - 1].bands)
+            continue; /* placed with its pair's first node */
+        /* a pair's output is written while its input is read */
+        int32_t outs[2] = {p->pairs[i].bands ? m->nodes[i + 1].y : n->y, n->indices};
         for (int k = 0; k < 2 && st == CONVPOOL_OK; k++) {
             int32_t v = outs[k];
             if (v < 0 || cp_value_is_direct_output(m, v, NULL))
@@ -235,7 +271,6 @@ static convpool_status layout(const convpool_model *m, cp_plan *p)
         size_t scratch = 0;
         if (st == CONVPOOL_OK)
             st = scratch_bytes(m, p, i, &scratch);
-        p->scratch[i] = CP_NOT_IN_ARENA;
         if (st == CONVPOOL_OK && scratch)
             st = place(&a, scratch, (int32_t)i, &p->scratch[i]);
     }
@@ -308,6 +343,7 @@ static convpool_status plan_all(const convpool_model *m, const cp_shape *inputs,
         if (st != CONVPOOL_OK)
             return cp_fail_context(st, CP_NODE_FMT, CP_NODE_ARGS(n));
     }
+    choose_pairs(m, p);
     if ((st = check_declared_outputs(m, p)) != CONVPOOL_OK || (st = layout(m, p)) != CONVPOOL_OK)
         return st;
     return check_memory(m, p);
@@ -337,9 +373,10 @@ convpool_status cp_plan_build(const convpool_model *m, const cp_shape *inputs,
         p->offset = cp_malloc(nv * sizeof *p->offset);
         p->scratch = cp_malloc(nn * sizeof *p->scratch);
         p->workspace = cp_zalloc(nn, sizeof *p->workspace);
+        p->pairs = cp_zalloc(nn, sizeof *p->pairs);
     }
     if (!p || !p->inputs || !p->shapes || !p->counts || !p->bytes || !p->offset || !p->scratch ||
-        !p->workspace) {
+        !p->workspace || !p->pairs) {
         cp_plan_free(p);
         cp_context_destroy(own);
         return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate a plan");

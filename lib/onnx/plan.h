@@ -21,6 +21,11 @@ typedef struct cp_plan {
     size_t *offset;    /* per value: arena offset or CP_NOT_IN_ARENA */
     size_t *scratch;   /* per node: arena offset of its scratch */
     size_t *workspace; /* per node: workspace bytes within the scratch */
+    /* per node: pairs[i].bands > 0 where node i, a depthwise Conv, runs
+     * together with node i + 1, the pointwise Conv that alone reads its
+     * output (ops/conv_pair.h): the intermediate gets no arena block, node
+     * i's scratch is the pair's workspace, node i + 1 runs nothing itself */
+    struct cp_conv_pair *pairs;
     size_t arena_bytes;
     size_t output_bytes;    /* the graph outputs' buffers, one per output */
     size_t transient_bytes; /* the most a Conv op rebuilt at each run takes (weights

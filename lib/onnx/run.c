@@ -3,9 +3,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "ops/conv_pair.h"
 #include "ops/op.h"
 #include "runtime/alloc.h"
 #include "runtime/error.h"
+#include "runtime/threadpool.h"
 
 static uint8_t *align_up(uint8_t *p)
 {
@@ -81,11 +83,32 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Nodes i and i + 1 as their plan's pair; with node_ns, the pair's time
+ * split between the two nodes as the threads' time was. */
+static void run_pair(const convpool_model *m, const cp_plan *p, size_t i, void *const *ptr,
+                     uint8_t *arena, convpool_context *ctx, int64_t *node_ns)
+{
+    const cp_node *a = &m->nodes[i], *b = &m->nodes[i + 1];
+    int64_t parts[2], start = node_ns ? now_ns() : 0;
+    cp_conv_pair_run(a->op, b->op, &p->pairs[i], cp_context_resolve(ctx), ptr[a->x], ptr[b->y],
+                     arena + p->scratch[i], node_ns ? parts : NULL);
+    if (!node_ns)
+        return;
+    const int64_t wall = now_ns() - start, sum = parts[0] + parts[1];
+    node_ns[a->graph_index] =
+        sum > 0 ? (int64_t)((double)wall * (double)parts[0] / (double)sum) : 0;
+    node_ns[b->graph_index] = wall - node_ns[a->graph_index];
+}
+
 convpool_status cp_run_nodes(const convpool_model *m, const cp_plan *p, void *const *ptr,
                              uint8_t *arena, convpool_context *ctx, int64_t *node_ns)
 {
     for (size_t i = 0; i < m->node_count; i++) {
         const cp_node *n = &m->nodes[i];
+        if (p->pairs[i].bands) {
+            run_pair(m, p, i++, ptr, arena, ctx, node_ns);
+            continue;
+        }
         convpool_status st = CONVPOOL_OK;
         int64_t start = node_ns ? now_ns() : 0;
         if (n->kind == CP_NODE_IDENTITY) {

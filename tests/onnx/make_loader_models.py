@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Writes tests/data/onnx-loader/dag.onnx for test_loader.c (run with
-Debian's /usr/bin/python3; the output is committed).
+"""Writes tests/data/onnx-loader/dag.onnx for test_loader.c and
+separable.onnx for test_conv_pairs.c (run with Debian's /usr/bin/python3;
+the output is committed).
 
 A DAG, deliberately listed out of order, with a symbolic batch dim 'N',
 IR version 3 (initializers also listed as graph inputs), a Constant node
@@ -52,6 +53,43 @@ def main():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 8)])
     model.ir_version = 3
     with open(os.path.join(OUT, 'dag.onnx'), 'wb') as f:
+        f.write(model.SerializeToString())
+
+    separable()
+
+
+def separable():
+    """Depthwise-separable blocks with symbolic N, H and W: depthwise 3x3
+    (bias, pads 1) -> pointwise 32 -> 48; depthwise with two outputs per
+    channel, stride 2, asymmetric pads -> pointwise 96 -> 40 (no bias), a
+    graph output; depthwise -> pointwise whose intermediate is a graph output
+    too (so that pair must not run fused)."""
+    rng = np.random.default_rng(5)
+
+    def weight(name, shape):
+        return numpy_helper.from_array(
+            (rng.standard_normal(shape) / np.sqrt(np.prod(shape[1:]))).astype(np.float32), name)
+
+    inits = [weight('Wd1', (32, 1, 3, 3)), weight('Bd1', (32,)), weight('Wp1', (48, 32, 1, 1)),
+             weight('Bp1', (48,)), weight('Wd2', (96, 1, 3, 3)), weight('Wp2', (40, 96, 1, 1)),
+             weight('Wd3', (40, 1, 3, 3)), weight('Bd3', (40,)), weight('Wp3', (8, 40, 1, 1))]
+    nodes = [
+        helper.make_node('Conv', ['x', 'Wd1', 'Bd1'], ['a'], name='dw1', group=32,
+                         pads=[1, 1, 1, 1]),
+        helper.make_node('Conv', ['a', 'Wp1', 'Bp1'], ['b'], name='pw1'),
+        helper.make_node('Conv', ['b', 'Wd2'], ['c'], name='dw2', group=48, strides=[2, 2],
+                         pads=[1, 0, 0, 1]),
+        helper.make_node('Conv', ['c', 'Wp2'], ['d'], name='pw2'),
+        helper.make_node('Conv', ['d', 'Wd3', 'Bd3'], ['e'], name='dw3', group=40,
+                         pads=[1, 1, 1, 1]),
+        helper.make_node('Conv', ['e', 'Wp3'], ['f'], name='pw3'),
+    ]
+    x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 32, 'H', 'W'])
+    outputs = [helper.make_tensor_value_info(v, TensorProto.FLOAT, None) for v in 'def']
+    graph = helper.make_graph(nodes, 'separable', [x], outputs, initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
+    model.ir_version = 8
+    with open(os.path.join(OUT, 'separable.onnx'), 'wb') as f:
         f.write(model.SerializeToString())
 
 

@@ -22,21 +22,11 @@
 #include <unistd.h>
 
 #include "convpool.h"
+#include "onnx_check.h"
 #include "runtime/alloc.h"
 
-static int failures;
 static int verbose; /* -v: print every reported failure's message */
 static unsigned long long total_k;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf(" [%s]\n", convpool_last_error());                                              \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 /* ---- models: bind deterministic inputs, run, digest the outputs ---- */
 

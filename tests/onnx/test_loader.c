@@ -14,18 +14,7 @@
 #include <string.h>
 
 #include "convpool.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                  \
-    do {                                                  \
-        if (!(cond)) {                                    \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);   \
-            printf(__VA_ARGS__);                          \
-            printf(" [%s]\n", convpool_last_error());     \
-            failures++;                                   \
-        }                                                 \
-    } while (0)
+#include "onnx_check.h"
 
 static void pattern(float *v, size_t n, size_t offset)
 {

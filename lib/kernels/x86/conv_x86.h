@@ -335,6 +335,13 @@ void cp_x86_conv_d2s_store(const cp_conv_kernels *k, const x86_conv_d2s *d, cons
 void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
 /* Depthwise: (image, channel, depth, band of rows). */
 void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
+/* Output rows oh0 .. oh1 - 1 of every channel of a 2-D depthwise run whose
+ * plan reads the input in place (plan.unpacked) of one image x, on the
+ * calling thread: channel m's row oh at y + m*y_plane + (oh - oh0)*out[2].
+ * Each row goes through the same kernel as in the run's tasks (which rows
+ * share a kernel call does not change a row's sums), so the same bits. */
+void cp_x86_conv_depthwise_rows(const x86_conv *xc, const cp_geom *g, const float *x, int64_t oh0,
+                                int64_t oh1, float *y, int64_t y_plane);
 /* Packs a share of the input channels of the run's one band into thread
  * 0's pack, for every thread's direct or rows tasks. */
 void cp_x86_conv_shared_pack_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);

@@ -173,6 +173,7 @@ static void decode_outer(const x86_conv_job *job, int64_t t, int64_t groups, int
 static void depthwise_unpacked(const x86_conv *xc, const cp_geom *g, const float *x, int64_t m,
                                int64_t od, int64_t oh0, int64_t oh1, float *y)
 {
+    /* y: output row oh0 of the plane */
     const int64_t H = g->in[1], W = g->in[2], KH = g->kernel[1];
     const int64_t sh = g->stride[1], ph = g->pad_begin[1], dh = g->dilation[1];
     int64_t d_lo, d_hi;
@@ -199,8 +200,8 @@ static void depthwise_unpacked(const x86_conv *xc, const cp_geom *g, const float
             }
         }
         (g->stride[2] == 1 ? xc->k->depthwise3s1 : xc->k->depthwise3s2)(
-            taps, tap_rows, tap_w, x, sh * W, W, g->pad_begin[2], xc->bias[m], y + oh * g->out[2],
-            g->out[2], rows, g->out[2]);
+            taps, tap_rows, tap_w, x, sh * W, W, g->pad_begin[2], xc->bias[m],
+            y + (oh - oh0) * g->out[2], g->out[2], rows, g->out[2]);
         oh += rows;
     }
 }
@@ -223,7 +224,7 @@ void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t t
                 int64_t m = grp * xc->mpg + j;
                 depthwise_unpacked(xc, g, job->a->x + (n * g->c + grp) * in_plane, m, od, oh0, oh1,
                                    job->a->y + (n * g->m + m) * out_plane +
-                                       od * g->out[1] * g->out[2]);
+                                       (od * g->out[1] + oh0) * g->out[2]);
             }
             continue;
         }
@@ -242,6 +243,17 @@ void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t t
                                  oh1 - oh0, g->out[2]);
         }
     }
+}
+
+void cp_x86_conv_depthwise_rows(const x86_conv *xc, const cp_geom *g, const float *x, int64_t oh0,
+                                int64_t oh1, float *y, int64_t y_plane)
+{
+    const int64_t in_plane = cp_geom_in_plane(g);
+    for (int64_t grp = 0; grp < xc->groups; grp++)
+        for (int64_t j = 0; j < xc->mpg; j++) {
+            const int64_t m = grp * xc->mpg + j;
+            depthwise_unpacked(xc, g, x + grp * in_plane, m, 0, oh0, oh1, y + m * y_plane);
+        }
 }
 
 /* Decodes direct or rows task t into image, group, depth, band and

@@ -364,6 +364,25 @@ static void x86_conv_run_pixels(const cp_run_args *a, int64_t q0, int64_t pixels
                     cp_x86_conv_gemm_task, &job);
 }
 
+/* Rows of a 2-D depthwise run whose plan reads the input in place (three
+ * taps along W; the run's tasks take those rows the same way). */
+static int x86_conv_rows_supported(const convpool_op *op, const cp_geom *g)
+{
+    const x86_conv *xc = cp_x86_conv_for(op->packed, g);
+    if (g->n != 1 || g->out[0] != 1 || xc->algo != X86_CONV_DEPTHWISE ||
+        cp_x86_conv_run_is_tiny(xc, g) || cp_x86_wino_takes(xc, g))
+        return 0;
+    x86_conv_plan p;
+    cp_x86_conv_make_plan(xc, g, 1, 0, &p);
+    return p.unpacked;
+}
+
+static void x86_conv_run_rows(const cp_run_args *a, int64_t oh0, int64_t oh1, int64_t y_plane)
+{
+    cp_x86_conv_depthwise_rows(cp_x86_conv_for(a->op->packed, a->geom), a->geom, a->x, oh0, oh1,
+                               a->y, y_plane);
+}
+
 static size_t x86_conv_pixels_workspace_size(const convpool_op *op, const cp_geom *g,
                                              int32_t max_threads)
 {
@@ -400,6 +419,8 @@ const cp_impl cp_impl_conv_avx512 = {
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
     .run_pixels = x86_conv_run_pixels,
+    .rows_supported = x86_conv_rows_supported,
+    .run_rows = x86_conv_run_rows,
     .pixels_workspace_size = x86_conv_pixels_workspace_size,
     .zip_phase_sums = x86_conv_zip_phase_sums,
 };
@@ -414,6 +435,8 @@ const cp_impl cp_impl_conv_avx2 = {
     .run = x86_conv_run,
     .run_depth_to_space = x86_conv_run_depth_to_space,
     .run_pixels = x86_conv_run_pixels,
+    .rows_supported = x86_conv_rows_supported,
+    .run_rows = x86_conv_run_rows,
     .pixels_workspace_size = x86_conv_pixels_workspace_size,
     .zip_phase_sums = x86_conv_zip_phase_sums,
 };
