@@ -43,12 +43,14 @@ static int64_t plan_bands(int64_t rows, int64_t row_bytes, int64_t budget, int32
     return bands < rows ? bands : rows;
 }
 
+static size_t pair_thread_bytes(const cp_conv_pair *pr);
+
 int cp_conv_pair_plan(const convpool_op *dw, const convpool_op *pw, const int64_t *shape,
                       size_t rank, int32_t threads, cp_conv_pair *pair)
 {
     if (rank != 4 || dw->attrs.kind != CONVPOOL_OP_CONV || pw->attrs.kind != CONVPOOL_OP_CONV ||
-        !dw->impl->run_rows || !dw->impl->rows_supported || !pw->impl->run_pixels ||
-        !pw->impl->pixels_workspace_size)
+        !dw->impl->run_rows || !dw->impl->rows_supported || !dw->impl->rows_workspace_size ||
+        !pw->impl->run_pixels || !pw->impl->pixels_workspace_size)
         return 0;
     cp_geom gd, gp;
     if (cp_geom_resolve(dw, shape, rank, &gd) != CONVPOOL_OK || gd.n < 1)
@@ -81,9 +83,17 @@ int cp_conv_pair_plan(const convpool_op *dw, const convpool_op *pw, const int64_
     band.in[1] = band.out[1] = gd.out[1] - (pair->bands - 1) * pair->band_rows;
     const size_t last = pw->impl->pixels_workspace_size(pw, &band, 1);
     pair->pixels_bytes = cp_align_up(px > last ? px : last);
-    pair->workspace = (size_t)pair->threads * (pair->band_bytes + pair->pixels_bytes) +
+    pair->rows_bytes = cp_align_up(dw->impl->rows_workspace_size(dw, &one, pair->band_rows));
+    pair->workspace = (size_t)pair->threads * pair_thread_bytes(pair) +
                       cp_align_up((size_t)pair->threads * 2 * sizeof(int64_t));
     return 1;
+}
+
+/* One thread's share of the workspace: its band, the depthwise rows'
+ * scratch, the pointwise GEMM's scratch. */
+static size_t pair_thread_bytes(const cp_conv_pair *pr)
+{
+    return pr->band_bytes + pr->rows_bytes + pr->pixels_bytes;
 }
 
 typedef struct pair_job {
@@ -110,7 +120,7 @@ static void pair_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
     const cp_conv_pair *pr = job->pair;
     const cp_geom *gd = &pr->dw;
     const int64_t out_plane = cp_geom_out_plane(gd), width = gd->out[2];
-    char *mine = job->scratch + (size_t)thread_index * (pr->band_bytes + pr->pixels_bytes);
+    char *mine = job->scratch + (size_t)thread_index * pair_thread_bytes(pr);
     float *band = (float *)mine;
     cp_geom one = *gd, rows = pr->pw;
     one.n = rows.n = 1;
@@ -119,9 +129,14 @@ static void pair_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
         const int64_t oh1 = oh0 + pr->band_rows < gd->out[1] ? oh0 + pr->band_rows : gd->out[1];
         const int64_t pixels = (oh1 - oh0) * width;
         int64_t t0 = job->ns ? now_ns() : 0;
-        const cp_run_args da = {job->dw, &one, job->ctx, job->x + n * gd->c * cp_geom_in_plane(gd),
-                                band,    NULL, NULL};
-        job->dw->impl->run_rows(&da, oh0, oh1, pixels);
+        const cp_run_args da = {job->dw,
+                                &one,
+                                job->ctx,
+                                job->x + n * gd->c * cp_geom_in_plane(gd),
+                                band,
+                                NULL,
+                                mine + pr->band_bytes};
+        job->dw->impl->run_rows(&da, oh0, oh1, pr->band_rows, pixels);
         int64_t t1 = job->ns ? now_ns() : 0;
         rows.in[1] = rows.out[1] = oh1 - oh0;
         const cp_run_args pa = {job->pw,
@@ -130,7 +145,7 @@ static void pair_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
                                 band,
                                 job->y + n * pr->pw.m * out_plane + oh0 * width,
                                 NULL,
-                                mine + pr->band_bytes};
+                                mine + pr->band_bytes + pr->rows_bytes};
         job->pw->impl->run_pixels(&pa, 0, pixels, out_plane, 1);
         if (job->ns) {
             int64_t t2 = now_ns();
@@ -147,7 +162,7 @@ void cp_conv_pair_run(const convpool_op *dw, const convpool_op *pw, const cp_con
     char *scratch = workspace;
     int64_t *ns = NULL;
     if (part_ns) {
-        ns = (int64_t *)(scratch + (size_t)pair->threads * (pair->band_bytes + pair->pixels_bytes));
+        ns = (int64_t *)(scratch + (size_t)pair->threads * pair_thread_bytes(pair));
         for (int32_t i = 0; i < 2 * pair->threads; i++)
             ns[i] = 0;
     }

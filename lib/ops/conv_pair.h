@@ -23,6 +23,7 @@ typedef struct cp_conv_pair {
     int64_t bands;       /* per image */
     int32_t threads;     /* taking part in a run */
     size_t band_bytes;   /* one thread's band of the depthwise output */
+    size_t rows_bytes;   /* one thread's scratch for the depthwise rows */
     size_t pixels_bytes; /* one thread's scratch for the pointwise GEMM */
     size_t workspace;    /* what a run needs, 64-byte aligned */
 } cp_conv_pair;

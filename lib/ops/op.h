@@ -86,16 +86,20 @@ struct cp_impl {
      * Conv can get has one. */
     void (*run_pixels)(const cp_run_args *args, int64_t q0, int64_t pixels, int64_t y_stride,
                        int32_t max_threads);
-    /* Output rows oh0 .. oh1 - 1 of every output channel of the one image
-     * of args (args->geom->n is 1; a 2-D op: out[0] is 1), on the calling
-     * thread, with no workspace: output channel m's row oh stored at
-     * args->y + m * y_plane + (oh - oh0) * out[2], the same values run
-     * stores there. Only where rows_supported(op, geom) says so (NULL
-     * where the impl has none). The model path runs a depthwise Conv a band
-     * of rows at a time into an L2-sized buffer with it, each band then
-     * consumed by the pointwise Conv after it (ops/conv_pair.h). */
+    /* Output rows oh0 .. oh1 - 1 (at most max_rows) of every output
+     * channel of the one image of args (args->geom->n is 1; a 2-D op:
+     * out[0] is 1), on the calling thread, args->workspace holding
+     * rows_workspace_size(op, geom, max_rows) bytes: output channel m's row
+     * oh stored at args->y + m * y_plane + (oh - oh0) * out[2], the same
+     * values run stores there. Only where
+     * rows_supported(op, geom) says so (NULL where the impl has none). The
+     * model path runs a depthwise Conv a band of rows at a time into an
+     * L2-sized buffer with it, each band then consumed by the pointwise
+     * Conv after it (ops/conv_pair.h). */
     int (*rows_supported)(const convpool_op *op, const cp_geom *g);
-    void (*run_rows)(const cp_run_args *args, int64_t oh0, int64_t oh1, int64_t y_plane);
+    size_t (*rows_workspace_size)(const convpool_op *op, const cp_geom *g, int64_t max_rows);
+    void (*run_rows)(const cp_run_args *args, int64_t oh0, int64_t oh1, int64_t max_rows,
+                     int64_t y_plane);
     /* Scratch bytes run_pixels needs on geometry g (its input plane) and at
      * most max_threads threads, 64-byte aligned. */
     size_t (*pixels_workspace_size)(const convpool_op *op, const cp_geom *g, int32_t max_threads);

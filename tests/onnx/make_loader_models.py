@@ -59,23 +59,25 @@ def main():
 
 
 def separable():
-    """Depthwise-separable blocks with symbolic N, H and W: depthwise 3x3
-    (bias, pads 1) -> pointwise 32 -> 48; depthwise with two outputs per
+    """Depthwise-separable blocks with symbolic N, H and W: depthwise 5x5
+    (bias, pads 2) -> pointwise 32 -> 48; depthwise 3x3 with two outputs per
     channel, stride 2, asymmetric pads -> pointwise 96 -> 40 (no bias), a
-    graph output; depthwise -> pointwise whose intermediate is a graph output
-    too (so that pair must not run fused)."""
+    graph output; depthwise 3x3 (bias, pads 1) -> pointwise 40 -> 16;
+    depthwise -> pointwise 16 -> 8 whose intermediate is a graph output too
+    (so that pair must not run fused)."""
     rng = np.random.default_rng(5)
 
     def weight(name, shape):
         return numpy_helper.from_array(
             (rng.standard_normal(shape) / np.sqrt(np.prod(shape[1:]))).astype(np.float32), name)
 
-    inits = [weight('Wd1', (32, 1, 3, 3)), weight('Bd1', (32,)), weight('Wp1', (48, 32, 1, 1)),
+    inits = [weight('Wd1', (32, 1, 5, 5)), weight('Bd1', (32,)), weight('Wp1', (48, 32, 1, 1)),
              weight('Bp1', (48,)), weight('Wd2', (96, 1, 3, 3)), weight('Wp2', (40, 96, 1, 1)),
-             weight('Wd3', (40, 1, 3, 3)), weight('Bd3', (40,)), weight('Wp3', (8, 40, 1, 1))]
+             weight('Wd3', (40, 1, 3, 3)), weight('Bd3', (40,)), weight('Wp3', (16, 40, 1, 1)),
+             weight('Wd4', (16, 1, 3, 3)), weight('Wp4', (8, 16, 1, 1))]
     nodes = [
         helper.make_node('Conv', ['x', 'Wd1', 'Bd1'], ['a'], name='dw1', group=32,
-                         pads=[1, 1, 1, 1]),
+                         pads=[2, 2, 2, 2]),
         helper.make_node('Conv', ['a', 'Wp1', 'Bp1'], ['b'], name='pw1'),
         helper.make_node('Conv', ['b', 'Wd2'], ['c'], name='dw2', group=48, strides=[2, 2],
                          pads=[1, 0, 0, 1]),
@@ -83,9 +85,11 @@ def separable():
         helper.make_node('Conv', ['d', 'Wd3', 'Bd3'], ['e'], name='dw3', group=40,
                          pads=[1, 1, 1, 1]),
         helper.make_node('Conv', ['e', 'Wp3'], ['f'], name='pw3'),
+        helper.make_node('Conv', ['f', 'Wd4'], ['g'], name='dw4', group=16, pads=[1, 1, 1, 1]),
+        helper.make_node('Conv', ['g', 'Wp4'], ['h'], name='pw4'),
     ]
     x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 32, 'H', 'W'])
-    outputs = [helper.make_tensor_value_info(v, TensorProto.FLOAT, None) for v in 'def']
+    outputs = [helper.make_tensor_value_info(v, TensorProto.FLOAT, None) for v in 'dgh']
     graph = helper.make_graph(nodes, 'separable', [x], outputs, initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
     model.ir_version = 8

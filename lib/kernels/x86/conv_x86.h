@@ -295,6 +295,10 @@ static inline int cp_x86_conv_run_is_tiny(const x86_conv *xc, const cp_geom *g)
  * with 1. */
 void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, int whole_tiles,
                            x86_conv_plan *p);
+/* A depthwise run's one-thread plan for runs of at most `rows` output rows
+ * (cp_x86_conv_depthwise_rows): packed bands of at most that many rows. */
+void cp_x86_conv_plan_depthwise_rows(const x86_conv *xc, const cp_geom *g, int64_t rows,
+                                     x86_conv_plan *p);
 /* The GEMM's plan for `pixels` pixels of each of `items` images whose
  * input planes are `plane` floats apart (what cp_x86_conv_make_plan gives
  * the GEMM for a whole run). */
@@ -335,13 +339,18 @@ void cp_x86_conv_d2s_store(const cp_conv_kernels *k, const x86_conv_d2s *d, cons
 void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
 /* Depthwise: (image, channel, depth, band of rows). */
 void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
-/* Output rows oh0 .. oh1 - 1 of every channel of a 2-D depthwise run whose
- * plan reads the input in place (plan.unpacked) of one image x, on the
- * calling thread: channel m's row oh at y + m*y_plane + (oh - oh0)*out[2].
- * Each row goes through the same kernel as in the run's tasks (which rows
- * share a kernel call does not change a row's sums), so the same bits. */
+/* Output rows oh0 .. oh1 - 1 (at most max_rows) of every channel of one
+ * image x of a 2-D depthwise run, on the calling thread: channel m's row
+ * oh at y + m*y_plane + (oh - oh0)*out[2]; `workspace` of
+ * cp_x86_conv_depthwise_rows_workspace bytes (the offsets table and one
+ * band's pack, where the plan packs: bands of at most max_rows rows). Each
+ * row goes through the same kernel as in the run's tasks (which rows share
+ * a band or a kernel call does not change a row's sums), so the same
+ * bits. */
+size_t cp_x86_conv_depthwise_rows_workspace(const x86_conv *xc, const cp_geom *g, int64_t max_rows);
 void cp_x86_conv_depthwise_rows(const x86_conv *xc, const cp_geom *g, const float *x, int64_t oh0,
-                                int64_t oh1, float *y, int64_t y_plane);
+                                int64_t oh1, int64_t max_rows, float *y, int64_t y_plane,
+                                void *workspace);
 /* Packs a share of the input channels of the run's one band into thread
  * 0's pack, for every thread's direct or rows tasks. */
 void cp_x86_conv_shared_pack_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);

@@ -75,6 +75,17 @@ static int direct_reads_input(const cp_geom *g)
     return sw - pw >= 0 && (ow - 2) * sw - pw + (g->kernel[2] - 1) * g->dilation[2] < g->in[2];
 }
 
+/* Bands of `rows` output rows: the packed input rows each needs, the pack. */
+static void set_band_rows(x86_conv_plan *p, const cp_geom *g, int64_t channels, int64_t rows)
+{
+    p->band_rows = rows;
+    p->bands = ceil_div(g->out[1], rows);
+    p->in_rows = (rows - 1) * g->stride[1] + (g->kernel[1] - 1) * g->dilation[1] + 1;
+    p->chan_pitch = g->kernel[0] * p->in_rows * p->row_pitch;
+    p->pack_floats = round_up(channels * p->chan_pitch, 16);
+    p->thread_floats = p->pack_floats;
+}
+
 static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g, int64_t channels,
                        int64_t base_tasks)
 {
@@ -89,18 +100,13 @@ static void plan_bands(x86_conv_plan *p, const x86_conv *xc, const cp_geom *g, i
                         : min64(oh, ceil_div(X86_CONV_TASK_TARGET, base_tasks));
     int64_t rows = ceil_div(oh, bands);
     for (;;) {
-        p->band_rows = rows;
-        p->in_rows = (rows - 1) * g->stride[1] + (g->kernel[1] - 1) * g->dilation[1] + 1;
-        p->chan_pitch = g->kernel[0] * p->in_rows * p->row_pitch;
+        set_band_rows(p, g, channels, rows);
         int64_t bytes = channels * p->chan_pitch * (int64_t)sizeof(float);
         if (rows == 1 || bytes <= l2_share(weights_heavier ? X86_CONV_HEAVY_BAND_L2_64THS
                                                            : X86_CONV_BAND_L2_64THS))
             break;
         rows = ceil_div(rows, 2);
     }
-    p->bands = ceil_div(oh, p->band_rows);
-    p->pack_floats = round_up(channels * p->chan_pitch, 16);
-    p->thread_floats = p->pack_floats;
     p->tasks_outer = base_tasks * p->bands;
     (void)xc;
 }
@@ -340,6 +346,14 @@ void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, in
     p->p_chunks = ceil_div(tiles, p->p_chunk);
     p->tasks_outer = items * xc->groups * p->p_chunks;
     plan_m_chunks(p, p->tasks_outer, xc->blocks);
+}
+
+void cp_x86_conv_plan_depthwise_rows(const x86_conv *xc, const cp_geom *g, int64_t rows,
+                                     x86_conv_plan *p)
+{
+    cp_x86_conv_make_plan(xc, g, 1, 0, p);
+    if (!p->unpacked && p->band_rows > rows)
+        set_band_rows(p, g, 1, rows);
 }
 
 /* `threads`: how many take part in the run (tile shapes that split evenly) */

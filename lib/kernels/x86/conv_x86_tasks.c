@@ -206,6 +206,37 @@ static void depthwise_unpacked(const x86_conv *xc, const cp_geom *g, const float
     }
 }
 
+/* Output rows oh0 .. oh1 - 1 (at most a band of plan p) at depth od of the
+ * output channels of group grp, from that group's input plane x: channel j
+ * of the group's row oh0 at y + j*y_plane. Packed plans copy the band's
+ * input rows into `pack` first (`zeroed`: the pack's state, see
+ * cp_x86_conv_pack_band). */
+static void depthwise_band(const x86_conv *xc, const cp_geom *g, const x86_conv_plan *p,
+                           const int64_t *offsets, float *pack, unsigned char *zeroed,
+                           const float *x, int64_t grp, int64_t od, int64_t oh0, int64_t oh1,
+                           float *y, int64_t y_plane)
+{
+    if (p->unpacked) {
+        for (int64_t j = 0; j < xc->mpg; j++)
+            depthwise_unpacked(xc, g, x, grp * xc->mpg + j, od, oh0, oh1, y + j * y_plane);
+        return;
+    }
+    cp_x86_conv_pack_band(p, g, xc->k, x, 1, od, oh0, pack, zeroed);
+    /* rows of three taps at dilation 1 and stride 1 or 2 have their own kernel */
+    const int three_taps = g->kernel[2] == 3 && g->dilation[2] == 1 && g->stride[2] <= 2;
+    for (int64_t j = 0; j < xc->mpg; j++) {
+        const int64_t m = grp * xc->mpg + j;
+        if (three_taps)
+            xc->k->depthwise3(g->stride[2], xc->taps / 3, offsets, p->phase_len, pack,
+                              g->stride[1] * p->row_pitch, xc->w + m * xc->taps, xc->bias[m],
+                              y + j * y_plane, g->out[2], oh1 - oh0, g->out[2]);
+        else
+            xc->k->depthwise(xc->taps, offsets, pack, g->stride[1] * p->row_pitch,
+                             xc->w + m * xc->taps, xc->bias[m], y + j * y_plane, g->out[2],
+                             oh1 - oh0, g->out[2]);
+    }
+}
+
 void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     x86_conv_job *job = arg;
@@ -214,46 +245,46 @@ void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t t
     const x86_conv_plan *p = &job->plan;
     const int64_t in_plane = cp_geom_in_plane(g), out_plane = cp_geom_out_plane(g);
     float *pack = job->pack + thread_index * p->thread_floats;
-    /* rows of three taps at dilation 1 and stride 1 or 2 have their own kernel */
-    const int three_taps = g->kernel[2] == 3 && g->dilation[2] == 1 && g->stride[2] <= 2;
     for (int64_t t = begin; t < end; t++) {
         int64_t n, grp, od, oh0, oh1;
         decode_outer(job, t, xc->groups, &n, &grp, &od, &oh0, &oh1);
-        if (p->unpacked) {
-            for (int64_t j = 0; j < xc->mpg; j++) {
-                int64_t m = grp * xc->mpg + j;
-                depthwise_unpacked(xc, g, job->a->x + (n * g->c + grp) * in_plane, m, od, oh0, oh1,
-                                   job->a->y + (n * g->m + m) * out_plane +
-                                       (od * g->out[1] + oh0) * g->out[2]);
-            }
-            continue;
-        }
-        cp_x86_conv_pack_band(p, g, xc->k, job->a->x + (n * g->c + grp) * in_plane, 1, od, oh0,
-                              pack, &job->per_thread[thread_index].zeroed);
-        for (int64_t j = 0; j < xc->mpg; j++) {
-            int64_t m = grp * xc->mpg + j;
-            float *y = job->a->y + (n * g->m + m) * out_plane + od * g->out[1] * g->out[2];
-            if (three_taps)
-                xc->k->depthwise3(g->stride[2], xc->taps / 3, job->offsets, p->phase_len, pack,
-                                  g->stride[1] * p->row_pitch, xc->w + m * xc->taps, xc->bias[m],
-                                  y + oh0 * g->out[2], g->out[2], oh1 - oh0, g->out[2]);
-            else
-                xc->k->depthwise(xc->taps, job->offsets, pack, g->stride[1] * p->row_pitch,
-                                 xc->w + m * xc->taps, xc->bias[m], y + oh0 * g->out[2], g->out[2],
-                                 oh1 - oh0, g->out[2]);
-        }
+        depthwise_band(xc, g, p, job->offsets, pack, &job->per_thread[thread_index].zeroed,
+                       job->a->x + (n * g->c + grp) * in_plane, grp, od, oh0, oh1,
+                       job->a->y + (n * g->m + grp * xc->mpg) * out_plane +
+                           (od * g->out[1] + oh0) * g->out[2],
+                       out_plane);
     }
 }
 
-void cp_x86_conv_depthwise_rows(const x86_conv *xc, const cp_geom *g, const float *x, int64_t oh0,
-                                int64_t oh1, float *y, int64_t y_plane)
+size_t cp_x86_conv_depthwise_rows_workspace(const x86_conv *xc, const cp_geom *g, int64_t max_rows)
 {
+    x86_conv_plan p;
+    cp_x86_conv_plan_depthwise_rows(xc, g, max_rows, &p);
+    return p.unpacked
+               ? 0
+               : cp_x86_conv_offsets_bytes(&p) + cp_align_up((size_t)p.pack_floats * sizeof(float));
+}
+
+void cp_x86_conv_depthwise_rows(const x86_conv *xc, const cp_geom *g, const float *x, int64_t oh0,
+                                int64_t oh1, int64_t max_rows, float *y, int64_t y_plane,
+                                void *workspace)
+{
+    x86_conv_plan p;
+    cp_x86_conv_plan_depthwise_rows(xc, g, max_rows, &p);
+    int64_t *offsets = workspace;
+    float *pack = NULL;
+    unsigned char zeroed = 0;
+    if (!p.unpacked) {
+        cp_x86_conv_make_offsets(&p, g, 1, offsets);
+        pack = (float *)((char *)workspace + cp_x86_conv_offsets_bytes(&p));
+    }
     const int64_t in_plane = cp_geom_in_plane(g);
-    for (int64_t grp = 0; grp < xc->groups; grp++)
-        for (int64_t j = 0; j < xc->mpg; j++) {
-            const int64_t m = grp * xc->mpg + j;
-            depthwise_unpacked(xc, g, x + grp * in_plane, m, 0, oh0, oh1, y + m * y_plane);
-        }
+    for (int64_t b0 = oh0; b0 < oh1; b0 += p.band_rows) {
+        const int64_t b1 = min64(b0 + p.band_rows, oh1);
+        for (int64_t grp = 0; grp < xc->groups; grp++)
+            depthwise_band(xc, g, &p, offsets, pack, &zeroed, x + grp * in_plane, grp, 0, b0, b1,
+                           y + grp * xc->mpg * y_plane + (b0 - oh0) * g->out[2], y_plane);
+    }
 }
 
 /* Decodes direct or rows task t into image, group, depth, band and

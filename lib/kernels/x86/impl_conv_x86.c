@@ -364,23 +364,26 @@ static void x86_conv_run_pixels(const cp_run_args *a, int64_t q0, int64_t pixels
                     cp_x86_conv_gemm_task, &job);
 }
 
-/* Rows of a 2-D depthwise run whose plan reads the input in place (three
- * taps along W; the run's tasks take those rows the same way). */
+/* Rows of a 2-D depthwise run (the run's tasks take those rows the same
+ * way, band by band). */
 static int x86_conv_rows_supported(const convpool_op *op, const cp_geom *g)
 {
     const x86_conv *xc = cp_x86_conv_for(op->packed, g);
-    if (g->n != 1 || g->out[0] != 1 || xc->algo != X86_CONV_DEPTHWISE ||
-        cp_x86_conv_run_is_tiny(xc, g) || cp_x86_wino_takes(xc, g))
-        return 0;
-    x86_conv_plan p;
-    cp_x86_conv_make_plan(xc, g, 1, 0, &p);
-    return p.unpacked;
+    return g->n == 1 && g->out[0] == 1 && xc->algo == X86_CONV_DEPTHWISE &&
+           !cp_x86_conv_run_is_tiny(xc, g) && !cp_x86_wino_takes(xc, g);
 }
 
-static void x86_conv_run_rows(const cp_run_args *a, int64_t oh0, int64_t oh1, int64_t y_plane)
+static size_t x86_conv_rows_workspace_size(const convpool_op *op, const cp_geom *g,
+                                           int64_t max_rows)
+{
+    return cp_x86_conv_depthwise_rows_workspace(cp_x86_conv_for(op->packed, g), g, max_rows);
+}
+
+static void x86_conv_run_rows(const cp_run_args *a, int64_t oh0, int64_t oh1, int64_t max_rows,
+                              int64_t y_plane)
 {
     cp_x86_conv_depthwise_rows(cp_x86_conv_for(a->op->packed, a->geom), a->geom, a->x, oh0, oh1,
-                               a->y, y_plane);
+                               max_rows, a->y, y_plane, a->workspace);
 }
 
 static size_t x86_conv_pixels_workspace_size(const convpool_op *op, const cp_geom *g,
@@ -420,6 +423,7 @@ const cp_impl cp_impl_conv_avx512 = {
     .run_depth_to_space = x86_conv_run_depth_to_space,
     .run_pixels = x86_conv_run_pixels,
     .rows_supported = x86_conv_rows_supported,
+    .rows_workspace_size = x86_conv_rows_workspace_size,
     .run_rows = x86_conv_run_rows,
     .pixels_workspace_size = x86_conv_pixels_workspace_size,
     .zip_phase_sums = x86_conv_zip_phase_sums,
@@ -436,6 +440,7 @@ const cp_impl cp_impl_conv_avx2 = {
     .run_depth_to_space = x86_conv_run_depth_to_space,
     .run_pixels = x86_conv_run_pixels,
     .rows_supported = x86_conv_rows_supported,
+    .rows_workspace_size = x86_conv_rows_workspace_size,
     .run_rows = x86_conv_run_rows,
     .pixels_workspace_size = x86_conv_pixels_workspace_size,
     .zip_phase_sums = x86_conv_zip_phase_sums,
