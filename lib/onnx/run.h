@@ -1,6 +1,8 @@
 /*
  * run.h - executes a model's nodes in order for one plan. Every op node
- * goes through convpool_op_run_ex(), the same path as the public op API.
+ * goes through convpool_op_run_ex(), the same path as the public op API,
+ * but the depthwise + pointwise pairs the plan chose, which run together
+ * (ops/conv_pair.h) on the same op objects and give the same bits.
  */
 #ifndef CP_ONNX_RUN_H
 #define CP_ONNX_RUN_H
