@@ -187,6 +187,19 @@ static void cache_from_cpuid(cp_cache_info *out)
         }
     }
 }
+
+/* "GenuineIntel" / "AuthenticAMD" in cpuid leaf 0's ebx, edx, ecx. */
+static int32_t vendor_from_cpuid(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d))
+        return CP_CPU_OTHER;
+    if (b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e)
+        return CP_CPU_INTEL;
+    if (b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163)
+        return CP_CPU_AMD;
+    return CP_CPU_OTHER;
+}
 #endif
 
 static int64_t sysconf_or_zero(int name)
@@ -204,7 +217,7 @@ static void read_cache(void)
 #endif
 #if defined(__x86_64__) || defined(__i386__)
     if (!cache.l1d_bytes || !cache.l1d_ways || !cache.l2_bytes) {
-        cp_cache_info id = {0, 0, 0};
+        cp_cache_info id = {0, 0, 0, CP_CPU_OTHER};
         cache_from_cpuid(&id);
         if (!cache.l1d_bytes || !cache.l1d_ways) {
             cache.l1d_bytes = id.l1d_bytes;
@@ -220,6 +233,10 @@ static void read_cache(void)
     }
     if (!cache.l2_bytes)
         cache.l2_bytes = CP_CACHE_DEFAULT_L2;
+    cache.vendor = CP_CPU_OTHER;
+#if defined(__x86_64__) || defined(__i386__)
+    cache.vendor = vendor_from_cpuid();
+#endif
 }
 
 const cp_cache_info *cp_cache(void)

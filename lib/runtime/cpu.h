@@ -28,12 +28,17 @@ int32_t cp_env_num_threads(void);
  * convolution with direct multiply-adds), else 1. */
 int cp_env_winograd(void);
 
-/* The data caches a core sees, as the CPU reports them: what tile and block
- * sizes are planned from. */
+/* CPU makers, where a kernel's best way to use the memory system was
+ * measured to differ between them. */
+enum { CP_CPU_OTHER, CP_CPU_INTEL, CP_CPU_AMD };
+
+/* The data caches a core sees, as the CPU reports them, and its maker:
+ * what tile and block sizes and store modes are planned from. */
 typedef struct cp_cache_info {
     int64_t l1d_bytes; /* level 1 data cache per core */
     int64_t l1d_ways;  /* its associativity */
     int64_t l2_bytes;  /* level 2 per core */
+    int32_t vendor;    /* CP_CPU_*: cpuid's vendor string */
 } cp_cache_info;
 
 /* The caches of this CPU: sysconf, else cpuid's deterministic cache

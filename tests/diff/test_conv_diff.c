@@ -220,8 +220,9 @@ static const conv_case fixed_cases[] = {
     {2, 2, 4, 40, 1, {6, 100}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     /* short reductions (at most 64 steps) whose output is at least twice
      * L2 (4 MiB and more, for L2s of up to 2 MiB): the GEMM and row tiles
-     * store their vectors in 256-bit halves on AVX-512 (impl_conv_x86.c,
-     * X86_CONV_HALVES_MAX_STEPS): the tall, GEMM-shaped and narrow row
+     * store their vectors in the CPU's store mode (impl_conv_x86.c,
+     * X86_CONV_STORE_MODE_MAX_STEPS; the kernel tests run every mode): the
+     * tall, GEMM-shaped and narrow row
      * tiles (partial last vectors, batch), a direct op run on the tall
      * tile, the 1x1 GEMM with groups and batch */
     {2, 1, 3, 40, 1, {160, 170}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},

@@ -85,18 +85,17 @@ static void gemm_operands_free(gemm_operands *g)
 static void test_gemm(const cp_conv_kernels *k, const char *isa)
 {
     const int64_t mr = k->gemm_mr, vw = k->vw;
-    for (int halves = 0; halves <= 1; halves++)
+    for (int store = 0; store < CP_CONV_STORE_MODES; store++)
         for (int64_t channels = 1; channels <= 5; channels += 2)
             for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
                 for (int64_t n = 1; n <= k->gemm_nv * vw; n += (n < 2 * vw ? 1 : 5)) {
                     const int64_t y_stride = n + 2;
                     gemm_operands g = gemm_operands_new(k, channels);
                     float *y = buffer((size_t)(mr * y_stride));
-                    k->gemm(channels, g.x, g.x_stride, g.w, g.bias, y, y_stride, m_valid, n,
-                            halves);
+                    k->gemm(channels, g.x, g.x_stride, g.w, g.bias, y, y_stride, m_valid, n, store);
                     char shape[96];
-                    snprintf(shape, sizeof shape, "C=%lld m_valid=%lld n=%lld halves=%d",
-                             (long long)channels, (long long)m_valid, (long long)n, halves);
+                    snprintf(shape, sizeof shape, "C=%lld m_valid=%lld n=%lld store=%d",
+                             (long long)channels, (long long)m_valid, (long long)n, store);
                     const gemm_tile_case t = {channels, g.x, g.x_stride, NULL, g.w,
                                               g.bias,   mr,  m_valid,    n};
                     check_gemm_tile("gemm", isa, &t, y, NULL, y_stride, shape);
@@ -149,7 +148,7 @@ static void test_rows_with(const cp_conv_kernels *k, const char *isa, const char
                            cp_conv_rows_fn fn, int64_t mr, int64_t nv)
 {
     const int64_t vw = k->vw;
-    for (int halves = 0; halves <= 1; halves++)
+    for (int store = 0; store < CP_CONV_STORE_MODES; store++)
         for (int64_t steps = 1; steps <= 7; steps += 3)
             for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
                 for (int64_t n = 1; n <= nv * vw; n += (n < 2 * vw ? 1 : 5)) {
@@ -162,10 +161,10 @@ static void test_rows_with(const cp_conv_kernels *k, const char *isa, const char
                     float *bias = buffer((size_t)mr), *y = buffer((size_t)(mr * y_stride));
                     float *before = buffer((size_t)(mr * y_stride));
                     memcpy(before, y, (size_t)(mr * y_stride) * sizeof *y);
-                    fn(steps, offsets, x, w, bias, y, y_stride, m_valid, n, halves);
+                    fn(steps, offsets, x, w, bias, y, y_stride, m_valid, n, store);
                     char shape[96];
-                    snprintf(shape, sizeof shape, "steps=%lld m_valid=%lld n=%lld halves=%d",
-                             (long long)steps, (long long)m_valid, (long long)n, halves);
+                    snprintf(shape, sizeof shape, "steps=%lld m_valid=%lld n=%lld store=%d",
+                             (long long)steps, (long long)m_valid, (long long)n, store);
                     const gemm_tile_case t = {steps, x, 0, offsets, w, bias, mr, m_valid, n};
                     check_gemm_tile(name, isa, &t, y, before, y_stride, shape);
                     free(x), free(w), free(bias), free(y), free(before);

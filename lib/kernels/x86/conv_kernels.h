@@ -19,6 +19,13 @@
 #include <stdint.h>
 #include "kernels/geom.h"
 
+/* How the GEMM-shaped tiles store their whole vectors (the glue's choice,
+ * store_mode in impl_conv_x86.c): plainly; as two 256-bit halves
+ * (vf_storeu_halves); or plainly, each after a prefetch of the line one
+ * tile further along its row, so that the next tile's stores find their
+ * lines in L1. Every mode stores the same values. */
+enum { CP_CONV_STORE_PLAIN, CP_CONV_STORE_HALVES, CP_CONV_STORE_AHEAD, CP_CONV_STORE_MODES };
+
 /* GEMM on NCHW (1x1, stride 1, no pads): y[MR rows][pixels] for one tile of
  * up to GEMM_NV vectors of pixels. x is input channel 0 at the tile's first
  * pixel, channel c at x + c*x_stride. w holds, per input channel, MR
@@ -26,11 +33,10 @@
  * or NULL: the sums start from y's values instead (a part of the input
  * channels after another; rows below m_valid, pixels below n).
  * Only `m_valid` rows and `n` pixels (1 .. nv_max*vw) are read and stored,
- * so tails need no padding. `halves`: whole vectors are stored as 256-bit
- * halves (vf_storeu_halves; the glue's choice, X86_CONV_HALVES_MAX_STEPS). */
+ * so tails need no padding. `store`: a CP_CONV_STORE_* mode. */
 typedef void (*cp_conv_gemm_fn)(int64_t channels, const float *x, int64_t x_stride, const float *w,
                                 const float *bias, float *y, int64_t y_stride, int64_t m_valid,
-                                int64_t n, int halves);
+                                int64_t n, int store);
 
 /* The GEMM of a whole tile (gemm_nv*vw pixels) stored with each pair of
  * rows zipped: for even i < m_valid (m_valid even), rows i and i + 1 of
@@ -47,10 +53,10 @@ typedef void (*cp_conv_gemm_zip_fn)(int64_t channels, const float *x, int64_t x_
  * MR weights at w + k*MR. The glue splits strided rows into phases and
  * pads them to whole vectors; used where input channels are few (the
  * stem), so that the direct kernel's transposed store would not pay.
- * `halves` as for the GEMM. */
+ * `store` as for the GEMM. */
 typedef void (*cp_conv_rows_fn)(int64_t steps, const int64_t *offsets, const float *x,
                                 const float *w, const float *bias, float *y, int64_t y_stride,
-                                int64_t m_valid, int64_t n, int halves);
+                                int64_t m_valid, int64_t n, int store);
 
 /* Direct convolution on a zero-padded copy of the input: np output pixels
  * of one row (np = 1 .. direct_np_max) times mv vectors of output channels

@@ -26,8 +26,9 @@
  *    with a short reduction at stride 1 also keeps its weights packed for
  *    the tall tile, which runs it where the output planes put a direct
  *    tile's channel rows in a few L1 sets (cp_x86_conv_for).
- *    The GEMM and rows tiles of short reductions store in 256-bit halves
- *    where the output is far beyond L2 (X86_CONV_HALVES_MAX_STEPS).
+ *    The GEMM and rows tiles of short reductions store in a mode chosen
+ *    for the CPU where the output is far beyond L2
+ *    (X86_CONV_STORE_MODE_MAX_STEPS).
  *  - direct: everything else (any kernel, stride, dilation, pads, groups,
  *    1-D/2-D/3-D). Each task copies a band of zero-padded input rows of one
  *    group (deep layers on small planes, whose padding taps are all left
@@ -185,7 +186,7 @@ typedef struct x86_conv_job {
      * args->y and the plane; cp_impl.run_pixels: a range of one image) */
     int64_t q0, pixels, y_stride;
     float *y;
-    int store_halves; /* GEMM, rows: the tiles' `halves` (X86_CONV_HALVES_MAX_STEPS) */
+    int store; /* GEMM, rows: the tiles' CP_CONV_STORE_* mode (X86_CONV_STORE_MODE_MAX_STEPS) */
     x86_conv_plan plan;
     const int64_t *offsets;
     const int64_t *w_offsets;    /* direct: weight codes (cp_x86_conv_make_direct_codes) */

@@ -94,7 +94,7 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
                     const int64_t slot = grp * xc->blocks + b;
                     k->gemm(cc, xt + c0 * xs, xs, xc->w + (slot * xc->cpg + c0) * mr,
                             c0 ? NULL : xc->bias + slot * mr, y + b * mr * ys + (q - job->q0), ys,
-                            xc->mpg - b * mr, np, job->store_halves);
+                            xc->mpg - b * mr, np, job->store);
                 }
             }
         }
@@ -490,7 +490,7 @@ void cp_x86_conv_rows_task(void *arg, int64_t begin, int64_t end, int32_t thread
                     int64_t c1 = min64((ct + 1) * row_vecs / tiles * k->vw, ow);
                     rows(steps, job->offsets, row + c0, xc->w + slot * steps * mr,
                          xc->bias + slot * mr, y + oh * ow + c0, out_plane, xc->mpg - b * mr,
-                         c1 - c0, job->store_halves);
+                         c1 - c0, job->store);
                 }
             }
         }

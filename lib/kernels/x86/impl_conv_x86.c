@@ -27,17 +27,19 @@
  * switch measured 0.95x-1.04x the time: not taken. */
 #define X86_CONV_ROWS_ALT_MAX_STEPS 576
 /* GEMM-shaped tiles (the 1x1 GEMM, the row kernel) of at most this many
- * reduction steps store their vectors as two 256-bit halves where the
- * op's output is at least twice L2. Such a tile stores a vector every 27
- * to 64 FMAs, and on the AVX-512 VM of docs/performance.md (a Zen 5) those
- * stores, into memory beyond L2, took time the FMAs could not hide: VGG's
- * first layer (3 -> 64 on 224 x 224, 27 steps) ran 0.96-0.98 of the time
- * with halves at 1 thread and 1x1 64 -> 256 on 56 x 56 0.96-0.99 (on a
- * vCPU in the slow state described there 1.01-1.02x; at 2 threads level).
- * Outputs within L2 (3 -> 64 on 56 x 56: 1.01-1.03x), longer reductions
- * (the stem, 147 steps: 1.01x; 576: 1.01x) and the depthwise kernel
- * (1.02-1.07x) measured slower with halves and keep whole-vector stores. */
-#define X86_CONV_HALVES_MAX_STEPS 64
+ * reduction steps store in a mode of their own where the op's output is
+ * at least twice L2 (store_mode). Such a tile stores a vector every 27 to
+ * 64 FMAs into memory beyond L2, and those stores took time the FMAs
+ * could not hide. On AMD (a Zen 5, docs/performance.md) two 256-bit halves
+ * a vector helped: VGG's first layer (3 -> 64 on 224 x 224, 27 steps)
+ * 0.96-0.98 of the time at 1 thread, 1x1 64 -> 256 on 56 x 56 0.96-0.99,
+ * while a prefetch of the next output lines was 1.02-1.11x slower. On
+ * Intel (a Sapphire Rapids-class Xeon) the halves were level and the
+ * prefetch of each line one tile ahead gave VGG's first layer 0.91-0.93
+ * of the time at 1 thread and 0.95 at 2. Outputs within L2, longer
+ * reductions (the stem, 147 steps; 576) and the depthwise kernel measured
+ * slower either way and store plainly. */
+#define X86_CONV_STORE_MODE_MAX_STEPS 64
 /* Channel multipliers up to this go to the depthwise kernel; above, the
  * direct kernel fills its output-channel vectors better. */
 #define X86_CONV_DEPTHWISE_MAX_MULTIPLIER 4
@@ -267,15 +269,17 @@ static void x86_conv_run_depth_to_space(const cp_run_args *a, const int64_t *blo
                                   min64(CP_CONV_GEMM_TILE_PIXELS_MAX, plane - q));
 }
 
-/* The GEMM and row tiles' `halves` for a run of xc on g that stores into
- * the output (see X86_CONV_HALVES_MAX_STEPS). */
-static int store_halves(const x86_conv *xc, const cp_geom *g)
+/* The GEMM and row tiles' CP_CONV_STORE_* mode for a run of xc on g that
+ * stores into the output (see X86_CONV_STORE_MODE_MAX_STEPS). */
+static int store_mode(const x86_conv *xc, const cp_geom *g)
 {
     if ((xc->algo != X86_CONV_GEMM && xc->algo != X86_CONV_ROWS) ||
-        xc->cpg * xc->taps > X86_CONV_HALVES_MAX_STEPS)
-        return 0;
+        xc->cpg * xc->taps > X86_CONV_STORE_MODE_MAX_STEPS)
+        return CP_CONV_STORE_PLAIN;
     const int64_t out_bytes = g->n * g->m * cp_geom_out_plane(g) * (int64_t)sizeof(float);
-    return out_bytes >= 2 * (int64_t)cp_cache()->l2_bytes;
+    if (out_bytes < 2 * (int64_t)cp_cache()->l2_bytes)
+        return CP_CONV_STORE_PLAIN;
+    return cp_cache()->vendor == CP_CPU_INTEL ? CP_CONV_STORE_AHEAD : CP_CONV_STORE_HALVES;
 }
 
 static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
@@ -289,7 +293,7 @@ static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
     job.q0 = 0;
     job.pixels = job.y_stride = cp_geom_out_plane(g);
     job.y = a->y;
-    job.store_halves = store_halves(xc, g);
+    job.store = store_mode(xc, g);
     int32_t threads = cp_threads_for_work(cp_x86_conv_work(xc, g), X86_CONV_MIN_WORK_PER_THREAD);
     if (threads > cp_context_threads(a->ctx))
         threads = cp_context_threads(a->ctx);
@@ -348,7 +352,7 @@ static void x86_conv_run_pixels(const cp_run_args *a, int64_t q0, int64_t pixels
 {
     const x86_conv *xc = a->op->packed;
     x86_conv_job job = {.a = a, .xc = xc, .q0 = q0, .pixels = pixels, .y_stride = y_stride};
-    /* job.store_halves 0: the callers' columns are bands sized for L2 */
+    /* job.store plain: the callers' columns are bands sized for L2 */
     job.y = a->y;
     int32_t threads =
         cp_threads_for_work(a->geom->m * pixels * xc->cpg, X86_CONV_MIN_WORK_PER_THREAD);

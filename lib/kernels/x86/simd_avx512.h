@@ -38,7 +38,7 @@ static inline void vf_storeu(float *p, vf v)
 {
     _mm512_storeu_ps(p, v);
 }
-/* The same store as two 256-bit halves (see X86_CONV_HALVES_MAX_STEPS). */
+/* The same store as two 256-bit halves (see X86_CONV_STORE_MODE_MAX_STEPS). */
 static inline void vf_storeu_halves(float *p, vf v)
 {
     _mm256_storeu_ps(p, _mm512_castps512_ps256(v));
