@@ -90,8 +90,9 @@ static inline int64_t tap_row(const cp_geom *g, const pool_row *row, int64_t kd,
  * MaxPool with Indices 0.89-0.94 of the time on maxpool_stem and
  * maxpool_vgg, 0.75 on maxpool_hires, 0.70 on a 2x2 pool of 64 x 56 x 56;
  * value-only 2x2 pools within L2 0.70-0.90, the benchmark's other pools
- * level (0.96-1.03). On a Zen 5 a prefetch of the Indices lines was
- * level. */
+ * level (0.96-1.03); on the AVX2 path avgpool3_pad 0.91, MaxPool with
+ * Indices 0.97-1.01 (16 chunks ahead: 1.03x slower). On a Zen 5 a
+ * prefetch of the Indices lines was level. */
 #define POOL_STORE_AHEAD 8
 
 /* Prefetches the line `bytes` after p, which may lie past the buffer (a
@@ -272,7 +273,8 @@ CP_INLINE void put_chunk(const cp_geom *g, const pool_lanes *at, vf acc, vi pos,
         POOL_PREFETCH_BYTES(y, POOL_STORE_AHEAD * LANES * sizeof(float));
         if (red == CP_POOL_MAX_IDX) {
             POOL_PREFETCH_BYTES(ip, POOL_STORE_AHEAD * LANES * sizeof(int64_t));
-            POOL_PREFETCH_BYTES(ip, POOL_STORE_AHEAD * LANES * sizeof(int64_t) + 64);
+            if (LANES * sizeof(int64_t) > 64) /* a chunk's Indices span two lines */
+                POOL_PREFETCH_BYTES(ip, POOL_STORE_AHEAD * LANES * sizeof(int64_t) + 64);
         }
     }
     store_n(y, acc, at->n);
