@@ -35,7 +35,7 @@
  * 0.96-0.98 of the time at 1 thread, 1x1 64 -> 256 on 56 x 56 0.96-0.99,
  * while a prefetch of the next output lines was 1.02-1.11x slower. On
  * Intel (a Sapphire Rapids-class Xeon) the halves were level and the
- * prefetch of each line one tile ahead gave VGG's first layer 0.91-0.93
+ * prefetch of each line one tile ahead gave VGG's first layer 0.91-0.94
  * of the time at 1 thread and 0.95 at 2. Outputs within L2, longer
  * reductions (the stem, 147 steps; 576) and the depthwise kernel measured
  * slower either way and store plainly. */

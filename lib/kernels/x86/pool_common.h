@@ -83,7 +83,7 @@ static inline int64_t tap_row(const cp_geom *g, const pool_row *row, int64_t kd,
  * FLT_MAX the float sum overflowed where the reference's double did not. */
 #define POOL_LP_SUM_MIN 0x1p-100f
 
-/* put_chunk prefetches the output lines (and with Indices theirs) this
+/* put_chunk prefetches the output lines (with Indices, theirs too) this
  * many chunks ahead of the one it stores: the walks along W store chunk
  * after chunk forward through memory, so the stores find their lines in
  * L1. On the Sapphire Rapids-class Xeon (docs/performance.md), 1 thread:
