@@ -1,13 +1,17 @@
 /*
  * test_determinism: outputs are bitwise identical whatever the thread
- * count. Conv on each algorithm and on shapes that split into bands,
+ * count and wherever the caller's buffers start. Conv on each algorithm and on shapes that split into bands,
  * channel chunks and batch, and every pool kind (MaxPool with Indices,
  * LpPool at p = 1, 2 and another p),
  * run on contexts of 1, 2 and 3 threads on every ISA path up to the active
  * one (and through the public entry points); outputs (and Indices) of the
  * 2- and 3-thread runs must equal the 1-thread run byte for byte. The same
  * holds for the backward passes: dx of every case (MaxPool from Indices and
- * from x), dw and db of the convolutions.
+ * from x), dw and db of the convolutions. On the AVX2 and AVX-512 paths
+ * each forward run, and each convolution's dx, is also made on 1 thread
+ * with x and y (dy and dx) copied to 16 and 36 bytes past a 64-byte line
+ * (the GEMM places its pixel tiles by the input's alignment) and must
+ * equal the run on line-aligned buffers.
  *
  * Exit 77 (skip) when CONVPOOL_ISA names a path this CPU lacks.
  */
@@ -42,6 +46,9 @@ static const det_case cases[] = {
      {0}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
     {"conv 1x1 64->72 batch 2", CONVPOOL_OP_CONV, 2, {2, 64, 30, 31}, {72, 64, 1, 1}, {0},
      {1, 1}, {1, 1}, {0}, 1, 0, 0},
+    /* planes of whole lines (560 pixels): off a line, a head tile first */
+    {"conv 1x1 48->40 grouped batch 2", CONVPOOL_OP_CONV, 2, {2, 48, 20, 28}, {40, 24, 1, 1},
+     {0}, {1, 1}, {1, 1}, {0}, 2, 0, 0},
     /* dw on x86: the outer path with its operands swapped, db summed by
      * chunks of rows, and slabs narrower at 2 threads than at 1 */
     {"conv 1x1 64->256 70x64 batch 2", CONVPOOL_OP_CONV, 2, {2, 64, 70, 64}, {256, 64, 1, 1},
@@ -236,6 +243,73 @@ static int backward_differs(const det_case *c, const convpool_op *op, convpool_c
     return differ;
 }
 
+/* Byte offsets past a 64-byte line the placement runs copy their buffers to. */
+static const size_t placements[] = {16, 36};
+
+/* src copied to `bytes` past a 64-byte line of a new buffer (*base to
+ * free); NULL src: left uninitialised. */
+static void *placed(const void *src, size_t size, size_t bytes, void **base)
+{
+    *base = aligned_alloc(64, (size + bytes + 63) / 64 * 64 + 64);
+    char *p = (char *)*base + bytes;
+    if (src)
+        memcpy(p, src, size);
+    return p;
+}
+
+/* 1-thread runs with the buffers off their lines (placements): the forward
+ * output (and Indices) against y_ref, a convolution's dx against an
+ * aligned run's. */
+static int placement_differs(const det_case *c, const convpool_op *op, convpool_context *ctx,
+                             const float *x, size_t x_count, size_t y_count, const float *y_ref,
+                             const int64_t *ind_ref)
+{
+    const size_t rank = (size_t)c->rank + 2, xb = x_count * 4, yb = y_count * 4;
+    const int conv = c->kind == CONVPOOL_OP_CONV;
+    void *b_dy, *b_dx;
+    float *dy = placed(NULL, yb, 0, &b_dy), *dx_ref = placed(NULL, xb, 0, &b_dx);
+    for (size_t i = 0; i < y_count; i++)
+        dy[i] = (float)((i * 613) % 997) / 100.0f - 5.0f;
+    if (conv)
+        check(convpool_op_backward_data(op, ctx, c->shape, rank, NULL, NULL, dy, y_count, dx_ref,
+                                        x_count, NULL, 0),
+              c->name);
+    int differ = 0;
+    for (size_t k = 0; k < sizeof placements / sizeof placements[0]; k++) {
+        const size_t at = placements[k];
+        void *bx, *by, *bi = NULL, *bdy, *bdx;
+        const float *xp = placed(x, xb, at, &bx);
+        float *yp = placed(NULL, yb, at, &by);
+        int64_t *ip = ind_ref ? placed(NULL, y_count * 8, at, &bi) : NULL;
+        check(convpool_op_run_ex(op, ctx, c->shape, rank, xp, yp, y_count, ip, NULL, 0),
+              c->name);
+        int same = memcmp(yp, y_ref, yb) == 0 && (!ip || memcmp(ip, ind_ref, y_count * 8) == 0);
+        if (conv) {
+            const float *dyp = placed(dy, yb, at, &bdy);
+            float *dxp = placed(NULL, xb, at, &bdx);
+            check(convpool_op_backward_data(op, ctx, c->shape, rank, NULL, NULL, dyp, y_count,
+                                            dxp, x_count, NULL, 0),
+                  c->name);
+            same = same && memcmp(dxp, dx_ref, xb) == 0;
+            free(bdy);
+            free(bdx);
+        }
+        if (!same) {
+            fprintf(stderr, "%s on %s: buffers %zu bytes off their lines differ\n", c->name,
+                    op->impl->name, at);
+            differ = 1;
+        }
+        free(bx);
+        free(by);
+        free(bi);
+    }
+    printf("%-30s %-22s buffers off their lines %s\n", c->name, op->impl->name,
+           differ ? "DIFFER" : "identical");
+    free(b_dy);
+    free(b_dx);
+    return differ;
+}
+
 int main(void)
 {
     if (diff_forced_isa_missing())
@@ -279,6 +353,8 @@ int main(void)
             printf("%-30s %-22s 1/2/3 threads %s\n", c->name, op->impl->name,
                    differ ? "DIFFER" : "identical");
             failures += differ;
+            if ((isa < 0 ? active : isa) != CONVPOOL_ISA_SCALAR)
+                failures += placement_differs(c, op, ctx[0], x, x_count, y_count, y[0], ind[0]);
             failures += backward_differs(c, op, ctx, x, x_count, y_count, ind[0]);
             for (int t = 0; t < 3; t++) {
                 free(y[t]);

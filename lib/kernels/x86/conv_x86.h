@@ -148,6 +148,8 @@ typedef struct x86_conv_plan {
     int64_t p_chunks;      /* GEMM: pixel chunks */
     int64_t p_chunk;       /* GEMM: pixel tiles per chunk */
     int64_t tile;          /* GEMM: pixels per tile */
+    int64_t head;          /* GEMM: pixels of a first, shorter tile that starts the
+                            * others' input on 64-byte lines (0: none) */
     int64_t k_chunk;       /* GEMM: input channels per pass of a tile over its blocks */
     int gemm_packs;        /* GEMM: each pixel tile's input copied into the thread's pack */
     int unpacked;          /* depthwise, direct: read straight from the input (no pack) */
@@ -221,6 +223,21 @@ static inline int64_t x86_conv_tile_block(int64_t blocks, int64_t mv, int64_t mt
     return mt * small + min64(mt, big);
 }
 
+/* A GEMM plan's pixel tiles over `pixels` pixels. */
+static inline int64_t x86_conv_gemm_tiles(const x86_conv_plan *p, int64_t pixels)
+{
+    return (p->head > 0) + ceil_div(pixels - p->head, p->tile);
+}
+
+/* GEMM pixel tile pt of a plan: its first pixel (from the run's first)
+ * and its length, of `pixels` in all. */
+static inline void x86_conv_gemm_tile_span(const x86_conv_plan *p, int64_t pixels, int64_t pt,
+                                           int64_t *q, int64_t *np)
+{
+    *q = p->head && pt ? p->head + (pt - 1) * p->tile : pt * p->tile;
+    *np = min64(pt == 0 && p->head ? p->head : p->tile, pixels - *q);
+}
+
 /* A direct op's rows_alt runs where the output plane is a multiple of
  * this fraction of the L1 way size: a direct tile's channel rows, one
  * plane apart, then fall in at most this many L1 set positions. */
@@ -292,19 +309,27 @@ static inline int cp_x86_conv_run_is_tiny(const x86_conv *xc, const cp_geom *g)
 
 /* Plans a run of xc on g; `threads`: how many take part in it;
  * `whole_tiles`: a GEMM's tiles keep gemm_nv vectors (depth to space zips
- * them). A plan with whole_tiles 0 needs at least the workspace of one
- * with 1. */
+ * them); `x`: the run's input (a GEMM reads it in place and places its
+ * tiles by its alignment), NULL for a workspace query. A plan with
+ * whole_tiles 0 needs at least the workspace of one with 1, whatever x. */
 void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, int whole_tiles,
-                           x86_conv_plan *p);
+                           const float *x, x86_conv_plan *p);
 /* A depthwise run's one-thread plan for runs of at most `rows` output rows
  * (cp_x86_conv_depthwise_rows): packed bands of at most that many rows. */
 void cp_x86_conv_plan_depthwise_rows(const x86_conv *xc, const cp_geom *g, int64_t rows,
                                      x86_conv_plan *p);
 /* The GEMM's plan for `pixels` pixels of each of `items` images whose
  * input planes are `plane` floats apart (what cp_x86_conv_make_plan gives
- * the GEMM for a whole run). */
+ * the GEMM for a whole run), the first tile `head` pixels long if head >
+ * 0 (cp_x86_conv_gemm_head) and the tiles are read in place. */
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, int64_t plane,
-                           int whole_tiles, x86_conv_plan *p);
+                           int whole_tiles, int64_t head, x86_conv_plan *p);
+/* The head of a GEMM reading `pixels` pixels of planes `plane` floats
+ * apart from x: where every plane starts at the same place in a 64-byte
+ * line, the pixels before x's next line (a vector load across two lines
+ * takes both: 256 -> 64 on 56 x 56 read 16 bytes off its lines ran
+ * 1.10x-1.14x slower at 1 thread); else 0. */
+int64_t cp_x86_conv_gemm_head(const float *x, int64_t plane, int64_t pixels);
 /* The cp_impl workspace_size: the reduction-step tables, then each
  * thread's share (pack, compact tables); 0 on the tiny path. */
 size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads);

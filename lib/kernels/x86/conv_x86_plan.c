@@ -305,14 +305,22 @@ static int64_t gemm_k_chunk(const x86_conv *xc, int64_t plane_bytes, int64_t til
     return gemm_tile_crowds_l1(part, plane_bytes, tile_bytes / 64) ? xc->cpg : part;
 }
 
+int64_t cp_x86_conv_gemm_head(const float *x, int64_t plane, int64_t pixels)
+{
+    const uintptr_t at = (uintptr_t)x % 64;
+    if (plane * (int64_t)sizeof(float) % 64 != 0 || at % sizeof(float) != 0)
+        return 0;
+    const int64_t head = (int64_t)((64 - at) % 64 / sizeof(float));
+    return head < pixels ? head : 0;
+}
+
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, int64_t plane,
-                           int whole_tiles, x86_conv_plan *p)
+                           int whole_tiles, int64_t head, x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->row_parts = 1;
     const int64_t plane_bytes = plane * (int64_t)sizeof(float);
     const int64_t tile = gemm_tile_pixels(xc, plane_bytes, whole_tiles);
-    const int64_t tiles = ceil_div(pixels, tile);
     p->tile = tile;
     /* Where the tile's input crowds L1 and the input planes outgrow L2,
      * each task first copies the tile's input into a pack of its own (its
@@ -332,6 +340,11 @@ void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, in
         xc->cpg * plane_bytes > cp_cache()->l2_bytes &&
         gemm_tile_crowds_l1(xc->cpg, plane_bytes, tile_bytes / 64);
     p->pack_floats = p->thread_floats = p->gemm_packs ? round_up(xc->cpg * tile, 16) : 0;
+    /* A head tile where the blocks read the tile in place: a packed tile
+     * is read from aligned lines anyway, and the head's short tile cost
+     * more than its copy's loads gained (the stem's dx 1.05x slower). */
+    p->head = whole_tiles || p->gemm_packs ? 0 : head;
+    const int64_t tiles = x86_conv_gemm_tiles(p, pixels);
     p->k_chunk = gemm_k_chunk(xc, plane_bytes, tile, p->gemm_packs, whole_tiles);
     p->p_chunk = min64(tiles, 4);
     /* each task packs its tiles for its own blocks, or runs them part by
@@ -351,20 +364,22 @@ void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, in
 void cp_x86_conv_plan_depthwise_rows(const x86_conv *xc, const cp_geom *g, int64_t rows,
                                      x86_conv_plan *p)
 {
-    cp_x86_conv_make_plan(xc, g, 1, 0, p);
+    cp_x86_conv_make_plan(xc, g, 1, 0, NULL, p);
     if (!p->unpacked && p->band_rows > rows)
         set_band_rows(p, g, 1, rows);
 }
 
 /* `threads`: how many take part in the run (tile shapes that split evenly) */
 void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, int whole_tiles,
-                           x86_conv_plan *p)
+                           const float *x, x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->row_parts = 1;
     const int64_t vw = xc->k->vw;
     if (xc->algo == X86_CONV_GEMM) {
-        cp_x86_conv_plan_gemm(xc, g->n, cp_geom_out_plane(g), cp_geom_in_plane(g), whole_tiles, p);
+        const int64_t pixels = cp_geom_out_plane(g), plane = cp_geom_in_plane(g);
+        cp_x86_conv_plan_gemm(xc, g->n, pixels, plane, whole_tiles,
+                              x ? cp_x86_conv_gemm_head(x, plane, pixels) : 0, p);
         if (threads <= 1) { /* each pixel tile meets all blocks while in L1 (packed once) */
             p->m_chunks = 1;
             p->m_chunk = xc->blocks;
@@ -437,7 +452,7 @@ size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32
     if (cp_x86_wino_takes(op->packed, g))
         return cp_x86_wino_workspace_size(op->packed, g, threads);
     x86_conv_plan p;
-    cp_x86_conv_make_plan(cp_x86_conv_for(op->packed, g), g, threads, 0, &p);
+    cp_x86_conv_make_plan(cp_x86_conv_for(op->packed, g), g, threads, 0, NULL, &p);
     return cp_x86_conv_offsets_bytes(&p) + cp_x86_conv_thread_bytes(threads) +
            (size_t)threads * (size_t)p.thread_floats * sizeof(float);
 }

@@ -63,6 +63,7 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
     const cp_geom *g = job->a->geom;
     const cp_conv_kernels *k = xc->k;
     const int64_t plane = cp_geom_out_plane(g), tile = job->plan.tile;
+    const int64_t tiles = x86_conv_gemm_tiles(&job->plan, job->pixels);
     const int64_t mr = xc->block, ys = job->y_stride;
     for (int64_t t = begin; t < end; t++) {
         int64_t mc = t % job->plan.m_chunks, rest = t / job->plan.m_chunks;
@@ -72,9 +73,11 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
         float *y = job->y + (n * g->m + grp * xc->mpg) * ys;
         int64_t b_lo = mc * job->plan.m_chunk, b_hi = min64(b_lo + job->plan.m_chunk, xc->blocks);
         int64_t pt_lo = pc * job->plan.p_chunk;
-        int64_t pt_hi = min64(pt_lo + job->plan.p_chunk, ceil_div(job->pixels, tile));
+        int64_t pt_hi = min64(pt_lo + job->plan.p_chunk, tiles);
         for (int64_t pt = pt_lo; pt < pt_hi; pt++) {
-            int64_t q = job->q0 + pt * tile, np = min64(tile, job->q0 + job->pixels - q);
+            int64_t q, np;
+            x86_conv_gemm_tile_span(&job->plan, job->pixels, pt, &q, &np);
+            q += job->q0;
             const float *xt = x + q;
             int64_t xs = plane;
             if (job->plan.gemm_packs) { /* the tile's channels a tile apart, in L1 */

@@ -297,7 +297,7 @@ static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
     int32_t threads = cp_threads_for_work(cp_x86_conv_work(xc, g), X86_CONV_MIN_WORK_PER_THREAD);
     if (threads > cp_context_threads(a->ctx))
         threads = cp_context_threads(a->ctx);
-    cp_x86_conv_make_plan(xc, g, threads, d2s != NULL, &job.plan);
+    cp_x86_conv_make_plan(xc, g, threads, d2s != NULL, a->x, &job.plan);
     if (xc->algo == X86_CONV_GEMM) {
         job.pack = (float *)((char *)a->workspace + cp_x86_conv_offsets_bytes(&job.plan) +
                              cp_x86_conv_thread_bytes(cp_context_threads(a->ctx)));
@@ -358,7 +358,9 @@ static void x86_conv_run_pixels(const cp_run_args *a, int64_t q0, int64_t pixels
         cp_threads_for_work(a->geom->m * pixels * xc->cpg, X86_CONV_MIN_WORK_PER_THREAD);
     if (threads > max_threads)
         threads = max_threads;
-    cp_x86_conv_plan_gemm(xc, 1, pixels, cp_geom_in_plane(a->geom), 0, &job.plan);
+    const int64_t plane = cp_geom_in_plane(a->geom);
+    cp_x86_conv_plan_gemm(xc, 1, pixels, plane, 0, cp_x86_conv_gemm_head(a->x + q0, plane, pixels),
+                          &job.plan);
     job.pack = a->workspace;
     if (threads <= 1) {
         job.plan.m_chunks = 1;
@@ -394,7 +396,7 @@ static size_t x86_conv_pixels_workspace_size(const convpool_op *op, const cp_geo
                                              int32_t max_threads)
 {
     x86_conv_plan p;
-    cp_x86_conv_plan_gemm(op->packed, 1, cp_geom_in_plane(g), cp_geom_in_plane(g), 0, &p);
+    cp_x86_conv_plan_gemm(op->packed, 1, cp_geom_in_plane(g), cp_geom_in_plane(g), 0, 0, &p);
     return cp_align_up((size_t)max_threads * (size_t)p.thread_floats * sizeof(float));
 }
 
