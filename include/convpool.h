@@ -311,7 +311,9 @@ typedef struct convpool_op convpool_op;
  * Winograd F(2x2, 3x3): 2.25x fewer multiply-adds, its results differing
  * from direct sums by rounding only (within a few units of float32
  * rounding of the sum of the terms' magnitudes, as the direct kernels' own
- * summation orders do). Setting the environment variable
+ * summation orders do); a run that meets an infinity or NaN is computed
+ * again as direct sums, so such values come out as the reference gives
+ * them. Setting the environment variable
  * CONVPOOL_WINOGRAD=0 before the library's first use makes every op
  * created afterwards compute direct sums.
  * A tap in the padding adds nothing (not 0 * w); since 1.1.0 an op whose

@@ -463,6 +463,57 @@ START_TEST(conv_without_bias_equals_zero_bias)
 }
 END_TEST
 
+/* A 2-D Conv case for the non-finite tests: channels in, out, group,
+ * kernel, stride, pads (the same each side). */
+typedef struct non_finite_case {
+    int64_t c, m, group, k, s, pad;
+} non_finite_case;
+
+/* Runs case `cs` (number i) on random weights and input (size x size
+ * planes, at most 16 channels) after plant() has made some of them
+ * infinite or NaN, against the oracle (which gives each output the
+ * infinity or NaN a direct sum gives it). */
+static void check_non_finite(cpt_rng *r, const non_finite_case *cs, size_t i, int64_t size,
+                             void (*plant)(const non_finite_case *cs, float *w, float *x,
+                                           int64_t size))
+{
+    cpt_cfg c;
+    cpt_cfg_init(&c, CONVPOOL_OP_CONV, 2);
+    c.m = cs->m;
+    c.group = cs->group;
+    c.kernel[0] = c.kernel[1] = cs->k;
+    c.strides[0] = c.strides[1] = cs->s;
+    for (int j = 0; j < 4; j++)
+        c.pads[j] = cs->pad;
+    const int64_t wn = c.m * cs->c / cs->group * cs->k * cs->k, xn = size * size * 16;
+    const int64_t shape[4] = {1, cs->c, size, size};
+    float *w = malloc((size_t)wn * sizeof *w), *x = malloc((size_t)xn * sizeof *x);
+    cpt_rng_fill(r, w, wn);
+    cpt_rng_fill(r, x, xn);
+    plant(cs, w, x, size);
+    char what[80];
+    snprintf(what, sizeof what, "case %zu: %lld -> %lld, %lldx%lld, pads %lld", i,
+             (long long)cs->c, (long long)c.m, (long long)cs->k, (long long)cs->k,
+             (long long)cs->pad);
+    check_op(&c, shape, x, w, NULL, NULL, NULL, what);
+    free(w);
+    free(x);
+}
+
+/* Output channel 0's first tap (input channel 0), output channel 1's
+ * last (its last input channel): in the padding for the first (last)
+ * outputs, inside for the others; a NaN in output channel 2's middle row
+ * of taps, first column. */
+static void plant_weights(const non_finite_case *cs, float *w, float *x, int64_t size)
+{
+    (void)x;
+    (void)size;
+    const int64_t k = cs->k, cg = cs->c / cs->group;
+    w[0] = INFINITY;
+    w[(1 * cg + cg - 1) * k * k + k * k - 1] = -INFINITY;
+    w[(2 * cg) * k * k + k * (k / 2)] = NAN;
+}
+
 /* An infinite or NaN weight: a tap of it that falls in the padding adds
  * nothing (README, Semantics), so outputs whose windows have it only
  * there stay finite, on every ISA path. The fast paths multiply some such
@@ -472,42 +523,44 @@ END_TEST
  * depthwise, and the direct kernel with 2 columns of padding. */
 START_TEST(conv_non_finite_weights)
 {
-    static const struct {
-        int64_t c, m, group, k, s, pad;
-    } cases[] = {
+    static const non_finite_case cases[] = {
         {3, 8, 1, 7, 2, 3}, {16, 3, 1, 3, 1, 1}, {16, 16, 16, 3, 1, 1}, {16, 16, 1, 5, 1, 2},
     };
     cpt_rng r;
     cpt_rng_seed(&r, 2026);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        cpt_cfg c;
-        cpt_cfg_init(&c, CONVPOOL_OP_CONV, 2);
-        c.m = cases[i].m;
-        c.group = cases[i].group;
-        c.kernel[0] = c.kernel[1] = cases[i].k;
-        c.strides[0] = c.strides[1] = cases[i].s;
-        for (int j = 0; j < 4; j++)
-            c.pads[j] = cases[i].pad;
-        const int64_t k = cases[i].k, cg = cases[i].c / cases[i].group;
-        const int64_t wn = c.m * cg * k * k, shape[4] = {1, cases[i].c, 20, 20};
-        float *w = malloc((size_t)wn * sizeof *w), *x = malloc(20 * 20 * 16 * sizeof *x);
-        cpt_rng_fill(&r, w, wn);
-        cpt_rng_fill(&r, x, 20 * 20 * 16);
-        /* output channel 0's first tap (input channel 0), output channel
-         * 1's last (its last input channel): in the padding for the first
-         * (last) outputs, inside for the others; a NaN in output channel
-         * 2's middle row of taps, first column */
-        w[0] = INFINITY;
-        w[(1 * cg + cg - 1) * k * k + k * k - 1] = -INFINITY;
-        w[(2 * cg) * k * k + k * (k / 2)] = NAN;
-        char what[64];
-        snprintf(what, sizeof what, "case %zu: %lld -> %lld, %lldx%lld, pads %lld", i,
-                 (long long)cases[i].c, (long long)c.m, (long long)k, (long long)k,
-                 (long long)cases[i].pad);
-        check_op(&c, shape, x, w, NULL, NULL, NULL, what);
-        free(w);
-        free(x);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_non_finite(&r, &cases[i], i, 20, plant_weights);
+}
+END_TEST
+
+/* +inf inside channel 0, -inf two pixels from it in channel 1 (the
+ * windows between take both), NaN at channel 2's last pixel. */
+static void plant_inputs(const non_finite_case *cs, float *w, float *x, int64_t size)
+{
+    (void)cs;
+    (void)w;
+    x[5 * size + 7] = INFINITY;
+    x[size * size + 5 * size + 9] = -INFINITY;
+    x[3 * size * size - 1] = NAN;
+}
+
+/* An infinite or NaN input reaches the outputs whose windows take it as
+ * a direct sum would (an infinity with the sign of its products, NaN
+ * where infinities of both signs or a NaN meet), on every ISA path.
+ * Winograd F(2x2, 3x3) subtracts inputs in its transforms (inf - inf is
+ * NaN): its runs that meet such values are computed again directly.
+ * Shapes that take each fast algorithm: Winograd (16 -> 16, 3x3 on 24 x
+ * 24), the 1x1 GEMM, the direct kernel, the stem's rows, depthwise. */
+START_TEST(conv_non_finite_inputs)
+{
+    static const non_finite_case cases[] = {
+        {16, 16, 1, 3, 1, 1}, {16, 24, 1, 1, 1, 0},   {16, 16, 1, 5, 1, 2},
+        {3, 8, 1, 7, 2, 3},   {16, 16, 16, 3, 1, 1},
+    };
+    cpt_rng r;
+    cpt_rng_seed(&r, 2027);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_non_finite(&r, &cases[i], i, 24, plant_inputs);
 }
 END_TEST
 
@@ -697,6 +750,7 @@ int main(void)
     CPT_ADD(s, global_pools);
     CPT_ADD(s, conv_without_bias_equals_zero_bias);
     CPT_ADD(s, conv_non_finite_weights);
+    CPT_ADD(s, conv_non_finite_inputs);
     CPT_ADD(s, random_small_configurations_match_oracle);
     CPT_ADD(s, random_larger_configurations_match_oracle);
     return cpt_run_suite(s);

@@ -144,9 +144,11 @@ typedef void (*cp_conv_wino_input_fn)(const float *const *even, const float *con
                                       int64_t tiles, float *dst, int64_t pitch);
 /* wino_output: A^T m A + bias of `tiles` tiles, m's value (r, s) of tile t
  * at src[(4r + s) * pitch + t]: their two output rows into y0 and y1 (NULL:
- * past the output's last row), `width` <= 2 * tiles floats each. */
-typedef void (*cp_conv_wino_output_fn)(const float *src, int64_t pitch, int64_t tiles, float bias,
-                                       float *y0, float *y1, int64_t width);
+ * past the output's last row), `width` <= 2 * tiles floats each. Returns
+ * nonzero if a value it computed for those rows (stored or past `width`)
+ * is an infinity or NaN. */
+typedef int (*cp_conv_wino_output_fn)(const float *src, int64_t pitch, int64_t tiles, float bias,
+                                      float *y0, float *y1, int64_t width);
 /* ConvTranspose's scatter of stride-2 taps into one output row of `width`
  * floats: each phase's sources summed into s (see cp_zip_phase; in an
  * order fixed by the sources and j, so the same call gives the same bits),

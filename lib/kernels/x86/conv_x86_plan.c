@@ -449,10 +449,13 @@ size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32
 {
     if (cp_x86_conv_run_is_tiny(op->packed, g))
         return 0;
-    if (cp_x86_wino_takes(op->packed, g))
-        return cp_x86_wino_workspace_size(op->packed, g, threads);
     x86_conv_plan p;
     cp_x86_conv_make_plan(cp_x86_conv_for(op->packed, g), g, threads, 0, NULL, &p);
-    return cp_x86_conv_offsets_bytes(&p) + cp_x86_conv_thread_bytes(threads) +
-           (size_t)threads * (size_t)p.thread_floats * sizeof(float);
+    const size_t direct = cp_x86_conv_offsets_bytes(&p) + cp_x86_conv_thread_bytes(threads) +
+                          (size_t)threads * (size_t)p.thread_floats * sizeof(float);
+    if (!cp_x86_wino_takes(op->packed, g))
+        return direct;
+    /* a Winograd run may leave the output to the direct algorithm */
+    const size_t wino = cp_x86_wino_workspace_size(op->packed, g, threads);
+    return wino > direct ? wino : direct;
 }

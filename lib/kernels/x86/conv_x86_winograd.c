@@ -193,6 +193,7 @@ typedef struct wino_job {
     const cp_conv_kernels *k;
     wino_plan p;
     cp_geom gemm_geom; /* the inner Conv on one full band: (1, 16 C, 1, band_tiles) */
+    int nonfinite;     /* set (relaxed atomic) by a task that computed an inf or NaN */
 } wino_job;
 
 /* Zeros over [from, to) of p. */
@@ -230,7 +231,8 @@ static void split_row(const wino_job *j, const float *x, int64_t row, float *spl
 /* Band b of image n: V, the inner GEMM, the output rows. */
 static void band_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
-    const wino_job *j = arg;
+    wino_job *j = arg;
+    int nonfinite = 0;
     const wino_plan *p = &j->p;
     const cp_geom *g = j->a->geom;
     const x86_wino *w = j->w;
@@ -274,24 +276,27 @@ static void band_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
                 const int64_t width =
                     g->out[2] - ox < 2 * (tx1 - tx0) ? g->out[2] - ox : 2 * (tx1 - tx0);
                 float *y0 = y + oy * g->out[2] + ox;
-                j->k->wino_output(prod + m * pitch + ty * p->tiles_w + tx0 - t0, w->m * pitch,
-                                  tx1 - tx0, w->bias[m], y0,
-                                  oy + 1 < g->out[1] ? y0 + g->out[2] : NULL, width);
+                nonfinite |= j->k->wino_output(prod + m * pitch + ty * p->tiles_w + tx0 - t0,
+                                               w->m * pitch, tx1 - tx0, w->bias[m], y0,
+                                               oy + 1 < g->out[1] ? y0 + g->out[2] : NULL, width);
             }
         }
     }
+    if (nonfinite)
+        __atomic_store_n(&j->nonfinite, 1, __ATOMIC_RELAXED);
 }
 
-void cp_x86_wino_run(const cp_run_args *a)
+int cp_x86_wino_run(const cp_run_args *a)
 {
     const x86_conv *xc = a->op->packed;
     wino_job j = {.a = a, .w = xc->wino, .k = xc->k};
     plan_of(j.w, a->geom, cp_context_threads(a->ctx), &j.p);
     const int64_t shape[4] = {1, WINO_VALUES * j.w->c, 1, j.p.band_tiles};
     if (cp_geom_resolve(j.w->gemm, shape, 4, &j.gemm_geom) != CONVPOOL_OK)
-        return; /* unreachable: a 1x1 Conv takes any plane */
+        return 0; /* unreachable: a 1x1 Conv takes any plane */
     const int64_t tasks = a->geom->n * j.p.bands;
     int32_t threads = cp_context_threads(a->ctx);
     threads = tasks < threads ? (int32_t)tasks : threads;
     cp_parallel_for(a->ctx, tasks, threads, band_task, &j);
+    return !__atomic_load_n(&j.nonfinite, __ATOMIC_RELAXED);
 }

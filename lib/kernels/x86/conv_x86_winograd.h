@@ -49,6 +49,11 @@ void cp_x86_wino_release(x86_wino *w);
 /* Whether a run of geometry g takes the Winograd path. */
 int cp_x86_wino_takes(const x86_conv *xc, const cp_geom *g);
 size_t cp_x86_wino_workspace_size(const x86_conv *xc, const cp_geom *g, int32_t threads);
-void cp_x86_wino_run(const cp_run_args *a);
+/* Runs a; returns 0, leaving y to be computed again by the op's direct
+ * algorithm, if an output it computed is an infinity or NaN: the
+ * transforms subtract inputs, so an infinite input gives inf - inf = NaN
+ * where a direct sum gives the infinity (a NaN input gives NaN either
+ * way, and a rerun costs only runs that have such values). */
+int cp_x86_wino_run(const cp_run_args *a);
 
 #endif

@@ -232,10 +232,9 @@ static void x86_conv_run(const cp_run_args *a)
         cp_conv_tiny(g, xc->plain_w, xc->plain_bias, a->x, a->y);
         return;
     }
-    if (cp_x86_wino_takes(xc, g)) {
-        cp_x86_wino_run(a);
+    /* Winograd, or the direct algorithm where it met an infinity or NaN */
+    if (cp_x86_wino_takes(xc, g) && cp_x86_wino_run(a))
         return;
-    }
     run_job(a, NULL);
 }
 
