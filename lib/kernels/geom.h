@@ -39,14 +39,16 @@ typedef struct cp_geom {
 } cp_geom;
 
 /* One stride-2 phase of an output row, as ConvTranspose's scatter hands
- * it to a kernel: `count` sources, source t adding src[t][j - shift[t]] at
- * zipped position j (output column 2j + phase) for j in [lo[t], hi[t]).
- * Outside that range src[t] is not read: there it may lie outside its
- * buffer. */
+ * it to a kernel: `count` sources, source t adding
+ * src[t][offset + j - shift[t]] at zipped position j (output column
+ * 2j + phase) for j in [lo[t], hi[t]). Outside that range the source is
+ * not read: there it may lie outside its buffer. (`offset` lets one list
+ * of sources serve every output channel: their columns lie the same
+ * distance apart.) */
 typedef struct cp_zip_phase {
     const float *const *src;
     const int64_t *shift, *lo, *hi;
-    int64_t count;
+    int64_t count, offset;
 } cp_zip_phase;
 
 static inline int64_t cp_geom_in_plane(const cp_geom *g)

@@ -107,7 +107,7 @@ typedef struct col2im_args {
     int64_t ring;       /* input rows cols holds */
     float *y;           /* one batch item: (M, out_plane) */
     int64_t y_lo, y_hi; /* the output rows (dim 1) this scatter finishes */
-    int64_t bands;      /* tasks per output channel: bands of those rows */
+    int64_t bands;      /* tasks per output channel (zipped: in all): bands of those rows */
 } col2im_args;
 
 /* Input row `row`'s columns in row (m, k) = 0 of cols; row (m, k) lies
@@ -152,26 +152,33 @@ typedef struct zip_call {
     int64_t count[2];
 } zip_call;
 
-/* The row's sources so far into yr: onto the bias if `first`, else added
- * to what earlier calls wrote. */
-static void zip_flush(const col2im_args *a, zip_call *z, float bias, int first, float *yr)
+/* The row's sources so far into the row yr of every output channel (the
+ * sources are channel 0's; channel m's lie m * taps column planes on, its
+ * row m output planes on): onto its bias if `first`, else added to what
+ * earlier calls wrote. */
+static void zip_flush(const col2im_args *a, zip_call *z, int first, float *yr)
 {
+    const int64_t out_plane = cp_geom_out_plane(a->g);
     cp_zip_phase ph[2];
-    for (int p = 0; p < 2; p++)
-        ph[p] = (cp_zip_phase){z->src[p], z->shift[p], z->lo[p], z->hi[p], z->count[p]};
-    a->pk->inner->impl->zip_phase_sums(a->pk->inner, &ph[0], &ph[1], a->g->out[2], bias, !first,
-                                       yr);
+    for (int64_t m = 0; m < a->g->m; m++) {
+        const int64_t offset = m * a->pk->taps * a->col_plane;
+        for (int p = 0; p < 2; p++)
+            ph[p] = (cp_zip_phase){z->src[p], z->shift[p], z->lo[p], z->hi[p], z->count[p], offset};
+        a->pk->inner->impl->zip_phase_sums(a->pk->inner, &ph[0], &ph[1], a->g->out[2],
+                                           a->pk->bias[m], !first, yr + m * out_plane);
+    }
     z->count[0] = z->count[1] = 0;
 }
 
-/* Output row yr, (od, oh), of channel m (its bias `bias`)
- * with stride 2 and dilation 1 along W: every tap that reaches the row,
- * by rows (kd, kh) in order and along W in order within a row, added to
- * its phase's sum by the zip kernel, which writes the whole row (more
- * than CP_COL2IM_ZIP_ROWS rows of taps: group by group, the first onto
- * the bias, the others onto the row). runs[kw]: tap_run_of(g, kw). */
-static void zip_output_row(const col2im_args *a, const tap_run *runs, int64_t m, float bias,
-                           int64_t od, int64_t oh, float *yr)
+/* Output row (od, oh) of every channel, yr channel 0's, with stride 2
+ * and dilation 1 along W: every tap that reaches the row, by rows
+ * (kd, kh) in order and along W in order within a row, added to its
+ * phase's sum by the zip kernel, which writes the whole row (more than
+ * CP_COL2IM_ZIP_ROWS rows of taps: group by group, the first onto the
+ * bias, the others onto the row). The taps and their columns' places are
+ * worked out once for all channels. runs[kw]: tap_run_of(g, kw). */
+static void zip_output_row(const col2im_args *a, const tap_run *runs, int64_t od, int64_t oh,
+                           float *yr)
 {
     const cp_geom *g = a->g;
     const int64_t K1 = g->kernel[1], K2 = g->kernel[2];
@@ -185,14 +192,13 @@ static void zip_output_row(const col2im_args *a, const tap_run *runs, int64_t m,
         tap_walk_start(&wh, g, 1, oh);
         while (tap_walk_next(&wh, &kh, &ih)) {
             if (rows == CP_COL2IM_ZIP_ROWS) {
-                zip_flush(a, &z, bias, first, yr);
+                zip_flush(a, &z, first, yr);
                 first = 0;
                 rows = 0;
             }
             rows++;
-            /* tap (kd, kh, 0)'s columns at the input row this row of taps reads */
-            const float *c = col_row(a, id * g->in[1] + ih) +
-                             (m * a->pk->taps + (kd * K1 + kh) * K2) * a->col_plane;
+            /* channel 0's tap (kd, kh, 0) at the input row this row of taps reads */
+            const float *c = col_row(a, id * g->in[1] + ih) + (kd * K1 + kh) * K2 * a->col_plane;
             for (int64_t kw = 0; kw < K2; kw++) {
                 const tap_run *t = &runs[kw];
                 if (t->w_hi <= t->w_lo)
@@ -207,7 +213,7 @@ static void zip_output_row(const col2im_args *a, const tap_run *runs, int64_t m,
         }
     }
     if (first || z.count[0] || z.count[1]) /* a row no tap reaches still gets its bias */
-        zip_flush(a, &z, bias, first, yr);
+        zip_flush(a, &z, first, yr);
 }
 
 /* Adds `rows` rows of tap kw's columns (c) into y's rows from yr0, y_step
@@ -230,12 +236,19 @@ static void add_tap_rows(const cp_geom *g, int64_t kw, const float *c, int64_t r
     }
 }
 
+/* Whether W's taps take the zipped scatter: stride 2, dilation 1 and at
+ * most CP_COL2IM_ZIP_KW taps. */
+static int zipped_scatter(const cp_geom *g)
+{
+    return g->stride[2] == 2 && g->dilation[2] == 1 && g->kernel[2] <= CP_COL2IM_ZIP_KW;
+}
+
 /* Task t: band t % bands of rows y_lo .. y_hi - 1 (dim 1) of output
- * channel t / bands: the bias, then every tap that reaches them. Each
- * output element gets its taps in a fixed order on one thread: with
- * stride 2 and dilation 1 along W and at most CP_COL2IM_ZIP_KW taps, the
- * bias plus the sum of its taps in (kd, kh, kw) order (see
- * zip_output_row), else the bias, then each tap in (kd, kh, kw) order. */
+ * channel t / bands (zipped: of every channel, t < bands): the bias, then
+ * every tap that reaches them. Each output element gets its taps in a
+ * fixed order on one thread: zipped, the bias plus the sum of its taps in
+ * (kd, kh, kw) order (see zip_output_row), else the bias, then each tap
+ * in (kd, kh, kw) order. */
 static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
     (void)thread_index;
@@ -245,7 +258,7 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     const int64_t K0 = g->kernel[0], K1 = g->kernel[1], K2 = g->kernel[2];
     const int64_t band = cp_ceil_div(a->y_hi - a->y_lo, a->bands);
     const int64_t y_step = g->stride[1] * g->out[2];
-    const int zipped = g->stride[2] == 2 && g->dilation[2] == 1 && K2 <= CP_COL2IM_ZIP_KW;
+    const int zipped = zipped_scatter(g);
     tap_run runs[CP_COL2IM_ZIP_KW];
     for (int64_t kw = 0; zipped && kw < K2; kw++)
         runs[kw] = tap_run_of(g, kw);
@@ -254,14 +267,14 @@ static void col2im_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
         const int64_t oh1 = oh0 + band < a->y_hi ? oh0 + band : a->y_hi;
         if (oh0 >= oh1)
             continue;
-        float *yp = a->y + m * out_plane;
-        const float b = a->pk->bias[m];
         if (zipped) {
             for (int64_t od = 0; od < g->out[0]; od++)
                 for (int64_t oh = oh0; oh < oh1; oh++)
-                    zip_output_row(a, runs, m, b, od, oh, yp + (od * g->out[1] + oh) * g->out[2]);
+                    zip_output_row(a, runs, od, oh, a->y + (od * g->out[1] + oh) * g->out[2]);
             continue;
         }
+        float *yp = a->y + m * out_plane;
+        const float b = a->pk->bias[m];
         for (int64_t od = 0; od < g->out[0]; od++)
             for (int64_t o = oh0 * g->out[2]; o < oh1 * g->out[2]; o++)
                 yp[od * g->out[1] * g->out[2] + o] = b;
@@ -604,13 +617,15 @@ static void scatter(const item_args *it, const float *cols, const float *cols_hi
     threads = threads < worth ? threads : worth;
     col2im_args ca = {g,     it->pk, cols, cols_hi, split, it->cp->ring * g->in[2], it->cp->ring,
                       it->y, y0,     y1,   1};
-    /* Few output channels (the stem's dx: 3) split into bands of rows, so
-     * that every thread gets about CP_COL2IM_TASKS_PER_THREAD tasks. */
-    if (threads > 1 && g->m < (int64_t)threads * CP_COL2IM_TASKS_PER_THREAD) {
-        ca.bands = cp_ceil_div((int64_t)threads * CP_COL2IM_TASKS_PER_THREAD, g->m);
+    /* The zipped scatter's tasks are bands of rows of every channel; the
+     * other's are channels, split into bands of rows where they are few,
+     * so that every thread gets about CP_COL2IM_TASKS_PER_THREAD tasks. */
+    const int64_t channels = zipped_scatter(g) ? 1 : g->m;
+    if (threads > 1 && channels < (int64_t)threads * CP_COL2IM_TASKS_PER_THREAD) {
+        ca.bands = cp_ceil_div((int64_t)threads * CP_COL2IM_TASKS_PER_THREAD, channels);
         ca.bands = ca.bands < rows ? ca.bands : rows;
     }
-    cp_parallel_for(it->inner.ctx, g->m * ca.bands, threads, col2im_task, &ca);
+    cp_parallel_for(it->inner.ctx, channels * ca.bands, threads, col2im_task, &ca);
 }
 
 static float *segment_cols(const item_args *it, int64_t s)

@@ -499,10 +499,12 @@ static void test_zip_rows(const cp_conv_kernels *k, const char *isa)
         }
 }
 
-/* zip_phase_sums: rows of every width up to four vector pairs and more,
- * 0 to 3 sources per phase with shifts of either sign and ranges that
- * start or end inside a vector, cover the row or are empty; onto a
- * constant and added to the row. Each source's buffer holds exactly the
+/* zip_phase_sums: rows of every width up to 20 vector pairs and more
+ * (more than two of the kernel's chunks of vectors), 0 to 3 sources per
+ * phase with shifts of either sign and ranges that start or end inside a
+ * vector, cover the row or are empty, and a common offset of 0 to 3
+ * floats; onto a constant and added to the row. Each source's buffer
+ * holds exactly the
  * floats its range reads, so a read outside it shows in ASan builds;
  * the row's buffer is exactly `width` floats. Expected: per phase the
  * sources' sum, then the base plus that sum (the kernel adds in another
@@ -510,7 +512,8 @@ static void test_zip_rows(const cp_conv_kernels *k, const char *isa)
 static void test_zip_phase_sums(const cp_conv_kernels *k, const char *isa)
 {
     enum { MAX_SRC = 3 };
-    for (int64_t width = 1; width <= 8 * k->vw + 5; width++)
+    enum { MAX_WIDTH = 40 * 16 + 5 };
+    for (int64_t width = 1; width <= 40 * k->vw + 5; width++)
         for (int round = 0; round < 6; round++) {
             const int accumulate = round % 2;
             const int64_t n = (width + 1) / 2;
@@ -518,6 +521,7 @@ static void test_zip_phase_sums(const cp_conv_kernels *k, const char *isa)
             float *buf[2][MAX_SRC];
             int64_t shift[2][MAX_SRC], lo[2][MAX_SRC], hi[2][MAX_SRC];
             cp_zip_phase ph[2];
+            const int64_t offset = rnd_int(0, 3);
             for (int p = 0; p < 2; p++) {
                 /* the odd phase ends a column earlier on rows of odd width */
                 const int64_t end = p ? width / 2 : n;
@@ -531,13 +535,13 @@ static void test_zip_phase_sums(const cp_conv_kernels *k, const char *isa)
                     buf[p][t] = malloc((size_t)(len > 0 ? len : 1) * sizeof(float));
                     for (int64_t i = 0; i < len; i++)
                         buf[p][t][i] = rnd();
-                    /* src[j - shift] is buf[j - lo] */
+                    /* src[offset + j - shift] is buf[j - lo] */
                     src[p][t] = (const float *)((uintptr_t)buf[p][t] -
-                                                (uintptr_t)((lo[p][t] - shift[p][t]) * 4));
+                                                (uintptr_t)((offset + lo[p][t] - shift[p][t]) * 4));
                 }
-                ph[p] = (cp_zip_phase){src[p], shift[p], lo[p], hi[p], count};
+                ph[p] = (cp_zip_phase){src[p], shift[p], lo[p], hi[p], count, offset};
             }
-            float *dst = malloc((size_t)width * sizeof *dst), before[2 * 8 * 16 + 8];
+            float *dst = malloc((size_t)width * sizeof *dst), before[MAX_WIDTH];
             for (int64_t x = 0; x < width; x++)
                 before[x] = dst[x] = rnd();
             const float init = rnd();

@@ -20,7 +20,10 @@
 #define DW_S1_IN_PLACE 0
 #define DEPTHWISE_ACC  10
 /* no two-row direct tiles: 16 registers hold no more pixels */
-#define DIRECT2_MV   0
+#define DIRECT2_MV 0
+/* the zipped scatter sums 6 vectors of each stride-2 phase in registers:
+ * 12 accumulators of 16 registers */
+#define ZIP_NV       6
 #define KERNELS_NAME cp_conv_kernels_avx2
 
 #include "kernels/x86/conv_kernels.inc"

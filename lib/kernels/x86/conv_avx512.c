@@ -21,7 +21,9 @@
 #define DW_S1_ROWS_SHARED 1
 #define DEPTHWISE_ACC     12
 /* two rows of up to 7 pixels x 2 vectors: 28 accumulators */
-#define DIRECT2_MV   2
+#define DIRECT2_MV 2
+/* the zipped scatter sums 8 vectors of each stride-2 phase in registers */
+#define ZIP_NV       8
 #define KERNELS_NAME cp_conv_kernels_avx512
 
 #include "kernels/x86/conv_kernels.inc"
