@@ -168,17 +168,6 @@ static void pack_panel(const wgrad_job *j, int64_t grp, int64_t j0, int64_t cols
     }
 }
 
-/* The next row block's tile of dw, fetched for writing while this one
- * runs: with short reductions (r3x3_s2: 49 pixels) a tile's stores are a
- * large part of its work and miss in cache (fetched ahead: about 1% of
- * r3x3_s2's dw). */
-static void prefetch_tile(const float *c, int64_t ldc, int64_t rows, int64_t cols)
-{
-    for (int64_t i = 0; i < rows; i++)
-        for (int64_t f = 0; f < cols; f += 64 / (int64_t)sizeof(float))
-            __builtin_prefetch(c + i * ldc + f, 1, 3);
-}
-
 /* Task: (group, column panel, slab of row blocks). */
 static void gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
@@ -199,9 +188,6 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_inde
             for (int64_t blk = b0; blk < b1; blk++) {
                 const float *a = j->apack + ((grp * p->m_blocks + blk) * p->o.pixels + p0) * p->mr;
                 float *c = j->args->dw + (grp * p->o.a_pg + blk * p->mr) * p->o.cols + j0;
-                if (blk + 1 < b1)
-                    prefetch_tile(c + p->mr * p->o.cols, p->o.cols,
-                                  min64(p->mr, p->o.a_pg - (blk + 1) * p->mr), cols);
                 j->k->gemm(count, a, panel, width, c, p->o.cols,
                            min64(p->mr, p->o.a_pg - blk * p->mr), cols, p0 > 0);
             }
