@@ -27,7 +27,8 @@ typedef struct backward_check {
 /* dx and dw, db of bc->op on a random dy (seeded by `seed`) against the
  * reference, each element within max_rel_error of the reference run on
  * |dy|, |x|, |w| (a bound on float rounding in any order); results on 1, 2
- * and 3 threads bitwise equal, with a caller workspace of the queried size.
+ * and 3 threads bitwise equal, each written to buffers at another place in
+ * a 64-byte line, with a caller workspace of the queried size.
  * Returns the worst relative error seen; on a mismatch prints it (with
  * `what`) and exits 1. */
 double backward_check_run(const backward_check *bc, uint64_t seed, const char *what);

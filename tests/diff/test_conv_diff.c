@@ -395,6 +395,11 @@ static const conv_case backward_cases[] = {
     {1, 1, 20, 37, 1, {9}, {4}, {2}, {2}, {3, 1}, 0, 1},
     {3, 1, 12, 22, 1, {3, 4, 5}, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {1, 1, 0, 1, 1, 2}, 0, 1},
     {2, 3, 19, 14, 1, {4, 4}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    /* GEMM, rows of dw a whole number of vectors (C/group * taps = 288):
+     * the panels start on dw's lines, the first after a lead where dw
+     * starts off one (the buffers are at every place in a line) */
+    {2, 1, 32, 45, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 64, 22, 2, {8, 8}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 0},
 };
 
 /* Whether a run of op on this input takes the Winograd path. */

@@ -54,34 +54,47 @@ static void expect_tile(const char *what, const char *isa, const float *got, con
 }
 
 /* gemm: rows 1 .. gemm_mr, column counts reaching whole vectors and every
- * tail up to the widest tile, short and long reductions, storing and
- * accumulating; what lies past the valid rows and columns stays. */
+ * tail up to the widest tile, with no lead, one lane and the most, short
+ * and long reductions, storing and accumulating; what lies past the valid
+ * rows and columns (the lead's lanes before c included) stays. */
 static void test_grad_gemm(const cp_grad_kernels *k, const char *isa)
 {
-    const int64_t mr = k->gemm_mr, vw = k->vw;
+    const int64_t mr = k->gemm_mr, vw = k->vw, leads[3] = {0, 1, vw - 1};
     for (int64_t steps = 1; steps <= 41; steps += 20)
         for (int64_t m_valid = 1; m_valid <= mr; m_valid++)
-            for (int64_t n = 1; n <= k->gemm_nv * vw; n += (n < 2 * vw ? 1 : vw - 1))
-                for (int accumulate = 0; accumulate <= 1; accumulate++) {
-                    const int64_t pitch = (n + vw - 1) / vw * vw + vw, ldc = n + 3;
-                    float *a = buffer((size_t)(steps * mr)), *b = buffer((size_t)(steps * pitch));
-                    float *c = buffer((size_t)(mr * ldc)), *start = buffer((size_t)(mr * ldc));
-                    memcpy(start, c, (size_t)(mr * ldc) * sizeof(float));
-                    k->gemm(steps, a, b, pitch, c, ldc, m_valid, n, accumulate);
-                    char shape[96];
-                    snprintf(shape, sizeof shape, "steps=%lld rows=%lld n=%lld accumulate=%d",
-                             (long long)steps, (long long)m_valid, (long long)n, accumulate);
-                    tile_sums ts = tile_sums_of((size_t)(mr * ldc));
-                    for (int64_t i = 0; i < m_valid; i++)
-                        for (int64_t j = 0; j < n; j++) {
-                            const int64_t at = i * ldc + j;
-                            tile_sums_start(&ts, at, accumulate ? start[at] : 0);
-                            for (int64_t q = 0; q < steps; q++)
-                                tile_sums_add(&ts, at, (double)a[q * mr + i] * b[q * pitch + j]);
-                        }
-                    expect_tile("grad_gemm", isa, c, start, &ts, mr, ldc, m_valid, n, shape);
-                    free(a), free(b), free(c), free(start);
-                }
+            for (int li = 0; li < 3; li++)
+                for (int64_t n = 1; leads[li] + n <= k->gemm_nv * vw;
+                     n += (n < 2 * vw ? 1 : vw - 1))
+                    for (int accumulate = 0; accumulate <= 1; accumulate++) {
+                        const int64_t lead = leads[li];
+                        const int64_t pitch = (lead + n + vw - 1) / vw * vw + vw, ldc = n + 3;
+                        const int64_t size = vw + mr * ldc; /* c after vw floats */
+                        float *a = buffer((size_t)(steps * mr)),
+                              *b = buffer((size_t)(steps * pitch));
+                        float *cbuf = buffer((size_t)size), *start = buffer((size_t)size);
+                        memcpy(start, cbuf, (size_t)size * sizeof(float));
+                        float *c = cbuf + vw;
+                        k->gemm(steps, a, b, pitch, c, ldc, m_valid, n, lead, accumulate);
+                        char shape[112];
+                        snprintf(shape, sizeof shape,
+                                 "steps=%lld rows=%lld n=%lld lead=%lld accumulate=%d",
+                                 (long long)steps, (long long)m_valid, (long long)n,
+                                 (long long)lead, accumulate);
+                        for (int64_t i = 0; i < vw; i++)
+                            expect_same("grad_gemm (before c)", isa, cbuf[i], start[i], shape);
+                        tile_sums ts = tile_sums_of((size_t)(mr * ldc));
+                        for (int64_t i = 0; i < m_valid; i++)
+                            for (int64_t j = 0; j < n; j++) {
+                                const int64_t at = i * ldc + j;
+                                tile_sums_start(&ts, at, accumulate ? start[vw + at] : 0);
+                                for (int64_t q = 0; q < steps; q++)
+                                    tile_sums_add(&ts, at,
+                                                  (double)a[q * mr + i] * b[q * pitch + lead + j]);
+                            }
+                        expect_tile("grad_gemm", isa, c, start + vw, &ts, mr, ldc, m_valid, n,
+                                    shape);
+                        free(a), free(b), free(cbuf), free(start);
+                    }
 }
 
 /* lane: every tile shape of the table, one and two batch items (the

@@ -35,17 +35,23 @@ typedef void (*cp_grad_pool_gather_fn)(float *dx, int64_t dx_pitch, int64_t dx_r
 
 /*
  * The weight gradient as a GEMM whose reduction runs over pixels: for rows
- * i < m_valid and columns j < n (1 .. gemm_nv * vw),
- *     s[i][j] = sum over p < steps, ascending, of a[p*gemm_mr + i] * b[p*b_pitch + j]
+ * i < m_valid and columns j < n,
+ *     s[i][j] = sum over p < steps, ascending, of a[p*gemm_mr + i] * b[p*b_pitch + lead + j]
  * (one fused multiply-add chain from +0 per element), then c[i*ldc + j] =
  * s[i][j], or c[i*ldc + j] += s[i][j] when `accumulate`. a holds gemm_mr
  * values per step (rows of the tile), b a packed row of at least
- * ceil(n / vw) whole vectors per step (the columns past n are read, never
- * stored). Each element's sum depends on its column of b and row of a
- * alone, not on the tile it falls in.
+ * ceil((lead + n) / vw) whole vectors per step (the lanes before `lead`
+ * and past lead + n are read, never stored). The tile's vectors start
+ * `lead` columns before c (0 <= lead < vw, lead + n <= gemm_nv * vw), so a
+ * caller whose rows of c start off a vector boundary chooses the lead that
+ * puts its vectors on c's lines: the partial first and last vectors are
+ * stored masked, nothing outside the columns is written. Each element's
+ * sum depends on its column of b and row of a alone, not on the tile or
+ * lane it falls in.
  */
 typedef void (*cp_grad_gemm_fn)(int64_t steps, const float *a, const float *b, int64_t b_pitch,
-                                float *c, int64_t ldc, int64_t m_valid, int64_t n, int accumulate);
+                                float *c, int64_t ldc, int64_t m_valid, int64_t n, int64_t lead,
+                                int accumulate);
 
 /* The most rows of a gemm tile of any table. */
 #define CP_GRAD_GEMM_MR_MAX 4
