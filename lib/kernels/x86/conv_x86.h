@@ -309,11 +309,12 @@ static inline int cp_x86_conv_run_is_tiny(const x86_conv *xc, const cp_geom *g)
 
 /* Plans a run of xc on g; `threads`: how many take part in it;
  * `whole_tiles`: a GEMM's tiles keep gemm_nv vectors (depth to space zips
- * them); `x`: the run's input (a GEMM reads it in place and places its
- * tiles by its alignment), NULL for a workspace query. A plan with
- * whole_tiles 0 needs at least the workspace of one with 1, whatever x. */
+ * them); `x`, `y`: the run's input and output (a GEMM reads x in place and
+ * places its tiles by their alignment), NULL for a workspace query. A plan
+ * with whole_tiles 0 needs at least the workspace of one with 1, whatever
+ * x and y. */
 void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, int whole_tiles,
-                           const float *x, x86_conv_plan *p);
+                           const float *x, const float *y, x86_conv_plan *p);
 /* A depthwise run's one-thread plan for runs of at most `rows` output rows
  * (cp_x86_conv_depthwise_rows): packed bands of at most that many rows. */
 void cp_x86_conv_plan_depthwise_rows(const x86_conv *xc, const cp_geom *g, int64_t rows,
@@ -324,12 +325,18 @@ void cp_x86_conv_plan_depthwise_rows(const x86_conv *xc, const cp_geom *g, int64
  * 0 (cp_x86_conv_gemm_head) and the tiles are read in place. */
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, int64_t plane,
                            int whole_tiles, int64_t head, x86_conv_plan *p);
-/* The head of a GEMM reading `pixels` pixels of planes `plane` floats
- * apart from x: where every plane starts at the same place in a 64-byte
- * line, the pixels before x's next line (a vector load across two lines
- * takes both: 256 -> 64 on 56 x 56 read 16 bytes off its lines ran
- * 1.10x-1.14x slower at 1 thread); else 0. */
-int64_t cp_x86_conv_gemm_head(const float *x, int64_t plane, int64_t pixels);
+/* The head of xc's GEMM reading `pixels` pixels of planes `x_plane`
+ * floats apart from x and writing them to planes `y_plane` floats apart
+ * from y: the pixels before the next 64-byte line of whichever of x and y
+ * has more planes to a tile (input channels per group, or output),
+ * where all its planes start at the same place in a line; else of the
+ * other; else 0. A vector load or store across two lines takes both: at 1
+ * thread, 256 -> 64 on 56 x 56 read 16 bytes off its lines ran 1.10x-1.14x
+ * slower, and with x and y at different places in their lines, 64 -> 256
+ * ran 1.06x-1.09x slower with its tiles on x's lines than on y's and 256
+ * -> 64 1.09x slower on y's than on x's. */
+int64_t cp_x86_conv_gemm_head(const x86_conv *xc, const float *x, int64_t x_plane, const float *y,
+                              int64_t y_plane, int64_t pixels);
 /* The cp_impl workspace_size: the reduction-step tables, then each
  * thread's share (pack, compact tables); 0 on the tiny path. */
 size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32_t threads);

@@ -305,13 +305,24 @@ static int64_t gemm_k_chunk(const x86_conv *xc, int64_t plane_bytes, int64_t til
     return gemm_tile_crowds_l1(part, plane_bytes, tile_bytes / 64) ? xc->cpg : part;
 }
 
-int64_t cp_x86_conv_gemm_head(const float *x, int64_t plane, int64_t pixels)
+/* The pixels before p's next 64-byte line where planes `plane` floats
+ * apart all start at the same place in a line; else -1. */
+static int64_t pixels_to_line(const float *p, int64_t plane)
 {
-    const uintptr_t at = (uintptr_t)x % 64;
+    const uintptr_t at = (uintptr_t)p % 64;
     if (plane * (int64_t)sizeof(float) % 64 != 0 || at % sizeof(float) != 0)
-        return 0;
-    const int64_t head = (int64_t)((64 - at) % 64 / sizeof(float));
-    return head < pixels ? head : 0;
+        return -1;
+    return (int64_t)((64 - at) % 64 / sizeof(float));
+}
+
+int64_t cp_x86_conv_gemm_head(const x86_conv *xc, const float *x, int64_t x_plane, const float *y,
+                              int64_t y_plane, int64_t pixels)
+{
+    const int y_first = xc->mpg > xc->cpg;
+    int64_t head = y_first ? pixels_to_line(y, y_plane) : pixels_to_line(x, x_plane);
+    if (head < 0)
+        head = y_first ? pixels_to_line(x, x_plane) : pixels_to_line(y, y_plane);
+    return head > 0 && head < pixels ? head : 0;
 }
 
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, int64_t plane,
@@ -364,14 +375,14 @@ void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, in
 void cp_x86_conv_plan_depthwise_rows(const x86_conv *xc, const cp_geom *g, int64_t rows,
                                      x86_conv_plan *p)
 {
-    cp_x86_conv_make_plan(xc, g, 1, 0, NULL, p);
+    cp_x86_conv_make_plan(xc, g, 1, 0, NULL, NULL, p);
     if (!p->unpacked && p->band_rows > rows)
         set_band_rows(p, g, 1, rows);
 }
 
 /* `threads`: how many take part in the run (tile shapes that split evenly) */
 void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads, int whole_tiles,
-                           const float *x, x86_conv_plan *p)
+                           const float *x, const float *y, x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->row_parts = 1;
@@ -379,7 +390,7 @@ void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads
     if (xc->algo == X86_CONV_GEMM) {
         const int64_t pixels = cp_geom_out_plane(g), plane = cp_geom_in_plane(g);
         cp_x86_conv_plan_gemm(xc, g->n, pixels, plane, whole_tiles,
-                              x ? cp_x86_conv_gemm_head(x, plane, pixels) : 0, p);
+                              x ? cp_x86_conv_gemm_head(xc, x, plane, y, pixels, pixels) : 0, p);
         if (threads <= 1) { /* each pixel tile meets all blocks while in L1 (packed once) */
             p->m_chunks = 1;
             p->m_chunk = xc->blocks;
@@ -450,7 +461,7 @@ size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32
     if (cp_x86_conv_run_is_tiny(op->packed, g))
         return 0;
     x86_conv_plan p;
-    cp_x86_conv_make_plan(cp_x86_conv_for(op->packed, g), g, threads, 0, NULL, &p);
+    cp_x86_conv_make_plan(cp_x86_conv_for(op->packed, g), g, threads, 0, NULL, NULL, &p);
     const size_t direct = cp_x86_conv_offsets_bytes(&p) + cp_x86_conv_thread_bytes(threads) +
                           (size_t)threads * (size_t)p.thread_floats * sizeof(float);
     if (!cp_x86_wino_takes(op->packed, g))

@@ -296,7 +296,7 @@ static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
     int32_t threads = cp_threads_for_work(cp_x86_conv_work(xc, g), X86_CONV_MIN_WORK_PER_THREAD);
     if (threads > cp_context_threads(a->ctx))
         threads = cp_context_threads(a->ctx);
-    cp_x86_conv_make_plan(xc, g, threads, d2s != NULL, a->x, &job.plan);
+    cp_x86_conv_make_plan(xc, g, threads, d2s != NULL, a->x, a->y, &job.plan);
     if (xc->algo == X86_CONV_GEMM) {
         job.pack = (float *)((char *)a->workspace + cp_x86_conv_offsets_bytes(&job.plan) +
                              cp_x86_conv_thread_bytes(cp_context_threads(a->ctx)));
@@ -358,7 +358,8 @@ static void x86_conv_run_pixels(const cp_run_args *a, int64_t q0, int64_t pixels
     if (threads > max_threads)
         threads = max_threads;
     const int64_t plane = cp_geom_in_plane(a->geom);
-    cp_x86_conv_plan_gemm(xc, 1, pixels, plane, 0, cp_x86_conv_gemm_head(a->x + q0, plane, pixels),
+    cp_x86_conv_plan_gemm(xc, 1, pixels, plane, 0,
+                          cp_x86_conv_gemm_head(xc, a->x + q0, plane, a->y, y_stride, pixels),
                           &job.plan);
     job.pack = a->workspace;
     if (threads <= 1) {
