@@ -186,7 +186,7 @@ static void test_direct(const cp_conv_kernels *k, const char *isa)
     const int64_t steps = C * K;
     for (int64_t mv = 1; mv <= CP_CONV_DIRECT_MV_MAX; mv++)
         for (int sc = 0; sc < 3; sc++)
-            for (int64_t np = 1; np <= k->direct_np_max[mv - 1]; np++) {
+            for (int64_t np = 1; np <= k->direct_whole_np_max[mv - 1]; np++) {
                 cp_conv_direct_fn fn = k->direct[mv - 1][sc][np - 1];
                 const int64_t stride = sc == 0 ? 3 : sc;
                 const int64_t plane = np * stride + K + 4;

@@ -2,21 +2,22 @@
 #include "kernels/x86/simd_avx2.h"
 
 /* 16 registers: GEMM 4x3 vectors, the narrow row tile 3x4, the tall row
- * tile 6x2 and direct 12 pixels x 1 vector or 4 x 3 leave room for the
- * operands. Direct 7 x 2 does not (GCC keeps one sum on the stack), but
- * it takes a row of 7 (ResNet's last stage) in one tile, where 6 x 2 took
- * two that each streamed the tile's weights: on a Zen 3 (512 KiB L2,
- * weights of 512 -> 512 3x3 from L3) the 3x3 convolutions of 7-wide
- * output rows ran 1.1x-1.5x faster against oneDNN in the same runs
- * (docs/performance.md). */
+ * tile 6x2 and direct 6 pixels x 2 vectors (or 12 x 1, or 4 x 3) leave
+ * room for the operands. */
 #define GEMM_MR        4
 #define NARROW_NV      4
 #define GEMM_NV        3
 #define TALL_MR        6
 #define TALL_NV        2
 #define DIRECT_NP_MAX1 12
-#define DIRECT_NP_MAX2 7
-#define DIRECT_NP_MAX3 4
+#define DIRECT_NP_MAX2 6
+/* A row of 7 (ResNet's last stage) is one 7 x 2 tile, although GCC keeps
+ * one of its sums on the stack: as two tiles (4 + 3 pixels) it streamed
+ * the tile's weights twice a row. On a Zen 3 (512 KiB L2) 3x3
+ * convolutions onto 7 x 7 ran 0.57x-0.98x the time; on wider rows 7 x 2
+ * tiles were slower than 4 x 3 (docs/performance.md). */
+#define DIRECT_WHOLE_NP2 7
+#define DIRECT_NP_MAX3   4
 /* the stride-2 depthwise kernel reads input rows per tap: 16 registers
  * cannot keep nine weights beside the sums */
 #define DW_S2_ROWS_SHARED 0

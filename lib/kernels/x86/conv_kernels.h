@@ -177,6 +177,10 @@ typedef struct cp_conv_kernels {
     int32_t tall_mr;          /* output channels per tall row tile (rows_tall) */
     int32_t tall_nv;          /* pixel vectors per tall row tile */
     int32_t direct_np_max[3]; /* pixels per direct tile, for mv = 1, 2, 3 */
+    /* pixels of a row that one direct tile takes whole (>= direct_np_max):
+     * a tile past the registers' room may still pay where it saves
+     * streaming the tile's weights a second time for the row's rest */
+    int32_t direct_whole_np_max[3];
     cp_conv_gemm_fn gemm;
     cp_conv_gemm_zip_fn gemm_zip;
     cp_conv_rows_fn rows;
@@ -212,5 +216,11 @@ typedef struct cp_conv_kernels {
 
 extern const cp_conv_kernels cp_conv_kernels_avx2;
 extern const cp_conv_kernels cp_conv_kernels_avx512;
+
+/* Pixels per direct tile of mv vectors on output rows of ow pixels. */
+static inline int64_t cp_conv_direct_np(const cp_conv_kernels *k, int64_t mv, int64_t ow)
+{
+    return ow <= k->direct_whole_np_max[mv - 1] ? ow : k->direct_np_max[mv - 1];
+}
 
 #endif

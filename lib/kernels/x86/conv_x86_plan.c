@@ -143,7 +143,8 @@ static double direct_imbalance(const x86_conv *xc, const x86_conv_plan *p, int64
  * keeps v*p accumulators (the more, the better latency is hidden) and
  * loads v + p operands per step for v*p FMAs: it scores (v*p)^2 / (v + p),
  * averaged over rows of `ow` pixels cut into tiles of at most
- * direct_np_max pixels and over the group's vectors (tiles of near-equal
+ * direct_np_max pixels (rows of up to direct_whole_np_max: one tile)
+ * and over the group's vectors (tiles of near-equal
  * size, x86_conv_tile_block); rows that two-row tiles take count twice their
  * pixels. Short rows (7 pixels) take more vectors, unless
  * a tile's weights and the band would not stay in L2 together (the tile
@@ -161,7 +162,7 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
         if (mv > 1 && mv * step_bytes + p->pack_floats * (int64_t)sizeof(float) >
                           l2_share(X86_CONV_TILE_L2_64THS))
             break;
-        double col_tiles = (double)ceil_div(ow, xc->k->direct_np_max[mv - 1]);
+        double col_tiles = (double)ceil_div(ow, cp_conv_direct_np(xc->k, mv, ow));
         double vectors = (double)xc->blocks / (double)ceil_div(xc->blocks, mv);
         double pixels = (double)ow / col_tiles;
         if (mv == xc->k->direct2_mv && ow <= xc->k->direct2_np_max && p->band_rows > 1)

@@ -421,7 +421,7 @@ void cp_x86_conv_direct_task(void *arg, int64_t begin, int64_t end, int32_t thre
             int64_t slot = grp * xc->blocks + b0;
             const float *w = xc->w + slot * steps * vw;
             const float *bias = xc->bias + slot * vw;
-            int64_t np_max = k->direct_np_max[mv - 1];
+            int64_t np_max = cp_conv_direct_np(k, mv, ow);
             int64_t col_tiles = ceil_div(ow, np_max);
             float *y =
                 job->a->y + (n * g->m + grp * xc->mpg + b0 * vw) * out_plane + od * g->out[1] * ow;
