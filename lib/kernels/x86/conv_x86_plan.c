@@ -41,6 +41,12 @@
 #define X86_CONV_BALANCE_MAX_TASKS 1024
 /* ... until the longest thread's share is within this of an even split. */
 #define X86_CONV_BALANCED 1.03
+/* A direct tile of fewer than X86_CONV_GEMM_MIN_ACC accumulators is taken
+ * for balance only where the larger tile's split is further off than
+ * this: on a Zen 3 at 2 threads, DCGAN's 4 x 4 and 8 x 8 layers (rows of
+ * 8: 4 x 2 tiles of 8 sums against 4 x 3 of 12, 6% off an even split)
+ * ran 0.70x-0.74x the time with the larger tiles. */
+#define X86_CONV_BALANCED_SHORT_TILES 1.07
 
 /* The reported L2's share `n` 64ths. */
 static int64_t l2_share(int64_t n)
@@ -122,7 +128,7 @@ static double direct_task_cost(const void *arg, int64_t t)
 {
     const direct_costs *d = arg;
     const int64_t blocks = d->xc->blocks, tiles = ceil_div(blocks, d->mv);
-    const int64_t chunk = t % d->p->m_chunks;
+    const int64_t chunk = t / d->p->row_parts % d->p->m_chunks;
     const int64_t mt_lo = chunk * d->p->m_chunk, mt_hi = min64(mt_lo + d->p->m_chunk, tiles);
     return (double)(x86_conv_tile_block(blocks, d->mv, mt_hi) -
                     x86_conv_tile_block(blocks, d->mv, mt_lo));
@@ -135,7 +141,32 @@ static double direct_imbalance(const x86_conv *xc, const x86_conv_plan *p, int64
                                int32_t threads)
 {
     const direct_costs d = {xc, p, mv};
-    return cp_parallel_for_balance(p->tasks_outer * p->m_chunks, threads, direct_task_cost, &d);
+    return cp_parallel_for_balance(p->tasks_outer * p->m_chunks * p->row_parts, threads,
+                                   direct_task_cost, &d);
+}
+
+/* Output-channel tiles of mv vectors, chunked into tasks. Few tasks (a
+ * deep layer on a small plane): halves of a band's rows as tasks of their
+ * own, so that the last claims are small enough to even out the threads;
+ * consecutive halves mostly go to one thread, whose L2 still holds the
+ * tile's weights. */
+static void plan_direct_tasks(x86_conv_plan *p, const x86_conv *xc, int64_t mv, int32_t threads)
+{
+    p->mv = mv;
+    plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, mv));
+    p->row_parts =
+        threads > 1 && p->tasks_outer * p->m_chunks < X86_CONV_TASK_TARGET && p->band_rows >= 4 ? 2
+                                                                                                : 1;
+}
+
+/* The mean pixels of a direct tile of mv vectors on rows of ow */
+static double direct_tile_pixels(const x86_conv *xc, const x86_conv_plan *p, int64_t mv, int64_t ow)
+{
+    const double col_tiles = (double)ceil_div(ow, cp_conv_direct_np(xc->k, mv, ow));
+    double pixels = (double)ow / col_tiles;
+    if (mv == xc->k->direct2_mv && ow <= xc->k->direct2_np_max && p->band_rows > 1)
+        pixels *= 2; /* two-row tiles (most rows pair) */
+    return pixels;
 }
 
 /*
@@ -151,7 +182,10 @@ static double direct_imbalance(const x86_conv *xc, const x86_conv_plan *p, int64
  * walks its weights once per output row). With several threads, fewer
  * vectors per tile are taken where that splits the work evenly and the
  * best score does not (32 vectors: 16 tiles of 2, not 10 of 3 and one of
- * 2). The tile shape does not change any element's summation order.
+ * 2), counting the tasks as they run, rows halved where they are few
+ * (16 vectors on 8 x 8, a DCGAN layer's phase: 6 tiles of 3 or 2 in
+ * halves of 4 rows split evenly). The tile shape does not change any
+ * element's summation order.
  */
 static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x86_conv_plan *p)
 {
@@ -162,29 +196,29 @@ static void plan_direct_tiles(const x86_conv *xc, int64_t ow, int32_t threads, x
         if (mv > 1 && mv * step_bytes + p->pack_floats * (int64_t)sizeof(float) >
                           l2_share(X86_CONV_TILE_L2_64THS))
             break;
-        double col_tiles = (double)ceil_div(ow, cp_conv_direct_np(xc->k, mv, ow));
         double vectors = (double)xc->blocks / (double)ceil_div(xc->blocks, mv);
-        double pixels = (double)ow / col_tiles;
-        if (mv == xc->k->direct2_mv && ow <= xc->k->direct2_np_max && p->band_rows > 1)
-            pixels *= 2; /* two-row tiles (most rows pair) */
+        double pixels = direct_tile_pixels(xc, p, mv, ow);
         double score = vectors * pixels * vectors * pixels / (vectors + pixels);
         if (score > best_score * 1.001) {
             best = mv;
             best_score = score;
         }
     }
-    p->mv = best;
-    plan_m_chunks(p, p->tasks_outer, ceil_div(xc->blocks, best));
+    plan_direct_tasks(p, xc, best, threads);
     if (threads < 2 || threads > CP_BALANCE_MAX_THREADS ||
-        p->tasks_outer * p->m_chunks > X86_CONV_BALANCE_MAX_TASKS ||
-        direct_imbalance(xc, p, best, threads) <= X86_CONV_BALANCED)
+        p->tasks_outer * p->m_chunks * p->row_parts > X86_CONV_BALANCE_MAX_TASKS)
+        return;
+    const double off = direct_imbalance(xc, p, best, threads);
+    if (off <= X86_CONV_BALANCED)
         return;
     for (int64_t mv = best - 1; mv >= 2; mv--) {
+        if ((double)mv * direct_tile_pixels(xc, p, mv, ow) < X86_CONV_GEMM_MIN_ACC &&
+            off <= X86_CONV_BALANCED_SHORT_TILES)
+            return;
         x86_conv_plan q = *p;
-        plan_m_chunks(&q, q.tasks_outer, ceil_div(xc->blocks, mv));
+        plan_direct_tasks(&q, xc, mv, threads);
         if (direct_imbalance(xc, &q, mv, threads) <= X86_CONV_BALANCED) {
             *p = q;
-            p->mv = mv;
             return;
         }
     }
@@ -446,12 +480,6 @@ void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads
         p->pack_floats = 0;
     }
     plan_direct_tiles(xc, ow, threads, p);
-    /* Few tasks (a deep layer on a small plane): halves of a band's rows
-     * as tasks of their own, so that the last claims are small enough to
-     * even out the threads; consecutive halves mostly go to one thread,
-     * whose L2 still holds the tile's weights. */
-    if (threads > 1 && p->tasks_outer * p->m_chunks < X86_CONV_TASK_TARGET && p->band_rows >= 4)
-        p->row_parts = 2;
     /* compact tables: input offsets and weight codes, int64 each */
     p->thread_floats =
         p->pack_floats + round_up(X86_CONV_COMPACT_SLOTS * 2 * p->offset_count * 2, 16);
