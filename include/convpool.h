@@ -907,8 +907,9 @@ CONVPOOL_API convpool_status convpool_session_run_msg(convpool_session *session,
  * a constant, which the loader folds away). The times of a multi-threaded
  * node span all its threads. Since 1.1.0 the model path runs a depthwise
  * Conv together with the pointwise Conv that alone consumes its output, a
- * band of rows at a time, where the intermediate outgrows half of L2 (see
- * the README, "Whole models"): those two nodes share the pair's time in
+ * band of rows at a time, where the intermediate outgrows half of L2 and
+ * bands of at least 8 rows fit an eighth of it (see the README, "Whole
+ * models"): those two nodes share the pair's time in
  * the proportion their parts took on the threads. Timing adds two clock reads per node; the sum
  * of the node times is therefore a little less than the run's wall time.
  * On failure node_ns is unspecified.

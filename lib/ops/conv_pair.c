@@ -9,18 +9,15 @@
 /*
  * A pair runs band by band only where one image's intermediate outgrows
  * this share of L2 (64ths): smaller ones stay in L2 from one op to the
- * next anyway, and bands would only add kernel calls. Each thread's band
- * of the intermediate takes at most CP_CONV_PAIR_BAND_L2_64THS, which
- * leaves L2 room for the pointwise output rows passing through and the
- * depthwise input rows. Measured on the Xeon (2 MiB L2) with MobileNet's
- * separable blocks (tools/bench/models, mobilenet_dw, 1 thread, node
- * times of `convpool-run --profile` against the ops run one after the
- * other): 32 -> 64 on 112 x 112 0.89x and 128 -> 128 on 56 x 56 0.97x
- * (1.6 MB between them), the stride-2 64 -> 128 (0.8 MB) 1.02x; bands of a
- * quarter of L2 gained less, of a 32nd lost.
+ * next anyway, and bands would only add kernel calls. Measured on the Xeon
+ * (2 MiB L2) with MobileNet's separable blocks (tools/bench/models,
+ * mobilenet_dw, 1 thread, node times of `convpool-run --profile` against
+ * the ops run one after the other): 32 -> 64 on 112 x 112 0.89x and 128 ->
+ * 128 on 56 x 56 0.97x (1.6 MB between them), the stride-2 64 -> 128 (0.8
+ * MB) 1.02x; bands of a quarter of L2 gained less, of a 32nd lost. The
+ * band's share and its fewest rows: ops/conv_pair.h.
  */
-#define CP_CONV_PAIR_MIN_L2_64THS  32
-#define CP_CONV_PAIR_BAND_L2_64THS 8
+#define CP_CONV_PAIR_MIN_L2_64THS 32
 
 static int is_pointwise(const cp_geom *g)
 {
@@ -64,11 +61,13 @@ int cp_conv_pair_plan(const convpool_op *dw, const convpool_op *pw, const int64_
         return 0;
     const int64_t l2 = cp_cache()->l2_bytes;
     const int64_t row_bytes = gd.m * gd.out[2] * (int64_t)sizeof(float);
-    if (row_bytes * gd.out[1] <= l2 * CP_CONV_PAIR_MIN_L2_64THS / 64)
+    const int64_t band_budget = l2 * CP_CONV_PAIR_BAND_L2_64THS / 64;
+    if (row_bytes * gd.out[1] <= l2 * CP_CONV_PAIR_MIN_L2_64THS / 64 ||
+        band_budget / row_bytes < CP_CONV_PAIR_MIN_BAND_ROWS)
         return 0;
     pair->dw = gd;
     pair->pw = gp;
-    pair->bands = plan_bands(gd.out[1], row_bytes, l2 * CP_CONV_PAIR_BAND_L2_64THS / 64, threads);
+    pair->bands = plan_bands(gd.out[1], row_bytes, band_budget, threads);
     pair->band_rows = cp_ceil_div(gd.out[1], pair->bands);
     pair->bands = cp_ceil_div(gd.out[1], pair->band_rows);
     const int64_t tasks = gd.n * pair->bands;

@@ -17,6 +17,19 @@
 
 #include "ops/op.h"
 
+/* Each thread's band of the intermediate takes at most this share of L2
+ * (64ths), which leaves room for the pointwise output rows passing through
+ * and the depthwise input rows. */
+#define CP_CONV_PAIR_BAND_L2_64THS 8
+/* ... and a pair runs only where that share holds this many rows: thinner
+ * bands re-read more depthwise input rows per output row and hand the
+ * GEMM fewer pixels per call than the pass over memory they save. On a
+ * Zen 3 (512 KiB L2: bands of 2 to 4 rows of mobilenet_dw's layers) each
+ * of its four pairs was slower than its two ops one after the other (the
+ * model 0.93x-0.975x the time unpaired, one process alternating); on the
+ * Xeon (2 MiB L2) bands of 9 and 18 rows gained. */
+#define CP_CONV_PAIR_MIN_BAND_ROWS 8
+
 typedef struct cp_conv_pair {
     cp_geom dw, pw;      /* the two ops' geometries for the planned input */
     int64_t band_rows;   /* output rows per band */
@@ -34,8 +47,9 @@ typedef struct cp_conv_pair {
  * the row or pixel runs (the reference path, ops whose weights are not all
  * finite), the op on this geometry does not take them (see
  * cp_impl.rows_supported), pw is not pointwise or does not read dw's
- * output shape, or one image's intermediate is small enough to stay in L2
- * between the two ops anyway (CP_CONV_PAIR_MIN_L2_64THS). The shape must
+ * output shape, one image's intermediate is small enough to stay in L2
+ * between the two ops anyway (CP_CONV_PAIR_MIN_L2_64THS), or a band would
+ * hold fewer than CP_CONV_PAIR_MIN_BAND_ROWS rows. The shape must
  * be one dw accepts (the plan resolved it before).
  */
 int cp_conv_pair_plan(const convpool_op *dw, const convpool_op *pw, const int64_t *shape,

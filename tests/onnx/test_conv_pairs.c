@@ -81,15 +81,20 @@ static void check_shape(const convpool_model *m, const int64_t *shape, convpool_
     const int64_t images = shape[0] ? shape[0] : 1;
     const int fast = isa != CONVPOOL_ISA_SCALAR;
     /* past L2 (twice the threshold): a clear yes; within a quarter of it
-     * (half the threshold): a clear no */
+     * (half the threshold), or rows too wide for bands of
+     * CP_CONV_PAIR_MIN_BAND_ROWS: a clear no */
     for (int k = 0; k < NODES; k += 2) {
         const int64_t bytes = p->counts[m->nodes[k].y] / images * 4;
+        const cp_shape *mid = &p->shapes[m->nodes[k].y];
+        const int64_t row_bytes = mid->dims[1] * mid->dims[3] * 4;
+        const int thin = row_bytes > 0 && l2 * CP_CONV_PAIR_BAND_L2_64THS / 64 / row_bytes <
+                         CP_CONV_PAIR_MIN_BAND_ROWS;
         const int can = k != 6; /* dw4's output is a graph output */
-        if (fast && can && shape[0] && bytes > l2)
+        if (fast && can && shape[0] && bytes > l2 && !thin)
             CHECK(p->pairs[k].bands > 0 && p->offset[m->nodes[k].y] == CP_NOT_IN_ARENA,
                   "nodes %d and %d not paired (%lld bytes between them), %s", k, k + 1,
                   (long long)bytes, what);
-        if (!fast || !can || bytes <= l2 / 4)
+        if (!fast || !can || bytes <= l2 / 4 || thin)
             CHECK(!p->pairs[k].bands, "nodes %d and %d paired (%lld bytes between them), %s", k,
                   k + 1, (long long)bytes, what);
         CHECK(!p->pairs[k + 1].bands, "a pair starts at the pointwise node %d, %s", k + 1, what);
@@ -172,9 +177,11 @@ int main(int argc, char **argv)
     if (!m || m->node_count != NODES)
         return 1;
     /* rows: a few (one band), bands that divide evenly and not, W not a
-     * multiple of the vector; 0: an empty batch */
+     * multiple of the vector, rows narrow enough for bands of
+     * CP_CONV_PAIR_MIN_BAND_ROWS on a 512 KiB L2; 0: an empty batch */
     const int64_t shapes[][4] = {{1, 32, 7, 9},     {1, 32, 300, 260}, {2, 32, 151, 97},
-                                 {1, 32, 257, 131}, {2, 32, 64, 300},  {0, 32, 200, 180}};
+                                 {1, 32, 257, 131}, {2, 32, 64, 300},  {1, 32, 600, 40},
+                                 {0, 32, 200, 180}};
     for (int32_t threads = 1; threads <= 3; threads++) {
         convpool_context *ctx = NULL;
         CHECK(convpool_context_create(threads, &ctx) == CONVPOOL_OK, "context of %d", threads);
