@@ -31,9 +31,9 @@
  * 12 accumulators of 16 registers */
 #define ZIP_NV 6
 /* two reduction steps per pass of the GEMM tile's loop: half the loop's
- * own instructions beside the 24 FMAs (on a Zen 3, 1x1s on 56 x 56 and
- * 28 x 28, the stem and its dx 0.86x-0.96x the time at 1 thread,
- * 0.90x-0.98x at 2) */
+ * own instructions beside the 24 FMAs. On a Zen 3 VM: level while the
+ * host was quiet, 0.86x-0.96x the time (1x1s on 56 x 56 and 28 x 28, the
+ * stem and its dx) while it was busy, which the VM's core then shares */
 #define GEMM_K_UNROLL 2
 #define KERNELS_NAME  cp_conv_kernels_avx2
 
