@@ -26,7 +26,7 @@
  * GEMM fewer pixels per call than the pass over memory they save. On a
  * Zen 3 (512 KiB L2: bands of 2 to 4 rows of mobilenet_dw's layers) each
  * of its four pairs was slower than its two ops one after the other (the
- * model 0.93x-0.975x the time unpaired, one process alternating); on the
+ * model 0.90x-0.99x the time unpaired, one process alternating); on the
  * Xeon (2 MiB L2) bands of 9 and 18 rows gained. */
 #define CP_CONV_PAIR_MIN_BAND_ROWS 8
 
