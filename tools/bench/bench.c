@@ -3,23 +3,30 @@
  * API at 1 and 2 threads, against this machine's measured peak and, when
  * built with oneDNN, against oneDNN on the same case in the same process.
  *
- *   convpool-bench [--threads 1,2] [--cases FILE] [--repeat R] [--only NAME[,NAME]]
- *                  [--backward] [--no-dnnl] [--no-peak] [--json]
+ *   convpool-bench [--threads 1,2] [--cases FILE] [--repeat R] [--rounds K]
+ *                  [--only NAME[,NAME]] [--backward] [--no-dnnl] [--no-peak] [--json]
  *
  * --backward times the gradients instead of the forward runs (rows
  * case+bwd_data, case+bwd_weights, case+bwd_data_x; see "Backward passes"
  * below), oneDNN's backward primitives beside them.
  *
- * Each figure is the median of R samples; a sample times back-to-back runs
- * on the same (cache-hot) buffers, enough of them to last >= 0.5 ms, and
- * divides. --json also gives the fastest sample ("_min_ms"), which on a
- * machine shared with other jobs is the least disturbed one. Our runs go through
- * convpool_op_run_ex() with a context of the given thread count and a caller workspace (the steady
- * state: no allocation); the toy case is also timed through plain convpool_op_run(), and MaxPool
- * cases also with their Indices output ("+Indices" rows, byte counts as without). Cases run one at
- * a time, ours then oneDNN's, each ours in a fresh context destroyed before oneDNN runs, with a 20
- * ms pause between the two so that neither library's idle (spinning) threads compete with the
- * other's.
+ * Each figure is the median of R samples (R <= 1001); a sample times
+ * back-to-back runs on the same (cache-hot) buffers, enough of them to last
+ * >= 0.5 ms, and divides. --json also gives the fastest sample ("_min_ms"),
+ * which on a machine shared with other jobs is the least disturbed one. Our
+ * runs go through convpool_op_run_ex() with a context of the given thread
+ * count and a caller workspace (the steady state: no allocation); the toy
+ * case is also timed through plain convpool_op_run(), and MaxPool cases also
+ * with their Indices output ("+Indices" rows, byte counts as without).
+ *
+ * Cases run one at a time, in K rounds (default 3): each round measures the
+ * peak (FMA for convolutions, copy for pools; peak.h) on the case's thread
+ * count, takes its share of our samples, then, after a 20 ms pause, of
+ * oneDNN's, and pauses 20 ms again (neither library's idle, spinning threads
+ * compete with the other's). On a host whose speed changes within seconds,
+ * both medians and the case's peak (the median of its rounds') then cover
+ * the same stretch of time; a case's percent of the peak is of that peak,
+ * the peak in the header line is the one measured at start.
  */
 #include <math.h>
 #include <stdio.h>
@@ -86,11 +93,18 @@ static int compare_double(const void *a, const void *b)
 
 typedef void (*run_fn)(void *arg);
 
-/* Median seconds per call of fn over `repeat` samples; *best gets the
- * fastest sample (on a shared machine, the least disturbed one). */
-static double time_median(run_fn fn, void *arg, int repeat, double *best)
+/* The samples of one run function, gathered over a case's rounds. */
+typedef struct samples {
+    double v[MAX_SAMPLES];
+    int n;
+} samples;
+
+/* Appends `count` samples of fn, each the seconds per call of back-to-back
+ * calls lasting >= SAMPLE_SECONDS, after a warm-up (caches, threads, lazy
+ * setup: at every round, since the other library ran in between). */
+static void take_samples(run_fn fn, void *arg, int count, samples *s)
 {
-    for (int i = 0; i < 3; i++) /* warm caches, threads, lazy setup */
+    for (int i = 0; i < 3; i++)
         fn(arg);
     double t0 = now_seconds();
     fn(arg);
@@ -100,18 +114,34 @@ static double time_median(run_fn fn, void *arg, int repeat, double *best)
         per_sample = 1;
     if (per_sample > 1000000)
         per_sample = 1000000;
-    double samples[MAX_SAMPLES];
-    if (repeat > MAX_SAMPLES)
-        repeat = MAX_SAMPLES;
-    for (int s = 0; s < repeat; s++) {
+    for (int k = 0; k < count && s->n < MAX_SAMPLES; k++) {
         t0 = now_seconds();
         for (long i = 0; i < per_sample; i++)
             fn(arg);
-        samples[s] = (now_seconds() - t0) / (double)per_sample;
+        s->v[s->n++] = (now_seconds() - t0) / (double)per_sample;
     }
-    qsort(samples, (size_t)repeat, sizeof samples[0], compare_double);
-    *best = samples[0];
-    return samples[repeat / 2];
+}
+
+/* The median of values v[0..n) (sorted in place), *best the smallest; NaN
+ * for none. */
+static double median_of(double *v, int n, double *best)
+{
+    if (n < 1) {
+        *best = NAN;
+        return NAN;
+    }
+    qsort(v, (size_t)n, sizeof v[0], compare_double);
+    *best = v[0];
+    return v[n / 2];
+}
+
+/* The samples' median in ms, *best_ms the fastest (on a shared machine, the
+ * least disturbed one). */
+static double median_ms(samples *s, double *best_ms)
+{
+    double m = 1e3 * median_of(s->v, s->n, best_ms);
+    *best_ms *= 1e3;
+    return m;
 }
 
 /* One case's tensors and our op. */
@@ -265,49 +295,82 @@ typedef struct result {
     double ours_ms, dnnl_ms;        /* medians; dnnl_ms NaN if not run */
     double ours_min, dnnl_min;      /* fastest samples */
     double indices_ms, indices_min; /* MaxPool with its Indices output, else NaN */
+    double peak;                    /* the peak measured during the case (FMA GFLOP/s or copy
+                                     * GB/s, as the case's rate), or NaN: the start's */
 } result;
 
+#define NO_RESULT ((result){NAN, NAN, NAN, NAN, NAN, NAN, NAN})
+
 typedef struct options options;
+
+#define MAX_ROUNDS 64
 
 struct options {
     int threads[4], thread_count, repeat, json, use_dnnl, measure_peak;
     const char *cases_path, *only;
     int backward; /* --backward: the backward passes instead of the forward runs */
+    int rounds;   /* --rounds: how many turns ours and oneDNN take on each case */
 };
 
-#ifdef BENCH_HAVE_DNNL
 /* 20 ms asleep, so that one library's spinning threads have gone idle
- * before the other's run. Only needed when there is another library. */
+ * before the other's run. */
 static void idle(void)
 {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
 }
-#endif
 
-/* Our runs of case c on `threads` threads, in a context of their own that
- * is destroyed afterwards, so that its threads cannot compete with oneDNN's. */
-static void measure_ours(const options *o, const bench_case *c, int threads, result *r,
-                         double *toy_simple_ms, double *toy_simple_min)
+/* A context of `threads` threads for our runs, or NULL (said on stderr). */
+static convpool_context *context_of(int threads)
 {
     convpool_context *ctx = NULL;
-    case_data d;
-    if (convpool_context_create(threads, &ctx) != CONVPOOL_OK) {
+    if (convpool_context_create(threads, &ctx) != CONVPOOL_OK)
         fprintf(stderr, "context: %s\n", convpool_last_error());
-        return;
-    }
-    if (case_setup(&d, c, ctx)) {
-        r->ours_ms = 1e3 * time_median(run_ours, &d, o->repeat, &r->ours_min);
-        r->ours_min *= 1e3;
-        if (d.indices) {
-            r->indices_ms = 1e3 * time_median(run_ours_indices, &d, o->repeat, &r->indices_min);
-            r->indices_min *= 1e3;
+    return ctx;
+}
+
+/* A function timed on a case, and its samples. */
+typedef struct timed {
+    run_fn fn;
+    void *arg;
+    samples s;
+} timed;
+
+/*
+ * The rounds of a case. A host's speed can change by 2x within seconds (a
+ * VM's vCPU shares its core, clocks change), so the two libraries' samples
+ * are taken in turns rather than one library's all before the other's:
+ * round by round, the peak (FMA or copy, `copy_peak`) on `threads` threads,
+ * then a share of the samples of each of ours[0..n) in turn, then, 20 ms
+ * later, of theirs (if not NULL), then 20 ms asleep again, so that the idle
+ * threads of neither library (ours spin up to 50 us, OpenMP's longer) compete
+ * with the other's. The medians then cover the same stretch of time on both
+ * sides. Returns the median of the rounds' peaks (NaN without --no-peak).
+ */
+static double run_rounds(const options *o, int threads, int copy_peak, timed *ours, int n,
+                         timed *theirs)
+{
+    double peaks[MAX_ROUNDS];
+    int peak_count = 0;
+    for (int i = 0; i < n; i++)
+        ours[i].s.n = 0;
+    if (theirs)
+        theirs->s.n = 0;
+    for (int round = 0; round < o->rounds; round++) {
+        /* the samples spread over the rounds, the first ones one more */
+        const int share = o->repeat / o->rounds + (round < o->repeat % o->rounds);
+        if (o->measure_peak)
+            peaks[peak_count++] = bench_peak_now(threads, copy_peak);
+        for (int i = 0; i < n; i++)
+            take_samples(ours[i].fn, ours[i].arg, share, &ours[i].s);
+        if (theirs) {
+            idle();
+            take_samples(theirs->fn, theirs->arg, share, &theirs->s);
+            idle();
         }
-        if (strcmp(c->name, "toy") == 0 && threads == 1)
-            *toy_simple_ms = 1e3 * time_median(run_ours_simple, &d, o->repeat, toy_simple_min);
-        case_free(&d);
     }
-    convpool_context_destroy(ctx);
+    double best;
+    return median_of(peaks, peak_count, &best);
 }
 
 #ifdef BENCH_HAVE_DNNL
@@ -337,27 +400,91 @@ static void check_same_op(case_data *d)
     free(ours);
 }
 
-/* oneDNN on case c with `threads` OpenMP threads, on the same data. */
-static void measure_dnnl(const options *o, const bench_case *c, int threads, result *r)
-{
-    convpool_context *ctx = NULL; /* one thread: only for our op's setup */
+/* oneDNN's side of a forward case: the same data in tensors of its own
+ * (our op beside it, on one thread, for the check) and the primitive. */
+typedef struct dnnl_side {
+    convpool_context *ctx;
     case_data d;
-    if (convpool_context_create(1, &ctx) != CONVPOOL_OK)
+    int have_data;
+    dnnl_runner *runner;
+} dnnl_side;
+
+static void dnnl_side_open(dnnl_side *ds, const bench_case *c, int threads)
+{
+    *ds = (dnnl_side){0};
+    if (convpool_context_create(1, &ds->ctx) != CONVPOOL_OK)
         return;
-    if (case_setup(&d, c, ctx)) {
+    ds->have_data = case_setup(&ds->d, c, ds->ctx);
+    if (ds->have_data) {
         dnnl_runner_set_threads(threads);
-        dnnl_runner *dr = dnnl_runner_create(c, d.x, d.w, d.b, d.y);
-        if (dr) {
-            r->dnnl_ms = 1e3 * time_median(run_dnnl, dr, o->repeat, &r->dnnl_min);
-            r->dnnl_min *= 1e3;
-            check_same_op(&d);
-        }
-        dnnl_runner_destroy(dr);
-        case_free(&d);
+        ds->runner = dnnl_runner_create(c, ds->d.x, ds->d.w, ds->d.b, ds->d.y);
     }
-    convpool_context_destroy(ctx);
+}
+
+static void dnnl_side_close(dnnl_side *ds)
+{
+    dnnl_runner_destroy(ds->runner);
+    if (ds->have_data)
+        case_free(&ds->d);
+    convpool_context_destroy(ds->ctx);
 }
 #endif
+
+/* Case c on `threads` threads: ours through a context of that many threads
+ * (with Indices too for MaxPool; the toy also through convpool_op_run) and
+ * oneDNN's with as many OpenMP threads, in rounds (run_rounds). */
+static void measure_case(const options *o, const bench_case *c, int threads, result *r,
+                         double *toy_simple_ms, double *toy_simple_min)
+{
+    convpool_context *ctx = context_of(threads);
+    case_data d;
+    if (!ctx)
+        return;
+    if (!case_setup(&d, c, ctx)) {
+        convpool_context_destroy(ctx);
+        return;
+    }
+    static timed ours[3];
+    int n = 0, at_indices = -1, at_simple = -1;
+    ours[n++] = (timed){run_ours, &d, {{0}, 0}};
+    if (d.indices) {
+        at_indices = n;
+        ours[n++] = (timed){run_ours_indices, &d, {{0}, 0}};
+    }
+    if (strcmp(c->name, "toy") == 0 && threads == 1) {
+        at_simple = n;
+        ours[n++] = (timed){run_ours_simple, &d, {{0}, 0}};
+    }
+    timed *other = NULL;
+#ifdef BENCH_HAVE_DNNL
+    static timed theirs;
+    dnnl_side ds = {0};
+    if (o->use_dnnl) {
+        dnnl_side_open(&ds, c, threads);
+        if (ds.runner) {
+            theirs = (timed){run_dnnl, ds.runner, {{0}, 0}};
+            other = &theirs;
+        }
+    }
+#endif
+    r->peak = run_rounds(o, threads, !bench_has_weights(c), ours, n, other);
+    r->ours_ms = median_ms(&ours[0].s, &r->ours_min);
+    if (at_indices >= 0)
+        r->indices_ms = median_ms(&ours[at_indices].s, &r->indices_min);
+    if (at_simple >= 0)
+        *toy_simple_ms = median_ms(&ours[at_simple].s, toy_simple_min);
+#ifdef BENCH_HAVE_DNNL
+    if (other) {
+        r->dnnl_ms = median_ms(&theirs.s, &r->dnnl_min);
+        check_same_op(&ds.d);
+    }
+    if (o->use_dnnl)
+        dnnl_side_close(&ds);
+#endif
+    (void)other;
+    case_free(&d);
+    convpool_context_destroy(ctx);
+}
 
 static int selected(const options *o, const char *name)
 {
@@ -373,12 +500,13 @@ static int selected(const options *o, const char *name)
 static void usage(void)
 {
     fprintf(stderr, "usage: convpool-bench [--threads 1,2] [--cases FILE] [--repeat R] "
-                    "[--only NAME[,NAME...]] [--backward] [--no-dnnl] [--no-peak] [--json]\n");
+                    "[--rounds K] [--only NAME[,NAME...]] [--backward] [--no-dnnl] [--no-peak] "
+                    "[--json]\n");
 }
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    *o = (options){{1, 2}, 2, 21, 0, 1, 1, BENCH_DEFAULT_CASES, NULL, 0};
+    *o = (options){{1, 2}, 2, 21, 0, 1, 1, BENCH_DEFAULT_CASES, NULL, 0, 3};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) {
@@ -407,12 +535,18 @@ static int parse_args(int argc, char **argv, options *o)
             o->only = argv[++i];
         } else if (strcmp(a, "--repeat") == 0 && v) {
             o->repeat = atoi(argv[++i]);
-            if (o->repeat < 1)
+            if (o->repeat < 1 || o->repeat > MAX_SAMPLES)
+                return 0;
+        } else if (strcmp(a, "--rounds") == 0 && v) {
+            o->rounds = atoi(argv[++i]);
+            if (o->rounds < 1 || o->rounds > MAX_ROUNDS)
                 return 0;
         } else {
             return 0;
         }
     }
+    if (o->rounds > o->repeat) /* every round takes a sample at least */
+        o->rounds = o->repeat;
     return o->thread_count > 0;
 }
 
@@ -434,13 +568,17 @@ static void print_row(const options *o, const machine_peak *peak, const bench_ca
     const double rate =
         conv ? bench_conv_flops(c) / (r->ours_ms * 1e6) : bench_pool_bytes(c) / (r->ours_ms * 1e6);
     const int pt = threads >= 2 ? 2 : 1;
-    const double of_peak = 100.0 * rate / (conv ? peak->fma_gflops[pt] : peak->copy_gbs[pt]);
+    const double of_peak =
+        100.0 * rate /
+        (!isnan(r->peak) ? r->peak : conv ? peak->fma_gflops[pt] : peak->copy_gbs[pt]);
     const double pms = peer_ms(label, threads);
     if (o->json) {
         char dnnl_json[32] = "null", dnnl_min_json[32] = "null", peer_json[32] = "null";
-        char peak_json[32] = "null"; /* no peak with --no-peak */
-        if (!isnan(of_peak))
+        char peak_json[32] = "null", used_json[32] = "null"; /* no peak with --no-peak */
+        if (!isnan(of_peak)) {
             snprintf(peak_json, sizeof peak_json, "%.3g", of_peak);
+            snprintf(used_json, sizeof used_json, "%.4g", 100.0 * rate / of_peak);
+        }
         if (!isnan(r->dnnl_ms)) {
             snprintf(dnnl_json, sizeof dnnl_json, "%.6g", r->dnnl_ms);
             snprintf(dnnl_min_json, sizeof dnnl_min_json, "%.6g", r->dnnl_min);
@@ -448,11 +586,11 @@ static void print_row(const options *o, const machine_peak *peak, const bench_ca
         if (!isnan(pms))
             snprintf(peer_json, sizeof peer_json, "%.6g", pms);
         printf("{\"case\": \"%s\", \"op\": \"%s\", \"threads\": %d, \"ours_ms\": %.6g, "
-               "\"ours_min_ms\": %.6g, \"%s\": %.4g, \"percent_of_peak\": %s, "
+               "\"ours_min_ms\": %.6g, \"%s\": %.4g, \"percent_of_peak\": %s, \"peak\": %s, "
                "\"onednn_ms\": %s, \"onednn_min_ms\": %s, \"onednn_primitive\": \"%s\", "
                "\"best_peer_ms\": %s}\n",
                label, c->op, threads, r->ours_ms, r->ours_min, conv ? "gflops" : "gbytes_per_s",
-               rate, peak_json, dnnl_json, dnnl_min_json, onednn_primitive(c), peer_json);
+               rate, peak_json, used_json, dnnl_json, dnnl_min_json, onednn_primitive(c), peer_json);
         return;
     }
     char dnnl[32] = "-", dratio[16] = "-", peer[32] = "-", pratio[16] = "-", pct[16] = "-";
@@ -577,24 +715,6 @@ static int backward_setup(backward_data *b, const bench_case *c, convpool_contex
     return 1;
 }
 
-/* Our pass on `threads` threads, in a context of its own (as measure_ours). */
-static void measure_backward_ours(const options *o, const bench_case *c, int threads, int pass,
-                                  result *r)
-{
-    convpool_context *ctx = NULL;
-    backward_data b;
-    if (convpool_context_create(threads, &ctx) != CONVPOOL_OK) {
-        fprintf(stderr, "context: %s\n", convpool_last_error());
-        return;
-    }
-    if (backward_setup(&b, c, ctx, pass)) {
-        r->ours_ms = 1e3 * time_median(run_ours_backward, &b, o->repeat, &r->ours_min);
-        r->ours_min *= 1e3;
-        backward_free(&b);
-    }
-    convpool_context_destroy(ctx);
-}
-
 #ifdef BENCH_HAVE_DNNL
 /* max |ours - theirs| / max |theirs| over n values (0 if theirs is all 0). */
 static double relative_difference(const float *ours, const float *theirs, size_t n)
@@ -614,43 +734,98 @@ static void run_dnnl_backward(void *arg)
     dnnl_bwd_runner_run(arg);
 }
 
-/* oneDNN's pass on `threads` OpenMP threads, on the data ours ran on; its
- * result is compared with ours (one run each) and *worst keeps the largest
- * relative difference. */
-static void measure_backward_dnnl(const options *o, const bench_case *c, int threads, int pass,
-                                  result *r, double *worst)
-{
-    convpool_context *ctx = NULL; /* one thread: ours runs once, for the comparison */
+/* oneDNN's side of a backward pass: the same data in buffers of its own,
+ * our pass run once on them (one thread) and the primitive's result. */
+typedef struct dnnl_bwd_side {
+    convpool_context *ctx;
     backward_data b;
-    if (convpool_context_create(1, &ctx) != CONVPOOL_OK)
+    int have_data;
+    float *out; /* oneDNN's dx, or its dw then db */
+    dnnl_bwd_runner *runner;
+} dnnl_bwd_side;
+
+/* Opens oneDNN's side of `pass` and compares one run of it with ours; *worst
+ * keeps the largest relative difference. */
+static void dnnl_bwd_side_open(dnnl_bwd_side *ds, const bench_case *c, int threads, int pass,
+                               double *worst)
+{
+    *ds = (dnnl_bwd_side){0};
+    if (convpool_context_create(1, &ds->ctx) != CONVPOOL_OK)
         return;
-    if (backward_setup(&b, c, ctx, pass)) {
-        const size_t m = c->kind == BENCH_CONV ? (size_t)c->m : 0;
-        float *out = malloc((b.x_count + b.w_count + m) * sizeof(float));
-        float *dw = out + b.x_count, *db = dw + b.w_count;
-        dnnl_runner_set_threads(threads);
-        dnnl_bwd_runner *dr =
-            dnnl_bwd_runner_create(c, pass == PASS_WEIGHTS, b.d.x, b.d.w, b.dy, out, dw, db);
-        if (dr) {
-            dnnl_bwd_runner_run(dr);
-            double rel = pass == PASS_WEIGHTS ? fmax(relative_difference(b.dw, dw, b.w_count),
-                                                     relative_difference(b.db, db, m))
-                                              : relative_difference(b.dx, out, b.x_count);
-            if (!(rel <= 1e-4))
-                fprintf(stderr,
-                        "%s%s: ours and oneDNN's differ: max |diff| / max |oneDNN| = %.3g\n",
-                        c->name, pass_suffix[pass], rel);
-            *worst = isnan(*worst) || !(rel <= *worst) ? rel : *worst;
-            r->dnnl_ms = 1e3 * time_median(run_dnnl_backward, dr, o->repeat, &r->dnnl_min);
-            r->dnnl_min *= 1e3;
-        }
-        dnnl_bwd_runner_destroy(dr);
-        free(out);
-        backward_free(&b);
-    }
-    convpool_context_destroy(ctx);
+    ds->have_data = backward_setup(&ds->b, c, ds->ctx, pass);
+    if (!ds->have_data)
+        return;
+    backward_data *b = &ds->b;
+    const size_t m = c->kind == BENCH_CONV ? (size_t)c->m : 0;
+    ds->out = malloc((b->x_count + b->w_count + m) * sizeof(float));
+    if (!ds->out)
+        return;
+    float *dw = ds->out + b->x_count, *db = dw + b->w_count;
+    dnnl_runner_set_threads(threads);
+    ds->runner = dnnl_bwd_runner_create(c, pass == PASS_WEIGHTS, b->d.x, b->d.w, b->dy, ds->out,
+                                        dw, db);
+    if (!ds->runner)
+        return;
+    dnnl_bwd_runner_run(ds->runner);
+    double rel = pass == PASS_WEIGHTS ? fmax(relative_difference(b->dw, dw, b->w_count),
+                                             relative_difference(b->db, db, m))
+                                      : relative_difference(b->dx, ds->out, b->x_count);
+    if (!(rel <= 1e-4))
+        fprintf(stderr, "%s%s: ours and oneDNN's differ: max |diff| / max |oneDNN| = %.3g\n",
+                c->name, pass_suffix[pass], rel);
+    *worst = isnan(*worst) || !(rel <= *worst) ? rel : *worst;
+}
+
+static void dnnl_bwd_side_close(dnnl_bwd_side *ds)
+{
+    dnnl_bwd_runner_destroy(ds->runner);
+    free(ds->out);
+    if (ds->have_data)
+        backward_free(&ds->b);
+    convpool_context_destroy(ds->ctx);
 }
 #endif
+
+/* Pass `pass` of case c on `threads` threads, ours and oneDNN's (not for
+ * bwd_data_x, which oneDNN has no form of) in rounds (run_rounds). */
+static void measure_backward_pass(const options *o, const bench_case *c, int threads, int pass,
+                                  result *r, double *worst)
+{
+    convpool_context *ctx = context_of(threads);
+    backward_data b;
+    if (!ctx)
+        return;
+    if (!backward_setup(&b, c, ctx, pass)) {
+        convpool_context_destroy(ctx);
+        return;
+    }
+    static timed ours, theirs;
+    ours = (timed){run_ours_backward, &b, {{0}, 0}};
+    timed *other = NULL;
+#ifdef BENCH_HAVE_DNNL
+    dnnl_bwd_side ds = {0};
+    const int with_dnnl = o->use_dnnl && pass != PASS_DATA_X;
+    if (with_dnnl) {
+        dnnl_bwd_side_open(&ds, c, threads, pass, worst);
+        if (ds.runner) {
+            theirs = (timed){run_dnnl_backward, ds.runner, {{0}, 0}};
+            other = &theirs;
+        }
+    }
+#else
+    (void)worst;
+#endif
+    r->peak = run_rounds(o, threads, !bench_has_weights(c), &ours, 1, other);
+    r->ours_ms = median_ms(&ours.s, &r->ours_min);
+    if (other)
+        r->dnnl_ms = median_ms(&theirs.s, &r->dnnl_min);
+#ifdef BENCH_HAVE_DNNL
+    if (with_dnnl)
+        dnnl_bwd_side_close(&ds);
+#endif
+    backward_free(&b);
+    convpool_context_destroy(ctx);
+}
 
 /* Every selected case's backward passes at `threads` threads, then their rows. */
 static void measure_backward_all(const options *o, const machine_peak *peak,
@@ -660,17 +835,9 @@ static void measure_backward_all(const options *o, const machine_peak *peak,
     double worst = NAN;
     for (int i = 0; i < count; i++) {
         for (int p = 0; p < PASS_COUNT; p++) {
-            results[i][p] = (result){NAN, NAN, NAN, NAN, NAN, NAN};
-            if (!selected(o, cases[i].name) || !pass_applies(&cases[i], p))
-                continue;
-            measure_backward_ours(o, &cases[i], threads, p, &results[i][p]);
-#ifdef BENCH_HAVE_DNNL
-            if (o->use_dnnl && p != PASS_DATA_X && !isnan(results[i][p].ours_ms)) {
-                idle();
-                measure_backward_dnnl(o, &cases[i], threads, p, &results[i][p], &worst);
-                idle();
-            }
-#endif
+            results[i][p] = NO_RESULT;
+            if (selected(o, cases[i].name) && pass_applies(&cases[i], p))
+                measure_backward_pass(o, &cases[i], threads, p, &results[i][p], &worst);
         }
     }
     for (int i = 0; i < count; i++)
@@ -717,9 +884,10 @@ int main(int argc, char **argv)
                  "peak (%s): FMA %.0f / %.0f GFLOP/s, L3 copy %.0f / %.0f GB/s (1 / 2 threads)",
                  peak.isa, peak.fma_gflops[1], peak.fma_gflops[2], peak.copy_gbs[1],
                  peak.copy_gbs[2]);
-    printf("%sconvpool %s, ISA path %s; %s; %s; load average %.2f%s\n", o.json ? "# " : "",
-           convpool_version(), convpool_isa_name(convpool_isa_active()), dnnl_name, peak_text,
-           load[0], o.json ? "" : "\nratios are time / time: below 1 means convpool is faster");
+    printf("%sconvpool %s, ISA path %s; %s; %s; load average %.2f; %d round%s a case%s\n",
+           o.json ? "# " : "", convpool_version(), convpool_isa_name(convpool_isa_active()),
+           dnnl_name, peak_text, load[0], o.rounds, o.rounds > 1 ? "s" : "",
+           o.json ? "" : "\nratios are time / time: below 1 means convpool is faster");
     if (!o.json)
         printf("%-21s %2s %10s %15s %6s %10s %6s %9s %6s\n", "case", "th", "ours ms", "rate",
                "%peak", "oneDNN ms", "ratio", "peer ms", "ratio");
@@ -732,31 +900,28 @@ int main(int argc, char **argv)
         static result results[BENCH_MAX_CASES];
         double toy_simple_ms = NAN, toy_simple_min = NAN;
         for (int i = 0; i < count; i++) {
-            results[i] = (result){NAN, NAN, NAN, NAN, NAN, NAN};
-            if (!selected(&o, cases[i].name))
-                continue;
-            /* ours then oneDNN, case by case, so both see the same load */
-            measure_ours(&o, &cases[i], threads, &results[i], &toy_simple_ms, &toy_simple_min);
-#ifdef BENCH_HAVE_DNNL
-            if (o.use_dnnl && !isnan(results[i].ours_ms)) {
-                idle(); /* our threads are gone; let OpenMP's wake on a quiet machine */
-                measure_dnnl(&o, &cases[i], threads, &results[i]);
-                idle(); /* OpenMP's threads spin a while before they sleep */
-            }
-#endif
+            results[i] = NO_RESULT;
+            if (selected(&o, cases[i].name))
+                measure_case(&o, &cases[i], threads, &results[i], &toy_simple_ms,
+                             &toy_simple_min);
         }
         for (int i = 0; i < count; i++) {
             if (!isnan(results[i].ours_ms))
                 print_row(&o, &peak, &cases[i], threads, &results[i], cases[i].name);
             if (!isnan(results[i].indices_ms)) {
                 char label[48];
-                result r = {results[i].indices_ms, NAN, results[i].indices_min, NAN, NAN, NAN};
+                result r = NO_RESULT;
+                r.ours_ms = results[i].indices_ms;
+                r.ours_min = results[i].indices_min;
+                r.peak = results[i].peak;
                 snprintf(label, sizeof label, "%.31s+Indices", cases[i].name);
                 print_row(&o, &peak, &cases[i], threads, &r, label);
             }
         }
         if (!isnan(toy_simple_ms)) {
-            result r = {toy_simple_ms, NAN, toy_simple_min * 1e3, NAN, NAN, NAN};
+            result r = NO_RESULT; /* (on the default context: the start's peak) */
+            r.ours_ms = toy_simple_ms;
+            r.ours_min = toy_simple_min;
             for (int i = 0; i < count; i++)
                 if (strcmp(cases[i].name, "toy") == 0)
                     print_row(&o, &peak, &cases[i], convpool_context_num_threads(NULL), &r,

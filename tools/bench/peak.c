@@ -1,6 +1,7 @@
 /* Measures this machine's FMA peak and L3 copy bandwidth (see peak.h). */
 #include "peak.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #define COPY_REPS   4            /* per trial: ~0.1-0.2 ms */
 #define FMA_ITERS   40000        /* per trial: ~0.1 ms */
 #define TRIALS      300
+#define NOW_TRIALS  40 /* bench_peak_now: ~4-8 ms, between a case's rounds */
 
 /*
  * The best of many short trials: on a machine shared with other processes a
@@ -23,6 +25,7 @@ typedef struct peak_job {
     float *src, *dst;
     pthread_barrier_t *sync;
     double work; /* FLOPs or bytes per trial */
+    int trials;
     double best; /* thread 0: best rate over the trials */
 } peak_job;
 
@@ -33,8 +36,11 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* (only x86-64 builds have the kernels; elsewhere vector_kind() keeps the
+ * trials from running) */
 static void run_trial(peak_job *j)
 {
+#if defined(__x86_64__)
     if (!j->copy) {
         j->work = j->avx512 ? bench_fma_avx512(FMA_ITERS) : bench_fma_avx2(FMA_ITERS);
         return;
@@ -46,6 +52,9 @@ static void run_trial(peak_job *j)
             bench_copy_avx2(j->dst, j->src, COPY_FLOATS);
     }
     j->work = 2.0 * COPY_REPS * COPY_FLOATS * sizeof(float);
+#else
+    j->work = 0;
+#endif
 }
 
 /* Runs the trials; with threads, every trial starts and ends together. */
@@ -53,7 +62,7 @@ static void *run_trials(void *p)
 {
     peak_job *j = p;
     run_trial(j); /* warm-up: caches, clocks */
-    for (int t = 0; t < TRIALS; t++) {
+    for (int t = 0; t < j->trials; t++) {
         pthread_barrier_wait(j->sync);
         double t0 = now_seconds();
         run_trial(j);
@@ -66,13 +75,13 @@ static void *run_trials(void *p)
 }
 
 /* Best total rate (work per second) of `threads` jobs at once. */
-static double measure(int threads, int copy, int avx512)
+static double measure(int threads, int copy, int avx512, int trials)
 {
     peak_job jobs[2];
     pthread_barrier_t sync;
     pthread_barrier_init(&sync, NULL, (unsigned)threads);
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (peak_job){copy, avx512, NULL, NULL, &sync, 0, 0};
+        jobs[t] = (peak_job){copy, avx512, NULL, NULL, &sync, 0, trials, 0};
         if (copy) {
             jobs[t].src = aligned_alloc(64, COPY_FLOATS * sizeof(float));
             jobs[t].dst = aligned_alloc(64, COPY_FLOATS * sizeof(float));
@@ -94,22 +103,36 @@ static double measure(int threads, int copy, int avx512)
     return jobs[0].best * threads; /* thread 0 timed a trial in which all did the same */
 }
 
+/* 1 where the AVX-512 kernels run, 0 for AVX2 + FMA, -1 for neither. */
+static int vector_kind(void)
+{
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return 1;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return 0;
+#endif
+    return -1;
+}
+
 void bench_measure_peak(machine_peak *peak)
 {
     memset(peak, 0, sizeof *peak);
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    int avx512 = __builtin_cpu_supports("avx512f");
-    if (!avx512 && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) {
-        peak->isa = "scalar";
+    const int kind = vector_kind();
+    peak->isa = kind < 0 ? "scalar" : kind ? "avx512" : "avx2";
+    if (kind < 0)
         return;
-    }
-    peak->isa = avx512 ? "avx512" : "avx2";
     for (int threads = 1; threads <= 2; threads++) {
-        peak->fma_gflops[threads] = measure(threads, 0, avx512) * 1e-9;
-        peak->copy_gbs[threads] = measure(threads, 1, avx512) * 1e-9;
+        peak->fma_gflops[threads] = measure(threads, 0, kind, TRIALS) * 1e-9;
+        peak->copy_gbs[threads] = measure(threads, 1, kind, TRIALS) * 1e-9;
     }
-#else
-    peak->isa = "scalar";
-#endif
+}
+
+double bench_peak_now(int threads, int copy)
+{
+    const int kind = vector_kind();
+    if (kind < 0)
+        return NAN;
+    return measure(threads >= 2 ? 2 : 1, copy, kind, NOW_TRIALS) * 1e-9;
 }

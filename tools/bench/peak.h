@@ -19,6 +19,13 @@ typedef struct machine_peak {
 
 void bench_measure_peak(machine_peak *peak);
 
+/* The same FMA peak (GFLOP/s, copy 0) or copy bandwidth (GB/s, copy 1) on
+ * `threads` (1 or 2) threads now, from fewer trials (a few ms): the
+ * benchmark measures it between a case's rounds, so that a case's percent
+ * of the peak is of what the machine gave at that time (the host's speed
+ * can change within a run). NaN without AVX2 + FMA. */
+double bench_peak_now(int threads, int copy);
+
 /* Kernels, compiled with per-file ISA flags (peak_avx512.c, peak_avx2.c):
  * run `iters` iterations of independent FMA chains and return the FLOPs
  * done; copy n floats (n a multiple of 64) with vector loads and stores. */
