@@ -307,13 +307,15 @@ typedef struct convpool_op convpool_op;
  * `bias` has M elements or is NULL.
  * Since 1.1.0, on the AVX2 and AVX-512 paths, a 2-D Conv with a 3x3 kernel,
  * stride 1, dilation 1, one group and at least 16 input and 16 output
- * channels computes runs whose output plane has at least 400 pixels as
- * Winograd F(2x2, 3x3): 2.25x fewer multiply-adds, its results differing
- * from direct sums by rounding only (within a few units of float32
- * rounding of the sum of the terms' magnitudes, as the direct kernels' own
- * summation orders do); a run that meets an infinity or NaN is computed
- * again as direct sums, so such values come out as the reference gives
- * them. Setting the environment variable
+ * channels computes runs whose output plane has at least 400 pixels (or
+ * from 16 to 399 pixels where the pixels times the harmonic mean 2CM/(C+M)
+ * of the channel counts reach 12000: 7 x 7 planes from 245 channels each
+ * way) as Winograd F(2x2, 3x3): 2.25x fewer multiply-adds, its results
+ * differing from direct sums by rounding only (within a few units of
+ * float32 rounding of the sum of the terms' magnitudes, as the direct
+ * kernels' own summation orders do); a run that meets an infinity or NaN
+ * is computed again as direct sums, so such values come out as the
+ * reference gives them. Setting the environment variable
  * CONVPOOL_WINOGRAD=0 before the library's first use makes every op
  * created afterwards compute direct sums.
  * A tap in the padding adds nothing (not 0 * w); since 1.1.0 an op whose

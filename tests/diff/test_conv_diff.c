@@ -259,8 +259,8 @@ static const conv_case fixed_cases[] = {
 
 /* Winograd F(2x2, 3x3) (kernels/x86/conv_x86_winograd.h: 3x3, stride 1,
  * one group, at least 16 channels each way, output planes of 400 pixels
- * and more), each checked to take that path (and not to with
- * CONVPOOL_WINOGRAD=0): odd and even output sizes
+ * and more, smaller ones with enough channels), each checked to take that
+ * path (and not to with CONVPOOL_WINOGRAD=0): odd and even output sizes
  * (a last tile half outside), pads 0 to 3 each side (even and odd left
  * pads, the input's last columns and rows unread), auto_pad, batches, no
  * bias, channel counts off the GEMM tiles, one tile column, several bands
@@ -282,6 +282,13 @@ static const conv_case winograd_cases[] = {
     {2, 2, 96, 64, 1, {45, 47}, {3, 3}, {1, 1}, {1, 1}, {2, 1, 1, 2}, 0, 1},
     /* rows of 33 columns: one float past the vectors when split */
     {2, 1, 16, 20, 1, {20, 33}, {3, 3}, {1, 1}, {1, 1}, {0, 1, 0, 0}, 0, 1},
+    /* small planes with many channels (ResNet's last stage: 7 x 7); with
+     * more than one thread their bands run wide (all threads on one band,
+     * U larger than half of an L2 of up to 2 MiB), the batch-2 one band by
+     * band, the 6 x 9 one with a half tile column and asymmetric pads */
+    {2, 1, 256, 256, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 200, 208, 1, {10, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 300, 400, 1, {6, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 0, 1, 2}, 0, 0},
 };
 
 /* The weight gradient's four x86 paths and their variants, each run with

@@ -44,6 +44,10 @@ static const det_case cases[] = {
     /* ... and bands that shrink with the thread count (2, 4, 6 of them) */
     {"conv 3x3 64->48 20x20 Winograd", CONVPOOL_OP_CONV, 2, {1, 64, 20, 20}, {48, 64, 3, 3},
      {0}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
+    /* ... and a small plane whose bands run wide above 1 thread (all the
+     * threads on one band) */
+    {"conv 3x3 256->256 7x7 Winograd", CONVPOOL_OP_CONV, 2, {1, 256, 7, 7}, {256, 256, 3, 3},
+     {0}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
     {"conv 1x1 64->72 batch 2", CONVPOOL_OP_CONV, 2, {2, 64, 30, 31}, {72, 64, 1, 1}, {0},
      {1, 1}, {1, 1}, {0}, 1, 0, 0},
     /* planes of whole lines (560 pixels): off a line, a head tile first */

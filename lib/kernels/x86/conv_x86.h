@@ -42,9 +42,9 @@
  *
  * Dense 3x3 stride-1 ops of at least 16 channels each way also keep
  * their weights Winograd-transformed: runs on output planes of 400 pixels
- * and more take Winograd F(2x2, 3x3) instead of their algorithm
- * (kernels/x86/conv_x86_winograd.h), 2.25x fewer multiply-adds on the
- * GEMM kernels.
+ * and more, and on smaller ones with enough channels, take Winograd F(2x2,
+ * 3x3) instead of their algorithm (kernels/x86/conv_x86_winograd.h), 2.25x
+ * fewer multiply-adds on the GEMM kernels.
  *
  * Runs of a few dozen multiply-adds (X86_CONV_TINY_MAX_WORK, e.g. the D2L
  * edge detector) skip all of this: kernels/conv_tiny.c loops over a plain copy
