@@ -255,6 +255,13 @@ static const conv_case fixed_cases[] = {
     {2, 1, 256, 70, 1, {56, 57}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
     {2, 2, 800, 7, 1, {30, 50}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 0},
     {2, 1, 520, 18, 2, {56, 40}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    /* the 1x1 GEMM's long reductions on small planes, every tile packed
+     * (conv_x86_plan.c, X86_CONV_GEMM_PACK_MIN_CHANNELS): a one-pixel
+     * last tile (7 x 7), planes of whole lines (6 x 8: no head tile),
+     * groups of 128 channels, batch */
+    {2, 2, 300, 200, 1, {7, 7}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 1, 256, 36, 1, {6, 8}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 0},
+    {2, 1, 256, 48, 2, {9, 11}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 1},
 };
 
 /* Winograd F(2x2, 3x3) (kernels/x86/conv_x86_winograd.h: 3x3, stride 1,

@@ -48,6 +48,10 @@ static const det_case cases[] = {
      * threads on one band) */
     {"conv 3x3 256->256 7x7 Winograd", CONVPOOL_OP_CONV, 2, {1, 256, 7, 7}, {256, 256, 3, 3},
      {0}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
+    /* x86: a 1x1 GEMM's long reduction on a small plane, every pixel tile
+     * packed (the last of one pixel) */
+    {"conv 1x1 256->96 7x7 batch 2", CONVPOOL_OP_CONV, 2, {2, 256, 7, 7}, {96, 256, 1, 1}, {0},
+     {1, 1}, {1, 1}, {0}, 1, 0, 0},
     {"conv 1x1 64->72 batch 2", CONVPOOL_OP_CONV, 2, {2, 64, 30, 31}, {72, 64, 1, 1}, {0},
      {1, 1}, {1, 1}, {0}, 1, 0, 0},
     /* planes of whole lines (560 pixels): off a line, a head tile first */

@@ -322,9 +322,12 @@ void cp_x86_conv_plan_depthwise_rows(const x86_conv *xc, const cp_geom *g, int64
 /* The GEMM's plan for `pixels` pixels of each of `items` images whose
  * input planes are `plane` floats apart (what cp_x86_conv_make_plan gives
  * the GEMM for a whole run), the first tile `head` pixels long if head >
- * 0 (cp_x86_conv_gemm_head) and the tiles are read in place. */
+ * 0 (cp_x86_conv_gemm_head) and the tiles are read in place. pack_long:
+ * 1 for a run's own GEMM (cp_x86_conv_make_plan), which packs the tiles
+ * of long reductions (X86_CONV_GEMM_PACK_MIN_CHANNELS); 0 for run_pixels
+ * and its workspace. */
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, int64_t plane,
-                           int whole_tiles, int64_t head, x86_conv_plan *p);
+                           int whole_tiles, int pack_long, int64_t head, x86_conv_plan *p);
 /* The head of xc's GEMM reading `pixels` pixels of planes `x_plane`
  * floats apart from x and writing them to planes `y_plane` floats apart
  * from y: the pixels before the next 64-byte line of whichever of x and y

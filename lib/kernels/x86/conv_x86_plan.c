@@ -26,6 +26,22 @@
  * tile narrowed, so that it fits in this share of L1d (in 1/64ths), next to
  * the weights streamed. */
 #define X86_CONV_GEMM_PACK_L1_64THS 48
+/* A run's own GEMM packs every pixel tile where the reduction is at least
+ * this long and runs in whole passes (cp_x86_conv_plan_gemm's pack_long):
+ * read in place, each step of a tile touches a line or two of its plane
+ * (planes 196 bytes apart on 7 x 7), block after block; packed, the
+ * blocks stream the tile from consecutive lines, and no head tile costs a
+ * pass of its own. 1x1 at 1 thread on a Zen 3, both builds in one
+ * process: 2304 -> 512 on 7 x 7 0.72x-0.83x the time, 2048 -> 512 0.69x,
+ * 512 -> 2048 0.88x, 256 -> 512 on 6 x 8 0.64x-0.67x, 256 -> 1024 on 14 x
+ * 14 0.87x, 128 -> 128 on 56 x 56 0.87x, 512 -> 128 on 28 x 28 0.90x-0.95x,
+ * 256 -> 64 on 56 x 56 0.94x-1.0x; at 2 threads 0.90x-1.04x. Where the
+ * pass is cut into parts of the input channels (gemm_k_chunk) the parts
+ * stay. Not for run_pixels (the inner GEMM of Winograd, whose tiles are
+ * contiguous runs already: 128 -> 128 on 28 x 28 1.06x-1.1x slower
+ * packed, and of ConvTranspose's GEMM way); 64 channels (1.09x slower on
+ * 56 x 56) and 3 (1.4x) keep the tiles in place. */
+#define X86_CONV_GEMM_PACK_MIN_CHANNELS 128
 /* The fewest accumulators a narrowed GEMM tile may keep: two FMA ports of
  * 4 cycles' latency need 8 chains in flight, and a few more cover the
  * loads. */
@@ -361,7 +377,7 @@ int64_t cp_x86_conv_gemm_head(const x86_conv *xc, const float *x, int64_t x_plan
 }
 
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, int64_t plane,
-                           int whole_tiles, int64_t head, x86_conv_plan *p)
+                           int whole_tiles, int pack_long, int64_t head, x86_conv_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->row_parts = 1;
@@ -385,13 +401,17 @@ void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, in
         xc->cpg * tile_bytes <= cp_cache()->l1d_bytes * X86_CONV_GEMM_PACK_L1_64THS / 64 &&
         xc->cpg * plane_bytes > cp_cache()->l2_bytes &&
         gemm_tile_crowds_l1(xc->cpg, plane_bytes, tile_bytes / 64);
+    p->k_chunk = gemm_k_chunk(xc, plane_bytes, tile, p->gemm_packs, whole_tiles);
+    /* long reductions that run whole passes (X86_CONV_GEMM_PACK_MIN_CHANNELS) */
+    if (pack_long && !whole_tiles && p->k_chunk == xc->cpg &&
+        xc->cpg >= X86_CONV_GEMM_PACK_MIN_CHANNELS)
+        p->gemm_packs = 1;
     p->pack_floats = p->thread_floats = p->gemm_packs ? round_up(xc->cpg * tile, 16) : 0;
     /* A head tile where the blocks read the tile in place: a packed tile
      * is read from aligned lines anyway, and the head's short tile cost
      * more than its copy's loads gained (the stem's dx 1.05x slower). */
     p->head = whole_tiles || p->gemm_packs ? 0 : head;
     const int64_t tiles = x86_conv_gemm_tiles(p, pixels);
-    p->k_chunk = gemm_k_chunk(xc, plane_bytes, tile, p->gemm_packs, whole_tiles);
     p->p_chunk = min64(tiles, 4);
     /* each task packs its tiles for its own blocks, or runs them part by
      * part over its blocks: where tasks are too few, more of them by
@@ -424,7 +444,7 @@ void cp_x86_conv_make_plan(const x86_conv *xc, const cp_geom *g, int32_t threads
     const int64_t vw = xc->k->vw;
     if (xc->algo == X86_CONV_GEMM) {
         const int64_t pixels = cp_geom_out_plane(g), plane = cp_geom_in_plane(g);
-        cp_x86_conv_plan_gemm(xc, g->n, pixels, plane, whole_tiles,
+        cp_x86_conv_plan_gemm(xc, g->n, pixels, plane, whole_tiles, 1,
                               x ? cp_x86_conv_gemm_head(xc, x, plane, y, pixels, pixels) : 0, p);
         if (threads <= 1) { /* each pixel tile meets all blocks while in L1 (packed once) */
             p->m_chunks = 1;

@@ -201,7 +201,7 @@ static void plan_of(const x86_wino *w, const cp_geom *g, int32_t threads, wino_p
     /* the inner GEMM's scratch (run_pixels on the band: 1 thread, or all
      * of them wide) */
     x86_conv_plan gp;
-    cp_x86_conv_plan_gemm(w->gemm->packed, 1, p->band_tiles, p->band_tiles, 0, 0, &gp);
+    cp_x86_conv_plan_gemm(w->gemm->packed, 1, p->band_tiles, p->band_tiles, 0, 0, 0, &gp);
     p->gemm_bytes =
         cp_align_up((size_t)(p->wide ? threads : 1) * (size_t)gp.thread_floats * sizeof(float));
     p->thread_bytes = p->v_bytes + p->p_bytes + p->split_bytes + p->gemm_bytes;

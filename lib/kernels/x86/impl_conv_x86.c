@@ -358,7 +358,7 @@ static void x86_conv_run_pixels(const cp_run_args *a, int64_t q0, int64_t pixels
     if (threads > max_threads)
         threads = max_threads;
     const int64_t plane = cp_geom_in_plane(a->geom);
-    cp_x86_conv_plan_gemm(xc, 1, pixels, plane, 0,
+    cp_x86_conv_plan_gemm(xc, 1, pixels, plane, 0, 0,
                           cp_x86_conv_gemm_head(xc, a->x + q0, plane, a->y, y_stride, pixels),
                           &job.plan);
     job.pack = a->workspace;
@@ -396,7 +396,7 @@ static size_t x86_conv_pixels_workspace_size(const convpool_op *op, const cp_geo
                                              int32_t max_threads)
 {
     x86_conv_plan p;
-    cp_x86_conv_plan_gemm(op->packed, 1, cp_geom_in_plane(g), cp_geom_in_plane(g), 0, 0, &p);
+    cp_x86_conv_plan_gemm(op->packed, 1, cp_geom_in_plane(g), cp_geom_in_plane(g), 0, 0, 0, &p);
     return cp_align_up((size_t)max_threads * (size_t)p.thread_floats * sizeof(float));
 }
 
