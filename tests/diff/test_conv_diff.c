@@ -22,6 +22,7 @@
 #include "diff_setup.h"
 #include "ops/op.h"
 #if defined(CP_X86_64)
+#include "kernels/x86/conv_x86_im2col.h"
 #include "kernels/x86/conv_x86_winograd.h"
 #endif
 #include "runtime/cpu.h"
@@ -298,6 +299,23 @@ static const conv_case winograd_cases[] = {
     {2, 1, 300, 400, 1, {6, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 0, 1, 2}, 0, 0},
 };
 
+/* Strided convolutions as columns and the 1x1 GEMM
+ * (kernels/x86/conv_x86_im2col.h: one group, a stride above 1, at least
+ * 128 reduction steps, output planes of 100 to 784 pixels; AVX2), each
+ * checked to take that path on AVX2: asymmetric pads, dilation, a stride
+ * along one dim only, stride 3, auto_pad, batches, no bias, 1-D and 3-D,
+ * reductions off the GEMM's tiles. */
+static const conv_case im2col_cases[] = {
+    /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
+    {2, 1, 64, 48, 1, {28, 28}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 2, 40, 30, 1, {25, 27}, {3, 3}, {2, 2}, {2, 1}, {2, 0, 1, 3}, 0, 0},
+    {2, 1, 32, 40, 1, {10, 30}, {3, 3}, {1, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+    {2, 1, 20, 16, 1, {40, 40}, {3, 3}, {3, 3}, {1, 1}, {0, 0, 0, 0}, 0, 1},
+    {2, 1, 32, 24, 1, {23, 21}, {4, 4}, {2, 2}, {1, 1}, {0, 0, 0, 0}, CONVPOOL_AUTO_PAD_SAME_UPPER, 1},
+    {1, 1, 64, 20, 1, {300}, {5}, {2}, {1}, {2, 2}, 0, 1},
+    {3, 1, 16, 12, 1, {8, 10, 12}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
+};
+
 /* The weight gradient's four x86 paths and their variants, each run with
  * the backward passes (besides every BACKWARD_EVERY-th case above):
  * depthwise on planes (one input channel per group, 1-D/2-D, W stride 1
@@ -416,20 +434,35 @@ static const conv_case backward_cases[] = {
     {2, 2, 64, 22, 2, {8, 8}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 0},
 };
 
-/* Whether a run of op on this input takes the Winograd path. */
-static int takes_winograd(const convpool_op *op, const int64_t *shape, size_t rank)
+#if defined(CP_X86_64)
+typedef int (*path_rule)(const x86_conv *xc, const cp_geom *g);
+#else
+typedef void *path_rule;
+#endif
+
+/* Whether a run of op on this input takes the x86 path whose rule is
+ * `takes` (cp_x86_wino_takes, cp_x86_im2col_takes). */
+static int takes_path(const convpool_op *op, const int64_t *shape, size_t rank, path_rule takes)
 {
 #if defined(CP_X86_64)
     cp_geom g;
     if (strncmp(op->impl->name, "conv.avx", 8) != 0 ||
         cp_geom_resolve(op, shape, rank, &g) != CONVPOOL_OK)
         return 0;
-    return cp_x86_wino_takes(op->packed, &g);
+    return takes(op->packed, &g);
 #else
-    (void)op, (void)shape, (void)rank;
+    (void)op, (void)shape, (void)rank, (void)takes;
     return 0;
 #endif
 }
+
+#if defined(CP_X86_64)
+#define WINOGRAD_RULE cp_x86_wino_takes
+#define IM2COL_RULE   cp_x86_im2col_takes
+#else
+#define WINOGRAD_RULE NULL
+#define IM2COL_RULE   NULL
+#endif
 
 static convpool_op *create(const conv_case *cc, const float *w, const float *b, int32_t isa)
 {
@@ -510,7 +543,9 @@ int main(void)
     int done = 0;
     const int forward_fixed = (int)(sizeof fixed_cases / sizeof fixed_cases[0]);
     const int winograd_end = forward_fixed + (int)(sizeof winograd_cases / sizeof winograd_cases[0]);
-    const int fixed = winograd_end + (int)(sizeof backward_cases / sizeof backward_cases[0]);
+    const int im2col_end = winograd_end + (int)(sizeof im2col_cases / sizeof im2col_cases[0]);
+    const int fixed = im2col_end + (int)(sizeof backward_cases / sizeof backward_cases[0]);
+    long im2col_runs = 0;
     long winograd_runs = 0;
     /* CONVPOOL_WINOGRAD=0: no op takes it */
     const char *winograd_env = getenv("CONVPOOL_WINOGRAD");
@@ -521,8 +556,10 @@ int main(void)
             memcpy(&cc, &fixed_cases[done], sizeof cc);
         else if (done < winograd_end)
             memcpy(&cc, &winograd_cases[done - forward_fixed], sizeof cc);
+        else if (done < im2col_end)
+            memcpy(&cc, &im2col_cases[done - winograd_end], sizeof cc);
         else if (done < fixed)
-            memcpy(&cc, &backward_cases[done - winograd_end], sizeof cc);
+            memcpy(&cc, &backward_cases[done - im2col_end], sizeof cc);
         else
             random_case(&cc);
         int64_t ws[5] = {cc.m, cc.c / cc.group};
@@ -585,12 +622,19 @@ int main(void)
                 y[i] = NAN;
             run(op, ctx, shape, rank, x, y, (size_t)ycount);
             if (done >= forward_fixed && done < winograd_end && isa <= active &&
-                takes_winograd(op, shape, rank) != winograd_on) {
+                takes_path(op, shape, rank, WINOGRAD_RULE) != winograd_on) {
                 fprintf(stderr, "Winograd case %d on %s: %s the Winograd path\n",
                         done - forward_fixed, op->impl->name, winograd_on ? "not on" : "on");
                 return 1;
             }
-            winograd_runs += takes_winograd(op, shape, rank);
+            winograd_runs += takes_path(op, shape, rank, WINOGRAD_RULE);
+            if (done >= winograd_end && done < im2col_end && isa == CONVPOOL_ISA_AVX2 && isa <= active &&
+                !takes_path(op, shape, rank, IM2COL_RULE)) {
+                fprintf(stderr, "im2col case %d on %s: not on the im2col path\n",
+                        done - winograd_end, op->impl->name);
+                return 1;
+            }
+            im2col_runs += takes_path(op, shape, rank, IM2COL_RULE);
             for (int64_t i = 0; i < ycount; i++) {
                 double err = fabs((double)y[i] - y_ref[i]) / ((double)y_mag[i] + 1e-30);
                 if (!(err <= MAX_REL_ERROR)) {
@@ -655,6 +699,7 @@ int main(void)
             return 1;
         }
     printf("Winograd F(2x2, 3x3): %ld runs\n", winograd_runs);
+    printf("im2col and the 1x1 GEMM: %ld runs\n", im2col_runs);
     printf("backward passes: %ld fast-path runs, max relative error %.3g\n", backward_runs,
            worst_backward);
     convpool_context_destroy(ctx);

@@ -52,6 +52,9 @@ static const det_case cases[] = {
      * packed (the last of one pixel) */
     {"conv 1x1 256->96 7x7 batch 2", CONVPOOL_OP_CONV, 2, {2, 256, 7, 7}, {96, 256, 1, 1}, {0},
      {1, 1}, {1, 1}, {0}, 1, 0, 0},
+    /* x86 (AVX2): a strided convolution as columns and the 1x1 GEMM */
+    {"conv 3x3 s2 64->48 14x14 out im2col", CONVPOOL_OP_CONV, 2, {2, 64, 28, 28},
+     {48, 64, 3, 3}, {0}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 1, 0, 0},
     {"conv 1x1 64->72 batch 2", CONVPOOL_OP_CONV, 2, {2, 64, 30, 31}, {72, 64, 1, 1}, {0},
      {1, 1}, {1, 1}, {0}, 1, 0, 0},
     /* planes of whole lines (560 pixels): off a line, a head tile first */

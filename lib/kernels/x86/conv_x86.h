@@ -44,7 +44,10 @@
  * their weights Winograd-transformed: runs on output planes of 400 pixels
  * and more, and on smaller ones with enough channels, take Winograd F(2x2,
  * 3x3) instead of their algorithm (kernels/x86/conv_x86_winograd.h), 2.25x
- * fewer multiply-adds on the GEMM kernels.
+ * fewer multiply-adds on the GEMM kernels. Strided direct ops with long
+ * reductions keep the GEMM's packing of their weights as well: on AVX2,
+ * runs on output planes of 100 to 784 pixels copy the input into columns
+ * and run the 1x1 GEMM on them (kernels/x86/conv_x86_im2col.h).
  *
  * Runs of a few dozen multiply-adds (X86_CONV_TINY_MAX_WORK, e.g. the D2L
  * edge detector) skip all of this: kernels/conv_tiny.c loops over a plain copy
@@ -71,6 +74,7 @@
  *    one that packs a band all threads share;
  *  - kernels/x86/conv_x86_winograd.c: the Winograd path, around the
  *    transforms of kernels/x86/conv_kernels_wino.inc.
+ *  - kernels/x86/conv_x86_im2col.c: strided ops as columns and the GEMM.
  */
 #ifndef CP_KERNELS_X86_CONV_X86_H
 #define CP_KERNELS_X86_CONV_X86_H
@@ -126,6 +130,9 @@ typedef struct x86_conv {
     /* 3x3 stride-1 ops: Winograd F(2x2, 3x3) for the runs it takes
      * (kernels/x86/conv_x86_winograd.h); or NULL */
     struct x86_wino *wino;
+    /* strided ops: columns and the 1x1 GEMM for the runs it takes
+     * (kernels/x86/conv_x86_im2col.h); or NULL */
+    struct x86_im2col *im2col;
 } x86_conv;
 
 /* How one run is split into tasks and laid out in the workspace

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "kernels/x86/conv_x86_im2col.h"
 #include "kernels/x86/conv_x86_winograd.h"
 #include "runtime/cpu.h"
 #include "runtime/threadpool.h"
@@ -509,6 +510,8 @@ size_t cp_x86_conv_workspace_size(const convpool_op *op, const cp_geom *g, int32
 {
     if (cp_x86_conv_run_is_tiny(op->packed, g))
         return 0;
+    if (cp_x86_im2col_takes(op->packed, g))
+        return cp_x86_im2col_workspace_size(op->packed, g, threads);
     x86_conv_plan p;
     cp_x86_conv_make_plan(cp_x86_conv_for(op->packed, g), g, threads, 0, NULL, NULL, &p);
     const size_t direct = cp_x86_conv_offsets_bytes(&p) + cp_x86_conv_thread_bytes(threads) +

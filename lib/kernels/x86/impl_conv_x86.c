@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "kernels/x86/conv_x86_im2col.h"
 #include "kernels/x86/conv_x86_winograd.h"
 #include "runtime/alloc.h"
 #include "runtime/cpu.h"
@@ -105,6 +106,7 @@ static void free_packed(x86_conv *xc)
     if (xc) {
         free_packed(xc->rows_alt);
         cp_x86_wino_release(xc->wino);
+        cp_x86_im2col_release(xc->im2col);
         cp_free(xc->w);
         cp_free(xc->bias);
         cp_free(xc->plain_w);
@@ -196,7 +198,9 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
         failed = !xc->rows_alt;
     }
     if (!failed) {
-        const convpool_status st = cp_x86_wino_prepare(op, xc, weight, bias);
+        convpool_status st = cp_x86_wino_prepare(op, xc, weight, bias);
+        if (st == CONVPOOL_OK)
+            st = cp_x86_im2col_prepare(op, xc, weight, bias);
         if (st != CONVPOOL_OK) {
             x86_conv_release(op);
             op->packed = NULL;
@@ -230,6 +234,10 @@ static void x86_conv_run(const cp_run_args *a)
     const cp_geom *g = a->geom;
     if (cp_x86_conv_run_is_tiny(xc, g)) {
         cp_conv_tiny(g, xc->plain_w, xc->plain_bias, a->x, a->y);
+        return;
+    }
+    if (cp_x86_im2col_takes(xc, g)) {
+        cp_x86_im2col_run(a);
         return;
     }
     /* Winograd, or the direct algorithm where it met an infinity or NaN */

@@ -1,0 +1,181 @@
+/*
+ * Strided convolutions on small output planes as columns and the 1x1 GEMM
+ * (kernels/x86/conv_x86_im2col.h).
+ */
+#include "kernels/x86/conv_x86_im2col.h"
+
+#include <string.h>
+
+#include "runtime/alloc.h"
+#include "runtime/error.h"
+#include "runtime/threadpool.h"
+
+/* A reduction (C * taps) at least this long: the GEMM packs its tiles
+ * (X86_CONV_GEMM_PACK_MIN_CHANNELS) */
+#define X86_IM2COL_MIN_STEPS 128
+/* Output planes of this many pixels. 3x3 stride 2 on a Zen 3, this way
+ * against the direct kernel (both builds in one process, or the benchmark
+ * alternating them): 128 -> 256 and 256 -> 512 on 14 x 14 0.76x-0.94x
+ * the time at 1 thread, 0.53x-0.81x at 2; 64 -> 128 on 28 x 28 0.54x-1.07x
+ * / 0.86x-1.05x. On 7 x 7 (3 GEMM tiles, one of a single pixel) the
+ * direct kernel's 2-thread runs were faster: 128 -> 256 1.2x-1.7x, 256 ->
+ * 256 1.25x-1.95x slower this way, 256 -> 512 0.9x-1.45x. */
+#define X86_IM2COL_MIN_PIXELS 100
+#define X86_IM2COL_MAX_PIXELS 784
+/* Below this many column floats the copy stays on one thread. */
+#define X86_IM2COL_MIN_FLOATS_PER_THREAD 16384
+
+static int qualifies(const convpool_op *op, const x86_conv *xc)
+{
+    const cp_attrs *a = &op->attrs;
+    int strided = 0;
+    for (int i = 0; i < a->rank; i++)
+        strided |= a->strides[i] > 1;
+    return strided && a->group == 1 && xc->algo == X86_CONV_DIRECT && xc->k->vw < 16 &&
+           xc->cpg * xc->taps >= X86_IM2COL_MIN_STEPS;
+}
+
+convpool_status cp_x86_im2col_prepare(const convpool_op *op, x86_conv *xc, const float *weight,
+                                      const float *bias)
+{
+    if (!qualifies(op, xc))
+        return CONVPOOL_OK;
+    x86_im2col *c = cp_calloc(1, sizeof *c);
+    if (!c)
+        return cp_fail(CONVPOOL_ERROR_OUT_OF_MEMORY, "cannot allocate the im2col plan");
+    c->rows = xc->cpg * xc->taps;
+    /* the weights (M, C, K...) are, read flat, the 1x1's (M, C * taps) */
+    convpool_desc d;
+    cp_attrs_init(&d.attrs, CONVPOOL_OP_CONV, op->attrs.rank);
+    int64_t ws[2 + CP_MAX_SPATIAL] = {op->m, c->rows, 1, 1, 1};
+    convpool_status st =
+        cp_op_create(&d, ws, (size_t)op->attrs.rank + 2, weight, bias, op->isa, &c->gemm);
+    if (st != CONVPOOL_OK) {
+        cp_x86_im2col_release(c);
+        return st;
+    }
+    xc->im2col = c;
+    return CONVPOOL_OK;
+}
+
+void cp_x86_im2col_release(x86_im2col *c)
+{
+    if (!c)
+        return;
+    cp_op_destroy(c->gemm);
+    cp_free(c);
+}
+
+int cp_x86_im2col_takes(const x86_conv *xc, const cp_geom *g)
+{
+    const int64_t pixels = cp_geom_out_plane(g);
+    return xc->im2col && pixels >= X86_IM2COL_MIN_PIXELS && pixels <= X86_IM2COL_MAX_PIXELS;
+}
+
+/* The 1x1's geometry on one image of g's columns. */
+static int gemm_geom(const x86_im2col *c, const cp_geom *g, cp_geom *gg)
+{
+    const int rank = g->spatial_rank, lead = CP_MAX_SPATIAL - rank;
+    int64_t shape[2 + CP_MAX_SPATIAL] = {1, c->rows};
+    for (int i = 0; i < rank; i++)
+        shape[2 + i] = g->out[lead + i];
+    return cp_geom_resolve(c->gemm, shape, (size_t)rank + 2, gg) == CONVPOOL_OK;
+}
+
+static size_t columns_bytes(const x86_im2col *c, const cp_geom *g)
+{
+    return cp_align_up((size_t)(c->rows * cp_geom_out_plane(g)) * sizeof(float));
+}
+
+size_t cp_x86_im2col_workspace_size(const x86_conv *xc, const cp_geom *g, int32_t threads)
+{
+    const x86_im2col *c = xc->im2col;
+    cp_geom gg;
+    if (!gemm_geom(c, g, &gg))
+        return 0; /* unreachable: a 1x1 takes any plane */
+    const size_t inner =
+        c->gemm->impl->workspace_size ? c->gemm->impl->workspace_size(c->gemm, &gg, threads) : 0;
+    return columns_bytes(c, g) + inner;
+}
+
+typedef struct im2col_job {
+    const cp_geom *g;
+    const float *x; /* one image */
+    float *cols;
+    int64_t taps_hw, taps_w; /* taps of a channel, of a kernel row */
+} im2col_job;
+
+/* The outputs o of one dim whose tap k reads inside the input: lo <= o < hi. */
+static void inside_span(const cp_geom *g, int i, int64_t k, int64_t *lo, int64_t *hi)
+{
+    const int64_t off = k * g->dilation[i] - g->pad_begin[i], s = g->stride[i];
+    /* o * s + off in [0, in) */
+    int64_t a = off >= 0 ? 0 : (-off + s - 1) / s;
+    int64_t b = g->in[i] - off <= 0 ? 0 : (g->in[i] - off + s - 1) / s;
+    *lo = a < g->out[i] ? a : g->out[i];
+    *hi = b < g->out[i] ? b : g->out[i];
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* Column rows begin .. end - 1 (row c * taps + t). */
+static void im2col_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
+{
+    (void)thread_index;
+    const im2col_job *j = arg;
+    const cp_geom *g = j->g;
+    const int64_t taps = g->kernel[0] * j->taps_hw, out_plane = cp_geom_out_plane(g);
+    const int64_t ow = g->out[2], sw = g->stride[2];
+    for (int64_t r = begin; r < end; r++) {
+        const int64_t c = r / taps, t = r % taps;
+        const int64_t kd = t / j->taps_hw, kh = t / j->taps_w % g->kernel[1], kw = t % j->taps_w;
+        const float *xc = j->x + c * cp_geom_in_plane(g);
+        float *row = j->cols + r * out_plane;
+        int64_t d0, d1, h0, h1, w0, w1;
+        inside_span(g, 0, kd, &d0, &d1);
+        inside_span(g, 1, kh, &h0, &h1);
+        inside_span(g, 2, kw, &w0, &w1);
+        const int64_t iw0 = w0 * sw + kw * g->dilation[2] - g->pad_begin[2];
+        for (int64_t od = 0; od < g->out[0]; od++)
+            for (int64_t oh = 0; oh < g->out[1]; oh++) {
+                float *dst = row + (od * g->out[1] + oh) * ow;
+                if (od < d0 || od >= d1 || oh < h0 || oh >= h1 || w0 >= w1) {
+                    memset(dst, 0, (size_t)ow * sizeof(float));
+                    continue;
+                }
+                const int64_t id = od * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
+                const int64_t ih = oh * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
+                const float *src = xc + (id * g->in[1] + ih) * g->in[2] + iw0;
+                memset(dst, 0, (size_t)w0 * sizeof(float));
+                if (sw == 1)
+                    memcpy(dst + w0, src, (size_t)(w1 - w0) * sizeof(float));
+                else
+                    for (int64_t o = w0; o < w1; o++)
+                        dst[o] = src[(o - w0) * sw];
+                memset(dst + w1, 0, (size_t)(ow - w1) * sizeof(float));
+            }
+    }
+}
+
+void cp_x86_im2col_run(const cp_run_args *a)
+{
+    const x86_conv *xc = a->op->packed;
+    const x86_im2col *c = xc->im2col;
+    const cp_geom *g = a->geom;
+    cp_geom gg;
+    if (!gemm_geom(c, g, &gg))
+        return; /* unreachable: a 1x1 takes any plane */
+    float *cols = a->workspace;
+    void *inner_ws = (char *)a->workspace + columns_bytes(c, g);
+    const int64_t out_plane = cp_geom_out_plane(g);
+    im2col_job j = {g, NULL, cols, g->kernel[1] * g->kernel[2], g->kernel[2]};
+    const int32_t threads =
+        cp_threads_for_work(c->rows * out_plane, X86_IM2COL_MIN_FLOATS_PER_THREAD);
+    for (int64_t n = 0; n < g->n; n++) {
+        j.x = a->x + n * g->c * cp_geom_in_plane(g);
+        cp_parallel_for(a->ctx, c->rows, threads, im2col_task, &j);
+        cp_run_args inner = {c->gemm, &gg,     a->ctx, cols, a->y + n * g->m * out_plane,
+                             NULL,    inner_ws};
+        c->gemm->impl->run(&inner);
+    }
+}
