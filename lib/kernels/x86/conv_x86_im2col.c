@@ -16,10 +16,10 @@
 /* Output planes of this many pixels. 3x3 stride 2 on a Zen 3, this way
  * against the direct kernel (both builds in one process, or the benchmark
  * alternating them): 128 -> 256 and 256 -> 512 on 14 x 14 0.76x-0.94x
- * the time at 1 thread, 0.53x-0.81x at 2; 64 -> 128 on 28 x 28 0.54x-1.07x
- * / 0.86x-1.05x. On 7 x 7 (3 GEMM tiles, one of a single pixel) the
- * direct kernel's 2-thread runs were faster: 128 -> 256 1.2x-1.7x, 256 ->
- * 256 1.25x-1.95x slower this way, 256 -> 512 0.9x-1.45x. */
+ * the time at 1 thread, 0.53x-0.81x at 2; 64 -> 128 on 28 x 28 0.52x-1.07x
+ * / 0.80x-1.04x. On 7 x 7 (3 GEMM tiles, one of a single pixel) the
+ * direct kernel's 2-thread runs were faster: 128 -> 256 1.2x-1.72x, 256
+ * -> 256 1.25x-1.96x slower this way, 256 -> 512 0.88x-1.46x. */
 #define X86_IM2COL_MIN_PIXELS 100
 #define X86_IM2COL_MAX_PIXELS 784
 /* Below this many column floats the copy stays on one thread. */
