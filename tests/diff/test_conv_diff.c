@@ -301,12 +301,13 @@ static const conv_case winograd_cases[] = {
 
 /* Strided convolutions as columns and the 1x1 GEMM
  * (kernels/x86/conv_x86_im2col.h: one group, a stride above 1, at least
- * 128 reduction steps, output planes of 100 to 784 pixels; AVX2), each
+ * 128 reduction steps, output planes of 49 to 784 pixels; AVX2), each
  * checked to take that path on AVX2: asymmetric pads, dilation, a stride
  * along one dim only, stride 3, auto_pad, batches, no bias, 1-D and 3-D,
- * reductions off the GEMM's tiles. */
+ * reductions off the GEMM's tiles, a last tile of one pixel (7 x 7). */
 static const conv_case im2col_cases[] = {
     /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
+    {2, 2, 128, 40, 1, {14, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 1, 64, 48, 1, {28, 28}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
     {2, 2, 40, 30, 1, {25, 27}, {3, 3}, {2, 2}, {2, 1}, {2, 0, 1, 3}, 0, 0},
     {2, 1, 32, 40, 1, {10, 30}, {3, 3}, {1, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},

@@ -46,7 +46,7 @@
  * 3x3) instead of their algorithm (kernels/x86/conv_x86_winograd.h), 2.25x
  * fewer multiply-adds on the GEMM kernels. Strided direct ops with long
  * reductions keep the GEMM's packing of their weights as well: on AVX2,
- * runs on output planes of 100 to 784 pixels copy the input into columns
+ * runs on output planes of 49 to 784 pixels copy the input into columns
  * and run the 1x1 GEMM on them (kernels/x86/conv_x86_im2col.h).
  *
  * Runs of a few dozen multiply-adds (X86_CONV_TINY_MAX_WORK, e.g. the D2L
@@ -196,6 +196,9 @@ typedef struct x86_conv_job {
     int64_t q0, pixels, y_stride;
     float *y;
     int store; /* GEMM, rows: the tiles' CP_CONV_STORE_* mode (X86_CONV_STORE_MODE_MAX_STEPS) */
+    /* GEMM: args->x holds one image of one group in tiles, pixel tile pt's
+     * channels a tile apart from x + pt * cpg * tile (cp_x86_conv_run_tiled) */
+    int tiled_x;
     x86_conv_plan plan;
     const int64_t *offsets;
     const int64_t *w_offsets;    /* direct: weight codes (cp_x86_conv_make_direct_codes) */
@@ -380,6 +383,18 @@ void cp_x86_conv_d2s_store(const cp_conv_kernels *k, const x86_conv_d2s *d, cons
 
 /* GEMM: (image, group, pixel chunk) x output-channel chunk. */
 void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
+/* The pixels of a whole GEMM tile of xc. */
+static inline int64_t x86_conv_gemm_full_tile(const x86_conv *xc)
+{
+    return (int64_t)xc->k->gemm_nv * xc->k->vw;
+}
+/* Runs a pointwise op (the GEMM algorithm, one group) on one image whose
+ * input the caller laid out in whole tiles (x86_conv_gemm_full_tile
+ * pixels): tile pt's channels a tile apart from args->x + pt * C * tile,
+ * the last tile's pixels past the plane unread. The blocks read each
+ * tile from consecutive lines with no copy (x86_conv_job.tiled_x); each
+ * output is the same sum run gives. args->workspace is not used. */
+void cp_x86_conv_run_tiled(const cp_run_args *args);
 /* Depthwise: (image, channel, depth, band of rows). */
 void cp_x86_conv_depthwise_task(void *arg, int64_t begin, int64_t end, int32_t thread_index);
 /* Output rows oh0 .. oh1 - 1 (at most max_rows) of every channel of one

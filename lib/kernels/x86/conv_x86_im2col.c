@@ -14,13 +14,14 @@
  * (X86_CONV_GEMM_PACK_MIN_CHANNELS) */
 #define X86_IM2COL_MIN_STEPS 128
 /* Output planes of this many pixels. 3x3 stride 2 on a Zen 3, this way
- * against the direct kernel (both builds in one process, or the benchmark
- * alternating them): 128 -> 256 and 256 -> 512 on 14 x 14 0.76x-0.94x
- * the time at 1 thread, 0.53x-0.81x at 2; 64 -> 128 on 28 x 28 0.52x-1.07x
- * / 0.80x-1.04x. On 7 x 7 (3 GEMM tiles, one of a single pixel) the
- * direct kernel's 2-thread runs were faster: 128 -> 256 1.2x-1.72x, 256
- * -> 256 1.25x-1.96x slower this way, 256 -> 512 0.88x-1.46x. */
-#define X86_IM2COL_MIN_PIXELS 100
+ * against the direct kernel (the benchmark alternating the two builds,
+ * three runs each, 1 / 2 threads): on 7 x 7 outputs 128 -> 256
+ * 0.77x-0.89x / 0.67x-1.04x the time, 256 -> 256 0.84x-0.89x /
+ * 0.73x-1.15x, 256 -> 512 (r3x3_s2) 0.77x-0.93x / 0.55x-1.05x, 512 -> 512
+ * 0.71x-0.81x / 0.80x-0.83x; on 14 x 14 128 -> 256 0.86x-1.08x /
+ * 0.56x-0.95x, 256 -> 512 0.68x-0.71x / 0.62x-0.68x; 64 -> 128 on 28 x 28
+ * 0.90x-1.09x / 0.61x-1.10x. */
+#define X86_IM2COL_MIN_PIXELS 49
 #define X86_IM2COL_MAX_PIXELS 784
 /* Below this many column floats the copy stays on one thread. */
 #define X86_IM2COL_MIN_FLOATS_PER_THREAD 16384
@@ -82,27 +83,35 @@ static int gemm_geom(const x86_im2col *c, const cp_geom *g, cp_geom *gg)
     return cp_geom_resolve(c->gemm, shape, (size_t)rank + 2, gg) == CONVPOOL_OK;
 }
 
-static size_t columns_bytes(const x86_im2col *c, const cp_geom *g)
+/* The columns of one image in the GEMM's whole tiles (cp_x86_conv_run_tiled),
+ * then a row of the output plane for each thread. */
+typedef struct im2col_layout {
+    int64_t tile, tiles;
+    size_t columns_bytes, row_bytes;
+} im2col_layout;
+
+static im2col_layout layout_of(const x86_im2col *c, const cp_geom *g)
 {
-    return cp_align_up((size_t)(c->rows * cp_geom_out_plane(g)) * sizeof(float));
+    im2col_layout l;
+    l.tile = x86_conv_gemm_full_tile(c->gemm->packed);
+    l.tiles = ceil_div(cp_geom_out_plane(g), l.tile);
+    l.columns_bytes = cp_align_up((size_t)(l.tiles * c->rows * l.tile) * sizeof(float));
+    l.row_bytes = cp_align_up((size_t)cp_geom_out_plane(g) * sizeof(float));
+    return l;
 }
 
 size_t cp_x86_im2col_workspace_size(const x86_conv *xc, const cp_geom *g, int32_t threads)
 {
-    const x86_im2col *c = xc->im2col;
-    cp_geom gg;
-    if (!gemm_geom(c, g, &gg))
-        return 0; /* unreachable: a 1x1 takes any plane */
-    const size_t inner =
-        c->gemm->impl->workspace_size ? c->gemm->impl->workspace_size(c->gemm, &gg, threads) : 0;
-    return columns_bytes(c, g) + inner;
+    const im2col_layout l = layout_of(xc->im2col, g);
+    return l.columns_bytes + (size_t)threads * l.row_bytes;
 }
 
 typedef struct im2col_job {
     const cp_geom *g;
-    const float *x; /* one image */
-    float *cols;
-    int64_t taps_hw, taps_w; /* taps of a channel, of a kernel row */
+    const im2col_layout *l;
+    const float *x;                /* one image */
+    char *ws;                      /* the columns, then each thread's row */
+    int64_t rows, taps_hw, taps_w; /* C * taps; taps of a channel, of a kernel row */
 } im2col_job;
 
 /* The outputs o of one dim whose tap k reads inside the input: lo <= o < hi. */
@@ -118,42 +127,56 @@ static void inside_span(const cp_geom *g, int i, int64_t k, int64_t *lo, int64_t
         *hi = *lo;
 }
 
-/* Column rows begin .. end - 1 (row c * taps + t). */
+/* Column row r (tap t of channel c, r = c * taps + t) over the output
+ * plane into `row`: the input element each output pixel's tap reads, 0 in
+ * the padding. */
+static void column_row(const im2col_job *j, int64_t r, float *row)
+{
+    const cp_geom *g = j->g;
+    const int64_t taps = g->kernel[0] * j->taps_hw, ow = g->out[2], sw = g->stride[2];
+    const int64_t c = r / taps, t = r % taps;
+    const int64_t kd = t / j->taps_hw, kh = t / j->taps_w % g->kernel[1], kw = t % j->taps_w;
+    const float *xc = j->x + c * cp_geom_in_plane(g);
+    int64_t d0, d1, h0, h1, w0, w1;
+    inside_span(g, 0, kd, &d0, &d1);
+    inside_span(g, 1, kh, &h0, &h1);
+    inside_span(g, 2, kw, &w0, &w1);
+    const int64_t iw0 = w0 * sw + kw * g->dilation[2] - g->pad_begin[2];
+    for (int64_t od = 0; od < g->out[0]; od++)
+        for (int64_t oh = 0; oh < g->out[1]; oh++) {
+            float *dst = row + (od * g->out[1] + oh) * ow;
+            if (od < d0 || od >= d1 || oh < h0 || oh >= h1 || w0 >= w1) {
+                memset(dst, 0, (size_t)ow * sizeof(float));
+                continue;
+            }
+            const int64_t id = od * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
+            const int64_t ih = oh * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
+            const float *src = xc + (id * g->in[1] + ih) * g->in[2] + iw0;
+            memset(dst, 0, (size_t)w0 * sizeof(float));
+            if (sw == 1)
+                memcpy(dst + w0, src, (size_t)(w1 - w0) * sizeof(float));
+            else
+                for (int64_t o = w0; o < w1; o++)
+                    dst[o] = src[(o - w0) * sw];
+            memset(dst + w1, 0, (size_t)(ow - w1) * sizeof(float));
+        }
+}
+
+/* Column rows begin .. end - 1, each through this thread's row into its
+ * place in every tile. */
 static void im2col_task(void *arg, int64_t begin, int64_t end, int32_t thread_index)
 {
-    (void)thread_index;
     const im2col_job *j = arg;
-    const cp_geom *g = j->g;
-    const int64_t taps = g->kernel[0] * j->taps_hw, out_plane = cp_geom_out_plane(g);
-    const int64_t ow = g->out[2], sw = g->stride[2];
+    const im2col_layout *l = j->l;
+    const int64_t pixels = cp_geom_out_plane(j->g);
+    float *cols = (float *)j->ws;
+    float *row = (float *)(j->ws + l->columns_bytes + (size_t)thread_index * l->row_bytes);
     for (int64_t r = begin; r < end; r++) {
-        const int64_t c = r / taps, t = r % taps;
-        const int64_t kd = t / j->taps_hw, kh = t / j->taps_w % g->kernel[1], kw = t % j->taps_w;
-        const float *xc = j->x + c * cp_geom_in_plane(g);
-        float *row = j->cols + r * out_plane;
-        int64_t d0, d1, h0, h1, w0, w1;
-        inside_span(g, 0, kd, &d0, &d1);
-        inside_span(g, 1, kh, &h0, &h1);
-        inside_span(g, 2, kw, &w0, &w1);
-        const int64_t iw0 = w0 * sw + kw * g->dilation[2] - g->pad_begin[2];
-        for (int64_t od = 0; od < g->out[0]; od++)
-            for (int64_t oh = 0; oh < g->out[1]; oh++) {
-                float *dst = row + (od * g->out[1] + oh) * ow;
-                if (od < d0 || od >= d1 || oh < h0 || oh >= h1 || w0 >= w1) {
-                    memset(dst, 0, (size_t)ow * sizeof(float));
-                    continue;
-                }
-                const int64_t id = od * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
-                const int64_t ih = oh * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
-                const float *src = xc + (id * g->in[1] + ih) * g->in[2] + iw0;
-                memset(dst, 0, (size_t)w0 * sizeof(float));
-                if (sw == 1)
-                    memcpy(dst + w0, src, (size_t)(w1 - w0) * sizeof(float));
-                else
-                    for (int64_t o = w0; o < w1; o++)
-                        dst[o] = src[(o - w0) * sw];
-                memset(dst + w1, 0, (size_t)(ow - w1) * sizeof(float));
-            }
+        column_row(j, r, row);
+        for (int64_t t = 0; t < l->tiles; t++) {
+            const int64_t p0 = t * l->tile, np = min64(l->tile, pixels - p0);
+            memcpy(cols + (t * j->rows + r) * l->tile, row + p0, (size_t)np * sizeof(float));
+        }
     }
 }
 
@@ -165,17 +188,17 @@ void cp_x86_im2col_run(const cp_run_args *a)
     cp_geom gg;
     if (!gemm_geom(c, g, &gg))
         return; /* unreachable: a 1x1 takes any plane */
-    float *cols = a->workspace;
-    void *inner_ws = (char *)a->workspace + columns_bytes(c, g);
+    const im2col_layout l = layout_of(c, g);
     const int64_t out_plane = cp_geom_out_plane(g);
-    im2col_job j = {g, NULL, cols, g->kernel[1] * g->kernel[2], g->kernel[2]};
+    im2col_job j = {g, &l, NULL, a->workspace, c->rows, g->kernel[1] * g->kernel[2], g->kernel[2]};
     const int32_t threads =
         cp_threads_for_work(c->rows * out_plane, X86_IM2COL_MIN_FLOATS_PER_THREAD);
     for (int64_t n = 0; n < g->n; n++) {
         j.x = a->x + n * g->c * cp_geom_in_plane(g);
         cp_parallel_for(a->ctx, c->rows, threads, im2col_task, &j);
-        cp_run_args inner = {c->gemm, &gg,     a->ctx, cols, a->y + n * g->m * out_plane,
-                             NULL,    inner_ws};
-        c->gemm->impl->run(&inner);
+        cp_run_args inner = {
+            c->gemm, &gg, a->ctx, (const float *)a->workspace, a->y + n * g->m * out_plane,
+            NULL,    NULL};
+        cp_x86_conv_run_tiled(&inner);
     }
 }

@@ -3,14 +3,16 @@
  * column matrix and the 1x1 GEMM, on the AVX2 fast path.
  *
  * The direct kernel broadcasts one input pixel a step and reads the weights
- * of a channel tile; on an output plane of 100 to 784 pixels, with a
+ * of a channel tile; on an output plane of 49 to 784 pixels, with a
  * stride above 1, it streams a long reduction's weights for every row of
- * 10 to 28 pixels. Copying the input into columns instead, row r = c
- * * taps + t of tap t of channel c, column p the output pixel p (zeros
- * where the tap reads padding), turns the convolution into the 1x1 product
- * of the weights, read as (M, C * taps), with the columns: the GEMM
- * kernels, whose tiles reuse each weight for 24 pixels and read their
- * columns from one run of lines (X86_CONV_GEMM_PACK_MIN_CHANNELS). Its
+ * 7 to 28 pixels. Copying the input into columns instead, row r = c *
+ * taps + t of tap t of channel c, column p the output pixel p (zeros where
+ * the tap reads padding), turns the convolution into the 1x1 product of
+ * the weights, read as (M, C * taps), with the columns: the GEMM kernels,
+ * whose tiles reuse each weight for 24 pixels. The columns are written in
+ * the GEMM's whole tiles (each tile's rows a tile apart,
+ * cp_x86_conv_run_tiled), so that its blocks read them from consecutive
+ * lines with no copy of their own. Its
  * sums run over the channels and taps in the weights' order, padding taps
  * included as zeros (only finite weights reach this impl, so such a term
  * adds a zero): results differ from the direct kernel's by rounding and
@@ -20,7 +22,7 @@
  * above 1, a reduction of at least X86_IM2COL_MIN_STEPS, the direct
  * algorithm, AVX2: the AVX-512 direct tiles were at oneDNN's speed on
  * these layers), keeping the GEMM's packed copy of the weights; a run
- * takes this path where its output plane has 100 to 784 pixels
+ * takes this path where its output plane has 49 to 784 pixels
  * (cp_x86_im2col_takes), else the direct algorithm.
  */
 #ifndef CP_KERNELS_X86_CONV_X86_IM2COL_H

@@ -106,8 +106,8 @@ void cp_x86_conv_gemm_task(void *arg, int64_t begin, int64_t end, int32_t thread
             int64_t q, np;
             x86_conv_gemm_tile_span(&job->plan, job->pixels, pt, &q, &np);
             q += job->q0;
-            const float *xt = x + q;
-            int64_t xs = plane;
+            const float *xt = job->tiled_x ? job->a->x + pt * xc->cpg * tile : x + q;
+            int64_t xs = job->tiled_x ? tile : plane;
             next_tile next = {x, plane, xc->cpg, 0, 0};
             if (job->plan.gemm_packs) { /* the tile's channels a tile apart, in L1 */
                 float *pack = job->pack + thread_index * job->plan.thread_floats;

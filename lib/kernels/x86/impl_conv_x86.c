@@ -227,6 +227,7 @@ static convpool_status x86_conv_prepare_with(convpool_op *op, const float *weigh
 }
 
 static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s);
+static int store_mode(const x86_conv *xc, const cp_geom *g);
 
 static void x86_conv_run(const cp_run_args *a)
 {
@@ -244,6 +245,35 @@ static void x86_conv_run(const cp_run_args *a)
     if (cp_x86_wino_takes(xc, g) && cp_x86_wino_run(a))
         return;
     run_job(a, NULL);
+}
+
+/* A job over a whole run of xc (every pixel of every image, stored
+ * plainly at y), and in *threads how many threads it is worth. */
+static x86_conv_job whole_run_job(const cp_run_args *a, const x86_conv *xc, int32_t *threads)
+{
+    x86_conv_job job = {.a = a, .xc = xc, .y = a->y, .store = store_mode(xc, a->geom)};
+    job.pixels = job.y_stride = cp_geom_out_plane(a->geom);
+    *threads = cp_threads_for_work(cp_x86_conv_work(xc, a->geom), X86_CONV_MIN_WORK_PER_THREAD);
+    if (*threads > cp_context_threads(a->ctx))
+        *threads = cp_context_threads(a->ctx);
+    return job;
+}
+
+void cp_x86_conv_run_tiled(const cp_run_args *a)
+{
+    const x86_conv *xc = a->op->packed;
+    int32_t threads;
+    x86_conv_job job = whole_run_job(a, xc, &threads);
+    job.tiled_x = 1;
+    /* whole tiles a tile apart: no head, no parts, nothing to pack */
+    cp_x86_conv_plan_gemm(xc, 1, job.pixels, x86_conv_gemm_full_tile(xc), 1, 0, 0, &job.plan);
+    job.plan.gemm_packs = 0;
+    if (threads <= 1) { /* each pixel tile meets all blocks while in L1 */
+        job.plan.m_chunks = 1;
+        job.plan.m_chunk = xc->blocks;
+    }
+    cp_parallel_for(a->ctx, job.plan.tasks_outer * job.plan.m_chunks, threads,
+                    cp_x86_conv_gemm_task, &job);
 }
 
 /* A pointwise op stored depth to space; pointwise ops always take the GEMM
@@ -293,17 +323,9 @@ static void run_job(const cp_run_args *a, const x86_conv_d2s *d2s)
 {
     const x86_conv *xc = cp_x86_conv_for(a->op->packed, a->geom);
     const cp_geom *g = a->geom;
-    x86_conv_job job;
-    job.a = a;
-    job.xc = xc;
+    int32_t threads;
+    x86_conv_job job = whole_run_job(a, xc, &threads);
     job.d2s = d2s;
-    job.q0 = 0;
-    job.pixels = job.y_stride = cp_geom_out_plane(g);
-    job.y = a->y;
-    job.store = store_mode(xc, g);
-    int32_t threads = cp_threads_for_work(cp_x86_conv_work(xc, g), X86_CONV_MIN_WORK_PER_THREAD);
-    if (threads > cp_context_threads(a->ctx))
-        threads = cp_context_threads(a->ctx);
     cp_x86_conv_make_plan(xc, g, threads, d2s != NULL, a->x, a->y, &job.plan);
     if (xc->algo == X86_CONV_GEMM) {
         job.pack = (float *)((char *)a->workspace + cp_x86_conv_offsets_bytes(&job.plan) +
