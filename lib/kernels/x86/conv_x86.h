@@ -158,6 +158,8 @@ typedef struct x86_conv_plan {
     int64_t head;          /* GEMM: pixels of a first, shorter tile that starts the
                             * others' input on 64-byte lines (0: none) */
     int64_t k_chunk;       /* GEMM: input channels per pass of a tile over its blocks */
+    int64_t short_last;    /* GEMM: pixels of the last but one tile where the last two
+                            * share their vectors evenly (0: whole tiles, then the rest) */
     int gemm_packs;        /* GEMM: each pixel tile's input copied into the thread's pack */
     int unpacked;          /* depthwise, direct: read straight from the input (no pack) */
     int64_t mv;            /* direct: output-channel vectors per tile, at most */
@@ -246,6 +248,15 @@ static inline void x86_conv_gemm_tile_span(const x86_conv_plan *p, int64_t pixel
 {
     *q = p->head && pt ? p->head + (pt - 1) * p->tile : pt * p->tile;
     *np = min64(pt == 0 && p->head ? p->head : p->tile, pixels - *q);
+    if (!p->short_last || (pt == 0 && p->head))
+        return;
+    const int64_t last = x86_conv_gemm_tiles(p, pixels) - 1;
+    if (pt == last - 1) {
+        *np = p->short_last;
+    } else if (pt == last) { /* after the shorter last but one */
+        *q -= p->tile - p->short_last;
+        *np = pixels - *q;
+    }
 }
 
 /* A direct op's rows_alt runs where the output plane is a multiple of
@@ -338,6 +349,10 @@ void cp_x86_conv_plan_depthwise_rows(const x86_conv *xc, const cp_geom *g, int64
  * and its workspace. */
 void cp_x86_conv_plan_gemm(const x86_conv *xc, int64_t items, int64_t pixels, int64_t plane,
                            int whole_tiles, int pack_long, int64_t head, x86_conv_plan *p);
+/* The GEMM's plan for one image of `pixels` pixels laid out in whole tiles
+ * (cp_x86_conv_run_tiled; its caller lays the tiles out by this plan's
+ * spans): no head, no parts, nothing to pack. */
+void cp_x86_conv_plan_tiled(const x86_conv *xc, int64_t pixels, x86_conv_plan *p);
 /* The head of xc's GEMM reading `pixels` pixels of planes `x_plane`
  * floats apart from x and writing them to planes `y_plane` floats apart
  * from y: the pixels before the next 64-byte line of whichever of x and y

@@ -83,35 +83,57 @@ static int gemm_geom(const x86_im2col *c, const cp_geom *g, cp_geom *gg)
     return cp_geom_resolve(c->gemm, shape, (size_t)rank + 2, gg) == CONVPOOL_OK;
 }
 
+/* Where tap (kd, kh, kw) reads: the outputs of each dim whose tap lies
+ * inside the input, lo[i] <= o < hi[i], and the input offset the tap reads
+ * for output (0, 0, 0) (outside the input where there is padding; each
+ * output inside adds its own stride steps). */
+typedef struct im2col_tap {
+    int64_t lo[CP_MAX_SPATIAL], hi[CP_MAX_SPATIAL];
+    int64_t origin;
+} im2col_tap;
+
 /* The columns of one image in the GEMM's whole tiles (cp_x86_conv_run_tiled),
- * then a row of the output plane for each thread. */
+ * then the taps' table, then for each thread a row of the output plane
+ * and, with stride 2 along W, a channel's input plane with each row split
+ * into its even and odd columns (split_w). */
 typedef struct im2col_layout {
-    int64_t tile, tiles;
-    size_t columns_bytes, row_bytes;
+    x86_conv_plan gemm; /* the tiles' spans */
+    int64_t tile, tiles, taps;
+    int split_w;
+    size_t columns_bytes, taps_bytes, row_bytes, thread_bytes;
 } im2col_layout;
 
 static im2col_layout layout_of(const x86_im2col *c, const cp_geom *g)
 {
     im2col_layout l;
     l.tile = x86_conv_gemm_full_tile(c->gemm->packed);
-    l.tiles = ceil_div(cp_geom_out_plane(g), l.tile);
+    cp_x86_conv_plan_tiled(c->gemm->packed, cp_geom_out_plane(g), &l.gemm);
+    l.tiles = x86_conv_gemm_tiles(&l.gemm, cp_geom_out_plane(g));
+    l.taps = g->kernel[0] * g->kernel[1] * g->kernel[2];
     l.columns_bytes = cp_align_up((size_t)(l.tiles * c->rows * l.tile) * sizeof(float));
+    l.taps_bytes = cp_align_up((size_t)l.taps * sizeof(im2col_tap));
     l.row_bytes = cp_align_up((size_t)cp_geom_out_plane(g) * sizeof(float));
+    l.split_w = g->stride[2] == 2;
+    l.thread_bytes =
+        l.row_bytes + (l.split_w ? cp_align_up((size_t)cp_geom_in_plane(g) * sizeof(float)) : 0);
     return l;
 }
 
 size_t cp_x86_im2col_workspace_size(const x86_conv *xc, const cp_geom *g, int32_t threads)
 {
     const im2col_layout l = layout_of(xc->im2col, g);
-    return l.columns_bytes + (size_t)threads * l.row_bytes;
+    return l.columns_bytes + l.taps_bytes + (size_t)threads * l.thread_bytes;
 }
 
 typedef struct im2col_job {
     const cp_geom *g;
     const im2col_layout *l;
-    const float *x;                /* one image */
-    char *ws;                      /* the columns, then each thread's row */
-    int64_t rows, taps_hw, taps_w; /* C * taps; taps of a channel, of a kernel row */
+    const cp_conv_kernels *k;
+    const im2col_tap *tap; /* the taps' table, in the workspace */
+    const float *x;        /* one image */
+    float *columns;
+    char *threads_at; /* each thread's row (and split plane) */
+    int64_t rows;     /* C * taps */
 } im2col_job;
 
 /* The outputs o of one dim whose tap k reads inside the input: lo <= o < hi. */
@@ -127,38 +149,60 @@ static void inside_span(const cp_geom *g, int i, int64_t k, int64_t *lo, int64_t
         *hi = *lo;
 }
 
+/* The taps' table: once a run, so that a column row costs no divisions
+ * beyond its channel's (they and the element-wise gather were most of the
+ * copy's time, 14% of a 3x3 stride-2 layer's on 7 x 7 outputs). With
+ * split_w, the offsets are into the split plane: input column 2i + e is
+ * float e * ceil(W / 2) + i of its row, so that a tap's outputs along a
+ * row read consecutive floats. */
+static void fill_taps(const cp_geom *g, int split_w, im2col_tap *tap)
+{
+    int64_t t = 0;
+    for (int64_t kd = 0; kd < g->kernel[0]; kd++)
+        for (int64_t kh = 0; kh < g->kernel[1]; kh++)
+            for (int64_t kw = 0; kw < g->kernel[2]; kw++, t++) {
+                const int64_t k[CP_MAX_SPATIAL] = {kd, kh, kw};
+                int64_t origin = 0;
+                for (int i = 0; i < CP_MAX_SPATIAL; i++) {
+                    inside_span(g, i, k[i], &tap[t].lo[i], &tap[t].hi[i]);
+                    origin = origin * g->in[i] + k[i] * g->dilation[i] - g->pad_begin[i];
+                }
+                if (split_w) { /* the column part: off = 2 * half + odd */
+                    const int64_t off = kw * g->dilation[2] - g->pad_begin[2];
+                    const int64_t half = cp_floor_div(off, 2), odd = off - 2 * half;
+                    origin += -off + odd * ((g->in[2] + 1) / 2) + half;
+                }
+                tap[t].origin = origin;
+            }
+}
+
 /* Column row r (tap t of channel c, r = c * taps + t) over the output
  * plane into `row`: the input element each output pixel's tap reads, 0 in
  * the padding. */
-static void column_row(const im2col_job *j, int64_t r, float *row)
+static void column_row(const im2col_job *j, int64_t r, const float *xc, float *row)
 {
     const cp_geom *g = j->g;
-    const int64_t taps = g->kernel[0] * j->taps_hw, ow = g->out[2], sw = g->stride[2];
-    const int64_t c = r / taps, t = r % taps;
-    const int64_t kd = t / j->taps_hw, kh = t / j->taps_w % g->kernel[1], kw = t % j->taps_w;
-    const float *xc = j->x + c * cp_geom_in_plane(g);
-    int64_t d0, d1, h0, h1, w0, w1;
-    inside_span(g, 0, kd, &d0, &d1);
-    inside_span(g, 1, kh, &h0, &h1);
-    inside_span(g, 2, kw, &w0, &w1);
-    const int64_t iw0 = w0 * sw + kw * g->dilation[2] - g->pad_begin[2];
+    const int64_t ow = g->out[2], sw = j->l->split_w ? 1 : g->stride[2];
+    const im2col_tap *tp = &j->tap[r % j->l->taps];
+    const int64_t step_h = g->stride[1] * g->in[2], step_d = g->stride[0] * g->in[1] * g->in[2];
     for (int64_t od = 0; od < g->out[0]; od++)
         for (int64_t oh = 0; oh < g->out[1]; oh++) {
             float *dst = row + (od * g->out[1] + oh) * ow;
-            if (od < d0 || od >= d1 || oh < h0 || oh >= h1 || w0 >= w1) {
-                memset(dst, 0, (size_t)ow * sizeof(float));
-                continue;
+            const int inside =
+                od >= tp->lo[0] && od < tp->hi[0] && oh >= tp->lo[1] && oh < tp->hi[1];
+            const int64_t w0 = inside ? tp->lo[2] : ow, w1 = inside ? tp->hi[2] : ow;
+            const int64_t at = tp->origin + od * step_d + oh * step_h;
+            int64_t o = 0;
+            for (; o < w0; o++)
+                dst[o] = 0.0f;
+            if (sw == 1 && w1 > o) {
+                memcpy(dst + o, xc + at + o, (size_t)(w1 - o) * sizeof(float));
+                o = w1;
             }
-            const int64_t id = od * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
-            const int64_t ih = oh * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
-            const float *src = xc + (id * g->in[1] + ih) * g->in[2] + iw0;
-            memset(dst, 0, (size_t)w0 * sizeof(float));
-            if (sw == 1)
-                memcpy(dst + w0, src, (size_t)(w1 - w0) * sizeof(float));
-            else
-                for (int64_t o = w0; o < w1; o++)
-                    dst[o] = src[(o - w0) * sw];
-            memset(dst + w1, 0, (size_t)(ow - w1) * sizeof(float));
+            for (; o < w1; o++)
+                dst[o] = xc[at + o * sw];
+            for (; o < ow; o++)
+                dst[o] = 0.0f;
         }
 }
 
@@ -169,13 +213,24 @@ static void im2col_task(void *arg, int64_t begin, int64_t end, int32_t thread_in
     const im2col_job *j = arg;
     const im2col_layout *l = j->l;
     const int64_t pixels = cp_geom_out_plane(j->g);
-    float *cols = (float *)j->ws;
-    float *row = (float *)(j->ws + l->columns_bytes + (size_t)thread_index * l->row_bytes);
+    char *mine = j->threads_at + (size_t)thread_index * l->thread_bytes;
+    float *row = (float *)mine, *split = (float *)(mine + l->row_bytes);
+    const int64_t in_plane = cp_geom_in_plane(j->g), w = j->g->in[2];
+    int64_t split_c = -1;
     for (int64_t r = begin; r < end; r++) {
-        column_row(j, r, row);
+        const int64_t c = r / l->taps;
+        const float *xc = j->x + c * in_plane;
+        if (l->split_w) {
+            if (c != split_c) /* each of the channel's rows: evens, then odds */
+                j->k->pack_rows(xc, w, in_plane / w, w, 2, split, split + (w + 1) / 2, w);
+            split_c = c;
+            xc = split;
+        }
+        column_row(j, r, xc, row);
         for (int64_t t = 0; t < l->tiles; t++) {
-            const int64_t p0 = t * l->tile, np = min64(l->tile, pixels - p0);
-            memcpy(cols + (t * j->rows + r) * l->tile, row + p0, (size_t)np * sizeof(float));
+            int64_t p0, np;
+            x86_conv_gemm_tile_span(&l->gemm, pixels, t, &p0, &np);
+            memcpy(j->columns + (t * j->rows + r) * l->tile, row + p0, (size_t)np * sizeof(float));
         }
     }
 }
@@ -190,7 +245,11 @@ void cp_x86_im2col_run(const cp_run_args *a)
         return; /* unreachable: a 1x1 takes any plane */
     const im2col_layout l = layout_of(c, g);
     const int64_t out_plane = cp_geom_out_plane(g);
-    im2col_job j = {g, &l, NULL, a->workspace, c->rows, g->kernel[1] * g->kernel[2], g->kernel[2]};
+    char *ws = a->workspace;
+    im2col_tap *tap = (im2col_tap *)(ws + l.columns_bytes);
+    fill_taps(g, l.split_w, tap);
+    im2col_job j = {g,      &l, xc->k, tap, NULL, (float *)ws, ws + l.columns_bytes + l.taps_bytes,
+                    c->rows};
     const int32_t threads =
         cp_threads_for_work(c->rows * out_plane, X86_IM2COL_MIN_FLOATS_PER_THREAD);
     for (int64_t n = 0; n < g->n; n++) {

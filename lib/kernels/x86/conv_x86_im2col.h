@@ -11,8 +11,11 @@
  * the weights, read as (M, C * taps), with the columns: the GEMM kernels,
  * whose tiles reuse each weight for 24 pixels. The columns are written in
  * the GEMM's whole tiles (each tile's rows a tile apart,
- * cp_x86_conv_run_tiled), so that its blocks read them from consecutive
- * lines with no copy of their own. Its
+ * cp_x86_conv_run_tiled, by the spans of cp_x86_conv_plan_tiled), so that
+ * its blocks read them from consecutive lines with no copy of their own;
+ * with stride 2 along W each channel's rows are first split into their
+ * even and odd columns, so that a tap's outputs along a row are one copy.
+ * Its
  * sums run over the channels and taps in the weights' order, padding taps
  * included as zeros (only finite weights reach this impl, so such a term
  * adds a zero): results differ from the direct kernel's by rounding and

@@ -265,9 +265,7 @@ void cp_x86_conv_run_tiled(const cp_run_args *a)
     int32_t threads;
     x86_conv_job job = whole_run_job(a, xc, &threads);
     job.tiled_x = 1;
-    /* whole tiles a tile apart: no head, no parts, nothing to pack */
-    cp_x86_conv_plan_gemm(xc, 1, job.pixels, x86_conv_gemm_full_tile(xc), 1, 0, 0, &job.plan);
-    job.plan.gemm_packs = 0;
+    cp_x86_conv_plan_tiled(xc, job.pixels, &job.plan);
     if (threads <= 1) { /* each pixel tile meets all blocks while in L1 */
         job.plan.m_chunks = 1;
         job.plan.m_chunk = xc->blocks;
