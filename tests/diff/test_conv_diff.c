@@ -299,15 +299,17 @@ static const conv_case winograd_cases[] = {
     {2, 1, 300, 400, 1, {6, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 0, 1, 2}, 0, 0},
 };
 
-/* Strided convolutions as columns and the 1x1 GEMM
- * (kernels/x86/conv_x86_im2col.h: one group, a stride above 1, at least
- * 128 reduction steps, output planes of 49 to 784 pixels; AVX2), each
+/* Convolutions as columns and the 1x1 GEMM
+ * (kernels/x86/conv_x86_im2col.h: one group, a stride above 1 or one or
+ * two taps, at least 128 reduction steps, output planes of 49 to 784
+ * pixels; AVX2), each
  * checked to take that path on AVX2: asymmetric pads, dilation, a stride
  * along one dim only, stride 3, auto_pad, batches, no bias, 1-D and 3-D,
  * reductions off the GEMM's tiles, a last tile of one pixel (7 x 7: the
  * last two tiles share their vectors); stride 2 along W (rows split into
  * even and odd columns) on odd and even widths, negative and dilated
- * offsets. */
+ * offsets; stride 1 with 2x1 and 1x2 kernels (a dx's stride phases),
+ * dilated, 1-D and 3-D, and a padded 1x1. */
 static const conv_case im2col_cases[] = {
     /* rank, n, c, m, group, in, kernel, stride, dilation, pads, auto_pad, bias */
     {2, 2, 128, 40, 1, {14, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 1},
@@ -320,6 +322,11 @@ static const conv_case im2col_cases[] = {
     {3, 1, 16, 12, 1, {8, 10, 12}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 1},
     {2, 1, 48, 20, 1, {15, 29}, {3, 4}, {2, 2}, {1, 3}, {1, 3, 0, 2}, 0, 1},
     {2, 1, 36, 16, 1, {12, 24}, {2, 5}, {1, 2}, {1, 1}, {0, 0, 1, 0}, 0, 1},
+    {2, 2, 256, 40, 1, {7, 7}, {2, 1}, {1, 1}, {1, 1}, {0, 0, 1, 0}, 0, 1},
+    {2, 1, 80, 36, 1, {9, 10}, {1, 2}, {1, 1}, {1, 2}, {1, 0, 0, 1}, 0, 0},
+    {1, 1, 64, 20, 1, {300}, {2}, {1}, {1}, {0, 1}, 0, 1},
+    {3, 1, 80, 12, 1, {4, 6, 8}, {1, 1, 2}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1, 0, 0, 0}, 0, 1},
+    {2, 1, 160, 28, 1, {10, 10}, {1, 1}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 1},
 };
 
 /* The weight gradient's four x86 paths and their variants, each run with

@@ -1,5 +1,5 @@
 /*
- * Strided convolutions on small output planes as columns and the 1x1 GEMM
+ * Convolutions on small output planes as columns and the 1x1 GEMM
  * (kernels/x86/conv_x86_im2col.h).
  */
 #include "kernels/x86/conv_x86_im2col.h"
@@ -26,13 +26,26 @@
 /* Below this many column floats the copy stays on one thread. */
 #define X86_IM2COL_MIN_FLOATS_PER_THREAD 16384
 
+/* Stride 1 with kernels of at most this many taps (the columns copy the
+ * input once a tap; the direct kernel reads it once for all): the stride
+ * phases of a 3x3 stride-2 layer's dx are 2x2, 2x1, 1x2 and 1x1 Convs. On
+ * a Zen 3 (the two builds alternating in one process, 1 / 2 threads), the
+ * dx of 3x3 stride-2 layers: 256 -> 512 on 14 x 14 (r3x3_s2) 0.93x /
+ * 0.94x the time, 512 -> 512 0.84x / 0.91x, 128 -> 256 on 28 x 28 0.81x /
+ * 0.90x, 64 -> 128 on 56 x 56 0.94x / 0.97x; alone, 2x1 256 -> 128 on 14
+ * x 14 0.81x / 0.76x, but 1x2 512 -> 256 on 7 x 7 (its padding after the
+ * row) 1.21x / 1.07x, and 2x2 kernels with their padding after the rows
+ * 1.1x-1.2x (before them 0.77x-0.84x: left to the direct kernel). */
+#define X86_IM2COL_STRIDE1_MAX_TAPS 2
+
 static int qualifies(const convpool_op *op, const x86_conv *xc)
 {
     const cp_attrs *a = &op->attrs;
     int strided = 0;
     for (int i = 0; i < a->rank; i++)
         strided |= a->strides[i] > 1;
-    return strided && a->group == 1 && xc->algo == X86_CONV_DIRECT && xc->k->vw < 16 &&
+    return (strided || xc->taps <= X86_IM2COL_STRIDE1_MAX_TAPS) && a->group == 1 &&
+           xc->algo == X86_CONV_DIRECT && xc->k->vw < 16 &&
            xc->cpg * xc->taps >= X86_IM2COL_MIN_STEPS;
 }
 

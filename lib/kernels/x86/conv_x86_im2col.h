@@ -1,10 +1,12 @@
 /*
- * conv_x86_im2col.h - strided convolutions on small output planes as a
- * column matrix and the 1x1 GEMM, on the AVX2 fast path.
+ * conv_x86_im2col.h - strided convolutions on small output planes, and
+ * stride-1 ones of one or two taps, as a column matrix and the 1x1 GEMM,
+ * on the AVX2 fast path.
  *
  * The direct kernel broadcasts one input pixel a step and reads the weights
  * of a channel tile; on an output plane of 49 to 784 pixels, with a
- * stride above 1, it streams a long reduction's weights for every row of
+ * stride above 1 (or a kernel of two taps: the stride phases of a strided
+ * layer's dx), it streams a long reduction's weights for every row of
  * 7 to 28 pixels. Copying the input into columns instead, row r = c *
  * taps + t of tap t of channel c, column p the output pixel p (zeros where
  * the tap reads padding), turns the convolution into the 1x1 product of
@@ -22,7 +24,8 @@
  * the sign of a zero sum only, and are the same for any thread count.
  *
  * Ops qualify at creation (cp_x86_im2col_prepare: one group, a stride
- * above 1, a reduction of at least X86_IM2COL_MIN_STEPS, the direct
+ * above 1 or at most X86_IM2COL_STRIDE1_MAX_TAPS taps, a reduction of at
+ * least X86_IM2COL_MIN_STEPS, the direct
  * algorithm, AVX2: the AVX-512 direct tiles were at oneDNN's speed on
  * these layers), keeping the GEMM's packed copy of the weights; a run
  * takes this path where its output plane has 49 to 784 pixels
